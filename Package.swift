@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// Roster: automate user administration across SaaS vendors with sandboxed Lua scripts.
+import PackageDescription
+
+let package = Package(
+    name: "Roster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roster", targets: ["roster"]),
+        .library(name: "LuaHost", targets: ["LuaHost"]),
+        .library(name: "RosterCLI", targets: ["RosterCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // The few things that must be C: the call trampoline, the allocator, the limit hook
+        // and watchdog, protected helpers, and the sandbox's guarded library wrappers.
+        .target(name: "CRosterLua", dependencies: ["CLua"]),
+        // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
+        // The only Swift module that imports CLua/CRosterLua.
+        .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),
+        // The `roster` commands as a library tests can call.
+        .target(
+            name: "RosterCLI",
+            dependencies: [
+                "LuaHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "roster", dependencies: ["RosterCLI"]),
+        .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
+        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport"]),
+    ]
+)

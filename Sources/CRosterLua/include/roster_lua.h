@@ -1,0 +1,108 @@
+/*
+ * roster_lua.h: the C half of Roster's Lua host.
+ *
+ * Only what must be C lives here: the trampoline through which every Swift function is
+ * called (it raises and yields after the Swift frame is gone), the capped allocator, the
+ * limit hook and the watchdog that arms it, protected helpers for the API calls that can
+ * raise, and the sandbox's guarded replacements for a few library functions.
+ * Swift sees lua_State as an opaque pointer; every symbol is prefixed `roster_`.
+ */
+#ifndef ROSTER_LUA_H
+#define ROSTER_LUA_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a Swift binding asks the trampoline to do once the Swift frame has returned. */
+enum {
+    ROSTER_RAISE = -1,   /* raise the value on top of the stack */
+    ROSTER_SUSPEND = -2, /* yield the coroutine; the scheduler resumes it with the result */
+};
+
+/* Which limit ended a run. */
+typedef enum {
+    ROSTER_LIMIT_NONE = 0,
+    ROSTER_LIMIT_TIMEOUT = 1,
+    ROSTER_LIMIT_MEMORY = 2,
+    ROSTER_LIMIT_INSTRUCTIONS = 3,
+    ROSTER_LIMIT_OUTPUT = 4,
+} roster_limit;
+
+/* Per-run C state: allocator accounting, limits, and the Swift host object. */
+typedef struct roster_state roster_state;
+
+/* The Swift entry point every binding call goes through: returns n >= 0 results,
+ * ROSTER_RAISE or ROSTER_SUSPEND. `binding` is the closure's light-userdata upvalue. */
+typedef int (*roster_dispatch_fn)(lua_State *L, void *binding);
+void roster_set_dispatch(roster_dispatch_fn fn);
+
+/* ---- state ---------------------------------------------------------------------- */
+/* A new Lua state with the capped allocator (bytes; 0 means no cap). NULL on failure. */
+roster_state *roster_state_open(size_t memory_limit);
+void roster_state_close(roster_state *s);
+lua_State *roster_state_lua(roster_state *s);
+roster_state *roster_state_of(lua_State *L);
+void roster_state_set_host(roster_state *s, void *host);
+void *roster_state_host(roster_state *s);
+size_t roster_memory_used(roster_state *s);
+size_t roster_memory_limit(roster_state *s);
+
+/* Host mode is on whenever Lua is not executing (while Swift code runs): allocations
+ * over the cap then succeed but mark the state over its limit, and the memory error is
+ * raised from C once Lua runs again. roster_resume and roster_pcall turn it off. */
+
+/* ---- limits ----------------------------------------------------------------------- */
+/* Deadline on the monotonic clock in nanoseconds (0: none); grace before the watchdog. */
+void roster_set_deadline(roster_state *s, int64_t deadline_ns, int64_t grace_ns);
+/* Instruction budget (0: none). Installs a count hook, which costs about half the speed
+ * of Debian's Lua; without a budget no hook runs until a limit is hit. */
+void roster_set_instruction_limit(roster_state *s, int64_t budget);
+int64_t roster_instructions_used(roster_state *s);
+int64_t roster_monotonic_ns(void);
+/* Ends the run: every thread of the state raises the limit's error from now on. */
+void roster_kill(roster_state *s, roster_limit why);
+roster_limit roster_killed(roster_state *s);
+/* The message raised inside the script for a kill (registered with each state). */
+void roster_set_limit_message(lua_State *L, roster_limit why, const char *message);
+/* Watchdog: ends the process with exit code 3 and this message when the run is stuck in C
+ * past its deadline plus grace (the hook cannot run inside a C function). */
+void roster_set_watchdog_message(roster_state *s, const char *message);
+
+/* ---- calls, resumes, yields --------------------------------------------------------- */
+/* Pushes a C closure that calls the Swift dispatch with `binding`. */
+void roster_push_binding(lua_State *L, void *binding);
+/* Resumes `co`, tracking which thread runs so the watchdog can arm the hook there. */
+int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
+/* Resets (closes) a coroutine the scheduler abandons, tracked like a resume. */
+int roster_reset(lua_State *co);
+/* Whether the last yield of a resumed thread was a host suspension (and clears it). */
+int roster_take_suspension(roster_state *s);
+
+/* ---- protected helpers: API calls that may raise, run under lua_pcall -------------- */
+/* Each returns a lua status; on LUA_OK the result is pushed, else the error value. */
+int roster_pgettable(lua_State *L, int index);          /* t[k], k on top; pops k */
+int roster_ptostring(lua_State *L, int index);          /* luaL_tolstring with __tostring */
+int roster_pcall(lua_State *L, int nargs, int nresults); /* lua_pcall, leaving host mode */
+int roster_traceback(lua_State *L, lua_State *co, const char *message, int level);
+
+/* ---- the sandbox ------------------------------------------------------------------- */
+/* Opens the allowed standard libraries into the globals and installs the guarded
+ * replacements (setmetatable, load, collectgarbage, coroutine.*, string.rep, table.move). */
+void roster_open_sandbox_libraries(lua_State *L);
+/* The same libraries into a bare state: the baseline of `roster bench`. */
+void roster_open_baseline_libraries(lua_State *L);
+/* A plain lua_CFunction that does nothing: the baseline of the binding-call benchmark. */
+int roster_noop_cfunction(lua_State *L);
+
+/* ---- macros Swift cannot see -------------------------------------------------------- */
+int roster_registry_index(void);
+int roster_upvalue_index(int i);
+void roster_pop(lua_State *L, int n);
+void roster_newtable(lua_State *L);
+int roster_pcall_plain(lua_State *L, int nargs, int nresults, int msgh);
+const char *roster_tostring_raw(lua_State *L, int index, size_t *len); /* strings only */
+int roster_isinteger_value(lua_State *L, int index, lua_Integer *out);
+
+#endif

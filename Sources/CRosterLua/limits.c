@@ -1,0 +1,235 @@
+/*
+ * limits.c: the limit hook, kills, and the watchdog.
+ *
+ * A count hook on every instruction costs Debian's Lua about half its speed, so none is
+ * installed by default. Instead one watchdog thread watches every state's deadline; when a
+ * run is killed (deadline passed, memory, output, instructions) it signals the OS thread
+ * executing that run, and the signal handler arms the hook there with a count of 1 — the
+ * way lua.c stops a script on SIGINT. Once armed, the hook raises at every instruction, so
+ * neither pcall, coroutine.resume, an error handler nor a __close can keep the run alive.
+ * The hook cannot run inside a C function (a pattern match, say); past the deadline plus a
+ * grace period the watchdog ends the process with exit code 3 and a message.
+ */
+#define _GNU_SOURCE
+#include "state_internal.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROSTER_SIGNAL SIGURG /* ignored by default: a stray one is harmless */
+#define WATCHDOG_TICK_NS (10 * 1000 * 1000)
+
+/* The state whose Lua code this OS thread executes now (set by roster_resume). */
+static _Thread_local roster_state *tls_executing;
+
+int64_t roster_monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void roster_arm(lua_State *L) { lua_sethook(L, roster_hook, LUA_MASKCOUNT, 1); }
+
+void roster_kill(roster_state *s, roster_limit why) {
+    int expected = ROSTER_LIMIT_NONE;
+    atomic_compare_exchange_strong(&s->killed, &expected, (int)why);
+    /* On the executing thread (from the allocator or a binding) arm at once; elsewhere
+     * the watchdog signals the executing thread. */
+    lua_State *running = atomic_load(&s->running);
+    if (running != NULL && tls_executing == s) roster_arm(running);
+}
+
+roster_limit roster_killed(roster_state *s) { return (roster_limit)atomic_load(&s->killed); }
+
+static char limit_message_keys[5]; /* registry keys: &limit_message_keys[why] */
+
+void roster_set_limit_message(lua_State *L, roster_limit why, const char *message) {
+    lua_pushstring(L, message);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &limit_message_keys[why]);
+}
+
+int roster_raise_limit(lua_State *L, roster_state *s) {
+    int why = atomic_load(&s->killed);
+    roster_arm(L);
+    /* The message was made when the state was; pushing it allocates nothing. */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &limit_message_keys[why]);
+    return lua_error(L);
+}
+
+void roster_check_limits(lua_State *L) {
+    roster_state *s = roster_S(L);
+    int64_t deadline = atomic_load(&s->deadline_ns);
+    if (deadline && roster_monotonic_ns() > deadline) roster_kill(s, ROSTER_LIMIT_TIMEOUT);
+    if (atomic_load(&s->killed)) roster_raise_limit(L, s);
+}
+
+void roster_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    roster_state *s = roster_S(L);
+    if (!atomic_load(&s->killed) && s->instruction_budget) {
+        s->instructions_used += ROSTER_INSTRUCTION_STEP;
+        if (s->instructions_used > s->instruction_budget)
+            roster_kill(s, ROSTER_LIMIT_INSTRUCTIONS);
+    }
+    roster_check_limits(L);
+}
+
+void roster_set_instruction_limit(roster_state *s, int64_t budget) {
+    s->instruction_budget = budget;
+    /* Threads made later copy the main thread's hook. */
+    if (budget > 0) lua_sethook(s->L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);
+}
+
+int64_t roster_instructions_used(roster_state *s) { return s->instructions_used; }
+
+void roster_set_deadline(roster_state *s, int64_t deadline_ns, int64_t grace_ns) {
+    s->grace_ns = grace_ns;
+    atomic_store(&s->deadline_ns, deadline_ns);
+}
+
+void roster_set_watchdog_message(roster_state *s, const char *message) {
+    snprintf(s->watchdog_message, sizeof s->watchdog_message, "%s", message);
+}
+
+/* ---- resuming, tracked ------------------------------------------------------------ */
+
+/* What roster_resume saves of the outer execution, to restore when it returns. */
+typedef struct {
+    roster_state *state;
+    lua_State *running;
+    int in_host;
+} outer_execution;
+
+static outer_execution enter_lua(roster_state *s, lua_State *co) {
+    outer_execution outer = { tls_executing, atomic_load(&s->running), s->in_host };
+    if (s->over_limit) { /* the host pushed past the cap: the memory error comes now */
+        s->over_limit = 0;
+        roster_kill(s, ROSTER_LIMIT_MEMORY);
+    }
+    atomic_store(&s->exec_thread, pthread_self());
+    atomic_store(&s->running, co);
+    tls_executing = s;
+    atomic_fetch_add(&s->executing, 1);
+    if (atomic_load(&s->killed)) roster_arm(co);
+    s->in_host = 0;
+    return outer;
+}
+
+static void leave_lua(roster_state *s, outer_execution outer) {
+    s->in_host = outer.in_host;
+    atomic_fetch_sub(&s->executing, 1);
+    tls_executing = outer.state;
+    atomic_store(&s->running, outer.running);
+}
+
+int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
+    roster_state *s = roster_S(co);
+    outer_execution outer = enter_lua(s, co);
+    int status = lua_resume(co, from, nargs, nresults);
+    leave_lua(s, outer);
+    return status;
+}
+
+int roster_reset(lua_State *co) {
+    roster_state *s = roster_S(co);
+    outer_execution outer = enter_lua(s, co);
+    int status = lua_resetthread(co);
+    leave_lua(s, outer);
+    return status;
+}
+
+int roster_take_suspension(roster_state *s) {
+    int suspended = s->host_suspend;
+    s->host_suspend = 0;
+    return suspended;
+}
+
+/* ---- the watchdog --------------------------------------------------------------------- */
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_wake = PTHREAD_COND_INITIALIZER;
+static roster_state *watch_list;
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+
+static void on_signal(int sig) {
+    (void)sig;
+    int saved_errno = errno;
+    roster_state *s = tls_executing;
+    if (s != NULL && atomic_load(&s->killed)) {
+        lua_State *running = atomic_load(&s->running);
+        if (running != NULL) roster_arm(running);
+    }
+    errno = saved_errno;
+}
+
+static void watchdog_fire(roster_state *s) {
+    const char *message = s->watchdog_message[0] ? s->watchdog_message
+        : "roster: limit: the script ran past its time limit inside a C function and was stopped";
+    size_t length = strlen(message);
+    ssize_t ignored = write(STDERR_FILENO, message, length);
+    ignored = write(STDERR_FILENO, "\n", 1);
+    (void)ignored;
+    _exit(3);
+}
+
+static void *watchdog_main(void *unused) {
+    (void)unused;
+    pthread_mutex_lock(&watch_lock);
+    for (;;) {
+        while (watch_list == NULL) pthread_cond_wait(&watch_wake, &watch_lock);
+        int64_t now = roster_monotonic_ns();
+        for (roster_state *s = watch_list; s != NULL; s = s->next) {
+            int64_t deadline = atomic_load(&s->deadline_ns);
+            if (deadline && now > deadline && !atomic_load(&s->killed))
+                atomic_store(&s->killed, ROSTER_LIMIT_TIMEOUT);
+            if (!atomic_load(&s->killed) || atomic_load(&s->executing) == 0) continue;
+            if (deadline && now > deadline + s->grace_ns) watchdog_fire(s);
+            /* Again each tick: the thread may have switched coroutines since. */
+            pthread_kill(atomic_load(&s->exec_thread), ROSTER_SIGNAL);
+        }
+        struct timespec wake;
+        clock_gettime(CLOCK_REALTIME, &wake);
+        wake.tv_nsec += WATCHDOG_TICK_NS;
+        if (wake.tv_nsec >= 1000000000) { wake.tv_sec += 1; wake.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&watch_wake, &watch_lock, &wake);
+    }
+    return NULL;
+}
+
+static void watchdog_start(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(ROSTER_SIGNAL, &action, NULL);
+
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_t thread;
+    pthread_create(&thread, &attributes, watchdog_main, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+void roster_watchdog_register(roster_state *s) {
+    pthread_once(&watch_once, watchdog_start);
+    pthread_mutex_lock(&watch_lock);
+    s->prev = NULL;
+    s->next = watch_list;
+    if (watch_list) watch_list->prev = s;
+    watch_list = s;
+    pthread_cond_signal(&watch_wake);
+    pthread_mutex_unlock(&watch_lock);
+}
+
+void roster_watchdog_unregister(roster_state *s) {
+    pthread_mutex_lock(&watch_lock);
+    if (s->prev) s->prev->next = s->next; else watch_list = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->prev = s->next = NULL;
+    pthread_mutex_unlock(&watch_lock);
+}

@@ -1,0 +1,58 @@
+/* state_internal.h: the per-run C state shared by the C files of CRosterLua. */
+#ifndef ROSTER_STATE_INTERNAL_H
+#define ROSTER_STATE_INTERNAL_H
+
+#include "roster_lua.h"
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct roster_state {
+    lua_State *L;
+    void *host;                 /* the Swift run context (unretained) */
+
+    /* allocator */
+    size_t used, limit;
+    int in_host;                /* Swift code is running: allocations never fail */
+    int over_limit;             /* an allocation in host mode went over the cap */
+    int refusal_pending;        /* refused once; a second refusal (after Lua's emergency GC) kills */
+
+    /* limits */
+    _Atomic int killed;                 /* roster_limit */
+    _Atomic int64_t deadline_ns;        /* monotonic; 0 = none */
+    int64_t grace_ns;
+    int64_t instruction_budget, instructions_used;
+    int close_depth;                    /* nested coroutine.close / wrap resets */
+    char watchdog_message[512];
+
+    /* the thread running now, so the watchdog can arm the hook there */
+    _Atomic(lua_State *) running;
+    _Atomic int executing;              /* resume depth on the owning OS thread */
+    _Atomic(pthread_t) exec_thread;
+
+    int host_suspend;                   /* the last yield was a binding's suspension */
+
+    roster_state *prev, *next;          /* the watchdog's list */
+};
+
+/* Count hook and the instruction-budget step it is installed with. */
+#define ROSTER_INSTRUCTION_STEP 10000
+/* Beyond this many nested coroutine closes, raise instead of overflowing the C stack. */
+#define ROSTER_MAX_CLOSE_DEPTH 8
+
+void roster_hook(lua_State *L, lua_Debug *ar);
+/* Arms the hook on `L` so that it raises at the next instruction. */
+void roster_arm(lua_State *L);
+/* Pushes the kill message and raises it (arming the hook first). Never returns. */
+int roster_raise_limit(lua_State *L, roster_state *s);
+/* Raises the limit error if the run was killed or its deadline passed (for long C loops). */
+void roster_check_limits(lua_State *L);
+void roster_watchdog_register(roster_state *s);
+void roster_watchdog_unregister(roster_state *s);
+/* Resets a dead or suspended coroutine, raising past ROSTER_MAX_CLOSE_DEPTH nestings. */
+int roster_guarded_reset(lua_State *L, lua_State *co);
+
+static inline roster_state *roster_S(lua_State *L) {
+    return *(roster_state **)lua_getextraspace(L);
+}
+
+#endif

@@ -1,0 +1,55 @@
+/// LuaExecutor.swift: the small pool of big-stack threads that Lua code runs on.
+import Foundation
+
+/// A task executor over a few threads with large stacks. Runs prefer it (task executor
+/// preference), so every `lua_resume` happens here: Lua's C recursion limit overflows a
+/// 256 KiB stack, and these threads have 8 MiB. While a run awaits I/O its thread serves
+/// other runs; no thread ever waits for a run's I/O.
+public final class LuaExecutor: TaskExecutor, @unchecked Sendable {
+    /// The process-wide pool: one thread per core, at least two.
+    public static let shared = LuaExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// Stack size of each thread.
+    public static let stackSize = 8 << 20
+
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var head = 0
+
+    /// Starts `threads` threads; they live as long as the process.
+    public init(threads: Int) {
+        for number in 0..<threads {
+            let thread = Thread { [unowned self] in self.work() }
+            thread.stackSize = Self.stackSize
+            thread.name = "roster-lua-\(number)"
+            thread.start()
+        }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func work() {
+        let executor = asUnownedTaskExecutor()
+        while true {
+            condition.lock()
+            while head == jobs.count { condition.wait() }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 1024 && head * 2 > jobs.count {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            condition.unlock()
+            job.runSynchronously(on: executor)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// LuaFunction.swift: the one declaration from which a Lua function is registered, its
+/// arguments checked, and its documentation derived.
+
+/// What a Lua function does to the outside world; a dry run skips `write` and
+/// `destructive` calls, and the audit log records them.
+public enum LuaEffect: String, Sendable, CaseIterable {
+    case read, write, destructive
+}
+
+/// A type an argument may have.
+public enum LuaType: String, Sendable, CaseIterable {
+    /// An integer, or a float with an integral value (`3.0`).
+    case integer
+    /// Any number.
+    case number
+    case string
+    case boolean
+    case table
+    case function
+    /// Anything, nil included.
+    case any
+}
+
+/// One declared parameter.
+public struct LuaParameter: Sendable {
+    public var name: String
+    /// The accepted types: `[.integer, .string]` reads "integer or string".
+    public var types: [LuaType]
+    public var doc: String
+    /// Whether nil (or no value) is accepted.
+    public var optional: Bool
+    /// Whether this last parameter takes every remaining argument.
+    public var variadic: Bool
+
+    public init(_ name: String, _ types: LuaType..., optional: Bool = false, variadic: Bool = false, doc: String) {
+        self.name = name
+        self.types = types
+        self.doc = doc
+        self.optional = optional || variadic
+        self.variadic = variadic
+    }
+}
+
+/// What a Lua function returns, for documentation.
+public struct LuaResult: Sendable {
+    public var type: String
+    public var doc: String
+    public init(_ type: String, doc: String) {
+        self.type = type
+        self.doc = doc
+    }
+}
+
+/// Async work a binding starts; its value is handed back to the script when it completes.
+public typealias LuaOperation = @Sendable () async throws -> LuaValue
+
+/// A Swift function exposed to Lua, declared once.
+public struct LuaFunction: Sendable {
+    /// How the function runs.
+    public enum Body: Sendable {
+        /// Runs and returns at once.
+        case sync(@Sendable (LuaCall) throws -> LuaValue)
+        /// Checks its arguments and returns async work; the calling coroutine yields until
+        /// the work completes (no thread waits meanwhile).
+        case async(@Sendable (LuaCall) throws -> LuaOperation)
+        /// Host internals that push their own results (e.g. a loaded chunk) or suspend
+        /// on the scheduler; returns the number of results.
+        case host(@Sendable (LuaCall) throws -> HostOutcome)
+    }
+
+    public var name: String
+    public var summary: String
+    public var parameters: [LuaParameter]
+    public var result: LuaResult?
+    public var effect: LuaEffect
+    public var body: Body
+
+    public init(
+        _ name: String, _ summary: String, effect: LuaEffect = .read,
+        parameters: [LuaParameter] = [], result: LuaResult? = nil,
+        _ body: @escaping @Sendable (LuaCall) throws -> LuaValue
+    ) {
+        self.init(name, summary, effect: effect, parameters: parameters, result: result, body: .sync(body))
+    }
+
+    public init(
+        _ name: String, _ summary: String, effect: LuaEffect = .read,
+        parameters: [LuaParameter] = [], result: LuaResult? = nil, body: Body
+    ) {
+        self.name = name
+        self.summary = summary
+        self.parameters = parameters
+        self.result = result
+        self.effect = effect
+        self.body = body
+    }
+
+    /// Whether calling it may wait for I/O.
+    public var isAsync: Bool {
+        if case .async = body { return true }
+        return false
+    }
+}
+
+/// What a host-internal body asks of the trampoline.
+public enum HostOutcome: Sendable {
+    /// This many values were pushed as results.
+    case results(Int32)
+    /// Yield to the scheduler, which resumes the caller later.
+    case suspend
+}
+
+/// A Lua module: a global table of declared functions.
+public struct LuaModule: Sendable {
+    public var name: String
+    public var summary: String
+    public var functions: [LuaFunction]
+
+    public init(_ name: String, _ summary: String, functions: [LuaFunction]) {
+        self.name = name
+        self.summary = summary
+        self.functions = functions
+    }
+}

@@ -1,0 +1,271 @@
+/// LuaRun+Scheduler.swift: drives a run's coroutines (DESIGN invariant 2).
+///
+/// A binding that does I/O yields its coroutine; the scheduler starts the Swift work as a
+/// task, awaits the next completion *between* `lua_resume` calls (no Lua C frame is live
+/// across an await, and no thread waits), pushes the outcome onto the coroutine and resumes
+/// it. The deadline counts while waiting: it arrives as an event like a completion.
+import CLua
+import CRosterLua
+
+/// A Lua thread the scheduler resumes: the script's main body or a `parallel` child.
+final class Coroutine {
+    let id: Int
+    let thread: OpaquePointer
+    let reference: Int32
+    /// The group this coroutine is a child of, and its 1-based item.
+    var group: ParallelGroup?
+    var item = 0
+    /// The group it waits on, when it called `parallel.map` or `parallel.all`.
+    var waitingOn: ParallelGroup?
+    /// Its binding's async work, while it waits on one.
+    var task: Task<Void, Never>?
+
+    init(id: Int, thread: OpaquePointer, reference: Int32) {
+        self.id = id
+        self.thread = thread
+        self.reference = reference
+    }
+}
+
+/// What wakes the scheduler.
+enum SchedulerEvent: Sendable {
+    case completed(Int, Result<LuaValue, LuaOperationFailure>)
+    case deadline
+}
+
+/// The Lua error value an operation failed with.
+struct LuaOperationFailure: Error, Sendable {
+    let value: LuaValue
+}
+
+extension LuaRun {
+    func makeCoroutine() -> Coroutine {
+        let thread = lua_newthread(state.L)!
+        let reference = luaL_ref(state.L, LuaState.registryIndex)
+        nextCoroutineID += 1
+        let coroutine = Coroutine(id: nextCoroutineID, thread: thread, reference: reference)
+        coroutines[coroutine.id] = coroutine
+        return coroutine
+    }
+
+    private func release(_ coroutine: Coroutine) {
+        coroutine.task?.cancel()
+        coroutine.task = nil
+        coroutines[coroutine.id] = nil
+        luaL_unref(state.L, LuaState.registryIndex, coroutine.reference)
+    }
+
+    func makeReady(_ coroutine: Coroutine, arguments: Int32) {
+        ready.append((coroutine, arguments))
+    }
+
+    /// Runs until the main coroutine ends or a limit is hit.
+    func drive(_ main: Coroutine) async -> LuaRunOutcome {
+        makeReady(main, arguments: 0)
+        let sink = eventSink
+        let timeout = limits.timeout
+        let deadline = Task(executorPreference: globalConcurrentExecutor) {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { sink.yield(.deadline) }
+        }
+        defer { deadline.cancel() }
+
+        var iterator = events.makeAsyncIterator()
+        while finished == nil {
+            if readyHead < ready.count {
+                let (coroutine, arguments) = ready[readyHead]
+                readyHead += 1
+                if readyHead == ready.count {
+                    ready.removeAll(keepingCapacity: true)
+                    readyHead = 0
+                }
+                step(coroutine, main: main, arguments: arguments)
+                continue
+            }
+            guard let event = await iterator.next() else { break }
+            switch event {
+            case .deadline:
+                roster_kill(state.state, ROSTER_LIMIT_TIMEOUT)
+                finished = .limit(.timeout, message: limits.message(.timeout))
+            case .completed(let id, let result):
+                guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
+                coroutine.task = nil
+                let thread = coroutine.thread
+                lua_checkstack(thread, 3)
+                switch result {
+                case .success(let value):
+                    lua_pushboolean(thread, 1)
+                    LuaState.push(thread, value)
+                case .failure(let failure):
+                    lua_pushboolean(thread, 0)
+                    LuaState.push(thread, failure.value)
+                }
+                makeReady(coroutine, arguments: 2)
+            }
+        }
+        for coroutine in coroutines.values { coroutine.task?.cancel() }
+        return finished ?? .hostError(message: "the scheduler stopped with work left")
+    }
+
+    /// Resumes one coroutine and acts on how it stopped.
+    private func step(_ coroutine: Coroutine, main: Coroutine, arguments: Int32) {
+        var results: Int32 = 0
+        let status = roster_resume(coroutine.thread, nil, arguments, &results)
+        if let kind = state.limitHit {
+            finished = .limit(kind, message: limits.message(kind))
+            return
+        }
+        switch status {
+        case LUA_YIELD:
+            lua_settop(coroutine.thread, 0)
+            if roster_take_suspension(state.state) != 0, let suspension = pendingSuspension {
+                pendingSuspension = nil
+                start(suspension, for: coroutine)
+            } else {
+                LuaState.pushString(coroutine.thread, LuaRun.position(coroutine.thread)
+                    + "attempt to yield from outside a coroutine")
+                fail(coroutine, main: main, status: LUA_ERRRUN)
+            }
+        case LUA_OK:
+            complete(coroutine, main: main, results: results)
+        default:
+            fail(coroutine, main: main, status: status)
+        }
+    }
+
+    private func start(_ suspension: Suspension, for coroutine: Coroutine) {
+        switch suspension {
+        case .operation(let operation, let name, let location):
+            coroutine.task = Self.startTask(operation, name: name, location: location, id: coroutine.id, sink: eventSink)
+        case .group(let request):
+            let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
+            coroutine.waitingOn = group
+            spawnChildren(of: group)
+        }
+    }
+
+    /// Runs a binding's async work off the Lua threads; its outcome comes back as an event.
+    private static func startTask(
+        _ operation: @escaping LuaOperation, name: String, location: String, id: Int,
+        sink: AsyncStream<SchedulerEvent>.Continuation
+    ) -> Task<Void, Never> {
+        Task(executorPreference: globalConcurrentExecutor) {
+            let result: Result<LuaValue, LuaOperationFailure>
+            do {
+                result = .success(try await operation())
+            } catch {
+                result = .failure(LuaOperationFailure(value: errorValue(error, name: name, location: location)))
+            }
+            sink.yield(.completed(id, result))
+        }
+    }
+
+    /// The Lua error value for a Swift error thrown by async work.
+    static func errorValue(_ error: any Error, name: String, location: String) -> LuaValue {
+        switch error {
+        case let error as LuaErrorConvertible: return error.luaErrorValue
+        case let error as LuaError:
+            switch error.payload {
+            case .message(let message): return .string(LuaString(location + "\(name): \(message)"))
+            case .value(let value): return value
+            }
+        case is CancellationError: return .string(LuaString(location + "\(name): cancelled"))
+        default: return .string(LuaString(location + "\(name): \(error)"))
+        }
+    }
+
+    private func complete(_ coroutine: Coroutine, main: Coroutine, results: Int32) {
+        defer { release(coroutine) }
+        if coroutine === main {
+            finished = .success
+            return
+        }
+        guard let group = coroutine.group else { return }
+        if results > 0 {
+            let thread = coroutine.thread
+            lua_checkstack(thread, 2)
+            lua_rawgeti(thread, LuaState.registryIndex, lua_Integer(group.resultsReference))
+            lua_pushvalue(thread, -1 - results) // the first result
+            lua_rawseti(thread, -2, lua_Integer(coroutine.item))
+        }
+        group.running -= 1
+        group.children[coroutine.id] = nil
+        spawnChildren(of: group)
+    }
+
+    private func fail(_ coroutine: Coroutine, main: Coroutine, status: Int32) {
+        defer { release(coroutine) }
+        if coroutine === main {
+            finished = failureOutcome(coroutine.thread, status: status)
+            return
+        }
+        guard let group = coroutine.group, let parent = group.parent else { return }
+        group.children[coroutine.id] = nil
+        finishGroup(group, failedItem: coroutine.item, error: coroutine.thread)
+        makeReady(parent, arguments: 2)
+    }
+
+    /// Starts children up to the group's concurrency; resumes the parent when all are done.
+    func spawnChildren(of group: ParallelGroup) {
+        while group.running < group.concurrency && group.nextItem <= group.count {
+            let item = group.nextItem
+            group.nextItem += 1
+            let child = makeCoroutine()
+            child.group = group
+            child.item = item
+            group.children[child.id] = child
+            group.running += 1
+            makeReady(child, arguments: group.pushCall(item: item, onto: child.thread))
+        }
+        if group.running == 0, let parent = group.parent {
+            finishGroup(group, failedItem: nil, error: nil)
+            makeReady(parent, arguments: 2)
+        }
+    }
+
+    /// Pushes (true, results) or (false, error naming the item) onto the group's parent,
+    /// and cancels the children still running.
+    private func finishGroup(_ group: ParallelGroup, failedItem: Int?, error thread: OpaquePointer?) {
+        guard let parent = group.parent else { return }
+        for child in group.children.values { cancel(child) }
+        group.children = [:]
+        let target = parent.thread
+        lua_settop(target, 0)
+        lua_checkstack(target, 4)
+        if let failedItem, let thread {
+            lua_pushboolean(target, 0)
+            lua_xmove(thread, target, 1)
+            if let bytes = LuaState.bytes(target, at: -1) {
+                roster_pop(target, 1)
+                LuaState.pushString(target, "\(group.name): item #\(failedItem) failed: " + String(decoding: bytes, as: UTF8.self))
+            } else if lua_type(target, -1) == LUA_TTABLE {
+                LuaState.pushString(target, "item")
+                lua_pushinteger(target, lua_Integer(failedItem))
+                lua_rawset(target, -3)
+            }
+        } else {
+            lua_pushboolean(target, 1)
+            lua_rawgeti(target, LuaState.registryIndex, lua_Integer(group.resultsReference))
+        }
+        group.release(state.L)
+        group.parent = nil
+        parent.waitingOn = nil
+    }
+
+    /// Stops a coroutine: cancels its work and its own children, and closes its variables.
+    private func cancel(_ coroutine: Coroutine) {
+        if let group = coroutine.waitingOn {
+            for child in group.children.values { cancel(child) }
+            group.children = [:]
+            group.release(state.L)
+            group.parent = nil
+        }
+        roster_reset(coroutine.thread)
+        release(coroutine)
+    }
+
+    private func makeResultsTable(_ count: Int) -> Int32 {
+        lua_createtable(state.L, Int32(clamping: count), 0)
+        return luaL_ref(state.L, LuaState.registryIndex)
+    }
+}

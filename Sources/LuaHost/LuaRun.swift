@@ -1,0 +1,154 @@
+/// LuaRun.swift: one run of one script: its sandboxed state, limits, output, and the
+/// outcome. The scheduler that drives its coroutines is in LuaRun+Scheduler.swift.
+import CLua
+import CRosterLua
+
+/// The per-run context, reachable from any binding call through the state's host pointer.
+final class LuaRun {
+    let state: LuaState
+    let limits: LuaLimits
+    let output: any LuaOutput
+    let scriptDirectory: String?
+    private(set) var outputUsed = 0
+
+    /// What the last suspending binding asked the scheduler to do.
+    enum Suspension {
+        case operation(LuaOperation, name: String, location: String)
+        case group(ParallelGroup.Request)
+    }
+    var pendingSuspension: Suspension?
+
+    // Scheduler state (LuaRun+Scheduler.swift).
+    var coroutines: [Int: Coroutine] = [:]
+    var ready: [(Coroutine, Int32)] = []
+    var readyHead = 0
+    var nextCoroutineID = 0
+    var finished: LuaRunOutcome?
+    let events: AsyncStream<SchedulerEvent>
+    let eventSink: AsyncStream<SchedulerEvent>.Continuation
+
+    init(limits: LuaLimits, output: any LuaOutput, scriptDirectory: String?) throws(LuaStateError) {
+        self.state = try LuaState(memoryLimit: limits.memory)
+        self.limits = limits
+        self.output = output
+        self.scriptDirectory = scriptDirectory
+        (events, eventSink) = AsyncStream.makeStream(of: SchedulerEvent.self)
+        roster_state_set_host(state.state, Unmanaged.passUnretained(self).toOpaque())
+        Sandbox.open(state)
+        Sandbox.setLimitMessages(state, limits)
+        if let instructions = limits.instructions { roster_set_instruction_limit(state.state, instructions) }
+    }
+
+    deinit {
+        eventSink.finish()
+        for coroutine in coroutines.values { coroutine.task?.cancel() }
+    }
+
+    /// The run whose state `L` belongs to.
+    static func of(_ L: OpaquePointer) -> LuaRun? {
+        guard let host = roster_state_host(roster_state_of(L)) else { return nil }
+        return Unmanaged<LuaRun>.fromOpaque(host).takeUnretainedValue()
+    }
+
+    func suspend(_ suspension: Suspension) { pendingSuspension = suspension }
+
+    func setGlobals(_ globals: [String: LuaValue]) {
+        for (name, value) in globals {
+            LuaState.push(state.L, value)
+            lua_setglobal(state.L, name)
+        }
+    }
+
+    /// Writes printed bytes, or ends the run when they would pass the output limit.
+    func write(_ bytes: [UInt8]) -> Bool {
+        guard outputUsed + bytes.count <= limits.output else {
+            roster_kill(state.state, ROSTER_LIMIT_OUTPUT)
+            return false
+        }
+        outputUsed += bytes.count
+        output.write(bytes)
+        return true
+    }
+
+    /// Compiles and runs the script to its end.
+    func execute(_ script: LuaScript) async -> LuaRunOutcome {
+        let L = state.L
+        let status = script.source.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { chars in
+                luaL_loadbufferx(L, chars.baseAddress, chars.count, "@" + script.name, "t")
+            }
+        }
+        guard status == LUA_OK else {
+            let message = LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "syntax error"
+            lua_settop(L, 0)
+            if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(.memory)) }
+            return .scriptError(message: message, traceback: message)
+        }
+        let main = makeCoroutine()
+        lua_xmove(L, main.thread, 1) // the chunk
+        let now = roster_monotonic_ns()
+        roster_set_deadline(state.state, now + limits.timeout.nanoseconds, limits.watchdogGrace.nanoseconds)
+        roster_set_watchdog_message(
+            state.state,
+            "roster: \(limits.message(.timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
+        let outcome = await drive(main)
+        roster_set_deadline(state.state, 0, 0)
+        return outcome
+    }
+
+    /// The outcome for a coroutine that ended with an error (on top of its stack).
+    func failureOutcome(_ thread: OpaquePointer, status: Int32) -> LuaRunOutcome {
+        if let kind = state.limitHit { return .limit(kind, message: limits.message(kind)) }
+        if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(.memory)) }
+        let message = errorMessage(thread)
+        if message.hasSuffix("stack overflow") || message.contains("stack overflow (") {
+            return .limit(.stack, message: "\(limits.message(.stack)): \(message)")
+        }
+        luaL_traceback(state.L, thread, message, 0)
+        let traceback = LuaState.bytes(state.L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? message
+        roster_pop(state.L, 1)
+        return .scriptError(message: message, traceback: traceback)
+    }
+
+    /// `FILE:LINE: text` for the error value on top of `thread`.
+    private func errorMessage(_ thread: OpaquePointer) -> String {
+        let text: String
+        if let bytes = LuaState.bytes(thread, at: -1) {
+            text = String(decoding: bytes, as: UTF8.self)
+        } else if lua_type(thread, -1) == LUA_TNIL {
+            text = "nil"
+        } else if luaL_getmetafield(thread, -1, "__tostring") != LUA_TNIL {
+            roster_pop(thread, 1)
+            text = LuaState.describe(thread, at: -1) ?? "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
+        } else {
+            text = "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
+        }
+        if Self.hasPosition(text) { return text }
+        return Self.position(thread) + text
+    }
+
+    /// Whether `text` starts with `something:LINE: `.
+    static func hasPosition(_ text: String) -> Bool {
+        guard let colon = text.firstIndex(of: ":") else { return false }
+        let rest = text[text.index(after: colon)...]
+        let digits = rest.prefix { $0.isNumber }
+        return !digits.isEmpty && rest.dropFirst(digits.count).hasPrefix(": ")
+    }
+
+    /// `FILE:LINE: ` of the innermost Lua function on `thread`'s stack, or "".
+    static func position(_ thread: OpaquePointer) -> String {
+        var record = lua_Debug()
+        var level: Int32 = 0
+        while lua_getstack(thread, level, &record) != 0 {
+            lua_getinfo(thread, "Sl", &record)
+            if record.currentline > 0 {
+                let source = withUnsafeBytes(of: record.short_src) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                return "\(source):\(record.currentline): "
+            }
+            level += 1
+        }
+        return ""
+    }
+}

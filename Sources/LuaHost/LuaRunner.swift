@@ -1,0 +1,83 @@
+/// LuaRunner.swift: running one script in a fresh sandbox, and what comes of it.
+import CLua
+import CRosterLua
+
+/// A script to run: its text and the name its messages carry.
+public struct LuaScript: Sendable {
+    /// Shown in messages and tracebacks: `scripts/hello.lua:3: ...`.
+    public var name: String
+    public var source: [UInt8]
+    /// The folder `require` loads from (the script's own); nil: `require` finds nothing.
+    public var directory: String?
+
+    public init(name: String, source: [UInt8], directory: String?) {
+        self.name = name
+        self.source = source
+        self.directory = directory
+    }
+
+    public init(name: String, source: String, directory: String? = nil) {
+        self.init(name: name, source: Array(source.utf8), directory: directory)
+    }
+}
+
+/// Where `print` writes. Called on the run's Lua thread.
+public protocol LuaOutput: Sendable {
+    func write(_ bytes: [UInt8])
+}
+
+/// How a run ended.
+public enum LuaRunOutcome: Sendable, Equatable {
+    case success
+    /// A syntax or runtime error: `message` reads `FILE:LINE: text`.
+    case scriptError(message: String, traceback: String)
+    /// A limit ended the run.
+    case limit(LuaLimitKind, message: String)
+    /// The run could not start (no memory for a new state).
+    case hostError(message: String)
+
+    /// The `roster run` exit code: 0 success, 1 script error, 3 limit.
+    public var exitCode: Int32 {
+        switch self {
+        case .success: 0
+        case .scriptError: 1
+        case .limit: 3
+        case .hostError: 1
+        }
+    }
+}
+
+/// Runs scripts, each in a fresh sandboxed state with its own limits, on a shared pool.
+public struct LuaRunner: Sendable {
+    public var limits: LuaLimits
+    /// Vendor and test modules installed beside the sandbox's own.
+    public var modules: [LuaModule]
+    /// Globals set before the script runs (`args`, `params`).
+    public var globals: [String: LuaValue]
+    public var executor: LuaExecutor
+
+    public init(
+        limits: LuaLimits = LuaLimits(), modules: [LuaModule] = [], globals: [String: LuaValue] = [:],
+        executor: LuaExecutor = .shared
+    ) {
+        self.limits = limits
+        self.modules = modules
+        self.globals = globals
+        self.executor = executor
+    }
+
+    /// Runs `script` to its end; never throws: every ending is an outcome.
+    public func run(_ script: LuaScript, output: any LuaOutput) async -> LuaRunOutcome {
+        await withTaskExecutorPreference(executor) {
+            let run: LuaRun
+            do {
+                run = try LuaRun(limits: limits, output: output, scriptDirectory: script.directory)
+            } catch {
+                return .hostError(message: "\(error)")
+            }
+            for module in modules { run.state.install(module) }
+            run.setGlobals(globals)
+            return await run.execute(script)
+        }
+    }
+}

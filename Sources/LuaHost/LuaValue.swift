@@ -1,0 +1,106 @@
+/// LuaValue.swift: the values that cross between Lua and Swift.
+
+/// A Lua value that can cross into Swift and back: nil, booleans, integers and floats kept
+/// apart, byte strings, and tables (a sequence part and a map part, nested).
+///
+/// Functions, userdata and threads cannot cross; reading one is a ``LuaConversionError``.
+public enum LuaValue: Sendable, Hashable {
+    case `nil`
+    case boolean(Bool)
+    case integer(Int64)
+    case number(Double)
+    case string(LuaString)
+    case table(LuaTable)
+
+    /// The Lua type name, as `type()` would say it ("integer" and "float" are told apart).
+    public var typeName: String {
+        switch self {
+        case .nil: "nil"
+        case .boolean: "boolean"
+        case .integer: "integer"
+        case .number: "float"
+        case .string: "string"
+        case .table: "table"
+        }
+    }
+
+    /// The string's text when this is a string (invalid UTF-8 is repaired).
+    public var text: String? {
+        if case .string(let string) = self { return string.text }
+        return nil
+    }
+
+    /// The integer when this is an integer, or a float with an integral value.
+    public var integerValue: Int64? {
+        switch self {
+        case .integer(let value): value
+        case .number(let value): Int64(exactly: value)
+        default: nil
+        }
+    }
+}
+
+extension LuaValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(LuaString(value)) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .boolean(value) }
+    public init(nilLiteral: ()) { self = .nil }
+}
+
+/// A Lua string: bytes, which need not be UTF-8.
+public struct LuaString: Sendable, Hashable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The string's bytes, exactly as Lua holds them.
+    public var bytes: [UInt8]
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ text: String) { self.bytes = Array(text.utf8) }
+    public init(stringLiteral value: String) { self.init(value) }
+
+    /// The text, with invalid UTF-8 sequences replaced.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    public var description: String { text }
+}
+
+/// A Lua table as a value: its sequence `1...n` and the remaining fields.
+public struct LuaTable: Sendable, Hashable {
+    /// Values at keys 1, 2, ... n with no gap.
+    public var sequence: [LuaValue]
+    /// Every other key.
+    public var fields: [LuaValue: LuaValue]
+
+    public init(sequence: [LuaValue] = [], fields: [LuaValue: LuaValue] = [:]) {
+        self.sequence = sequence
+        self.fields = fields
+    }
+
+    /// A table of string keys, the shape of most vendor results.
+    public init(_ fields: KeyValuePairs<String, LuaValue>) {
+        self.sequence = []
+        self.fields = [:]
+        for (key, value) in fields where value != .nil {
+            self.fields[.string(LuaString(key))] = value
+        }
+    }
+
+    /// The field at a string key (`.nil` when absent).
+    public subscript(key: String) -> LuaValue {
+        get { fields[.string(LuaString(key))] ?? .nil }
+        set {
+            if newValue == .nil {
+                fields[.string(LuaString(key))] = nil
+            } else {
+                fields[.string(LuaString(key))] = newValue
+            }
+        }
+    }
+}
+
+/// A Lua value that cannot cross into Swift: a function, userdata, a thread, a cycle, or a
+/// table nested too deeply.
+public struct LuaConversionError: Error, CustomStringConvertible, Sendable {
+    /// Why, naming where in the value: `cannot pass a function (at key "callback")`.
+    public var description: String
+}

@@ -1,0 +1,168 @@
+/// Sandbox.swift: what a script can reach, as data (DESIGN, "The sandbox").
+///
+/// The standard libraries are opened in C (with guarded replacements, see sandbox.c); then
+/// every global not in the allow-list below is removed, and Roster's own `print`, `require`
+/// and `parallel` are added.
+import CLua
+import CRosterLua
+import Foundation
+
+enum Sandbox {
+    /// Globals a script may use; everything else the libraries define is removed.
+    static let globals: Set<String> = [
+        "assert", "error", "ipairs", "next", "pairs", "pcall", "xpcall", "rawequal", "rawget",
+        "rawlen", "rawset", "select", "tonumber", "tostring", "type", "setmetatable",
+        "getmetatable", "load", "collectgarbage", "_G", "_VERSION",
+        "string", "table", "math", "utf8", "coroutine", "os",
+    ]
+    /// Fields kept in `os`.
+    static let osFields: Set<String> = ["time", "clock", "date"]
+    /// Fields removed from `string`.
+    static let removedStringFields = ["dump"]
+
+    /// Opens the sandbox into a fresh state.
+    static func open(_ state: LuaState) {
+        let L = state.L
+        roster_open_sandbox_libraries(L)
+        lua_pushglobaltable(L)
+        keepOnly(globals, inTableAt: -1, of: L)
+        lua_getfield(L, -1, "os")
+        keepOnly(osFields, inTableAt: -1, of: L)
+        roster_pop(L, 1)
+        lua_getfield(L, -1, "string")
+        for name in removedStringFields {
+            lua_pushnil(L)
+            lua_setfield(L, -2, name)
+        }
+        roster_pop(L, 2)
+
+        state.install(print)
+        state.install(Parallel.module)
+        installRequire(state)
+    }
+
+    /// The messages a limit raises inside the script, made now so that raising one
+    /// allocates nothing (it may be the memory limit).
+    static func setLimitMessages(_ state: LuaState, _ limits: LuaLimits) {
+        for kind in LuaLimitKind.allCases {
+            guard let raw = kind.raw else { continue }
+            roster_set_limit_message(state.L, raw, limits.message(kind))
+        }
+    }
+
+    private static func lua_pushglobaltable(_ L: OpaquePointer) {
+        lua_rawgeti(L, LuaState.registryIndex, lua_Integer(LUA_RIDX_GLOBALS))
+    }
+
+    /// Removes every string key of the table at `index` not in `allowed`.
+    private static func keepOnly(_ allowed: Set<String>, inTableAt index: Int32, of L: OpaquePointer) {
+        let table = lua_absindex(L, index)
+        var removed: [[UInt8]] = []
+        lua_pushnil(L)
+        while lua_next(L, table) != 0 {
+            if let key = LuaState.bytes(L, at: -2), !allowed.contains(String(decoding: key, as: UTF8.self)) {
+                removed.append(key)
+            }
+            roster_pop(L, 1)
+        }
+        for key in removed {
+            LuaState.pushBytes(L, key)
+            lua_pushnil(L)
+            lua_rawset(L, table)
+        }
+    }
+
+    /// `print`, writing to Roster's output instead of the process's stdout.
+    static let print = LuaFunction(
+        "print", "Writes its arguments, separated by tabs, to Roster's output.",
+        parameters: [LuaParameter("...", .any, variadic: true, doc: "values, each shown as tostring shows it")],
+        body: .host { call in
+            let L = call.L
+            var line: [UInt8] = []
+            for index in stride(from: Int32(1), through: call.count, by: 1) {
+                if index > 1 { line.append(9) }
+                guard roster_ptostring(L, index) == LUA_OK else { throw LuaRaisedError() }
+                line += LuaState.bytes(L, at: -1) ?? []
+                roster_pop(L, 1)
+            }
+            line.append(10)
+            _ = call.run?.write(line)
+            return .results(0)
+        }
+    )
+
+    // MARK: require
+
+    /// `require(name)`: Lua source from the script's own folder, run once and cached. The
+    /// loop runs in Lua, so a module's body may call vendors (yield) like the script's.
+    private static let requireSource = """
+        local load_module = ...
+        local loaded, loading = {}, {}
+        return function(name)
+          if type(name) ~= "string" then
+            error("require: argument #1 (name) expected string, got " .. type(name), 2)
+          end
+          local value = loaded[name]
+          if value ~= nil then return value end
+          if loading[name] then error("require: module '" .. name .. "' requires itself", 2) end
+          local chunk, problem = load_module(name)
+          if not chunk then error(problem, 2) end
+          loading[name] = true
+          value = chunk(name)
+          loading[name] = nil
+          if value == nil then value = true end
+          loaded[name] = value
+          return value
+        end
+        """
+
+    private static func installRequire(_ state: LuaState) {
+        let L = state.L
+        let status = requireSource.withCString { source in
+            luaL_loadbufferx(L, source, strlen(source), "=[roster require]", "t")
+        }
+        precondition(status == LUA_OK, "the require prelude does not compile")
+        state.pushFunction(loadModule, module: nil)
+        if roster_pcall(L, 1, 1) == LUA_OK {
+            lua_setglobal(L, "require")
+        } else {
+            roster_pop(L, 1)
+        }
+    }
+
+    /// Finds and compiles a module; returns the chunk, or nil and a message.
+    private static let loadModule = LuaFunction(
+        "require", "Loads a Lua module from the script's folder.",
+        parameters: [LuaParameter("name", .string, doc: "dotted module name: lib.util is lib/util.lua")],
+        body: .host { call in
+            let L = call.L
+            let name = call.text(1)
+            func fail(_ message: String) -> HostOutcome {
+                lua_pushnil(L)
+                LuaState.pushString(L, "require: \(message)")
+                return .results(2)
+            }
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else {
+                return fail("'\(name)' is not a module name (letters, digits, _ and -, separated by dots)")
+            }
+            guard let directory = call.run?.scriptDirectory else {
+                return fail("module '\(name)' not found: this script has no folder to load modules from")
+            }
+            let relative = parts.joined(separator: "/") + ".lua"
+            let path = (directory as NSString).appendingPathComponent(relative)
+            guard let data = FileManager.default.contents(atPath: path) else {
+                return fail("module '\(name)' not found (looked for \(path))")
+            }
+            let status = data.withUnsafeBytes { raw in
+                luaL_loadbufferx(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, "@" + path, "t")
+            }
+            guard status == LUA_OK else {
+                lua_pushnil(L)
+                lua_rotate(L, -2, 1)
+                return .results(2) // nil, the syntax error
+            }
+            return .results(1)
+        }
+    )
+}

@@ -1,0 +1,5 @@
+/// The `roster` executable: a thin entry point over RosterCLI.
+import Foundation
+import RosterCLI
+
+exit(await Roster.main(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -103,7 +103,18 @@ typedef struct {
     int in_host;
 } outer_execution;
 
+/* Whether this OS thread accepts the watchdog's signal (threads started by a libdispatch
+ * worker inherit a mask that blocks it). */
+static _Thread_local int signal_unblocked;
+
 static outer_execution enter_lua(roster_state *s, lua_State *co) {
+    if (!signal_unblocked) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, ROSTER_SIGNAL);
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+        signal_unblocked = 1;
+    }
     outer_execution outer = { tls_executing, atomic_load(&s->running), s->in_host };
     if (s->over_limit) { /* the host pushed past the cap: the memory error comes now */
         s->over_limit = 0;

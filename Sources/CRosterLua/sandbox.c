@@ -4,6 +4,7 @@
  * Which names a script sees is decided in Swift (LuaHost's Sandbox allow-list); this file
  * opens the libraries and replaces the functions whose stock versions are unsafe here:
  *  - setmetatable refuses __gc (finalizers run with no hook, so nothing could stop one);
+ *  - xpcall skips its message handler once the run is killed (it would run hookless);
  *  - load accepts text only;
  *  - collectgarbage answers "count" only;
  *  - coroutine.resume and coroutine.wrap track the running thread for the watchdog and
@@ -46,6 +47,35 @@ static int sandbox_load(lua_State *L) {
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, nargs, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* A kill raises from inside the hook, where Lua has switched hooks off; an xpcall message
+ * handler runs before the unwinding turns them back on, so no hook could stop it. Once the
+ * run is killed the handler is skipped and the error passes through unchanged. */
+static int guarded_message_handler(lua_State *L) {
+    if (atomic_load(&roster_S(L)->killed)) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int xpcall_finish(lua_State *L, int status, lua_KContext context) {
+    (void)status;
+    (void)context;
+    return lua_gettop(L);
+}
+
+static int sandbox_xpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_message_handler, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    /* with a continuation, so that vendor calls inside xpcall can still yield */
+    lua_callk(L, lua_gettop(L) - 1, LUA_MULTRET, 0, xpcall_finish);
     return lua_gettop(L);
 }
 
@@ -307,6 +337,7 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_pushglobaltable(L);
     wrap_field(L, "setmetatable", sandbox_setmetatable);
     wrap_field(L, "load", sandbox_load);
+    wrap_field(L, "xpcall", sandbox_xpcall);
     lua_pushcfunction(L, sandbox_collectgarbage);
     lua_setfield(L, -2, "collectgarbage");
     lua_pop(L, 1);

@@ -20,9 +20,9 @@ static void *roster_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     if (s->limit && nsize > old && s->used + (nsize - old) > s->limit) {
         if (s->in_host) {
             s->over_limit = 1;
-        } else if (!s->refusal_pending) {
+        } else if (!s->refusal_pending && nsize - old <= s->limit) {
             /* Lua runs an emergency collection and asks again; only a second refusal is
-             * the limit. */
+             * the limit (a request larger than the whole cap is one at once). */
             s->refusal_pending = 1;
             return NULL;
         } else {

@@ -20,13 +20,13 @@ final class LuaBinding {
         Unmanaged<LuaBinding>.fromOpaque(binding!).takeUnretainedValue().invoke(L!)
     }
 
-    /// `demo.add: argument #2 (b)`
+    /// `argument #2 (b)`
     func argumentLabel(_ index: Int32) -> String {
         let position = Int(index) - 1
         let parameters = function.parameters
         let parameter = position < parameters.count ? parameters[position] : parameters.last
         let name = parameter.map { " (\($0.name))" } ?? ""
-        return "\(qualifiedName): argument #\(index)\(name)"
+        return "argument #\(index)\(name)"
     }
 
     /// Runs one call; never raises (DESIGN invariant 1).
@@ -96,7 +96,7 @@ final class LuaBinding {
             if parameter.variadic { break }
             if !Self.matches(L, index, parameter) {
                 let expected = parameter.types.map(\.rawValue).joined(separator: " or ")
-                return "\(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
+                return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
             }
         }
         return nil

@@ -29,7 +29,7 @@ public struct LuaLimits: Sendable, Equatable {
     }
 
     /// The message for hitting `kind`, naming the limit and its value.
-    func message(_ kind: LuaLimitKind) -> String {
+    public func message(for kind: LuaLimitKind) -> String {
         switch kind {
         case .timeout: "timeout: the script ran longer than its \(timeout.roundedDescription) limit (--timeout)"
         case .memory: "memory limit: the script needed more than \(memory.megabytes) (--memory-limit)"

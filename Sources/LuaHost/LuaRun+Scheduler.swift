@@ -86,7 +86,7 @@ extension LuaRun {
             switch event {
             case .deadline:
                 roster_kill(state.state, ROSTER_LIMIT_TIMEOUT)
-                finished = .limit(.timeout, message: limits.message(.timeout))
+                finished = .limit(.timeout, message: limits.message(for: .timeout))
             case .completed(let id, let result):
                 guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
                 coroutine.task = nil
@@ -112,12 +112,13 @@ extension LuaRun {
         var results: Int32 = 0
         let status = roster_resume(coroutine.thread, nil, arguments, &results)
         if let kind = state.limitHit {
-            finished = .limit(kind, message: limits.message(kind))
+            finished = .limit(kind, message: limits.message(for: kind))
             return
         }
         switch status {
         case LUA_YIELD:
-            lua_settop(coroutine.thread, 0)
+            // The yielding C frame keeps what it needs on its stack (coroutine.resume keeps
+            // the inner coroutine there); the outcome is pushed on top of it.
             if roster_take_suspension(state.state) != 0, let suspension = pendingSuspension {
                 pendingSuspension = nil
                 start(suspension, for: coroutine)
@@ -230,7 +231,6 @@ extension LuaRun {
         for child in group.children.values { cancel(child) }
         group.children = [:]
         let target = parent.thread
-        lua_settop(target, 0)
         lua_checkstack(target, 4)
         if let failedItem, let thread {
             lua_pushboolean(target, 0)

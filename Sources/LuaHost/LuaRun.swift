@@ -81,7 +81,7 @@ final class LuaRun {
         guard status == LUA_OK else {
             let message = LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "syntax error"
             lua_settop(L, 0)
-            if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(.memory)) }
+            if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
             return .scriptError(message: message, traceback: message)
         }
         let main = makeCoroutine()
@@ -90,7 +90,7 @@ final class LuaRun {
         roster_set_deadline(state.state, now + limits.timeout.nanoseconds, limits.watchdogGrace.nanoseconds)
         roster_set_watchdog_message(
             state.state,
-            "roster: \(limits.message(.timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
+            "roster: \(limits.message(for: .timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
         let outcome = await drive(main)
         roster_set_deadline(state.state, 0, 0)
         return outcome
@@ -98,11 +98,11 @@ final class LuaRun {
 
     /// The outcome for a coroutine that ended with an error (on top of its stack).
     func failureOutcome(_ thread: OpaquePointer, status: Int32) -> LuaRunOutcome {
-        if let kind = state.limitHit { return .limit(kind, message: limits.message(kind)) }
-        if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(.memory)) }
+        if let kind = state.limitHit { return .limit(kind, message: limits.message(for: kind)) }
+        if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
         let message = errorMessage(thread)
         if message.hasSuffix("stack overflow") || message.contains("stack overflow (") {
-            return .limit(.stack, message: "\(limits.message(.stack)): \(message)")
+            return .limit(.stack, message: "\(limits.message(for: .stack)): \(message)")
         }
         luaL_traceback(state.L, thread, message, 0)
         let traceback = LuaState.bytes(state.L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? message

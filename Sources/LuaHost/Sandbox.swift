@@ -46,7 +46,7 @@ enum Sandbox {
     static func setLimitMessages(_ state: LuaState, _ limits: LuaLimits) {
         for kind in LuaLimitKind.allCases {
             guard let raw = kind.raw else { continue }
-            roster_set_limit_message(state.L, raw, limits.message(kind))
+            roster_set_limit_message(state.L, raw, limits.message(for: kind))
         }
     }
 

@@ -1,0 +1,151 @@
+/// AsyncTests.swift: DESIGN invariant 2: async bindings yield, they don't block.
+import LuaHost
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct AsyncTests {
+    @Test func anAsyncBindingReturnsItsValue() async {
+        let result = await runScript("print(demo.sleep(5), demo.sleep(1) + 1)")
+        #expect(result.outcome == .success)
+        #expect(result.output == "5\t2\n")
+    }
+
+    @Test func anAsyncFailureIsRaisedInTheScript() async {
+        let result = await runScript("""
+            print(pcall(function() demo.sleep_fail(1) end))
+            demo.sleep_fail(1)
+            """)
+        #expect(result.output == "false\ttest.lua:1: demo.sleep_fail: the demo failed on purpose\n")
+        guard case .scriptError(let message, _) = result.outcome else {
+            Issue.record("expected a script error, got \(result.outcome)")
+            return
+        }
+        #expect(message == "test.lua:2: demo.sleep_fail: the demo failed on purpose")
+    }
+
+    @Test func fiftySleepsInParallelTakeOneSleep() async {
+        let result = await runScript("""
+            local items = {}
+            for i = 1, 50 do items[i] = i end
+            local out = parallel.map(items, function(item, index)
+              demo.sleep(100)
+              return item * 10 + index
+            end, {concurrency = 50})
+            print(#out, out[1], out[50])
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "50\t11\t550\n")
+        #expect(result.seconds < 0.9, "50 × 100 ms with concurrency 50 took \(result.seconds) s")
+    }
+
+    @Test func concurrencyIsBounded() async {
+        let result = await runScript("""
+            local running, peak = 0, 0
+            local items = {}
+            for i = 1, 12 do items[i] = i end
+            parallel.map(items, function()
+              running = running + 1
+              peak = math.max(peak, running)
+              demo.sleep(20)
+              running = running - 1
+            end, {concurrency = 3})
+            print(peak)
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "3\n")
+        #expect(result.seconds >= 0.08)
+    }
+
+    @Test func parallelAllKeepsOrderAndNamesTheFailedItem() async {
+        let result = await runScript("""
+            local r = parallel.all{
+              function() demo.sleep(30) return "a" end,
+              function() return "b" end,
+              function() demo.sleep(10) return "c" end,
+            }
+            print(r[1], r[2], r[3])
+            local ok, e = pcall(parallel.all, {
+              function() demo.sleep(200) return 1 end,
+              function() demo.sleep(5) error("second broke") end,
+            })
+            print(ok, e)
+            local ok2, e2 = pcall(parallel.map, {1, 2, 3}, function(x) if x == 3 then demo.vendor_fail() end return x end)
+            print(ok2, e2.vendor, e2.item)
+            print(pcall(function() parallel.map({1}, function() end, {concurrency = 0}) end))
+            print(pcall(function() parallel.all({1}) end))
+            print(#parallel.map({}, print))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == """
+            a\tb\tc
+            false\tparallel.all: item #2 failed: test.lua:9: second broke
+            false\tdemo\t3
+            false\ttest.lua:14: parallel.map: options.concurrency must be a positive integer, got integer
+            false\ttest.lua:15: parallel.all: item #1 is a integer, not a function
+            0
+
+            """)
+        #expect(result.seconds < 0.19, "the failure should cancel the 200 ms sibling")
+    }
+
+    @Test func nestedParallelAndScriptCoroutinesCanWait() async {
+        let result = await runScript("""
+            local outer = parallel.map({1, 2}, function(x)
+              local inner = parallel.map({1, 2, 3}, function(y) return demo.sleep(y) * x end)
+              return inner[1] + inner[2] + inner[3]
+            end)
+            print(outer[1], outer[2])
+            -- a vendor call inside the script's own coroutine passes through to the scheduler
+            local gen = coroutine.wrap(function()
+              for i = 1, 3 do coroutine.yield(demo.sleep(i)) end
+            end)
+            print(gen(), gen(), gen())
+            local co = coroutine.create(function(a) local b = coroutine.yield(demo.sleep(a)) return demo.sleep(b) end)
+            print(coroutine.resume(co, 4))
+            print(coroutine.resume(co, 6))
+            print(coroutine.status(co))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "6\t12\n1\t2\t3\ntrue\t4\ntrue\t6\ndead\n")
+    }
+
+    @Test func waitingWhereYieldingIsImpossibleIsAClearError() async {
+        let result = await runScript("""
+            local t = {3, 1, 2}
+            print(pcall(table.sort, t, function(a, b) demo.sleep(1) return a < b end))
+            print(pcall(string.gsub, "ab", ".", function(c) return parallel.map({1}, print) end))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output.contains("demo.sleep: cannot wait for a vendor call here"))
+        #expect(result.output.contains("parallel.map: cannot run in parallel here"))
+    }
+
+    @Test func manyScriptsShareASmallPool() async {
+        let pool = LuaExecutor(threads: 2)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = await withTaskGroup(of: LuaRunOutcome.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    await runScript("for i = 1, 3 do demo.sleep(100) end print('done')", executor: pool).outcome
+                }
+            }
+            return await group.reduce(into: [LuaRunOutcome]()) { $0.append($1) }
+        }
+        let elapsed = clock.now - start
+        #expect(outcomes.count == 40)
+        #expect(outcomes.allSatisfy { $0 == .success })
+        // 40 scripts × 300 ms of waiting on 2 threads: about 0.3 s when no thread blocks.
+        #expect(elapsed < .seconds(2), "took \(elapsed)")
+    }
+
+    @Test func theDeadlineCountsWhileWaiting() async {
+        let limits = LuaLimits(timeout: .milliseconds(300))
+        let (result, live) = await DeinitCounter.counting {
+            await runScript("demo.sleep(5000) print('not reached')", limits: limits)
+        }
+        #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout)))
+        #expect(result.seconds < 2)
+        #expect(live == 0, "the cancelled sleep was cleaned up")
+    }
+}

@@ -1,0 +1,85 @@
+/// LimitTests.swift: DESIGN invariant 5: limits are always on, cannot be swallowed, and the
+/// host goes on.
+import LuaHost
+import Testing
+import TestSupport
+
+@Suite(.serialized) struct LimitTests {
+    static let short = LuaLimits(timeout: .milliseconds(400))
+
+    @Test(arguments: [
+        "while true do end",
+        "pcall(function() while true do end end) print('swallowed')",
+        "while true do pcall(function() while true do end end) end",
+        "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+        "local f = coroutine.wrap(function() while true do end end) while true do pcall(f) end",
+        "while true do xpcall(function() while true do end end, function() while true do end end) end",
+        "local x <close> = setmetatable({}, {__close = function() while true do end end}) while true do end",
+        "while true do pcall(load, function() while true do end end) end",
+        "print(table.move({}, 1, math.maxinteger - 1, 2))",
+        "local t = parallel.map({1, 2}, function() while true do end end)",
+    ])
+    func aTimeoutCannotBeSwallowed(script: String) async {
+        let result = await runScript(script, limits: Self.short)
+        #expect(result.outcome == .limit(.timeout, message: Self.short.message(for: .timeout)))
+        #expect(!result.output.contains("swallowed"))
+        #expect(result.seconds < 1.5, "stopped after \(result.seconds) s")
+    }
+
+    @Test func memoryIsCapped() async {
+        let limits = LuaLimits(memory: 8 << 20, timeout: .seconds(10))
+        for script in [
+            "local s = 'x' while true do s = s .. s end",
+            "local t = {} for i = 1, 1e8 do t[i] = i end",
+            "local ok = pcall(string.rep, 'x', 1e9) print('swallowed', ok) for i = 1, 1e6 do end",
+        ] {
+            let result = await runScript(script, limits: limits)
+            #expect(result.outcome == .limit(.memory, message: limits.message(for: .memory)), "\(script)")
+        }
+        // Garbage is not live memory: churning through much more than the cap is fine.
+        let churn = await runScript("for i = 1, 200 do local t = {} for j = 1, 5000 do t[j] = j end end print('ok')", limits: limits)
+        #expect(churn.outcome == .success)
+    }
+
+    @Test func instructionsCanBeBudgeted() async {
+        let limits = LuaLimits(timeout: .seconds(10), instructions: 1_000_000)
+        let result = await runScript("local n = 0 while true do n = n + 1 end", limits: limits)
+        #expect(result.outcome == .limit(.instructions, message: limits.message(for: .instructions)))
+        let small = await runScript("local n = 0 for i = 1, 1000 do n = n + i end print(n)", limits: limits)
+        #expect(small.outcome == .success)
+        #expect(small.output == "500500\n")
+    }
+
+    @Test func outputIsCapped() async {
+        let limits = LuaLimits(timeout: .seconds(10), output: 1000)
+        let result = await runScript("for i = 1, 1e6 do pcall(print, ('x'):rep(50)) end", limits: limits)
+        #expect(result.outcome == .limit(.output, message: limits.message(for: .output)))
+        #expect(result.output.utf8.count <= 1000)
+    }
+
+    @Test(arguments: [
+        "local function f() return 1 + f() end f()",
+        "local t = setmetatable({}, {}) getmetatable(t).__index = function(s, k) return s[k] end print(t.x)",
+        "local function g(s) return (s:gsub('.', g)) end g('ab')",
+        "local function c() local co = coroutine.wrap(c) return co() end c()",
+    ])
+    func deepRecursionIsALuaErrorNotACrash(script: String) async {
+        let result = await runScript(script)
+        switch result.outcome {
+        case .limit(.stack, _), .limit(.memory, _): break
+        default: Issue.record("expected a stack or memory limit, got \(result.outcome)")
+        }
+        #expect(result.outcome.exitCode == 3)
+    }
+
+    @Test func theHostGoesOnAfterEveryLimit() async {
+        let limits = LuaLimits(memory: 8 << 20, timeout: .milliseconds(200), output: 100)
+        for script in ["while true do end", "local s = 'x' while true do s = s .. s end", "while true do print('x') end"] {
+            let result = await runScript(script, limits: limits)
+            #expect(result.outcome.exitCode == 3)
+        }
+        let after = await runScript("print(demo.add(40, 2))", limits: limits)
+        #expect(after.outcome == .success)
+        #expect(after.output == "42\n")
+    }
+}

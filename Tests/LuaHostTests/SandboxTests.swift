@@ -1,0 +1,153 @@
+/// SandboxTests.swift: exactly DESIGN's sandbox: what is there, what is not.
+import LuaHost
+import Testing
+import TestSupport
+
+@Suite struct SandboxTests {
+    @Test func onlyTheAllowListIsThere() async {
+        let result = await runScript("""
+            local names = {}
+            for k in pairs(_G) do names[#names + 1] = k end
+            table.sort(names)
+            print(table.concat(names, " "))
+            local os_names = {}
+            for k in pairs(os) do os_names[#os_names + 1] = k end
+            table.sort(os_names)
+            print(table.concat(os_names, " "))
+            print(string.dump, io, debug, package, dofile, loadfile, rawequal ~= nil)
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == """
+            _G _VERSION assert collectgarbage coroutine demo error getmetatable ipairs load math next os pairs parallel pcall print rawequal rawget rawlen rawset require select setmetatable string table tonumber tostring type utf8 xpcall
+            clock date time
+            nil\tnil\tnil\tnil\tnil\tnil\ttrue
+
+            """)
+    }
+
+    @Test func printGoesToRostersOutput() async {
+        let result = await runScript(#"print("a", 1, nil, setmetatable({}, {__tostring = function() return "T" end})) print() print(("x"):rep(3))"#)
+        #expect(result.output == "a\t1\tnil\tT\n\nxxx\n")
+    }
+
+    @Test func loadTakesTextOnlyAndBindsTheSandbox() async {
+        let result = await runScript(#"""
+            print(load("return print == _G.print and io == nil")())
+            print(load("\27Lua"))
+            print(pcall(load, "return 1", "x", "b"))
+            print(load("return x", "chunk", "t", {x = 42})())
+            local parts = {"return ", "7"}
+            local i = 0
+            print(load(function() i = i + 1 return parts[i] end)())
+            """#)
+        #expect(result.outcome == .success)
+        #expect(result.output == """
+            true
+            nil\tattempt to load a binary chunk (mode is 't')
+            false\tload: binary chunks are not allowed in Roster scripts
+            42
+            7
+
+            """)
+    }
+
+    @Test func setmetatableRefusesGC() async {
+        let result = await runScript("""
+            print(pcall(setmetatable, {}, {__gc = function() end}))
+            local mt = {}
+            local t = setmetatable({}, mt)
+            mt.__gc = function() print("never") end -- added later: not a finalizer in 5.4
+            print(getmetatable(t) == mt)
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "false\tsetmetatable: __gc metamethods are not allowed in Roster scripts\ntrue\n")
+    }
+
+    @Test func theStringMetatableIsProtected() async {
+        let result = await runScript("""
+            print(getmetatable(""))
+            print(pcall(setmetatable, "", {}))
+            print(("abc"):upper())
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output.hasPrefix("false\nfalse\t"))
+        #expect(result.output.hasSuffix("ABC\n"))
+    }
+
+    @Test func collectgarbageOnlyCounts() async {
+        let result = await runScript(#"print(collectgarbage("count") > 0, collectgarbage() > 0, pcall(collectgarbage, "stop"))"#)
+        #expect(result.output == "true\ttrue\tfalse\tcollectgarbage: only \"count\" is allowed in Roster scripts\n")
+    }
+
+    @Test func requireLoadsFromTheScriptsFolderOnly() async {
+        let result = await runScript("""
+            local util = require("lib.util")
+            print(util.double(21), require("lib.util") == util)
+            print(pcall(function() local m = require("../escape") return m end))
+            print(pcall(function() local m = require("missing") return m end))
+            print(pcall(function() local m = require("broken") return m end))
+            print(pcall(function() local m = require("loop") return m end))
+            print(require("waits"))
+            """, files: [
+                "lib/util.lua": "local M = {} function M.double(x) return x * 2 end return M",
+                "broken.lua": "return +",
+                "loop.lua": "return require('loop')",
+                "waits.lua": "return demo.sleep(3)",
+            ])
+        #expect(result.outcome == .success)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 6)
+        #expect(lines[0] == "42\ttrue")
+        #expect(lines[1].hasPrefix("false\ttest.lua:3: require: '../escape' is not a module name"))
+        #expect(lines[2].hasPrefix("false\ttest.lua:4: require: module 'missing' not found (looked for "))
+        #expect(lines[3].contains("broken.lua:1: unexpected symbol near '+'"))
+        #expect(lines[4].contains("require: module 'loop' requires itself"))
+        #expect(lines[5] == "3")
+    }
+
+    @Test func nestedCoroutineClosesAreGuarded() async {
+        // Debian's 5.4.4 overflows the C stack when coroutine.close calls nest through
+        // __close handlers; the guard raises a Lua error instead.
+        let result = await runScript("""
+            local function nest(depth)
+              local co = coroutine.create(function()
+                local guard <close> = setmetatable({}, {__close = function()
+                  if depth > 0 then assert(coroutine.close(nest(depth - 1))) end
+                end})
+                coroutine.yield()
+              end)
+              coroutine.resume(co)
+              return co
+            end
+            print(coroutine.close(nest(3)))
+            local ok, e = coroutine.close(nest(50))
+            print(ok, e)
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output.hasPrefix("true\nfalse\t"))
+        #expect(result.output.contains("coroutine.close: closes nested more than 8 deep"))
+    }
+
+    @Test func argsArriveAsAGlobal() async {
+        let result = await runScript("print(args.email, args.missing)", globals: ["args": .table(LuaTable(["email": "a@b.c"]))])
+        #expect(result.output == "a@b.c\tnil\n")
+    }
+
+    @Test func longCLoopsAreCutShort() async {
+        let result = await runScript("""
+            print(#string.rep("", 1e18), #string.rep("", 1e18, ""))
+            local t = table.move({1, 2, 3, 4, 5}, 1, 4, 2)
+            print(table.concat(t, ","))
+            local big = {}
+            for i = 1, 200000 do big[i] = i end
+            table.move(big, 1, 199999, 2)
+            print(big[1], big[2], big[200000])
+            table.move(big, 2, 200000, 1)
+            print(big[1], big[199999], big[200000])
+            local dest = table.move(big, 1, 70000, 5, {})
+            print(#dest, dest[5], dest[70004])
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "0\t0\n1,1,2,3,4\n1\t1\t199999\n1\t199999\t199999\n70004\t1\t70000\n")
+    }
+}

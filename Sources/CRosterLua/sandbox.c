@@ -304,6 +304,62 @@ static int sandbox_move(lua_State *L) {
     return 1;
 }
 
+/* ---- require ---------------------------------------------------------------------- */
+/* Upvalues: 1 the loader (a Swift binding: name -> chunk, or nil and a message),
+ * 2 the loaded modules, 3 the modules being loaded. The module body runs under a
+ * yieldable pcall, so it may call vendors like the script itself. */
+
+static int require_finish(lua_State *L, int status, lua_KContext context) {
+    (void)context; /* [name, result or error] */
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    lua_rawset(L, lua_upvalueindex(3));
+    if (status != LUA_OK && status != LUA_YIELD) return lua_error(L);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, lua_upvalueindex(2));
+    return 1;
+}
+
+static int sandbox_require(lua_State *L) {
+    luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, 1);
+    if (lua_rawget(L, lua_upvalueindex(3)) != LUA_TNIL)
+        return luaL_error(L, "require: module '%s' requires itself", lua_tostring(L, 1));
+    lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 2); /* [name, chunk or nil, message] */
+    if (lua_isnil(L, 2)) {
+        luaL_where(L, 1);
+        lua_pushvalue(L, 3);
+        lua_concat(L, 2);
+        return lua_error(L);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, 1);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, lua_upvalueindex(3));
+    lua_pushvalue(L, 1); /* [name, chunk, name] */
+    return require_finish(L, lua_pcallk(L, 1, 1, 0, 0, require_finish), 0);
+}
+
+void roster_install_require(lua_State *L) {
+    /* [loader] */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushcclosure(L, sandbox_require, 3);
+    lua_setglobal(L, "require");
+}
+
 /* ---- opening ------------------------------------------------------------------------ */
 
 void roster_open_baseline_libraries(lua_State *L) {

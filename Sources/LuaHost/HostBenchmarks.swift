@@ -56,6 +56,11 @@ public enum HostBenchmarks {
         return fib(27) + sum + #text
         """
 
+    /// Just the binding-call loop (for profiling): nanoseconds per call.
+    public static func bindingCall(calls: Int = 10_000_000, swift: Bool = true) -> Double {
+        callLoop(calls: calls, swift: swift) / Double(calls) * 1e9
+    }
+
     public static func run(rounds: Int = 5) -> HostBenchmarkReport {
         let calls = 2_000_000
         var binding = Double.infinity, cFunction = Double.infinity

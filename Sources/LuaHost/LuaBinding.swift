@@ -4,20 +4,30 @@ import CLua
 import CRosterLua
 
 /// A registered declaration. Its address is the light-userdata upvalue of the Lua closure.
+/// What the hot path needs (the body, the argument checks) is unpacked from the
+/// declaration once, at registration.
 final class LuaBinding {
     let function: LuaFunction
     let qualifiedName: String
-    private let maximumArguments: Int32?
+    private let body: LuaFunction.Body
+    /// The body of a sync function, apart: the common case skips the enum's copy.
+    private let syncBody: (@Sendable (LuaCall) throws -> LuaValue)?
+    private let checks: [ArgumentCheck]
+    private let maximumArguments: Int32
 
     init(_ function: LuaFunction, module: String?) {
         self.function = function
         self.qualifiedName = module.map { "\($0).\(function.name)" } ?? function.name
-        self.maximumArguments = function.parameters.last?.variadic == true ? nil : Int32(function.parameters.count)
+        self.body = function.body
+        if case .sync(let body) = function.body { syncBody = body } else { syncBody = nil }
+        let fixed = function.parameters.prefix { !$0.variadic }
+        self.checks = fixed.map(ArgumentCheck.init)
+        self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
     }
 
     /// Installs the Swift entry point into the C trampoline, once per process.
     static let installDispatch: Void = roster_set_dispatch { L, binding in
-        Unmanaged<LuaBinding>.fromOpaque(binding!).takeUnretainedValue().invoke(L!)
+        Unmanaged<LuaBinding>.fromOpaque(binding!)._withUnsafeGuaranteedRef { $0.invoke(L!) }
     }
 
     /// `argument #2 (b)`
@@ -30,13 +40,23 @@ final class LuaBinding {
     }
 
     /// Runs one call; never raises (DESIGN invariant 1).
+    @inline(__always)
     func invoke(_ L: OpaquePointer) -> Int32 {
         if let message = checkArguments(L) {
             return raise(L, message: message)
         }
         let call = LuaCall(L: L, binding: self)
+        if let syncBody {
+            do {
+                let result = try syncBody(call)
+                if case .nil = result { lua_pushnil(L) } else { LuaState.push(L, result) }
+                return 1
+            } catch {
+                return raise(L, error)
+            }
+        }
         do {
-            switch function.body {
+            switch body {
             case .sync(let body):
                 LuaState.push(L, try body(call))
                 return 1
@@ -55,19 +75,27 @@ final class LuaBinding {
                 run.suspend(.operation(operation, name: qualifiedName, location: Self.location(L)))
                 return Int32(ROSTER_SUSPEND)
             }
-        } catch is LuaRaisedError {
+        } catch {
+            return raise(L, error)
+        }
+    }
+
+    /// Pushes the Lua form of a thrown error for the trampoline to raise.
+    private func raise(_ L: OpaquePointer, _ error: any Error) -> Int32 {
+        switch error {
+        case is LuaRaisedError:
             return Int32(ROSTER_RAISE) // the metamethod's error value is on top
-        } catch let error as LuaError {
+        case let error as LuaError:
             switch error.payload {
             case .message(let message): return raise(L, message: "\(qualifiedName): \(message)")
             case .value(let value):
                 LuaState.push(L, value)
                 return Int32(ROSTER_RAISE)
             }
-        } catch let error as LuaErrorConvertible {
+        case let error as LuaErrorConvertible:
             LuaState.push(L, error.luaErrorValue)
             return Int32(ROSTER_RAISE)
-        } catch {
+        default:
             return raise(L, message: "\(qualifiedName): \(error)")
         }
     }
@@ -86,39 +114,59 @@ final class LuaBinding {
     }
 
     /// The first argument that does not match the declaration, as a message.
+    @inline(__always)
     private func checkArguments(_ L: OpaquePointer) -> String? {
         let count = lua_gettop(L)
-        if let maximumArguments, count > maximumArguments {
+        if count > maximumArguments {
             return "\(qualifiedName): expected at most \(maximumArguments) argument\(maximumArguments == 1 ? "" : "s"), got \(count)"
         }
-        for (offset, parameter) in function.parameters.enumerated() {
+        for (offset, check) in checks.enumerated() where !check.accepts(L, Int32(offset + 1)) {
             let index = Int32(offset + 1)
-            if parameter.variadic { break }
-            if !Self.matches(L, index, parameter) {
-                let expected = parameter.types.map(\.rawValue).joined(separator: " or ")
-                return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
-            }
+            let expected = function.parameters[offset].types.map(\.rawValue).joined(separator: " or ")
+            return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
         }
         return nil
     }
+}
 
-    private static func matches(_ L: OpaquePointer, _ index: Int32, _ parameter: LuaParameter) -> Bool {
-        let type = lua_type(L, index)
-        if type <= LUA_TNIL { return parameter.optional || parameter.types.contains(.any) }
-        for expected in parameter.types {
-            switch expected {
-            case .any: return true
+/// One parameter's accepted Lua types as a bit set over `lua_type` tags, checked without
+/// building anything.
+private struct ArgumentCheck {
+    private let types: UInt16
+    private let integerOnly: Bool // a number must be integral
+
+    private static let anything: UInt16 = 0xFFFF
+
+    init(_ parameter: LuaParameter) {
+        var types: UInt16 = 0
+        var integerOnly = false
+        for type in parameter.types {
+            switch type {
+            case .any: types |= Self.anything
             case .integer:
-                if lua_isinteger(L, index) != 0 { return true }
-                if type == LUA_TNUMBER, Int64(exactly: lua_tonumberx(L, index, nil)) != nil { return true }
-            case .number: if type == LUA_TNUMBER { return true }
-            case .string: if type == LUA_TSTRING { return true }
-            case .boolean: if type == LUA_TBOOLEAN { return true }
-            case .table: if type == LUA_TTABLE { return true }
-            case .function: if type == LUA_TFUNCTION { return true }
+                types |= 1 << LUA_TNUMBER
+                integerOnly = true
+            case .number: types |= 1 << LUA_TNUMBER
+            case .string: types |= 1 << LUA_TSTRING
+            case .boolean: types |= 1 << LUA_TBOOLEAN
+            case .table: types |= 1 << LUA_TTABLE
+            case .function: types |= 1 << LUA_TFUNCTION
             }
         }
-        return false
+        if parameter.types.contains(.number) { integerOnly = false }
+        if parameter.optional { types |= 1 << LUA_TNIL }
+        self.types = types
+        self.integerOnly = integerOnly
+    }
+
+    @inline(__always)
+    func accepts(_ L: OpaquePointer, _ index: Int32) -> Bool {
+        let type = max(lua_type(L, index), LUA_TNIL) // none counts as nil
+        guard types & (1 << UInt16(type)) != 0 else { return false }
+        if type == LUA_TNUMBER && integerOnly && lua_isinteger(L, index) == 0 {
+            return Int64(exactly: lua_tonumberx(L, index, nil)) != nil
+        }
+        return true
     }
 }
 

@@ -6,7 +6,8 @@ import CRosterLua
 /// against the declaration already, so the typed accessors cannot fail on type.
 public struct LuaCall {
     let L: OpaquePointer
-    let binding: LuaBinding
+    /// The registered binding; the state keeps it alive for longer than any call.
+    unowned(unsafe) let binding: LuaBinding
 
     /// `module.function`, as error messages name it.
     public var name: String { binding.qualifiedName }

@@ -93,41 +93,11 @@ enum Sandbox {
 
     // MARK: require
 
-    /// `require(name)`: Lua source from the script's own folder, run once and cached. The
-    /// loop runs in Lua, so a module's body may call vendors (yield) like the script's.
-    private static let requireSource = """
-        local load_module = ...
-        local loaded, loading = {}, {}
-        return function(name)
-          if type(name) ~= "string" then
-            error("require: argument #1 (name) expected string, got " .. type(name), 2)
-          end
-          local value = loaded[name]
-          if value ~= nil then return value end
-          if loading[name] then error("require: module '" .. name .. "' requires itself", 2) end
-          local chunk, problem = load_module(name)
-          if not chunk then error(problem, 2) end
-          loading[name] = true
-          value = chunk(name)
-          loading[name] = nil
-          if value == nil then value = true end
-          loaded[name] = value
-          return value
-        end
-        """
-
+    /// `require(name)`: Lua source from the script's own folder, run once and cached
+    /// (the caching and the call are C, sandbox.c; finding and compiling is here).
     private static func installRequire(_ state: LuaState) {
-        let L = state.L
-        let status = requireSource.withCString { source in
-            luaL_loadbufferx(L, source, strlen(source), "=[roster require]", "t")
-        }
-        precondition(status == LUA_OK, "the require prelude does not compile")
         state.pushFunction(loadModule, module: nil)
-        if roster_pcall(L, 1, 1) == LUA_OK {
-            lua_setglobal(L, "require")
-        } else {
-            roster_pop(L, 1)
-        }
+        roster_install_require(state.L)
     }
 
     /// Finds and compiles a module; returns the chunk, or nil and a message.

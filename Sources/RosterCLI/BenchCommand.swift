@@ -16,7 +16,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Rounds of each measurement (the best is kept).")
     var rounds: Int = 5
 
+    @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
+    var callsOnly = false
+
     func run() async throws {
+        if callsOnly {
+            print(String(format: "binding call: %.1f ns; C function: %.1f ns", HostBenchmarks.bindingCall(calls: rounds * 1_000_000), HostBenchmarks.bindingCall(calls: rounds * 1_000_000, swift: false)))
+            return
+        }
         let report = HostBenchmarks.run(rounds: max(1, rounds))
         if json {
             let encoder = JSONEncoder()

@@ -91,6 +91,8 @@ int roster_traceback(lua_State *L, lua_State *co, const char *message, int level
 /* Opens the allowed standard libraries into the globals and installs the guarded
  * replacements (setmetatable, load, collectgarbage, coroutine.*, string.rep, table.move). */
 void roster_open_sandbox_libraries(lua_State *L);
+/* Sets the global `require` over a loader function on top of the stack (popped). */
+void roster_install_require(lua_State *L);
 /* The same libraries into a bare state: the baseline of `roster bench`. */
 void roster_open_baseline_libraries(lua_State *L);
 /* A plain lua_CFunction that does nothing: the baseline of the binding-call benchmark. */

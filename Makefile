@@ -1,0 +1,50 @@
+# Roster: the two commands a new user runs are `make run` and `make test`.
+# Both install what is missing first (Debian: apt-get, with sudo when not root).
+
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_PACKAGES := liblua5.4-dev lua5.4 pkg-config
+
+.PHONY: run test deps build release bench lint leaks clean
+
+## Install the system packages Roster needs, only when something is missing.
+deps:
+	@missing=""; \
+	pkg-config --exists lua5.4 2>/dev/null || missing="$$missing liblua5.4-dev pkg-config"; \
+	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+## Build, then run the main job on the built-in emulator.
+run: build
+	$(SWIFT) run roster run scripts/hello.lua
+
+## Build and run every test: the Lua-boundary lint, unit and CLI tests.
+test: deps lint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Swift code must not raise across its own frames; only LuaHost may touch the Lua C API.
+lint:
+	@bash Tools/check-lua-boundary.sh
+
+release: deps
+	$(SWIFT) build -c release
+
+## Performance goals as ratios against baselines in the same run.
+bench: release
+	.build/release/roster bench
+	@bash Benchmarks/compare-cli.sh .build/release/roster
+
+## The host test suites under valgrind's leak checker (slow: a few minutes).
+leaks: deps
+	$(SWIFT) build --build-tests
+	bash Tools/check-leaks.sh
+
+clean:
+	rm -rf .build

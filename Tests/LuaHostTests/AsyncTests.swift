@@ -4,6 +4,13 @@ import Testing
 import TestSupport
 
 @Suite(.serialized) struct AsyncTests {
+    /// Its own threads, so that other suites' scripts do not delay these timings.
+    static let pool = LuaExecutor(threads: 2)
+
+    func runScript(_ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(10))) async -> ScriptResult {
+        await TestSupport.runScript(source, limits: limits, executor: Self.pool)
+    }
+
     @Test func anAsyncBindingReturnsItsValue() async {
         let result = await runScript("print(demo.sleep(5), demo.sleep(1) + 1)")
         #expect(result.outcome == .success)
@@ -127,7 +134,7 @@ import TestSupport
         let outcomes = await withTaskGroup(of: LuaRunOutcome.self) { group in
             for _ in 0..<40 {
                 group.addTask {
-                    await runScript("for i = 1, 3 do demo.sleep(100) end print('done')", executor: pool).outcome
+                    await TestSupport.runScript("for i = 1, 3 do demo.sleep(100) end print('done')", executor: pool).outcome
                 }
             }
             return await group.reduce(into: [LuaRunOutcome]()) { $0.append($1) }
@@ -142,7 +149,7 @@ import TestSupport
     @Test func theDeadlineCountsWhileWaiting() async {
         let limits = LuaLimits(timeout: .milliseconds(300))
         let (result, live) = await DeinitCounter.counting {
-            await runScript("demo.sleep(5000) print('not reached')", limits: limits)
+            await self.runScript("demo.sleep(5000) print('not reached')", limits: limits)
         }
         #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout)))
         #expect(result.seconds < 2)

@@ -6,8 +6,8 @@ import Testing
     static let lint = RosterProcess.root.appendingPathComponent("Tools/check-lua-boundary.sh")
     static let bash = URL(fileURLWithPath: "/bin/bash")
 
-    @Test func theProjectPasses() throws {
-        let result = try RosterProcess.run([Self.lint.path], executable: Self.bash)
+    @Test func theProjectPasses() async throws {
+        let result = try await RosterProcess.run([Self.lint.path], executable: Self.bash)
         #expect(result.status == 0, "\(result.stdout)")
     }
 
@@ -20,10 +20,10 @@ import Testing
         ("Sources/Vendors/Bad.swift", "import " + "CLua"),
         ("Sources/Engine/Bad.swift", "import " + "CRosterLua"),
     ])
-    func violationsFail(path: String, line: String) throws {
+    func violationsFail(path: String, line: String) async throws {
         let tree = try RosterProcess.scriptFolder([path: line + "\n", "Tests/Ok.swift": "import Testing\n"])
         defer { try? FileManager.default.removeItem(at: tree) }
-        let result = try RosterProcess.run([Self.lint.path, tree.path], executable: Self.bash)
+        let result = try await RosterProcess.run([Self.lint.path, tree.path], executable: Self.bash)
         #expect(result.status == 1)
         #expect(result.stdout.contains(path))
     }

@@ -22,8 +22,9 @@ enum RosterProcess {
         return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("roster")
     }
 
-    /// Runs `executable arguments` in `directory`, killing it after `limit` seconds.
-    static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60) throws -> ProcessResult {
+    /// Runs `executable arguments` in `directory`, killing it after `limit` seconds. Waits
+    /// without holding a thread of Swift's small cooperative pool.
+    static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60) async throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -33,28 +34,35 @@ enum RosterProcess {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         let start = Date()
-        try process.run()
-        // Read while it runs so a full pipe cannot stall it.
-        let outData = Locked(Data()), errData = Locked(Data())
-        let readers = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            readers.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                readers.leave()
-            }
+        let exited = Locked<CheckedContinuation<Void, Never>?>(nil)
+        let finished = Locked(false)
+        process.terminationHandler = { _ in
+            finished.set(true)
+            exited.value?.resume()
         }
-        let deadline = Date().addingTimeInterval(limit)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        readers.wait()
+        try process.run()
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { if process.isRunning { process.terminate() } }
+        // Read on dispatch's threads while it runs, so a full pipe cannot stall it.
+        async let output = readAll(out)
+        async let errors = readAll(err)
+        await withCheckedContinuation { continuation in
+            exited.set(continuation)
+            if finished.value { exited.set(nil); continuation.resume() }
+        }
+        let (stdout, stderr) = await (output, errors)
         return ProcessResult(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData.value, as: UTF8.self),
-            stderr: String(decoding: errData.value, as: UTF8.self),
+            status: process.terminationStatus, stdout: stdout, stderr: stderr,
             seconds: Date().timeIntervalSince(start),
             signaled: process.terminationReason == .uncaughtSignal)
+    }
+
+    private static func readAll(_ pipe: Pipe) async -> String {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }
+        }
     }
 
     /// Writes `source` to a fresh temporary folder as NAME; returns its folder.

@@ -5,88 +5,88 @@ import Testing
 
 @Suite struct RunCommandTests {
     /// Runs `roster run script.lua ARGS` on a script written to a temporary folder.
-    func run(_ source: String, _ arguments: [String] = [], files: [String: String] = [:], limit: Double = 60) throws -> ProcessResult {
+    func run(_ source: String, _ arguments: [String] = [], files: [String: String] = [:], limit: Double = 60) async throws -> ProcessResult {
         var files = files
         files["script.lua"] = source
         let folder = try RosterProcess.scriptFolder(files)
         defer { try? FileManager.default.removeItem(at: folder) }
-        return try RosterProcess.run(["run", "script.lua"] + arguments, in: folder, limit: limit)
+        return try await RosterProcess.run(["run", "script.lua"] + arguments, in: folder, limit: limit)
     }
 
-    @Test func helloRunsWithArguments() throws {
-        let result = try RosterProcess.run(["run", "scripts/hello.lua", "--arg", "name=Ada"])
+    @Test func helloRunsWithArguments() async throws {
+        let result = try await RosterProcess.run(["run", "scripts/hello.lua", "--arg", "name=Ada"])
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("Hello, Ada! This is Roster running Lua 5.4 in its sandbox.\n"))
         #expect(result.stdout.contains("2. Grace <grace@example.com>"))
         #expect(result.stderr == "")
     }
 
-    @Test func printGoesToStdoutAndArgsArrive() throws {
-        let result = try run("print(args.who, args.empty == '', args.eq) io.write('x')", ["--arg", "who=alice", "--arg", "empty=", "--arg", "eq=a=b"])
+    @Test func printGoesToStdoutAndArgsArrive() async throws {
+        let result = try await run("print(args.who, args.empty == '', args.eq) io.write('x')", ["--arg", "who=alice", "--arg", "empty=", "--arg", "eq=a=b"])
         #expect(result.stdout == "alice\ttrue\ta=b\n")
         #expect(result.status == 1)
         #expect(result.stderr == "script.lua:1: attempt to index a nil value (global 'io')\n")
     }
 
-    @Test func aRuntimeErrorIsFileLineMessageAndExit1() throws {
-        let result = try run("local x = 1\nerror('the user was not found')\n")
+    @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {
+        let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)
         #expect(result.stderr == "script.lua:2: the user was not found\n")
 
-        let verbose = try run("local function f() error('deep') end\nf()\n", ["--verbose"])
+        let verbose = try await run("local function f() error('deep') end\nf()\n", ["--verbose"])
         #expect(verbose.status == 1)
         #expect(verbose.stderr.hasPrefix("script.lua:1: deep\nstack traceback:\n"))
         #expect(verbose.stderr.contains("script.lua:2: in main chunk"))
     }
 
-    @Test func errorValuesWithoutPositionGetOne() throws {
-        let table = try run("local t = setmetatable({}, {__tostring = function() return 'custom' end})\n\nerror(t)")
+    @Test func errorValuesWithoutPositionGetOne() async throws {
+        let table = try await run("local t = setmetatable({}, {__tostring = function() return 'custom' end})\n\nerror(t)")
         #expect(table.status == 1)
         #expect(table.stderr == "script.lua:3: custom\n")
-        let level0 = try run("error('plain', 0)")
+        let level0 = try await run("error('plain', 0)")
         #expect(level0.stderr == "script.lua:1: plain\n")
     }
 
-    @Test func aSyntaxErrorIsExit1() throws {
-        let result = try run("print('a')\nlocal = 2\n")
+    @Test func aSyntaxErrorIsExit1() async throws {
+        let result = try await run("print('a')\nlocal = 2\n")
         #expect(result.status == 1)
         #expect(result.stdout == "")
         #expect(result.stderr == "script.lua:2: <name> expected near '='\n")
     }
 
-    @Test func usageErrorsAreExit2() throws {
-        let missing = try RosterProcess.run(["run", "no/such/script.lua"])
+    @Test func usageErrorsAreExit2() async throws {
+        let missing = try await RosterProcess.run(["run", "no/such/script.lua"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "roster: cannot read script 'no/such/script.lua': no such file or not readable\n")
         for arguments in [["run", "scripts/hello.lua", "--timeout", "-1"], ["run", "scripts/hello.lua", "--arg", "novalue"],
                           ["run", "scripts/hello.lua", "--memory-limit", "0"], ["run", "scripts/hello.lua", "--bogus"], ["run"], ["nonsense"]] {
-            let result = try RosterProcess.run(arguments)
+            let result = try await RosterProcess.run(arguments)
             #expect(result.status == 2, "\(arguments)")
             #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
         }
-        let help = try RosterProcess.run(["run", "--help"])
+        let help = try await RosterProcess.run(["run", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("--memory-limit"))
     }
 
-    @Test func aTimeoutIsExit3() throws {
-        let result = try run("pcall(function() while true do end end) print('swallowed')", ["--timeout", "0.5"])
+    @Test func aTimeoutIsExit3() async throws {
+        let result = try await run("pcall(function() while true do end end) print('swallowed')", ["--timeout", "0.5"])
         #expect(result.status == 3)
         #expect(result.stdout == "")
         #expect(result.stderr == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
         #expect(result.seconds < 2.5)
     }
 
-    @Test func memoryIsExit3() throws {
-        let result = try run("local t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end", ["--memory-limit", "16"])
+    @Test func memoryIsExit3() async throws {
+        let result = try await run("local t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end", ["--memory-limit", "16"])
         #expect(result.status == 3)
         #expect(result.stderr == "roster: memory limit: the script needed more than 16 MB (--memory-limit)\n")
     }
 
-    @Test func deepRecursionIsExit3NotACrash() throws {
+    @Test func deepRecursionIsExit3NotACrash() async throws {
         for source in ["local function f() return 1 + f() end f()",
                        "local t = setmetatable({}, {__index = function(s, k) return s[k] end}) print(t.x)"] {
-            let result = try run(source)
+            let result = try await run(source)
             #expect(!result.signaled)
             #expect(result.status == 3, "\(source): \(result.stderr)")
             #expect(result.stderr.hasPrefix("roster: "), "\(source): \(result.stderr)")
@@ -95,24 +95,24 @@ import Testing
 
     /// No hook runs inside one C function: a pathological pattern is stopped by the watchdog
     /// (exit 3 and a message, never a signal death).
-    @Test func aPatternBombIsStoppedByTheWatchdog() throws {
-        let result = try run(#"print(string.find(string.rep("a", 1e5), ".-.-.-.-b"))"#, ["--timeout", "0.5"], limit: 30)
+    @Test func aPatternBombIsStoppedByTheWatchdog() async throws {
+        let result = try await run(#"print(string.find(string.rep("a", 1e5), ".-.-.-.-b"))"#, ["--timeout", "0.5"], limit: 30)
         #expect(!result.signaled)
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("roster: timeout: the script ran longer than its 500 ms limit (--timeout); it was stuck inside a C function"))
         #expect(result.seconds < 5, "took \(result.seconds) s")
     }
 
-    @Test func longCLoopsEndAtTheDeadline() throws {
-        let result = try run("print(#string.rep('', 1e18)) table.move({}, 1, math.maxinteger - 1, 2)", ["--timeout", "0.5"])
+    @Test func longCLoopsEndAtTheDeadline() async throws {
+        let result = try await run("print(#string.rep('', 1e18)) table.move({}, 1, math.maxinteger - 1, 2)", ["--timeout", "0.5"])
         #expect(result.stdout == "0\n")
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("roster: timeout"))
         #expect(result.seconds < 2.5)
     }
 
-    @Test func requireReadsTheScriptsFolder() throws {
-        let result = try run("local m = require('lib.greet') print(m('Ada'))",
+    @Test func requireReadsTheScriptsFolder() async throws {
+        let result = try await run("local m = require('lib.greet') print(m('Ada'))",
                              files: ["lib/greet.lua": "return function(name) return 'hi ' .. name end"])
         #expect(result.status == 0)
         #expect(result.stdout == "hi Ada\n")

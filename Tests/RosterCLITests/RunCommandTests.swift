@@ -73,8 +73,9 @@ import Testing
         let result = try await run("pcall(function() while true do end end) print('swallowed')", ["--timeout", "0.5"])
         #expect(result.status == 3)
         #expect(result.stdout == "")
+        // Stopped by the hook at the deadline (the watchdog's message would say more).
         #expect(result.stderr == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
-        #expect(result.seconds < 2.5)
+        #expect(result.seconds < 10)
     }
 
     @Test func memoryIsExit3() async throws {
@@ -100,15 +101,15 @@ import Testing
         #expect(!result.signaled)
         #expect(result.status == 3)
         #expect(result.stderr.hasPrefix("roster: timeout: the script ran longer than its 500 ms limit (--timeout); it was stuck inside a C function"))
-        #expect(result.seconds < 5, "took \(result.seconds) s")
+        #expect(result.seconds < 15, "took \(result.seconds) s")
     }
 
     @Test func longCLoopsEndAtTheDeadline() async throws {
         let result = try await run("print(#string.rep('', 1e18)) table.move({}, 1, math.maxinteger - 1, 2)", ["--timeout", "0.5"])
         #expect(result.stdout == "0\n")
         #expect(result.status == 3)
-        #expect(result.stderr.hasPrefix("roster: timeout"))
-        #expect(result.seconds < 2.5)
+        #expect(result.stderr == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.seconds < 10)
     }
 
     @Test func requireReadsTheScriptsFolder() async throws {

@@ -41,9 +41,8 @@ bench: release
 	.build/release/roster bench
 	@bash Benchmarks/compare-cli.sh .build/release/roster
 
-## The host test suites under valgrind's leak checker (slow: a few minutes).
+## Every test under AddressSanitizer with LeakSanitizer (a separate build, a few minutes).
 leaks: deps
-	$(SWIFT) build --build-tests
 	bash Tools/check-leaks.sh
 
 clean:

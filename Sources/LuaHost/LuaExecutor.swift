@@ -19,9 +19,11 @@ public final class LuaExecutor: TaskExecutor, @unchecked Sendable {
     /// Starts `threads` threads; they live as long as the process.
     public init(threads: Int) {
         for number in 0..<threads {
-            let thread = Thread { [unowned self] in self.work() }
+            let thread = Thread { [unowned self] in
+                Thread.current.name = "roster-lua-\(number)" // named from inside: Linux names the running thread
+                self.work()
+            }
             thread.stackSize = Self.stackSize
-            thread.name = "roster-lua-\(number)"
             thread.start()
         }
     }

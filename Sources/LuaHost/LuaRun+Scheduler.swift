@@ -12,8 +12,9 @@ final class Coroutine {
     let id: Int
     let thread: OpaquePointer
     let reference: Int32
-    /// The group this coroutine is a child of, and its 1-based item.
-    var group: ParallelGroup?
+    /// The group this coroutine is a child of (weak: the group owns its children), and its
+    /// 1-based item.
+    weak var group: ParallelGroup?
     var item = 0
     /// The group it waits on, when it called `parallel.map` or `parallel.all`.
     var waitingOn: ParallelGroup?

@@ -32,7 +32,8 @@ final class ParallelGroup {
     private var listReference: Int32
     private var functionReference: Int32
     private(set) var resultsReference: Int32
-    var parent: Coroutine?
+    /// Weak: the parent owns the group it waits on.
+    weak var parent: Coroutine?
     var children: [Int: Coroutine] = [:]
     var nextItem = 1
     var running = 0

@@ -123,8 +123,20 @@ final class LuaRun {
         } else {
             text = "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
         }
-        if Self.hasPosition(text) { return text }
+        if Self.hasPosition(text) { return Self.collapsingRepeatedPositions(text) }
         return Self.position(thread) + text
+    }
+
+    /// `f.lua:1: f.lua:1: f.lua:1: boom` (each coroutine.wrap level adds the position, as
+    /// in stock Lua) reads as `f.lua:1: boom`.
+    static func collapsingRepeatedPositions(_ text: String) -> String {
+        guard let end = text.range(of: ": ", range: text.index(after: text.firstIndex(of: ":")!)..<text.endIndex)?.upperBound else {
+            return text
+        }
+        let prefix = text[..<end]
+        var rest = text[end...]
+        while rest.hasPrefix(prefix) { rest = rest.dropFirst(prefix.count) }
+        return String(prefix + rest)
     }
 
     /// Whether `text` starts with `something:LINE: `.

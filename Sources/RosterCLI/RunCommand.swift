@@ -34,7 +34,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard timeout > 0, timeout <= 86_400 else {
-            throw ValidationError("--timeout must be between 0 and 86400 seconds, got \(timeout)")
+            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
         }
         guard memoryLimit >= 1, memoryLimit <= 65_536 else {
             throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)")

@@ -94,6 +94,12 @@ import Testing
         }
     }
 
+    @Test func nestedWrapErrorsReadAsOneLine() async throws {
+        let result = try await run("local function c() local co = coroutine.wrap(c) return co() end c()")
+        #expect(result.status == 3)
+        #expect(result.stderr == "roster: stack overflow: recursion too deep: script.lua:1: C stack overflow\n")
+    }
+
     /// No hook runs inside one C function: a pathological pattern is stopped by the watchdog
     /// (exit 3 and a message, never a signal death).
     @Test func aPatternBombIsStoppedByTheWatchdog() async throws {

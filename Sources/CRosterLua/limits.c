@@ -9,6 +9,10 @@
  * neither pcall, coroutine.resume, an error handler nor a __close can keep the run alive.
  * The hook cannot run inside a C function (a pattern match, say); past the deadline plus a
  * grace period the watchdog ends the process with exit code 3 and a message.
+ *
+ * The same signal gives time slices: a run that computes for ROSTER_TIME_SLICE_NS without
+ * yielding has the hook armed once, and the hook yields its coroutine, so that a few
+ * threads can serve many runs even when some of them only compute.
  */
 #define _GNU_SOURCE
 #include "state_internal.h"
@@ -75,6 +79,17 @@ void roster_hook(lua_State *L, lua_Debug *ar) {
             roster_kill(s, ROSTER_LIMIT_INSTRUCTIONS);
     }
     roster_check_limits(L);
+    if (atomic_exchange(&s->yield_requested, 0)) {
+        /* Time slice: back to the budget's hook (or none), and yield the thread so the
+         * scheduler can let other runs use it. Where yielding is impossible (inside a C
+         * function's callback) the script simply goes on until the next slice. */
+        if (s->instruction_budget) lua_sethook(L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);
+        else lua_sethook(L, NULL, 0, 0);
+        if (lua_isyieldable(L)) {
+            s->time_slice = 1;
+            lua_yield(L, 0);
+        }
+    }
 }
 
 void roster_set_instruction_limit(roster_state *s, int64_t budget) {
@@ -120,6 +135,7 @@ static outer_execution enter_lua(roster_state *s, lua_State *co) {
         s->over_limit = 0;
         roster_kill(s, ROSTER_LIMIT_MEMORY);
     }
+    if (outer.state != s) atomic_store(&s->slice_start_ns, roster_monotonic_ns());
     atomic_store(&s->exec_thread, pthread_self());
     atomic_store(&s->running, co);
     tls_executing = s;
@@ -158,6 +174,12 @@ int roster_take_suspension(roster_state *s) {
     return suspended;
 }
 
+int roster_take_time_slice(roster_state *s) {
+    int sliced = s->time_slice;
+    s->time_slice = 0;
+    return sliced;
+}
+
 /* ---- the watchdog --------------------------------------------------------------------- */
 
 static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -169,7 +191,7 @@ static void on_signal(int sig) {
     (void)sig;
     int saved_errno = errno;
     roster_state *s = tls_executing;
-    if (s != NULL && atomic_load(&s->killed)) {
+    if (s != NULL && (atomic_load(&s->killed) || atomic_load(&s->yield_requested))) {
         lua_State *running = atomic_load(&s->running);
         if (running != NULL) roster_arm(running);
     }
@@ -196,7 +218,15 @@ static void *watchdog_main(void *unused) {
             int64_t deadline = atomic_load(&s->deadline_ns);
             if (deadline && now > deadline && !atomic_load(&s->killed))
                 atomic_store(&s->killed, ROSTER_LIMIT_TIMEOUT);
-            if (!atomic_load(&s->killed) || atomic_load(&s->executing) == 0) continue;
+            if (atomic_load(&s->executing) == 0) continue;
+            if (!atomic_load(&s->killed)) {
+                if (now - atomic_load(&s->slice_start_ns) > ROSTER_TIME_SLICE_NS &&
+                    !atomic_exchange(&s->yield_requested, 1)) {
+                    atomic_store(&s->slice_start_ns, now);
+                    pthread_kill(atomic_load(&s->exec_thread), ROSTER_SIGNAL);
+                }
+                continue;
+            }
             if (deadline && now > deadline + s->grace_ns) watchdog_fire(s);
             /* Again each tick: the thread may have switched coroutines since. */
             pthread_kill(atomic_load(&s->exec_thread), ROSTER_SIGNAL);

@@ -145,9 +145,18 @@ static int resume_step(lua_State *L, int co_index, int nargs, int mode) {
     int status = roster_resume(co, L, nargs, &nresults);
     if (atomic_load(&s->killed)) return roster_raise_limit(L, s);
 
-    if (status == LUA_YIELD && s->host_suspend) {
-        /* A binding deeper down is waiting for I/O: suspend this thread too, up to the
-         * scheduler, which resumes us with the outcome (see resume_continue). */
+    while (status == LUA_YIELD && s->time_slice && !lua_isyieldable(L)) {
+        /* A time slice cannot pass through here (we run inside a C function's callback):
+         * carry on with the coroutine at once. */
+        s->time_slice = 0;
+        lua_pop(co, nresults);
+        status = roster_resume(co, L, 0, &nresults);
+        if (atomic_load(&s->killed)) return roster_raise_limit(L, s);
+    }
+    if (status == LUA_YIELD && (s->host_suspend || s->time_slice)) {
+        /* A binding deeper down is waiting for I/O (or the hook gave the thread back):
+         * suspend this thread too, up to the scheduler, which resumes us with the outcome
+         * (see resume_continue). */
         if (!lua_isyieldable(L)) {
             s->host_suspend = 0;
             return luaL_error(L, "cannot wait for a vendor call here: the coroutine was resumed "

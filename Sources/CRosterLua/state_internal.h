@@ -30,12 +30,17 @@ struct roster_state {
     _Atomic(pthread_t) exec_thread;
 
     int host_suspend;                   /* the last yield was a binding's suspension */
+    int time_slice;                     /* the last yield was the hook giving the thread back */
+    _Atomic int yield_requested;        /* the watchdog asks the running script to yield */
+    _Atomic int64_t slice_start_ns;     /* when the scheduler last resumed this run */
 
     roster_state *prev, *next;          /* the watchdog's list */
 };
 
 /* Count hook and the instruction-budget step it is installed with. */
 #define ROSTER_INSTRUCTION_STEP 10000
+/* A run that computes this long without yielding is asked to give its thread back. */
+#define ROSTER_TIME_SLICE_NS (20 * 1000 * 1000)
 /* Beyond this many nested coroutine closes, raise instead of overflowing the C stack. */
 #define ROSTER_MAX_CLOSE_DEPTH 8
 

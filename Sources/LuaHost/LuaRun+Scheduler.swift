@@ -81,6 +81,10 @@ extension LuaRun {
                     readyHead = 0
                 }
                 step(coroutine, main: main, arguments: arguments)
+                if givesThreadBack {
+                    givesThreadBack = false
+                    await Task.yield()
+                }
                 continue
             }
             guard let event = await iterator.next() else { break }
@@ -123,6 +127,10 @@ extension LuaRun {
             if roster_take_suspension(state.state) != 0, let suspension = pendingSuspension {
                 pendingSuspension = nil
                 start(suspension, for: coroutine)
+            } else if roster_take_time_slice(state.state) != 0 {
+                // It computed for a whole slice: let other runs have this thread first.
+                makeReady(coroutine, arguments: 0)
+                givesThreadBack = true
             } else {
                 LuaState.pushString(coroutine.thread, LuaRun.position(coroutine.thread)
                     + "attempt to yield from outside a coroutine")

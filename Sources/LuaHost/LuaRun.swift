@@ -24,6 +24,8 @@ final class LuaRun {
     var readyHead = 0
     var nextCoroutineID = 0
     var finished: LuaRunOutcome?
+    /// The last resume ended its time slice: yield the thread before resuming again.
+    var givesThreadBack = false
     let events: AsyncStream<SchedulerEvent>
     let eventSink: AsyncStream<SchedulerEvent>.Continuation
 

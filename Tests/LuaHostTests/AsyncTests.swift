@@ -146,6 +146,44 @@ import TestSupport
         #expect(elapsed < .seconds(2), "took \(elapsed)")
     }
 
+    /// Time slices: a script that only computes gives its thread back every 20 ms, so one
+    /// thread still serves the others.
+    @Test func aComputingScriptSharesItsThread() async {
+        let single = LuaExecutor(threads: 1)
+        let clock = ContinuousClock()
+        async let spinner = TestSupport.runScript("""
+            local t = os.clock()
+            local function spin() while os.clock() - t < 0.5 do end end
+            spin()                                                   -- the body
+            t = os.clock() pcall(spin)                               -- inside pcall
+            coroutine.wrap(function() t = os.clock() spin() end)()   -- inside a coroutine
+            print("spun")
+            """, executor: single)
+        try? await Task.sleep(for: .milliseconds(100))
+        let start = clock.now
+        let quick = await TestSupport.runScript("for i = 1, 5 do demo.sleep(20) end print('quick')", executor: single)
+        let quickTook = clock.now - start
+        #expect(quick.output == "quick\n")
+        #expect(quickTook < .seconds(1.2), "waited \(quickTook) for the spinning script")
+        let spun = await spinner
+        #expect(spun.outcome == .success)
+        #expect(spun.output == "spun\n")
+    }
+
+    @Test func slicesInsideCallbacksThatCannotYieldCarryOn() async {
+        let result = await runScript("""
+            local t = {}
+            for i = 1, 300 do t[i] = 301 - i end
+            local calls = 0
+            table.sort(t, function(a, b) calls = calls + 1 for j = 1, 20000 do end return a < b end)
+            local s = string.gsub("abc", ".", function(c) for j = 1, 2000000 do end return c:upper() end)
+            local co = coroutine.create(function() for j = 1, 1e7 do end return "done" end)
+            print(t[1], t[300], calls > 0, s, coroutine.resume(co))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == "1\t300\ttrue\tABC\ttrue\tdone\n")
+    }
+
     @Test func theDeadlineCountsWhileWaiting() async {
         let limits = LuaLimits(timeout: .milliseconds(300))
         let (result, live) = await DeinitCounter.counting {

@@ -75,6 +75,8 @@ void roster_set_watchdog_message(roster_state *s, const char *message);
 void roster_push_binding(lua_State *L, void *binding);
 /* Resumes `co`, tracking which thread runs so the watchdog can arm the hook there. */
 int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
+/* Whether the last yield was a time slice (the hook gave the thread back); clears it. */
+int roster_take_time_slice(roster_state *s);
 /* Resets (closes) a coroutine the scheduler abandons, tracked like a resume. */
 int roster_reset(lua_State *co);
 /* Whether the last yield of a resumed thread was a host suspension (and clears it). */

@@ -61,30 +61,35 @@ public enum HostBenchmarks {
         callLoop(calls: calls, swift: swift) / Double(calls) * 1e9
     }
 
+    /// Each round measures every figure next to its baseline; a ratio is the median of the
+    /// rounds' paired ratios (robust to a shared machine's drift), a raw figure the best.
     public static func run(rounds: Int = 5) -> HostBenchmarkReport {
-        let calls = 2_000_000
-        var binding = Double.infinity, cFunction = Double.infinity
-        var sandbox = Double.infinity, bare = Double.infinity
-        var limited = Double.infinity, unlimited = Double.infinity, budgeted = Double.infinity
+        let calls = 1_000_000
+        var binding: [Double] = [], cFunction: [Double] = []
+        var sandbox: [Double] = [], bare: [Double] = []
+        var limited: [Double] = [], unlimited: [Double] = [], budgeted: [Double] = []
         for _ in 0..<rounds {
-            // Alternate the measured and the baseline so drift hits both alike.
-            cFunction = min(cFunction, callLoop(calls: calls, swift: false) / Double(calls) * 1e9)
-            binding = min(binding, callLoop(calls: calls, swift: true) / Double(calls) * 1e9)
-            bare = min(bare, createLoop(count: 300, sandboxed: false) / 300 * 1e6)
-            sandbox = min(sandbox, createLoop(count: 300, sandboxed: true) / 300 * 1e6)
-            unlimited = min(unlimited, computeBare())
-            limited = min(limited, computeLimited(instructionBudget: nil))
-            budgeted = min(budgeted, computeLimited(instructionBudget: Int64.max / 2))
+            cFunction.append(callLoop(calls: calls, swift: false) / Double(calls) * 1e9)
+            binding.append(callLoop(calls: calls, swift: true) / Double(calls) * 1e9)
+            bare.append(createLoop(count: 300, sandboxed: false) / 300 * 1e6)
+            sandbox.append(createLoop(count: 300, sandboxed: true) / 300 * 1e6)
+            unlimited.append(computeBare())
+            limited.append(computeLimited(instructionBudget: nil))
+            budgeted.append(computeLimited(instructionBudget: Int64.max / 2))
+        }
+        func ratio(_ measured: [Double], _ baseline: [Double]) -> Double {
+            let ratios = zip(measured, baseline).map { $0 / $1 }.sorted()
+            return ratios[ratios.count / 2]
         }
         return HostBenchmarkReport(
-            bindingCallNanoseconds: binding, cFunctionCallNanoseconds: cFunction,
-            bindingCallRatio: binding / cFunction,
-            sandboxCreateMicroseconds: sandbox, bareStateCreateMicroseconds: bare,
-            sandboxCreateRatio: sandbox / bare,
-            computeWithLimitsSeconds: limited, computeBareSeconds: unlimited,
-            limitsComputeRatio: limited / unlimited,
-            computeWithInstructionBudgetSeconds: budgeted,
-            instructionBudgetComputeRatio: budgeted / unlimited)
+            bindingCallNanoseconds: binding.min()!, cFunctionCallNanoseconds: cFunction.min()!,
+            bindingCallRatio: ratio(binding, cFunction),
+            sandboxCreateMicroseconds: sandbox.min()!, bareStateCreateMicroseconds: bare.min()!,
+            sandboxCreateRatio: ratio(sandbox, bare),
+            computeWithLimitsSeconds: limited.min()!, computeBareSeconds: unlimited.min()!,
+            limitsComputeRatio: ratio(limited, unlimited),
+            computeWithInstructionBudgetSeconds: budgeted.min()!,
+            instructionBudgetComputeRatio: ratio(budgeted, unlimited))
     }
 
     private static func seconds(_ body: () -> Void) -> Double {

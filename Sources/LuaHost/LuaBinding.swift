@@ -11,7 +11,8 @@ final class LuaBinding {
     let qualifiedName: String
     private let body: LuaFunction.Body
     /// The body of a sync function, apart: the common case skips the enum's copy.
-    private let syncBody: (@Sendable (LuaCall) throws -> LuaValue)?
+    private let syncBody: @Sendable (LuaCall) throws -> LuaValue
+    private let isSync: Bool
     private let checks: [ArgumentCheck]
     private let maximumArguments: Int32
 
@@ -19,7 +20,13 @@ final class LuaBinding {
         self.function = function
         self.qualifiedName = module.map { "\($0).\(function.name)" } ?? function.name
         self.body = function.body
-        if case .sync(let body) = function.body { syncBody = body } else { syncBody = nil }
+        if case .sync(let body) = function.body {
+            syncBody = body
+            isSync = true
+        } else {
+            syncBody = { _ in .nil }
+            isSync = false
+        }
         let fixed = function.parameters.prefix { !$0.variadic }
         self.checks = fixed.map(ArgumentCheck.init)
         self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
@@ -46,7 +53,7 @@ final class LuaBinding {
             return raise(L, message: message)
         }
         let call = LuaCall(L: L, binding: self)
-        if let syncBody {
+        if isSync {
             do {
                 let result = try syncBody(call)
                 if case .nil = result { lua_pushnil(L) } else { LuaState.push(L, result) }

@@ -13,15 +13,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object with the raw figures and the ratios.")
     var json = false
 
-    @Option(help: "Rounds of each measurement (the best is kept).")
-    var rounds: Int = 5
+    @Option(help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios).")
+    var rounds: Int = 9
 
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
     var callsOnly = false
 
     func run() async throws {
         if callsOnly {
-            print(String(format: "binding call: %.1f ns; C function: %.1f ns", HostBenchmarks.bindingCall(calls: rounds * 1_000_000), HostBenchmarks.bindingCall(calls: rounds * 1_000_000, swift: false)))
+            var swift = Double.infinity, c = Double.infinity
+            for _ in 0..<(rounds * 4) {
+                c = min(c, HostBenchmarks.bindingCall(calls: 300_000, swift: false))
+                swift = min(swift, HostBenchmarks.bindingCall(calls: 300_000))
+            }
+            print(String(format: "binding call: %.1f ns; C function: %.1f ns; ratio %.2f", swift, c, swift / c))
             return
         }
         let report = HostBenchmarks.run(rounds: max(1, rounds))

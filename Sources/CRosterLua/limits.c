@@ -98,8 +98,6 @@ void roster_set_instruction_limit(roster_state *s, int64_t budget) {
     if (budget > 0) lua_sethook(s->L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);
 }
 
-int64_t roster_instructions_used(roster_state *s) { return s->instructions_used; }
-
 void roster_set_deadline(roster_state *s, int64_t deadline_ns, int64_t grace_ns) {
     s->grace_ns = grace_ns;
     atomic_store(&s->deadline_ns, deadline_ns);

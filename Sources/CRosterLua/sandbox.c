@@ -12,7 +12,8 @@
  *    the script's own coroutines; coroutine.close is guarded against nesting (Debian's
  *    5.4.4 overflows the C stack on nested closes);
  *  - string.rep returns "" without looping when the result is empty, and table.move works
- *    in chunks, checking the limits between them (no hook runs inside a C function).
+ *    in chunks, checking the limits between them (no hook runs inside a C function);
+ *  - require finds Lua source through Roster's loader (Swift) and runs it once.
  */
 #include "state_internal.h"
 #include <lualib.h>

@@ -66,14 +66,11 @@ roster_state *roster_state_of(lua_State *L) { return roster_S(L); }
 void roster_state_set_host(roster_state *s, void *host) { s->host = host; }
 void *roster_state_host(roster_state *s) { return s->host; }
 size_t roster_memory_used(roster_state *s) { return s->used; }
-size_t roster_memory_limit(roster_state *s) { return s->limit; }
 
 
 /* ---- macros Swift cannot see ---------------------------------------------------- */
 int roster_registry_index(void) { return LUA_REGISTRYINDEX; }
-int roster_upvalue_index(int i) { return lua_upvalueindex(i); }
 void roster_pop(lua_State *L, int n) { lua_pop(L, n); }
-void roster_newtable(lua_State *L) { lua_newtable(L); }
 int roster_pcall_plain(lua_State *L, int nargs, int nresults, int msgh) {
     return lua_pcall(L, nargs, nresults, msgh);
 }

@@ -89,8 +89,3 @@ int roster_ptostring(lua_State *L, int index) {
     lua_pushvalue(L, index);
     return roster_pcall(L, 1, 1);
 }
-
-int roster_traceback(lua_State *L, lua_State *co, const char *message, int level) {
-    luaL_traceback(L, co, message, level);
-    return LUA_OK;
-}

@@ -47,7 +47,6 @@ roster_state *roster_state_of(lua_State *L);
 void roster_state_set_host(roster_state *s, void *host);
 void *roster_state_host(roster_state *s);
 size_t roster_memory_used(roster_state *s);
-size_t roster_memory_limit(roster_state *s);
 
 /* Host mode is on whenever Lua is not executing (while Swift code runs): allocations
  * over the cap then succeed but mark the state over its limit, and the memory error is
@@ -56,10 +55,9 @@ size_t roster_memory_limit(roster_state *s);
 /* ---- limits ----------------------------------------------------------------------- */
 /* Deadline on the monotonic clock in nanoseconds (0: none); grace before the watchdog. */
 void roster_set_deadline(roster_state *s, int64_t deadline_ns, int64_t grace_ns);
-/* Instruction budget (0: none). Installs a count hook, which costs about half the speed
- * of Debian's Lua; without a budget no hook runs until a limit is hit. */
+/* Instruction budget (0: none). Installs a count hook, which costs Debian's Lua 20 to 50 %
+ * of its speed; without a budget no hook runs until a limit is hit or a time slice ends. */
 void roster_set_instruction_limit(roster_state *s, int64_t budget);
-int64_t roster_instructions_used(roster_state *s);
 int64_t roster_monotonic_ns(void);
 /* Ends the run: every thread of the state raises the limit's error from now on. */
 void roster_kill(roster_state *s, roster_limit why);
@@ -75,23 +73,23 @@ void roster_set_watchdog_message(roster_state *s, const char *message);
 void roster_push_binding(lua_State *L, void *binding);
 /* Resumes `co`, tracking which thread runs so the watchdog can arm the hook there. */
 int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
-/* Whether the last yield was a time slice (the hook gave the thread back); clears it. */
-int roster_take_time_slice(roster_state *s);
 /* Resets (closes) a coroutine the scheduler abandons, tracked like a resume. */
 int roster_reset(lua_State *co);
-/* Whether the last yield of a resumed thread was a host suspension (and clears it). */
+/* Whether the last yield was a binding's suspension (and clears it). */
 int roster_take_suspension(roster_state *s);
+/* Whether the last yield was a time slice (the hook gave the thread back); clears it. */
+int roster_take_time_slice(roster_state *s);
 
 /* ---- protected helpers: API calls that may raise, run under lua_pcall -------------- */
 /* Each returns a lua status; on LUA_OK the result is pushed, else the error value. */
 int roster_pgettable(lua_State *L, int index);          /* t[k], k on top; pops k */
 int roster_ptostring(lua_State *L, int index);          /* luaL_tolstring with __tostring */
 int roster_pcall(lua_State *L, int nargs, int nresults); /* lua_pcall, leaving host mode */
-int roster_traceback(lua_State *L, lua_State *co, const char *message, int level);
 
 /* ---- the sandbox ------------------------------------------------------------------- */
 /* Opens the allowed standard libraries into the globals and installs the guarded
- * replacements (setmetatable, load, collectgarbage, coroutine.*, string.rep, table.move). */
+ * replacements (setmetatable, load, xpcall, collectgarbage, coroutine.*, string.rep,
+ * table.move). */
 void roster_open_sandbox_libraries(lua_State *L);
 /* Sets the global `require` over a loader function on top of the stack (popped). */
 void roster_install_require(lua_State *L);
@@ -102,9 +100,7 @@ int roster_noop_cfunction(lua_State *L);
 
 /* ---- macros Swift cannot see -------------------------------------------------------- */
 int roster_registry_index(void);
-int roster_upvalue_index(int i);
 void roster_pop(lua_State *L, int n);
-void roster_newtable(lua_State *L);
 int roster_pcall_plain(lua_State *L, int nargs, int nresults, int msgh);
 const char *roster_tostring_raw(lua_State *L, int index, size_t *len); /* strings only */
 int roster_isinteger_value(lua_State *L, int index, lua_Integer *out);

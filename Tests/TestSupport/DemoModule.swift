@@ -146,6 +146,10 @@ public func runScript(
     }
     defer { if let directory { try? FileManager.default.removeItem(atPath: directory) } }
     let output = CollectedOutput()
+    // In-process runs never rely on the watchdog (it ends the process: the CLI tests cover
+    // it); a long grace keeps a loaded CI machine from ending the test runner.
+    var limits = limits
+    limits.watchdogGrace = .seconds(30)
     let runner = LuaRunner(limits: limits, modules: [Demo.module], globals: globals, executor: executor)
     let clock = ContinuousClock()
     let start = clock.now

@@ -84,6 +84,15 @@ import Testing
         #expect(result.stderr == "roster: memory limit: the script needed more than 16 MB (--memory-limit)\n")
     }
 
+    @Test func anInstructionBudgetIsExit3() async throws {
+        let result = try await run("local n = 0 while true do n = n + 1 end", ["--instruction-limit", "1000000"])
+        #expect(result.status == 3)
+        #expect(result.stderr == "roster: instruction limit: the script ran more than 1000000 Lua instructions\n")
+        let fits = try await run("local n = 0 for i = 1, 100 do n = n + i end print(n)", ["--instruction-limit", "1000000"])
+        #expect(fits.status == 0)
+        #expect(fits.stdout == "5050\n")
+    }
+
     @Test func deepRecursionIsExit3NotACrash() async throws {
         for source in ["local function f() return 1 + f() end f()",
                        "local t = setmetatable({}, {__index = function(s, k) return s[k] end}) print(t.x)"] {

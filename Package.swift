@@ -9,9 +9,12 @@ let package = Package(
         .executable(name: "roster", targets: ["roster"]),
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .library(name: "RosterCLI", targets: ["RosterCLI"]),
+        .library(name: "Emulator", targets: ["Emulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
@@ -26,11 +29,21 @@ let package = Package(
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.
         .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),
+        // The five vendor APIs, served over Hummingbird (in-process or standalone), with
+        // faults on demand. Its own wire types: it does not import Vendors.
+        .target(
+            name: "Emulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The `roster` commands as a library tests can call.
         .target(
             name: "RosterCLI",
             dependencies: [
                 "LuaHost",
+                "Emulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,5 +51,12 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
         .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport"]),
+        .testTarget(
+            name: "EmulatorTests",
+            dependencies: [
+                "Emulator",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ]
 )

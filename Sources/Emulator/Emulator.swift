@@ -1,0 +1,142 @@
+/// Emulator.swift: the five vendor APIs served over Hummingbird, started in-process on an
+/// ephemeral port (tests, `roster run --emulator`) or standalone (`roster emulator`).
+///
+/// Each vendor lives under its own path prefix (`/activeconnect`, `/encore`, ...), so one
+/// port serves all five and every base URL carries a path prefix, as a proxy's would. The
+/// control API is under `/_emulator/`, never on a vendor path.
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// How an emulator starts.
+public struct EmulatorConfiguration: Sendable {
+    /// Faults injected into vendor responses.
+    public var faults: FaultSpec
+    /// Seeds the demo data's generated values and the fault injector.
+    public var seed: UInt64
+    /// Active911's rate limit: requests per window per account (the vendor's is 25 a minute).
+    public var active911Limit: Int
+    public var active911Window: Duration
+    /// Largest request body accepted (larger: the vendor's error shape, 413).
+    public var maximumBodySize: Int
+
+    public init(
+        faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, active911Limit: Int = 25,
+        active911Window: Duration = .seconds(60), maximumBodySize: Int = 1 << 20
+    ) {
+        self.faults = faults
+        self.seed = seed
+        self.active911Limit = active911Limit
+        self.active911Window = active911Window
+        self.maximumBodySize = maximumBodySize
+    }
+}
+
+/// The vendors the emulator serves, with the path prefix each lives under.
+public enum EmulatedVendor: String, Sendable, CaseIterable {
+    case activeconnect, encore, guardant, active911, allthenticate
+
+    public var pathPrefix: String { "/\(rawValue)" }
+}
+
+/// A running emulator.
+public final class RunningEmulator: Sendable {
+    /// The port it listens on.
+    public let port: Int
+    public let host: String
+    /// State and faults, for tests and the control API.
+    public let world: EmulatorWorld
+    private let task: Task<Void, any Error>
+
+    init(port: Int, host: String, world: EmulatorWorld, task: Task<Void, any Error>) {
+        self.port = port
+        self.host = host
+        self.world = world
+        self.task = task
+    }
+
+    /// `http://127.0.0.1:PORT`
+    public var origin: String { "http://\(host):\(port)" }
+
+    /// The base URL configured for `vendor`.
+    public func baseURL(_ vendor: EmulatedVendor) -> String { origin + vendor.pathPrefix }
+
+    /// Stops serving and waits until the port is closed.
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
+
+/// Starts emulators.
+public enum Emulator {
+    /// Starts serving on `host:port` (port 0: an ephemeral one) in this process; returns
+    /// once it accepts connections.
+    public static func start(
+        _ configuration: EmulatorConfiguration = EmulatorConfiguration(), host: String = "127.0.0.1", port: Int = 0
+    ) async throws -> RunningEmulator {
+        let world = EmulatorWorld(configuration)
+        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+        let application = makeApplication(world: world, host: host, port: port) { channel in
+            portSink.yield(channel.localAddress?.port ?? port)
+            portSink.finish()
+        }
+        let task = Task { try await application.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next() else {
+            task.cancel()
+            throw EmulatorError.couldNotStart(host: host, port: port)
+        }
+        world.origin = "http://\(host):\(bound)"
+        return RunningEmulator(port: bound, host: host, world: world, task: task)
+    }
+
+    /// Serves until the process is interrupted (SIGINT/SIGTERM).
+    public static func serve(
+        _ configuration: EmulatorConfiguration, host: String, port: Int,
+        onRunning: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        let world = EmulatorWorld(configuration)
+        let application = makeApplication(world: world, host: host, port: port) { channel in
+            let bound = channel.localAddress?.port ?? port
+            world.origin = "http://\(host):\(bound)"
+            onRunning(bound)
+        }
+        try await application.runService()
+    }
+
+    static func makeApplication(
+        world: EmulatorWorld, host: String, port: Int, onRunning: @escaping @Sendable (any Channel) async -> Void
+    ) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        ControlRoutes.add(to: router, world: world)
+        for vendor in EmulatedVendor.allCases {
+            let group = router.group(RouterPath(vendor.rawValue))
+                .add(middleware: FaultMiddleware<BasicRequestContext>(world: world, vendor: vendor))
+            switch vendor {
+            case .activeconnect: ActiveconnectRoutes.add(to: group, world: world)
+            case .encore: EncoreRoutes.add(to: group, world: world)
+            case .guardant, .active911, .allthenticate: break // (to come: issue 3)
+            }
+        }
+        var logger = Logger(label: "roster.emulator")
+        logger.logLevel = .warning
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "roster-emulator"),
+            onServerRunning: onRunning,
+            logger: logger)
+    }
+}
+
+/// Why the emulator could not run.
+public enum EmulatorError: Error, CustomStringConvertible {
+    case couldNotStart(host: String, port: Int)
+
+    public var description: String {
+        switch self {
+        case .couldNotStart(let host, let port): "the emulator could not listen on \(host):\(port)"
+        }
+    }
+}

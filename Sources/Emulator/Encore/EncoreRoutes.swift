@@ -1,0 +1,152 @@
+/// EncoreRoutes.swift: the Actsoft Encore Users API (VENDORS.md §2), under `/encore`.
+/// Errors are JSON arrays of `{"Code", "Message"}`; an empty list is 204 with no body.
+import Foundation
+import Hummingbird
+
+enum EncoreRoutes {
+    static func add(to group: RouterGroup<BasicRequestContext>, world: EmulatorWorld) {
+        group.get("users/v1/users") { request, _ in
+            if let refusal = authenticate(request) { return refusal }
+            let number = request.query("pageNumber").map { Int($0) } ?? 1
+            let size = request.query("pageSize").map { Int($0) } ?? 500
+            guard let number, let size, number >= 1, size >= 1 else { return issues([.invalidFormat]) }
+            let page: [EncoreUser] = world.encore.withLock { state in
+                let start = (number - 1) * size
+                guard start < state.users.count else { return [] }
+                return state.users[start..<min(start + size, state.users.count)].map(\.read)
+            }
+            return page.isEmpty ? Reply.empty(.noContent) : Reply.json(page)
+        }
+        group.get("users/v1/users/:id") { request, context in
+            try await withUser(request, context, world) { _, index in
+                Reply.json(world.encore.withLock { $0.users[index].read })
+            }
+        }
+        group.post("users/v1/users") { request, _ in
+            if let refusal = authenticate(request) { return refusal }
+            var request = request
+            guard let user = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
+            return world.encore.withLock { state in
+                let problems = validate(user, creating: true, replacing: nil, in: state)
+                guard problems.isEmpty else { return issues(problems) }
+                var created = user
+                created.userId = state.nextId
+                created.isActive = user.isActive ?? true
+                state.nextId += 1
+                state.users.append(created)
+                return Reply.json(["Id": created.userId!], status: .created)
+            }
+        }
+        group.patch("users/v1/users/:id") { request, context in
+            try await withUser(request, context, world) { request, index in
+                guard let change = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
+                return world.encore.withLock { state in
+                    var updated = state.users[index]
+                    updated.apply(change)
+                    let problems = validate(updated, creating: false, replacing: index, in: state)
+                    guard problems.isEmpty else { return issues(problems) }
+                    state.users[index] = updated
+                    return Reply.json(["Id": updated.userId!])
+                }
+            }
+        }
+        group.put("users/v1/users/:id") { request, context in
+            try await withUser(request, context, world) { request, index in
+                guard var replacement = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
+                return world.encore.withLock { state in
+                    let current = state.users[index]
+                    replacement.userId = current.userId
+                    replacement.password = replacement.password ?? current.password
+                    replacement.isActive = replacement.isActive ?? current.isActive
+                    let problems = validate(replacement, creating: true, replacing: index, in: state)
+                    guard problems.isEmpty else { return issues(problems) }
+                    state.users[index] = replacement
+                    return Reply.json(["Id": replacement.userId!])
+                }
+            }
+        }
+        group.put("users/v1/users/:id/active") { request, context in
+            try await withUser(request, context, world) { _, index in
+                world.encore.withLock { state in
+                    state.users[index].isActive = true
+                    return Reply.json(["Id": state.users[index].userId!])
+                }
+            }
+        }
+        group.delete("users/v1/users/:id/active") { request, context in
+            try await withUser(request, context, world) { _, index in
+                world.encore.withLock { state in
+                    guard state.users[index].isActive == true else { return issues([.alreadyDeactivated]) }
+                    state.users[index].isActive = false
+                    return Reply.empty(.ok)
+                }
+            }
+        }
+    }
+
+    /// Azure API Management's answer to a missing or wrong subscription key.
+    private struct Unauthorized: Encodable {
+        var statusCode = 401
+        var message = "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
+    }
+
+    private static func authenticate(_ request: Request) -> Response? {
+        guard request.headers[.init("Ocp-Apim-Subscription-Key")!] == DemoTenant.Credentials.encoreSubscriptionKey else {
+            return Reply.json(Unauthorized(), status: .unauthorized)
+        }
+        return nil
+    }
+
+    private static func issues(_ issues: [EncoreIssue], status: HTTPResponse.Status = .badRequest) -> Response {
+        Reply.json(issues, status: status)
+    }
+
+    private static func decodeUser(_ request: inout Request, _ world: EmulatorWorld) async -> EncoreUser? {
+        guard let data = await request.bodyData(limit: world.configuration.maximumBodySize) else { return nil }
+        return try? JSONDecoder().decode(EncoreUser.self, from: data)
+    }
+
+    /// Resolves `{id}` with `use-external-id` (query or header), then runs `body`.
+    private static func withUser(
+        _ request: Request, _ context: BasicRequestContext, _ world: EmulatorWorld,
+        _ body: (inout Request, Int) async throws -> Response
+    ) async throws -> Response {
+        if let refusal = authenticate(request) { return refusal }
+        guard let flag = request.query("use-external-id") ?? request.headers[.init("use-external-id")!],
+              let external = Bool(flag.lowercased()) else {
+            return issues([.externalFlagMissing])
+        }
+        let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
+        if external && id.isEmpty { return issues([.externalIdEmpty]) }
+        if !external && Int(id) == nil { return issues([.internalIdNotNumeric]) }
+        guard let index = world.encore.withLock({ $0.index(of: id, external: external) }) else {
+            return issues([.notFound], status: .notFound)
+        }
+        var request = request
+        return try await body(&request, index)
+    }
+
+    /// The codes a create or replace (or the result of a patch) would fail with.
+    private static func validate(_ user: EncoreUser, creating: Bool, replacing index: Int?, in state: EncoreState) -> [EncoreIssue] {
+        var problems: [EncoreIssue] = []
+        let others = state.users.enumerated().filter { $0.offset != index }.map(\.element)
+        if (user.userName ?? "").isEmpty {
+            problems.append(.userNameRequired)
+        } else if others.contains(where: { $0.userName?.lowercased() == user.userName?.lowercased() }) {
+            problems.append(.userNameExists)
+        }
+        if creating && (user.password ?? "").isEmpty { problems.append(.passwordRequired) }
+        if let number = user.employeeNumber, !number.isEmpty, others.contains(where: { $0.employeeNumber == number }) {
+            problems.append(.employeeNumberExists)
+        }
+        if let email = user.email, !email.isEmpty, !email.contains("@") || email.hasPrefix("@") || email.hasSuffix("@") {
+            problems.append(.emailFormat)
+        }
+        if let role = user.roleId, ![1, 3, 5].contains(role) { problems.append(.roleNotFound) }
+        switch user.licenseType {
+        case nil: if creating { problems.append(.licenseTypeRequired) }
+        case let type?: if !(0...3).contains(type) { problems.append(.invalidLicenseType) }
+        }
+        return problems
+    }
+}

@@ -1,0 +1,81 @@
+/// FaultSpec.swift: which faults to inject, as `roster emulator --faults` spells them:
+/// `latency=50ms,error500=0.1,error503=0.05,error429=0.05,drop=0.02,slow=0.1`.
+
+/// Faults to inject into vendor responses. Shares are probabilities per request.
+public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
+    /// Added to every response.
+    public var latency: Duration = .zero
+    public var error500: Double = 0
+    public var error503: Double = 0
+    /// 429 with `Retry-After`.
+    public var error429: Double = 0
+    /// The connection closes without a response body.
+    public var drop: Double = 0
+    /// The body arrives `slowBody` after the headers.
+    public var slow: Double = 0
+    public var slowBody: Duration = .seconds(1)
+
+    public init() {}
+
+    /// Parses `key=value,...`; throws naming the part it does not understand.
+    public init(parsing text: String) throws(FaultSpecError) {
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2 else { throw FaultSpecError(part: part, reason: "expected key=value") }
+            let (key, value) = (pieces[0], pieces[1])
+            switch key {
+            case "latency": latency = try Self.duration(value, part: part)
+            case "slowbody": slowBody = try Self.duration(value, part: part)
+            case "error500": error500 = try Self.share(value, part: part)
+            case "error503": error503 = try Self.share(value, part: part)
+            case "error429": error429 = try Self.share(value, part: part)
+            case "drop": drop = try Self.share(value, part: part)
+            case "slow": slow = try Self.share(value, part: part)
+            default:
+                throw FaultSpecError(part: part, reason: "unknown fault (latency, error500, error503, error429, drop, slow, slowbody)")
+            }
+        }
+        guard error500 + error503 + error429 + drop + slow <= 1 else {
+            throw FaultSpecError(part: text, reason: "the shares add up to more than 1")
+        }
+    }
+
+    public var description: String {
+        var parts: [String] = []
+        if latency > .zero { parts.append("latency=\(Self.format(latency))") }
+        for (name, share) in [("error500", error500), ("error503", error503), ("error429", error429), ("drop", drop), ("slow", slow)] where share > 0 {
+            parts.append("\(name)=\(share)")
+        }
+        if slow > 0 { parts.append("slowbody=\(Self.format(slowBody))") }
+        return parts.joined(separator: ",")
+    }
+
+    private static func share(_ value: String, part: String) throws(FaultSpecError) -> Double {
+        guard let share = Double(value), share >= 0, share <= 1 else {
+            throw FaultSpecError(part: part, reason: "a share is a number from 0 to 1")
+        }
+        return share
+    }
+
+    private static func duration(_ value: String, part: String) throws(FaultSpecError) -> Duration {
+        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1)]
+        for (suffix, scale) in units where value.hasSuffix(suffix) {
+            if let number = Double(value.dropLast(suffix.count)), number >= 0 {
+                return .nanoseconds(Int64(number * scale * 1e9))
+            }
+        }
+        throw FaultSpecError(part: part, reason: "a duration is a number with ms, us or s (50ms)")
+    }
+
+    private static func format(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return "\(milliseconds)ms"
+    }
+}
+
+/// A `--faults` value that does not parse.
+public struct FaultSpecError: Error, CustomStringConvertible {
+    public var part: String
+    public var reason: String
+    public var description: String { "bad fault '\(part)': \(reason)" }
+}

@@ -1,0 +1,68 @@
+/// VendorResponses.swift: building responses in each vendor's own shapes.
+import Foundation
+import Hummingbird
+
+/// JSON and plain-text responses.
+enum Reply {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    /// `value` encoded as JSON.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        return bytes(data, status: status, contentType: "application/json; charset=utf-8")
+    }
+
+    /// A JSON object built from loosely typed values (for shapes Codable spells awkwardly).
+    static func object(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return bytes(data, status: status, contentType: "application/json; charset=utf-8")
+    }
+
+    static func text(_ text: String, status: HTTPResponse.Status) -> Response {
+        bytes(Data(text.utf8), status: status, contentType: "text/plain; charset=utf-8")
+    }
+
+    static func empty(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status)
+    }
+
+    private static func bytes(_ data: Data, status: HTTPResponse.Status, contentType: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Errors in each vendor's documented (or assumed) shape.
+enum VendorError {
+    /// An injected fault's response.
+    static func fault(_ vendor: EmulatedVendor, status: Int) -> Response {
+        let code = HTTPResponse.Status(code: status)
+        let reason = status == 429 ? "Too many requests" : "Injected fault: HTTP \(status)"
+        switch vendor {
+        case .activeconnect: return Reply.text(reason, status: code)
+        case .encore: return Reply.object([["Code": status, "Message": reason]], status: code)
+        case .guardant: return Reply.object(["code": status, "message": reason], status: code)
+        case .active911:
+            return Reply.object(["success": false, "result": NSNull(), "message": reason, "code": status, "token": NSNull()], status: code)
+        case .allthenticate: return Reply.object(["error": reason], status: code)
+        }
+    }
+}
+
+extension Request {
+    /// The body, or nil when it is larger than `limit`.
+    mutating func bodyData(limit: Int) async -> Data? {
+        guard let buffer = try? await collectBody(upTo: limit) else { return nil }
+        return Data(buffer.readableBytesView)
+    }
+
+    /// A query parameter, percent-decoded.
+    func query(_ name: String) -> String? {
+        uri.queryParameters.get(name)
+    }
+}

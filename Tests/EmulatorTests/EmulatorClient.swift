@@ -1,0 +1,87 @@
+/// EmulatorClient.swift: a small HTTP client for the emulator tests (URLSession on
+/// loopback), and an Activeconnect request signer written from VENDORS.md.
+import Emulator
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One HTTP exchange's outcome.
+struct Reply: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: Data
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+    /// The body as JSON.
+    var json: Any? { try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) }
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+}
+
+struct EmulatorClient: Sendable {
+    let emulator: RunningEmulator
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        return URLSession(configuration: configuration)
+    }()
+
+    /// Sends a request to `path` (which includes the vendor prefix).
+    func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: emulator.origin + path)!)
+        request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpBody = body
+            if headers["Content-Type"] == nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
+        }
+        let (data, response) = try await Self.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
+        return Reply(status: http.statusCode, headers: fields, body: data)
+    }
+
+    func json(_ value: Any) -> Data { try! JSONSerialization.data(withJSONObject: value) }
+
+    // MARK: Activeconnect
+
+    /// Signs like the official client: the URL without its scheme, as sent.
+    func activeconnect(
+        _ method: String, _ path: String, body: Any? = nil, app: String = DemoTenant.Credentials.activeconnectApplicationID,
+        secret: String = DemoTenant.Credentials.activeconnectSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
+        nonce: String = String(UInt64.random(in: 0...UInt64.max))
+    ) async throws -> Reply {
+        let fullPath = "/activeconnect/management/" + path
+        let url = "\(emulator.host):\(emulator.port)" + fullPath
+        let signature = ActiveconnectSignature.signature(nonce: nonce, secret: secret, url: url, timestamp: String(timestamp))
+        return try await send(method, fullPath, headers: [
+            "Authentication": "hmac \(app):\(nonce):\(signature)",
+            "X-Sonikpass-Authentication-Timestamp": String(timestamp),
+            "X-Sonikpass-Authentication-Version": "1",
+        ], body: body.map(json))
+    }
+
+    // MARK: Encore
+
+    func encore(_ method: String, _ path: String, body: Any? = nil, key: String? = DemoTenant.Credentials.encoreSubscriptionKey) async throws -> Reply {
+        var headers: [String: String] = [:]
+        if let key { headers["Ocp-Apim-Subscription-Key"] = key }
+        return try await send(method, "/encore/users/v1/" + path, headers: headers, body: body.map(json))
+    }
+}
+
+/// Starts an emulator for one test and stops it afterwards.
+func withEmulator<T>(
+    _ configuration: EmulatorConfiguration = EmulatorConfiguration(), _ body: (EmulatorClient) async throws -> T
+) async throws -> T {
+    let emulator = try await Emulator.start(configuration)
+    do {
+        let result = try await body(EmulatorClient(emulator: emulator))
+        await emulator.stop()
+        return result
+    } catch {
+        await emulator.stop()
+        throw error
+    }
+}

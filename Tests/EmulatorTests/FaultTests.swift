@@ -1,0 +1,90 @@
+/// FaultTests.swift: faults on demand, reproducible from a seed; the control API.
+import Emulator
+import Foundation
+import Testing
+
+@Suite struct FaultTests {
+    @Test func specsParseAndReject() throws {
+        let spec = try FaultSpec(parsing: "latency=50ms,error500=0.1,drop=0.02")
+        #expect(spec.latency == .milliseconds(50))
+        #expect(spec.error500 == 0.1)
+        #expect(spec.drop == 0.02)
+        #expect(spec.description == "latency=50ms,error500=0.1,drop=0.02")
+        #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "error500=2") }
+        #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "teapot=0.1") }
+        #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "latency=fast") }
+        #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "error500=0.6,error503=0.6") }
+    }
+
+    /// The statuses of `count` Encore calls under `spec` with `seed`.
+    func statuses(_ spec: String, seed: UInt64, count: Int = 40) async throws -> [Int] {
+        var configuration = EmulatorConfiguration(seed: seed)
+        configuration.faults = try FaultSpec(parsing: spec)
+        return try await withEmulator(configuration) { client in
+            var statuses: [Int] = []
+            for _ in 0..<count { statuses.append(try await client.encore("GET", "users").status) }
+            return statuses
+        }
+    }
+
+    @Test func theSameSeedGivesTheSameFaults() async throws {
+        let first = try await statuses("error500=0.2,error503=0.2,error429=0.1", seed: 7)
+        let again = try await statuses("error500=0.2,error503=0.2,error429=0.1", seed: 7)
+        let other = try await statuses("error500=0.2,error503=0.2,error429=0.1", seed: 8)
+        #expect(first == again)
+        #expect(first != other)
+        #expect(Set(first) == [200, 500, 503, 429])
+        let failures = first.filter { $0 != 200 }.count
+        #expect(failures > 8 && failures < 32, "about half of 40 should fail, got \(failures)")
+    }
+
+    @Test func faultsHaveTheVendorsShape() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.faults = try FaultSpec(parsing: "error429=1")
+        try await withEmulator(configuration) { client in
+            let limited = try await client.encore("GET", "users")
+            #expect(limited.status == 429)
+            #expect(limited.headers["retry-after"] == "1")
+            #expect((limited.json as? [[String: Any]])?.first?["Code"] as? Int == 429)
+            // The control API is never faulted.
+            #expect(try await client.send("GET", "/_emulator/faults").status == 200)
+        }
+    }
+
+    @Test func latencyDropsAndSlowBodies() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.faults = try FaultSpec(parsing: "latency=150ms")
+        try await withEmulator(configuration) { client in
+            let start = Date()
+            #expect(try await client.encore("GET", "users").status == 200)
+            #expect(Date().timeIntervalSince(start) >= 0.15)
+
+            let changed = try await client.send("PUT", "/_emulator/faults", body: Data("drop=1".utf8))
+            #expect(changed.object["faults"] as? String == "drop=1.0")
+            await #expect(throws: (any Error).self) { try await client.encore("GET", "users") }
+
+            _ = try await client.send("PUT", "/_emulator/faults", body: Data("slow=1,slowbody=300ms".utf8))
+            let slowStart = Date()
+            let slow = try await client.encore("GET", "users")
+            #expect(slow.status == 200)
+            #expect((slow.json as? [[String: Any]])?.count == 3)
+            #expect(Date().timeIntervalSince(slowStart) >= 0.3)
+
+            let bad = try await client.send("PUT", "/_emulator/faults", body: Data("error500=x".utf8))
+            #expect(bad.status == 400)
+            #expect((bad.object["error"] as? String)?.contains("error500=x") == true)
+        }
+    }
+
+    @Test func stateDumpAndReset() async throws {
+        try await withEmulator { client in
+            _ = try await client.encore("DELETE", "users/1001/active?use-external-id=false")
+            let state = try await client.send("GET", "/_emulator/state").object
+            let encore = state["encore"] as? [[String: Any]] ?? []
+            #expect(encore.first?["IsActive"] as? Bool == false)
+            #expect(try await client.send("POST", "/_emulator/reset").status == 200)
+            #expect(try await client.encore("GET", "users/1001?use-external-id=false").object["IsActive"] as? Bool == true)
+            #expect(try await client.send("GET", "/nowhere").status == 404)
+        }
+    }
+}

@@ -117,7 +117,9 @@ public enum Emulator {
             switch vendor {
             case .activeconnect: ActiveconnectRoutes.add(to: group, world: world)
             case .encore: EncoreRoutes.add(to: group, world: world)
-            case .guardant, .active911, .allthenticate: break // (to come: issue 3)
+            case .guardant: GuardantRoutes.add(to: group, world: world)
+            case .active911: Active911Routes.add(to: group, world: world)
+            case .allthenticate: AllthenticateRoutes.add(to: group, world: world)
             }
         }
         var logger = Logger(label: "roster.emulator")

@@ -27,6 +27,10 @@ enum ControlRoutes {
             world.reset()
             return Reply.object(["reset": true])
         }
+        control.post("active911/expire-tokens") { _, _ in
+            Active911Routes.expireAccessTokens(world: world)
+            return Reply.object(["expired": true])
+        }
         control.post("activeconnect/:app/:user/register-device") { _, context in
             let app = context.parameters.get("app") ?? ""
             let user = ActiveconnectRoutes.decodeUser(context.parameters.get("user") ?? "")

@@ -110,6 +110,7 @@ public enum Emulator {
         world: EmulatorWorld, host: String, port: Int, onRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: UnknownPathMiddleware<BasicRequestContext>())
         ControlRoutes.add(to: router, world: world)
         for vendor in EmulatedVendor.allCases {
             let group = router.group(RouterPath(vendor.rawValue))

@@ -41,8 +41,16 @@ enum Reply {
 enum VendorError {
     /// An injected fault's response.
     static func fault(_ vendor: EmulatedVendor, status: Int) -> Response {
+        response(vendor, status: status, reason: status == 429 ? "Too many requests" : "Injected fault: HTTP \(status)")
+    }
+
+    /// A path the vendor does not have.
+    static func unknownPath(_ vendor: EmulatedVendor, _ request: Request) -> Response {
+        response(vendor, status: 404, reason: "no such endpoint: \(request.method) \(request.uri.path)")
+    }
+
+    private static func response(_ vendor: EmulatedVendor, status: Int, reason: String) -> Response {
         let code = HTTPResponse.Status(code: status)
-        let reason = status == 429 ? "Too many requests" : "Injected fault: HTTP \(status)"
         switch vendor {
         case .activeconnect: return Reply.text(reason, status: code)
         case .encore: return Reply.object([["Code": status, "Message": reason]], status: code)
@@ -64,5 +72,19 @@ extension Request {
     /// A query parameter, percent-decoded.
     func query(_ name: String) -> String? {
         uri.queryParameters.get(name)
+    }
+}
+
+/// A request the router has no route for (or not with this method) gets a 404 in the shape
+/// of the vendor whose prefix it is under.
+struct UnknownPathMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+            let first = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
+            guard let vendor = EmulatedVendor(rawValue: first) else { throw error }
+            return VendorError.unknownPath(vendor, request)
+        }
     }
 }

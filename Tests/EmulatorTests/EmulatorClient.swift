@@ -71,6 +71,39 @@ struct EmulatorClient: Sendable {
     }
 }
 
+extension EmulatorClient {
+    func guardant(_ method: String, _ path: String, body: Any? = nil, token: String? = DemoTenant.Credentials.guardantToken) async throws -> Reply {
+        var headers: [String: String] = [:]
+        if let token { headers["Authorization"] = "Bearer " + token }
+        return try await send(method, "/guardant/v1.0/" + path, headers: headers, body: body.map(json))
+    }
+
+    func active911(
+        _ method: String, _ path: String, body: Any? = nil, access: String? = nil,
+        refresh: String? = DemoTenant.Credentials.active911RefreshToken
+    ) async throws -> Reply {
+        var headers: [String: String] = [:]
+        if let access { headers["Authorization"] = "a911Access " + access }
+        if let refresh { headers["Cookie"] = "a911Auth=" + refresh }
+        return try await send(method, "/active911/" + path, headers: headers, body: body.map(json))
+    }
+
+    /// Query parameters for GET; a form body otherwise (lists as JSON strings).
+    func allthenticate(_ method: String, _ path: String, _ parameters: [String: String] = [:], key: String? = DemoTenant.Credentials.allthenticateAPIKey) async throws -> Reply {
+        var headers: [String: String] = [:]
+        if let key { headers["Authorization"] = "Bearer " + key }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let encoded = parameters.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+        if method == "GET" {
+            return try await send(method, "/allthenticate/" + path + (encoded.isEmpty ? "" : "?" + encoded), headers: headers)
+        }
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return try await send(method, "/allthenticate/" + path, headers: headers, body: Data(encoded.utf8))
+    }
+}
+
 /// Starts an emulator for one test and stops it afterwards.
 func withEmulator<T>(
     _ configuration: EmulatorConfiguration = EmulatorConfiguration(), _ body: (EmulatorClient) async throws -> T

@@ -85,6 +85,16 @@ import Testing
             #expect(try await client.send("POST", "/_emulator/reset").status == 200)
             #expect(try await client.encore("GET", "users/1001?use-external-id=false").object["IsActive"] as? Bool == true)
             #expect(try await client.send("GET", "/nowhere").status == 404)
+            // Unknown paths under a vendor get the vendor's error shape.
+            let unknown = try await client.encore("GET", "nothing/here")
+            #expect(unknown.status == 404)
+            #expect((unknown.json as? [[String: Any]])?.first?["Code"] as? Int == 404)
+            let allthenticate = try await client.allthenticate("POST", "nothing")
+            #expect(allthenticate.status == 404)
+            #expect(allthenticate.object["error"] is String)
+            let active911 = try await client.active911("GET", "v2/agency/x/member/1")
+            #expect(active911.status == 404)
+            #expect(active911.object["success"] as? Bool == false)
         }
     }
 }

@@ -1,0 +1,80 @@
+/// Active911Tests.swift: the Active911 Member API, its token refresh and rate limit.
+import Emulator
+import Foundation
+import Testing
+
+@Suite struct Active911Tests {
+    let agency = DemoTenant.Credentials.active911Agency
+
+    @Test func authenticatingGivesTheRefreshToken() async throws {
+        try await withEmulator { client in
+            let good = try await client.active911("POST", "v1/authenticate", body: ["email": "admin@example.com", "password": "demo-active911-password"], refresh: nil)
+            #expect((good.object["result"] as? [String: Any])?["token"] as? String == DemoTenant.Credentials.active911RefreshToken)
+            let bad = try await client.active911("POST", "v1/authenticate", body: ["email": "admin@example.com", "password": "nope"], refresh: nil)
+            #expect(bad.status == 401)
+            #expect(bad.object["success"] as? Bool == false)
+        }
+    }
+
+    @Test func anExpiredAccessTokenIsRefreshedFromTheCookie() async throws {
+        try await withEmulator { client in
+            // No access token yet: served, with a fresh one in `token`.
+            let first = try await client.active911("GET", "v2/agencies")
+            #expect(first.status == 200)
+            #expect((first.object["result"] as? [[String: Any]])?.count == 2)
+            let token = try #require(first.object["token"] as? String)
+            // The token's exp is in milliseconds, iat in seconds.
+            let payload = token.split(separator: ".")[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            let padded = payload + String(repeating: "=", count: (4 - payload.count % 4) % 4)
+            let claims = try #require(try JSONSerialization.jsonObject(with: Data(base64Encoded: padded)!) as? [String: Any])
+            let exp = try #require(claims["exp"] as? Int64), iat = try #require(claims["iat"] as? Int64)
+            #expect(exp > iat * 1000)
+
+            // A valid access token: served, no new token.
+            let second = try await client.active911("GET", "v2/agencies", access: token)
+            #expect(second.object["token"] is NSNull)
+            // Expired: served with a fresh token.
+            #expect(try await client.send("POST", "/_emulator/active911/expire-tokens").status == 200)
+            let third = try await client.active911("GET", "v2/agencies", access: token)
+            #expect(third.status == 200)
+            #expect((third.object["token"] as? String).map { $0 != token } == true)
+            // A bad cookie is refused whatever the access token.
+            #expect(try await client.active911("GET", "v2/agencies", access: token, refresh: "wrong").status == 401)
+        }
+    }
+
+    @Test func membersAreCreatedInBulkAndDeleted() async throws {
+        try await withEmulator { client in
+            let created = try await client.active911("POST", "v2/agency/\(agency)/member/create",
+                                                     body: ["name": "Grace Hopper", "email": "grace@example.com", "phone": "+15550102", "permissions": ["view_agency"]])
+            let member = try #require((created.object["result"] as? [[String: Any]])?.first)
+            let id = try #require(member["id"] as? Int)
+            let bulk = try await client.active911("POST", "v2/agency/\(agency)/member/bulk_create",
+                                                  body: ["members": [["name": "A", "email": "a@example.com"], ["name": "B", "email": "b@example.com", "permissions": ["edit_agency"]]]])
+            #expect((bulk.object["result"] as? [[String: Any]])?.count == 2)
+            let invalid = try await client.active911("POST", "v2/agency/\(agency)/member/bulk_create",
+                                                     body: ["members": [["name": "C", "email": "c@example.com", "permissions": ["fly"]]]])
+            #expect(invalid.status == 400)
+            #expect((invalid.object["message"] as? String)?.contains("member #1") == true)
+
+            let deleted = try await client.active911("DELETE", "v2/agency/\(agency)/member/\(id)")
+            #expect(deleted.object["success"] as? Bool == true)
+            #expect(try await client.active911("DELETE", "v2/agency/\(agency)/member/\(id)").status == 404)
+            #expect(try await client.active911("GET", "v2/agency/no-such-agency/member/1").status == 404)
+            #expect(try await client.active911("POST", "v2/agency/no-such-agency/member/create", body: ["name": "x", "email": "x@example.com"]).status == 404)
+        }
+    }
+
+    @Test func theRateLimitAnswers429WithRetryAfter() async throws {
+        let configuration = EmulatorConfiguration(active911Limit: 5, active911Window: .seconds(1))
+        try await withEmulator(configuration) { client in
+            for _ in 0..<5 { #expect(try await client.active911("GET", "v2/agencies").status == 200) }
+            let limited = try await client.active911("GET", "v2/agencies")
+            #expect(limited.status == 429)
+            #expect(limited.headers["retry-after"] == "1")
+            #expect(limited.object["success"] as? Bool == false)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.active911("GET", "v2/agencies").status == 200)
+        }
+    }
+}

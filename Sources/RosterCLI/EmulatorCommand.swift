@@ -1,0 +1,64 @@
+/// EmulatorCommand.swift: `roster emulator`, the five vendor APIs on a local port.
+import ArgumentParser
+import Emulator
+import Foundation
+
+/// Serves the built-in emulator of all five vendor APIs until interrupted.
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Serve the built-in emulator of all five vendor APIs.",
+        discussion: """
+            Each vendor lives under its own prefix (/activeconnect, /encore, /guardant,
+            /active911, /allthenticate); the control API is under /_emulator/ (faults, state,
+            reset, device registration). Stop with Ctrl-C.
+            """
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8089
+
+    @Option(help: ArgumentHelp("Faults to inject, e.g. latency=50ms,error500=0.1,drop=0.02.", valueName: "SPEC"))
+    var faults = ""
+
+    @Option(help: "Seed for the demo data and the faults (the same seed gives the same faults).")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("write-config"), help: ArgumentHelp("Also write a roster.toml pointing every vendor here (secrets beside it, mode 0600).", valueName: "FILE"))
+    var writeConfig: String?
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        do {
+            _ = try FaultSpec(parsing: faults)
+        } catch {
+            throw ValidationError("--faults: \(error.description)")
+        }
+    }
+
+    func run() async throws {
+        let spec = try FaultSpec(parsing: faults)
+        let configuration = EmulatorConfiguration(faults: spec, seed: seed)
+        let host = self.host, writeConfig = self.writeConfig
+        do {
+            try await Emulator.serve(configuration, host: host, port: port) { bound in
+                let origin = "http://\(host):\(bound)"
+                if let writeConfig {
+                    do {
+                        try DemoConfiguration.write(to: writeConfig, origin: origin)
+                        Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(writeConfig))")
+                    } catch {
+                        Diagnostics.error("roster: cannot write \(writeConfig): \(error.localizedDescription)")
+                    }
+                }
+                Diagnostics.error("roster: emulator listening on \(origin)" + (spec == FaultSpec() ? "" : " with faults \(spec)"))
+            }
+        } catch {
+            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}

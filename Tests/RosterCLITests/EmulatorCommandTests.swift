@@ -1,0 +1,68 @@
+/// EmulatorCommandTests.swift: `roster emulator` as a user starts it: it listens, writes a
+/// configuration pointing at itself, and stops cleanly on Ctrl-C.
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct EmulatorCommandTests {
+    @Test func servesWritesItsConfigurationAndStops() async throws {
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("demo/roster.toml")
+
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = ["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let seen = Locked("")
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = String(decoding: handle.availableData, as: UTF8.self)
+            seen.set(seen.value + chunk)
+        }
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            if let range = seen.value.range(of: "listening on http://127.0.0.1:") {
+                port = Int(seen.value[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        let bound = try #require(port, "no 'listening on' line in: \(seen.value)")
+        #expect(seen.value.contains("with faults latency=1ms"))
+
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(bound)/_emulator/state")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self).contains("\"encore\""))
+
+        let text = try String(contentsOf: config, encoding: .utf8)
+        #expect(text.contains("base_url = \"http://127.0.0.1:\(bound)/encore\""))
+        #expect(text.contains("subscription_key = { file = \"secrets/encore.key\" }"))
+        let secret = config.deletingLastPathComponent().appendingPathComponent("secrets/encore.key")
+        let mode = try FileManager.default.attributesOfItem(atPath: secret.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // The port is taken now: a second emulator says so and exits 2.
+        let second = try await RosterProcess.run(["emulator", "--port", String(bound)], limit: 20)
+        #expect(second.status == 2)
+        #expect(second.stderr.contains("the emulator could not listen on 127.0.0.1:\(bound)"))
+
+        process.interrupt()
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func badArgumentsAreExit2() async throws {
+        let faults = try await RosterProcess.run(["emulator", "--faults", "error500=7"])
+        #expect(faults.status == 2)
+        #expect(faults.stderr.contains("bad fault 'error500=7'"))
+        let port = try await RosterProcess.run(["emulator", "--port", "70000"])
+        #expect(port.status == 2)
+    }
+}

@@ -57,6 +57,13 @@ import Testing
             #expect(invalid.status == 400)
             #expect((invalid.object["message"] as? String)?.contains("member #1") == true)
 
+            for wrong in [["name": 5, "email": "x@example.com"], ["name": "X", "email": "x@example.com", "permissions": "view_agency"],
+                          ["name": "X", "email": "x@example.com", "phone": 5550100]] as [[String: Any]] {
+                let refused = try await client.active911("POST", "v2/agency/\(agency)/member/create", body: wrong)
+                #expect(refused.status == 400, "\(wrong)")
+                #expect(refused.object["success"] as? Bool == false)
+            }
+
             let deleted = try await client.active911("DELETE", "v2/agency/\(agency)/member/\(id)")
             #expect(deleted.object["success"] as? Bool == true)
             #expect(try await client.active911("DELETE", "v2/agency/\(agency)/member/\(id)").status == 404)

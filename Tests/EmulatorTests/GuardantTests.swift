@@ -65,6 +65,14 @@ import Testing
             #expect(try await client.guardant("PUT", "users/\(id)", body: ["userIsActive": "maybe"]).status == 400)
             #expect(try await client.guardant("PUT", "users/999999", body: ["firstName": "x"]).status == 404)
             #expect(try await client.guardant("PUT", "users/\(id)", body: ["roleId": 42]).status == 400)
+            // Wrong types are errors, not guesses: true is not role 1, 1 is not true.
+            #expect(try await client.guardant("PUT", "users/\(id)", body: ["roleId": true]).status == 400)
+            #expect(try await client.guardant("PUT", "users/\(id)", body: ["userIsActive": 1]).status == 400)
+            #expect(try await client.guardant("PUT", "users/\(id)", body: ["firstName": 7]).status == 400)
+            var wrongRole = fields
+            wrongRole["username"] = "typed@example.com"
+            wrongRole["roleId"] = "5"
+            #expect(try await client.guardant("POST", "users", body: wrongRole).status == 400)
             let malformed = try await client.send("POST", "/guardant/v1.0/users", headers: ["Authorization": "Bearer " + DemoTenant.Credentials.guardantToken], body: Data("[1,".utf8))
             #expect(malformed.status == 400)
             #expect(malformed.object["code"] is Int)

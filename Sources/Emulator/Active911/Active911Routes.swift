@@ -12,8 +12,8 @@ enum Active911Routes {
     static func add(to group: RouterGroup<BasicRequestContext>, world: EmulatorWorld) {
         group.post("v1/authenticate") { request, _ in
             var request = request
-            guard let body = await object(&request, world), let email = body["email"] as? String,
-                  let password = body["password"] as? String else {
+            guard let body = await object(&request, world), let email = body["email"]?.string,
+                  let password = body["password"]?.string else {
                 return envelope(nil, success: false, message: "email and password are required", code: 400)
             }
             guard email == DemoTenant.Credentials.active911Email, password == DemoTenant.Credentials.active911Password else {
@@ -48,12 +48,12 @@ enum Active911Routes {
                 guard let agency = state.agencies.firstIndex(where: { $0.id == context.parameters.get("agency") }) else {
                     return (nil, (404, "agency not found"))
                 }
-                guard let list = body?["members"] as? [Any], !list.isEmpty else {
+                guard let list = body?["members"]?.array, !list.isEmpty else {
                     return (nil, (400, "members must be a non-empty list"))
                 }
                 var created: [Active911Member] = []
                 for (offset, entry) in list.enumerated() {
-                    switch member(from: entry as? [String: Any], state: &state) {
+                    switch member(from: entry, state: &state) {
                     case .failure(let problem): return (nil, (400, "member #\(offset + 1): \(problem.message)"))
                     case .success(let member): created.append(member)
                     }
@@ -81,17 +81,22 @@ enum Active911Routes {
         var message: String
     }
 
-    private static func member(from body: [String: Any]?, state: inout Active911State) -> Result<Active911Member, Problem> {
-        guard let body, let name = body["name"] as? String, !name.isEmpty,
-              let email = body["email"] as? String, email.contains("@") else {
+    private static func member(from body: JSONValue?, state: inout Active911State) -> Result<Active911Member, Problem> {
+        guard let body, let name = body["name"]?.string, !name.isEmpty,
+              let email = body["email"]?.string, email.contains("@") else {
             return .failure(Problem(message: "name and a valid email are required"))
         }
-        let permissions = body["permissions"] as? [String] ?? []
+        if let phone = body["phone"], phone.string == nil { return .failure(Problem(message: "phone must be a string")) }
+        let listed = body["permissions"]?.array ?? []
+        let permissions = listed.compactMap(\.string)
+        guard permissions.count == listed.count, body["permissions"] == nil || body["permissions"]?.array != nil else {
+            return .failure(Problem(message: "permissions must be a list of strings"))
+        }
         if let unknown = permissions.first(where: { !Active911State.knownPermissions.contains($0) }) {
             return .failure(Problem(message: "unknown permission \(unknown)"))
         }
         defer { state.nextMemberID += 1 }
-        return .success(Active911Member(id: state.nextMemberID, name: name, email: email, phone: body["phone"] as? String ?? "", permissions: permissions))
+        return .success(Active911Member(id: state.nextMemberID, name: name, email: email, phone: body["phone"]?.string ?? "", permissions: permissions))
     }
 
     /// Checks the credentials and the rate limit, runs `body` on the state, and wraps its
@@ -170,8 +175,9 @@ enum Active911Routes {
         return nil
     }
 
-    private static func object(_ request: inout Request, _ world: EmulatorWorld) async -> [String: Any]? {
-        guard let data = await request.bodyData(limit: world.configuration.maximumBodySize) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    private static func object(_ request: inout Request, _ world: EmulatorWorld) async -> JSONValue? {
+        guard let data = await request.bodyData(limit: world.configuration.maximumBodySize),
+              let value = JSONValue.parse(data), value.isObject else { return nil }
+        return value
     }
 }

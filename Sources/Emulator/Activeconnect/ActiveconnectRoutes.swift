@@ -11,6 +11,22 @@ enum ActiveconnectRoutes {
         var users: [String]
     }
 
+    /// Every JSON body the API answers with; absent fields are left out.
+    private struct Answer: Encodable {
+        struct Users: Encodable {
+            var created: [String]
+            var existing: [String]
+        }
+
+        var status: Bool
+        var reason: String?
+        var users: Users?
+        var register_url: String?
+        var device_registered: Bool?
+
+        static func failure(_ reason: String) -> Response { Reply.json(Answer(status: false, reason: reason)) }
+    }
+
     private struct SMSBody: Decodable {
         var phone_number: String
         var display_name: String?
@@ -31,7 +47,7 @@ enum ActiveconnectRoutes {
                             created.append(user)
                         }
                     }
-                    return Reply.object(["status": true, "users": ["created": created, "existing": existing]], status: .created)
+                    return Reply.json(Answer(status: true, users: .init(created: created, existing: existing)), status: .created)
                 }
             }
         }
@@ -41,10 +57,10 @@ enum ActiveconnectRoutes {
                 return world.activeconnect.withLock { state in
                     let unknown = body.users.filter { state.applications[app]?.users[$0] == nil }
                     guard unknown.isEmpty else {
-                        return Reply.object(["status": false, "reason": "unknown users: \(unknown.joined(separator: ", "))"])
+                        return Answer.failure("unknown users: \(unknown.joined(separator: ", "))")
                     }
                     for user in body.users { state.applications[app]?.users[user] = nil }
-                    return Reply.object(["status": true])
+                    return Reply.json(Answer(status: true))
                 }
             }
         }
@@ -52,26 +68,26 @@ enum ActiveconnectRoutes {
             try await handleUser(request, context, world) { _, app, user in
                 world.activeconnect.withLock { state in
                     let link = issueLink(&state, app: app, user: user, world: world)
-                    return Reply.object(["register_url": link, "status": true])
+                    return Reply.json(Answer(status: true, register_url: link))
                 }
             }
         }
         group.get("management/has_registered_mobile_device/:app/:user") { request, context in
             try await handleUser(request, context, world) { _, app, user in
                 let registered = world.activeconnect.withLock { $0.applications[app]?.users[user]?.registeredDevice ?? false }
-                return Reply.object(["device_registered": registered, "status": true])
+                return Reply.json(Answer(status: true, device_registered: registered))
             }
         }
         group.get("management/lost_user_mobile_device/:app/:user") { request, context in
             try await handleUser(request, context, world) { _, app, user in
                 world.activeconnect.withLock { state in
                     guard state.applications[app]?.users[user]?.registeredDevice == true else {
-                        return Reply.object(["status": false, "reason": "the user has no registered device"])
+                        return Answer.failure("the user has no registered device")
                     }
                     state.applications[app]?.users[user]?.registeredDevice = false
                     state.applications[app]?.users[user]?.disabledDevices += 1
                     let link = issueLink(&state, app: app, user: user, world: world)
-                    return Reply.object(["register_url": link, "status": true])
+                    return Reply.json(Answer(status: true, register_url: link))
                 }
             }
         }
@@ -80,10 +96,10 @@ enum ActiveconnectRoutes {
                 guard let body = await decode(SMSBody.self, from: &request, world) else { return badRequest }
                 let digits = body.phone_number.dropFirst()
                 guard body.phone_number.hasPrefix("+"), digits.count >= 7, digits.allSatisfy(\.isNumber) else {
-                    return Reply.object(["status": false, "reason": "invalid phone number: \(body.phone_number)"])
+                    return Answer.failure("invalid phone number: \(body.phone_number)")
                 }
                 world.activeconnect.withLock { $0.applications[app]?.users[user]?.smsSent.append(body.phone_number) }
-                return Reply.object(["status": true])
+                return Reply.json(Answer(status: true))
             }
         }
     }

@@ -44,7 +44,7 @@ enum AllthenticateRoutes {
                 guard let names = jsonList(form["computer_usernames"]) else {
                     return error("computer_usernames must be a JSON list of {\"computer_username\": name}")
                 }
-                let usernames = names.compactMap { ($0 as? [String: Any])?["computer_username"] as? String }
+                let usernames = names.compactMap { $0["computer_username"]?.string }
                 guard usernames.count == names.count else { return error("each entry needs a computer_username string") }
                 return modifyUser(world, form["email_id"]) { user in
                     user.computerUsernames = usernames
@@ -75,11 +75,11 @@ enum AllthenticateRoutes {
                 guard let entries = jsonList(form["smartcards"]) else { return error("smartcards must be a JSON list of {\"number\", \"label\"}") }
                 var cards: [AllthenticateSmartcard] = []
                 for entry in entries {
-                    guard let card = entry as? [String: Any], let number = card["number"] as? String,
+                    guard let number = entry["number"]?.string,
                           !number.isEmpty, number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber) else {
                         return error("smartcard numbers are strings of digits")
                     }
-                    cards.append(AllthenticateSmartcard(number: number, label: card["label"] as? String ?? ""))
+                    cards.append(AllthenticateSmartcard(number: number, label: entry["label"]?.string ?? ""))
                 }
                 let allowDuplicates = form["allow_duplicates"] == "true"
                 return world.allthenticate.withLock { state in
@@ -121,9 +121,10 @@ enum AllthenticateRoutes {
         }
         group.put("invites") { request, _ in
             await withForm(request, world) { form in
-                guard let emails = jsonList(form["emails"]) as? [String], !emails.isEmpty else {
+                guard let list = jsonList(form["emails"]), !list.isEmpty, list.allSatisfy({ $0.string != nil }) else {
                     return error("emails must be a non-empty JSON list of strings")
                 }
+                let emails = list.compactMap(\.string)
                 return world.allthenticate.withLock { state in
                     var invited: [String] = [], exists: [String] = [], invalid: [String] = []
                     for email in emails {
@@ -188,9 +189,9 @@ enum AllthenticateRoutes {
         return fields
     }
 
-    private static func jsonList(_ text: String?) -> [Any]? {
-        guard let text, let data = text.data(using: .utf8) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [Any]
+    private static func jsonList(_ text: String?) -> [JSONValue]? {
+        guard let text else { return nil }
+        return JSONValue.parse(Data(text.utf8))?.array
     }
 
     private static func withUser(_ world: EmulatorWorld, emailID: String?, _ body: (AllthenticateUser) -> Response) -> Response {

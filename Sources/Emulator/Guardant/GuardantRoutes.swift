@@ -32,9 +32,9 @@ enum GuardantRoutes {
             if let refusal = authenticate(request) { return refusal }
             var request = request
             guard let body = await object(&request, world) else { return error(400, 2, "the body is not a JSON object") }
-            guard let username = body["username"] as? String, username.contains("@"),
-                  let roleID = body["roleId"] as? Int, let password = body["password"] as? String,
-                  let confirmation = body["passwordConfirm"] as? String else {
+            guard let username = body["username"]?.string, username.contains("@"),
+                  let roleID = body["roleId"]?.int, let password = body["password"]?.string,
+                  let confirmation = body["passwordConfirm"]?.string else {
                 return error(400, 3, "username (an email), roleId, password and passwordConfirm are required")
             }
             guard password == confirmation else { return error(400, 4, "password and passwordConfirm differ") }
@@ -46,8 +46,8 @@ enum GuardantRoutes {
                 }
                 let user = GuardantUser(
                     id: state.nextID, detailsID: state.nextID + 1, email: username, password: password, confirmed: false,
-                    active: true, firstName: body["firstName"] as? String ?? "", lastName: body["lastName"] as? String ?? "",
-                    companyName: body["companyName"] as? String ?? "", phone: body["phone"] as? String ?? "",
+                    active: true, firstName: body["firstName"]?.string ?? "", lastName: body["lastName"]?.string ?? "",
+                    companyName: body["companyName"]?.string ?? "", phone: body["phone"]?.string ?? "",
                     archived: false, archivedAt: 0, roleID: roleID)
                 state.nextID += 2
                 state.users.append(user)
@@ -63,20 +63,24 @@ enum GuardantRoutes {
             var active: Bool?
             switch body["userIsActive"] {
             case nil: active = nil
-            case let flag as Bool: active = flag
-            case let text as String where text == "true" || text == "false": active = text == "true"
+            case .bool(let flag): active = flag
+            case .string(let text) where text == "true" || text == "false": active = text == "true"
             default: return error(400, 9, "userIsActive must be true or false")
             }
-            if let role = body["roleId"], !(role is Int && GuardantRole.all.contains { $0.id == role as! Int }) {
+            if let role = body["roleId"], !GuardantRole.all.contains(where: { $0.id == role.int }) {
                 return error(400, 6, "role \(role) does not exist")
             }
+            for (field, value) in [("firstName", body["firstName"]), ("lastName", body["lastName"])] where value != nil && value?.string == nil {
+                return error(400, 11, "\(field) must be a string")
+            }
+            if let archived = body["archived"], archived.bool == nil { return error(400, 12, "archived must be true or false") }
             return world.guardant.withLock { state in
                 guard let index = state.users.firstIndex(where: { $0.id == id }) else { return error(404, 10, "user \(id) not found") }
-                if let role = body["roleId"] as? Int { state.users[index].roleID = role }
-                if let first = body["firstName"] as? String { state.users[index].firstName = first }
-                if let last = body["lastName"] as? String { state.users[index].lastName = last }
+                if let role = body["roleId"]?.int { state.users[index].roleID = role }
+                if let first = body["firstName"]?.string { state.users[index].firstName = first }
+                if let last = body["lastName"]?.string { state.users[index].lastName = last }
                 if let active { state.users[index].active = active }
-                if let archived = body["archived"] as? Bool, archived != state.users[index].archived {
+                if let archived = body["archived"]?.bool, archived != state.users[index].archived {
                     state.users[index].archived = archived
                     state.users[index].archivedAt = archived ? Int(Date().timeIntervalSince1970) : 0
                 }
@@ -96,8 +100,9 @@ enum GuardantRoutes {
         return nil
     }
 
-    private static func object(_ request: inout Request, _ world: EmulatorWorld) async -> [String: Any]? {
-        guard let data = await request.bodyData(limit: world.configuration.maximumBodySize) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    private static func object(_ request: inout Request, _ world: EmulatorWorld) async -> JSONValue? {
+        guard let data = await request.bodyData(limit: world.configuration.maximumBodySize),
+              let value = JSONValue.parse(data), value.isObject else { return nil }
+        return value
     }
 }

@@ -5,7 +5,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := liblua5.4-dev lua5.4 pkg-config
 
-.PHONY: run test deps build release bench lint leaks clean
+.PHONY: run test deps build release bench load lint leaks clean
 
 ## Install the system packages Roster needs, only when something is missing.
 deps:
@@ -40,6 +40,11 @@ release: deps
 bench: release
 	.build/release/roster bench
 	@bash Benchmarks/compare-cli.sh .build/release/roster
+
+## Requests per second the emulator serves on loopback (needs wrk: apt-get install wrk).
+load: release
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y wrk
+	bash Benchmarks/emulator-load.sh .build/release/roster
 
 ## Every test under AddressSanitizer with LeakSanitizer (a separate build, a few minutes).
 leaks: deps

@@ -25,6 +25,7 @@ import Testing
             #expect(users?["created"] == ["new@example.com"])
             #expect(users?["existing"] == ["ada@example.com"])
 
+            #expect(try await client.activeconnect("POST", "add_users/DEMOAPP", body: ["users": "not-a-list"]).status == 400)
             let deleted = try await client.activeconnect("POST", "delete_users/DEMOAPP", body: ["users": ["new@example.com"]])
             #expect(deleted.status == 200)
             #expect(deleted.object["status"] as? Bool == true)

@@ -57,6 +57,8 @@ import Testing
             let user = try await client.allthenticate("GET", "user", ["email_id": "102"]).object
             #expect((user["computer_usernames"] as? [[String: Any]])?.count == 2)
             #expect(try await client.allthenticate("POST", "modifyallusernames", ["email_id": "102", "computer_usernames": "[]"]).status == 200)
+            #expect(try await client.allthenticate("POST", "modifyallusernames", ["email_id": "102", "computer_usernames": #"[{"name": 1}]"#]).status == 400)
+            #expect(try await client.allthenticate("POST", "modifyallusernames", ["email_id": "999", "computer_usernames": "[]"]).status == 400)
 
             let suspended = try await client.allthenticate("POST", "togglesuspension", ["email_id": "102"])
             #expect(suspended.object["suspended"] as? Bool == true)

@@ -91,6 +91,8 @@ import Testing
             let afterReplace = try await client.encore("GET", "users/1002?use-external-id=false")
             #expect(afterReplace.object["UserName"] as? String == "grace.h")
             #expect(afterReplace.object["FirstName"] == nil)
+            #expect(codes(try await client.encore("PUT", "users/1002?use-external-id=false", body: ["UserName": "ada", "LicenseType": 1])) == [115])
+            #expect(codes(try await client.encore("PUT", "users/1002?use-external-id=false", body: ["UserName": "g2"])) == [133])
 
             // linus (1003) is the inactive demo user: deactivating again is code 106.
             #expect(codes(try await client.encore("DELETE", "users/1003/active?use-external-id=false")) == [106])

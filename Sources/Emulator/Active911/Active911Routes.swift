@@ -30,9 +30,7 @@ enum Active911Routes {
             var request = request
             let body = await object(&request, world)
             return served(request, world) { state in
-                guard let agency = state.agencies.firstIndex(where: { $0.id == context.parameters.get("agency") }) else {
-                    return (nil, (404, "agency not found"))
-                }
+                guard let agency = agency(context, in: state) else { return (nil, (404, "agency not found")) }
                 switch member(from: body, state: &state) {
                 case .failure(let problem): return (nil, (400, problem.message))
                 case .success(let member):
@@ -45,9 +43,7 @@ enum Active911Routes {
             var request = request
             let body = await object(&request, world)
             return served(request, world) { state in
-                guard let agency = state.agencies.firstIndex(where: { $0.id == context.parameters.get("agency") }) else {
-                    return (nil, (404, "agency not found"))
-                }
+                guard let agency = agency(context, in: state) else { return (nil, (404, "agency not found")) }
                 guard let list = body?["members"]?.array, !list.isEmpty else {
                     return (nil, (400, "members must be a non-empty list"))
                 }
@@ -64,9 +60,7 @@ enum Active911Routes {
         }
         group.delete("v2/agency/:agency/member/:member") { request, context in
             served(request, world) { state in
-                guard let agency = state.agencies.firstIndex(where: { $0.id == context.parameters.get("agency") }) else {
-                    return (nil, (404, "agency not found"))
-                }
+                guard let agency = agency(context, in: state) else { return (nil, (404, "agency not found")) }
                 guard let id = context.parameters.get("member", as: Int.self),
                       let index = state.agencies[agency].members.firstIndex(where: { $0.id == id }) else {
                     return (nil, (404, "member not found"))
@@ -75,6 +69,11 @@ enum Active911Routes {
                 return ([String: Any](), nil)
             }
         }
+    }
+
+    /// The index of the path's `{agency}`.
+    private static func agency(_ context: BasicRequestContext, in state: Active911State) -> Int? {
+        state.agencies.firstIndex { $0.id == context.parameters.get("agency") }
     }
 
     struct Problem: Error {

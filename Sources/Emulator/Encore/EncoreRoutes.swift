@@ -40,28 +40,19 @@ enum EncoreRoutes {
         group.patch("users/v1/users/:id") { request, context in
             try await withUser(request, context, world) { request, index in
                 guard let change = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
-                return world.encore.withLock { state in
-                    var updated = state.users[index]
-                    updated.apply(change)
-                    let problems = validate(updated, creating: false, replacing: index, in: state)
-                    guard problems.isEmpty else { return issues(problems) }
-                    state.users[index] = updated
-                    return Reply.json(["Id": updated.userId!])
-                }
+                return save(world, at: index, asReplacement: false) { user in user.apply(change) }
             }
         }
         group.put("users/v1/users/:id") { request, context in
             try await withUser(request, context, world) { request, index in
-                guard var replacement = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
-                return world.encore.withLock { state in
-                    let current = state.users[index]
-                    replacement.userId = current.userId
-                    replacement.password = replacement.password ?? current.password
-                    replacement.isActive = replacement.isActive ?? current.isActive
-                    let problems = validate(replacement, creating: true, replacing: index, in: state)
-                    guard problems.isEmpty else { return issues(problems) }
-                    state.users[index] = replacement
-                    return Reply.json(["Id": replacement.userId!])
+                guard let replacement = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
+                return save(world, at: index, asReplacement: true) { user in
+                    // A replacement keeps the id, and the password and state when not given.
+                    var new = replacement
+                    new.userId = user.userId
+                    new.password = replacement.password ?? user.password
+                    new.isActive = replacement.isActive ?? user.isActive
+                    user = new
                 }
             }
         }
@@ -124,6 +115,19 @@ enum EncoreRoutes {
         }
         var request = request
         return try await body(&request, index)
+    }
+
+    /// Applies `change` to the user at `index` and keeps it if it is valid (a replacement
+    /// is checked like a create): `{"Id"}` or the error codes.
+    private static func save(_ world: EmulatorWorld, at index: Int, asReplacement: Bool, _ change: (inout EncoreUser) -> Void) -> Response {
+        world.encore.withLock { state in
+            var user = state.users[index]
+            change(&user)
+            let problems = validate(user, creating: asReplacement, replacing: index, in: state)
+            guard problems.isEmpty else { return issues(problems) }
+            state.users[index] = user
+            return Reply.json(["Id": user.userId!])
+        }
     }
 
     /// The codes a create or replace (or the result of a patch) would fail with.

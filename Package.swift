@@ -10,11 +10,13 @@ let package = Package(
         .library(name: "LuaHost", targets: ["LuaHost"]),
         .library(name: "RosterCLI", targets: ["RosterCLI"]),
         .library(name: "Emulator", targets: ["Emulator"]),
+        .library(name: "Vendors", targets: ["Vendors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
@@ -29,6 +31,14 @@ let package = Package(
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.
         .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),
+        // One async client per vendor: models, auth, routes, errors, retries. Knows no Lua.
+        .target(
+            name: "Vendors",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The five vendor APIs, served over Hummingbird (in-process or standalone), with
         // faults on demand. Its own wire types: it does not import Vendors.
         .target(
@@ -51,6 +61,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
         .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport"]),
+        .testTarget(
+            name: "VendorsTests",
+            dependencies: [
+                "Vendors", "Emulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [

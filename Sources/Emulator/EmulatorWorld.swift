@@ -11,7 +11,8 @@ public final class EmulatorWorld: Sendable {
     let guardant: Mutex<GuardantState>
     let active911: Mutex<Active911State>
     let allthenticate: Mutex<AllthenticateState>
-    let faults: FaultInjector
+    /// The fault injector (the control API changes it; so may tests).
+    public let faults: FaultInjector
     private let originStorage = Mutex("http://127.0.0.1")
 
     init(_ configuration: EmulatorConfiguration) {

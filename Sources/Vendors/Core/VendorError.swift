@@ -1,0 +1,52 @@
+/// VendorError.swift: the one error every vendor call fails with.
+
+/// The vendors Roster talks to.
+public enum Vendor: String, Sendable, CaseIterable {
+    case activeconnect, encore, guardant, active911, allthenticate
+}
+
+/// A vendor call that failed: which vendor and operation, the HTTP status and the vendor's
+/// own code and message when there were any, and whether trying again may help. Never
+/// carries a credential.
+public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var vendor: Vendor
+    /// The Lua-facing operation name: `get_user`.
+    public var operation: String
+    /// The HTTP status, or nil when no response came (connect error, timeout).
+    public var status: Int?
+    /// The vendor's error code (Encore's `Code`, Guardant's `code`, ...), as text.
+    public var code: String?
+    public var message: String
+    public var retryable: Bool
+
+    public init(vendor: Vendor, operation: String, status: Int?, code: String? = nil, message: String, retryable: Bool) {
+        self.vendor = vendor
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+    }
+
+    /// `encore.get_user: HTTP 404 (code 128): User not found or deleted.`
+    public var description: String {
+        var text = "\(vendor.rawValue).\(operation): "
+        if let status { text += "HTTP \(status)" } else { text += "no response" }
+        if let code { text += " (code \(code))" }
+        return text + ": " + message
+    }
+}
+
+/// A credential: its value is reachable only through `reveal`, never printed or logged.
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    private let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    /// The credential, for the one place that signs or sends it.
+    public func reveal() -> String { value }
+
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+    public var customMirror: Mirror { Mirror(self, children: []) }
+}

@@ -1,0 +1,127 @@
+/// EncoreClient.swift: the Actsoft Encore Users API (VENDORS.md §2).
+import Foundation
+import NIOHTTP1
+
+/// Where and how to reach Encore.
+public struct EncoreConfiguration: Sendable {
+    public var baseURL: String
+    public var subscriptionKey: Secret
+    /// Sent as `X-API-Version` only when set (assumed header name).
+    public var apiVersion: Int?
+    /// Users per page when listing (the API's default is 500).
+    public var pageSize: Int
+
+    public init(baseURL: String = "https://customerapi-encore.actsoft.com", subscriptionKey: Secret, apiVersion: Int? = nil, pageSize: Int = 500) {
+        self.baseURL = baseURL
+        self.subscriptionKey = subscriptionKey
+        self.apiVersion = apiVersion
+        self.pageSize = pageSize
+    }
+}
+
+/// One Encore account's users.
+public struct EncoreClient: Sendable {
+    public let configuration: EncoreConfiguration
+    let http: VendorHTTP
+
+    public init(_ configuration: EncoreConfiguration, http: VendorHTTP = .shared) {
+        self.configuration = configuration
+        self.http = http
+    }
+
+    /// Every user, following the pages until a short or empty (204) one.
+    public func listUsers() async throws(VendorError) -> [EncoreUser] {
+        var users: [EncoreUser] = []
+        var page = 1
+        while true {
+            let response = try await send("list_users", .GET, "users?pageNumber=\(page)&pageSize=\(configuration.pageSize)", idempotent: true)
+            if response.status == 204 { return users }
+            let batch = try VendorJSON.decode([EncoreUser].self, from: response, vendor: .encore, operation: "list_users")
+            users += batch
+            if batch.count < configuration.pageSize { return users }
+            page += 1
+        }
+    }
+
+    public func getUser(_ id: EncoreUserID) async throws(VendorError) -> EncoreUser {
+        let response = try await send("get_user", .GET, path(id), idempotent: true)
+        return try VendorJSON.decode(EncoreUser.self, from: response, vendor: .encore, operation: "get_user")
+    }
+
+    /// Creates a user; returns its InternalId. Never retried (it creates).
+    public func createUser(_ user: EncoreUser) async throws(VendorError) -> Int {
+        try await identifier("create_user", .POST, "users", body: user, idempotent: false)
+    }
+
+    /// PATCH: changes only the fields `changes` carries.
+    public func updateUser(_ id: EncoreUserID, _ changes: EncoreUser) async throws(VendorError) -> Int {
+        try await identifier("update_user", .PATCH, path(id), body: changes, idempotent: false)
+    }
+
+    /// PUT: replaces the user.
+    public func replaceUser(_ id: EncoreUserID, _ user: EncoreUser) async throws(VendorError) -> Int {
+        try await identifier("replace_user", .PUT, path(id), body: user, idempotent: true)
+    }
+
+    public func activateUser(_ id: EncoreUserID) async throws(VendorError) -> Int {
+        try await identifier("activate_user", .PUT, path(id, suffix: "/active"), body: nil as EncoreUser?, idempotent: true)
+    }
+
+    /// Deactivates (Encore has no hard delete).
+    public func deactivateUser(_ id: EncoreUserID) async throws(VendorError) {
+        _ = try await send("deactivate_user", .DELETE, path(id, suffix: "/active"), idempotent: true)
+    }
+
+    // MARK: -
+
+    private struct Identifier: Decodable {
+        var Id: Int
+    }
+
+    private func identifier(_ operation: String, _ method: HTTPMethod, _ path: String, body: EncoreUser?, idempotent: Bool) async throws(VendorError) -> Int {
+        let response = try await send(operation, method, path, body: body.map(VendorJSON.encode), idempotent: idempotent)
+        return try VendorJSON.decode(Identifier.self, from: response, vendor: .encore, operation: operation).Id
+    }
+
+    private func path(_ id: EncoreUserID, suffix: String = "") -> String {
+        "users/\(id.pathComponent)\(suffix)?use-external-id=\(id.isExternal)"
+    }
+
+    private func send(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool) async throws(VendorError) -> VendorResponse {
+        var headers = [("Ocp-Apim-Subscription-Key", configuration.subscriptionKey.reveal()), ("Accept", "application/json")]
+        if let version = configuration.apiVersion { headers.append(("X-API-Version", String(version))) }
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let request = VendorRequest(
+            vendor: .encore, operation: operation, method: method,
+            url: configuration.baseURL + "/users/v1/" + path, headers: headers, body: body, idempotent: idempotent)
+        let response = try await http.send(request)
+        guard (200..<300).contains(response.status) else { throw Self.error(response, operation: operation) }
+        return response
+    }
+
+    private struct Issue: Decodable {
+        var Code: Int
+        var Message: String
+    }
+
+    private struct Denial: Decodable {
+        var message: String
+    }
+
+    /// 400/422: `[{"Code","Message"}]`; 401: API Management's `{"message"}`; else the text.
+    static func error(_ response: VendorResponse, operation: String) -> VendorError {
+        let body = Data(response.body)
+        var code: String?
+        var message = "HTTP \(response.status)"
+        if let issues = try? JSONDecoder().decode([Issue].self, from: body), !issues.isEmpty {
+            code = issues.map { String($0.Code) }.joined(separator: ",")
+            message = issues.map(\.Message).joined(separator: "; ")
+        } else if let denial = try? JSONDecoder().decode(Denial.self, from: body) {
+            message = denial.message
+        } else if !response.body.isEmpty {
+            message = String(response.text.prefix(200))
+        }
+        return VendorError(vendor: .encore, operation: operation, status: response.status, code: code, message: message,
+                           retryable: VendorHTTP.retryableStatuses.contains(response.status))
+    }
+}

@@ -131,3 +131,9 @@ public struct ActiveconnectClient: Sendable {
         return answer
     }
 }
+
+extension ActiveconnectClient: CustomReflectable {
+    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
+    /// client's internals, which can hold requests in flight.
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}

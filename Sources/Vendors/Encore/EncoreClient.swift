@@ -125,3 +125,9 @@ public struct EncoreClient: Sendable {
                            retryable: VendorHTTP.retryableStatuses.contains(response.status))
     }
 }
+
+extension EncoreClient: CustomReflectable {
+    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
+    /// client's internals, which can hold requests in flight.
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}

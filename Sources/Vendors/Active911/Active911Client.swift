@@ -1,0 +1,178 @@
+/// Active911Client.swift: the Active911 Member Management API (VENDORS.md §4). Every call
+/// sends the access token and the refresh cookie, and adopts any non-empty `token` the
+/// response carries; calls are paced below the account's rate limit.
+import Crypto
+import Foundation
+import NIOHTTP1
+import Synchronization
+
+/// Where and how to reach Active911.
+public struct Active911Configuration: Sendable {
+    public var baseURL: String
+    public var tokenURL: String
+    public var refreshToken: Secret
+    /// The agency used when a call names none.
+    public var agency: String?
+    /// Requests per minute per account (the vendor allows 25).
+    public var requestsPerWindow: Int
+    public var window: Duration
+
+    public init(baseURL: String = "https://agency-service.active911.com", tokenURL: String = "https://user-service.active911.com",
+                refreshToken: Secret, agency: String? = nil, requestsPerWindow: Int = 25, window: Duration = .seconds(60)) {
+        self.baseURL = baseURL
+        self.tokenURL = tokenURL
+        self.refreshToken = refreshToken
+        self.agency = agency
+        self.requestsPerWindow = requestsPerWindow
+        self.window = window
+    }
+}
+
+public struct Active911Agency: Decodable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+}
+
+public struct Active911Member: Decodable, Sendable, Equatable {
+    public var id: Int
+    public var name: String?
+    public var email: String?
+    public var phone: String?
+    public var permissions: [String]?
+}
+
+/// A member to create.
+public struct Active911NewMember: Encodable, Sendable {
+    public var name: String
+    public var email: String
+    public var phone: String?
+    public var permissions: [String]?
+    public init(name: String, email: String, phone: String? = nil, permissions: [String]? = nil) {
+        self.name = name
+        self.email = email
+        self.phone = phone
+        self.permissions = permissions
+    }
+}
+
+public final class Active911Client: Sendable {
+    public let configuration: Active911Configuration
+    let http: VendorHTTP
+    private let accessToken = Mutex<String?>(nil)
+    private let pacer: Active911Pacer
+
+    public init(_ configuration: Active911Configuration, http: VendorHTTP = .shared) {
+        self.configuration = configuration
+        self.http = http
+        let digest = SHA256.hash(data: Data(configuration.refreshToken.reveal().utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        self.pacer = Active911Pacer.shared(account: configuration.tokenURL + "#" + digest,
+                                           limit: configuration.requestsPerWindow, window: configuration.window)
+    }
+
+    /// The access token adopted last (for tests; never printed).
+    var currentAccessToken: String? { accessToken.withLock { $0 } }
+
+    /// Exchanges an email and password for a refresh token (valid a year).
+    public static func authenticate(email: String, password: Secret, tokenURL: String = "https://user-service.active911.com",
+                                    http: VendorHTTP = .shared) async throws(VendorError) -> Secret {
+        struct Credentials: Encodable { var email: String; var password: String }
+        struct Result: Decodable { var token: String }
+        let response = try await http.send(VendorRequest(
+            vendor: .active911, operation: "authenticate", method: .POST, url: tokenURL + "/v1/authenticate",
+            headers: [("Content-Type", "application/json")],
+            body: VendorJSON.encode(Credentials(email: email, password: password.reveal())), idempotent: false))
+        let envelope: Envelope<Result> = try decodeEnvelope(response, operation: "authenticate")
+        guard let result = envelope.result else { throw failure(envelope, response, "authenticate") }
+        return Secret(result.token)
+    }
+
+    public func agencies() async throws(VendorError) -> [Active911Agency] {
+        try await send("agencies", .GET, "agencies", idempotent: true)
+    }
+
+    public func createMember(agency: String? = nil, _ member: Active911NewMember) async throws(VendorError) -> Active911Member {
+        let created: [Active911Member] = try await send("create_member", .POST, "agency/\(try agencyID(agency, "create_member"))/member/create",
+                                                        body: VendorJSON.encode(member), idempotent: false)
+        guard let first = created.first else {
+            throw VendorError(vendor: .active911, operation: "create_member", status: 200, message: "no member in the response", retryable: false)
+        }
+        return first
+    }
+
+    /// Creates many members in one request (kinder to the rate limit).
+    public func createMembers(agency: String? = nil, _ members: [Active911NewMember]) async throws(VendorError) -> [Active911Member] {
+        struct Bulk: Encodable { var members: [Active911NewMember] }
+        return try await send("create_members", .POST, "agency/\(try agencyID(agency, "create_members"))/member/bulk_create",
+                              body: VendorJSON.encode(Bulk(members: members)), idempotent: false)
+    }
+
+    public func deleteMember(agency: String? = nil, _ memberID: Int) async throws(VendorError) {
+        let _: JSONValue = try await send("delete_member", .DELETE, "agency/\(try agencyID(agency, "delete_member"))/member/\(memberID)", idempotent: true)
+    }
+
+    // MARK: -
+
+    private struct Envelope<T: Decodable>: Decodable {
+        var success: Bool?
+        var result: T?
+        var message: String?
+        var code: JSONValue?
+        var token: String?
+    }
+
+    private func agencyID(_ agency: String?, _ operation: String) throws(VendorError) -> String {
+        guard let id = agency ?? configuration.agency else {
+            throw VendorError(vendor: .active911, operation: operation, status: nil,
+                              message: "no agency given and none configured (set agency in roster.toml)", retryable: false)
+        }
+        return VendorEncoding.component(id)
+    }
+
+    private func send<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool) async throws(VendorError) -> T {
+        do {
+            try await pacer.admit()
+        } catch {
+            throw VendorError(vendor: .active911, operation: operation, status: nil, message: "cancelled", retryable: false)
+        }
+        var headers = [("Accept", "application/json")]
+        // The access token adopted last; the cookie alone before the first one arrives.
+        if let token = accessToken.withLock({ $0 }) { headers.append(("Authorization", "a911Access " + token)) }
+        headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        let response = try await http.send(VendorRequest(
+            vendor: .active911, operation: operation, method: method, url: configuration.baseURL + "/v2/" + path,
+            headers: headers, body: body, idempotent: idempotent))
+        let envelope: Envelope<T> = try Self.decodeEnvelope(response, operation: operation)
+        if let token = envelope.token, !token.isEmpty { accessToken.withLock { $0 = token } }
+        guard response.isSuccess, envelope.success != false, let result = envelope.result else {
+            throw Self.failure(envelope, response, operation)
+        }
+        return result
+    }
+
+    private static func decodeEnvelope<T>(_ response: VendorResponse, operation: String) throws(VendorError) -> Envelope<T> {
+        if let envelope = try? JSONDecoder().decode(Envelope<T>.self, from: Data(response.body)) { return envelope }
+        if response.isSuccess {
+            throw VendorError(vendor: .active911, operation: operation, status: response.status,
+                              message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+        }
+        return Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
+    }
+
+    private static func failure<T>(_ envelope: Envelope<T>, _ response: VendorResponse, _ operation: String) -> VendorError {
+        let code: String? = switch envelope.code {
+        case .int(let value)?: String(value)
+        case .string(let value)?: value
+        default: nil
+        }
+        return VendorError(vendor: .active911, operation: operation, status: response.status, code: code,
+                           message: envelope.message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(response.status)",
+                           retryable: VendorHTTP.retryableStatuses.contains(response.status))
+    }
+}
+
+extension Active911Client: CustomReflectable {
+    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
+    /// client's internals, which can hold requests in flight.
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}

@@ -1,0 +1,165 @@
+/// AllthenticateClient.swift: the Allthenticate Users API (VENDORS.md §5). GET parameters
+/// go in the query; POST, PUT and DELETE parameters in a form body, lists as JSON strings,
+/// booleans as true/false. Failures are `{"error"}`.
+import Foundation
+import NIOHTTP1
+
+/// Where and how to reach Allthenticate (base URL, header and prefix are assumptions
+/// VENDORS.md marks configurable).
+public struct AllthenticateConfiguration: Sendable {
+    public var baseURL: String
+    public var apiKey: Secret
+    public var authHeader: String
+    public var authPrefix: String
+
+    public init(baseURL: String = "https://api.allthenticate.com", apiKey: Secret, authHeader: String = "Authorization", authPrefix: String = "Bearer ") {
+        self.baseURL = baseURL
+        self.apiKey = apiKey
+        self.authHeader = authHeader
+        self.authPrefix = authPrefix
+    }
+}
+
+/// A smartcard: a number of digits and a label.
+public struct AllthenticateSmartcard: Codable, Sendable, Equatable {
+    public var number: String
+    public var label: String?
+    public init(number: String, label: String? = nil) {
+        self.number = number
+        self.label = label
+    }
+}
+
+/// A user's policies, computer usernames and smartcards.
+public struct AllthenticateUserDetails: Decodable, Sendable, Equatable {
+    public struct ComputerUsername: Codable, Sendable, Equatable { public var computer_username: String }
+    public var policies: [JSONValue]
+    public var computer_usernames: [ComputerUsername]
+    public var smartcards: [AllthenticateSmartcard]
+}
+
+/// The outcome of an invitation.
+public struct AllthenticateInviteResult: Decodable, Sendable, Equatable {
+    public var added: [String]?
+    public var invited: [String]?
+    public var exists: [String]?
+    public var invalid: [String]?
+}
+
+public struct AllthenticateInvite: Decodable, Sendable, Equatable {
+    public var email: String
+    public var added_date: String?
+}
+
+public enum AllthenticateRank: String, Sendable, CaseIterable {
+    case regular = "REGULAR", admin = "ADMIN", superuser = "SUPER"
+}
+
+public struct AllthenticateClient: Sendable {
+    public let configuration: AllthenticateConfiguration
+    let http: VendorHTTP
+
+    public init(_ configuration: AllthenticateConfiguration, http: VendorHTTP = .shared) {
+        self.configuration = configuration
+        self.http = http
+    }
+
+    /// Users (each as the vendor sends it), with their email when asked, or only guests.
+    public func listUsers(includeEmail: Bool = false, guests: Bool = false) async throws(VendorError) -> [JSONValue] {
+        let query = VendorEncoding.query([("email", includeEmail ? "true" : nil), ("user_tag", guests ? "GUEST" : nil)])
+        return try await get("list_users", "multipleusers" + (query.isEmpty ? "" : "?" + query), as: [JSONValue].self)
+    }
+
+    public func getUser(emailID: Int) async throws(VendorError) -> AllthenticateUserDetails {
+        try await get("get_user", "user?email_id=\(emailID)", as: AllthenticateUserDetails.self)
+    }
+
+    /// Removes the user from the organization (by email id, or else by email).
+    public func deleteUser(emailID: Int? = nil, email: String? = nil) async throws(VendorError) {
+        try await form("delete_user", .DELETE, "user", [("email_id", emailID.map(String.init)), ("email", emailID == nil ? email : nil)], idempotent: true)
+    }
+
+    public func setComputerUsernames(emailID: Int, _ names: [String]) async throws(VendorError) {
+        let list = VendorEncoding.jsonString(names.map { AllthenticateUserDetails.ComputerUsername(computer_username: $0) })
+        try await form("set_computer_usernames", .POST, "modifyallusernames", [("email_id", String(emailID)), ("computer_usernames", list)], idempotent: true)
+    }
+
+    public func setRank(userID: Int, _ rank: AllthenticateRank) async throws(VendorError) {
+        try await form("set_rank", .POST, "modifyrank", [("admin_user_id", String(userID)), ("rank", rank.rawValue)], idempotent: true)
+    }
+
+    public func smartcards(emailID: Int) async throws(VendorError) -> [AllthenticateSmartcard] {
+        struct Cards: Decodable { var smartcards: [AllthenticateSmartcard] }
+        return try await get("smartcards", "modifysmartcard?email_id=\(emailID)", as: Cards.self).smartcards
+    }
+
+    public func setSmartcards(emailID: Int, _ cards: [AllthenticateSmartcard], allowDuplicates: Bool = false) async throws(VendorError) {
+        try await form("set_smartcards", .POST, "modifysmartcard", [
+            ("email_id", String(emailID)), ("smartcards", VendorEncoding.jsonString(cards)), ("allow_duplicates", String(allowDuplicates)),
+        ], idempotent: true)
+    }
+
+    public func promoteGuest(emailID: Int) async throws(VendorError) {
+        try await form("promote_guest", .POST, "promoteguest", [("email_id", String(emailID))], idempotent: false)
+    }
+
+    /// The vendor's answer, as it is (its shape is not documented).
+    public func toggleSuspension(emailID: Int) async throws(VendorError) -> JSONValue {
+        let response = try await send("toggle_suspension", .POST, "togglesuspension", form: [("email_id", String(emailID))], idempotent: false)
+        return try VendorJSON.decode(JSONValue.self, from: response, vendor: .allthenticate, operation: "toggle_suspension")
+    }
+
+    public func invite(_ emails: [String], smartcards: [AllthenticateSmartcard]? = nil, groups: [String]? = nil, noEmail: Bool = false) async throws(VendorError) -> AllthenticateInviteResult {
+        let response = try await send("invite", .PUT, "invites", form: [
+            ("emails", VendorEncoding.jsonString(emails)), ("smartcards", smartcards.map(VendorEncoding.jsonString)),
+            ("groups", groups.map(VendorEncoding.jsonString)), ("no_email", String(noEmail)),
+        ], idempotent: false)
+        return try VendorJSON.decode(AllthenticateInviteResult.self, from: response, vendor: .allthenticate, operation: "invite")
+    }
+
+    public func resendInvite(_ email: String) async throws(VendorError) {
+        try await form("resend_invite", .POST, "invites", [("email", email)], idempotent: false)
+    }
+
+    public func invites() async throws(VendorError) -> [AllthenticateInvite] {
+        try await get("invites", "invites", as: [AllthenticateInvite].self)
+    }
+
+    // MARK: -
+
+    private func get<T: Decodable>(_ operation: String, _ path: String, as type: T.Type) async throws(VendorError) -> T {
+        let response = try await send(operation, .GET, path, form: nil, idempotent: true)
+        return try VendorJSON.decode(type, from: response, vendor: .allthenticate, operation: operation)
+    }
+
+    private func form(_ operation: String, _ method: HTTPMethod, _ path: String, _ fields: [(String, String?)], idempotent: Bool) async throws(VendorError) {
+        _ = try await send(operation, method, path, form: fields, idempotent: idempotent)
+    }
+
+    private struct Failure: Decodable { var error: String }
+
+    private func send(_ operation: String, _ method: HTTPMethod, _ path: String, form: [(String, String?)]?, idempotent: Bool) async throws(VendorError) -> VendorResponse {
+        var headers = [(configuration.authHeader, configuration.authPrefix + configuration.apiKey.reveal()), ("Accept", "application/json")]
+        var body: [UInt8]?
+        if let form {
+            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            body = Array(VendorEncoding.query(form).utf8)
+        }
+        let response = try await http.send(VendorRequest(
+            vendor: .allthenticate, operation: operation, method: method, url: configuration.baseURL + "/" + path,
+            headers: headers, body: body, idempotent: idempotent))
+        guard response.isSuccess else {
+            let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
+            throw VendorError(vendor: .allthenticate, operation: operation, status: response.status,
+                              message: failure?.error ?? "HTTP \(response.status)",
+                              retryable: VendorHTTP.retryableStatuses.contains(response.status))
+        }
+        return response
+    }
+}
+
+extension AllthenticateClient: CustomReflectable {
+    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
+    /// client's internals, which can hold requests in flight.
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}

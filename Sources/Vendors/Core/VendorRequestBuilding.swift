@@ -1,0 +1,30 @@
+/// VendorRequestBuilding.swift: the pieces every client shares: query strings and form
+/// bodies, and a status check that turns a refusal into a VendorError.
+import Foundation
+
+enum VendorEncoding {
+    private static let unreserved: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~")
+        return set
+    }()
+
+    /// One query or form component, percent-encoded.
+    static func component(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    /// `a=1&b=2` in the given order, nil values left out.
+    static func query(_ pairs: [(String, String?)]) -> String {
+        pairs.compactMap { name, value in value.map { "\(component(name))=\(component($0))" } }.joined(separator: "&")
+    }
+
+    /// A JSON list as the string Allthenticate's form fields carry.
+    static func jsonString(_ value: some Encodable) -> String {
+        String(decoding: VendorJSON.encode(value), as: UTF8.self)
+    }
+}
+
+extension VendorResponse {
+    var isSuccess: Bool { (200..<300).contains(status) }
+}

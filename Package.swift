@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "LuaHost",
                 "Emulator",
+                "Vendors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -78,7 +78,7 @@ public enum Emulator {
     ) async throws -> RunningEmulator {
         let world = EmulatorWorld(configuration)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let application = makeApplication(world: world, host: host, port: port) { channel in
+        let application = makeApplication(world: world, host: host, port: port, logLevel: .critical) { channel in
             portSink.yield(channel.localAddress?.port ?? port)
             portSink.finish()
         }
@@ -107,7 +107,8 @@ public enum Emulator {
     }
 
     static func makeApplication(
-        world: EmulatorWorld, host: String, port: Int, onRunning: @escaping @Sendable (any Channel) async -> Void
+        world: EmulatorWorld, host: String, port: Int, logLevel: Logger.Level = .warning,
+        onRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: UnknownPathMiddleware<BasicRequestContext>())
@@ -124,7 +125,7 @@ public enum Emulator {
             }
         }
         var logger = Logger(label: "roster.emulator")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel // in-process (tests, benchmarks): shutdown chatter stays quiet
         return Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "roster-emulator"),

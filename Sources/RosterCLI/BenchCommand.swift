@@ -1,7 +1,9 @@
 /// BenchCommand.swift: `roster bench`, the performance goals as ratios.
 import ArgumentParser
+import Emulator
 import Foundation
 import LuaHost
+import Vendors
 
 /// Measures the host against baselines in the same process.
 struct BenchCommand: AsyncParsableCommand {
@@ -19,7 +21,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
     var callsOnly = false
 
+    @Flag(help: "Measure vendor client calls to the in-process emulator instead (Encore get_user).")
+    var vendors = false
+
     func run() async throws {
+        if vendors {
+            try await benchmarkVendors()
+            return
+        }
         if callsOnly {
             var swift = Double.infinity, c = Double.infinity
             for _ in 0..<(rounds * 4) {
@@ -48,5 +57,45 @@ struct BenchCommand: AsyncParsableCommand {
              String(format: "%.3f s vs %.3f s bare", report.computeWithLimitsSeconds, report.computeBareSeconds))
         line("with instruction budget", report.instructionBudgetComputeRatio, goal: .infinity,
              String(format: "%.3f s (opt-in count hook)", report.computeWithInstructionBudgetSeconds))
+    }
+}
+
+extension BenchCommand {
+    /// Encore `get_user` calls per second from one process to the emulator on loopback:
+    /// sequentially, and with 64 calls in flight.
+    func benchmarkVendors() async throws {
+        let emulator = try await Emulator.start()
+        let client = EncoreClient(EncoreConfiguration(
+            baseURL: emulator.baseURL(.encore), subscriptionKey: Secret(DemoTenant.Credentials.encoreSubscriptionKey)))
+        _ = try await client.getUser(.internal(1001)) // warm the connection pool
+        let clock = ContinuousClock()
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+        let sequentialCalls = 2_000
+        let sequentialStart = clock.now
+        for _ in 0..<sequentialCalls { _ = try await client.getUser(.internal(1001)) }
+        let sequential = Double(sequentialCalls) / seconds(clock.now - sequentialStart)
+
+        let concurrentCalls = 20_000, inFlight = 64
+        let concurrentStart = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<inFlight {
+                group.addTask {
+                    for _ in stride(from: worker, to: concurrentCalls, by: inFlight) { _ = try await client.getUser(.internal(1001)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let concurrent = Double(concurrentCalls) / seconds(clock.now - concurrentStart)
+        await emulator.stop()
+        let figures = ["encore_get_user_sequential_calls_per_s": sequential.rounded(), "encore_get_user_64_in_flight_calls_per_s": concurrent.rounded()]
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+        } else {
+            print(String(format: "encore get_user: %.0f calls/s sequential, %.0f calls/s with 64 in flight (goal >= 5000)", sequential, concurrent))
+        }
     }
 }

@@ -51,8 +51,13 @@ public struct RetryPolicy: Sendable, Equatable {
 
 /// Sends vendor requests over one pooled HTTP client.
 public final class VendorHTTP: Sendable {
-    /// The process-wide client.
-    public static let shared = VendorHTTP()
+    /// The process-wide client: one pool, up to 64 connections per host, so that
+    /// `parallel.map` fan-out is not queued behind a handful of connections.
+    public static let shared = VendorHTTP(client: {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }())
 
     let client: HTTPClient
     public let timeout: Duration

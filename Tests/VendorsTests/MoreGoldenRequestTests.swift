@@ -1,0 +1,82 @@
+/// MoreGoldenRequestTests.swift: the exact requests of Guardant, Active911 and
+/// Allthenticate operations, on the recording server.
+import Foundation
+import Testing
+@testable import Vendors
+
+@Suite struct MoreGoldenRequestTests {
+    static let fast = GoldenRequestTests.fast
+
+    @Test func guardantRequests() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let client = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: Secret("tok"), pageSize: 1), http: Self.fast)
+            server.answer(
+                ScriptedResponse(status: 200, body: #"{"users": [{"_id": 1}]}"#),
+                ScriptedResponse(status: 200, body: #"{"users": []}"#),
+                ScriptedResponse(status: 200, body: #"{"roles": []}"#),
+                ScriptedResponse(status: 200, body: #"{"user": {"_id": 9}}"#),
+                ScriptedResponse(status: 200, body: #"{"user": {"_id": 9}}"#))
+            #expect(try await client.listUsers(archived: false).map(\.id) == [1])
+            _ = try await client.listRoles()
+            _ = try await client.createUser(GuardantNewUser(username: "a@x.com", roleId: 5, password: "pw12345678", firstName: "A"))
+            _ = try await client.updateUser(9, GuardantUserChanges(userIsActive: false))
+            let requests = server.requests
+            #expect(requests.map(\.method) == ["GET", "GET", "GET", "POST", "PUT"])
+            #expect(requests.map(\.target) == [
+                "/v1.0/users?sortby=name&direction=asc&offset=0&limit=1&archived=false",
+                "/v1.0/users?sortby=name&direction=asc&offset=1&limit=1&archived=false",
+                "/v1.0/users/roles", "/v1.0/users", "/v1.0/users/9",
+            ])
+            #expect(requests[3].bodyText == #"{"firstName":"A","password":"pw12345678","passwordConfirm":"pw12345678","roleId":5,"username":"a@x.com"}"#)
+            #expect(requests[4].bodyText == #"{"userIsActive":false}"#)
+            #expect(requests.allSatisfy { $0.headers["authorization"] == "Bearer tok" })
+        }
+    }
+
+    @Test func active911Requests() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let client = Active911Client(Active911Configuration(baseURL: server.origin, tokenURL: server.origin, refreshToken: Secret("refresh"),
+                                                                agency: "ag-1", requestsPerWindow: 100, window: .seconds(1)), http: Self.fast)
+            server.answer(
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": [], "message": "", "code": 200, "token": "access-1"}"#),
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": [{"id": 5}], "message": "", "code": 200, "token": null}"#),
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": {}, "message": "", "code": 200, "token": "access-2"}"#),
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": [], "message": "", "code": 200, "token": ""}"#))
+            _ = try await client.agencies()
+            _ = try await client.createMember(Active911NewMember(name: "N", email: "n@x.com", permissions: ["view_agency"]))
+            try await client.deleteMember(5)
+            _ = try await client.agencies()
+            let requests = server.requests
+            #expect(requests.map(\.method) == ["GET", "POST", "DELETE", "GET"])
+            #expect(requests.map(\.target) == ["/v2/agencies", "/v2/agency/ag-1/member/create", "/v2/agency/ag-1/member/5", "/v2/agencies"])
+            #expect(requests[1].bodyText == #"{"email":"n@x.com","name":"N","permissions":["view_agency"]}"#)
+            #expect(requests.allSatisfy { $0.headers["cookie"] == "a911Auth=refresh" })
+            // The cookie alone first; then every non-empty token is adopted.
+            #expect(requests.map { $0.headers["authorization"] } == [nil, "a911Access access-1", "a911Access access-1", "a911Access access-2"])
+        }
+    }
+
+    @Test func allthenticateRequests() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret("key")), http: Self.fast)
+            server.answer(
+                ScriptedResponse(status: 200, body: "[]"),
+                ScriptedResponse(status: 200, body: #"{"success": "ok"}"#),
+                ScriptedResponse(status: 200, body: #"{"success": "ok"}"#),
+                ScriptedResponse(status: 200, body: #"{"success": "ok", "added": [], "invited": []}"#))
+            _ = try await client.listUsers(includeEmail: true, guests: true)
+            try await client.setSmartcards(emailID: 7, [AllthenticateSmartcard(number: "123", label: "Main door")], allowDuplicates: true)
+            try await client.deleteUser(emailID: 7, email: "ignored@x.com")
+            _ = try await client.invite(["a@x.com"], noEmail: true)
+            let requests = server.requests
+            #expect(requests.map(\.method) == ["GET", "POST", "DELETE", "PUT"])
+            #expect(requests.map(\.target) == ["/multipleusers?email=true&user_tag=GUEST", "/modifysmartcard", "/user", "/invites"])
+            #expect(requests[1].bodyText == "email_id=7&smartcards=%5B%7B%22label%22%3A%22Main%20door%22%2C%22number%22%3A%22123%22%7D%5D&allow_duplicates=true")
+            #expect(requests[2].bodyText == "email_id=7", "email_id wins over email")
+            #expect(requests[3].bodyText == "emails=%5B%22a%40x.com%22%5D&no_email=true")
+            #expect(requests[1].headers["content-type"] == "application/x-www-form-urlencoded")
+            #expect(requests.allSatisfy { $0.headers["authorization"] == "Bearer key" })
+            #expect(requests[0].body.isEmpty)
+        }
+    }
+}

@@ -165,9 +165,7 @@ public final class Active911Client: Sendable {
         case .string(let value)?: value
         default: nil
         }
-        return VendorError(vendor: .active911, operation: operation, status: response.status, code: code,
-                           message: envelope.message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(response.status)",
-                           retryable: VendorHTTP.retryableStatuses.contains(response.status))
+        return response.refusal(.active911, operation, code: code, message: envelope.message)
     }
 }
 

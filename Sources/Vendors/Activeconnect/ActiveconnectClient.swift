@@ -119,9 +119,7 @@ public struct ActiveconnectClient: Sendable {
             request.headers += signer.headers(for: request.url) // a fresh nonce and timestamp per attempt
         }
         guard (200..<300).contains(response.status) else {
-            throw VendorError(vendor: .activeconnect, operation: operation, status: response.status,
-                              message: response.body.isEmpty ? "HTTP \(response.status)" : String(response.text.prefix(200)),
-                              retryable: VendorHTTP.retryableStatuses.contains(response.status))
+            throw response.refusal(.activeconnect, operation, message: String(response.text.prefix(200)))
         }
         let answer = try VendorJSON.decode(Answer.self, from: response, vendor: .activeconnect, operation: operation)
         if answer.status == false {

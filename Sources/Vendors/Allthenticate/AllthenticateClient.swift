@@ -150,9 +150,7 @@ public struct AllthenticateClient: Sendable {
             headers: headers, body: body, idempotent: idempotent))
         guard response.isSuccess else {
             let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
-            throw VendorError(vendor: .allthenticate, operation: operation, status: response.status,
-                              message: failure?.error ?? "HTTP \(response.status)",
-                              retryable: VendorHTTP.retryableStatuses.contains(response.status))
+            throw response.refusal(.allthenticate, operation, message: failure?.error)
         }
         return response
     }

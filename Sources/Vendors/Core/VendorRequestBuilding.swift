@@ -27,4 +27,12 @@ enum VendorEncoding {
 
 extension VendorResponse {
     var isSuccess: Bool { (200..<300).contains(status) }
+
+    /// The error for this refusal: the vendor's code and message when it sent them, else
+    /// the status; retryable when the status is one a retry can help.
+    func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
+        VendorError(vendor: vendor, operation: operation, status: status, code: code,
+                    message: message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)",
+                    retryable: VendorHTTP.retryableStatuses.contains(status))
+    }
 }

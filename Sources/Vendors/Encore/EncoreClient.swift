@@ -112,7 +112,7 @@ public struct EncoreClient: Sendable {
     static func error(_ response: VendorResponse, operation: String) -> VendorError {
         let body = Data(response.body)
         var code: String?
-        var message = "HTTP \(response.status)"
+        var message: String?
         if let issues = try? JSONDecoder().decode([Issue].self, from: body), !issues.isEmpty {
             code = issues.map { String($0.Code) }.joined(separator: ",")
             message = issues.map(\.Message).joined(separator: "; ")
@@ -121,8 +121,7 @@ public struct EncoreClient: Sendable {
         } else if !response.body.isEmpty {
             message = String(response.text.prefix(200))
         }
-        return VendorError(vendor: .encore, operation: operation, status: response.status, code: code, message: message,
-                           retryable: VendorHTTP.retryableStatuses.contains(response.status))
+        return response.refusal(.encore, operation, code: code, message: message)
     }
 }
 

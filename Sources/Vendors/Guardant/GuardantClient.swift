@@ -144,9 +144,7 @@ public struct GuardantClient: Sendable {
             headers: headers, body: body, idempotent: idempotent))
         guard response.isSuccess else {
             let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
-            throw VendorError(vendor: .guardant, operation: operation, status: response.status, code: failure?.code.map(String.init),
-                              message: failure?.message ?? "HTTP \(response.status)",
-                              retryable: VendorHTTP.retryableStatuses.contains(response.status))
+            throw response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)
         }
         return try VendorJSON.decode(type, from: response, vendor: .guardant, operation: operation)
     }

@@ -11,12 +11,14 @@ let package = Package(
         .library(name: "RosterCLI", targets: ["RosterCLI"]),
         .library(name: "Emulator", targets: ["Emulator"]),
         .library(name: "Vendors", targets: ["Vendors"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
@@ -48,12 +50,27 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The vendor modules in Lua: one declaration per operation, with docs and effect.
+        .target(name: "Bindings", dependencies: ["LuaHost", "Vendors"]),
+        // Configuration, tenants and secrets; script runs with their vendor session and plan.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "Vendors",
+                "Emulator",
+                "LuaHost",
+                "Bindings",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         // The `roster` commands as a library tests can call.
         .target(
             name: "RosterCLI",
             dependencies: [
                 "LuaHost",
+                "Bindings",
                 "Emulator",
+                "Engine",
                 "Vendors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -69,6 +86,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [

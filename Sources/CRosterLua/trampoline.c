@@ -49,6 +49,14 @@ void roster_push_binding(lua_State *L, void *binding) {
     lua_pushcclosure(L, trampoline, 1);
 }
 
+void *roster_binding_at(lua_State *L, int index) {
+    if (lua_tocfunction(L, index) != trampoline) return NULL;
+    if (lua_getupvalue(L, index, 1) == NULL) return NULL;
+    void *binding = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return binding;
+}
+
 int roster_noop_cfunction(lua_State *L) {
     (void)L;
     return 0;

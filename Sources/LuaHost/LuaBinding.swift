@@ -185,16 +185,34 @@ extension LuaState {
         roster_push_binding(L, Unmanaged.passUnretained(binding).toOpaque())
     }
 
-    /// Installs `module` as a global table of its functions.
+    /// Installs `module` as a global table of its functions, and registers its metatables.
     public func install(_ module: LuaModule) {
         LuaState.withStackGuard(L) {
+            for metatable in module.metatables { register(metatable, module: module.name) }
             lua_createtable(L, 0, Int32(module.functions.count))
             for function in module.functions {
                 pushFunction(function, module: module.name)
                 lua_setfield(L, -2, function.name)
             }
+            // Anchored in the registry, so its address names the module for `help`.
+            modules[UnsafeRawPointer(lua_topointer(L, -1)!)] = module
+            lua_pushvalue(L, -1)
+            lua_rawsetp(L, LuaState.registryIndex, lua_topointer(L, -1))
             lua_setglobal(L, module.name)
         }
+        installedModules.append(module)
+    }
+
+    /// registry[name] = { metamethods..., __metatable = name }
+    private func register(_ metatable: LuaMetatable, module: String) {
+        lua_createtable(L, 0, Int32(metatable.metamethods.count + 1))
+        for metamethod in metatable.metamethods {
+            pushFunction(metamethod, module: module)
+            lua_setfield(L, -2, metamethod.name)
+        }
+        LuaState.pushString(L, metatable.name)
+        lua_setfield(L, -2, "__metatable") // getmetatable gives the name; setmetatable refuses
+        lua_setfield(L, LuaState.registryIndex, metatable.name)
     }
 
     /// Installs a declared function as a global.

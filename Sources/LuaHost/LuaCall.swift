@@ -73,6 +73,30 @@ public struct LuaCall {
 
     /// The run this call belongs to, when the state runs a script.
     var run: LuaRun? { LuaRun.of(L) }
+
+    /// The declared function passed as argument `index` (any Swift-backed function), with
+    /// its `module.function` name; nil for any other value.
+    public func declaredFunction(at index: Int32) -> (name: String, function: LuaFunction)? {
+        guard let pointer = roster_binding_at(L, index) else { return nil }
+        let other = Unmanaged<LuaBinding>.fromOpaque(pointer).takeUnretainedValue()
+        return (other.qualifiedName, other.function)
+    }
+
+    /// The installed module whose table is argument `index`; nil for any other value.
+    public func installedModule(at index: Int32) -> LuaModule? {
+        guard lua_type(L, index) == LUA_TTABLE, let pointer = lua_topointer(L, index) else { return nil }
+        return LuaRun.of(L)?.state.modules[UnsafeRawPointer(pointer)]
+    }
+
+    /// The modules installed in this call's state.
+    public var installedModules: [LuaModule] { LuaRun.of(L)?.state.installedModules ?? [] }
+
+    /// Writes `text` to the run's output, as `print` does (counted against the output
+    /// limit); false when the limit ended the run.
+    @discardableResult
+    public func write(_ text: String) -> Bool {
+        run?.write(Array(text.utf8)) ?? true
+    }
 }
 
 /// An error a binding raises in the script: `module.function: message`, with the script's

@@ -115,10 +115,30 @@ public struct LuaModule: Sendable {
     public var name: String
     public var summary: String
     public var functions: [LuaFunction]
+    /// Metatables the module's values use (its error objects), registered with it.
+    public var metatables: [LuaMetatable]
 
-    public init(_ name: String, _ summary: String, functions: [LuaFunction]) {
+    public init(_ name: String, _ summary: String, functions: [LuaFunction], metatables: [LuaMetatable] = []) {
         self.name = name
         self.summary = summary
         self.functions = functions
+        self.metatables = metatables
+    }
+
+    /// The function declared as `name`.
+    public func function(named name: String) -> LuaFunction? {
+        functions.first { $0.name == name }
+    }
+}
+
+/// A named metatable whose metamethods are declared functions (`__tostring`). Tables pushed
+/// with `LuaTable.metatable == name` get it; scripts cannot read or change it.
+public struct LuaMetatable: Sendable {
+    public var name: String
+    public var metamethods: [LuaFunction]
+
+    public init(_ name: String, metamethods: [LuaFunction]) {
+        self.name = name
+        self.metamethods = metamethods
     }
 }

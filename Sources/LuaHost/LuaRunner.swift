@@ -52,16 +52,19 @@ public struct LuaRunner: Sendable {
     public var limits: LuaLimits
     /// Vendor and test modules installed beside the sandbox's own.
     public var modules: [LuaModule]
+    /// Global functions installed beside them (`help`).
+    public var functions: [LuaFunction]
     /// Globals set before the script runs (`args`, `params`).
     public var globals: [String: LuaValue]
     public var executor: LuaExecutor
 
     public init(
-        limits: LuaLimits = LuaLimits(), modules: [LuaModule] = [], globals: [String: LuaValue] = [:],
-        executor: LuaExecutor = .shared
+        limits: LuaLimits = LuaLimits(), modules: [LuaModule] = [], functions: [LuaFunction] = [],
+        globals: [String: LuaValue] = [:], executor: LuaExecutor = .shared
     ) {
         self.limits = limits
         self.modules = modules
+        self.functions = functions
         self.globals = globals
         self.executor = executor
     }
@@ -76,6 +79,7 @@ public struct LuaRunner: Sendable {
                 return .hostError(message: "\(error)")
             }
             for module in modules { run.state.install(module) }
+            for function in functions { run.state.install(function) }
             run.setGlobals(globals)
             return await run.execute(script)
         }

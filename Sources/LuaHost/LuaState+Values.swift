@@ -30,6 +30,15 @@ extension LuaState {
                 push(thread, element)
                 lua_rawset(thread, -3)
             }
+            if let metatable = table.metatable {
+                // The registry has no metatable: a raw read that cannot raise.
+                pushString(thread, metatable)
+                if lua_rawget(thread, LuaState.registryIndex) == LUA_TTABLE {
+                    lua_setmetatable(thread, -2)
+                } else {
+                    roster_pop(thread, 1)
+                }
+            }
         }
     }
 

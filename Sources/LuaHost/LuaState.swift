@@ -13,6 +13,10 @@ public final class LuaState {
     let L: OpaquePointer
     /// Bindings registered into this state, kept alive as long as it is.
     var bindings: [LuaBinding] = []
+    /// Installed module tables by address (anchored in the registry), for `help`.
+    var modules: [UnsafeRawPointer: LuaModule] = [:]
+    /// The modules installed, in order (REPL completion, docs).
+    public internal(set) var installedModules: [LuaModule] = []
 
     /// A new state whose allocator refuses to grow past `memoryLimit` bytes (0: no cap).
     public init(memoryLimit: Int) throws(LuaStateError) {

@@ -70,10 +70,14 @@ public struct LuaTable: Sendable, Hashable {
     public var sequence: [LuaValue]
     /// Every other key.
     public var fields: [LuaValue: LuaValue]
+    /// A metatable registered by a module (`LuaMetatable`), set when the table is pushed:
+    /// how error objects get their `__tostring`. Not read back from Lua.
+    public var metatable: String?
 
-    public init(sequence: [LuaValue] = [], fields: [LuaValue: LuaValue] = [:]) {
+    public init(sequence: [LuaValue] = [], fields: [LuaValue: LuaValue] = [:], metatable: String? = nil) {
         self.sequence = sequence
         self.fields = fields
+        self.metatable = metatable
     }
 
     /// A table of string keys, the shape of most vendor results.

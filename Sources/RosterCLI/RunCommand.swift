@@ -1,24 +1,45 @@
 /// RunCommand.swift: `roster run SCRIPT.lua`.
 import ArgumentParser
+import Bindings
+import Engine
 import Foundation
 import LuaHost
+import Vendors
 
-/// Runs an admin's script in a fresh sandbox with hard limits.
+/// Runs an admin's script in a fresh sandbox with hard limits, against the configured
+/// tenant's vendors or the built-in emulator.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua script in the sandbox.",
         discussion: """
-            Exit codes: 0 success; 1 script error (FILE:LINE: message); 2 usage error;
-            3 a limit was hit (timeout, memory, instructions, output, recursion).
+            With no roster.toml (or with --emulator) the vendor modules talk to the built-in
+            emulator, started in this process with its demo data.
+            Exit codes: 0 success; 1 script error (FILE:LINE: message) or a vendor failure the
+            script did not catch; 2 usage or configuration error; 3 a limit was hit (timeout,
+            memory, instructions, output, recursion).
             """
     )
 
     @Argument(help: "The Lua script to run.")
     var script: String
 
+    @OptionGroup var vendors: VendorOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Send no change: reads run, writes are recorded and printed as the plan.")
+    var dryRun = false
+
+    @Flag(help: "Do not ask before destructive changes.")
+    var yes = false
+
     @Option(name: .customLong("arg"), help: ArgumentHelp("Sets args[KEY] = VALUE in the script (repeatable).", valueName: "KEY=VALUE"))
     var arguments: [String] = []
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("A file the script may read, as inputs[1], inputs[\"FILE\"] (repeatable).", valueName: "FILE"))
+    var inputs: [String] = []
+
+    @Flag(help: "Print one JSON document (outcome, plan, calls, errors, output) instead of the script's output.")
+    var json = false
 
     @Option(help: ArgumentHelp("Wall-clock limit for the whole run, waiting on I/O included.", valueName: "SEC"))
     var timeout: Double = 60
@@ -45,16 +66,20 @@ struct RunCommand: AsyncParsableCommand {
         _ = try scriptArguments()
     }
 
-    /// `--arg K=V` pairs as the `args` table.
-    func scriptArguments() throws -> [String: LuaValue] {
-        var table: [String: LuaValue] = [:]
+    /// `--arg K=V` pairs.
+    func scriptArguments() throws -> [String: String] {
+        var table: [String: String] = [:]
         for pair in arguments {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
                 throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
             }
-            table[String(pair[..<equals])] = .string(LuaString(String(pair[pair.index(after: equals)...])))
+            table[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
         return table
+    }
+
+    var limits: LuaLimits {
+        LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())), instructions: instructionLimit)
     }
 
     func run() async throws {
@@ -62,24 +87,63 @@ struct RunCommand: AsyncParsableCommand {
             Diagnostics.error("roster: cannot read script '\(script)': no such file or not readable")
             throw ExitCode(ExitStatus.usage)
         }
-        var fields: [LuaValue: LuaValue] = [:]
-        for (key, value) in try scriptArguments() { fields[.string(LuaString(key))] = value }
-        let limits = LuaLimits(
-            memory: memoryLimit << 20,
-            timeout: .milliseconds(Int64((timeout * 1000).rounded())),
-            instructions: instructionLimit)
-        let runner = LuaRunner(limits: limits, globals: ["args": .table(LuaTable(fields: fields))])
+        var files: [ScriptInput] = []
+        for path in inputs {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                Diagnostics.error("roster: cannot read --input '\(path)': no such file or not readable")
+                throw ExitCode(ExitStatus.usage)
+            }
+            files.append(ScriptInput(name: path, contents: Array(contents)))
+        }
+        let connection = try await vendors.open()
         let directory = (script as NSString).deletingLastPathComponent
-        let outcome = await runner.run(
-            LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory),
-            output: StandardOutput())
+        let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
+        let runner = ScriptRunner(tenant: connection.tenant, limits: limits)
+        let arguments = try scriptArguments()
+
+        if !dryRun, !yes, !json, Terminal.isInteractive {
+            guard try await confirmDestructiveChanges(runner, luaScript, arguments, files) else {
+                await connection.close()
+                Diagnostics.error("roster: nothing was changed (not confirmed)")
+                throw ExitCode(ExitStatus.scriptError)
+            }
+        }
+
+        let output: any LuaOutput = json ? CollectingOutput() : StandardOutput()
+        let result = await runner.run(luaScript, arguments: arguments, inputs: files, dryRun: dryRun, output: output)
+        await connection.close()
+
+        if json {
+            RunReport(result: result, script: script, output: (output as? CollectingOutput)?.text ?? "").print()
+        } else {
+            report(result.outcome)
+            if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
+        }
+        if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
+    }
+
+    private func report(_ outcome: LuaRunOutcome) {
         switch outcome {
         case .success: break
         case .scriptError(let message, let traceback): Diagnostics.error(verbose ? traceback : message)
         case .limit(_, let message): Diagnostics.error("roster: \(message)")
         case .hostError(let message): Diagnostics.error("roster: \(message)")
         }
-        if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+    }
+
+    /// On a terminal, a run that would make more than one change, one of them destructive,
+    /// is planned first (a dry run, its output hidden) and applied only once confirmed.
+    private func confirmDestructiveChanges(_ runner: ScriptRunner, _ script: LuaScript, _ arguments: [String: String],
+                                           _ files: [ScriptInput]) async throws -> Bool {
+        let rehearsal = await runner.run(script, arguments: arguments, inputs: files, dryRun: true, output: CollectingOutput())
+        let plan = rehearsal.plan
+        guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
+        var text = RunReport.planText(plan)
+        if rehearsal.outcome != .success {
+            text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"
+        }
+        Diagnostics.error(text.trimmingCharacters(in: .newlines))
+        return Terminal.ask("Apply these \(plan.count) changes, some destructive? [y/N] ")
     }
 }
 

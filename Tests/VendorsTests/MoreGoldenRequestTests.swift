@@ -79,4 +79,72 @@ import Testing
             #expect(requests[0].body.isEmpty)
         }
     }
+
+    @Test func active911AuthenticateAndBulkCreate() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            server.answer(
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": {"token": "refresh-new"}, "message": "", "code": 200, "token": null}"#),
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": [{"id": 1}, {"id": 2}], "message": "", "code": 200, "token": "access-1"}"#))
+            let refresh = try await Active911Client.authenticate(email: "admin@x.com", password: Secret("pw"), tokenURL: server.origin, http: Self.fast)
+            #expect(refresh.reveal() == "refresh-new")
+            let client = Active911Client(Active911Configuration(baseURL: server.origin, tokenURL: server.origin, refreshToken: refresh,
+                                                                agency: "ag-1", requestsPerWindow: 100, window: .seconds(1)), http: Self.fast)
+            let created = try await client.createMembers(agency: "ag-2", [
+                Active911NewMember(name: "A", email: "a@x.com"),
+                Active911NewMember(name: "B", email: "b@x.com", phone: "+15550100", permissions: ["view_agency"]),
+            ])
+            #expect(created.map(\.id) == [1, 2])
+            let requests = server.requests
+            #expect(requests.map(\.method) == ["POST", "POST"])
+            #expect(requests.map(\.target) == ["/v1/authenticate", "/v2/agency/ag-2/member/bulk_create"])
+            #expect(requests[0].bodyText == #"{"email":"admin@x.com","password":"pw"}"#)
+            #expect(requests[0].headers["content-type"] == "application/json")
+            #expect(requests[0].headers["cookie"] == nil)
+            #expect(requests[1].bodyText == #"{"members":[{"email":"a@x.com","name":"A"},{"email":"b@x.com","name":"B","permissions":["view_agency"],"phone":"+15550100"}]}"#)
+            #expect(requests[1].headers["cookie"] == "a911Auth=refresh-new")
+        }
+    }
+
+    @Test func allthenticateRemainingRequests() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret("key"), authHeader: "X-Key", authPrefix: ""), http: Self.fast)
+            let ok = ScriptedResponse(status: 200, body: #"{"success": "ok"}"#)
+            server.answer(
+                ScriptedResponse(status: 200, body: #"{"policies": [], "computer_usernames": [{"computer_username": "jd"}], "smartcards": []}"#),
+                ok, ok,
+                ScriptedResponse(status: 200, body: #"{"email_id": 7, "smartcards": [{"label": "L", "number": "42"}]}"#),
+                ok,
+                ScriptedResponse(status: 200, body: #"{"suspended": true}"#),
+                ok,
+                ScriptedResponse(status: 200, body: #"[{"email": "p@x.com", "added_date": "2026-01-02"}]"#),
+                ScriptedResponse(status: 200, body: #"{"success": "ok", "invited": ["c@x.com"]}"#))
+            #expect(try await client.getUser(emailID: 7).computer_usernames.map(\.computer_username) == ["jd"])
+            try await client.setComputerUsernames(emailID: 7, ["jd", "j.doe"])
+            try await client.setRank(userID: 3, .admin)
+            #expect(try await client.smartcards(emailID: 7) == [AllthenticateSmartcard(number: "42", label: "L")])
+            try await client.promoteGuest(emailID: 7)
+            #expect(try await client.toggleSuspension(emailID: 7) == .object(["suspended": .bool(true)]))
+            try await client.resendInvite("p@x.com")
+            #expect(try await client.invites().map(\.email) == ["p@x.com"])
+            _ = try await client.invite(["c@x.com"], smartcards: [AllthenticateSmartcard(number: "9")], groups: ["staff"])
+            let requests = server.requests
+            #expect(requests.map(\.method) == ["GET", "POST", "POST", "GET", "POST", "POST", "POST", "GET", "PUT"])
+            #expect(requests.map(\.target) == [
+                "/user?email_id=7", "/modifyallusernames", "/modifyrank", "/modifysmartcard?email_id=7", "/promoteguest",
+                "/togglesuspension", "/invites", "/invites", "/invites",
+            ])
+            #expect(requests.map(\.bodyText) == [
+                "",
+                "email_id=7&computer_usernames=%5B%7B%22computer_username%22%3A%22jd%22%7D%2C%7B%22computer_username%22%3A%22j.doe%22%7D%5D",
+                "admin_user_id=3&rank=ADMIN",
+                "",
+                "email_id=7",
+                "email_id=7",
+                "email=p%40x.com",
+                "",
+                "emails=%5B%22c%40x.com%22%5D&smartcards=%5B%7B%22number%22%3A%229%22%7D%5D&groups=%5B%22staff%22%5D&no_email=false",
+            ])
+            #expect(requests.allSatisfy { $0.headers["x-key"] == "key" && $0.headers["authorization"] == nil })
+        }
+    }
 }

@@ -71,6 +71,8 @@ void roster_set_watchdog_message(roster_state *s, const char *message);
 /* ---- calls, resumes, yields --------------------------------------------------------- */
 /* Pushes a C closure that calls the Swift dispatch with `binding`. */
 void roster_push_binding(lua_State *L, void *binding);
+/* The binding behind the Swift function at `index`, or NULL for any other value. Never raises. */
+void *roster_binding_at(lua_State *L, int index);
 /* Resumes `co`, tracking which thread runs so the watchdog can arm the hook there. */
 int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
 /* Resets (closes) a coroutine the scheduler abandons, tracked like a resume. */

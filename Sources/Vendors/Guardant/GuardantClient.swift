@@ -104,12 +104,13 @@ public struct GuardantClient: Sendable {
     private struct Roles: Decodable { var roles: [GuardantUser.Role] }
     private struct One: Decodable { var user: GuardantUser }
 
-    /// Every user (all pages), optionally only archived or only current ones.
-    public func listUsers(archived: Bool? = nil, descending: Bool = false) async throws(VendorError) -> [GuardantUser] {
+    /// Every user (all pages), optionally only archived or only current ones, sorted by
+    /// `sortBy` (the portal's field name).
+    public func listUsers(archived: Bool? = nil, sortBy: String = "name", descending: Bool = false) async throws(VendorError) -> [GuardantUser] {
         var users: [GuardantUser] = []
         while true {
             let query = VendorEncoding.query([
-                ("sortby", "name"), ("direction", descending ? "desc" : "asc"), ("offset", String(users.count)),
+                ("sortby", sortBy), ("direction", descending ? "desc" : "asc"), ("offset", String(users.count)),
                 ("limit", String(configuration.pageSize)), ("archived", archived.map { String($0) }),
             ])
             let page = try await send("list_users", .GET, "users?" + query, as: Users.self, idempotent: true).users

@@ -1,0 +1,108 @@
+/// CSVModule.swift: `csv.parse`, Roster's own CSV reader for scripts (files reach a script
+/// only through `--input`, as the `inputs` global).
+import LuaHost
+
+/// RFC 4180 CSV: quoted fields with doubled quotes, separators and newlines inside quotes,
+/// CRLF or LF line ends, a leading byte-order mark ignored.
+public enum CSV {
+    /// A malformed document: where and why.
+    public struct ParseError: Error, CustomStringConvertible, Equatable {
+        public var line: Int
+        public var problem: String
+        public var description: String { "line \(line): \(problem)" }
+    }
+
+    /// The rows of `text`, each a list of fields. A blank line is skipped.
+    public static func rows(_ text: String, separator: Character = ",") throws(ParseError) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var inQuotes = false
+        var fieldWasQuoted = false
+        var line = 1
+        var characters = text.hasPrefix("\u{FEFF}") ? Substring(text.dropFirst()) : Substring(text)
+        func endRow() {
+            row.append(field)
+            if !(row.count == 1 && row[0].isEmpty && !fieldWasQuoted) { rows.append(row) }
+            row = []
+            field = ""
+            fieldWasQuoted = false
+        }
+        while let character = characters.popFirst() {
+            if inQuotes {
+                if character == "\"" {
+                    if characters.first == "\"" {
+                        field.append("\"")
+                        characters.removeFirst()
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    if character.isNewline { line += 1 }
+                    field.append(character)
+                }
+                continue
+            }
+            switch character {
+            case separator:
+                row.append(field)
+                field = ""
+                fieldWasQuoted = false
+            case "\"":
+                guard field.isEmpty, !fieldWasQuoted else {
+                    throw ParseError(line: line, problem: "a quote inside an unquoted field; quote the whole field and double the quote (\"\")")
+                }
+                inQuotes = true
+                fieldWasQuoted = true
+            case "\r\n", "\n", "\r":
+                endRow()
+                line += 1
+            default:
+                guard !fieldWasQuoted else {
+                    throw ParseError(line: line, problem: "text after a closing quote; put the separator right after it")
+                }
+                field.append(character)
+            }
+        }
+        if inQuotes { throw ParseError(line: line, problem: "a quoted field is not closed") }
+        if !field.isEmpty || !row.isEmpty || fieldWasQuoted { endRow() }
+        return rows
+    }
+
+    /// `csv.*` for scripts.
+    public static let module = LuaModule("csv", "Roster's CSV reader (RFC 4180).", functions: [
+        LuaFunction("parse", "Parses CSV text; with a header row (the default) each row is a table keyed by column name.", parameters: [
+            LuaParameter("text", .string, doc: "the CSV text, e.g. inputs[1]"),
+            LuaParameter("options", .table, optional: true, doc: "{header = boolean (default true), separator = string (one character, default \",\")}"),
+        ], result: LuaResult("table[]", doc: "the rows: tables keyed by column name, or lists without a header")) { call in
+            let options = try NamedFields(call, 2, label: "options", known: ["header", "separator"])
+            let header = try options.boolean("header") ?? true
+            let separatorText = try options.string("separator") ?? ","
+            guard separatorText.count == 1, let separator = separatorText.first, separator != "\"", !separator.isNewline else {
+                throw LuaError("argument #2 (options) field separator must be one character other than a quote or newline, got \"\(separatorText)\"")
+            }
+            let rows: [[String]]
+            do {
+                rows = try CSV.rows(call.text(1), separator: separator)
+            } catch {
+                throw LuaError("\(error)")
+            }
+            let text = { (value: String) in LuaValue.string(LuaString(value)) }
+            guard header, let names = rows.first else {
+                return LuaResults.list(rows.map { LuaResults.list($0.map(text)) })
+            }
+            var seen: Set<String> = []
+            for name in names where !seen.insert(name).inserted {
+                throw LuaError("the header names column '\(name)' twice")
+            }
+            return LuaResults.list(try rows.dropFirst().enumerated().map { offset, row in
+                guard row.count == names.count else {
+                    throw LuaError("row \(offset + 2) has \(row.count) fields, the header has \(names.count)")
+                }
+                var table = LuaTable()
+                for (name, value) in zip(names, row) { table[name] = text(value) }
+                return .table(table)
+            })
+        },
+    ])
+}

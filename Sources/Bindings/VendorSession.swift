@@ -1,0 +1,101 @@
+/// VendorSession.swift: what one run's vendor modules share — the tenant's clients, whether
+/// changes are only planned (`--dry-run`), and the record of every vendor call.
+import Foundation
+import LuaHost
+import Synchronization
+import Vendors
+
+/// One recorded vendor call: planned under a dry run, else done or failed. Arguments are
+/// as the script gave them, with passwords redacted; credentials never appear (they are not
+/// arguments).
+public struct VendorCallRecord: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// Not sent: a dry run.
+        case planned
+        case succeeded
+        case failed(String)
+    }
+
+    public var vendor: Vendor
+    public var operation: String
+    public var effect: String
+    public var arguments: [VendorArgument]
+    public var outcome: Outcome
+    public var duration: Duration
+
+    /// `encore.deactivate_user id=42 external=false`
+    public var summary: String {
+        ([vendor.rawValue + "." + operation] + arguments.map { "\($0.name)=\($0.value.compactText)" }).joined(separator: " ")
+    }
+}
+
+/// A named argument of a recorded call.
+public struct VendorArgument: Sendable, Equatable {
+    public var name: String
+    public var value: JSONValue
+
+    public init(_ name: String, _ value: JSONValue) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// The clients, the dry-run switch and the call record of one run. Shared by the run's
+/// bindings (their checks run on the Lua thread, their work in tasks).
+public final class VendorSession: Sendable {
+    public let tenant: Tenant
+    public let dryRun: Bool
+    let activeconnect: ActiveconnectClient?
+    let encore: EncoreClient?
+    let guardant: GuardantClient?
+    let active911: Active911Client?
+    let allthenticate: AllthenticateClient?
+    private let records = Mutex<[VendorCallRecord]>([])
+
+    public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared) {
+        self.tenant = tenant
+        self.dryRun = dryRun
+        activeconnect = tenant.activeconnect.map { ActiveconnectClient($0, http: http) }
+        encore = tenant.encore.map { EncoreClient($0, http: http) }
+        guardant = tenant.guardant.map { GuardantClient($0, http: http) }
+        active911 = tenant.active911.map { Active911Client($0, http: http) }
+        allthenticate = tenant.allthenticate.map { AllthenticateClient($0, http: http) }
+    }
+
+    /// A session with no vendor configured: for documentation and stubs, which only read
+    /// the declarations.
+    public static let documentation = VendorSession(tenant: Tenant(name: "documentation"))
+
+    /// Every call so far, in the order made.
+    public var calls: [VendorCallRecord] { records.withLock { $0 } }
+
+    /// The changes a dry run planned (and did not send).
+    public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
+
+    func record(_ record: VendorCallRecord) {
+        records.withLock { $0.append(record) }
+    }
+
+    /// The client for `vendor`, or the error naming the missing configuration section.
+    func client<Client>(_ client: Client?, _ vendor: Vendor) throws(LuaError) -> Client {
+        guard let client else {
+            throw LuaError("\(vendor.rawValue) is not configured for tenant '\(tenant.name)'; add a [tenants.\(tenant.name).\(vendor.rawValue)] section to roster.toml")
+        }
+        return client
+    }
+}
+
+extension JSONValue {
+    /// `42`, `"a b"`, `["x","y"]`, `{a=1}`: short and unambiguous, for plan lines.
+    public var compactText: String {
+        switch self {
+        case .null: "nil"
+        case .bool(let value): String(value)
+        case .int(let value): String(value)
+        case .double(let value): String(value)
+        case .string(let value): "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""
+        case .array(let values): "[" + values.map(\.compactText).joined(separator: ",") + "]"
+        case .object(let fields): "{" + fields.keys.sorted().map { "\($0)=\(fields[$0]!.compactText)" }.joined(separator: ",") + "}"
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/// ConfigurationLocation.swift: which `roster.toml` a command uses.
+import Foundation
+
+/// Finds the configuration: `--config FILE`, else `./roster.toml`, else
+/// `$XDG_CONFIG_HOME/roster/roster.toml` (`~/.config/roster/roster.toml`). None found
+/// means the built-in emulator.
+public enum ConfigurationLocation {
+    /// The path to read, or nil when there is none. A `--config` file that does not exist is
+    /// an error, never a silent fallback to the emulator.
+    public static func find(explicit: String?, currentDirectory: String = FileManager.default.currentDirectoryPath,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> String? {
+        if let explicit {
+            guard FileManager.default.fileExists(atPath: explicit) else {
+                throw ConfigurationError(file: explicit, problem: "no such configuration file (from --config)",
+                                         fix: "check the path, or run `roster emulator --write-config \(explicit)` to write one for the emulator")
+            }
+            return explicit
+        }
+        for candidate in candidates(currentDirectory: currentDirectory, environment: environment)
+        where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    /// The implicit places, in order.
+    public static func candidates(currentDirectory: String, environment: [String: String]) -> [String] {
+        var places = [URL(fileURLWithPath: currentDirectory).appendingPathComponent("roster.toml").path]
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            places.append(URL(fileURLWithPath: xdg).appendingPathComponent("roster/roster.toml").path)
+        } else if let home = environment["HOME"], !home.isEmpty {
+            places.append(URL(fileURLWithPath: home).appendingPathComponent(".config/roster/roster.toml").path)
+        }
+        return places
+    }
+}

@@ -1,0 +1,124 @@
+/// ConfigurationSection.swift: typed reads from one table of a configuration document, each
+/// mistake reported at its key.
+import Foundation
+
+/// One table of a document (`[tenants.acme.encore]`) and the keys it may hold.
+struct ConfigurationSection {
+    let document: ConfigurationDocument
+    let path: [String]
+    let fields: [String: ConfigurationValue]
+
+    init(document: ConfigurationDocument, path: [String], fields: [String: ConfigurationValue]) {
+        self.document = document
+        self.path = path
+        self.fields = fields
+    }
+
+    var name: String { path.joined(separator: ".") }
+
+    /// Refuses any key not in `known`, suggesting the nearest known one.
+    func requireOnly(_ known: [String]) throws(ConfigurationError) {
+        for key in fields.keys.sorted() where !known.contains(key) {
+            let fix: String
+            if let near = Self.nearest(to: key, in: known) {
+                fix = "did you mean \(near)?"
+            } else {
+                fix = "remove it; [\(name)] takes " + known.joined(separator: ", ")
+            }
+            throw document.error(at: path + [key], "unknown key", fix: fix)
+        }
+    }
+
+    /// The sub-table at `key`, or a wrong-type error.
+    func table(_ key: String) throws(ConfigurationError) -> ConfigurationSection? {
+        guard let value = fields[key] else { return nil }
+        guard case .table(let inner) = value else {
+            throw document.error(at: path + [key], "expected a table, got \(value.typeName)", fix: "write it as [\((path + [key]).joined(separator: "."))]")
+        }
+        return ConfigurationSection(document: document, path: path + [key], fields: inner)
+    }
+
+    func string(_ key: String, required: Bool = false, example: String = "...") throws(ConfigurationError) -> String? {
+        guard let value = fields[key] else {
+            if required {
+                throw document.error(at: path + [key], "missing", fix: "add \(key) = \"\(example)\" to [\(name)]")
+            }
+            return nil
+        }
+        guard case .string(let text) = value else {
+            throw document.error(at: path + [key], "expected a string, got \(value.typeName)", fix: "write \(key) = \"\(example)\"")
+        }
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw document.error(at: path + [key], "is empty", fix: "write \(key) = \"\(example)\", or remove it")
+        }
+        return text
+    }
+
+    func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let value = fields[key] else { return nil }
+        guard case .integer(let number) = value else {
+            throw document.error(at: path + [key], "expected an integer, got \(value.typeName)", fix: "write \(key) = \(range.lowerBound)")
+        }
+        guard range.contains(number) else {
+            throw document.error(at: path + [key], "\(number) is out of range", fix: "use a value from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// An http(s) URL with a host, without a trailing slash.
+    func url(_ key: String) throws(ConfigurationError) -> String? {
+        guard let text = try string(key, example: "https://host") else { return nil }
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty,
+              components.query == nil, components.fragment == nil
+        else {
+            throw document.error(at: path + [key], "'\(text)' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
+        }
+        var trimmed = text
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        return trimmed
+    }
+
+    /// A secret: `{ env = "NAME" }` or `{ file = "path" }`. A plain string is refused, so
+    /// that credentials are never written into the configuration itself.
+    func secret(_ key: String, required: Bool) throws(ConfigurationError) -> SecretReference? {
+        let fixShape = "write \(key) = { env = \"VARIABLE\" } or \(key) = { file = \"path\" } (mode 0600)"
+        guard let value = fields[key] else {
+            if required { throw document.error(at: path + [key], "missing", fix: "add it to [\(name)]: " + fixShape) }
+            return nil
+        }
+        guard case .table(let source) = value else {
+            // Never echo the value: it may be the credential itself.
+            throw document.error(at: path + [key], "a secret cannot be written in the configuration (got \(value.typeName))", fix: fixShape)
+        }
+        let section = ConfigurationSection(document: document, path: path + [key], fields: source)
+        try section.requireOnly(["env", "file"])
+        let variable = try section.string("env", example: "VARIABLE")
+        let file = try section.string("file", example: "path")
+        switch (variable, file) {
+        case (let variable?, nil): return SecretReference(source: .environment(variable), key: path + [key], document: document)
+        case (nil, let file?): return SecretReference(source: .file(file), key: path + [key], document: document)
+        case (nil, nil): throw document.error(at: path + [key], "names no source", fix: fixShape)
+        case (.some, .some): throw document.error(at: path + [key], "names both env and file", fix: "keep one of them")
+        }
+    }
+
+    /// The known key within edit distance 2 of `key`, if any.
+    static func nearest(to key: String, in known: [String]) -> String? {
+        known.map { ($0, distance(key, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}

@@ -1,0 +1,72 @@
+/// ScriptRun.swift: one script run against a tenant: the sandbox with the vendor modules,
+/// `csv`, `help`, `args` and `inputs`, and what came of it — outcome, calls, plan.
+import Bindings
+import LuaHost
+import Vendors
+
+/// A file given with `--input`: its name as given and its bytes.
+public struct ScriptInput: Sendable {
+    public var name: String
+    public var contents: [UInt8]
+
+    public init(name: String, contents: [UInt8]) {
+        self.name = name
+        self.contents = contents
+    }
+}
+
+/// What one run did.
+public struct ScriptRunResult: Sendable {
+    public var outcome: LuaRunOutcome
+    /// Every vendor call, in order (planned ones under a dry run).
+    public var calls: [VendorCallRecord]
+    public var dryRun: Bool
+
+    /// The changes planned and not sent.
+    public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
+}
+
+/// Runs scripts with the vendor modules of one tenant.
+public struct ScriptRunner: Sendable {
+    public var tenant: Tenant
+    public var limits: LuaLimits
+    public var http: VendorHTTP
+
+    public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared) {
+        self.tenant = tenant
+        self.limits = limits
+        self.http = http
+    }
+
+    /// Runs `script` to its end; `arguments` become `args`, `inputs` the `inputs` table
+    /// (by position, by name as given, and by file name).
+    public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
+                    dryRun: Bool, output: any LuaOutput) async -> ScriptRunResult {
+        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http)
+        let runner = LuaRunner(
+            limits: limits,
+            modules: VendorModules.modules(for: session) + [CSV.module],
+            functions: [Documentation.help],
+            globals: ["args": Self.arguments(arguments), "inputs": Self.inputs(inputs),
+                      "roster": .table(LuaTable(["dry_run": .boolean(dryRun), "tenant": .string(LuaString(tenant.name)),
+                                                 "vendors": .table(LuaTable(sequence: tenant.vendors.map { .string(LuaString($0.rawValue)) }))]))])
+        let outcome = await runner.run(script, output: output)
+        return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
+    }
+
+    static func arguments(_ arguments: [String: String]) -> LuaValue {
+        var table = LuaTable()
+        for (key, value) in arguments { table[key] = .string(LuaString(value)) }
+        return .table(table)
+    }
+
+    static func inputs(_ inputs: [ScriptInput]) -> LuaValue {
+        var table = LuaTable(sequence: inputs.map { .string(LuaString(bytes: $0.contents)) })
+        for input in inputs {
+            table[input.name] = .string(LuaString(bytes: input.contents))
+            let base = input.name.split(separator: "/").last.map(String.init) ?? input.name
+            if table[base] == .nil { table[base] = .string(LuaString(bytes: input.contents)) }
+        }
+        return .table(table)
+    }
+}

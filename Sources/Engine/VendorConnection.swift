@@ -1,0 +1,61 @@
+/// VendorConnection.swift: where a run's vendor calls go — the configured tenant's vendors,
+/// or the built-in emulator started in this process.
+import Emulator
+import Foundation
+import Vendors
+
+/// The tenant a run talks to, and the in-process emulator behind it when there is one.
+public final class VendorConnection: Sendable {
+    public let tenant: Tenant
+    /// The emulator serving `tenant`, when the run is against the emulator.
+    public let emulator: RunningEmulator?
+    /// The configuration file read, when there was one.
+    public let configurationFile: String?
+
+    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?) {
+        self.tenant = tenant
+        self.emulator = emulator
+        self.configurationFile = configurationFile
+    }
+
+    /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
+    /// configuration found (`ConfigurationLocation`), else the emulator. `notice` gets the
+    /// one line saying the emulator is in use. A configuration mistake throws before any
+    /// emulator starts.
+    public static func open(
+        configuration explicit: String?, tenant name: String?, useEmulator: Bool,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        notice: (String) -> Void
+    ) async throws -> VendorConnection {
+        if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
+            let configuration = try RosterConfiguration.load(path: path)
+            return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil, configurationFile: path)
+        }
+        let emulator = try await Emulator.start()
+        notice(useEmulator
+            ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"
+            : "roster: no roster.toml found; using the built-in emulator (\(emulator.origin)) with its demo data")
+        return VendorConnection(tenant: .emulator(emulator), emulator: emulator, configurationFile: nil)
+    }
+
+    /// Stops the in-process emulator, if any.
+    public func close() async {
+        await emulator?.stop()
+    }
+}
+
+extension Tenant {
+    /// Every vendor pointed at `emulator`, with the demo credentials.
+    public static func emulator(_ emulator: RunningEmulator) -> Tenant {
+        typealias C = DemoTenant.Credentials
+        return Tenant(
+            name: "emulator",
+            activeconnect: ActiveconnectConfiguration(baseURL: emulator.baseURL(.activeconnect), applicationID: C.activeconnectApplicationID,
+                                                      applicationSecret: Secret(C.activeconnectSecret)),
+            encore: EncoreConfiguration(baseURL: emulator.baseURL(.encore), subscriptionKey: Secret(C.encoreSubscriptionKey)),
+            guardant: GuardantConfiguration(baseURL: emulator.baseURL(.guardant), token: Secret(C.guardantToken)),
+            active911: Active911Configuration(baseURL: emulator.baseURL(.active911), tokenURL: emulator.baseURL(.active911),
+                                              refreshToken: Secret(C.active911RefreshToken), agency: C.active911Agency),
+            allthenticate: AllthenticateConfiguration(baseURL: emulator.baseURL(.allthenticate), apiKey: Secret(C.allthenticateAPIKey)))
+    }
+}

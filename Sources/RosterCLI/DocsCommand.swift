@@ -1,0 +1,58 @@
+/// DocsCommand.swift: `roster docs` and `roster stubs`, from the same declarations as `help`.
+import ArgumentParser
+import Bindings
+import Foundation
+import LuaHost
+
+/// The modules documented on the command line.
+enum DocumentedModules {
+    static var all: [LuaModule] { VendorModules.documented + [CSV.module] }
+}
+
+/// Prints the documentation of a module or function.
+struct DocsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docs",
+        abstract: "Show the documentation of the Lua modules (as help() does in scripts).")
+
+    @Argument(help: ArgumentHelp("A module (encore) or a function (encore.get_user); nothing for the overview.", valueName: "MODULE[.FUNCTION]"))
+    var topic: String?
+
+    func run() throws {
+        let modules = DocumentedModules.all
+        guard let text = Documentation.text(topic: topic, in: modules) else {
+            let near = Documentation.suggestions(for: topic ?? "", in: modules)
+            Diagnostics.error("roster: no documentation for '\(topic ?? "")'" + (near.isEmpty
+                ? "; modules: " + modules.map(\.name).joined(separator: ", ")
+                : "; did you mean \(near.joined(separator: ", "))?"))
+            throw ExitCode(ExitStatus.usage)
+        }
+        print(text)
+    }
+}
+
+/// Writes LuaLS definition files.
+struct StubsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stubs",
+        abstract: "Write LuaLS ---@meta files so an editor completes and checks Roster calls.",
+        discussion: "Point your editor's Lua language server at DIR (workspace.library in .luarc.json).")
+
+    @Option(help: ArgumentHelp("The folder to write into (created if missing).", valueName: "DIR"))
+    var out: String
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: out)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let files = Stubs.files(for: DocumentedModules.all)
+            for file in files {
+                try Data(file.text.utf8).write(to: folder.appendingPathComponent(file.name))
+            }
+            Diagnostics.error("roster: wrote \(files.count) files to \(out): " + files.map(\.name).joined(separator: ", "))
+        } catch {
+            Diagnostics.error("roster: cannot write stubs to '\(out)': \(error.localizedDescription)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}

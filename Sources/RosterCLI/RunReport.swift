@@ -1,0 +1,125 @@
+/// RunReport.swift: what `roster run` prints about a run — the dry-run plan as lines, or the
+/// whole run as one JSON document (`--json`).
+import Bindings
+import Engine
+import Foundation
+import LuaHost
+import Synchronization
+import Vendors
+
+/// Collects what a script prints (for `--json`, and rehearsals).
+final class CollectingOutput: LuaOutput, Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
+    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
+extension LuaRunOutcome {
+    /// `success`, `script_error`, `limit`, `host_error`.
+    var kind: String {
+        switch self {
+        case .success: "success"
+        case .scriptError: "script_error"
+        case .limit: "limit"
+        case .hostError: "host_error"
+        }
+    }
+
+    /// The error line, or "success".
+    var summary: String {
+        switch self {
+        case .success: "success"
+        case .scriptError(let message, _), .limit(_, let message), .hostError(let message): message
+        }
+    }
+}
+
+/// A run, reported.
+struct RunReport: Encodable {
+    struct Change: Encodable {
+        var vendor: String
+        var operation: String
+        var arguments: [String: JSONValue]
+    }
+
+    struct Call: Encodable {
+        var vendor: String
+        var operation: String
+        var effect: String
+        var arguments: [String: JSONValue]
+        /// planned, succeeded, failed
+        var outcome: String
+        var error: String?
+        var duration_ms: Double
+    }
+
+    var script: String
+    var outcome: String
+    var exit_code: Int32
+    var error: String?
+    var dry_run: Bool
+    var plan: [Change]
+    var calls: [Call]
+    var errors: [String]
+    var output: String
+
+    init(result: ScriptRunResult, script: String, output: String) {
+        self.script = script
+        outcome = result.outcome.kind
+        exit_code = result.outcome.exitCode
+        error = result.outcome == .success ? nil : result.outcome.summary
+        dry_run = result.dryRun
+        let arguments = { (record: VendorCallRecord) in Dictionary(record.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }) }
+        plan = result.plan.map { Change(vendor: $0.vendor.rawValue, operation: $0.operation, arguments: arguments($0)) }
+        calls = result.calls.map { record in
+            var outcome = "succeeded", error: String?
+            switch record.outcome {
+            case .planned: outcome = "planned"
+            case .succeeded: break
+            case .failed(let message): outcome = "failed"; error = message
+            }
+            let (seconds, attoseconds) = record.duration.components
+            return Call(vendor: record.vendor.rawValue, operation: record.operation, effect: record.effect, arguments: arguments(record),
+                        outcome: outcome, error: error, duration_ms: (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3))
+        }
+        errors = result.calls.compactMap { if case .failed(let message) = $0.outcome { message } else { nil } }
+            + (result.outcome == .success ? [] : [result.outcome.summary])
+        self.output = output
+    }
+
+    func print() {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
+    /// "Dry run: 2 changes planned, none sent:" and a line per change.
+    static func planText(_ plan: [VendorCallRecord]) -> String {
+        guard !plan.isEmpty else { return "Dry run: no changes planned.\n" }
+        var text = "Dry run: \(plan.count) change\(plan.count == 1 ? "" : "s") planned, none sent:\n"
+        for change in plan { text += "  \(change.summary)\n" }
+        return text
+    }
+}
+
+extension Double {
+    /// Rounded to thousandths (microseconds, for milliseconds).
+    func rounded(toPlaces places: Int) -> Double {
+        let scale = Foundation.pow(10.0, Double(places))
+        return (self * scale).rounded() / scale
+    }
+}
+
+/// The controlling terminal, for confirmations.
+enum Terminal {
+    /// Whether stdin and stderr are a terminal (a person can answer).
+    static var isInteractive: Bool { isatty(0) == 1 && isatty(2) == 1 }
+
+    /// Asks on stderr; true only for y or yes.
+    static func ask(_ question: String) -> Bool {
+        FileHandle.standardError.write(Data(question.utf8))
+        guard let answer = readLine() else { return false }
+        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+    }
+}

@@ -1,0 +1,35 @@
+/// VendorOptions.swift: `--emulator`, `--config`, `--tenant`: where a command's vendor calls go.
+import ArgumentParser
+import Engine
+import Foundation
+
+/// The options every command that talks to vendors shares.
+struct VendorOptions: ParsableArguments {
+    @Flag(help: "Use the built-in emulator (started in this process) even when a roster.toml exists.")
+    var emulator = false
+
+    @Option(help: ArgumentHelp("The configuration file (default: ./roster.toml, then ~/.config/roster/roster.toml; none: the emulator).", valueName: "FILE"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The tenant in the configuration (default: its default_tenant).", valueName: "NAME"))
+    var tenant: String?
+
+    func validate() throws {
+        if emulator && (config != nil || tenant != nil) {
+            throw ValidationError("--emulator cannot be combined with --config or --tenant")
+        }
+    }
+
+    /// Opens the connection; a configuration mistake is one line on stderr and exit 2.
+    func open() async throws -> VendorConnection {
+        do {
+            return try await VendorConnection.open(configuration: config, tenant: tenant, useEmulator: emulator) { Diagnostics.error($0) }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        } catch {
+            Diagnostics.error("roster: could not start the built-in emulator: \(error)")
+            throw ExitCode(ExitStatus.scriptError)
+        }
+    }
+}

@@ -1,0 +1,273 @@
+/// ConfigurationTests.swift: roster.toml read, checked and resolved; every mistake one line.
+import Emulator
+import Engine
+import Foundation
+import Testing
+import Vendors
+
+/// A temporary folder holding one roster.toml (and secrets), removed afterwards.
+final class ConfigurationFolder {
+    let url: URL
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("roster-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    var configPath: String { url.appendingPathComponent("roster.toml").path }
+
+    @discardableResult
+    func write(_ text: String) throws -> String {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: configPath))
+        return configPath
+    }
+
+    func writeSecret(_ name: String, _ value: String, mode: Int = 0o600) throws {
+        let path = url.appendingPathComponent(name).path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(value.utf8)))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+    }
+}
+
+/// The configuration error `body` throws, or nil.
+func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> ConfigurationError? {
+    do { _ = try body(); return nil } catch { return error }
+}
+
+@Suite struct ConfigurationTests {
+    /// DESIGN.md's example, with every override set.
+    static let full = """
+        default_tenant = "acme"
+        [tenants.acme.activeconnect]
+        base_url = "https://activeconnect.activeapi.ninja/"
+        application_id = "APP123"
+        application_secret = { env = "ACME_ACTIVECONNECT_SECRET" }
+        [tenants.acme.encore]
+        subscription_key = { env = "ACME_ENCORE_KEY" }
+        api_version = 15
+        [tenants.acme.guardant]
+        token = { file = "secrets/guardant.token" }
+        auth_header = "X-Auth"
+        auth_prefix = ""
+        [tenants.acme.active911]
+        refresh_token = { env = "ACME_A911_REFRESH" }
+        agency = "3e597c4a-877f-4c62-9f62-21e8635907e2"
+        token_url = "https://tokens.example.com"
+        requests_per_minute = 20
+        [tenants.acme.allthenticate]
+        base_url = "https://proxy.example.com/allthenticate"
+        api_key = { env = "ACME_ALLTHENTICATE_KEY" }
+        auth_header = "X-Api-Key"
+        auth_prefix = "Key "
+
+        [tenants.beta.encore]
+        subscription_key = { env = "BETA_ENCORE_KEY" }
+
+        """
+
+    static let environment = [
+        "ACME_ACTIVECONNECT_SECRET": "ac-hunter2", "ACME_ENCORE_KEY": "encore-hunter2",
+        "ACME_A911_REFRESH": "a911-hunter2", "ACME_ALLTHENTICATE_KEY": "allth-hunter2",
+    ]
+
+    @Test func theDesignExampleResolvesEveryVendor() throws {
+        let folder = try ConfigurationFolder()
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n")
+        let configuration = try RosterConfiguration.load(path: try folder.write(Self.full))
+        #expect(configuration.defaultTenant == "acme")
+        #expect(configuration.tenants.keys.sorted() == ["acme", "beta"])
+
+        let tenant = try configuration.tenant(named: nil, environment: Self.environment)
+        #expect(tenant.name == "acme")
+        #expect(tenant.vendors == Vendor.allCases)
+        #expect(tenant.activeconnect?.baseURL == "https://activeconnect.activeapi.ninja")
+        #expect(tenant.activeconnect?.applicationID == "APP123")
+        #expect(tenant.activeconnect?.applicationSecret.reveal() == "ac-hunter2")
+        #expect(tenant.encore?.baseURL == "https://customerapi-encore.actsoft.com")
+        #expect(tenant.encore?.apiVersion == 15)
+        #expect(tenant.encore?.subscriptionKey.reveal() == "encore-hunter2")
+        #expect(tenant.guardant?.token.reveal() == "guardant-hunter2")
+        #expect(tenant.guardant?.authHeader == "X-Auth")
+        #expect(tenant.guardant?.authPrefix == "")
+        #expect(tenant.active911?.tokenURL == "https://tokens.example.com")
+        #expect(tenant.active911?.baseURL == "https://agency-service.active911.com")
+        #expect(tenant.active911?.agency == "3e597c4a-877f-4c62-9f62-21e8635907e2")
+        #expect(tenant.active911?.requestsPerWindow == 20)
+        #expect(tenant.allthenticate?.baseURL == "https://proxy.example.com/allthenticate")
+        #expect(tenant.allthenticate?.authHeader == "X-Api-Key")
+        #expect(tenant.allthenticate?.authPrefix == "Key ")
+
+        // Another tenant's secrets are not needed to use this one, and the reverse.
+        let beta = try configuration.tenant(named: "beta", environment: ["BETA_ENCORE_KEY": "b"])
+        #expect(beta.vendors == [.encore])
+    }
+
+    @Test func theEmulatorsWrittenConfigurationLoads() throws {
+        let folder = try ConfigurationFolder()
+        try DemoConfiguration.write(to: folder.configPath, origin: "http://127.0.0.1:8089")
+        let tenant = try RosterConfiguration.load(path: folder.configPath).tenant(named: nil, environment: [:])
+        #expect(tenant.name == "demo")
+        #expect(tenant.vendors == Vendor.allCases)
+        #expect(tenant.encore?.baseURL == "http://127.0.0.1:8089/encore")
+        #expect(tenant.encore?.subscriptionKey.reveal() == DemoTenant.Credentials.encoreSubscriptionKey)
+        #expect(tenant.active911?.tokenURL == "http://127.0.0.1:8089/active911")
+    }
+
+    @Test func noSecretInADescriptionOrDump() throws {
+        let folder = try ConfigurationFolder()
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2")
+        let configuration = try RosterConfiguration.load(path: try folder.write(Self.full))
+        let tenant = try configuration.tenant(named: "acme", environment: Self.environment)
+        for value in [tenant, configuration] as [Any] {
+            var dumped = ""
+            dump(value, to: &dumped)
+            #expect(!dumped.contains("hunter2"))
+            #expect(!String(describing: value).contains("hunter2"))
+            #expect(!String(reflecting: value).contains("hunter2"))
+        }
+    }
+
+    /// Each mistake and the one line it gives: file, line, key, problem and fix.
+    @Test(arguments: [
+        ("default_tenant = \"acme\"\n[tenants.acme.encore]\nsubscription_ky = { env = \"K\" }\n",
+         "roster.toml:3: tenants.acme.encore.subscription_ky: unknown key; did you mean subscription_key?"),
+        ("[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\nproxy = \"x\"\n",
+         "roster.toml:3: tenants.acme.encore.proxy: unknown key; remove it; [tenants.acme.encore] takes base_url, subscription_key, api_version"),
+        ("[tenants.acme.encor]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: tenants.acme.encor: unknown key; did you mean encore?"),
+        ("[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\napi_version = \"15\"\n",
+         "roster.toml:3: tenants.acme.encore.api_version: expected an integer, got a string; write api_version = 1"),
+        ("[tenants.acme.encore]\nsubscription_key = \"plain-hunter2\"\n",
+         "roster.toml:2: tenants.acme.encore.subscription_key: a secret cannot be written in the configuration (got a string); write subscription_key = { env = \"VARIABLE\" } or subscription_key = { file = \"path\" } (mode 0600)"),
+        ("[tenants.acme.encore]\napi_version = 2\n",
+         "roster.toml:1: tenants.acme.encore.subscription_key: missing; add it to [tenants.acme.encore]: write subscription_key = { env = \"VARIABLE\" } or subscription_key = { file = \"path\" } (mode 0600)"),
+        ("[tenants.acme.encore]\nsubscription_key = { env = \"K\", file = \"f\" }\n",
+         "roster.toml:2: tenants.acme.encore.subscription_key: names both env and file; keep one of them"),
+        ("[tenants.acme.allthenticate]\nbase_url = \"api.allthenticate.com\"\napi_key = { env = \"K\" }\n",
+         "roster.toml:2: tenants.acme.allthenticate.base_url: 'api.allthenticate.com' is not an http(s) URL; write a scheme and host, like base_url = \"https://host\""),
+        ("[tenants.acme.guardant]\ntoken = { env = \"K\" }\nauth_header = \"X Auth\"\n",
+         "roster.toml:3: tenants.acme.guardant.auth_header: 'X Auth' is not an HTTP header name; use letters, digits and dashes, like \"Authorization\""),
+        ("[tenants.acme.active911]\nrefresh_token = { env = \"K\" }\nrequests_per_minute = 0\n",
+         "roster.toml:3: tenants.acme.active911.requests_per_minute: 0 is out of range; use a value from 1 to 10000"),
+        ("default_tenant = \"acm\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: default_tenant: no tenant named 'acm'; use one of: acme"),
+        ("default_tenant = \"acme\"\n",
+         "roster.toml: tenants: no tenant is configured; add a [tenants.NAME.VENDOR] section (see the README), or run without a configuration for the emulator"),
+        ("[tenants.acme]\n",
+         "roster.toml:1: tenants.acme: configures no vendor; add a section such as [tenants.acme.encore]"),
+        ("tenants = 3\n",
+         "roster.toml:1: tenants: expected a table, got an integer; write it as [tenants]"),
+        ("[tenants.acme.encore\nsubscription_key = 1\n",
+         "roster.toml:1: TOML syntax error: Error while parsing table header: expected ']', saw '\\n'; correct the syntax at column 21 (see https://toml.io)"),
+    ])
+    func eachMistakeIsOneLine(text: String, expected: String) throws {
+        let folder = try ConfigurationFolder()
+        try folder.write(text)
+        let error = configurationError { () throws(ConfigurationError) in try RosterConfiguration.load(path: folder.configPath) }
+        let message = error?.description.replacingOccurrences(of: folder.configPath, with: "roster.toml")
+        #expect(message == expected)
+        #expect(message?.contains("\n") == false)
+        #expect(message?.contains("hunter2") == false)
+    }
+
+    @Test func secretProblemsNameTheKeyAndTheFix() throws {
+        let folder = try ConfigurationFolder()
+        let path = try folder.write("""
+            [tenants.acme.encore]
+            subscription_key = { env = "ACME_ENCORE_KEY" }
+            [tenants.acme.guardant]
+            token = { file = "secrets/guardant.token" }
+
+            """)
+        let configuration = try RosterConfiguration.load(path: path)
+        let resolve = { (environment: [String: String]) in
+            configurationError { () throws(ConfigurationError) in try configuration.tenant(named: nil, environment: environment) }?
+                .description.replacingOccurrences(of: folder.url.path, with: "DIR")
+        }
+        #expect(resolve([:]) == "DIR/roster.toml:2: tenants.acme.encore.subscription_key: environment variable ACME_ENCORE_KEY is not set; export ACME_ENCORE_KEY, or use { file = \"path\" }")
+        #expect(resolve(["ACME_ENCORE_KEY": ""])?.contains("is not set") == true)
+
+        let environment = ["ACME_ENCORE_KEY": "k"]
+        #expect(resolve(environment) == "DIR/roster.toml:4: tenants.acme.guardant.token: secret file DIR/secrets/guardant.token does not exist; write the secret to it and run chmod 600 DIR/secrets/guardant.token")
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2", mode: 0o644)
+        #expect(resolve(environment) == "DIR/roster.toml:4: tenants.acme.guardant.token: secret file DIR/secrets/guardant.token is readable by group or others (mode 644); run chmod 600 DIR/secrets/guardant.token")
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2", mode: 0o640)
+        #expect(resolve(environment)?.contains("(mode 640)") == true)
+        try folder.writeSecret("secrets/guardant.token", "\n", mode: 0o600)
+        #expect(resolve(environment)?.contains("is empty; write the secret into it") == true)
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n", mode: 0o400)
+        #expect(resolve(environment) == nil)
+        #expect(try configuration.tenant(named: nil, environment: environment).guardant?.token.reveal() == "guardant-hunter2")
+    }
+
+    @Test func choosingATenant() throws {
+        let folder = try ConfigurationFolder()
+        let two = try RosterConfiguration.load(path: try folder.write("""
+            [tenants.acme.encore]
+            subscription_key = { env = "K" }
+            [tenants.beta.encore]
+            subscription_key = { env = "K" }
+
+            """))
+        let environment = ["K": "key"]
+        let choose = { (name: String?) in
+            configurationError { () throws(ConfigurationError) in try two.tenant(named: name, environment: environment) }?
+                .description.replacingOccurrences(of: folder.configPath, with: "roster.toml")
+        }
+        #expect(choose(nil) == "roster.toml: default_tenant: several tenants and no default; pass --tenant (one of: acme, beta) or set default_tenant")
+        #expect(choose("gamma") == "roster.toml: tenants: no tenant named 'gamma'; pass --tenant with one of: acme, beta")
+        #expect(try two.tenant(named: "beta", environment: environment).name == "beta")
+
+        let one = try RosterConfiguration.load(path: try folder.write("[tenants.solo.encore]\nsubscription_key = { env = \"K\" }\n"))
+        #expect(try one.tenant(named: nil, environment: environment).name == "solo")
+    }
+
+    @Test func lookupOrder() throws {
+        let work = try ConfigurationFolder()
+        let xdg = try ConfigurationFolder()
+        let home = try ConfigurationFolder()
+        let environment = ["XDG_CONFIG_HOME": xdg.url.path, "HOME": home.url.path]
+        let find = { (explicit: String?, environment: [String: String]) in
+            try ConfigurationLocation.find(explicit: explicit, currentDirectory: work.url.path, environment: environment)
+        }
+        #expect(try find(nil, environment) == nil)
+
+        let homeConfig = home.url.appendingPathComponent(".config/roster/roster.toml").path
+        try FileManager.default.createDirectory(atPath: (homeConfig as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: homeConfig, contents: Data())
+        #expect(try find(nil, ["HOME": home.url.path]) == homeConfig)
+
+        let xdgConfig = xdg.url.appendingPathComponent("roster/roster.toml").path
+        try FileManager.default.createDirectory(atPath: (xdgConfig as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: xdgConfig, contents: Data())
+        #expect(try find(nil, environment) == xdgConfig)
+
+        try work.write("")
+        #expect(try find(nil, environment) == work.configPath)
+
+        let explicit = xdg.url.appendingPathComponent("other.toml").path
+        FileManager.default.createFile(atPath: explicit, contents: Data())
+        #expect(try find(explicit, environment) == explicit)
+
+        let missing = configurationError { () throws(ConfigurationError) in try ConfigurationLocation.find(explicit: "nope.toml", currentDirectory: work.url.path) }
+        #expect(missing?.description == "nope.toml: no such configuration file (from --config); check the path, or run `roster emulator --write-config nope.toml` to write one for the emulator")
+    }
+
+    @Test func lineLookupFollowsHeadersDottedKeysAndInlineTables() throws {
+        let document = try ConfigurationDocument(text: """
+            # comment
+            [tenants.acme]
+            encore.subscription_key = { env = "K" }
+
+            [tenants."acme corp".guardant]
+            token = { file = "t" }
+            """, file: "x.toml", folder: URL(fileURLWithPath: "/"))
+        #expect(document.line(of: ["tenants", "acme"]) == 2)
+        #expect(document.line(of: ["tenants", "acme", "encore", "subscription_key"]) == 3)
+        #expect(document.line(of: ["tenants", "acme", "encore", "subscription_key", "env"]) == 3)
+        #expect(document.line(of: ["tenants", "acme", "encore"]) == 2)
+        #expect(document.line(of: ["tenants", "acme corp", "guardant", "token"]) == 6)
+        #expect(document.line(of: ["nowhere"]) == nil)
+    }
+}

@@ -22,7 +22,7 @@ build: deps
 
 ## Build, then run the main job on the built-in emulator.
 run: build
-	$(SWIFT) run roster run scripts/hello.lua
+	$(SWIFT) run roster run scripts/onboard-guest.lua
 
 ## Build and run every test: the Lua-boundary lint, unit and CLI tests.
 test: deps lint

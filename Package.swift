@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(name: "roster", dependencies: ["RosterCLI"]),
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport"]),
+        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator"]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [
@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Engine", "Emulator", "LuaHost", "Vendors"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
         .testTarget(
             name: "EmulatorTests",

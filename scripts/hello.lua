@@ -1,6 +1,6 @@
 -- hello.lua: the first script `make run` runs. It shows what every Roster script has:
 -- `args` from the command line (--arg name=...), `print` to Roster's output, and
--- `parallel.map` for running work side by side. Vendor modules arrive with later issues.
+-- `parallel.map` for running work side by side. The vendor modules are in the other scripts.
 local name = args.name or "admin"
 print(("Hello, %s! This is Roster running %s in its sandbox."):format(name, _VERSION))
 

@@ -54,12 +54,30 @@ public enum Documentation {
         return module.function(named: parts[1]).map { text($0, module: module.name) }
     }
 
-    /// Names close to `topic`, for "did you mean".
+    /// Names close to `topic` (a typo, or a part of the name), for "did you mean".
     public static func suggestions(for topic: String, in modules: [LuaModule]) -> [String] {
         let names = modules.flatMap { module in [module.name] + module.functions.map { "\(module.name).\($0.name)" } }
         let wanted = topic.lowercased()
-        let containing = names.filter { $0.contains(wanted) || wanted.contains($0) && $0.contains(".") }
-        return Array(containing.prefix(5))
+        guard !wanted.isEmpty else { return [] }
+        let close = names.map { ($0, editDistance(wanted, $0)) }.filter { $0.1 <= 2 }.sorted { $0.1 < $1.1 }.map(\.0)
+        let containing = names.filter { $0.contains(wanted) && !close.contains($0) }
+        return Array((close + containing).prefix(5))
+    }
+
+    /// Levenshtein distance.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// `help(x)`: prints the docs of a module, a declared function, a "module.function"

@@ -9,6 +9,13 @@ struct ProcessResult {
     var seconds: Double
     /// Whether it ended by a signal rather than exiting.
     var signaled: Bool
+
+    /// stderr without the line saying the built-in emulator is in use.
+    var diagnostics: String {
+        stderr.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("roster: no roster.toml found; using the built-in emulator") }
+            .joined(separator: "\n")
+    }
 }
 
 enum RosterProcess {
@@ -24,10 +31,15 @@ enum RosterProcess {
 
     /// Runs `executable arguments` in `directory`, killing it after `limit` seconds. Waits
     /// without holding a thread of Swift's small cooperative pool.
-    static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60) async throws -> ProcessResult {
+    static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60,
+                    environment: [String: String] = [:]) async throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        // No test may pick up the machine's own ~/.config/roster/roster.toml.
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config"]) { $1 }
+            .merging(environment) { $1 }
         process.currentDirectoryURL = directory ?? root
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -64,6 +76,9 @@ enum RosterProcess {
             }
         }
     }
+
+    /// A home folder with no Roster configuration in it.
+    static let isolatedHome = FileManager.default.temporaryDirectory.appendingPathComponent("roster-home-\(UUID().uuidString)").path
 
     /// Writes `source` to a fresh temporary folder as NAME; returns its folder.
     static func scriptFolder(_ files: [String: String]) throws -> URL {

@@ -18,51 +18,51 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.hasPrefix("Hello, Ada! This is Roster running Lua 5.4 in its sandbox.\n"))
         #expect(result.stdout.contains("2. Grace <grace@example.com>"))
-        #expect(result.stderr == "")
+        #expect(result.diagnostics == "")
     }
 
     @Test func printGoesToStdoutAndArgsArrive() async throws {
         let result = try await run("print(args.who, args.empty == '', args.eq) io.write('x')", ["--arg", "who=alice", "--arg", "empty=", "--arg", "eq=a=b"])
         #expect(result.stdout == "alice\ttrue\ta=b\n")
         #expect(result.status == 1)
-        #expect(result.stderr == "script.lua:1: attempt to index a nil value (global 'io')\n")
+        #expect(result.diagnostics == "script.lua:1: attempt to index a nil value (global 'io')\n")
     }
 
     @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {
         let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)
-        #expect(result.stderr == "script.lua:2: the user was not found\n")
+        #expect(result.diagnostics == "script.lua:2: the user was not found\n")
 
         let verbose = try await run("local function f() error('deep') end\nf()\n", ["--verbose"])
         #expect(verbose.status == 1)
-        #expect(verbose.stderr.hasPrefix("script.lua:1: deep\nstack traceback:\n"))
-        #expect(verbose.stderr.contains("script.lua:2: in main chunk"))
+        #expect(verbose.diagnostics.hasPrefix("script.lua:1: deep\nstack traceback:\n"))
+        #expect(verbose.diagnostics.contains("script.lua:2: in main chunk"))
     }
 
     @Test func errorValuesWithoutPositionGetOne() async throws {
         let table = try await run("local t = setmetatable({}, {__tostring = function() return 'custom' end})\n\nerror(t)")
         #expect(table.status == 1)
-        #expect(table.stderr == "script.lua:3: custom\n")
+        #expect(table.diagnostics == "script.lua:3: custom\n")
         let level0 = try await run("error('plain', 0)")
-        #expect(level0.stderr == "script.lua:1: plain\n")
+        #expect(level0.diagnostics == "script.lua:1: plain\n")
     }
 
     @Test func aSyntaxErrorIsExit1() async throws {
         let result = try await run("print('a')\nlocal = 2\n")
         #expect(result.status == 1)
         #expect(result.stdout == "")
-        #expect(result.stderr == "script.lua:2: <name> expected near '='\n")
+        #expect(result.diagnostics == "script.lua:2: <name> expected near '='\n")
     }
 
     @Test func usageErrorsAreExit2() async throws {
         let missing = try await RosterProcess.run(["run", "no/such/script.lua"])
         #expect(missing.status == 2)
-        #expect(missing.stderr == "roster: cannot read script 'no/such/script.lua': no such file or not readable\n")
+        #expect(missing.diagnostics == "roster: cannot read script 'no/such/script.lua': no such file or not readable\n")
         for arguments in [["run", "scripts/hello.lua", "--timeout", "-1"], ["run", "scripts/hello.lua", "--arg", "novalue"],
                           ["run", "scripts/hello.lua", "--memory-limit", "0"], ["run", "scripts/hello.lua", "--bogus"], ["run"], ["nonsense"]] {
             let result = try await RosterProcess.run(arguments)
             #expect(result.status == 2, "\(arguments)")
-            #expect(result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
+            #expect(result.diagnostics.hasPrefix("Error: "), "\(arguments): \(result.diagnostics)")
         }
         let help = try await RosterProcess.run(["run", "--help"])
         #expect(help.status == 0)
@@ -74,20 +74,20 @@ import Testing
         #expect(result.status == 3)
         #expect(result.stdout == "")
         // Stopped by the hook at the deadline (the watchdog's message would say more).
-        #expect(result.stderr == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
         #expect(result.seconds < 10)
     }
 
     @Test func memoryIsExit3() async throws {
         let result = try await run("local t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end", ["--memory-limit", "16"])
         #expect(result.status == 3)
-        #expect(result.stderr == "roster: memory limit: the script needed more than 16 MB (--memory-limit)\n")
+        #expect(result.diagnostics == "roster: memory limit: the script needed more than 16 MB (--memory-limit)\n")
     }
 
     @Test func anInstructionBudgetIsExit3() async throws {
         let result = try await run("local n = 0 while true do n = n + 1 end", ["--instruction-limit", "1000000"])
         #expect(result.status == 3)
-        #expect(result.stderr == "roster: instruction limit: the script ran more than 1000000 Lua instructions\n")
+        #expect(result.diagnostics == "roster: instruction limit: the script ran more than 1000000 Lua instructions\n")
         let fits = try await run("local n = 0 for i = 1, 100 do n = n + i end print(n)", ["--instruction-limit", "1000000"])
         #expect(fits.status == 0)
         #expect(fits.stdout == "5050\n")
@@ -98,15 +98,15 @@ import Testing
                        "local t = setmetatable({}, {__index = function(s, k) return s[k] end}) print(t.x)"] {
             let result = try await run(source)
             #expect(!result.signaled)
-            #expect(result.status == 3, "\(source): \(result.stderr)")
-            #expect(result.stderr.hasPrefix("roster: "), "\(source): \(result.stderr)")
+            #expect(result.status == 3, "\(source): \(result.diagnostics)")
+            #expect(result.diagnostics.hasPrefix("roster: "), "\(source): \(result.diagnostics)")
         }
     }
 
     @Test func nestedWrapErrorsReadAsOneLine() async throws {
         let result = try await run("local function c() local co = coroutine.wrap(c) return co() end c()")
         #expect(result.status == 3)
-        #expect(result.stderr == "roster: stack overflow: recursion too deep: script.lua:1: C stack overflow\n")
+        #expect(result.diagnostics == "roster: stack overflow: recursion too deep: script.lua:1: C stack overflow\n")
     }
 
     /// No hook runs inside one C function: a pathological pattern is stopped by the watchdog
@@ -115,7 +115,7 @@ import Testing
         let result = try await run(#"print(string.find(string.rep("a", 1e5), ".-.-.-.-b"))"#, ["--timeout", "0.5"], limit: 30)
         #expect(!result.signaled)
         #expect(result.status == 3)
-        #expect(result.stderr.hasPrefix("roster: timeout: the script ran longer than its 500 ms limit (--timeout); it was stuck inside a C function"))
+        #expect(result.diagnostics.hasPrefix("roster: timeout: the script ran longer than its 500 ms limit (--timeout); it was stuck inside a C function"))
         #expect(result.seconds < 15, "took \(result.seconds) s")
     }
 
@@ -123,7 +123,7 @@ import Testing
         let result = try await run("print(#string.rep('', 1e18)) table.move({}, 1, math.maxinteger - 1, 2)", ["--timeout", "0.5"])
         #expect(result.stdout == "0\n")
         #expect(result.status == 3)
-        #expect(result.stderr == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
         #expect(result.seconds < 10)
     }
 

@@ -129,8 +129,9 @@ public final class Active911Client: Sendable {
     }
 
     private func send<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool) async throws(VendorError) -> T {
+        let slot: Int
         do {
-            try await pacer.admit()
+            slot = try await pacer.admit()
         } catch {
             throw VendorError(vendor: .active911, operation: operation, status: nil, message: "cancelled", retryable: false)
         }
@@ -139,9 +140,16 @@ public final class Active911Client: Sendable {
         if let token = accessToken.withLock({ $0 }) { headers.append(("Authorization", "a911Access " + token)) }
         headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        let response = try await http.send(VendorRequest(
-            vendor: .active911, operation: operation, method: method, url: configuration.baseURL + "/v2/" + path,
-            headers: headers, body: body, idempotent: idempotent))
+        let answer: Result<VendorResponse, VendorError>
+        do {
+            answer = .success(try await http.send(VendorRequest(
+                vendor: .active911, operation: operation, method: method, url: configuration.baseURL + "/v2/" + path,
+                headers: headers, body: body, idempotent: idempotent)))
+        } catch {
+            answer = .failure(error)
+        }
+        await pacer.finish(slot)
+        let response = try answer.get()
         let envelope: Envelope<T> = try Self.decodeEnvelope(response, operation: operation)
         if let token = envelope.token, !token.isEmpty { accessToken.withLock { $0 = token } }
         guard response.isSuccess, envelope.success != false, let result = envelope.result else {

@@ -1,0 +1,91 @@
+/// DocumentationTests.swift: help, docs and stubs come from the declarations, and cover
+/// every operation.
+import Bindings
+import Engine
+import Foundation
+import LuaHost
+import Testing
+import Vendors
+
+@Suite struct DocumentationTests {
+    /// Every operation VENDORS.md lists, by module, as Lua names.
+    static let expected: [String: [String]] = [
+        "activeconnect": ["add_users", "delete_users", "registration_link", "has_device", "lost_device", "send_registration_sms"],
+        "encore": ["list_users", "get_user", "create_user", "update_user", "replace_user", "activate_user", "deactivate_user"],
+        "guardant": ["list_users", "list_roles", "create_user", "update_user"],
+        "active911": ["agencies", "create_member", "create_members", "delete_member"],
+        "allthenticate": ["list_users", "get_user", "delete_user", "set_computer_usernames", "set_rank", "smartcards", "set_smartcards",
+                          "promote_guest", "toggle_suspension", "invite", "resend_invite", "invites"],
+    ]
+
+    @Test func everyOperationIsDeclaredOnceWithDocs() {
+        let modules = VendorModules.documented
+        #expect(modules.map(\.name) == Vendor.allCases.map(\.rawValue))
+        for module in modules {
+            #expect(module.functions.map(\.name) == Self.expected[module.name], "\(module.name)")
+            for function in module.functions {
+                #expect(!function.summary.isEmpty && function.result != nil, "\(module.name).\(function.name)")
+                #expect(function.parameters.allSatisfy { !$0.doc.isEmpty }, "\(module.name).\(function.name)")
+                #expect(function.isAsync, "\(module.name).\(function.name) does I/O, so it yields")
+            }
+        }
+        // Effects: reads are never planned; removals are destructive.
+        let effect = { (module: String, name: String) in modules.first { $0.name == module }?.function(named: name)?.effect }
+        #expect(effect("encore", "list_users") == .read)
+        #expect(effect("encore", "deactivate_user") == .destructive)
+        #expect(effect("activeconnect", "delete_users") == .destructive)
+        #expect(effect("active911", "delete_member") == .destructive)
+        #expect(effect("allthenticate", "delete_user") == .destructive)
+        #expect(effect("allthenticate", "promote_guest") == .write)
+    }
+
+    @Test func everyFunctionAppearsInDocsAndStubs() throws {
+        let modules = VendorModules.documented
+        let stubs = Dictionary(uniqueKeysWithValues: Stubs.files(for: modules).map { ($0.name, $0.text) })
+        for module in modules {
+            let docs = try #require(Documentation.text(topic: module.name, in: modules))
+            let stub = try #require(stubs["\(module.name).lua"])
+            #expect(stub.hasPrefix("---@meta\n"))
+            for function in module.functions {
+                #expect(docs.contains("\(module.name).\(function.name)("), "\(module.name).\(function.name) in docs")
+                #expect(Documentation.text(topic: "\(module.name).\(function.name)", in: modules)?.contains(function.summary) == true)
+                #expect(stub.contains("function \(module.name).\(function.name)("), "\(module.name).\(function.name) in stubs")
+                for parameter in function.parameters {
+                    #expect(stub.contains("---@param \(parameter.name)\(parameter.optional ? "?" : "") "), "\(module.name).\(function.name) \(parameter.name)")
+                }
+            }
+        }
+        #expect(stubs["roster.lua"]?.contains("function parallel.map(") == true)
+    }
+
+    @Test func theStubsAreValidLua() async {
+        for file in Stubs.files(for: VendorModules.documented + [CSV.module]) {
+            let outcome = await LuaRunner().run(LuaScript(name: file.name, source: file.text), output: PrintedOutput())
+            #expect(outcome == .success, "\(file.name): \(outcome.summaryForTests)")
+        }
+    }
+
+    @Test func helpInAScript() async throws {
+        try await EmulatedRun.with { run in
+            let output = await run.expectSuccess("""
+                help(allthenticate.promote_guest)
+                help(encore)
+                help("active911.delete_member")
+                help()
+                local ok, err = pcall(help, "encore.get_usr")
+                print(err)
+                """)
+            #expect(output.contains("""
+                allthenticate.promote_guest(email_id) -> {ok: true}
+                  Makes a guest a regular member of the organization.
+                  effect: write (planned, not sent, under --dry-run)
+                  email_id: integer - the user's email_id (from list_users)
+                """))
+            #expect(output.contains("encore.deactivate_user(id, options?) -> {ok: true}"))
+            #expect(output.contains("[destructive] Deactivates a user"))
+            #expect(output.contains("active911.delete_member(agency?, member_id) -> {ok: true}"))
+            #expect(output.contains("Modules (help(module) or help(module.function) for more):"))
+            #expect(output.contains("help: no documentation for 'encore.get_usr'; did you mean encore.get_user?"))
+        }
+    }
+}

@@ -1,0 +1,80 @@
+/// PseudoTerminal.swift: runs the `roster` binary on a pseudo-terminal, as a person at a
+/// terminal would: what it shows, and answers typed in.
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process whose stdin, stdout and stderr are one pseudo-terminal.
+final class TerminalSession: @unchecked Sendable {
+    let process = Process()
+    private let master: Int32
+    private let lock = NSLock()
+    private var received = ""
+
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+        var master: Int32 = 0, slave: Int32 = 0
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
+        self.master = master
+        process.executableURL = RosterProcess.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["HOME": RosterProcess.isolatedHome, "XDG_CONFIG_HOME": RosterProcess.isolatedHome + "/.config", "TERM": "xterm"]) { $1 }
+            .merging(environment) { $1 }
+        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
+        process.standardInput = terminal
+        process.standardOutput = terminal
+        process.standardError = terminal
+        try process.run()
+        let reader = Thread { [weak self] in self?.readLoop() }
+        reader.start()
+    }
+
+    private func readLoop() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(master, &buffer, buffer.count)
+            if count <= 0 { return }
+            lock.lock()
+            received += String(decoding: buffer[0..<count], as: UTF8.self)
+            lock.unlock()
+        }
+    }
+
+    /// Everything shown so far.
+    var screen: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    /// Waits until the screen contains `text` (true) or `seconds` pass (false).
+    func waitFor(_ text: String, seconds: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if screen.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return screen.contains(text)
+    }
+
+    /// Types `text`.
+    func type(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count) }
+    }
+
+    /// Waits for the process to exit; its status.
+    func exitStatus(seconds: Double = 30) async -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { process.terminate(); return nil }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        close(master)
+    }
+}

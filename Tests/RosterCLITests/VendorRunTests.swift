@@ -1,0 +1,132 @@
+/// VendorRunTests.swift: `roster run` with vendors as a user runs it: the emulator when there
+/// is no configuration, a roster.toml when there is one, dry runs, --json, docs and stubs.
+import Emulator
+import Foundation
+import Testing
+
+@Suite struct VendorRunTests {
+    @Test func withoutAConfigurationTheEmulatorIsUsedAndSaidSo() async throws {
+        let folder = try RosterProcess.scriptFolder(["count.lua": "print(#encore.list_users())"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await RosterProcess.run(["run", "count.lua"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "3\n")
+        #expect(result.stderr.hasPrefix("roster: no roster.toml found; using the built-in emulator (http://127.0.0.1:"))
+    }
+
+    @Test func aConfigurationPointsTheModulesAtItsVendors() async throws {
+        // A standalone emulator with a different seed, reached only through roster.toml.
+        let emulator = try await Emulator.start()
+        let folder = try RosterProcess.scriptFolder(["promote.lua": "allthenticate.promote_guest(103)\nprint(roster.tenant)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try DemoConfiguration.write(to: folder.appendingPathComponent("roster.toml").path, origin: emulator.origin)
+        let result = try await RosterProcess.run(["run", "promote.lua"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "demo\n")
+        #expect(result.stderr.isEmpty, "no emulator notice: \(result.stderr)")
+        let users = emulator.world.dump()["allthenticate"] as? [[String: Any]] ?? []
+        #expect(users.first { $0["email_id"] as? Int == 103 }?["user_tag"] as? String == "REGULAR")
+        await emulator.stop()
+    }
+
+    @Test func aConfigurationMistakeIsOneLineAndExit2() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "s.lua": "print(1)",
+            "roster.toml": "[tenants.acme.encore]\nsubscription_key = { env = \"ROSTER_TEST_UNSET_KEY\" }\n",
+            "bad.toml": "[tenants.acme.encore]\nsubscription_ky = { env = \"K\" }\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var result = try await RosterProcess.run(["run", "s.lua"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: \(folder.path)/roster.toml:2: tenants.acme.encore.subscription_key: environment variable ROSTER_TEST_UNSET_KEY is not set; export ROSTER_TEST_UNSET_KEY, or use { file = \"path\" }\n"
+            || result.stderr == "roster: roster.toml:2: tenants.acme.encore.subscription_key: environment variable ROSTER_TEST_UNSET_KEY is not set; export ROSTER_TEST_UNSET_KEY, or use { file = \"path\" }\n",
+            "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+
+        result = try await RosterProcess.run(["run", "s.lua", "--config", "bad.toml"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: bad.toml:2: tenants.acme.encore.subscription_ky: unknown key; did you mean subscription_key?\n")
+
+        result = try await RosterProcess.run(["run", "s.lua", "--config", "missing.toml"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("roster: missing.toml: no such configuration file (from --config); "))
+
+        result = try await RosterProcess.run(["run", "s.lua", "--tenant", "nope"], in: folder, environment: ["ROSTER_TEST_UNSET_KEY": "x"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no tenant named 'nope'; pass --tenant with one of: acme"))
+
+        // --emulator ignores the broken roster.toml.
+        result = try await RosterProcess.run(["run", "s.lua", "--emulator"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        result = try await RosterProcess.run(["run", "s.lua", "--emulator", "--config", "bad.toml"], in: folder)
+        #expect(result.status == 2)
+    }
+
+    @Test func dryRunPrintsThePlanAndJsonGivesOneDocument() async throws {
+        let folder = try RosterProcess.scriptFolder(["change.lua": """
+            print("working")
+            encore.deactivate_user(1001)
+            allthenticate.set_smartcards(101, {{number = "1234"}})
+            """])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var result = try await RosterProcess.run(["run", "change.lua", "--dry-run"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == """
+            working
+            Dry run: 2 changes planned, none sent:
+              encore.deactivate_user id=1001
+              allthenticate.set_smartcards email_id=101 cards=[{number="1234"}] allow_duplicates=false
+
+            """)
+
+        result = try await RosterProcess.run(["run", "change.lua", "--dry-run", "--json"], in: folder)
+        #expect(result.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(document["outcome"] as? String == "success")
+        #expect(document["output"] as? String == "working\n")
+        let plan = try #require(document["plan"] as? [[String: Any]])
+        #expect(plan.count == 2)
+        #expect(plan[0]["vendor"] as? String == "encore")
+        #expect(plan[0]["operation"] as? String == "deactivate_user")
+        #expect((plan[0]["arguments"] as? [String: Any])?["id"] as? Int == 1001)
+        #expect(Set(plan[1].keys) == ["vendor", "operation", "arguments"])
+
+        // A failing run still gives one document, with the error.
+        let failing = try RosterProcess.scriptFolder(["f.lua": "encore.get_user(424242)"])
+        defer { try? FileManager.default.removeItem(at: failing) }
+        result = try await RosterProcess.run(["run", "f.lua", "--json"], in: failing)
+        #expect(result.status == 1)
+        let failed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(failed["error"] as? String == "f.lua:1: encore.get_user: HTTP 404 (code 128): User not found or deleted.")
+        #expect((failed["calls"] as? [[String: Any]])?.first?["outcome"] as? String == "failed")
+    }
+
+    @Test func inputsReachTheScriptOnlyWhenNamed() async throws {
+        let folder = try RosterProcess.scriptFolder(["read.lua": "local rows = csv.parse(inputs[1])\nprint(#rows, rows[2].name, inputs['people.csv'] ~= nil)",
+                                                     "people.csv": "name,email\nA,a@x.com\n\"B, Jr.\",b@x.com\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var result = try await RosterProcess.run(["run", "read.lua", "--input", "people.csv"], in: folder)
+        #expect(result.stdout == "2\tB, Jr.\ttrue\n", "\(result.stderr)")
+        result = try await RosterProcess.run(["run", "read.lua", "--input", "nope.csv"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: cannot read --input 'nope.csv': no such file or not readable\n")
+    }
+
+    @Test func docsAndStubs() async throws {
+        var result = try await RosterProcess.run(["docs", "allthenticate.promote_guest"])
+        #expect(result.status == 0)
+        #expect(result.stdout.hasPrefix("allthenticate.promote_guest(email_id) -> {ok: true}\n"))
+        result = try await RosterProcess.run(["docs"])
+        #expect(result.stdout.contains("encore "))
+        result = try await RosterProcess.run(["docs", "encore.get_usr"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: no documentation for 'encore.get_usr'; did you mean encore.get_user?\n")
+
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        result = try await RosterProcess.run(["stubs", "--out", folder.appendingPathComponent("stubs").path])
+        #expect(result.status == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("stubs").path).sorted()
+        #expect(files == ["active911.lua", "activeconnect.lua", "allthenticate.lua", "encore.lua", "guardant.lua", "roster.lua"])
+    }
+}

@@ -133,7 +133,7 @@ struct VendorErrorObject: LuaErrorConvertible {
         LuaFunction("__tostring", "One line: `encore.get_user: HTTP 404 (code 128): User not found`.", parameters: [
             LuaParameter("error", .table, doc: "a vendor error object"),
         ]) { call in
-            func text(_ key: String) throws -> String? { try call.field(1, key).text }
+            let text = { (key: String) throws -> String? in try call.field(1, key).text }
             var line = "\(try text("vendor") ?? "?").\(try text("operation") ?? "?"): "
             if let status = try call.field(1, "status").integerValue { line += "HTTP \(status)" } else { line += "no response" }
             if let code = try text("code") { line += " (code \(code))" }

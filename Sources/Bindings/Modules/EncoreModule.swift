@@ -94,6 +94,21 @@ enum EncoreModule {
         }
     }
 
+    /// `update_user` and `replace_user`: (id, fields, options?) -> InternalId.
+    static func changeOperation(_ name: String, _ summary: String,
+                                _ send: @escaping @Sendable (EncoreClient, EncoreUserID, EncoreUser) async throws(VendorError) -> Int) -> VendorOperation {
+        VendorOperation(.encore, name, summary, effect: .write,
+                        parameters: [id, LuaParameter("fields", .table, doc: fieldDoc), LuaParameter("options", .table, optional: true, doc: idOptions.doc)],
+                        result: LuaResult("integer", doc: "the user's InternalId")) { call, session in
+            let id = try userID(call, optionsAt: 3)
+            let user = try encoreUser(NamedFields(call, 2, label: "fields", known: fields.map(\.name)))
+            let client = try session.client(session.encore, .encore)
+            return PreparedCall(arguments: recordedID(id) + [VendorArgument("fields", recorded(user))]) { () async throws(VendorError) in
+                .integer(Int64(try await send(client, id, user)))
+            }
+        }
+    }
+
     static let operations: [VendorOperation] = [
         VendorOperation(.encore, "list_users", "Every user (all pages).", effect: .read,
                         result: LuaResult("EncoreUser[]", doc: "the users")) { _, session in
@@ -116,25 +131,11 @@ enum EncoreModule {
                 .integer(Int64(try await client.createUser(user)))
             }
         },
-        VendorOperation(.encore, "update_user", "Changes only the given fields (PATCH).", effect: .write,
-                        parameters: [id, LuaParameter("fields", .table, doc: fieldDoc), LuaParameter("options", .table, optional: true, doc: idOptions.doc)],
-                        result: LuaResult("integer", doc: "the user's InternalId")) { call, session in
-            let id = try userID(call, optionsAt: 3)
-            let user = try encoreUser(NamedFields(call, 2, label: "fields", known: fields.map(\.name)))
-            let client = try session.client(session.encore, .encore)
-            return PreparedCall(arguments: recordedID(id) + [VendorArgument("fields", recorded(user))]) { () async throws(VendorError) in
-                .integer(Int64(try await client.updateUser(id, user)))
-            }
+        changeOperation("update_user", "Changes only the given fields (PATCH).") { client, id, user async throws(VendorError) in
+            try await client.updateUser(id, user)
         },
-        VendorOperation(.encore, "replace_user", "Replaces the whole user (PUT): fields not given are cleared.", effect: .write,
-                        parameters: [id, LuaParameter("fields", .table, doc: fieldDoc), LuaParameter("options", .table, optional: true, doc: idOptions.doc)],
-                        result: LuaResult("integer", doc: "the user's InternalId")) { call, session in
-            let id = try userID(call, optionsAt: 3)
-            let user = try encoreUser(NamedFields(call, 2, label: "fields", known: fields.map(\.name)))
-            let client = try session.client(session.encore, .encore)
-            return PreparedCall(arguments: recordedID(id) + [VendorArgument("fields", recorded(user))]) { () async throws(VendorError) in
-                .integer(Int64(try await client.replaceUser(id, user)))
-            }
+        changeOperation("replace_user", "Replaces the whole user (PUT): fields not given are cleared.") { client, id, user async throws(VendorError) in
+            try await client.replaceUser(id, user)
         },
         VendorOperation(.encore, "activate_user", "Activates a user.", effect: .write, parameters: [id, idOptions],
                         result: LuaResult("integer", doc: "the user's InternalId")) { call, session in

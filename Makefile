@@ -3,7 +3,6 @@
 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := liblua5.4-dev lua5.4 pkg-config
 
 .PHONY: run test deps build release bench load lint leaks clean
 
@@ -12,6 +11,7 @@ deps:
 	@missing=""; \
 	pkg-config --exists lua5.4 2>/dev/null || missing="$$missing liblua5.4-dev pkg-config"; \
 	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
+	pkg-config --exists libedit 2>/dev/null || missing="$$missing libedit-dev pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \

@@ -27,6 +27,12 @@ let package = Package(
             pkgConfig: "lua5.4",
             providers: [.apt(["liblua5.4-dev"])]
         ),
+        // libedit's readline interface (Debian libedit-dev), for the REPL's line editing.
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         // The few things that must be C: the call trampoline, the allocator, the limit hook
         // and watchdog, protected helpers, and the sandbox's guarded library wrappers.
         .target(name: "CRosterLua", dependencies: ["CLua"]),
@@ -69,6 +75,7 @@ let package = Package(
             dependencies: [
                 "LuaHost",
                 "Bindings",
+                "CEditLine",
                 "Emulator",
                 "Engine",
                 "Vendors",

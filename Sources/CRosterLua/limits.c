@@ -48,7 +48,7 @@ void roster_kill(roster_state *s, roster_limit why) {
 
 roster_limit roster_killed(roster_state *s) { return (roster_limit)atomic_load(&s->killed); }
 
-static char limit_message_keys[5]; /* registry keys: &limit_message_keys[why] */
+static char limit_message_keys[6]; /* registry keys: &limit_message_keys[why] */
 
 void roster_set_limit_message(lua_State *L, roster_limit why, const char *message) {
     lua_pushstring(L, message);
@@ -171,6 +171,25 @@ int roster_take_suspension(roster_state *s) {
     s->host_suspend = 0;
     return suspended;
 }
+
+void roster_clear_kill(roster_state *s) {
+    atomic_store(&s->killed, ROSTER_LIMIT_NONE);
+    atomic_store(&s->yield_requested, 0);
+    atomic_store(&s->deadline_ns, 0);
+    s->time_slice = 0;
+    s->host_suspend = 0;
+    s->refusal_pending = 0;
+    s->over_limit = 0;
+    s->close_depth = 0;
+}
+
+int roster_set_host_mode(roster_state *s, int on) {
+    int old = s->in_host;
+    s->in_host = on;
+    return old;
+}
+
+int roster_full_gc(lua_State *L) { return lua_gc(L, LUA_GCCOLLECT); }
 
 int roster_take_time_slice(roster_state *s) {
     int sliced = s->time_slice;

@@ -36,6 +36,7 @@ public struct LuaLimits: Sendable, Equatable {
         case .instructions: "instruction limit: the script ran more than \(instructions ?? 0) Lua instructions"
         case .output: "output limit: the script printed more than \(output.megabytes)"
         case .stack: "stack overflow: recursion too deep"
+        case .interrupted: "interrupted"
         }
     }
 }
@@ -45,6 +46,8 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
     case timeout, memory, instructions, output
     /// Lua's own C-stack and stack-size limits (deep recursion).
     case stack
+    /// Stopped by the user (Ctrl-C in the REPL).
+    case interrupted
 
     init?(_ raw: roster_limit) {
         switch raw {
@@ -52,6 +55,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case ROSTER_LIMIT_MEMORY: self = .memory
         case ROSTER_LIMIT_INSTRUCTIONS: self = .instructions
         case ROSTER_LIMIT_OUTPUT: self = .output
+        case ROSTER_LIMIT_INTERRUPTED: self = .interrupted
         default: return nil
         }
     }
@@ -62,6 +66,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case .memory: ROSTER_LIMIT_MEMORY
         case .instructions: ROSTER_LIMIT_INSTRUCTIONS
         case .output: ROSTER_LIMIT_OUTPUT
+        case .interrupted: ROSTER_LIMIT_INTERRUPTED
         case .stack: nil
         }
     }

@@ -31,7 +31,10 @@ final class Coroutine {
 /// What wakes the scheduler.
 enum SchedulerEvent: Sendable {
     case completed(Int, Result<LuaValue, LuaOperationFailure>)
-    case deadline
+    /// The deadline of the drive with this generation passed.
+    case deadline(Int)
+    /// The user stopped the drive with this generation (Ctrl-C).
+    case interrupted(Int)
 }
 
 /// The Lua error value an operation failed with.
@@ -49,6 +52,17 @@ extension LuaRun {
         return coroutine
     }
 
+    /// Forgets every coroutine and pending step of the last drive (a session's next
+    /// statement starts clean).
+    func resetScheduler() {
+        for coroutine in Array(coroutines.values) { release(coroutine) }
+        ready.removeAll()
+        readyHead = 0
+        finished = nil
+        pendingSuspension = nil
+        givesThreadBack = false
+    }
+
     private func release(_ coroutine: Coroutine) {
         coroutine.task?.cancel()
         coroutine.task = nil
@@ -60,14 +74,17 @@ extension LuaRun {
         ready.append((coroutine, arguments))
     }
 
-    /// Runs until the main coroutine ends or a limit is hit.
-    func drive(_ main: Coroutine) async -> LuaRunOutcome {
-        makeReady(main, arguments: 0)
+    /// Runs until the main coroutine ends or a limit is hit; `main` starts with the
+    /// `arguments` values on top of its stack (after its function).
+    func drive(_ main: Coroutine, arguments: Int32 = 0) async -> LuaRunOutcome {
+        generation += 1
+        let generation = self.generation
+        makeReady(main, arguments: arguments)
         let sink = eventSink
         let timeout = limits.timeout
         let deadline = Task(executorPreference: globalConcurrentExecutor) {
             try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { sink.yield(.deadline) }
+            if !Task.isCancelled { sink.yield(.deadline(generation)) }
         }
         defer { deadline.cancel() }
 
@@ -89,9 +106,14 @@ extension LuaRun {
             }
             guard let event = await iterator.next() else { break }
             switch event {
-            case .deadline:
+            case .deadline(let current) where current == generation:
                 roster_kill(state.state, ROSTER_LIMIT_TIMEOUT)
                 finished = .limit(.timeout, message: limits.message(for: .timeout))
+            case .interrupted(let current) where current == generation:
+                roster_kill(state.state, ROSTER_LIMIT_INTERRUPTED)
+                finished = .limit(.interrupted, message: limits.message(for: .interrupted))
+            case .deadline, .interrupted:
+                continue // from an earlier statement of a session
             case .completed(let id, let result):
                 guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
                 coroutine.task = nil

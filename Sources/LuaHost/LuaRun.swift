@@ -2,6 +2,7 @@
 /// outcome. The scheduler that drives its coroutines is in LuaRun+Scheduler.swift.
 import CLua
 import CRosterLua
+import Synchronization
 
 /// The per-run context, reachable from any binding call through the state's host pointer.
 final class LuaRun {
@@ -26,6 +27,13 @@ final class LuaRun {
     var finished: LuaRunOutcome?
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false
+    /// Counts drives, so a late deadline or interrupt of an earlier one is ignored.
+    var generation = 0 {
+        didSet { currentGeneration.store(generation, ordering: .relaxed) }
+    }
+    /// `generation`, readable from another thread (an interrupt).
+    private let currentGeneration = Atomic<Int>(0)
+    var generationNow: Int { currentGeneration.load(ordering: .relaxed) }
     let events: AsyncStream<SchedulerEvent>
     let eventSink: AsyncStream<SchedulerEvent>.Continuation
 

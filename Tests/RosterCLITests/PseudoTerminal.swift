@@ -16,8 +16,10 @@ final class TerminalSession: @unchecked Sendable {
         var master: Int32 = 0, slave: Int32 = 0
         guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
         self.master = master
-        process.executableURL = RosterProcess.binary
-        process.arguments = arguments
+        // A session of its own with the terminal as its controlling terminal, as a login
+        // shell gives it: only then does Ctrl-C reach it as SIGINT.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+        process.arguments = ["--ctty", "--wait", RosterProcess.binary.path] + arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment
             .merging(["HOME": RosterProcess.isolatedHome, "XDG_CONFIG_HOME": RosterProcess.isolatedHome + "/.config", "TERM": "xterm"]) { $1 }

@@ -32,7 +32,7 @@ enum RosterProcess {
     /// Runs `executable arguments` in `directory`, killing it after `limit` seconds. Waits
     /// without holding a thread of Swift's small cooperative pool.
     static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60,
-                    environment: [String: String] = [:]) async throws -> ProcessResult {
+                    environment: [String: String] = [:], input: String? = nil) async throws -> ProcessResult {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -44,7 +44,8 @@ enum RosterProcess {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         let start = Date()
         let exited = Locked<CheckedContinuation<Void, Never>?>(nil)
         let finished = Locked(false)
@@ -53,6 +54,13 @@ enum RosterProcess {
             exited.value?.resume()
         }
         try process.run()
+        if let inputPipe, let input {
+            let writer = inputPipe.fileHandleForWriting
+            DispatchQueue.global().async {
+                writer.write(Data(input.utf8))
+                try? writer.close()
+            }
+        }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit) { if process.isRunning { process.terminate() } }
         // Read on dispatch's threads while it runs, so a full pipe cannot stall it.
         async let output = readAll(out)

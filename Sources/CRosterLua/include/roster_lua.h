@@ -28,6 +28,7 @@ typedef enum {
     ROSTER_LIMIT_MEMORY = 2,
     ROSTER_LIMIT_INSTRUCTIONS = 3,
     ROSTER_LIMIT_OUTPUT = 4,
+    ROSTER_LIMIT_INTERRUPTED = 5, /* Ctrl-C in the REPL: not a limit, but ends a statement the same way */
 } roster_limit;
 
 /* Per-run C state: allocator accounting, limits, and the Swift host object. */
@@ -73,6 +74,14 @@ void roster_set_watchdog_message(roster_state *s, const char *message);
 void roster_push_binding(lua_State *L, void *binding);
 /* The binding behind the Swift function at `index`, or NULL for any other value. Never raises. */
 void *roster_binding_at(lua_State *L, int index);
+/* A session (the REPL) goes on after a statement was stopped: clears the kill, the slice
+ * request, the deadline and the allocator's pending refusal. Between statements only. */
+void roster_clear_kill(roster_state *s);
+/* Enters (1) or leaves (0) host mode, where allocations never fail; returns the old mode.
+ * For Swift reading the state between statements (REPL completion). */
+int roster_set_host_mode(roster_state *s, int on);
+/* A full garbage collection (lua_gc is variadic, which Swift cannot call). */
+int roster_full_gc(lua_State *L);
 /* Resumes `co`, tracking which thread runs so the watchdog can arm the hook there. */
 int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults);
 /* Resets (closes) a coroutine the scheduler abandons, tracked like a resume. */

@@ -1,0 +1,188 @@
+/// Repl.swift: the read-eval-print loop: lines in, multi-line chunks, session commands,
+/// values shown for people, errors as one line, Ctrl-C stopping the running statement.
+import Bindings
+import Dispatch
+import Engine
+import Foundation
+import LuaHost
+import Vendors
+
+/// One REPL session over a vendor connection.
+final class Repl {
+    private let connection: VendorConnection
+    private let session: LuaSession
+    private var vendorSession: VendorSession
+    private let input: any ReplInput
+    private var recordedCalls = 0
+
+    static let prompt = "roster> "
+    static let continuation = "   ...> "
+
+    init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool) throws {
+        self.connection = connection
+        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun)
+        session = try LuaSession(
+            limits: limits,
+            modules: VendorModules.modules(for: vendorSession) + [CSV.module],
+            functions: [Documentation.help],
+            globals: ["args": .table(LuaTable()), "inputs": .table(LuaTable())],
+            output: StandardOutput(), directory: FileManager.default.currentDirectoryPath,
+            printer: PrettyPrinter.source)
+        let session = self.session
+        input = interactive
+            ? TerminalInput(historyFile: TerminalInput.defaultHistoryFile()) { session.completions(for: $0) }
+            : PipedInput()
+        setRosterGlobal()
+    }
+
+    /// Reads and evaluates until the end of input or `:quit`; returns how many entries failed.
+    func loop() async -> Int {
+        var failures = 0
+        if input.isInteractive {
+            say("Roster REPL (Lua 5.4): tenant \(connection.tenant.name)\(connection.emulator != nil ? " on the built-in emulator" : "")"
+                  + (vendorSession.dryRun ? ", dry run on" : "") + ". help() for the modules, :help for commands, Ctrl-D to leave.")
+        }
+        let interrupts = input.isInteractive ? InterruptHandler(session) : nil
+        defer { interrupts?.stop() }
+        var chunk = ""
+        while let line = input.readLine(prompt: chunk.isEmpty ? Self.prompt : Self.continuation) {
+            if chunk.isEmpty {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { continue }
+                if trimmed.hasPrefix(":") {
+                    input.remember(trimmed)
+                    switch command(trimmed) {
+                    case .quit: return failures
+                    case .failed: failures += 1
+                    case .done: break
+                    }
+                    continue
+                }
+            }
+            chunk += chunk.isEmpty ? line : "\n" + line
+            interrupts?.running = true
+            let evaluation = await session.evaluate(chunk)
+            interrupts?.running = false
+            if evaluation == .incomplete { continue }
+            input.remember(chunk)
+            chunk = ""
+            showPlannedChanges()
+            if case .failed(let outcome) = evaluation {
+                failures += 1
+                Diagnostics.error(message(for: outcome))
+            }
+        }
+        if !chunk.isEmpty {
+            // The input ended inside a chunk: say so rather than drop it silently.
+            failures += 1
+            Diagnostics.error("roster: the input ended inside an unfinished chunk: \(chunk.split(separator: "\n").first ?? "")")
+        }
+        if input.isInteractive { say("") }
+        return failures
+    }
+
+    private func message(for outcome: LuaRunOutcome) -> String {
+        switch outcome {
+        case .success: ""
+        case .scriptError(let message, _): message
+        case .limit(.interrupted, _): "interrupted"
+        case .limit(_, let message), .hostError(let message): "roster: " + message
+        }
+    }
+
+    /// Under a dry run, the changes the last entry planned.
+    private func showPlannedChanges() {
+        let calls = vendorSession.calls
+        defer { recordedCalls = calls.count }
+        for call in calls.dropFirst(recordedCalls) where call.outcome == .planned {
+            say("(dry run) planned, not sent: \(call.summary)")
+        }
+    }
+
+    enum CommandResult { case done, quit, failed }
+
+    private func command(_ text: String) -> CommandResult {
+        let words = text.dropFirst().split(separator: " ").map(String.init)
+        switch (words.first ?? "", words.dropFirst().first) {
+        case ("quit", _), ("q", _), ("exit", _):
+            return .quit
+        case ("help", _), ("h", _):
+            say("""
+                :dry-run on|off   plan writes instead of sending them (now \(vendorSession.dryRun ? "on" : "off"))
+                :tenant NAME      switch to another tenant of the configuration (now \(vendorSession.tenant.name))
+                :help             this list
+                :quit             leave (or Ctrl-D)
+                help(x)           documentation of a module or function; help() lists the modules
+                Tab completes names and fields; Ctrl-C stops the running statement.
+                """)
+            return .done
+        case ("dry-run", "on"?), ("dry-run", "off"?):
+            replaceVendorSession(tenant: vendorSession.tenant, dryRun: words[1] == "on")
+            say("dry run \(vendorSession.dryRun ? "on: writes are planned, not sent" : "off: writes are sent")")
+            return .done
+        case ("tenant", let name?):
+            guard let file = connection.configurationFile else {
+                Diagnostics.error("roster: :tenant needs a roster.toml; this session uses the built-in emulator")
+                return .failed
+            }
+            do {
+                let tenant = try RosterConfiguration.load(path: file).tenant(named: name)
+                replaceVendorSession(tenant: tenant, dryRun: vendorSession.dryRun)
+                say("tenant \(tenant.name): " + tenant.vendors.map(\.rawValue).joined(separator: ", "))
+                return .done
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                return .failed
+            }
+        default:
+            Diagnostics.error("roster: unknown command \(text); :help lists the commands")
+            return .failed
+        }
+    }
+
+    private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
+        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun)
+        recordedCalls = 0
+        session.install(VendorModules.modules(for: vendorSession))
+        setRosterGlobal()
+    }
+
+    private func setRosterGlobal() {
+        session.setGlobals(["roster": .table(LuaTable([
+            "dry_run": .boolean(vendorSession.dryRun), "tenant": .string(LuaString(vendorSession.tenant.name)),
+            "vendors": .table(LuaTable(sequence: vendorSession.tenant.vendors.map { .string(LuaString($0.rawValue)) })),
+        ]))])
+    }
+}
+
+/// Writes a line to stdout unbuffered, like the script's own `print`, so the two keep
+/// their order.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Ctrl-C while a statement runs stops it; at the prompt it is ignored.
+final class InterruptHandler: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var isRunning = false
+
+    var running: Bool {
+        get { lock.withLock { isRunning } }
+        set { lock.withLock { isRunning = newValue } }
+    }
+
+    init(_ session: LuaSession) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak self] in
+            if self?.running == true { session.interrupt() }
+        }
+        source.resume()
+    }
+
+    func stop() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}

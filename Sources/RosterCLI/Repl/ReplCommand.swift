@@ -1,0 +1,56 @@
+/// ReplCommand.swift: `roster repl`, the interactive shell over the same sandbox, modules
+/// and limits as `roster run`.
+import ArgumentParser
+import Foundation
+import LuaHost
+
+/// Explore the vendors interactively.
+struct ReplCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "Explore the vendors interactively: Lua with the vendor modules, help and completion.",
+        discussion: """
+            An expression (or =expr) prints its value; globals persist from line to line; an
+            unfinished chunk continues on the next line. Tab completes names and fields,
+            help(x) shows documentation, :help lists the commands. Ctrl-C stops the running
+            statement, Ctrl-D leaves. With piped input it reads statements without prompts
+            and exits 1 if any failed.
+            """)
+
+    @OptionGroup var vendors: VendorOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Start with dry runs on: writes are planned, not sent (:dry-run off to send).")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Wall-clock limit for each statement, waiting on I/O included.", valueName: "SEC"))
+    var timeout: Double = 60
+
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the session may use.", valueName: "MB"))
+    var memoryLimit: Int = 256
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 86_400 else {
+            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
+        }
+        guard memoryLimit >= 1, memoryLimit <= 65_536 else {
+            throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)")
+        }
+    }
+
+    func run() async throws {
+        let connection = try await vendors.open()
+        let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
+        let interactive = isatty(0) == 1
+        let repl: Repl
+        do {
+            repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive)
+        } catch {
+            await connection.close()
+            Diagnostics.error("roster: could not start the REPL: \(error)")
+            throw ExitCode(ExitStatus.scriptError)
+        }
+        let failures = await repl.loop()
+        await connection.close()
+        if !interactive && failures > 0 { throw ExitCode(ExitStatus.scriptError) }
+    }
+}

@@ -1,0 +1,162 @@
+/// ReplTests.swift: `roster repl` driven as people use it — on a pseudo-terminal (completion,
+/// multi-line input, history across sessions, help, Ctrl-C) and through a pipe.
+import Foundation
+import Testing
+
+@Suite struct ReplTests {
+    // MARK: piped
+
+    @Test func pipedInputPrintsValuesWithoutPromptsOrEscapes() async throws {
+        let input = """
+            x = 21
+            x * 2
+            {b = 1, a = {1, 2}, ["key with space"] = "v\\n"}
+            for i = 1, 2 do
+              print("line " .. i)
+            end
+            local t = {} t.self = t return t
+            local t = {} for i = 1, 30 do t[i] = i end return t
+            =#encore.list_users()
+            encore.get_user(424242)
+            {user = {email = "ada@example.com", groups = {"Engineering", "Operations"}, name = "Ada Lovelace", rank = "ADMIN"}, n = 1}
+            return 1, nil, "two"
+            """ + "\n"
+        let result = try await RosterProcess.run(["repl"], input: input)
+        #expect(result.status == 1, "one entry failed: \(result.stderr)")
+        #expect(!result.stdout.contains("\u{1b}") && !result.stdout.contains("roster>"))
+        #expect(result.stdout == """
+            42
+            {a = {1, 2}, b = 1, ["key with space"] = "v\\n"}
+            line 1
+            line 2
+            {self = <cycle>}
+            {
+              1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+              ... 10 more
+            }
+            3
+            {
+              n = 1,
+              user = {
+                email = "ada@example.com",
+                groups = {"Engineering", "Operations"},
+                name = "Ada Lovelace",
+                rank = "ADMIN"
+              }
+            }
+            1\tnil\t"two"
+
+            """)
+        #expect(result.diagnostics == "stdin:1: encore.get_user: HTTP 404 (code 128): User not found or deleted.\n")
+    }
+
+    @Test func pipedHelpCommandsAndErrorsGoOn() async throws {
+        let result = try await RosterProcess.run(["repl"], input: """
+            help(allthenticate.promote_guest)
+            :dry-run on
+            r = encore.deactivate_user(1001)
+            =r
+            :dry-run off
+            =encore.get_user(1001).is_active
+            error("boom")
+            =roster.tenant
+            :tenant acme
+            :bogus
+            =1 +
+            2
+
+            """)
+        #expect(result.stdout.contains("allthenticate.promote_guest(email_id) -> {ok: true}\n  Makes a guest a regular member of the organization."))
+        #expect(result.stdout.contains("dry run on: writes are planned, not sent\n(dry run) planned, not sent: encore.deactivate_user id=1001\n(dry run)\n"))
+        #expect(result.stdout.contains("dry run off: writes are sent\ntrue\n"))
+        #expect(result.stdout.contains("\"emulator\"\n3\n"))
+        #expect(result.diagnostics.contains("stdin:1: boom\n"))
+        #expect(result.diagnostics.contains("roster: :tenant needs a roster.toml; this session uses the built-in emulator\n"))
+        #expect(result.diagnostics.contains("roster: unknown command :bogus; :help lists the commands\n"))
+        #expect(result.status == 1)
+    }
+
+    @Test func aStatementTimeoutIsOneLineAndTheSessionGoesOn() async throws {
+        let result = try await RosterProcess.run(["repl", "--timeout", "0.3"], input: "while true do end\n=40 + 2\n")
+        #expect(result.stdout == "42\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 300 ms limit (--timeout)\n")
+    }
+
+    // MARK: on a terminal
+
+    static func home() throws -> URL {
+        let folder = try RosterProcess.scriptFolder([:])
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func completionOfModulesFunctionsAndResultFields() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repl = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await repl.waitFor("roster> "), "\(repl.screen)")
+        // libedit redraws by moving the cursor, so the completed name shows in pieces: what
+        // it evaluates to proves it was completed.
+        repl.type("allthe\t.promote_g\t\n")
+        #expect(await repl.waitFor("function: "), "\(repl.screen)")
+        #expect(!repl.screen.contains("attempt to index"), "\(repl.screen)")
+        repl.type("u = encore.get_user(1001)\n")
+        repl.type("u.emai\t\n") // u.em alone is ambiguous: email, employee_number
+        #expect(await repl.waitFor("\"ada@example.com\""), "\(repl.screen)")
+        repl.type("\u{04}")
+        #expect(await repl.exitStatus() == 0)
+    }
+
+    @Test func multiLineInputAndHelp() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repl = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await repl.waitFor("roster> "))
+        repl.type("for i = 1, 2 do\n")
+        #expect(await repl.waitFor("   ...> "), "\(repl.screen)")
+        repl.type("print(i * 111)\n")
+        repl.type("end\n")
+        #expect(await repl.waitFor("222"), "\(repl.screen)")
+        #expect(repl.screen.contains("111"))
+        repl.type("help(encore.get_user)\n")
+        #expect(await repl.waitFor("encore.get_user(id, options?) -> EncoreUser"), "\(repl.screen)")
+        repl.type(":quit\n")
+        #expect(await repl.exitStatus() == 0)
+    }
+
+    @Test func historySurvivesToTheNextSession() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await first.waitFor("roster> "))
+        first.type("history_marker = 6 * 7\n")
+        first.type(":quit\n")
+        #expect(await first.exitStatus() == 0)
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("roster/history").path))
+
+        let second = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await second.waitFor("roster> "))
+        second.type("\u{1b}[A") // up: the previous session's last entries
+        second.type("\u{1b}[A")
+        #expect(await second.waitFor("history_marker = 6 * 7"), "\(second.screen)")
+        second.type("\n=history_marker\n")
+        #expect(await second.waitFor("42"), "\(second.screen)")
+        second.type(":quit\n")
+        #expect(await second.exitStatus() == 0)
+    }
+
+    @Test func ctrlCStopsAnEndlessLoopAndThePromptComesBack() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repl = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await repl.waitFor("roster> "))
+        repl.type("n = 0 while true do n = n + 1 end\n")
+        try await Task.sleep(for: .milliseconds(400))
+        repl.type("\u{03}")
+        #expect(await repl.waitFor("interrupted"), "\(repl.screen)")
+        repl.type("=n > 0\n")
+        #expect(await repl.waitFor("true"), "\(repl.screen)")
+        repl.type("\u{04}")
+        #expect(await repl.exitStatus() == 0)
+    }
+}

@@ -31,11 +31,21 @@ public struct ScriptRunner: Sendable {
     public var tenant: Tenant
     public var limits: LuaLimits
     public var http: VendorHTTP
+    /// The vendor modules of a run (a plugin's are sandboxed to its permissions).
+    public var vendorModules: @Sendable (VendorSession) -> [LuaModule]
+    /// Globals beside `args`, `inputs` and `roster` (a workflow's `params`).
+    public var globals: [String: LuaValue]
+    /// Global functions beside `help` (a plugin test's `workflow`).
+    public var functions: [LuaFunction] = []
 
-    public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared) {
+    public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
+                vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorModules.modules(for: $0) },
+                globals: [String: LuaValue] = [:]) {
         self.tenant = tenant
         self.limits = limits
         self.http = http
+        self.vendorModules = vendorModules
+        self.globals = globals
     }
 
     /// Runs `script` to its end; `arguments` become `args`, `inputs` the `inputs` table
@@ -45,11 +55,11 @@ public struct ScriptRunner: Sendable {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http)
         let runner = LuaRunner(
             limits: limits,
-            modules: VendorModules.modules(for: session) + [CSV.module],
-            functions: [Documentation.help],
-            globals: ["args": Self.arguments(arguments), "inputs": Self.inputs(inputs),
+            modules: vendorModules(session) + [CSV.module],
+            functions: [Documentation.help] + functions,
+            globals: globals.merging(["args": Self.arguments(arguments), "inputs": Self.inputs(inputs),
                       "roster": .table(LuaTable(["dry_run": .boolean(dryRun), "tenant": .string(LuaString(tenant.name)),
-                                                 "vendors": .table(LuaTable(sequence: tenant.vendors.map { .string(LuaString($0.rawValue)) }))]))])
+                                                 "vendors": .table(LuaTable(sequence: tenant.vendors.map { .string(LuaString($0.rawValue)) }))]))]) { $1 })
         let outcome = await runner.run(script, output: output)
         return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
     }

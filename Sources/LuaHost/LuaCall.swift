@@ -91,6 +91,17 @@ public struct LuaCall {
     /// The modules installed in this call's state.
     public var installedModules: [LuaModule] { LuaRun.of(L)?.state.installedModules ?? [] }
 
+    /// Ends the run as a permission denial (exit code 4): like a limit, no `pcall`,
+    /// `parallel` sibling or error handler can go on after it. Returns the error to throw.
+    public func deny(_ message: String) -> LuaError {
+        if let run, run.denial == nil {
+            run.denial = message
+            roster_set_limit_message(L, ROSTER_LIMIT_PERMISSION, message)
+            roster_kill(run.state.state, ROSTER_LIMIT_PERMISSION)
+        }
+        return LuaError(value: .string(LuaString(message)))
+    }
+
     /// Writes `text` to the run's output, as `print` does (counted against the output
     /// limit); false when the limit ended the run.
     @discardableResult

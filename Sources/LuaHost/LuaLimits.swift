@@ -37,6 +37,7 @@ public struct LuaLimits: Sendable, Equatable {
         case .output: "output limit: the script printed more than \(output.megabytes)"
         case .stack: "stack overflow: recursion too deep"
         case .interrupted: "interrupted"
+        case .permission: "permission denied"
         }
     }
 }
@@ -48,6 +49,8 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
     case stack
     /// Stopped by the user (Ctrl-C in the REPL).
     case interrupted
+    /// A call the run is not permitted to make (a plugin outside its manifest).
+    case permission
 
     init?(_ raw: roster_limit) {
         switch raw {
@@ -56,6 +59,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case ROSTER_LIMIT_INSTRUCTIONS: self = .instructions
         case ROSTER_LIMIT_OUTPUT: self = .output
         case ROSTER_LIMIT_INTERRUPTED: self = .interrupted
+        case ROSTER_LIMIT_PERMISSION: self = .permission
         default: return nil
         }
     }
@@ -67,6 +71,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case .instructions: ROSTER_LIMIT_INSTRUCTIONS
         case .output: ROSTER_LIMIT_OUTPUT
         case .interrupted: ROSTER_LIMIT_INTERRUPTED
+        case .permission: ROSTER_LIMIT_PERMISSION
         case .stack: nil
         }
     }

@@ -104,6 +104,11 @@ extension LuaRun {
                 }
                 continue
             }
+            // Killed from another thread (an interrupt) while nothing runs: no hook will see it.
+            if let kind = state.limitHit {
+                finished = .limit(kind, message: limitMessage(kind))
+                break
+            }
             guard let event = await iterator.next() else { break }
             switch event {
             case .deadline(let current) where current == generation:
@@ -139,7 +144,7 @@ extension LuaRun {
         var results: Int32 = 0
         let status = roster_resume(coroutine.thread, nil, arguments, &results)
         if let kind = state.limitHit {
-            finished = .limit(kind, message: limits.message(for: kind))
+            finished = .limit(kind, message: limitMessage(kind))
             return
         }
         switch status {

@@ -27,6 +27,14 @@ final class LuaRun {
     var finished: LuaRunOutcome?
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false
+    /// What a permission denial said (its message names the call), once one ended the run.
+    var denial: String?
+
+    /// The message for the limit `kind` that ended the run.
+    func limitMessage(_ kind: LuaLimitKind) -> String {
+        kind == .permission ? (denial ?? limits.message(for: .permission)) : limits.message(for: kind)
+    }
+
     /// Counts drives, so a late deadline or interrupt of an earlier one is ignored.
     var generation = 0 {
         didSet { currentGeneration.store(generation, ordering: .relaxed) }
@@ -108,7 +116,7 @@ final class LuaRun {
 
     /// The outcome for a coroutine that ended with an error (on top of its stack).
     func failureOutcome(_ thread: OpaquePointer, status: Int32) -> LuaRunOutcome {
-        if let kind = state.limitHit { return .limit(kind, message: limits.message(for: kind)) }
+        if let kind = state.limitHit { return .limit(kind, message: limitMessage(kind)) }
         if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
         let message = errorMessage(thread)
         if message.hasSuffix("stack overflow") || message.contains("stack overflow (") {

@@ -36,11 +36,12 @@ public enum LuaRunOutcome: Sendable, Equatable {
     /// The run could not start (no memory for a new state).
     case hostError(message: String)
 
-    /// The `roster run` exit code: 0 success, 1 script error, 3 limit.
+    /// The `roster run` exit code: 0 success, 1 script error, 3 limit, 4 permission denied.
     public var exitCode: Int32 {
         switch self {
         case .success: 0
         case .scriptError: 1
+        case .limit(.permission, _): 4
         case .limit: 3
         case .hostError: 1
         }

@@ -7,7 +7,7 @@ public struct Roster: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "roster",
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
-        subcommands: [RunCommand.self, ReplCommand.self, EmulatorCommand.self, DocsCommand.self, StubsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self, DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
 
     public init() {}

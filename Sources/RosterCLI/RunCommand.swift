@@ -98,52 +98,9 @@ struct RunCommand: AsyncParsableCommand {
         let connection = try await vendors.open()
         let directory = (script as NSString).deletingLastPathComponent
         let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
-        let runner = ScriptRunner(tenant: connection.tenant, limits: limits)
-        let arguments = try scriptArguments()
-
-        if !dryRun, !yes, !json, Terminal.isInteractive {
-            guard try await confirmDestructiveChanges(runner, luaScript, arguments, files) else {
-                await connection.close()
-                Diagnostics.error("roster: nothing was changed (not confirmed)")
-                throw ExitCode(ExitStatus.scriptError)
-            }
-        }
-
-        let output: any LuaOutput = json ? CollectingOutput() : StandardOutput()
-        let result = await runner.run(luaScript, arguments: arguments, inputs: files, dryRun: dryRun, output: output)
-        await connection.close()
-
-        if json {
-            RunReport(result: result, script: script, output: (output as? CollectingOutput)?.text ?? "").print()
-        } else {
-            report(result.outcome)
-            if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
-        }
-        if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
-    }
-
-    private func report(_ outcome: LuaRunOutcome) {
-        switch outcome {
-        case .success: break
-        case .scriptError(let message, let traceback): Diagnostics.error(verbose ? traceback : message)
-        case .limit(_, let message): Diagnostics.error("roster: \(message)")
-        case .hostError(let message): Diagnostics.error("roster: \(message)")
-        }
-    }
-
-    /// On a terminal, a run that would make more than one change, one of them destructive,
-    /// is planned first (a dry run, its output hidden) and applied only once confirmed.
-    private func confirmDestructiveChanges(_ runner: ScriptRunner, _ script: LuaScript, _ arguments: [String: String],
-                                           _ files: [ScriptInput]) async throws -> Bool {
-        let rehearsal = await runner.run(script, arguments: arguments, inputs: files, dryRun: true, output: CollectingOutput())
-        let plan = rehearsal.plan
-        guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
-        var text = RunReport.planText(plan)
-        if rehearsal.outcome != .success {
-            text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"
-        }
-        Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        return Terminal.ask("Apply these \(plan.count) changes, some destructive? [y/N] ")
+        let execution = RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+        try await execution.perform(ScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: try scriptArguments(),
+                                    inputs: files, connection: connection)
     }
 }
 

@@ -1,6 +1,7 @@
 /// SessionTests.swift: a state kept across chunks (the REPL's): expressions and statements,
 /// incomplete chunks, errors and limits that leave the session usable, interrupts,
 /// completion.
+import Foundation
 import LuaHost
 import Testing
 import TestSupport
@@ -52,18 +53,33 @@ import TestSupport
         #expect(message == "stdin:1: boom")
         guard case .failed(.limit(.timeout, _)) = await session.evaluate("while true do end") else { Issue.record("no timeout"); return }
         guard case .failed(.limit(.timeout, _)) = await session.evaluate("demo.sleep(3000)") else { Issue.record("no timeout while waiting"); return }
+        #expect(await session.evaluate("=kept") == .completed)
+        #expect(output.text == "7\n")
+    }
+
+    @Test func aMemoryLimitLeavesTheSessionUsable() async throws {
+        let (session, output) = try session(timeout: .seconds(60))
+        #expect(await session.evaluate("kept = 7") == .completed)
         let memory = await session.evaluate("local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end")
         guard case .failed(.limit(.memory, _)) = memory else { Issue.record("no memory limit: \(memory)"); return }
-        #expect(await session.evaluate("=kept") == .completed)
+        #expect(await session.evaluate("=kept") == .completed, "what the stopped chunk held was collected")
         #expect(output.text == "7\n")
     }
 
     @Test func interruptStopsComputingAndWaiting() async throws {
         let (session, output) = try session(timeout: .seconds(30))
         for chunk in ["n = 0 while true do n = n + 1 end", "demo.sleep(20000)"] {
-            let running = Task { await session.evaluate(chunk) }
-            try await Task.sleep(for: .milliseconds(150))
-            session.interrupt()
+            let finished = Locked(false)
+            let running = Task {
+                let evaluation = await session.evaluate(chunk)
+                finished.set(true)
+                return evaluation
+            }
+            // As a person would: press Ctrl-C again if the first came before the chunk started.
+            for _ in 0..<100 where !finished.value {
+                try await Task.sleep(for: .milliseconds(100))
+                session.interrupt()
+            }
             #expect(await running.value == .failed(.limit(.interrupted, message: "interrupted")), "\(chunk)")
         }
         #expect(await session.evaluate("=n > 0") == .completed)
@@ -82,4 +98,13 @@ import TestSupport
         #expect(session.completions(for: "nothing.here").isEmpty)
         #expect(session.completions(for: "x = 1 + ").isEmpty)
     }
+}
+
+/// A flag shared with a task.
+final class Locked<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
 }

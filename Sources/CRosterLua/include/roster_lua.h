@@ -29,6 +29,7 @@ typedef enum {
     ROSTER_LIMIT_INSTRUCTIONS = 3,
     ROSTER_LIMIT_OUTPUT = 4,
     ROSTER_LIMIT_INTERRUPTED = 5, /* Ctrl-C in the REPL: not a limit, but ends a statement the same way */
+    ROSTER_LIMIT_PERMISSION = 6,  /* a plugin called outside its manifest: ends the run the same way */
 } roster_limit;
 
 /* Per-run C state: allocator accounting, limits, and the Swift host object. */

@@ -1,0 +1,254 @@
+/// PluginManifest.swift: `plugins/NAME/plugin.toml` read and checked — name, version, the
+/// Roster versions it needs, its workflows with typed parameters, and its permissions.
+/// Every mistake is one line naming the file, the line and the fix.
+import Bindings
+import Foundation
+import LuaHost
+import Vendors
+
+/// Roster's own version, which plugins state a requirement on.
+public enum RosterVersion {
+    public static let current = SemanticVersion(major: 0, minor: 1, patch: 0)
+}
+
+/// `MAJOR.MINOR.PATCH`.
+public struct SemanticVersion: Sendable, Comparable, CustomStringConvertible {
+    public var major, minor, patch: Int
+
+    public init(major: Int, minor: Int, patch: Int) {
+        self.major = major
+        self.minor = minor
+        self.patch = patch
+    }
+
+    /// "1.2.3" (also "1.2" and "1").
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...3).contains(parts.count), parts.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+        major = parts[0]!
+        minor = parts.count > 1 ? parts[1]! : 0
+        patch = parts.count > 2 ? parts[2]! : 0
+    }
+
+    public var description: String { "\(major).\(minor).\(patch)" }
+
+    public static func < (a: SemanticVersion, b: SemanticVersion) -> Bool {
+        (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)
+    }
+}
+
+/// A requirement such as ">=0.1.0" or ">=0.1.0, <1.0.0".
+public struct VersionRequirement: Sendable, CustomStringConvertible {
+    public var text: String
+    var clauses: [(String, SemanticVersion)]
+
+    public init?(_ text: String) {
+        self.text = text
+        clauses = []
+        for clause in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let operators = [">=", "<=", "==", ">", "<", "="]
+            let op = operators.first { clause.hasPrefix($0) } ?? "="
+            let rest = clause.hasPrefix(op) ? String(clause.dropFirst(op.count)).trimmingCharacters(in: .whitespaces) : clause
+            guard let version = SemanticVersion(rest) else { return nil }
+            clauses.append((op, version))
+        }
+        if clauses.isEmpty { return nil }
+    }
+
+    public func isSatisfied(by version: SemanticVersion) -> Bool {
+        clauses.allSatisfy { op, bound in
+            switch op {
+            case ">=": version >= bound
+            case "<=": version <= bound
+            case ">": version > bound
+            case "<": version < bound
+            default: version == bound
+            }
+        }
+    }
+
+    public var description: String { text }
+}
+
+/// A workflow parameter's type, as the manifest names it.
+public enum ParameterType: String, Sendable, CaseIterable {
+    case string, integer, number, boolean
+
+    /// Converts a `--arg` value; nil when it does not read as this type.
+    func convert(_ text: String) -> LuaValue? {
+        switch self {
+        case .string: return .string(LuaString(text))
+        case .integer: return Int64(text).map { .integer($0) }
+        case .number: return Double(text).flatMap { $0.isFinite ? .number($0) : nil }
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "yes", "1": return .boolean(true)
+            case "false", "no", "0": return .boolean(false)
+            default: return nil
+            }
+        }
+    }
+}
+
+/// One parameter of a workflow.
+public struct WorkflowParameter: Sendable {
+    public var name: String
+    public var type: ParameterType
+    public var required: Bool
+    public var defaultValue: LuaValue?
+    public var doc: String
+}
+
+/// One workflow: its entry script and parameters.
+public struct Workflow: Sendable {
+    public var name: String
+    /// Relative to the plugin's folder.
+    public var entry: String
+    public var description: String
+    public var parameters: [WorkflowParameter]
+}
+
+/// A checked plugin manifest.
+public struct PluginManifest: Sendable {
+    public var folder: URL
+    public var file: String
+    public var name: String
+    public var version: SemanticVersion
+    public var description: String
+    public var requirement: VersionRequirement
+    public var permissions: PluginPermissions
+    public var workflows: [Workflow]
+
+    /// Reads `folder/plugin.toml`.
+    public static func load(folder: URL) throws(ConfigurationError) -> PluginManifest {
+        let file = folder.appendingPathComponent("plugin.toml").path
+        let document = try ConfigurationDocument(contentsOf: file, what: "plugin manifest",
+                                                 fix: "write a plugin.toml in the plugin's folder (see the README)")
+        return try PluginManifest(document, folder: folder)
+    }
+
+    init(_ document: ConfigurationDocument, folder: URL) throws(ConfigurationError) {
+        let root = ConfigurationSection(document: document, path: [], fields: document.root)
+        try root.requireOnly(["name", "version", "description", "roster", "permissions", "workflows"])
+        self.folder = folder
+        file = document.file
+        name = try root.string("name", required: true, example: "acme-onboarding")!
+        guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" }), name.first?.isLetter == true else {
+            throw document.error(at: ["name"], "'\(name)' is not a plugin name", fix: "use lowercase letters, digits and dashes, like \"acme-onboarding\"")
+        }
+        let versionText = try root.string("version", required: true, example: "1.0.0")!
+        guard let version = SemanticVersion(versionText) else {
+            throw document.error(at: ["version"], "'\(versionText)' is not a version", fix: "write MAJOR.MINOR.PATCH, like \"1.0.0\"")
+        }
+        self.version = version
+        description = try root.string("description", required: true, example: "what the plugin is for")!
+        let requirementText = try root.string("roster", required: true, example: ">=\(RosterVersion.current)")!
+        guard let requirement = VersionRequirement(requirementText) else {
+            throw document.error(at: ["roster"], "'\(requirementText)' is not a version requirement", fix: "write it like \">=0.1.0\" or \">=0.1.0, <1.0.0\"")
+        }
+        guard requirement.isSatisfied(by: RosterVersion.current) else {
+            throw document.error(at: ["roster"], "the plugin needs Roster \(requirementText); this is Roster \(RosterVersion.current)",
+                                 fix: "use a Roster that satisfies it, or a version of the plugin made for \(RosterVersion.current)")
+        }
+        self.requirement = requirement
+        permissions = try PluginPermissions(document: document, key: ["permissions"], value: root.fields["permissions"])
+        guard let workflowTables = try root.table("workflows"), !workflowTables.fields.isEmpty else {
+            throw document.error(at: ["workflows"], "no workflow is declared", fix: "add a [workflows.NAME] section with entry = \"workflows/NAME.lua\"")
+        }
+        var workflows: [Workflow] = []
+        for workflowName in workflowTables.fields.keys.sorted() {
+            workflows.append(try Self.workflow(workflowName, try workflowTables.table(workflowName)!, folder: folder))
+        }
+        self.workflows = workflows
+    }
+
+    public func workflow(named name: String) -> Workflow? { workflows.first { $0.name == name } }
+
+    private static func workflow(_ name: String, _ section: ConfigurationSection, folder: URL) throws(ConfigurationError) -> Workflow {
+        let document = section.document
+        try section.requireOnly(["entry", "description", "params"])
+        let entry = try section.string("entry", required: true, example: "workflows/\(name).lua")!
+        guard entry.hasSuffix(".lua"), !entry.hasPrefix("/"), !entry.split(separator: "/").contains("..") else {
+            throw document.error(at: section.path + ["entry"], "'\(entry)' is not a Lua file inside the plugin", fix: "name a .lua file under the plugin's folder, like \"workflows/\(name).lua\"")
+        }
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(entry).path) else {
+            throw document.error(at: section.path + ["entry"], "\(entry) does not exist in the plugin", fix: "create it, or correct the path")
+        }
+        let description = try section.string("description", example: "what the workflow does") ?? ""
+        var parameters: [WorkflowParameter] = []
+        if let params = try section.table("params") {
+            for parameterName in params.fields.keys.sorted() {
+                guard let parameter = try params.table(parameterName) else { continue }
+                try parameter.requireOnly(["type", "required", "default", "doc"])
+                let typeName = try parameter.string("type", required: true, example: "string")!
+                guard let type = ParameterType(rawValue: typeName) else {
+                    throw document.error(at: parameter.path + ["type"], "unknown type '\(typeName)'",
+                                         fix: "use one of: " + ParameterType.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                let required = try parameter.boolean("required") ?? (parameter.fields["default"] == nil)
+                var defaultValue: LuaValue?
+                if let value = parameter.fields["default"] {
+                    defaultValue = Self.luaValue(value, type)
+                    if defaultValue == nil {
+                        throw document.error(at: parameter.path + ["default"], "expected \(type.rawValue), got \(value.typeName)", fix: "give a default of the parameter's type")
+                    }
+                }
+                parameters.append(WorkflowParameter(name: parameterName, type: type, required: required, defaultValue: defaultValue,
+                                                    doc: try parameter.string("doc") ?? ""))
+            }
+        }
+        return Workflow(name: name, entry: entry, description: description, parameters: parameters)
+    }
+
+    private static func luaValue(_ value: ConfigurationValue, _ type: ParameterType) -> LuaValue? {
+        switch (value, type) {
+        case (.string(let text), .string): .string(LuaString(text))
+        case (.integer(let number), .integer): .integer(Int64(number))
+        case (.integer(let number), .number): .number(Double(number))
+        case (.float(let number), .number): .number(number)
+        case (.boolean(let flag), .boolean): .boolean(flag)
+        default: nil
+        }
+    }
+}
+
+extension ConfigurationSection {
+    func boolean(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let value = fields[key] else { return nil }
+        guard case .boolean(let flag) = value else {
+            throw document.error(at: path + [key], "expected a boolean, got \(value.typeName)", fix: "write \(key) = true or false")
+        }
+        return flag
+    }
+}
+
+/// Why workflow arguments were refused (exit 2).
+public struct WorkflowArgumentError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+extension Workflow {
+    /// `--arg` values checked and converted to the `params` table: unknown names, missing
+    /// required ones and values of the wrong type are refused; defaults fill the rest.
+    public func parameters(from arguments: [String: String], plugin: String) throws(WorkflowArgumentError) -> LuaTable {
+        var table = LuaTable()
+        for name in arguments.keys.sorted() where !parameters.contains(where: { $0.name == name }) {
+            let known = parameters.map(\.name)
+            throw WorkflowArgumentError(description: "\(plugin) \(self.name): unknown parameter '\(name)'; "
+                + (known.isEmpty ? "this workflow takes none" : "it takes " + known.joined(separator: ", ")))
+        }
+        for parameter in parameters {
+            if let text = arguments[parameter.name] {
+                guard let value = parameter.type.convert(text) else {
+                    throw WorkflowArgumentError(description: "\(plugin) \(name): --arg \(parameter.name)=\(text) is not \(parameter.type == .integer ? "an" : "a") \(parameter.type.rawValue)")
+                }
+                table[parameter.name] = value
+            } else if let value = parameter.defaultValue {
+                table[parameter.name] = value
+            } else if parameter.required {
+                throw WorkflowArgumentError(description: "\(plugin) \(name): missing --arg \(parameter.name)=\(parameter.type.rawValue.uppercased()) (\(parameter.doc))")
+            }
+        }
+        return table
+    }
+}

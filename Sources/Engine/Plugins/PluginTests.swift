@@ -1,0 +1,237 @@
+/// PluginTests.swift: `roster plugin test NAME` — each `tests/*.lua` of a plugin against a
+/// fresh in-process emulator, with `test`, `expect` and `workflow` (a workflow run in the
+/// plugin's own sandbox).
+import Emulator
+import Foundation
+import LuaHost
+import Synchronization
+import Vendors
+
+/// One test's result.
+public struct PluginTestResult: Sendable, Equatable {
+    /// `tests/onboard.lua`
+    public var file: String
+    public var name: String
+    /// nil: passed.
+    public var failure: String?
+}
+
+/// Runs a plugin's tests.
+public struct PluginTestRunner: Sendable {
+    public var manifest: PluginManifest
+    public var limits: LuaLimits
+
+    public init(manifest: PluginManifest, limits: LuaLimits = LuaLimits()) {
+        self.manifest = manifest
+        self.limits = limits
+    }
+
+    /// The test files, sorted.
+    public var files: [String] {
+        let folder = manifest.folder.appendingPathComponent("tests")
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return entries.filter { $0.hasSuffix(".lua") }.sorted().map { "tests/" + $0 }
+    }
+
+    /// Runs every test file, each against its own emulator; `report` sees each result as it comes.
+    public func run(report: @Sendable (PluginTestResult) -> Void) async -> [PluginTestResult] {
+        var results: [PluginTestResult] = []
+        for file in files {
+            for result in await run(file: file) {
+                report(result)
+                results.append(result)
+            }
+        }
+        return results
+    }
+
+    func run(file: String) async -> [PluginTestResult] {
+        guard let source = FileManager.default.contents(atPath: manifest.folder.appendingPathComponent(file).path) else {
+            return [PluginTestResult(file: file, name: "(file)", failure: "cannot read \(file)")]
+        }
+        let emulator: RunningEmulator
+        do {
+            emulator = try await Emulator.start()
+        } catch {
+            return [PluginTestResult(file: file, name: "(file)", failure: "the emulator could not start: \(error)")]
+        }
+        let tenant = Tenant.emulator(emulator)
+        let recorded = Mutex<[PluginTestResult]>([])
+        let report = LuaFunction("__roster_report", "Records a test's result.", parameters: [
+            LuaParameter("name", .string, doc: "the test"), LuaParameter("ok", .boolean, doc: "passed"),
+            LuaParameter("message", .string, doc: "why it failed"),
+        ]) { call in
+            let result = PluginTestResult(file: file, name: call.text(1), failure: call.boolean(2) ? nil : call.text(3))
+            recorded.withLock { $0.append(result) }
+            return .nil
+        }
+        var runner = ScriptRunner(tenant: tenant, limits: limits, globals: [
+            "__roster_test_source": .string(LuaString(bytes: Array(source))),
+            "__roster_test_name": .string(LuaString("@\(manifest.name)/\(file)")),
+        ])
+        let reset = LuaFunction("__roster_reset", "Puts the emulator back to its demo data.") { _ in
+            emulator.world.reset()
+            return .nil
+        }
+        runner.functions = [report, reset, workflowFunction(tenant: tenant)]
+        let output = PluginTestOutput()
+        let result = await runner.run(LuaScript(name: "\(manifest.name)/\(file)", source: Self.prelude, directory: manifest.folder.path),
+                                      dryRun: false, output: output)
+        await emulator.stop()
+        var results = recorded.withLock { $0 }
+        if result.outcome != .success {
+            let message: String
+            switch result.outcome {
+            case .scriptError(let text, _), .limit(_, let text), .hostError(let text): message = text
+            case .success: message = ""
+            }
+            results.append(PluginTestResult(file: file, name: "(file)", failure: message))
+        }
+        if results.isEmpty { results.append(PluginTestResult(file: file, name: "(file)", failure: "no test(...) in the file")) }
+        return results
+    }
+
+    /// `workflow(name, params, {dry_run = bool})`: runs a workflow in the plugin's sandbox
+    /// against the test's emulator.
+    func workflowFunction(tenant: Tenant) -> LuaFunction {
+        let manifest = self.manifest, limits = self.limits
+        return LuaFunction("workflow", "Runs one of the plugin's workflows in its own sandbox; returns {ok, exit_code, error, output, plan}.",
+                           parameters: [
+                               LuaParameter("name", .string, doc: "the workflow"),
+                               LuaParameter("params", .table, optional: true, doc: "its parameters, as --arg would give them"),
+                               LuaParameter("options", .table, optional: true, doc: "{dry_run = boolean}"),
+                           ], body: .async { call in
+            let name = call.text(1)
+            guard let workflow = manifest.workflow(named: name) else {
+                throw LuaError("\(manifest.name) has no workflow '\(name)'; it has " + manifest.workflows.map(\.name).joined(separator: ", "))
+            }
+            var arguments: [String: String] = [:]
+            if case .table(let table) = try call.value(2) {
+                for (key, value) in table.fields {
+                    guard let key = key.text else { continue }
+                    switch value {
+                    case .string(let text): arguments[key] = text.text
+                    case .integer(let number): arguments[key] = String(number)
+                    case .number(let number): arguments[key] = String(number)
+                    case .boolean(let flag): arguments[key] = String(flag)
+                    default: throw LuaError("argument #2 (params) field \(key): expected a string, number or boolean")
+                    }
+                }
+            }
+            var dryRun = false
+            if case .boolean(let flag) = try call.option(3, "dry_run") { dryRun = flag }
+            let script = try manifest.script(workflow)
+            let given = arguments, dryRunGiven = dryRun
+            return {
+                let parameters: LuaTable
+                do {
+                    parameters = try workflow.parameters(from: given, plugin: manifest.name)
+                } catch {
+                    return .table(LuaTable(["ok": false, "exit_code": 2, "error": .string(LuaString("\(error)"))]))
+                }
+                let output = PluginTestOutput()
+                let result = await manifest.runner(workflow, parameters: parameters, tenant: tenant, limits: limits)
+                    .run(script, dryRun: dryRunGiven, output: output)
+                var error: LuaValue = .nil
+                switch result.outcome {
+                case .success: break
+                case .scriptError(let text, _), .limit(_, let text), .hostError(let text): error = .string(LuaString(text))
+                }
+                return .table(LuaTable([
+                    "ok": .boolean(result.outcome == .success), "exit_code": .integer(Int64(result.outcome.exitCode)),
+                    "error": error, "output": .string(LuaString(output.text)), "plan": .integer(Int64(result.plan.count)),
+                ]))
+            }
+        })
+    }
+
+    /// `test` and `expect`, then the test file (loaded with its own name, so failures
+    /// point at its lines).
+    static let prelude = """
+        local report, reset, source, chunkname = __roster_report, __roster_reset, __roster_test_source, __roster_test_name
+        __roster_report, __roster_reset, __roster_test_source, __roster_test_name = nil, nil, nil, nil
+        local pcall, type, tostring, next, ipairs, error, load, rawequal = pcall, type, tostring, next, ipairs, error, load, rawequal
+        local format, concat, sort, mathtype = string.format, table.concat, table.sort, math.type
+
+        local function show(value, depth)
+          depth = depth or 0
+          if type(value) == "string" then return format("%q", value) end
+          if type(value) ~= "table" or depth > 2 then return tostring(value) end
+          local keys = {}
+          for k in next, value do keys[#keys + 1] = k end
+          sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+          local parts = {}
+          for _, k in ipairs(keys) do
+            local key = type(k) == "string" and k or "[" .. tostring(k) .. "]"
+            parts[#parts + 1] = key .. " = " .. show(value[k], depth + 1)
+          end
+          return "{" .. concat(parts, ", ") .. "}"
+        end
+
+        local function equal(a, b)
+          if rawequal(a, b) then return true end
+          if type(a) ~= "table" or type(b) ~= "table" then return false end
+          for k, v in next, a do if not equal(v, b[k]) then return false end end
+          for k in next, b do if a[k] == nil then return false end end
+          return true
+        end
+
+        local function fail(message) error(message, 3) end
+
+        -- expect(x).to_equal(y): each matcher is a closure over x, called with a dot.
+        function expect(actual)
+          local e = {}
+          function e.to_equal(expected)
+            if not equal(actual, expected) then fail("expected " .. show(expected) .. ", got " .. show(actual)) end
+          end
+          function e.to_be(expected)
+            if not rawequal(actual, expected) then fail("expected exactly " .. show(expected) .. ", got " .. show(actual)) end
+          end
+          function e.to_be_truthy()
+            if not actual then fail("expected a true value, got " .. show(actual)) end
+          end
+          function e.to_be_falsy()
+            if actual then fail("expected false or nil, got " .. show(actual)) end
+          end
+          function e.to_be_nil()
+            if actual ~= nil then fail("expected nil, got " .. show(actual)) end
+          end
+          function e.to_contain(part)
+            if type(actual) == "string" then
+              if not actual:find(tostring(part), 1, true) then fail("expected " .. show(actual) .. " to contain " .. show(part)) end
+            elseif type(actual) == "table" then
+              for _, v in ipairs(actual) do if equal(v, part) then return end end
+              fail("expected " .. show(actual) .. " to contain " .. show(part))
+            else
+              fail("expected a string or a list to search, got " .. show(actual))
+            end
+          end
+          function e.to_fail(pattern)
+            local ok, err = pcall(actual)
+            if ok then fail("expected the function to fail, it succeeded") end
+            if pattern and not tostring(err):find(pattern) then
+              fail("expected an error matching " .. show(pattern) .. ", got " .. show(tostring(err)))
+            end
+          end
+          return e
+        end
+
+        -- Each test starts from the emulator's demo data.
+        function test(name, fn)
+          reset()
+          local ok, err = pcall(fn)
+          report(tostring(name), ok, ok and "" or tostring(err))
+        end
+
+        local chunk, message = load(source, chunkname)
+        if not chunk then error(message, 0) end
+        chunk()
+        """
+}
+
+/// What a test (or a workflow run by one) prints: kept, not shown.
+final class PluginTestOutput: LuaOutput, Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+    func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
+    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}

@@ -1,0 +1,172 @@
+/// PluginCommand.swift: `roster plugin list | info | run | test`.
+import ArgumentParser
+import Engine
+import Foundation
+import LuaHost
+
+/// Per-customer plugins: workflows with a manifest saying what they may touch.
+struct PluginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugin",
+        abstract: "List, inspect, run and test plugins (plugins/NAME/plugin.toml).",
+        discussion: "Plugins are found in --plugins DIR, else ./plugins, else ~/.config/roster/plugins.",
+        subcommands: [List.self, Info.self, Run.self, Test.self])
+
+    /// `--plugins DIR`, shared by the subcommands.
+    struct Location: ParsableArguments {
+        @Option(help: ArgumentHelp("The folder holding the plugins.", valueName: "DIR"))
+        var plugins: String?
+
+        func catalog() throws -> PluginCatalog {
+            guard let catalog = PluginCatalog.locate(explicit: plugins) else {
+                Diagnostics.error(plugins.map { "roster: --plugins \($0): no such folder" }
+                    ?? "roster: no plugins folder (./plugins or ~/.config/roster/plugins); pass --plugins DIR")
+                throw ExitCode(ExitStatus.usage)
+            }
+            return catalog
+        }
+
+        func manifest(_ name: String) throws -> PluginManifest {
+            do {
+                return try catalog().manifest(name)
+            } catch let error as ConfigurationError {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The plugins: name, version, workflows.")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let catalog = try location.catalog()
+            var broken = false
+            for name in catalog.names {
+                do {
+                    let manifest = try catalog.manifest(name)
+                    print("\(manifest.name) \(manifest.version)  \(manifest.description)")
+                    print("  workflows: " + manifest.workflows.map(\.name).joined(separator: ", "))
+                } catch {
+                    broken = true
+                    Diagnostics.error("roster: \(error)")
+                }
+            }
+            if catalog.names.isEmpty { print("no plugins in \(catalog.folder.path)") }
+            if broken { throw ExitCode(ExitStatus.usage) }
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A plugin's workflows, parameters and permissions.")
+        @OptionGroup var location: Location
+        @Argument(help: "The plugin.") var name: String
+
+        func run() throws {
+            let manifest = try location.manifest(name)
+            print("\(manifest.name) \(manifest.version): \(manifest.description)")
+            print("needs Roster \(manifest.requirement)")
+            print("workflows:")
+            for workflow in manifest.workflows {
+                print("  \(workflow.name)  \(workflow.description)  (\(workflow.entry))")
+                for parameter in workflow.parameters {
+                    var line = "    --arg \(parameter.name)=\(parameter.type.rawValue.uppercased())"
+                    line += parameter.required ? "  (required)" : parameter.defaultValue.map { "  (default \(Self.text($0)))" } ?? "  (optional)"
+                    if !parameter.doc.isEmpty { line += "  \(parameter.doc)" }
+                    print(line)
+                }
+            }
+            print("permissions: " + manifest.permissions.entries.joined(separator: ", "))
+            print("  may call: " + manifest.permissions.operations.sorted().joined(separator: ", "))
+        }
+
+        static func text(_ value: LuaValue) -> String {
+            switch value {
+            case .string(let string): "\"\(string.text)\""
+            case .integer(let number): String(number)
+            case .number(let number): String(number)
+            case .boolean(let flag): String(flag)
+            default: value.typeName
+            }
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a plugin's workflow in its sandbox.",
+            discussion: "Exit codes as for roster run, and 4 when the workflow calls an operation its manifest does not permit.")
+        @OptionGroup var location: Location
+        @Argument(help: "The plugin.") var name: String
+        @Argument(help: "The workflow.") var workflow: String
+        @OptionGroup var vendors: VendorOptions
+        @Option(name: .customLong("arg"), help: ArgumentHelp("A workflow parameter (checked against the manifest).", valueName: "KEY=VALUE"))
+        var arguments: [String] = []
+        @Flag(name: .customLong("dry-run"), help: "Send no change: reads run, writes are planned.") var dryRun = false
+        @Flag(help: "Do not ask before destructive changes.") var yes = false
+        @Flag(help: "Print one JSON document instead of the workflow's output.") var json = false
+        @Option(help: ArgumentHelp("Wall-clock limit for the run.", valueName: "SEC")) var timeout: Double = 60
+        @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the workflow may use.", valueName: "MB")) var memoryLimit: Int = 64
+        @Flag(help: "Show a traceback with script errors.") var verbose = false
+
+        func validate() throws {
+            guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)") }
+            guard memoryLimit >= 1, memoryLimit <= 65_536 else { throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)") }
+            for pair in arguments where !pair.contains("=") || pair.hasPrefix("=") {
+                throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
+            }
+        }
+
+        func run() async throws {
+            let manifest = try location.manifest(name)
+            guard let workflow = manifest.workflow(named: self.workflow) else {
+                Diagnostics.error("roster: plugin \(name) has no workflow '\(self.workflow)'; it has " + manifest.workflows.map(\.name).joined(separator: ", "))
+                throw ExitCode(ExitStatus.usage)
+            }
+            var pairs: [String: String] = [:]
+            for pair in arguments {
+                let equals = pair.firstIndex(of: "=")!
+                pairs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            }
+            let parameters: LuaTable
+            let script: LuaScript
+            do {
+                parameters = try workflow.parameters(from: pairs, plugin: manifest.name)
+                script = try manifest.script(workflow)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let connection = try await vendors.open()
+            let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
+            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits)
+            try await RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+                .perform(runner, script, arguments: [:], inputs: [], connection: connection)
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run a plugin's tests/*.lua, each against a fresh built-in emulator.")
+        @OptionGroup var location: Location
+        @Argument(help: "The plugin.") var name: String
+
+        func run() async throws {
+            let manifest = try location.manifest(name)
+            let runner = PluginTestRunner(manifest: manifest)
+            guard !runner.files.isEmpty else {
+                Diagnostics.error("roster: plugin \(name) has no tests (tests/*.lua)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let results = await runner.run { result in
+                if let failure = result.failure {
+                    print("FAIL  \(result.file): \(result.name): \(failure)")
+                } else {
+                    print("ok    \(result.file): \(result.name)")
+                }
+            }
+            let failed = results.filter { $0.failure != nil }.count
+            print("\(results.count - failed) passed, \(failed) failed")
+            if failed > 0 { throw ExitCode(ExitStatus.scriptError) }
+        }
+    }
+}

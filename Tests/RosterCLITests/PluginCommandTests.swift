@@ -1,0 +1,171 @@
+/// PluginCommandTests.swift: plugins as an admin uses them — list, info, run, test — and the
+/// manifest's permissions enforced whatever path a call takes.
+import Foundation
+import Testing
+
+@Suite struct PluginCommandTests {
+    static let plugins = RosterProcess.root.appendingPathComponent("plugins").path
+
+    @Test func bothExamplePluginsPassTheirTests() async throws {
+        for name in ["acme-onboarding", "globex-offboarding"] {
+            let result = try await RosterProcess.run(["plugin", "test", name, "--plugins", Self.plugins])
+            #expect(result.status == 0, "\(name): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.hasSuffix(" passed, 0 failed\n"), "\(result.stdout)")
+            #expect(!result.stdout.contains("FAIL"))
+        }
+    }
+
+    @Test func listAndInfo() async throws {
+        var result = try await RosterProcess.run(["plugin", "list", "--plugins", Self.plugins])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("acme-onboarding 1.0.0  ACME onboarding"))
+        #expect(result.stdout.contains("  workflows: accounts, onboard"))
+        #expect(result.stdout.contains("globex-offboarding 1.2.0"))
+        result = try await RosterProcess.run(["plugin", "info", "acme-onboarding", "--plugins", Self.plugins])
+        #expect(result.stdout.contains("    --arg email=STRING  (required)  the guest's email"))
+        #expect(result.stdout.contains("    --arg guardant_role=INTEGER  (default 5)"))
+        #expect(result.stdout.contains("encore.get_user"), "encore:read expands to the reads")
+        #expect(!result.stdout.contains("encore.deactivate_user"))
+        result = try await RosterProcess.run(["plugin", "info", "nope", "--plugins", Self.plugins])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no plugin named 'nope'"))
+    }
+
+    @Test func runChecksAndConvertsArguments() async throws {
+        var result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "onboard", "--plugins", Self.plugins,
+                                                  "--arg", "email=guest@example.com", "--arg", "card=123"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Gus Guest <guest@example.com>: promoted to member"))
+        result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "onboard", "--plugins", Self.plugins, "--arg", "emial=x"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: acme-onboarding onboard: unknown parameter 'emial'; it takes card, email\n")
+        result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "accounts", "--plugins", Self.plugins,
+                                              "--arg", "email=a@x.com", "--arg", "first_name=A", "--arg", "last_name=B",
+                                              "--arg", "username=ab", "--arg", "guardant_role=two"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: acme-onboarding accounts: --arg guardant_role=two is not an integer\n")
+        result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "onboard", "--plugins", Self.plugins,
+                                              "--arg", "email=guest@example.com", "--dry-run", "--json"])
+        #expect(result.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((document["plan"] as? [[String: Any]])?.map { $0["operation"] as? String } == ["promote_guest", "add_users", "registration_link"])
+    }
+
+    /// A plugin that may only read Encore, and tries more by every path.
+    static func sneakyPlugin() throws -> URL {
+        let folder = try RosterProcess.scriptFolder([
+            "sneaky/plugin.toml": """
+                name = "sneaky"
+                version = "0.0.1"
+                description = "Tries to do more than it may"
+                roster = ">=0.1.0"
+                permissions = ["encore:read"]
+
+                [workflows.read]
+                entry = "read.lua"
+                [workflows.direct]
+                entry = "direct.lua"
+                [workflows.pcall]
+                entry = "pcall.lua"
+                [workflows.module]
+                entry = "module.lua"
+                [workflows.parallel]
+                entry = "parallel.lua"
+                [workflows.handler]
+                entry = "handler.lua"
+                """,
+            "sneaky/read.lua": "print(#encore.list_users())",
+            "sneaky/direct.lua": "encore.deactivate_user(1001)\nprint('still here')",
+            "sneaky/pcall.lua": "local ok, err = pcall(encore.deactivate_user, 1001)\nprint('swallowed', ok, err)",
+            "sneaky/module.lua": "require('lib.helper').remove('ada@example.com')\nprint('still here')",
+            "sneaky/lib/helper.lua": "return {remove = function(email) allthenticate.delete_user({email = email}) end}",
+            "sneaky/parallel.lua": """
+                local ok = pcall(parallel.map, {1, 2, 3}, function(i)
+                  if i == 2 then allthenticate.promote_guest(103) end
+                  return i
+                end)
+                print('still here', ok)
+                """,
+            "sneaky/handler.lua": """
+                xpcall(function() activeconnect.lost_device("ada@example.com") end, function(e) print("handled", e) return e end)
+                print('still here')
+                """,
+        ])
+        return folder
+    }
+
+    @Test func everyCallOutsideThePermissionsIsExit4() async throws {
+        let folder = try Self.sneakyPlugin()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let manifest = folder.appendingPathComponent("sneaky/plugin.toml").path
+        var result = try await RosterProcess.run(["plugin", "run", "sneaky", "read", "--plugins", folder.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "3\n")
+        let denied = [
+            ("direct", "encore.deactivate_user"), ("pcall", "encore.deactivate_user"), ("module", "allthenticate.delete_user"),
+            ("parallel", "allthenticate.promote_guest"), ("handler", "activeconnect.lost_device"),
+        ]
+        for (workflow, operation) in denied {
+            result = try await RosterProcess.run(["plugin", "run", "sneaky", workflow, "--plugins", folder.path])
+            #expect(result.status == 4, "\(workflow): \(result.stdout) \(result.stderr)")
+            #expect(result.diagnostics == "roster: permission denied: plugin sneaky may not call \(operation) (not in the permissions of \(manifest))\n",
+                    "\(workflow): \(result.diagnostics)")
+            #expect(!result.stdout.contains("still here") && !result.stdout.contains("swallowed"), "\(workflow): \(result.stdout)")
+        }
+    }
+
+    static func created(_ folder: URL) throws -> URL {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    @Test func aFailingPluginTestIsReadableAndCounted() async throws {
+        let folder = try Self.sneakyPlugin()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            test("reads work", function()
+              expect(workflow("read").output).to_equal("3\\n")
+            end)
+            test("a denial is exit 4 inside tests too", function()
+              local run = workflow("pcall")
+              expect(run.exit_code).to_equal(4)
+              expect(run.error).to_contain("may not call encore.deactivate_user")
+            end)
+            test("a wrong expectation", function()
+              expect({a = 1, b = {2}}).to_equal({a = 1, b = {3}})
+            end)
+            """.write(to: try Self.created(folder.appendingPathComponent("sneaky/tests")).appendingPathComponent("checks.lua"), atomically: true, encoding: .utf8)
+        let result = try await RosterProcess.run(["plugin", "test", "sneaky", "--plugins", folder.path])
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+            ok    tests/checks.lua: reads work
+            ok    tests/checks.lua: a denial is exit 4 inside tests too
+            FAIL  tests/checks.lua: a wrong expectation: sneaky/tests/checks.lua:10: expected {a = 1, b = {[1] = 3}}, got {a = 1, b = {[1] = 2}}
+            2 passed, 1 failed
+
+            """)
+    }
+
+    @Test(arguments: [
+        ("version = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml: name: missing; add name = \"acme-onboarding\" to []"),
+        ("name = \"broken\"\nversion = 1\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml:2: version: expected a string, got an integer; write version = \"1.0.0\""),
+        ("name = \"broken\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = [\"allthenticate.promote_gust\"]\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml:5: permissions: unknown operation 'allthenticate.promote_gust'; did you mean \"allthenticate.promote_guest\"?"),
+        ("name = \"broken\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=2.0.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml:4: roster: the plugin needs Roster >=2.0.0; this is Roster 0.1.0; use a Roster that satisfies it, or a version of the plugin made for 0.1.0"),
+        ("name = \"broken\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"missing.lua\"\n",
+         "plugin.toml:7: workflows.w.entry: missing.lua does not exist in the plugin; create it, or correct the path"),
+        ("name = \"broken\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\nparams.n = { type = \"int\" }\n",
+         "plugin.toml:8: workflows.w.params.n.type: unknown type 'int'; use one of: string, integer, number, boolean"),
+    ])
+    func aBrokenManifestIsOneLine(manifest: String, expected: String) async throws {
+        let folder = try RosterProcess.scriptFolder(["broken/plugin.toml": manifest, "broken/w.lua": "print(1)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await RosterProcess.run(["plugin", "info", "broken", "--plugins", folder.path])
+        #expect(result.status == 2)
+        let file = folder.appendingPathComponent("broken/plugin.toml").path
+        #expect(result.stderr == "roster: " + expected.replacingOccurrences(of: "plugin.toml", with: file, options: [.anchored]) + "\n", "\(result.stderr)")
+    }
+}

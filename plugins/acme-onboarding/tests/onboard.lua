@@ -1,0 +1,36 @@
+-- Tests of acme-onboarding against a fresh emulator: `roster plugin test acme-onboarding`.
+
+test("onboard promotes the guest, assigns the card and issues a link", function()
+  local run = workflow("onboard", {email = "guest@example.com", card = "4455667788"})
+  expect(run.error).to_be_nil()
+  expect(run.output).to_contain("promoted to member")
+  local guests = allthenticate.list_users({guests = true})
+  expect(#guests).to_equal(0)
+  expect(allthenticate.smartcards(103)).to_equal({{number = "4455667788", label = "Gus Guest's badge"}})
+  expect(activeconnect.has_device("guest@example.com")).to_be(false)
+end)
+
+test("onboard without a card gives none", function()
+  local run = workflow("onboard", {email = "guest@example.com"})
+  expect(run.ok).to_be(true)
+  expect(#allthenticate.smartcards(103)).to_equal(0)
+end)
+
+test("onboard refuses someone who is not a guest", function()
+  local run = workflow("onboard", {email = "ada@example.com"})
+  expect(run.exit_code).to_equal(1)
+  expect(run.error).to_contain("ada@example.com is not a guest in Allthenticate")
+end)
+
+test("a dry run changes nothing", function()
+  local run = workflow("onboard", {email = "guest@example.com", card = "1"}, {dry_run = true})
+  expect(run.ok).to_be(true)
+  expect(run.plan).to_equal(4)
+  expect(#allthenticate.list_users({guests = true})).to_equal(1)
+end)
+
+test("the email is required", function()
+  local run = workflow("onboard", {})
+  expect(run.exit_code).to_equal(2)
+  expect(run.error).to_contain("missing --arg email")
+end)

@@ -1,0 +1,13 @@
+test("a lost device is disabled and the new link texted", function()
+  local run = workflow("lost_device", {user = "ada@example.com", phone = "+15550101"})
+  expect(run.error).to_be_nil()
+  expect(run.output).to_contain("device disabled")
+  expect(run.output).to_contain("texted to +15550101")
+  expect(activeconnect.has_device("ada@example.com")).to_be(false)
+end)
+
+test("without a device a registration link is issued", function()
+  local run = workflow("lost_device", {user = "grace@example.com"})
+  expect(run.ok).to_be(true)
+  expect(run.output).to_contain("has no registered device")
+end)

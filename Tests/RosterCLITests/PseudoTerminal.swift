@@ -61,6 +61,17 @@ final class TerminalSession: @unchecked Sendable {
         return screen.contains(text)
     }
 
+    /// Waits until `prompt` is shown after the last `text` (the REPL reads again).
+    func waitForPrompt(_ prompt: String, after text: String, seconds: Double = 20) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let shown = screen
+            if let last = shown.range(of: text, options: .backwards), shown[last.upperBound...].contains(prompt) { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     /// Types `text`.
     func type(_ text: String) {
         let bytes = Array(text.utf8)

@@ -46,28 +46,42 @@ public struct EncoreSettings: Sendable {
     }
 }
 
-/// `[tenants.NAME.guardant]`
-public struct GuardantSettings: Sendable {
+/// A section whose credential goes in one header, the header's name and prefix
+/// configurable (the assumptions VENDORS.md marks): Guardant and Allthenticate.
+public struct HeaderCredentialSettings: Sendable {
     public var baseURL: String?
-    public var token: SecretReference
+    public var credential: SecretReference
     public var authHeader: String?
     public var authPrefix: String?
 
-    static let keys = ["base_url", "token", "auth_header", "auth_prefix"]
-
-    init(_ section: ConfigurationSection) throws(ConfigurationError) {
-        try section.requireOnly(Self.keys)
+    init(_ section: ConfigurationSection, credentialKey: String) throws(ConfigurationError) {
+        try section.requireOnly(["base_url", credentialKey, "auth_header", "auth_prefix"])
         baseURL = try section.url("base_url")
-        token = try section.secret("token", required: true)!
+        credential = try section.secret(credentialKey, required: true)!
         authHeader = try section.headerName("auth_header")
         authPrefix = try section.headerPrefix("auth_prefix")
     }
 
+    /// The credential, and the overrides applied to `configuration`.
+    func apply<Configuration>(to configuration: inout Configuration, _ baseURLPath: WritableKeyPath<Configuration, String>,
+                              _ headerPath: WritableKeyPath<Configuration, String>, _ prefixPath: WritableKeyPath<Configuration, String>) {
+        if let baseURL { configuration[keyPath: baseURLPath] = baseURL }
+        if let authHeader { configuration[keyPath: headerPath] = authHeader }
+        if let authPrefix { configuration[keyPath: prefixPath] = authPrefix }
+    }
+}
+
+/// `[tenants.NAME.guardant]`
+public struct GuardantSettings: Sendable {
+    public var settings: HeaderCredentialSettings
+
+    init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        settings = try HeaderCredentialSettings(section, credentialKey: "token")
+    }
+
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> GuardantConfiguration {
-        var configuration = GuardantConfiguration(token: try token.resolve(environment: environment))
-        if let baseURL { configuration.baseURL = baseURL }
-        if let authHeader { configuration.authHeader = authHeader }
-        if let authPrefix { configuration.authPrefix = authPrefix }
+        var configuration = GuardantConfiguration(token: try settings.credential.resolve(environment: environment))
+        settings.apply(to: &configuration, \.baseURL, \.authHeader, \.authPrefix)
         return configuration
     }
 }
@@ -103,26 +117,15 @@ public struct Active911Settings: Sendable {
 
 /// `[tenants.NAME.allthenticate]`
 public struct AllthenticateSettings: Sendable {
-    public var baseURL: String?
-    public var apiKey: SecretReference
-    public var authHeader: String?
-    public var authPrefix: String?
-
-    static let keys = ["base_url", "api_key", "auth_header", "auth_prefix"]
+    public var settings: HeaderCredentialSettings
 
     init(_ section: ConfigurationSection) throws(ConfigurationError) {
-        try section.requireOnly(Self.keys)
-        baseURL = try section.url("base_url")
-        apiKey = try section.secret("api_key", required: true)!
-        authHeader = try section.headerName("auth_header")
-        authPrefix = try section.headerPrefix("auth_prefix")
+        settings = try HeaderCredentialSettings(section, credentialKey: "api_key")
     }
 
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> AllthenticateConfiguration {
-        var configuration = AllthenticateConfiguration(apiKey: try apiKey.resolve(environment: environment))
-        if let baseURL { configuration.baseURL = baseURL }
-        if let authHeader { configuration.authHeader = authHeader }
-        if let authPrefix { configuration.authPrefix = authPrefix }
+        var configuration = AllthenticateConfiguration(apiKey: try settings.credential.resolve(environment: environment))
+        settings.apply(to: &configuration, \.baseURL, \.authHeader, \.authPrefix)
         return configuration
     }
 }

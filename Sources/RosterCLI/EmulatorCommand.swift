@@ -9,9 +9,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "emulator",
         abstract: "Serve the built-in emulator of all five vendor APIs.",
         discussion: """
-            Each vendor lives under its own prefix (/activeconnect, /encore, /guardant,
-            /active911, /allthenticate); the control API is under /_emulator/ (faults, state,
-            reset, device registration). Stop with Ctrl-C.
+            Each vendor lives under its own prefix (/activeconnect, /encore, /guardant, /active911, /allthenticate); the control API is under /_emulator/ (faults, state, reset, device registration). Stop with Ctrl-C.
             """
     )
 

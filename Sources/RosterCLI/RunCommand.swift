@@ -13,11 +13,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a Lua script in the sandbox.",
         discussion: """
-            With no roster.toml (or with --emulator) the vendor modules talk to the built-in
-            emulator, started in this process with its demo data.
-            Exit codes: 0 success; 1 script error (FILE:LINE: message) or a vendor failure the
-            script did not catch; 2 usage or configuration error; 3 a limit was hit (timeout,
-            memory, instructions, output, recursion).
+            With no roster.toml (or with --emulator) the vendor modules talk to the built-in emulator, started in this process with its demo data.
+
+            Exit codes: 0 success; 1 script error (FILE:LINE: message) or a vendor failure the script did not catch; 2 usage or configuration error; 3 a limit was hit (timeout, memory, instructions, output, recursion).
             """
     )
 

@@ -10,11 +10,9 @@ struct ReplCommand: AsyncParsableCommand {
         commandName: "repl",
         abstract: "Explore the vendors interactively: Lua with the vendor modules, help and completion.",
         discussion: """
-            An expression (or =expr) prints its value; globals persist from line to line; an
-            unfinished chunk continues on the next line. Tab completes names and fields,
-            help(x) shows documentation, :help lists the commands. Ctrl-C stops the running
-            statement, Ctrl-D leaves. With piped input it reads statements without prompts
-            and exits 1 if any failed.
+            An expression (or =expr) prints its value; globals persist from line to line; an unfinished chunk continues on the next line. Tab completes names and fields, help(x) shows documentation, :help lists the commands. Ctrl-C stops the running statement, Ctrl-D leaves.
+
+            With piped input it reads statements without prompts and exits 1 if any failed.
             """)
 
     @OptionGroup var vendors: VendorOptions

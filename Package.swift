@@ -93,7 +93,13 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "BindingsTests", dependencies: ["Bindings", "Engine", "Emulator", "LuaHost", "Vendors"]),
+        .testTarget(
+            name: "BindingsTests",
+            dependencies: [
+                "Bindings", "Engine", "Emulator", "LuaHost", "Vendors",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
         .testTarget(
             name: "EmulatorTests",

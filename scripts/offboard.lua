@@ -1,7 +1,7 @@
 -- offboard.lua: remove one person from every vendor, reporting each outcome.
---   roster run scripts/offboard.lua --arg email=grace@example.com [--arg active911_member=501] [--dry-run]
+--   roster run scripts/offboard.lua --arg email=grace@example.com [--dry-run]
 -- Activeconnect: delete. Encore: deactivate (there is no hard delete). Guardant: archive.
--- Active911: delete the member (its API cannot look members up by email, so give the id).
+-- Active911: delete the member from every agency that lists this email.
 -- Allthenticate: remove from the organization. A vendor that fails does not stop the others.
 local email = args.email or error("give the person's email: --arg email=someone@example.com", 0)
 
@@ -30,10 +30,16 @@ local steps = {
     return ("user %d archived"):format(user.id)
   end},
   {"active911", function()
-    local member = tonumber(args.active911_member)
-    if not member then return nil, "skipped: give --arg active911_member=ID" end
-    active911.delete_member(nil, member)
-    return ("member %d deleted"):format(member)
+    local removed = {}
+    for _, agency in ipairs(active911.agencies()) do
+      local member = find(agency.members, function(m) return m.email == email end)
+      if member then
+        active911.delete_member(agency.id, member.id)
+        removed[#removed + 1] = ("member %d from %s"):format(member.id, agency.name)
+      end
+    end
+    if #removed == 0 then return nil, "no member with this email" end
+    return "deleted " .. table.concat(removed, ", ")
   end},
   {"allthenticate", function()
     allthenticate.delete_user({email = email})

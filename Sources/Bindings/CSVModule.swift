@@ -81,9 +81,14 @@ public enum CSV {
             guard separatorText.count == 1, let separator = separatorText.first, separator != "\"", !separator.isNewline else {
                 throw LuaError("argument #2 (options) field separator must be one character other than a quote or newline, got \"\(separatorText)\"")
             }
+            let source = call.string(1).bytes
+            guard let decoded = String(validating: source, as: UTF8.self) else {
+                // Repairing it would send U+FFFD to vendors in place of the real letters.
+                throw LuaError("argument #1 (text) is not valid UTF-8; save the file as UTF-8")
+            }
             let rows: [[String]]
             do {
-                rows = try CSV.rows(call.text(1), separator: separator)
+                rows = try CSV.rows(decoded, separator: separator)
             } catch {
                 throw LuaError("\(error)")
             }

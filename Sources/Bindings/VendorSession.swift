@@ -69,6 +69,12 @@ public final class VendorSession: Sendable {
     /// Every call so far, in the order made.
     public var calls: [VendorCallRecord] { records.withLock { $0 } }
 
+    /// Scrubs the tenant's secrets, and Active911's current access token, from a vendor's
+    /// error before it reaches the script, the output or the call record.
+    func scrubbed(_ error: VendorError) -> VendorError {
+        error.scrubbed(by: SecretScrubber(tenant.secretValues + [active911?.currentAccessToken].compactMap { $0 }))
+    }
+
     /// The changes a dry run planned (and did not send).
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
 

@@ -4,18 +4,36 @@
 import Foundation
 
 public enum DemoConfiguration {
-    /// Writes `path` and its `secrets/` folder for an emulator at `origin`.
-    public static func write(to path: String, origin: String) throws {
+    typealias C = DemoTenant.Credentials
+    /// The secret files written beside the configuration, in `secrets/`.
+    static let secretFiles = [
+        "activeconnect.secret": C.activeconnectSecret, "encore.key": C.encoreSubscriptionKey,
+        "guardant.token": C.guardantToken, "active911.refresh": C.active911RefreshToken,
+        "allthenticate.key": C.allthenticateAPIKey,
+    ]
+
+    /// Every file `write(to: path, ...)` writes: the configuration, then its secrets.
+    public static func files(for path: String) -> [String] {
+        let secrets = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("secrets")
+        return [path] + secretFiles.keys.sorted().map { secrets.appendingPathComponent($0).path }
+    }
+
+    /// The first of those files that already exists (these are the names a real
+    /// configuration uses: never replaced without `--force`).
+    public static func existingFile(for path: String) -> String? {
+        files(for: path).first { FileManager.default.fileExists(atPath: $0) || (try? FileManager.default.destinationOfSymbolicLink(atPath: $0)) != nil }
+    }
+
+    /// Writes `path` and its `secrets/` folder for an emulator at `origin`. Unless
+    /// `replacing`, refuses (writing nothing) when any of the files exists.
+    public static func write(to path: String, origin: String, replacing: Bool = false) throws {
+        if !replacing, let existing = existingFile(for: path) {
+            throw CocoaError(.fileWriteFileExists, userInfo: [NSFilePathErrorKey: existing])
+        }
         let file = URL(fileURLWithPath: path)
         let folder = file.deletingLastPathComponent()
         let secrets = folder.appendingPathComponent("secrets")
         try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        typealias C = DemoTenant.Credentials
-        let secretFiles = [
-            "activeconnect.secret": C.activeconnectSecret, "encore.key": C.encoreSubscriptionKey,
-            "guardant.token": C.guardantToken, "active911.refresh": C.active911RefreshToken,
-            "allthenticate.key": C.allthenticateAPIKey,
-        ]
         for (name, secret) in secretFiles {
             let url = secrets.appendingPathComponent(name)
             guard FileManager.default.createFile(atPath: url.path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -53,6 +71,6 @@ public enum DemoConfiguration {
             api_key = { file = "secrets/allthenticate.key" }
 
             """
-        try Data(text.utf8).write(to: file)
+        try Data(text.utf8).write(to: file, options: replacing ? [.atomic] : [.withoutOverwriting])
     }
 }

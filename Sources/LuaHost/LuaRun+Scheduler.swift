@@ -37,6 +37,12 @@ enum SchedulerEvent: Sendable {
     case interrupted(Int)
 }
 
+/// The instant by which the run whose async work this is must end: bindings read it to
+/// give up at once on a wait that would pass it.
+public enum LuaRunDeadline {
+    @TaskLocal public static var current: ContinuousClock.Instant?
+}
+
 /// The Lua error value an operation failed with.
 struct LuaOperationFailure: Error, Sendable {
     let value: LuaValue
@@ -82,6 +88,7 @@ extension LuaRun {
         makeReady(main, arguments: arguments)
         let sink = eventSink
         let timeout = limits.timeout
+        driveDeadline = .now + timeout
         let deadline = Task(executorPreference: globalConcurrentExecutor) {
             try? await Task.sleep(for: timeout)
             if !Task.isCancelled { sink.yield(.deadline(generation)) }
@@ -173,7 +180,8 @@ extension LuaRun {
     private func start(_ suspension: Suspension, for coroutine: Coroutine) {
         switch suspension {
         case .operation(let operation, let name, let location):
-            coroutine.task = Self.startTask(operation, name: name, location: location, id: coroutine.id, sink: eventSink)
+            coroutine.task = Self.startTask(operation, name: name, location: location, id: coroutine.id,
+                                            deadline: driveDeadline, sink: eventSink)
         case .group(let request):
             let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
             coroutine.waitingOn = group
@@ -184,12 +192,12 @@ extension LuaRun {
     /// Runs a binding's async work off the Lua threads; its outcome comes back as an event.
     private static func startTask(
         _ operation: @escaping LuaOperation, name: String, location: String, id: Int,
-        sink: AsyncStream<SchedulerEvent>.Continuation
+        deadline: ContinuousClock.Instant?, sink: AsyncStream<SchedulerEvent>.Continuation
     ) -> Task<Void, Never> {
         Task(executorPreference: globalConcurrentExecutor) {
             let result: Result<LuaValue, LuaOperationFailure>
             do {
-                result = .success(try await operation())
+                result = .success(try await LuaRunDeadline.$current.withValue(deadline) { try await operation() })
             } catch {
                 result = .failure(LuaOperationFailure(value: errorValue(error, name: name, location: location)))
             }

@@ -24,6 +24,8 @@ final class LuaRun {
     var ready: [(Coroutine, Int32)] = []
     var readyHead = 0
     var nextCoroutineID = 0
+    /// When the current drive's time runs out.
+    var driveDeadline: ContinuousClock.Instant?
     var finished: LuaRunOutcome?
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false

@@ -25,11 +25,15 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Seed for the demo data and the faults (the same seed gives the same faults).")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("write-config"), help: ArgumentHelp("Also write a roster.toml pointing every vendor here (secrets beside it, mode 0600).", valueName: "FILE"))
+    @Option(name: .customLong("write-config"), help: ArgumentHelp("Also write a roster.toml pointing every vendor here (secrets beside it in secrets/, mode 0600); never over an existing file.", valueName: "FILE"))
     var writeConfig: String?
+
+    @Flag(help: "With --write-config: replace the configuration and secret files if they exist.")
+    var force = false
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        if force && writeConfig == nil { throw ValidationError("--force only applies to --write-config FILE") }
         do {
             _ = try FaultSpec(parsing: faults)
         } catch {
@@ -38,15 +42,20 @@ struct EmulatorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before listening: these are the names a real configuration uses.
+        if let writeConfig, !force, let existing = DemoConfiguration.existingFile(for: writeConfig) {
+            Diagnostics.error("roster: --write-config: \(existing) already exists; not replacing it (add --force to replace the configuration and its secrets/)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let spec = try FaultSpec(parsing: faults)
         let configuration = EmulatorConfiguration(faults: spec, seed: seed)
-        let host = self.host, writeConfig = self.writeConfig
+        let host = self.host, writeConfig = self.writeConfig, force = self.force
         do {
             try await Emulator.serve(configuration, host: host, port: port) { bound in
                 let origin = "http://\(host):\(bound)"
                 if let writeConfig {
                     do {
-                        try DemoConfiguration.write(to: writeConfig, origin: origin)
+                        try DemoConfiguration.write(to: writeConfig, origin: origin, replacing: force)
                         Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(writeConfig))")
                     } catch {
                         Diagnostics.error("roster: cannot write \(writeConfig): \(error.localizedDescription)")
@@ -55,8 +64,21 @@ struct EmulatorCommand: AsyncParsableCommand {
                 Diagnostics.error("roster: emulator listening on \(origin)" + (spec == FaultSpec() ? "" : " with faults \(spec)"))
             }
         } catch {
-            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(error)")
+            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(Self.describe(error, port: port))")
             throw ExitCode(ExitStatus.usage)
         }
+    }
+
+    /// A bind failure in words, not NIO's function names (`bind(descriptor:ptr:bytes:):
+    /// Address already in use (errno: 98)`).
+    static func describe(_ error: any Error, port: Int) -> String {
+        let text = String(describing: error)
+        if text.contains("Address already in use") { return "port \(port) is in use" }
+        if text.contains("Permission denied") { return "permission denied (ports below 1024 need privileges)" }
+        if text.contains("Cannot assign requested address") { return "that address is not on this machine" }
+        if let errno = text.range(of: "(errno: "), let colon = text[..<errno.lowerBound].range(of: "): ") {
+            return text[colon.upperBound..<errno.lowerBound].trimmingCharacters(in: .whitespaces)
+        }
+        return text.split(separator: "\n").first.map(String.init) ?? text
     }
 }

@@ -1,22 +1,42 @@
 /// Roster.swift: the `roster` command and the entry point the executable calls.
 import ArgumentParser
+import Engine
 import Foundation
 
-/// The root command: `roster run | bench`.
+/// The root command: `roster run | repl | plugin | emulator | docs | stubs | bench`.
 public struct Roster: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "roster",
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
+        // The version plugin manifests' `roster = ">=..."` ranges are checked against.
+        version: RosterVersion.current.description,
         subcommands: [RunCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self, DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
 
     public init() {}
 
+    /// Runs this process's command line; returns the exit code. An argument that is not
+    /// valid UTF-8 is refused here, before Swift repairs it into U+FFFD (which a script
+    /// would then send to a vendor as if it were the real text).
+    public static func runCommandLine() async -> Int32 {
+        let raw = (1..<Int(CommandLine.argc)).map { index -> [UInt8] in
+            guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
+            return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))
+        }
+        let arguments = raw.map { String(decoding: $0, as: UTF8.self) }
+        if let bad = raw.firstIndex(where: { String(validating: $0, as: UTF8.self) == nil }) {
+            let after = bad > 0 ? " (after \(arguments[bad - 1]))" : ""
+            Diagnostics.error("roster: argument \(bad + 1)\(after) is not valid UTF-8; give text in UTF-8")
+            return ExitStatus.usage
+        }
+        return await main(arguments: arguments)
+    }
+
     /// Parses `arguments` and runs the command; returns the process exit code.
     /// Usage errors exit 2 (DESIGN's command-line contract), not ArgumentParser's 64.
     public static func main(arguments: [String]) async -> Int32 {
         do {
-            var command = try parseAsRoot(arguments)
+            var command = try parseAsRoot(hoistingParentOptions(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -33,6 +53,30 @@ public struct Roster: AsyncParsableCommand {
             Diagnostics.error(fullMessage(for: error))
             return ExitStatus.usage
         }
+    }
+}
+
+extension Roster {
+    /// The options a parent command accepts before its subcommand as well as after it
+    /// (`roster plugin --plugins DIR list`); each is a subcommand option underneath.
+    static let parentOptions: [String: Set<String>] = ["plugin": ["--plugins"]]
+
+    /// `plugin --plugins DIR list` → `plugin list --plugins DIR`: ArgumentParser reads a
+    /// subcommand's options only after its name.
+    static func hoistingParentOptions(_ arguments: [String]) -> [String] {
+        guard let command = arguments.first, let options = parentOptions[command] else { return arguments }
+        var moved: [String] = []
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            guard options.contains(name) else { break }
+            let takesNext = !argument.contains("=") && index + 1 < arguments.count
+            moved += arguments[index...(takesNext ? index + 1 : index)]
+            index += takesNext ? 2 : 1
+        }
+        guard !moved.isEmpty, index < arguments.count else { return arguments }
+        return [command, arguments[index]] + moved + arguments[(index + 1)...]
     }
 }
 

@@ -87,6 +87,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         var files: [ScriptInput] = []
         for path in inputs {
+            // Read whole into the script's memory: refuse up front what cannot fit there.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            if size > memoryLimit << 20 {
+                Diagnostics.error("roster: --input '\(path)' is \(size >> 20) MB, more than the script's --memory-limit of \(memoryLimit) MB; raise --memory-limit or split the file")
+                throw ExitCode(ExitStatus.usage)
+            }
             guard let contents = FileManager.default.contents(atPath: path) else {
                 Diagnostics.error("roster: cannot read --input '\(path)': no such file or not readable")
                 throw ExitCode(ExitStatus.usage)

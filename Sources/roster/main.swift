@@ -2,4 +2,4 @@
 import Foundation
 import RosterCLI
 
-exit(await Roster.main(arguments: Array(CommandLine.arguments.dropFirst())))
+exit(await Roster.runCommandLine())

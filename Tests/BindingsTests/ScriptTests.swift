@@ -46,7 +46,7 @@ import Testing
 
     @Test func offboardRemovesThePersonEverywhere() async throws {
         try await EmulatedRun.with { run in
-            let (result, output) = try await run.script("offboard.lua", arguments: ["email": "ada@example.com", "active911_member": "501"])
+            let (result, output) = try await run.script("offboard.lua", arguments: ["email": "ada@example.com"])
             #expect(result.outcome == .success, "\(result.outcome.summaryForTests)\n\(output)")
             #expect(output.contains("5 done, 0 skipped, 0 failed"))
             let state = run.state
@@ -60,13 +60,32 @@ import Testing
 
     @Test func offboardGoesOnPastAFailingVendor() async throws {
         try await EmulatedRun.with { run in
-            // grace has no Active911 member 999: that step fails, the others still run.
-            let (result, output) = try await run.script("offboard.lua", arguments: ["email": "grace@example.com", "active911_member": "999"])
-            #expect(result.outcome.summaryForTests == "scripts/offboard.lua:60: offboarding of grace@example.com is incomplete: 1 vendor(s) failed")
-            #expect(output.contains("FAILED  active911"))
-            #expect(output.contains("4 done, 0 skipped, 1 failed"))
+            // grace is already gone from Allthenticate: that step fails, the others still run;
+            // she is no Active911 member (found by email in the agencies' member lists): skipped.
+            await run.expectSuccess(#"allthenticate.delete_user({email = "grace@example.com"})"#)
+            let (result, output) = try await run.script("offboard.lua", arguments: ["email": "grace@example.com"])
+            #expect(result.outcome.summaryForTests == "scripts/offboard.lua:66: offboarding of grace@example.com is incomplete: 1 vendor(s) failed")
+            #expect(output.contains("FAILED  allthenticate"))
+            #expect(output.contains("skipped active911     no member with this email"))
+            #expect(output.contains("3 done, 1 skipped, 1 failed"))
             #expect(run.state.encoreUser("grace")?["IsActive"] as? Bool == false)
-            #expect(run.state.allthenticateUser("grace@example.com") == nil)
+            #expect(run.state.guardantUser("grace@example.com")?["archived"] as? Bool == true)
+        }
+    }
+
+    @Test func offboardFindsTheActive911MemberByEmail() async throws {
+        try await EmulatedRun.with { run in
+            let output = await run.expectSuccess("""
+                local agencies = active911.agencies()
+                assert(#agencies == 2, #agencies)
+                local members = agencies[1].members
+                assert(#members == 1 and members[1].email == "ada@example.com" and members[1].id == 501)
+                assert(#agencies[2].members == 0)
+                """)
+            #expect(output.isEmpty)
+            let (result, text) = try await run.script("offboard.lua", arguments: ["email": "ada@example.com"])
+            #expect(result.outcome == .success, "\(result.outcome.summaryForTests)")
+            #expect(text.contains("done    active911     deleted member 501 from Example County Fire"))
         }
     }
 

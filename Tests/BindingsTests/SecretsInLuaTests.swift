@@ -1,7 +1,12 @@
-/// SecretsInLuaTests.swift: nothing a script can reach holds a credential.
+/// SecretsInLuaTests.swift: nothing a script can reach holds a credential, even from a
+/// server that echoes the request's headers into its error messages.
 import Emulator
 import Engine
+import Foundation
+import Hummingbird
+import LuaHost
 import Testing
+import Vendors
 
 @Suite struct SecretsInLuaTests {
     static let secrets = [
@@ -52,6 +57,86 @@ import Testing
             for call in result.calls {
                 for secret in Self.secrets { #expect(!call.summary.contains(secret)) }
             }
+        }
+    }
+
+    @Test func credentialsEchoedByAServerNeverReachTheScript() async throws {
+        let server = try await EchoServer.start()
+        defer { server.stop() }
+        let secrets = ["ac-secret-hunter2", "encore-key-hunter2", "guardant-hunter2", "a911-refresh-hunter2", "allth-key-hunter2"]
+        let origin = server.origin
+        let tenant = Tenant(
+            name: "echo",
+            activeconnect: ActiveconnectConfiguration(baseURL: origin, applicationID: "APP", applicationSecret: Secret(secrets[0])),
+            encore: EncoreConfiguration(baseURL: origin, subscriptionKey: Secret(secrets[1])),
+            guardant: GuardantConfiguration(baseURL: origin, token: Secret(secrets[2])),
+            active911: Active911Configuration(baseURL: origin, tokenURL: origin, refreshToken: Secret(secrets[3]), agency: "ag",
+                                              requestsPerWindow: 100, window: .seconds(1)),
+            allthenticate: AllthenticateConfiguration(baseURL: origin, apiKey: Secret(secrets[4])))
+        let runner = ScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
+        let output = PrintedOutput()
+        let result = await runner.run(LuaScript(name: "echo.lua", source: """
+            for _, call in ipairs({
+              function() return activeconnect.has_device("nobody") end,
+              function() return encore.get_user(1) end,
+              function() return guardant.update_user(1, {active = true}) end,
+              function() return active911.delete_member(nil, 1) end,
+              function() return allthenticate.get_user(1) end,
+            }) do
+              local ok, err = pcall(call)
+              assert(not ok)
+              print(tostring(err), err.message, err.code)
+            end
+            encore.get_user(2) -- ends the run with the error as its outcome
+            """), dryRun: false, output: output)
+        let text = output.text
+        #expect(text.components(separatedBy: "<redacted>").count > 5, "\(text)")
+        let outcome = result.outcome.summaryForTests
+        #expect(outcome.contains("<redacted>"), "\(outcome)")
+        for secret in secrets {
+            #expect(!text.contains(secret), "\(text)")
+            #expect(!outcome.contains(secret))
+            for call in result.calls {
+                if case .failed(let message) = call.outcome { #expect(!message.contains(secret), "\(message)") }
+            }
+        }
+    }
+}
+
+/// Answers every request with 400 and a body repeating all of the request's headers.
+final class EchoServer: Sendable {
+    let origin: String
+    private let task: Task<Void, any Error>
+
+    private init(origin: String, task: Task<Void, any Error>) {
+        self.origin = origin
+        self.task = task
+    }
+
+    static func start() async throws -> EchoServer {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: Echo())
+        let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                      onServerRunning: { sink.yield($0.localAddress?.port ?? 0); sink.finish() })
+        let task = Task { try await application.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        return EchoServer(origin: "http://127.0.0.1:\(port)", task: task)
+    }
+
+    func stop() { task.cancel() }
+
+    private struct Echo: RouterMiddleware {
+        typealias Context = BasicRequestContext
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            let echoed = request.headers.map { "\($0.name)=\($0.value)" }.joined(separator: "; ")
+            let json = try JSONSerialization.data(withJSONObject: [
+                "message": "you sent " + echoed, "error": "you sent " + echoed, "code": echoed, "Code": 1, "Message": echoed,
+                "success": false,
+            ])
+            return Response(status: .badRequest, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
         }
     }
 }

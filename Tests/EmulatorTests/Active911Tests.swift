@@ -43,6 +43,29 @@ import Testing
         }
     }
 
+    @Test func aValidAccessTokenNeedsNoCookie() async throws {
+        try await withEmulator { client in
+            let first = try await client.active911("GET", "v2/agencies")
+            let token = try #require(first.object["token"] as? String)
+            // The vendor's page: the cookie is optional, only there to refresh.
+            let bare = try await client.active911("GET", "v2/agencies", access: token, refresh: nil)
+            #expect(bare.status == 200)
+            #expect(bare.object["token"] is NSNull)
+            // The listing carries each agency's members.
+            let agencies = try #require(bare.object["result"] as? [[String: Any]])
+            let members = try #require(agencies.first { $0["id"] as? String == agency }?["members"] as? [[String: Any]])
+            #expect(members.first?["email"] as? String == "ada@example.com")
+            #expect(members.first?["id"] as? Int == 501)
+            // Neither a usable token nor a cookie: refused.
+            #expect(try await client.active911("GET", "v2/agencies", refresh: nil).status == 401)
+            #expect(try await client.active911("GET", "v2/agencies", access: "forged", refresh: nil).status == 401)
+            #expect(try await client.send("POST", "/_emulator/active911/expire-tokens").status == 200)
+            let expired = try await client.active911("GET", "v2/agencies", access: token, refresh: nil)
+            #expect(expired.status == 401)
+            #expect((expired.object["message"] as? String)?.contains("expired") == true)
+        }
+    }
+
     @Test func membersAreCreatedInBulkAndDeleted() async throws {
         try await withEmulator { client in
             let created = try await client.active911("POST", "v2/agency/\(agency)/member/create",

@@ -50,7 +50,17 @@ import FoundationNetworking
         // The port is taken now: a second emulator says so and exits 2.
         let second = try await RosterProcess.run(["emulator", "--port", String(bound)], limit: 20)
         #expect(second.status == 2)
-        #expect(second.stderr.contains("the emulator could not listen on 127.0.0.1:\(bound)"))
+        #expect(second.stderr == "roster: the emulator could not listen on 127.0.0.1:\(bound): port \(bound) is in use\n", "\(second.stderr)")
+
+        // The configuration and its secrets exist now: never replaced without --force.
+        let again = try await RosterProcess.run(["emulator", "--port", "0", "--write-config", config.path], limit: 20)
+        #expect(again.status == 2)
+        #expect(again.stderr == "roster: --write-config: \(config.path) already exists; not replacing it (add --force to replace the configuration and its secrets/)\n")
+        try FileManager.default.removeItem(at: config)
+        let secretOnly = try await RosterProcess.run(["emulator", "--port", "0", "--write-config", config.path], limit: 20)
+        #expect(secretOnly.status == 2)
+        #expect(secretOnly.stderr.contains("/demo/secrets/") && secretOnly.stderr.contains(" already exists; not replacing it"), "\(secretOnly.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: config.path))
 
         process.interrupt()
         for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }

@@ -30,11 +30,15 @@ enum Active911Module {
     }
 
     static let operations: [VendorOperation] = [
-        VendorOperation(.active911, "agencies", "The agencies the account can manage.", effect: .read,
-                        result: LuaResult("{id: string, name: string}[]", doc: "the agencies")) { _, session in
+        VendorOperation(.active911, "agencies", "The agencies the account can manage, with their members (find a member by email here).", effect: .read,
+                        result: LuaResult("{id: string, name: string, members: Active911Member[]}[]",
+                                          doc: "the agencies, each with its members: " + memberResult)) { _, session in
             let client = try session.client(session.active911, .active911)
             return PreparedCall(arguments: []) { () async throws(VendorError) in
-                LuaResults.list(try await client.agencies().map { .table(LuaTable(["id": .string(LuaString($0.id)), "name": .string(LuaString($0.name))])) })
+                LuaResults.list(try await client.agencies().map {
+                    .table(LuaTable(["id": .string(LuaString($0.id)), "name": .string(LuaString($0.name)),
+                                     "members": LuaResults.list($0.members.map(lua))]))
+                })
             }
         },
         VendorOperation(.active911, "create_member", "Adds a member to an agency.", effect: .write,

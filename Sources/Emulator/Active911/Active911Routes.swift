@@ -1,7 +1,8 @@
 /// Active911Routes.swift: the Active911 Member Management API and its token service
 /// (VENDORS.md §4), under `/active911`. Every response is
 /// `{"success", "result", "message", "code", "token"}`; a call with an expired (or no)
-/// access token but a valid `a911Auth` cookie is served and carries a fresh `token`.
+/// access token but a valid `a911Auth` cookie is served and carries a fresh `token`; a
+/// valid access token alone is enough (the cookie is optional).
 import Foundation
 import Hummingbird
 
@@ -23,7 +24,8 @@ enum Active911Routes {
         }
         group.get("v2/agencies") { request, _ in
             served(request, world) { state in
-                (state.agencies.map { ["name": $0.name, "id": $0.id] }, nil)
+                // The vendor lists each agency "along with details of each agency member".
+                (state.agencies.map { ["name": $0.name, "id": $0.id, "members": $0.members.map(\.json)] }, nil)
             }
         }
         group.post("v2/agency/:agency/member/create") { request, context in
@@ -104,16 +106,28 @@ enum Active911Routes {
         _ request: Request, _ world: EmulatorWorld,
         _ body: (inout Active911State) -> (Any?, (Int, String)?)
     ) -> Response {
+        // The access token authenticates; the a911Auth cookie is optional and only lets an
+        // expired (or absent) access token be refreshed.
         let refresh = cookie("a911Auth", in: request)
-        guard refresh == DemoTenant.Credentials.active911RefreshToken else {
-            return envelope(nil, success: false, message: "missing or invalid a911Auth cookie", code: 401)
+        if let refresh, refresh != DemoTenant.Credentials.active911RefreshToken {
+            return envelope(nil, success: false, message: "invalid a911Auth cookie", code: 401)
         }
         let access = request.headers[.authorization].flatMap { $0.hasPrefix("a911Access ") ? String($0.dropFirst(11)) : nil }
         let now = Date()
+        let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
+        let accessIsValid = world.active911.withLock { state in
+            access.flatMap { state.accessTokens[$0] }.map { $0 > nowMilliseconds } ?? false
+        }
+        guard accessIsValid || refresh != nil else {
+            let problem = access == nil ? "missing access token" : "invalid or expired access token"
+            return envelope(nil, success: false, message: problem + " (send a911Auth to refresh it)", code: 401)
+        }
+        // Every token here belongs to the one demo account, whose limit is shared.
+        let account = DemoTenant.Credentials.active911RefreshToken
         return world.active911.withLock { state in
             let window = TimeInterval(world.configuration.active911Window.components.seconds)
                 + TimeInterval(world.configuration.active911Window.components.attoseconds) / 1e18
-            var recent = (state.recentRequests[refresh!] ?? []).filter { now.timeIntervalSince($0) < window }
+            var recent = (state.recentRequests[account] ?? []).filter { now.timeIntervalSince($0) < window }
             guard recent.count < world.configuration.active911Limit else {
                 let wait = max(1, Int((window - now.timeIntervalSince(recent[0])).rounded(.up)))
                 var response = envelope(nil, success: false, message: "rate limit exceeded: \(world.configuration.active911Limit) requests per window", code: 429)
@@ -121,11 +135,10 @@ enum Active911Routes {
                 return response
             }
             recent.append(now)
-            state.recentRequests[refresh!] = recent
+            state.recentRequests[account] = recent
 
             var token: String?
-            let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
-            if access.flatMap({ state.accessTokens[$0] }).map({ $0 <= nowMilliseconds }) ?? true {
+            if !accessIsValid {
                 state.tokensIssued += 1
                 let expiry = nowMilliseconds + Int64(accessTokenLifetime * 1000)
                 let issued = makeAccessToken(number: state.tokensIssued, issuedAt: Int64(now.timeIntervalSince1970), expiresAt: expiry)

@@ -22,7 +22,7 @@ enum AllthenticateRoutes {
         group.get("user") { request, _ in
             authenticated(request) {
                 withUser(world, emailID: request.query("email_id")) { user in
-                    Reply.object(["policies": [String](), "computer_usernames": user.computerUsernames.map { ["computer_username": $0] },
+                    Reply.object(["policies": [String](), "computer_usernames": user.computerUsernames, // strings, as the page shows
                                   "smartcards": user.smartcards.map(\.json)])
                 }
             }

@@ -28,9 +28,21 @@ public struct Active911Configuration: Sendable {
     }
 }
 
+/// An agency, with its members as `GET /v2/agencies` lists them.
 public struct Active911Agency: Decodable, Sendable, Equatable {
     public var id: String
     public var name: String
+    /// The agency's members; empty when the answer lists none.
+    public var members: [Active911Member]
+
+    private enum CodingKeys: String, CodingKey { case id, name, members }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        name = try container.decode(String.self, forKey: .name)
+        members = try container.decodeIfPresent([Active911Member].self, forKey: .members) ?? []
+    }
 }
 
 public struct Active911Member: Decodable, Sendable, Equatable {
@@ -69,8 +81,8 @@ public final class Active911Client: Sendable {
                                            limit: configuration.requestsPerWindow, window: configuration.window)
     }
 
-    /// The access token adopted last (for tests; never printed).
-    var currentAccessToken: String? { accessToken.withLock { $0 } }
+    /// The access token adopted last (to scrub from vendor text; never printed).
+    public var currentAccessToken: String? { accessToken.withLock { $0 } }
 
     /// Exchanges an email and password for a refresh token (valid a year).
     public static func authenticate(email: String, password: Secret, tokenURL: String = "https://user-service.active911.com",
@@ -80,7 +92,8 @@ public final class Active911Client: Sendable {
         let response = try await http.send(VendorRequest(
             vendor: .active911, operation: "authenticate", method: .POST, url: tokenURL + "/v1/authenticate",
             headers: [("Content-Type", "application/json")],
-            body: VendorJSON.encode(Credentials(email: email, password: password.reveal())), idempotent: false))
+            body: VendorJSON.encode(Credentials(email: email, password: password.reveal())), idempotent: false,
+            credentials: [password.reveal()]))
         let envelope: Envelope<Result> = try decodeEnvelope(response, operation: "authenticate")
         guard let result = envelope.result else { throw failure(envelope, response, "authenticate") }
         return Secret(result.token)
@@ -136,15 +149,19 @@ public final class Active911Client: Sendable {
             throw VendorError(vendor: .active911, operation: operation, status: nil, message: "cancelled", retryable: false)
         }
         var headers = [("Accept", "application/json")]
+        var credentials = [configuration.refreshToken.reveal()]
         // The access token adopted last; the cookie alone before the first one arrives.
-        if let token = accessToken.withLock({ $0 }) { headers.append(("Authorization", "a911Access " + token)) }
+        if let token = accessToken.withLock({ $0 }) {
+            headers.append(("Authorization", "a911Access " + token))
+            credentials.append(token)
+        }
         headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let answer: Result<VendorResponse, VendorError>
         do {
             answer = .success(try await http.send(VendorRequest(
                 vendor: .active911, operation: operation, method: method, url: configuration.baseURL + "/v2/" + path,
-                headers: headers, body: body, idempotent: idempotent)))
+                headers: headers, body: body, idempotent: idempotent, credentials: credentials)))
         } catch {
             answer = .failure(error)
         }

@@ -113,7 +113,8 @@ public struct ActiveconnectClient: Sendable {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let request = VendorRequest(
             vendor: .activeconnect, operation: operation, method: method,
-            url: configuration.baseURL + "/management/" + path, headers: headers, body: body, idempotent: idempotent)
+            url: configuration.baseURL + "/management/" + path, headers: headers, body: body, idempotent: idempotent,
+            credentials: [configuration.applicationSecret.reveal()]) // never sent, scrubbed all the same
         let signer = self.signer
         let response = try await http.send(request) { request in
             request.headers += signer.headers(for: request.url) // a fresh nonce and timestamp per attempt

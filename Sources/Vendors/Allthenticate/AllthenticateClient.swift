@@ -32,7 +32,22 @@ public struct AllthenticateSmartcard: Codable, Sendable, Equatable {
 
 /// A user's policies, computer usernames and smartcards.
 public struct AllthenticateUserDetails: Decodable, Sendable, Equatable {
-    public struct ComputerUsername: Codable, Sendable, Equatable { public var computer_username: String }
+    /// A computer username: the vendor's page lists them as strings in `GET /user`, while
+    /// `/modifyallusernames` takes `{"computer_username": name}` objects; both are read.
+    public struct ComputerUsername: Codable, Sendable, Equatable {
+        public var computer_username: String
+
+        public init(computer_username: String) { self.computer_username = computer_username }
+
+        public init(from decoder: any Decoder) throws {
+            if let name = try? decoder.singleValueContainer().decode(String.self) {
+                computer_username = name
+                return
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            computer_username = try container.decode(String.self, forKey: .computer_username)
+        }
+    }
     public var policies: [JSONValue]
     public var computer_usernames: [ComputerUsername]
     public var smartcards: [AllthenticateSmartcard]
@@ -147,7 +162,7 @@ public struct AllthenticateClient: Sendable {
         }
         let response = try await http.send(VendorRequest(
             vendor: .allthenticate, operation: operation, method: method, url: configuration.baseURL + "/" + path,
-            headers: headers, body: body, idempotent: idempotent))
+            headers: headers, body: body, idempotent: idempotent, credentials: [configuration.apiKey.reveal()]))
         guard response.isSuccess else {
             let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
             throw response.refusal(.allthenticate, operation, message: failure?.error)

@@ -21,6 +21,12 @@ public struct Tenant: Sendable {
         self.allthenticate = allthenticate
     }
 
+    /// Every secret value the tenant holds, for scrubbing text that comes back from vendors.
+    public var secretValues: [String] {
+        [activeconnect?.applicationSecret, encore?.subscriptionKey, guardant?.token,
+         active911?.refreshToken, allthenticate?.apiKey].compactMap { $0?.reveal() }
+    }
+
     /// The vendors this tenant configures.
     public var vendors: [Vendor] {
         var vendors: [Vendor] = []

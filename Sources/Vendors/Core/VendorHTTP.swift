@@ -1,5 +1,6 @@
 /// VendorHTTP.swift: the one HTTP client every vendor client shares (connection pooling),
-/// with timeouts, and retries only where a retry is safe.
+/// with timeouts, retries only where a retry is safe, no redirects (a credential must never
+/// follow one to another host), and error bodies scrubbed of the credentials sent.
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -15,6 +16,9 @@ struct VendorRequest: Sendable {
     var body: [UInt8]?
     /// Reads, and PUT/DELETE that set a state: safe to send again. Never a creating POST.
     var idempotent: Bool
+    /// The secret values this request carries (keys, tokens): an answer that echoes one
+    /// has it replaced by `<redacted>` before any client reads the answer's text.
+    var credentials: [String] = []
 }
 
 /// What came back.
@@ -41,38 +45,54 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No retries.
     public static let none = RetryPolicy(attempts: 1)
 
-    /// Full jitter: a random delay up to base × 2^attempt, capped; `Retry-After` wins.
+    /// Full jitter: a random delay up to base × 2^attempt, capped. A vendor's `Retry-After`
+    /// is honoured in full: waiting less only earns another refusal.
     func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> Duration {
-        if let retryAfter { return min(retryAfter, maximumDelay) }
+        if let retryAfter { return retryAfter }
         let ceiling = min(baseDelay * (1 << min(attempt, 16)), maximumDelay)
         return ceiling * Double.random(in: 0...1)
     }
 }
 
+/// The instant by which the current run must end (its `--timeout`), as a task-local value the
+/// run sets around its vendor calls: a wait the vendor asks for that would pass it fails at
+/// once instead of sleeping into the limit.
+public enum VendorDeadline {
+    @TaskLocal public static var current: ContinuousClock.Instant?
+}
+
 /// Sends vendor requests over one pooled HTTP client.
 public final class VendorHTTP: Sendable {
-    /// The process-wide client: one pool, up to 64 connections per host, so that
-    /// `parallel.map` fan-out is not queued behind a handful of connections.
-    public static let shared = VendorHTTP(client: {
+    /// The process-wide HTTP client: one pool, up to 64 connections per host, so that
+    /// `parallel.map` fan-out is not queued behind a handful of connections; redirects are
+    /// never followed (vendor APIs do not redirect, and a credential must not go elsewhere).
+    public static let vendorClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }())
+    }()
+
+    /// The process-wide sender over `vendorClient`.
+    public static let shared = VendorHTTP()
 
     let client: HTTPClient
     public let timeout: Duration
     public let retry: RetryPolicy
 
-    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()) {
+    /// `client` must not follow redirects (`vendorClient` does not); a 3xx it returns is
+    /// refused here either way.
+    public init(client: HTTPClient = VendorHTTP.vendorClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()) {
         self.client = client
         self.timeout = timeout
         self.retry = retry
     }
 
-    /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504.
-    /// `prepare` runs before every attempt (Activeconnect signs each one afresh).
+    /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any
+    /// request after a 429 (the vendor refused it unprocessed). A 3xx is refused: vendor APIs
+    /// do not redirect. `prepare` runs before every attempt (Activeconnect signs each afresh).
     func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
-        let attempts = request.idempotent ? max(1, retry.attempts) : 1
+        let attempts = max(1, retry.attempts)
         var attempt = 0
         while true {
             attempt += 1
@@ -82,14 +102,23 @@ public final class VendorHTTP: Sendable {
             let retryAfter: Duration?
             switch outcome {
             case .success(let response):
-                guard Self.retryableStatuses.contains(response.status), attempt < attempts else { return response }
-                retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { .seconds($0) }
+                if (300..<400).contains(response.status) { throw Self.redirected(response, request) }
+                let safe = request.idempotent || response.status == 429
+                guard Self.retryableStatuses.contains(response.status), safe, attempt < attempts else { return response }
+                retryAfter = Self.retryAfter(response.headers)
             case .failure(let error):
-                guard error.retryable, attempt < attempts else { throw error }
+                guard error.retryable, request.idempotent, attempt < attempts else { throw error }
                 retryAfter = nil
             }
+            let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
+            if let retryAfter, let deadline = VendorDeadline.current, ContinuousClock.now + retryAfter > deadline {
+                let left = max(0, Int((deadline - ContinuousClock.now).components.seconds))
+                throw VendorError(vendor: request.vendor, operation: request.operation, status: 429,
+                                  message: "\(request.vendor.rawValue) asks to wait \(Self.seconds(retryAfter)); \(left) s of --timeout are left",
+                                  retryable: true)
+            }
             do {
-                try await Task.sleep(for: retry.delay(afterAttempt: attempt, retryAfter: retryAfter))
+                try await Task.sleep(for: wait)
             } catch {
                 throw VendorError(vendor: request.vendor, operation: request.operation, status: nil, message: "cancelled", retryable: false)
             }
@@ -98,6 +127,34 @@ public final class VendorHTTP: Sendable {
 
     static let retryableStatuses: Set<Int> = [429, 502, 503, 504]
 
+    /// `Retry-After` as seconds (integer or decimal) or an HTTP date.
+    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+        guard let value = headers.first(name: "Retry-After")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        if let seconds = Double(value), seconds >= 0, seconds.isFinite { return .milliseconds(Int64(seconds * 1000)) }
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = format.date(from: value) else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+    }
+
+    /// `60 s`, `1.5 s`.
+    static func seconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// A 3xx: not followed, so no credential reaches the `Location`.
+    static func redirected(_ response: VendorResponse, _ request: VendorRequest) -> VendorError {
+        let location = response.headers.first(name: "Location")
+        let host = location.flatMap { URL(string: $0)?.host } ?? URL(string: request.url)?.host
+        let target = location == nil ? "with no Location" : "to \(host ?? "an unreadable Location")"
+        return VendorError(vendor: request.vendor, operation: request.operation, status: response.status,
+                           message: "the vendor redirected \(target); vendor APIs do not redirect, so it was not followed (check base_url)",
+                           retryable: false)
+    }
+
     private func once(_ request: VendorRequest) async -> Result<VendorResponse, VendorError> {
         var http = HTTPClientRequest(url: request.url)
         http.method = request.method
@@ -105,8 +162,15 @@ public final class VendorHTTP: Sendable {
         if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
         do {
             let response = try await client.execute(http, timeout: .nanoseconds(timeout.nanoseconds))
-            let body = try await response.body.collect(upTo: 16 << 20)
-            return .success(VendorResponse(status: Int(response.status.code), headers: response.headers, body: Array(body.readableBytesView)))
+            let collected = try await response.body.collect(upTo: 16 << 20)
+            let status = Int(response.status.code)
+            var body = Array(collected.readableBytesView)
+            // A refusal's text becomes an error message: a server that echoes the request
+            // must not hand its credentials to the script, the output or a log.
+            if !(200..<300).contains(status), !request.credentials.isEmpty {
+                body = SecretScrubber(request.credentials).scrub(body)
+            }
+            return .success(VendorResponse(status: status, headers: response.headers, body: body))
         } catch {
             // No response: a connect error, a reset or a timeout. Safe requests may retry.
             return .failure(VendorError(

@@ -93,7 +93,8 @@ public struct EncoreClient: Sendable {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let request = VendorRequest(
             vendor: .encore, operation: operation, method: method,
-            url: configuration.baseURL + "/users/v1/" + path, headers: headers, body: body, idempotent: idempotent)
+            url: configuration.baseURL + "/users/v1/" + path, headers: headers, body: body, idempotent: idempotent,
+            credentials: [configuration.subscriptionKey.reveal()])
         let response = try await http.send(request)
         guard (200..<300).contains(response.status) else { throw Self.error(response, operation: operation) }
         return response

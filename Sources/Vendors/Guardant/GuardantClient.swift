@@ -142,7 +142,7 @@ public struct GuardantClient: Sendable {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         let response = try await http.send(VendorRequest(
             vendor: .guardant, operation: operation, method: method, url: configuration.baseURL + "/v1.0/" + path,
-            headers: headers, body: body, idempotent: idempotent))
+            headers: headers, body: body, idempotent: idempotent, credentials: [configuration.token.reveal()]))
         guard response.isSuccess else {
             let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
             throw response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)

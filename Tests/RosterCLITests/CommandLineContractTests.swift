@@ -1,0 +1,51 @@
+/// CommandLineContractTests.swift: DESIGN's command-line contract where it was found broken:
+/// parent options before the subcommand, `--version`, and text that is not UTF-8 refused
+/// before it could reach a vendor.
+import Foundation
+import Testing
+
+@Suite struct CommandLineContractTests {
+    @Test func pluginsFolderBeforeOrAfterTheSubcommand() async throws {
+        let plugins = RosterProcess.root.appendingPathComponent("plugins").path
+        for arguments in [["plugin", "--plugins", plugins, "list"], ["plugin", "list", "--plugins", plugins],
+                          ["plugin", "--plugins=\(plugins)", "list"]] {
+            let result = try await RosterProcess.run(arguments, in: FileManager.default.temporaryDirectory)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.contains("acme-onboarding 1.0.0"), "\(arguments)")
+        }
+        let info = try await RosterProcess.run(["plugin", "--plugins", plugins, "info", "globex-offboarding"])
+        #expect(info.status == 0, "\(info.stderr)")
+        #expect(info.stdout.hasPrefix("globex-offboarding 1.2.0"))
+    }
+
+    @Test func versionIsTheOnePluginsAreCheckedAgainst() async throws {
+        let result = try await RosterProcess.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "0.1.0\n")
+    }
+
+    @Test func anArgumentThatIsNotUTF8IsRefused() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print(args.name)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Process takes Strings: the shell passes the raw byte 0xFF.
+        let result = try await RosterProcess.run(
+            ["-c", #"exec "$0" run script.lua --arg "name=$(printf 'Ren\351e')""#, RosterProcess.binary.path],
+            executable: URL(fileURLWithPath: "/bin/sh"), in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: argument 4 (after --arg) is not valid UTF-8; give text in UTF-8\n", "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func anInputLargerThanTheMemoryLimitIsRefusedUpFront() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print(#inputs[1])"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let big = folder.appendingPathComponent("big.csv")
+        FileManager.default.createFile(atPath: big.path, contents: Data(count: 3 << 20))
+        let refused = try await RosterProcess.run(["run", "script.lua", "--input", "big.csv", "--memory-limit", "2"], in: folder)
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics == "roster: --input 'big.csv' is 3 MB, more than the script's --memory-limit of 2 MB; raise --memory-limit or split the file\n")
+        let read = try await RosterProcess.run(["run", "script.lua", "--input", "big.csv", "--memory-limit", "16"], in: folder)
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.stdout == "\(3 << 20)\n")
+    }
+}

@@ -1,0 +1,119 @@
+/// HostileServerTests.swift: a vendor endpoint that redirects elsewhere, echoes the request's
+/// credentials back, or asks for long waits: no credential leaves for another host or comes
+/// back in an error, and Retry-After is honoured in full but never past the run's deadline.
+import Foundation
+import Testing
+@testable import Vendors
+
+@Suite struct HostileServerTests {
+    static let fast = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
+    static let newUser: EncoreUser = {
+        var user = EncoreUser()
+        user.userName = "n"
+        return user
+    }()
+
+    @Test(arguments: [301, 302, 307, 308])
+    func aRedirectIsNotFollowed(status: Int) async throws {
+        try await withRecorder { (elsewhere: RecordingServer) async throws in
+            try await withRecorder { (vendor: RecordingServer) async throws in
+                vendor.answer(ScriptedResponse(status: status, body: "", headers: ["Location": elsewhere.origin.replacingOccurrences(of: "127.0.0.1", with: "localhost") + "/steal"]))
+                let client = EncoreClient(EncoreConfiguration(baseURL: vendor.origin, subscriptionKey: Secret("encore-key-hunter2")), http: Self.fast)
+                let error = await vendorError { () async throws(VendorError) in _ = try await client.getUser(.internal(1)) }
+                #expect(error?.status == status)
+                #expect(error?.message.contains("redirected to localhost") == true, "\(String(describing: error))")
+                #expect(error?.retryable == false)
+                #expect(vendor.requests.count == 1) // not retried either
+                #expect(elsewhere.requests.isEmpty)
+            }
+        }
+    }
+
+    @Test func echoedCredentialsAreScrubbedFromErrors() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            // The answer repeats every credential the clients send, as a header-echoing server would.
+            let secrets = ["encore-key-hunter2", "guardant-token-hunter2", "allth-key-hunter2", "a911-refresh-hunter2", "a911-access-hunter2"]
+            let echo = secrets.joined(separator: " | ")
+            let http = VendorHTTP(timeout: .seconds(5), retry: .none)
+            let encore = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret(secrets[0])), http: http)
+            let guardant = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: Secret(secrets[1])), http: http)
+            let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret(secrets[2])), http: http)
+            let active911 = Active911Client(Active911Configuration(baseURL: server.origin, tokenURL: server.origin, refreshToken: Secret(secrets[3]),
+                                                                   agency: "ag", requestsPerWindow: 100, window: .seconds(1)), http: http)
+            server.answer(
+                ScriptedResponse(status: 400, body: "you sent: " + echo, headers: ["Content-Type": "text/plain"]),
+                ScriptedResponse(status: 403, body: #"{"code": 7, "message": "headers: \#(echo)"}"#),
+                ScriptedResponse(status: 400, body: #"{"error": "bad key \#(echo)"}"#),
+                // Active911: a first answer adopts an access token; the second echoes it.
+                ScriptedResponse(status: 200, body: #"{"success": true, "result": [], "token": "\#(secrets[4])"}"#),
+                ScriptedResponse(status: 401, body: #"{"success": false, "result": null, "message": "denied: \#(echo)", "code": 401}"#))
+            let failures = [
+                await vendorError { () async throws(VendorError) in _ = try await encore.getUser(.internal(1)) },
+                await vendorError { () async throws(VendorError) in _ = try await guardant.listRoles() },
+                await vendorError { () async throws(VendorError) in _ = try await allthenticate.invites() },
+            ]
+            _ = try await active911.agencies()
+            let a911 = await vendorError { () async throws(VendorError) in _ = try await active911.agencies() }
+            // Each client scrubs what its request carried (the Lua boundary scrubs the rest of
+            // the tenant's secrets: SecretsInLuaTests).
+            let carried = [[secrets[0]], [secrets[1]], [secrets[2]], [secrets[3], secrets[4]]]
+            for (failure, own) in zip(failures + [a911], carried) {
+                let text = try #require(failure).description
+                #expect(text.contains("<redacted>"), "\(text)")
+                for secret in own { #expect(!text.contains(secret), "\(text)") }
+            }
+        }
+    }
+
+    @Test func theScrubberFindsEscapedAndOverlappingForms() {
+        let scrubber = SecretScrubber(["ab/cd\"ef", "key-1234", "key-12345678", "xy"])
+        #expect(scrubber.scrub(#"{"m": "ab\/cd\"ef and ab/cd\"ef"}"#) == #"{"m": "<redacted> and <redacted>"}"#)
+        #expect(scrubber.scrub("key-12345678 key-1234") == "<redacted> <redacted>")
+        #expect(scrubber.scrub("xy stays: too short to be a credential") == "xy stays: too short to be a credential")
+        let error = VendorError(vendor: .encore, operation: "get_user", status: 400, code: "key-1234", message: "bad key-1234", retryable: false)
+        #expect(error.scrubbed(by: scrubber).description == "encore.get_user: HTTP 400 (code <redacted>): bad <redacted>")
+    }
+
+    @Test func retryAfterIsHonouredInFull() {
+        let policy = RetryPolicy()
+        #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(60)) == .seconds(60))
+        #expect(policy.delay(afterAttempt: 1, retryAfter: nil) <= .milliseconds(400))
+    }
+
+    @Test func aCreatingPostIsRetriedAfterA429() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            server.answer(
+                ScriptedResponse(status: 429, body: "", headers: ["Retry-After": "0.2"]),
+                ScriptedResponse(status: 200, body: #"{"Id": 77}"#))
+            let client = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("k")), http: Self.fast)
+            let started = ContinuousClock.now
+            #expect(try await client.createUser(Self.newUser) == 77)
+            #expect(ContinuousClock.now - started >= .milliseconds(200))
+            #expect(server.requests.map(\.method) == ["POST", "POST"])
+        }
+    }
+
+    @Test func aCreatingPostIsNotRetriedAfterA503() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            server.answer(ScriptedResponse(status: 503, body: "busy"))
+            let client = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("k")), http: Self.fast)
+            let error = await vendorError { () async throws(VendorError) in _ = try await client.createUser(Self.newUser) }
+            #expect(error?.status == 503)
+            #expect(server.requests.count == 1) // it may have been processed
+        }
+    }
+
+    @Test func aWaitPastTheDeadlineFailsAtOnce() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            server.answer(ScriptedResponse(status: 429, body: "{}", headers: ["Retry-After": "60"]))
+            let client = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("k")), http: Self.fast)
+            let started = ContinuousClock.now
+            let error: VendorError? = await VendorDeadline.$current.withValue(ContinuousClock.now + .seconds(12.5)) {
+                await vendorError { () async throws(VendorError) in _ = try await client.getUser(.internal(1)) }
+            }
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(error?.message == "encore asks to wait 60 s; 12 s of --timeout are left", "\(String(describing: error))")
+            #expect(server.requests.count == 1)
+        }
+    }
+}

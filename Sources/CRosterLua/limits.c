@@ -158,6 +158,16 @@ int roster_resume(lua_State *co, lua_State *from, int nargs, int *nresults) {
     return status;
 }
 
+/* A metamethod the host calls (tostring of an error value, a field read) is script code:
+ * it runs tracked like a resume, so that the deadline and the watchdog reach it. */
+int roster_pcall(lua_State *L, int nargs, int nresults) {
+    roster_state *s = roster_S(L);
+    outer_execution outer = enter_lua(s, L);
+    int status = lua_pcall(L, nargs, nresults, 0);
+    leave_lua(s, outer);
+    return status;
+}
+
 int roster_reset(lua_State *co) {
     roster_state *s = roster_S(co);
     outer_execution outer = enter_lua(s, co);

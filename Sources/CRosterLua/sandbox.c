@@ -370,6 +370,24 @@ void roster_install_require(lua_State *L) {
     lua_setglobal(L, "require");
 }
 
+/* ---- the string library ------------------------------------------------------------ */
+
+void roster_privatize_string_library(lua_State *L) {
+    /* Every string's methods come from the table the (protected) string metatable
+     * indexes. The script's global `string` becomes a copy: changing it changes nothing
+     * that ("x"):upper() or host code calls. */
+    lua_getglobal(L, LUA_STRLIBNAME); /* [lib] */
+    lua_newtable(L);                  /* [lib, copy] */
+    lua_pushnil(L);
+    while (lua_next(L, -3) != 0) {    /* [lib, copy, k, v] */
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);            /* [lib, copy, k, k, v] */
+        lua_rawset(L, -4);
+    }
+    lua_setglobal(L, LUA_STRLIBNAME);
+    lua_pop(L, 1);
+}
+
 /* ---- opening ------------------------------------------------------------------------ */
 
 void roster_open_baseline_libraries(lua_State *L) {

@@ -64,14 +64,7 @@ int roster_noop_cfunction(lua_State *L) {
 
 /* ---- protected helpers ----------------------------------------------------------- */
 
-int roster_pcall(lua_State *L, int nargs, int nresults) {
-    roster_state *s = roster_S(L);
-    int outer_host = s->in_host;
-    s->in_host = 0; /* Lua code runs here: its allocations count against the cap */
-    int status = lua_pcall(L, nargs, nresults, 0);
-    s->in_host = outer_host;
-    return status;
-}
+/* roster_pcall is in limits.c: it runs Lua as a tracked execution, under the limits. */
 
 static int gettable_unprotected(lua_State *L) { /* [t, k] */
     lua_gettable(L, 1);

@@ -121,6 +121,8 @@ final class LuaRun {
         if let kind = state.limitHit { return .limit(kind, message: limitMessage(kind)) }
         if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
         let message = errorMessage(thread)
+        // Its __tostring ran under the run's limits, and may have hit one.
+        if let kind = state.limitHit { return .limit(kind, message: limitMessage(kind)) }
         if message.hasSuffix("stack overflow") || message.contains("stack overflow (") {
             return .limit(.stack, message: "\(limits.message(for: .stack)): \(message)")
         }

@@ -35,6 +35,7 @@ enum Sandbox {
             lua_setfield(L, -2, name)
         }
         roster_pop(L, 2)
+        roster_privatize_string_library(L)
 
         state.install(print)
         state.install(Parallel.module)

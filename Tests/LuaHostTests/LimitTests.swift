@@ -30,6 +30,19 @@ import TestSupport
         #expect(result.seconds < 10, "stopped after \(result.seconds) s")
     }
 
+    /// The host turns a non-string error into text with its `__tostring`: script code, run
+    /// under the script's limits (it used to hang the host after the script had ended).
+    @Test(arguments: [
+        "error(setmetatable({}, {__tostring = function() while true do end end}))",
+        "local t = setmetatable({}, {__tostring = function(self) return self.x end, __index = function() while true do end end}) error(t)",
+    ])
+    func anErrorValueThatNeverConvertsIsStoppedByTheDeadline(script: String) async {
+        let started = ContinuousClock.now
+        let result = await runScript(script, limits: Self.short)
+        #expect(result.outcome == .limit(.timeout, message: Self.short.message(for: .timeout)))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func memoryIsCapped() async {
         let limits = LuaLimits(memory: 8 << 20, timeout: .seconds(10))
         for script in [

@@ -25,6 +25,21 @@ import TestSupport
             """)
     }
 
+    @Test func theSharedStringLibraryCannotBeChangedByAScript() async {
+        let result = await runScript(#"""
+            string.upper = function() return "hijacked" end
+            rawset(string, "lower", function() return "hijacked" end)
+            string.format = nil
+            print(("x"):upper(), ("X"):lower(), ("%d"):format(7), string.upper("y"))
+            print(("x").dump, getmetatable(""))
+            local names = 0
+            for _ in pairs(string) do names = names + 1 end
+            print(names > 10)
+            """#)
+        #expect(result.outcome == .success)
+        #expect(result.output == "X\tx\t7\thijacked\nnil\tfalse\ntrue\n")
+    }
+
     @Test func printGoesToRostersOutput() async {
         let result = await runScript(#"print("a", 1, nil, setmetatable({}, {__tostring = function() return "T" end})) print() print(("x"):rep(3))"#)
         #expect(result.output == "a\t1\tnil\tT\n\nxxx\n")

@@ -96,7 +96,9 @@ int roster_take_time_slice(roster_state *s);
 /* Each returns a lua status; on LUA_OK the result is pushed, else the error value. */
 int roster_pgettable(lua_State *L, int index);          /* t[k], k on top; pops k */
 int roster_ptostring(lua_State *L, int index);          /* luaL_tolstring with __tostring */
-int roster_pcall(lua_State *L, int nargs, int nresults); /* lua_pcall, leaving host mode */
+int roster_pcall(lua_State *L, int nargs, int nresults); /* lua_pcall, leaving host mode, tracked under the limits */
+/* The script's `string` becomes a copy of the library strings index (after its removals). */
+void roster_privatize_string_library(lua_State *L);
 
 /* ---- the sandbox ------------------------------------------------------------------- */
 /* Opens the allowed standard libraries into the globals and installs the guarded

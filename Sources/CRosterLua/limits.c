@@ -7,8 +7,10 @@
  * executing that run, and the signal handler arms the hook there with a count of 1 — the
  * way lua.c stops a script on SIGINT. Once armed, the hook raises at every instruction, so
  * neither pcall, coroutine.resume, an error handler nor a __close can keep the run alive.
- * The hook cannot run inside a C function (a pattern match, say); past the deadline plus a
- * grace period the watchdog ends the process with exit code 3 and a message.
+ * The hook cannot run inside a C function; Roster's own pattern matcher and table functions
+ * look at the kill flag as they go, and for anything else, past the deadline plus a grace
+ * period, the watchdog ends the process with exit code 3 and a message: the last resort of
+ * a one-shot run. A long-lived host sets no grace (-1) and is never ended.
  *
  * The same signal gives time slices: a run that computes for ROSTER_TIME_SLICE_NS without
  * yielding has the hook armed once, and the hook yields its coroutine, so that a few
@@ -73,23 +75,28 @@ void roster_check_limits(lua_State *L) {
 void roster_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
     roster_state *s = roster_S(L);
-    if (!atomic_load(&s->killed) && s->instruction_budget) {
+    if (s->after_slice) {
+        /* The first call after a time slice's yield: it only disarms (below). */
+        s->after_slice = 0;
+    } else if (!atomic_load(&s->killed) && s->instruction_budget) {
         s->instructions_used += ROSTER_INSTRUCTION_STEP;
         if (s->instructions_used > s->instruction_budget)
             roster_kill(s, ROSTER_LIMIT_INSTRUCTIONS);
     }
     roster_check_limits(L);
-    if (atomic_exchange(&s->yield_requested, 0)) {
-        /* Time slice: back to the budget's hook (or none), and yield the thread so the
-         * scheduler can let other runs use it. Where yielding is impossible (inside a C
+    if (atomic_exchange(&s->yield_requested, 0) && lua_isyieldable(L)) {
+        /* Time slice: yield the thread so the scheduler can let other runs use it. The hook
+         * stays armed: after a hook yields, Lua skips the hook at the next instruction (its
+         * CIST_HOOKYIELD mark), and a kill armed later must not lose an instruction to that
+         * skip. The call after that one disarms. Where yielding is impossible (inside a C
          * function's callback) the script simply goes on until the next slice. */
-        if (s->instruction_budget) lua_sethook(L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);
-        else lua_sethook(L, NULL, 0, 0);
-        if (lua_isyieldable(L)) {
-            s->time_slice = 1;
-            lua_yield(L, 0);
-        }
+        s->time_slice = 1;
+        s->after_slice = 1;
+        lua_yield(L, 0);
     }
+    /* Back to the budget's hook, or none. */
+    if (s->instruction_budget) lua_sethook(L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);
+    else lua_sethook(L, NULL, 0, 0);
 }
 
 void roster_set_instruction_limit(roster_state *s, int64_t budget) {
@@ -187,6 +194,7 @@ void roster_clear_kill(roster_state *s) {
     atomic_store(&s->yield_requested, 0);
     atomic_store(&s->deadline_ns, 0);
     s->time_slice = 0;
+    s->after_slice = 0;
     s->host_suspend = 0;
     s->refusal_pending = 0;
     s->over_limit = 0;
@@ -254,7 +262,7 @@ static void *watchdog_main(void *unused) {
                 }
                 continue;
             }
-            if (deadline && now > deadline + s->grace_ns) watchdog_fire(s);
+            if (deadline && s->grace_ns >= 0 && now > deadline + s->grace_ns) watchdog_fire(s);
             /* Again each tick: the thread may have switched coroutines since. */
             pthread_kill(atomic_load(&s->exec_thread), ROSTER_SIGNAL);
         }

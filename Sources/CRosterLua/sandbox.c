@@ -6,13 +6,17 @@
  *  - setmetatable refuses __gc (finalizers run with no hook, so nothing could stop one);
  *  - xpcall skips its message handler once the run is killed (it would run hookless);
  *  - load accepts text only;
+ *  - coroutine.running, isyieldable and yield treat the scheduler's threads as the main
+ *    coroutine, which is what the script's top level is under stock lua;
  *  - collectgarbage answers "count" only;
  *  - coroutine.resume and coroutine.wrap track the running thread for the watchdog and
  *    pass a binding's suspension through to the scheduler, so vendor calls work inside
  *    the script's own coroutines; coroutine.close is guarded against nesting (Debian's
  *    5.4.4 overflows the C stack on nested closes);
- *  - string.rep returns "" without looping when the result is empty, and table.move works
- *    in chunks, checking the limits between them (no hook runs inside a C function);
+ *  - string.find, match, gmatch and gsub are Roster's own matcher, which a limit can stop
+ *    (patterns.c);
+ *  - string.rep returns "" without looping when the result is empty, and table.move checks
+ *    the limits as it goes (no hook runs inside a C function);
  *  - require finds Lua source through Roster's loader (Swift) and runs it once.
  */
 #include "state_internal.h"
@@ -21,34 +25,69 @@
 
 /* ---- setmetatable, load, collectgarbage ------------------------------------------ */
 
+/* setmetatable and load are whole functions here, not wrappers around the stock ones: an
+ * argument error must name them ('setmetatable'), and Lua finds a C function's name only
+ * when the function itself is the one in the loaded tables. */
 static int sandbox_setmetatable(lua_State *L) {
-    if (lua_type(L, 2) == LUA_TTABLE) {
+    int type = lua_type(L, 2);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table");
+    if (type == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL)
             return luaL_error(L, "setmetatable: __gc metamethods are not allowed in Roster scripts");
         lua_pop(L, 1);
     }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    if (luaL_getmetafield(L, 1, "__metatable") != LUA_TNIL)
+        return luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+/* Reads a chunk from a function, as stock load does: each call gives the next piece. */
+static const char *load_reader(lua_State *L, void *unused, size_t *size) {
+    (void)unused;
+    luaL_checkstack(L, 2, "too many nested functions");
+    lua_pushvalue(L, 1);
+    lua_call(L, 0, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        *size = 0;
+        return NULL;
+    }
+    if (!lua_isstring(L, -1)) luaL_error(L, "reader function must return a string");
+    lua_replace(L, 5); /* keep the piece alive while Lua reads it */
+    return lua_tolstring(L, 5, size);
 }
 
 static int sandbox_load(lua_State *L) {
-    int nargs = lua_gettop(L);
-    if (nargs > 4) lua_settop(L, nargs = 4);
-    if (nargs >= 3 && !lua_isnil(L, 3)) {
-        const char *mode = luaL_checkstring(L, 3);
-        if (strchr(mode, 'b') != NULL)
-            return luaL_error(L, "load: binary chunks are not allowed in Roster scripts");
+    size_t length;
+    const char *text = lua_tolstring(L, 1, &length);
+    const char *mode = luaL_optstring(L, 3, "t");
+    int env = !lua_isnone(L, 4) ? 4 : 0;
+    if (strchr(mode, 'b') != NULL)
+        return luaL_error(L, "load: binary chunks are not allowed in Roster scripts");
+    int status;
+    if (text != NULL) {
+        const char *name = luaL_optstring(L, 2, text);
+        status = luaL_loadbufferx(L, text, length, name, "t");
+    } else {
+        const char *name = luaL_optstring(L, 2, "=(load)");
+        luaL_checktype(L, 1, LUA_TFUNCTION);
+        lua_settop(L, 5); /* slot 5 holds the piece being read */
+        status = lua_load(L, load_reader, NULL, name, "t");
     }
-    if (nargs < 3) lua_settop(L, nargs = 3);
-    lua_pushliteral(L, "t");
-    lua_replace(L, 3);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, nargs, LUA_MULTRET);
-    return lua_gettop(L);
+    if (status != LUA_OK) {
+        luaL_pushfail(L);
+        lua_insert(L, -2);
+        return 2; /* fail, message */
+    }
+    if (env != 0) { /* the environment becomes the chunk's first upvalue */
+        lua_pushvalue(L, env);
+        if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
+    }
+    return 1;
 }
 
 /* A kill raises from inside the hook, where Lua has switched hooks off; an xpcall message
@@ -93,6 +132,49 @@ static int sandbox_collectgarbage(lua_State *L) {
 /* ---- coroutines ------------------------------------------------------------------- */
 
 static char waiting_key; /* registry: weak set of coroutines suspended on a binding */
+static char host_threads_key; /* registry: weak set of the threads the scheduler made */
+
+lua_State *roster_new_host_thread(lua_State *L) {
+    lua_State *co = lua_newthread(L); /* [co] */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &host_threads_key) == LUA_TTABLE) {
+        lua_pushvalue(L, -2);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    lua_pop(L, 1);
+    return co;
+}
+
+/* Whether L is a thread the scheduler runs the script (or a parallel item) on: to the
+ * script it is the main coroutine, as the top level is under stock lua. */
+static int is_host_thread(lua_State *L) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &host_threads_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushthread(L);
+    int found = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return found;
+}
+
+static int sandbox_running(lua_State *L) {
+    int main = lua_pushthread(L);
+    lua_pushboolean(L, main || is_host_thread(L));
+    return 2;
+}
+
+static int sandbox_isyieldable(lua_State *L) {
+    lua_State *co = lua_isnone(L, 1) ? L : lua_tothread(L, 1);
+    luaL_argexpected(L, co != NULL, 1, "thread");
+    lua_pushboolean(L, lua_isyieldable(co) && !is_host_thread(co));
+    return 1;
+}
+
+static int sandbox_yield(lua_State *L) {
+    if (is_host_thread(L)) return luaL_error(L, "attempt to yield from outside a coroutine");
+    return lua_yield(L, lua_gettop(L));
+}
 
 static void set_waiting(lua_State *L, int co_index, int waiting) {
     co_index = lua_absindex(L, co_index);
@@ -207,7 +289,7 @@ static int prepare_resume(lua_State *L, int co_index, int nargs) {
 }
 
 static int sandbox_resume(lua_State *L) {
-    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine");
+    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "thread");
     int nargs = lua_gettop(L) - 1;
     if (prepare_resume(L, 1, nargs) < 0) {
         lua_pushboolean(L, 0);
@@ -236,7 +318,7 @@ static int sandbox_wrap(lua_State *L) {
 }
 
 static int sandbox_close(lua_State *L) {
-    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "coroutine");
+    luaL_argexpected(L, lua_type(L, 1) == LUA_TTHREAD, 1, "thread");
     lua_State *co = lua_tothread(L, 1);
     if (co == L) return luaL_error(L, "cannot close a running coroutine");
     if (is_waiting(L, 1)) return luaL_error(L, "cannot close a coroutine that is waiting for a vendor call");
@@ -271,19 +353,11 @@ static int sandbox_rep(lua_State *L) {
     return 1;
 }
 
-#define MOVE_CHUNK 65536
+/* How many elements table.move copies between two checks of the limits. */
+#define MOVE_CHECK_EVERY 65536
 
-static void move_chunk(lua_State *L, int dest, lua_Integer from, lua_Integer to, lua_Integer at) {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, 1);
-    lua_pushinteger(L, from);
-    lua_pushinteger(L, to);
-    lua_pushinteger(L, at);
-    lua_pushvalue(L, dest);
-    lua_call(L, 5, 0);
-    roster_check_limits(L);
-}
-
+/* table.move as stock Lua does it (the same reads and writes, in the same order, through
+ * metamethods), with the limits checked as it goes: no hook runs inside a C function. */
 static int sandbox_move(lua_State *L) {
     lua_Integer f = luaL_checkinteger(L, 2);
     lua_Integer e = luaL_checkinteger(L, 3);
@@ -291,22 +365,22 @@ static int sandbox_move(lua_State *L) {
     int dest = !lua_isnoneornil(L, 5) ? 5 : 1;
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, dest, LUA_TTABLE);
-    lua_settop(L, 5);
     if (e >= f) {
         luaL_argcheck(L, f > 0 || e < LUA_MAXINTEGER + f, 3, "too many elements to move");
         lua_Integer n = e - f; /* elements beyond the first */
         luaL_argcheck(L, t <= LUA_MAXINTEGER - n, 4, "destination wrap around");
         int forward = t > e || t <= f || (dest != 1 && !lua_compare(L, 1, dest, LUA_OPEQ));
         if (forward) {
-            for (lua_Integer i = 0; i <= n; i += MOVE_CHUNK) {
-                lua_Integer last = n - i < MOVE_CHUNK - 1 ? n - i : MOVE_CHUNK - 1;
-                move_chunk(L, dest, f + i, f + i + last, t + i);
-                if (n - i < MOVE_CHUNK) break;
+            for (lua_Integer i = 0; i <= n; i++) {
+                lua_geti(L, 1, f + i);
+                lua_seti(L, dest, t + i);
+                if ((i & (MOVE_CHECK_EVERY - 1)) == MOVE_CHECK_EVERY - 1) roster_check_limits(L);
             }
-        } else { /* overlapping, moving up: highest chunk first */
-            for (lua_Integer i = (n / MOVE_CHUNK) * MOVE_CHUNK; i >= 0; i -= MOVE_CHUNK) {
-                lua_Integer last = n - i < MOVE_CHUNK - 1 ? n - i : MOVE_CHUNK - 1;
-                move_chunk(L, dest, f + i, f + i + last, t + i);
+        } else { /* overlapping, moving up: from the top down */
+            for (lua_Integer i = n; i >= 0; i--) {
+                lua_geti(L, 1, f + i);
+                lua_seti(L, dest, t + i);
+                if ((i & (MOVE_CHECK_EVERY - 1)) == 0) roster_check_limits(L);
             }
         }
     }
@@ -364,7 +438,14 @@ static int sandbox_require(lua_State *L) {
 
 void roster_install_require(lua_State *L) {
     /* [loader] */
-    lua_newtable(L);
+    lua_newtable(L); /* loaded: the script's own libraries answer require by name, as stock */
+    static const char *const libraries[] = {
+        LUA_GNAME, LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_COLIBNAME, LUA_OSLIBNAME, NULL,
+    };
+    for (const char *const *name = libraries; *name != NULL; name++) {
+        if (lua_getglobal(L, *name) == LUA_TTABLE) lua_setfield(L, -2, *name);
+        else lua_pop(L, 1);
+    }
     lua_newtable(L);
     lua_pushcclosure(L, sandbox_require, 3);
     lua_setglobal(L, "require");
@@ -418,9 +499,18 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &waiting_key);
 
+    lua_newtable(L); /* the weak set of the scheduler's threads */
+    lua_newtable(L);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_threads_key);
+
     lua_pushglobaltable(L);
-    wrap_field(L, "setmetatable", sandbox_setmetatable);
-    wrap_field(L, "load", sandbox_load);
+    lua_pushcfunction(L, sandbox_setmetatable);
+    lua_setfield(L, -2, "setmetatable");
+    lua_pushcfunction(L, sandbox_load);
+    lua_setfield(L, -2, "load");
     wrap_field(L, "xpcall", sandbox_xpcall);
     lua_pushcfunction(L, sandbox_collectgarbage);
     lua_setfield(L, -2, "collectgarbage");
@@ -433,14 +523,22 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_setfield(L, -2, "wrap");
     lua_pushcfunction(L, sandbox_close);
     lua_setfield(L, -2, "close");
+    lua_pushcfunction(L, sandbox_running);
+    lua_setfield(L, -2, "running");
+    lua_pushcfunction(L, sandbox_isyieldable);
+    lua_setfield(L, -2, "isyieldable");
+    lua_pushcfunction(L, sandbox_yield);
+    lua_setfield(L, -2, "yield");
     lua_pop(L, 1);
 
     lua_getglobal(L, LUA_STRLIBNAME);
     wrap_field(L, "rep", sandbox_rep);
+    roster_install_patterns(L); /* find, match, gmatch, gsub that a limit can stop */
     lua_pop(L, 1);
 
     lua_getglobal(L, LUA_TABLIBNAME);
-    wrap_field(L, "move", sandbox_move);
+    lua_pushcfunction(L, sandbox_move);
+    lua_setfield(L, -2, "move");
     lua_pop(L, 1);
 
     /* The string metatable is shared by every string: protect it from getmetatable. */

@@ -31,6 +31,7 @@ struct roster_state {
 
     int host_suspend;                   /* the last yield was a binding's suspension */
     int time_slice;                     /* the last yield was the hook giving the thread back */
+    int after_slice;                    /* the hook's next call follows a time slice's yield */
     _Atomic int yield_requested;        /* the watchdog asks the running script to yield */
     _Atomic int64_t slice_start_ns;     /* when the scheduler last resumed this run */
 
@@ -51,6 +52,8 @@ void roster_arm(lua_State *L);
 int roster_raise_limit(lua_State *L, roster_state *s);
 /* Raises the limit error if the run was killed or its deadline passed (for long C loops). */
 void roster_check_limits(lua_State *L);
+/* Sets find, match, gmatch and gsub in the string library on top of the stack (patterns.c). */
+void roster_install_patterns(lua_State *L);
 void roster_watchdog_register(roster_state *s);
 void roster_watchdog_unregister(roster_state *s);
 /* Resets a dead or suspended coroutine, raising past ROSTER_MAX_CLOSE_DEPTH nestings. */

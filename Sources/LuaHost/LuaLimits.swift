@@ -13,13 +13,15 @@ public struct LuaLimits: Sendable, Equatable {
     public var instructions: Int64?
     /// Bytes the script may print.
     public var output: Int
-    /// How long past the deadline a run stuck inside one C function (a pattern match) may
-    /// go before the watchdog ends the process with exit code 3.
-    public var watchdogGrace: Duration
+    /// How long past the deadline a run stuck inside one C function may go before the
+    /// watchdog ends the process with exit code 3: the last resort of a one-shot `roster run`
+    /// (Roster's own pattern matcher and table functions stop at the deadline themselves).
+    /// nil for a long-lived host (the REPL, the plugin test runner), which must never end.
+    public var watchdogGrace: Duration?
 
     public init(
         memory: Int = 64 << 20, timeout: Duration = .seconds(60), instructions: Int64? = nil,
-        output: Int = 16 << 20, watchdogGrace: Duration = .seconds(2)
+        output: Int = 16 << 20, watchdogGrace: Duration? = .seconds(2)
     ) {
         self.memory = memory
         self.timeout = timeout
@@ -27,6 +29,16 @@ public struct LuaLimits: Sendable, Equatable {
         self.output = output
         self.watchdogGrace = watchdogGrace
     }
+
+    /// These limits for a host that must outlive every run: the watchdog never ends it.
+    public var forLongLivedHost: LuaLimits {
+        var limits = self
+        limits.watchdogGrace = nil
+        return limits
+    }
+
+    /// The watchdog's grace in nanoseconds, or -1 for never.
+    var watchdogGraceNanoseconds: Int64 { watchdogGrace?.nanoseconds ?? -1 }
 
     /// The message for hitting `kind`, naming the limit and its value.
     public func message(for kind: LuaLimitKind) -> String {

@@ -50,7 +50,7 @@ struct LuaOperationFailure: Error, Sendable {
 
 extension LuaRun {
     func makeCoroutine() -> Coroutine {
-        let thread = lua_newthread(state.L)!
+        let thread = roster_new_host_thread(state.L)!
         let reference = luaL_ref(state.L, LuaState.registryIndex)
         nextCoroutineID += 1
         let coroutine = Coroutine(id: nextCoroutineID, thread: thread, reference: reference)

@@ -107,7 +107,7 @@ final class LuaRun {
         let main = makeCoroutine()
         lua_xmove(L, main.thread, 1) // the chunk
         let now = roster_monotonic_ns()
-        roster_set_deadline(state.state, now + limits.timeout.nanoseconds, limits.watchdogGrace.nanoseconds)
+        roster_set_deadline(state.state, now + limits.timeout.nanoseconds, limits.watchdogGraceNanoseconds)
         roster_set_watchdog_message(
             state.state,
             "roster: \(limits.message(for: .timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")

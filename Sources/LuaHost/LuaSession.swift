@@ -98,7 +98,7 @@ public final class LuaSession: @unchecked Sendable {
         lua_rawgeti(main.thread, LuaState.registryIndex, lua_Integer(showReference))
         lua_xmove(L, main.thread, 1)
         let now = roster_monotonic_ns()
-        roster_set_deadline(run.state.state, now + run.limits.timeout.nanoseconds, run.limits.watchdogGrace.nanoseconds)
+        roster_set_deadline(run.state.state, now + run.limits.timeout.nanoseconds, run.limits.watchdogGraceNanoseconds)
         roster_set_watchdog_message(run.state.state,
             "roster: \(run.limits.message(for: .timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
         let outcome = await run.drive(main, arguments: 1)

@@ -4,6 +4,23 @@ import Engine
 import Foundation
 import LuaHost
 
+/// `--timeout` and `--memory-limit`, for the plugin commands.
+struct LimitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Wall-clock limit for a run (for tests: for each pass over a test file).", valueName: "SEC"))
+    var timeout: Double = 60
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory a run may use.", valueName: "MB"))
+    var memoryLimit: Int = 64
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)") }
+        guard memoryLimit >= 1, memoryLimit <= 65_536 else { throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)") }
+    }
+
+    var limits: LuaLimits {
+        LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
+    }
+}
+
 /// Per-customer plugins: workflows with a manifest saying what they may touch.
 struct PluginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -105,13 +122,10 @@ struct PluginCommand: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Send no change: reads run, writes are planned.") var dryRun = false
         @Flag(help: "Do not ask before destructive changes.") var yes = false
         @Flag(help: "Print one JSON document instead of the workflow's output.") var json = false
-        @Option(help: ArgumentHelp("Wall-clock limit for the run.", valueName: "SEC")) var timeout: Double = 60
-        @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the workflow may use.", valueName: "MB")) var memoryLimit: Int = 64
+        @OptionGroup var limits: LimitOptions
         @Flag(help: "Show a traceback with script errors.") var verbose = false
 
         func validate() throws {
-            guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)") }
-            guard memoryLimit >= 1, memoryLimit <= 65_536 else { throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)") }
             for pair in arguments where !pair.contains("=") || pair.hasPrefix("=") {
                 throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
             }
@@ -138,21 +152,23 @@ struct PluginCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             let connection = try await vendors.open()
-            let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
-            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits)
+            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits)
             try await RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection)
         }
     }
 
     struct Test: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run a plugin's tests/*.lua, each against a fresh built-in emulator.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run a plugin's tests/*.lua, each against a fresh built-in emulator.",
+            discussion: "A test that hits a limit fails with the limit's message; the others still run.")
         @OptionGroup var location: Location
         @Argument(help: "The plugin.") var name: String
+        @OptionGroup var limits: LimitOptions
 
         func run() async throws {
             let manifest = try location.manifest(name)
-            let runner = PluginTestRunner(manifest: manifest)
+            let runner = PluginTestRunner(manifest: manifest, limits: limits.limits)
             guard !runner.files.isEmpty else {
                 Diagnostics.error("roster: plugin \(name) has no tests (tests/*.lua)")
                 throw ExitCode(ExitStatus.usage)

@@ -82,6 +82,21 @@ import Testing
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 300 ms limit (--timeout)\n")
     }
 
+    /// A statement spinning inside one C function (a pattern match) fails with the limit; the
+    /// session, its globals and the next statements go on.
+    @Test func aStatementStuckInAPatternMatchFailsAndTheSessionGoesOn() async throws {
+        let result = try await RosterProcess.run(["repl", "--timeout", "0.5"], limit: 30, input: """
+            kept = 41
+            string.find(string.rep("a", 1e5), ".-.-.-.-b")
+            string.gsub(string.rep("a", 1e5), ".-.-.-.-b", "")
+            =kept + 1
+            """)
+        #expect(!result.signaled)
+        #expect(result.stdout == "42\n")
+        #expect(result.diagnostics == String(repeating: "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n", count: 2))
+        #expect(result.status == 1)
+    }
+
     // MARK: on a terminal
 
     static func home() throws -> URL {

@@ -107,6 +107,8 @@ void roster_privatize_string_library(lua_State *L);
 void roster_open_sandbox_libraries(lua_State *L);
 /* Sets the global `require` over a loader function on top of the stack (popped). */
 void roster_install_require(lua_State *L);
+/* A new thread (pushed) that the script sees as its main coroutine: the scheduler's. */
+lua_State *roster_new_host_thread(lua_State *L);
 /* The same libraries into a bare state: the baseline of `roster bench`. */
 void roster_open_baseline_libraries(lua_State *L);
 /* A plain lua_CFunction that does nothing: the baseline of the binding-call benchmark. */

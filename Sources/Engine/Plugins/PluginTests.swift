@@ -21,9 +21,11 @@ public struct PluginTestRunner: Sendable {
     public var manifest: PluginManifest
     public var limits: LuaLimits
 
+    /// The runner outlives every test: a test that hits a limit fails with its message,
+    /// and the runner goes on with the next one.
     public init(manifest: PluginManifest, limits: LuaLimits = LuaLimits()) {
         self.manifest = manifest
-        self.limits = limits
+        self.limits = limits.forLongLivedHost
     }
 
     /// The test files, sorted.
@@ -45,15 +47,31 @@ public struct PluginTestRunner: Sendable {
         return results
     }
 
+    /// Runs a test file's tests. A limit ends the Lua state it hits (pcall cannot catch
+    /// one), so the file is run again from the test after the one that hit it.
     func run(file: String) async -> [PluginTestResult] {
         guard let source = FileManager.default.contents(atPath: manifest.folder.appendingPathComponent(file).path) else {
             return [PluginTestResult(file: file, name: "(file)", failure: "cannot read \(file)")]
         }
+        var results: [PluginTestResult] = []
+        while true {
+            let pass = await run(file: file, source: Array(source), skipping: results.count)
+            results += pass.results
+            guard let stopped = pass.stoppedByLimit else { break }
+            results.append(stopped) // that test failed; carry on after it
+        }
+        if results.isEmpty { results.append(PluginTestResult(file: file, name: "(file)", failure: "no test(...) in the file")) }
+        return results
+    }
+
+    /// One pass over a file, skipping its first `skipping` tests: their results, and the
+    /// failure of the test a limit stopped (then the pass ends there).
+    private func run(file: String, source: [UInt8], skipping: Int) async -> (results: [PluginTestResult], stoppedByLimit: PluginTestResult?) {
         let emulator: RunningEmulator
         do {
             emulator = try await Emulator.start()
         } catch {
-            return [PluginTestResult(file: file, name: "(file)", failure: "the emulator could not start: \(error)")]
+            return ([PluginTestResult(file: file, name: "(file)", failure: "the emulator could not start: \(error)")], nil)
         }
         let tenant = Tenant.emulator(emulator)
         let recorded = Mutex<[PluginTestResult]>([])
@@ -65,30 +83,38 @@ public struct PluginTestRunner: Sendable {
             recorded.withLock { $0.append(result) }
             return .nil
         }
+        let running = Mutex<String?>(nil)
+        let begin = LuaFunction("__roster_begin", "Notes the test about to run.", parameters: [
+            LuaParameter("name", .string, doc: "the test"),
+        ]) { call in
+            running.withLock { $0 = call.text(1) }
+            return .nil
+        }
         var runner = ScriptRunner(tenant: tenant, limits: limits, globals: [
-            "__roster_test_source": .string(LuaString(bytes: Array(source))),
+            "__roster_test_source": .string(LuaString(bytes: source)),
+            "__roster_skip": .integer(Int64(skipping)),
             "__roster_test_name": .string(LuaString("@\(manifest.name)/\(file)")),
         ])
         let reset = LuaFunction("__roster_reset", "Puts the emulator back to its demo data.") { _ in
             emulator.world.reset()
             return .nil
         }
-        runner.functions = [report, reset, workflowFunction(tenant: tenant)]
+        runner.functions = [report, begin, reset, workflowFunction(tenant: tenant)]
         let output = PluginTestOutput()
         let result = await runner.run(LuaScript(name: "\(manifest.name)/\(file)", source: Self.prelude, directory: manifest.folder.path),
                                       dryRun: false, output: output)
         await emulator.stop()
         var results = recorded.withLock { $0 }
-        if result.outcome != .success {
-            let message: String
-            switch result.outcome {
-            case .scriptError(let text, _), .limit(_, let text), .hostError(let text): message = text
-            case .success: message = ""
-            }
-            results.append(PluginTestResult(file: file, name: "(file)", failure: message))
+        let unfinished = running.withLock { $0 }.flatMap { name in results.last?.name == name ? nil : name }
+        switch result.outcome {
+        case .success:
+            return (results, nil)
+        case .limit(_, let text) where unfinished != nil:
+            return (results, PluginTestResult(file: file, name: unfinished!, failure: text))
+        case .scriptError(let text, _), .limit(_, let text), .hostError(let text):
+            results.append(PluginTestResult(file: file, name: "(file)", failure: text))
+            return (results, nil)
         }
-        if results.isEmpty { results.append(PluginTestResult(file: file, name: "(file)", failure: "no test(...) in the file")) }
-        return results
     }
 
     /// `workflow(name, params, {dry_run = bool})`: runs a workflow in the plugin's sandbox
@@ -148,8 +174,9 @@ public struct PluginTestRunner: Sendable {
     /// `test` and `expect`, then the test file (loaded with its own name, so failures
     /// point at its lines).
     static let prelude = """
-        local report, reset, source, chunkname = __roster_report, __roster_reset, __roster_test_source, __roster_test_name
-        __roster_report, __roster_reset, __roster_test_source, __roster_test_name = nil, nil, nil, nil
+        local report, begin, reset, source, chunkname = __roster_report, __roster_begin, __roster_reset, __roster_test_source, __roster_test_name
+        local skip, index = __roster_skip, 0
+        __roster_report, __roster_begin, __roster_reset, __roster_test_source, __roster_test_name, __roster_skip = nil, nil, nil, nil, nil, nil
         local pcall, type, tostring, next, ipairs, error, load, rawequal = pcall, type, tostring, next, ipairs, error, load, rawequal
         local format, concat, sort, mathtype = string.format, table.concat, table.sort, math.type
 
@@ -218,6 +245,9 @@ public struct PluginTestRunner: Sendable {
 
         -- Each test starts from the emulator's demo data.
         function test(name, fn)
+          index = index + 1
+          if index <= skip then return end -- done in an earlier pass (see run(file:))
+          begin(tostring(name))
           reset()
           local ok, err = pcall(fn)
           report(tostring(name), ok, ok and "" or tostring(err))

@@ -37,7 +37,7 @@ struct ReplCommand: AsyncParsableCommand {
 
     func run() async throws {
         let connection = try await vendors.open()
-        let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
+        let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded()))).forLongLivedHost
         let interactive = isatty(0) == 1
         let repl: Repl
         do {

@@ -53,13 +53,18 @@ struct VendorOperation {
             }
             return {
                 let start = ContinuousClock.now
+                // Recorded before it is sent, so that a call the run's end cuts is reported
+                // (as unknown), never dropped.
+                let index = session.begin(VendorCallRecord(vendor: vendor, operation: name, effect: effect.rawValue,
+                                                           arguments: prepared.arguments, outcome: VendorSession.cutShort, duration: .zero))
                 do throws(VendorError) {
                     let value = try await Self.withRunDeadline(prepared.perform)
-                    record(.succeeded, since: start)
+                    session.finish(index, .succeeded, duration: .now - start)
                     return value
                 } catch {
                     let error = session.scrubbed(error)
-                    record(.failed(error.description), since: start)
+                    let unknown = error.outcomeUnknown && effect != .read
+                    session.finish(index, unknown ? .unknown(error.description) : .failed(error.description), duration: .now - start)
                     throw VendorErrorObject(error: error)
                 }
             }
@@ -175,6 +180,8 @@ struct VendorErrorObject: LuaErrorConvertible {
             "code": error.code.map { .string(LuaString($0)) } ?? .nil,
             "message": .string(LuaString(error.message)),
             "retryable": .boolean(error.retryable),
+            // It may have reached the vendor: check before sending it again.
+            "outcome_unknown": .boolean(error.outcomeUnknown),
         ])
         table.metatable = Self.metatable.name
         return .table(table)

@@ -13,7 +13,11 @@ public struct VendorCallRecord: Sendable, Equatable {
         /// Not sent: a dry run.
         case planned
         case succeeded
+        /// The vendor refused it, or it certainly never reached the vendor.
         case failed(String)
+        /// It may have reached the vendor, and no answer came (cut, timed out, or the run
+        /// ended first): whether it took effect is not known.
+        case unknown(String)
     }
 
     public var vendor: Vendor
@@ -80,6 +84,26 @@ public final class VendorSession: Sendable {
 
     func record(_ record: VendorCallRecord) {
         records.withLock { $0.append(record) }
+    }
+
+    /// What a call about to be sent reads as until it finishes: if the run ends first (a
+    /// limit, a stop), that is what it stays.
+    static let cutShort = VendorCallRecord.Outcome.unknown("the run ended before the vendor answered")
+
+    /// Records a call as it is sent (outcome `cutShort`); returns its place for `finish`.
+    func begin(_ record: VendorCallRecord) -> Int {
+        records.withLock {
+            $0.append(record)
+            return $0.count - 1
+        }
+    }
+
+    /// The outcome of the call recorded at `index` by `begin`.
+    func finish(_ index: Int, _ outcome: VendorCallRecord.Outcome, duration: Duration) {
+        records.withLock {
+            $0[index].outcome = outcome
+            $0[index].duration = duration
+        }
     }
 
     /// The client for `vendor`, or the error naming the missing configuration section.

@@ -49,9 +49,9 @@ public struct ScriptRunner: Sendable {
     }
 
     /// Runs `script` to its end; `arguments` become `args`, `inputs` the `inputs` table
-    /// (by position, by name as given, and by file name).
+    /// (by position, by name as given, and by file name). `stop` ends it gracefully.
     public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
-                    dryRun: Bool, output: any LuaOutput) async -> ScriptRunResult {
+                    dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil) async -> ScriptRunResult {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http)
         let runner = LuaRunner(
             limits: limits,
@@ -60,7 +60,7 @@ public struct ScriptRunner: Sendable {
             globals: globals.merging(["args": Self.arguments(arguments), "inputs": Self.inputs(inputs),
                       "roster": .table(LuaTable(["dry_run": .boolean(dryRun), "tenant": .string(LuaString(tenant.name)),
                                                  "vendors": .table(LuaTable(sequence: tenant.vendors.map { .string(LuaString($0.rawValue)) }))]))]) { $1 })
-        let outcome = await runner.run(script, output: output)
+        let outcome = await runner.run(script, output: output, stop: stop)
         return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
     }
 

@@ -79,7 +79,7 @@ final class LuaBinding {
                         + "the script body, a coroutine or parallel.map")
                 }
                 let operation = try start(call)
-                run.suspend(.operation(operation, name: qualifiedName, location: Self.location(L)))
+                run.suspend(.operation(operation, name: qualifiedName, location: Self.location(L), changes: function.effect != .read))
                 return Int32(ROSTER_SUSPEND)
             }
         } catch {

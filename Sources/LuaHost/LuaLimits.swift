@@ -18,6 +18,9 @@ public struct LuaLimits: Sendable, Equatable {
     /// (Roster's own pattern matcher and table functions stop at the deadline themselves).
     /// nil for a long-lived host (the REPL, the plugin test runner), which must never end.
     public var watchdogGrace: Duration?
+    /// How long the calls in flight when a run ends (a limit, a stop) may still take to
+    /// answer, so that their outcomes are known rather than cut.
+    public var drainGrace: Duration = .seconds(5)
 
     public init(
         memory: Int = 64 << 20, timeout: Duration = .seconds(60), instructions: Int64? = nil,

@@ -20,6 +20,8 @@ final class Coroutine {
     var waitingOn: ParallelGroup?
     /// Its binding's async work, while it waits on one.
     var task: Task<Void, Never>?
+    /// Whether that work changes something (a write or destructive call).
+    var changes = false
 
     init(id: Int, thread: OpaquePointer, reference: Int32) {
         self.id = id
@@ -33,8 +35,10 @@ enum SchedulerEvent: Sendable {
     case completed(Int, Result<LuaValue, LuaOperationFailure>)
     /// The deadline of the drive with this generation passed.
     case deadline(Int)
-    /// The user stopped the drive with this generation (Ctrl-C).
+    /// The user stopped the drive with this generation (Ctrl-C, SIGTERM).
     case interrupted(Int)
+    /// The time given to the calls in flight at the end of this drive is up.
+    case drainEnded(Int)
 }
 
 /// The instant by which the run whose async work this is must end: bindings read it to
@@ -124,7 +128,7 @@ extension LuaRun {
             case .interrupted(let current) where current == generation:
                 roster_kill(state.state, ROSTER_LIMIT_INTERRUPTED)
                 finished = .limit(.interrupted, message: limits.message(for: .interrupted))
-            case .deadline, .interrupted:
+            case .deadline, .interrupted, .drainEnded:
                 continue // from an earlier statement of a session
             case .completed(let id, let result):
                 guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
@@ -142,8 +146,34 @@ extension LuaRun {
                 makeReady(coroutine, arguments: 2)
             }
         }
+        await drainInFlight(&iterator, generation: generation)
         for coroutine in coroutines.values { coroutine.task?.cancel() }
         return finished ?? .hostError(message: "the scheduler stopped with work left")
+    }
+
+    /// The drive has ended: the changes still in flight (write calls that may have reached
+    /// the vendor) get `limits.drainGrace` to finish, so that their outcome is recorded
+    /// rather than cut; what is left then is cancelled (reads at once).
+    private func drainInFlight(_ iterator: inout AsyncStream<SchedulerEvent>.Iterator, generation: Int) async {
+        var pending = Set(coroutines.values.filter { $0.task != nil && $0.changes }.map(\.id))
+        guard !pending.isEmpty else { return }
+        let sink = eventSink, grace = limits.drainGrace
+        let timer = Task(executorPreference: globalConcurrentExecutor) {
+            try? await Task.sleep(for: grace)
+            if !Task.isCancelled { sink.yield(.drainEnded(generation)) }
+        }
+        defer { timer.cancel() }
+        while !pending.isEmpty, let event = await iterator.next() {
+            switch event {
+            case .completed(let id, _):
+                pending.remove(id)
+                coroutines[id]?.task = nil
+            case .drainEnded(let current) where current == generation:
+                return
+            default:
+                continue
+            }
+        }
     }
 
     /// Resumes one coroutine and acts on how it stopped.
@@ -179,7 +209,8 @@ extension LuaRun {
 
     private func start(_ suspension: Suspension, for coroutine: Coroutine) {
         switch suspension {
-        case .operation(let operation, let name, let location):
+        case .operation(let operation, let name, let location, let changes):
+            coroutine.changes = changes
             coroutine.task = Self.startTask(operation, name: name, location: location, id: coroutine.id,
                                             deadline: driveDeadline, sink: eventSink)
         case .group(let request):

@@ -14,7 +14,8 @@ final class LuaRun {
 
     /// What the last suspending binding asked the scheduler to do.
     enum Suspension {
-        case operation(LuaOperation, name: String, location: String)
+        /// `changes`: a write or destructive call, whose outcome the end of a run awaits.
+        case operation(LuaOperation, name: String, location: String, changes: Bool)
         case group(ParallelGroup.Request)
     }
     var pendingSuspension: Suspension?

@@ -36,12 +36,14 @@ public enum LuaRunOutcome: Sendable, Equatable {
     /// The run could not start (no memory for a new state).
     case hostError(message: String)
 
-    /// The `roster run` exit code: 0 success, 1 script error, 3 limit, 4 permission denied.
+    /// The `roster run` exit code: 0 success, 1 script error, 3 limit, 4 permission denied,
+    /// 130 stopped (SIGINT or SIGTERM).
     public var exitCode: Int32 {
         switch self {
         case .success: 0
         case .scriptError: 1
         case .limit(.permission, _): 4
+        case .limit(.interrupted, _): 130
         case .limit: 3
         case .hostError: 1
         }
@@ -70,8 +72,9 @@ public struct LuaRunner: Sendable {
         self.executor = executor
     }
 
-    /// Runs `script` to its end; never throws: every ending is an outcome.
-    public func run(_ script: LuaScript, output: any LuaOutput) async -> LuaRunOutcome {
+    /// Runs `script` to its end; never throws: every ending is an outcome. `stop` can end it
+    /// gracefully from another thread.
+    public func run(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async -> LuaRunOutcome {
         await withTaskExecutorPreference(executor) {
             let run: LuaRun
             do {
@@ -82,6 +85,8 @@ public struct LuaRunner: Sendable {
             for module in modules { run.state.install(module) }
             for function in functions { run.state.install(function) }
             run.setGlobals(globals)
+            stop?.attach(run)
+            defer { stop?.detach() }
             return await run.execute(script)
         }
     }

@@ -1,6 +1,7 @@
 /// RunExecution.swift: running a script (or a plugin's workflow) as `roster run` does —
 /// the confirmation on a terminal, the dry-run plan, `--json`, messages and exit code.
 import ArgumentParser
+import Bindings
 import Engine
 import Foundation
 import LuaHost
@@ -25,24 +26,38 @@ struct RunExecution {
             }
         }
         let output: any LuaOutput = json ? CollectingOutput() : StandardOutput()
-        let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output)
+        let stop = LuaStop()
+        let signals = StopSignals(stop)
+        let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop)
+        signals.cancel()
         await connection.close()
 
+        // Whatever ended the run (a limit, a stop), it is reported.
         if json {
             RunReport(result: result, script: script.name, output: (output as? CollectingOutput)?.text ?? "").print()
         } else {
-            report(result.outcome)
+            report(result.outcome, signal: signals.received)
+            reportUnknown(result.calls)
             if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
         }
         if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
     }
 
-    private func report(_ outcome: LuaRunOutcome) {
+    private func report(_ outcome: LuaRunOutcome, signal: String?) {
         switch outcome {
         case .success: break
         case .scriptError(let message, let traceback): Diagnostics.error(verbose ? traceback : message)
+        case .limit(.interrupted, _): Diagnostics.error("roster: stopped by \(signal ?? "an interrupt"); the calls in flight were awaited")
         case .limit(_, let message): Diagnostics.error("roster: \(message)")
         case .hostError(let message): Diagnostics.error("roster: \(message)")
+        }
+    }
+
+    /// One line per change whose outcome is unknown: the admin must check it.
+    private func reportUnknown(_ calls: [VendorCallRecord]) {
+        for call in calls {
+            guard case .unknown(let why) = call.outcome else { continue }
+            Diagnostics.error("roster: outcome unknown (check before running again): \(call.summary): \(why)")
         }
     }
 
@@ -59,5 +74,48 @@ struct RunExecution {
         }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
         return Terminal.ask("Apply these \(plan.count) changes, some destructive? [y/N] ")
+    }
+}
+
+/// SIGINT and SIGTERM during a run: the first stops it gracefully (the script goes no
+/// further, the calls in flight are awaited, the report is printed, exit 130); a second one
+/// ends the process at once.
+final class StopSignals: @unchecked Sendable {
+    private let sources: [DispatchSourceSignal]
+    private let lock = NSLock()
+    private var name: String?
+
+    init(_ stop: LuaStop) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN) // delivered to the source instead
+            return DispatchSource.makeSignalSource(signal: number, queue: .global())
+        }
+        for (source, name) in zip(sources, ["SIGINT", "SIGTERM"]) {
+            source.setEventHandler { [weak self] in self?.received(name, stop) }
+            source.resume()
+        }
+    }
+
+    /// The signal that stopped the run, if one did.
+    var received: String? { lock.withLock { name } }
+
+    private func received(_ signal: String, _ stop: LuaStop) {
+        let first = lock.withLock {
+            defer { name = name ?? signal }
+            return name == nil
+        }
+        guard first else {
+            Diagnostics.error("roster: \(signal) again: stopping now; calls in flight are not awaited")
+            exit(130)
+        }
+        Diagnostics.error("roster: \(signal): stopping; no new vendor calls, waiting for the ones in flight (\(signal) again to stop at once)")
+        stop.request()
+    }
+
+    /// Back to the default handling, once the run is over.
+    func cancel() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
     }
 }

@@ -47,7 +47,7 @@ struct RunReport: Encodable {
         var operation: String
         var effect: String
         var arguments: [String: JSONValue]
-        /// planned, succeeded, failed
+        /// planned, succeeded, failed, unknown (it may have reached the vendor; no answer)
         var outcome: String
         var error: String?
         var duration_ms: Double
@@ -77,12 +77,19 @@ struct RunReport: Encodable {
             case .planned: outcome = "planned"
             case .succeeded: break
             case .failed(let message): outcome = "failed"; error = message
+            case .unknown(let message): outcome = "unknown"; error = message
             }
             let (seconds, attoseconds) = record.duration.components
             return Call(vendor: record.vendor.rawValue, operation: record.operation, effect: record.effect, arguments: arguments(record),
                         outcome: outcome, error: error, duration_ms: (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3))
         }
-        errors = result.calls.compactMap { if case .failed(let message) = $0.outcome { message } else { nil } }
+        errors = result.calls.compactMap {
+            switch $0.outcome {
+            case .failed(let message): message
+            case .unknown(let message): "\($0.vendor.rawValue).\($0.operation): outcome unknown: \(message)"
+            default: nil
+            }
+        }
             + (result.outcome == .success ? [] : [result.outcome.summary])
         self.output = output
     }

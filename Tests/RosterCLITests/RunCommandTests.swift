@@ -118,6 +118,12 @@ import Testing
         #expect(result.stdout.isEmpty)
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
         #expect(result.seconds < 5, "took \(result.seconds) s")
+        // --json still prints its report.
+        let json = try await run(#"string.find(string.rep("a", 1e5), ".-.-.-.-b")"#, ["--timeout", "0.5", "--json"], limit: 30)
+        #expect(json.status == 3)
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(report?["exit_code"] as? Int == 3)
+        #expect(report?["outcome"] as? String == "limit")
     }
 
     @Test func longCLoopsEndAtTheDeadline() async throws {

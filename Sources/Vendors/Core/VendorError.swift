@@ -18,14 +18,20 @@ public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: String?
     public var message: String
     public var retryable: Bool
+    /// The request may have reached the vendor and no answer came (a timeout, a connection
+    /// cut, a cancellation after sending): whether it took effect is unknown. False when the
+    /// vendor answered, or when nothing was sent (a refused connection).
+    public var outcomeUnknown: Bool
 
-    public init(vendor: Vendor, operation: String, status: Int?, code: String? = nil, message: String, retryable: Bool) {
+    public init(vendor: Vendor, operation: String, status: Int?, code: String? = nil, message: String, retryable: Bool,
+                outcomeUnknown: Bool = false) {
         self.vendor = vendor
         self.operation = operation
         self.status = status
         self.code = code
         self.message = message
         self.retryable = retryable
+        self.outcomeUnknown = outcomeUnknown
     }
 
     /// `encore.get_user: HTTP 404 (code 128): User not found or deleted.`

@@ -172,23 +172,34 @@ public final class VendorHTTP: Sendable {
             }
             return .success(VendorResponse(status: status, headers: response.headers, body: body))
         } catch {
-            // No response: a connect error, a reset or a timeout. Safe requests may retry.
+            // No response: a connect error, a reset, a timeout or a cancellation. Safe
+            // requests may retry; whether anything reached the vendor decides "unknown".
+            let (message, sent) = Self.describe(error)
             return .failure(VendorError(
                 vendor: request.vendor, operation: request.operation, status: nil,
-                message: Self.describe(error), retryable: true))
+                message: message, retryable: true, outcomeUnknown: sent))
         }
     }
 
-    /// A transport error in one line, without the request (which could carry credentials).
-    static func describe(_ error: any Error) -> String {
+    /// A transport error in one line, without the request (which could carry credentials),
+    /// and whether the request may have reached the vendor. Only a connection that was
+    /// never made is certain to have sent nothing.
+    static func describe(_ error: any Error) -> (message: String, maybeSent: Bool) {
         if let error = error as? HTTPClientError {
             switch error {
-            case .deadlineExceeded, .readTimeout, .connectTimeout: return "timed out"
-            case .remoteConnectionClosed: return "the connection was closed before a response"
-            default: return "HTTP client error (\(error.shortDescription))"
+            case .connectTimeout: return ("could not connect (timed out)", false)
+            case .deadlineExceeded, .readTimeout: return ("timed out waiting for the answer", true)
+            case .remoteConnectionClosed: return ("the connection was closed before an answer", true)
+            case .cancelled: return ("cancelled before an answer", true)
+            default: return ("HTTP client error (\(error.shortDescription))", true)
             }
         }
-        return "could not connect (\(type(of: error)))"
+        if error is CancellationError { return ("cancelled before an answer", true) }
+        let text = String(describing: error)
+        if text.contains("connectFailed") || text.contains("Connection refused") || text.contains("NIOConnectionError") {
+            return ("could not connect", false)
+        }
+        return ("no answer (\(type(of: error)))", true)
     }
 }
 

@@ -1,0 +1,95 @@
+/// StopTests.swift: `roster run` stopped by SIGINT or SIGTERM while it creates users on a
+/// slow vendor: it sends nothing new, awaits the calls in flight, still prints its `--json`
+/// report, and exits 130; every user the vendor created is in the report.
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct StopTests {
+    static let script = """
+        for i = 1, 40 do
+          encore.create_user({user_name = "stop" .. i, first_name = "S", last_name = tostring(i), password = "Passw0rd!x",
+                              license_type = 1, role_id = 3})
+        end
+        """
+
+    @Test(arguments: [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")])
+    func aStoppedRunReportsEveryCallAndExits130(signal: Int32, name: String) async throws {
+        let folder = try RosterProcess.scriptFolder(["create.lua": Self.script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=250ms")
+        defer { emulator.stop() }
+
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = ["run", "create.lua", "--config", "roster.toml", "--json"]
+        process.currentDirectoryURL = folder
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let exited = Locked(false)
+        process.terminationHandler = { _ in exited.set(true) }
+        try process.run()
+        try await Task.sleep(for: .milliseconds(1300))
+        kill(process.processIdentifier, signal)
+        for _ in 0..<400 where !exited.value { try await Task.sleep(for: .milliseconds(25)) }
+        #expect(exited.value)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("roster: \(name): stopping; no new vendor calls, waiting for the ones in flight"))
+        let report = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any], "\(stderr)")
+        #expect(report["exit_code"] as? Int == 130)
+        #expect(report["error"] as? String == "interrupted")
+        let calls = try #require(report["calls"] as? [[String: Any]])
+        #expect(calls.count >= 2 && calls.count < 40, "\(calls.count) calls")
+        #expect(calls.allSatisfy { $0["outcome"] as? String == "succeeded" }, "\(calls)")
+        // The vendor's truth: exactly the users the report says were created.
+        let users = try await emulator.encoreUserNames().filter { $0.hasPrefix("stop") }
+        #expect(users.count == calls.count)
+    }
+}
+
+/// `roster emulator` in its own process, with a roster.toml pointing at it.
+struct EmulatorProcess {
+    let process: Process
+    let origin: String
+
+    static func start(in folder: URL, faults: String) async throws -> EmulatorProcess {
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = ["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        let seen = Locked("")
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            seen.set(seen.value + String(decoding: handle.availableData, as: UTF8.self))
+        }
+        try process.run()
+        for _ in 0..<200 {
+            if let range = seen.value.range(of: "listening on "), seen.value[range.upperBound...].contains("\n") {
+                let origin = String(seen.value[range.upperBound...].prefix { !$0.isWhitespace })
+                return EmulatorProcess(process: process, origin: origin)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not start: \(seen.value)"])
+    }
+
+    func encoreUserNames() async throws -> [String] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/state")!)
+        let state = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let users = state?["encore"] as? [[String: Any]] ?? []
+        return users.compactMap { $0["UserName"] as? String }
+    }
+
+    func stop() {
+        if process.isRunning { process.interrupt() }
+    }
+}

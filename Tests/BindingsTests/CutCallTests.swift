@@ -1,6 +1,7 @@
 /// CutCallTests.swift: a call the end of a run cuts (a limit while it is in flight) is
 /// reported as `unknown`, never dropped and never as a refusal; one that answers within the
 /// drain is reported with its real outcome.
+import Bindings
 import Emulator
 import Engine
 import LuaHost
@@ -38,5 +39,35 @@ import Vendors
         let (result, created) = try await run(latency: .milliseconds(600), drain: .seconds(5))
         #expect(result.calls.first?.outcome == .succeeded, "\(result.calls)")
         #expect(created != nil)
+    }
+
+    /// Over a faulted bulk run, every user the vendor created is reported as succeeded or
+    /// unknown; nothing is dropped and nothing created is reported as failed.
+    @Test func aFaultedBulkRunReportsEveryCreatedUser() async throws {
+        try await EmulatedRun.with { run in
+            run.emulator.world.faults.update(try FaultSpec(parsing: "drop=0.15,error503=0.1,error500=0.05"), seed: 11)
+            let runner = ScriptRunner(tenant: run.runner.tenant, limits: LuaLimits(timeout: .seconds(60)),
+                                      http: VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))))
+            let result = await runner.run(LuaScript(name: "bulk.lua", source: #"""
+                for i = 1, 40 do
+                  pcall(encore.create_user, {user_name = "bulk" .. i, first_name = "B", last_name = tostring(i),
+                                             password = "Passw0rd!x", license_type = 1, role_id = 3})
+                end
+                """#), dryRun: false, output: PrintedOutput())
+            #expect(result.outcome == .success)
+            let creates = result.calls.filter { $0.operation == "create_user" }
+            #expect(creates.count == 40)
+            func name(_ call: VendorCallRecord) -> String? {
+                guard case .object(let user)? = call.arguments.first(where: { $0.name == "fields" })?.value,
+                      case .string(let name)? = user["user_name"] else { return nil }
+                return name
+            }
+            let created = Set(run.state.encoreUserNames.filter { $0.hasPrefix("bulk") })
+            let succeeded = Set(creates.filter { $0.outcome == .succeeded }.compactMap(name))
+            let unknown = Set(creates.filter { if case .unknown = $0.outcome { true } else { false } }.compactMap(name))
+            #expect(succeeded.isSubset(of: created))
+            #expect(created.isSubset(of: succeeded.union(unknown)), "created but reported failed: \(created.subtracting(succeeded.union(unknown)))")
+            #expect(!unknown.isEmpty, "the faults should cut some calls")
+        }
     }
 }

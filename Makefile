@@ -40,6 +40,7 @@ release: deps
 bench: release
 	.build/release/roster bench
 	@bash Benchmarks/compare-cli.sh .build/release/roster
+	@bash Benchmarks/compare-cli.sh .build/release/roster 7 Benchmarks/patterns.lua
 
 ## Requests per second the emulator serves on loopback (needs wrk: apt-get install wrk).
 load: release

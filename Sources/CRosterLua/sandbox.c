@@ -482,6 +482,16 @@ void roster_open_baseline_libraries(lua_State *L) {
     lua_pop(L, 7);
 }
 
+/* registry[key] = a new table with weak keys. */
+static void set_weak_set(lua_State *L, const void *key) {
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 /* Replaces t[name] (t on top) with a C closure over the stock function. */
 static void wrap_field(lua_State *L, const char *name, lua_CFunction replacement) {
     lua_getfield(L, -1, name);
@@ -492,19 +502,8 @@ static void wrap_field(lua_State *L, const char *name, lua_CFunction replacement
 void roster_open_sandbox_libraries(lua_State *L) {
     roster_open_baseline_libraries(L);
 
-    lua_newtable(L); /* the weak set of coroutines waiting on a binding */
-    lua_newtable(L);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &waiting_key);
-
-    lua_newtable(L); /* the weak set of the scheduler's threads */
-    lua_newtable(L);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &host_threads_key);
+    set_weak_set(L, &waiting_key);      /* coroutines waiting on a binding */
+    set_weak_set(L, &host_threads_key); /* the scheduler's threads */
 
     lua_pushglobaltable(L);
     lua_pushcfunction(L, sandbox_setmetatable);

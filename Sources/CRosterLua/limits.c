@@ -92,7 +92,8 @@ void roster_hook(lua_State *L, lua_Debug *ar) {
          * function's callback) the script simply goes on until the next slice. */
         s->time_slice = 1;
         s->after_slice = 1;
-        lua_yield(L, 0);
+        lua_yield(L, 0); /* in a hook this returns; Lua yields once the hook is done */
+        return;
     }
     /* Back to the budget's hook, or none. */
     if (s->instruction_budget) lua_sethook(L, roster_hook, LUA_MASKCOUNT, ROSTER_INSTRUCTION_STEP);

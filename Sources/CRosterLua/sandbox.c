@@ -15,11 +15,13 @@
  *    5.4.4 overflows the C stack on nested closes);
  *  - string.find, match, gmatch and gsub are Roster's own matcher, which a limit can stop
  *    (patterns.c);
- *  - string.rep returns "" without looping when the result is empty, and table.move checks
- *    the limits as it goes (no hook runs inside a C function);
+ *  - string.rep returns "" without looping when the result is empty, table.move checks
+ *    the limits as it goes and a long table.sort compares through a guarded comparator
+ *    (no hook runs inside a C function);
  *  - require finds Lua source through Roster's loader (Swift) and runs it once.
  */
 #include "state_internal.h"
+#include <limits.h>
 #include <lualib.h>
 #include <string.h>
 
@@ -388,6 +390,49 @@ static int sandbox_move(lua_State *L) {
     return 1;
 }
 
+/* table.sort compares in C with no hook when it has no comparator: a long list could keep
+ * a run past its limits for seconds. From this length on it gets a comparator of ours,
+ * which looks at the kill flag (shorter sorts take milliseconds and are left alone). */
+#define SORT_GUARD_FROM 65536
+
+static int guarded_less_than(lua_State *L) {
+    roster_state *s = roster_S(L);
+    if (atomic_load(&s->killed)) return roster_raise_limit(L, s);
+    lua_pushboolean(L, lua_compare(L, 1, 2, LUA_OPLT));
+    return 1;
+}
+
+static int sandbox_sort(lua_State *L) {
+    /* The stock checks, made here so that an argument error names 'sort' as stock does. */
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        int usable = lua_getmetatable(L, 1);
+        if (usable) { /* a table-like value: all three metamethods */
+            const char *needed[] = {"__index", "__newindex", "__len"};
+            int pushed = 1;
+            for (int i = 0; i < 3 && usable; i++, pushed++) {
+                lua_pushstring(L, needed[i]);
+                usable = lua_rawget(L, -1 - pushed) != LUA_TNIL;
+            }
+            lua_pop(L, pushed);
+        }
+        if (!usable) luaL_checktype(L, 1, LUA_TTABLE);
+    }
+    lua_Integer n = luaL_len(L, 1);
+    if (n > 1) {
+        luaL_argcheck(L, n < INT_MAX, 1, "array too big");
+        if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+        else if (n >= SORT_GUARD_FROM) {
+            lua_settop(L, 1);
+            lua_pushcfunction(L, guarded_less_than);
+        }
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 0);
+    return 0;
+}
+
 /* ---- require ---------------------------------------------------------------------- */
 /* Upvalues: 1 the loader (a Swift binding: name -> chunk, or nil and a message),
  * 2 the loaded modules, 3 the modules being loaded. The module body runs under a
@@ -538,6 +583,7 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_getglobal(L, LUA_TABLIBNAME);
     lua_pushcfunction(L, sandbox_move);
     lua_setfield(L, -2, "move");
+    wrap_field(L, "sort", sandbox_sort);
     lua_pop(L, 1);
 
     /* The string metatable is shared by every string: protect it from getmetatable. */

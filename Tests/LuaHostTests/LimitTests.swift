@@ -43,6 +43,29 @@ import TestSupport
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// A limit raised from inside a C function (the pattern matcher) after the run has been
+    /// time-sliced: pcall catches it, and the very next instruction raises it again (Lua
+    /// skips one hook call after a hook yield; the hook must not lose that instruction).
+    @Test func aLimitFromCAfterTimeSlicesCannotBeSwallowed() async {
+        let limits = LuaLimits(memory: 256 << 20, timeout: .milliseconds(800))
+        let result = await runScript("""
+            local t = {} for i = 1, 3e6 do t[i] = i end
+            print(pcall(string.find, string.rep("a", 1e5), ".-.-.-.-b"))
+            print("after")
+            """, limits: limits)
+        #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout)))
+        #expect(result.output == "")
+    }
+
+    /// A long table.sort (no hook runs inside it) stops at the deadline too.
+    @Test func aLongSortEndsAtTheDeadline() async {
+        let limits = LuaLimits(memory: 1 << 30, timeout: .milliseconds(1500))
+        let started = ContinuousClock.now
+        let result = await runScript("local t = {} for i = 1, 8e6 do t[i] = (i * 7919) % 8e6 end table.sort(t) print('sorted')", limits: limits)
+        #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout)))
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     @Test func memoryIsCapped() async {
         let limits = LuaLimits(memory: 8 << 20, timeout: .seconds(10))
         for script in [

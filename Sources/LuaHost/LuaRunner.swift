@@ -1,6 +1,7 @@
 /// LuaRunner.swift: running one script in a fresh sandbox, and what comes of it.
 import CLua
 import CRosterLua
+import Synchronization
 
 /// A script to run: its text and the name its messages carry.
 public struct LuaScript: Sendable {
@@ -26,6 +27,18 @@ public protocol LuaOutput: Sendable {
     func write(_ bytes: [UInt8])
 }
 
+/// Keeps what a script prints (for `--json`, rehearsals, plugin tests and tests).
+public final class CollectedOutput: LuaOutput, Sendable {
+    private let bytes = Mutex<[UInt8]>([])
+
+    public init() {}
+
+    public func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
+
+    /// Everything printed so far, as text.
+    public var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+}
+
 /// How a run ended.
 public enum LuaRunOutcome: Sendable, Equatable {
     case success
@@ -35,6 +48,15 @@ public enum LuaRunOutcome: Sendable, Equatable {
     case limit(LuaLimitKind, message: String)
     /// The run could not start (no memory for a new state).
     case hostError(message: String)
+
+    /// The one line saying why the run failed (`FILE:LINE: text`, or a limit's message); nil
+    /// when it succeeded.
+    public var message: String? {
+        switch self {
+        case .success: nil
+        case .scriptError(let message, _), .limit(_, let message), .hostError(let message): message
+        }
+    }
 
     /// The `roster run` exit code: 0 success, 1 script error, 3 limit, 4 permission denied,
     /// 130 stopped (SIGINT or SIGTERM).

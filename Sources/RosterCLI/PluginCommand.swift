@@ -4,23 +4,6 @@ import Engine
 import Foundation
 import LuaHost
 
-/// `--timeout` and `--memory-limit`, for the plugin commands.
-struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Wall-clock limit for a run (for tests: for each pass over a test file).", valueName: "SEC"))
-    var timeout: Double = 60
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory a run may use.", valueName: "MB"))
-    var memoryLimit: Int = 64
-
-    func validate() throws {
-        guard timeout > 0, timeout <= 86_400 else { throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)") }
-        guard memoryLimit >= 1, memoryLimit <= 65_536 else { throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)") }
-    }
-
-    var limits: LuaLimits {
-        LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
-    }
-}
-
 /// Per-customer plugins: workflows with a manifest saying what they may touch.
 struct PluginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -126,9 +109,7 @@ struct PluginCommand: AsyncParsableCommand {
         @Flag(help: "Show a traceback with script errors.") var verbose = false
 
         func validate() throws {
-            for pair in arguments where !pair.contains("=") || pair.hasPrefix("=") {
-                throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
-            }
+            _ = try ArgumentPairs.parse(arguments)
         }
 
         func run() async throws {
@@ -137,11 +118,7 @@ struct PluginCommand: AsyncParsableCommand {
                 Diagnostics.error("roster: plugin \(name) has no workflow '\(self.workflow)'; it has " + manifest.workflows.map(\.name).joined(separator: ", "))
                 throw ExitCode(ExitStatus.usage)
             }
-            var pairs: [String: String] = [:]
-            for pair in arguments {
-                let equals = pair.firstIndex(of: "=")!
-                pairs[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-            }
+            let pairs = try ArgumentPairs.parse(arguments)
             let parameters: LuaTable
             let script: LuaScript
             do {
@@ -152,7 +129,7 @@ struct PluginCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             let connection = try await vendors.open()
-            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits)
+            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits())
             try await RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection)
         }
@@ -168,7 +145,7 @@ struct PluginCommand: AsyncParsableCommand {
 
         func run() async throws {
             let manifest = try location.manifest(name)
-            let runner = PluginTestRunner(manifest: manifest, limits: limits.limits)
+            let runner = PluginTestRunner(manifest: manifest, limits: limits.limits())
             guard !runner.files.isEmpty else {
                 Diagnostics.error("roster: plugin \(name) has no tests (tests/*.lua)")
                 throw ExitCode(ExitStatus.usage)

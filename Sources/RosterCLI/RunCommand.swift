@@ -39,11 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document (outcome, plan, calls, errors, output) instead of the script's output.")
     var json = false
 
-    @Option(help: ArgumentHelp("Wall-clock limit for the whole run, waiting on I/O included.", valueName: "SEC"))
-    var timeout: Double = 60
-
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the script may use.", valueName: "MB"))
-    var memoryLimit: Int = 64
+    @OptionGroup var limitOptions: LimitOptions
 
     @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
     var instructionLimit: Int64?
@@ -52,12 +48,6 @@ struct RunCommand: AsyncParsableCommand {
     var verbose = false
 
     func validate() throws {
-        guard timeout > 0, timeout <= 86_400 else {
-            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
-        }
-        guard memoryLimit >= 1, memoryLimit <= 65_536 else {
-            throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)")
-        }
         if let instructionLimit, instructionLimit < 1 {
             throw ValidationError("--instruction-limit must be positive, got \(instructionLimit)")
         }
@@ -65,19 +55,12 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `--arg K=V` pairs.
-    func scriptArguments() throws -> [String: String] {
-        var table: [String: String] = [:]
-        for pair in arguments {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
-            }
-            table[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
-        }
-        return table
-    }
+    func scriptArguments() throws -> [String: String] { try ArgumentPairs.parse(arguments) }
 
     var limits: LuaLimits {
-        LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())), instructions: instructionLimit)
+        var limits = limitOptions.limits()
+        limits.instructions = instructionLimit
+        return limits
     }
 
     func run() async throws {
@@ -89,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
         for path in inputs {
             // Read whole into the script's memory: refuse up front what cannot fit there.
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            let memoryLimit = limitOptions.memoryMegabytes()
             if size > memoryLimit << 20 {
                 Diagnostics.error("roster: --input '\(path)' is \(size >> 20) MB, more than the script's --memory-limit of \(memoryLimit) MB; raise --memory-limit or split the file")
                 throw ExitCode(ExitStatus.usage)

@@ -25,7 +25,7 @@ struct RunExecution {
                 throw ExitCode(ExitStatus.scriptError)
             }
         }
-        let output: any LuaOutput = json ? CollectingOutput() : StandardOutput()
+        let output: any LuaOutput = json ? CollectedOutput() : StandardOutput()
         let stop = LuaStop()
         let signals = StopSignals(stop)
         let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop)
@@ -34,7 +34,7 @@ struct RunExecution {
 
         // Whatever ended the run (a limit, a stop), it is reported.
         if json {
-            RunReport(result: result, script: script.name, output: (output as? CollectingOutput)?.text ?? "").print()
+            RunReport(result: result, script: script.name, output: (output as? CollectedOutput)?.text ?? "").print()
         } else {
             report(result.outcome, signal: signals.received)
             reportUnknown(result.calls)
@@ -65,7 +65,7 @@ struct RunExecution {
     /// is planned first (a dry run, its output hidden) and applied only once confirmed.
     private func confirmDestructiveChanges(_ runner: ScriptRunner, _ script: LuaScript, _ arguments: [String: String],
                                            _ inputs: [ScriptInput]) async -> Bool {
-        let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectingOutput())
+        let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
         let plan = rehearsal.plan
         guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
         var text = RunReport.planText(plan)

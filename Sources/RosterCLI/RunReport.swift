@@ -7,13 +7,6 @@ import LuaHost
 import Synchronization
 import Vendors
 
-/// Collects what a script prints (for `--json`, and rehearsals).
-final class CollectingOutput: LuaOutput, Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
-    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
-}
-
 extension LuaRunOutcome {
     /// `success`, `script_error`, `limit`, `host_error`.
     var kind: String {
@@ -26,12 +19,7 @@ extension LuaRunOutcome {
     }
 
     /// The error line, or "success".
-    var summary: String {
-        switch self {
-        case .success: "success"
-        case .scriptError(let message, _), .limit(_, let message), .hostError(let message): message
-        }
-    }
+    var summary: String { message ?? "success" }
 }
 
 /// A run, reported.

@@ -21,7 +21,7 @@ import Vendors
             var limits = LuaLimits(timeout: .milliseconds(300))
             limits.drainGrace = drain
             let runner = ScriptRunner(tenant: run.runner.tenant, limits: limits, http: VendorHTTP(timeout: .seconds(10), retry: .none))
-            let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: PrintedOutput())
+            let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: CollectedOutput())
             try await Task.sleep(for: latency) // let the emulator finish what it was sent
             return (result, run.state.encoreUser("slow"))
         }
@@ -53,7 +53,7 @@ import Vendors
                   pcall(encore.create_user, {user_name = "bulk" .. i, first_name = "B", last_name = tostring(i),
                                              password = "Passw0rd!x", license_type = 1, role_id = 3})
                 end
-                """#), dryRun: false, output: PrintedOutput())
+                """#), dryRun: false, output: CollectedOutput())
             #expect(result.outcome == .success)
             let creates = result.calls.filter { $0.operation == "create_user" }
             #expect(creates.count == 40)

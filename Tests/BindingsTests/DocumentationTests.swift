@@ -60,7 +60,7 @@ import Vendors
 
     @Test func theStubsAreValidLua() async {
         for file in Stubs.files(for: VendorModules.documented + [CSV.module]) {
-            let outcome = await LuaRunner().run(LuaScript(name: file.name, source: file.text), output: PrintedOutput())
+            let outcome = await LuaRunner().run(LuaScript(name: file.name, source: file.text), output: CollectedOutput())
             #expect(outcome == .success, "\(file.name): \(outcome.summaryForTests)")
         }
     }

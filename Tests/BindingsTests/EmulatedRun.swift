@@ -8,13 +8,6 @@ import Synchronization
 import Testing
 import Vendors
 
-/// What a script printed.
-final class PrintedOutput: LuaOutput, Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
-    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
-}
-
 /// An emulator for one test, and scripts run against it.
 struct EmulatedRun {
     let emulator: RunningEmulator
@@ -37,7 +30,7 @@ struct EmulatedRun {
     /// Runs Lua source; returns the result and what it printed.
     func lua(_ source: String, name: String = "test.lua", arguments: [String: String] = [:], inputs: [ScriptInput] = [],
              dryRun: Bool = false) async -> (result: ScriptRunResult, output: String) {
-        let output = PrintedOutput()
+        let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: name, source: source), arguments: arguments, inputs: inputs, dryRun: dryRun, output: output)
         return (result, output.text)
     }
@@ -55,7 +48,7 @@ struct EmulatedRun {
         let url = Self.scripts.appendingPathComponent(name)
         let source = try Data(contentsOf: url)
         let files = try inputs.map { path in ScriptInput(name: path, contents: Array(try Data(contentsOf: Self.root.appendingPathComponent(path)))) }
-        let output = PrintedOutput()
+        let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "scripts/" + name, source: Array(source), directory: Self.scripts.path),
                                       arguments: arguments, inputs: files, dryRun: dryRun, output: output)
         return (result, output.text)

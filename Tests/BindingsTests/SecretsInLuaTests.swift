@@ -74,7 +74,7 @@ import Vendors
                                               requestsPerWindow: 100, window: .seconds(1)),
             allthenticate: AllthenticateConfiguration(baseURL: origin, apiKey: Secret(secrets[4])))
         let runner = ScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
-        let output = PrintedOutput()
+        let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "echo.lua", source: """
             for _, call in ipairs({
               function() return activeconnect.has_device("nobody") end,

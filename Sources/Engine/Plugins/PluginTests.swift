@@ -100,21 +100,18 @@ public struct PluginTestRunner: Sendable {
             return .nil
         }
         runner.functions = [report, begin, reset, workflowFunction(tenant: tenant)]
-        let output = PluginTestOutput()
+        let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "\(manifest.name)/\(file)", source: Self.prelude, directory: manifest.folder.path),
                                       dryRun: false, output: output)
         await emulator.stop()
         var results = recorded.withLock { $0 }
         let unfinished = running.withLock { $0 }.flatMap { name in results.last?.name == name ? nil : name }
-        switch result.outcome {
-        case .success:
-            return (results, nil)
-        case .limit(_, let text) where unfinished != nil:
-            return (results, PluginTestResult(file: file, name: unfinished!, failure: text))
-        case .scriptError(let text, _), .limit(_, let text), .hostError(let text):
-            results.append(PluginTestResult(file: file, name: "(file)", failure: text))
-            return (results, nil)
+        guard let failure = result.outcome.message else { return (results, nil) }
+        if case .limit = result.outcome, let unfinished {
+            return (results, PluginTestResult(file: file, name: unfinished, failure: failure))
         }
+        results.append(PluginTestResult(file: file, name: "(file)", failure: failure))
+        return (results, nil)
     }
 
     /// `workflow(name, params, {dry_run = bool})`: runs a workflow in the plugin's sandbox
@@ -155,14 +152,10 @@ public struct PluginTestRunner: Sendable {
                 } catch {
                     return .table(LuaTable(["ok": false, "exit_code": 2, "error": .string(LuaString("\(error)"))]))
                 }
-                let output = PluginTestOutput()
+                let output = CollectedOutput()
                 let result = await manifest.runner(workflow, parameters: parameters, tenant: tenant, limits: limits)
                     .run(script, dryRun: dryRunGiven, output: output)
-                var error: LuaValue = .nil
-                switch result.outcome {
-                case .success: break
-                case .scriptError(let text, _), .limit(_, let text), .hostError(let text): error = .string(LuaString(text))
-                }
+                let error: LuaValue = result.outcome.message.map { .string(LuaString($0)) } ?? .nil
                 return .table(LuaTable([
                     "ok": .boolean(result.outcome == .success), "exit_code": .integer(Int64(result.outcome.exitCode)),
                     "error": error, "output": .string(LuaString(output.text)), "plan": .integer(Int64(result.plan.count)),
@@ -257,11 +250,4 @@ public struct PluginTestRunner: Sendable {
         if not chunk then error(message, 0) end
         chunk()
         """
-}
-
-/// What a test (or a workflow run by one) prints: kept, not shown.
-final class PluginTestOutput: LuaOutput, Sendable {
-    private let bytes = Mutex<[UInt8]>([])
-    func write(_ bytes: [UInt8]) { self.bytes.withLock { $0 += bytes } }
-    var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
 }

@@ -83,10 +83,8 @@ final class Repl {
 
     private func message(for outcome: LuaRunOutcome) -> String {
         switch outcome {
-        case .success: ""
-        case .scriptError(let message, _): message
-        case .limit(.interrupted, _): "interrupted"
-        case .limit(_, let message), .hostError(let message): "roster: " + message
+        case .scriptError, .limit(.interrupted, _): outcome.message ?? ""
+        case .success, .limit, .hostError: outcome.message.map { "roster: " + $0 } ?? ""
         }
     }
 

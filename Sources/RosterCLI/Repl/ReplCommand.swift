@@ -20,24 +20,11 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Start with dry runs on: writes are planned, not sent (:dry-run off to send).")
     var dryRun = false
 
-    @Option(help: ArgumentHelp("Wall-clock limit for each statement, waiting on I/O included.", valueName: "SEC"))
-    var timeout: Double = 60
-
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory the session may use.", valueName: "MB"))
-    var memoryLimit: Int = 256
-
-    func validate() throws {
-        guard timeout > 0, timeout <= 86_400 else {
-            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
-        }
-        guard memoryLimit >= 1, memoryLimit <= 65_536 else {
-            throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)")
-        }
-    }
+    @OptionGroup var limitOptions: LimitOptions
 
     func run() async throws {
         let connection = try await vendors.open()
-        let limits = LuaLimits(memory: memoryLimit << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded()))).forLongLivedHost
+        let limits = limitOptions.limits(defaultMemory: 256).forLongLivedHost
         let interactive = isatty(0) == 1
         let repl: Repl
         do {

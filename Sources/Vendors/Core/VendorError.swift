@@ -1,10 +1,5 @@
 /// VendorError.swift: the one error every vendor call fails with.
 
-/// The vendors Roster talks to.
-public enum Vendor: String, Sendable, CaseIterable {
-    case activeconnect, encore, guardant, active911, allthenticate
-}
-
 /// A vendor call that failed: which vendor and operation, the HTTP status and the vendor's
 /// own code and message when there were any, and whether trying again may help. Never
 /// carries a credential.
@@ -41,18 +36,4 @@ public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
         if let code { text += " (code \(code))" }
         return text + ": " + message
     }
-}
-
-/// A credential: its value is reachable only through `reveal`, never printed or logged.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    private let value: String
-
-    public init(_ value: String) { self.value = value }
-
-    /// The credential, for the one place that signs or sends it.
-    public func reveal() -> String { value }
-
-    public var description: String { "<redacted>" }
-    public var debugDescription: String { "<redacted>" }
-    public var customMirror: Mirror { Mirror(self, children: []) }
 }

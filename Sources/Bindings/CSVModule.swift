@@ -94,13 +94,13 @@ public enum CSV {
             }
             let text = { (value: String) in LuaValue.string(LuaString(value)) }
             guard header, let names = rows.first else {
-                return LuaResults.list(rows.map { LuaResults.list($0.map(text)) })
+                return VendorAnswer.list(rows.map { VendorAnswer.list($0.map(text)) })
             }
             var seen: Set<String> = []
             for name in names where !seen.insert(name).inserted {
                 throw LuaError("the header names column '\(name)' twice")
             }
-            return LuaResults.list(try rows.dropFirst().enumerated().map { offset, row in
+            return VendorAnswer.list(try rows.dropFirst().enumerated().map { offset, row in
                 guard row.count == names.count else {
                     throw LuaError("row \(offset + 2) has \(row.count) fields, the header has \(names.count)")
                 }

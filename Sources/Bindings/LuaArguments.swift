@@ -109,8 +109,8 @@ extension LuaCall {
     func optionalText(_ index: Int32) -> String? { isNil(index) ? nil : text(index) }
 }
 
-/// Lua values from Swift answers.
-enum LuaResults {
+/// Lua values built from a vendor's answers (not `LuaResult`, which declares a result).
+enum VendorAnswer {
     static func string(_ text: String?) -> LuaValue { text.map { .string(LuaString($0)) } ?? .nil }
     static func integer(_ value: Int?) -> LuaValue { value.map { .integer(Int64($0)) } ?? .nil }
     static func boolean(_ value: Bool?) -> LuaValue { value.map { .boolean($0) } ?? .nil }

@@ -38,7 +38,7 @@ enum Reply {
 }
 
 /// Errors in each vendor's documented (or assumed) shape.
-enum VendorError {
+enum VendorRefusal {
     /// An injected fault's response.
     static func fault(_ vendor: EmulatedVendor, status: Int) -> Response {
         response(vendor, status: status, reason: status == 429 ? "Too many requests" : "Injected fault: HTTP \(status)")
@@ -84,7 +84,7 @@ struct UnknownPathMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             let first = request.uri.path.split(separator: "/").first.map(String.init) ?? ""
             guard let vendor = EmulatedVendor(rawValue: first) else { throw error }
-            return VendorError.unknownPath(vendor, request)
+            return VendorRefusal.unknownPath(vendor, request)
         }
     }
 }

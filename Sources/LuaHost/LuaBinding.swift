@@ -89,22 +89,11 @@ final class LuaBinding {
 
     /// Pushes the Lua form of a thrown error for the trampoline to raise.
     private func raise(_ L: OpaquePointer, _ error: any Error) -> Int32 {
-        switch error {
-        case is LuaRaisedError:
-            return Int32(ROSTER_RAISE) // the metamethod's error value is on top
-        case let error as LuaError:
-            switch error.payload {
-            case .message(let message): return raise(L, message: "\(qualifiedName): \(message)")
-            case .value(let value):
-                LuaState.push(L, value)
-                return Int32(ROSTER_RAISE)
-            }
-        case let error as LuaErrorConvertible:
-            LuaState.push(L, error.luaErrorValue)
-            return Int32(ROSTER_RAISE)
-        default:
-            return raise(L, message: "\(qualifiedName): \(error)")
+        // After a LuaRaisedError the metamethod's error value is on top already.
+        if !(error is LuaRaisedError) {
+            LuaState.push(L, LuaRun.errorValue(error, name: qualifiedName, location: Self.location(L)))
         }
+        return Int32(ROSTER_RAISE)
     }
 
     /// Pushes `file:line: message` (the caller's position) for the trampoline to raise.

@@ -236,7 +236,8 @@ extension LuaRun {
         }
     }
 
-    /// The Lua error value for a Swift error thrown by async work.
+    /// The Lua error value for a Swift error a binding threw (at once or from async work):
+    /// an error object as it is, a message as `file:line: module.function: message`.
     static func errorValue(_ error: any Error, name: String, location: String) -> LuaValue {
         switch error {
         case let error as LuaErrorConvertible: return error.luaErrorValue

@@ -107,12 +107,17 @@ final class LuaRun {
         }
         let main = makeCoroutine()
         lua_xmove(L, main.thread, 1) // the chunk
-        let now = roster_monotonic_ns()
-        roster_set_deadline(state.state, now + limits.timeout.nanoseconds, limits.watchdogGraceNanoseconds)
+        return await driveWithDeadline(main)
+    }
+
+    /// Drives `main` under the time limit: the deadline the watchdog and the hook enforce
+    /// is set for this drive (a run's whole script, or one REPL statement), then cleared.
+    func driveWithDeadline(_ main: Coroutine, arguments: Int32 = 0) async -> LuaRunOutcome {
+        roster_set_deadline(state.state, roster_monotonic_ns() + limits.timeout.nanoseconds, limits.watchdogGraceNanoseconds)
         roster_set_watchdog_message(
             state.state,
-            "roster: \(limits.message(for: .timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
-        let outcome = await drive(main)
+            "roster: \(limits.message(for: .timeout)); it was stuck inside a C function and the process was stopped")
+        let outcome = await drive(main, arguments: arguments)
         roster_set_deadline(state.state, 0, 0)
         return outcome
     }

@@ -97,12 +97,7 @@ public final class LuaSession: @unchecked Sendable {
         let main = run.makeCoroutine()
         lua_rawgeti(main.thread, LuaState.registryIndex, lua_Integer(showReference))
         lua_xmove(L, main.thread, 1)
-        let now = roster_monotonic_ns()
-        roster_set_deadline(run.state.state, now + run.limits.timeout.nanoseconds, run.limits.watchdogGraceNanoseconds)
-        roster_set_watchdog_message(run.state.state,
-            "roster: \(run.limits.message(for: .timeout)); it was stuck inside a C function (such as a pattern match) and the process was stopped")
-        let outcome = await run.drive(main, arguments: 1)
-        roster_set_deadline(run.state.state, 0, 0)
+        let outcome = await run.driveWithDeadline(main, arguments: 1)
         run.resetScheduler()
         roster_clear_kill(run.state.state)
         lua_settop(L, 0)

@@ -12,8 +12,8 @@ enum Active911Module {
 
     static func lua(_ member: Active911Member) -> LuaValue {
         .table(LuaTable([
-            "id": .integer(Int64(member.id)), "name": LuaResults.string(member.name), "email": LuaResults.string(member.email),
-            "phone": LuaResults.string(member.phone), "permissions": member.permissions.map(LuaResults.strings) ?? .nil,
+            "id": .integer(Int64(member.id)), "name": VendorAnswer.string(member.name), "email": VendorAnswer.string(member.email),
+            "phone": VendorAnswer.string(member.phone), "permissions": member.permissions.map(VendorAnswer.strings) ?? .nil,
         ]))
     }
 
@@ -35,9 +35,9 @@ enum Active911Module {
                                           doc: "the agencies, each with its members: " + memberResult)) { _, session in
             let client = try session.client(session.active911, .active911)
             return PreparedCall(arguments: []) { () async throws(VendorError) in
-                LuaResults.list(try await client.agencies().map {
+                VendorAnswer.list(try await client.agencies().map {
                     .table(LuaTable(["id": .string(LuaString($0.id)), "name": .string(LuaString($0.name)),
-                                     "members": LuaResults.list($0.members.map(lua))]))
+                                     "members": VendorAnswer.list($0.members.map(lua))]))
                 })
             }
         },
@@ -66,7 +66,7 @@ enum Active911Module {
             }
             let client = try session.client(session.active911, .active911)
             return PreparedCall(arguments: arguments(["agency": .text(agency), "members": .array(members.map(recorded))])) { () async throws(VendorError) in
-                LuaResults.list(try await client.createMembers(agency: agency, members).map(lua))
+                VendorAnswer.list(try await client.createMembers(agency: agency, members).map(lua))
             }
         },
         VendorOperation(.active911, "delete_member", "Removes a member from an agency.", effect: .destructive,
@@ -77,7 +77,7 @@ enum Active911Module {
             let client = try session.client(session.active911, .active911)
             return PreparedCall(arguments: arguments(["agency": .text(agency), "member_id": .int(memberID)])) { () async throws(VendorError) in
                 try await client.deleteMember(agency: agency, memberID)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
     ]

@@ -16,7 +16,7 @@ enum ActiveconnectModule {
             let client = try session.client(session.activeconnect, .activeconnect)
             return PreparedCall(arguments: arguments(["users": .strings(users)])) { () async throws(VendorError) in
                 let added = try await client.addUsers(users)
-                return .table(LuaTable(["created": LuaResults.strings(added.created), "existing": LuaResults.strings(added.existing)]))
+                return .table(LuaTable(["created": VendorAnswer.strings(added.created), "existing": VendorAnswer.strings(added.existing)]))
             }
         },
         VendorOperation(.activeconnect, "delete_users", "Removes users (and their devices) from the application.",
@@ -27,7 +27,7 @@ enum ActiveconnectModule {
             let client = try session.client(session.activeconnect, .activeconnect)
             return PreparedCall(arguments: arguments(["users": .strings(users)])) { () async throws(VendorError) in
                 try await client.deleteUsers(users)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         VendorOperation(.activeconnect, "registration_link", "Issues a link the user opens on their phone to register it.",
@@ -39,7 +39,7 @@ enum ActiveconnectModule {
             let displayName = try options.string("display_name")
             let client = try session.client(session.activeconnect, .activeconnect)
             return PreparedCall(arguments: arguments(["user": .text(user), "display_name": .text(displayName)])) { () async throws(VendorError) in
-                LuaResults.string(try await client.registrationLink(user, displayName: displayName))
+                VendorAnswer.string(try await client.registrationLink(user, displayName: displayName))
             }
         },
         VendorOperation(.activeconnect, "has_device", "Whether the user has registered a mobile device.",
@@ -57,7 +57,7 @@ enum ActiveconnectModule {
             let user = call.text(1)
             let client = try session.client(session.activeconnect, .activeconnect)
             return PreparedCall(arguments: arguments(["user": .text(user)])) { () async throws(VendorError) in
-                LuaResults.string(try await client.lostDevice(user))
+                VendorAnswer.string(try await client.lostDevice(user))
             }
         },
         VendorOperation(.activeconnect, "send_registration_sms", "Texts the user a registration link.",
@@ -74,7 +74,7 @@ enum ActiveconnectModule {
             return PreparedCall(arguments: arguments(["user": .text(user), "phone": .text(phone), "display_name": .text(displayName),
                                                       "message": .text(message)])) { () async throws(VendorError) in
                 try await client.sendRegistrationSMS(user, phone: phone, displayName: displayName, message: message)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
     ]

@@ -9,7 +9,7 @@ enum AllthenticateModule {
     static let cardsDoc = "a list of {number = string (digits), label = string}"
 
     static func lua(_ card: AllthenticateSmartcard) -> LuaValue {
-        .table(LuaTable(["number": .string(LuaString(card.number)), "label": LuaResults.string(card.label)]))
+        .table(LuaTable(["number": .string(LuaString(card.number)), "label": VendorAnswer.string(card.label)]))
     }
 
     static func recorded(_ card: AllthenticateSmartcard) -> JSONValue {
@@ -58,16 +58,16 @@ enum AllthenticateModule {
             let email = try options.boolean("email") ?? false, guests = try options.boolean("guests") ?? false
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: arguments(["email": .bool(email), "guests": .bool(guests)])) { () async throws(VendorError) in
-                LuaResults.list(try await client.listUsers(includeEmail: email, guests: guests).map(LuaResults.json))
+                VendorAnswer.list(try await client.listUsers(includeEmail: email, guests: guests).map(VendorAnswer.json))
             }
         },
         emailOperation("get_user", "A user's policies, computer usernames and smartcards.", effect: .read,
                        result: LuaResult("{policies: table[], computer_usernames: string[], smartcards: table[]}", doc: "smartcards are {number, label}")) { client, id async throws(VendorError) in
             let details = try await client.getUser(emailID: id)
             return .table(LuaTable([
-                "policies": LuaResults.list(details.policies.map(LuaResults.json)),
-                "computer_usernames": LuaResults.strings(details.computer_usernames.map(\.computer_username)),
-                "smartcards": LuaResults.list(details.smartcards.map(lua)),
+                "policies": VendorAnswer.list(details.policies.map(VendorAnswer.json)),
+                "computer_usernames": VendorAnswer.strings(details.computer_usernames.map(\.computer_username)),
+                "smartcards": VendorAnswer.list(details.smartcards.map(lua)),
             ]))
         },
         VendorOperation(.allthenticate, "delete_user", "Removes a user from the organization (by email_id, or by email).", effect: .destructive,
@@ -79,7 +79,7 @@ enum AllthenticateModule {
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: arguments(["email_id": emailID.map(JSONValue.int), "email": emailID == nil ? .text(email) : nil])) { () async throws(VendorError) in
                 try await client.deleteUser(emailID: emailID, email: email)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         VendorOperation(.allthenticate, "set_computer_usernames", "Sets the user's computer usernames (an empty list clears them).", effect: .write,
@@ -90,7 +90,7 @@ enum AllthenticateModule {
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: [VendorArgument("email_id", .int(id)), VendorArgument("names", .strings(names))]) { () async throws(VendorError) in
                 try await client.setComputerUsernames(emailID: id, names)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         VendorOperation(.allthenticate, "set_rank", "Sets a user's rank: REGULAR, ADMIN or SUPER.", effect: .write,
@@ -103,12 +103,12 @@ enum AllthenticateModule {
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: [VendorArgument("user_id", .int(id)), VendorArgument("rank", .string(rank.rawValue))]) { () async throws(VendorError) in
                 try await client.setRank(userID: id, rank)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         emailOperation("smartcards", "A user's smartcards.", effect: .read,
                        result: LuaResult("{number: string, label: string}[]", doc: "the cards")) { client, id async throws(VendorError) in
-            LuaResults.list(try await client.smartcards(emailID: id).map(lua))
+            VendorAnswer.list(try await client.smartcards(emailID: id).map(lua))
         },
         VendorOperation(.allthenticate, "set_smartcards", "Sets a user's smartcards (replacing the list).", effect: .write,
                         parameters: [emailID, LuaParameter("cards", .table, doc: cardsDoc),
@@ -122,17 +122,17 @@ enum AllthenticateModule {
             return PreparedCall(arguments: [VendorArgument("email_id", .int(id)), VendorArgument("cards", .array(cards.map(recorded))),
                                             VendorArgument("allow_duplicates", .bool(allowDuplicates))]) { () async throws(VendorError) in
                 try await client.setSmartcards(emailID: id, cards, allowDuplicates: allowDuplicates)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         emailOperation("promote_guest", "Makes a guest a regular member of the organization.", effect: .write,
                        result: LuaResult("{ok: true}", doc: "done")) { client, id async throws(VendorError) in
             try await client.promoteGuest(emailID: id)
-            return LuaResults.ok
+            return VendorAnswer.ok
         },
         emailOperation("toggle_suspension", "Suspends an active user, or reinstates a suspended one.", effect: .write,
                        result: LuaResult("table", doc: "the vendor's answer, as it is")) { client, id async throws(VendorError) in
-            LuaResults.json(try await client.toggleSuspension(emailID: id))
+            VendorAnswer.json(try await client.toggleSuspension(emailID: id))
         },
         VendorOperation(.allthenticate, "invite", "Invites people by email, optionally with smartcards and groups.", effect: .write,
                         parameters: [LuaParameter("emails", .table, doc: "list of emails"),
@@ -150,8 +150,8 @@ enum AllthenticateModule {
             ])) { () async throws(VendorError) in
                 let result = try await client.invite(emails, smartcards: cards, groups: groups, noEmail: noEmail)
                 return .table(LuaTable([
-                    "added": LuaResults.strings(result.added ?? []), "invited": LuaResults.strings(result.invited ?? []),
-                    "exists": LuaResults.strings(result.exists ?? []), "invalid": LuaResults.strings(result.invalid ?? []),
+                    "added": VendorAnswer.strings(result.added ?? []), "invited": VendorAnswer.strings(result.invited ?? []),
+                    "exists": VendorAnswer.strings(result.exists ?? []), "invalid": VendorAnswer.strings(result.invalid ?? []),
                 ]))
             }
         },
@@ -162,14 +162,14 @@ enum AllthenticateModule {
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: [VendorArgument("email", .string(email))]) { () async throws(VendorError) in
                 try await client.resendInvite(email)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
         VendorOperation(.allthenticate, "invites", "Pending invitations.", effect: .read,
                         result: LuaResult("{email: string, added_date: string}[]", doc: "the invitations")) { _, session in
             let client = try session.client(session.allthenticate, .allthenticate)
             return PreparedCall(arguments: []) { () async throws(VendorError) in
-                LuaResults.list(try await client.invites().map { .table(LuaTable(["email": .string(LuaString($0.email)), "added_date": LuaResults.string($0.added_date)])) })
+                VendorAnswer.list(try await client.invites().map { .table(LuaTable(["email": .string(LuaString($0.email)), "added_date": VendorAnswer.string($0.added_date)])) })
             }
         },
     ]

@@ -43,11 +43,11 @@ enum EncoreModule {
 
     /// The user as Lua sees it (the password is never read back).
     static func lua(_ user: EncoreUser) -> LuaValue {
-        var table = LuaTable(["user_id": LuaResults.integer(user.userId)])
+        var table = LuaTable(["user_id": VendorAnswer.integer(user.userId)])
         for field in fields where field.name != "password" {
-            if let path = field.keyPath { table[field.name] = LuaResults.string(user[keyPath: path]) }
-            if let path = field.intPath { table[field.name] = LuaResults.integer(user[keyPath: path]) }
-            if let path = field.boolPath { table[field.name] = LuaResults.boolean(user[keyPath: path]) }
+            if let path = field.keyPath { table[field.name] = VendorAnswer.string(user[keyPath: path]) }
+            if let path = field.intPath { table[field.name] = VendorAnswer.integer(user[keyPath: path]) }
+            if let path = field.boolPath { table[field.name] = VendorAnswer.boolean(user[keyPath: path]) }
         }
         return .table(table)
     }
@@ -114,7 +114,7 @@ enum EncoreModule {
                         result: LuaResult("EncoreUser[]", doc: "the users")) { _, session in
             let client = try session.client(session.encore, .encore)
             return PreparedCall(arguments: []) { () async throws(VendorError) in
-                LuaResults.list(try await client.listUsers().map(lua))
+                VendorAnswer.list(try await client.listUsers().map(lua))
             }
         },
         VendorOperation(.encore, "get_user", "One user.", effect: .read, parameters: [id, idOptions], result: userResult) { call, session in
@@ -149,7 +149,7 @@ enum EncoreModule {
             let client = try session.client(session.encore, .encore)
             return PreparedCall(arguments: recordedID(id)) { () async throws(VendorError) in
                 try await client.deactivateUser(id)
-                return LuaResults.ok
+                return VendorAnswer.ok
             }
         },
     ]

@@ -6,18 +6,18 @@ enum GuardantModule {
     static let summary = "Guardant (Aktiv) vendor portal: users and roles. Roles: 1 Administrator, 2 Supervisor, 3 Product manager, 4 Sales manager, 5 Developer."
 
     static func lua(_ role: GuardantUser.Role) -> LuaValue {
-        .table(LuaTable(["id": .integer(Int64(role.id)), "name": LuaResults.string(role.name)]))
+        .table(LuaTable(["id": .integer(Int64(role.id)), "name": VendorAnswer.string(role.name)]))
     }
 
     static func lua(_ user: GuardantUser) -> LuaValue {
         .table(LuaTable([
             "id": .integer(Int64(user.id)),
-            "email": LuaResults.string(user.email),
-            "confirmed": LuaResults.boolean(user.confirmed),
-            "active": LuaResults.boolean(user.status),
-            "first_name": LuaResults.string(user.details?.firstName),
-            "last_name": LuaResults.string(user.details?.lastName),
-            "archived": LuaResults.boolean(user.details?.archived),
+            "email": VendorAnswer.string(user.email),
+            "confirmed": VendorAnswer.boolean(user.confirmed),
+            "active": VendorAnswer.boolean(user.status),
+            "first_name": VendorAnswer.string(user.details?.firstName),
+            "last_name": VendorAnswer.string(user.details?.lastName),
+            "archived": VendorAnswer.boolean(user.details?.archived),
             "role": user.details?.role.map(lua) ?? .nil,
         ]))
     }
@@ -39,13 +39,13 @@ enum GuardantModule {
             }
             let client = try session.client(session.guardant, .guardant)
             return PreparedCall(arguments: arguments(["archived": archived.map(JSONValue.bool), "sort": .text(sort), "direction": .text(direction)])) { () async throws(VendorError) in
-                LuaResults.list(try await client.listUsers(archived: archived, sortBy: sort, descending: direction == "desc").map(lua))
+                VendorAnswer.list(try await client.listUsers(archived: archived, sortBy: sort, descending: direction == "desc").map(lua))
             }
         },
         VendorOperation(.guardant, "list_roles", "The roles a user can have.", effect: .read,
                         result: LuaResult("{id: integer, name: string}[]", doc: "the roles")) { _, session in
             let client = try session.client(session.guardant, .guardant)
-            return PreparedCall(arguments: []) { () async throws(VendorError) in LuaResults.list(try await client.listRoles().map(lua)) }
+            return PreparedCall(arguments: []) { () async throws(VendorError) in VendorAnswer.list(try await client.listRoles().map(lua)) }
         },
         VendorOperation(.guardant, "create_user", "Creates a portal user (the password is confirmed for you).", effect: .write,
                         parameters: [LuaParameter("fields", .table, doc: "{username = string (an email), role_id = integer, password = string, first_name = string, last_name = string, company_name = string, phone = string}")],

@@ -72,7 +72,7 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
         case .pass:
             return try await next(request, context)
         case .status(let status):
-            var response = VendorError.fault(vendor, status: status)
+            var response = VendorRefusal.fault(vendor, status: status)
             if status == 429 { response.headers[.retryAfter] = "1" }
             return response
         case .drop:

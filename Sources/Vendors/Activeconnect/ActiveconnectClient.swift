@@ -36,16 +36,10 @@ public struct ActiveconnectClient: Sendable {
         return copy
     }
 
-    /// The users created, and those that already existed.
-    public struct AddedUsers: Sendable, Equatable, Decodable {
-        public var created: [String]
-        public var existing: [String]
-    }
-
     private struct Answer: Decodable {
         var status: Bool?
         var reason: String?
-        var users: AddedUsers?
+        var users: ActiveconnectAddedUsers?
         var register_url: String?
         var device_registered: Bool?
     }
@@ -58,9 +52,9 @@ public struct ActiveconnectClient: Sendable {
         var message: String?
     }
 
-    public func addUsers(_ users: [String]) async throws(VendorError) -> AddedUsers {
+    public func addUsers(_ users: [String]) async throws(VendorError) -> ActiveconnectAddedUsers {
         let answer = try await send("add_users", .POST, "add_users/\(app)", body: VendorJSON.encode(Users(users: users)))
-        return answer.users ?? AddedUsers(created: [], existing: [])
+        return answer.users ?? ActiveconnectAddedUsers(created: [], existing: [])
     }
 
     public func deleteUsers(_ users: [String]) async throws(VendorError) {

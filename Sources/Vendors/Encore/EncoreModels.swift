@@ -1,4 +1,4 @@
-/// EncoreUser.swift: the Encore user object (PascalCase on the wire). Every field is
+/// EncoreModels.swift: the Encore user object (PascalCase on the wire). Every field is
 /// optional so that a body carries only what the caller gave: never a null.
 public struct EncoreUser: Codable, Sendable, Equatable {
     public var userId: Int?

@@ -29,7 +29,8 @@ public struct Active911Configuration: Sendable {
 }
 
 /// One Active911 account's agencies and members, paced below its rate limit.
-public final class Active911Client: Sendable {
+public final class Active911Client: VendorClientCore {
+    static let vendor = Vendor.active911
     public let configuration: Active911Configuration
     let http: VendorHTTP
     private let accessToken = Mutex<String?>(nil)
@@ -87,6 +88,26 @@ public final class Active911Client: Sendable {
 
     // MARK: -
 
+    var endpoint: String { configuration.baseURL + "/v2/" }
+
+    /// The access token adopted last, and the refresh cookie (alone before the first token
+    /// arrives), read afresh for every attempt.
+    func authorize(_ request: inout VendorRequest) {
+        request.credentials = [configuration.refreshToken.reveal()]
+        if let token = accessToken.withLock({ $0 }) {
+            request.headers.append(("Authorization", "a911Access " + token))
+            request.credentials.append(token)
+        }
+        request.headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
+    }
+
+    /// The envelope's message and code, else the status.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+        let envelope = (try? JSONDecoder().decode(Envelope<JSONValue>.self, from: Data(response.body)))
+            ?? Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
+        return Self.failure(envelope, response, operation)
+    }
+
     private struct Envelope<T: Decodable>: Decodable {
         var success: Bool?
         var result: T?
@@ -110,25 +131,14 @@ public final class Active911Client: Sendable {
         } catch {
             throw VendorError(vendor: .active911, operation: operation, status: nil, message: "cancelled", retryable: false)
         }
-        var headers = [("Accept", "application/json")]
-        var credentials = [configuration.refreshToken.reveal()]
-        // The access token adopted last; the cookie alone before the first one arrives.
-        if let token = accessToken.withLock({ $0 }) {
-            headers.append(("Authorization", "a911Access " + token))
-            credentials.append(token)
-        }
-        headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        let answer: Result<VendorResponse, VendorError>
+        let outcome: Result<VendorResponse, VendorError>
         do {
-            answer = .success(try await http.send(VendorRequest(
-                vendor: .active911, operation: operation, method: method, url: configuration.baseURL + "/v2/" + path,
-                headers: headers, body: body, idempotent: idempotent, credentials: credentials)))
+            outcome = .success(try await answer(operation, method, path, body: body.map(VendorBody.json), idempotent: idempotent))
         } catch {
-            answer = .failure(error)
+            outcome = .failure(error)
         }
         await pacer.finish(slot)
-        let response = try answer.get()
+        let response = try outcome.get()
         let envelope: Envelope<T> = try Self.decodeEnvelope(response, operation: operation)
         if let token = envelope.token, !token.isEmpty { accessToken.withLock { $0 = token } }
         guard response.isSuccess, envelope.success != false, let result = envelope.result else {

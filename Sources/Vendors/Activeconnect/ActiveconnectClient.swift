@@ -17,7 +17,8 @@ public struct ActiveconnectConfiguration: Sendable {
 }
 
 /// One Activeconnect application's users and their devices.
-public struct ActiveconnectClient: Sendable {
+public struct ActiveconnectClient: VendorClientCore {
+    static let vendor = Vendor.activeconnect
     public let configuration: ActiveconnectConfiguration
     let http: VendorHTTP
     var signer: ActiveconnectSigner
@@ -102,20 +103,21 @@ public struct ActiveconnectClient: Sendable {
         return url
     }
 
+    var endpoint: String { configuration.baseURL + "/management/" }
+
+    func authorize(_ request: inout VendorRequest) {
+        request.headers += signer.headers(for: request.url) // a fresh nonce and timestamp per attempt
+        request.credentials = [configuration.applicationSecret.reveal()] // never sent, scrubbed all the same
+    }
+
+    /// The answer's text, as the API documents no error shape.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+        response.refusal(.activeconnect, operation, message: String(response.text.prefix(200)))
+    }
+
+    /// Sends a request; an answer with `"status": false` is a refusal too.
     private func send(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool = false) async throws(VendorError) -> Answer {
-        var headers = [("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        let request = VendorRequest(
-            vendor: .activeconnect, operation: operation, method: method,
-            url: configuration.baseURL + "/management/" + path, headers: headers, body: body, idempotent: idempotent,
-            credentials: [configuration.applicationSecret.reveal()]) // never sent, scrubbed all the same
-        let signer = self.signer
-        let response = try await http.send(request) { request in
-            request.headers += signer.headers(for: request.url) // a fresh nonce and timestamp per attempt
-        }
-        guard (200..<300).contains(response.status) else {
-            throw response.refusal(.activeconnect, operation, message: String(response.text.prefix(200)))
-        }
+        let response = try await exchange(operation, method, path, body: body.map(VendorBody.json), idempotent: idempotent)
         let answer = try VendorJSON.decode(Answer.self, from: response, vendor: .activeconnect, operation: operation)
         if answer.status == false {
             throw VendorError(vendor: .activeconnect, operation: operation, status: response.status,

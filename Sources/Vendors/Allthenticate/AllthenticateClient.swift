@@ -21,7 +21,8 @@ public struct AllthenticateConfiguration: Sendable {
 }
 
 /// One Allthenticate organization's users, guests, smartcards and invitations.
-public struct AllthenticateClient: Sendable {
+public struct AllthenticateClient: VendorClientCore {
+    static let vendor = Vendor.allthenticate
     public let configuration: AllthenticateConfiguration
     let http: VendorHTTP
 
@@ -71,16 +72,14 @@ public struct AllthenticateClient: Sendable {
 
     /// The vendor's answer, as it is (its shape is not documented).
     public func toggleSuspension(emailID: Int) async throws(VendorError) -> JSONValue {
-        let response = try await send("toggle_suspension", .POST, "togglesuspension", form: [("email_id", String(emailID))], idempotent: false)
-        return try VendorJSON.decode(JSONValue.self, from: response, vendor: .allthenticate, operation: "toggle_suspension")
+        try await call("toggle_suspension", .POST, "togglesuspension", body: .form([("email_id", String(emailID))]), as: JSONValue.self, idempotent: false)
     }
 
     public func invite(_ emails: [String], smartcards: [AllthenticateSmartcard]? = nil, groups: [String]? = nil, noEmail: Bool = false) async throws(VendorError) -> AllthenticateInviteResult {
-        let response = try await send("invite", .PUT, "invites", form: [
+        try await call("invite", .PUT, "invites", body: .form([
             ("emails", VendorEncoding.jsonString(emails)), ("smartcards", smartcards.map(VendorEncoding.jsonString)),
             ("groups", groups.map(VendorEncoding.jsonString)), ("no_email", String(noEmail)),
-        ], idempotent: false)
-        return try VendorJSON.decode(AllthenticateInviteResult.self, from: response, vendor: .allthenticate, operation: "invite")
+        ]), as: AllthenticateInviteResult.self, idempotent: false)
     }
 
     public func resendInvite(_ email: String) async throws(VendorError) {
@@ -93,32 +92,27 @@ public struct AllthenticateClient: Sendable {
 
     // MARK: -
 
-    private func get<T: Decodable>(_ operation: String, _ path: String, as type: T.Type) async throws(VendorError) -> T {
-        let response = try await send(operation, .GET, path, form: nil, idempotent: true)
-        return try VendorJSON.decode(type, from: response, vendor: .allthenticate, operation: operation)
-    }
+    var endpoint: String { configuration.baseURL + "/" }
 
-    private func form(_ operation: String, _ method: HTTPMethod, _ path: String, _ fields: [(String, String?)], idempotent: Bool) async throws(VendorError) {
-        _ = try await send(operation, method, path, form: fields, idempotent: idempotent)
+    func authorize(_ request: inout VendorRequest) {
+        request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.apiKey.reveal()))
+        request.credentials = [configuration.apiKey.reveal()]
     }
 
     private struct Failure: Decodable { var error: String }
 
-    private func send(_ operation: String, _ method: HTTPMethod, _ path: String, form: [(String, String?)]?, idempotent: Bool) async throws(VendorError) -> VendorResponse {
-        var headers = [(configuration.authHeader, configuration.authPrefix + configuration.apiKey.reveal()), ("Accept", "application/json")]
-        var body: [UInt8]?
-        if let form {
-            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-            body = Array(VendorEncoding.query(form).utf8)
-        }
-        let response = try await http.send(VendorRequest(
-            vendor: .allthenticate, operation: operation, method: method, url: configuration.baseURL + "/" + path,
-            headers: headers, body: body, idempotent: idempotent, credentials: [configuration.apiKey.reveal()]))
-        guard response.isSuccess else {
-            let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
-            throw response.refusal(.allthenticate, operation, message: failure?.error)
-        }
-        return response
+    /// `{"error"}`, else the status.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+        let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
+        return response.refusal(.allthenticate, operation, message: failure?.error)
+    }
+
+    private func get<T: Decodable>(_ operation: String, _ path: String, as type: T.Type) async throws(VendorError) -> T {
+        try await call(operation, .GET, path, as: type, idempotent: true)
+    }
+
+    private func form(_ operation: String, _ method: HTTPMethod, _ path: String, _ fields: [(String, String?)], idempotent: Bool) async throws(VendorError) {
+        _ = try await exchange(operation, method, path, body: .form(fields), idempotent: idempotent)
     }
 }
 

@@ -20,7 +20,8 @@ public struct EncoreConfiguration: Sendable {
 }
 
 /// One Encore account's users.
-public struct EncoreClient: Sendable {
+public struct EncoreClient: VendorClientCore {
+    static let vendor = Vendor.encore
     public let configuration: EncoreConfiguration
     let http: VendorHTTP
 
@@ -34,7 +35,7 @@ public struct EncoreClient: Sendable {
         var users: [EncoreUser] = []
         var page = 1
         while true {
-            let response = try await send("list_users", .GET, "users?pageNumber=\(page)&pageSize=\(configuration.pageSize)", idempotent: true)
+            let response = try await exchange("list_users", .GET, "users?pageNumber=\(page)&pageSize=\(configuration.pageSize)", idempotent: true)
             if response.status == 204 { return users }
             let batch = try VendorJSON.decode([EncoreUser].self, from: response, vendor: .encore, operation: "list_users")
             users += batch
@@ -44,8 +45,7 @@ public struct EncoreClient: Sendable {
     }
 
     public func getUser(_ id: EncoreUserID) async throws(VendorError) -> EncoreUser {
-        let response = try await send("get_user", .GET, path(id), idempotent: true)
-        return try VendorJSON.decode(EncoreUser.self, from: response, vendor: .encore, operation: "get_user")
+        try await call("get_user", .GET, path(id), as: EncoreUser.self, idempotent: true)
     }
 
     /// Creates a user; returns its InternalId. Never retried (it creates).
@@ -69,35 +69,29 @@ public struct EncoreClient: Sendable {
 
     /// Deactivates (Encore has no hard delete).
     public func deactivateUser(_ id: EncoreUserID) async throws(VendorError) {
-        _ = try await send("deactivate_user", .DELETE, path(id, suffix: "/active"), idempotent: true)
+        _ = try await exchange("deactivate_user", .DELETE, path(id, suffix: "/active"), idempotent: true)
     }
 
     // MARK: -
+
+    var endpoint: String { configuration.baseURL + "/users/v1/" }
+
+    func authorize(_ request: inout VendorRequest) {
+        request.headers.append(("Ocp-Apim-Subscription-Key", configuration.subscriptionKey.reveal()))
+        if let version = configuration.apiVersion { request.headers.append(("X-API-Version", String(version))) }
+        request.credentials = [configuration.subscriptionKey.reveal()]
+    }
 
     private struct Identifier: Decodable {
         var Id: Int
     }
 
     private func identifier(_ operation: String, _ method: HTTPMethod, _ path: String, body: EncoreUser?, idempotent: Bool) async throws(VendorError) -> Int {
-        let response = try await send(operation, method, path, body: body.map(VendorJSON.encode), idempotent: idempotent)
-        return try VendorJSON.decode(Identifier.self, from: response, vendor: .encore, operation: operation).Id
+        try await call(operation, method, path, body: body.map { .json(VendorJSON.encode($0)) }, as: Identifier.self, idempotent: idempotent).Id
     }
 
     private func path(_ id: EncoreUserID, suffix: String = "") -> String {
         "users/\(id.pathComponent)\(suffix)?use-external-id=\(id.isExternal)"
-    }
-
-    private func send(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool) async throws(VendorError) -> VendorResponse {
-        var headers = [("Ocp-Apim-Subscription-Key", configuration.subscriptionKey.reveal()), ("Accept", "application/json")]
-        if let version = configuration.apiVersion { headers.append(("X-API-Version", String(version))) }
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        let request = VendorRequest(
-            vendor: .encore, operation: operation, method: method,
-            url: configuration.baseURL + "/users/v1/" + path, headers: headers, body: body, idempotent: idempotent,
-            credentials: [configuration.subscriptionKey.reveal()])
-        let response = try await http.send(request)
-        guard (200..<300).contains(response.status) else { throw Self.error(response, operation: operation) }
-        return response
     }
 
     private struct Issue: Decodable {
@@ -110,7 +104,7 @@ public struct EncoreClient: Sendable {
     }
 
     /// 400/422: `[{"Code","Message"}]`; 401: API Management's `{"message"}`; else the text.
-    static func error(_ response: VendorResponse, operation: String) -> VendorError {
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let body = Data(response.body)
         var code: String?
         var message: String?

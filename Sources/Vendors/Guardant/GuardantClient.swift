@@ -24,7 +24,8 @@ public struct GuardantConfiguration: Sendable {
 }
 
 /// One Guardant vendor portal's users and roles.
-public struct GuardantClient: Sendable {
+public struct GuardantClient: VendorClientCore {
+    static let vendor = Vendor.guardant
     public let configuration: GuardantConfiguration
     let http: VendorHTTP
 
@@ -46,22 +47,22 @@ public struct GuardantClient: Sendable {
                 ("sortby", sortBy), ("direction", descending ? "desc" : "asc"), ("offset", String(users.count)),
                 ("limit", String(configuration.pageSize)), ("archived", archived.map { String($0) }),
             ])
-            let page = try await send("list_users", .GET, "users?" + query, as: Users.self, idempotent: true).users
+            let page = try await call("list_users", .GET, "users?" + query, as: Users.self, idempotent: true).users
             users += page
             if page.count < configuration.pageSize { return users }
         }
     }
 
     public func listRoles() async throws(VendorError) -> [GuardantUser.Role] {
-        try await send("list_roles", .GET, "users/roles", as: Roles.self, idempotent: true).roles
+        try await call("list_roles", .GET, "users/roles", as: Roles.self, idempotent: true).roles
     }
 
     public func createUser(_ user: GuardantNewUser) async throws(VendorError) -> GuardantUser {
-        try await send("create_user", .POST, "users", body: VendorJSON.encode(user), as: One.self, idempotent: false).user
+        try await call("create_user", .POST, "users", body: .json(VendorJSON.encode(user)), as: One.self, idempotent: false).user
     }
 
     public func updateUser(_ id: Int, _ changes: GuardantUserChanges) async throws(VendorError) -> GuardantUser {
-        try await send("update_user", .PUT, "users/\(id)", body: VendorJSON.encode(changes), as: One.self, idempotent: true).user
+        try await call("update_user", .PUT, "users/\(id)", body: .json(VendorJSON.encode(changes)), as: One.self, idempotent: true).user
     }
 
     private struct Failure: Decodable {
@@ -69,18 +70,19 @@ public struct GuardantClient: Sendable {
         var message: String?
     }
 
-    private func send<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil,
-                                    as type: T.Type, idempotent: Bool) async throws(VendorError) -> T {
-        var headers = [(configuration.authHeader, configuration.authPrefix + configuration.token.reveal()), ("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        let response = try await http.send(VendorRequest(
-            vendor: .guardant, operation: operation, method: method, url: configuration.baseURL + "/v1.0/" + path,
-            headers: headers, body: body, idempotent: idempotent, credentials: [configuration.token.reveal()]))
-        guard response.isSuccess else {
-            let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
-            throw response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)
-        }
-        return try VendorJSON.decode(type, from: response, vendor: .guardant, operation: operation)
+    // MARK: -
+
+    var endpoint: String { configuration.baseURL + "/v1.0/" }
+
+    func authorize(_ request: inout VendorRequest) {
+        request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.token.reveal()))
+        request.credentials = [configuration.token.reveal()]
+    }
+
+    /// `{"code", "message"}` (assumed), else the status.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+        let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
+        return response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)
     }
 }
 

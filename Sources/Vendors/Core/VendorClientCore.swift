@@ -1,0 +1,67 @@
+/// VendorClientCore.swift: the request path every vendor client shares — build the request,
+/// authorize it (afresh on every attempt), send it, turn a refusal into a `VendorError` in
+/// the vendor's own error shape, decode the answer. A client supplies only what is its own:
+/// where its API lives, its credentials and its error shape.
+import Foundation
+import NIOHTTP1
+
+/// A request body: JSON bytes, or form fields (nil values left out).
+enum VendorBody {
+    case json([UInt8])
+    case form([(String, String?)])
+
+    var contentType: String {
+        switch self {
+        case .json: "application/json"
+        case .form: "application/x-www-form-urlencoded"
+        }
+    }
+
+    var bytes: [UInt8] {
+        switch self {
+        case .json(let bytes): bytes
+        case .form(let fields): Array(VendorEncoding.query(fields).utf8)
+        }
+    }
+}
+
+/// What a vendor client contributes to the shared request path.
+protocol VendorClientCore: Sendable {
+    static var vendor: Vendor { get }
+    var http: VendorHTTP { get }
+    /// Where paths start: `https://customerapi-encore.actsoft.com/users/v1/`.
+    var endpoint: String { get }
+    /// Adds the credentials to one attempt (headers, a signature) and lists, in
+    /// `request.credentials`, the secret values it carries.
+    func authorize(_ request: inout VendorRequest)
+    /// The error for an answer outside 2xx, read from the vendor's error shape.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError
+}
+
+extension VendorClientCore {
+    /// Sends one request and returns the vendor's answer, whatever its status.
+    func answer(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+                idempotent: Bool) async throws(VendorError) -> VendorResponse {
+        var headers = [("Accept", "application/json")]
+        if let body { headers.append(("Content-Type", body.contentType)) }
+        let request = VendorRequest(vendor: Self.vendor, operation: operation, method: method, url: endpoint + path,
+                                    headers: headers, body: body?.bytes, idempotent: idempotent)
+        let client = self
+        return try await http.send(request) { client.authorize(&$0) }
+    }
+
+    /// Sends one request; an answer outside 2xx is the vendor's refusal.
+    func exchange(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+                  idempotent: Bool) async throws(VendorError) -> VendorResponse {
+        let response = try await answer(operation, method, path, body: body, idempotent: idempotent)
+        guard response.isSuccess else { throw refusal(response, operation: operation) }
+        return response
+    }
+
+    /// Sends one request and decodes its answer as `T`.
+    func call<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+                            as type: T.Type, idempotent: Bool) async throws(VendorError) -> T {
+        let response = try await exchange(operation, method, path, body: body, idempotent: idempotent)
+        return try VendorJSON.decode(type, from: response, vendor: Self.vendor, operation: operation)
+    }
+}

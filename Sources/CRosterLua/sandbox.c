@@ -561,19 +561,13 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_setfield(L, -2, "collectgarbage");
     lua_pop(L, 1);
 
+    static const luaL_Reg coroutines[] = {
+        {"resume", sandbox_resume}, {"wrap", sandbox_wrap}, {"close", sandbox_close},
+        {"running", sandbox_running}, {"isyieldable", sandbox_isyieldable}, {"yield", sandbox_yield},
+        {NULL, NULL},
+    };
     lua_getglobal(L, LUA_COLIBNAME);
-    lua_pushcfunction(L, sandbox_resume);
-    lua_setfield(L, -2, "resume");
-    lua_pushcfunction(L, sandbox_wrap);
-    lua_setfield(L, -2, "wrap");
-    lua_pushcfunction(L, sandbox_close);
-    lua_setfield(L, -2, "close");
-    lua_pushcfunction(L, sandbox_running);
-    lua_setfield(L, -2, "running");
-    lua_pushcfunction(L, sandbox_isyieldable);
-    lua_setfield(L, -2, "isyieldable");
-    lua_pushcfunction(L, sandbox_yield);
-    lua_setfield(L, -2, "yield");
+    luaL_setfuncs(L, coroutines, 0);
     lua_pop(L, 1);
 
     lua_getglobal(L, LUA_STRLIBNAME);

@@ -1,11 +1,11 @@
-/// MoreGoldenRequestTests.swift: the exact requests of Guardant, Active911 and
+/// GuardantActive911AllthenticateRequestTests.swift: the exact requests of Guardant, Active911 and
 /// Allthenticate operations, on the recording server.
 import Foundation
 import Testing
 @testable import Vendors
 
-@Suite struct MoreGoldenRequestTests {
-    static let fast = GoldenRequestTests.fast
+@Suite struct GuardantActive911AllthenticateRequestTests {
+    static let fast = EncoreActiveconnectRequestTests.fast
 
     @Test func guardantRequests() async throws {
         try await withRecorder { (server: RecordingServer) async throws in

@@ -1,10 +1,10 @@
-/// GoldenRequestTests.swift: the exact requests each operation sends (method, path and
+/// EncoreActiveconnectRequestTests.swift: the exact requests each Activeconnect and Encore operation sends (method, path and
 /// query, headers, body bytes), checked on a recording server.
 import Foundation
 import Testing
 @testable import Vendors
 
-@Suite struct GoldenRequestTests {
+@Suite struct EncoreActiveconnectRequestTests {
     static let fast = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
 
     func encore(_ server: RecordingServer, apiVersion: Int? = nil, pageSize: Int = 500) -> EncoreClient {

@@ -1,12 +1,12 @@
-/// MoreVendorsIntegrationTests.swift: Guardant, Active911 and Allthenticate against the
+/// GuardantActive911AllthenticateClientTests.swift: Guardant, Active911 and Allthenticate against the
 /// emulator: every operation, and the failure paths.
 import Emulator
 import Foundation
 import Testing
 @testable import Vendors
 
-@Suite struct MoreVendorsIntegrationTests {
-    static let http = EmulatorIntegrationTests.http
+@Suite struct GuardantActive911AllthenticateClientTests {
+    static let http = EncoreActiveconnectClientTests.http
     typealias C = DemoTenant.Credentials
 
     func withEmulator(_ configuration: EmulatorConfiguration = EmulatorConfiguration(), _ body: (RunningEmulator) async throws -> Void) async throws {

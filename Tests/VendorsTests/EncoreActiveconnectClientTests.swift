@@ -1,11 +1,11 @@
-/// EmulatorIntegrationTests.swift: every operation against the built-in emulator,
+/// EncoreActiveconnectClientTests.swift: every Encore and Activeconnect operation against the built-in emulator,
 /// including the failure paths.
 import Emulator
 import Foundation
 import Testing
 @testable import Vendors
 
-@Suite struct EmulatorIntegrationTests {
+@Suite struct EncoreActiveconnectClientTests {
     static let http = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 4, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(20)))
 
     func withClients(_ configuration: EmulatorConfiguration = EmulatorConfiguration(),

@@ -53,30 +53,10 @@ public struct ScriptRunner: Sendable {
     public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
                     dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil) async -> ScriptRunResult {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http)
-        let runner = LuaRunner(
-            limits: limits,
-            modules: vendorModules(session) + [CSV.module],
-            functions: [Documentation.help] + functions,
-            globals: globals.merging(["args": Self.arguments(arguments), "inputs": Self.inputs(inputs),
-                      "roster": .table(LuaTable(["dry_run": .boolean(dryRun), "tenant": .string(LuaString(tenant.name)),
-                                                 "vendors": .table(LuaTable(sequence: tenant.vendors.map { .string(LuaString($0.rawValue)) }))]))]) { $1 })
+        let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
+                                         globals: globals, functions: functions)
+        let runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
         let outcome = await runner.run(script, output: output, stop: stop)
         return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
-    }
-
-    static func arguments(_ arguments: [String: String]) -> LuaValue {
-        var table = LuaTable()
-        for (key, value) in arguments { table[key] = .string(LuaString(value)) }
-        return .table(table)
-    }
-
-    static func inputs(_ inputs: [ScriptInput]) -> LuaValue {
-        var table = LuaTable(sequence: inputs.map { .string(LuaString(bytes: $0.contents)) })
-        for input in inputs {
-            table[input.name] = .string(LuaString(bytes: input.contents))
-            let base = input.name.split(separator: "/").last.map(String.init) ?? input.name
-            if table[base] == .nil { table[base] = .string(LuaString(bytes: input.contents)) }
-        }
-        return .table(table)
     }
 }

@@ -21,18 +21,15 @@ final class Repl {
     init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool) throws {
         self.connection = connection
         vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun)
+        let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
-            limits: limits,
-            modules: VendorModules.modules(for: vendorSession) + [CSV.module],
-            functions: [Documentation.help],
-            globals: ["args": .table(LuaTable()), "inputs": .table(LuaTable())],
+            limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals,
             output: StandardOutput(), directory: FileManager.default.currentDirectoryPath,
             printer: PrettyPrinter.source)
         let session = self.session
         input = interactive
             ? TerminalInput(historyFile: TerminalInput.defaultHistoryFile()) { session.completions(for: $0) }
             : PipedInput()
-        setRosterGlobal()
     }
 
     /// Reads and evaluates until the end of input or `:quit`; returns how many entries failed.
@@ -146,10 +143,7 @@ final class Repl {
     }
 
     private func setRosterGlobal() {
-        session.setGlobals(["roster": .table(LuaTable([
-            "dry_run": .boolean(vendorSession.dryRun), "tenant": .string(LuaString(vendorSession.tenant.name)),
-            "vendors": .table(LuaTable(sequence: vendorSession.tenant.vendors.map { .string(LuaString($0.rawValue)) })),
-        ]))])
+        session.setGlobals(["roster": RunEnvironment.roster(vendorSession)])
     }
 }
 

@@ -1,0 +1,54 @@
+/// RunEnvironment.swift: what a script sees beside the sandbox — the vendor modules, `csv`,
+/// `help`, and the globals `args`, `inputs` and `roster` — built in one place for `run`,
+/// `plugin run`, plugin tests and the REPL.
+import Bindings
+import LuaHost
+import Vendors
+
+/// The modules, functions and globals of one run (or one REPL session).
+public struct RunEnvironment {
+    public var modules: [LuaModule]
+    public var functions: [LuaFunction]
+    public var globals: [String: LuaValue]
+
+    /// `vendorModules` gives the vendor modules for `session` (a plugin's are sandboxed to
+    /// its permissions); `globals` and `functions` come beside the standard ones (a
+    /// workflow's `params`, a plugin test's `workflow`).
+    public init(session: VendorSession,
+                vendorModules: (VendorSession) -> [LuaModule] = { VendorModules.modules(for: $0) },
+                arguments: [String: String] = [:], inputs: [ScriptInput] = [],
+                globals: [String: LuaValue] = [:], functions: [LuaFunction] = []) {
+        modules = vendorModules(session) + [CSV.module]
+        self.functions = [Documentation.help] + functions
+        self.globals = globals.merging([
+            "args": Self.arguments(arguments), "inputs": Self.inputs(inputs), "roster": Self.roster(session),
+        ]) { $1 }
+    }
+
+    /// `roster = {dry_run, tenant, vendors}`, as the session stands (the REPL resets it when
+    /// `:dry-run` or `:tenant` changes the session).
+    public static func roster(_ session: VendorSession) -> LuaValue {
+        .table(LuaTable([
+            "dry_run": .boolean(session.dryRun), "tenant": .string(LuaString(session.tenant.name)),
+            "vendors": .table(LuaTable(sequence: session.tenant.vendors.map { .string(LuaString($0.rawValue)) })),
+        ]))
+    }
+
+    /// `args`: each `--arg KEY=VALUE` as a string.
+    static func arguments(_ arguments: [String: String]) -> LuaValue {
+        var table = LuaTable()
+        for (key, value) in arguments { table[key] = .string(LuaString(value)) }
+        return .table(table)
+    }
+
+    /// `inputs`: each `--input` by position, by name as given, and by file name.
+    static func inputs(_ inputs: [ScriptInput]) -> LuaValue {
+        var table = LuaTable(sequence: inputs.map { .string(LuaString(bytes: $0.contents)) })
+        for input in inputs {
+            table[input.name] = .string(LuaString(bytes: input.contents))
+            let base = input.name.split(separator: "/").last.map(String.init) ?? input.name
+            if table[base] == .nil { table[base] = .string(LuaString(bytes: input.contents)) }
+        }
+        return .table(table)
+    }
+}

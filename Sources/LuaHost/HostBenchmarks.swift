@@ -1,10 +1,11 @@
 /// HostBenchmarks.swift: the host's performance goals, measured as ratios against a
 /// baseline in the same process (these machines are shared and noisy; ratios travel).
+/// Not part of the host's API: SPI for `roster bench` only (`@_spi(Benchmarks) import LuaHost`).
 import CLua
 import CRosterLua
 
 /// The figures `roster bench` reports.
-public struct HostBenchmarkReport: Sendable, Codable {
+@_spi(Benchmarks) public struct HostBenchmarkReport: Sendable, Codable {
     /// Nanoseconds per Lua→Swift call of a declared no-op binding.
     public var bindingCallNanoseconds: Double
     /// Nanoseconds per Lua→C call of a plain `lua_CFunction`.
@@ -43,7 +44,7 @@ public struct HostBenchmarkReport: Sendable, Codable {
 }
 
 /// Runs the host benchmarks on the calling thread (a few seconds).
-public enum HostBenchmarks {
+@_spi(Benchmarks) public enum HostBenchmarks {
     /// The compute chunk: calls, arithmetic, strings, tables, sorting.
     public static let computeChunk = """
         local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end

@@ -2,7 +2,7 @@
 import ArgumentParser
 import Emulator
 import Foundation
-import LuaHost
+@_spi(Benchmarks) import LuaHost
 import Vendors
 
 /// Measures the host against baselines in the same process.

@@ -36,18 +36,20 @@ struct RunExecution {
         if json {
             RunReport(result: result, script: script.name, output: (output as? CollectedOutput)?.text ?? "").print()
         } else {
-            report(result.outcome, signal: signals.received)
+            report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)
             reportUnknown(result.calls)
             if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
         }
         if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
     }
 
-    private func report(_ outcome: LuaRunOutcome, signal: String?) {
+    private func report(_ outcome: LuaRunOutcome, signal: String?, drain: Duration) {
         switch outcome {
         case .success: break
         case .scriptError(let message, let traceback): Diagnostics.error(verbose ? traceback : message)
-        case .limit(.interrupted, _): Diagnostics.error("roster: stopped by \(signal ?? "an interrupt"); the calls in flight were awaited")
+        case .limit(.interrupted, _):
+            // Calls still unanswered after the drain are listed next, as unknown.
+            Diagnostics.error("roster: stopped by \(signal ?? "an interrupt"); calls in flight had up to \(drain.components.seconds) s to answer")
         case .limit(_, let message): Diagnostics.error("roster: \(message)")
         case .hostError(let message): Diagnostics.error("roster: \(message)")
         }

@@ -85,11 +85,11 @@ let package = Package(
         .executableTarget(name: "roster", dependencies: ["RosterCLI"]),
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator"]),
+        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine"]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [
-                "Vendors", "Emulator",
+                "Vendors", "Emulator", "Engine",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
-                "Emulator",
+                "Emulator", "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

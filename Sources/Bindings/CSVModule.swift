@@ -69,15 +69,21 @@ public enum CSV {
         return rows
     }
 
+    static let options = LuaShape([
+        LuaField("header", .boolean, doc: "the first row names the columns (default true)"),
+        LuaField("separator", .string, doc: "one character (default \",\")"),
+    ])
+
     /// `csv.*` for scripts.
     public static let module = LuaModule("csv", "Roster's CSV reader (RFC 4180).", functions: [
         LuaFunction("parse", "Parses CSV text; with a header row (the default) each row is a table keyed by column name.", parameters: [
             LuaParameter("text", .string, doc: "the CSV text, e.g. inputs[1]"),
-            LuaParameter("options", .table, optional: true, doc: "{header = boolean (default true), separator = string (one character, default \",\")}"),
+            LuaParameter("options", form: .shape(options), optional: true, doc: "how the text is read"),
         ], result: LuaResult("table[]", doc: "the rows: tables keyed by column name, or lists without a header")) { call in
-            let options = try NamedFields(call, 2, label: "options", known: ["header", "separator"])
-            let header = try options.boolean("header") ?? true
-            let separatorText = try options.string("separator") ?? ","
+            let options = call.isNil(2) ? CheckedTable(LuaTable())
+                : CheckedTable(try LuaForm.shape(options).check(try call.value(2), label: "argument #2 (options)").tableValue)
+            let header = options.bool("header") ?? true
+            let separatorText = options.string("separator") ?? ","
             guard separatorText.count == 1, let separator = separatorText.first, separator != "\"", !separator.isNewline else {
                 throw LuaError("argument #2 (options) field separator must be one character other than a quote or newline, got \"\(separatorText)\"")
             }
@@ -94,20 +100,20 @@ public enum CSV {
             }
             let text = { (value: String) in LuaValue.string(LuaString(value)) }
             guard header, let names = rows.first else {
-                return VendorAnswer.list(rows.map { VendorAnswer.list($0.map(text)) })
+                return .table(LuaTable(sequence: rows.map { .table(LuaTable(sequence: $0.map(text))) }))
             }
             var seen: Set<String> = []
             for name in names where !seen.insert(name).inserted {
                 throw LuaError("the header names column '\(name)' twice")
             }
-            return VendorAnswer.list(try rows.dropFirst().enumerated().map { offset, row in
+            return .table(LuaTable(sequence: try rows.dropFirst().enumerated().map { offset, row in
                 guard row.count == names.count else {
                     throw LuaError("row \(offset + 2) has \(row.count) fields, the header has \(names.count)")
                 }
                 var table = LuaTable()
                 for (name, value) in zip(names, row) { table[name] = text(value) }
                 return .table(table)
-            })
+            }))
         },
     ])
 }

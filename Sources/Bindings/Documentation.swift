@@ -16,11 +16,22 @@ public enum Documentation {
         var lines = [signature(function, module: module), "  \(function.summary)"]
         if module != nil { lines.append("  effect: \(function.effect.rawValue)" + (function.effect == .read ? "" : " (planned, not sent, under --dry-run)")) }
         for parameter in function.parameters {
-            let types = parameter.types.map(\.rawValue).joined(separator: "|")
-            lines.append("  \(parameter.name)\(parameter.optional ? "?" : ""): \(types) - \(parameter.doc)")
+            lines.append("  \(parameter.name)\(parameter.optional ? "?" : ""): \(parameter.typeText) - \(parameter.doc)")
+            if case .shape(let shape)? = parameter.form { lines += fieldLines(shape) }
+            if case .list(.shape(let shape))? = parameter.form { lines += fieldLines(shape) }
         }
-        if let result = function.result { lines.append("  returns \(result.type): \(result.doc)") }
+        if let result = function.result {
+            lines.append("  returns \(result.type): \(result.doc)")
+            for shape in result.form?.namedShapes ?? [] where shape.name != nil {
+                lines.append("  \(shape.name!) = \(shape.inlineText)")
+            }
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per field of a table argument: name, type, doc.
+    static func fieldLines(_ shape: LuaShape) -> [String] {
+        shape.fields.filter { !$0.readOnly }.map { "    .\($0.name)\($0.optional ? "?" : ""): \($0.type.typeText) - \($0.doc)" }
     }
 
     /// A module: its summary and one line per function.

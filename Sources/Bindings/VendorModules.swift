@@ -1,20 +1,20 @@
-/// VendorModules.swift: the five vendor modules, declared once, for a run or for docs.
+/// VendorModules.swift: what a vendor declares to be a Lua module, and the modules of a
+/// run built from those declarations.
 import LuaHost
 import Vendors
 
-/// The Lua modules `activeconnect`, `encore`, `guardant`, `active911` and `allthenticate`.
-public enum VendorModules {
-    /// Each vendor's summary and operations, in Vendor order.
-    static let declarations: [(vendor: Vendor, summary: String, operations: [VendorOperation])] = [
-        (.activeconnect, ActiveconnectModule.summary, ActiveconnectModule.operations),
-        (.encore, EncoreModule.summary, EncoreModule.operations),
-        (.guardant, GuardantModule.summary, GuardantModule.operations),
-        (.active911, Active911Module.summary, Active911Module.operations),
-        (.allthenticate, AllthenticateModule.summary, AllthenticateModule.operations),
-    ]
+/// A vendor's Lua module, declared once: its summary and operations. Each vendor's
+/// `<Vendor>Module` conforms; the registry lists them.
+public protocol VendorModule {
+    static var vendor: Vendor { get }
+    static var summary: String { get }
+    static var operations: [VendorOperation] { get }
+}
 
-    /// The modules whose calls go through `session`.
-    public static func modules(for session: VendorSession) -> [LuaModule] {
+/// The Lua modules of the vendors declared.
+public enum VendorModules {
+    /// The modules of `declarations`, whose calls go through `session`.
+    public static func modules(_ declarations: [any VendorModule.Type], for session: VendorSession) -> [LuaModule] {
         declarations.map { declaration in
             LuaModule(declaration.vendor.rawValue, declaration.summary,
                       functions: declaration.operations.map { $0.function(in: session) },
@@ -23,5 +23,7 @@ public enum VendorModules {
     }
 
     /// The modules as declared, for `help`, `roster docs` and `roster stubs`.
-    public static let documented: [LuaModule] = modules(for: .documentation)
+    public static func documented(_ declarations: [any VendorModule.Type]) -> [LuaModule] {
+        modules(declarations, for: .documentation)
+    }
 }

@@ -49,21 +49,18 @@ public struct VendorArgument: Sendable, Equatable {
 public final class VendorSession: Sendable {
     public let tenant: Tenant
     public let dryRun: Bool
-    let activeconnect: ActiveconnectClient?
-    let encore: EncoreClient?
-    let guardant: GuardantClient?
-    let active911: Active911Client?
-    let allthenticate: AllthenticateClient?
+    /// One client per configured vendor.
+    private let clients: [Vendor: any VendorClient]
     private let records = Mutex<[VendorCallRecord]>([])
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared) {
         self.tenant = tenant
         self.dryRun = dryRun
-        activeconnect = tenant.activeconnect.map { ActiveconnectClient($0, http: http) }
-        encore = tenant.encore.map { EncoreClient($0, http: http) }
-        guardant = tenant.guardant.map { GuardantClient($0, http: http) }
-        active911 = tenant.active911.map { Active911Client($0, http: http) }
-        allthenticate = tenant.allthenticate.map { AllthenticateClient($0, http: http) }
+        var clients: [Vendor: any VendorClient] = [:]
+        for configuration in tenant.configurations {
+            clients[type(of: configuration).vendor] = configuration.makeClient(http: http)
+        }
+        self.clients = clients
     }
 
     /// A session with no vendor configured: for documentation and stubs, which only read
@@ -73,10 +70,10 @@ public final class VendorSession: Sendable {
     /// Every call so far, in the order made.
     public var calls: [VendorCallRecord] { records.withLock { $0 } }
 
-    /// Scrubs the tenant's secrets, and Active911's current access token, from a vendor's
+    /// Scrubs the tenant's secrets, and those its clients obtained (access tokens), from a vendor's
     /// error before it reaches the script, the output or the call record.
     func scrubbed(_ error: VendorError) -> VendorError {
-        error.scrubbed(by: SecretScrubber(tenant.secretValues + [active911?.currentAccessToken].compactMap { $0 }))
+        error.scrubbed(by: SecretScrubber(tenant.secretValues + clients.values.flatMap(\.liveSecrets)))
     }
 
     /// The changes a dry run planned (and did not send).
@@ -106,10 +103,11 @@ public final class VendorSession: Sendable {
         }
     }
 
-    /// The client for `vendor`, or the error naming the missing configuration section.
-    func client<Client>(_ client: Client?, _ vendor: Vendor) throws(LuaError) -> Client {
-        guard let client else {
-            throw LuaError("\(vendor.rawValue) is not configured for tenant '\(tenant.name)'; add a [tenants.\(tenant.name).\(vendor.rawValue)] section to roster.toml")
+    /// The client of `type`'s vendor, or the error naming the missing configuration section.
+    func client<Client: VendorClient>(_ type: Client.Type) throws(LuaError) -> Client {
+        guard let client = clients[Client.vendor] as? Client else {
+            let vendor = Client.vendor.rawValue
+            throw LuaError("\(vendor) is not configured for tenant '\(tenant.name)'; add a [tenants.\(tenant.name).\(vendor)] section to roster.toml")
         }
         return client
     }

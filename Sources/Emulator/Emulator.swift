@@ -1,8 +1,8 @@
-/// Emulator.swift: the five vendor APIs served over Hummingbird, started in-process on an
+/// Emulator.swift: the vendor APIs served over Hummingbird, started in-process on an
 /// ephemeral port (tests, `roster run --emulator`) or standalone (`roster emulator`).
 ///
-/// Each vendor lives under its own path prefix (`/activeconnect`, `/encore`, ...), so one
-/// port serves all five and every base URL carries a path prefix, as a proxy's would. The
+/// Each vendor lives under its own path prefix (`/encore`, ...), so one port serves them
+/// all and every base URL carries a path prefix, as a proxy's would. The
 /// control API is under `/_emulator/`, never on a vendor path.
 import Foundation
 import Hummingbird
@@ -11,6 +11,8 @@ import NIOCore
 
 /// How an emulator starts.
 public struct EmulatorConfiguration: Sendable {
+    /// The vendor APIs served (the registry's, for Roster).
+    public var apis: [any EmulatedAPI.Type]
     /// Faults injected into vendor responses.
     public var faults: FaultSpec
     /// Seeds the demo data's generated values and the fault injector.
@@ -22,22 +24,16 @@ public struct EmulatorConfiguration: Sendable {
     public var maximumBodySize: Int
 
     public init(
-        faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, active911Limit: Int = 25,
+        apis: [any EmulatedAPI.Type], faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, active911Limit: Int = 25,
         active911Window: Duration = .seconds(60), maximumBodySize: Int = 1 << 20
     ) {
+        self.apis = apis
         self.faults = faults
         self.seed = seed
         self.active911Limit = active911Limit
         self.active911Window = active911Window
         self.maximumBodySize = maximumBodySize
     }
-}
-
-/// The vendors the emulator serves, with the path prefix each lives under.
-public enum EmulatedVendor: String, Sendable, CaseIterable {
-    case activeconnect, encore, guardant, active911, allthenticate
-
-    public var pathPrefix: String { "/\(rawValue)" }
 }
 
 /// A running emulator.
@@ -59,8 +55,8 @@ public final class RunningEmulator: Sendable {
     /// `http://127.0.0.1:PORT`
     public var origin: String { "http://\(host):\(port)" }
 
-    /// The base URL configured for `vendor`.
-    public func baseURL(_ vendor: EmulatedVendor) -> String { origin + vendor.pathPrefix }
+    /// The base URL of the vendor served as `name`.
+    public func baseURL(_ name: String) -> String { origin + "/" + name }
 
     /// Stops serving and waits until the port is closed.
     public func stop() async {
@@ -74,7 +70,7 @@ public enum Emulator {
     /// Starts serving on `host:port` (port 0: an ephemeral one) in this process; returns
     /// once it accepts connections.
     public static func start(
-        _ configuration: EmulatorConfiguration = EmulatorConfiguration(), host: String = "127.0.0.1", port: Int = 0
+        _ configuration: EmulatorConfiguration, host: String = "127.0.0.1", port: Int = 0
     ) async throws -> RunningEmulator {
         let world = EmulatorWorld(configuration)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
@@ -111,18 +107,12 @@ public enum Emulator {
         onRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: UnknownPathMiddleware<BasicRequestContext>())
+        router.add(middleware: UnknownPathMiddleware<BasicRequestContext>(world: world))
         ControlRoutes.add(to: router, world: world)
-        for vendor in EmulatedVendor.allCases {
-            let group = router.group(RouterPath(vendor.rawValue))
-                .add(middleware: FaultMiddleware<BasicRequestContext>(world: world, vendor: vendor))
-            switch vendor {
-            case .activeconnect: ActiveconnectRoutes.add(to: group, world: world)
-            case .encore: EncoreRoutes.add(to: group, world: world)
-            case .guardant: GuardantRoutes.add(to: group, world: world)
-            case .active911: Active911Routes.add(to: group, world: world)
-            case .allthenticate: AllthenticateRoutes.add(to: group, world: world)
-            }
+        for served in world.served {
+            let group = router.group(RouterPath(served.api.name))
+                .add(middleware: FaultMiddleware<BasicRequestContext>(world: world, api: served.api))
+            served.api.addRoutes(to: group, world: world)
         }
         var logger = Logger(label: "roster.emulator")
         logger.logLevel = logLevel // in-process (tests, benchmarks): shutdown chatter stays quiet

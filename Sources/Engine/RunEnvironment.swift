@@ -15,7 +15,7 @@ public struct RunEnvironment {
     /// its permissions); `globals` and `functions` come beside the standard ones (a
     /// workflow's `params`, a plugin test's `workflow`).
     public init(session: VendorSession,
-                vendorModules: (VendorSession) -> [LuaModule] = { VendorModules.modules(for: $0) },
+                vendorModules: (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
                 arguments: [String: String] = [:], inputs: [ScriptInput] = [],
                 globals: [String: LuaValue] = [:], functions: [LuaFunction] = []) {
         modules = vendorModules(session) + [CSV.module]

@@ -39,7 +39,7 @@ public struct ScriptRunner: Sendable {
     public var functions: [LuaFunction] = []
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
-                vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorModules.modules(for: $0) },
+                vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
                 globals: [String: LuaValue] = [:]) {
         self.tenant = tenant
         self.limits = limits

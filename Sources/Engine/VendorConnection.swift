@@ -23,39 +23,23 @@ public final class VendorConnection: Sendable {
     /// one line saying the emulator is in use. A configuration mistake throws before any
     /// emulator starts.
     public static func open(
-        configuration explicit: String?, tenant name: String?, useEmulator: Bool,
+        configuration explicit: String?, tenant name: String?, useEmulator: Bool, registry: VendorRegistry = .standard,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         notice: (String) -> Void
     ) async throws -> VendorConnection {
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
-            let configuration = try RosterConfiguration.load(path: path)
+            let configuration = try RosterConfiguration.load(path: path, registry: registry)
             return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil, configurationFile: path)
         }
-        let emulator = try await Emulator.start()
+        let emulator = try await Emulator.start(registry.emulatorConfiguration())
         notice(useEmulator
             ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"
             : "roster: no roster.toml found; using the built-in emulator (\(emulator.origin)) with its demo data")
-        return VendorConnection(tenant: .emulator(emulator), emulator: emulator, configurationFile: nil)
+        return VendorConnection(tenant: registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil)
     }
 
     /// Stops the in-process emulator, if any.
     public func close() async {
         await emulator?.stop()
-    }
-}
-
-extension Tenant {
-    /// Every vendor pointed at `emulator`, with the demo credentials.
-    public static func emulator(_ emulator: RunningEmulator) -> Tenant {
-        typealias C = DemoTenant.Credentials
-        return Tenant(
-            name: "emulator",
-            activeconnect: ActiveconnectConfiguration(baseURL: emulator.baseURL(.activeconnect), applicationID: C.activeconnectApplicationID,
-                                                      applicationSecret: Secret(C.activeconnectSecret)),
-            encore: EncoreConfiguration(baseURL: emulator.baseURL(.encore), subscriptionKey: Secret(C.encoreSubscriptionKey)),
-            guardant: GuardantConfiguration(baseURL: emulator.baseURL(.guardant), token: Secret(C.guardantToken)),
-            active911: Active911Configuration(baseURL: emulator.baseURL(.active911), tokenURL: emulator.baseURL(.active911),
-                                              refreshToken: Secret(C.active911RefreshToken), agency: C.active911Agency),
-            allthenticate: AllthenticateConfiguration(baseURL: emulator.baseURL(.allthenticate), apiKey: Secret(C.allthenticateAPIKey)))
     }
 }

@@ -31,6 +31,11 @@ public struct LuaParameter: Sendable {
     public var optional: Bool
     /// Whether this last parameter takes every remaining argument.
     public var variadic: Bool
+    /// The declared form of the value (an option table's fields), when declared; the
+    /// caller checks it with `LuaForm.check` where it reads the value.
+    public var form: LuaForm?
+    /// Never recorded as given (a password).
+    public var redacted: Bool
 
     public init(_ name: String, _ types: LuaType..., optional: Bool = false, variadic: Bool = false, doc: String) {
         self.name = name
@@ -38,16 +43,41 @@ public struct LuaParameter: Sendable {
         self.doc = doc
         self.optional = optional || variadic
         self.variadic = variadic
+        self.form = nil
+        self.redacted = false
     }
+
+    /// A parameter whose value has a declared form: a shaped table, a list, a choice.
+    public init(_ name: String, form: LuaForm, optional: Bool = false, redacted: Bool = false, doc: String) {
+        self.name = name
+        self.types = form.luaTypes
+        self.doc = doc
+        self.optional = optional
+        self.variadic = false
+        self.form = form
+        self.redacted = redacted
+    }
+
+    /// The type as docs and stubs write it.
+    public var typeText: String { form?.typeText ?? types.map(\.rawValue).joined(separator: "|") }
 }
 
 /// What a Lua function returns, for documentation.
 public struct LuaResult: Sendable {
     public var type: String
     public var doc: String
+    /// The declared form, when the result is declared (not free text).
+    public var form: LuaForm?
+
     public init(_ type: String, doc: String) {
         self.type = type
         self.doc = doc
+    }
+
+    public init(_ form: LuaForm, doc: String) {
+        self.type = form.typeText
+        self.doc = doc
+        self.form = form
     }
 }
 

@@ -1,6 +1,8 @@
 /// BenchCommand.swift: `roster bench`, the performance goals as ratios.
 import ArgumentParser
+@_spi(Benchmarks) import Bindings
 import Emulator
+import Engine
 import Foundation
 @_spi(Benchmarks) import LuaHost
 import Vendors
@@ -61,20 +63,27 @@ struct BenchCommand: AsyncParsableCommand {
 }
 
 extension BenchCommand {
-    /// Encore `get_user` calls per second from one process to the emulator on loopback:
-    /// sequentially, and with 64 calls in flight.
+    /// Encore `get_user` calls per second from one process to the emulator on loopback,
+    /// through the operation's declaration and client (no Lua): sequentially, and with 64
+    /// calls in flight.
     func benchmarkVendors() async throws {
-        let emulator = try await Emulator.start()
-        let client = EncoreClient(EncoreConfiguration(
-            baseURL: emulator.baseURL(.encore), subscriptionKey: Secret(DemoTenant.Credentials.encoreSubscriptionKey)))
-        _ = try await client.getUser(.internal(1001)) // warm the connection pool
+        let registry = VendorRegistry.standard
+        let emulator = try await Emulator.start(registry.emulatorConfiguration())
+        let session = VendorSession(tenant: registry.emulatorTenant(emulator))
+        guard let getUser = registry.unit(named: "encore")?.module.operations.first(where: { $0.name == "get_user" }) else {
+            throw ValidationError("the registry has no encore.get_user")
+        }
+        let call = try getUser.work(LuaTable(["id": 1001]), in: session)
+        struct Client { let getUser: @Sendable () async throws(VendorError) -> JSONValue }
+        let client = Client(getUser: call)
+        _ = try await client.getUser() // warm the connection pool
         let clock = ContinuousClock()
         func seconds(_ duration: Duration) -> Double {
             Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
         let sequentialCalls = 2_000
         let sequentialStart = clock.now
-        for _ in 0..<sequentialCalls { _ = try await client.getUser(.internal(1001)) }
+        for _ in 0..<sequentialCalls { _ = try await client.getUser() }
         let sequential = Double(sequentialCalls) / seconds(clock.now - sequentialStart)
 
         let concurrentCalls = 20_000, inFlight = 64
@@ -82,7 +91,7 @@ extension BenchCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<inFlight {
                 group.addTask {
-                    for _ in stride(from: worker, to: concurrentCalls, by: inFlight) { _ = try await client.getUser(.internal(1001)) }
+                    for _ in stride(from: worker, to: concurrentCalls, by: inFlight) { _ = try await client.getUser() }
                 }
             }
             try await group.waitForAll()

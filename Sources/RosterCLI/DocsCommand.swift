@@ -1,12 +1,13 @@
 /// DocsCommand.swift: `roster docs` and `roster stubs`, from the same declarations as `help`.
 import ArgumentParser
 import Bindings
+import Engine
 import Foundation
 import LuaHost
 
 /// The modules documented on the command line.
 enum DocumentedModules {
-    static var all: [LuaModule] { VendorModules.documented + [CSV.module] }
+    static var all: [LuaModule] { VendorRegistry.standard.documentedModules + [CSV.module] }
 }
 
 /// Prints the documentation of a module or function.

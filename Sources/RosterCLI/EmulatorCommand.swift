@@ -1,15 +1,16 @@
-/// EmulatorCommand.swift: `roster emulator`, the five vendor APIs on a local port.
+/// EmulatorCommand.swift: `roster emulator`, every vendor's API on a local port.
 import ArgumentParser
 import Emulator
+import Engine
 import Foundation
 
-/// Serves the built-in emulator of all five vendor APIs until interrupted.
+/// Serves the built-in emulator of every vendor API until interrupted.
 struct EmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Serve the built-in emulator of all five vendor APIs.",
+        abstract: "Serve the built-in emulator of every vendor API.",
         discussion: """
-            Each vendor lives under its own prefix (/activeconnect, /encore, /guardant, /active911, /allthenticate); the control API is under /_emulator/ (faults, state, reset, device registration). Stop with Ctrl-C.
+            Each vendor lives under its own prefix (/\(VendorRegistry.standard.vendors.map(\.rawValue).joined(separator: ", /"))); the control API is under /_emulator/ (faults, state, reset, each vendor's hooks). Stop with Ctrl-C.
             """
     )
 
@@ -43,19 +44,19 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Before listening: these are the names a real configuration uses.
-        if let writeConfig, !force, let existing = DemoConfiguration.existingFile(for: writeConfig) {
+        if let writeConfig, !force, let existing = DemoConfiguration().existingFile(for: writeConfig) {
             Diagnostics.error("roster: --write-config: \(existing) already exists; not replacing it (add --force to replace the configuration and its secrets/)")
             throw ExitCode(ExitStatus.usage)
         }
         let spec = try FaultSpec(parsing: faults)
-        let configuration = EmulatorConfiguration(faults: spec, seed: seed)
+        let configuration = VendorRegistry.standard.emulatorConfiguration(faults: spec, seed: seed)
         let host = self.host, writeConfig = self.writeConfig, force = self.force
         do {
             try await Emulator.serve(configuration, host: host, port: port) { bound in
                 let origin = "http://\(host):\(bound)"
                 if let writeConfig {
                     do {
-                        try DemoConfiguration.write(to: writeConfig, origin: origin, replacing: force)
+                        try DemoConfiguration().write(to: writeConfig, origin: origin, replacing: force)
                         Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(writeConfig))")
                     } catch {
                         Diagnostics.error("roster: cannot write \(writeConfig): \(error.localizedDescription)")

@@ -19,8 +19,8 @@ import Vendors
     ]
 
     @Test func everyOperationIsDeclaredOnceWithDocs() {
-        let modules = VendorModules.documented
-        #expect(modules.map(\.name) == Vendor.allCases.map(\.rawValue))
+        let modules = VendorRegistry.standard.documentedModules
+        #expect(modules.map(\.name) == VendorRegistry.standard.vendors.map(\.rawValue))
         for module in modules {
             #expect(module.functions.map(\.name) == Self.expected[module.name], "\(module.name)")
             for function in module.functions {
@@ -40,7 +40,7 @@ import Vendors
     }
 
     @Test func everyFunctionAppearsInDocsAndStubs() throws {
-        let modules = VendorModules.documented
+        let modules = VendorRegistry.standard.documentedModules
         let stubs = Dictionary(uniqueKeysWithValues: Stubs.files(for: modules).map { ($0.name, $0.text) })
         for module in modules {
             let docs = try #require(Documentation.text(topic: module.name, in: modules))
@@ -59,7 +59,7 @@ import Vendors
     }
 
     @Test func theStubsAreValidLua() async {
-        for file in Stubs.files(for: VendorModules.documented + [CSV.module]) {
+        for file in Stubs.files(for: VendorRegistry.standard.documentedModules + [CSV.module]) {
             let outcome = await LuaRunner().run(LuaScript(name: file.name, source: file.text), output: CollectedOutput())
             #expect(outcome == .success, "\(file.name): \(outcome.summaryForTests)")
         }

@@ -15,8 +15,8 @@ struct EmulatedRun {
 
     /// Starts an emulator, runs `body`, stops the emulator.
     static func with<T>(_ body: (EmulatedRun) async throws -> T) async throws -> T {
-        let emulator = try await Emulator.start()
-        let run = EmulatedRun(emulator: emulator, runner: ScriptRunner(tenant: .emulator(emulator), limits: LuaLimits(timeout: .seconds(30))))
+        let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
+        let run = EmulatedRun(emulator: emulator, runner: ScriptRunner(tenant: VendorRegistry.standard.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30))))
         do {
             let result = try await body(run)
             await emulator.stop()
@@ -72,11 +72,11 @@ struct EmulatorState {
     func guardantUser(_ email: String) -> [String: Any]? { list("guardant").first { $0["email"] as? String == email } }
     var guardantEmails: [String] { list("guardant").compactMap { $0["email"] as? String } }
     func allthenticateUser(_ email: String) -> [String: Any]? { list("allthenticate").first { $0["email"] as? String == email } }
-    func active911Members(_ agency: String = DemoTenant.Credentials.active911Agency) -> [[String: Any]] {
+    func active911Members(_ agency: String = Active911API.agency) -> [[String: Any]] {
         (list("active911").first { $0["id"] as? String == agency }?["members"] as? [[String: Any]]) ?? []
     }
     func activeconnectUser(_ user: String) -> [String: Any]? {
-        ((dump["activeconnect"] as? [String: Any])?[DemoTenant.Credentials.activeconnectApplicationID] as? [String: Any])?[user] as? [String: Any]
+        ((dump["activeconnect"] as? [String: Any])?[ActiveconnectAPI.applicationID] as? [String: Any])?[user] as? [String: Any]
     }
 }
 

@@ -10,8 +10,8 @@ import Vendors
 
 @Suite struct SecretsInLuaTests {
     static let secrets = [
-        DemoTenant.Credentials.activeconnectSecret, DemoTenant.Credentials.encoreSubscriptionKey, DemoTenant.Credentials.guardantToken,
-        DemoTenant.Credentials.active911RefreshToken, DemoTenant.Credentials.allthenticateAPIKey,
+        ActiveconnectAPI.applicationSecret, EncoreAPI.subscriptionKey, GuardantAPI.token,
+        Active911API.refreshToken, AllthenticateAPI.apiKey,
     ]
 
     /// `calls`: one call to each vendor, each of which fails in these tests.
@@ -71,14 +71,14 @@ import Vendors
         defer { server.stop() }
         let secrets = ["ac-secret-hunter2", "encore-key-hunter2", "guardant-hunter2", "a911-refresh-hunter2", "allth-key-hunter2"]
         let origin = server.origin
-        let tenant = Tenant(
-            name: "echo",
-            activeconnect: ActiveconnectConfiguration(baseURL: origin, applicationID: "APP", applicationSecret: Secret(secrets[0])),
-            encore: EncoreConfiguration(baseURL: origin, subscriptionKey: Secret(secrets[1])),
-            guardant: GuardantConfiguration(baseURL: origin, token: Secret(secrets[2])),
-            active911: Active911Configuration(baseURL: origin, tokenURL: origin, refreshToken: Secret(secrets[3]), agency: "ag",
-                                              requestsPerWindow: 100, window: .seconds(1)),
-            allthenticate: AllthenticateConfiguration(baseURL: origin, apiKey: Secret(secrets[4])))
+        let tenant = Tenant(name: "echo", [
+            ActiveconnectConfiguration(baseURL: origin, applicationID: "APP", applicationSecret: Secret(secrets[0])),
+            EncoreConfiguration(baseURL: origin, subscriptionKey: Secret(secrets[1])),
+            GuardantConfiguration(baseURL: origin, token: Secret(secrets[2])),
+            Active911Configuration(baseURL: origin, tokenURL: origin, refreshToken: Secret(secrets[3]), agency: "ag",
+                                   requestsPerWindow: 100, window: .seconds(1)),
+            AllthenticateConfiguration(baseURL: origin, apiKey: Secret(secrets[4])),
+        ])
         let runner = ScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
         let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "echo.lua", source: """

@@ -1,15 +1,16 @@
 /// Active911Tests.swift: the Active911 Member API, its token refresh and rate limit.
 import Emulator
+import Engine
 import Foundation
 import Testing
 
 @Suite struct Active911Tests {
-    let agency = DemoTenant.Credentials.active911Agency
+    let agency = Active911API.agency
 
     @Test func authenticatingGivesTheRefreshToken() async throws {
         try await withEmulator { client in
             let good = try await client.active911("POST", "v1/authenticate", body: ["email": "admin@example.com", "password": "demo-active911-password"], refresh: nil)
-            #expect((good.object["result"] as? [String: Any])?["token"] as? String == DemoTenant.Credentials.active911RefreshToken)
+            #expect((good.object["result"] as? [String: Any])?["token"] as? String == Active911API.refreshToken)
             let bad = try await client.active911("POST", "v1/authenticate", body: ["email": "admin@example.com", "password": "nope"], refresh: nil)
             #expect(bad.status == 401)
             #expect(bad.object["success"] as? Bool == false)
@@ -97,7 +98,7 @@ import Testing
 
     @Test func theRateLimitAnswers429WithRetryAfter() async throws {
         // A window long enough that a loaded machine still sends all six inside it.
-        let configuration = EmulatorConfiguration(active911Limit: 5, active911Window: .seconds(4))
+        let configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, active911Limit: 5, active911Window: .seconds(4))
         try await withEmulator(configuration) { client in
             for _ in 0..<5 { #expect(try await client.active911("GET", "v2/agencies").status == 200) }
             let limited = try await client.active911("GET", "v2/agencies")

@@ -1,6 +1,7 @@
 /// EmulatorClient.swift: a small HTTP client for the emulator tests (URLSession on
 /// loopback), and an Activeconnect request signer written from VENDORS.md.
 import Emulator
+import Engine
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -48,8 +49,8 @@ struct EmulatorClient: Sendable {
 
     /// Signs like the official client: the URL without its scheme, as sent.
     func activeconnect(
-        _ method: String, _ path: String, body: Any? = nil, app: String = DemoTenant.Credentials.activeconnectApplicationID,
-        secret: String = DemoTenant.Credentials.activeconnectSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
+        _ method: String, _ path: String, body: Any? = nil, app: String = ActiveconnectAPI.applicationID,
+        secret: String = ActiveconnectAPI.applicationSecret, timestamp: Int = Int(Date().timeIntervalSince1970),
         nonce: String = String(UInt64.random(in: 0...UInt64.max))
     ) async throws -> Reply {
         let fullPath = "/activeconnect/management/" + path
@@ -64,7 +65,7 @@ struct EmulatorClient: Sendable {
 
     // MARK: Encore
 
-    func encore(_ method: String, _ path: String, body: Any? = nil, key: String? = DemoTenant.Credentials.encoreSubscriptionKey) async throws -> Reply {
+    func encore(_ method: String, _ path: String, body: Any? = nil, key: String? = EncoreAPI.subscriptionKey) async throws -> Reply {
         var headers: [String: String] = [:]
         if let key { headers["Ocp-Apim-Subscription-Key"] = key }
         return try await send(method, "/encore/users/v1/" + path, headers: headers, body: body.map(json))
@@ -72,7 +73,7 @@ struct EmulatorClient: Sendable {
 }
 
 extension EmulatorClient {
-    func guardant(_ method: String, _ path: String, body: Any? = nil, token: String? = DemoTenant.Credentials.guardantToken) async throws -> Reply {
+    func guardant(_ method: String, _ path: String, body: Any? = nil, token: String? = GuardantAPI.token) async throws -> Reply {
         var headers: [String: String] = [:]
         if let token { headers["Authorization"] = "Bearer " + token }
         return try await send(method, "/guardant/v1.0/" + path, headers: headers, body: body.map(json))
@@ -80,7 +81,7 @@ extension EmulatorClient {
 
     func active911(
         _ method: String, _ path: String, body: Any? = nil, access: String? = nil,
-        refresh: String? = DemoTenant.Credentials.active911RefreshToken
+        refresh: String? = Active911API.refreshToken
     ) async throws -> Reply {
         var headers: [String: String] = [:]
         if let access { headers["Authorization"] = "a911Access " + access }
@@ -89,7 +90,7 @@ extension EmulatorClient {
     }
 
     /// Query parameters for GET; a form body otherwise (lists as JSON strings).
-    func allthenticate(_ method: String, _ path: String, _ parameters: [String: String] = [:], key: String? = DemoTenant.Credentials.allthenticateAPIKey) async throws -> Reply {
+    func allthenticate(_ method: String, _ path: String, _ parameters: [String: String] = [:], key: String? = AllthenticateAPI.apiKey) async throws -> Reply {
         var headers: [String: String] = [:]
         if let key { headers["Authorization"] = "Bearer " + key }
         var allowed = CharacterSet.alphanumerics
@@ -106,7 +107,7 @@ extension EmulatorClient {
 
 /// Starts an emulator for one test and stops it afterwards.
 func withEmulator<T>(
-    _ configuration: EmulatorConfiguration = EmulatorConfiguration(), _ body: (EmulatorClient) async throws -> T
+    _ configuration: EmulatorConfiguration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs), _ body: (EmulatorClient) async throws -> T
 ) async throws -> T {
     let emulator = try await Emulator.start(configuration)
     do {

@@ -1,5 +1,6 @@
 /// EncoreTests.swift: the Actsoft Encore Users API as emulated.
 import Emulator
+import Engine
 import Foundation
 import Testing
 
@@ -68,7 +69,7 @@ import Testing
             broken["LicenseType"] = 9
             #expect(Set(codes(try await client.encore("POST", "users", body: broken))) == [113, 104, 132])
             #expect(Set(codes(try await client.encore("POST", "users", body: ["FirstName": "x"]))) == [114, 118, 133])
-            let malformed = try await client.send("POST", "/encore/users/v1/users", headers: ["Ocp-Apim-Subscription-Key": DemoTenant.Credentials.encoreSubscriptionKey], body: Data("{not json".utf8))
+            let malformed = try await client.send("POST", "/encore/users/v1/users", headers: ["Ocp-Apim-Subscription-Key": EncoreAPI.subscriptionKey], body: Data("{not json".utf8))
             #expect(malformed.status == 400)
             #expect(codes(malformed) == [3])
             let wrongType = try await client.encore("POST", "users", body: ["UserName": 5])
@@ -103,7 +104,7 @@ import Testing
     }
 
     @Test func hugeBodiesGetTheVendorsErrorShape() async throws {
-        var configuration = EmulatorConfiguration()
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs)
         configuration.maximumBodySize = 1024
         try await withEmulator(configuration) { client in
             let huge = try await client.encore("POST", "users", body: ["UserName": String(repeating: "x", count: 10_000)])

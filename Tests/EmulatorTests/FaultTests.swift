@@ -1,5 +1,6 @@
 /// FaultTests.swift: faults on demand, reproducible from a seed; the control API.
 import Emulator
+import Engine
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
 
     /// The statuses of `count` Encore calls under `spec` with `seed`.
     func statuses(_ spec: String, seed: UInt64, count: Int = 40) async throws -> [Int] {
-        var configuration = EmulatorConfiguration(seed: seed)
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, seed: seed)
         configuration.faults = try FaultSpec(parsing: spec)
         return try await withEmulator(configuration) { client in
             var statuses: [Int] = []
@@ -39,7 +40,7 @@ import Testing
     }
 
     @Test func faultsHaveTheVendorsShape() async throws {
-        var configuration = EmulatorConfiguration()
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs)
         configuration.faults = try FaultSpec(parsing: "error429=1")
         try await withEmulator(configuration) { client in
             let limited = try await client.encore("GET", "users")
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func latencyDropsAndSlowBodies() async throws {
-        var configuration = EmulatorConfiguration()
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs)
         configuration.faults = try FaultSpec(parsing: "latency=150ms")
         try await withEmulator(configuration) { client in
             let start = Date()

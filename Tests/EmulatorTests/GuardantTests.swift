@@ -73,7 +73,7 @@ import Testing
             wrongRole["username"] = "typed@example.com"
             wrongRole["roleId"] = "5"
             #expect(try await client.guardant("POST", "users", body: wrongRole).status == 400)
-            let malformed = try await client.send("POST", "/guardant/v1.0/users", headers: ["Authorization": "Bearer " + DemoTenant.Credentials.guardantToken], body: Data("[1,".utf8))
+            let malformed = try await client.send("POST", "/guardant/v1.0/users", headers: ["Authorization": "Bearer " + GuardantAPI.token], body: Data("[1,".utf8))
             #expect(malformed.status == 400)
             #expect(malformed.object["code"] is Int)
         }

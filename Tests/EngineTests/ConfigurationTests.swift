@@ -80,23 +80,23 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
 
         let tenant = try configuration.tenant(named: nil, environment: Self.environment)
         #expect(tenant.name == "acme")
-        #expect(tenant.vendors == Vendor.allCases)
-        #expect(tenant.activeconnect?.baseURL == "https://activeconnect.activeapi.ninja")
-        #expect(tenant.activeconnect?.applicationID == "APP123")
-        #expect(tenant.activeconnect?.applicationSecret.reveal() == "ac-hunter2")
-        #expect(tenant.encore?.baseURL == "https://customerapi-encore.actsoft.com")
-        #expect(tenant.encore?.apiVersion == 15)
-        #expect(tenant.encore?.subscriptionKey.reveal() == "encore-hunter2")
-        #expect(tenant.guardant?.token.reveal() == "guardant-hunter2")
-        #expect(tenant.guardant?.authHeader == "X-Auth")
-        #expect(tenant.guardant?.authPrefix == "")
-        #expect(tenant.active911?.tokenURL == "https://tokens.example.com")
-        #expect(tenant.active911?.baseURL == "https://agency-service.active911.com")
-        #expect(tenant.active911?.agency == "3e597c4a-877f-4c62-9f62-21e8635907e2")
-        #expect(tenant.active911?.requestsPerWindow == 20)
-        #expect(tenant.allthenticate?.baseURL == "https://proxy.example.com/allthenticate")
-        #expect(tenant.allthenticate?.authHeader == "X-Api-Key")
-        #expect(tenant.allthenticate?.authPrefix == "Key ")
+        #expect(tenant.vendors == VendorRegistry.standard.vendors)
+        #expect(tenant[ActiveconnectConfiguration.self]?.baseURL == "https://activeconnect.activeapi.ninja")
+        #expect(tenant[ActiveconnectConfiguration.self]?.applicationID == "APP123")
+        #expect(tenant[ActiveconnectConfiguration.self]?.applicationSecret.reveal() == "ac-hunter2")
+        #expect(tenant[EncoreConfiguration.self]?.baseURL == "https://customerapi-encore.actsoft.com")
+        #expect(tenant[EncoreConfiguration.self]?.apiVersion == 15)
+        #expect(tenant[EncoreConfiguration.self]?.subscriptionKey.reveal() == "encore-hunter2")
+        #expect(tenant[GuardantConfiguration.self]?.token.reveal() == "guardant-hunter2")
+        #expect(tenant[GuardantConfiguration.self]?.authHeader == "X-Auth")
+        #expect(tenant[GuardantConfiguration.self]?.authPrefix == "")
+        #expect(tenant[Active911Configuration.self]?.tokenURL == "https://tokens.example.com")
+        #expect(tenant[Active911Configuration.self]?.baseURL == "https://agency-service.active911.com")
+        #expect(tenant[Active911Configuration.self]?.agency == "3e597c4a-877f-4c62-9f62-21e8635907e2")
+        #expect(tenant[Active911Configuration.self]?.requestsPerWindow == 20)
+        #expect(tenant[AllthenticateConfiguration.self]?.baseURL == "https://proxy.example.com/allthenticate")
+        #expect(tenant[AllthenticateConfiguration.self]?.authHeader == "X-Api-Key")
+        #expect(tenant[AllthenticateConfiguration.self]?.authPrefix == "Key ")
 
         // Another tenant's secrets are not needed to use this one, and the reverse.
         let beta = try configuration.tenant(named: "beta", environment: ["BETA_ENCORE_KEY": "b"])
@@ -105,13 +105,13 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
 
     @Test func theEmulatorsWrittenConfigurationLoads() throws {
         let folder = try ConfigurationFolder()
-        try DemoConfiguration.write(to: folder.configPath, origin: "http://127.0.0.1:8089")
+        try DemoConfiguration().write(to: folder.configPath, origin: "http://127.0.0.1:8089")
         let tenant = try RosterConfiguration.load(path: folder.configPath).tenant(named: nil, environment: [:])
         #expect(tenant.name == "demo")
-        #expect(tenant.vendors == Vendor.allCases)
-        #expect(tenant.encore?.baseURL == "http://127.0.0.1:8089/encore")
-        #expect(tenant.encore?.subscriptionKey.reveal() == DemoTenant.Credentials.encoreSubscriptionKey)
-        #expect(tenant.active911?.tokenURL == "http://127.0.0.1:8089/active911")
+        #expect(tenant.vendors == VendorRegistry.standard.vendors)
+        #expect(tenant[EncoreConfiguration.self]?.baseURL == "http://127.0.0.1:8089/encore")
+        #expect(tenant[EncoreConfiguration.self]?.subscriptionKey.reveal() == EncoreAPI.subscriptionKey)
+        #expect(tenant[Active911Configuration.self]?.tokenURL == "http://127.0.0.1:8089/active911")
     }
 
     @Test func noSecretInADescriptionOrDump() throws {
@@ -155,7 +155,7 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         ("default_tenant = \"acme\"\n",
          "roster.toml: tenants: no tenant is configured; add a [tenants.NAME.VENDOR] section (see the README), or run without a configuration for the emulator"),
         ("[tenants.acme]\n",
-         "roster.toml:1: tenants.acme: configures no vendor; add a section such as [tenants.acme.encore]"),
+         "roster.toml:1: tenants.acme: configures no vendor; add a [tenants.acme.VENDOR] section, VENDOR one of: activeconnect, encore, guardant, active911, allthenticate"),
         ("tenants = 3\n",
          "roster.toml:1: tenants: expected a table, got an integer; write it as [tenants]"),
         ("[tenants.acme.encore\nsubscription_key = 1\n",
@@ -198,7 +198,7 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(resolve(environment)?.contains("is empty; write the secret into it") == true)
         try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n", mode: 0o400)
         #expect(resolve(environment) == nil)
-        #expect(try configuration.tenant(named: nil, environment: environment).guardant?.token.reveal() == "guardant-hunter2")
+        #expect(try configuration.tenant(named: nil, environment: environment)[GuardantConfiguration.self]?.token.reveal() == "guardant-hunter2")
     }
 
     @Test func choosingATenant() throws {

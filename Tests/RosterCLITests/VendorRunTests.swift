@@ -1,6 +1,7 @@
 /// VendorRunTests.swift: `roster run` with vendors as a user runs it: the emulator when there
 /// is no configuration, a roster.toml when there is one, dry runs, --json, docs and stubs.
 import Emulator
+import Engine
 import Foundation
 import Testing
 
@@ -16,10 +17,10 @@ import Testing
 
     @Test func aConfigurationPointsTheModulesAtItsVendors() async throws {
         // A standalone emulator with a different seed, reached only through roster.toml.
-        let emulator = try await Emulator.start()
+        let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
         let folder = try RosterProcess.scriptFolder(["promote.lua": "allthenticate.promote_guest(103)\nprint(roster.tenant)"])
         defer { try? FileManager.default.removeItem(at: folder) }
-        try DemoConfiguration.write(to: folder.appendingPathComponent("roster.toml").path, origin: emulator.origin)
+        try DemoConfiguration().write(to: folder.appendingPathComponent("roster.toml").path, origin: emulator.origin)
         let result = try await RosterProcess.run(["run", "promote.lua"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "demo\n")
@@ -75,7 +76,7 @@ import Testing
             working
             Dry run: 2 changes planned, none sent:
               encore.deactivate_user id=1001
-              allthenticate.set_smartcards email_id=101 cards=[{number="1234"}] allow_duplicates=false
+              allthenticate.set_smartcards email_id=101 cards=[{number="1234"}]
 
             """)
 

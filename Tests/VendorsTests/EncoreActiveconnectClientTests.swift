@@ -1,6 +1,7 @@
 /// EncoreActiveconnectClientTests.swift: every Encore and Activeconnect operation against the built-in emulator,
 /// including the failure paths.
 import Emulator
+import Engine
 import Foundation
 import Testing
 @testable import Vendors
@@ -8,23 +9,22 @@ import Testing
 @Suite struct EncoreActiveconnectClientTests {
     static let http = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 4, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(20)))
 
-    func withClients(_ configuration: EmulatorConfiguration = EmulatorConfiguration(),
+    func withClients(_ configuration: EmulatorConfiguration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs),
                      _ body: (RunningEmulator, EncoreClient, ActiveconnectClient) async throws -> Void) async throws {
         let emulator = try await Emulator.start(configuration)
         defer { Task { await emulator.stop() } }
-        typealias C = DemoTenant.Credentials
-        let encore = EncoreClient(EncoreConfiguration(baseURL: emulator.baseURL(.encore), subscriptionKey: Secret(C.encoreSubscriptionKey)), http: Self.http)
+        let encore = EncoreClient(EncoreConfiguration(baseURL: emulator.baseURL("encore"), subscriptionKey: Secret(EncoreAPI.subscriptionKey)), http: Self.http)
         let activeconnect = ActiveconnectClient(ActiveconnectConfiguration(
-            baseURL: emulator.baseURL(.activeconnect), applicationID: C.activeconnectApplicationID,
-            applicationSecret: Secret(C.activeconnectSecret)), http: Self.http)
+            baseURL: emulator.baseURL("activeconnect"), applicationID: ActiveconnectAPI.applicationID,
+            applicationSecret: Secret(ActiveconnectAPI.applicationSecret)), http: Self.http)
         try await body(emulator, encore, activeconnect)
         await emulator.stop()
     }
 
     @Test func encoreEveryOperation() async throws {
         try await withClients { _, encore, _ in
-            #expect(try await encore.listUsers().compactMap(\.userName) == ["ada", "grace", "linus"])
-            #expect(try await encore.getUser(.external("E1002")).firstName == "Grace")
+            #expect(try await encore.listUsers().compactMap { $0["UserName"]?.string } == ["ada", "grace", "linus"])
+            #expect(try await encore.getUser(.external("E1002"))["FirstName"]?.string == "Grace")
             var user = EncoreUser()
             user.userName = "alan"
             user.password = "Secret#1"
@@ -34,12 +34,12 @@ import Testing
             var change = EncoreUser()
             change.phone = "5550199"
             #expect(try await encore.updateUser(.internal(id), change) == id)
-            #expect(try await encore.getUser(.internal(id)).phone == "5550199")
+            #expect(try await encore.getUser(.internal(id))["Phone"]?.string == "5550199")
             var replacement = user
             replacement.firstName = "Alan"
             #expect(try await encore.replaceUser(.internal(id), replacement) == id)
             try await encore.deactivateUser(.internal(id))
-            #expect(try await encore.getUser(.internal(id)).isActive == false)
+            #expect(try await encore.getUser(.internal(id))["IsActive"] == .bool(false))
             #expect(try await encore.activateUser(.internal(id)) == id)
         }
     }
@@ -59,7 +59,7 @@ import Testing
             await #expect(throws: VendorError(vendor: .encore, operation: "deactivate_user", status: 400, code: "106", message: "User already deleted or deactivated", retryable: false)) {
                 try await encore.deactivateUser(.internal(1003))
             }
-            let wrongKey = EncoreClient(EncoreConfiguration(baseURL: emulator.baseURL(.encore), subscriptionKey: Secret("wrong")), http: Self.http)
+            let wrongKey = EncoreClient(EncoreConfiguration(baseURL: emulator.baseURL("encore"), subscriptionKey: Secret("wrong")), http: Self.http)
             let error = await vendorError { () async throws(VendorError) in _ = try await wrongKey.listUsers() }
             #expect(error?.status == 401)
             #expect(error?.message.hasPrefix("Access denied") == true)
@@ -68,12 +68,12 @@ import Testing
 
     @Test func transientFaultsAreRetriedThrough() async throws {
         // Half the answers are 503s and 429s (the same ones for this seed); reads get through.
-        var configuration = EmulatorConfiguration(seed: 3)
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, seed: 3)
         configuration.faults = try FaultSpec(parsing: "error503=0.3,error429=0.2")
         try await withClients(configuration) { (emulator: RunningEmulator, encore: EncoreClient, _: ActiveconnectClient) async throws in
             let patient = EncoreClient(encore.configuration, http: VendorHTTP(
                 timeout: .seconds(5), retry: RetryPolicy(attempts: 8, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))))
-            for _ in 0..<10 { #expect(try await patient.getUser(.internal(1001)).userName == "ada") }
+            for _ in 0..<10 { #expect(try await patient.getUser(.internal(1001))["UserName"]?.string == "ada") }
             emulator.world.faults.update(try FaultSpec(parsing: "error503=1"), seed: 1)
             let error = await vendorError { () async throws(VendorError) in _ = try await encore.getUser(.internal(1001)) }
             #expect(error?.status == 503)
@@ -108,7 +108,7 @@ import Testing
             #expect(missing?.status == 404)
             #expect(missing?.message == "User nobody@example.com not found")
             let wrong = ActiveconnectClient(ActiveconnectConfiguration(
-                baseURL: emulator.baseURL(.activeconnect), applicationID: DemoTenant.Credentials.activeconnectApplicationID,
+                baseURL: emulator.baseURL("activeconnect"), applicationID: ActiveconnectAPI.applicationID,
                 applicationSecret: Secret("not-the-secret")), http: Self.http)
             let denied = await vendorError { () async throws(VendorError) in _ = try await wrong.hasDevice("ada@example.com") }
             #expect(denied?.status == 401)

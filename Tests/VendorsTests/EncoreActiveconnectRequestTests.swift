@@ -60,7 +60,7 @@ import Testing
                 ScriptedResponse(status: 200, body: #"{"Id": 8}"#),
                 ScriptedResponse(status: 200, body: ""))
             let client = encore(server)
-            #expect(try await client.getUser(.internal(7)).userName == "ada")
+            #expect(try await client.getUser(.internal(7))["UserName"]?.string == "ada")
             var user = EncoreUser()
             user.userName = "bob"
             user.email = "bob@example.com"
@@ -93,7 +93,7 @@ import Testing
                 ScriptedResponse(status: 200, body: #"[{"UserId": 3}, {"UserId": 4}]"#),
                 ScriptedResponse(status: 204, body: ""))
             let users = try await encore(server, apiVersion: 15, pageSize: 2).listUsers()
-            #expect(users.compactMap(\.userId) == [1, 2, 3, 4])
+            #expect(users.compactMap { $0["UserId"]?.int } == [1, 2, 3, 4])
             #expect(server.requests.map(\.target) == [
                 "/users/v1/users?pageNumber=1&pageSize=2", "/users/v1/users?pageNumber=2&pageSize=2", "/users/v1/users?pageNumber=3&pageSize=2",
             ])
@@ -107,7 +107,7 @@ import Testing
                 ScriptedResponse(status: 503, body: "busy"),
                 ScriptedResponse(status: 429, body: "slow down", headers: ["Retry-After": "0"]),
                 ScriptedResponse(status: 200, body: #"{"UserId": 7}"#))
-            #expect(try await encore(server).getUser(.internal(7)).userId == 7)
+            #expect(try await encore(server).getUser(.internal(7))["UserId"]?.int == 7)
             #expect(server.requests.count == 3)
 
             server.answer(ScriptedResponse(status: 503, body: "busy"))

@@ -16,7 +16,7 @@ import Testing
                 ScriptedResponse(status: 200, body: #"{"roles": []}"#),
                 ScriptedResponse(status: 200, body: #"{"user": {"_id": 9}}"#),
                 ScriptedResponse(status: 200, body: #"{"user": {"_id": 9}}"#))
-            #expect(try await client.listUsers(archived: false).map(\.id) == [1])
+            #expect(try await client.listUsers(archived: false).map { $0["_id"]?.int } == [1])
             _ = try await client.listRoles()
             _ = try await client.createUser(GuardantNewUser(username: "a@x.com", roleId: 5, password: "pw12345678", firstName: "A"))
             _ = try await client.updateUser(9, GuardantUserChanges(userIsActive: false))
@@ -93,7 +93,7 @@ import Testing
                 Active911NewMember(name: "A", email: "a@x.com"),
                 Active911NewMember(name: "B", email: "b@x.com", phone: "+15550100", permissions: ["view_agency"]),
             ])
-            #expect(created.map(\.id) == [1, 2])
+            #expect(created.map { $0["id"]?.int } == [1, 2])
             let requests = server.requests
             #expect(requests.map(\.method) == ["POST", "POST"])
             #expect(requests.map(\.target) == ["/v1/authenticate", "/v2/agency/ag-2/member/bulk_create"])
@@ -120,15 +120,15 @@ import Testing
                 ScriptedResponse(status: 200, body: #"[{"email": "p@x.com", "added_date": "2026-01-02"}]"#),
                 ScriptedResponse(status: 200, body: #"{"success": "ok", "invited": ["c@x.com"]}"#))
             // Objects (as /modifyallusernames takes them) and strings (as the page shows) both read.
-            #expect(try await client.getUser(emailID: 7).computer_usernames.map(\.computer_username) == ["jd"])
-            #expect(try await client.getUser(emailID: 7).computer_usernames.map(\.computer_username) == ["jd", "j.doe"])
+            #expect(try await client.getUser(emailID: 7)["computer_usernames"] == .array([.string("jd")]))
+            #expect(try await client.getUser(emailID: 7)["computer_usernames"] == .array([.string("jd"), .string("j.doe")]))
             try await client.setComputerUsernames(emailID: 7, ["jd", "j.doe"])
             try await client.setRank(userID: 3, .admin)
-            #expect(try await client.smartcards(emailID: 7) == [AllthenticateSmartcard(number: "42", label: "L")])
+            #expect(try await client.smartcards(emailID: 7) == [.object(["number": .string("42"), "label": .string("L")])])
             try await client.promoteGuest(emailID: 7)
             #expect(try await client.toggleSuspension(emailID: 7) == .object(["suspended": .bool(true)]))
             try await client.resendInvite("p@x.com")
-            #expect(try await client.invites().map(\.email) == ["p@x.com"])
+            #expect(try await client.invites().map { $0["email"]?.string } == ["p@x.com"])
             _ = try await client.invite(["c@x.com"], smartcards: [AllthenticateSmartcard(number: "9")], groups: ["staff"])
             let requests = server.requests
             #expect(requests.map(\.method) == ["GET", "GET", "POST", "POST", "GET", "POST", "POST", "POST", "GET", "PUT"])

@@ -17,10 +17,10 @@ enum Active911Routes {
                   let password = body["password"]?.string else {
                 return envelope(nil, success: false, message: "email and password are required", code: 400)
             }
-            guard email == DemoTenant.Credentials.active911Email, password == DemoTenant.Credentials.active911Password else {
+            guard email == Active911API.email, password == Active911API.password else {
                 return envelope(nil, success: false, message: "invalid email or password", code: 401)
             }
-            return envelope(["token": DemoTenant.Credentials.active911RefreshToken])
+            return envelope(["token": Active911API.refreshToken])
         }
         group.get("v2/agencies") { request, _ in
             served(request, world) { state in
@@ -109,13 +109,13 @@ enum Active911Routes {
         // The access token authenticates; the a911Auth cookie is optional and only lets an
         // expired (or absent) access token be refreshed.
         let refresh = cookie("a911Auth", in: request)
-        if let refresh, refresh != DemoTenant.Credentials.active911RefreshToken {
+        if let refresh, refresh != Active911API.refreshToken {
             return envelope(nil, success: false, message: "invalid a911Auth cookie", code: 401)
         }
         let access = request.headers[.authorization].flatMap { $0.hasPrefix("a911Access ") ? String($0.dropFirst(11)) : nil }
         let now = Date()
         let nowMilliseconds = Int64(now.timeIntervalSince1970 * 1000)
-        let accessIsValid = world.active911.withLock { state in
+        let accessIsValid = world[Active911API.self].withLock { state in
             access.flatMap { state.accessTokens[$0] }.map { $0 > nowMilliseconds } ?? false
         }
         guard accessIsValid || refresh != nil else {
@@ -123,8 +123,8 @@ enum Active911Routes {
             return envelope(nil, success: false, message: problem + " (send a911Auth to refresh it)", code: 401)
         }
         // Every token here belongs to the one demo account, whose limit is shared.
-        let account = DemoTenant.Credentials.active911RefreshToken
-        return world.active911.withLock { state in
+        let account = Active911API.refreshToken
+        return world[Active911API.self].withLock { state in
             let window = TimeInterval(world.configuration.active911Window.components.seconds)
                 + TimeInterval(world.configuration.active911Window.components.attoseconds) / 1e18
             var recent = (state.recentRequests[account] ?? []).filter { now.timeIntervalSince($0) < window }
@@ -166,7 +166,7 @@ enum Active911Routes {
 
     /// The control API's hook: every access token expires now.
     static func expireAccessTokens(world: EmulatorWorld) {
-        world.active911.withLock { state in
+        world[Active911API.self].withLock { state in
             for token in state.accessTokens.keys { state.accessTokens[token] = 0 }
         }
     }

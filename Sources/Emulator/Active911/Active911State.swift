@@ -18,7 +18,8 @@ struct Active911Agency {
     var members: [Active911Member]
 }
 
-struct Active911State {
+/// The emulated vendor's accounts (its `EmulatedAPI.State`).
+public struct Active911State: Sendable {
     var agencies: [Active911Agency]
     var nextMemberID: Int
     /// Access tokens issued, with their expiry (Unix milliseconds).

@@ -37,7 +37,7 @@ enum ActiveconnectRoutes {
         group.post("management/add_users/:app") { request, context in
             try await handle(request, context, world) { request, app in
                 guard let body = await decode(UsersBody.self, from: &request, world) else { return badRequest }
-                return world.activeconnect.withLock { state in
+                return world[ActiveconnectAPI.self].withLock { state in
                     var created: [String] = [], existing: [String] = []
                     for user in body.users {
                         if state.applications[app]?.users[user] != nil {
@@ -54,7 +54,7 @@ enum ActiveconnectRoutes {
         group.post("management/delete_users/:app") { request, context in
             try await handle(request, context, world) { request, app in
                 guard let body = await decode(UsersBody.self, from: &request, world) else { return badRequest }
-                return world.activeconnect.withLock { state in
+                return world[ActiveconnectAPI.self].withLock { state in
                     let unknown = body.users.filter { state.applications[app]?.users[$0] == nil }
                     guard unknown.isEmpty else {
                         return Answer.failure("unknown users: \(unknown.joined(separator: ", "))")
@@ -66,7 +66,7 @@ enum ActiveconnectRoutes {
         }
         group.get("management/device_registration_link/:app/:user") { request, context in
             try await handleUser(request, context, world) { _, app, user in
-                world.activeconnect.withLock { state in
+                world[ActiveconnectAPI.self].withLock { state in
                     let link = issueLink(&state, app: app, user: user, world: world)
                     return Reply.json(Answer(status: true, register_url: link))
                 }
@@ -74,13 +74,13 @@ enum ActiveconnectRoutes {
         }
         group.get("management/has_registered_mobile_device/:app/:user") { request, context in
             try await handleUser(request, context, world) { _, app, user in
-                let registered = world.activeconnect.withLock { $0.applications[app]?.users[user]?.registeredDevice ?? false }
+                let registered = world[ActiveconnectAPI.self].withLock { $0.applications[app]?.users[user]?.registeredDevice ?? false }
                 return Reply.json(Answer(status: true, device_registered: registered))
             }
         }
         group.get("management/lost_user_mobile_device/:app/:user") { request, context in
             try await handleUser(request, context, world) { _, app, user in
-                world.activeconnect.withLock { state in
+                world[ActiveconnectAPI.self].withLock { state in
                     guard state.applications[app]?.users[user]?.registeredDevice == true else {
                         return Answer.failure("the user has no registered device")
                     }
@@ -98,7 +98,7 @@ enum ActiveconnectRoutes {
                 guard body.phone_number.hasPrefix("+"), digits.count >= 7, digits.allSatisfy(\.isNumber) else {
                     return Answer.failure("invalid phone number: \(body.phone_number)")
                 }
-                world.activeconnect.withLock { $0.applications[app]?.users[user]?.smsSent.append(body.phone_number) }
+                world[ActiveconnectAPI.self].withLock { $0.applications[app]?.users[user]?.smsSent.append(body.phone_number) }
                 return Reply.json(Answer(status: true))
             }
         }
@@ -106,7 +106,7 @@ enum ActiveconnectRoutes {
 
     /// The control API's hook: the user's pending link is used, so a device is registered.
     static func registerDevice(world: EmulatorWorld, app: String, user: String) -> Bool {
-        world.activeconnect.withLock { state in
+        world[ActiveconnectAPI.self].withLock { state in
             guard let account = state.applications[app]?.users[user], account.pendingLink != nil else { return false }
             state.applications[app]?.users[user]?.pendingLink = nil
             state.applications[app]?.users[user]?.registeredDevice = true
@@ -148,7 +148,7 @@ enum ActiveconnectRoutes {
     ) async throws -> Response {
         try await handle(request, context, world) { request, app in
             let user = decodeUser(context.parameters.get("user") ?? "")
-            let known = world.activeconnect.withLock { $0.applications[app]?.users[user] != nil }
+            let known = world[ActiveconnectAPI.self].withLock { $0.applications[app]?.users[user] != nil }
             guard known else { return Reply.text("User \(user) not found", status: .notFound) }
             return try await body(&request, app, user)
         }
@@ -173,7 +173,7 @@ enum ActiveconnectRoutes {
             return unauthorized("timestamp missing or more than 300 s from the server's clock")
         }
         guard header.applicationID == app else { return unauthorized("the signature is for another application") }
-        guard let secret = world.activeconnect.withLock({ $0.applications[app]?.secret }) else {
+        guard let secret = world[ActiveconnectAPI.self].withLock({ $0.applications[app]?.secret }) else {
             return Reply.text("Application \(app) not found", status: .notFound)
         }
         let url = (request.head.authority ?? "") + (request.head.path ?? "")

@@ -17,7 +17,8 @@ struct ActiveconnectUser {
     var smsSent: [String] = []
 }
 
-struct ActiveconnectState {
+/// The emulated vendor's accounts (its `EmulatedAPI.State`).
+public struct ActiveconnectState: Sendable {
     var applications: [String: ActiveconnectApplication]
 
     func dump() -> [String: Any] {

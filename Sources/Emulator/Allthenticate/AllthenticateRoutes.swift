@@ -12,7 +12,7 @@ enum AllthenticateRoutes {
             authenticated(request) {
                 let includeEmail = request.query("email") == "true"
                 let tag = request.query("user_tag")
-                let users = world.allthenticate.withLock { state in
+                let users = world[AllthenticateAPI.self].withLock { state in
                     state.users.filter { tag == nil || (tag == "GUEST" ? $0.guest : (!$0.guest && $0.rank == tag)) }
                         .map { $0.json(includeEmail: includeEmail) }
                 }
@@ -29,7 +29,7 @@ enum AllthenticateRoutes {
         }
         group.delete("user") { request, _ in
             await withForm(request, world) { form in
-                world.allthenticate.withLock { state in
+                world[AllthenticateAPI.self].withLock { state in
                     let index = form["email_id"].flatMap(Int.init).flatMap { id in state.users.firstIndex { $0.emailID == id } }
                         ?? form["email"].flatMap { email in state.users.firstIndex { $0.email == email } }
                     guard form["email_id"] != nil || form["email"] != nil else { return error("email_id or email is required") }
@@ -56,7 +56,7 @@ enum AllthenticateRoutes {
             await withForm(request, world) { form in
                 guard let rank = form["rank"], ranks.contains(rank) else { return error("rank must be REGULAR, ADMIN or SUPER") }
                 guard let id = form["admin_user_id"].flatMap(Int.init) else { return error("admin_user_id is required") }
-                return world.allthenticate.withLock { state in
+                return world[AllthenticateAPI.self].withLock { state in
                     guard let index = state.users.firstIndex(where: { $0.userID == id }) else { return error("user not found") }
                     state.users[index].rank = rank
                     return success("rank set to \(rank)")
@@ -82,7 +82,7 @@ enum AllthenticateRoutes {
                     cards.append(AllthenticateSmartcard(number: number, label: entry["label"]?.string ?? ""))
                 }
                 let allowDuplicates = form["allow_duplicates"] == "true"
-                return world.allthenticate.withLock { state in
+                return world[AllthenticateAPI.self].withLock { state in
                     guard let id = form["email_id"].flatMap(Int.init), let index = state.users.firstIndex(where: { $0.emailID == id }) else {
                         return error("user not found")
                     }
@@ -116,7 +116,7 @@ enum AllthenticateRoutes {
         }
         group.get("invites") { request, _ in
             authenticated(request) {
-                Reply.object(world.allthenticate.withLock { $0.invites.map { ["email": $0.email, "added_date": $0.addedDate] } })
+                Reply.object(world[AllthenticateAPI.self].withLock { $0.invites.map { ["email": $0.email, "added_date": $0.addedDate] } })
             }
         }
         group.put("invites") { request, _ in
@@ -125,7 +125,7 @@ enum AllthenticateRoutes {
                     return error("emails must be a non-empty JSON list of strings")
                 }
                 let emails = list.compactMap(\.string)
-                return world.allthenticate.withLock { state in
+                return world[AllthenticateAPI.self].withLock { state in
                     var invited: [String] = [], exists: [String] = [], invalid: [String] = []
                     for email in emails {
                         if !email.contains("@") || email.hasPrefix("@") || email.hasSuffix("@") {
@@ -146,7 +146,7 @@ enum AllthenticateRoutes {
         group.post("invites") { request, _ in
             await withForm(request, world) { form in
                 guard let email = form["email"] else { return error("email is required") }
-                let pending = world.allthenticate.withLock { $0.invites.contains { $0.email == email } }
+                let pending = world[AllthenticateAPI.self].withLock { $0.invites.contains { $0.email == email } }
                 return pending ? success("invitation resent to \(email)") : error("no pending invitation for \(email)")
             }
         }
@@ -159,7 +159,7 @@ enum AllthenticateRoutes {
     static func success(_ message: String) -> Response { Reply.object(["success": message]) }
 
     private static func authenticated(_ request: Request, _ body: () -> Response) -> Response {
-        guard request.headers[.authorization] == "Bearer " + DemoTenant.Credentials.allthenticateAPIKey else {
+        guard request.headers[.authorization] == "Bearer " + AllthenticateAPI.apiKey else {
             return error("invalid or missing API key", status: .unauthorized)
         }
         return body()
@@ -167,7 +167,7 @@ enum AllthenticateRoutes {
 
     /// Checks the key, parses the form body, and runs `body`.
     private static func withForm(_ request: Request, _ world: EmulatorWorld, _ body: ([String: String]) -> Response) async -> Response {
-        guard request.headers[.authorization] == "Bearer " + DemoTenant.Credentials.allthenticateAPIKey else {
+        guard request.headers[.authorization] == "Bearer " + AllthenticateAPI.apiKey else {
             return error("invalid or missing API key", status: .unauthorized)
         }
         var request = request
@@ -196,13 +196,13 @@ enum AllthenticateRoutes {
 
     private static func withUser(_ world: EmulatorWorld, emailID: String?, _ body: (AllthenticateUser) -> Response) -> Response {
         guard let id = emailID.flatMap(Int.init) else { return error("email_id is required") }
-        guard let user = world.allthenticate.withLock({ $0.users.first { $0.emailID == id } }) else { return error("user not found") }
+        guard let user = world[AllthenticateAPI.self].withLock({ $0.users.first { $0.emailID == id } }) else { return error("user not found") }
         return body(user)
     }
 
     private static func modifyUser(_ world: EmulatorWorld, _ emailID: String?, _ change: (inout AllthenticateUser) -> Response) -> Response {
         guard let id = emailID.flatMap(Int.init) else { return error("email_id is required") }
-        return world.allthenticate.withLock { state in
+        return world[AllthenticateAPI.self].withLock { state in
             guard let index = state.users.firstIndex(where: { $0.emailID == id }) else { return error("user not found") }
             return change(&state.users[index])
         }

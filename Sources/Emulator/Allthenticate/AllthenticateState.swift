@@ -39,7 +39,8 @@ struct AllthenticateInvite {
     var addedDate: String
 }
 
-struct AllthenticateState {
+/// The emulated vendor's accounts (its `EmulatedAPI.State`).
+public struct AllthenticateState: Sendable {
     var users: [AllthenticateUser]
     var invites: [AllthenticateInvite]
     var nextID: Int

@@ -1,5 +1,5 @@
 /// ControlRoutes.swift: the emulator's own API under `/_emulator/` (never on a vendor
-/// path): faults, a state dump, reset, and the device life cycle's "link used" hook.
+/// path): faults, a state dump, reset, and each vendor's own hooks.
 import Foundation
 import Hummingbird
 
@@ -27,17 +27,8 @@ enum ControlRoutes {
             world.reset()
             return Reply.object(["reset": true])
         }
-        control.post("active911/expire-tokens") { _, _ in
-            Active911Routes.expireAccessTokens(world: world)
-            return Reply.object(["expired": true])
-        }
-        control.post("activeconnect/:app/:user/register-device") { _, context in
-            let app = context.parameters.get("app") ?? ""
-            let user = ActiveconnectRoutes.decodeUser(context.parameters.get("user") ?? "")
-            guard ActiveconnectRoutes.registerDevice(world: world, app: app, user: user) else {
-                return Reply.object(["error": "no pending registration link for \(user) in \(app)"], status: .notFound)
-            }
-            return Reply.object(["device_registered": true])
+        for served in world.served {
+            served.api.addControlRoutes(to: control.group(RouterPath(served.api.name)), world: world)
         }
     }
 }

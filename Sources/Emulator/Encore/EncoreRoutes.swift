@@ -10,7 +10,7 @@ enum EncoreRoutes {
             let number = request.query("pageNumber").map { Int($0) } ?? 1
             let size = request.query("pageSize").map { Int($0) } ?? 500
             guard let number, let size, number >= 1, size >= 1 else { return issues([.invalidFormat]) }
-            let page: [EncoreUser] = world.encore.withLock { state in
+            let page: [EncoreUser] = world[EncoreAPI.self].withLock { state in
                 let start = (number - 1) * size
                 guard start < state.users.count else { return [] }
                 return state.users[start..<min(start + size, state.users.count)].map(\.read)
@@ -19,14 +19,14 @@ enum EncoreRoutes {
         }
         group.get("users/v1/users/:id") { request, context in
             try await withUser(request, context, world) { _, index in
-                Reply.json(world.encore.withLock { $0.users[index].read })
+                Reply.json(world[EncoreAPI.self].withLock { $0.users[index].read })
             }
         }
         group.post("users/v1/users") { request, _ in
             if let refusal = authenticate(request) { return refusal }
             var request = request
             guard let user = await decodeUser(&request, world) else { return issues([.invalidFormat]) }
-            return world.encore.withLock { state in
+            return world[EncoreAPI.self].withLock { state in
                 let problems = validate(user, creating: true, replacing: nil, in: state)
                 guard problems.isEmpty else { return issues(problems) }
                 var created = user
@@ -58,7 +58,7 @@ enum EncoreRoutes {
         }
         group.put("users/v1/users/:id/active") { request, context in
             try await withUser(request, context, world) { _, index in
-                world.encore.withLock { state in
+                world[EncoreAPI.self].withLock { state in
                     state.users[index].isActive = true
                     return Reply.json(["Id": state.users[index].userId!])
                 }
@@ -66,7 +66,7 @@ enum EncoreRoutes {
         }
         group.delete("users/v1/users/:id/active") { request, context in
             try await withUser(request, context, world) { _, index in
-                world.encore.withLock { state in
+                world[EncoreAPI.self].withLock { state in
                     guard state.users[index].isActive == true else { return issues([.alreadyDeactivated]) }
                     state.users[index].isActive = false
                     return Reply.empty(.ok)
@@ -82,7 +82,7 @@ enum EncoreRoutes {
     }
 
     private static func authenticate(_ request: Request) -> Response? {
-        guard request.headers[.init("Ocp-Apim-Subscription-Key")!] == DemoTenant.Credentials.encoreSubscriptionKey else {
+        guard request.headers[.init("Ocp-Apim-Subscription-Key")!] == EncoreAPI.subscriptionKey else {
             return Reply.json(Unauthorized(), status: .unauthorized)
         }
         return nil
@@ -110,7 +110,7 @@ enum EncoreRoutes {
         let id = context.parameters.get("id")?.removingPercentEncoding ?? ""
         if external && id.isEmpty { return issues([.externalIdEmpty]) }
         if !external && Int(id) == nil { return issues([.internalIdNotNumeric]) }
-        guard let index = world.encore.withLock({ $0.index(of: id, external: external) }) else {
+        guard let index = world[EncoreAPI.self].withLock({ $0.index(of: id, external: external) }) else {
             return issues([.notFound], status: .notFound)
         }
         var request = request
@@ -120,7 +120,7 @@ enum EncoreRoutes {
     /// Applies `change` to the user at `index` and keeps it if it is valid (a replacement
     /// is checked like a create): `{"Id"}` or the error codes.
     private static func save(_ world: EmulatorWorld, at index: Int, asReplacement: Bool, _ change: (inout EncoreUser) -> Void) -> Response {
-        world.encore.withLock { state in
+        world[EncoreAPI.self].withLock { state in
             var user = state.users[index]
             change(&user)
             let problems = validate(user, creating: asReplacement, replacing: index, in: state)

@@ -69,7 +69,8 @@ struct EncoreUser: Codable, Equatable {
 }
 
 /// One Encore account's users, in creation order.
-struct EncoreState {
+/// The emulated vendor's accounts (its `EmulatedAPI.State`).
+public struct EncoreState: Sendable {
     var users: [EncoreUser]
     var nextId: Int
 

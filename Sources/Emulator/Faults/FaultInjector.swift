@@ -63,7 +63,7 @@ public final class FaultInjector: Sendable {
 /// Applies the injector to every vendor request (never to the control API).
 struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
     let world: EmulatorWorld
-    let vendor: EmulatedVendor
+    let api: any EmulatedAPI.Type
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let (decision, latency) = world.faults.decide()
@@ -72,7 +72,7 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
         case .pass:
             return try await next(request, context)
         case .status(let status):
-            var response = VendorRefusal.fault(vendor, status: status)
+            var response = api.refusal(status: status, reason: status == 429 ? "Too many requests" : "Injected fault: HTTP \(status)")
             if status == 429 { response.headers[.retryAfter] = "1" }
             return response
         case .drop:

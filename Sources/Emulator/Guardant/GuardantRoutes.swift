@@ -16,7 +16,7 @@ enum GuardantRoutes {
                   ["asc", "desc"].contains(direction), archived == nil || ["true", "false"].contains(archived!) else {
                 return error(400, 1, "invalid paging, sorting or archived parameter")
             }
-            let page: [[String: Any]] = world.guardant.withLock { state in
+            let page: [[String: Any]] = world[GuardantAPI.self].withLock { state in
                 var users = state.users.filter { archived == nil || $0.archived == (archived == "true") }
                 users.sort { ($0.lastName, $0.firstName, $0.id) < ($1.lastName, $1.firstName, $1.id) }
                 if direction == "desc" { users.reverse() }
@@ -40,7 +40,7 @@ enum GuardantRoutes {
             guard password == confirmation else { return error(400, 4, "password and passwordConfirm differ") }
             guard password.count >= 8 else { return error(400, 5, "the password is too short") }
             guard GuardantRole.all.contains(where: { $0.id == roleID }) else { return error(400, 6, "role \(roleID) does not exist") }
-            return world.guardant.withLock { state in
+            return world[GuardantAPI.self].withLock { state in
                 guard !state.users.contains(where: { $0.email.lowercased() == username.lowercased() }) else {
                     return error(409, 7, "user \(username) already exists")
                 }
@@ -74,7 +74,7 @@ enum GuardantRoutes {
                 return error(400, 11, "\(field) must be a string")
             }
             if let archived = body["archived"], archived.bool == nil { return error(400, 12, "archived must be true or false") }
-            return world.guardant.withLock { state in
+            return world[GuardantAPI.self].withLock { state in
                 guard let index = state.users.firstIndex(where: { $0.id == id }) else { return error(404, 10, "user \(id) not found") }
                 if let role = body["roleId"]?.int { state.users[index].roleID = role }
                 if let first = body["firstName"]?.string { state.users[index].firstName = first }
@@ -94,7 +94,7 @@ enum GuardantRoutes {
     }
 
     private static func authenticate(_ request: Request) -> Response? {
-        guard request.headers[.authorization] == "Bearer " + DemoTenant.Credentials.guardantToken else {
+        guard request.headers[.authorization] == "Bearer " + GuardantAPI.token else {
             return error(401, 401, "authorization required")
         }
         return nil

@@ -53,7 +53,8 @@ struct GuardantUser {
     }
 }
 
-struct GuardantState {
+/// The emulated vendor's accounts (its `EmulatedAPI.State`).
+public struct GuardantState: Sendable {
     var users: [GuardantUser]
     var nextID: Int
 

@@ -3,10 +3,10 @@
 import Foundation
 
 /// One table of a document (`[tenants.acme.encore]`) and the keys it may hold.
-struct ConfigurationSection {
-    let document: ConfigurationDocument
-    let path: [String]
-    let fields: [String: ConfigurationValue]
+public struct ConfigurationSection {
+    public let document: ConfigurationDocument
+    public let path: [String]
+    public let fields: [String: ConfigurationValue]
 
     init(document: ConfigurationDocument, path: [String], fields: [String: ConfigurationValue]) {
         self.document = document
@@ -14,10 +14,10 @@ struct ConfigurationSection {
         self.fields = fields
     }
 
-    var name: String { path.joined(separator: ".") }
+    public var name: String { path.joined(separator: ".") }
 
     /// Refuses any key not in `known`, suggesting the nearest known one.
-    func requireOnly(_ known: [String]) throws(ConfigurationError) {
+    public func requireOnly(_ known: [String]) throws(ConfigurationError) {
         for key in fields.keys.sorted() where !known.contains(key) {
             let fix: String
             if let near = Self.nearest(to: key, in: known) {
@@ -30,7 +30,7 @@ struct ConfigurationSection {
     }
 
     /// The sub-table at `key`, or a wrong-type error.
-    func table(_ key: String) throws(ConfigurationError) -> ConfigurationSection? {
+    public func table(_ key: String) throws(ConfigurationError) -> ConfigurationSection? {
         guard let value = fields[key] else { return nil }
         guard case .table(let inner) = value else {
             throw document.error(at: path + [key], "expected a table, got \(value.typeName)", fix: "write it as [\((path + [key]).joined(separator: "."))]")
@@ -38,7 +38,7 @@ struct ConfigurationSection {
         return ConfigurationSection(document: document, path: path + [key], fields: inner)
     }
 
-    func string(_ key: String, required: Bool = false, example: String = "...") throws(ConfigurationError) -> String? {
+    public func string(_ key: String, required: Bool = false, example: String = "...") throws(ConfigurationError) -> String? {
         guard let value = fields[key] else {
             if required {
                 throw document.error(at: path + [key], "missing", fix: "add \(key) = \"\(example)\" to [\(name)]")
@@ -54,7 +54,7 @@ struct ConfigurationSection {
         return text
     }
 
-    func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+    public func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let value = fields[key] else { return nil }
         guard case .integer(let number) = value else {
             throw document.error(at: path + [key], "expected an integer, got \(value.typeName)", fix: "write \(key) = \(range.lowerBound)")
@@ -66,7 +66,7 @@ struct ConfigurationSection {
     }
 
     /// An http(s) URL with a host, without a trailing slash.
-    func url(_ key: String) throws(ConfigurationError) -> String? {
+    public func url(_ key: String) throws(ConfigurationError) -> String? {
         guard let text = try string(key, example: "https://host") else { return nil }
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "https" || scheme == "http", let host = components.host, !host.isEmpty,
@@ -81,7 +81,7 @@ struct ConfigurationSection {
 
     /// A secret: `{ env = "NAME" }` or `{ file = "path" }`. A plain string is refused, so
     /// that credentials are never written into the configuration itself.
-    func secret(_ key: String, required: Bool) throws(ConfigurationError) -> SecretReference? {
+    public func secret(_ key: String, required: Bool) throws(ConfigurationError) -> SecretReference? {
         let fixShape = "write \(key) = { env = \"VARIABLE\" } or \(key) = { file = \"path\" } (mode 0600)"
         guard let value = fields[key] else {
             if required { throw document.error(at: path + [key], "missing", fix: "add it to [\(name)]: " + fixShape) }

@@ -11,14 +11,15 @@ public struct RosterConfiguration: Sendable {
     public let tenants: [String: TenantSettings]
 
     /// Reads and checks `path`: syntax, every key, every type. Secrets are not read yet.
-    public static func load(path: String) throws(ConfigurationError) -> RosterConfiguration {
+    public static func load(path: String, registry: VendorRegistry = .standard) throws(ConfigurationError) -> RosterConfiguration {
         let document = try ConfigurationDocument(
             contentsOf: path,
             fix: "check the path, or run `roster emulator --write-config \(path)` to write one for the emulator")
-        return try RosterConfiguration(document)
+        return try RosterConfiguration(document, registry: registry)
     }
 
-    public init(_ document: ConfigurationDocument) throws(ConfigurationError) {
+    /// Checks `document`; a tenant's sections may name the vendors of `registry`.
+    public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
         try root.requireOnly(["default_tenant", "tenants"])
         file = document.file
@@ -28,7 +29,7 @@ public struct RosterConfiguration: Sendable {
         }
         var tenants: [String: TenantSettings] = [:]
         for name in tenantTables.fields.keys.sorted() {
-            tenants[name] = try TenantSettings(name: name, section: tenantTables.table(name)!)
+            tenants[name] = try TenantSettings(name: name, section: tenantTables.table(name)!, registry: registry)
         }
         self.tenants = tenants
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
@@ -64,34 +65,31 @@ public struct RosterConfiguration: Sendable {
 /// `[tenants.NAME]`: which vendors the tenant uses and how to reach them.
 public struct TenantSettings: Sendable {
     public let name: String
-    public var activeconnect: ActiveconnectSettings?
-    public var encore: EncoreSettings?
-    public var guardant: GuardantSettings?
-    public var active911: Active911Settings?
-    public var allthenticate: AllthenticateSettings?
+    /// Each configured vendor's section, in the registry's order.
+    public let vendors: [(vendor: Vendor, settings: any VendorSettings)]
 
-    init(name: String, section: ConfigurationSection) throws(ConfigurationError) {
+    init(name: String, section: ConfigurationSection, registry: VendorRegistry) throws(ConfigurationError) {
         self.name = name
-        try section.requireOnly(Vendor.allCases.map(\.rawValue))
+        try section.requireOnly(registry.vendors.map(\.rawValue))
         guard !section.fields.isEmpty else {
             throw section.document.error(at: section.path, "configures no vendor",
-                                         fix: "add a section such as [tenants.\(name).encore]")
+                                         fix: "add a [tenants.\(name).VENDOR] section, VENDOR one of: " + registry.vendors.map(\.rawValue).joined(separator: ", "))
         }
-        activeconnect = try section.table("activeconnect").map { s throws(ConfigurationError) in try ActiveconnectSettings(s) }
-        encore = try section.table("encore").map { s throws(ConfigurationError) in try EncoreSettings(s) }
-        guardant = try section.table("guardant").map { s throws(ConfigurationError) in try GuardantSettings(s) }
-        active911 = try section.table("active911").map { s throws(ConfigurationError) in try Active911Settings(s) }
-        allthenticate = try section.table("allthenticate").map { s throws(ConfigurationError) in try AllthenticateSettings(s) }
+        var vendors: [(vendor: Vendor, settings: any VendorSettings)] = []
+        for unit in registry.units {
+            guard let table = try section.table(unit.vendor.rawValue) else { continue }
+            vendors.append((unit.vendor, try unit.settings(table)))
+        }
+        self.vendors = vendors
     }
+
+    /// The settings of `vendor`, if the tenant configures it.
+    public func settings(_ vendor: Vendor) -> (any VendorSettings)? { vendors.first { $0.vendor == vendor }?.settings }
 
     /// Reads the secrets and builds each vendor's client configuration.
     public func resolve(environment: [String: String]) throws(ConfigurationError) -> Tenant {
-        Tenant(
-            name: name,
-            activeconnect: try activeconnect.map { s throws(ConfigurationError) in try s.configuration(environment) },
-            encore: try encore.map { s throws(ConfigurationError) in try s.configuration(environment) },
-            guardant: try guardant.map { s throws(ConfigurationError) in try s.configuration(environment) },
-            active911: try active911.map { s throws(ConfigurationError) in try s.configuration(environment) },
-            allthenticate: try allthenticate.map { s throws(ConfigurationError) in try s.configuration(environment) })
+        var configurations: [any VendorConfiguration] = []
+        for (_, settings) in vendors { configurations.append(try settings.configuration(environment)) }
+        return Tenant(name: name, configurations)
     }
 }

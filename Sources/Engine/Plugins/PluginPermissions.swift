@@ -18,7 +18,7 @@ public struct PluginPermissions: Sendable {
         guard case .array(let items) = value else { throw document.error(at: key, "expected an array of strings, got \(value.typeName)", fix: fix) }
         var entries: [String] = []
         var operations: Set<String> = []
-        let modules = VendorModules.documented
+        let modules = VendorRegistry.standard.documentedModules
         for item in items {
             guard case .string(let entry) = item else { throw document.error(at: key, "expected strings, got \(item.typeName)", fix: fix) }
             let expanded = Self.expand(entry, modules)
@@ -55,7 +55,7 @@ extension PluginManifest {
     /// other one stops the run with exit 4, whatever the path that calls it (`pcall`,
     /// `parallel`, a local module).
     public func sandboxedModules(for session: VendorSession) -> [LuaModule] {
-        VendorModules.modules(for: session).map { module in
+        VendorRegistry.standard.luaModules(for: session).map { module in
             var module = module
             module.functions = module.functions.map { function in
                 let operation = "\(module.name).\(function.name)"

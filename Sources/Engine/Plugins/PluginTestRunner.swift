@@ -69,11 +69,11 @@ public struct PluginTestRunner: Sendable {
     private func run(file: String, source: [UInt8], skipping: Int) async -> (results: [PluginTestResult], stoppedByLimit: PluginTestResult?) {
         let emulator: RunningEmulator
         do {
-            emulator = try await Emulator.start()
+            emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
         } catch {
             return ([PluginTestResult(file: file, name: "(file)", failure: "the emulator could not start: \(error)")], nil)
         }
-        let tenant = Tenant.emulator(emulator)
+        let tenant = VendorRegistry.standard.emulatorTenant(emulator)
         let recorded = Mutex<[PluginTestResult]>([])
         let report = LuaFunction("__roster_report", "Records a test's result.", parameters: [
             LuaParameter("name", .string, doc: "the test"), LuaParameter("ok", .boolean, doc: "passed"),

@@ -138,7 +138,7 @@ final class Repl {
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
         vendorSession = VendorSession(tenant: tenant, dryRun: dryRun)
         recordedCalls = 0
-        session.install(VendorModules.modules(for: vendorSession))
+        session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()
     }
 

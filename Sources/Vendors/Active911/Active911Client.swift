@@ -7,7 +7,10 @@ import NIOHTTP1
 import Synchronization
 
 /// Where and how to reach Active911.
-public struct Active911Configuration: Sendable {
+public struct Active911Configuration: VendorConfiguration {
+    public typealias Client = Active911Client
+    public static let vendor = Vendor.active911
+
     public var baseURL: String
     public var tokenURL: String
     public var refreshToken: Secret
@@ -30,9 +33,8 @@ public struct Active911Configuration: Sendable {
 
 /// One Active911 account's agencies and members, paced below its rate limit.
 public final class Active911Client: VendorClientCore {
-    static let vendor = Vendor.active911
     public let configuration: Active911Configuration
-    let http: VendorHTTP
+    public let http: VendorHTTP
     private let accessToken = Mutex<String?>(nil)
     private let pacer: Active911Pacer
 
@@ -46,6 +48,9 @@ public final class Active911Client: VendorClientCore {
 
     /// The access token adopted last (to scrub from vendor text; never printed).
     public var currentAccessToken: String? { accessToken.withLock { $0 } }
+
+    /// The access token in use: scrubbed like the configured secrets.
+    public var liveSecrets: [String] { currentAccessToken.map { [$0] } ?? [] }
 
     /// Exchanges an email and password for a refresh token (valid a year).
     public static func authenticate(email: String, password: Secret, tokenURL: String = "https://user-service.active911.com",
@@ -62,12 +67,14 @@ public final class Active911Client: VendorClientCore {
         return Secret(result.token)
     }
 
-    public func agencies() async throws(VendorError) -> [Active911Agency] {
+    /// The agencies, each with its members, as Active911 sends them.
+    public func agencies() async throws(VendorError) -> [JSONValue] {
         try await send("agencies", .GET, "agencies", idempotent: true)
     }
 
-    public func createMember(agency: String? = nil, _ member: Active911NewMember) async throws(VendorError) -> Active911Member {
-        let created: [Active911Member] = try await send("create_member", .POST, "agency/\(try agencyID(agency, "create_member"))/member/create",
+    /// The member created, as Active911 sends it.
+    public func createMember(agency: String? = nil, _ member: Active911NewMember) async throws(VendorError) -> JSONValue {
+        let created: [JSONValue] = try await send("create_member", .POST, "agency/\(try agencyID(agency, "create_member"))/member/create",
                                                         body: VendorJSON.encode(member), idempotent: false)
         guard let first = created.first else {
             throw VendorError(vendor: .active911, operation: "create_member", status: 200, message: "no member in the response", retryable: false)
@@ -76,7 +83,7 @@ public final class Active911Client: VendorClientCore {
     }
 
     /// Creates many members in one request (kinder to the rate limit).
-    public func createMembers(agency: String? = nil, _ members: [Active911NewMember]) async throws(VendorError) -> [Active911Member] {
+    public func createMembers(agency: String? = nil, _ members: [Active911NewMember]) async throws(VendorError) -> [JSONValue] {
         struct Bulk: Encodable { var members: [Active911NewMember] }
         return try await send("create_members", .POST, "agency/\(try agencyID(agency, "create_members"))/member/bulk_create",
                               body: VendorJSON.encode(Bulk(members: members)), idempotent: false)
@@ -88,11 +95,11 @@ public final class Active911Client: VendorClientCore {
 
     // MARK: -
 
-    var endpoint: String { configuration.baseURL + "/v2/" }
+    public var endpoint: String { configuration.baseURL + "/v2/" }
 
     /// The access token adopted last, and the refresh cookie (alone before the first token
     /// arrives), read afresh for every attempt.
-    func authorize(_ request: inout VendorRequest) {
+    public func authorize(_ request: inout VendorRequest) {
         request.credentials = [configuration.refreshToken.reveal()]
         if let token = accessToken.withLock({ $0 }) {
             request.headers.append(("Authorization", "a911Access " + token))
@@ -102,7 +109,7 @@ public final class Active911Client: VendorClientCore {
     }
 
     /// The envelope's message and code, else the status.
-    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let envelope = (try? JSONDecoder().decode(Envelope<JSONValue>.self, from: Data(response.body)))
             ?? Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
         return Self.failure(envelope, response, operation)
@@ -170,4 +177,13 @@ extension Active911Client: CustomReflectable {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension Active911Configuration {
+    public var secretValues: [String] { [refreshToken.reveal()] }
+}
+
+extension Vendor {
+    /// Active911.
+    public static let active911 = Vendor("active911")
 }

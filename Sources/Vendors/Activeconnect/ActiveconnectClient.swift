@@ -4,7 +4,10 @@ import Foundation
 import NIOHTTP1
 
 /// Where and how to reach Activeconnect.
-public struct ActiveconnectConfiguration: Sendable {
+public struct ActiveconnectConfiguration: VendorConfiguration {
+    public typealias Client = ActiveconnectClient
+    public static let vendor = Vendor.activeconnect
+
     public var baseURL: String
     public var applicationID: String
     public var applicationSecret: Secret
@@ -18,9 +21,8 @@ public struct ActiveconnectConfiguration: Sendable {
 
 /// One Activeconnect application's users and their devices.
 public struct ActiveconnectClient: VendorClientCore {
-    static let vendor = Vendor.activeconnect
     public let configuration: ActiveconnectConfiguration
-    let http: VendorHTTP
+    public let http: VendorHTTP
     var signer: ActiveconnectSigner
 
     public init(_ configuration: ActiveconnectConfiguration, http: VendorHTTP = .shared) {
@@ -103,15 +105,15 @@ public struct ActiveconnectClient: VendorClientCore {
         return url
     }
 
-    var endpoint: String { configuration.baseURL + "/management/" }
+    public var endpoint: String { configuration.baseURL + "/management/" }
 
-    func authorize(_ request: inout VendorRequest) {
+    public func authorize(_ request: inout VendorRequest) {
         request.headers += signer.headers(for: request.url) // a fresh nonce and timestamp per attempt
         request.credentials = [configuration.applicationSecret.reveal()] // never sent, scrubbed all the same
     }
 
     /// The answer's text, as the API documents no error shape.
-    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         response.refusal(.activeconnect, operation, message: String(response.text.prefix(200)))
     }
 
@@ -131,4 +133,13 @@ extension ActiveconnectClient: CustomReflectable {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension ActiveconnectConfiguration {
+    public var secretValues: [String] { [applicationSecret.reveal()] }
+}
+
+extension Vendor {
+    /// Activeconnect.
+    public static let activeconnect = Vendor("activeconnect")
 }

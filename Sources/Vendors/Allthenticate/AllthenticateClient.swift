@@ -6,7 +6,10 @@ import NIOHTTP1
 
 /// Where and how to reach Allthenticate (base URL, header and prefix are assumptions
 /// VENDORS.md marks configurable).
-public struct AllthenticateConfiguration: Sendable {
+public struct AllthenticateConfiguration: VendorConfiguration {
+    public typealias Client = AllthenticateClient
+    public static let vendor = Vendor.allthenticate
+
     public var baseURL: String
     public var apiKey: Secret
     public var authHeader: String
@@ -22,9 +25,8 @@ public struct AllthenticateConfiguration: Sendable {
 
 /// One Allthenticate organization's users, guests, smartcards and invitations.
 public struct AllthenticateClient: VendorClientCore {
-    static let vendor = Vendor.allthenticate
     public let configuration: AllthenticateConfiguration
-    let http: VendorHTTP
+    public let http: VendorHTTP
 
     public init(_ configuration: AllthenticateConfiguration, http: VendorHTTP = .shared) {
         self.configuration = configuration
@@ -37,8 +39,14 @@ public struct AllthenticateClient: VendorClientCore {
         return try await get("list_users", "multipleusers" + (query.isEmpty ? "" : "?" + query), as: [JSONValue].self)
     }
 
-    public func getUser(emailID: Int) async throws(VendorError) -> AllthenticateUserDetails {
-        try await get("get_user", "user?email_id=\(emailID)", as: AllthenticateUserDetails.self)
+    /// The user's policies, computer usernames and smartcards, as the vendor sends them,
+    /// but computer usernames always as strings: the page lists them so here, while
+    /// `/modifyallusernames` takes `{"computer_username": name}` objects; both are read.
+    public func getUser(emailID: Int) async throws(VendorError) -> JSONValue {
+        let details = try await get("get_user", "user?email_id=\(emailID)", as: JSONValue.self)
+        guard case .object(var fields) = details, case .array(let names)? = fields["computer_usernames"] else { return details }
+        fields["computer_usernames"] = .array(names.map { $0["computer_username"] ?? $0 })
+        return .object(fields)
     }
 
     /// Removes the user from the organization (by email id, or else by email).
@@ -47,7 +55,7 @@ public struct AllthenticateClient: VendorClientCore {
     }
 
     public func setComputerUsernames(emailID: Int, _ names: [String]) async throws(VendorError) {
-        let list = VendorEncoding.jsonString(names.map { AllthenticateUserDetails.ComputerUsername(computer_username: $0) })
+        let list = VendorEncoding.jsonString(names.map { ["computer_username": $0] })
         try await form("set_computer_usernames", .POST, "modifyallusernames", [("email_id", String(emailID)), ("computer_usernames", list)], idempotent: true)
     }
 
@@ -55,8 +63,9 @@ public struct AllthenticateClient: VendorClientCore {
         try await form("set_rank", .POST, "modifyrank", [("admin_user_id", String(userID)), ("rank", rank.rawValue)], idempotent: true)
     }
 
-    public func smartcards(emailID: Int) async throws(VendorError) -> [AllthenticateSmartcard] {
-        struct Cards: Decodable { var smartcards: [AllthenticateSmartcard] }
+    /// The user's smartcards, as the vendor sends them.
+    public func smartcards(emailID: Int) async throws(VendorError) -> [JSONValue] {
+        struct Cards: Decodable { var smartcards: [JSONValue] }
         return try await get("smartcards", "modifysmartcard?email_id=\(emailID)", as: Cards.self).smartcards
     }
 
@@ -75,26 +84,27 @@ public struct AllthenticateClient: VendorClientCore {
         try await call("toggle_suspension", .POST, "togglesuspension", body: .form([("email_id", String(emailID))]), as: JSONValue.self, idempotent: false)
     }
 
-    public func invite(_ emails: [String], smartcards: [AllthenticateSmartcard]? = nil, groups: [String]? = nil, noEmail: Bool = false) async throws(VendorError) -> AllthenticateInviteResult {
+    public func invite(_ emails: [String], smartcards: [AllthenticateSmartcard]? = nil, groups: [String]? = nil, noEmail: Bool = false) async throws(VendorError) -> JSONValue {
         try await call("invite", .PUT, "invites", body: .form([
             ("emails", VendorEncoding.jsonString(emails)), ("smartcards", smartcards.map(VendorEncoding.jsonString)),
             ("groups", groups.map(VendorEncoding.jsonString)), ("no_email", String(noEmail)),
-        ]), as: AllthenticateInviteResult.self, idempotent: false)
+        ]), as: JSONValue.self, idempotent: false)
     }
 
     public func resendInvite(_ email: String) async throws(VendorError) {
         try await form("resend_invite", .POST, "invites", [("email", email)], idempotent: false)
     }
 
-    public func invites() async throws(VendorError) -> [AllthenticateInvite] {
-        try await get("invites", "invites", as: [AllthenticateInvite].self)
+    /// The pending invitations, as the vendor sends them.
+    public func invites() async throws(VendorError) -> [JSONValue] {
+        try await get("invites", "invites", as: [JSONValue].self)
     }
 
     // MARK: -
 
-    var endpoint: String { configuration.baseURL + "/" }
+    public var endpoint: String { configuration.baseURL + "/" }
 
-    func authorize(_ request: inout VendorRequest) {
+    public func authorize(_ request: inout VendorRequest) {
         request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.apiKey.reveal()))
         request.credentials = [configuration.apiKey.reveal()]
     }
@@ -102,7 +112,7 @@ public struct AllthenticateClient: VendorClientCore {
     private struct Failure: Decodable { var error: String }
 
     /// `{"error"}`, else the status.
-    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
         return response.refusal(.allthenticate, operation, message: failure?.error)
     }
@@ -120,4 +130,13 @@ extension AllthenticateClient: CustomReflectable {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension AllthenticateConfiguration {
+    public var secretValues: [String] { [apiKey.reveal()] }
+}
+
+extension Vendor {
+    /// Allthenticate.
+    public static let allthenticate = Vendor("allthenticate")
 }

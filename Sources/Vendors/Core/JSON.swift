@@ -1,19 +1,20 @@
 /// JSON.swift: encoding request bodies and decoding vendor responses.
 import Foundation
 
-enum VendorJSON {
+/// The JSON coding every client uses.
+public enum VendorJSON {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
 
-    static func encode(_ value: some Encodable) -> [UInt8] {
+    public static func encode(_ value: some Encodable) -> [UInt8] {
         Array((try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     /// Decodes `type` from a response, or fails naming the operation.
-    static func decode<T: Decodable>(_ type: T.Type, from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))
         } catch {

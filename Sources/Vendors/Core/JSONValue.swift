@@ -39,4 +39,11 @@ public enum JSONValue: Codable, Sendable, Equatable {
         if case .object(let fields) = self { return fields[key] }
         return nil
     }
+
+    /// The text, when this is a string.
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
+    /// The number, when this is an integer.
+    public var int: Int? { if case .int(let number) = self { number } else { nil } }
+    /// The elements, when this is an array.
+    public var array: [JSONValue]? { if case .array(let values) = self { values } else { nil } }
 }

@@ -4,37 +4,37 @@
 /// `Secret` values.
 public struct Tenant: Sendable {
     public var name: String
-    public var activeconnect: ActiveconnectConfiguration?
-    public var encore: EncoreConfiguration?
-    public var guardant: GuardantConfiguration?
-    public var active911: Active911Configuration?
-    public var allthenticate: AllthenticateConfiguration?
+    /// One configuration per vendor, in the registry's order.
+    public private(set) var configurations: [any VendorConfiguration]
 
-    public init(name: String, activeconnect: ActiveconnectConfiguration? = nil, encore: EncoreConfiguration? = nil,
-                guardant: GuardantConfiguration? = nil, active911: Active911Configuration? = nil,
-                allthenticate: AllthenticateConfiguration? = nil) {
+    public init(name: String, _ configurations: [any VendorConfiguration] = []) {
         self.name = name
-        self.activeconnect = activeconnect
-        self.encore = encore
-        self.guardant = guardant
-        self.active911 = active911
-        self.allthenticate = allthenticate
+        self.configurations = []
+        for configuration in configurations { set(configuration) }
+    }
+
+    /// The configuration of `type`'s vendor, if the tenant has one.
+    public subscript<Configuration: VendorConfiguration>(_ kind: Configuration.Type) -> Configuration? {
+        get { configurations.first { type(of: $0).vendor == Configuration.vendor } as? Configuration }
+        set {
+            configurations.removeAll { type(of: $0).vendor == Configuration.vendor }
+            if let newValue { configurations.append(newValue) }
+        }
+    }
+
+    /// Adds `configuration`, replacing any of the same vendor.
+    public mutating func set(_ configuration: any VendorConfiguration) {
+        let vendor = type(of: configuration).vendor
+        if let index = configurations.firstIndex(where: { type(of: $0).vendor == vendor }) {
+            configurations[index] = configuration
+        } else {
+            configurations.append(configuration)
+        }
     }
 
     /// Every secret value the tenant holds, for scrubbing text that comes back from vendors.
-    public var secretValues: [String] {
-        [activeconnect?.applicationSecret, encore?.subscriptionKey, guardant?.token,
-         active911?.refreshToken, allthenticate?.apiKey].compactMap { $0?.reveal() }
-    }
+    public var secretValues: [String] { configurations.flatMap(\.secretValues) }
 
     /// The vendors this tenant configures.
-    public var vendors: [Vendor] {
-        var vendors: [Vendor] = []
-        if activeconnect != nil { vendors.append(.activeconnect) }
-        if encore != nil { vendors.append(.encore) }
-        if guardant != nil { vendors.append(.guardant) }
-        if active911 != nil { vendors.append(.active911) }
-        if allthenticate != nil { vendors.append(.allthenticate) }
-        return vendors
-    }
+    public var vendors: [Vendor] { configurations.map { type(of: $0).vendor } }
 }

@@ -6,18 +6,18 @@ import Foundation
 import NIOHTTP1
 
 /// A request body: JSON bytes, or form fields (nil values left out).
-enum VendorBody {
+public enum VendorBody {
     case json([UInt8])
     case form([(String, String?)])
 
-    var contentType: String {
+    public var contentType: String {
         switch self {
         case .json: "application/json"
         case .form: "application/x-www-form-urlencoded"
         }
     }
 
-    var bytes: [UInt8] {
+    public var bytes: [UInt8] {
         switch self {
         case .json(let bytes): bytes
         case .form(let fields): Array(VendorEncoding.query(fields).utf8)
@@ -26,8 +26,7 @@ enum VendorBody {
 }
 
 /// What a vendor client contributes to the shared request path.
-protocol VendorClientCore: Sendable {
-    static var vendor: Vendor { get }
+public protocol VendorClientCore: VendorClient {
     var http: VendorHTTP { get }
     /// Where paths start: `https://customerapi-encore.actsoft.com/users/v1/`.
     var endpoint: String { get }
@@ -40,7 +39,7 @@ protocol VendorClientCore: Sendable {
 
 extension VendorClientCore {
     /// Sends one request and returns the vendor's answer, whatever its status.
-    func answer(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+    public func answer(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                 idempotent: Bool) async throws(VendorError) -> VendorResponse {
         var headers = [("Accept", "application/json")]
         if let body { headers.append(("Content-Type", body.contentType)) }
@@ -51,7 +50,7 @@ extension VendorClientCore {
     }
 
     /// Sends one request; an answer outside 2xx is the vendor's refusal.
-    func exchange(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+    public func exchange(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                   idempotent: Bool) async throws(VendorError) -> VendorResponse {
         let response = try await answer(operation, method, path, body: body, idempotent: idempotent)
         guard response.isSuccess else { throw refusal(response, operation: operation) }
@@ -59,7 +58,7 @@ extension VendorClientCore {
     }
 
     /// Sends one request and decodes its answer as `T`.
-    func call<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
+    public func call<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                             as type: T.Type, idempotent: Bool) async throws(VendorError) -> T {
         let response = try await exchange(operation, method, path, body: body, idempotent: idempotent)
         return try VendorJSON.decode(type, from: response, vendor: Self.vendor, operation: operation)

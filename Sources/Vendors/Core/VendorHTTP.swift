@@ -7,27 +7,39 @@ import NIOCore
 import NIOHTTP1
 
 /// A request as a vendor client builds it.
-struct VendorRequest: Sendable {
-    var vendor: Vendor
-    var operation: String
-    var method: HTTPMethod
-    var url: String
-    var headers: [(String, String)] = []
-    var body: [UInt8]?
+public struct VendorRequest: Sendable {
+    public var vendor: Vendor
+    public var operation: String
+    public var method: HTTPMethod
+    public var url: String
+    public var headers: [(String, String)] = []
+    public var body: [UInt8]?
     /// Reads, and PUT/DELETE that set a state: safe to send again. Never a creating POST.
-    var idempotent: Bool
+    public var idempotent: Bool
     /// The secret values this request carries (keys, tokens): an answer that echoes one
     /// has it replaced by `<redacted>` before any client reads the answer's text.
-    var credentials: [String] = []
+    public var credentials: [String] = []
+
+    public init(vendor: Vendor, operation: String, method: HTTPMethod, url: String, headers: [(String, String)] = [],
+                body: [UInt8]? = nil, idempotent: Bool, credentials: [String] = []) {
+        self.vendor = vendor
+        self.operation = operation
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.idempotent = idempotent
+        self.credentials = credentials
+    }
 }
 
 /// What came back.
-struct VendorResponse: Sendable {
-    var status: Int
-    var headers: HTTPHeaders
-    var body: [UInt8]
+public struct VendorResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
 /// When and how often a safe request is tried again.
@@ -91,7 +103,7 @@ public final class VendorHTTP: Sendable {
     /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any
     /// request after a 429 (the vendor refused it unprocessed). A 3xx is refused: vendor APIs
     /// do not redirect. `prepare` runs before every attempt (Activeconnect signs each afresh).
-    func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
+    public func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
         let attempts = max(1, retry.attempts)
         var attempt = 0
         while true {

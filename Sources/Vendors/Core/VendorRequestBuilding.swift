@@ -2,7 +2,7 @@
 /// bodies, and a status check that turns a refusal into a VendorError.
 import Foundation
 
-enum VendorEncoding {
+public enum VendorEncoding {
     private static let unreserved: CharacterSet = {
         var set = CharacterSet.alphanumerics
         set.insert(charactersIn: "-._~")
@@ -10,12 +10,12 @@ enum VendorEncoding {
     }()
 
     /// One query or form component, percent-encoded.
-    static func component(_ text: String) -> String {
+    public static func component(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 
     /// `a=1&b=2` in the given order, nil values left out.
-    static func query(_ pairs: [(String, String?)]) -> String {
+    public static func query(_ pairs: [(String, String?)]) -> String {
         pairs.compactMap { name, value in value.map { "\(component(name))=\(component($0))" } }.joined(separator: "&")
     }
 
@@ -26,11 +26,11 @@ enum VendorEncoding {
 }
 
 extension VendorResponse {
-    var isSuccess: Bool { (200..<300).contains(status) }
+    public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// The error for this refusal: the vendor's code and message when it sent them, else
     /// the status; retryable when the status is one a retry can help.
-    func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
+    public func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
         VendorError(vendor: vendor, operation: operation, status: status, code: code,
                     message: message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)",
                     retryable: VendorHTTP.retryableStatuses.contains(status))

@@ -3,7 +3,10 @@ import Foundation
 import NIOHTTP1
 
 /// Where and how to reach Encore.
-public struct EncoreConfiguration: Sendable {
+public struct EncoreConfiguration: VendorConfiguration {
+    public typealias Client = EncoreClient
+    public static let vendor = Vendor.encore
+
     public var baseURL: String
     public var subscriptionKey: Secret
     /// Sent as `X-API-Version` only when set (assumed header name).
@@ -21,9 +24,8 @@ public struct EncoreConfiguration: Sendable {
 
 /// One Encore account's users.
 public struct EncoreClient: VendorClientCore {
-    static let vendor = Vendor.encore
     public let configuration: EncoreConfiguration
-    let http: VendorHTTP
+    public let http: VendorHTTP
 
     public init(_ configuration: EncoreConfiguration, http: VendorHTTP = .shared) {
         self.configuration = configuration
@@ -31,40 +33,42 @@ public struct EncoreClient: VendorClientCore {
     }
 
     /// Every user, following the pages until a short or empty (204) one.
-    public func listUsers() async throws(VendorError) -> [EncoreUser] {
-        var users: [EncoreUser] = []
+    /// Each user as Encore sends it (PascalCase keys).
+    public func listUsers() async throws(VendorError) -> [JSONValue] {
+        var users: [JSONValue] = []
         var page = 1
         while true {
             let response = try await exchange("list_users", .GET, "users?pageNumber=\(page)&pageSize=\(configuration.pageSize)", idempotent: true)
             if response.status == 204 { return users }
-            let batch = try VendorJSON.decode([EncoreUser].self, from: response, vendor: .encore, operation: "list_users")
+            let batch = try VendorJSON.decode([JSONValue].self, from: response, vendor: .encore, operation: "list_users")
             users += batch
             if batch.count < configuration.pageSize { return users }
             page += 1
         }
     }
 
-    public func getUser(_ id: EncoreUserID) async throws(VendorError) -> EncoreUser {
-        try await call("get_user", .GET, path(id), as: EncoreUser.self, idempotent: true)
+    /// The user as Encore sends it (PascalCase keys; decode an `EncoreUser` from it if needed).
+    public func getUser(_ id: EncoreUserID) async throws(VendorError) -> JSONValue {
+        try await call("get_user", .GET, path(id), as: JSONValue.self, idempotent: true)
     }
 
     /// Creates a user; returns its InternalId. Never retried (it creates).
-    public func createUser(_ user: EncoreUser) async throws(VendorError) -> Int {
+    public func createUser(_ user: some Encodable & Sendable) async throws(VendorError) -> Int {
         try await identifier("create_user", .POST, "users", body: user, idempotent: false)
     }
 
     /// PATCH: changes only the fields `changes` carries.
-    public func updateUser(_ id: EncoreUserID, _ changes: EncoreUser) async throws(VendorError) -> Int {
+    public func updateUser(_ id: EncoreUserID, _ changes: some Encodable & Sendable) async throws(VendorError) -> Int {
         try await identifier("update_user", .PATCH, path(id), body: changes, idempotent: false)
     }
 
     /// PUT: replaces the user.
-    public func replaceUser(_ id: EncoreUserID, _ user: EncoreUser) async throws(VendorError) -> Int {
+    public func replaceUser(_ id: EncoreUserID, _ user: some Encodable & Sendable) async throws(VendorError) -> Int {
         try await identifier("replace_user", .PUT, path(id), body: user, idempotent: true)
     }
 
     public func activateUser(_ id: EncoreUserID) async throws(VendorError) -> Int {
-        try await identifier("activate_user", .PUT, path(id, suffix: "/active"), body: nil as EncoreUser?, idempotent: true)
+        try await identifier("activate_user", .PUT, path(id, suffix: "/active"), body: nil as JSONValue?, idempotent: true)
     }
 
     /// Deactivates (Encore has no hard delete).
@@ -74,9 +78,9 @@ public struct EncoreClient: VendorClientCore {
 
     // MARK: -
 
-    var endpoint: String { configuration.baseURL + "/users/v1/" }
+    public var endpoint: String { configuration.baseURL + "/users/v1/" }
 
-    func authorize(_ request: inout VendorRequest) {
+    public func authorize(_ request: inout VendorRequest) {
         request.headers.append(("Ocp-Apim-Subscription-Key", configuration.subscriptionKey.reveal()))
         if let version = configuration.apiVersion { request.headers.append(("X-API-Version", String(version))) }
         request.credentials = [configuration.subscriptionKey.reveal()]
@@ -86,7 +90,7 @@ public struct EncoreClient: VendorClientCore {
         var Id: Int
     }
 
-    private func identifier(_ operation: String, _ method: HTTPMethod, _ path: String, body: EncoreUser?, idempotent: Bool) async throws(VendorError) -> Int {
+    private func identifier(_ operation: String, _ method: HTTPMethod, _ path: String, body: (some Encodable)?, idempotent: Bool) async throws(VendorError) -> Int {
         try await call(operation, method, path, body: body.map { .json(VendorJSON.encode($0)) }, as: Identifier.self, idempotent: idempotent).Id
     }
 
@@ -104,7 +108,7 @@ public struct EncoreClient: VendorClientCore {
     }
 
     /// 400/422: `[{"Code","Message"}]`; 401: API Management's `{"message"}`; else the text.
-    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let body = Data(response.body)
         var code: String?
         var message: String?
@@ -124,4 +128,13 @@ extension EncoreClient: CustomReflectable {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension EncoreConfiguration {
+    public var secretValues: [String] { [subscriptionKey.reveal()] }
+}
+
+extension Vendor {
+    /// Encore.
+    public static let encore = Vendor("encore")
 }

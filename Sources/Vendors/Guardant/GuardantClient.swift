@@ -5,7 +5,10 @@ import NIOHTTP1
 
 /// Where and how to reach Guardant. The header and prefix are assumptions VENDORS.md marks
 /// configurable.
-public struct GuardantConfiguration: Sendable {
+public struct GuardantConfiguration: VendorConfiguration {
+    public typealias Client = GuardantClient
+    public static let vendor = Vendor.guardant
+
     public var baseURL: String
     public var token: Secret
     public var authHeader: String
@@ -25,23 +28,22 @@ public struct GuardantConfiguration: Sendable {
 
 /// One Guardant vendor portal's users and roles.
 public struct GuardantClient: VendorClientCore {
-    static let vendor = Vendor.guardant
     public let configuration: GuardantConfiguration
-    let http: VendorHTTP
+    public let http: VendorHTTP
 
     public init(_ configuration: GuardantConfiguration, http: VendorHTTP = .shared) {
         self.configuration = configuration
         self.http = http
     }
 
-    private struct Users: Decodable { var users: [GuardantUser] }
-    private struct Roles: Decodable { var roles: [GuardantUser.Role] }
-    private struct One: Decodable { var user: GuardantUser }
+    private struct Users: Decodable { var users: [JSONValue] }
+    private struct Roles: Decodable { var roles: [JSONValue] }
+    private struct One: Decodable { var user: JSONValue }
 
     /// Every user (all pages), optionally only archived or only current ones, sorted by
-    /// `sortBy` (the portal's field name).
-    public func listUsers(archived: Bool? = nil, sortBy: String = "name", descending: Bool = false) async throws(VendorError) -> [GuardantUser] {
-        var users: [GuardantUser] = []
+    /// `sortBy` (the portal's field name). Each user as the portal sends it.
+    public func listUsers(archived: Bool? = nil, sortBy: String = "name", descending: Bool = false) async throws(VendorError) -> [JSONValue] {
+        var users: [JSONValue] = []
         while true {
             let query = VendorEncoding.query([
                 ("sortby", sortBy), ("direction", descending ? "desc" : "asc"), ("offset", String(users.count)),
@@ -53,15 +55,15 @@ public struct GuardantClient: VendorClientCore {
         }
     }
 
-    public func listRoles() async throws(VendorError) -> [GuardantUser.Role] {
+    public func listRoles() async throws(VendorError) -> [JSONValue] {
         try await call("list_roles", .GET, "users/roles", as: Roles.self, idempotent: true).roles
     }
 
-    public func createUser(_ user: GuardantNewUser) async throws(VendorError) -> GuardantUser {
+    public func createUser(_ user: GuardantNewUser) async throws(VendorError) -> JSONValue {
         try await call("create_user", .POST, "users", body: .json(VendorJSON.encode(user)), as: One.self, idempotent: false).user
     }
 
-    public func updateUser(_ id: Int, _ changes: GuardantUserChanges) async throws(VendorError) -> GuardantUser {
+    public func updateUser(_ id: Int, _ changes: GuardantUserChanges) async throws(VendorError) -> JSONValue {
         try await call("update_user", .PUT, "users/\(id)", body: .json(VendorJSON.encode(changes)), as: One.self, idempotent: true).user
     }
 
@@ -72,15 +74,15 @@ public struct GuardantClient: VendorClientCore {
 
     // MARK: -
 
-    var endpoint: String { configuration.baseURL + "/v1.0/" }
+    public var endpoint: String { configuration.baseURL + "/v1.0/" }
 
-    func authorize(_ request: inout VendorRequest) {
+    public func authorize(_ request: inout VendorRequest) {
         request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.token.reveal()))
         request.credentials = [configuration.token.reveal()]
     }
 
     /// `{"code", "message"}` (assumed), else the status.
-    func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
         return response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)
     }
@@ -90,4 +92,13 @@ extension GuardantClient: CustomReflectable {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+}
+
+extension GuardantConfiguration {
+    public var secretValues: [String] { [token.reveal()] }
+}
+
+extension Vendor {
+    /// Guardant.
+    public static let guardant = Vendor("guardant")
 }

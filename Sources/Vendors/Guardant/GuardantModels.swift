@@ -1,31 +1,6 @@
-/// GuardantModels.swift: what Guardant sends and answers, as the client reads and writes it.
+/// GuardantModels.swift: what Roster sends Guardant (answers are read by their declared
+/// shapes, in the Lua module).
 import Foundation
-
-/// A portal user, as the portal answers.
-public struct GuardantUser: Decodable, Sendable, Equatable {
-    public struct Role: Decodable, Sendable, Equatable {
-        public var id: Int
-        public var name: String?
-        enum CodingKeys: String, CodingKey { case id = "_id", name = "nameeng" }
-    }
-
-    public struct Details: Decodable, Sendable, Equatable {
-        public var firstName: String?
-        public var lastName: String?
-        public var archived: Bool?
-        public var role: Role?
-        enum CodingKeys: String, CodingKey { case firstName = "firstname", lastName = "lastname", archived, role }
-    }
-
-    public var id: Int
-    public var email: String?
-    public var confirmed: Bool?
-    /// Whether the user is active.
-    public var status: Bool?
-    public var details: Details?
-
-    enum CodingKeys: String, CodingKey { case id = "_id", email, confirmed, status, details = "userdetails" }
-}
 
 /// A new portal user.
 public struct GuardantNewUser: Encodable, Sendable {

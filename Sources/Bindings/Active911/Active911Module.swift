@@ -1,0 +1,69 @@
+/// Active911Module.swift: `active911.*` — agency members (paced below the vendor's limit).
+import LuaHost
+import Vendors
+
+/// The `active911` module.
+public enum Active911Module: VendorModule {
+    public static let vendor = Vendor.active911
+    public static let summary = "Active911: agencies and their members. Calls are paced below the vendor's 25 a minute; prefer create_members for many."
+
+    static let member = LuaShape("Active911Member", [
+        LuaField("id", .integer, optional: false, doc: "the member's id"),
+        LuaField("name", .string, doc: "name"),
+        LuaField("email", .string, doc: "email"),
+        LuaField("phone", .string, doc: "phone"),
+        LuaField("permissions", .list(.string), doc: "view_agency, edit_agency, edit_billing"),
+    ])
+
+    static let agency = LuaShape("Active911Agency", [
+        LuaField("id", .string, optional: false, doc: "the agency's id"),
+        LuaField("name", .string, optional: false, doc: "the agency's name"),
+        LuaField("members", .list(.shape(member)), absent: .table(LuaTable()), doc: "its members (empty when none are listed)"),
+    ])
+
+    static let newMember = LuaShape([
+        LuaField("name", .string, optional: false, doc: "name"),
+        LuaField("email", .string, optional: false, doc: "email"),
+        LuaField("phone", .string, doc: "phone"),
+        LuaField("permissions", .list(.string), doc: "view_agency, edit_agency, edit_billing"),
+    ])
+
+    static let agencyID = LuaParameter("agency", .string, optional: true, doc: "the agency id; nil for the tenant's configured agency")
+
+    static func memberToCreate(_ fields: CheckedTable) -> Active911NewMember {
+        Active911NewMember(name: fields.text("name"), email: fields.text("email"), phone: fields.string("phone"),
+                           permissions: fields.strings("permissions"))
+    }
+
+    public static let operations: [VendorOperation] = [
+        VendorOperation(Active911Client.self, "agencies", "The agencies the account can manage, with their members (find a member by email here).",
+                        effect: .read, result: LuaResult(.list(.shape(agency)), doc: "the agencies, each with its members")) { _ in
+            { client async throws(VendorError) in .array(try await client.agencies()) }
+        },
+        VendorOperation(Active911Client.self, "create_member", "Adds a member to an agency.", effect: .write,
+                        parameters: [agencyID, LuaParameter("member", form: .shape(newMember), doc: "the new member")],
+                        result: LuaResult(.shape(member), doc: "the member created"),
+                        semantics: ChangeSemantics(identity: ["agency", "member.email"], inverse: "delete_member")) { arguments in
+            let agency = arguments.string("agency")
+            let member = memberToCreate(arguments.fields("member") ?? CheckedTable(LuaTable()))
+            return { client async throws(VendorError) in try await client.createMember(agency: agency, member) }
+        },
+        VendorOperation(Active911Client.self, "create_members", "Adds many members in one request (one call against the rate limit).", effect: .write,
+                        parameters: [agencyID, LuaParameter("members", form: .list(.shape(newMember)), doc: "the new members")],
+                        result: LuaResult(.list(.shape(member)), doc: "the members created, in order"),
+                        semantics: ChangeSemantics(identity: ["agency", "members"])) { arguments in
+            let agency = arguments.string("agency")
+            let members = (arguments.list("members") ?? []).map(memberToCreate)
+            return { client async throws(VendorError) in .array(try await client.createMembers(agency: agency, members)) }
+        },
+        VendorOperation(Active911Client.self, "delete_member", "Removes a member from an agency.", effect: .destructive,
+                        parameters: [agencyID, LuaParameter("member_id", .integer, doc: "the member's id")],
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["agency", "member_id"], already: [AlreadyAnswer(status: 404)])) { arguments in
+            let agency = arguments.string("agency"), memberID = arguments.int("member_id") ?? 0
+            return { client async throws(VendorError) in
+                try await client.deleteMember(agency: agency, memberID)
+                return VendorResults.okAnswer
+            }
+        },
+    ]
+}

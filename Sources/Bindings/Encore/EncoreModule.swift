@@ -1,0 +1,106 @@
+/// EncoreModule.swift: `encore.*` — Actsoft Encore users, with snake_case fields.
+import LuaHost
+import Vendors
+
+/// The `encore` module.
+public enum EncoreModule: VendorModule {
+    public static let vendor = Vendor.encore
+    public static let summary = "Actsoft Encore: users (snake_case fields; ids are InternalIds, or ExternalIds with {external = true})."
+
+    /// A user: each field's Lua name, its PascalCase wire name, type and doc. Scripts pass
+    /// it (create, update, replace) and get it back (get, list).
+    static let user = LuaShape("EncoreUser", [
+        LuaField("user_id", .integer, readOnly: true, wire: "UserId", doc: "the InternalId"),
+        LuaField("user_name", .string, wire: "UserName", doc: "login name (unique)"),
+        LuaField("password", .string, redacted: true, writeOnly: true, wire: "Password", doc: "password (write only)"),
+        LuaField("group_name", .string, wire: "GroupName", doc: "group"),
+        LuaField("first_name", .string, wire: "FirstName", doc: "first name"),
+        LuaField("last_name", .string, wire: "LastName", doc: "last name"),
+        LuaField("employee_number", .string, wire: "EmployeeNumber", doc: "employee number"),
+        LuaField("email", .string, wire: "Email", doc: "email"),
+        LuaField("phone", .string, wire: "Phone", doc: "phone"),
+        LuaField("role_id", .integer, wire: "RoleId", doc: "1 Admin, 3 User, 5 Power User"),
+        LuaField("is_active", .boolean, wire: "IsActive", doc: "active"),
+        LuaField("eptt_enabled", .boolean, wire: "EPTTEnabled", doc: "push-to-talk enabled"),
+        LuaField("eptt_number", .string, wire: "EPTTNumber", doc: "push-to-talk number"),
+        LuaField("eptt_web_mdn", .string, wire: "EPTTWebMDN", doc: "push-to-talk web MDN"),
+        LuaField("eptt_token", .string, wire: "EPTTToken", doc: "push-to-talk token"),
+        LuaField("gps_enabled", .boolean, wire: "GPSEnabled", doc: "GPS enabled"),
+        LuaField("mobile_only", .boolean, wire: "MobileOnly", doc: "mobile only"),
+        LuaField("license_type", .integer, wire: "LicenseType", doc: "0 Undefined, 1 Regular, 2 WebOnly, 3 Employee"),
+    ])
+
+    static let id = LuaParameter("id", .integer, .string, doc: "the user's InternalId, or ExternalId (a string, or with {external = true})")
+    static let idOptions = LuaParameter("options", form: .shape(LuaShape([
+        LuaField("external", .boolean, doc: "id is an ExternalId (default: true when id is a string)"),
+    ])), optional: true, doc: "how id is read")
+    static let fields = LuaParameter("fields", form: .shape(user), doc: "the user's fields")
+    static let internalID = LuaResult(.integer, doc: "the user's InternalId")
+
+    /// The id argument, read with its {external =} option.
+    static func userID(_ arguments: CheckedTable) throws -> EncoreUserID {
+        let value = arguments["id"]
+        let external = arguments.fields("options")?.bool("external") ?? (value.text != nil)
+        if external {
+            if let text = value.text { return .external(text) }
+            return .external(String(value.integerValue ?? 0))
+        }
+        if let number = value.integerValue, let id = Int(exactly: number) { return .internal(id) }
+        if let text = value.text, let id = Int(text) { return .internal(id) }
+        throw LuaError("argument #1 (id) expected an integer InternalId when {external = false}, got '\(value.text ?? value.typeName)'")
+    }
+
+    /// The fields as Encore's PascalCase body.
+    static func body(_ arguments: CheckedTable) -> JSONValue {
+        LuaForm.shape(user).wire(from: arguments.fields("fields") ?? CheckedTable(LuaTable()))
+    }
+
+    /// `update_user` and `replace_user`: (id, fields, options?) -> InternalId.
+    static func change(_ name: String, _ summary: String,
+                       _ send: @escaping @Sendable (EncoreClient, EncoreUserID, JSONValue) async throws(VendorError) -> Int) -> VendorOperation {
+        VendorOperation(EncoreClient.self, name, summary, effect: .write, parameters: [id, fields, idOptions], result: internalID,
+                        semantics: ChangeSemantics(identity: ["id", "fields"])) { arguments in
+            let id = try userID(arguments), body = body(arguments)
+            return { client async throws(VendorError) in .int(try await send(client, id, body)) }
+        }
+    }
+
+    public static let operations: [VendorOperation] = [
+        VendorOperation(EncoreClient.self, "list_users", "Every user (all pages).", effect: .read,
+                        result: LuaResult(.list(.shape(user)), doc: "the users")) { _ in
+            { client async throws(VendorError) in .array(try await client.listUsers()) }
+        },
+        VendorOperation(EncoreClient.self, "get_user", "One user.", effect: .read, parameters: [id, idOptions],
+                        result: LuaResult(.shape(user), doc: "the user")) { arguments in
+            let id = try userID(arguments)
+            return { client async throws(VendorError) in try await client.getUser(id) }
+        },
+        VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
+                        parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),
+                        semantics: ChangeSemantics(identity: ["fields.user_name"], already: [AlreadyAnswer(status: 409)],
+                                                   inverse: "deactivate_user")) { arguments in
+            let body = body(arguments)
+            return { client async throws(VendorError) in .int(try await client.createUser(body)) }
+        },
+        change("update_user", "Changes only the given fields (PATCH).") { client, id, body async throws(VendorError) in
+            try await client.updateUser(id, body)
+        },
+        change("replace_user", "Replaces the whole user (PUT): fields not given are cleared.") { client, id, body async throws(VendorError) in
+            try await client.replaceUser(id, body)
+        },
+        VendorOperation(EncoreClient.self, "activate_user", "Activates a user.", effect: .write, parameters: [id, idOptions],
+                        result: internalID, semantics: ChangeSemantics(identity: ["id"], inverse: "deactivate_user")) { arguments in
+            let id = try userID(arguments)
+            return { client async throws(VendorError) in .int(try await client.activateUser(id)) }
+        },
+        VendorOperation(EncoreClient.self, "deactivate_user", "Deactivates a user (Encore has no hard delete).", effect: .destructive,
+                        parameters: [id, idOptions], result: VendorResults.ok,
+                        semantics: ChangeSemantics(identity: ["id"], inverse: "activate_user")) { arguments in
+            let id = try userID(arguments)
+            return { client async throws(VendorError) in
+                try await client.deactivateUser(id)
+                return VendorResults.okAnswer
+            }
+        },
+    ]
+}

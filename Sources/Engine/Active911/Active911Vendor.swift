@@ -1,0 +1,52 @@
+/// Active911Vendor.swift: Active911 as one unit — its `roster.toml` section, its Lua module, its
+/// emulated API and its demo account.
+import Bindings
+import Emulator
+import Vendors
+
+/// Active911, as every layer sees it.
+public enum Active911Vendor: VendorUnit {
+    public typealias Settings = Active911Settings
+    public static let vendor = Vendor.active911
+    public static let module: any VendorModule.Type = Active911Module.self
+    public static let emulatedAPI: any EmulatedAPI.Type = Active911API.self
+
+    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
+        Active911Configuration(baseURL: baseURL, tokenURL: baseURL, refreshToken: Secret(Active911API.refreshToken), agency: Active911API.agency)
+    }
+
+    public static func demoSection(baseURL: String) -> DemoSection {
+        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("token_url", DemoSection.string(baseURL)),
+                           ("refresh_token", DemoSection.secretFile("active911.refresh")), ("agency", DemoSection.string(Active911API.agency))],
+                    secretFiles: [("active911.refresh", Active911API.refreshToken)])
+    }
+}
+
+/// `[tenants.NAME.active911]`
+public struct Active911Settings: VendorSettings {
+    public var baseURL: String?
+    public var tokenURL: String?
+    public var refreshToken: SecretReference
+    public var agency: String?
+    /// The pace kept below Active911's limit, per account.
+    public var requestsPerMinute: Int?
+
+    static let keys = ["base_url", "token_url", "refresh_token", "agency", "requests_per_minute"]
+
+    public init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        try section.requireOnly(Self.keys)
+        baseURL = try section.url("base_url")
+        tokenURL = try section.url("token_url")
+        refreshToken = try section.secret("refresh_token", required: true)!
+        agency = try section.string("agency", example: "3e597c4a-877f-4c62-9f62-21e8635907e2")
+        requestsPerMinute = try section.integer("requests_per_minute", in: 1...10_000)
+    }
+
+    public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
+        var configuration = Active911Configuration(refreshToken: try refreshToken.resolve(environment: environment), agency: agency)
+        if let baseURL { configuration.baseURL = baseURL }
+        if let tokenURL { configuration.tokenURL = tokenURL }
+        if let requestsPerMinute { configuration.requestsPerWindow = requestsPerMinute }
+        return configuration
+    }
+}

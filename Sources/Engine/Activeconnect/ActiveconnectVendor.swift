@@ -1,0 +1,46 @@
+/// ActiveconnectVendor.swift: Activeconnect as one unit — its `roster.toml` section, its Lua module, its
+/// emulated API and its demo account.
+import Bindings
+import Emulator
+import Vendors
+
+/// Activeconnect, as every layer sees it.
+public enum ActiveconnectVendor: VendorUnit {
+    public typealias Settings = ActiveconnectSettings
+    public static let vendor = Vendor.activeconnect
+    public static let module: any VendorModule.Type = ActiveconnectModule.self
+    public static let emulatedAPI: any EmulatedAPI.Type = ActiveconnectAPI.self
+
+    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
+        ActiveconnectConfiguration(baseURL: baseURL, applicationID: ActiveconnectAPI.applicationID,
+                                   applicationSecret: Secret(ActiveconnectAPI.applicationSecret))
+    }
+
+    public static func demoSection(baseURL: String) -> DemoSection {
+        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("application_id", DemoSection.string(ActiveconnectAPI.applicationID)),
+                           ("application_secret", DemoSection.secretFile("activeconnect.secret"))],
+                    secretFiles: [("activeconnect.secret", ActiveconnectAPI.applicationSecret)])
+    }
+}
+
+/// `[tenants.NAME.activeconnect]`
+public struct ActiveconnectSettings: VendorSettings {
+    public var baseURL: String?
+    public var applicationID: String
+    public var applicationSecret: SecretReference
+
+    static let keys = ["base_url", "application_id", "application_secret"]
+
+    public init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        try section.requireOnly(Self.keys)
+        baseURL = try section.url("base_url")
+        applicationID = try section.string("application_id", required: true, example: "APP123")!
+        applicationSecret = try section.secret("application_secret", required: true)!
+    }
+
+    public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
+        let secret = try applicationSecret.resolve(environment: environment)
+        return baseURL.map { ActiveconnectConfiguration(baseURL: $0, applicationID: applicationID, applicationSecret: secret) }
+            ?? ActiveconnectConfiguration(applicationID: applicationID, applicationSecret: secret)
+    }
+}

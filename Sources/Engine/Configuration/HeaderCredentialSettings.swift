@@ -1,0 +1,51 @@
+/// HeaderCredentialSettings.swift: the section shape of vendors whose credential goes in one
+/// header, with the header's name and prefix configurable, and the checks of those keys.
+
+/// A section whose credential goes in one header, the header's name and prefix
+/// configurable (the assumptions VENDORS.md marks): Guardant and Allthenticate.
+public struct HeaderCredentialSettings: Sendable {
+    public var baseURL: String?
+    public var credential: SecretReference
+    public var authHeader: String?
+    public var authPrefix: String?
+
+    public init(_ section: ConfigurationSection, credentialKey: String) throws(ConfigurationError) {
+        try section.requireOnly(["base_url", credentialKey, "auth_header", "auth_prefix"])
+        baseURL = try section.url("base_url")
+        credential = try section.secret(credentialKey, required: true)!
+        authHeader = try section.headerName("auth_header")
+        authPrefix = try section.headerPrefix("auth_prefix")
+    }
+
+    /// The credential, and the overrides applied to `configuration`.
+    public func apply<Configuration>(to configuration: inout Configuration, _ baseURLPath: WritableKeyPath<Configuration, String>,
+                              _ headerPath: WritableKeyPath<Configuration, String>, _ prefixPath: WritableKeyPath<Configuration, String>) {
+        if let baseURL { configuration[keyPath: baseURLPath] = baseURL }
+        if let authHeader { configuration[keyPath: headerPath] = authHeader }
+        if let authPrefix { configuration[keyPath: prefixPath] = authPrefix }
+    }
+}
+
+extension ConfigurationSection {
+    /// An HTTP header name (RFC 9110 token characters).
+    public func headerName(_ key: String) throws(ConfigurationError) -> String? {
+        guard let name = try string(key, example: "Authorization") else { return nil }
+        let allowed = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        guard name.allSatisfy(allowed.contains) else {
+            throw document.error(at: path + [key], "'\(name)' is not an HTTP header name", fix: "use letters, digits and dashes, like \"Authorization\"")
+        }
+        return name
+    }
+
+    /// What goes before the credential in the header's value ("" allowed: the bare key).
+    public func headerPrefix(_ key: String) throws(ConfigurationError) -> String? {
+        guard let value = fields[key] else { return nil }
+        guard case .string(let prefix) = value else {
+            throw document.error(at: path + [key], "expected a string, got \(value.typeName)", fix: "write \(key) = \"Bearer \"")
+        }
+        guard !prefix.contains(where: { $0.isNewline }) else {
+            throw document.error(at: path + [key], "contains a line break", fix: "write it on one line, like \"Bearer \"")
+        }
+        return prefix
+    }
+}

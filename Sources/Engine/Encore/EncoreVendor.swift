@@ -1,0 +1,44 @@
+/// EncoreVendor.swift: Encore as one unit — its `roster.toml` section, its Lua module, its
+/// emulated API and its demo account.
+import Bindings
+import Emulator
+import Vendors
+
+/// Encore, as every layer sees it.
+public enum EncoreVendor: VendorUnit {
+    public typealias Settings = EncoreSettings
+    public static let vendor = Vendor.encore
+    public static let module: any VendorModule.Type = EncoreModule.self
+    public static let emulatedAPI: any EmulatedAPI.Type = EncoreAPI.self
+
+    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
+        EncoreConfiguration(baseURL: baseURL, subscriptionKey: Secret(EncoreAPI.subscriptionKey))
+    }
+
+    public static func demoSection(baseURL: String) -> DemoSection {
+        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("subscription_key", DemoSection.secretFile("encore.key"))],
+                    secretFiles: [("encore.key", EncoreAPI.subscriptionKey)])
+    }
+}
+
+/// `[tenants.NAME.encore]`
+public struct EncoreSettings: VendorSettings {
+    public var baseURL: String?
+    public var subscriptionKey: SecretReference
+    public var apiVersion: Int?
+
+    static let keys = ["base_url", "subscription_key", "api_version"]
+
+    public init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        try section.requireOnly(Self.keys)
+        baseURL = try section.url("base_url")
+        subscriptionKey = try section.secret("subscription_key", required: true)!
+        apiVersion = try section.integer("api_version", in: 1...1_000)
+    }
+
+    public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
+        var configuration = EncoreConfiguration(subscriptionKey: try subscriptionKey.resolve(environment: environment), apiVersion: apiVersion)
+        if let baseURL { configuration.baseURL = baseURL }
+        return configuration
+    }
+}

@@ -1,0 +1,49 @@
+/// VendorRegistry.swift: the vendors Roster knows — the one list that names them. Tenants,
+/// configuration, sessions, the emulator, docs, stubs and the command line iterate it.
+import Bindings
+import Emulator
+import LuaHost
+import Vendors
+
+/// The vendors a build of Roster knows, in the order docs and configurations list them.
+public struct VendorRegistry: Sendable {
+    public let units: [any VendorUnit.Type]
+
+    public init(_ units: [any VendorUnit.Type]) {
+        self.units = units
+    }
+
+    /// The five vendors Roster ships with.
+    public static let standard = VendorRegistry([
+        ActiveconnectVendor.self, EncoreVendor.self, GuardantVendor.self, Active911Vendor.self, AllthenticateVendor.self,
+    ])
+
+    /// This registry and `units` after it.
+    public func adding(_ more: [any VendorUnit.Type]) -> VendorRegistry { VendorRegistry(units + more) }
+
+    public var vendors: [Vendor] { units.map { $0.vendor } }
+
+    public func unit(named name: String) -> (any VendorUnit.Type)? { units.first { $0.vendor.rawValue == name } }
+
+    /// The vendors' Lua module declarations.
+    public var modules: [any VendorModule.Type] { units.map { $0.module } }
+
+    /// The vendor modules, whose calls go through `session`.
+    public func luaModules(for session: VendorSession) -> [LuaModule] { VendorModules.modules(modules, for: session) }
+
+    /// The vendor modules as declared, for `help`, `roster docs`, `roster stubs`.
+    public var documentedModules: [LuaModule] { VendorModules.documented(modules) }
+
+    /// The vendors' emulated APIs.
+    public var emulatedAPIs: [any EmulatedAPI.Type] { units.map { $0.emulatedAPI } }
+
+    /// An emulator of every vendor here.
+    public func emulatorConfiguration(faults: FaultSpec = FaultSpec(), seed: UInt64 = 1) -> EmulatorConfiguration {
+        EmulatorConfiguration(apis: emulatedAPIs, faults: faults, seed: seed)
+    }
+
+    /// Every vendor pointed at `emulator`, with its demo account.
+    public func emulatorTenant(_ emulator: RunningEmulator, name: String = "emulator") -> Tenant {
+        Tenant(name: name, units.map { $0.emulatorConfiguration(baseURL: emulator.baseURL($0.vendor.rawValue)) })
+    }
+}

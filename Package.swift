@@ -101,6 +101,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
+        // A sixth vendor declared only here, through every layer: what adding a vendor takes.
+        .testTarget(
+            name: "VendorUnitTests",
+            dependencies: [
+                "Bindings", "Emulator", "Engine", "LuaHost", "Vendors",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [

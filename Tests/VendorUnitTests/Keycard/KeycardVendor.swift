@@ -1,0 +1,37 @@
+/// KeycardVendor.swift: the test vendor as one unit — the one thing a registry lists.
+import Bindings
+import Emulator
+import Engine
+import Vendors
+
+enum KeycardVendor: VendorUnit {
+    typealias Settings = KeycardSettings
+    static let vendor = Vendor.keycard
+    static let module: any VendorModule.Type = KeycardModule.self
+    static let emulatedAPI: any EmulatedAPI.Type = KeycardAPI.self
+
+    static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
+        KeycardConfiguration(baseURL: baseURL, apiKey: Secret(KeycardAPI.apiKey))
+    }
+
+    static func demoSection(baseURL: String) -> DemoSection {
+        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("api_key", DemoSection.secretFile("keycard.key"))],
+                    secretFiles: [("keycard.key", KeycardAPI.apiKey)])
+    }
+}
+
+/// `[tenants.NAME.keycard]`
+struct KeycardSettings: VendorSettings {
+    var baseURL: String
+    var apiKey: SecretReference
+
+    init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        try section.requireOnly(["base_url", "api_key"])
+        baseURL = try section.url("base_url") ?? "https://keycard.example"
+        apiKey = try section.secret("api_key", required: true)!
+    }
+
+    func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
+        KeycardConfiguration(baseURL: baseURL, apiKey: try apiKey.resolve(environment: environment))
+    }
+}

@@ -57,7 +57,7 @@ let package = Package(
             ]
         ),
         // The vendor modules in Lua: one declaration per operation, with docs and effect.
-        .target(name: "Bindings", dependencies: ["LuaHost", "Vendors"]),
+        .target(name: "Bindings", dependencies: ["LuaHost", "Vendors"], plugins: ["EmbedLua"]),
         // Configuration, tenants and secrets; script runs with their vendor session and plan.
         .target(
             name: "Engine",
@@ -67,7 +67,8 @@ let package = Package(
                 "LuaHost",
                 "Bindings",
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ]
+            ],
+            plugins: ["EmbedLua"]
         ),
         // The `roster` commands as a library tests can call.
         .target(
@@ -80,9 +81,14 @@ let package = Package(
                 "Engine",
                 "Vendors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["EmbedLua"]
         ),
         .executableTarget(name: "roster", dependencies: ["RosterCLI"]),
+        // Lua the host runs (`Type.member.lua` files) compiled into `static let member`
+        // strings at build time: written as Lua, shipped inside the binary.
+        .executableTarget(name: "EmbedLuaTool", path: "Tools/EmbedLuaTool"),
+        .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["EmbedLuaTool"]),
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
         .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine"]),

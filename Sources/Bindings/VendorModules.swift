@@ -5,7 +5,7 @@ import Vendors
 
 /// A vendor's Lua module, declared once: its summary and operations. Each vendor's
 /// `<Vendor>Module` conforms; the registry lists them.
-public protocol VendorModule {
+public protocol VendorModule: Sendable {
     static var vendor: Vendor { get }
     static var summary: String { get }
     static var operations: [VendorOperation] { get }

@@ -8,7 +8,7 @@ import Vendors
 
 /// One vendor, as every layer of Roster sees it. Each vendor conforms once (in
 /// `Engine/<Vendor>/`); `VendorRegistry` lists them.
-public protocol VendorUnit {
+public protocol VendorUnit: Sendable {
     /// What `[tenants.NAME.<vendor>]` holds, read and checked (secrets not yet read).
     associatedtype Settings: VendorSettings
     static var vendor: Vendor { get }

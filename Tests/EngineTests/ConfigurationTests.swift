@@ -235,19 +235,19 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
 
         let homeConfig = home.url.appendingPathComponent(".config/roster/roster.toml").path
         try FileManager.default.createDirectory(atPath: (homeConfig as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: homeConfig, contents: Data())
+        _ = FileManager.default.createFile(atPath: homeConfig, contents: Data())
         #expect(try find(nil, ["HOME": home.url.path]) == homeConfig)
 
         let xdgConfig = xdg.url.appendingPathComponent("roster/roster.toml").path
         try FileManager.default.createDirectory(atPath: (xdgConfig as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: xdgConfig, contents: Data())
+        _ = FileManager.default.createFile(atPath: xdgConfig, contents: Data())
         #expect(try find(nil, environment) == xdgConfig)
 
         try work.write("")
         #expect(try find(nil, environment) == work.configPath)
 
         let explicit = xdg.url.appendingPathComponent("other.toml").path
-        FileManager.default.createFile(atPath: explicit, contents: Data())
+        _ = FileManager.default.createFile(atPath: explicit, contents: Data())
         #expect(try find(explicit, environment) == explicit)
 
         let missing = configurationError { () throws(ConfigurationError) in try ConfigurationLocation.find(explicit: "nope.toml", currentDirectory: work.url.path) }

@@ -57,19 +57,6 @@ public enum LuaRunOutcome: Sendable, Equatable {
         case .scriptError(let message, _), .limit(_, let message), .hostError(let message): message
         }
     }
-
-    /// The `roster run` exit code: 0 success, 1 script error, 3 limit, 4 permission denied,
-    /// 130 stopped (SIGINT or SIGTERM).
-    public var exitCode: Int32 {
-        switch self {
-        case .success: 0
-        case .scriptError: 1
-        case .limit(.permission, _): 4
-        case .limit(.interrupted, _): 130
-        case .limit: 3
-        case .hostError: 1
-        }
-    }
 }
 
 /// Runs scripts, each in a fresh sandboxed state with its own limits, on a shared pool.

@@ -145,7 +145,7 @@ struct PluginCommand: AsyncParsableCommand {
 
         func run() async throws {
             let manifest = try location.manifest(name)
-            let runner = PluginTestRunner(manifest: manifest, limits: limits.limits())
+            let runner = PluginTestRunner(manifest: manifest, limits: limits.limits(), exitCodes: ExitStatus.forWorkflows)
             guard !runner.files.isEmpty else {
                 Diagnostics.error("roster: plugin \(name) has no tests (tests/*.lua)")
                 throw ExitCode(ExitStatus.usage)

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import LuaHost
 
 /// The root command: `roster run | repl | plugin | emulator | docs | stubs | bench`.
 public struct Roster: AsyncParsableCommand {
@@ -87,6 +88,22 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
     public static let limit: Int32 = 3
     public static let permission: Int32 = 4
+    /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report).
+    public static let interrupted: Int32 = 130
+
+    /// The code of a run that ended with `outcome`.
+    public static func of(_ outcome: LuaRunOutcome) -> Int32 {
+        switch outcome {
+        case .success: success
+        case .scriptError, .hostError: scriptError
+        case .limit(.permission, _): permission
+        case .limit(.interrupted, _): interrupted
+        case .limit: limit
+        }
+    }
+
+    /// What plugin tests' `workflow()` reports.
+    static let forWorkflows = WorkflowExitCodes(outcome: { of($0) }, usage: usage)
 }
 
 /// Messages to stderr (stdout is the script's).

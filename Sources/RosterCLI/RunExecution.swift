@@ -40,7 +40,8 @@ struct RunExecution {
             reportUnknown(result.calls)
             if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
         }
-        if result.outcome.exitCode != 0 { throw ExitCode(result.outcome.exitCode) }
+        let status = ExitStatus.of(result.outcome)
+        if status != ExitStatus.success { throw ExitCode(status) }
     }
 
     private func report(_ outcome: LuaRunOutcome, signal: String?, drain: Duration) {
@@ -108,7 +109,7 @@ final class StopSignals: @unchecked Sendable {
         }
         guard first else {
             Diagnostics.error("roster: \(signal) again: stopping now; calls in flight are not awaited")
-            exit(130)
+            exit(ExitStatus.interrupted)
         }
         Diagnostics.error("roster: \(signal): stopping; no new vendor calls, waiting for the ones in flight (\(signal) again to stop at once)")
         stop.request()

@@ -54,7 +54,7 @@ struct RunReport: Encodable {
     init(result: ScriptRunResult, script: String, output: String) {
         self.script = script
         outcome = result.outcome.kind
-        exit_code = result.outcome.exitCode
+        exit_code = ExitStatus.of(result.outcome)
         error = result.outcome == .success ? nil : result.outcome.summary
         dry_run = result.dryRun
         let arguments = { (record: VendorCallRecord) in Dictionary(record.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }) }

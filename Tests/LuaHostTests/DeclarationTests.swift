@@ -36,7 +36,6 @@ import TestSupport
 
             demo.add(x, "oops")
             """)
-        #expect(result.outcome.exitCode == 1)
         guard case .scriptError(let message, let traceback) = result.outcome else {
             Issue.record("expected a script error, got \(result.outcome)")
             return

@@ -20,12 +20,15 @@ public struct PluginTestResult: Sendable, Equatable {
 public struct PluginTestRunner: Sendable {
     public var manifest: PluginManifest
     public var limits: LuaLimits
+    /// The exit codes `workflow()` reports: the command line's, which it decides.
+    public var exitCodes: WorkflowExitCodes
 
     /// The runner outlives every test: a test that hits a limit fails with its message,
     /// and the runner goes on with the next one.
-    public init(manifest: PluginManifest, limits: LuaLimits = LuaLimits()) {
+    public init(manifest: PluginManifest, limits: LuaLimits = LuaLimits(), exitCodes: WorkflowExitCodes) {
         self.manifest = manifest
         self.limits = limits.forLongLivedHost
+        self.exitCodes = exitCodes
     }
 
     /// The test files, sorted.
@@ -150,17 +153,31 @@ public struct PluginTestRunner: Sendable {
                 do {
                     parameters = try workflow.parameters(from: given, plugin: manifest.name)
                 } catch {
-                    return .table(LuaTable(["ok": false, "exit_code": 2, "error": .string(LuaString("\(error)"))]))
+                    return .table(LuaTable(["ok": false, "exit_code": .integer(Int64(exitCodes.usage)), "error": .string(LuaString("\(error)"))]))
                 }
                 let output = CollectedOutput()
                 let result = await manifest.runner(workflow, parameters: parameters, tenant: tenant, limits: limits)
                     .run(script, dryRun: dryRunGiven, output: output)
                 let error: LuaValue = result.outcome.message.map { .string(LuaString($0)) } ?? .nil
                 return .table(LuaTable([
-                    "ok": .boolean(result.outcome == .success), "exit_code": .integer(Int64(result.outcome.exitCode)),
+                    "ok": .boolean(result.outcome == .success), "exit_code": .integer(Int64(exitCodes.outcome(result.outcome))),
                     "error": error, "output": .string(LuaString(output.text)), "plan": .integer(Int64(result.plan.count)),
                 ]))
             }
         })
+    }
+}
+
+/// The exit codes a workflow run would give on the command line, for a plugin test's
+/// `workflow()` result (RosterCLI owns the codes and passes them in).
+public struct WorkflowExitCodes: Sendable {
+    /// The code of a run that ended so.
+    public var outcome: @Sendable (LuaRunOutcome) -> Int32
+    /// The code of a usage mistake (a bad `--arg`).
+    public var usage: Int32
+
+    public init(outcome: @escaping @Sendable (LuaRunOutcome) -> Int32, usage: Int32) {
+        self.outcome = outcome
+        self.usage = usage
     }
 }

@@ -35,7 +35,7 @@ public final class VendorConnection: Sendable {
         notice(useEmulator
             ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"
             : "roster: no roster.toml found; using the built-in emulator (\(emulator.origin)) with its demo data")
-        return VendorConnection(tenant: registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil)
+        return VendorConnection(tenant: try registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil)
     }
 
     /// Stops the in-process emulator, if any.

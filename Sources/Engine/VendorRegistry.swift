@@ -42,8 +42,9 @@ public struct VendorRegistry: Sendable {
         EmulatorConfiguration(apis: emulatedAPIs, faults: faults, seed: seed)
     }
 
-    /// Every vendor pointed at `emulator`, with its demo account.
-    public func emulatorTenant(_ emulator: RunningEmulator, name: String = "emulator") -> Tenant {
-        Tenant(name: name, units.map { $0.emulatorConfiguration(baseURL: emulator.baseURL($0.vendor.rawValue)) })
+    /// Every vendor pointed at `emulator`, with its demo account: the demo configuration,
+    /// read as any `roster.toml` is.
+    public func emulatorTenant(_ emulator: RunningEmulator, name: String = "emulator") throws(ConfigurationError) -> Tenant {
+        try DemoConfiguration(registry: self).tenant(origin: emulator.origin, name: name)
     }
 }

@@ -11,15 +11,22 @@ import Vendors
 public protocol VendorUnit: Sendable {
     /// What `[tenants.NAME.<vendor>]` holds, read and checked (secrets not yet read).
     associatedtype Settings: VendorSettings
-    static var vendor: Vendor { get }
-    /// The vendor's Lua module.
+    /// The vendor's Lua module (whose vendor names the unit).
     static var module: any VendorModule.Type { get }
     /// The vendor's API as the emulator serves it.
     static var emulatedAPI: any EmulatedAPI.Type { get }
-    /// The client configuration for the emulator's demo account at `baseURL`.
-    static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration
-    /// The section `roster emulator --write-config` writes for the demo account.
-    static func demoSection(baseURL: String) -> DemoSection
+    /// The keys of a section for the emulator's demo account, after `base_url` (which is
+    /// the emulator's). Read by `Settings` like any section: how the in-process emulator's
+    /// tenant is built, and what `roster emulator --write-config` writes.
+    static var demoKeys: [DemoKey] { get }
+}
+
+extension VendorUnit {
+    public static var vendor: Vendor { module.vendor }
+
+    static func settings(_ section: ConfigurationSection) throws(ConfigurationError) -> any VendorSettings {
+        try Settings(section)
+    }
 }
 
 /// A vendor's section of a tenant, as read from `roster.toml`.
@@ -30,28 +37,14 @@ public protocol VendorSettings: Sendable {
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration
 }
 
-/// A vendor's part of the demo configuration: its keys (TOML values, written as given)
-/// and the secret files beside it (`secrets/<name>`: contents).
-public struct DemoSection: Sendable {
-    public var keys: [(String, String)]
-    public var secretFiles: [(name: String, contents: String)]
+/// One key of a demo section.
+public typealias DemoKey = (key: String, value: DemoValue)
 
-    public init(keys: [(String, String)], secretFiles: [(name: String, contents: String)]) {
-        self.keys = keys
-        self.secretFiles = secretFiles
-    }
-
-    /// `"text"` as a TOML string.
-    public static func string(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-    }
-
-    /// `{ file = "secrets/NAME" }`
-    public static func secretFile(_ name: String) -> String { "{ file = \"secrets/\(name)\" }" }
-}
-
-extension VendorUnit {
-    static func settings(_ section: ConfigurationSection) throws(ConfigurationError) -> any VendorSettings {
-        try Settings(section)
-    }
+/// A value in a demo section.
+public enum DemoValue: Sendable {
+    case text(String)
+    /// The vendor's base URL on the emulator (Active911's token service is there too).
+    case baseURL
+    /// A secret: `{ file = "secrets/<file>" }` when written, held in memory in-process.
+    case secret(file: String, value: String)
 }

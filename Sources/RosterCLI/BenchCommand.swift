@@ -69,7 +69,7 @@ extension BenchCommand {
     func benchmarkVendors() async throws {
         let registry = VendorRegistry.standard
         let emulator = try await Emulator.start(registry.emulatorConfiguration())
-        let session = VendorSession(tenant: registry.emulatorTenant(emulator))
+        let session = VendorSession(tenant: try registry.emulatorTenant(emulator))
         guard let getUser = registry.unit(named: "encore")?.module.operations.first(where: { $0.name == "get_user" }) else {
             throw ValidationError("the registry has no encore.get_user")
         }

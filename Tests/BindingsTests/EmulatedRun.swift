@@ -16,7 +16,7 @@ struct EmulatedRun {
     /// Starts an emulator, runs `body`, stops the emulator.
     static func with<T>(_ body: (EmulatedRun) async throws -> T) async throws -> T {
         let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
-        let run = EmulatedRun(emulator: emulator, runner: ScriptRunner(tenant: VendorRegistry.standard.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30))))
+        let run = EmulatedRun(emulator: emulator, runner: ScriptRunner(tenant: try VendorRegistry.standard.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30))))
         do {
             let result = try await body(run)
             await emulator.stop()

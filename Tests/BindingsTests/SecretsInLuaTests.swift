@@ -74,10 +74,10 @@ import Vendors
         let tenant = Tenant(name: "echo", [
             ActiveconnectConfiguration(baseURL: origin, applicationID: "APP", applicationSecret: Secret(secrets[0])),
             EncoreConfiguration(baseURL: origin, subscriptionKey: Secret(secrets[1])),
-            GuardantConfiguration(baseURL: origin, token: Secret(secrets[2])),
+            GuardantConfiguration(baseURL: origin, token: HeaderCredential(Secret(secrets[2]))),
             Active911Configuration(baseURL: origin, tokenURL: origin, refreshToken: Secret(secrets[3]), agency: "ag",
                                    requestsPerWindow: 100, window: .seconds(1)),
-            AllthenticateConfiguration(baseURL: origin, apiKey: Secret(secrets[4])),
+            AllthenticateConfiguration(baseURL: origin, apiKey: HeaderCredential(Secret(secrets[4]))),
         ])
         let runner = ScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
         let output = CollectedOutput()

@@ -87,16 +87,16 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(tenant[EncoreConfiguration.self]?.baseURL == "https://customerapi-encore.actsoft.com")
         #expect(tenant[EncoreConfiguration.self]?.apiVersion == 15)
         #expect(tenant[EncoreConfiguration.self]?.subscriptionKey.reveal() == "encore-hunter2")
-        #expect(tenant[GuardantConfiguration.self]?.token.reveal() == "guardant-hunter2")
-        #expect(tenant[GuardantConfiguration.self]?.authHeader == "X-Auth")
-        #expect(tenant[GuardantConfiguration.self]?.authPrefix == "")
+        #expect(tenant[GuardantConfiguration.self]?.token.secret.reveal() == "guardant-hunter2")
+        #expect(tenant[GuardantConfiguration.self]?.token.header == "X-Auth")
+        #expect(tenant[GuardantConfiguration.self]?.token.prefix == "")
         #expect(tenant[Active911Configuration.self]?.tokenURL == "https://tokens.example.com")
         #expect(tenant[Active911Configuration.self]?.baseURL == "https://agency-service.active911.com")
         #expect(tenant[Active911Configuration.self]?.agency == "3e597c4a-877f-4c62-9f62-21e8635907e2")
         #expect(tenant[Active911Configuration.self]?.requestsPerWindow == 20)
         #expect(tenant[AllthenticateConfiguration.self]?.baseURL == "https://proxy.example.com/allthenticate")
-        #expect(tenant[AllthenticateConfiguration.self]?.authHeader == "X-Api-Key")
-        #expect(tenant[AllthenticateConfiguration.self]?.authPrefix == "Key ")
+        #expect(tenant[AllthenticateConfiguration.self]?.apiKey.header == "X-Api-Key")
+        #expect(tenant[AllthenticateConfiguration.self]?.apiKey.prefix == "Key ")
 
         // Another tenant's secrets are not needed to use this one, and the reverse.
         let beta = try configuration.tenant(named: "beta", environment: ["BETA_ENCORE_KEY": "b"])
@@ -198,7 +198,7 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(resolve(environment)?.contains("is empty; write the secret into it") == true)
         try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n", mode: 0o400)
         #expect(resolve(environment) == nil)
-        #expect(try configuration.tenant(named: nil, environment: environment)[GuardantConfiguration.self]?.token.reveal() == "guardant-hunter2")
+        #expect(try configuration.tenant(named: nil, environment: environment)[GuardantConfiguration.self]?.token.secret.reveal() == "guardant-hunter2")
     }
 
     @Test func choosingATenant() throws {

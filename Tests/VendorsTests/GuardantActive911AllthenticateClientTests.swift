@@ -22,7 +22,7 @@ import Testing
 
     @Test func guardantEveryOperation() async throws {
         try await withEmulator { emulator in
-            let guardant = GuardantClient(GuardantConfiguration(baseURL: emulator.baseURL("guardant"), token: Secret(GuardantAPI.token), pageSize: 2), http: Self.http)
+            let guardant = GuardantClient(GuardantConfiguration(baseURL: emulator.baseURL("guardant"), token: HeaderCredential(Secret(GuardantAPI.token)), pageSize: 2), http: Self.http)
             #expect(try await guardant.listUsers().compactMap { $0["email"]?.string } == ["grace@example.com", "ada@example.com", "alan@example.com"])
             #expect(try await guardant.listUsers(archived: true).compactMap { $0["email"]?.string } == ["alan@example.com"])
             #expect(try await guardant.listRoles().map { $0["_id"]?.int } == [2, 3, 4, 5])
@@ -39,14 +39,14 @@ import Testing
             #expect(duplicate?.code == "7")
             let missing = await vendorError { () async throws(VendorError) in _ = try await guardant.updateUser(999_999, GuardantUserChanges(firstName: "x")) }
             #expect(missing?.status == 404)
-            let wrong = GuardantClient(GuardantConfiguration(baseURL: emulator.baseURL("guardant"), token: Secret("wrong")), http: Self.http)
+            let wrong = GuardantClient(GuardantConfiguration(baseURL: emulator.baseURL("guardant"), token: HeaderCredential(Secret("wrong"))), http: Self.http)
             #expect(await vendorError { () async throws(VendorError) in _ = try await wrong.listRoles() }?.status == 401)
         }
     }
 
     @Test func allthenticateEveryOperation() async throws {
         try await withEmulator { emulator in
-            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: emulator.baseURL("allthenticate"), apiKey: Secret(AllthenticateAPI.apiKey)), http: Self.http)
+            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: emulator.baseURL("allthenticate"), apiKey: HeaderCredential(Secret(AllthenticateAPI.apiKey))), http: Self.http)
             #expect(try await client.listUsers(includeEmail: true).count == 3)
             let guests = try await client.listUsers(guests: true)
             #expect(guests.first?["email_id"] == .int(103))
@@ -72,7 +72,7 @@ import Testing
             }
             #expect(taken?.status == 400)
             try await client.setSmartcards(emailID: 102, [AllthenticateSmartcard(number: "100200300")], allowDuplicates: true)
-            let wrong = AllthenticateClient(AllthenticateConfiguration(baseURL: emulator.baseURL("allthenticate"), apiKey: Secret("wrong")), http: Self.http)
+            let wrong = AllthenticateClient(AllthenticateConfiguration(baseURL: emulator.baseURL("allthenticate"), apiKey: HeaderCredential(Secret("wrong"))), http: Self.http)
             #expect(await vendorError { () async throws(VendorError) in _ = try await wrong.invites() }?.status == 401)
         }
     }

@@ -9,7 +9,7 @@ import Testing
 
     @Test func guardantRequests() async throws {
         try await withRecorder { (server: RecordingServer) async throws in
-            let client = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: Secret("tok"), pageSize: 1), http: Self.fast)
+            let client = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: HeaderCredential(Secret("tok")), pageSize: 1), http: Self.fast)
             server.answer(
                 ScriptedResponse(status: 200, body: #"{"users": [{"_id": 1}]}"#),
                 ScriptedResponse(status: 200, body: #"{"users": []}"#),
@@ -58,7 +58,7 @@ import Testing
 
     @Test func allthenticateRequests() async throws {
         try await withRecorder { (server: RecordingServer) async throws in
-            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret("key")), http: Self.fast)
+            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret("key"))), http: Self.fast)
             server.answer(
                 ScriptedResponse(status: 200, body: "[]"),
                 ScriptedResponse(status: 200, body: #"{"success": "ok"}"#),
@@ -107,7 +107,7 @@ import Testing
 
     @Test func allthenticateRemainingRequests() async throws {
         try await withRecorder { (server: RecordingServer) async throws in
-            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret("key"), authHeader: "X-Key", authPrefix: ""), http: Self.fast)
+            let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret("key"), header: "X-Key", prefix: "")), http: Self.fast)
             let ok = ScriptedResponse(status: 200, body: #"{"success": "ok"}"#)
             server.answer(
                 ScriptedResponse(status: 200, body: #"{"policies": [], "computer_usernames": [{"computer_username": "jd"}], "smartcards": []}"#),

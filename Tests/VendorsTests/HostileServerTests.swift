@@ -36,8 +36,8 @@ import Testing
             let echo = secrets.joined(separator: " | ")
             let http = VendorHTTP(timeout: .seconds(5), retry: .none)
             let encore = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret(secrets[0])), http: http)
-            let guardant = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: Secret(secrets[1])), http: http)
-            let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: Secret(secrets[2])), http: http)
+            let guardant = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: HeaderCredential(Secret(secrets[1]))), http: http)
+            let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret(secrets[2]))), http: http)
             let active911 = Active911Client(Active911Configuration(baseURL: server.origin, tokenURL: server.origin, refreshToken: Secret(secrets[3]),
                                                                    agency: "ag", requestsPerWindow: 100, window: .seconds(1)), http: http)
             server.answer(

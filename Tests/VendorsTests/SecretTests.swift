@@ -14,9 +14,9 @@ import Testing
 
         let encore = EncoreConfiguration(subscriptionKey: Secret("encore-key-hunter2"))
         let activeconnect = ActiveconnectConfiguration(applicationID: "APP", applicationSecret: Secret("ac-secret-hunter2"))
-        let guardant = GuardantConfiguration(token: Secret("guardant-hunter2"))
+        let guardant = GuardantConfiguration(token: HeaderCredential(Secret("guardant-hunter2")))
         let active911 = Active911Configuration(refreshToken: Secret("a911-hunter2"))
-        let allthenticate = AllthenticateConfiguration(apiKey: Secret("allth-hunter2"))
+        let allthenticate = AllthenticateConfiguration(apiKey: HeaderCredential(Secret("allth-hunter2")))
         let clients: [Any] = [EncoreClient(encore), ActiveconnectClient(activeconnect), GuardantClient(guardant),
                               Active911Client(active911), AllthenticateClient(allthenticate)]
         for value in [encore, activeconnect, guardant, active911, allthenticate] as [Any] + clients {
@@ -38,8 +38,8 @@ import Testing
         #expect(error?.description.contains("hunter2") == false)
         #expect(error?.description.hasPrefix("encore.get_user: no response: ") == true)
         let activeconnect = ActiveconnectClient(ActiveconnectConfiguration(baseURL: "http://127.0.0.1:1", applicationID: "APP", applicationSecret: Secret("ac-secret-hunter2")), http: http)
-        let guardant = GuardantClient(GuardantConfiguration(baseURL: "http://127.0.0.1:1", token: Secret("guardant-hunter2")), http: http)
-        let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: "http://127.0.0.1:1", apiKey: Secret("allth-hunter2")), http: http)
+        let guardant = GuardantClient(GuardantConfiguration(baseURL: "http://127.0.0.1:1", token: HeaderCredential(Secret("guardant-hunter2"))), http: http)
+        let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: "http://127.0.0.1:1", apiKey: HeaderCredential(Secret("allth-hunter2"))), http: http)
         let active911 = Active911Client(Active911Configuration(baseURL: "http://127.0.0.1:1", tokenURL: "http://127.0.0.1:1", refreshToken: Secret("a911-hunter2")), http: http)
         for failure in [
             await vendorError { () async throws(VendorError) in _ = try await guardant.listRoles() },

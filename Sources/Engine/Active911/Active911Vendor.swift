@@ -1,5 +1,5 @@
 /// Active911Vendor.swift: Active911 as one unit — its `roster.toml` section, its Lua module, its
-/// emulated API and its demo account.
+/// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
@@ -7,19 +7,10 @@ import Vendors
 /// Active911, as every layer sees it.
 public enum Active911Vendor: VendorUnit {
     public typealias Settings = Active911Settings
-    public static let vendor = Vendor.active911
     public static let module: any VendorModule.Type = Active911Module.self
     public static let emulatedAPI: any EmulatedAPI.Type = Active911API.self
-
-    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
-        Active911Configuration(baseURL: baseURL, tokenURL: baseURL, refreshToken: Secret(Active911API.refreshToken), agency: Active911API.agency)
-    }
-
-    public static func demoSection(baseURL: String) -> DemoSection {
-        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("token_url", DemoSection.string(baseURL)),
-                           ("refresh_token", DemoSection.secretFile("active911.refresh")), ("agency", DemoSection.string(Active911API.agency))],
-                    secretFiles: [("active911.refresh", Active911API.refreshToken)])
-    }
+    public static let demoKeys: [DemoKey] = [("token_url", .baseURL), ("refresh_token", .secret(file: "active911.refresh", value: Active911API.refreshToken)),
+                                             ("agency", .text(Active911API.agency))]
 }
 
 /// `[tenants.NAME.active911]`

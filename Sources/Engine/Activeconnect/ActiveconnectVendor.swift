@@ -1,5 +1,5 @@
 /// ActiveconnectVendor.swift: Activeconnect as one unit — its `roster.toml` section, its Lua module, its
-/// emulated API and its demo account.
+/// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
@@ -7,20 +7,10 @@ import Vendors
 /// Activeconnect, as every layer sees it.
 public enum ActiveconnectVendor: VendorUnit {
     public typealias Settings = ActiveconnectSettings
-    public static let vendor = Vendor.activeconnect
     public static let module: any VendorModule.Type = ActiveconnectModule.self
     public static let emulatedAPI: any EmulatedAPI.Type = ActiveconnectAPI.self
-
-    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
-        ActiveconnectConfiguration(baseURL: baseURL, applicationID: ActiveconnectAPI.applicationID,
-                                   applicationSecret: Secret(ActiveconnectAPI.applicationSecret))
-    }
-
-    public static func demoSection(baseURL: String) -> DemoSection {
-        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("application_id", DemoSection.string(ActiveconnectAPI.applicationID)),
-                           ("application_secret", DemoSection.secretFile("activeconnect.secret"))],
-                    secretFiles: [("activeconnect.secret", ActiveconnectAPI.applicationSecret)])
-    }
+    public static let demoKeys: [DemoKey] = [("application_id", .text(ActiveconnectAPI.applicationID)),
+                                             ("application_secret", .secret(file: "activeconnect.secret", value: ActiveconnectAPI.applicationSecret))]
 }
 
 /// `[tenants.NAME.activeconnect]`

@@ -1,5 +1,5 @@
 /// AllthenticateVendor.swift: Allthenticate as one unit — its `roster.toml` section, its Lua module, its
-/// emulated API and its demo account.
+/// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
@@ -7,18 +7,9 @@ import Vendors
 /// Allthenticate, as every layer sees it.
 public enum AllthenticateVendor: VendorUnit {
     public typealias Settings = AllthenticateSettings
-    public static let vendor = Vendor.allthenticate
     public static let module: any VendorModule.Type = AllthenticateModule.self
     public static let emulatedAPI: any EmulatedAPI.Type = AllthenticateAPI.self
-
-    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
-        AllthenticateConfiguration(baseURL: baseURL, apiKey: Secret(AllthenticateAPI.apiKey))
-    }
-
-    public static func demoSection(baseURL: String) -> DemoSection {
-        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("api_key", DemoSection.secretFile("allthenticate.key"))],
-                    secretFiles: [("allthenticate.key", AllthenticateAPI.apiKey)])
-    }
+    public static let demoKeys: [DemoKey] = [("api_key", .secret(file: "allthenticate.key", value: AllthenticateAPI.apiKey))]
 }
 
 /// `[tenants.NAME.allthenticate]`
@@ -30,8 +21,8 @@ public struct AllthenticateSettings: VendorSettings {
     }
 
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
-        var configuration = AllthenticateConfiguration(apiKey: try settings.credential.resolve(environment: environment))
-        settings.apply(to: &configuration, \.baseURL, \.authHeader, \.authPrefix)
+        var configuration = AllthenticateConfiguration(apiKey: try settings.resolve(environment))
+        if let baseURL = settings.baseURL { configuration.baseURL = baseURL }
         return configuration
     }
 }

@@ -1,8 +1,10 @@
 /// HeaderCredentialSettings.swift: the section shape of vendors whose credential goes in one
 /// header, with the header's name and prefix configurable, and the checks of those keys.
+import Vendors
 
 /// A section whose credential goes in one header, the header's name and prefix
-/// configurable (the assumptions VENDORS.md marks): Guardant and Allthenticate.
+/// configurable (the assumptions VENDORS.md marks): `base_url`, the credential's key,
+/// `auth_header` and `auth_prefix`.
 public struct HeaderCredentialSettings: Sendable {
     public var baseURL: String?
     public var credential: SecretReference
@@ -17,12 +19,12 @@ public struct HeaderCredentialSettings: Sendable {
         authPrefix = try section.headerPrefix("auth_prefix")
     }
 
-    /// The credential, and the overrides applied to `configuration`.
-    public func apply<Configuration>(to configuration: inout Configuration, _ baseURLPath: WritableKeyPath<Configuration, String>,
-                              _ headerPath: WritableKeyPath<Configuration, String>, _ prefixPath: WritableKeyPath<Configuration, String>) {
-        if let baseURL { configuration[keyPath: baseURLPath] = baseURL }
-        if let authHeader { configuration[keyPath: headerPath] = authHeader }
-        if let authPrefix { configuration[keyPath: prefixPath] = authPrefix }
+    /// The credential read, with the configured header and prefix (else the defaults).
+    public func resolve(_ environment: [String: String]) throws(ConfigurationError) -> HeaderCredential {
+        var credential = HeaderCredential(try self.credential.resolve(environment: environment))
+        if let authHeader { credential.header = authHeader }
+        if let authPrefix { credential.prefix = authPrefix }
+        return credential
     }
 }
 

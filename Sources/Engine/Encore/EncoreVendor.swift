@@ -1,5 +1,5 @@
 /// EncoreVendor.swift: Encore as one unit — its `roster.toml` section, its Lua module, its
-/// emulated API and its demo account.
+/// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
@@ -7,18 +7,9 @@ import Vendors
 /// Encore, as every layer sees it.
 public enum EncoreVendor: VendorUnit {
     public typealias Settings = EncoreSettings
-    public static let vendor = Vendor.encore
     public static let module: any VendorModule.Type = EncoreModule.self
     public static let emulatedAPI: any EmulatedAPI.Type = EncoreAPI.self
-
-    public static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
-        EncoreConfiguration(baseURL: baseURL, subscriptionKey: Secret(EncoreAPI.subscriptionKey))
-    }
-
-    public static func demoSection(baseURL: String) -> DemoSection {
-        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("subscription_key", DemoSection.secretFile("encore.key"))],
-                    secretFiles: [("encore.key", EncoreAPI.subscriptionKey)])
-    }
+    public static let demoKeys: [DemoKey] = [("subscription_key", .secret(file: "encore.key", value: EncoreAPI.subscriptionKey))]
 }
 
 /// `[tenants.NAME.encore]`

@@ -71,12 +71,13 @@ public struct PluginTestRunner: Sendable {
     /// failure of the test a limit stopped (then the pass ends there).
     private func run(file: String, source: [UInt8], skipping: Int) async -> (results: [PluginTestResult], stoppedByLimit: PluginTestResult?) {
         let emulator: RunningEmulator
+        let tenant: Tenant
         do {
             emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
+            tenant = try VendorRegistry.standard.emulatorTenant(emulator)
         } catch {
             return ([PluginTestResult(file: file, name: "(file)", failure: "the emulator could not start: \(error)")], nil)
         }
-        let tenant = VendorRegistry.standard.emulatorTenant(emulator)
         let recorded = Mutex<[PluginTestResult]>([])
         let report = LuaFunction("__roster_report", "Records a test's result.", parameters: [
             LuaParameter("name", .string, doc: "the test"), LuaParameter("ok", .boolean, doc: "passed"),

@@ -9,7 +9,7 @@ import Synchronization
 /// Where and how to reach Active911.
 public struct Active911Configuration: VendorConfiguration {
     public typealias Client = Active911Client
-    public static let vendor = Vendor.active911
+    public static let vendor = Vendor("active911")
 
     public var baseURL: String
     public var tokenURL: String
@@ -173,17 +173,11 @@ public final class Active911Client: VendorClientCore {
     }
 }
 
-extension Active911Client: CustomReflectable {
-    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
-    /// client's internals, which can hold requests in flight.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
-}
 
 extension Active911Configuration {
     public var secretValues: [String] { [refreshToken.reveal()] }
 }
 
 extension Vendor {
-    /// Active911.
-    public static let active911 = Vendor("active911")
+    public static let active911 = Active911Configuration.vendor
 }

@@ -6,7 +6,7 @@ import NIOHTTP1
 /// Where and how to reach Activeconnect.
 public struct ActiveconnectConfiguration: VendorConfiguration {
     public typealias Client = ActiveconnectClient
-    public static let vendor = Vendor.activeconnect
+    public static let vendor = Vendor("activeconnect")
 
     public var baseURL: String
     public var applicationID: String
@@ -129,17 +129,11 @@ public struct ActiveconnectClient: VendorClientCore {
     }
 }
 
-extension ActiveconnectClient: CustomReflectable {
-    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
-    /// client's internals, which can hold requests in flight.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
-}
 
 extension ActiveconnectConfiguration {
     public var secretValues: [String] { [applicationSecret.reveal()] }
 }
 
 extension Vendor {
-    /// Activeconnect.
-    public static let activeconnect = Vendor("activeconnect")
+    public static let activeconnect = ActiveconnectConfiguration.vendor
 }

@@ -8,18 +8,15 @@ import NIOHTTP1
 /// VENDORS.md marks configurable).
 public struct AllthenticateConfiguration: VendorConfiguration {
     public typealias Client = AllthenticateClient
-    public static let vendor = Vendor.allthenticate
+    public static let vendor = Vendor("allthenticate")
 
     public var baseURL: String
-    public var apiKey: Secret
-    public var authHeader: String
-    public var authPrefix: String
+    /// The API key, in `Authorization: Bearer` unless configured otherwise.
+    public var apiKey: HeaderCredential
 
-    public init(baseURL: String = "https://api.allthenticate.com", apiKey: Secret, authHeader: String = "Authorization", authPrefix: String = "Bearer ") {
+    public init(baseURL: String = "https://api.allthenticate.com", apiKey: HeaderCredential) {
         self.baseURL = baseURL
         self.apiKey = apiKey
-        self.authHeader = authHeader
-        self.authPrefix = authPrefix
     }
 }
 
@@ -104,10 +101,7 @@ public struct AllthenticateClient: VendorClientCore {
 
     public var endpoint: String { configuration.baseURL + "/" }
 
-    public func authorize(_ request: inout VendorRequest) {
-        request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.apiKey.reveal()))
-        request.credentials = [configuration.apiKey.reveal()]
-    }
+    public func authorize(_ request: inout VendorRequest) { configuration.apiKey.authorize(&request) }
 
     private struct Failure: Decodable { var error: String }
 
@@ -126,17 +120,11 @@ public struct AllthenticateClient: VendorClientCore {
     }
 }
 
-extension AllthenticateClient: CustomReflectable {
-    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
-    /// client's internals, which can hold requests in flight.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
-}
 
 extension AllthenticateConfiguration {
-    public var secretValues: [String] { [apiKey.reveal()] }
+    public var secretValues: [String] { [apiKey.secret.reveal()] }
 }
 
 extension Vendor {
-    /// Allthenticate.
-    public static let allthenticate = Vendor("allthenticate")
+    public static let allthenticate = AllthenticateConfiguration.vendor
 }

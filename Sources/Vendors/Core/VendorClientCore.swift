@@ -26,7 +26,8 @@ public enum VendorBody {
 }
 
 /// What a vendor client contributes to the shared request path.
-public protocol VendorClientCore: VendorClient {
+public protocol VendorClientCore: VendorClient, CustomReflectable {
+    var configuration: Configuration { get }
     var http: VendorHTTP { get }
     /// Where paths start: `https://customerapi-encore.actsoft.com/users/v1/`.
     var endpoint: String { get }
@@ -38,6 +39,10 @@ public protocol VendorClientCore: VendorClient {
 }
 
 extension VendorClientCore {
+    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
+    /// client's internals, which can hold requests in flight.
+    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
+
     /// Sends one request and returns the vendor's answer, whatever its status.
     public func answer(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                 idempotent: Bool) async throws(VendorError) -> VendorResponse {

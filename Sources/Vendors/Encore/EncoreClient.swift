@@ -5,7 +5,7 @@ import NIOHTTP1
 /// Where and how to reach Encore.
 public struct EncoreConfiguration: VendorConfiguration {
     public typealias Client = EncoreClient
-    public static let vendor = Vendor.encore
+    public static let vendor = Vendor("encore")
 
     public var baseURL: String
     public var subscriptionKey: Secret
@@ -124,17 +124,11 @@ public struct EncoreClient: VendorClientCore {
     }
 }
 
-extension EncoreClient: CustomReflectable {
-    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
-    /// client's internals, which can hold requests in flight.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
-}
 
 extension EncoreConfiguration {
     public var secretValues: [String] { [subscriptionKey.reveal()] }
 }
 
 extension Vendor {
-    /// Encore.
-    public static let encore = Vendor("encore")
+    public static let encore = EncoreConfiguration.vendor
 }

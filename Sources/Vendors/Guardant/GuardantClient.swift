@@ -7,21 +7,17 @@ import NIOHTTP1
 /// configurable.
 public struct GuardantConfiguration: VendorConfiguration {
     public typealias Client = GuardantClient
-    public static let vendor = Vendor.guardant
+    public static let vendor = Vendor("guardant")
 
     public var baseURL: String
-    public var token: Secret
-    public var authHeader: String
-    public var authPrefix: String
+    /// The API token, in `Authorization: Bearer` unless configured otherwise.
+    public var token: HeaderCredential
     /// Users per page when listing (the portal's default is 100).
     public var pageSize: Int
 
-    public init(baseURL: String = "https://station.guardant.ru", token: Secret, authHeader: String = "Authorization",
-                authPrefix: String = "Bearer ", pageSize: Int = 100) {
+    public init(baseURL: String = "https://station.guardant.ru", token: HeaderCredential, pageSize: Int = 100) {
         self.baseURL = baseURL
         self.token = token
-        self.authHeader = authHeader
-        self.authPrefix = authPrefix
         self.pageSize = pageSize
     }
 }
@@ -76,10 +72,7 @@ public struct GuardantClient: VendorClientCore {
 
     public var endpoint: String { configuration.baseURL + "/v1.0/" }
 
-    public func authorize(_ request: inout VendorRequest) {
-        request.headers.append((configuration.authHeader, configuration.authPrefix + configuration.token.reveal()))
-        request.credentials = [configuration.token.reveal()]
-    }
+    public func authorize(_ request: inout VendorRequest) { configuration.token.authorize(&request) }
 
     /// `{"code", "message"}` (assumed), else the status.
     public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
@@ -88,17 +81,11 @@ public struct GuardantClient: VendorClientCore {
     }
 }
 
-extension GuardantClient: CustomReflectable {
-    /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
-    /// client's internals, which can hold requests in flight.
-    public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }
-}
 
 extension GuardantConfiguration {
-    public var secretValues: [String] { [token.reveal()] }
+    public var secretValues: [String] { [token.secret.reveal()] }
 }
 
 extension Vendor {
-    /// Guardant.
-    public static let guardant = Vendor("guardant")
+    public static let guardant = GuardantConfiguration.vendor
 }

@@ -6,18 +6,9 @@ import Vendors
 
 enum KeycardVendor: VendorUnit {
     typealias Settings = KeycardSettings
-    static let vendor = Vendor.keycard
     static let module: any VendorModule.Type = KeycardModule.self
     static let emulatedAPI: any EmulatedAPI.Type = KeycardAPI.self
-
-    static func emulatorConfiguration(baseURL: String) -> any VendorConfiguration {
-        KeycardConfiguration(baseURL: baseURL, apiKey: Secret(KeycardAPI.apiKey))
-    }
-
-    static func demoSection(baseURL: String) -> DemoSection {
-        DemoSection(keys: [("base_url", DemoSection.string(baseURL)), ("api_key", DemoSection.secretFile("keycard.key"))],
-                    secretFiles: [("keycard.key", KeycardAPI.apiKey)])
-    }
+    static let demoKeys: [DemoKey] = [("api_key", .secret(file: "keycard.key", value: KeycardAPI.apiKey))]
 }
 
 /// `[tenants.NAME.keycard]`

@@ -6,8 +6,8 @@ import NIOHTTP1
 
 /// Where and how to reach Allthenticate (base URL, header and prefix are assumptions
 /// VENDORS.md marks configurable).
-public struct AllthenticateConfiguration: VendorConfiguration {
-    public typealias Client = AllthenticateClient
+public struct AllthenticateConfiguration: VendorAPI {
+    public typealias Client = VendorAPIClient<AllthenticateConfiguration>
     public static let vendor = Vendor("allthenticate")
 
     public var baseURL: String
@@ -20,16 +20,14 @@ public struct AllthenticateConfiguration: VendorConfiguration {
     }
 }
 
+/// `GET /modifysmartcard`'s answer.
+private struct Cards: Decodable { var smartcards: [JSONValue] }
+
 /// One Allthenticate organization's users, guests, smartcards and invitations.
-public struct AllthenticateClient: VendorClientCore {
-    public let configuration: AllthenticateConfiguration
-    public let http: VendorHTTP
+public typealias AllthenticateClient = VendorAPIClient<AllthenticateConfiguration>
 
-    public init(_ configuration: AllthenticateConfiguration, http: VendorHTTP = .shared) {
-        self.configuration = configuration
-        self.http = http
-    }
-
+/// Allthenticate's operations.
+extension VendorAPIClient where API == AllthenticateConfiguration {
     /// Users (each as the vendor sends it), with their email when asked, or only guests.
     public func listUsers(includeEmail: Bool = false, guests: Bool = false) async throws(VendorError) -> [JSONValue] {
         let query = VendorEncoding.query([("email", includeEmail ? "true" : nil), ("user_tag", guests ? "GUEST" : nil)])
@@ -62,7 +60,6 @@ public struct AllthenticateClient: VendorClientCore {
 
     /// The user's smartcards, as the vendor sends them.
     public func smartcards(emailID: Int) async throws(VendorError) -> [JSONValue] {
-        struct Cards: Decodable { var smartcards: [JSONValue] }
         return try await get("smartcards", "modifysmartcard?email_id=\(emailID)", as: Cards.self).smartcards
     }
 
@@ -97,20 +94,6 @@ public struct AllthenticateClient: VendorClientCore {
         try await get("invites", "invites", as: [JSONValue].self)
     }
 
-    // MARK: -
-
-    public var endpoint: String { configuration.baseURL + "/" }
-
-    public func authorize(_ request: inout VendorRequest) { configuration.apiKey.authorize(&request) }
-
-    private struct Failure: Decodable { var error: String }
-
-    /// `{"error"}`, else the status.
-    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
-        let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
-        return response.refusal(.allthenticate, operation, message: failure?.error)
-    }
-
     private func get<T: Decodable>(_ operation: String, _ path: String, as type: T.Type) async throws(VendorError) -> T {
         try await call(operation, .GET, path, as: type, idempotent: true)
     }
@@ -120,9 +103,21 @@ public struct AllthenticateClient: VendorClientCore {
     }
 }
 
-
+/// How Allthenticate is reached: its endpoint, credentials and error shape.
 extension AllthenticateConfiguration {
     public var secretValues: [String] { [apiKey.secret.reveal()] }
+
+    public var endpoint: String { baseURL + "/" }
+
+    public func authorize(_ request: inout VendorRequest) { apiKey.authorize(&request) }
+
+    private struct Failure: Decodable { var error: String }
+
+    /// `{"error"}`, else the status.
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
+        let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
+        return response.refusal(.allthenticate, operation, message: failure?.error)
+    }
 }
 
 extension Vendor {

@@ -29,7 +29,7 @@ extension VendorConfiguration {
 
 /// A vendor's async client, built from its configuration.
 public protocol VendorClient: Sendable {
-    associatedtype Configuration: VendorConfiguration where Configuration.Client == Self
+    associatedtype Configuration: VendorConfiguration
     init(_ configuration: Configuration, http: VendorHTTP)
     /// Secrets the client obtained itself (an access token), for scrubbing; none by default.
     var liveSecrets: [String] { get }

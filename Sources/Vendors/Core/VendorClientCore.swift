@@ -38,6 +38,34 @@ public protocol VendorClientCore: VendorClient, CustomReflectable {
     func refusal(_ response: VendorResponse, operation: String) -> VendorError
 }
 
+/// A vendor API whose client needs nothing beyond its configuration: the configuration
+/// says where the API lives, how a request is authorized and how a refusal reads. Its
+/// client is `VendorAPIClient<Self>`, and its operations are extensions of that.
+public protocol VendorAPI: VendorConfiguration {
+    /// Where paths start: `https://customerapi-encore.actsoft.com/users/v1/`.
+    var endpoint: String { get }
+    /// Adds the credentials to one attempt and lists, in `request.credentials`, the secret
+    /// values it carries.
+    func authorize(_ request: inout VendorRequest)
+    /// The error for an answer outside 2xx, read from the vendor's error shape.
+    func refusal(_ response: VendorResponse, operation: String) -> VendorError
+}
+
+/// The client of a `VendorAPI`: its configuration and the shared HTTP client.
+public struct VendorAPIClient<API: VendorAPI>: VendorClientCore {
+    public let configuration: API
+    public let http: VendorHTTP
+
+    public init(_ configuration: API, http: VendorHTTP = .shared) {
+        self.configuration = configuration
+        self.http = http
+    }
+
+    public var endpoint: String { configuration.endpoint }
+    public func authorize(_ request: inout VendorRequest) { configuration.authorize(&request) }
+    public func refusal(_ response: VendorResponse, operation: String) -> VendorError { configuration.refusal(response, operation: operation) }
+}
+
 extension VendorClientCore {
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.

@@ -3,8 +3,8 @@ import Foundation
 import NIOHTTP1
 
 /// Where and how to reach Encore.
-public struct EncoreConfiguration: VendorConfiguration {
-    public typealias Client = EncoreClient
+public struct EncoreConfiguration: VendorAPI {
+    public typealias Client = VendorAPIClient<EncoreConfiguration>
     public static let vendor = Vendor("encore")
 
     public var baseURL: String
@@ -23,15 +23,10 @@ public struct EncoreConfiguration: VendorConfiguration {
 }
 
 /// One Encore account's users.
-public struct EncoreClient: VendorClientCore {
-    public let configuration: EncoreConfiguration
-    public let http: VendorHTTP
+public typealias EncoreClient = VendorAPIClient<EncoreConfiguration>
 
-    public init(_ configuration: EncoreConfiguration, http: VendorHTTP = .shared) {
-        self.configuration = configuration
-        self.http = http
-    }
-
+/// Encore's operations.
+extension VendorAPIClient where API == EncoreConfiguration {
     /// Every user, following the pages until a short or empty (204) one.
     /// Each user as Encore sends it (PascalCase keys).
     public func listUsers() async throws(VendorError) -> [JSONValue] {
@@ -76,16 +71,6 @@ public struct EncoreClient: VendorClientCore {
         _ = try await exchange("deactivate_user", .DELETE, path(id, suffix: "/active"), idempotent: true)
     }
 
-    // MARK: -
-
-    public var endpoint: String { configuration.baseURL + "/users/v1/" }
-
-    public func authorize(_ request: inout VendorRequest) {
-        request.headers.append(("Ocp-Apim-Subscription-Key", configuration.subscriptionKey.reveal()))
-        if let version = configuration.apiVersion { request.headers.append(("X-API-Version", String(version))) }
-        request.credentials = [configuration.subscriptionKey.reveal()]
-    }
-
     private struct Identifier: Decodable {
         var Id: Int
     }
@@ -96,6 +81,19 @@ public struct EncoreClient: VendorClientCore {
 
     private func path(_ id: EncoreUserID, suffix: String = "") -> String {
         "users/\(id.pathComponent)\(suffix)?use-external-id=\(id.isExternal)"
+    }
+}
+
+/// How Encore is reached: its endpoint, credentials and error shape.
+extension EncoreConfiguration {
+    public var secretValues: [String] { [subscriptionKey.reveal()] }
+
+    public var endpoint: String { baseURL + "/users/v1/" }
+
+    public func authorize(_ request: inout VendorRequest) {
+        request.headers.append(("Ocp-Apim-Subscription-Key", subscriptionKey.reveal()))
+        if let version = apiVersion { request.headers.append(("X-API-Version", String(version))) }
+        request.credentials = [subscriptionKey.reveal()]
     }
 
     private struct Issue: Decodable {
@@ -122,11 +120,6 @@ public struct EncoreClient: VendorClientCore {
         }
         return response.refusal(.encore, operation, code: code, message: message)
     }
-}
-
-
-extension EncoreConfiguration {
-    public var secretValues: [String] { [subscriptionKey.reveal()] }
 }
 
 extension Vendor {

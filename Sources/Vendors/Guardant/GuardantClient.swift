@@ -5,8 +5,8 @@ import NIOHTTP1
 
 /// Where and how to reach Guardant. The header and prefix are assumptions VENDORS.md marks
 /// configurable.
-public struct GuardantConfiguration: VendorConfiguration {
-    public typealias Client = GuardantClient
+public struct GuardantConfiguration: VendorAPI {
+    public typealias Client = VendorAPIClient<GuardantConfiguration>
     public static let vendor = Vendor("guardant")
 
     public var baseURL: String
@@ -23,15 +23,10 @@ public struct GuardantConfiguration: VendorConfiguration {
 }
 
 /// One Guardant vendor portal's users and roles.
-public struct GuardantClient: VendorClientCore {
-    public let configuration: GuardantConfiguration
-    public let http: VendorHTTP
+public typealias GuardantClient = VendorAPIClient<GuardantConfiguration>
 
-    public init(_ configuration: GuardantConfiguration, http: VendorHTTP = .shared) {
-        self.configuration = configuration
-        self.http = http
-    }
-
+/// Guardant's operations.
+extension VendorAPIClient where API == GuardantConfiguration {
     private struct Users: Decodable { var users: [JSONValue] }
     private struct Roles: Decodable { var roles: [JSONValue] }
     private struct One: Decodable { var user: JSONValue }
@@ -63,27 +58,26 @@ public struct GuardantClient: VendorClientCore {
         try await call("update_user", .PUT, "users/\(id)", body: .json(VendorJSON.encode(changes)), as: One.self, idempotent: true).user
     }
 
+}
+
+/// How Guardant is reached: its endpoint, credentials and error shape.
+extension GuardantConfiguration {
+    public var secretValues: [String] { [token.secret.reveal()] }
+
+    public var endpoint: String { baseURL + "/v1.0/" }
+
+    public func authorize(_ request: inout VendorRequest) { token.authorize(&request) }
+
     private struct Failure: Decodable {
         var code: Int?
         var message: String?
     }
-
-    // MARK: -
-
-    public var endpoint: String { configuration.baseURL + "/v1.0/" }
-
-    public func authorize(_ request: inout VendorRequest) { configuration.token.authorize(&request) }
 
     /// `{"code", "message"}` (assumed), else the status.
     public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body))
         return response.refusal(.guardant, operation, code: failure?.code.map(String.init), message: failure?.message)
     }
-}
-
-
-extension GuardantConfiguration {
-    public var secretValues: [String] { [token.secret.reveal()] }
 }
 
 extension Vendor {

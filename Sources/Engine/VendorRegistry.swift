@@ -7,23 +7,21 @@ import Vendors
 
 /// The vendors a build of Roster knows, in the order docs and configurations list them.
 public struct VendorRegistry: Sendable {
-    public let units: [any VendorUnit.Type]
+    public let units: [VendorUnit]
 
-    public init(_ units: [any VendorUnit.Type]) {
+    public init(_ units: [VendorUnit]) {
         self.units = units
     }
 
     /// The five vendors Roster ships with.
-    public static let standard = VendorRegistry([
-        ActiveconnectVendor.self, EncoreVendor.self, GuardantVendor.self, Active911Vendor.self, AllthenticateVendor.self,
-    ])
+    public static let standard = VendorRegistry([.activeconnect, .encore, .guardant, .active911, .allthenticate])
 
     /// This registry and `units` after it.
-    public func adding(_ more: [any VendorUnit.Type]) -> VendorRegistry { VendorRegistry(units + more) }
+    public func adding(_ more: [VendorUnit]) -> VendorRegistry { VendorRegistry(units + more) }
 
     public var vendors: [Vendor] { units.map { $0.vendor } }
 
-    public func unit(named name: String) -> (any VendorUnit.Type)? { units.first { $0.vendor.rawValue == name } }
+    public func unit(named name: String) -> VendorUnit? { units.first { $0.vendor.rawValue == name } }
 
     /// The vendors' Lua module declarations.
     public var modules: [any VendorModule.Type] { units.map { $0.module } }

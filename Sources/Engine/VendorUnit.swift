@@ -6,27 +6,30 @@ import Bindings
 import Emulator
 import Vendors
 
-/// One vendor, as every layer of Roster sees it. Each vendor conforms once (in
-/// `Engine/<Vendor>/`); `VendorRegistry` lists them.
-public protocol VendorUnit: Sendable {
-    /// What `[tenants.NAME.<vendor>]` holds, read and checked (secrets not yet read).
-    associatedtype Settings: VendorSettings
+/// One vendor, as every layer of Roster sees it. Each vendor declares its unit once, in
+/// `Engine/<Vendor>/` (`extension VendorUnit { static let encore = VendorUnit(...) }`);
+/// `VendorRegistry` lists them.
+public struct VendorUnit: Sendable {
     /// The vendor's Lua module (whose vendor names the unit).
-    static var module: any VendorModule.Type { get }
+    public let module: any VendorModule.Type
     /// The vendor's API as the emulator serves it.
-    static var emulatedAPI: any EmulatedAPI.Type { get }
+    public let emulatedAPI: any EmulatedAPI.Type
     /// The keys of a section for the emulator's demo account, after `base_url` (which is
-    /// the emulator's). Read by `Settings` like any section: how the in-process emulator's
-    /// tenant is built, and what `roster emulator --write-config` writes.
-    static var demoKeys: [DemoKey] { get }
-}
+    /// the emulator's). Read like any section: how the in-process emulator's tenant is
+    /// built, and what `roster emulator --write-config` writes.
+    public let demoKeys: [DemoKey]
+    /// Reads `[tenants.NAME.<vendor>]`.
+    let readSettings: @Sendable (ConfigurationSection) throws(ConfigurationError) -> any VendorSettings
 
-extension VendorUnit {
-    public static var vendor: Vendor { module.vendor }
-
-    static func settings(_ section: ConfigurationSection) throws(ConfigurationError) -> any VendorSettings {
-        try Settings(section)
+    public init<Settings: VendorSettings>(settings: Settings.Type, module: any VendorModule.Type, emulatedAPI: any EmulatedAPI.Type,
+                                          demoKeys: [DemoKey]) {
+        self.module = module
+        self.emulatedAPI = emulatedAPI
+        self.demoKeys = demoKeys
+        readSettings = { section throws(ConfigurationError) in try Settings(section) }
     }
+
+    public var vendor: Vendor { module.vendor }
 }
 
 /// A vendor's section of a tenant, as read from `roster.toml`.

@@ -14,7 +14,7 @@ import Vendors
 
 @Suite struct SixthVendorTests {
     /// The standard registry plus the test vendor: the "registry line".
-    static let registry = VendorRegistry.standard.adding([KeycardVendor.self])
+    static let registry = VendorRegistry.standard.adding([.keycard])
 
     @Test func theEmulatorServesItBesideTheFive() async throws {
         let emulator = try await Emulator.start(Self.registry.emulatorConfiguration())

@@ -2,29 +2,36 @@
 /// header, with the header's name and prefix configurable, and the checks of those keys.
 import Vendors
 
-/// A section whose credential goes in one header, the header's name and prefix
-/// configurable (the assumptions VENDORS.md marks): `base_url`, the credential's key,
-/// `auth_header` and `auth_prefix`.
-public struct HeaderCredentialSettings: Sendable {
+/// A configuration whose credential goes in one header (`HeaderCredential`), read from
+/// a section with `base_url`, the credential's key, `auth_header` and `auth_prefix`.
+public protocol HeaderCredentialConfiguration: VendorConfiguration {
+    /// The key that holds the credential (`token`, `api_key`).
+    static var credentialKey: String { get }
+    /// The configuration with `credential`, at `baseURL` (nil: the vendor's own).
+    init(credential: HeaderCredential, baseURL: String?)
+}
+
+/// `[tenants.NAME.<vendor>]` for a vendor whose credential goes in one header, the header's
+/// name and prefix configurable (the assumptions VENDORS.md marks): Guardant, Allthenticate.
+public struct HeaderCredentialSettings<Configuration: HeaderCredentialConfiguration>: VendorSettings {
     public var baseURL: String?
     public var credential: SecretReference
     public var authHeader: String?
     public var authPrefix: String?
 
-    public init(_ section: ConfigurationSection, credentialKey: String) throws(ConfigurationError) {
-        try section.requireOnly(["base_url", credentialKey, "auth_header", "auth_prefix"])
+    public init(_ section: ConfigurationSection) throws(ConfigurationError) {
+        try section.requireOnly(["base_url", Configuration.credentialKey, "auth_header", "auth_prefix"])
         baseURL = try section.url("base_url")
-        credential = try section.secret(credentialKey, required: true)!
+        credential = try section.secret(Configuration.credentialKey, required: true)!
         authHeader = try section.headerName("auth_header")
         authPrefix = try section.headerPrefix("auth_prefix")
     }
 
-    /// The credential read, with the configured header and prefix (else the defaults).
-    public func resolve(_ environment: [String: String]) throws(ConfigurationError) -> HeaderCredential {
+    public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var credential = HeaderCredential(try self.credential.resolve(environment: environment))
         if let authHeader { credential.header = authHeader }
         if let authPrefix { credential.prefix = authPrefix }
-        return credential
+        return Configuration(credential: credential, baseURL: baseURL)
     }
 }
 

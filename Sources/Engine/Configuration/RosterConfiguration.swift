@@ -78,7 +78,7 @@ public struct TenantSettings: Sendable {
         var vendors: [(vendor: Vendor, settings: any VendorSettings)] = []
         for unit in registry.units {
             guard let table = try section.table(unit.vendor.rawValue) else { continue }
-            vendors.append((unit.vendor, try unit.settings(table)))
+            vendors.append((unit.vendor, try unit.readSettings(table)))
         }
         self.vendors = vendors
     }

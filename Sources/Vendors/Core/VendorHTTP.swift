@@ -19,18 +19,6 @@ public struct VendorRequest: Sendable {
     /// The secret values this request carries (keys, tokens): an answer that echoes one
     /// has it replaced by `<redacted>` before any client reads the answer's text.
     public var credentials: [String] = []
-
-    public init(vendor: Vendor, operation: String, method: HTTPMethod, url: String, headers: [(String, String)] = [],
-                body: [UInt8]? = nil, idempotent: Bool, credentials: [String] = []) {
-        self.vendor = vendor
-        self.operation = operation
-        self.method = method
-        self.url = url
-        self.headers = headers
-        self.body = body
-        self.idempotent = idempotent
-        self.credentials = credentials
-    }
 }
 
 /// What came back.

@@ -1,15 +1,14 @@
-/// EncoreVendor.swift: Encore as one unit — its `roster.toml` section, its Lua module, its
+/// EncoreUnit.swift: Encore as one unit — its `roster.toml` section, its Lua module, its
 /// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
 
-/// Encore, as every layer sees it.
-public enum EncoreVendor: VendorUnit {
-    public typealias Settings = EncoreSettings
-    public static let module: any VendorModule.Type = EncoreModule.self
-    public static let emulatedAPI: any EmulatedAPI.Type = EncoreAPI.self
-    public static let demoKeys: [DemoKey] = [("subscription_key", .secret(file: "encore.key", value: EncoreAPI.subscriptionKey))]
+extension VendorUnit {
+    /// Encore, as every layer sees it.
+    public static let encore = VendorUnit(
+        settings: EncoreSettings.self, module: EncoreModule.self, emulatedAPI: EncoreAPI.self,
+        demoKeys: [("subscription_key", .secret(file: "encore.key", value: EncoreAPI.subscriptionKey))])
 }
 
 /// `[tenants.NAME.encore]`

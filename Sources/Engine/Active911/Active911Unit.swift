@@ -1,16 +1,17 @@
-/// Active911Vendor.swift: Active911 as one unit — its `roster.toml` section, its Lua module, its
+/// Active911Unit.swift: Active911 as one unit — its `roster.toml` section, its Lua module, its
 /// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
 
-/// Active911, as every layer sees it.
-public enum Active911Vendor: VendorUnit {
-    public typealias Settings = Active911Settings
-    public static let module: any VendorModule.Type = Active911Module.self
-    public static let emulatedAPI: any EmulatedAPI.Type = Active911API.self
-    public static let demoKeys: [DemoKey] = [("token_url", .baseURL), ("refresh_token", .secret(file: "active911.refresh", value: Active911API.refreshToken)),
-                                             ("agency", .text(Active911API.agency))]
+extension VendorUnit {
+    /// Active911, as every layer sees it.
+    public static let active911 = VendorUnit(
+        settings: Active911Settings.self, module: Active911Module.self, emulatedAPI: Active911API.self,
+        demoKeys: [
+            ("token_url", .baseURL), ("refresh_token", .secret(file: "active911.refresh", value: Active911API.refreshToken)),
+            ("agency", .text(Active911API.agency)),
+        ])
 }
 
 /// `[tenants.NAME.active911]`

@@ -1,14 +1,12 @@
-/// KeycardVendor.swift: the test vendor as one unit — the one thing a registry lists.
+/// KeycardUnit.swift: the test vendor as one unit — the one thing a registry lists.
 import Bindings
 import Emulator
 import Engine
 import Vendors
 
-enum KeycardVendor: VendorUnit {
-    typealias Settings = KeycardSettings
-    static let module: any VendorModule.Type = KeycardModule.self
-    static let emulatedAPI: any EmulatedAPI.Type = KeycardAPI.self
-    static let demoKeys: [DemoKey] = [("api_key", .secret(file: "keycard.key", value: KeycardAPI.apiKey))]
+extension VendorUnit {
+    static let keycard = VendorUnit(settings: KeycardSettings.self, module: KeycardModule.self, emulatedAPI: KeycardAPI.self,
+                                    demoKeys: [("api_key", .secret(file: "keycard.key", value: KeycardAPI.apiKey))])
 }
 
 /// `[tenants.NAME.keycard]`

@@ -1,16 +1,17 @@
-/// ActiveconnectVendor.swift: Activeconnect as one unit — its `roster.toml` section, its Lua module, its
+/// ActiveconnectUnit.swift: Activeconnect as one unit — its `roster.toml` section, its Lua module, its
 /// emulated API and its demo account's keys.
 import Bindings
 import Emulator
 import Vendors
 
-/// Activeconnect, as every layer sees it.
-public enum ActiveconnectVendor: VendorUnit {
-    public typealias Settings = ActiveconnectSettings
-    public static let module: any VendorModule.Type = ActiveconnectModule.self
-    public static let emulatedAPI: any EmulatedAPI.Type = ActiveconnectAPI.self
-    public static let demoKeys: [DemoKey] = [("application_id", .text(ActiveconnectAPI.applicationID)),
-                                             ("application_secret", .secret(file: "activeconnect.secret", value: ActiveconnectAPI.applicationSecret))]
+extension VendorUnit {
+    /// Activeconnect, as every layer sees it.
+    public static let activeconnect = VendorUnit(
+        settings: ActiveconnectSettings.self, module: ActiveconnectModule.self, emulatedAPI: ActiveconnectAPI.self,
+        demoKeys: [
+            ("application_id", .text(ActiveconnectAPI.applicationID)),
+            ("application_secret", .secret(file: "activeconnect.secret", value: ActiveconnectAPI.applicationSecret)),
+        ])
 }
 
 /// `[tenants.NAME.activeconnect]`

@@ -28,19 +28,14 @@ public enum GuardantModule: VendorModule {
         LuaField("username", .string, optional: false, doc: "login email"),
         LuaField("role_id", .integer, optional: false, doc: "the role's id"),
         LuaField("password", .string, optional: false, redacted: true, doc: "password (confirmed for you)"),
-        LuaField("first_name", .string, doc: "first name"),
-        LuaField("last_name", .string, doc: "last name"),
-        LuaField("company_name", .string, doc: "company"),
-        LuaField("phone", .string, doc: "phone"),
+    ] + names + [LuaField("company_name", .string, doc: "company"), LuaField("phone", .string, doc: "phone")])
+
+    /// What `update_user` may change.
+    static let changes = LuaShape([LuaField("role_id", .integer, doc: "the role's id")] + names + [
+        LuaField("active", .boolean, doc: "active"), LuaField("archived", .boolean, doc: "archived"),
     ])
 
-    static let changes = LuaShape([
-        LuaField("role_id", .integer, doc: "the role's id"),
-        LuaField("first_name", .string, doc: "first name"),
-        LuaField("last_name", .string, doc: "last name"),
-        LuaField("active", .boolean, doc: "active"),
-        LuaField("archived", .boolean, doc: "archived"),
-    ])
+    static let names = [LuaField("first_name", .string, doc: "first name"), LuaField("last_name", .string, doc: "last name")]
 
     static let listOptions = LuaShape([
         LuaField("archived", .boolean, doc: "only archived users (true), or only current ones (false)"),

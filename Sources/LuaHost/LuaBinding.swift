@@ -91,7 +91,7 @@ final class LuaBinding {
     private func raise(_ L: OpaquePointer, _ error: any Error) -> Int32 {
         // After a LuaRaisedError the metamethod's error value is on top already.
         if !(error is LuaRaisedError) {
-            LuaState.push(L, LuaRun.errorValue(error, name: qualifiedName, location: Self.location(L)))
+            LuaState.push(L, RunContext.errorValue(error, name: qualifiedName, location: Self.location(L)))
         }
         return Int32(ROSTER_RAISE)
     }

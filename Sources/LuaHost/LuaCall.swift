@@ -72,7 +72,7 @@ public struct LuaCall {
     }
 
     /// The run this call belongs to, when the state runs a script.
-    var run: LuaRun? { LuaRun.of(L) }
+    var run: RunContext? { RunContext.of(L) }
 
     /// The declared function passed as argument `index` (any Swift-backed function), with
     /// its `module.function` name; nil for any other value.
@@ -85,11 +85,11 @@ public struct LuaCall {
     /// The installed module whose table is argument `index`; nil for any other value.
     public func installedModule(at index: Int32) -> LuaModule? {
         guard lua_type(L, index) == LUA_TTABLE, let pointer = lua_topointer(L, index) else { return nil }
-        return LuaRun.of(L)?.state.modules[UnsafeRawPointer(pointer)]
+        return RunContext.of(L)?.state.modules[UnsafeRawPointer(pointer)]
     }
 
     /// The modules installed in this call's state.
-    public var installedModules: [LuaModule] { LuaRun.of(L)?.state.installedModules ?? [] }
+    public var installedModules: [LuaModule] { RunContext.of(L)?.state.installedModules ?? [] }
 
     /// Ends the run as a permission denial (exit code 4): like a limit, no `pcall`,
     /// `parallel` sibling or error handler can go on after it. Returns the error to throw.

@@ -85,9 +85,9 @@ public struct LuaRunner: Sendable {
     /// gracefully from another thread.
     public func run(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async -> LuaRunOutcome {
         await withTaskExecutorPreference(executor) {
-            let run: LuaRun
+            let run: RunContext
             do {
-                run = try LuaRun(limits: limits, output: output, scriptDirectory: script.directory)
+                run = try RunContext(limits: limits, output: output, scriptDirectory: script.directory)
             } catch {
                 return .hostError(message: "\(error)")
             }

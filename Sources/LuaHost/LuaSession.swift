@@ -31,7 +31,7 @@ public enum LuaEvaluation: Sendable, Equatable {
 /// One caller at a time (the REPL's loop): `evaluate`, `completions` and `install` must
 /// not overlap; `interrupt` may come from any thread.
 public final class LuaSession: @unchecked Sendable {
-    private let run: LuaRun
+    private let run: RunContext
     private let executor: LuaExecutor
     private let showReference: Int32
 
@@ -41,7 +41,7 @@ public final class LuaSession: @unchecked Sendable {
     public init(limits: LuaLimits, modules: [LuaModule] = [], functions: [LuaFunction] = [], globals: [String: LuaValue] = [:],
                 output: any LuaOutput, directory: String?, printer: String, executor: LuaExecutor = .shared) throws(LuaSessionError) {
         do {
-            run = try LuaRun(limits: limits, output: output, scriptDirectory: directory)
+            run = try RunContext(limits: limits, output: output, scriptDirectory: directory)
         } catch {
             throw .noMemory
         }

@@ -10,7 +10,7 @@ public final class LuaStop: Sendable {
     /// The attached run: valid while attached (it is detached before the run ends), and
     /// only its thread-safe parts are used (the kill flag, the event stream, the generation).
     private struct Target: @unchecked Sendable {
-        unowned(unsafe) let run: LuaRun
+        unowned(unsafe) let run: RunContext
     }
 
     private let target = Mutex<Target?>(nil)
@@ -31,7 +31,7 @@ public final class LuaStop: Sendable {
         }
     }
 
-    func attach(_ run: LuaRun) {
+    func attach(_ run: RunContext) {
         target.withLock { $0 = Target(run: run) }
         if isRequested { request() }
     }

@@ -130,7 +130,7 @@ struct PluginCommand: AsyncParsableCommand {
             }
             let connection = try await vendors.open()
             let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits())
-            try await RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+            try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection)
         }
     }

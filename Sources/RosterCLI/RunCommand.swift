@@ -86,8 +86,8 @@ struct RunCommand: AsyncParsableCommand {
         let connection = try await vendors.open()
         let directory = (script as NSString).deletingLastPathComponent
         let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
-        let execution = RunExecution(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
-        try await execution.perform(ScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: try scriptArguments(),
+        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+        try await supervisor.perform(VendorScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: try scriptArguments(),
                                     inputs: files, connection: connection)
     }
 }

@@ -191,7 +191,7 @@ import Vendors
     }
 
     @Test func anUnconfiguredVendorSaysWhatToAdd() async {
-        let runner = ScriptRunner(tenant: Tenant(name: "acme"))
+        let runner = VendorScriptRunner(tenant: Tenant(name: "acme"))
         let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "t.lua", source: "encore.list_users()"), dryRun: false, output: output)
         #expect(result.outcome.summaryForTests == "t.lua:1: encore.list_users: encore is not configured for tenant 'acme'; add a [tenants.acme.encore] section to roster.toml")

@@ -20,7 +20,7 @@ import Vendors
             run.emulator.world.faults.update(spec, seed: 1)
             var limits = LuaLimits(timeout: .milliseconds(300))
             limits.drainGrace = drain
-            let runner = ScriptRunner(tenant: run.runner.tenant, limits: limits, http: VendorHTTP(timeout: .seconds(10), retry: .none))
+            let runner = VendorScriptRunner(tenant: run.runner.tenant, limits: limits, http: VendorHTTP(timeout: .seconds(10), retry: .none))
             let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: CollectedOutput())
             try await Task.sleep(for: latency) // let the emulator finish what it was sent
             return (result, run.state.encoreUser("slow"))
@@ -46,7 +46,7 @@ import Vendors
     @Test func aFaultedBulkRunReportsEveryCreatedUser() async throws {
         try await EmulatedRun.with { run in
             run.emulator.world.faults.update(try FaultSpec(parsing: "drop=0.15,error503=0.1,error500=0.05"), seed: 11)
-            let runner = ScriptRunner(tenant: run.runner.tenant, limits: LuaLimits(timeout: .seconds(60)),
+            let runner = VendorScriptRunner(tenant: run.runner.tenant, limits: LuaLimits(timeout: .seconds(60)),
                                       http: VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))))
             let result = await runner.run(LuaScript(name: "bulk.lua", source: #"""
                 for i = 1, 40 do

@@ -11,12 +11,12 @@ import Vendors
 /// An emulator for one test, and scripts run against it.
 struct EmulatedRun {
     let emulator: RunningEmulator
-    let runner: ScriptRunner
+    let runner: VendorScriptRunner
 
     /// Starts an emulator, runs `body`, stops the emulator.
     static func with<T>(_ body: (EmulatedRun) async throws -> T) async throws -> T {
         let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
-        let run = EmulatedRun(emulator: emulator, runner: ScriptRunner(tenant: try VendorRegistry.standard.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30))))
+        let run = EmulatedRun(emulator: emulator, runner: VendorScriptRunner(tenant: try VendorRegistry.standard.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30))))
         do {
             let result = try await body(run)
             await emulator.stop()

@@ -79,7 +79,7 @@ import Vendors
                                    requestsPerWindow: 100, window: .seconds(1)),
             AllthenticateConfiguration(baseURL: origin, apiKey: HeaderCredential(Secret(secrets[4]))),
         ])
-        let runner = ScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
+        let runner = VendorScriptRunner(tenant: tenant, limits: LuaLimits(timeout: .seconds(30)), http: VendorHTTP(timeout: .seconds(5), retry: .none))
         let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "echo.lua", source: """
             \(Self.oneCallPerVendor)

@@ -65,7 +65,7 @@ import Vendors
         let emulator = try await Emulator.start(Self.registry.emulatorConfiguration())
         defer { Task { await emulator.stop() } }
         let registry = Self.registry
-        let runner = ScriptRunner(tenant: try registry.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30)),
+        let runner = VendorScriptRunner(tenant: try registry.emulatorTenant(emulator), limits: LuaLimits(timeout: .seconds(30)),
                                   vendorModules: { registry.luaModules(for: $0) })
         let output = CollectedOutput()
         let result = await runner.run(LuaScript(name: "badges.lua", source: """

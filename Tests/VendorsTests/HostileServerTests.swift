@@ -113,7 +113,10 @@ import Testing
             }
             #expect(ContinuousClock.now - started < .seconds(5))
             let message = error?.message ?? ""
-            #expect(["encore asks to wait 60 s; 12 s of --timeout are left", "encore asks to wait 60 s; 11 s of --timeout are left"].contains(message), "\(message)")
+            // What is left depends on how long the request took on a loaded machine: up to 12 s.
+            let left = (try? Regex("^encore asks to wait 60 s; ([0-9]+) s of --timeout are left$").wholeMatch(in: message))?
+                .flatMap { Int(String($0.output[1].substring ?? "")) }
+            #expect(left.map { (1...12).contains($0) } == true, "\(message)")
             #expect(server.requests.count == 1)
         }
     }

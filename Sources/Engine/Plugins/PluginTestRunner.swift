@@ -94,7 +94,7 @@ public struct PluginTestRunner: Sendable {
             running.withLock { $0 = call.text(1) }
             return .nil
         }
-        var runner = ScriptRunner(tenant: tenant, limits: limits, globals: [
+        var runner = VendorScriptRunner(tenant: tenant, limits: limits, globals: [
             "__roster_test_source": .string(LuaString(bytes: source)),
             "__roster_skip": .integer(Int64(skipping)),
             "__roster_test_name": .string(LuaString("@\(manifest.name)/\(file)")),

@@ -1,4 +1,4 @@
-/// LuaRun+Scheduler.swift: drives a run's coroutines (DESIGN invariant 2).
+/// RunContext+Scheduler.swift: drives a run's coroutines (DESIGN invariant 2).
 ///
 /// A binding that does I/O yields its coroutine; the scheduler starts the Swift work as a
 /// task, awaits the next completion *between* `lua_resume` calls (no Lua C frame is live
@@ -52,7 +52,7 @@ struct LuaOperationFailure: Error, Sendable {
     let value: LuaValue
 }
 
-extension LuaRun {
+extension RunContext {
     func makeCoroutine() -> Coroutine {
         let thread = roster_new_host_thread(state.L)!
         let reference = luaL_ref(state.L, LuaState.registryIndex)
@@ -196,7 +196,7 @@ extension LuaRun {
                 makeReady(coroutine, arguments: 0)
                 givesThreadBack = true
             } else {
-                LuaState.pushString(coroutine.thread, LuaRun.position(coroutine.thread)
+                LuaState.pushString(coroutine.thread, RunContext.position(coroutine.thread)
                     + "attempt to yield from outside a coroutine")
                 fail(coroutine, main: main, status: LUA_ERRRUN)
             }

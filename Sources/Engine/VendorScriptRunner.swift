@@ -1,4 +1,4 @@
-/// ScriptRun.swift: one script run against a tenant: the sandbox with the vendor modules,
+/// VendorScriptRunner.swift: one script run against a tenant: the sandbox with the vendor modules,
 /// `csv`, `help`, `args` and `inputs`, and what came of it — outcome, calls, plan.
 import Bindings
 import LuaHost
@@ -27,7 +27,7 @@ public struct ScriptRunResult: Sendable {
 }
 
 /// Runs scripts with the vendor modules of one tenant.
-public struct ScriptRunner: Sendable {
+public struct VendorScriptRunner: Sendable {
     public var tenant: Tenant
     public var limits: LuaLimits
     public var http: VendorHTTP

@@ -1,11 +1,11 @@
-/// LuaRun.swift: one run of one script: its sandboxed state, limits, output, and the
-/// outcome. The scheduler that drives its coroutines is in LuaRun+Scheduler.swift.
+/// RunContext.swift: one run of one script: its sandboxed state, limits, output, and the
+/// outcome. The scheduler that drives its coroutines is in RunContext+Scheduler.swift.
 import CLua
 import CRosterLua
 import Synchronization
 
 /// The per-run context, reachable from any binding call through the state's host pointer.
-final class LuaRun {
+final class RunContext {
     let state: LuaState
     let limits: LuaLimits
     let output: any LuaOutput
@@ -20,7 +20,7 @@ final class LuaRun {
     }
     var pendingSuspension: Suspension?
 
-    // Scheduler state (LuaRun+Scheduler.swift).
+    // Scheduler state (RunContext+Scheduler.swift).
     var coroutines: [Int: Coroutine] = [:]
     var ready: [(Coroutine, Int32)] = []
     var readyHead = 0
@@ -66,9 +66,9 @@ final class LuaRun {
     }
 
     /// The run whose state `L` belongs to.
-    static func of(_ L: OpaquePointer) -> LuaRun? {
+    static func of(_ L: OpaquePointer) -> RunContext? {
         guard let host = roster_state_host(roster_state_of(L)) else { return nil }
-        return Unmanaged<LuaRun>.fromOpaque(host).takeUnretainedValue()
+        return Unmanaged<RunContext>.fromOpaque(host).takeUnretainedValue()
     }
 
     func suspend(_ suspension: Suspension) { pendingSuspension = suspension }

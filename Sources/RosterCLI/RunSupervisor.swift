@@ -1,4 +1,4 @@
-/// RunExecution.swift: running a script (or a plugin's workflow) as `roster run` does —
+/// RunSupervisor.swift: running a script (or a plugin's workflow) as `roster run` does —
 /// the confirmation on a terminal, the dry-run plan, `--json`, messages and exit code.
 import ArgumentParser
 import Bindings
@@ -8,7 +8,7 @@ import LuaHost
 import Vendors
 
 /// How a run is carried out and reported.
-struct RunExecution {
+struct RunSupervisor {
     var dryRun: Bool
     var yes: Bool
     var json: Bool
@@ -16,7 +16,7 @@ struct RunExecution {
 
     /// Runs `script` with `runner`, closes `connection`, reports; throws the exit code
     /// when it is not 0.
-    func perform(_ runner: ScriptRunner, _ script: LuaScript, arguments: [String: String], inputs: [ScriptInput],
+    func perform(_ runner: VendorScriptRunner, _ script: LuaScript, arguments: [String: String], inputs: [ScriptInput],
                  connection: VendorConnection) async throws {
         if !dryRun, !yes, !json, Terminal.isInteractive {
             guard await confirmDestructiveChanges(runner, script, arguments, inputs) else {
@@ -66,7 +66,7 @@ struct RunExecution {
 
     /// On a terminal, a run that would make more than one change, one of them destructive,
     /// is planned first (a dry run, its output hidden) and applied only once confirmed.
-    private func confirmDestructiveChanges(_ runner: ScriptRunner, _ script: LuaScript, _ arguments: [String: String],
+    private func confirmDestructiveChanges(_ runner: VendorScriptRunner, _ script: LuaScript, _ arguments: [String: String],
                                            _ inputs: [ScriptInput]) async -> Bool {
         let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
         let plan = rehearsal.plan

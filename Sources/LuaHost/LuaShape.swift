@@ -26,7 +26,11 @@ public struct LuaShape: Sendable {
 
     /// `{a: string, b: integer?}`, the fields a script may read or write.
     public var inlineText: String {
-        "{" + fields.map { "\($0.name): \($0.type.typeText)\($0.optional ? "?" : "")" }.joined(separator: ", ") + (open ? ", ..." : "") + "}"
+        "{" + fields.map { field in
+            let type = field.type.typeText
+            guard field.optional else { return "\(field.name): \(type)" }
+            return "\(field.name): " + (type.contains("|") ? "(\(type))?" : type + "?")
+        }.joined(separator: ", ") + (open ? ", ..." : "") + "}"
     }
 }
 

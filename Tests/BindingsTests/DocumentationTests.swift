@@ -39,6 +39,49 @@ import Vendors
         #expect(effect("allthenticate", "promote_guest") == .write)
     }
 
+    /// The change semantics name what the operation declares: a change is identified by
+    /// its own parameters (or their shapes' fields), an inverse is an operation of the same
+    /// module, and reads identify no change.
+    @Test func changeSemanticsNameDeclaredArguments() {
+        for module in VendorRegistry.standard.modules {
+            let names = Set(module.operations.map(\.name))
+            for operation in module.operations {
+                let label = "\(module.vendor).\(operation.name)"
+                let semantics = operation.semantics
+                #expect(semantics.identity.isEmpty == (operation.effect == .read), "\(label): only changes have an identity")
+                for entry in semantics.identity {
+                    let parts = entry.split(separator: ".").map(String.init)
+                    let parameter = operation.parameters.first { $0.name == parts[0] }
+                    #expect(parameter != nil, "\(label): identity \(entry) names no parameter")
+                    if parts.count == 2 {
+                        guard case .shape(let shape)? = parameter?.form else {
+                            Issue.record("\(label): identity \(entry) names a field of a parameter with no shape")
+                            continue
+                        }
+                        #expect(shape.field(parts[1]) != nil, "\(label): identity \(entry) names no field")
+                    }
+                }
+                if let inverse = semantics.inverse { #expect(names.contains(inverse), "\(label): inverse \(inverse) is not an operation") }
+            }
+        }
+    }
+
+    /// Redaction comes from the declaration: a field declared redacted never reaches a
+    /// record, whatever the operation.
+    @Test func declaredRedactionsHoldInRecords() async throws {
+        try await EmulatedRun.with { run in
+            let (result, _) = await run.lua("""
+                encore.create_user({user_name = "r1", password = "hunter2-pw"})
+                guardant.create_user({username = "r@example.com", role_id = 3, password = "hunter2-pw"})
+                """, dryRun: true)
+            #expect(result.plan.count == 2)
+            for record in result.plan {
+                #expect(!record.summary.contains("hunter2"), "\(record.summary)")
+                #expect(record.summary.contains("password=\"<redacted>\""), "\(record.summary)")
+            }
+        }
+    }
+
     @Test func everyFunctionAppearsInDocsAndStubs() throws {
         let modules = VendorRegistry.standard.documentedModules
         let stubs = Dictionary(uniqueKeysWithValues: Stubs.files(for: modules).map { ($0.name, $0.text) })

@@ -1,0 +1,70 @@
+/// ShapeTests.swift: a declared shape reads what a script passes, writes a vendor's JSON
+/// answer into Lua by its wire paths, and keeps redacted fields out of records.
+@testable import Bindings
+import LuaHost
+import Testing
+import Vendors
+
+@Suite struct ShapeTests {
+    static let role = LuaShape("Role", [LuaField("id", .integer, optional: false, wire: "_id", doc: "id")])
+    static let user = LuaShape("User", [
+        LuaField("id", .integer, optional: false, readOnly: true, wire: "_id", doc: "id"),
+        LuaField("first_name", .string, wire: "details.firstname", doc: "first name"),
+        LuaField("password", .string, redacted: true, writeOnly: true, doc: "password"),
+        LuaField("groups", .list(.string), absent: .table(LuaTable()), doc: "groups"),
+        LuaField("role", .shape(role), wire: "details.role", doc: "role"),
+    ])
+
+    @Test func answersAreWrittenByTheirWirePaths() throws {
+        let answer = JSONValue.object([
+            "_id": .int(7), "password": .string("never-read-back"), "extra": .string("dropped"),
+            "details": .object(["firstname": .string("Ada"), "role": .object(["_id": .int(2)])]),
+        ])
+        let value = try LuaForm.shape(Self.user).lua(fromWire: answer)
+        #expect(value == .table(LuaTable([
+            "id": 7, "first_name": "Ada", "groups": .table(LuaTable()), "role": .table(LuaTable(["id": 2])),
+        ])))
+    }
+
+    @Test func anAnswerThatDoesNotFitIsAMismatch() {
+        #expect(throws: WireMismatch.self) { try LuaForm.shape(Self.user).lua(fromWire: .object(["details": .object([:])])) }
+        do {
+            _ = try LuaForm.list(.shape(Self.user)).lua(fromWire: .array([.object(["_id": .string("x")])]))
+            Issue.record("a string id was accepted")
+        } catch {
+            #expect(error.description == "the answer[1]._id is not integer: \"x\"")
+        }
+    }
+
+    @Test func anOpenShapeKeepsWhatItDoesNotDeclare() throws {
+        let open = LuaShape("Open", open: true, [LuaField("id", .integer, doc: "id")])
+        let value = try LuaForm.shape(open).lua(fromWire: .object(["id": .int(1), "status": .string("ok"), "gone": .null]))
+        #expect(value == .table(LuaTable(["id": 1, "status": "ok"])))
+    }
+
+    @Test func scriptsArgumentsAreCheckedAndRedactedInRecords() throws {
+        let form = LuaForm.list(.shape(Self.user))
+        let given = LuaValue.table(LuaTable(sequence: [.table(LuaTable(["first_name": "Ada", "password": "hunter2", "groups": .table(LuaTable(sequence: ["a"]))]))]))
+        let checked = try form.check(given, label: "argument #1 (users)")
+        #expect(form.recorded(checked) == .array([.object([
+            "first_name": .string("Ada"), "password": .string("<redacted>"), "groups": .array([.string("a")]),
+        ])]))
+        #expect(throws: LuaError.self) { try form.check(.table(LuaTable(sequence: [.table(LuaTable(["id": 3]))])), label: "x") }
+        do {
+            _ = try form.check(.table(LuaTable(sequence: [.table(LuaTable(["id": 3]))])), label: "argument #1 (users)")
+        } catch {
+            #expect(error.description == "argument #1 (users) item 1 has unknown field 'id'; known fields: first_name, password, groups, role")
+        }
+        do {
+            _ = try LuaForm.shape(Self.role).check(.table(LuaTable()), label: "argument #2 (role)")
+        } catch {
+            #expect(error.description == "argument #2 (role) field id is required (an integer)")
+        }
+    }
+
+    @Test func docsSayTheShape() {
+        #expect(LuaForm.list(.shape(Self.user)).typeText == "User[]")
+        #expect(LuaShape([LuaField("d", .choice(["asc", "desc"]), doc: "")]).inlineText == "{d: (\"asc\"|\"desc\")?}")
+        #expect(LuaForm.shape(Self.user).namedShapes.map(\.name) == ["Role", "User"])
+    }
+}

@@ -12,6 +12,7 @@ deps:
 	pkg-config --exists lua5.4 2>/dev/null || missing="$$missing liblua5.4-dev pkg-config"; \
 	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
 	pkg-config --exists libedit 2>/dev/null || missing="$$missing libedit-dev pkg-config"; \
+	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing:$$missing"; \
 	  $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; \

@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Emulator", targets: ["Emulator"]),
         .library(name: "Vendors", targets: ["Vendors"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Journal", targets: ["Journal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
@@ -56,6 +58,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Every run and every change it sends, in SQLite (GRDB): written before a change is
+        // sent, read by resume, `roster runs` and `roster audit`. Knows no Lua and no vendor.
+        .target(
+            name: "Journal",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The vendor modules in Lua: one declaration per operation, with docs and effect.
         .target(name: "Bindings", dependencies: ["LuaHost", "Vendors"], plugins: ["EmbedLua"]),
         // Configuration, tenants and secrets; script runs with their vendor session and plan.
@@ -66,6 +77,7 @@ let package = Package(
                 "Emulator",
                 "LuaHost",
                 "Bindings",
+                "Journal",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             plugins: ["EmbedLua"]
@@ -79,7 +91,9 @@ let package = Package(
                 "CEditLine",
                 "Emulator",
                 "Engine",
+                "Journal",
                 "Vendors",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["EmbedLua"]

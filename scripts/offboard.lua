@@ -13,14 +13,14 @@ end
 
 local steps = {
   {"activeconnect", function()
-    activeconnect.delete_users({email})
-    return "user deleted"
+    local deleted = activeconnect.delete_users({email})
+    return deleted.already and "already gone" or "user deleted"
   end},
   {"encore", function()
     local user = find(encore.list_users(), function(u) return u.email == email end)
     if not user then return nil, "no user with this email" end
-    encore.deactivate_user(user.user_id)
-    return ("user %s (%d) deactivated"):format(user.user_name, user.user_id)
+    local done = encore.deactivate_user(user.user_id)
+    return ("user %s (%d) %s"):format(user.user_name, user.user_id, done.already and "already deactivated" or "deactivated")
   end},
   {"guardant", function()
     local user = find(guardant.list_users(), function(u) return u.email == email end)
@@ -42,8 +42,8 @@ local steps = {
     return "deleted " .. table.concat(removed, ", ")
   end},
   {"allthenticate", function()
-    allthenticate.delete_user({email = email})
-    return "removed from the organization"
+    local removed = allthenticate.delete_user({email = email})
+    return removed.already and "already gone" or "removed from the organization"
   end},
 }
 

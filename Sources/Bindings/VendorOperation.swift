@@ -10,6 +10,25 @@ import Vendors
 /// request and returns the answer as JSON, which the declared result form writes into Lua.
 public typealias VendorWork<Client> = @Sendable (Client) async throws(VendorError) -> JSONValue
 
+/// What a write declares for the case where an earlier attempt sent it and no answer came.
+public enum IfUnknown<Client>: Sendable {
+    /// Sending it again is harmless: it sets a state, or the vendor reports what exists.
+    case resend
+    /// Nothing can tell whether it took effect (an SMS sent): the admin decides.
+    case ask
+    /// This read tells: the answer the change gave if it took effect.
+    case check(@Sendable (CheckedTable, Client) async throws(VendorError) -> Reconciliation)
+}
+
+/// What a check found of a change whose outcome was unknown.
+public enum Reconciliation: Sendable {
+    /// It took effect; this is what it answered (or would have).
+    case applied(JSONValue)
+    case notApplied
+    /// Part of it, or nothing can tell.
+    case undecidable(String)
+}
+
 /// What a change means beyond its arguments, declared with the operation for the journal,
 /// plans and undo.
 public struct ChangeSemantics: Sendable {
@@ -59,15 +78,19 @@ public struct VendorOperation: Sendable {
     public var parameters: [LuaParameter]
     public var result: LuaResult
     public var semantics: ChangeSemantics
+    /// What to do when an earlier attempt sent it and no answer came.
+    public var ifUnknown: UnknownOutcomeRule
     /// Turns checked arguments into work for this session's client (throwing when the
     /// tenant does not configure the vendor). Never sends anything itself.
     let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue
+    /// The declared read that tells whether a change of unknown outcome took effect.
+    let check: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> Reconciliation)?
 
     /// `prepare` reads the checked arguments (raising what the declaration cannot say,
     /// such as "email_id or email") and returns the work for `Client`.
     public init<Client: VendorClient>(
         _ client: Client.Type, _ name: String, _ summary: String, effect: LuaEffect, parameters: [LuaParameter] = [],
-        result: LuaResult, semantics: ChangeSemantics = .read,
+        result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask,
         prepare: @escaping @Sendable (CheckedTable) throws -> VendorWork<Client>
     ) {
         self.vendor = Client.vendor
@@ -82,10 +105,22 @@ public struct VendorOperation: Sendable {
             let client = try session.client(Client.self)
             return { () async throws(VendorError) in try await work(client) }
         }
+        switch ifUnknown {
+        case .resend: self.ifUnknown = .resend; check = nil
+        case .ask: self.ifUnknown = .ask; check = nil
+        case .check(let read):
+            self.ifUnknown = .check
+            check = { arguments, session in
+                let client = try session.client(Client.self)
+                return { () async throws(VendorError) in try await read(arguments, client) }
+            }
+        }
     }
 
     /// The Lua function for `session`: under a dry run a write or destructive call is
-    /// recorded as planned and answers `{dry_run = true}` without being sent.
+    /// recorded as planned and answers `{dry_run = true}` without being sent. With a
+    /// journal, a write is journaled before it is sent, and one an earlier attempt of the
+    /// run made is answered from the journal.
     func function(in session: VendorSession) -> LuaFunction {
         let operation = self
         return LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
@@ -94,32 +129,121 @@ public struct VendorOperation: Sendable {
             let work = try operation.start(arguments, session)
             let recorded = operation.recorded(arguments)
             let effect = operation.effect
-            @Sendable func record(_ outcome: VendorCallRecord.Outcome) -> VendorCallRecord {
+            @Sendable func record(_ outcome: VendorCallRecord.Outcome, already: Bool = false) -> VendorCallRecord {
                 VendorCallRecord(vendor: operation.vendor, operation: operation.name, effect: effect.rawValue, arguments: recorded,
-                                 outcome: outcome, duration: .zero)
+                                 outcome: outcome, duration: .zero, already: already)
             }
             if session.dryRun && effect != .read {
                 session.record(record(.planned))
                 return { .table(DryRun.result) }
             }
-            return {
+            var row: Int64?
+            var check: (@Sendable () async throws(VendorError) -> Reconciliation)?
+            if effect == .read {
+                session.journal?.didRead()
+            } else if let journal = session.journal {
+                let decision: JournalDecision
+                do {
+                    decision = try journal.willSend(PendingChange(vendor: operation.vendor, operation: operation.name, effect: effect,
+                                                                  key: operation.changeKey(arguments), arguments: recorded,
+                                                                  ifUnknown: operation.ifUnknown))
+                } catch {
+                    throw call.stopRun(.journal, "\(operation.qualifiedName): not sent: \(error)")
+                }
+                switch decision {
+                case .send(let id):
+                    row = id
+                case .replay(let answer, let already):
+                    session.record(record(.replayed, already: already))
+                    return { try operation.answer(answer, already: already) }
+                case .reconcile(let id, let assumption):
+                    row = id
+                    switch (operation.ifUnknown, assumption) {
+                    case (.resend, _), (.ask, .notSent?):
+                        break
+                    case (.check, _):
+                        check = try operation.check?(arguments, session)
+                    case (.ask, .sent?):
+                        journal.didFinish(id, .succeeded(answer: .null, already: false))
+                        session.record(record(.replayed))
+                        return { .nil }
+                    case (.ask, nil):
+                        throw call.stopRun(.decision, """
+                            \(operation.qualifiedName) \(VendorCallRecord.argumentText(recorded)) was sent by an earlier attempt and no \
+                            answer came; nothing tells whether it took effect: resume with --assume-sent (take it as done) or \
+                            --assume-not-sent (send it again)
+                            """)
+                    }
+                }
+            }
+            return { [row, check] in
                 let start = ContinuousClock.now
                 // Recorded before it is sent, so that a call the run's end cuts is reported
                 // (as unknown), never dropped.
                 let index = session.begin(record(VendorSession.cutShort))
                 do throws(VendorError) {
+                    if let check {
+                        switch try await Self.withRunDeadline(check) {
+                        case .applied(let answer):
+                            if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
+                            session.finish(index, .succeeded, duration: .now - start)
+                            return try operation.answer(answer, already: false)
+                        case .notApplied:
+                            break
+                        case .undecidable(let why):
+                            throw VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
+                                              message: "an earlier attempt's outcome is unknown and \(why); check the vendor, then resume with --assume-sent or --assume-not-sent",
+                                              retryable: false, outcomeUnknown: true)
+                        }
+                    }
                     let answer = try await Self.withRunDeadline(work)
-                    let value = try operation.lua(answer)
+                    if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
+                    let value = try operation.answer(answer, already: false)
                     session.finish(index, .succeeded, duration: .now - start)
                     return value
                 } catch {
                     let error = session.scrubbed(error)
+                    if operation.semantics.already.contains(where: { $0.matches(error) }) {
+                        // Already in the state asked for: the change converged.
+                        if let row { session.journal?.didFinish(row, .succeeded(answer: VendorResults.okAnswer, already: true)) }
+                        session.finish(index, .succeeded, duration: .now - start, already: true)
+                        return try operation.answer(VendorResults.okAnswer, already: true)
+                    }
                     let unknown = error.outcomeUnknown && effect != .read
+                    if let row {
+                        session.journal?.didFinish(row, unknown ? .unknown(message: error.description)
+                                                                : .failed(message: error.description, notApplied: !error.outcomeUnknown))
+                    }
                     session.finish(index, unknown ? .unknown(error.description) : .failed(error.description), duration: .now - start)
                     throw VendorErrorObject(error: error)
                 }
             }
         })
+    }
+
+    /// `encore.deactivate_user`
+    var qualifiedName: String { "\(vendor.rawValue).\(name)" }
+
+    /// The idempotency key (without the occurrence): vendor, operation and the values of
+    /// the arguments the declaration says identify the change.
+    func changeKey(_ arguments: CheckedTable) -> String {
+        var identity: [String: JSONValue] = [:]
+        for entry in semantics.identity {
+            let parts = entry.split(separator: ".", maxSplits: 1).map(String.init)
+            let value = parts.count == 2 ? (arguments.fields(parts[0])?[parts[1]] ?? .nil) : arguments[parts[0]]
+            identity[entry] = JSONValue(recording: value)
+        }
+        return qualifiedName + " " + JSONValue.object(identity).compactText
+    }
+
+    /// The answer as the script sees it; `already` adds `already = true` to a table.
+    func answer(_ answer: JSONValue, already: Bool) throws(VendorError) -> LuaValue {
+        var value = try lua(answer)
+        if already, case .table(var table) = value {
+            table["already"] = true
+            value = .table(table)
+        }
+        return value
     }
 
     /// The work for `arguments` (by parameter name, already valid), without Lua: for
@@ -163,8 +287,8 @@ public struct VendorOperation: Sendable {
     }
 
     /// Runs `perform` with the run's deadline visible to the HTTP layer (`VendorDeadline`).
-    static func withRunDeadline(_ perform: @Sendable () async throws(VendorError) -> JSONValue) async throws(VendorError) -> JSONValue {
-        let outcome: Result<JSONValue, VendorError> = await VendorDeadline.$current.withValue(LuaRunDeadline.current) {
+    static func withRunDeadline<Value: Sendable>(_ perform: @Sendable () async throws(VendorError) -> Value) async throws(VendorError) -> Value {
+        let outcome: Result<Value, VendorError> = await VendorDeadline.$current.withValue(LuaRunDeadline.current) {
             do throws(VendorError) { return .success(try await perform()) } catch { return .failure(error) }
         }
         return try outcome.get()
@@ -175,7 +299,10 @@ public struct VendorOperation: Sendable {
 public enum VendorResults {
     /// `{ok = true}`: what an operation with no answer returns.
     public static let ok: LuaResult = {
-        var result = LuaResult(.shape(LuaShape([LuaField("ok", .boolean, optional: false, doc: "true")])), doc: "done")
+        var result = LuaResult(.shape(LuaShape([
+            LuaField("ok", .boolean, optional: false, doc: "true"),
+            LuaField("already", .boolean, doc: "true when the vendor said it was already so (nothing changed)"),
+        ])), doc: "done")
         result.type = "{ok: true}"
         return result
     }()

@@ -18,6 +18,8 @@ public struct VendorCallRecord: Sendable, Equatable {
         /// It may have reached the vendor, and no answer came (cut, timed out, or the run
         /// ended first): whether it took effect is not known.
         case unknown(String)
+        /// An earlier attempt of the run made it: answered from the journal, not sent.
+        case replayed
     }
 
     public var vendor: Vendor
@@ -26,10 +28,15 @@ public struct VendorCallRecord: Sendable, Equatable {
     public var arguments: [VendorArgument]
     public var outcome: Outcome
     public var duration: Duration
+    /// The vendor said it was already so: nothing changed, and that counts as done.
+    public var already = false
 
     /// `encore.deactivate_user id=42 external=false`
-    public var summary: String {
-        ([vendor.rawValue + "." + operation] + arguments.map { "\($0.name)=\($0.value.compactText)" }).joined(separator: " ")
+    public var summary: String { vendor.rawValue + "." + operation + (arguments.isEmpty ? "" : " " + Self.argumentText(arguments)) }
+
+    /// `id=42 external=false`
+    public static func argumentText(_ arguments: [VendorArgument]) -> String {
+        arguments.map { "\($0.name)=\($0.value.compactText)" }.joined(separator: " ")
     }
 }
 
@@ -49,13 +56,16 @@ public struct VendorArgument: Sendable, Equatable {
 public final class VendorSession: Sendable {
     public let tenant: Tenant
     public let dryRun: Bool
+    /// Where writes are journaled before they are sent, if anywhere.
+    public let journal: (any ChangeJournal)?
     /// One client per configured vendor.
     private let clients: [Vendor: any VendorClient]
     private let records = Mutex<[VendorCallRecord]>([])
 
-    public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared) {
+    public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil) {
         self.tenant = tenant
         self.dryRun = dryRun
+        self.journal = journal
         var clients: [Vendor: any VendorClient] = [:]
         for configuration in tenant.configurations {
             clients[type(of: configuration).vendor] = configuration.makeClient(http: http)
@@ -96,10 +106,11 @@ public final class VendorSession: Sendable {
     }
 
     /// The outcome of the call recorded at `index` by `begin`.
-    func finish(_ index: Int, _ outcome: VendorCallRecord.Outcome, duration: Duration) {
+    func finish(_ index: Int, _ outcome: VendorCallRecord.Outcome, duration: Duration, already: Bool = false) {
         records.withLock {
             $0[index].outcome = outcome
             $0[index].duration = duration
+            $0[index].already = already
         }
     }
 

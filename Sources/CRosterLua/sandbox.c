@@ -590,3 +590,15 @@ void roster_open_sandbox_libraries(lua_State *L) {
     }
     lua_pop(L, 1);
 }
+
+/* math.randomseed(seed) on a fresh state, before any script code (a resumed run draws the
+ * same numbers as its first attempt). Protected: a failure leaves the random seed as is. */
+void roster_seed_random(lua_State *L, lua_Integer seed) {
+    if (lua_getglobal(L, "math") == LUA_TTABLE && lua_getfield(L, -1, "randomseed") == LUA_TFUNCTION) {
+        lua_pushinteger(L, seed);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+        lua_pop(L, 1);
+    } else {
+        lua_settop(L, 0);
+    }
+}

@@ -11,11 +11,14 @@ public final class VendorConnection: Sendable {
     public let emulator: RunningEmulator?
     /// The configuration file read, when there was one.
     public let configurationFile: String?
+    /// The configuration's `journal`, when it names one.
+    public let journal: String?
 
-    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?) {
+    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil) {
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
+        self.journal = journal
     }
 
     /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
@@ -29,7 +32,8 @@ public final class VendorConnection: Sendable {
     ) async throws -> VendorConnection {
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
-            return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil, configurationFile: path)
+            return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil,
+                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal)
         }
         let emulator = try await Emulator.start(registry.emulatorConfiguration())
         notice(useEmulator

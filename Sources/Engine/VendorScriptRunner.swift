@@ -51,11 +51,12 @@ public struct VendorScriptRunner: Sendable {
     /// Runs `script` to its end; `arguments` become `args`, `inputs` the `inputs` table
     /// (by position, by name as given, and by file name). `stop` ends it gracefully.
     public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
-                    dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil) async -> ScriptRunResult {
-        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http)
+                    dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil, journal: RunJournal? = nil) async -> ScriptRunResult {
+        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
-        let runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
+        var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
+        runner.randomSeed = journal?.seed
         let outcome = await runner.run(script, output: output, stop: stop)
         return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
     }

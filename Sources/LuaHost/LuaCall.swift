@@ -93,11 +93,16 @@ public struct LuaCall {
 
     /// Ends the run as a permission denial (exit code 4): like a limit, no `pcall`,
     /// `parallel` sibling or error handler can go on after it. Returns the error to throw.
-    public func deny(_ message: String) -> LuaError {
-        if let run, run.denial == nil {
-            run.denial = message
-            roster_set_limit_message(L, ROSTER_LIMIT_PERMISSION, message)
-            roster_kill(run.state.state, ROSTER_LIMIT_PERMISSION)
+    public func deny(_ message: String) -> LuaError { stopRun(.permission, message) }
+
+    /// Ends the run for `kind` (a denial, a decision needed, the journal failing) with
+    /// `message`: like a limit, nothing in the script can go on after it. Returns the error
+    /// to throw.
+    public func stopRun(_ kind: LuaLimitKind, _ message: String) -> LuaError {
+        if let run, run.stopMessage == nil, let raw = kind.raw {
+            run.stopMessage = message
+            roster_set_limit_message(L, raw, message)
+            roster_kill(run.state.state, raw)
         }
         return LuaError(value: .string(LuaString(message)))
     }

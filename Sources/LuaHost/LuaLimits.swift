@@ -53,6 +53,8 @@ public struct LuaLimits: Sendable, Equatable {
         case .stack: "stack overflow: recursion too deep"
         case .interrupted: "interrupted"
         case .permission: "permission denied"
+        case .decision: "a change needs a decision"
+        case .journal: "the journal could not be written"
         }
     }
 }
@@ -66,6 +68,10 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
     case interrupted
     /// A call the run is not permitted to make (a plugin outside its manifest).
     case permission
+    /// A change whose outcome is unknown, which Roster cannot check: the admin decides.
+    case decision
+    /// The journal could not record a change: nothing more is sent.
+    case journal
 
     init?(_ raw: roster_limit) {
         switch raw {
@@ -75,6 +81,8 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case ROSTER_LIMIT_OUTPUT: self = .output
         case ROSTER_LIMIT_INTERRUPTED: self = .interrupted
         case ROSTER_LIMIT_PERMISSION: self = .permission
+        case ROSTER_LIMIT_DECISION: self = .decision
+        case ROSTER_LIMIT_JOURNAL: self = .journal
         default: return nil
         }
     }
@@ -87,6 +95,8 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case .output: ROSTER_LIMIT_OUTPUT
         case .interrupted: ROSTER_LIMIT_INTERRUPTED
         case .permission: ROSTER_LIMIT_PERMISSION
+        case .decision: ROSTER_LIMIT_DECISION
+        case .journal: ROSTER_LIMIT_JOURNAL
         case .stack: nil
         }
     }

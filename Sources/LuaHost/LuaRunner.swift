@@ -68,6 +68,9 @@ public struct LuaRunner: Sendable {
     public var functions: [LuaFunction]
     /// Globals set before the script runs (`args`, `params`).
     public var globals: [String: LuaValue]
+    /// Seeds `math.random` (a journaled run's seed, so that a resumed attempt draws the same
+    /// numbers); nil: Lua's own random seed.
+    public var randomSeed: Int64?
     public var executor: LuaExecutor
 
     public init(
@@ -94,6 +97,7 @@ public struct LuaRunner: Sendable {
             for module in modules { run.state.install(module) }
             for function in functions { run.state.install(function) }
             run.setGlobals(globals)
+            if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
             stop?.attach(run)
             defer { stop?.detach() }
             return await run.execute(script)

@@ -30,12 +30,13 @@ final class RunContext {
     var finished: LuaRunOutcome?
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false
-    /// What a permission denial said (its message names the call), once one ended the run.
-    var denial: String?
+    /// What ended the run from a binding (a permission denial, a decision needed), with its
+    /// message naming the call, once one did.
+    var stopMessage: String?
 
     /// The message for the limit `kind` that ended the run.
     func limitMessage(_ kind: LuaLimitKind) -> String {
-        kind == .permission ? (denial ?? limits.message(for: .permission)) : limits.message(for: kind)
+        [.permission, .decision, .journal].contains(kind) ? (stopMessage ?? limits.message(for: kind)) : limits.message(for: kind)
     }
 
     /// Counts drives, so a late deadline or interrupt of an earlier one is ignored.

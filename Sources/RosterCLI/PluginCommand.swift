@@ -2,6 +2,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Journal
 import LuaHost
 
 /// Per-customer plugins: workflows with a manifest saying what they may touch.
@@ -106,6 +107,7 @@ struct PluginCommand: AsyncParsableCommand {
         @Flag(help: "Do not ask before destructive changes.") var yes = false
         @Flag(help: "Print one JSON document instead of the workflow's output.") var json = false
         @OptionGroup var limits: LimitOptions
+        @OptionGroup var journalOptions: JournalOptions
         @Flag(help: "Show a traceback with script errors.") var verbose = false
 
         func validate() throws {
@@ -129,9 +131,23 @@ struct PluginCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             let connection = try await vendors.open()
+            let journal: RunJournal
+            do {
+                let store = try journalOptions.open(configured: connection.journal)
+                journal = try RunJournal.start(.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
+                                                     inputs: [], connection: connection, dryRun: dryRun,
+                                                     plugin: (manifest.name, manifest.version.description, workflow.name)), in: store)
+            } catch let error as JournalError {
+                await connection.close()
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            } catch {
+                await connection.close()
+                throw error
+            }
             let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits())
             try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
-                .perform(runner, script, arguments: [:], inputs: [], connection: connection)
+                .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
         }
     }
 

@@ -11,7 +11,8 @@ public struct Roster: AsyncParsableCommand {
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
         // The version plugin manifests' `roster = ">=..."` ranges are checked against.
         version: RosterVersion.current.description,
-        subcommands: [RunCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self, DocsCommand.self, StubsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ResumeCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
+                      DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
 
     public init() {}
@@ -88,6 +89,9 @@ public enum ExitStatus {
     public static let usage: Int32 = 2
     public static let limit: Int32 = 3
     public static let permission: Int32 = 4
+    /// A change's outcome is unknown and cannot be checked: the admin decides
+    /// (`roster resume RUN --assume-sent` or `--assume-not-sent`).
+    public static let decision: Int32 = 5
     /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report).
     public static let interrupted: Int32 = 130
 
@@ -97,6 +101,8 @@ public enum ExitStatus {
         case .success: success
         case .scriptError, .hostError: scriptError
         case .limit(.permission, _): permission
+        case .limit(.decision, _): decision
+        case .limit(.journal, _): scriptError
         case .limit(.interrupted, _): interrupted
         case .limit: limit
         }

@@ -3,6 +3,7 @@ import ArgumentParser
 import Bindings
 import Engine
 import Foundation
+import Journal
 import LuaHost
 import Vendors
 
@@ -40,6 +41,8 @@ struct RunCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var limitOptions: LimitOptions
+
+    @OptionGroup var journalOptions: JournalOptions
 
     @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
     var instructionLimit: Int64?
@@ -84,11 +87,28 @@ struct RunCommand: AsyncParsableCommand {
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
         let connection = try await vendors.open()
+        let store: JournalStore
+        do {
+            store = try journalOptions.open(configured: connection.journal)
+        } catch {
+            await connection.close()
+            throw error
+        }
         let directory = (script as NSString).deletingLastPathComponent
         let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
+        let arguments = try scriptArguments()
+        let journal: RunJournal
+        do {
+            journal = try RunJournal.start(.here(kind: "run", script: script, text: Array(source), arguments: arguments, inputs: files,
+                                                 connection: connection, dryRun: dryRun), in: store)
+        } catch {
+            await connection.close()
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
-        try await supervisor.perform(VendorScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: try scriptArguments(),
-                                    inputs: files, connection: connection)
+        try await supervisor.perform(VendorScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: arguments,
+                                    inputs: files, connection: connection, journal: journal)
     }
 }
 

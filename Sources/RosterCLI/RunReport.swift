@@ -8,6 +8,19 @@ import Synchronization
 import Vendors
 
 extension LuaRunOutcome {
+    /// `success`, `script error`, `interrupted`, `decision needed`, a limit's kind: how the
+    /// journal says a run ended.
+    var journalText: String {
+        switch self {
+        case .success: "success"
+        case .scriptError: "script error"
+        case .hostError: "host error"
+        case .limit(.interrupted, _): "interrupted"
+        case .limit(.decision, _): "decision needed"
+        case .limit(let kind, _): kind.rawValue
+        }
+    }
+
     /// `success`, `script_error`, `limit`, `host_error`.
     var kind: String {
         switch self {
@@ -35,13 +48,18 @@ struct RunReport: Encodable {
         var operation: String
         var effect: String
         var arguments: [String: JSONValue]
-        /// planned, succeeded, failed, unknown (it may have reached the vendor; no answer)
+        /// planned, succeeded, failed, unknown (it may have reached the vendor; no answer),
+        /// replayed (an earlier attempt of the run made it; not sent again)
         var outcome: String
+        /// The vendor said it was already so.
+        var already: Bool?
         var error: String?
         var duration_ms: Double
     }
 
     var script: String
+    /// The run's id in the journal (`roster runs show ID`, `roster resume ID`).
+    var run_id: Int64?
     var outcome: String
     var exit_code: Int32
     var error: String?
@@ -66,10 +84,11 @@ struct RunReport: Encodable {
             case .succeeded: break
             case .failed(let message): outcome = "failed"; error = message
             case .unknown(let message): outcome = "unknown"; error = message
+            case .replayed: outcome = "replayed"
             }
             let (seconds, attoseconds) = record.duration.components
             return Call(vendor: record.vendor.rawValue, operation: record.operation, effect: record.effect, arguments: arguments(record),
-                        outcome: outcome, error: error, duration_ms: (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3))
+                        outcome: outcome, already: record.already ? true : nil, error: error, duration_ms: (Double(seconds) * 1000 + Double(attoseconds) / 1e15).rounded(toPlaces: 3))
         }
         errors = result.calls.compactMap {
             switch $0.outcome {

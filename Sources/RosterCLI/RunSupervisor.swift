@@ -4,6 +4,7 @@ import ArgumentParser
 import Bindings
 import Engine
 import Foundation
+import Journal
 import LuaHost
 import Vendors
 
@@ -14,11 +15,11 @@ struct RunSupervisor {
     var json: Bool
     var verbose: Bool
 
-    /// Runs `script` with `runner`, closes `connection`, reports; throws the exit code
-    /// when it is not 0.
+    /// Runs `script` with `runner`, journaled in `journal`, closes `connection`, reports;
+    /// throws the exit code when it is not 0.
     func perform(_ runner: VendorScriptRunner, _ script: LuaScript, arguments: [String: String], inputs: [ScriptInput],
-                 connection: VendorConnection) async throws {
-        if !dryRun, !yes, !json, Terminal.isInteractive {
+                 connection: VendorConnection, journal: RunJournal) async throws {
+        if !dryRun, !yes, !json, Terminal.isInteractive, journal.attempt == 1 {
             guard await confirmDestructiveChanges(runner, script, arguments, inputs) else {
                 await connection.close()
                 Diagnostics.error("roster: nothing was changed (not confirmed)")
@@ -27,20 +28,30 @@ struct RunSupervisor {
         }
         let output: any LuaOutput = json ? CollectedOutput() : StandardOutput()
         let stop = LuaStop()
-        let signals = StopSignals(stop)
-        let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop)
+        let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
+        let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
+                                      journal: journal)
         signals.cancel()
         await connection.close()
+        let status = ExitStatus.of(result.outcome)
+        if dryRun { try? journal.recordPlan(result.plan) }
+        journal.abandonInFlight("the run ended before the vendor answered")
+        journal.finish(outcome: result.outcome.journalText, exitCode: status)
 
         // Whatever ended the run (a limit, a stop), it is reported.
         if json {
-            RunReport(result: result, script: script.name, output: (output as? CollectedOutput)?.text ?? "").print()
+            var report = RunReport(result: result, script: script.name, output: (output as? CollectedOutput)?.text ?? "")
+            report.run_id = journal.runID
+            report.print()
         } else {
             report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)
             reportUnknown(result.calls)
             if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
         }
-        let status = ExitStatus.of(result.outcome)
+        let unfinished = status != ExitStatus.success && !dryRun
+            || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
+        Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
+            + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 
@@ -87,8 +98,11 @@ final class StopSignals: @unchecked Sendable {
     private let sources: [DispatchSourceSignal]
     private let lock = NSLock()
     private var name: String?
+    /// Before the process ends at a second signal (the journal marks what is in flight).
+    private let onForcedStop: @Sendable () -> Void
 
-    init(_ stop: LuaStop) {
+    init(_ stop: LuaStop, onForcedStop: @escaping @Sendable () -> Void = {}) {
+        self.onForcedStop = onForcedStop
         sources = [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN) // delivered to the source instead
             return DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -109,6 +123,7 @@ final class StopSignals: @unchecked Sendable {
         }
         guard first else {
             Diagnostics.error("roster: \(signal) again: stopping now; calls in flight are not awaited")
+            onForcedStop()
             exit(ExitStatus.interrupted)
         }
         Diagnostics.error("roster: \(signal): stopping; no new vendor calls, waiting for the ones in flight (\(signal) again to stop at once)")

@@ -58,16 +58,23 @@ import Testing
         }
     }
 
-    @Test func offboardGoesOnPastAFailingVendor() async throws {
+    @Test func offboardConvergesWhereAVendorAlreadyHasHerGone() async throws {
         try await EmulatedRun.with { run in
-            // grace is already gone from Allthenticate: that step fails, the others still run;
-            // she is no Active911 member (found by email in the agencies' member lists): skipped.
+            // grace is already gone from Allthenticate: that step is "already" done, the others
+            // run; she is no Active911 member (found by email in the agencies' lists): skipped.
             await run.expectSuccess(#"allthenticate.delete_user({email = "grace@example.com"})"#)
             let (result, output) = try await run.script("offboard.lua", arguments: ["email": "grace@example.com"])
-            #expect(result.outcome.summaryForTests == "scripts/offboard.lua:66: offboarding of grace@example.com is incomplete: 1 vendor(s) failed")
-            #expect(output.contains("FAILED  allthenticate"))
+            #expect(result.outcome == .success, "\(result.outcome.summaryForTests)")
+            #expect(output.contains("done    allthenticate already gone"))
             #expect(output.contains("skipped active911     no member with this email"))
-            #expect(output.contains("3 done, 1 skipped, 1 failed"))
+            #expect(output.contains("4 done, 1 skipped, 0 failed"))
+            #expect(result.calls.first { $0.operation == "delete_user" }?.already == true)
+            // And a second run finds everything already so.
+            let (again, secondOutput) = try await run.script("offboard.lua", arguments: ["email": "grace@example.com"])
+            #expect(again.outcome == .success, "\(again.outcome.summaryForTests)")
+            #expect(secondOutput.contains("done    activeconnect already gone"))
+            #expect(secondOutput.contains("already deactivated"))
+            #expect(secondOutput.contains("already archived"))
             #expect(run.state.encoreUser("grace")?["IsActive"] as? Bool == false)
             #expect(run.state.guardantUser("grace@example.com")?["archived"] as? Bool == true)
         }

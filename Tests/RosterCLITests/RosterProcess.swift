@@ -11,9 +11,15 @@ struct ProcessResult {
     var signaled: Bool
 
     /// stderr without the line saying the built-in emulator is in use.
+    /// `roster: run 12; its changes: roster runs show 12`, the line a journaled run ends with.
+    static func isRunLine(_ line: Substring) -> Bool {
+        line.hasPrefix("roster: run ") && line.contains("its changes: roster runs show")
+    }
+
+    /// stderr without the informational lines: the emulator notice and the run's id.
     var diagnostics: String {
         stderr.split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.hasPrefix("roster: no roster.toml found; using the built-in emulator") }
+            .filter { !$0.hasPrefix("roster: no roster.toml found; using the built-in emulator") && !Self.isRunLine($0) }
             .joined(separator: "\n")
     }
 }
@@ -38,7 +44,7 @@ enum RosterProcess {
         process.arguments = arguments
         // No test may pick up the machine's own ~/.config/roster/roster.toml.
         process.environment = ProcessInfo.processInfo.environment
-            .merging(["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config"]) { $1 }
+            .merging(["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config", "XDG_STATE_HOME": isolatedHome + "/.local/state"]) { $1 }
             .merging(environment) { $1 }
         process.currentDirectoryURL = directory ?? root
         let out = Pipe(), err = Pipe()

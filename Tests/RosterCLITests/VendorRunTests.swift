@@ -24,7 +24,8 @@ import Testing
         let result = try await RosterProcess.run(["run", "promote.lua"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "demo\n")
-        #expect(result.stderr.isEmpty, "no emulator notice: \(result.stderr)")
+        #expect(result.diagnostics.isEmpty && !result.stderr.contains("emulator"), "no emulator notice: \(result.stderr)")
+        #expect(result.stderr.hasPrefix("roster: run "), "the run says its journal id: \(result.stderr)")
         let users = emulator.world.dump()["allthenticate"] as? [[String: Any]] ?? []
         #expect(users.first { $0["email_id"] as? Int == 103 }?["user_tag"] as? String == "REGULAR")
         await emulator.stop()

@@ -35,6 +35,16 @@ public enum Active911Module: VendorModule {
                            permissions: fields.strings("permissions"))
     }
 
+    /// The members of `agency` (nil: the configured one) with these emails, in order; empty
+    /// when none of them is there.
+    static func members(withEmails emails: [String?], in agency: String?, _ client: Active911Client) async throws(VendorError) -> [JSONValue?] {
+        let wanted = agency ?? client.configuration.agency
+        let listed = try await client.agencies().filter { wanted == nil || $0["id"]?.string == wanted }
+            .flatMap { $0["members"]?.array ?? [] }
+        let found = emails.map { email in listed.first { $0["email"]?.string?.lowercased() == email?.lowercased() } }
+        return found.contains { $0 != nil } ? found : []
+    }
+
     public static let operations: [VendorOperation] = [
         VendorOperation(Active911Client.self, "agencies", "The agencies the account can manage, with their members (find a member by email here).",
                         effect: .read, result: LuaResult(.list(.shape(agency)), doc: "the agencies, each with its members")) { _ in
@@ -43,7 +53,12 @@ public enum Active911Module: VendorModule {
         VendorOperation(Active911Client.self, "create_member", "Adds a member to an agency.", effect: .write,
                         parameters: [agencyID, LuaParameter("member", form: .shape(newMember), doc: "the new member")],
                         result: LuaResult(.shape(member), doc: "the member created"),
-                        semantics: ChangeSemantics(identity: ["agency", "member.email"], inverse: "delete_member")) { arguments in
+                        semantics: ChangeSemantics(identity: ["agency", "member.email"], inverse: "delete_member"),
+                        ifUnknown: .check { arguments, client async throws(VendorError) in
+                            let email = arguments.fields("member")?.string("email")
+                            let found = try await members(withEmails: [email], in: arguments.string("agency"), client)
+                            return found.first.map { .applied($0 ?? .null) } ?? .notApplied
+                        }) { arguments in
             let agency = arguments.string("agency")
             let member = memberToCreate(arguments.fields("member") ?? CheckedTable(LuaTable()))
             return { client async throws(VendorError) in try await client.createMember(agency: agency, member) }
@@ -51,14 +66,25 @@ public enum Active911Module: VendorModule {
         VendorOperation(Active911Client.self, "create_members", "Adds many members in one request (one call against the rate limit).", effect: .write,
                         parameters: [agencyID, LuaParameter("members", form: .list(.shape(newMember)), doc: "the new members")],
                         result: LuaResult(.list(.shape(member)), doc: "the members created, in order"),
-                        semantics: ChangeSemantics(identity: ["agency", "members"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["agency", "members"]),
+                        ifUnknown: .check { arguments, client async throws(VendorError) in
+                            let emails = (arguments.list("members") ?? []).map { $0.string("email") }
+                            let found = try await members(withEmails: emails, in: arguments.string("agency"), client)
+                            if found.isEmpty { return .notApplied }
+                            guard found.count == emails.count, found.allSatisfy({ $0 != nil }) else {
+                                return .undecidable("only \(found.count) of its \(emails.count) members are in the agency")
+                            }
+                            return .applied(.array(found.compactMap { $0 }))
+                        }) { arguments in
             let agency = arguments.string("agency")
             let members = (arguments.list("members") ?? []).map(memberToCreate)
             return { client async throws(VendorError) in .array(try await client.createMembers(agency: agency, members)) }
         },
         VendorOperation(Active911Client.self, "delete_member", "Removes a member from an agency.", effect: .destructive,
                         parameters: [agencyID, LuaParameter("member_id", .integer, doc: "the member's id")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["agency", "member_id"], already: [AlreadyAnswer(status: 404)])) { arguments in
+                        result: VendorResults.ok,
+                        semantics: ChangeSemantics(identity: ["agency", "member_id"], already: [AlreadyAnswer(status: 404, messageContains: "member not found")]),
+                        ifUnknown: .resend) { arguments in
             let agency = arguments.string("agency"), memberID = arguments.int("member_id") ?? 0
             return { client async throws(VendorError) in
                 try await client.deleteMember(agency: agency, memberID)

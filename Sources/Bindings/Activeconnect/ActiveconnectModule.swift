@@ -18,7 +18,7 @@ public enum ActiveconnectModule: VendorModule {
                             LuaField("created", .list(.string), optional: false, doc: "the users added"),
                             LuaField("existing", .list(.string), optional: false, doc: "the users already there"),
                         ])), doc: "who was added and who was already there"),
-                        semantics: ChangeSemantics(identity: ["users"], inverse: "delete_users")) { arguments in
+                        semantics: ChangeSemantics(identity: ["users"], inverse: "delete_users"), ifUnknown: .resend) { arguments in
             let users = arguments.strings("users") ?? []
             return { client async throws(VendorError) in
                 let added = try await client.addUsers(users)
@@ -27,7 +27,8 @@ public enum ActiveconnectModule: VendorModule {
         },
         VendorOperation(ActiveconnectClient.self, "delete_users", "Removes users (and their devices) from the application.",
                         effect: .destructive, parameters: [users], result: VendorResults.ok,
-                        semantics: ChangeSemantics(identity: ["users"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["users"], already: [AlreadyAnswer(status: 200, messageContains: "unknown users")]),
+                        ifUnknown: .resend) { arguments in
             let users = arguments.strings("users") ?? []
             return { client async throws(VendorError) in
                 try await client.deleteUsers(users)
@@ -39,7 +40,7 @@ public enum ActiveconnectModule: VendorModule {
                         parameters: [user, LuaParameter("options", form: .shape(LuaShape([
                             LuaField("display_name", .string, doc: "the name the app shows"),
                         ])), optional: true, doc: "how the link is issued")],
-                        result: link, semantics: ChangeSemantics(identity: ["user"])) { arguments in
+                        result: link, semantics: ChangeSemantics(identity: ["user"]), ifUnknown: .resend) { arguments in
             let user = arguments.text("user"), displayName = arguments.fields("options")?.string("display_name")
             return { client async throws(VendorError) in .string(try await client.registrationLink(user, displayName: displayName)) }
         },

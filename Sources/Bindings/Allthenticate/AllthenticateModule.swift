@@ -55,9 +55,10 @@ public enum AllthenticateModule: VendorModule {
 
     /// An operation on one user, named by `email_id`.
     static func onUser(_ name: String, _ summary: String, effect: LuaEffect, result: LuaResult,
-                       semantics: ChangeSemantics = .read,
+                       semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<AllthenticateClient> = .ask,
                        _ perform: @escaping @Sendable (AllthenticateClient, Int) async throws(VendorError) -> JSONValue) -> VendorOperation {
-        VendorOperation(AllthenticateClient.self, name, summary, effect: effect, parameters: [emailID], result: result, semantics: semantics) { arguments in
+        VendorOperation(AllthenticateClient.self, name, summary, effect: effect, parameters: [emailID], result: result, semantics: semantics,
+                        ifUnknown: ifUnknown) { arguments in
             let id = arguments.int("email_id") ?? 0
             return { client async throws(VendorError) in try await perform(client, id) }
         }
@@ -84,7 +85,9 @@ public enum AllthenticateModule: VendorModule {
                             LuaField("email_id", .integer, doc: "the user's email_id"),
                             LuaField("email", .string, doc: "the user's email"),
                         ])), doc: "{email_id = integer} or {email = string}")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["who"])) { arguments in
+                        result: VendorResults.ok,
+                        semantics: ChangeSemantics(identity: ["who"], already: [AlreadyAnswer(status: 400, messageContains: "user not found")]),
+                        ifUnknown: .resend) { arguments in
             let who = arguments.fields("who")
             let emailID = who?.int("email_id"), email = who?.string("email")
             guard emailID != nil || email != nil else { throw LuaError("argument #1 (who) needs email_id or email") }
@@ -95,7 +98,7 @@ public enum AllthenticateModule: VendorModule {
         },
         VendorOperation(AllthenticateClient.self, "set_computer_usernames", "Sets the user's computer usernames (an empty list clears them).",
                         effect: .write, parameters: [emailID, LuaParameter("names", form: .list(.string), doc: "list of usernames")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "names"])) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "names"]), ifUnknown: .resend) { arguments in
             let id = arguments.int("email_id") ?? 0, names = arguments.strings("names") ?? []
             return { client async throws(VendorError) in
                 try await client.setComputerUsernames(emailID: id, names)
@@ -105,7 +108,7 @@ public enum AllthenticateModule: VendorModule {
         VendorOperation(AllthenticateClient.self, "set_rank", "Sets a user's rank: REGULAR, ADMIN or SUPER.", effect: .write,
                         parameters: [LuaParameter("user_id", .integer, doc: "the user's user_id"),
                                      LuaParameter("rank", form: .choice(AllthenticateRank.allCases.map(\.rawValue)), doc: "the rank")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user_id", "rank"])) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user_id", "rank"]), ifUnknown: .resend) { arguments in
             let id = arguments.int("user_id") ?? 0
             let rank = AllthenticateRank(rawValue: arguments.text("rank")) ?? .regular
             return { client async throws(VendorError) in
@@ -121,7 +124,7 @@ public enum AllthenticateModule: VendorModule {
                                      LuaParameter("options", form: .shape(LuaShape([
                                          LuaField("allow_duplicates", .boolean, doc: "allow a number another user has"),
                                      ])), optional: true, doc: "how the cards are checked")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "cards"])) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "cards"]), ifUnknown: .resend) { arguments in
             let id = arguments.int("email_id") ?? 0, cards = smartcards(arguments.list("cards")) ?? []
             let allowDuplicates = arguments.fields("options")?.bool("allow_duplicates") ?? false
             return { client async throws(VendorError) in
@@ -130,7 +133,8 @@ public enum AllthenticateModule: VendorModule {
             }
         },
         onUser("promote_guest", "Makes a guest a regular member of the organization.", effect: .write, result: VendorResults.ok,
-               semantics: ChangeSemantics(identity: ["email_id"])) { client, id async throws(VendorError) in
+               semantics: ChangeSemantics(identity: ["email_id"], already: [AlreadyAnswer(status: 400, messageContains: "is not a guest")]),
+               ifUnknown: .resend) { client, id async throws(VendorError) in
             try await client.promoteGuest(emailID: id)
             return VendorResults.okAnswer
         },
@@ -147,7 +151,7 @@ public enum AllthenticateModule: VendorModule {
                                          LuaField("no_email", .boolean, doc: "send no email"),
                                      ])), optional: true, doc: "what comes with the invitation")],
                         result: LuaResult(.shape(inviteOutcome), doc: "what became of each email"),
-                        semantics: ChangeSemantics(identity: ["emails"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["emails"]), ifUnknown: .resend) { arguments in
             let emails = arguments.strings("emails") ?? []
             let options = arguments.fields("options")
             let cards = smartcards(options?.list("smartcards")), groups = options?.strings("groups")
@@ -158,7 +162,7 @@ public enum AllthenticateModule: VendorModule {
         },
         VendorOperation(AllthenticateClient.self, "resend_invite", "Sends a pending invitation again.", effect: .write,
                         parameters: [LuaParameter("email", .string, doc: "the invited email")], result: VendorResults.ok,
-                        semantics: ChangeSemantics(identity: ["email"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["email"]), ifUnknown: .resend) { arguments in
             let email = arguments.text("email")
             return { client async throws(VendorError) in
                 try await client.resendInvite(email)

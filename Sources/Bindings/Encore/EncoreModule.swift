@@ -59,7 +59,7 @@ public enum EncoreModule: VendorModule {
     static func change(_ name: String, _ summary: String,
                        _ send: @escaping @Sendable (EncoreClient, EncoreUserID, JSONValue) async throws(VendorError) -> Int) -> VendorOperation {
         VendorOperation(EncoreClient.self, name, summary, effect: .write, parameters: [id, fields, idOptions], result: internalID,
-                        semantics: ChangeSemantics(identity: ["id", "fields"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["id", "fields"]), ifUnknown: .resend) { arguments in
             let id = try userID(arguments), body = body(arguments)
             return { client async throws(VendorError) in .int(try await send(client, id, body)) }
         }
@@ -77,8 +77,13 @@ public enum EncoreModule: VendorModule {
         },
         VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
                         parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),
-                        semantics: ChangeSemantics(identity: ["fields.user_name"], already: [AlreadyAnswer(status: 409)],
-                                                   inverse: "deactivate_user")) { arguments in
+                        semantics: ChangeSemantics(identity: ["fields.user_name"], inverse: "deactivate_user"),
+                        ifUnknown: .check { arguments, client async throws(VendorError) in
+                            // The user name is unique: if it exists, the create took effect.
+                            let name = arguments.fields("fields")?.string("user_name")
+                            let user = try await client.listUsers().first { $0["UserName"]?.string == name }
+                            return user?["UserId"].map(Reconciliation.applied) ?? .notApplied
+                        }) { arguments in
             let body = body(arguments)
             return { client async throws(VendorError) in .int(try await client.createUser(body)) }
         },
@@ -89,13 +94,14 @@ public enum EncoreModule: VendorModule {
             try await client.replaceUser(id, body)
         },
         VendorOperation(EncoreClient.self, "activate_user", "Activates a user.", effect: .write, parameters: [id, idOptions],
-                        result: internalID, semantics: ChangeSemantics(identity: ["id"], inverse: "deactivate_user")) { arguments in
+                        result: internalID, semantics: ChangeSemantics(identity: ["id"], inverse: "deactivate_user"), ifUnknown: .resend) { arguments in
             let id = try userID(arguments)
             return { client async throws(VendorError) in .int(try await client.activateUser(id)) }
         },
         VendorOperation(EncoreClient.self, "deactivate_user", "Deactivates a user (Encore has no hard delete).", effect: .destructive,
                         parameters: [id, idOptions], result: VendorResults.ok,
-                        semantics: ChangeSemantics(identity: ["id"], inverse: "activate_user")) { arguments in
+                        semantics: ChangeSemantics(identity: ["id"], already: [AlreadyAnswer(status: 400, code: "106")], inverse: "activate_user"),
+                        ifUnknown: .resend) { arguments in
             let id = try userID(arguments)
             return { client async throws(VendorError) in
                 try await client.deactivateUser(id)

@@ -61,7 +61,12 @@ public enum GuardantModule: VendorModule {
         VendorOperation(GuardantClient.self, "create_user", "Creates a portal user (the password is confirmed for you).", effect: .write,
                         parameters: [LuaParameter("fields", form: .shape(newUser), doc: "the new user")],
                         result: LuaResult(.shape(user), doc: "the user created"),
-                        semantics: ChangeSemantics(identity: ["fields.username"], already: [AlreadyAnswer(status: 409)])) { arguments in
+                        semantics: ChangeSemantics(identity: ["fields.username"]),
+                        ifUnknown: .check { arguments, client async throws(VendorError) in
+                            let email = arguments.fields("fields")?.string("username")?.lowercased()
+                            let user = try await client.listUsers().first { $0["email"]?.string?.lowercased() == email }
+                            return user.map(Reconciliation.applied) ?? .notApplied
+                        }) { arguments in
             let fields = arguments.fields("fields") ?? CheckedTable(LuaTable())
             let user = GuardantNewUser(username: fields.text("username"), roleId: fields.int("role_id") ?? 0, password: fields.text("password"),
                                        firstName: fields.string("first_name"), lastName: fields.string("last_name"),
@@ -72,7 +77,7 @@ public enum GuardantModule: VendorModule {
                         parameters: [LuaParameter("id", .integer, doc: "the user's id"),
                                      LuaParameter("changes", form: .shape(changes), doc: "what to change")],
                         result: LuaResult(.shape(user), doc: "the user as changed"),
-                        semantics: ChangeSemantics(identity: ["id", "changes"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["id", "changes"]), ifUnknown: .resend) { arguments in
             let id = arguments.int("id") ?? 0
             let fields = arguments.fields("changes") ?? CheckedTable(LuaTable())
             let changes = GuardantUserChanges(roleId: fields.int("role_id"), firstName: fields.string("first_name"),

@@ -30,6 +30,8 @@ typedef enum {
     ROSTER_LIMIT_OUTPUT = 4,
     ROSTER_LIMIT_INTERRUPTED = 5, /* Ctrl-C in the REPL: not a limit, but ends a statement the same way */
     ROSTER_LIMIT_PERMISSION = 6,  /* a plugin called outside its manifest: ends the run the same way */
+    ROSTER_LIMIT_DECISION = 7,    /* a change of unknown outcome needs the admin's decision */
+    ROSTER_LIMIT_JOURNAL = 8,     /* the journal could not be written: nothing more may be sent */
 } roster_limit;
 
 /* Per-run C state: allocator accounting, limits, and the Swift host object. */
@@ -120,5 +122,8 @@ void roster_pop(lua_State *L, int n);
 int roster_pcall_plain(lua_State *L, int nargs, int nresults, int msgh);
 const char *roster_tostring_raw(lua_State *L, int index, size_t *len); /* strings only */
 int roster_isinteger_value(lua_State *L, int index, lua_Integer *out);
+
+/* math.randomseed(seed), protected, on a fresh state before any script code. */
+void roster_seed_random(lua_State *L, lua_Integer seed);
 
 #endif

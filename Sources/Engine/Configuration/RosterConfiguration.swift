@@ -9,6 +9,8 @@ public struct RosterConfiguration: Sendable {
     public let file: String
     public let defaultTenant: String?
     public let tenants: [String: TenantSettings]
+    /// `journal = "path"`: where runs are journaled (relative to the file's folder).
+    public let journal: String?
 
     /// Reads and checks `path`: syntax, every key, every type. Secrets are not read yet.
     public static func load(path: String, registry: VendorRegistry = .standard) throws(ConfigurationError) -> RosterConfiguration {
@@ -21,7 +23,7 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants"])
+        try root.requireOnly(["default_tenant", "tenants", "journal"])
         file = document.file
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
             throw document.error(at: ["tenants"], "no tenant is configured",
@@ -32,6 +34,9 @@ public struct RosterConfiguration: Sendable {
             tenants[name] = try TenantSettings(name: name, section: tenantTables.table(name)!, registry: registry)
         }
         self.tenants = tenants
+        journal = try root.string("journal", example: "journal.sqlite").map { path in
+            path.hasPrefix("/") ? path : document.folder.appendingPathComponent(path).path
+        }
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
         if let defaultTenant, tenants[defaultTenant] == nil {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",

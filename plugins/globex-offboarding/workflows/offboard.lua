@@ -9,8 +9,8 @@ local function step(vendor, fn)
 end
 
 step("activeconnect", function()
-  activeconnect.delete_users({email})
-  return "deleted"
+  local result = activeconnect.delete_users({email})
+  return result.already and "already gone" or "deleted"
 end)
 step("encore", function()
   for _, user in ipairs(encore.list_users()) do
@@ -22,8 +22,8 @@ step("encore", function()
   return "no user with this email"
 end)
 step("allthenticate", function()
-  allthenticate.delete_user({email = email})
-  return "removed from the organization"
+  local result = allthenticate.delete_user({email = email})
+  return result.already and "already gone" or "removed from the organization"
 end)
 
 print("Offboarding " .. email)

@@ -1,0 +1,69 @@
+/// ChangeJournal.swift: what the vendor modules need of a journal — every write recorded
+/// before it is sent and its outcome after; in a resumed run, a change an earlier attempt
+/// made is answered from the journal, and one whose outcome is unknown is checked first.
+import LuaHost
+import Vendors
+
+/// The journal of one attempt of one run, as the vendor modules use it (Engine provides
+/// it over the journal's store).
+public protocol ChangeJournal: Sendable {
+    /// Before a write or destructive call is sent: records it (committed when this returns)
+    /// or says what an earlier attempt of the run made of it.
+    func willSend(_ change: PendingChange) throws -> JournalDecision
+    /// The outcome of the change `willSend` recorded as `id`.
+    func didFinish(_ id: Int64, _ outcome: JournaledOutcome)
+    /// A read was made (reads are counted, not stored).
+    func didRead()
+}
+
+/// A write about to be sent.
+public struct PendingChange: Sendable {
+    public var vendor: Vendor
+    public var operation: String
+    public var effect: LuaEffect
+    /// The idempotency key without the occurrence: vendor, operation and the identifying
+    /// arguments' values (canonical JSON).
+    public var key: String
+    /// The arguments as recorded (redacted as declared).
+    public var arguments: [VendorArgument]
+    /// What to do if an earlier attempt's outcome is unknown.
+    public var ifUnknown: UnknownOutcomeRule
+}
+
+/// What a write's declaration says to do when an earlier attempt sent it and no answer came.
+public enum UnknownOutcomeRule: String, Sendable {
+    /// Sending it again is harmless (it sets a state, or the vendor reports what exists).
+    case resend
+    /// A read tells whether it took effect.
+    case check
+    /// Nothing tells: the admin decides (`--assume-sent` or `--assume-not-sent`).
+    case ask
+}
+
+/// What to do with a write, given the run's journal.
+public enum JournalDecision: Sendable {
+    /// Send it; its row is `id`.
+    case send(id: Int64)
+    /// An earlier attempt made it: answer this, send nothing.
+    case replay(answer: JSONValue, already: Bool)
+    /// An earlier attempt sent it and no answer came: check with the declared read (or
+    /// apply the admin's decision) before sending; its row is `id`.
+    case reconcile(id: Int64, assumption: UnknownAssumption?)
+}
+
+/// The admin's decision for changes of unknown outcome that nothing can check.
+public enum UnknownAssumption: String, Sendable {
+    /// Take them as done.
+    case sent
+    /// Send them again.
+    case notSent = "not-sent"
+}
+
+/// How a journaled write ended.
+public enum JournaledOutcome: Sendable {
+    case succeeded(answer: JSONValue, already: Bool)
+    /// Refused, or certainly never applied (`notApplied`), or failed in a way that may have
+    /// reached the vendor.
+    case failed(message: String, notApplied: Bool)
+    case unknown(message: String)
+}

@@ -1,0 +1,153 @@
+/// JournalRecords.swift: what the journal keeps — runs, their attempts, and every change
+/// they sent — as plain values (no Lua, no vendor types: names, JSON text, states).
+import Foundation
+
+/// Where a change stands.
+public enum ChangeState: String, Sendable, Codable, CaseIterable {
+    /// Committed before the request was sent; no answer yet (a killed run leaves this).
+    case sending
+    case succeeded
+    /// The vendor refused it, or it certainly never reached the vendor.
+    case failed
+    /// Sent, then cut (a drop, a timeout, a stop): whether it took effect is not known.
+    case unknown
+    /// Done in an earlier attempt of the same run: answered from the journal, not sent.
+    case replayed
+    /// A dry run's change: planned, not sent.
+    case planned
+}
+
+/// What starts a run, as journaled.
+public struct NewRun: Sendable {
+    /// `run`, `plugin`, `repl`.
+    public var kind: String
+    public var user: String
+    public var host: String
+    /// The script's path as given (or `plugin/workflow`, or `(repl)`).
+    public var script: String
+    /// The script's text, kept so that `roster resume` runs exactly it.
+    public var scriptText: String
+    public var plugin: String?
+    public var pluginVersion: String?
+    public var workflow: String?
+    public var arguments: [String: String]
+    public var inputs: [JournalInput]
+    public var tenant: String
+    public var configFile: String?
+    /// Seeds `math.random`, so that a resumed attempt draws the same numbers.
+    public var seed: Int64
+    public var dryRun: Bool
+
+    public init(kind: String, user: String, host: String, script: String, scriptText: String, plugin: String? = nil,
+                pluginVersion: String? = nil, workflow: String? = nil, arguments: [String: String], inputs: [JournalInput],
+                tenant: String, configFile: String?, seed: Int64, dryRun: Bool) {
+        self.kind = kind
+        self.user = user
+        self.host = host
+        self.script = script
+        self.scriptText = scriptText
+        self.plugin = plugin
+        self.pluginVersion = pluginVersion
+        self.workflow = workflow
+        self.arguments = arguments
+        self.inputs = inputs
+        self.tenant = tenant
+        self.configFile = configFile
+        self.seed = seed
+        self.dryRun = dryRun
+    }
+}
+
+/// An `--input` file as journaled: its name as given, where it was read, its digest.
+public struct JournalInput: Sendable, Codable, Equatable {
+    public var name: String
+    public var path: String
+    public var sha256: String
+
+    public init(name: String, path: String, sha256: String) {
+        self.name = name
+        self.path = path
+        self.sha256 = sha256
+    }
+}
+
+/// A journaled run.
+public struct JournalRun: Sendable {
+    public var id: Int64
+    public var run: NewRun
+    public var scriptSHA256: String
+    public var startedAt: Date
+    public var endedAt: Date?
+    /// `success`, `script error`, a limit's kind, `interrupted`, or nil while it runs (or
+    /// when it was killed).
+    public var outcome: String?
+    public var exitCode: Int?
+    public var attempts: Int
+}
+
+/// A run in the list (`roster runs`): the run and how many of its changes stand where.
+public struct RunSummary: Sendable {
+    public var run: JournalRun
+    public var done: Int
+    public var failed: Int
+    public var unknown: Int
+    public var planned: Int
+}
+
+/// One change a run sent (or planned, or replayed).
+public struct JournalChange: Sendable {
+    public var id: Int64
+    public var runID: Int64
+    public var attempt: Int
+    public var sequence: Int
+    public var vendor: String
+    public var operation: String
+    public var effect: String
+    /// The idempotency key: vendor, operation and the identifying arguments.
+    public var key: String
+    /// How many changes of this run had the same key before this one.
+    public var occurrence: Int
+    /// The arguments as JSON, redacted as the operation declares.
+    public var arguments: String
+    public var state: ChangeState
+    /// The vendor answered "already in that state".
+    public var already: Bool
+    /// The answer as JSON (what a replay gives the script).
+    public var result: String?
+    public var error: String?
+    /// The vendor certainly did not apply it (a refusal, or it never left).
+    public var notApplied: Bool
+    public var startedAt: Date
+    public var finishedAt: Date?
+    public var durationMilliseconds: Double?
+    /// The change an earlier attempt made, when this one was replayed from it.
+    public var replayedFrom: Int64?
+    /// The run's tenant and user (filled in by audit queries).
+    public var tenant: String?
+    public var user: String?
+}
+
+/// A change about to be sent, as the journal records it.
+public struct NewChange: Sendable {
+    public var vendor: String
+    public var operation: String
+    public var effect: String
+    public var key: String
+    public var occurrence: Int
+    public var arguments: String
+
+    public init(vendor: String, operation: String, effect: String, key: String, occurrence: Int, arguments: String) {
+        self.vendor = vendor
+        self.operation = operation
+        self.effect = effect
+        self.key = key
+        self.occurrence = occurrence
+        self.arguments = arguments
+    }
+}
+
+/// Why the journal could not be used: one line naming the file.
+public struct JournalError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,304 @@
+/// JournalStore.swift: the journal's database — SQLite through GRDB, in WAL mode, shared
+/// safely by every `roster` process of a user (busy waits, short write transactions).
+/// A change is committed before its request is sent; its outcome is committed when the
+/// answer comes. A process killed in between leaves the row `sending`, which resume
+/// treats as unknown.
+import Crypto
+import Foundation
+import GRDB
+
+/// One journal file.
+public final class JournalStore: Sendable {
+    /// The file.
+    public let path: String
+    private let pool: DatabasePool
+
+    /// `$XDG_STATE_HOME/roster/journal.sqlite`, else `~/.local/state/roster/journal.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        return state + "/roster/journal.sqlite"
+    }
+
+    /// Opens (or creates, mode 0600 in a 0700 folder) the journal at `path`.
+    public static func open(path: String) throws(JournalError) -> JournalStore {
+        do {
+            let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent()
+            if !FileManager.default.fileExists(atPath: folder.path) {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw JournalError("cannot create the journal \(path) (check the folder's permissions, or pass --journal PATH)")
+                }
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            configuration.label = "roster.journal"
+            configuration.prepareDatabase { db in
+                // Durable against a killed process (the WAL is written before the commit
+                // returns); a power cut may lose the last moments, never corrupt the file.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+            return JournalStore(path: path, pool: pool)
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError("cannot open the journal \(path): \(Self.describe(error))")
+        }
+    }
+
+    private init(path: String, pool: DatabasePool) {
+        self.path = path
+        self.pool = pool
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return (error as NSError).localizedDescription
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
+                    script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
+                    plugin TEXT, plugin_version TEXT, workflow TEXT,
+                    arguments TEXT NOT NULL, inputs TEXT NOT NULL,
+                    tenant TEXT NOT NULL, config_file TEXT, seed INTEGER NOT NULL, dry_run INTEGER NOT NULL,
+                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 1);
+                CREATE TABLE attempts (
+                    run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
+                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER, reads INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (run_id, number));
+                CREATE TABLE changes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
+                    vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
+                    key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
+                    state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
+                    not_applied INTEGER NOT NULL DEFAULT 0,
+                    started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
+                CREATE INDEX changes_by_run ON changes(run_id, key, occurrence);
+                CREATE INDEX changes_by_time ON changes(started_at);
+                CREATE INDEX runs_by_time ON runs(started_at);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Writing
+
+    /// Journals a new run and its first attempt; returns the run's id.
+    public func startRun(_ run: NewRun) throws(JournalError) -> Int64 {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
+                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
+                    run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
+                    run.tenant, run.configFile, run.seed, run.dryRun, now,
+                ])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, 1, ?, ?)",
+                           arguments: [id, Int(ProcessInfo.processInfo.processIdentifier), now])
+            return id
+        }
+    }
+
+    /// Starts the next attempt of `runID` (a resume); returns its number.
+    public func startAttempt(runID: Int64) throws(JournalError) -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL WHERE id = ?",
+                           arguments: [runID])
+            let number = try Int.fetchOne(db, sql: "SELECT attempts FROM runs WHERE id = ?", arguments: [runID]) ?? 1
+            try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, ?, ?, ?)",
+                           arguments: [runID, number, Int(ProcessInfo.processInfo.processIdentifier), Date().timeIntervalSince1970])
+            return number
+        }
+    }
+
+    /// Records a change about to be sent (`sending`), planned, or replayed from
+    /// `replayedFrom`; committed when this returns. Returns its id.
+    public func recordChange(_ change: NewChange, runID: Int64, attempt: Int, state: ChangeState = .sending,
+                             replayedFrom: JournalChange? = nil) throws(JournalError) -> Int64 {
+        try write { db in
+            let sequence = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE run_id = ? AND attempt = ?",
+                                             arguments: [runID, attempt]) ?? 0) + 1
+            let now = Date().timeIntervalSince1970
+            let finished: Double? = state == .sending ? nil : now
+            try db.execute(sql: """
+                INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
+                                     already, result, started_at, finished_at, duration_ms, replayed_from)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    runID, attempt, sequence, change.vendor, change.operation, change.effect, change.key, change.occurrence,
+                    change.arguments, state.rawValue, replayedFrom?.already ?? false, replayedFrom?.result, now, finished,
+                    finished == nil ? nil : 0.0, replayedFrom?.id,
+                ])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The outcome of change `id`.
+    public func finishChange(_ id: Int64, state: ChangeState, already: Bool = false, result: String? = nil, error: String? = nil,
+                             notApplied: Bool = false) throws(JournalError) {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
+                                   duration_ms = (? - started_at) * 1000
+                WHERE id = ?
+                """, arguments: [state.rawValue, already, result, error, notApplied, now, now, id])
+        }
+    }
+
+    /// Every change of the attempt still `sending` becomes `unknown` with `reason` (the run
+    /// ends without waiting for them).
+    public func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE changes SET state = 'unknown', error = ?, finished_at = ? WHERE run_id = ? AND attempt = ? AND state = 'sending'",
+                           arguments: [reason, Date().timeIntervalSince1970, runID, attempt])
+        }
+    }
+
+    /// How the attempt (and so the run, for now) ended.
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError) {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ? WHERE run_id = ? AND number = ?",
+                           arguments: [now, outcome, exitCode, reads, runID, attempt])
+            try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
+                           arguments: [now, outcome, exitCode, runID])
+        }
+    }
+
+    // MARK: - Reading
+
+    public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    /// Runs, newest first.
+    public func runs(tenant: String? = nil, since: Date? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {
+        try read { db in
+            var sql = """
+                SELECT runs.*,
+                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state IN ('succeeded', 'replayed')) AS done_count,
+                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state = 'failed') AS failed_count,
+                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state = 'planned') AS planned_count
+                FROM runs WHERE 1 = 1
+                """
+            var arguments: [any DatabaseValueConvertible] = []
+            if let tenant { sql += " AND tenant = ?"; arguments.append(tenant) }
+            if let since { sql += " AND started_at >= ?"; arguments.append(since.timeIntervalSince1970) }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                RunSummary(run: Self.run(row), done: row["done_count"], failed: row["failed_count"],
+                           unknown: row["unknown_count"], planned: row["planned_count"])
+            }
+        }
+    }
+
+    /// A run's changes, in the order they were made (attempt by attempt).
+    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY attempt, sequence", arguments: [runID]).map(Self.change)
+        }
+    }
+
+    /// Every change sent (not planned, not replayed), oldest first: the audit trail.
+    public func audit(since: Date? = nil, until: Date? = nil, tenant: String? = nil, vendor: String? = nil) throws(JournalError) -> [JournalChange] {
+        try read { db in
+            var sql = """
+                SELECT changes.*, runs.tenant AS run_tenant, runs.user AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
+                WHERE changes.state NOT IN ('planned', 'replayed')
+                """
+            var arguments: [any DatabaseValueConvertible] = []
+            if let since { sql += " AND changes.started_at >= ?"; arguments.append(since.timeIntervalSince1970) }
+            if let until { sql += " AND changes.started_at < ?"; arguments.append(until.timeIntervalSince1970) }
+            if let tenant { sql += " AND runs.tenant = ?"; arguments.append(tenant) }
+            if let vendor { sql += " AND changes.vendor = ?"; arguments.append(vendor) }
+            sql += " ORDER BY changes.started_at, changes.id"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                var change = Self.change(row)
+                change.tenant = row["run_tenant"]
+                change.user = row["run_user"]
+                return change
+            }
+        }
+    }
+
+    // MARK: -
+
+    private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw JournalError("the journal \(path) could not be written: \(Self.describe(error))")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw JournalError("the journal \(path) could not be read: \(Self.describe(error))")
+        }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?, default value: T) -> T {
+        guard let text, let decoded = try? JSONDecoder().decode(type, from: Data(text.utf8)) else { return value }
+        return decoded
+    }
+
+    static func run(_ row: Row) -> JournalRun {
+        let started: Double = row["started_at"]
+        let ended: Double? = row["ended_at"]
+        return JournalRun(
+            id: row["id"],
+            run: NewRun(kind: row["kind"], user: row["user"], host: row["host"], script: row["script"], scriptText: row["script_text"],
+                        plugin: row["plugin"], pluginVersion: row["plugin_version"], workflow: row["workflow"],
+                        arguments: decode([String: String].self, row["arguments"], default: [:]),
+                        inputs: decode([JournalInput].self, row["inputs"], default: []),
+                        tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"]),
+            scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
+            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
+            attempts: row["attempts"])
+    }
+
+    static func change(_ row: Row) -> JournalChange {
+        let started: Double = row["started_at"]
+        let finished: Double? = row["finished_at"]
+        let state: String = row["state"]
+        return JournalChange(
+            id: row["id"], runID: row["run_id"], attempt: row["attempt"], sequence: row["sequence"], vendor: row["vendor"],
+            operation: row["operation"], effect: row["effect"], key: row["key"], occurrence: row["occurrence"],
+            arguments: row["arguments"], state: ChangeState(rawValue: state) ?? .unknown, already: row["already"],
+            result: row["result"], error: row["error"], notApplied: row["not_applied"],
+            startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
+            durationMilliseconds: row["duration_ms"], replayedFrom: row["replayed_from"])
+    }
+}

@@ -1,0 +1,45 @@
+/// JournalOptions.swift: `--journal PATH`, and what a journaled run records of who ran what.
+import ArgumentParser
+import Crypto
+import Engine
+import Foundation
+import Journal
+
+/// Where runs are journaled.
+struct JournalOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The journal (default: roster.toml's journal, else $XDG_STATE_HOME/roster/journal.sqlite).", valueName: "PATH"))
+    var journal: String?
+
+    /// The journal file: `--journal`, else the configuration's, else the user's default.
+    func path(configured: String? = nil) -> String { journal ?? configured ?? JournalStore.defaultPath() }
+
+    /// Opens the journal; a failure is one line on stderr and exit 2.
+    func open(configured: String? = nil) throws -> JournalStore {
+        do {
+            return try JournalStore.open(path: path(configured: configured))
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
+extension NewRun {
+    /// A run of `script` as this process makes it: the OS user and host, a fresh random seed.
+    static func here(kind: String, script: String, text: [UInt8], arguments: [String: String], inputs: [ScriptInput],
+                     connection: VendorConnection, dryRun: Bool, plugin: (name: String, version: String, workflow: String)? = nil) -> NewRun {
+        let environment = ProcessInfo.processInfo.environment
+        return NewRun(
+            kind: kind, user: environment["USER"] ?? environment["LOGNAME"] ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
+            script: URL(fileURLWithPath: script).standardizedFileURL.path, scriptText: String(decoding: text, as: UTF8.self),
+            plugin: plugin?.name, pluginVersion: plugin?.version, workflow: plugin?.workflow, arguments: arguments,
+            inputs: inputs.map { JournalInput(name: $0.name, path: URL(fileURLWithPath: $0.name).standardizedFileURL.path, sha256: $0.sha256) },
+            tenant: connection.tenant.name, configFile: connection.configurationFile,
+            seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun)
+    }
+}
+
+extension ScriptInput {
+    /// The contents' SHA-256, hex.
+    var sha256: String { SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined() }
+}

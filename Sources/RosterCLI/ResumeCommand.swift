@@ -1,0 +1,123 @@
+/// ResumeCommand.swift: `roster resume RUN` — the journaled script run again as the next
+/// attempt of the same run: what earlier attempts did is answered from the journal, what
+/// failed is sent again, what has an unknown outcome is checked first.
+import ArgumentParser
+import Bindings
+import Engine
+import Foundation
+import Journal
+import LuaHost
+
+/// Finishes an interrupted run.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Finish an interrupted run: its script again, with what was already done answered from the journal.",
+        discussion: """
+            The run's own script text, arguments, tenant and configuration are used; its input files must be unchanged. A change whose outcome is unknown is checked with a read where its operation declares one, sent again where that is harmless, and otherwise left to you: --assume-sent or --assume-not-sent.
+
+            Exit codes as for roster run, and 5: a change of unknown outcome needs your decision.
+            """)
+
+    @Argument(help: ArgumentHelp("The run's id (from roster runs, or the line a run prints when it ends).", valueName: "run")) var id: Int64
+    @Flag(name: .customLong("assume-sent"), help: "Take changes of unknown outcome that nothing can check as done.") var assumeSent = false
+    @Flag(name: .customLong("assume-not-sent"), help: "Send changes of unknown outcome that nothing can check again.") var assumeNotSent = false
+    @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
+    @Flag(help: "Print one JSON document instead of the script's output.") var json = false
+    @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var journalOptions: JournalOptions
+    @Flag(help: "Show a traceback with script errors.") var verbose = false
+
+    func validate() throws {
+        if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
+    }
+
+    func run() async throws {
+        let store = try journalOptions.open()
+        let found: JournalRun?
+        let changes: [JournalChange]
+        do throws(JournalError) {
+            found = try store.run(id)
+            changes = try store.changes(runID: id)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard let found else {
+            Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard !found.run.dryRun else {
+            Diagnostics.error("roster: run \(id) was a dry run; it sent nothing, so there is nothing to finish (run the script again without --dry-run)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let open = changes.contains { [.sending, .unknown, .failed].contains($0.state) }
+        if found.outcome == "success", !open {
+            Diagnostics.error("roster: run \(id) finished successfully; nothing to resume")
+            return
+        }
+        let inputs = try readInputs(found)
+        let connection: VendorConnection
+        do {
+            connection = try await VendorConnection.open(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
+                                                         useEmulator: config == nil && found.run.configFile == nil) { Diagnostics.error($0) }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let journal: RunJournal
+        do throws(JournalError) {
+            journal = try RunJournal.resume(found, in: store, assuming: assumeSent ? .sent : assumeNotSent ? .notSent : nil)
+        } catch {
+            await connection.close()
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let (runner, script) = try await prepare(found, connection: connection)
+        try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
+            .perform(runner, script, arguments: found.run.kind == "run" ? found.run.arguments : [:], inputs: inputs,
+                     connection: connection, journal: journal)
+    }
+
+    /// The run's inputs, read again: each must be as it was.
+    private func readInputs(_ found: JournalRun) throws -> [ScriptInput] {
+        try found.run.inputs.map { input in
+            guard let contents = FileManager.default.contents(atPath: input.path) else {
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id); resume needs the same inputs")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let read = ScriptInput(name: input.name, contents: Array(contents))
+            guard read.sha256 == input.sha256 else {
+                Diagnostics.error("roster: --input '\(input.name)' changed since run \(found.id) read it (sha256 \(input.sha256.prefix(12))…, now \(read.sha256.prefix(12))…); resume needs the same inputs")
+                throw ExitCode(ExitStatus.usage)
+            }
+            return read
+        }
+    }
+
+    /// The runner and script of the journaled run: its own text, and for a plugin's
+    /// workflow, the plugin's sandbox and parameters.
+    private func prepare(_ found: JournalRun, connection: VendorConnection) async throws -> (VendorScriptRunner, LuaScript) {
+        let text = Array(found.run.scriptText.utf8)
+        guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
+            let directory = (found.run.script as NSString).deletingLastPathComponent
+            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits()),
+                    LuaScript(name: found.run.script, source: text, directory: directory.isEmpty ? "." : directory))
+        }
+        do {
+            let manifest = try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
+            guard let workflow = manifest.workflow(named: workflowName) else {
+                throw ConfigurationError(file: manifest.file, key: "workflows", problem: "no workflow '\(workflowName)' any more",
+                                         fix: "restore the plugin as it was when run \(found.id) started")
+            }
+            let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
+            let script = try manifest.script(workflow)
+            return (manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limitOptions.limits()),
+                    LuaScript(name: script.name, source: text, directory: script.directory))
+        } catch {
+            await connection.close()
+            Diagnostics.error("roster: cannot resume run \(found.id): \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}

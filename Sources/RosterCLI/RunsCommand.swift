@@ -1,0 +1,364 @@
+/// RunsCommand.swift: `roster runs` (the journal's runs, newest first), `roster runs show RUN`
+/// (every change of one run) and `roster audit` (every change ever sent, for a SIEM).
+import ArgumentParser
+import Foundation
+import Journal
+
+/// Lists journaled runs.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List the journaled runs, newest first (roster runs show RUN for one run's changes).",
+        subcommands: [List.self, Show.self],
+        defaultSubcommand: List.self)
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the journaled runs, newest first.")
+
+        @Option(help: ArgumentHelp("Only this tenant's runs.", valueName: "NAME")) var tenant: String?
+        @Option(help: ArgumentHelp("Only runs since WHEN: 2026-11-29, 2026-11-29T10:00:00Z, or 30m, 12h, 7d ago.", valueName: "WHEN"))
+        var since: String?
+        @Flag(help: "One JSON document.") var json = false
+        @OptionGroup var journalOptions: JournalOptions
+
+        func validate() throws { _ = try since.map { try When.parse($0, option: "--since") } }
+
+        func run() throws {
+            let store = try journalOptions.open()
+            let from = try since.map { try When.parse($0, option: "--since") }
+            let runs: [RunSummary]
+            do throws(JournalError) {
+                runs = try store.runs(tenant: tenant, since: from)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            if json {
+                JSONOutput.print(runs.map(RunEntry.init))
+                return
+            }
+            guard !runs.isEmpty else {
+                print("no runs journaled in \(store.path)")
+                return
+            }
+            let rows = runs.map { summary -> [String] in
+                let run = summary.run
+                let changes = run.run.dryRun ? "\(summary.planned) planned" : "\(summary.done) done, \(summary.failed) failed, \(summary.unknown) unknown"
+                return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
+                        run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""), changes]
+            }
+            Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES"], rows)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every change of one run: its state, time, duration and error.")
+
+        @Argument(help: ArgumentHelp("The run's id (from roster runs).", valueName: "run")) var id: Int64
+        @Flag(help: "One JSON document.") var json = false
+        @Flag(help: "CSV, one change per line.") var csv = false
+        @OptionGroup var journalOptions: JournalOptions
+
+        func validate() throws {
+            if json && csv { throw ValidationError("--json and --csv cannot be combined") }
+        }
+
+        func run() throws {
+            let store = try journalOptions.open()
+            let found: JournalRun?
+            let changes: [JournalChange]
+            do throws(JournalError) {
+                found = try store.run(id)
+                changes = try store.changes(runID: id)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            guard let found else {
+                Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            if json {
+                JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init)))
+            } else if csv {
+                CSVOutput.print(changes)
+            } else {
+                let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
+                print("run \(found.id): \(script), tenant \(found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
+                      + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"): \(found.outcome ?? "running or killed")"
+                      + (found.exitCode.map { " (exit \($0))" } ?? ""))
+                let rows = changes.map { change in
+                    [String(change.attempt), String(change.sequence), When.text(change.startedAt), change.state.rawValue + (change.already ? " (already)" : ""),
+                     change.durationMilliseconds.map { String(format: "%.0f ms", $0) } ?? "",
+                     "\(change.vendor).\(change.operation) \(change.arguments)", change.error ?? ""]
+                }
+                if rows.isEmpty { print("no changes") } else { Table.print(["TRY", "#", "AT", "STATE", "TOOK", "CHANGE", "ERROR"], rows) }
+            }
+        }
+    }
+}
+
+/// Exports every change ever sent.
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Every change ever sent (not planned, not replayed), oldest first, as JSON lines or CSV.")
+
+    @Option(help: ArgumentHelp("From WHEN (2026-11-29, an ISO time, or 30m, 12h, 7d ago).", valueName: "WHEN")) var since: String?
+    @Option(help: ArgumentHelp("Before WHEN.", valueName: "WHEN")) var until: String?
+    @Option(help: ArgumentHelp("Only this tenant.", valueName: "NAME")) var tenant: String?
+    @Option(help: ArgumentHelp("Only this vendor.", valueName: "NAME")) var vendor: String?
+    @Option(help: ArgumentHelp("jsonl or csv.", valueName: "FORMAT")) var format = "jsonl"
+    @OptionGroup var journalOptions: JournalOptions
+
+    func validate() throws {
+        guard ["jsonl", "csv"].contains(format) else { throw ValidationError("--format must be jsonl or csv, got '\(format)'") }
+        _ = try since.map { try When.parse($0, option: "--since") }
+        _ = try until.map { try When.parse($0, option: "--until") }
+    }
+
+    func run() throws {
+        let store = try journalOptions.open()
+        let from = try since.map { try When.parse($0, option: "--since") }
+        let to = try until.map { try When.parse($0, option: "--until") }
+        let changes: [JournalChange]
+        do throws(JournalError) {
+            changes = try store.audit(since: from, until: to, tenant: tenant, vendor: vendor)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        if format == "csv" {
+            CSVOutput.print(changes)
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            for change in changes {
+                let line = (try? encoder.encode(ChangeEntry(change))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                print(line)
+            }
+        }
+    }
+}
+
+/// A run as JSON.
+struct RunEntry: Encodable {
+    var id: Int64
+    var kind: String
+    var user: String
+    var host: String
+    var script: String
+    var script_sha256: String
+    var plugin: String?
+    var plugin_version: String?
+    var workflow: String?
+    var arguments: [String: String]
+    var inputs: [JournalInput]
+    var tenant: String
+    var config: String?
+    var dry_run: Bool
+    var started_at: String
+    var ended_at: String?
+    var outcome: String?
+    var exit_code: Int?
+    var attempts: Int
+    var changes: Counts?
+
+    struct Counts: Encodable {
+        var done: Int
+        var failed: Int
+        var unknown: Int
+        var planned: Int
+    }
+
+    init(_ run: JournalRun) {
+        id = run.id
+        kind = run.run.kind
+        user = run.run.user
+        host = run.run.host
+        script = run.run.script
+        script_sha256 = run.scriptSHA256
+        plugin = run.run.plugin
+        plugin_version = run.run.pluginVersion
+        workflow = run.run.workflow
+        arguments = run.run.arguments
+        inputs = run.run.inputs
+        tenant = run.run.tenant
+        config = run.run.configFile
+        dry_run = run.run.dryRun
+        started_at = When.iso(run.startedAt)
+        ended_at = run.endedAt.map(When.iso)
+        outcome = run.outcome
+        exit_code = run.exitCode
+        attempts = run.attempts
+    }
+
+    init(_ summary: RunSummary) {
+        self.init(summary.run)
+        changes = Counts(done: summary.done, failed: summary.failed, unknown: summary.unknown, planned: summary.planned)
+    }
+}
+
+/// A run and its changes, as JSON.
+struct RunDetail: Encodable {
+    var run: RunEntry
+    var changes: [ChangeEntry]
+}
+
+/// A change as JSON (arguments and result as the JSON they are).
+struct ChangeEntry: Encodable {
+    var id: Int64
+    var run: Int64
+    var attempt: Int
+    var sequence: Int
+    var vendor: String
+    var operation: String
+    var effect: String
+    var key: String
+    var occurrence: Int
+    var arguments: RawJSON
+    var state: String
+    var already: Bool
+    var result: RawJSON?
+    var error: String?
+    var not_applied: Bool
+    var started_at: String
+    var finished_at: String?
+    var duration_ms: Double?
+    var replayed_from: Int64?
+    var tenant: String?
+    var user: String?
+
+    init(_ change: JournalChange) {
+        id = change.id
+        run = change.runID
+        attempt = change.attempt
+        sequence = change.sequence
+        vendor = change.vendor
+        operation = change.operation
+        effect = change.effect
+        key = change.key
+        occurrence = change.occurrence
+        arguments = RawJSON(change.arguments)
+        state = change.state.rawValue
+        already = change.already
+        result = change.result.map(RawJSON.init)
+        error = change.error
+        not_applied = change.notApplied
+        started_at = When.iso(change.startedAt)
+        finished_at = change.finishedAt.map(When.iso)
+        duration_ms = change.durationMilliseconds.map { ($0 * 1000).rounded() / 1000 }
+        replayed_from = change.replayedFrom
+        tenant = change.tenant
+        user = change.user
+    }
+}
+
+/// JSON text the journal holds, written into a document as JSON (not as a string).
+struct RawJSON: Encodable {
+    let value: JSONTree
+
+    init(_ text: String) {
+        value = (try? JSONDecoder().decode(JSONTree.self, from: Data(text.utf8))) ?? .string(text)
+    }
+
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// Any JSON value.
+indirect enum JSONTree: Codable {
+    case null, bool(Bool), number(Double), integer(Int), string(String), array([JSONTree]), object([String: JSONTree])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .integer(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONTree].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONTree].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .integer(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
+
+/// Times as the command line reads and writes them.
+enum When {
+    /// `2026-11-29`, `2026-11-29T10:00:00Z`, or `30m`, `12h`, `7d` (ago).
+    static func parse(_ text: String, option: String) throws -> Date {
+        if let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
+           let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] {
+            return Date().addingTimeInterval(-amount * unit)
+        }
+        let full = ISO8601DateFormatter()
+        if let date = full.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        if let date = day.date(from: text) { return date }
+        throw ValidationError("\(option) expects a date (2026-11-29), an ISO time (2026-11-29T10:00:00Z) or an age (30m, 12h, 7d), got '\(text)'")
+    }
+
+    static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    /// `2026-11-29 10:00:00` in UTC, for tables.
+    static func text(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: date)
+    }
+}
+
+/// Columns padded to their widest cell.
+enum Table {
+    static func print(_ header: [String], _ rows: [[String]]) {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
+            Swift.print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}
+
+/// One pretty JSON document on stdout.
+enum JSONOutput {
+    static func print(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("null".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+}
+
+/// Changes as CSV (RFC 4180 quoting).
+enum CSVOutput {
+    static func print(_ changes: [JournalChange]) {
+        func field(_ text: String) -> String {
+            text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        Swift.print("id,run,attempt,sequence,tenant,user,vendor,operation,effect,state,already,started_at,duration_ms,arguments,error")
+        for change in changes {
+            Swift.print([String(change.id), String(change.runID), String(change.attempt), String(change.sequence), change.tenant ?? "",
+                         change.user ?? "", change.vendor, change.operation, change.effect, change.state.rawValue, String(change.already),
+                         When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
+                         change.arguments, change.error ?? ""].map(field).joined(separator: ","))
+        }
+    }
+}

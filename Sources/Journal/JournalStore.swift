@@ -192,12 +192,14 @@ public final class JournalStore: Sendable {
     /// Runs, newest first.
     public func runs(tenant: String? = nil, since: Date? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {
         try read { db in
+            // Each change counts once, as its latest row (a resumed attempt replays or retries it).
+            let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
             var sql = """
                 SELECT runs.*,
-                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state IN ('succeeded', 'replayed')) AS done_count,
-                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state = 'failed') AS failed_count,
-                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state IN ('unknown', 'sending')) AS unknown_count,
-                  (SELECT COUNT(*) FROM changes c WHERE c.run_id = runs.id AND c.state = 'planned') AS planned_count
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
                 FROM runs WHERE 1 = 1
                 """
             var arguments: [any DatabaseValueConvertible] = []

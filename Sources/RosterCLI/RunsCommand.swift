@@ -88,11 +88,13 @@ struct RunsCommand: ParsableCommand {
                       + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"): \(found.outcome ?? "running or killed")"
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
                 let rows = changes.map { change in
-                    [String(change.attempt), String(change.sequence), When.text(change.startedAt), change.state.rawValue + (change.already ? " (already)" : ""),
-                     change.durationMilliseconds.map { String(format: "%.0f ms", $0) } ?? "",
-                     "\(change.vendor).\(change.operation) \(change.arguments)", change.error ?? ""]
+                    let text = "\(change.vendor).\(change.operation) \(change.arguments)" + (change.error.map { " -- \($0)" } ?? "")
+                    return [String(change.attempt), String(change.sequence), When.text(change.startedAt),
+                            change.state.rawValue + (change.already ? " (already)" : ""),
+                            change.durationMilliseconds.map { String(format: "%.0f ms", $0) } ?? "",
+                            text.count > 160 ? String(text.prefix(159)) + "…" : text]
                 }
-                if rows.isEmpty { print("no changes") } else { Table.print(["TRY", "#", "AT", "STATE", "TOOK", "CHANGE", "ERROR"], rows) }
+                if rows.isEmpty { print("no changes") } else { Table.print(["TRY", "#", "AT", "STATE", "TOOK", "CHANGE (--json for all of it)"], rows) }
             }
         }
     }

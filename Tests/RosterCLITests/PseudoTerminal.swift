@@ -22,7 +22,7 @@ final class TerminalSession: @unchecked Sendable {
         process.arguments = ["--ctty", "--wait", RosterProcess.binary.path] + arguments
         process.currentDirectoryURL = directory
         process.environment = ProcessInfo.processInfo.environment
-            .merging(["HOME": RosterProcess.isolatedHome, "XDG_CONFIG_HOME": RosterProcess.isolatedHome + "/.config", "TERM": "xterm"]) { $1 }
+            .merging(RosterProcess.isolatedEnvironment.merging(["TERM": "xterm"]) { $1 }) { $1 }
             .merging(environment) { $1 }
         let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
         process.standardInput = terminal

@@ -44,7 +44,7 @@ enum RosterProcess {
         process.arguments = arguments
         // No test may pick up the machine's own ~/.config/roster/roster.toml.
         process.environment = ProcessInfo.processInfo.environment
-            .merging(["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config", "XDG_STATE_HOME": isolatedHome + "/.local/state"]) { $1 }
+            .merging(isolatedEnvironment) { $1 }
             .merging(environment) { $1 }
         process.currentDirectoryURL = directory ?? root
         let out = Pipe(), err = Pipe()
@@ -94,6 +94,30 @@ enum RosterProcess {
     /// A home folder with no Roster configuration in it.
     static let isolatedHome = FileManager.default.temporaryDirectory.appendingPathComponent("roster-home-\(UUID().uuidString)").path
 
+    /// No test reads the machine's own configuration or writes the user's own journal.
+    static let isolatedEnvironment = ["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config",
+                                      "XDG_STATE_HOME": isolatedHome + "/.local/state"]
+
+    /// Starts `roster arguments` in `directory` without waiting, output to pipes.
+    static func spawn(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> SpawnedRoster {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let exited = Locked(false)
+        process.terminationHandler = { _ in exited.set(true) }
+        try process.run()
+        let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil)
+        for (pipe, sink) in [(out, stdout), (err, stderr)] {
+            DispatchQueue.global().async { sink.set(pipe.fileHandleForReading.readDataToEndOfFile()) }
+        }
+        return SpawnedRoster(process: process, exited: exited, stdout: stdout, stderr: stderr)
+    }
+
     /// Writes `source` to a fresh temporary folder as NAME; returns its folder.
     static func scriptFolder(_ files: [String: String]) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-cli-\(UUID().uuidString)")
@@ -113,4 +137,32 @@ final class Locked<Value>: @unchecked Sendable {
     init(_ value: Value) { stored = value }
     var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
     func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
+}
+
+/// A `roster` process started by `RosterProcess.spawn`.
+struct SpawnedRoster {
+    let process: Process
+    let exited: Locked<Bool>
+    let stdout: Locked<Data?>
+    let stderr: Locked<Data?>
+
+    /// Sends `signal` (SIGKILL, SIGINT) if it still runs.
+    func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Waits for it to end (polling: no thread of the cooperative pool blocks); its status,
+    /// or nil when it was killed by a signal.
+    func wait(limit: Double = 120) async throws -> Int32? {
+        let deadline = Date().addingTimeInterval(limit)
+        while !exited.value && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if !exited.value { process.terminate() }
+        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        // The pipes' readers finish once the process closes them.
+        for _ in 0..<250 where stdout.value == nil || stderr.value == nil { try await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationReason == .exit ? process.terminationStatus : nil
+    }
+
+    var errorText: String { String(decoding: stderr.value ?? Data(), as: UTF8.self) }
+    var outputText: String { String(decoding: stdout.value ?? Data(), as: UTF8.self) }
 }

@@ -25,6 +25,7 @@ import FoundationNetworking
         let process = Process()
         process.executableURL = RosterProcess.binary
         process.arguments = ["run", "create.lua", "--config", "roster.toml", "--json"]
+        process.environment = ProcessInfo.processInfo.environment.merging(RosterProcess.isolatedEnvironment) { $1 }
         process.currentDirectoryURL = folder
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

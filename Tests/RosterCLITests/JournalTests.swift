@@ -1,0 +1,217 @@
+/// JournalTests.swift: runs that survive — the built binary against an emulator in its own
+/// process (faults on), killed with SIGKILL or stopped with SIGINT at several instants,
+/// then resumed: every person ends up in every vendor exactly once, and the journal lists
+/// every change once as succeeded or replayed. Also: offboarding twice succeeds twice, a
+/// change nothing can check asks for a decision, and the journal holds no secret.
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite(.serialized) struct JournalTests {
+    static let people = 200
+
+    /// A folder with the bulk script, a CSV of `people` people and an emulator's roster.toml.
+    static func bulkFolder() throws -> URL {
+        var csv = "email,first_name,last_name,phone,username\n"
+        for index in 0..<people { csv += "p\(index)@example.com,First\(index),Last\(index),+1555\(String(format: "%07d", index)),user\(index)\n" }
+        let script = try String(contentsOf: RosterProcess.root.appendingPathComponent("scripts/bulk-onboard.lua"), encoding: .utf8)
+        return try RosterProcess.scriptFolder(["bulk-onboard.lua": script, "people.csv": csv])
+    }
+
+    /// Each test's own journal, in its folder.
+    static func journal(_ folder: URL) -> [String: String] { ["XDG_STATE_HOME": folder.appendingPathComponent("state").path] }
+
+    /// The journal's runs, newest first.
+    static func runs(in folder: URL) async throws -> [[String: Any]] {
+        let result = try await RosterProcess.run(["runs", "--json"], in: folder, environment: Self.journal(folder))
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]] ?? []
+    }
+
+    static func show(_ run: Int, in folder: URL) async throws -> [String: Any] {
+        let result = try await RosterProcess.run(["runs", "show", String(run), "--json"], in: folder, environment: Self.journal(folder))
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")
+    }
+
+    /// Runs the bulk script, interrupting each attempt with `signal` after the next delay,
+    /// resuming until an attempt ends by itself; returns the run's id and the last attempt's
+    /// `--json` report.
+    static func interruptAndResume(_ folder: URL, signal: Int32, delays: [Double]) async throws -> (Int, [String: Any]) {
+        var delays = delays
+        for _ in 0..<12 {
+            let run = try await runs(in: folder).first?["id"] as? Int
+            let arguments = run.map { ["resume", String($0), "--json"] }
+                ?? ["run", "bulk-onboard.lua", "--input", "people.csv", "--config", "roster.toml", "--json"]
+            let process = try RosterProcess.spawn(arguments, in: folder, environment: Self.journal(folder))
+            if !delays.isEmpty {
+                try await Task.sleep(for: .milliseconds(Int(delays.removeFirst() * 1000)))
+                process.send(signal)
+            }
+            let status = try await process.wait()
+            if signal == SIGINT, status == 130 {
+                #expect(process.errorText.contains("to finish it: roster resume"), "\(process.errorText)")
+            }
+            if status == 0, let run = try await runs(in: folder).first?["id"] as? Int {
+                let report = try #require(try JSONSerialization.jsonObject(with: process.stdout.value ?? Data()) as? [String: Any])
+                return (run, report)
+            }
+            // A call the faults cut is a script error (exit 1): the next attempt finishes it.
+            #expect(status != 2 && status != 5, "\(arguments): \(process.errorText)")
+        }
+        Issue.record("the run never finished")
+        return (0, [:])
+    }
+
+    /// The emulator holds every person exactly once in every vendor.
+    static func expectEveryoneOnce(_ emulator: EmulatorProcess) async throws {
+        let state = try await emulator.state()
+        func counts(_ names: [String]) -> [String: Int] { names.reduce(into: [:]) { $0[$1, default: 0] += 1 } }
+        let person = try Regex("^p[0-9]+@example.com$")
+        let encore = counts((state["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }.filter { $0.hasPrefix("user") })
+        #expect(encore.count == people && encore.values.allSatisfy { $0 == 1 }, "encore: \(encore.count) users, duplicates \(encore.filter { $0.value > 1 }.keys.sorted())")
+        let agencies = state["active911"] as? [[String: Any]] ?? []
+        let members = counts(agencies.flatMap { $0["members"] as? [[String: Any]] ?? [] }.compactMap { $0["email"] as? String }.filter { $0.contains(person) })
+        #expect(members.count == people && members.values.allSatisfy { $0 == 1 }, "active911: \(members.count) members")
+        let applications = state["activeconnect"] as? [String: [String: Any]] ?? [:]
+        #expect(applications.values.reduce(0) { $0 + $1.keys.filter { $0.contains(person) }.count } == people)
+        let invites = counts(try await emulator.allthenticateInvites().filter { $0.contains(person) })
+        #expect(invites.count == people && invites.values.allSatisfy { $0 == 1 }, "allthenticate: \(invites.count) invites")
+    }
+
+    /// In the run's journal, each change (key and occurrence) was sent and succeeded once,
+    /// and the last attempt lists every change once, succeeded or replayed.
+    static func expectJournalOnce(_ detail: [String: Any], report: [String: Any]) throws {
+        let changes = try #require(detail["changes"] as? [[String: Any]])
+        let attempts = (detail["run"] as? [String: Any])?["attempts"] as? Int ?? 1
+        var succeeded: [String: Int] = [:]
+        for change in changes where change["state"] as? String == "succeeded" {
+            succeeded["\(change["key"]!)#\(change["occurrence"]!)", default: 0] += 1
+        }
+        #expect(succeeded.count == people + 3, "\(succeeded.count) changes succeeded")
+        #expect(succeeded.values.allSatisfy { $0 == 1 }, "sent twice: \(succeeded.filter { $0.value > 1 }.keys.sorted())")
+        let last = changes.filter { $0["attempt"] as? Int == attempts }
+        #expect(last.count == people + 3)
+        #expect(last.allSatisfy { ["succeeded", "replayed"].contains($0["state"] as? String) },
+                "\(last.filter { !["succeeded", "replayed"].contains($0["state"] as? String) })")
+        // The last attempt's --json report and the journal agree, call for call.
+        let calls = (report["calls"] as? [[String: Any]] ?? []).filter { $0["effect"] as? String != "read" }
+        #expect(calls.count == last.count)
+        func signature(_ vendor: Any?, _ operation: Any?, _ arguments: Any?, _ outcome: Any?) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: arguments ?? [:], options: [.sortedKeys])) ?? Data()
+            return "\(vendor ?? "") \(operation ?? "") \(String(decoding: data, as: UTF8.self)) \(outcome ?? "")"
+        }
+        let fromReport = calls.map { signature($0["vendor"], $0["operation"], $0["arguments"], $0["outcome"]) }.sorted()
+        let fromJournal = last.map { signature($0["vendor"], $0["operation"], $0["arguments"], $0["state"]) }.sorted()
+        #expect(fromReport == fromJournal)
+    }
+
+    @Test(arguments: [(SIGKILL, "SIGKILL"), (SIGINT, "SIGINT")])
+    func aBulkRunInterruptedAtSeveralInstantsFinishesExactlyOnce(signal: Int32, name: String) async throws {
+        let folder = try Self.bulkFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=25ms,drop=0.01")
+        defer { emulator.stop() }
+        let (run, report) = try await Self.interruptAndResume(folder, signal: signal, delays: [0.5, 1.0, 1.5])
+        try await Self.expectEveryoneOnce(emulator)
+        let detail = try await Self.show(run, in: folder)
+        try Self.expectJournalOnce(detail, report: report)
+        #expect(report["run_id"] as? Int == run)
+        // The interruptions landed mid-run: later attempts replayed what earlier ones did.
+        #expect(((detail["run"] as? [String: Any])?["attempts"] as? Int ?? 0) >= 3)
+        #expect((detail["changes"] as? [[String: Any]] ?? []).contains { $0["state"] as? String == "replayed" })
+    }
+
+    @Test func offboardingTwiceSucceedsTwice() async throws {
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let script = RosterProcess.root.appendingPathComponent("scripts/offboard.lua").path
+        let first = try await RosterProcess.run(["run", script, "--arg", "email=grace@example.com", "--config", "roster.toml", "--yes"], in: folder, environment: Self.journal(folder))
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try await RosterProcess.run(["run", script, "--arg", "email=grace@example.com", "--config", "roster.toml", "--yes"], in: folder, environment: Self.journal(folder))
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("done    activeconnect already gone"), "\(second.stdout)")
+        #expect(second.stdout.contains("already deactivated"))
+        let detail = try await Self.show(2, in: folder)
+        let already = (detail["changes"] as? [[String: Any]] ?? []).filter { $0["already"] as? Bool == true }.compactMap { $0["operation"] as? String }
+        #expect(Set(already) == ["delete_users", "deactivate_user", "delete_user"])
+    }
+
+    @Test func aChangeNothingCanCheckAsksForADecision() async throws {
+        let folder = try RosterProcess.scriptFolder(["sms.lua": #"activeconnect.send_registration_sms("ada@example.com", "+15550100")"#])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "drop=1")
+        defer { emulator.stop() }
+        let cut = try await RosterProcess.run(["run", "sms.lua", "--config", "roster.toml"], in: folder, environment: Self.journal(folder))
+        #expect(cut.status == 1)
+        #expect(cut.stderr.contains("outcome unknown"), "\(cut.stderr)")
+        #expect(cut.stderr.contains("to finish it: roster resume 1"), "\(cut.stderr)")
+        try await emulator.setFaults("")
+
+        let asked = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(asked.status == 5, "\(asked.stderr)")
+        #expect(asked.diagnostics.hasPrefix(#"roster: activeconnect.send_registration_sms user="ada@example.com" phone="+15550100" was sent by an earlier attempt and no answer came; nothing tells whether it took effect: resume with --assume-sent (take it as done) or --assume-not-sent (send it again)"#), "\(asked.stderr)")
+        #expect(try await emulator.smsSent("ada@example.com").isEmpty)
+
+        let sent = try await RosterProcess.run(["resume", "1", "--assume-not-sent"], in: folder, environment: Self.journal(folder))
+        #expect(sent.status == 0, "\(sent.stderr)")
+        #expect(try await emulator.smsSent("ada@example.com") == ["+15550100"])
+        let runs = try await Self.runs(in: folder)
+        #expect(runs.first?["outcome"] as? String == "success")
+        #expect(runs.first?["attempts"] as? Int == 3)
+    }
+
+    @Test func theJournalHoldsNoSecret() async throws {
+        let folder = try Self.bulkFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let result = try await RosterProcess.run(["run", "bulk-onboard.lua", "--input", "people.csv", "--config", "roster.toml",
+                                                  "--journal", "journal.sqlite"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            bytes += FileManager.default.contents(atPath: folder.appendingPathComponent("journal.sqlite" + suffix).path) ?? Data()
+        }
+        #expect(bytes.count > 10_000)
+        let secrets = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("secrets").path).map {
+            try String(contentsOf: folder.appendingPathComponent("secrets/" + $0), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(secrets.count == 5)
+        for secret in secrets { #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is in the journal") }
+        // The passwords the script made up (Welcome-NNNNNN!) are redacted: only its text names the pattern.
+        #expect(!String(decoding: bytes, as: UTF8.self).contains(try Regex("Welcome-[0-9]{6}")), "a password is in the journal")
+        #expect(bytes.range(of: Data("<redacted>".utf8)) != nil)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("journal.sqlite").path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+}
+
+extension EmulatorProcess {
+    func state() async throws -> [String: Any] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/state")!)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    /// Allthenticate's pending invitations.
+    func allthenticateInvites() async throws -> [String] {
+        var request = URLRequest(url: URL(string: origin + "/allthenticate/invites")!)
+        request.setValue("Bearer demo-allthenticate-api-key", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).compactMap { $0["email"] as? String }
+    }
+
+    func smsSent(_ user: String) async throws -> [String] {
+        let applications = try await state()["activeconnect"] as? [String: [String: [String: Any]]] ?? [:]
+        return applications["DEMOAPP"]?[user]?["sms_sent"] as? [String] ?? []
+    }
+
+    func setFaults(_ spec: String) async throws {
+        var request = URLRequest(url: URL(string: origin + "/_emulator/faults")!)
+        request.httpMethod = "PUT"
+        request.httpBody = Data(spec.utf8)
+        _ = try await URLSession.shared.data(for: request)
+    }
+}

@@ -121,6 +121,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
+        .testTarget(name: "JournalStoreTests", dependencies: ["Journal"]),
         // A sixth vendor declared only here, through every layer: what adding a vendor takes.
         .testTarget(
             name: "VendorUnitTests",

@@ -42,7 +42,7 @@ public final class JournalStore: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(pool)
+            try Self.createSchema(pool)
             return JournalStore(path: path, pool: pool)
         } catch let error as JournalError {
             throw error
@@ -61,37 +61,42 @@ public final class JournalStore: Sendable {
         return (error as NSError).localizedDescription
     }
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
-                    script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
-                    plugin TEXT, plugin_version TEXT, workflow TEXT,
-                    arguments TEXT NOT NULL, inputs TEXT NOT NULL,
-                    tenant TEXT NOT NULL, config_file TEXT, seed INTEGER NOT NULL, dry_run INTEGER NOT NULL,
-                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER,
-                    attempts INTEGER NOT NULL DEFAULT 1);
-                CREATE TABLE attempts (
-                    run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
-                    started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER, reads INTEGER NOT NULL DEFAULT 0,
-                    PRIMARY KEY (run_id, number));
-                CREATE TABLE changes (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    run_id INTEGER NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
-                    vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
-                    key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
-                    state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
-                    not_applied INTEGER NOT NULL DEFAULT 0,
-                    started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
-                CREATE INDEX changes_by_run ON changes(run_id, key, occurrence);
-                CREATE INDEX changes_by_time ON changes(started_at);
-                CREATE INDEX runs_by_time ON runs(started_at);
-                """)
+    /// Creates the tables once, whichever of several processes opening a new journal at the
+    /// same moment gets there first (an immediate transaction: the others wait, then find them).
+    private static func createSchema(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                guard try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 1 else { return .commit }
+                try db.execute(sql: """
+                    CREATE TABLE runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
+                        script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
+                        plugin TEXT, plugin_version TEXT, workflow TEXT,
+                        arguments TEXT NOT NULL, inputs TEXT NOT NULL,
+                        tenant TEXT NOT NULL, config_file TEXT, seed INTEGER NOT NULL, dry_run INTEGER NOT NULL,
+                        started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER,
+                        attempts INTEGER NOT NULL DEFAULT 1);
+                    CREATE TABLE attempts (
+                        run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
+                        started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER, reads INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (run_id, number));
+                    CREATE TABLE changes (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        run_id INTEGER NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
+                        vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
+                        key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
+                        state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
+                        not_applied INTEGER NOT NULL DEFAULT 0,
+                        started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
+                    CREATE INDEX changes_by_run ON changes(run_id, key, occurrence);
+                    CREATE INDEX changes_by_time ON changes(started_at);
+                    CREATE INDEX runs_by_time ON runs(started_at);
+                    """)
+                try db.execute(sql: "PRAGMA user_version = 1")
+                return .commit
+            }
         }
-        return migrator
     }
 
     // MARK: - Writing

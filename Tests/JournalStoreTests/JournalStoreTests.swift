@@ -1,0 +1,78 @@
+/// JournalStoreTests.swift: the journal's store on its own — a new file opened by many at
+/// once, a change's life from `sending` to its outcome, counts per run, and the audit's
+/// filters.
+import Foundation
+import Journal
+import Testing
+
+@Suite struct JournalStoreTests {
+    static func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString)/journal.sqlite").path
+    }
+
+    static func newRun(tenant: String = "acme") -> NewRun {
+        NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: ["k": "v"],
+               inputs: [JournalInput(name: "people.csv", path: "/people.csv", sha256: "ab")], tenant: tenant, configFile: nil,
+               seed: 7, dryRun: false)
+    }
+
+    static func change(_ key: String, occurrence: Int = 0, vendor: String = "encore") -> NewChange {
+        NewChange(vendor: vendor, operation: "create_user", effect: "write", key: key, occurrence: occurrence, arguments: #"{"id":1}"#)
+    }
+
+    @Test func aNewJournalOpenedByManyAtOnceIsCreatedOnce() async throws {
+        let path = Self.temporaryPath()
+        let opened = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<12 { group.addTask { (try? JournalStore.open(path: path)) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(opened == 12)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func aChangeIsRecordedBeforeItsOutcome() throws {
+        let store = try JournalStore.open(path: Self.temporaryPath())
+        let run = try store.startRun(Self.newRun())
+        let id = try store.recordChange(Self.change("encore.create_user {a}"), runID: run, attempt: 1)
+        #expect(try store.changes(runID: run).map(\.state) == [.sending])
+        try store.finishChange(id, state: .succeeded, result: "42")
+        let second = try store.recordChange(Self.change("encore.create_user {b}"), runID: run, attempt: 1)
+        try store.abandonInFlight(runID: run, attempt: 1, reason: "killed")
+        let changes = try store.changes(runID: run)
+        #expect(changes.map(\.state) == [.succeeded, .unknown])
+        #expect(changes[0].result == "42" && changes[1].error == "killed" && changes[1].id == second)
+        try store.finishAttempt(runID: run, attempt: 1, outcome: "interrupted", exitCode: 130, reads: 3)
+
+        // A resumed attempt: one change replayed, the other resent; each counts once.
+        #expect(try store.startAttempt(runID: run) == 2)
+        _ = try store.recordChange(Self.change("encore.create_user {a}"), runID: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
+        let resent = try store.recordChange(Self.change("encore.create_user {b}"), runID: run, attempt: 2)
+        try store.finishChange(resent, state: .succeeded, already: false, result: "43")
+        try store.finishAttempt(runID: run, attempt: 2, outcome: "success", exitCode: 0, reads: 0)
+        let summary = try #require(try store.runs().first)
+        #expect(summary.run.attempts == 2 && summary.run.outcome == "success")
+        #expect(summary.done == 2 && summary.unknown == 0 && summary.failed == 0)
+        let replayed = try store.changes(runID: run).first { $0.state == .replayed }
+        #expect(replayed?.result == "42" && replayed?.replayedFrom == changes[0].id)
+        #expect(try store.run(run)?.run.inputs == Self.newRun().inputs)
+    }
+
+    @Test func theAuditListsWhatWasSentWithItsFilters() throws {
+        let store = try JournalStore.open(path: Self.temporaryPath())
+        let acme = try store.startRun(Self.newRun(tenant: "acme"))
+        let beta = try store.startRun(Self.newRun(tenant: "beta"))
+        _ = try store.recordChange(Self.change("x"), runID: acme, attempt: 1)
+        _ = try store.recordChange(Self.change("y", vendor: "guardant"), runID: beta, attempt: 1)
+        _ = try store.recordChange(Self.change("z"), runID: beta, attempt: 1, state: .planned)
+        #expect(try store.audit().map(\.key) == ["x", "y"])
+        #expect(try store.audit(tenant: "beta").map(\.key) == ["y"])
+        #expect(try store.audit(vendor: "encore").map(\.key) == ["x"])
+        #expect(try store.audit(since: Date().addingTimeInterval(60)).isEmpty)
+        #expect(try store.audit().first?.tenant == "acme")
+    }
+
+    @Test func anUnwritableJournalIsOneLine() {
+        #expect(throws: JournalError.self) { try JournalStore.open(path: "/proc/roster/journal.sqlite") }
+    }
+}

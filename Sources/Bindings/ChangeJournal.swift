@@ -7,13 +7,24 @@ import Vendors
 /// The journal of one attempt of one run, as the vendor modules use it (Engine provides
 /// it over the journal's store).
 public protocol ChangeJournal: Sendable {
-    /// Before a write or destructive call is sent: records it (committed when this returns)
-    /// or says what an earlier attempt of the run made of it.
-    func willSend(_ change: PendingChange) throws -> JournalDecision
-    /// The outcome of the change `willSend` recorded as `id`.
+    /// Before a write or destructive call is sent: says what to do with it, from what earlier
+    /// attempts of the run made of it (no I/O: called on the Lua thread, in call order).
+    func willSend(_ change: PendingChange) -> JournalDecision
+    /// Records the change as about to be sent; returns its row once that is committed (the
+    /// request is sent only then).
+    func recordSending(_ ticket: JournalTicket) async throws -> Int64
+    /// The outcome of the change recorded as `id` (committed with the next group).
     func didFinish(_ id: Int64, _ outcome: JournaledOutcome)
     /// A read was made (reads are counted, not stored).
     func didRead()
+}
+
+/// A change the journal has decided on and will record: what `recordSending` commits.
+public struct JournalTicket: Sendable {
+    /// The journal's own description of the row (opaque to the vendor modules).
+    public let row: any Sendable
+
+    public init(row: any Sendable) { self.row = row }
 }
 
 /// A write about to be sent.
@@ -42,13 +53,13 @@ public enum UnknownOutcomeRule: String, Sendable {
 
 /// What to do with a write, given the run's journal.
 public enum JournalDecision: Sendable {
-    /// Send it; its row is `id`.
-    case send(id: Int64)
+    /// Send it, once its row is recorded.
+    case send(JournalTicket)
     /// An earlier attempt made it: answer this, send nothing.
     case replay(answer: JSONValue, already: Bool)
     /// An earlier attempt sent it and no answer came: check with the declared read (or
-    /// apply the admin's decision) before sending; its row is `id`.
-    case reconcile(id: Int64, assumption: UnknownAssumption?)
+    /// apply the admin's decision) before sending.
+    case reconcile(JournalTicket, assumption: UnknownAssumption?)
 }
 
 /// The admin's decision for changes of unknown outcome that nothing can check.

@@ -137,36 +137,34 @@ public struct VendorOperation: Sendable {
                 session.record(record(.planned))
                 return { .table(DryRun.result) }
             }
-            var row: Int64?
+            var ticket: JournalTicket?
             var check: (@Sendable () async throws(VendorError) -> Reconciliation)?
             if effect == .read {
                 session.journal?.didRead()
             } else if let journal = session.journal {
-                let decision: JournalDecision
-                do {
-                    decision = try journal.willSend(PendingChange(vendor: operation.vendor, operation: operation.name, effect: effect,
-                                                                  key: operation.changeKey(arguments), arguments: recorded,
-                                                                  ifUnknown: operation.ifUnknown))
-                } catch {
-                    throw call.stopRun(.journal, "\(operation.qualifiedName): not sent: \(error)")
-                }
+                let decision = journal.willSend(PendingChange(vendor: operation.vendor, operation: operation.name, effect: effect,
+                                                              key: operation.changeKey(arguments), arguments: recorded,
+                                                              ifUnknown: operation.ifUnknown))
                 switch decision {
-                case .send(let id):
-                    row = id
+                case .send(let recording):
+                    ticket = recording
                 case .replay(let answer, let already):
                     session.record(record(.replayed, already: already))
                     return { try operation.answer(answer, already: already) }
-                case .reconcile(let id, let assumption):
-                    row = id
+                case .reconcile(let recording, let assumption):
+                    ticket = recording
                     switch (operation.ifUnknown, assumption) {
                     case (.resend, _), (.ask, .notSent?):
                         break
                     case (.check, _):
                         check = try operation.check?(arguments, session)
                     case (.ask, .sent?):
-                        journal.didFinish(id, .succeeded(answer: .null, already: false))
                         session.record(record(.replayed))
-                        return { .nil }
+                        return {
+                            let id = try await journal.recordSending(recording)
+                            journal.didFinish(id, .succeeded(answer: .null, already: false))
+                            return .nil
+                        }
                     case (.ask, nil):
                         throw call.stopRun(.decision, """
                             \(operation.qualifiedName) \(VendorCallRecord.argumentText(recorded)) was sent by an earlier attempt and no \
@@ -176,10 +174,20 @@ public struct VendorOperation: Sendable {
                     }
                 }
             }
-            return { [row, check] in
+            return { [ticket, check] in
                 let start = ContinuousClock.now
-                // Recorded before it is sent, so that a call the run's end cuts is reported
-                // (as unknown), never dropped.
+                // Journaled, and recorded, before it is sent, so that a call the run's end cuts
+                // is reported (as unknown), never dropped.
+                var row: Int64?
+                if let ticket, let journal = session.journal {
+                    do {
+                        row = try await journal.recordSending(ticket)
+                    } catch {
+                        session.record(record(.failed("not sent: \(error)")))
+                        throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
+                                                                   message: "not sent: \(error)", retryable: false))
+                    }
+                }
                 let index = session.begin(record(VendorSession.cutShort))
                 do throws(VendorError) {
                     if let check {

@@ -2,6 +2,7 @@
 /// where), each write committed before it is sent, and, in a resumed attempt, the changes
 /// earlier attempts made answered from the journal.
 import Bindings
+import Dispatch
 import Foundation
 import Journal
 import Synchronization
@@ -19,8 +20,15 @@ public final class RunJournal: ChangeJournal {
     /// What earlier attempts made of each change, by key and occurrence (the latest).
     private let earlier: [String: JournalChange]
     private let occurrences = Mutex<[String: Int]>([:])
+    private let sequence = Atomic<Int>(0)
     private let reads = Atomic<Int>(0)
-    private let sent = Atomic<Int>(0)
+    private let committer: GroupCommitter
+
+    /// A change decided on: its row's commit, started at once (the Lua thread goes on; the
+    /// call waits for it before it is sent).
+    private struct Row: Sendable {
+        var commit: PendingCommit
+    }
 
     private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, assumption: UnknownAssumption?, earlier: [JournalChange]) {
         self.store = store
@@ -31,6 +39,7 @@ public final class RunJournal: ChangeJournal {
         var latest: [String: JournalChange] = [:]
         for change in earlier { latest["\(change.key)#\(change.occurrence)"] = change }
         self.earlier = latest
+        committer = GroupCommitter(store)
     }
 
     /// Journals a new run; its first attempt.
@@ -49,7 +58,7 @@ public final class RunJournal: ChangeJournal {
     /// `roster resume 12`
     public var resumeCommand: String { "roster resume \(runID)" }
 
-    public func willSend(_ change: PendingChange) throws -> JournalDecision {
+    public func willSend(_ change: PendingChange) -> JournalDecision {
         let occurrence = occurrences.withLock { counts in
             defer { counts[change.key, default: 0] += 1 }
             return counts[change.key, default: 0]
@@ -57,34 +66,40 @@ public final class RunJournal: ChangeJournal {
         let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
         let new = NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
                             key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText)
+        let sequence = sequence.add(1, ordering: .relaxed).newValue
+        func sending() -> JournalTicket {
+            JournalTicket(row: Row(commit: committer.submit(.insert(new, runID: runID, attempt: attempt, sequence: sequence,
+                                                                    state: .sending, replayedFrom: nil))))
+        }
         if let previous = earlier["\(change.key)#\(occurrence)"] {
             switch previous.state {
             case .succeeded, .replayed:
-                let original = previous.replayedFrom.map { _ in previous } ?? previous
-                _ = try store.recordChange(new, runID: runID, attempt: attempt, state: .replayed, replayedFrom: original)
+                committer.enqueue(.insert(new, runID: runID, attempt: attempt, sequence: sequence, state: .replayed, replayedFrom: previous))
                 return .replay(answer: previous.result.flatMap(JSONValue.parse) ?? .null, already: previous.already)
             case .sending, .unknown:
-                let id = try store.recordChange(new, runID: runID, attempt: attempt)
-                sent.add(1, ordering: .relaxed)
-                return .reconcile(id: id, assumption: assumption)
+                return .reconcile(sending(), assumption: assumption)
             case .failed, .planned:
                 break
             }
         }
-        let id = try store.recordChange(new, runID: runID, attempt: attempt)
-        sent.add(1, ordering: .relaxed)
-        return .send(id: id)
+        return .send(sending())
+    }
+
+    public func recordSending(_ ticket: JournalTicket) async throws -> Int64 {
+        guard let row = ticket.row as? Row else { throw JournalError("a change this journal did not decide on") }
+        return try await row.commit.value()
     }
 
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) {
-        // A failure here leaves the row `sending`, which a resume checks as unknown: safe.
+        // Committed with the next group; a row whose outcome never lands stays `sending`,
+        // which a resume checks as unknown: safe.
         switch outcome {
         case .succeeded(let answer, let already):
-            try? store.finishChange(id, state: .succeeded, already: already, result: answer.canonicalText)
+            committer.enqueue(.finish(id, state: .succeeded, already: already, result: answer.canonicalText, error: nil, notApplied: false))
         case .failed(let message, let notApplied):
-            try? store.finishChange(id, state: .failed, error: message, notApplied: notApplied)
+            committer.enqueue(.finish(id, state: .failed, already: false, result: nil, error: message, notApplied: notApplied))
         case .unknown(let message):
-            try? store.finishChange(id, state: .unknown, error: message)
+            committer.enqueue(.finish(id, state: .unknown, already: false, result: nil, error: message, notApplied: false))
         }
     }
 
@@ -92,32 +107,185 @@ public final class RunJournal: ChangeJournal {
 
     /// Journals a dry run's plan.
     public func recordPlan(_ plan: [VendorCallRecord]) throws(JournalError) {
-        for change in plan {
+        let operations = plan.map { change in
             let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-            _ = try store.recordChange(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect,
-                                                 key: change.summary, occurrence: 0, arguments: JSONValue.object(arguments).canonicalText),
-                                       runID: runID, attempt: attempt, state: .planned)
+            return JournalOperation.insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect,
+                                                     key: change.summary, occurrence: 0, arguments: JSONValue.object(arguments).canonicalText),
+                                           runID: runID, attempt: attempt, sequence: sequence.add(1, ordering: .relaxed).newValue,
+                                           state: .planned, replayedFrom: nil)
         }
+        _ = try store.commit(operations)
     }
 
-    /// Changes still `sending` become `unknown` (the run ends without their answers).
+    /// Changes still `sending` become `unknown` (the run ends without their answers); what
+    /// is queued is committed first.
     public func abandonInFlight(_ reason: String) {
+        committer.flush()
         try? store.abandonInFlight(runID: runID, attempt: attempt, reason: reason)
     }
 
-    /// How the attempt ended.
+    /// How the attempt ended (what is queued is committed first).
     public func finish(outcome: String, exitCode: Int32) {
+        committer.flush()
         try? store.finishAttempt(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
                                  reads: reads.load(ordering: .relaxed))
     }
 }
 
+/// Commits journal writes in groups: a change's row is submitted as soon as the change is
+/// decided on and committed by a writer thread together with whatever else is queued
+/// (other rows, outcomes); the change is sent only once its row is committed. Many calls
+/// in flight cost few commits, and the Lua thread never waits on the disk.
+final class GroupCommitter: Sendable {
+    private struct Queue {
+        var operations: [JournalOperation] = []
+        /// Who waits for which operation (its index in `operations`).
+        var pending: [(Int, PendingCommit)] = []
+        var draining = false
+    }
+
+    private let store: JournalStore
+    private let queue = Mutex(Queue())
+
+    init(_ store: JournalStore) { self.store = store }
+
+    /// Queues `operation` for the next group, started now if none is under way; its row id
+    /// arrives in the returned commit.
+    func submit(_ operation: JournalOperation) -> PendingCommit {
+        let commit = PendingCommit()
+        let start = queue.withLock { queue in
+            queue.pending.append((queue.operations.count, commit))
+            queue.operations.append(operation)
+            defer { queue.draining = true }
+            return !queue.draining
+        }
+        if start { DispatchQueue.global(qos: .userInitiated).async { self.drain() } }
+        return commit
+    }
+
+    /// Queues `operation` (an outcome, a replayed row): it goes with the next group, or at
+    /// the latest with `flush` when the run ends. Nobody waits on it, so it starts no group
+    /// of its own: a busy run pays no extra commit for it.
+    func enqueue(_ operation: JournalOperation) {
+        queue.withLock { $0.operations.append(operation) }
+    }
+
+    /// Commits everything queued, waiting for a group under way.
+    func flush() {
+        while true {
+            let mine = queue.withLock { queue in
+                defer { queue.draining = true }
+                return !queue.draining
+            }
+            if mine {
+                drain()
+                return
+            }
+            usleep(500)
+        }
+    }
+
+    /// Writes groups until the queue is empty, then marks it idle. SQLite blocks: this runs
+    /// on a dispatch thread (or the ending run's), never on Swift's small pool.
+    private func drain() {
+        while true {
+            let (operations, pending) = queue.withLock { queue in
+                let group = (queue.operations, queue.pending)
+                queue.operations = []
+                queue.pending = []
+                if group.0.isEmpty { queue.draining = false }
+                return group
+            }
+            if operations.isEmpty { return }
+            do {
+                let ids = try store.commit(operations)
+                for (index, commit) in pending { commit.fulfil(.success(ids[index])) }
+            } catch {
+                for (_, commit) in pending { commit.fulfil(.failure(error)) }
+            }
+        }
+    }
+}
+
+/// A row's commit, awaited by the call that sends the change.
+final class PendingCommit: Sendable {
+    private struct State {
+        var result: Result<Int64, any Error>?
+        var waiter: CheckedContinuation<Int64, any Error>?
+    }
+
+    private let state = Mutex(State())
+
+    func fulfil(_ result: Result<Int64, any Error>) {
+        let waiter = state.withLock { state in
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    /// The row's id once committed.
+    func value() async throws -> Int64 {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.result == nil { state.waiter = continuation }
+                return state.result
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
+
 extension JSONValue {
-    /// Sorted keys, no spaces: the form the journal stores and keys compare.
+    /// Sorted keys, no spaces: the form the journal stores and keys compare. Written by hand:
+    /// every journaled change is serialized, and JSONEncoder costs several times more.
     var canonicalText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .int(let number): text += String(number)
+        case .double(let number): text += number.isFinite ? "\(number)" : "null"
+        case .string(let string): Self.quote(string, into: &text)
+        case .array(let values):
+            text += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                value.write(to: &text)
+            }
+            text += "]"
+        case .object(let fields):
+            text += "{"
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.quote(key, into: &text)
+                text += ":"
+                fields[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func quote(_ string: String, into text: inout String) {
+        text += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        text += "\""
     }
 
     /// The JSON in `text`, if it is JSON.

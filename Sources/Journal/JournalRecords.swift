@@ -151,3 +151,11 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// One write to the journal, for a group commit (`JournalStore.commit`).
+public enum JournalOperation: Sendable {
+    /// A change's row: `sending` before it is sent, or `replayed`/`planned`.
+    case insert(NewChange, runID: Int64, attempt: Int, sequence: Int, state: ChangeState, replayedFrom: JournalChange?)
+    /// A change's outcome.
+    case finish(Int64, state: ChangeState, already: Bool, result: String?, error: String?, notApplied: Bool)
+}

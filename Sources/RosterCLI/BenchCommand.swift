@@ -4,6 +4,7 @@ import ArgumentParser
 import Emulator
 import Engine
 import Foundation
+import Journal
 @_spi(Benchmarks) import LuaHost
 import Vendors
 
@@ -26,9 +27,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure vendor client calls to the in-process emulator instead (Encore get_user).")
     var vendors = false
 
+    @Flag(help: "Measure the journal's cost: 2,000 Encore creates from Lua to the in-process emulator, journal on vs off.")
+    var journal = false
+
+    @Option(name: .customLong("vendor-latency"), help: ArgumentHelp("With --journal: latency the emulator adds to each call (a real vendor's is tens of ms).", valueName: "MS"))
+    var vendorLatency: Int = 0
+
     func run() async throws {
         if vendors {
             try await benchmarkVendors()
+            return
+        }
+        if journal {
+            try await benchmarkJournal()
             return
         }
         if callsOnly {
@@ -105,6 +116,57 @@ extension BenchCommand {
             print(String(decoding: try encoder.encode(figures), as: UTF8.self))
         } else {
             print(String(format: "encore get_user: %.0f calls/s sequential, %.0f calls/s with 64 in flight (goal >= 5000)", sequential, concurrent))
+        }
+    }
+}
+
+extension BenchCommand {
+    /// 2,000 `encore.create_user` calls from a script (8 in flight) to the in-process
+    /// emulator, journaled and not, alternating; the ratio is the median of the rounds'.
+    func benchmarkJournal() async throws {
+        let registry = VendorRegistry.standard
+        let faults = try FaultSpec(parsing: vendorLatency > 0 ? "latency=\(vendorLatency)ms" : "")
+        let emulator = try await Emulator.start(registry.emulatorConfiguration(faults: faults))
+        let runner = VendorScriptRunner(tenant: try registry.emulatorTenant(emulator), limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try JournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path)
+        let creates = 2_000
+        func once(_ round: Int, journaled: Bool) async throws -> Double {
+            let source = """
+                local names = {}
+                for i = 1, \(creates) do names[i] = "bench\(round)\(journaled ? "j" : "n")" .. i end
+                parallel.map(names, function(name)
+                  return encore.create_user({user_name = name, first_name = "B", last_name = "N", password = "Passw0rd!x", role_id = 3, license_type = 1})
+                end, {concurrency = 8})
+                """
+            let journal = journaled
+                ? try RunJournal.start(NewRun(kind: "run", user: "bench", host: "bench", script: "bench.lua", scriptText: source, arguments: [:],
+                                              inputs: [], tenant: "emulator", configFile: nil, seed: 1, dryRun: false), in: store)
+                : nil
+            emulator.world.reset() // each measurement against the same 3 demo users
+            let start = ContinuousClock.now
+            let result = await runner.run(LuaScript(name: "bench.lua", source: source), dryRun: false,
+                                          output: CollectedOutput(), journal: journal)
+            let (seconds, attoseconds) = (ContinuousClock.now - start).components
+            guard result.outcome == .success else { throw ValidationError("the benchmark script failed: \(result.outcome.summary)") }
+            return Double(seconds) + Double(attoseconds) / 1e18
+        }
+        _ = try await once(0, journaled: false) // warm the pool and the emulator
+        var off: [Double] = [], on: [Double] = []
+        for round in 1...max(1, min(rounds, 5)) {
+            off.append(try await once(round, journaled: false))
+            on.append(try await once(round, journaled: true))
+        }
+        await emulator.stop()
+        let ratios = zip(on, off).map { $0 / $1 }.sorted()
+        let ratio = ratios[ratios.count / 2]
+        let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+        if json {
+            JSONOutput.print(["journal_off_seconds": median(off), "journal_on_seconds": median(on), "ratio": ratio])
+        } else {
+            print(String(format: "journal: %d Encore creates (8 in flight, vendor latency %d ms) in %.3f s journaled vs %.3f s not; ratio %.3f (goal <= 1.10)",
+                         creates, vendorLatency, median(on), median(off), ratio))
         }
     }
 }

@@ -47,6 +47,10 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
             throw ExitCode(ExitStatus.usage)
         }
+        guard found.run.kind != "repl" else {
+            Diagnostics.error("roster: run \(id) was a REPL session; roster runs show \(id) lists its changes, but a session cannot be replayed")
+            throw ExitCode(ExitStatus.usage)
+        }
         guard !found.run.dryRun else {
             Diagnostics.error("roster: run \(id) was a dry run; it sent nothing, so there is nothing to finish (run the script again without --dry-run)")
             throw ExitCode(ExitStatus.usage)

@@ -14,13 +14,16 @@ final class Repl {
     private var vendorSession: VendorSession
     private let input: any ReplInput
     private var recordedCalls = 0
+    /// Where the session's changes are journaled (one run per session).
+    let journal: RunJournal?
 
     static let prompt = "roster> "
     static let continuation = "   ...> "
 
-    init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool) throws {
+    init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, journal: RunJournal?) throws {
         self.connection = connection
-        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun)
+        self.journal = journal
+        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, journal: dryRun ? nil : journal)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
             limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals,
@@ -136,7 +139,7 @@ final class Repl {
     }
 
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
-        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun)
+        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, journal: dryRun ? nil : journal)
         recordedCalls = 0
         session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()

@@ -1,6 +1,7 @@
 /// ReplCommand.swift: `roster repl`, the interactive shell over the same sandbox, modules
 /// and limits as `roster run`.
 import ArgumentParser
+import Engine
 import Foundation
 import LuaHost
 
@@ -22,13 +23,22 @@ struct ReplCommand: AsyncParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
+    @OptionGroup var journalOptions: JournalOptions
+
     func run() async throws {
         let connection = try await vendors.open()
         let limits = limitOptions.limits(defaultMemory: 256).forLongLivedHost
         let interactive = isatty(0) == 1
         let repl: Repl
         do {
-            repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive)
+            // The session is one journaled run: every change it sends is in the journal.
+            let store = try journalOptions.open(configured: connection.journal)
+            let journal = try RunJournal.start(.here(kind: "repl", script: "(repl)", text: [], arguments: [:], inputs: [],
+                                                     connection: connection, dryRun: dryRun), in: store)
+            repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive, journal: journal)
+        } catch let error as ExitCode {
+            await connection.close()
+            throw error
         } catch {
             await connection.close()
             Diagnostics.error("roster: could not start the REPL: \(error)")
@@ -36,6 +46,9 @@ struct ReplCommand: AsyncParsableCommand {
         }
         let failures = await repl.loop()
         await connection.close()
+        repl.journal?.abandonInFlight("the session ended before the vendor answered")
+        repl.journal?.finish(outcome: failures > 0 ? "\(failures) failed entries" : "success",
+                             exitCode: !interactive && failures > 0 ? ExitStatus.scriptError : ExitStatus.success)
         if !interactive && failures > 0 { throw ExitCode(ExitStatus.scriptError) }
     }
 }

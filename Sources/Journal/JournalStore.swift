@@ -70,7 +70,7 @@ public final class JournalStore: Sendable {
             try db.inTransaction(.immediate) {
                 guard try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 1 else { return .commit }
                 try db.execute(sql: """
-                    CREATE TABLE runs (
+                    CREATE TABLE IF NOT EXISTS runs (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         kind TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
                         script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
@@ -79,11 +79,11 @@ public final class JournalStore: Sendable {
                         tenant TEXT NOT NULL, config_file TEXT, seed INTEGER NOT NULL, dry_run INTEGER NOT NULL,
                         started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER,
                         attempts INTEGER NOT NULL DEFAULT 1);
-                    CREATE TABLE attempts (
+                    CREATE TABLE IF NOT EXISTS attempts (
                         run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
                         started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER, reads INTEGER NOT NULL DEFAULT 0,
                         PRIMARY KEY (run_id, number));
-                    CREATE TABLE changes (
+                    CREATE TABLE IF NOT EXISTS changes (
                         id INTEGER PRIMARY KEY,
                         run_id INTEGER NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
                         vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
@@ -91,8 +91,8 @@ public final class JournalStore: Sendable {
                         state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
                         not_applied INTEGER NOT NULL DEFAULT 0,
                         started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
-                    CREATE INDEX changes_by_run ON changes(run_id);
-                    CREATE INDEX runs_by_time ON runs(started_at);
+                    CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
+                    CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at);
                     """)
                 try db.execute(sql: "PRAGMA user_version = 1")
                 return .commit

@@ -163,6 +163,35 @@ import FoundationNetworking
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    @Test func aResumeDrawsTheSameRandomNumbersAndNeedsTheSameInputs() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "draw.lua": """
+                print(math.random(1, 1000000000), #inputs[1])
+                encore.create_user({user_name = "drawn", password = "Passw0rd!x", license_type = 1, role_id = 3})
+                """,
+            "list.txt": "one",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "error500=1")
+        defer { emulator.stop() }
+        let failed = try await RosterProcess.run(["run", "draw.lua", "--input", "list.txt", "--config", "roster.toml"], in: folder,
+                                                 environment: Self.journal(folder))
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("to finish it: roster resume 1"), "\(failed.stderr)")
+        try await emulator.setFaults("")
+
+        try "two".write(to: folder.appendingPathComponent("list.txt"), atomically: true, encoding: .utf8)
+        let refused = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(refused.status == 2)
+        #expect(refused.stderr.hasPrefix("roster: --input 'list.txt' changed since run 1 read it"), "\(refused.stderr)")
+
+        try "one".write(to: folder.appendingPathComponent("list.txt"), atomically: true, encoding: .utf8)
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout == failed.stdout, "the same draw: \(failed.stdout) then \(resumed.stdout)")
+        #expect(try await emulator.state()["encore"].map { "\($0)" }?.contains("drawn") == true)
+    }
+
     @Test func theJournalHoldsNoSecret() async throws {
         let folder = try Self.bulkFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -167,41 +167,6 @@ public final class JournalStore: Sendable {
         }
     }
 
-    /// Records a change about to be sent (`sending`), planned, or replayed from
-    /// `replayedFrom`; committed when this returns. Returns its id.
-    public func recordChange(_ change: NewChange, runID: Int64, attempt: Int, state: ChangeState = .sending,
-                             replayedFrom: JournalChange? = nil) throws(JournalError) -> Int64 {
-        try write { db in
-            let sequence = (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes WHERE run_id = ? AND attempt = ?",
-                                             arguments: [runID, attempt]) ?? 0) + 1
-            let now = Date().timeIntervalSince1970
-            let finished: Double? = state == .sending ? nil : now
-            try db.execute(sql: """
-                INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
-                                     already, result, started_at, finished_at, duration_ms, replayed_from)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    runID, attempt, sequence, change.vendor, change.operation, change.effect, change.key, change.occurrence,
-                    change.arguments, state.rawValue, replayedFrom?.already ?? false, replayedFrom?.result, now, finished,
-                    finished == nil ? nil : 0.0, replayedFrom?.id,
-                ])
-            return db.lastInsertedRowID
-        }
-    }
-
-    /// The outcome of change `id`.
-    public func finishChange(_ id: Int64, state: ChangeState, already: Bool = false, result: String? = nil, error: String? = nil,
-                             notApplied: Bool = false) throws(JournalError) {
-        try write { db in
-            let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
-                                   duration_ms = (? - started_at) * 1000
-                WHERE id = ?
-                """, arguments: [state.rawValue, already, result, error, notApplied, now, now, id])
-        }
-    }
-
     /// Every change of the attempt still `sending` becomes `unknown` with `reason` (the run
     /// ends without waiting for them).
     public func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError) {

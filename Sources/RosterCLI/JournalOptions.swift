@@ -13,6 +13,26 @@ struct JournalOptions: ParsableArguments {
     /// The journal file: `--journal`, else the configuration's, else the user's default.
     func path(configured: String? = nil) -> String { journal ?? configured ?? JournalStore.defaultPath() }
 
+    /// Run `id` and its changes, from the journal; a run not there (or a journal that
+    /// cannot be read) is one line on stderr and exit 2.
+    func run(_ id: Int64) throws -> (JournalStore, JournalRun, [JournalChange]) {
+        let store = try open()
+        let found: JournalRun?
+        let changes: [JournalChange]
+        do throws(JournalError) {
+            found = try store.run(id)
+            changes = try store.changes(runID: id)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard let found else {
+            Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        return (store, found, changes)
+    }
+
     /// Opens the journal; a failure is one line on stderr and exit 2.
     func open(configured: String? = nil) throws -> JournalStore {
         do {

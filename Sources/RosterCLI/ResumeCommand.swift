@@ -33,20 +33,7 @@ struct ResumeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let store = try journalOptions.open()
-        let found: JournalRun?
-        let changes: [JournalChange]
-        do throws(JournalError) {
-            found = try store.run(id)
-            changes = try store.changes(runID: id)
-        } catch {
-            Diagnostics.error("roster: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
-        guard let found else {
-            Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let (store, found, changes) = try journalOptions.run(id)
         guard found.run.kind != "repl" else {
             Diagnostics.error("roster: run \(id) was a REPL session; roster runs show \(id) lists its changes, but a session cannot be replayed")
             throw ExitCode(ExitStatus.usage)

@@ -64,20 +64,7 @@ struct RunsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = try journalOptions.open()
-            let found: JournalRun?
-            let changes: [JournalChange]
-            do throws(JournalError) {
-                found = try store.run(id)
-                changes = try store.changes(runID: id)
-            } catch {
-                Diagnostics.error("roster: \(error)")
-                throw ExitCode(ExitStatus.usage)
-            }
-            guard let found else {
-                Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
-                throw ExitCode(ExitStatus.usage)
-            }
+            let (_, found, changes) = try journalOptions.run(id)
             if json {
                 JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init)))
             } else if csv {

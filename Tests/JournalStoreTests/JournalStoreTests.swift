@@ -20,6 +20,16 @@ import Testing
         NewChange(vendor: vendor, operation: "create_user", effect: "write", key: key, occurrence: occurrence, arguments: #"{"id":1}"#)
     }
 
+    /// Records one change (one commit); its row id.
+    static func record(_ change: NewChange, in store: JournalStore, run: Int64, attempt: Int, sequence: Int = 1,
+                       state: ChangeState = .sending, replayedFrom: JournalChange? = nil) throws -> Int64 {
+        try store.commit([.insert(change, runID: run, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)])[0]
+    }
+
+    static func finish(_ id: Int64, in store: JournalStore, result: String) throws {
+        _ = try store.commit([.finish(id, state: .succeeded, already: false, result: result, error: nil, notApplied: false)])
+    }
+
     @Test func aNewJournalOpenedByManyAtOnceIsCreatedOnce() async throws {
         let path = Self.temporaryPath()
         let opened = await withTaskGroup(of: Bool.self) { group in
@@ -34,10 +44,10 @@ import Testing
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {
         let store = try JournalStore.open(path: Self.temporaryPath())
         let run = try store.startRun(Self.newRun())
-        let id = try store.recordChange(Self.change("encore.create_user {a}"), runID: run, attempt: 1)
+        let id = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         #expect(try store.changes(runID: run).map(\.state) == [.sending])
-        try store.finishChange(id, state: .succeeded, result: "42")
-        let second = try store.recordChange(Self.change("encore.create_user {b}"), runID: run, attempt: 1)
+        try Self.finish(id, in: store, result: "42")
+        let second = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 1, sequence: 2)
         try store.abandonInFlight(runID: run, attempt: 1, reason: "killed")
         let changes = try store.changes(runID: run)
         #expect(changes.map(\.state) == [.succeeded, .unknown])
@@ -46,9 +56,9 @@ import Testing
 
         // A resumed attempt: one change replayed, the other resent; each counts once.
         #expect(try store.startAttempt(runID: run) == 2)
-        _ = try store.recordChange(Self.change("encore.create_user {a}"), runID: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
-        let resent = try store.recordChange(Self.change("encore.create_user {b}"), runID: run, attempt: 2)
-        try store.finishChange(resent, state: .succeeded, already: false, result: "43")
+        _ = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
+        let resent = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 2, sequence: 2)
+        try Self.finish(resent, in: store, result: "43")
         try store.finishAttempt(runID: run, attempt: 2, outcome: "success", exitCode: 0, reads: 0)
         let summary = try #require(try store.runs().first)
         #expect(summary.run.attempts == 2 && summary.run.outcome == "success")
@@ -62,9 +72,9 @@ import Testing
         let store = try JournalStore.open(path: Self.temporaryPath())
         let acme = try store.startRun(Self.newRun(tenant: "acme"))
         let beta = try store.startRun(Self.newRun(tenant: "beta"))
-        _ = try store.recordChange(Self.change("x"), runID: acme, attempt: 1)
-        _ = try store.recordChange(Self.change("y", vendor: "guardant"), runID: beta, attempt: 1)
-        _ = try store.recordChange(Self.change("z"), runID: beta, attempt: 1, state: .planned)
+        _ = try Self.record(Self.change("x"), in: store, run: acme, attempt: 1)
+        _ = try Self.record(Self.change("y", vendor: "guardant"), in: store, run: beta, attempt: 1)
+        _ = try Self.record(Self.change("z"), in: store, run: beta, attempt: 1, sequence: 2, state: .planned)
         #expect(try store.audit().map(\.key) == ["x", "y"])
         #expect(try store.audit(tenant: "beta").map(\.key) == ["y"])
         #expect(try store.audit(vendor: "encore").map(\.key) == ["x"])

@@ -22,26 +22,14 @@ import FoundationNetworking
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=250ms")
         defer { emulator.stop() }
 
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = ["run", "create.lua", "--config", "roster.toml", "--json"]
-        process.environment = ProcessInfo.processInfo.environment.merging(RosterProcess.isolatedEnvironment) { $1 }
-        process.currentDirectoryURL = folder
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let exited = Locked(false)
-        process.terminationHandler = { _ in exited.set(true) }
-        try process.run()
+        let process = try RosterProcess.spawn(["run", "create.lua", "--config", "roster.toml", "--json"], in: folder)
         try await Task.sleep(for: .milliseconds(1300))
-        kill(process.processIdentifier, signal)
-        for _ in 0..<400 where !exited.value { try await Task.sleep(for: .milliseconds(25)) }
-        #expect(exited.value)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.send(signal)
+        let status = try await process.wait(limit: 10)
+        let stdout = process.stdout.value ?? Data()
+        let stderr = process.errorText
 
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("roster: \(name): stopping; no new vendor calls, waiting for the ones in flight"))
         let report = try #require(try JSONSerialization.jsonObject(with: stdout) as? [String: Any], "\(stderr)")
         #expect(report["exit_code"] as? Int == 130)

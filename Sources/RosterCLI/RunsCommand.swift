@@ -3,6 +3,7 @@
 import ArgumentParser
 import Foundation
 import Journal
+import Vendors
 
 /// Lists journaled runs.
 struct RunsCommand: ParsableCommand {
@@ -245,42 +246,13 @@ struct ChangeEntry: Encodable {
 
 /// JSON text the journal holds, written into a document as JSON (not as a string).
 struct RawJSON: Encodable {
-    let value: JSONTree
+    let value: JSONValue
 
     init(_ text: String) {
-        value = (try? JSONDecoder().decode(JSONTree.self, from: Data(text.utf8))) ?? .string(text)
+        value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
     }
 
     func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
-}
-
-/// Any JSON value.
-indirect enum JSONTree: Codable {
-    case null, bool(Bool), number(Double), integer(Int), string(String), array([JSONTree]), object([String: JSONTree])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int.self) { self = .integer(value) }
-        else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONTree].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONTree].self)) }
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .null: try container.encodeNil()
-        case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .integer(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .array(let value): try container.encode(value)
-        case .object(let value): try container.encode(value)
-        }
-    }
 }
 
 /// Times as the command line reads and writes them.

@@ -225,9 +225,11 @@ final class PendingCommit: Sendable {
         waiter?.resume(with: result)
     }
 
-    /// The row's id once committed.
+    /// The row's id once committed. Usually the commit is done before the call asks (it was
+    /// submitted when the call was decided on): then there is no suspension and no hop.
     func value() async throws -> Int64 {
-        try await withCheckedThrowingContinuation { continuation in
+        if let ready = state.withLock({ $0.result }) { return try ready.get() }
+        return try await withCheckedThrowingContinuation { continuation in
             let ready = state.withLock { state in
                 if state.result == nil { state.waiter = continuation }
                 return state.result

@@ -63,18 +63,22 @@ public final class RunJournal: ChangeJournal {
             defer { counts[change.key, default: 0] += 1 }
             return counts[change.key, default: 0]
         }
-        let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-        let new = NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
-                            key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText)
         let sequence = sequence.add(1, ordering: .relaxed).newValue
+        let (runID, attempt) = (self.runID, self.attempt)
+        // The row's JSON is written by the writer thread, not the Lua thread that decides.
+        @Sendable func row(_ state: ChangeState, _ replayedFrom: JournalChange?) -> JournalOperation {
+            let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+            return .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
+                                     key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText),
+                           runID: runID, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)
+        }
         func sending() -> JournalTicket {
-            JournalTicket(row: Row(commit: committer.submit(.insert(new, runID: runID, attempt: attempt, sequence: sequence,
-                                                                    state: .sending, replayedFrom: nil))))
+            JournalTicket(row: Row(commit: committer.submit { row(.sending, nil) }))
         }
         if let previous = earlier["\(change.key)#\(occurrence)"] {
             switch previous.state {
             case .succeeded, .replayed:
-                committer.enqueue(.insert(new, runID: runID, attempt: attempt, sequence: sequence, state: .replayed, replayedFrom: previous))
+                committer.enqueue { row(.replayed, previous) }
                 return .replay(answer: previous.result.flatMap(JSONValue.parse) ?? .null, already: previous.already)
             case .sending, .unknown:
                 return .reconcile(sending(), assumption: assumption)
@@ -93,13 +97,15 @@ public final class RunJournal: ChangeJournal {
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) {
         // Committed with the next group; a row whose outcome never lands stays `sending`,
         // which a resume checks as unknown: safe.
-        switch outcome {
-        case .succeeded(let answer, let already):
-            committer.enqueue(.finish(id, state: .succeeded, already: already, result: answer.canonicalText, error: nil, notApplied: false))
-        case .failed(let message, let notApplied):
-            committer.enqueue(.finish(id, state: .failed, already: false, result: nil, error: message, notApplied: notApplied))
-        case .unknown(let message):
-            committer.enqueue(.finish(id, state: .unknown, already: false, result: nil, error: message, notApplied: false))
+        committer.enqueue {
+            switch outcome {
+            case .succeeded(let answer, let already):
+                .finish(id, state: .succeeded, already: already, result: answer.canonicalText, error: nil, notApplied: false)
+            case .failed(let message, let notApplied):
+                .finish(id, state: .failed, already: false, result: nil, error: message, notApplied: notApplied)
+            case .unknown(let message):
+                .finish(id, state: .unknown, already: false, result: nil, error: message, notApplied: false)
+            }
         }
     }
 
@@ -137,8 +143,11 @@ public final class RunJournal: ChangeJournal {
 /// (other rows, outcomes); the change is sent only once its row is committed. Many calls
 /// in flight cost few commits, and the Lua thread never waits on the disk.
 final class GroupCommitter: Sendable {
+    /// An operation, built when its group is written (on the writer thread).
+    typealias Deferred = @Sendable () -> JournalOperation
+
     private struct Queue {
-        var operations: [JournalOperation] = []
+        var operations: [Deferred] = []
         /// Who waits for which operation (its index in `operations`).
         var pending: [(Int, PendingCommit)] = []
         var draining = false
@@ -151,7 +160,7 @@ final class GroupCommitter: Sendable {
 
     /// Queues `operation` for the next group, started now if none is under way; its row id
     /// arrives in the returned commit.
-    func submit(_ operation: JournalOperation) -> PendingCommit {
+    func submit(_ operation: @escaping Deferred) -> PendingCommit {
         let commit = PendingCommit()
         let start = queue.withLock { queue in
             queue.pending.append((queue.operations.count, commit))
@@ -166,7 +175,7 @@ final class GroupCommitter: Sendable {
     /// Queues `operation` (an outcome, a replayed row): it goes with the next group, or at
     /// the latest with `flush` when the run ends. Nobody waits on it, so it starts no group
     /// of its own: a busy run pays no extra commit for it.
-    func enqueue(_ operation: JournalOperation) {
+    func enqueue(_ operation: @escaping Deferred) {
         queue.withLock { $0.operations.append(operation) }
     }
 
@@ -198,7 +207,7 @@ final class GroupCommitter: Sendable {
             }
             if operations.isEmpty { return }
             do {
-                let ids = try store.commit(operations)
+                let ids = try store.commit(operations.map { $0() })
                 for (index, commit) in pending { commit.fulfil(.success(ids[index])) }
             } catch {
                 for (_, commit) in pending { commit.fulfil(.failure(error)) }

@@ -117,7 +117,7 @@ import Testing
         #expect(result.status == 3)
         #expect(result.stdout.isEmpty)
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
-        #expect(result.seconds < 5, "took \(result.seconds) s")
+        #expect(result.seconds < 10, "took \(result.seconds) s") // a hung matcher runs for minutes; a loaded CI machine takes a few seconds
         // --json still prints its report.
         let json = try await run(#"string.find(string.rep("a", 1e5), ".-.-.-.-b")"#, ["--timeout", "0.5", "--json"], limit: 30)
         #expect(json.status == 3)

@@ -192,6 +192,29 @@ import FoundationNetworking
         #expect(try await emulator.state()["encore"].map { "\($0)" }?.contains("drawn") == true)
     }
 
+    @Test func aPluginRunIsResumedInItsSandboxWithItsParameters() async throws {
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "error500=1")
+        defer { emulator.stop() }
+        let plugins = RosterProcess.root.appendingPathComponent("plugins").path
+        let failed = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "accounts", "--plugins", plugins, "--config", "roster.toml",
+                                                  "--arg", "email=new@example.com", "--arg", "first_name=New", "--arg", "last_name=Person",
+                                                  "--arg", "username=newp"], in: folder, environment: Self.journal(folder))
+        #expect(failed.status == 1, "\(failed.stderr)")
+        try await emulator.setFaults("")
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("encore: created newp"), "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("guardant: created new@example.com"), "\(resumed.stdout)")
+        let state = try await emulator.state()
+        #expect((state["encore"] as? [[String: Any]] ?? []).filter { $0["UserName"] as? String == "newp" }.count == 1)
+        #expect((state["guardant"] as? [[String: Any]] ?? []).filter { $0["email"] as? String == "new@example.com" }.count == 1)
+        let run = try #require(try await Self.runs(in: folder).first)
+        #expect(run["plugin"] as? String == "acme-onboarding" && run["workflow"] as? String == "accounts")
+        #expect(run["attempts"] as? Int == 2 && run["outcome"] as? String == "success")
+    }
+
     @Test func theJournalHoldsNoSecret() async throws {
         let folder = try Self.bulkFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -215,6 +215,21 @@ import FoundationNetworking
         #expect(run["attempts"] as? Int == 2 && run["outcome"] as? String == "success")
     }
 
+    @Test func manyProcessesShareOneJournal() async throws {
+        let folder = try RosterProcess.scriptFolder(["promote.lua": "allthenticate.promote_guest(103)\nprint('done')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Eight processes at once, each with its own in-process emulator, one new journal.
+        let processes = try (0..<8).map { _ in try RosterProcess.spawn(["run", "promote.lua", "--emulator"], in: folder, environment: Self.journal(folder)) }
+        for process in processes {
+            let status = try await process.wait()
+            #expect(status == 0, "\(process.errorText)")
+        }
+        let runs = try await Self.runs(in: folder)
+        #expect(runs.count == 8)
+        #expect(Set(runs.compactMap { $0["id"] as? Int }) == Set(1...8))
+        #expect(runs.allSatisfy { ($0["changes"] as? [String: Any])?["done"] as? Int == 1 })
+    }
+
     @Test func theJournalHoldsNoSecret() async throws {
         let folder = try Self.bulkFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -37,7 +37,13 @@ int64_t roster_monotonic_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void roster_arm(lua_State *L) { lua_sethook(L, roster_hook, LUA_MASKCOUNT, 1); }
+/* lua_sethook marks every Lua frame of the thread (O(call depth)); a deep recursion that
+ * hits the memory limit arms on every refused allocation and at every watchdog signal, so
+ * arming what is already armed must cost nothing (frames entered since read the mask). */
+void roster_arm(lua_State *L) {
+    if (lua_gethook(L) == roster_hook && lua_gethookmask(L) == LUA_MASKCOUNT && lua_gethookcount(L) == 1) return;
+    lua_sethook(L, roster_hook, LUA_MASKCOUNT, 1);
+}
 
 void roster_kill(roster_state *s, roster_limit why) {
     int expected = ROSTER_LIMIT_NONE;

@@ -103,6 +103,20 @@ import Testing
         }
     }
 
+    /// A deep recursion that hits the memory limit re-arms the limit hook on every refused
+    /// allocation and at every watchdog tick; arming walks every frame, so before arming was
+    /// made idempotent, six such runs at once on two cores spun until the 60 s timeout.
+    @Test func deepRecursionsAtOnceEndPromptly() async throws {
+        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            for _ in 0..<6 { group.addTask { try await self.run("local function f() return 1 + f() end f()", limit: 90) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for result in results {
+            #expect(result.status == 3, "\(result.diagnostics)")
+            #expect(result.seconds < 30, "took \(result.seconds) s: \(result.diagnostics)")
+        }
+    }
+
     @Test func nestedWrapErrorsReadAsOneLine() async throws {
         let result = try await run("local function c() local co = coroutine.wrap(c) return co() end c()")
         #expect(result.status == 3)

@@ -47,3 +47,65 @@ public enum JSONValue: Codable, Sendable, Equatable {
     /// The elements, when this is an array.
     public var array: [JSONValue]? { if case .array(let values) = self { values } else { nil } }
 }
+
+extension JSONValue {
+    /// Sorted keys, no spaces: the form the journal stores and keys compare. Written by hand:
+    /// every journaled change is serialized, and JSONEncoder costs several times more.
+    public var canonicalText: String {
+        var text = ""
+        write(to: &text)
+        return text
+    }
+
+    private func write(to text: inout String) {
+        switch self {
+        case .null: text += "null"
+        case .bool(let flag): text += flag ? "true" : "false"
+        case .int(let number): text += String(number)
+        case .double(let number): text += number.isFinite ? "\(number)" : "null"
+        case .string(let string): Self.quote(string, into: &text)
+        case .array(let values):
+            text += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                value.write(to: &text)
+            }
+            text += "]"
+        case .object(let fields):
+            text += "{"
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { text += "," }
+                Self.quote(key, into: &text)
+                text += ":"
+                fields[key]!.write(to: &text)
+            }
+            text += "}"
+        }
+    }
+
+    private static func quote(_ string: String, into text: inout String) {
+        text += "\"" + escaped(string) + "\""
+    }
+
+    /// `string` as it reads between JSON's quotes (the escapes JSONEncoder writes).
+    static func escaped(_ string: String) -> String {
+        var out = ""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// The JSON in `text`, if it is JSON.
+    public static func parse(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}

@@ -18,7 +18,7 @@ public struct SecretScrubber: Sendable {
         var forms = Set<[UInt8]>()
         for secret in secrets where secret.utf8.count >= 4 {
             forms.insert(Array(secret.utf8))
-            let escaped = Self.jsonEscaped(secret)
+            let escaped = JSONValue.escaped(secret)
             if escaped != secret { forms.insert(Array(escaped.utf8)) }
             let slashEscaped = escaped.replacingOccurrences(of: "/", with: "\\/")
             if slashEscaped != escaped { forms.insert(Array(slashEscaped.utf8)) }
@@ -65,22 +65,6 @@ public struct SecretScrubber: Sendable {
         guard copiedUpTo > 0 else { return bytes }
         result += bytes[copiedUpTo...]
         return result
-    }
-
-    private static func jsonEscaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }
 

@@ -121,7 +121,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator"]),
-        .testTarget(name: "JournalStoreTests", dependencies: ["Journal"]),
+        .testTarget(name: "JournalStoreTests", dependencies: ["Journal", .product(name: "GRDB", package: "GRDB.swift")]),
         // A sixth vendor declared only here, through every layer: what adding a vendor takes.
         .testTarget(
             name: "VendorUnitTests",

@@ -10,9 +10,9 @@ public protocol ChangeJournal: Sendable {
     /// Before a write or destructive call is sent: says what to do with it, from what earlier
     /// attempts of the run made of it (no I/O: called on the Lua thread, in call order).
     func willSend(_ change: PendingChange) -> JournalDecision
-    /// Records the change as about to be sent; returns its row once that is committed (the
-    /// request is sent only then).
-    func recordSending(_ ticket: JournalTicket) async throws -> Int64
+    /// Records the change as about to be sent, with the state a toggle found just before
+    /// (`stateBefore`); returns its row once that is committed (the request is sent only then).
+    func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64
     /// The outcome of the change recorded as `id` (committed with the next group).
     func didFinish(_ id: Int64, _ outcome: JournaledOutcome)
     /// A read was made (reads are counted, not stored).
@@ -47,6 +47,9 @@ public enum UnknownOutcomeRule: String, Sendable {
     case resend
     /// A read tells whether it took effect.
     case check
+    /// A toggle: the target's state is read just before it is sent and kept with it; a
+    /// state that differs from it later means it took effect.
+    case compareState
     /// Nothing tells: the admin decides (`--assume-sent` or `--assume-not-sent`).
     case ask
 }
@@ -58,8 +61,9 @@ public enum JournalDecision: Sendable {
     /// An earlier attempt made it: answer this, send nothing.
     case replay(answer: JSONValue, already: Bool)
     /// An earlier attempt sent it and no answer came: check with the declared read (or
-    /// apply the admin's decision) before sending.
-    case reconcile(JournalTicket, assumption: UnknownAssumption?)
+    /// compare the state with `stateBefore`, the one the earlier attempt found, or apply
+    /// the admin's decision) before sending.
+    case reconcile(JournalTicket, assumption: UnknownAssumption?, stateBefore: JSONValue?)
 }
 
 /// The admin's decision for changes of unknown outcome that nothing can check.

@@ -18,6 +18,10 @@ public enum IfUnknown<Client>: Sendable {
     case ask
     /// This read tells: the answer the change gave if it took effect.
     case check(@Sendable (CheckedTable, Client) async throws(VendorError) -> Reconciliation)
+    /// A toggle: this read gives the target's state. It is made just before the change is
+    /// sent and journaled with it; after an unknown outcome a different state means the
+    /// change took effect, the same state that it did not.
+    case compareState(@Sendable (CheckedTable, Client) async throws(VendorError) -> JSONValue)
 }
 
 /// What a check found of a change whose outcome was unknown.
@@ -85,6 +89,8 @@ public struct VendorOperation: Sendable {
     let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue
     /// The declared read that tells whether a change of unknown outcome took effect.
     let check: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> Reconciliation)?
+    /// A toggle's read of its target's state (`IfUnknown.compareState`).
+    let readState: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue)?
 
     /// `prepare` reads the checked arguments (raising what the declaration cannot say,
     /// such as "email_id or email") and returns the work for `Client`.
@@ -106,11 +112,19 @@ public struct VendorOperation: Sendable {
             return { () async throws(VendorError) in try await work(client) }
         }
         switch ifUnknown {
-        case .resend: self.ifUnknown = .resend; check = nil
-        case .ask: self.ifUnknown = .ask; check = nil
+        case .resend: self.ifUnknown = .resend; check = nil; readState = nil
+        case .ask: self.ifUnknown = .ask; check = nil; readState = nil
         case .check(let read):
             self.ifUnknown = .check
+            readState = nil
             check = { arguments, session in
+                let client = try session.client(Client.self)
+                return { () async throws(VendorError) in try await read(arguments, client) }
+            }
+        case .compareState(let read):
+            self.ifUnknown = .compareState
+            check = nil
+            readState = { arguments, session in
                 let client = try session.client(Client.self)
                 return { () async throws(VendorError) in try await read(arguments, client) }
             }
@@ -139,6 +153,10 @@ public struct VendorOperation: Sendable {
             }
             var ticket: JournalTicket?
             var check: (@Sendable () async throws(VendorError) -> Reconciliation)?
+            // A toggle reads its target's state before it is sent; resuming one of unknown
+            // outcome, `earlierState` is what the earlier attempt found.
+            var readState: (@Sendable () async throws(VendorError) -> JSONValue)?
+            var earlierState: JSONValue?
             if effect == .read {
                 session.journal?.didRead()
             } else if let journal = session.journal {
@@ -151,21 +169,26 @@ public struct VendorOperation: Sendable {
                 case .replay(let answer, let already):
                     session.record(record(.replayed, already: already))
                     return { try operation.answer(answer, already: already) }
-                case .reconcile(let recording, let assumption):
+                case .reconcile(let recording, let assumption, let stateBefore):
                     ticket = recording
                     switch (operation.ifUnknown, assumption) {
                     case (.resend, _), (.ask, .notSent?):
                         break
                     case (.check, _):
                         check = try operation.check?(arguments, session)
-                    case (.ask, .sent?):
+                    case (.compareState, _) where stateBefore != nil:
+                        earlierState = stateBefore
+                    case (.compareState, .notSent?):
+                        break
+                    case (.ask, .sent?), (.compareState, .sent?):
                         session.record(record(.replayed))
                         return {
-                            let id = try await journal.recordSending(recording)
+                            let id = try await journal.recordSending(recording, stateBefore: nil)
                             journal.didFinish(id, .succeeded(answer: .null, already: false))
                             return .nil
                         }
-                    case (.ask, nil):
+                    case (.ask, nil), (.compareState, nil):
+                        // A toggle journaled before states were kept has none to compare with.
                         throw call.stopRun(.decision, """
                             \(operation.qualifiedName) \(VendorCallRecord.argumentText(recorded)) was sent by an earlier attempt and no \
                             answer came; nothing tells whether it took effect: resume with --assume-sent (take it as done) or \
@@ -173,15 +196,33 @@ public struct VendorOperation: Sendable {
                             """)
                     }
                 }
+                if operation.ifUnknown == .compareState { readState = try operation.readState?(arguments, session) }
             }
-            return { [ticket, check] in
+            return { [ticket, check, readState, earlierState] in
                 let start = ContinuousClock.now
+                var stateBefore: JSONValue?
+                var compared: Reconciliation?
+                if let readState {
+                    let state: JSONValue
+                    do throws(VendorError) {
+                        state = try await Self.withRunDeadline(readState)
+                    } catch {
+                        let error = session.scrubbed(error)
+                        session.record(record(.failed("not sent: \(error.description)")))
+                        throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: error.status,
+                                                                   message: "not sent: its target's state could not be read first: \(error.message)",
+                                                                   retryable: error.retryable))
+                    }
+                    // A state that moved since the earlier attempt read it: that attempt's change took effect.
+                    compared = earlierState.map { $0 != state ? .applied(state) : .notApplied }
+                    stateBefore = state
+                }
                 // Journaled, and recorded, before it is sent, so that a call the run's end cuts
                 // is reported (as unknown), never dropped.
                 var row: Int64?
                 if let ticket, let journal = session.journal {
                     do {
-                        row = try await journal.recordSending(ticket)
+                        row = try await journal.recordSending(ticket, stateBefore: stateBefore)
                     } catch {
                         session.record(record(.failed("not sent: \(error)")))
                         throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
@@ -190,8 +231,10 @@ public struct VendorOperation: Sendable {
                 }
                 let index = session.begin(record(VendorSession.cutShort))
                 do throws(VendorError) {
-                    if let check {
-                        switch try await Self.withRunDeadline(check) {
+                    var reconciliation = compared
+                    if let check { reconciliation = try await Self.withRunDeadline(check) }
+                    if let reconciliation {
+                        switch reconciliation {
                         case .applied(let answer):
                             if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
                             session.finish(index, .succeeded, duration: .now - start)

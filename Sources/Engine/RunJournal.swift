@@ -25,9 +25,11 @@ public final class RunJournal: ChangeJournal {
     private let committer: GroupCommitter
 
     /// A change decided on: its row's commit, started at once (the Lua thread goes on; the
-    /// call waits for it before it is sent).
-    private struct Row: Sendable {
-        var commit: PendingCommit
+    /// call waits for it before it is sent); or, for a toggle, the row to commit once the
+    /// state it finds is read.
+    private enum Row: Sendable {
+        case submitted(PendingCommit)
+        case afterStateRead(@Sendable (JSONValue) -> JournalOperation)
     }
 
     private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, assumption: UnknownAssumption?, earlier: [JournalChange]) {
@@ -66,14 +68,18 @@ public final class RunJournal: ChangeJournal {
         let sequence = sequence.add(1, ordering: .relaxed).newValue
         let (runID, attempt) = (self.runID, self.attempt)
         // The row's JSON is written by the writer thread, not the Lua thread that decides.
-        @Sendable func row(_ state: ChangeState, _ replayedFrom: JournalChange?) -> JournalOperation {
+        @Sendable func row(_ state: ChangeState, _ replayedFrom: JournalChange?, stateBefore: JSONValue? = nil) -> JournalOperation {
             let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             return .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
-                                     key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText),
+                                     key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText,
+                                     stateBefore: stateBefore?.canonicalText),
                            runID: runID, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)
         }
         func sending() -> JournalTicket {
-            JournalTicket(row: Row(commit: committer.submit { row(.sending, nil) }))
+            if change.ifUnknown == .compareState {
+                return JournalTicket(row: Row.afterStateRead { state in row(.sending, nil, stateBefore: state) })
+            }
+            return JournalTicket(row: Row.submitted(committer.submit { row(.sending, nil) }))
         }
         if let previous = earlier["\(change.key)#\(occurrence)"] {
             switch previous.state {
@@ -81,7 +87,7 @@ public final class RunJournal: ChangeJournal {
                 committer.enqueue { row(.replayed, previous) }
                 return .replay(answer: previous.result.flatMap(JSONValue.parse) ?? .null, already: previous.already)
             case .sending, .unknown:
-                return .reconcile(sending(), assumption: assumption)
+                return .reconcile(sending(), assumption: assumption, stateBefore: previous.stateBefore.flatMap(JSONValue.parse))
             case .failed, .planned:
                 break
             }
@@ -89,9 +95,15 @@ public final class RunJournal: ChangeJournal {
         return .send(sending())
     }
 
-    public func recordSending(_ ticket: JournalTicket) async throws -> Int64 {
-        guard let row = ticket.row as? Row else { throw JournalError("a change this journal did not decide on") }
-        return try await row.commit.value()
+    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {
+        switch ticket.row as? Row {
+        case .submitted(let commit)?:
+            return try await commit.value()
+        case .afterStateRead(let row)?:
+            return try await committer.submit { row(stateBefore ?? .null) }.value()
+        case nil:
+            throw JournalError("a change this journal did not decide on")
+        }
     }
 
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) {

@@ -125,6 +125,37 @@ public struct JournalChange: Sendable {
     /// The run's tenant and user (filled in by audit queries).
     public var tenant: String?
     public var user: String?
+    /// For a toggle: the target's state read just before it was sent (JSON), which tells a
+    /// resume whether a change of unknown outcome took effect.
+    public var stateBefore: String?
+
+    public init(id: Int64, runID: Int64, attempt: Int, sequence: Int, vendor: String, operation: String, effect: String, key: String,
+                occurrence: Int, arguments: String, state: ChangeState, already: Bool, result: String?, error: String?,
+                notApplied: Bool, startedAt: Date, finishedAt: Date?, durationMilliseconds: Double?, replayedFrom: Int64?,
+                tenant: String? = nil, user: String? = nil, stateBefore: String? = nil) {
+        self.id = id
+        self.runID = runID
+        self.attempt = attempt
+        self.sequence = sequence
+        self.vendor = vendor
+        self.operation = operation
+        self.effect = effect
+        self.key = key
+        self.occurrence = occurrence
+        self.arguments = arguments
+        self.state = state
+        self.already = already
+        self.result = result
+        self.error = error
+        self.notApplied = notApplied
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.durationMilliseconds = durationMilliseconds
+        self.replayedFrom = replayedFrom
+        self.tenant = tenant
+        self.user = user
+        self.stateBefore = stateBefore
+    }
 }
 
 /// A change about to be sent, as the journal records it.
@@ -135,14 +166,17 @@ public struct NewChange: Sendable {
     public var key: String
     public var occurrence: Int
     public var arguments: String
+    /// For a toggle: the target's state, read just before it is sent (JSON).
+    public var stateBefore: String?
 
-    public init(vendor: String, operation: String, effect: String, key: String, occurrence: Int, arguments: String) {
+    public init(vendor: String, operation: String, effect: String, key: String, occurrence: Int, arguments: String, stateBefore: String? = nil) {
         self.vendor = vendor
         self.operation = operation
         self.effect = effect
         self.key = key
         self.occurrence = occurrence
         self.arguments = arguments
+        self.stateBefore = stateBefore
     }
 }
 

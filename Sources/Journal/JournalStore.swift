@@ -63,12 +63,28 @@ public final class JournalStore: Sendable {
         return (error as NSError).localizedDescription
     }
 
-    /// Creates the tables once, whichever of several processes opening a new journal at the
-    /// same moment gets there first (an immediate transaction: the others wait, then find them).
+    /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
+    /// toggle found before it was sent.
+    static let schemaVersion = 2
+
+    /// Creates or upgrades the tables once, whichever of several processes opening the
+    /// journal at the same moment gets there first (an immediate transaction: the others
+    /// wait, then find it done).
     private static func createSchema(_ pool: DatabasePool) throws {
         try pool.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
-                guard try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 < 1 else { return .commit }
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                guard version < schemaVersion else { return .commit }
+                if version < 1 { try createTables(db) }
+                if version < 2 { try db.execute(sql: "ALTER TABLE changes ADD COLUMN state_before TEXT") }
+                try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
+                return .commit
+            }
+        }
+    }
+
+    /// The tables of version 1.
+    private static func createTables(_ db: Database) throws {
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS runs (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -94,10 +110,6 @@ public final class JournalStore: Sendable {
                     CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
                     CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at);
                     """)
-                try db.execute(sql: "PRAGMA user_version = 1")
-                return .commit
-            }
-        }
     }
 
     // MARK: - Writing
@@ -147,12 +159,12 @@ public final class JournalStore: Sendable {
                     // Prepared once per connection: a bulk run writes thousands of these.
                     try db.cachedStatement(sql: """
                         INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
-                                             already, result, started_at, finished_at, duration_ms, replayed_from)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                             already, result, started_at, finished_at, duration_ms, replayed_from, state_before)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """).execute(arguments: [
                             runID, attempt, sequence, change.vendor, change.operation, change.effect, change.key, change.occurrence,
                             change.arguments, state.rawValue, replayedFrom?.already ?? false, replayedFrom?.result, now, finished,
-                            finished == nil ? nil : 0.0, replayedFrom?.id,
+                            finished == nil ? nil : 0.0, replayedFrom?.id, change.stateBefore,
                         ])
                     return db.lastInsertedRowID
                 case .finish(let id, let state, let already, let result, let error, let notApplied):
@@ -305,6 +317,6 @@ public final class JournalStore: Sendable {
             arguments: row["arguments"], state: ChangeState(rawValue: state) ?? .unknown, already: row["already"],
             result: row["result"], error: row["error"], notApplied: row["not_applied"],
             startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
-            durationMilliseconds: row["duration_ms"], replayedFrom: row["replayed_from"])
+            durationMilliseconds: row["duration_ms"], replayedFrom: row["replayed_from"], stateBefore: row["state_before"])
     }
 }

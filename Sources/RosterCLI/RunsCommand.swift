@@ -216,6 +216,8 @@ struct ChangeEntry: Encodable {
     var finished_at: String?
     var duration_ms: Double?
     var replayed_from: Int64?
+    /// A toggle's target state, read just before it was sent.
+    var state_before: RawJSON?
     var tenant: String?
     var user: String?
 
@@ -239,6 +241,7 @@ struct ChangeEntry: Encodable {
         finished_at = change.finishedAt.map(When.iso)
         duration_ms = change.durationMilliseconds.map { ($0 * 1000).rounded() / 1000 }
         replayed_from = change.replayedFrom
+        state_before = change.stateBefore.map(RawJSON.init)
         tenant = change.tenant
         user = change.user
     }

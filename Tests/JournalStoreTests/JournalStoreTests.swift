@@ -2,6 +2,7 @@
 /// once, a change's life from `sending` to its outcome, counts per run, and the audit's
 /// filters.
 import Foundation
+import GRDB
 import Journal
 import Testing
 
@@ -39,6 +40,29 @@ import Testing
         #expect(opened == 12)
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
+    }
+
+    /// A journal written before toggles kept their state (version 1) is upgraded in place
+    /// when opened: its runs and changes stay, and the new column is there.
+    @Test func aVersionOneJournalIsUpgradedInPlace() throws {
+        let path = Self.temporaryPath()
+        let store = try JournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        _ = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ALTER TABLE changes DROP COLUMN state_before")
+            try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        try queue.close()
+
+        let upgraded = try JournalStore.open(path: path)
+        #expect(try upgraded.changes(runID: run).map(\.key) == ["encore.create_user {a}"])
+        var toggle = Self.change("allthenticate.toggle_suspension {b}")
+        toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
+        _ = try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
+        #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {

@@ -163,6 +163,32 @@ import FoundationNetworking
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    /// A toggle reads its target's state before it is sent and journals it: resuming one
+    /// whose answer was lost, a state that moved means it took effect (not sent again), the
+    /// same state that it did not (sent now). Either way it is toggled exactly once.
+    @Test(arguments: [("lost=1,only=writes", "took effect, answer lost"), ("drop=1,only=writes", "cut before it took effect")])
+    func aToggleOfUnknownOutcomeIsSettledByTheStateItFoundBefore(fault: String, what: String) async throws {
+        let folder = try RosterProcess.scriptFolder(["suspend.lua": "local answer = allthenticate.toggle_suspension(102)\nprint(answer.suspended, answer.ad_status)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        try await emulator.setFaults(fault)
+        let cut = try await RosterProcess.run(["run", "suspend.lua", "--config", "roster.toml"], in: folder, environment: Self.journal(folder))
+        #expect(cut.status == 1, "\(what): \(cut.stderr)")
+        #expect(cut.stderr.contains("outcome unknown"), "\(what): \(cut.stderr)")
+        let before = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        #expect(before.map { ($0["state_before"] as? [String: String])?["ad_status"] } == ["ACTIVE"], "\(what): \(before)")
+        try await emulator.setFaults("")
+
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 0, "\(what): \(resumed.stderr)")
+        #expect(try await emulator.allthenticateSuspended(emailID: 102) == true, "\(what)")
+        let changes = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["state"] as? String } == ["unknown", "succeeded"], "\(what): \(changes)")
+        // Settled by comparing states, the answer is the state found; sent again, it is the vendor's.
+        #expect(resumed.stdout.contains(fault.hasPrefix("lost") ? "nil\tSUSPENDED" : "true\tnil"), "\(what): \(resumed.stdout)")
+    }
+
     @Test func aResumeDrawsTheSameRandomNumbersAndNeedsTheSameInputs() async throws {
         let folder = try RosterProcess.scriptFolder([
             "draw.lua": """
@@ -268,6 +294,12 @@ extension EmulatorProcess {
         request.setValue("Bearer demo-allthenticate-api-key", forHTTPHeaderField: "Authorization")
         let (data, _) = try await URLSession.shared.data(for: request)
         return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).compactMap { $0["email"] as? String }
+    }
+
+    /// Whether the Allthenticate user `emailID` is suspended.
+    func allthenticateSuspended(emailID: Int) async throws -> Bool? {
+        let users = try await state()["allthenticate"] as? [[String: Any]] ?? []
+        return (users.first { $0["email_id"] as? Int == emailID }?["ad_status"] as? String).map { $0 == "SUSPENDED" }
     }
 
     func smsSent(_ user: String) async throws -> [String] {

@@ -140,7 +140,10 @@ public enum AllthenticateModule: VendorModule {
         },
         onUser("toggle_suspension", "Suspends an active user, or reinstates a suspended one.", effect: .write,
                result: LuaResult(.table, doc: "the vendor's answer, as it is"),
-               semantics: ChangeSemantics(identity: ["email_id"], inverse: "toggle_suspension")) { client, id async throws(VendorError) in
+               semantics: ChangeSemantics(identity: ["email_id"], inverse: "toggle_suspension"),
+               ifUnknown: .compareState { arguments, client async throws(VendorError) in
+                   try await client.suspensionState(emailID: arguments.int("email_id") ?? 0)
+               }) { client, id async throws(VendorError) in
             try await client.toggleSuspension(emailID: id)
         },
         VendorOperation(AllthenticateClient.self, "invite", "Invites people by email, optionally with smartcards and groups.", effect: .write,

@@ -9,7 +9,20 @@ enum FaultDecision: Equatable {
     case pass
     case status(Int)
     case drop
+    case lost
     case slow
+
+    /// The fate `FaultSpec.shares` names.
+    init(fault: String) {
+        switch fault {
+        case "error500": self = .status(500)
+        case "error503": self = .status(503)
+        case "error429": self = .status(429)
+        case "drop": self = .drop
+        case "lost": self = .lost
+        default: self = .slow
+        }
+    }
 }
 
 /// The fault spec in force and the seeded generator that applies it.
@@ -44,15 +57,14 @@ public final class FaultInjector: Sendable {
     }
 
     /// The next request's fate, and the latency to add.
-    func decide() -> (FaultDecision, Duration) {
+    func decide(write: Bool) -> (FaultDecision, Duration) {
         generator.withLock { generator in
             let spec = generator.spec
-            let total = spec.error500 + spec.error503 + spec.error429 + spec.drop + spec.slow
-            guard total > 0 else { return (.pass, spec.latency) }
+            let shares = spec.shares
+            guard shares.contains(where: { $0.share > 0 }), write || !spec.onlyWrites else { return (.pass, spec.latency) }
             var draw = generator.next()
-            for (share, decision) in [(spec.error500, FaultDecision.status(500)), (spec.error503, .status(503)),
-                                      (spec.error429, .status(429)), (spec.drop, .drop), (spec.slow, .slow)] {
-                if draw < share { return (decision, spec.latency) }
+            for (fault, share) in shares {
+                if draw < share { return (FaultDecision(fault: fault), spec.latency) }
                 draw -= share
             }
             return (.pass, spec.latency)
@@ -66,7 +78,7 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
     let api: any EmulatedAPI.Type
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let (decision, latency) = world.faults.decide()
+        let (decision, latency) = world.faults.decide(write: request.method != .get)
         if latency > .zero { try await Task.sleep(for: latency) }
         switch decision {
         case .pass:
@@ -76,6 +88,9 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
             if status == 429 { response.headers[.retryAfter] = "1" }
             return response
         case .drop:
+            return Response(status: .ok, body: ResponseBody { _ in throw DroppedConnection() })
+        case .lost:
+            _ = try await next(request, context)
             return Response(status: .ok, body: ResponseBody { _ in throw DroppedConnection() })
         case .slow:
             var response = try await next(request, context)

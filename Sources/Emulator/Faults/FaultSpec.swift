@@ -1,5 +1,5 @@
 /// FaultSpec.swift: which faults to inject, as `roster emulator --faults` spells them:
-/// `latency=50ms,error500=0.1,error503=0.05,error429=0.05,drop=0.02,slow=0.1`.
+/// `latency=50ms,error500=0.1,error503=0.05,error429=0.05,drop=0.02,lost=0.01,slow=0.1`.
 
 /// Faults to inject into vendor responses. Shares are probabilities per request.
 public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
@@ -9,11 +9,17 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public var error503: Double = 0
     /// 429 with `Retry-After`.
     public var error429: Double = 0
-    /// The connection closes without a response body.
+    /// The connection closes without a response body, before the request takes effect.
     public var drop: Double = 0
+    /// The request takes effect, then the connection closes before the answer: the
+    /// client cannot tell whether it did.
+    public var lost: Double = 0
     /// The body arrives `slowBody` after the headers.
     public var slow: Double = 0
     public var slowBody: Duration = .seconds(1)
+    /// Faults hit only requests that change something (not GETs): `only=writes`. A check
+    /// made before or after a change then gets through.
+    public var onlyWrites = false
 
     public init() {}
 
@@ -30,12 +36,16 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
             case "error503": error503 = try Self.share(value, part: part)
             case "error429": error429 = try Self.share(value, part: part)
             case "drop": drop = try Self.share(value, part: part)
+            case "lost": lost = try Self.share(value, part: part)
             case "slow": slow = try Self.share(value, part: part)
+            case "only":
+                guard value == "writes" || value == "all" else { throw FaultSpecError(part: part, reason: "only=writes or only=all") }
+                onlyWrites = value == "writes"
             default:
-                throw FaultSpecError(part: part, reason: "unknown fault (latency, error500, error503, error429, drop, slow, slowbody)")
+                throw FaultSpecError(part: part, reason: "unknown fault (latency, error500, error503, error429, drop, lost, slow, slowbody, only)")
             }
         }
-        guard error500 + error503 + error429 + drop + slow <= 1 else {
+        guard shares.map(\.share).reduce(0, +) <= 1 else {
             throw FaultSpecError(part: text, reason: "the shares add up to more than 1")
         }
     }
@@ -43,11 +53,17 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts: [String] = []
         if latency > .zero { parts.append("latency=\(Self.format(latency))") }
-        for (name, share) in [("error500", error500), ("error503", error503), ("error429", error429), ("drop", drop), ("slow", slow)] where share > 0 {
+        for (name, share) in shares where share > 0 {
             parts.append("\(name)=\(share)")
         }
         if slow > 0 { parts.append("slowbody=\(Self.format(slowBody))") }
+        if onlyWrites { parts.append("only=writes") }
         return parts.joined(separator: ",")
+    }
+
+    /// The faults drawn per request, by name, with their shares.
+    var shares: [(name: String, share: Double)] {
+        [("error500", error500), ("error503", error503), ("error429", error429), ("drop", drop), ("lost", lost), ("slow", slow)]
     }
 
     private static func share(_ value: String, part: String) throws(FaultSpecError) -> Double {

@@ -34,6 +34,16 @@ extension VendorAPIClient where API == AllthenticateConfiguration {
         return try await get("list_users", "multipleusers" + (query.isEmpty ? "" : "?" + query), as: [JSONValue].self)
     }
 
+    /// `{"ad_status": "ACTIVE"}` (or `SUSPENDED`...): the user's state that
+    /// `toggle_suspension` flips, from the users list.
+    public func suspensionState(emailID: Int) async throws(VendorError) -> JSONValue {
+        let user = try await listUsers().first { $0["email_id"] == .int(emailID) }
+        guard let user else {
+            throw VendorError(vendor: Self.vendor, operation: "toggle_suspension", status: 400, message: "user not found: email_id \(emailID)", retryable: false)
+        }
+        return .object(["ad_status": user["ad_status"] ?? .null])
+    }
+
     /// The user's policies, computer usernames and smartcards, as the vendor sends them,
     /// but computer usernames always as strings: the page lists them so here, while
     /// `/modifyallusernames` takes `{"computer_username": name}` objects; both are read.

@@ -19,10 +19,13 @@ public protocol EmulatedAPI: Sendable {
     static func refusal(status: Int, reason: String) -> Response
     /// The state as JSON-ready values, for the control API's dump.
     static func dump(_ state: State) -> Any
+    /// The vendor's documented rate limit per account, if it has one.
+    static var rateLimit: RateLimit? { get }
 }
 
 extension EmulatedAPI {
     public static func addControlRoutes(to group: RouterGroup<BasicRequestContext>, world: EmulatorWorld) {}
+    public static var rateLimit: RateLimit? { nil }
 
     /// `/<name>`
     public static var pathPrefix: String { "/\(name)" }

@@ -17,23 +17,25 @@ public struct EmulatorConfiguration: Sendable {
     public var faults: FaultSpec
     /// Seeds the demo data's generated values and the fault injector.
     public var seed: UInt64
-    /// Active911's rate limit: requests per window per account (the vendor's is 25 a minute).
-    public var active911Limit: Int
-    public var active911Window: Duration
+    /// Rate limits that replace the ones the vendors declare (`--rate-limit active911=25/60s`),
+    /// by vendor name.
+    public var rateLimits: [String: RateLimit]
     /// Largest request body accepted (larger: the vendor's error shape, 413).
     public var maximumBodySize: Int
 
     public init(
-        apis: [any EmulatedAPI.Type], faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, active911Limit: Int = 25,
-        active911Window: Duration = .seconds(60), maximumBodySize: Int = 1 << 20
+        apis: [any EmulatedAPI.Type], faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, rateLimits: [String: RateLimit] = [:],
+        maximumBodySize: Int = 1 << 20
     ) {
         self.apis = apis
         self.faults = faults
         self.seed = seed
-        self.active911Limit = active911Limit
-        self.active911Window = active911Window
+        self.rateLimits = rateLimits
         self.maximumBodySize = maximumBodySize
     }
+
+    /// The limit `api` enforces: the one set for it, else the one it declares.
+    public func rateLimit(_ api: any EmulatedAPI.Type) -> RateLimit? { rateLimits[api.name] ?? api.rateLimit }
 }
 
 /// A running emulator.

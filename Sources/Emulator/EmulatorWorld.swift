@@ -12,6 +12,8 @@ public final class EmulatorWorld: Sendable {
     /// The fault injector (the control API changes it; so may tests).
     public let faults: FaultInjector
     private let originStorage = Mutex("http://127.0.0.1")
+    /// Requests served per vendor and the 429s among them (`/_emulator/stats`).
+    let requestCounts = RequestCounts()
 
     init(_ configuration: EmulatorConfiguration) {
         self.configuration = configuration
@@ -40,7 +42,12 @@ public final class EmulatorWorld: Sendable {
     /// Puts every vendor back to the seeded demo data.
     public func reset() {
         for api in served { api.reset(configuration.seed) }
+        requestCounts.reset()
     }
+
+    /// `{"active911": {"requests": 31, "429": 0}, ...}`: every vendor's requests since the
+    /// start or the last reset.
+    public func stats() -> [String: Any] { requestCounts.dump(served.map { $0.api.name }) }
 
     /// Every vendor's state as JSON-ready values (the control API's dump).
     public func dump() -> [String: Any] {

@@ -36,8 +36,8 @@ public struct VendorRegistry: Sendable {
     public var emulatedAPIs: [any EmulatedAPI.Type] { units.map { $0.emulatedAPI } }
 
     /// An emulator of every vendor here.
-    public func emulatorConfiguration(faults: FaultSpec = FaultSpec(), seed: UInt64 = 1) -> EmulatorConfiguration {
-        EmulatorConfiguration(apis: emulatedAPIs, faults: faults, seed: seed)
+    public func emulatorConfiguration(faults: FaultSpec = FaultSpec(), seed: UInt64 = 1, rateLimits: [String: RateLimit] = [:]) -> EmulatorConfiguration {
+        EmulatorConfiguration(apis: emulatedAPIs, faults: faults, seed: seed, rateLimits: rateLimits)
     }
 
     /// Every vendor pointed at `emulator`, with its demo account: the demo configuration,

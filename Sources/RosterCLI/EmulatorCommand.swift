@@ -26,6 +26,27 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Seed for the demo data and the faults (the same seed gives the same faults).")
     var seed: UInt64 = 1
 
+    @Option(name: .customLong("rate-limit"), help: ArgumentHelp("A vendor's rate limit per account, replacing its documented one (repeatable), e.g. active911=25/60s or active911=5/2s.", valueName: "VENDOR=N/WINDOW"))
+    var rateLimitSpecs: [String] = []
+
+    /// `--rate-limit` by vendor name.
+    func rateLimits() throws -> [String: RateLimit] {
+        var limits: [String: RateLimit] = [:]
+        let names = VendorRegistry.standard.emulatedAPIs.map { $0.name }
+        for spec in rateLimitSpecs {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, names.contains(parts[0]) else {
+                throw ValidationError("--rate-limit expects VENDOR=N/WINDOW with VENDOR one of \(names.joined(separator: ", ")), got '\(spec)'")
+            }
+            do throws(RateLimitError) {
+                limits[parts[0]] = try RateLimit(parsing: parts[1])
+            } catch {
+                throw ValidationError("--rate-limit \(parts[0]): \(error.description)")
+            }
+        }
+        return limits
+    }
+
     @Option(name: .customLong("write-config"), help: ArgumentHelp("Also write a roster.toml pointing every vendor here (secrets beside it in secrets/, mode 0600); never over an existing file.", valueName: "FILE"))
     var writeConfig: String?
 
@@ -35,6 +56,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if force && writeConfig == nil { throw ValidationError("--force only applies to --write-config FILE") }
+        _ = try rateLimits()
         do {
             _ = try FaultSpec(parsing: faults)
         } catch {
@@ -49,7 +71,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let spec = try FaultSpec(parsing: faults)
-        let configuration = VendorRegistry.standard.emulatorConfiguration(faults: spec, seed: seed)
+        let configuration = VendorRegistry.standard.emulatorConfiguration(faults: spec, seed: seed, rateLimits: try rateLimits())
         let host = self.host, writeConfig = self.writeConfig, force = self.force
         do {
             try await Emulator.serve(configuration, host: host, port: port) { bound in
@@ -62,7 +84,9 @@ struct EmulatorCommand: AsyncParsableCommand {
                         Diagnostics.error("roster: cannot write \(writeConfig): \(error.localizedDescription)")
                     }
                 }
-                Diagnostics.error("roster: emulator listening on \(origin)" + (spec == FaultSpec() ? "" : " with faults \(spec)"))
+                let limits = configuration.apis.compactMap { api in configuration.rateLimit(api).map { "\(api.name) \($0)" } }
+                Diagnostics.error("roster: emulator listening on \(origin)" + (spec == FaultSpec() ? "" : " with faults \(spec)")
+                    + (limits.isEmpty ? "" : "; rate limits: \(limits.joined(separator: ", "))"))
             }
         } catch {
             Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(Self.describe(error, port: port))")

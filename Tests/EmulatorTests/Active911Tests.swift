@@ -98,7 +98,7 @@ import Testing
 
     @Test func theRateLimitAnswers429WithRetryAfter() async throws {
         // A window long enough that a loaded machine still sends all six inside it.
-        let configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, active911Limit: 5, active911Window: .seconds(4))
+        let configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, rateLimits: ["active911": RateLimit(requests: 5, window: .seconds(4))])
         try await withEmulator(configuration) { client in
             for _ in 0..<5 { #expect(try await client.active911("GET", "v2/agencies").status == 200) }
             let limited = try await client.active911("GET", "v2/agencies")

@@ -98,4 +98,42 @@ import Testing
             #expect(active911.object["success"] as? Bool == false)
         }
     }
+
+    /// The stats count each vendor's requests and the 429s among them (the vendor's own
+    /// limit and injected ones alike), and reset with the state.
+    @Test func statsCountRequestsAndRefusals() async throws {
+        let configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, rateLimits: ["active911": RateLimit(requests: 2, window: .seconds(30))])
+        try await withEmulator(configuration) { client in
+            for _ in 0..<3 { _ = try await client.active911("GET", "v2/agencies") }
+            _ = try await client.encore("GET", "users")
+            let stats = try await client.send("GET", "/_emulator/stats").object
+            #expect((stats["active911"] as? [String: Int]) == ["requests": 3, "429": 1])
+            #expect((stats["encore"] as? [String: Int]) == ["requests": 1, "429": 0])
+            #expect((stats["guardant"] as? [String: Int]) == ["requests": 0, "429": 0])
+            _ = try await client.send("POST", "/_emulator/reset")
+            #expect((try await client.send("GET", "/_emulator/stats").object["active911"] as? [String: Int]) == ["requests": 0, "429": 0])
+        }
+    }
+
+    @Test func rateLimitsParseAndReject() throws {
+        #expect(try RateLimit(parsing: "25/60s") == RateLimit(requests: 25, window: .seconds(60)))
+        #expect(try RateLimit(parsing: "5/500ms") == RateLimit(requests: 5, window: .milliseconds(500)))
+        #expect(try RateLimit(parsing: "100/1m").window == .seconds(60))
+        #expect(RateLimit(requests: 25, window: .seconds(60)).description == "25/60s")
+        for bad in ["25", "0/60s", "x/60s", "25/fast", "25/-1s"] {
+            #expect(throws: RateLimitError.self, "\(bad)") { try RateLimit(parsing: bad) }
+        }
+    }
+
+    /// `only=writes` spares reads; `lost` applies the change and loses the answer.
+    @Test func lostAnswersAndWritesOnly() async throws {
+        var configuration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs)
+        configuration.faults = try FaultSpec(parsing: "lost=1,only=writes")
+        try await withEmulator(configuration) { client in
+            #expect(try await client.encore("GET", "users").status == 200)
+            await #expect(throws: (any Error).self) { try await client.encore("DELETE", "users/1001/active?use-external-id=false") }
+            let encore = try await client.send("GET", "/_emulator/state").object["encore"] as? [[String: Any]] ?? []
+            #expect(encore.first?["IsActive"] as? Bool == false)
+        }
+    }
 }

@@ -114,7 +114,7 @@ import Testing
     @Test func active911PacesBelowTheLimit() async throws {
         // The emulator allows 4 requests a second; the client paces itself to 4 per 1.3 s,
         // shared by concurrent calls, so no call meets a 429.
-        try await withEmulator(EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, active911Limit: 4, active911Window: .seconds(1))) { emulator in
+        try await withEmulator(EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs, rateLimits: ["active911": RateLimit(requests: 4, window: .seconds(1))])) { emulator in
             let base = emulator.baseURL("active911")
             let configuration = Active911Configuration(baseURL: base, tokenURL: base, refreshToken: Secret(Active911API.refreshToken),
                                                        requestsPerWindow: 4, window: .milliseconds(1300))

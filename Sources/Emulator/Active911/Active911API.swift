@@ -6,6 +6,8 @@ import Hummingbird
 /// Active911's emulated API.
 public enum Active911API: EmulatedAPI {
     public static let name = "active911"
+    /// 25 requests a minute per account (VENDORS.md §4).
+    public static let rateLimit: RateLimit? = RateLimit(requests: 25, window: .seconds(60))
 
     /// The demo account: its refresh token, login and agency.
     public static let refreshToken = "demo-active911-refresh-token"

@@ -124,13 +124,13 @@ enum Active911Routes {
         }
         // Every token here belongs to the one demo account, whose limit is shared.
         let account = Active911API.refreshToken
+        let limit = world.configuration.rateLimit(Active911API.self) ?? RateLimit(requests: .max, window: .seconds(1))
         return world[Active911API.self].withLock { state in
-            let window = TimeInterval(world.configuration.active911Window.components.seconds)
-                + TimeInterval(world.configuration.active911Window.components.attoseconds) / 1e18
+            let window = TimeInterval(limit.window.components.seconds) + TimeInterval(limit.window.components.attoseconds) / 1e18
             var recent = (state.recentRequests[account] ?? []).filter { now.timeIntervalSince($0) < window }
-            guard recent.count < world.configuration.active911Limit else {
+            guard recent.count < limit.requests else {
                 let wait = max(1, Int((window - now.timeIntervalSince(recent[0])).rounded(.up)))
-                var response = envelope(nil, success: false, message: "rate limit exceeded: \(world.configuration.active911Limit) requests per window", code: 429)
+                var response = envelope(nil, success: false, message: "rate limit exceeded: \(limit.requests) requests per window", code: 429)
                 response.headers[.retryAfter] = String(wait)
                 return response
             }

@@ -23,6 +23,7 @@ enum ControlRoutes {
             }
         }
         control.get("state") { _, _ in Reply.object(world.dump()) }
+        control.get("stats") { _, _ in Reply.object(world.stats()) }
         control.post("reset") { _, _ in
             world.reset()
             return Reply.object(["reset": true])

@@ -78,6 +78,12 @@ struct FaultMiddleware<Context: RequestContext>: RouterMiddleware {
     let api: any EmulatedAPI.Type
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await faulted(request, context: context, next: next)
+        world.requestCounts.count(api.name, status: Int(response.status.code))
+        return response
+    }
+
+    private func faulted(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let (decision, latency) = world.faults.decide(write: request.method != .get)
         if latency > .zero { try await Task.sleep(for: latency) }
         switch decision {

@@ -180,6 +180,12 @@ public struct NewChange: Sendable {
     }
 }
 
+/// What `takeRateSlot` answers: a slot, or how long until one frees.
+public enum RateSlotGrant: Sendable, Equatable {
+    case slot(Int64)
+    case wait(seconds: Double)
+}
+
 /// Why the journal could not be used: one line naming the file.
 public struct JournalError: Error, CustomStringConvertible, Sendable {
     public var description: String

@@ -64,8 +64,8 @@ public final class JournalStore: Sendable {
     }
 
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
-    /// toggle found before it was sent.
-    static let schemaVersion = 2
+    /// toggle found before it was sent, 3 the rate slots every process shares.
+    static let schemaVersion = 3
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -77,6 +77,16 @@ public final class JournalStore: Sendable {
                 guard version < schemaVersion else { return .commit }
                 if version < 1 { try createTables(db) }
                 if version < 2 { try db.execute(sql: "ALTER TABLE changes ADD COLUMN state_before TEXT") }
+                if version < 3 {
+                    // A request holds its slot from before it is sent until its answer
+                    // (answered_at), then a window longer.
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS rate_slots (
+                            id INTEGER PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
+                            taken_at REAL NOT NULL, answered_at REAL);
+                        CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account);
+                        """)
+                }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -196,6 +206,44 @@ public final class JournalStore: Sendable {
                            arguments: [now, outcome, exitCode, reads, runID, attempt])
             try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
                            arguments: [now, outcome, exitCode, runID])
+        }
+    }
+
+    // MARK: - Rate slots
+
+    /// A slot for `account` if fewer than `limit` of its requests are in flight or were
+    /// answered less than `window` seconds ago (in any process); else the seconds until the
+    /// earliest frees. Slots of processes that are gone are let go.
+    public func takeRateSlot(account: String, limit: Int, window: Double) throws(JournalError) -> RateSlotGrant {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "DELETE FROM rate_slots WHERE account = ? AND answered_at < ?", arguments: [account, now - window])
+            var held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rate_slots WHERE account = ?", arguments: [account]) ?? 0
+            if held >= limit {
+                // A process killed mid-request never answers: its slots free a window after it is gone.
+                let mine = Int(ProcessInfo.processInfo.processIdentifier)
+                let pids = try Int.fetchAll(db, sql: "SELECT DISTINCT pid FROM rate_slots WHERE account = ? AND answered_at IS NULL AND pid != ?",
+                                            arguments: [account, mine])
+                for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+                    try db.execute(sql: "UPDATE rate_slots SET answered_at = ? WHERE account = ? AND pid = ? AND answered_at IS NULL",
+                                   arguments: [now, account, pid])
+                }
+                held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rate_slots WHERE account = ?", arguments: [account]) ?? 0
+            }
+            guard held >= limit else {
+                try db.execute(sql: "INSERT INTO rate_slots (account, pid, taken_at) VALUES (?, ?, ?)",
+                               arguments: [account, Int(ProcessInfo.processInfo.processIdentifier), now])
+                return .slot(db.lastInsertedRowID)
+            }
+            let earliest = try Double.fetchOne(db, sql: "SELECT MIN(answered_at) FROM rate_slots WHERE account = ?", arguments: [account])
+            return .wait(seconds: earliest.map { max(0, $0 + window - now) } ?? 0.02)
+        }
+    }
+
+    /// The request in `slot` has its answer: its window runs from now.
+    public func releaseRateSlot(_ slot: Int64) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE rate_slots SET answered_at = ? WHERE id = ?", arguments: [Date().timeIntervalSince1970, slot])
         }
     }
 

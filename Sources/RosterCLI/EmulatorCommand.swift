@@ -86,7 +86,7 @@ struct EmulatorCommand: AsyncParsableCommand {
                 }
                 let limits = configuration.apis.compactMap { api in configuration.rateLimit(api).map { "\(api.name) \($0)" } }
                 Diagnostics.error("roster: emulator listening on \(origin)" + (spec == FaultSpec() ? "" : " with faults \(spec)")
-                    + (limits.isEmpty ? "" : "; rate limits: \(limits.joined(separator: ", "))"))
+                    + (limits.isEmpty ? "" : " (rate limits: \(limits.joined(separator: ", ")))"))
             }
         } catch {
             Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(Self.describe(error, port: port))")

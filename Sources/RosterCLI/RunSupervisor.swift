@@ -19,6 +19,9 @@ struct RunSupervisor {
     /// throws the exit code when it is not 0.
     func perform(_ runner: VendorScriptRunner, _ script: LuaScript, arguments: [String: String], inputs: [ScriptInput],
                  connection: VendorConnection, journal: RunJournal) async throws {
+        // Rate budgets are shared with every Roster process through the journal.
+        var runner = runner
+        runner.http = runner.http.sharing(SharedRateLedger(journal.store))
         if !dryRun, !yes, !json, Terminal.isInteractive, journal.attempt == 1 {
             guard await confirmDestructiveChanges(runner, script, arguments, inputs) else {
                 await connection.close()

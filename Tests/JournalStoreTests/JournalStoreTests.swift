@@ -62,7 +62,7 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         _ = try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {

@@ -48,10 +48,10 @@ struct EmulatorProcess {
     let process: Process
     let origin: String
 
-    static func start(in folder: URL, faults: String) async throws -> EmulatorProcess {
+    static func start(in folder: URL, faults: String, arguments: [String] = []) async throws -> EmulatorProcess {
         let process = Process()
         process.executableURL = RosterProcess.binary
-        process.arguments = ["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path]
+        process.arguments = ["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path] + arguments
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -80,5 +80,11 @@ struct EmulatorProcess {
 
     func stop() {
         if process.isRunning { process.interrupt() }
+    }
+
+    /// `/_emulator/stats`: per vendor, requests served and the 429s among them.
+    func stats() async throws -> [String: [String: Int]] {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/stats")!)
+        return try JSONSerialization.jsonObject(with: data) as? [String: [String: Int]] ?? [:]
     }
 }

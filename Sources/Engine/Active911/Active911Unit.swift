@@ -22,8 +22,12 @@ public struct Active911Settings: VendorSettings {
     public var agency: String?
     /// The pace kept below Active911's limit, per account.
     public var requestsPerMinute: Int?
+    /// The account's limit and window (`"25/60s"`, as `roster emulator --rate-limit` writes it).
+    public var rateLimit: RateLimit?
+    /// The share of the limit left free for others using the account (`reserve = 0.2`).
+    public var reserve: Double?
 
-    static let keys = ["base_url", "token_url", "refresh_token", "agency", "requests_per_minute"]
+    static let keys = ["base_url", "token_url", "refresh_token", "agency", "requests_per_minute", "rate_limit", "reserve"]
 
     public init(_ section: ConfigurationSection) throws(ConfigurationError) {
         try section.requireOnly(Self.keys)
@@ -32,6 +36,8 @@ public struct Active911Settings: VendorSettings {
         refreshToken = try section.secret("refresh_token", required: true)!
         agency = try section.string("agency", example: "3e597c4a-877f-4c62-9f62-21e8635907e2")
         requestsPerMinute = try section.integer("requests_per_minute", in: 1...10_000)
+        rateLimit = try section.rateLimit("rate_limit")
+        reserve = try section.fraction("reserve", in: 0...0.9)
     }
 
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
@@ -39,6 +45,11 @@ public struct Active911Settings: VendorSettings {
         if let baseURL { configuration.baseURL = baseURL }
         if let tokenURL { configuration.tokenURL = tokenURL }
         if let requestsPerMinute { configuration.requestsPerWindow = requestsPerMinute }
+        if let rateLimit {
+            configuration.requestsPerWindow = rateLimit.requests
+            configuration.window = rateLimit.window
+        }
+        if let reserve { configuration.reserve = reserve }
         return configuration
     }
 }

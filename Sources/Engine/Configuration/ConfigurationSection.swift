@@ -1,5 +1,6 @@
 /// ConfigurationSection.swift: typed reads from one table of a configuration document, each
 /// mistake reported at its key.
+import Emulator
 import Foundation
 
 /// One table of a document (`[tenants.acme.encore]`) and the keys it may hold.
@@ -63,6 +64,32 @@ public struct ConfigurationSection {
             throw document.error(at: path + [key], "\(number) is out of range", fix: "use a value from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    /// A number in `range` (`reserve = 0.2`; an integer is taken as a number).
+    public func fraction(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        let number: Double
+        switch fields[key] {
+        case nil: return nil
+        case .float(let value)?: number = value
+        case .integer(let value)?: number = Double(value)
+        case let value?:
+            throw document.error(at: path + [key], "expected a number, got \(value.typeName)", fix: "write \(key) = \(range.lowerBound)")
+        }
+        guard range.contains(number) else {
+            throw document.error(at: path + [key], "\(number) is out of range", fix: "use a value from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// Requests per window: `"25/60s"`, the notation of `roster emulator --rate-limit`.
+    public func rateLimit(_ key: String) throws(ConfigurationError) -> RateLimit? {
+        guard let text = try string(key, example: "25/60s") else { return nil }
+        do throws(RateLimitError) {
+            return try RateLimit(parsing: text)
+        } catch {
+            throw document.error(at: path + [key], error.description, fix: "write \(key) = \"25/60s\"")
+        }
     }
 
     /// An http(s) URL with a host, without a trailing slash.

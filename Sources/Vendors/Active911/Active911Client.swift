@@ -16,9 +16,11 @@ public struct Active911Configuration: VendorConfiguration {
     public var refreshToken: Secret
     /// The agency used when a call names none.
     public var agency: String?
-    /// Requests per minute per account (the vendor allows 25).
+    /// Requests per window per account (the vendor allows 25 a minute).
     public var requestsPerWindow: Int
     public var window: Duration
+    /// The share of the limit left for others using the account (0.2: a fifth).
+    public var reserve: Double = 0
 
     public init(baseURL: String = "https://agency-service.active911.com", tokenURL: String = "https://user-service.active911.com",
                 refreshToken: Secret, agency: String? = nil, requestsPerWindow: Int = 25, window: Duration = .seconds(60)) {
@@ -36,14 +38,15 @@ public final class Active911Client: VendorClientCore {
     public let configuration: Active911Configuration
     public let http: VendorHTTP
     private let accessToken = Mutex<String?>(nil)
-    private let pacer: Active911Pacer
+    private let budget: RateBudget
 
     public init(_ configuration: Active911Configuration, http: VendorHTTP = .shared) {
         self.configuration = configuration
         self.http = http
         let digest = SHA256.hash(data: Data(configuration.refreshToken.reveal().utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-        self.pacer = Active911Pacer.shared(account: configuration.tokenURL + "#" + digest,
-                                           limit: configuration.requestsPerWindow, window: configuration.window)
+        self.budget = RateBudget.shared(vendor: .active911, account: configuration.tokenURL + "#" + digest,
+                                        limit: configuration.requestsPerWindow, window: configuration.window,
+                                        reserve: configuration.reserve, ledger: http.rateLedger)
     }
 
     /// The access token adopted last (to scrub from vendor text; never printed).
@@ -132,19 +135,14 @@ public final class Active911Client: VendorClientCore {
     }
 
     private func send<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, idempotent: Bool) async throws(VendorError) -> T {
-        let slot: Int
-        do {
-            slot = try await pacer.admit()
-        } catch {
-            throw VendorError(vendor: .active911, operation: operation, status: nil, message: "cancelled", retryable: false)
-        }
+        let slot = try await budget.admit(operation: operation)
         let outcome: Result<VendorResponse, VendorError>
         do {
             outcome = .success(try await answer(operation, method, path, body: body.map(VendorBody.json), idempotent: idempotent))
         } catch {
             outcome = .failure(error)
         }
-        await pacer.finish(slot)
+        await budget.finish(slot)
         let response = try outcome.get()
         let envelope: Envelope<T> = try Self.decodeEnvelope(response, operation: operation)
         if let token = envelope.token, !token.isEmpty { accessToken.withLock { $0 = token } }

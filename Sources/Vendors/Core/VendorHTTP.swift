@@ -79,13 +79,23 @@ public final class VendorHTTP: Sendable {
     let client: HTTPClient
     public let timeout: Duration
     public let retry: RetryPolicy
+    /// Where rate-limited vendors count their requests with every Roster process on the
+    /// machine (none: in this process only).
+    public let rateLedger: (any RateLedger)?
 
     /// `client` must not follow redirects (`vendorClient` does not); a 3xx it returns is
     /// refused here either way.
-    public init(client: HTTPClient = VendorHTTP.vendorClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy()) {
+    public init(client: HTTPClient = VendorHTTP.vendorClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
+                rateLedger: (any RateLedger)? = nil) {
         self.client = client
         self.timeout = timeout
         self.retry = retry
+        self.rateLedger = rateLedger
+    }
+
+    /// The same sender, counting rate-limited requests in `ledger`.
+    public func sharing(_ ledger: any RateLedger) -> VendorHTTP {
+        VendorHTTP(client: client, timeout: timeout, retry: retry, rateLedger: ledger)
     }
 
     /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any

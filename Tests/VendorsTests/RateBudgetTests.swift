@@ -1,0 +1,44 @@
+/// RateBudgetTests.swift: a slow request keeps its slot until its answer comes, so the
+/// vendor never sees more than the limit in a window however late requests arrive; a share
+/// is kept free; a wait past the run's deadline fails at once.
+import Testing
+@testable import Vendors
+
+@Suite struct RateBudgetTests {
+    @Test func aSlotIsHeldUntilTheAnswerAndAWindowAfter() async throws {
+        let budget = RateBudget(vendor: .active911, limit: 1, window: .milliseconds(200))
+        let clock = ContinuousClock()
+        let first = try await budget.admit(operation: "x")
+        let start = clock.now
+        let second = Task { try await budget.admit(operation: "x") }
+        try await Task.sleep(for: .milliseconds(300)) // the first request is still in flight
+        await budget.finish(first)
+        let finished = clock.now
+        _ = try await second.value
+        #expect(clock.now - finished >= .milliseconds(190), "admitted only a window after the answer")
+        #expect(clock.now - start >= .milliseconds(490))
+    }
+
+    @Test func aReserveKeepsAShareFree() async throws {
+        let budget = RateBudget(vendor: .active911, limit: 10, window: .seconds(30), reserve: 0.2)
+        for _ in 0..<8 { await budget.finish(try await budget.admit(operation: "x")) }
+        // The ninth would wait 30 s: past a deadline 1 s away, it fails at once.
+        let start = ContinuousClock.now
+        await #expect(throws: VendorError.self) {
+            try await VendorDeadline.$current.withValue(.now + .seconds(1)) { try await budget.admit(operation: "create_member") }
+        }
+        #expect(ContinuousClock.now - start < .milliseconds(500))
+    }
+
+    @Test func aWaitPastTheDeadlineSaysSo() async throws {
+        let budget = RateBudget(vendor: .active911, limit: 1, window: .seconds(40))
+        await budget.finish(try await budget.admit(operation: "x"))
+        do {
+            _ = try await VendorDeadline.$current.withValue(.now + .seconds(5)) { try await budget.admit(operation: "create_member") }
+            Issue.record("admitted past the deadline")
+        } catch let error as VendorError {
+            #expect(error.message.hasPrefix("active911's rate budget is spent for "), "\(error.message)")
+            #expect(error.message.hasSuffix("s of --timeout are left"), "\(error.message)")
+        }
+    }
+}

@@ -1,51 +1,39 @@
--- bulk-onboard.lua: create everyone listed in a CSV file in Encore, Active911,
--- Activeconnect and Allthenticate.
---   roster run scripts/bulk-onboard.lua --input scripts/people.csv [--dry-run]
--- Columns: email, first_name, last_name, phone, username. Active911 gets one bulk call
--- (its rate limit is 25 a minute); Encore users are created side by side with parallel.map.
-local text = inputs[1] or error("give the CSV file: --input people.csv", 0)
-local people = csv.parse(text)
-print(("Onboarding %d people"):format(#people))
-
-for index, person in ipairs(people) do
-  for _, column in ipairs({"email", "first_name", "last_name", "username"}) do
-    if (person[column] or "") == "" then
-      error(("row %d: the %s column is empty"):format(index + 1, column), 0)
-    end
+-- bulk-onboard.lua: onboard one person, one CSV row, in Encore, Active911, Activeconnect
+-- and Allthenticate.
+--   roster run scripts/bulk-onboard.lua --each scripts/people.csv [--dry-run] [--failed-rows failed.csv]
+-- Columns: email, first_name, last_name, phone, username. Each row prints its line; a row
+-- that fails does not stop the others, and `roster resume RUN` runs again only the rows
+-- that failed or never finished. (bulk-onboard-file.lua does the whole file in one run.)
+--
+-- Encore needs a first password: each row draws one and prints it once, here, for the
+-- admin to hand over (the user changes it at first login). It is never journaled, and a
+-- resumed row draws the same one. To set your own, add a `password` column.
+for _, column in ipairs({"email", "first_name", "last_name", "username"}) do
+  if (row[column] or "") == "" then
+    error(("the %s column is empty"):format(column), 0)
   end
 end
 
--- Encore: one user each, four at a time, with a first password they change at first login.
-local function temporary_password()
-  return ("Welcome-%06d!"):format(math.random(0, 999999))
+local password = row.password
+if (password or "") == "" then
+  password = ("Welcome-%06d!"):format(math.random(0, 999999))
 end
-local ids = parallel.map(people, function(person)
-  return encore.create_user({
-    user_name = person.username, first_name = person.first_name, last_name = person.last_name,
-    email = person.email, phone = person.phone, role_id = 3, is_active = true, license_type = 1,
-    password = temporary_password(),
-  })
-end, {concurrency = 4})
+local id = encore.create_user({
+  user_name = row.username, first_name = row.first_name, last_name = row.last_name,
+  email = row.email, phone = row.phone, role_id = 3, is_active = true, license_type = 1,
+  password = password,
+})
+-- Rows that create members at the same moment share one bulk request (Active911 allows
+-- 25 requests a minute).
+local member = active911.create_member(nil, {
+  name = row.first_name .. " " .. row.last_name, email = row.email, phone = row.phone,
+  permissions = {"view_agency"},
+})
+activeconnect.add_users({row.email})
+allthenticate.invite({row.email})
 
--- Active911: everyone in one request.
-local members = {}
-for _, person in ipairs(people) do
-  members[#members + 1] = {name = person.first_name .. " " .. person.last_name, email = person.email,
-                           phone = person.phone, permissions = {"view_agency"}}
-end
-local created = active911.create_members(nil, members)
-
--- Activeconnect and Allthenticate take lists.
-local emails = {}
-for _, person in ipairs(people) do emails[#emails + 1] = person.email end
-activeconnect.add_users(emails)
-local invited = allthenticate.invite(emails, {no_email = false})
-
-for index, person in ipairs(people) do
-  local member = created.dry_run and created or created[index]
-  print(("  %-18s encore id %s, active911 member %s"):format(person.email, tostring(ids[index]),
-    member.dry_run and "(dry run)" or tostring(member.id)))
-end
-if not invited.dry_run then
-  print(("  allthenticate: %d invited, %d already there, %d invalid"):format(#invited.added, #invited.exists, #invited.invalid))
+if roster.dry_run then
+  print(("%s: planned"):format(row.email))
+else
+  print(("%s: encore user %s (first password %s), active911 member %s"):format(row.email, tostring(id), password, tostring(member.id)))
 end

@@ -12,18 +12,30 @@ public enum CSV {
         public var description: String { "line \(line): \(problem)" }
     }
 
+    /// A row of a document and the line it starts on.
+    public struct Record: Sendable, Equatable {
+        public var line: Int
+        public var fields: [String]
+    }
+
     /// The rows of `text`, each a list of fields. A blank line is skipped.
     public static func rows(_ text: String, separator: Character = ",") throws(ParseError) -> [[String]] {
-        var rows: [[String]] = []
+        try records(text, separator: separator).map(\.fields)
+    }
+
+    /// The rows of `text` with the line each starts on. A blank line is skipped.
+    public static func records(_ text: String, separator: Character = ",") throws(ParseError) -> [Record] {
+        var rows: [Record] = []
         var row: [String] = []
         var field = ""
         var inQuotes = false
         var fieldWasQuoted = false
         var line = 1
+        var rowLine = 1
         var characters = text.hasPrefix("\u{FEFF}") ? Substring(text.dropFirst()) : Substring(text)
         func endRow() {
             row.append(field)
-            if !(row.count == 1 && row[0].isEmpty && !fieldWasQuoted) { rows.append(row) }
+            if !(row.count == 1 && row[0].isEmpty && !fieldWasQuoted) { rows.append(Record(line: rowLine, fields: row)) }
             row = []
             field = ""
             fieldWasQuoted = false
@@ -57,6 +69,7 @@ public enum CSV {
             case "\r\n", "\n", "\r":
                 endRow()
                 line += 1
+                rowLine = line
             default:
                 guard !fieldWasQuoted else {
                     throw ParseError(line: line, problem: "text after a closing quote; put the separator right after it")
@@ -67,6 +80,16 @@ public enum CSV {
         if inQuotes { throw ParseError(line: line, problem: "a quoted field is not closed") }
         if !field.isEmpty || !row.isEmpty || fieldWasQuoted { endRow() }
         return rows
+    }
+
+    /// One line of CSV (no line end): a field with a separator, a quote, a line end or
+    /// surrounding spaces is quoted, its quotes doubled.
+    public static func line(_ fields: [String], separator: Character = ",") -> String {
+        fields.map { field in
+            let plain = !field.contains(where: { $0 == separator || $0 == "\"" || $0.isNewline })
+                && field.first?.isWhitespace != true && field.last?.isWhitespace != true
+            return plain ? field : "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }.joined(separator: String(separator))
     }
 
     static let options = LuaShape([

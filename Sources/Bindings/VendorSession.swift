@@ -61,11 +61,15 @@ public final class VendorSession: Sendable {
     /// One client per configured vendor.
     private let clients: [Vendor: any VendorClient]
     private let records = Mutex<[VendorCallRecord]>([])
+    /// Counts calls as they end, for progress lines (shared by the rows of a run).
+    public let counter: CallCounter?
 
-    public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil) {
+    public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
+                counter: CallCounter? = nil) {
         self.tenant = tenant
         self.dryRun = dryRun
         self.journal = journal
+        self.counter = counter
         var clients: [Vendor: any VendorClient] = [:]
         for configuration in tenant.configurations {
             clients[type(of: configuration).vendor] = configuration.makeClient(http: http)
@@ -91,6 +95,7 @@ public final class VendorSession: Sendable {
 
     func record(_ record: VendorCallRecord) {
         records.withLock { $0.append(record) }
+        counter?.count(record)
     }
 
     /// What a call about to be sent reads as until it finishes: if the run ends first (a
@@ -107,11 +112,13 @@ public final class VendorSession: Sendable {
 
     /// The outcome of the call recorded at `index` by `begin`.
     func finish(_ index: Int, _ outcome: VendorCallRecord.Outcome, duration: Duration, already: Bool = false) {
-        records.withLock {
+        let record = records.withLock {
             $0[index].outcome = outcome
             $0[index].duration = duration
             $0[index].already = already
+            return $0[index]
         }
+        counter?.count(record)
     }
 
     /// The client of `type`'s vendor, or the error naming the missing configuration section.
@@ -121,6 +128,31 @@ public final class VendorSession: Sendable {
             throw LuaError("\(vendor) is not configured for tenant '\(tenant.name)'; add a [tenants.\(tenant.name).\(vendor)] section to roster.toml")
         }
         return client
+    }
+}
+
+/// Calls as they end: changes made (or replayed, or planned) and reads, for progress lines.
+public final class CallCounter: Sendable {
+    private let changes = Atomic<Int>(0)
+    private let reads = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Changes made, replayed or planned so far.
+    public var changesDone: Int { changes.load(ordering: .relaxed) }
+    public var readsDone: Int { reads.load(ordering: .relaxed) }
+
+    func count(_ record: VendorCallRecord) {
+        switch record.outcome {
+        case .succeeded, .replayed, .planned:
+            if record.effect == LuaEffect.read.rawValue {
+                reads.add(1, ordering: .relaxed)
+            } else {
+                changes.add(1, ordering: .relaxed)
+            }
+        case .failed, .unknown:
+            break
+        }
     }
 }
 

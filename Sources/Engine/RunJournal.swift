@@ -60,7 +60,21 @@ public final class RunJournal: ChangeJournal {
     /// `roster resume 12`
     public var resumeCommand: String { "roster resume \(runID)" }
 
-    public func willSend(_ change: PendingChange) -> JournalDecision {
+    public func willSend(_ change: PendingChange) -> JournalDecision { decide(change, occurrences: occurrences) }
+
+    /// The journal of row `number` of an `--each` run: its changes are keyed by the row, so
+    /// that rows running side by side (in any order) each find their own on a resume.
+    public func row(_ number: Int) -> RowJournal { RowJournal(run: self, number: number) }
+
+    /// How a row ended.
+    public func finishRow(number: Int, key: String, sha256: String, state: RowState, error: String?, changes: Int) {
+        try? store.finishRow(JournalRow(runID: runID, number: number, attempt: attempt, key: key, sha256: sha256, state: state,
+                                        error: error, changes: changes))
+    }
+
+    /// What to do with `change`, counting its occurrences in `occurrences` (the run's, or a
+    /// row's).
+    func decide(_ change: PendingChange, occurrences: borrowing Mutex<[String: Int]>) -> JournalDecision {
         let occurrence = occurrences.withLock { counts in
             defer { counts[change.key, default: 0] += 1 }
             return counts[change.key, default: 0]
@@ -148,6 +162,32 @@ public final class RunJournal: ChangeJournal {
         try? store.finishAttempt(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
                                  reads: reads.load(ordering: .relaxed))
     }
+}
+
+/// The journal of one row of an `--each` run: the run's, with every change's key naming the
+/// row (`row 17: encore.create_user {...}`).
+public final class RowJournal: ChangeJournal {
+    let run: RunJournal
+    public let number: Int
+    private let occurrences = Mutex<[String: Int]>([:])
+
+    init(run: RunJournal, number: Int) {
+        self.run = run
+        self.number = number
+    }
+
+    public func willSend(_ change: PendingChange) -> JournalDecision {
+        var scoped = change
+        scoped.key = "row \(number): \(change.key)"
+        return run.decide(scoped, occurrences: occurrences)
+    }
+
+    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {
+        try await run.recordSending(ticket, stateBefore: stateBefore)
+    }
+
+    public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) { run.didFinish(id, outcome) }
+    public func didRead() { run.didRead() }
 }
 
 /// Commits journal writes in groups: a change's row is submitted as soon as the change is

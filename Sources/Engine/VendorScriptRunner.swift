@@ -37,6 +37,8 @@ public struct VendorScriptRunner: Sendable {
     public var globals: [String: LuaValue]
     /// Global functions beside `help` (a plugin test's `workflow`).
     public var functions: [LuaFunction] = []
+    /// Counts the calls of every run it makes (progress lines).
+    public var counter: CallCounter?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -52,11 +54,30 @@ public struct VendorScriptRunner: Sendable {
     /// (by position, by name as given, and by file name). `stop` ends it gracefully.
     public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
                     dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil, journal: RunJournal? = nil) async -> ScriptRunResult {
-        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal)
+        await run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
+                  changeJournal: journal, seed: journal?.seed)
+    }
+
+    /// Runs `script` as one row of an `--each` run: `row` and `row_number` set, its changes
+    /// journaled under the row, `math.random` seeded for the row.
+    public func run(_ script: LuaScript, row: TableRow, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool,
+                    output: any LuaOutput, stop: LuaStop?, journal: RunJournal?) async -> ScriptRunResult {
+        var runner = self
+        runner.globals["row"] = row.luaValue
+        runner.globals["row_number"] = .integer(Int64(row.number))
+        // The row's own seed: the same on a resume, whatever order rows run in.
+        let seed = journal.map { $0.seed &+ Int64(row.number) &* 1_000_003 }
+        return await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
+                                changeJournal: journal?.row(row.number), seed: seed)
+    }
+
+    private func run(_ script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool, output: any LuaOutput,
+                     stop: LuaStop?, changeJournal journal: (any ChangeJournal)?, seed: Int64?) async -> ScriptRunResult {
+        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
-        runner.randomSeed = journal?.seed
+        runner.randomSeed = seed
         let outcome = await runner.run(script, output: output, stop: stop)
         return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
     }

@@ -37,10 +37,13 @@ public struct NewRun: Sendable {
     /// Seeds `math.random`, so that a resumed attempt draws the same numbers.
     public var seed: Int64
     public var dryRun: Bool
+    /// A run row by row: the CSV and how its rows were run.
+    public var each: EachSource?
 
     public init(kind: String, user: String, host: String, script: String, scriptText: String, plugin: String? = nil,
                 pluginVersion: String? = nil, workflow: String? = nil, arguments: [String: String], inputs: [JournalInput],
-                tenant: String, configFile: String?, seed: Int64, dryRun: Bool) {
+                tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil) {
+        self.each = each
         self.kind = kind
         self.user = user
         self.host = host
@@ -68,6 +71,62 @@ public struct JournalInput: Sendable, Codable, Equatable {
         self.name = name
         self.path = path
         self.sha256 = sha256
+    }
+}
+
+/// The CSV of a run row by row (`roster run SCRIPT --each FILE`) and how its rows run.
+public struct EachSource: Sendable, Codable, Equatable {
+    /// The file as given, and where it was read.
+    public var name: String
+    public var path: String
+    /// The column that names a row in reports.
+    public var keyColumn: String
+    /// Rows at once, and failures after which no new row starts (nil: none).
+    public var parallel: Int
+    public var maxFailures: Int?
+
+    public init(name: String, path: String, keyColumn: String, parallel: Int, maxFailures: Int?) {
+        self.name = name
+        self.path = path
+        self.keyColumn = keyColumn
+        self.parallel = parallel
+        self.maxFailures = maxFailures
+    }
+}
+
+/// How a row ended.
+public enum RowState: String, Sendable, Codable {
+    case succeeded
+    case failed
+}
+
+/// A row of an `--each` run, as it ended in one attempt.
+public struct JournalRow: Sendable, Equatable {
+    public var runID: Int64
+    /// The line the row starts on (the header is line 1).
+    public var number: Int
+    public var attempt: Int
+    /// The row's value in the key column.
+    public var key: String
+    /// A digest of the row's fields: a row that succeeded must not change before a resume.
+    public var sha256: String
+    public var state: RowState
+    public var error: String?
+    /// Changes made (or replayed) by the row.
+    public var changes: Int
+    public var finishedAt: Date
+
+    public init(runID: Int64, number: Int, attempt: Int, key: String, sha256: String, state: RowState, error: String?, changes: Int,
+                finishedAt: Date = Date()) {
+        self.runID = runID
+        self.number = number
+        self.attempt = attempt
+        self.key = key
+        self.sha256 = sha256
+        self.state = state
+        self.error = error
+        self.changes = changes
+        self.finishedAt = finishedAt
     }
 }
 

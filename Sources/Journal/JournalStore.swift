@@ -64,8 +64,9 @@ public final class JournalStore: Sendable {
     }
 
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
-    /// toggle found before it was sent, 3 the rate slots every process shares.
-    static let schemaVersion = 3
+    /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
+    /// row (`--each`) and their rows.
+    static let schemaVersion = 4
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -85,6 +86,18 @@ public final class JournalStore: Sendable {
                             id INTEGER PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
                             taken_at REAL NOT NULL, answered_at REAL);
                         CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account);
+                        """)
+                }
+                if version < 4 {
+                    // `each`: the CSV and options of a run row by row (JSON). A row's outcome
+                    // is written when it ends: a row without one never finished.
+                    try db.execute(sql: """
+                        ALTER TABLE runs ADD COLUMN each TEXT;
+                        CREATE TABLE IF NOT EXISTS rows (
+                            run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                            key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
+                            changes INTEGER NOT NULL, finished_at REAL NOT NULL,
+                            PRIMARY KEY (run_id, number, attempt));
                         """)
                 }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
@@ -130,12 +143,12 @@ public final class JournalStore: Sendable {
             let now = Date().timeIntervalSince1970
             try db.execute(sql: """
                 INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at, each)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                     run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
                     run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
-                    run.tenant, run.configFile, run.seed, run.dryRun, now,
+                    run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json),
                 ])
             let id = db.lastInsertedRowID
             try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, 1, ?, ?)",
@@ -206,6 +219,36 @@ public final class JournalStore: Sendable {
                            arguments: [now, outcome, exitCode, reads, runID, attempt])
             try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
                            arguments: [now, outcome, exitCode, runID])
+        }
+    }
+
+    // MARK: - Rows
+
+    /// How row `number` of an `--each` run ended in `attempt`.
+    public func finishRow(_ row: JournalRow) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [row.runID, row.number, row.attempt, row.key, row.sha256, row.state.rawValue, row.error, row.changes,
+                                 row.finishedAt.timeIntervalSince1970])
+        }
+    }
+
+    /// The rows of `runID` as they last ended (a row that never ended is absent).
+    public func rows(runID: Int64) throws(JournalError) -> [JournalRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM rows r WHERE run_id = ?
+                  AND attempt = (SELECT MAX(attempt) FROM rows WHERE run_id = r.run_id AND number = r.number)
+                ORDER BY number
+                """, arguments: [runID]).map { row in
+                let state: String = row["state"]
+                let finished: Double = row["finished_at"]
+                return JournalRow(runID: row["run_id"], number: row["number"], attempt: row["attempt"], key: row["key"], sha256: row["sha256"],
+                                  state: RowState(rawValue: state) ?? .failed, error: row["error"], changes: row["changes"],
+                                  finishedAt: Date(timeIntervalSince1970: finished))
+            }
         }
     }
 
@@ -349,7 +392,8 @@ public final class JournalStore: Sendable {
                         plugin: row["plugin"], pluginVersion: row["plugin_version"], workflow: row["workflow"],
                         arguments: decode([String: String].self, row["arguments"], default: [:]),
                         inputs: decode([JournalInput].self, row["inputs"], default: []),
-                        tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"]),
+                        tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
+                        each: decode(EachSource?.self, row["each"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
             attempts: row["attempts"])

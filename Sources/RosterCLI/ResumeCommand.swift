@@ -14,7 +14,7 @@ struct ResumeCommand: AsyncParsableCommand {
         commandName: "resume",
         abstract: "Finish an interrupted run: its script again, with what was already done answered from the journal.",
         discussion: """
-            The run's own script text, arguments, tenant and configuration are used; its input files must be unchanged. A change whose outcome is unknown is checked with a read where its operation declares one, sent again where that is harmless, and otherwise left to you: --assume-sent or --assume-not-sent.
+            The run's own script text, arguments, tenant and configuration are used; its input files must be unchanged. A run row by row (--each) runs again only the rows that failed or never finished; its CSV may have changed in those rows (fix them, then resume), not in the rows that succeeded. A change whose outcome is unknown is checked with a read where its operation declares one, sent again where that is harmless, and otherwise left to you: --assume-sent or --assume-not-sent.
 
             Exit codes as for roster run, and 5: a change of unknown outcome needs your decision.
             """)
@@ -27,6 +27,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
+    @OptionGroup var results: RowResultOptions
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
@@ -65,9 +66,49 @@ struct ResumeCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let (runner, script) = try await prepare(found, connection: connection)
+        if let each = found.run.each {
+            let (table, done): (RowTable, Set<Int>)
+            do {
+                (table, done) = try rowsToRun(found, each, store: store)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            let rowRun = RowRun(runner: runner, script: script, arguments: found.run.arguments, inputs: inputs, dryRun: false,
+                                parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
+            try await RowRunSupervisor(dryRun: false, yes: true, results: results, verbose: verbose)
+                .perform(rowRun, table: table, done: done, connection: connection, journal: journal)
+            return
+        }
         try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
             .perform(runner, script, arguments: found.run.kind == "run" ? found.run.arguments : [:], inputs: inputs,
                      connection: connection, journal: journal)
+    }
+
+    /// The CSV of a row-by-row run, read again, and the rows an earlier attempt finished
+    /// (which must be as they were).
+    private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore) throws -> (RowTable, Set<Int>) {
+        guard let data = FileManager.default.contents(atPath: each.path) else {
+            Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id); resume reads the rows again from it")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let table: RowTable
+        do throws(RowTableError) {
+            table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
+        } catch {
+            Diagnostics.error("roster: --each \(error.description)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let byNumber = Dictionary(table.rows.map { ($0.number, $0) }) { first, _ in first }
+        var done = Set<Int>()
+        for row in try store.rows(runID: found.id) where row.state == .succeeded {
+            if let now = byNumber[row.number], now.sha256 != row.sha256 {
+                Diagnostics.error("roster: row \(row.number) of \(each.name) changed since it succeeded in run \(found.id); resume runs only the rows that failed or never finished: put it back, or run the changed rows as a new run")
+                throw ExitCode(ExitStatus.usage)
+            }
+            done.insert(row.number)
+        }
+        return (table, done)
     }
 
     /// The run's inputs, read again: each must be as it was.

@@ -16,7 +16,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             With no roster.toml (or with --emulator) the vendor modules talk to the built-in emulator, started in this process with its demo data.
 
-            Exit codes: 0 success; 1 script error (FILE:LINE: message) or a vendor failure the script did not catch; 2 usage or configuration error; 3 a limit was hit (timeout, memory, instructions, output, recursion).
+            With --each FILE.csv the script runs once per row (the row in `row`, its line in `row_number`), up to --parallel rows at once; a failing row does not stop the others. Each row prints one line as it ends, then a summary; --timeout applies per row.
+
+            Exit codes: 0 success (with --each: every row succeeded); 1 script error (FILE:LINE: message), a vendor failure the script did not catch, or (with --each) a row that failed; 2 usage or configuration error; 3 a limit was hit (timeout, memory, instructions, output, recursion); 130 stopped by SIGINT or SIGTERM.
             """
     )
 
@@ -42,6 +44,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
+    @OptionGroup var each: EachOptions
+
     @OptionGroup var journalOptions: JournalOptions
 
     @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
@@ -55,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("--instruction-limit must be positive, got \(instructionLimit)")
         }
         _ = try scriptArguments()
+        if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
     }
 
     /// `--arg K=V` pairs.
@@ -97,17 +102,39 @@ struct RunCommand: AsyncParsableCommand {
         let directory = (script as NSString).deletingLastPathComponent
         let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         let arguments = try scriptArguments()
+        var table: (RowTable, path: String)?
+        if each.file != nil {
+            do {
+                table = try each.table()
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
         let journal: RunJournal
         do {
-            journal = try RunJournal.start(.here(kind: "run", script: script, text: Array(source), arguments: arguments, inputs: files,
-                                                 connection: connection, dryRun: dryRun), in: store)
+            var run = NewRun.here(kind: "run", script: script, text: Array(source), arguments: arguments, inputs: files,
+                                  connection: connection, dryRun: dryRun)
+            if let (rows, path) = table, let file = each.file {
+                run.each = EachSource(name: file, path: path, keyColumn: each.keyColumn ?? rows.header[0], parallel: each.parallel,
+                                      maxFailures: each.maxFailures)
+            }
+            journal = try RunJournal.start(run, in: store)
         } catch {
             await connection.close()
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
+        let runner = VendorScriptRunner(tenant: connection.tenant, limits: limits)
+        if let (rows, _) = table {
+            let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
+                                parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])
+            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose)
+                .perform(rowRun, table: rows, connection: connection, journal: journal)
+            return
+        }
         let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
-        try await supervisor.perform(VendorScriptRunner(tenant: connection.tenant, limits: limits), luaScript, arguments: arguments,
+        try await supervisor.perform(runner, luaScript, arguments: arguments,
                                     inputs: files, connection: connection, journal: journal)
     }
 }

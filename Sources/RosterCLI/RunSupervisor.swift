@@ -29,12 +29,17 @@ struct RunSupervisor {
                 throw ExitCode(ExitStatus.scriptError)
             }
         }
-        let output: any LuaOutput = json ? CollectedOutput() : StandardOutput()
+        let counter = CallCounter()
+        runner.counter = counter
+        let progress = ProgressLine(counter: counter, rowsTotal: nil, enabled: ProgressLine.terminalAvailable && !json)
+        if Terminal.isInteractive, !json { progress.print(Self.target(connection, dryRun: dryRun) + "\n", to: .standardError) }
+        let output: any LuaOutput = json ? CollectedOutput() : OutputAboveProgress(progress: progress)
         let stop = LuaStop()
         let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
         let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
                                       journal: journal)
         signals.cancel()
+        progress.finish()
         await connection.close()
         let status = ExitStatus.of(result.outcome)
         if dryRun { try? journal.recordPlan(result.plan) }
@@ -49,13 +54,23 @@ struct RunSupervisor {
         } else {
             report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)
             reportUnknown(result.calls)
-            if dryRun { Swift.print(RunReport.planText(result.plan), terminator: "") }
+            if dryRun {
+                Swift.print(RunReport.planText(result.plan), terminator: "")
+                if let estimate = RunEstimate(plan: result.plan, tenant: runner.tenant).text { Diagnostics.error("roster: \(estimate)") }
+            }
         }
         let unfinished = status != ExitStatus.success && !dryRun
             || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
             + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// `roster: acting on tenant 'acme' (/etc/roster/roster.toml)`: said on a terminal before
+    /// the first change, so that an admin sees where the changes go.
+    static func target(_ connection: VendorConnection, dryRun: Bool) -> String {
+        "roster: " + (dryRun ? "planning against" : "acting on") + " tenant '\(connection.tenant.name)'"
+            + (connection.configurationFile.map { " (\($0))" } ?? " (the built-in emulator)")
     }
 
     private func report(_ outcome: LuaRunOutcome, signal: String?, drain: Duration) {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct ScriptTests {
     @Test func everyShippedScriptIsTested() throws {
         let names = try FileManager.default.contentsOfDirectory(atPath: EmulatedRun.scripts.path).filter { $0.hasSuffix(".lua") }.sorted()
-        #expect(names == ["access-review.lua", "bulk-onboard.lua", "hello.lua", "lost-device.lua", "offboard.lua", "onboard-guest.lua"])
+        #expect(names == ["access-review.lua", "bulk-onboard-file.lua", "bulk-onboard.lua", "hello.lua", "lost-device.lua", "offboard.lua", "onboard-guest.lua"])
     }
 
     @Test func hello() async throws {
@@ -110,7 +110,7 @@ import Testing
 
     @Test func bulkOnboardFromCSV() async throws {
         try await EmulatedRun.with { run in
-            let (result, output) = try await run.script("bulk-onboard.lua", inputs: ["scripts/people.csv"])
+            let (result, output) = try await run.script("bulk-onboard-file.lua", inputs: ["scripts/people.csv"])
             #expect(result.outcome == .success, "\(result.outcome.summaryForTests)")
             #expect(output.contains("Onboarding 3 people"))
             let state = run.state
@@ -124,8 +124,8 @@ import Testing
 
     @Test func bulkOnboardNeedsItsInput() async throws {
         try await EmulatedRun.with { run in
-            let (result, _) = try await run.script("bulk-onboard.lua")
-            #expect(result.outcome.summaryForTests == "scripts/bulk-onboard.lua:6: give the CSV file: --input people.csv")
+            let (result, _) = try await run.script("bulk-onboard-file.lua")
+            #expect(result.outcome.summaryForTests == "scripts/bulk-onboard-file.lua:7: give the CSV file: --input people.csv")
         }
     }
 

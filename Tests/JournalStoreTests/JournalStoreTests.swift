@@ -42,7 +42,7 @@ import Testing
         #expect(mode == 0o600)
     }
 
-    /// A journal written before toggles kept their state (version 1) is upgraded in place
+    /// A journal of version 1 (before toggles kept their state, rate slots and rows) is upgraded in place
     /// when opened: its runs and changes stay, and the new column is there.
     @Test func aVersionOneJournalIsUpgradedInPlace() throws {
         let path = Self.temporaryPath()
@@ -51,8 +51,14 @@ import Testing
         _ = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
-            try db.execute(sql: "ALTER TABLE changes DROP COLUMN state_before")
-            try db.execute(sql: "PRAGMA user_version = 1")
+            // Back to version 1: what later versions added, gone.
+            try db.execute(sql: """
+                ALTER TABLE changes DROP COLUMN state_before;
+                DROP TABLE rate_slots;
+                ALTER TABLE runs DROP COLUMN each;
+                DROP TABLE rows;
+                PRAGMA user_version = 1;
+                """)
         }
         try queue.close()
 
@@ -62,7 +68,7 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         _ = try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 4)
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {

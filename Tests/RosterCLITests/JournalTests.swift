@@ -16,7 +16,7 @@ import FoundationNetworking
     static func bulkFolder() throws -> URL {
         var csv = "email,first_name,last_name,phone,username\n"
         for index in 0..<people { csv += "p\(index)@example.com,First\(index),Last\(index),+1555\(String(format: "%07d", index)),user\(index)\n" }
-        let script = try String(contentsOf: RosterProcess.root.appendingPathComponent("scripts/bulk-onboard.lua"), encoding: .utf8)
+        let script = try String(contentsOf: RosterProcess.root.appendingPathComponent("scripts/bulk-onboard-file.lua"), encoding: .utf8)
         return try RosterProcess.scriptFolder(["bulk-onboard.lua": script, "people.csv": csv])
     }
 

@@ -7,7 +7,7 @@ import NIOHTTP1
 import Synchronization
 
 /// Where and how to reach Active911.
-public struct Active911Configuration: VendorConfiguration {
+public struct Active911Configuration: RateLimitedConfiguration {
     public typealias Client = Active911Client
     public static let vendor = Vendor("active911")
 

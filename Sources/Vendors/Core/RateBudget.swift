@@ -4,6 +4,15 @@
 import Foundation
 import Synchronization
 
+/// A vendor configuration whose account has a rate limit the client keeps below.
+public protocol RateLimitedConfiguration: VendorConfiguration {
+    /// Requests allowed per `window` per account.
+    var requestsPerWindow: Int { get }
+    var window: Duration { get }
+    /// The share of the limit left free for others using the account.
+    var reserve: Double { get }
+}
+
 /// A count of one account's requests that every Roster process on the machine shares. A
 /// slot is taken before a request is sent and released when its answer comes.
 public protocol RateLedger: Sendable {

@@ -1,0 +1,145 @@
+/// RowRun.swift: a script run once per CSV row (`--each`), up to N rows at once: a failing
+/// row does not stop the others, each row is journaled under its number, and a resume
+/// runs again only the rows that failed or never finished.
+import Bindings
+import Foundation
+import Journal
+import LuaHost
+import Synchronization
+import Vendors
+
+/// How one row ended.
+public struct RowOutcome: Sendable {
+    public enum State: String, Sendable {
+        case succeeded = "ok"
+        case failed = "failed"
+        /// An earlier attempt of the run finished it: not run again.
+        case doneEarlier = "done earlier"
+        /// Not started: the run stopped first (`--max-failures`, a signal).
+        case notRun = "not run"
+    }
+
+    public var row: TableRow
+    /// The row's value in the key column.
+    public var key: String
+    public var state: State
+    /// Changes made, replayed or planned.
+    public var changes: Int
+    /// Why it failed, in one line.
+    public var error: String?
+    /// What the script printed.
+    public var output: String
+    public var result: ScriptRunResult?
+    public var duration: Duration
+}
+
+/// Runs a script once per row.
+public struct RowRun: Sendable {
+    public var runner: VendorScriptRunner
+    public var script: LuaScript
+    public var arguments: [String: String]
+    public var inputs: [ScriptInput]
+    public var dryRun: Bool
+    /// Rows at once.
+    public var parallel: Int
+    /// Failures after which no new row starts (nil: never).
+    public var maxFailures: Int?
+    /// The column whose value names a row.
+    public var keyColumn: String
+
+    public init(runner: VendorScriptRunner, script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool,
+                parallel: Int, maxFailures: Int?, keyColumn: String) {
+        self.runner = runner
+        self.script = script
+        self.arguments = arguments
+        self.inputs = inputs
+        self.dryRun = dryRun
+        self.parallel = max(1, parallel)
+        self.maxFailures = maxFailures
+        self.keyColumn = keyColumn
+    }
+
+    /// Runs `rows` (skipping those in `done`, which an earlier attempt finished), calling
+    /// `ended` as each row ends, in the order they end; returns every row's outcome in file
+    /// order. `stop` ends the rows in flight and starts no more.
+    public func run(_ rows: [TableRow], done: Set<Int> = [], journal: RunJournal?, stop: LuaStop,
+                    ended: @escaping @Sendable (RowOutcome) -> Void) async -> [RowOutcome] {
+        let failures = Atomic<Int>(0)
+        var outcomes: [Int: RowOutcome] = [:]
+        var pending = rows.filter { !done.contains($0.number) }[...]
+        for row in rows where done.contains(row.number) {
+            let outcome = RowOutcome(row: row, key: row[keyColumn], state: .doneEarlier, changes: 0, error: nil, output: "", result: nil, duration: .zero)
+            outcomes[row.number] = outcome
+        }
+        func mayStart() -> Bool {
+            !stop.isRequested && (maxFailures.map { failures.load(ordering: .relaxed) < $0 } ?? true)
+        }
+        await withTaskGroup(of: RowOutcome?.self) { group in
+            var running = 0
+            while true {
+                while running < parallel, mayStart(), let row = pending.popFirst() {
+                    running += 1
+                    group.addTask { await runOne(row, journal: journal, stop: stop) }
+                }
+                guard running > 0, let finished = await group.next() else { break }
+                running -= 1
+                guard let outcome = finished else { continue }
+                if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
+                outcomes[outcome.row.number] = outcome
+                ended(outcome)
+            }
+        }
+        return rows.map { row in
+            outcomes[row.number] ?? RowOutcome(row: row, key: row[keyColumn], state: .notRun, changes: 0, error: nil, output: "",
+                                               result: nil, duration: .zero)
+        }
+    }
+
+    /// One row; nil when a stop cut it (it is neither done nor failed: a resume runs it).
+    private func runOne(_ row: TableRow, journal: RunJournal?, stop: LuaStop) async -> RowOutcome? {
+        let output = CollectedOutput()
+        let start = ContinuousClock.now
+        let result = await runner.run(script, row: row, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output,
+                                      stop: stop, journal: dryRun ? nil : journal)
+        let changes = result.calls.filter { call in
+            guard call.effect != LuaEffect.read.rawValue else { return false }
+            switch call.outcome {
+            case .succeeded, .replayed, .planned: return true
+            case .failed, .unknown: return false
+            }
+        }.count
+        var outcome = RowOutcome(row: row, key: row[keyColumn], state: .succeeded, changes: changes, error: nil, output: output.text,
+                                 result: result, duration: .now - start)
+        switch result.outcome {
+        case .success:
+            break
+        case .limit(.interrupted, _):
+            return RowOutcome(row: row, key: row[keyColumn], state: .notRun, changes: changes, error: "stopped", output: output.text,
+                              result: result, duration: .now - start)
+        case .scriptError, .limit, .hostError:
+            outcome.state = .failed
+            outcome.error = Self.reason(result.outcome.message ?? "failed", script: script.name)
+        }
+        if !dryRun {
+            journal?.finishRow(number: row.number, key: outcome.key, sha256: row.sha256,
+                               state: outcome.state == .succeeded ? .succeeded : .failed, error: outcome.error, changes: changes)
+        }
+        return outcome
+    }
+
+    /// The failure in one line: a vendor's refusal the script did not catch reads as the
+    /// vendor's (`encore.create_user: HTTP 400 (code 115): ...`), without the script's line.
+    static func reason(_ message: String, script: String) -> String {
+        let name = (script as NSString).lastPathComponent
+        guard message.hasPrefix(script + ":") || message.hasPrefix(name + ":") else { return message }
+        let afterName = message.drop { $0 != ":" }.dropFirst()
+        let afterLine = afterName.drop(while: \.isNumber)
+        guard afterLine.hasPrefix(": ") else { return message }
+        let rest = afterLine.dropFirst(2)
+        let call = rest.prefix { $0 != ":" && $0 != " " }
+        // `module.function: ...`, as a vendor error object reads.
+        let isVendorCall = rest.dropFirst(call.count).hasPrefix(":") && call.split(separator: ".").count == 2
+            && call.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }
+        return isVendorCall ? String(rest) : message
+    }
+}

@@ -1,0 +1,67 @@
+/// EachOptions.swift: the options of a run row by row — `--each FILE.csv`, `--parallel`,
+/// `--max-failures`, `--key` — and of its results as data: `--failed-rows`, `--output`.
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `--each` and how its rows run.
+struct EachOptions: ParsableArguments {
+    @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of FILE.csv: the row in the global `row` (keyed by the header), its line in `row_number`.", valueName: "FILE.csv"))
+    var file: String?
+
+    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
+    var parallel: Int = 4
+
+    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
+    var maxFailures: Int?
+
+    @Option(name: .customLong("key"), help: ArgumentHelp("With --each: the column that names a row in reports (default: the first).", valueName: "COLUMN"))
+    var keyColumn: String?
+
+    @OptionGroup var results: RowResultOptions
+
+    func validate() throws {
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 64, got \(parallel)") }
+        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
+        guard file == nil else { return }
+        let given = [("--parallel", parallel != 4), ("--max-failures", maxFailures != nil), ("--key", keyColumn != nil),
+                     ("--failed-rows", results.failedRows != nil), ("--output", results.output != nil)]
+        if let (name, _) = given.first(where: { $0.1 }) { throw ValidationError("\(name) applies only with --each FILE.csv") }
+    }
+}
+
+/// What a row-by-row run writes beside its lines (also for `roster resume`).
+struct RowResultOptions: ParsableArguments {
+    @Option(name: .customLong("failed-rows"), help: ArgumentHelp("With --each: write the rows that failed, with their columns and an `error` column, to OUT.csv (ready to fix and run again).", valueName: "OUT.csv"))
+    var failedRows: String?
+
+    @Option(help: ArgumentHelp("With --each: write one result per row (row, key, outcome, changes, error) to stdout as csv, jsonl or json; row lines and the script's output go to stderr.", valueName: "FORMAT"))
+    var output: RowOutputFormat?
+}
+
+/// `--output`: how results per row are written.
+enum RowOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case csv, jsonl, json
+}
+
+extension EachOptions {
+    /// The CSV, read and checked: one line naming the file on any problem (exit 2).
+    func table() throws -> (RowTable, path: String) {
+        guard let file else { throw ValidationError("--each is not set") }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            Diagnostics.error("roster: cannot read --each '\(file)': no such file or not readable")
+            throw ExitCode(ExitStatus.usage)
+        }
+        do {
+            let table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
+            if let keyColumn, !table.header.contains(keyColumn) {
+                Diagnostics.error("roster: --key '\(keyColumn)' is not a column of \(file) (its columns: \(table.header.joined(separator: ", ")))")
+                throw ExitCode(ExitStatus.usage)
+            }
+            return (table, URL(fileURLWithPath: file).standardizedFileURL.path)
+        } catch let error as RowTableError {
+            Diagnostics.error("roster: --each \(error.description)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}

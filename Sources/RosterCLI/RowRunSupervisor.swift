@@ -1,0 +1,171 @@
+/// RowRunSupervisor.swift: a run row by row (`--each`) as `roster run` and `roster resume`
+/// carry it out — one line per row as it ends, the progress line, the summary, the failed
+/// rows file, results per row as data, the journal's record and the exit code.
+import ArgumentParser
+import Bindings
+import Engine
+import Foundation
+import Journal
+import LuaHost
+import Vendors
+
+/// How a row-by-row run is carried out and reported.
+struct RowRunSupervisor {
+    var dryRun: Bool
+    var yes: Bool
+    var results: RowResultOptions
+    var verbose: Bool
+
+    /// Runs `rows` (but those in `done`) with `rowRun`, journaled in `journal`; closes
+    /// `connection`; reports; throws the exit code when it is not 0.
+    func perform(_ rowRun: RowRun, table: RowTable, done: Set<Int> = [], connection: VendorConnection, journal: RunJournal) async throws {
+        var rowRun = rowRun
+        rowRun.runner.http = rowRun.runner.http.sharing(SharedRateLedger(journal.store))
+        let counter = CallCounter()
+        rowRun.runner.counter = counter
+        let machineOutput = results.output != nil
+        if !dryRun, !yes, !machineOutput, Terminal.isInteractive, journal.attempt == 1 {
+            guard await confirmDestructiveChanges(rowRun, table) else {
+                await connection.close()
+                Diagnostics.error("roster: nothing was changed (not confirmed)")
+                throw ExitCode(ExitStatus.scriptError)
+            }
+        }
+        let pending = table.rows.filter { !done.contains($0.number) }.count
+        let progress = ProgressLine(counter: counter, rowsTotal: pending, enabled: ProgressLine.terminalAvailable && !machineOutput)
+        let lines: FileHandle = machineOutput ? .standardError : .standardOutput
+        if Terminal.isInteractive, !machineOutput {
+            progress.print(RunSupervisor.target(connection, dryRun: dryRun) + "\n", to: .standardError)
+        }
+        if !done.isEmpty { progress.print("\(done.count) row\(done.count == 1 ? "" : "s") done by an earlier attempt; running the other \(pending)\n", to: lines) }
+
+        let stop = LuaStop()
+        let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
+        let dryRun = self.dryRun
+        let outcomes = await rowRun.run(table.rows, done: done, journal: journal, stop: stop) { outcome in
+            progress.rowEnded(failed: outcome.state == .failed)
+            progress.print(outcome.output + Self.line(outcome, dryRun: dryRun) + "\n", to: lines)
+        }
+        signals.cancel()
+        progress.finish()
+        await connection.close()
+
+        let failed = outcomes.filter { $0.state == .failed }
+        let notRun = outcomes.filter { $0.state == .notRun }
+        let status: Int32 = signals.received != nil ? ExitStatus.interrupted : (failed.isEmpty && notRun.isEmpty ? ExitStatus.success : ExitStatus.scriptError)
+        if dryRun { try? journal.recordPlan(outcomes.flatMap { $0.result?.plan ?? [] }) }
+        journal.abandonInFlight("the run ended before the vendor answered")
+        journal.finish(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
+                       exitCode: status)
+
+        if let signal = signals.received {
+            Diagnostics.error("roster: stopped by \(signal); rows in flight had up to \(rowRun.runner.limits.drainGrace.components.seconds) s to answer")
+        }
+        for outcome in outcomes {
+            for call in outcome.result?.calls ?? [] {
+                guard case .unknown(let why) = call.outcome else { continue }
+                Diagnostics.error("roster: outcome unknown (check before running again): row \(outcome.row.number): \(call.summary): \(why)")
+            }
+        }
+        Diagnostics.error(Self.summary(outcomes, dryRun: dryRun))
+        if dryRun, let estimate = RunEstimate(plan: outcomes.flatMap { $0.result?.plan ?? [] }, tenant: rowRun.runner.tenant).text {
+            Diagnostics.error("roster: \(estimate)")
+        }
+        if let path = results.failedRows { try writeFailedRows(failed, header: table.header, to: path) }
+        if let format = results.output { Self.write(outcomes, as: format) }
+        let unfinished = status != ExitStatus.success && !dryRun
+        Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
+            + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
+        if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// `row 17 ada@example.com: ok, 3 changes`, `row 18 bob@example.com: FAILED encore.create_user: ...`
+    static func line(_ outcome: RowOutcome, dryRun: Bool) -> String {
+        let name = "row \(outcome.row.number)" + (outcome.key.isEmpty ? "" : " \(outcome.key)")
+        let changes = "\(outcome.changes) change" + (outcome.changes == 1 ? "" : "s")
+        switch outcome.state {
+        case .succeeded: return "\(name): " + (dryRun ? "planned, " : "ok, ") + changes
+        case .failed: return "\(name): FAILED \(outcome.error ?? "")"
+        case .doneEarlier: return "\(name): done earlier"
+        case .notRun: return "\(name): not run"
+        }
+    }
+
+    /// `roster: 48 rows ok, 2 failed (rows 18, 33); 144 changes`
+    static func summary(_ outcomes: [RowOutcome], dryRun: Bool) -> String {
+        let count = { (state: RowOutcome.State) in outcomes.filter { $0.state == state }.count }
+        let failedRows = outcomes.filter { $0.state == .failed }.map { String($0.row.number) }
+        var parts = ["\(count(.succeeded)) row\(count(.succeeded) == 1 ? "" : "s") " + (dryRun ? "planned" : "ok")]
+        if count(.doneEarlier) > 0 { parts.append("\(count(.doneEarlier)) done earlier") }
+        if !failedRows.isEmpty {
+            let shown = failedRows.prefix(10).joined(separator: ", ") + (failedRows.count > 10 ? ", ..." : "")
+            parts.append("\(failedRows.count) failed (row\(failedRows.count == 1 ? "" : "s") \(shown))")
+        }
+        if count(.notRun) > 0 { parts.append("\(count(.notRun)) not run") }
+        let changes = outcomes.reduce(0) { $0 + $1.changes }
+        return "roster: " + parts.joined(separator: ", ") + "; \(changes) change\(changes == 1 ? "" : "s")" + (dryRun ? " planned" : "")
+    }
+
+    /// The failed rows with their columns and `error`, ready to fix and run again.
+    private func writeFailedRows(_ failed: [RowOutcome], header: [String], to path: String) throws {
+        var text = CSV.line(header + ["error"]) + "\n"
+        for outcome in failed {
+            let values = header.indices.map { $0 < outcome.row.values.count ? outcome.row.values[$0] : "" }
+            text += CSV.line(values + [outcome.error ?? ""]) + "\n"
+        }
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            Diagnostics.error("roster: cannot write --failed-rows '\(path)': \((error as NSError).localizedDescription)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        Diagnostics.error("roster: wrote \(failed.count) failed row\(failed.count == 1 ? "" : "s") to \(path)")
+    }
+
+    /// One result per row on stdout.
+    static func write(_ outcomes: [RowOutcome], as format: RowOutputFormat) {
+        func fields(_ outcome: RowOutcome) -> [String: JSONValue] {
+            ["row": .int(outcome.row.number), "key": .string(outcome.key), "outcome": .string(outcome.state.rawValue),
+             "changes": .int(outcome.changes), "error": outcome.error.map(JSONValue.string) ?? .null]
+        }
+        var text = ""
+        switch format {
+        case .csv:
+            text = CSV.line(["row", "key", "outcome", "changes", "error"]) + "\n"
+            for outcome in outcomes {
+                text += CSV.line([String(outcome.row.number), outcome.key, outcome.state.rawValue, String(outcome.changes), outcome.error ?? ""]) + "\n"
+            }
+        case .jsonl:
+            for outcome in outcomes { text += JSONValue.object(fields(outcome)).canonicalText + "\n" }
+        case .json:
+            text = JSONValue.array(outcomes.map { .object(fields($0)) }).canonicalText + "\n"
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    /// On a terminal, a run whose rows would make a destructive change is rehearsed first
+    /// (every row as a dry run, their output hidden) and applied only once confirmed.
+    private func confirmDestructiveChanges(_ rowRun: RowRun, _ table: RowTable) async -> Bool {
+        var rehearsal = rowRun
+        rehearsal.dryRun = true
+        let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+        let plan = outcomes.flatMap { $0.result?.plan ?? [] }
+        guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
+        var text = plan.count <= 40 ? RunReport.planText(plan) : Self.planSummary(plan)
+        if outcomes.contains(where: { $0.state == .failed }) {
+            text += "(some rows' rehearsal stopped early, so the run may change more)\n"
+        }
+        Diagnostics.error(text.trimmingCharacters(in: .newlines))
+        return Terminal.ask("Apply these \(plan.count) changes over \(table.rows.count) rows, some destructive? [y/N] ")
+    }
+
+    /// `12 × encore.deactivate_user (destructive)` per operation, for a long plan.
+    static func planSummary(_ plan: [VendorCallRecord]) -> String {
+        var counts: [(String, String, Int)] = []
+        for call in plan {
+            let name = call.vendor.rawValue + "." + call.operation
+            if let index = counts.firstIndex(where: { $0.0 == name }) { counts[index].2 += 1 } else { counts.append((name, call.effect, 1)) }
+        }
+        return "Plan:\n" + counts.map { "  \($0.2) × \($0.0) (\($0.1))\n" }.joined()
+    }
+}

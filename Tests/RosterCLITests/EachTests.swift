@@ -1,0 +1,135 @@
+/// EachTests.swift: runs row by row (`roster run SCRIPT --each FILE.csv`) with the built
+/// binary against an emulator in its own process: a line per row, the failed rows as a
+/// file, results as data, a resume that finishes only the rows that failed, the progress
+/// line on a terminal.
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct EachTests {
+    /// Creates the row's person in Encore and Activeconnect.
+    static let script = """
+        local id = encore.create_user({user_name = row.username, first_name = row.first_name, last_name = row.last_name,
+          email = row.email, role_id = 3, license_type = 1, password = "Welcome-123456!"})
+        activeconnect.add_users({row.email})
+        """
+
+    /// 50 people; rows 19 and 34 (lines) take user names the emulator already has.
+    static func people(fixed: Bool = false) -> String {
+        var csv = "email,first_name,last_name,username\n"
+        for index in 0..<50 {
+            let taken = [17: "ada", 32: "grace"][index]
+            let username = fixed || taken == nil ? "each\(index)" : taken!
+            csv += "e\(index)@example.com,First\(index),Last\(index),\(username)\n"
+        }
+        return csv
+    }
+
+    @Test func fiftyRowsTwoBadThenResumedAfterTheFix() async throws {
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": Self.people()])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let first = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml",
+                                                 "--failed-rows", "failed.csv"], in: folder, environment: environment)
+        #expect(first.status == 1, "\(first.stderr)")
+        let lines = first.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.filter { $0.hasSuffix(": ok, 2 changes") }.count == 48, "\(first.stdout)")
+        let failed = lines.filter { $0.contains(": FAILED ") }.sorted()
+        #expect(failed == [
+            "row 19 e17@example.com: FAILED encore.create_user: HTTP 400 (code 115): UserName already exists",
+            "row 34 e32@example.com: FAILED encore.create_user: HTTP 400 (code 115): UserName already exists",
+        ], "\(first.stdout)")
+        #expect(first.diagnostics.contains("roster: 48 rows ok, 2 failed (rows 19, 34); 96 changes"), "\(first.stderr)")
+        #expect(first.stderr.contains("to finish it: roster resume 1"), "\(first.stderr)")
+        let failedRows = try String(contentsOf: folder.appendingPathComponent("failed.csv"), encoding: .utf8)
+        #expect(failedRows == """
+            email,first_name,last_name,username,error
+            e17@example.com,First17,Last17,ada,encore.create_user: HTTP 400 (code 115): UserName already exists
+            e32@example.com,First32,Last32,grace,encore.create_user: HTTP 400 (code 115): UserName already exists
+
+            """)
+
+        // Fixed in place, the two rows are all a resume runs.
+        try Self.people(fixed: true).write(to: folder.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
+        let resumed = try await RosterProcess.run(["resume", "1", "--output", "jsonl"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let results = resumed.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(results.count == 50)
+        #expect(results.filter { $0["outcome"] as? String == "ok" }.compactMap { $0["row"] as? Int }.sorted() == [19, 34])
+        #expect(results.filter { $0["outcome"] as? String == "done earlier" }.count == 48)
+        #expect(resumed.stderr.contains("48 rows done by an earlier attempt; running the other 2"), "\(resumed.stderr)")
+
+        let names = try await emulator.encoreUserNames()
+        for index in 0..<50 { #expect(names.filter { $0 == "each\(index)" }.count == 1, "each\(index)") }
+        let stats = try await emulator.stats()
+        // 50 creates, 2 refused, 2 sent again after the fix; 48 + 2 Activeconnect adds.
+        #expect(stats["encore"]?["requests"] == 52, "\(stats)")
+        #expect(stats["activeconnect"]?["requests"] == 50, "\(stats)")
+    }
+
+    /// A row that changed after it succeeded is refused by a resume; so is a bad CSV, with
+    /// its line.
+    @Test func aResumeRefusesARowChangedAfterItSucceeded() async throws {
+        let csv = "email,first_name,last_name,username\na@example.com,A,A,ada\nb@example.com,B,B,eachb\n"
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": csv, "bad.csv": "email,email\nx,y\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let first = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(first.status == 1)
+        try "email,first_name,last_name,username\na@example.com,A,A,eacha\nb@example.com,B,B,eachb2\n"
+            .write(to: folder.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
+        let refused = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics.hasPrefix("roster: row 3 of people.csv changed since it succeeded in run 1; resume runs only the rows that failed or never finished: put it back, or run the changed rows as a new run\n"), "\(refused.stderr)")
+
+        let bad = try await RosterProcess.run(["run", "each.lua", "--each", "bad.csv", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(bad.status == 2)
+        #expect(bad.diagnostics.hasPrefix("roster: --each bad.csv: line 1: the column 'email' is named twice\n"), "\(bad.stderr)")
+        let misplaced = try await RosterProcess.run(["run", "each.lua", "--failed-rows", "x.csv"], in: folder, environment: environment)
+        #expect(misplaced.status == 2)
+        #expect(misplaced.stderr.contains("--failed-rows applies only with --each FILE.csv"), "\(misplaced.stderr)")
+    }
+
+    /// `--max-failures` starts no new row once reached; `--output csv` gives every row.
+    @Test func maxFailuresStopsStartingRows() async throws {
+        var csv = "username,email,first_name,last_name\n"
+        for index in 0..<12 { csv += "ada,m\(index)@example.com,M,M\n" }
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": csv])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let result = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2",
+                                                  "--max-failures", "3", "--output", "csv"], in: folder, environment: JournalTests.journal(folder))
+        #expect(result.status == 1)
+        let rows = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.count == 12)
+        let failed = rows.filter { $0[2] == "failed" }.count
+        #expect((3...4).contains(failed), "\(result.stdout)")
+        #expect(rows.filter { $0[2] == "not run" }.count == 12 - failed)
+        #expect(rows.first?[1] == "ada", "the key is the first column")
+    }
+
+    /// On a terminal a long run shows its progress: rows done of total, rate and ETA, and
+    /// names the tenant and configuration before its first change.
+    @Test func aTerminalShowsProgressWithAnETA() async throws {
+        var csv = "email,first_name,last_name,username\n"
+        for index in 0..<24 { csv += "t\(index)@example.com,T,T,tty\(index)\n" }
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": csv])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms")
+        defer { emulator.stop() }
+        let session = try TerminalSession(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2"],
+                                          in: folder, environment: JournalTests.journal(folder))
+        #expect(await session.waitFor("roster: acting on tenant 'demo' ("), "\(session.screen)")
+        #expect(await session.waitFor("ETA "), "\(session.screen)")
+        #expect(await session.waitFor("roster: 24 rows ok; 48 changes", seconds: 60), "\(session.screen)")
+        let progress = session.screen.components(separatedBy: "\r\u{1B}[K").filter { $0.hasPrefix("rows ") }
+        #expect(progress.contains { $0.contains("/24 · ") && $0.contains(" rows/s · ETA ") }, "\(progress)")
+    }
+}

@@ -84,6 +84,8 @@ public struct VendorOperation: Sendable {
     public var semantics: ChangeSemantics
     /// What to do when an earlier attempt sent it and no answer came.
     public var ifUnknown: UnknownOutcomeRule
+    /// Calls made together are sent as one request (the operation declares how).
+    public var batched: Bool
     /// Turns checked arguments into work for this session's client (throwing when the
     /// tenant does not configure the vendor). Never sends anything itself.
     let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue
@@ -96,7 +98,7 @@ public struct VendorOperation: Sendable {
     /// such as "email_id or email") and returns the work for `Client`.
     public init<Client: VendorClient>(
         _ client: Client.Type, _ name: String, _ summary: String, effect: LuaEffect, parameters: [LuaParameter] = [],
-        result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask,
+        result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask, batching: Batching<Client>? = nil,
         prepare: @escaping @Sendable (CheckedTable) throws -> VendorWork<Client>
     ) {
         self.vendor = Client.vendor
@@ -106,10 +108,16 @@ public struct VendorOperation: Sendable {
         self.parameters = parameters
         self.result = result
         self.semantics = semantics
+        batched = batching != nil
         start = { arguments, session in
             let work = try prepare(arguments)
             let client = try session.client(Client.self)
-            return { () async throws(VendorError) in try await work(client) }
+            let alone: @Sendable () async throws(VendorError) -> JSONValue = { () async throws(VendorError) in try await work(client) }
+            guard let batching else { return alone }
+            let key = "\(client.account) \(Client.vendor.rawValue).\(name) \(batching.group(arguments))"
+            return { () async throws(VendorError) in
+                try await OperationBatcher.shared.submit(key: key, arguments, client: client, batching: batching, alone: alone)
+            }
         }
         switch ifUnknown {
         case .resend: self.ifUnknown = .resend; check = nil; readState = nil
@@ -137,6 +145,7 @@ public struct VendorOperation: Sendable {
     /// run made is answered from the journal.
     func function(in session: VendorSession) -> LuaFunction {
         let operation = self
+        let summary = batched ? self.summary + " Calls made at the same moment (rows of --each, parallel coroutines) go as one request." : self.summary
         return LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
             try VendorText.check(call, operation.parameters)
             let arguments = try operation.checkedArguments(call)

@@ -58,6 +58,11 @@ public enum Active911Module: VendorModule {
                             let email = arguments.fields("member")?.string("email")
                             let found = try await members(withEmails: [email], in: arguments.string("agency"), client)
                             return found.first.map { .applied($0 ?? .null) } ?? .notApplied
+                        },
+                        // Rows creating members at the same moment: one bulk request.
+                        batching: Batching(group: { $0.string("agency") ?? "" }) { calls, client async throws(VendorError) in
+                            let members = calls.map { memberToCreate($0.fields("member") ?? CheckedTable(LuaTable())) }
+                            return try await client.createMembers(agency: calls.first?.string("agency"), members)
                         }) { arguments in
             let agency = arguments.string("agency")
             let member = memberToCreate(arguments.fields("member") ?? CheckedTable(LuaTable()))

@@ -7,6 +7,13 @@ public enum ActiveconnectModule: VendorModule {
     public static let vendor = Vendor.activeconnect
     public static let summary = "Activeconnect: an application's users and their registered mobile devices."
 
+    /// The users of several calls, each once, in order.
+    static func union(_ lists: [[String]]) -> [String] {
+        var seen = Set<String>(), union: [String] = []
+        for user in lists.joined() where seen.insert(user).inserted { union.append(user) }
+        return union
+    }
+
     static let user = LuaParameter("user", .string, doc: "the user's name in the application (often an email)")
     static let users = LuaParameter("users", form: .list(.string), doc: "list of user names")
     static let link = LuaResult(.string, doc: "the registration URL")
@@ -18,7 +25,15 @@ public enum ActiveconnectModule: VendorModule {
                             LuaField("created", .list(.string), optional: false, doc: "the users added"),
                             LuaField("existing", .list(.string), optional: false, doc: "the users already there"),
                         ])), doc: "who was added and who was already there"),
-                        semantics: ChangeSemantics(identity: ["users"], inverse: "delete_users"), ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["users"], inverse: "delete_users"), ifUnknown: .resend,
+                        batching: Batching { calls, client async throws(VendorError) in
+                            let lists = calls.map { $0.strings("users") ?? [] }
+                            let added = try await client.addUsers(Self.union(lists))
+                            return lists.map { users in
+                                .object(["created": .array(added.created.filter(users.contains).map(JSONValue.string)),
+                                         "existing": .array(added.existing.filter(users.contains).map(JSONValue.string))])
+                            }
+                        }) { arguments in
             let users = arguments.strings("users") ?? []
             return { client async throws(VendorError) in
                 let added = try await client.addUsers(users)
@@ -28,7 +43,11 @@ public enum ActiveconnectModule: VendorModule {
         VendorOperation(ActiveconnectClient.self, "delete_users", "Removes users (and their devices) from the application.",
                         effect: .destructive, parameters: [users], result: VendorResults.ok,
                         semantics: ChangeSemantics(identity: ["users"], already: [AlreadyAnswer(status: 200, messageContains: "unknown users")]),
-                        ifUnknown: .resend) { arguments in
+                        ifUnknown: .resend,
+                        batching: Batching { calls, client async throws(VendorError) in
+                            try await client.deleteUsers(Self.union(calls.map { $0.strings("users") ?? [] }))
+                            return calls.map { _ in VendorResults.okAnswer }
+                        }) { arguments in
             let users = arguments.strings("users") ?? []
             return { client async throws(VendorError) in
                 try await client.deleteUsers(users)

@@ -53,6 +53,16 @@ public enum AllthenticateModule: VendorModule {
         list?.map { AllthenticateSmartcard(number: $0.text("number"), label: $0.string("label")) }
     }
 
+    /// What invitations must share to go in one request: their options.
+    static func inviteOptionsKey(_ arguments: CheckedTable) -> String {
+        let options = arguments.fields("options")
+        let cards = smartcards(options?.list("smartcards"))?.map { JSONValue.object(["number": .string($0.number), "label": $0.label.map(JSONValue.string) ?? .null]) }
+        return JSONValue.object([
+            "smartcards": cards.map(JSONValue.array) ?? .null, "groups": options?.strings("groups").map { .array($0.map(JSONValue.string)) } ?? .null,
+            "no_email": .bool(options?.bool("no_email") ?? false),
+        ]).canonicalText
+    }
+
     /// An operation on one user, named by `email_id`.
     static func onUser(_ name: String, _ summary: String, effect: LuaEffect, result: LuaResult,
                        semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<AllthenticateClient> = .ask,
@@ -154,7 +164,25 @@ public enum AllthenticateModule: VendorModule {
                                          LuaField("no_email", .boolean, doc: "send no email"),
                                      ])), optional: true, doc: "what comes with the invitation")],
                         result: LuaResult(.shape(inviteOutcome), doc: "what became of each email"),
-                        semantics: ChangeSemantics(identity: ["emails"]), ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["emails"]), ifUnknown: .resend,
+                        // Invitations with the same options, made at the same moment: one request.
+                        batching: Batching(group: inviteOptionsKey) { calls, client async throws(VendorError) in
+                            let lists = calls.map { $0.strings("emails") ?? [] }
+                            let options = calls.first?.fields("options")
+                            var union: [String] = []
+                            for email in lists.joined() where !union.contains(email) { union.append(email) }
+                            let answer = try await client.invite(union, smartcards: smartcards(options?.list("smartcards")),
+                                                                 groups: options?.strings("groups"), noEmail: options?.bool("no_email") ?? false)
+                            return lists.map { emails in
+                                guard case .object(var fields) = answer else { return answer }
+                                for key in ["added", "invited", "exists", "invalid"] {
+                                    if case .array(let listed)? = fields[key] {
+                                        fields[key] = .array(listed.filter { $0.string.map(emails.contains) ?? false })
+                                    }
+                                }
+                                return .object(fields)
+                            }
+                        }) { arguments in
             let emails = arguments.strings("emails") ?? []
             let options = arguments.fields("options")
             let cards = smartcards(options?.list("smartcards")), groups = options?.strings("groups")

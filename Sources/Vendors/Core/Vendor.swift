@@ -33,6 +33,9 @@ public protocol VendorClient: Sendable {
     init(_ configuration: Configuration, http: VendorHTTP)
     /// Secrets the client obtained itself (an access token), for scrubbing; none by default.
     var liveSecrets: [String] { get }
+    /// The account the client acts on, as a name that never holds a credential (where its
+    /// API lives and a digest of its secrets): calls to one account may share a request.
+    var account: String { get }
 }
 
 extension VendorClient {

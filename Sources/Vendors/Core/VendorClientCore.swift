@@ -2,6 +2,7 @@
 /// authorize it (afresh on every attempt), send it, turn a refusal into a `VendorError` in
 /// the vendor's own error shape, decode the answer. A client supplies only what is its own:
 /// where its API lives, its credentials and its error shape.
+import Crypto
 import Foundation
 import NIOHTTP1
 
@@ -67,6 +68,12 @@ public struct VendorAPIClient<API: VendorAPI>: VendorClientCore {
 }
 
 extension VendorClientCore {
+    public var account: String {
+        let secrets = configuration.secretValues.joined(separator: "\u{0}")
+        let digest = SHA256.hash(data: Data(secrets.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return endpoint + "#" + digest
+    }
+
     /// Only the configuration (whose secrets print as `<redacted>`), never the HTTP
     /// client's internals, which can hold requests in flight.
     public var customMirror: Mirror { Mirror(self, children: ["configuration": configuration]) }

@@ -13,12 +13,15 @@ public final class VendorConnection: Sendable {
     public let configurationFile: String?
     /// The configuration's `journal`, when it names one.
     public let journal: String?
+    /// How the run's requests are sent (`--trace` traces them).
+    public let http: VendorHTTP
 
-    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil) {
+    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, http: VendorHTTP = .shared) {
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
         self.journal = journal
+        self.http = http
     }
 
     /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
@@ -27,19 +30,19 @@ public final class VendorConnection: Sendable {
     /// emulator starts.
     public static func open(
         configuration explicit: String?, tenant name: String?, useEmulator: Bool, registry: VendorRegistry = .standard,
-        environment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: [String: String] = ProcessInfo.processInfo.environment, http: VendorHTTP = .shared,
         notice: (String) -> Void
     ) async throws -> VendorConnection {
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
             return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil,
-                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal)
+                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal, http: http)
         }
         let emulator = try await Emulator.start(registry.emulatorConfiguration())
         notice(useEmulator
             ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"
             : "roster: no roster.toml found; using the built-in emulator (\(emulator.origin)) with its demo data")
-        return VendorConnection(tenant: try registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil)
+        return VendorConnection(tenant: try registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil, http: http)
     }
 
     /// Stops the in-process emulator, if any.

@@ -145,7 +145,7 @@ struct PluginCommand: AsyncParsableCommand {
                 await connection.close()
                 throw error
             }
-            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits())
+            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits(), http: connection.http)
             try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
         }

@@ -133,7 +133,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let text = Array(found.run.scriptText.utf8)
         guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
             let directory = (found.run.script as NSString).deletingLastPathComponent
-            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits()),
+            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
                     LuaScript(name: found.run.script, source: text, directory: directory.isEmpty ? "." : directory))
         }
         do {
@@ -144,7 +144,7 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
             let script = try manifest.script(workflow)
-            return (manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limitOptions.limits()),
+            return (manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
                     LuaScript(name: script.name, source: text, directory: script.directory))
         } catch {
             await connection.close()

@@ -125,7 +125,7 @@ struct RunCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        let runner = VendorScriptRunner(tenant: connection.tenant, limits: limits)
+        let runner = VendorScriptRunner(tenant: connection.tenant, limits: limits, http: connection.http)
         if let (rows, _) = table {
             let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Vendors
 
 /// The options every command that talks to vendors shares.
 struct VendorOptions: ParsableArguments {
@@ -14,16 +15,24 @@ struct VendorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The tenant in the configuration (default: its default_tenant).", valueName: "NAME"))
     var tenant: String?
 
+    @Flag(help: "Print every vendor request on stderr: method, URL, status, size, duration, attempt, why retried (never headers or bodies, where credentials travel).")
+    var trace = false
+
     func validate() throws {
         if emulator && (config != nil || tenant != nil) {
             throw ValidationError("--emulator cannot be combined with --config or --tenant")
         }
     }
 
+    /// How requests are sent: traced with `--trace`.
+    var http: VendorHTTP {
+        trace ? VendorHTTP.shared.tracing { Diagnostics.error("trace: " + $0) } : .shared
+    }
+
     /// Opens the connection; a configuration mistake is one line on stderr and exit 2.
     func open() async throws -> VendorConnection {
         do {
-            return try await VendorConnection.open(configuration: config, tenant: tenant, useEmulator: emulator) { Diagnostics.error($0) }
+            return try await VendorConnection.open(configuration: config, tenant: tenant, useEmulator: emulator, http: http) { Diagnostics.error($0) }
         } catch let error as ConfigurationError {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

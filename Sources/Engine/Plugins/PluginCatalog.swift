@@ -52,9 +52,9 @@ public struct PluginCatalog: Sendable {
 extension PluginManifest {
     /// A runner for `workflow`: the plugin's sandbox, `params` set, `require` from the
     /// plugin's folder.
-    public func runner(_ workflow: Workflow, parameters: LuaTable, tenant: Tenant, limits: LuaLimits) -> VendorScriptRunner {
+    public func runner(_ workflow: Workflow, parameters: LuaTable, tenant: Tenant, limits: LuaLimits, http: VendorHTTP = .shared) -> VendorScriptRunner {
         let manifest = self
-        return VendorScriptRunner(tenant: tenant, limits: limits, vendorModules: { manifest.sandboxedModules(for: $0) },
+        return VendorScriptRunner(tenant: tenant, limits: limits, http: http, vendorModules: { manifest.sandboxedModules(for: $0) },
                             globals: ["params": .table(parameters)])
     }
 

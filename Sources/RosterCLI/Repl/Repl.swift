@@ -18,8 +18,8 @@ final class Repl {
     let journal: RunJournal?
 
     /// Rate budgets shared with every Roster process through the journal.
-    static func http(_ journal: RunJournal?) -> VendorHTTP {
-        journal.map { VendorHTTP.shared.sharing(SharedRateLedger($0.store)) } ?? .shared
+    static func http(_ journal: RunJournal?, _ connection: VendorConnection) -> VendorHTTP {
+        journal.map { connection.http.sharing(SharedRateLedger($0.store)) } ?? connection.http
     }
 
     static let prompt = "roster> "
@@ -28,7 +28,7 @@ final class Repl {
     init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, journal: RunJournal?) throws {
         self.connection = connection
         self.journal = journal
-        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal), journal: dryRun ? nil : journal)
+        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
             limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals,
@@ -144,7 +144,7 @@ final class Repl {
     }
 
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
-        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal), journal: dryRun ? nil : journal)
+        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal)
         recordedCalls = 0
         session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()

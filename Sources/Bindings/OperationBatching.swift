@@ -13,17 +13,23 @@ public struct Batching<Client: VendorClient>: Sendable {
     public var group: @Sendable (CheckedTable) -> String
     /// Sends the calls' arguments in one request; returns each call's answer, in order.
     public var send: @Sendable ([CheckedTable], Client) async throws(VendorError) -> [JSONValue]
-    /// How long the first call waits for others to join it.
-    public var window: Duration
     /// The most calls in one request.
     public var maximum: Int
+    /// While other calls are under way, a batch waits for more to join (looking every
+    /// `poll`) until every call under way waits in a batch, or `gathering` passes: rows of
+    /// an `--each` run reach the same call within moments of each other. A rate-limited
+    /// operation waits longer: a request saved is worth more.
+    public var poll: Duration
+    public var gathering: Duration
 
-    public init(group: @escaping @Sendable (CheckedTable) -> String = { _ in "" }, window: Duration = .milliseconds(15), maximum: Int = 100,
+    public init(group: @escaping @Sendable (CheckedTable) -> String = { _ in "" }, maximum: Int = 100,
+                poll: Duration = .milliseconds(5), gathering: Duration = .milliseconds(100),
                 send: @escaping @Sendable ([CheckedTable], Client) async throws(VendorError) -> [JSONValue]) {
         self.group = group
         self.send = send
-        self.window = window
         self.maximum = maximum
+        self.poll = poll
+        self.gathering = gathering
     }
 }
 
@@ -38,62 +44,56 @@ final class OperationBatcher: Sendable {
         var caller: CheckedContinuation<Result<JSONValue, VendorError>, Never>
     }
 
-    private struct Waiting {
-        /// Calls waiting to go together, per key.
-        var open: [String: [Call]] = [:]
-        /// Requests under way, per key: a call made meanwhile waits to be batched.
-        var sending: [String: Int] = [:]
-    }
+    /// Calls waiting to go together, per key.
+    private let open = Mutex<[String: [Call]]>([:])
 
-    private let waiting = Mutex(Waiting())
+    /// Vendor calls under way in this process (any operation), and vendor sessions open
+    /// (runs, rows): when a call is the only one and its run the only one, nobody can join
+    /// it, and it goes at once.
+    static let callsInFlight = Atomic<Int>(0)
+    static let sessionsOpen = Atomic<Int>(0)
 
-    /// Sends `arguments`, alone (`alone`) when no other call under `key` is under way, as a
-    /// sequential script makes them; else with whatever calls join it within the batching
-    /// window, in one request.
+    /// Sends `arguments` alone (`alone`) at once when it is the only vendor call of the only
+    /// run, as a sequential script makes them. Else it waits for others to join it (see
+    /// `gather`) and goes with them in one request. A batch that reaches the maximum goes at
+    /// once.
     func submit<Client: VendorClient>(key: String, _ arguments: CheckedTable, client: Client, batching: Batching<Client>,
                                       alone: @escaping @Sendable () async throws(VendorError) -> JSONValue) async throws(VendorError) -> JSONValue {
-        let goesAlone = waiting.withLock { waiting in
-            guard waiting.open[key] == nil, waiting.sending[key, default: 0] == 0 else { return false }
-            waiting.sending[key, default: 0] += 1
-            return true
-        }
-        if goesAlone {
-            defer { waiting.withLock { $0.sending[key, default: 1] -= 1 } }
-            return try await alone()
-        }
+        let othersUnderWay = Self.callsInFlight.load(ordering: .relaxed) > 1 || Self.sessionsOpen.load(ordering: .relaxed) > 1
+        if !othersUnderWay, open.withLock({ $0[key] == nil }) { return try await alone() }
         let result = await withCheckedContinuation { (caller: CheckedContinuation<Result<JSONValue, VendorError>, Never>) in
             let call = Call(arguments: arguments, alone: alone, caller: caller)
-            let (first, full) = waiting.withLock { waiting -> (Bool, [Call]?) in
-                var calls = waiting.open[key] ?? []
+            let (full, first) = open.withLock { open -> ([Call]?, Bool) in
+                var calls = open[key] ?? []
                 calls.append(call)
-                if calls.count >= batching.maximum {
-                    waiting.open[key] = nil
-                    waiting.sending[key, default: 0] += 1
-                    return (false, calls)
+                guard calls.count >= batching.maximum else {
+                    open[key] = calls
+                    return (nil, calls.count == 1)
                 }
-                waiting.open[key] = calls
-                return (calls.count == 1, nil)
+                open[key] = nil
+                return (calls, false)
             }
             if let full {
-                Task { await self.send(full, key: key, client: client, batching: batching) }
+                Task { await Self.send(full, client: client, batching: batching) }
             } else if first {
-                Task {
-                    try? await Task.sleep(for: batching.window)
-                    let calls = self.waiting.withLock { waiting in
-                        let calls = waiting.open.removeValue(forKey: key)
-                        if calls != nil { waiting.sending[key, default: 0] += 1 }
-                        return calls
-                    }
-                    if let calls { await self.send(calls, key: key, client: client, batching: batching) }
-                }
+                Task { await self.gather(key, client: client, batching: batching) }
             }
         }
         return try result.get()
     }
 
-    private func send<Client: VendorClient>(_ calls: [Call], key: String, client: Client, batching: Batching<Client>) async {
-        await Self.send(calls, client: client, batching: batching)
-        waiting.withLock { $0.sending[key, default: 1] -= 1 }
+    /// Lets calls join the open batch of `key` while more may come, then sends it. More may
+    /// come while some vendor call under way is not waiting in a batch (a row still at an
+    /// earlier step), up to `gathering`; once every call under way waits in one, nothing
+    /// more will.
+    private func gather<Client: VendorClient>(_ key: String, client: Client, batching: Batching<Client>) async {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < batching.gathering {
+            try? await Task.sleep(for: batching.poll)
+            let batched = open.withLock { $0.values.reduce(0) { $0 + $1.count } }
+            if batched >= Self.callsInFlight.load(ordering: .relaxed) { break }
+        }
+        if let calls = open.withLock({ $0.removeValue(forKey: key) }) { await Self.send(calls, client: client, batching: batching) }
     }
 
     /// Sends `calls`: one alone as itself; several as one request. A batch the vendor

@@ -208,6 +208,8 @@ public struct VendorOperation: Sendable {
                 if operation.ifUnknown == .compareState { readState = try operation.readState?(arguments, session) }
             }
             return { [ticket, check, readState, earlierState] in
+                OperationBatcher.callsInFlight.add(1, ordering: .relaxed)
+                defer { OperationBatcher.callsInFlight.subtract(1, ordering: .relaxed) }
                 let start = ContinuousClock.now
                 var stateBefore: JSONValue?
                 var compared: Reconciliation?

@@ -70,12 +70,19 @@ public final class VendorSession: Sendable {
         self.dryRun = dryRun
         self.journal = journal
         self.counter = counter
+        // A session that can call vendors counts among those whose calls may be batched.
+        counted = !tenant.configurations.isEmpty
+        if counted { OperationBatcher.sessionsOpen.add(1, ordering: .relaxed) }
         var clients: [Vendor: any VendorClient] = [:]
         for configuration in tenant.configurations {
             clients[type(of: configuration).vendor] = configuration.makeClient(http: http)
         }
         self.clients = clients
     }
+
+    private let counted: Bool
+
+    deinit { if counted { OperationBatcher.sessionsOpen.subtract(1, ordering: .relaxed) } }
 
     /// A session with no vendor configured: for documentation and stubs, which only read
     /// the declarations.

@@ -30,6 +30,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure the journal's cost: 2,000 Encore creates from Lua to the in-process emulator, journal on vs off.")
     var journal = false
 
+    @Flag(help: "Measure runs row by row: Active911 pacing as a share of its limit, --each against one script, a 500-row onboarding against its bound.")
+    var rows = false
+
     @Option(name: .customLong("vendor-latency"), help: ArgumentHelp("With --journal: latency the emulator adds to each call (a real vendor's is tens of ms).", valueName: "MS"))
     var vendorLatency: Int = 0
 
@@ -40,6 +43,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if journal {
             try await benchmarkJournal()
+            return
+        }
+        if rows {
+            try await benchmarkRows()
             return
         }
         if callsOnly {

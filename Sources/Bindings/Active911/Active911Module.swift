@@ -59,8 +59,9 @@ public enum Active911Module: VendorModule {
                             let found = try await members(withEmails: [email], in: arguments.string("agency"), client)
                             return found.first.map { .applied($0 ?? .null) } ?? .notApplied
                         },
-                        // Rows creating members at the same moment: one bulk request.
-                        batching: Batching(group: { $0.string("agency") ?? "" }) { calls, client async throws(VendorError) in
+                        // Rows creating members at the same moment: one bulk request (at 25
+                        // requests a minute, worth waiting a moment for late rows).
+                        batching: Batching(group: { $0.string("agency") ?? "" }, gathering: .milliseconds(400)) { calls, client async throws(VendorError) in
                             let members = calls.map { memberToCreate($0.fields("member") ?? CheckedTable(LuaTable())) }
                             return try await client.createMembers(agency: calls.first?.string("agency"), members)
                         }) { arguments in

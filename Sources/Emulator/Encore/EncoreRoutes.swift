@@ -130,6 +130,21 @@ enum EncoreRoutes {
         }
     }
 
+    /// Whether `name` equals `lowercased` (already lowercased) but for case: ASCII byte by
+    /// byte without building a string (a bulk run compares each new name with every user).
+    static func sameIgnoringCase(_ name: String, _ lowercased: String) -> Bool {
+        var mine = name.utf8.makeIterator(), theirs = lowercased.utf8.makeIterator()
+        while true {
+            switch (mine.next(), theirs.next()) {
+            case (nil, nil): return true
+            case (let a?, let b?):
+                if a >= 0x80 || b >= 0x80 { return name.lowercased() == lowercased }
+                if (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) != b { return false }
+            default: return false
+            }
+        }
+    }
+
     /// The codes a create or replace (or the result of a patch) would fail with.
     private static func validate(_ user: EncoreUser, creating: Bool, replacing index: Int?, in state: EncoreState) -> [EncoreIssue] {
         var problems: [EncoreIssue] = []
@@ -138,7 +153,7 @@ enum EncoreRoutes {
         let name = user.userName?.lowercased()
         if (name ?? "").isEmpty {
             problems.append(.userNameRequired)
-        } else if others.contains(where: { $0.userName?.lowercased() == name }) {
+        } else if let name, others.contains(where: { $0.userName.map { Self.sameIgnoringCase($0, name) } ?? false }) {
             problems.append(.userNameExists)
         }
         if creating && (user.password ?? "").isEmpty { problems.append(.passwordRequired) }

@@ -162,4 +162,30 @@ import FoundationNetworking
         let changes = try await JournalTests.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
         #expect(changes.filter { $0["operation"] as? String == "create_member" && $0["state"] as? String == "succeeded" }.count == 30)
     }
+
+    /// A row run killed (SIGKILL, or stopped with SIGINT) in the middle, then resumed: every
+    /// row's person is created exactly once, and the resume runs only the rows not done.
+    @Test(arguments: [SIGKILL, SIGINT])
+    func aRowRunInterruptedThenResumedCreatesEveryoneOnce(signal: Int32) async throws {
+        var csv = "email,first_name,last_name,username\n"
+        for index in 0..<60 { csv += "k\(index)@example.com,K,K,kill\(index)\n" }
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": csv])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let process = try RosterProcess.spawn(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml"], in: folder, environment: environment)
+        try await Task.sleep(for: .milliseconds(1500))
+        process.send(signal)
+        let status = try await process.wait()
+        #expect(status == (signal == SIGINT ? 130 : nil) || (signal == SIGKILL && status != 0), "\(String(describing: status)): \(process.errorText)")
+        let before = try await emulator.encoreUserNames().filter { $0.hasPrefix("kill") }.count
+        #expect(before > 0 && before < 60, "\(before) created before the interruption")
+
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("done by an earlier attempt; running the other"), "\(resumed.stdout)")
+        let names = try await emulator.encoreUserNames()
+        for index in 0..<60 { #expect(names.filter { $0 == "kill\(index)" }.count == 1, "kill\(index)") }
+    }
 }

@@ -10,12 +10,20 @@ public struct RunEstimate: Sendable {
     /// The slowest rate-limited vendor: its name, its limit in words, and the time it takes.
     public var bound: (vendor: String, limit: String, seconds: Double)?
 
-    public init(plan: [VendorCallRecord], tenant: Tenant) {
+    /// `together`: calls made at once (an `--each` run's `--parallel`), which a batched
+    /// operation sends as one request.
+    public init(plan: [VendorCallRecord], tenant: Tenant, together: Int = 1, registry: VendorRegistry = .standard) {
         changes = plan.count
         for configuration in tenant.configurations {
             guard let limited = configuration as? any RateLimitedConfiguration else { continue }
             let vendor = type(of: configuration).vendor
-            let calls = plan.filter { $0.vendor == vendor }.count
+            let operations = registry.unit(named: vendor.rawValue)?.module.operations ?? []
+            var byOperation: [String: Int] = [:]
+            for call in plan where call.vendor == vendor { byOperation[call.operation, default: 0] += 1 }
+            let calls = byOperation.reduce(0) { total, entry in
+                let batched = operations.first { $0.name == entry.key }?.batched ?? false
+                return total + (batched ? (entry.value + together - 1) / max(1, together) : entry.value)
+            }
             guard calls > 0 else { continue }
             let perWindow = max(1, Int((Double(limited.requestsPerWindow) * (1 - limited.reserve)).rounded(.down)))
             let window = Double(limited.window.components.seconds) + Double(limited.window.components.attoseconds) / 1e18

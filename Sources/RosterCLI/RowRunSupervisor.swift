@@ -68,7 +68,8 @@ struct RowRunSupervisor {
             }
         }
         Diagnostics.error(Self.summary(outcomes, dryRun: dryRun))
-        if dryRun, let estimate = RunEstimate(plan: outcomes.flatMap { $0.result?.plan ?? [] }, tenant: rowRun.runner.tenant).text {
+        if dryRun, let estimate = RunEstimate(plan: outcomes.flatMap { $0.result?.plan ?? [] }, tenant: rowRun.runner.tenant,
+                                              together: rowRun.parallel).text {
             Diagnostics.error("roster: \(estimate)")
         }
         if let path = results.failedRows { try writeFailedRows(failed, header: table.header, to: path) }

@@ -175,7 +175,10 @@ import FoundationNetworking
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
         let process = try RosterProcess.spawn(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml"], in: folder, environment: environment)
-        try await Task.sleep(for: .milliseconds(1500))
+        // Once rows are under way (a loaded machine may take a while to start).
+        for _ in 0..<300 where (try await emulator.stats()["encore"]?["requests"] ?? 0) < 8 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         process.send(signal)
         let status = try await process.wait()
         #expect(status == (signal == SIGINT ? 130 : nil) || (signal == SIGKILL && status != 0), "\(String(describing: status)): \(process.errorText)")

@@ -41,4 +41,19 @@ import Testing
             #expect(error.message.hasSuffix("s of --timeout are left"), "\(error.message)")
         }
     }
+
+    /// A call waiting for its budget is listed, with the time left, for progress lines.
+    @Test func aWaitIsListedWhileItLasts() async throws {
+        let budget = RateBudget(vendor: Vendor("paced"), limit: 1, window: .seconds(2))
+        await budget.finish(try await budget.admit(operation: "x"))
+        let waiting = Task { try await budget.admit(operation: "x") }
+        var listed: (vendor: String, left: Duration)?
+        for _ in 0..<75 where listed == nil {
+            try await Task.sleep(for: .milliseconds(20))
+            listed = RateWaits.shared.current().first { $0.vendor == "paced" }
+        }
+        #expect(listed.map { $0.left > .zero && $0.left <= .seconds(2) } == true, "\(String(describing: listed))")
+        _ = try await waiting.value
+        #expect(!RateWaits.shared.current().contains { $0.vendor == "paced" })
+    }
 }

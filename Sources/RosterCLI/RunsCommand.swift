@@ -65,9 +65,12 @@ struct RunsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (_, found, changes) = try journalOptions.run(id)
+            let (store, found, changes) = try journalOptions.run(id)
+            // A run row by row: how each row last ended.
+            let rowOutcomes = found.run.each == nil ? [] : ((try? store.rows(runID: found.id)) ?? [])
             if json {
-                JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init)))
+                JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init),
+                                           rows: found.run.each == nil ? nil : rowOutcomes.map(RowEntry.init)))
             } else if csv {
                 CSVOutput.print(changes)
             } else {
@@ -83,6 +86,11 @@ struct RunsCommand: ParsableCommand {
                             text.count > 160 ? String(text.prefix(159)) + "…" : text]
                 }
                 if rows.isEmpty { print("no changes") } else { Table.print(["TRY", "#", "AT", "STATE", "TOOK", "CHANGE (--json for all of it)"], rows) }
+                if let each = found.run.each {
+                    let failed = rowOutcomes.filter { $0.state == .failed }
+                    print("rows of \(each.name): \(rowOutcomes.count - failed.count) succeeded, \(failed.count) failed" + (failed.isEmpty ? "" : ":"))
+                    for row in failed { print("  row \(row.number) \(row.key): \(row.error ?? "")") }
+                }
             }
         }
     }
@@ -189,10 +197,30 @@ struct RunEntry: Encodable {
     }
 }
 
-/// A run and its changes, as JSON.
+/// A run and its changes (and for a run row by row, how each row last ended), as JSON.
 struct RunDetail: Encodable {
     var run: RunEntry
     var changes: [ChangeEntry]
+    var rows: [RowEntry]?
+}
+
+/// A row of a run row by row, as it last ended.
+struct RowEntry: Encodable {
+    var row: Int
+    var key: String
+    var attempt: Int
+    var outcome: String
+    var changes: Int
+    var error: String?
+
+    init(_ row: JournalRow) {
+        self.row = row.number
+        key = row.key
+        attempt = row.attempt
+        outcome = row.state.rawValue
+        changes = row.changes
+        error = row.error
+    }
 }
 
 /// A change as JSON (arguments and result as the JSON they are).

@@ -53,6 +53,10 @@ import FoundationNetworking
 
             """)
 
+        let journaled = try await JournalTests.show(1, in: folder)["rows"] as? [[String: Any]] ?? []
+        #expect(journaled.count == 50)
+        #expect(journaled.filter { $0["outcome"] as? String == "failed" }.compactMap { $0["row"] as? Int } == [19, 34])
+
         // Fixed in place, the two rows are all a resume runs.
         try Self.people(fixed: true).write(to: folder.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
         let resumed = try await RosterProcess.run(["resume", "1", "--output", "jsonl"], in: folder, environment: environment)

@@ -180,7 +180,8 @@ import FoundationNetworking
         let environment = JournalTests.journal(folder)
         let process = try RosterProcess.spawn(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml"], in: folder, environment: environment)
         // Once rows are under way (a loaded machine may take a while to start).
-        for _ in 0..<300 where (try await emulator.stats()["encore"]?["requests"] ?? 0) < 8 {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try await emulator.stats()["encore"]?["requests"] ?? 0 < 8, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
         process.send(signal)

@@ -63,7 +63,8 @@ public actor RateBudget {
     /// deadline (`VendorDeadline`) fails at once, saying so.
     public func admit(operation: String) async throws(VendorError) -> Slot {
         let deadline = VendorDeadline.current
-        defer { RateWaits.shared.clear(vendor) }
+        let wait = RateWaits.shared.begin(vendor)
+        defer { RateWaits.shared.end(wait) }
         while true {
             let now = clock.now
             slots = slots.filter { _, finished in finished.map { now - $0 < window } ?? true }
@@ -91,7 +92,7 @@ public actor RateBudget {
                                   message: "\(vendor.rawValue)'s rate budget is spent for \(Self.seconds(until - now)) more; \(left) s of --timeout are left",
                                   retryable: false)
             }
-            RateWaits.shared.set(vendor, until: until)
+            RateWaits.shared.set(wait, until: until)
             do {
                 try await Task.sleep(until: until, clock: clock)
             } catch {
@@ -138,23 +139,44 @@ public actor RateBudget {
 /// `active911: waiting 38 s for its rate budget`).
 public final class RateWaits: Sendable {
     public static let shared = RateWaits()
-    private let waits = Mutex<[String: ContinuousClock.Instant]>([:])
 
-    func set(_ vendor: Vendor, until: ContinuousClock.Instant) {
-        waits.withLock { waits in waits[vendor.rawValue] = max(waits[vendor.rawValue] ?? until, until) }
+    /// One call's wait: its vendor, and until when it sleeps (nil while it is not asleep).
+    struct Wait: Hashable, Sendable {
+        let id: Int
+        let vendor: String
     }
 
-    func clear(_ vendor: Vendor) {
-        waits.withLock { waits in
-            if let until = waits[vendor.rawValue], until <= ContinuousClock.now { waits[vendor.rawValue] = nil }
+    private struct State {
+        var next = 0
+        var waits: [Wait: ContinuousClock.Instant] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func begin(_ vendor: Vendor) -> Wait {
+        state.withLock { state in
+            state.next += 1
+            return Wait(id: state.next, vendor: vendor.rawValue)
         }
     }
 
-    /// Vendors waiting now, with the time left.
+    func set(_ wait: Wait, until: ContinuousClock.Instant) {
+        state.withLock { $0.waits[wait] = until }
+    }
+
+    /// The call got its slot, failed or was cancelled: it waits no more.
+    func end(_ wait: Wait) {
+        _ = state.withLock { $0.waits.removeValue(forKey: wait) }
+    }
+
+    /// Vendors waiting now, each with the longest time left.
     public func current() -> [(vendor: String, left: Duration)] {
         let now = ContinuousClock.now
-        return waits.withLock { waits in
-            waits.compactMap { vendor, until in until > now ? (vendor, until - now) : nil }.sorted { $0.vendor < $1.vendor }
+        let latest = state.withLock { state in
+            state.waits.reduce(into: [String: ContinuousClock.Instant]()) { latest, entry in
+                latest[entry.key.vendor] = max(latest[entry.key.vendor] ?? entry.value, entry.value)
+            }
         }
+        return latest.compactMap { vendor, until in until > now ? (vendor, until - now) : nil }.sorted { $0.vendor < $1.vendor }
     }
 }

@@ -94,6 +94,10 @@ import Testing
             #expect(afterReplace.object["FirstName"] == nil)
             #expect(codes(try await client.encore("PUT", "users/1002?use-external-id=false", body: ["UserName": "ada", "LicenseType": 1])) == [115])
             #expect(codes(try await client.encore("PUT", "users/1002?use-external-id=false", body: ["UserName": "g2"])) == [133])
+            // Names are unique whatever their case; a renamed user frees its old name, keeps its new one.
+            #expect(codes(try await client.encore("POST", "users", body: ["UserName": "ADA", "Password": "x", "LicenseType": 1])) == [115])
+            #expect(try await client.encore("POST", "users", body: ["UserName": "Grace", "Password": "x", "LicenseType": 1]).status == 201)
+            #expect(try await client.encore("PATCH", "users/1002?use-external-id=false", body: ["UserName": "Grace.H"]).status == 200)
 
             // linus (1003) is the inactive demo user: deactivating again is code 106.
             #expect(codes(try await client.encore("DELETE", "users/1003/active?use-external-id=false")) == [106])

@@ -33,7 +33,7 @@ enum EncoreRoutes {
                 created.userId = state.nextId
                 created.isActive = user.isActive ?? true
                 state.nextId += 1
-                state.users.append(created)
+                state.append(created)
                 return Reply.json(["Id": created.userId!], status: .created)
             }
         }
@@ -59,7 +59,7 @@ enum EncoreRoutes {
         group.put("users/v1/users/:id/active") { request, context in
             try await withUser(request, context, world) { _, index in
                 world[EncoreAPI.self].withLock { state in
-                    state.users[index].isActive = true
+                    state.setActive(true, at: index)
                     return Reply.json(["Id": state.users[index].userId!])
                 }
             }
@@ -68,7 +68,7 @@ enum EncoreRoutes {
             try await withUser(request, context, world) { _, index in
                 world[EncoreAPI.self].withLock { state in
                     guard state.users[index].isActive == true else { return issues([.alreadyDeactivated]) }
-                    state.users[index].isActive = false
+                    state.setActive(false, at: index)
                     return Reply.empty(.ok)
                 }
             }
@@ -125,39 +125,23 @@ enum EncoreRoutes {
             change(&user)
             let problems = validate(user, creating: asReplacement, replacing: index, in: state)
             guard problems.isEmpty else { return issues(problems) }
-            state.users[index] = user
+            state.replace(at: index, with: user)
             return Reply.json(["Id": user.userId!])
-        }
-    }
-
-    /// Whether `name` equals `lowercased` (already lowercased) but for case: ASCII byte by
-    /// byte without building a string (a bulk run compares each new name with every user).
-    static func sameIgnoringCase(_ name: String, _ lowercased: String) -> Bool {
-        var mine = name.utf8.makeIterator(), theirs = lowercased.utf8.makeIterator()
-        while true {
-            switch (mine.next(), theirs.next()) {
-            case (nil, nil): return true
-            case (let a?, let b?):
-                if a >= 0x80 || b >= 0x80 { return name.lowercased() == lowercased }
-                if (a >= 0x41 && a <= 0x5A ? a | 0x20 : a) != b { return false }
-            default: return false
-            }
         }
     }
 
     /// The codes a create or replace (or the result of a patch) would fail with.
     private static func validate(_ user: EncoreUser, creating: Bool, replacing index: Int?, in state: EncoreState) -> [EncoreIssue] {
         var problems: [EncoreIssue] = []
-        // Scanned in place (no copy, one lowercasing of the new name): bulk runs create thousands.
-        let others = state.users.indices.lazy.filter { $0 != index }.map { state.users[$0] }
         let name = user.userName?.lowercased()
         if (name ?? "").isEmpty {
             problems.append(.userNameRequired)
-        } else if let name, others.contains(where: { $0.userName.map { Self.sameIgnoringCase($0, name) } ?? false }) {
+        } else if let name, state.nameTaken(name, except: index) {
             problems.append(.userNameExists)
         }
         if creating && (user.password ?? "").isEmpty { problems.append(.passwordRequired) }
-        if let number = user.employeeNumber, !number.isEmpty, others.contains(where: { $0.employeeNumber == number }) {
+        if let number = user.employeeNumber, !number.isEmpty,
+           state.users.indices.contains(where: { $0 != index && state.users[$0].employeeNumber == number }) {
             problems.append(.employeeNumberExists)
         }
         if let email = user.email, !email.isEmpty, !email.contains("@") || email.hasPrefix("@") || email.hasSuffix("@") {

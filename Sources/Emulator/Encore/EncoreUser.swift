@@ -71,8 +71,37 @@ struct EncoreUser: Codable, Equatable {
 /// One Encore account's users, in creation order.
 /// The emulated vendor's accounts (its `EmulatedAPI.State`).
 public struct EncoreState: Sendable {
-    var users: [EncoreUser]
+    private(set) var users: [EncoreUser]
     var nextId: Int
+    /// How many users hold each user name, lowercased: a create checks its name at once
+    /// instead of against every user (bulk runs create thousands).
+    private var names: [String: Int] = [:]
+
+    init(users: [EncoreUser], nextId: Int) {
+        self.users = []
+        self.nextId = nextId
+        for user in users { append(user) }
+    }
+
+    mutating func append(_ user: EncoreUser) {
+        users.append(user)
+        if let name = user.userName?.lowercased() { names[name, default: 0] += 1 }
+    }
+
+    mutating func replace(at index: Int, with user: EncoreUser) {
+        if let old = users[index].userName?.lowercased() { names[old, default: 1] -= 1 }
+        users[index] = user
+        if let name = user.userName?.lowercased() { names[name, default: 0] += 1 }
+    }
+
+    mutating func setActive(_ active: Bool, at index: Int) { users[index].isActive = active }
+
+    /// Whether a user other than the one at `index` has the (lowercased) name.
+    func nameTaken(_ lowercased: String, except index: Int?) -> Bool {
+        let holders = names[lowercased, default: 0]
+        let own = index.flatMap { users[$0].userName?.lowercased() } == lowercased ? 1 : 0
+        return holders - own > 0
+    }
 
     func index(of id: String, external: Bool) -> Int? {
         if external { return users.firstIndex { $0.employeeNumber == id } }

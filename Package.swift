@@ -68,7 +68,7 @@ let package = Package(
             ]
         ),
         // The vendor modules in Lua: one declaration per operation, with docs and effect.
-        .target(name: "Bindings", dependencies: ["LuaHost", "Vendors"], plugins: ["EmbedLua"]),
+        .target(name: "Bindings", dependencies: ["LuaHost", "Vendors", .product(name: "Crypto", package: "swift-crypto")], plugins: ["EmbedLua"]),
         // Configuration, tenants and secrets; script runs with their vendor session and plan.
         .target(
             name: "Engine",

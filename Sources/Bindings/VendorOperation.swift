@@ -2,6 +2,7 @@
 /// parameters and their forms, result form, effect, change semantics — and the generic
 /// part every operation shares: argument checks, dry runs, the call record (derived from
 /// the declaration), answers written by the result's form, failures raised as error objects.
+import Crypto
 import Foundation
 import LuaHost
 import Vendors
@@ -152,13 +153,18 @@ public struct VendorOperation: Sendable {
             let work = try operation.start(arguments, session)
             let recorded = operation.recorded(arguments)
             let effect = operation.effect
+            let fingerprint = session.fingerprints && effect != .read ? operation.fingerprint(arguments) : nil
             @Sendable func record(_ outcome: VendorCallRecord.Outcome, already: Bool = false) -> VendorCallRecord {
                 VendorCallRecord(vendor: operation.vendor, operation: operation.name, effect: effect.rawValue, arguments: recorded,
-                                 outcome: outcome, duration: .zero, already: already)
+                                 outcome: outcome, duration: .zero, already: already, fingerprint: fingerprint)
             }
             if session.dryRun && effect != .read {
                 session.record(record(.planned))
                 return { .table(DryRun.result) }
+            }
+            // Applying a saved plan: a change that is not the plan's next one is not sent, nor anything after it.
+            if effect != .read, let planCheck = session.planCheck, let stale = planCheck.check(record(.planned)) {
+                throw call.stopRun(.stalePlan, stale)
             }
             var ticket: JournalTicket?
             var check: (@Sendable () async throws(VendorError) -> Reconciliation)?
@@ -285,6 +291,17 @@ public struct VendorOperation: Sendable {
 
     /// `encore.deactivate_user`
     var qualifiedName: String { "\(vendor.rawValue).\(name)" }
+
+    /// A digest of the change with every argument in full (passwords too): two calls with
+    /// the same digest make the same change.
+    func fingerprint(_ arguments: CheckedTable) -> String {
+        var full: [String: JSONValue] = [:]
+        for parameter in parameters where arguments[parameter.name] != .nil {
+            full[parameter.name] = (parameter.form ?? .any).recorded(arguments[parameter.name], revealing: true)
+        }
+        let text = qualifiedName + " " + JSONValue.object(full).canonicalText
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// The idempotency key (without the occurrence): vendor, operation and the values of
     /// the arguments the declaration says identify the change.

@@ -30,6 +30,10 @@ public struct VendorCallRecord: Sendable, Equatable {
     public var duration: Duration
     /// The vendor said it was already so: nothing changed, and that counts as done.
     public var already = false
+    /// A digest of the change with every argument in full, passwords included (a saved
+    /// plan keeps it, salted, to check that an apply makes exactly this change); set only
+    /// when planning or applying a plan.
+    public var fingerprint: String?
 
     /// `encore.deactivate_user id=42 external=false`
     public var summary: String { vendor.rawValue + "." + operation + (arguments.isEmpty ? "" : " " + Self.argumentText(arguments)) }
@@ -63,9 +67,15 @@ public final class VendorSession: Sendable {
     private let records = Mutex<[VendorCallRecord]>([])
     /// Counts calls as they end, for progress lines (shared by the rows of a run).
     public let counter: CallCounter?
+    /// Applying a saved plan: each change is checked against it before it is sent.
+    public let planCheck: (any PlanCheck)?
+
+    /// Whether changes get fingerprints: when planning, or applying a plan.
+    var fingerprints: Bool { dryRun || planCheck != nil }
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
-                counter: CallCounter? = nil) {
+                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil) {
+        self.planCheck = planCheck
         self.tenant = tenant
         self.dryRun = dryRun
         self.journal = journal
@@ -136,6 +146,13 @@ public final class VendorSession: Sendable {
         }
         return client
     }
+}
+
+/// A saved plan being applied, as the vendor modules see it: each change, before it is
+/// sent, must be the plan's next one.
+public protocol PlanCheck: Sendable {
+    /// Nil when `change` is the plan's next change; else why the plan is stale, in one line.
+    func check(_ change: VendorCallRecord) -> String?
 }
 
 /// Calls as they end: changes made (or replayed, or planned) and reads, for progress lines.

@@ -94,18 +94,18 @@ extension LuaForm {
     }
 
     /// What a script passed, for the call record: redacted fields (and values of a redacted
-    /// parameter) read `<redacted>`.
-    func recorded(_ value: LuaValue, redacted: Bool = false) -> JSONValue {
-        if redacted { return .string(SecretScrubber.replacement) }
+    /// parameter) read `<redacted>`, unless `revealing` (for a fingerprint, never stored as is).
+    func recorded(_ value: LuaValue, redacted: Bool = false, revealing: Bool = false) -> JSONValue {
+        if redacted && !revealing { return .string(SecretScrubber.replacement) }
         switch (self, value) {
         case (.list(let element), .table(let table)):
-            return .array(table.sequence.map { element.recorded($0) })
+            return .array(table.sequence.map { element.recorded($0, revealing: revealing) })
         case (.shape(let shape), .table(let table)):
             var object: [String: JSONValue] = [:]
             for (key, field) in table.fields {
                 guard let name = key.text else { continue }
                 let declared = shape.field(name)
-                object[name] = (declared?.type ?? .any).recorded(field, redacted: declared?.redacted ?? false)
+                object[name] = (declared?.type ?? .any).recorded(field, redacted: declared?.redacted ?? false, revealing: revealing)
             }
             return .object(object)
         default:

@@ -56,7 +56,7 @@ void roster_kill(roster_state *s, roster_limit why) {
 
 roster_limit roster_killed(roster_state *s) { return (roster_limit)atomic_load(&s->killed); }
 
-static char limit_message_keys[ROSTER_LIMIT_JOURNAL + 1]; /* registry keys: &limit_message_keys[why] */
+static char limit_message_keys[ROSTER_LIMIT_STALE_PLAN + 1]; /* registry keys: &limit_message_keys[why] */
 
 void roster_set_limit_message(lua_State *L, roster_limit why, const char *message) {
     lua_pushstring(L, message);

@@ -39,6 +39,8 @@ public struct VendorScriptRunner: Sendable {
     public var functions: [LuaFunction] = []
     /// Counts the calls of every run it makes (progress lines).
     public var counter: CallCounter?
+    /// Applying a saved plan: every change is checked against it before it is sent.
+    public var planCheck: (any PlanCheck)?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -52,10 +54,11 @@ public struct VendorScriptRunner: Sendable {
 
     /// Runs `script` to its end; `arguments` become `args`, `inputs` the `inputs` table
     /// (by position, by name as given, and by file name). `stop` ends it gracefully.
+    /// (`seed`: `math.random`'s, when there is no journal to give it, as for a plan's rehearsal.)
     public func run(_ script: LuaScript, arguments: [String: String] = [:], inputs: [ScriptInput] = [],
-                    dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil, journal: RunJournal? = nil) async -> ScriptRunResult {
+                    dryRun: Bool, output: any LuaOutput, stop: LuaStop? = nil, journal: RunJournal? = nil, seed: Int64? = nil) async -> ScriptRunResult {
         await run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
-                  changeJournal: journal, seed: journal?.seed)
+                  changeJournal: journal, seed: journal?.seed ?? seed)
     }
 
     /// Runs `script` as one row of an `--each` run: `row` and `row_number` set, its changes
@@ -73,7 +76,8 @@ public struct VendorScriptRunner: Sendable {
 
     private func run(_ script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool, output: any LuaOutput,
                      stop: LuaStop?, changeJournal journal: (any ChangeJournal)?, seed: Int64?) async -> ScriptRunResult {
-        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter)
+        let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter,
+                                    planCheck: dryRun ? nil : planCheck)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)

@@ -65,8 +65,8 @@ public final class JournalStore: Sendable {
 
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
-    /// row (`--each`) and their rows.
-    static let schemaVersion = 4
+    /// row (`--each`) and their rows, 5 saved plans and the runs that applied them.
+    static let schemaVersion = 5
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -98,6 +98,14 @@ public final class JournalStore: Sendable {
                             key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
                             changes INTEGER NOT NULL, finished_at REAL NOT NULL,
                             PRIMARY KEY (run_id, number, attempt));
+                        """)
+                }
+                if version < 5 {
+                    // A plan is applied at most once: `applied_run` is set once, atomically.
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS plans (
+                            id TEXT PRIMARY KEY, run_id INTEGER NOT NULL, plan TEXT NOT NULL, created_at REAL NOT NULL,
+                            applied_run INTEGER, applied_at REAL);
                         """)
                 }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
@@ -250,6 +258,39 @@ public final class JournalStore: Sendable {
                                   finishedAt: Date(timeIntervalSince1970: finished))
             }
         }
+    }
+
+    // MARK: - Plans
+
+    /// Keeps a saved plan (its JSON holds no secret), made by dry run `runID`.
+    public func savePlan(id: String, runID: Int64, json: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO plans (id, run_id, plan, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [id, runID, json, Date().timeIntervalSince1970])
+        }
+    }
+
+    /// The run that applied plan `id`, if one did.
+    public func planApplication(id: String) throws(JournalError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Marks plan `id` as applied by `runID`, unless a run applied it already: that run's
+    /// id is returned and nothing changes. One transaction: two applies at once cannot both
+    /// claim it.
+    public func claimPlan(id: String, runID: Int64, json: String, madeBy madeRun: Int64) throws(JournalError) -> Int64? {
+        try write { db in
+            if let earlier = try Int64.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) { return earlier }
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "INSERT OR IGNORE INTO plans (id, run_id, plan, created_at) VALUES (?, ?, ?, ?)", arguments: [id, madeRun, json, now])
+            try db.execute(sql: "UPDATE plans SET applied_run = ?, applied_at = ? WHERE id = ? AND applied_run IS NULL", arguments: [runID, now, id])
+            return nil
+        }
+    }
+
+    /// The plan run `runID` applies (its JSON), if it is an apply.
+    public func plan(appliedBy runID: Int64) throws(JournalError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT plan FROM plans WHERE applied_run = ?", arguments: [runID]) }
     }
 
     // MARK: - Rate slots

@@ -55,6 +55,7 @@ public struct LuaLimits: Sendable, Equatable {
         case .permission: "permission denied"
         case .decision: "a change needs a decision"
         case .journal: "the journal could not be written"
+        case .stalePlan: "the plan is stale"
         }
     }
 }
@@ -72,6 +73,8 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
     case decision
     /// The journal could not record a change: nothing more is sent.
     case journal
+    /// Applying a saved plan, a change differs from the plan's: nothing more is sent.
+    case stalePlan = "stale plan"
 
     init?(_ raw: roster_limit) {
         switch raw {
@@ -83,6 +86,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case ROSTER_LIMIT_PERMISSION: self = .permission
         case ROSTER_LIMIT_DECISION: self = .decision
         case ROSTER_LIMIT_JOURNAL: self = .journal
+        case ROSTER_LIMIT_STALE_PLAN: self = .stalePlan
         default: return nil
         }
     }
@@ -97,6 +101,7 @@ public enum LuaLimitKind: String, Sendable, Equatable, CaseIterable {
         case .permission: ROSTER_LIMIT_PERMISSION
         case .decision: ROSTER_LIMIT_DECISION
         case .journal: ROSTER_LIMIT_JOURNAL
+        case .stalePlan: ROSTER_LIMIT_STALE_PLAN
         case .stack: nil
         }
     }

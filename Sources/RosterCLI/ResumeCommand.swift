@@ -65,7 +65,12 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        let (runner, script) = try await prepare(found, connection: connection)
+        var (runner, script) = try await prepare(found, connection: connection)
+        // An apply goes on checking each change against its plan.
+        if found.run.kind == "apply", let json = try? store.plan(appliedBy: found.id),
+           let plan = try? JSONDecoder().decode(SavedPlan.self, from: Data(json.utf8)) {
+            runner.planCheck = PlanApplication(plan)
+        }
         if let each = found.run.each {
             let (table, done): (RowTable, Set<Int>)
             do {

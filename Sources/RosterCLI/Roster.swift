@@ -11,7 +11,7 @@ public struct Roster: AsyncParsableCommand {
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
         // The version plugin manifests' `roster = ">=..."` ranges are checked against.
         version: RosterVersion.current.description,
-        subcommands: [RunCommand.self, ResumeCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
+        subcommands: [RunCommand.self, ResumeCommand.self, PlanCommand.self, ApplyCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
                       DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
 
@@ -92,6 +92,8 @@ public enum ExitStatus {
     /// A change's outcome is unknown and cannot be checked: the admin decides
     /// (`roster resume RUN --assume-sent` or `--assume-not-sent`).
     public static let decision: Int32 = 5
+    /// A saved plan is stale (the script now wants other changes) or was already applied.
+    public static let stalePlan: Int32 = 6
     /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report).
     public static let interrupted: Int32 = 130
 
@@ -103,6 +105,7 @@ public enum ExitStatus {
         case .limit(.permission, _): permission
         case .limit(.decision, _): decision
         case .limit(.journal, _): scriptError
+        case .limit(.stalePlan, _): stalePlan
         case .limit(.interrupted, _): interrupted
         case .limit: limit
         }

@@ -46,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var each: EachOptions
 
+    @Option(name: .customLong("plan-out"), help: ArgumentHelp("With --dry-run: save the plan to PLAN (JSON, mode 0600, no secrets) for roster apply PLAN.", valueName: "PLAN"))
+    var planOut: String?
+
     @OptionGroup var journalOptions: JournalOptions
 
     @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
@@ -60,6 +63,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         _ = try scriptArguments()
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
+        if planOut != nil, !dryRun { throw ValidationError("--plan-out needs --dry-run: a plan is what a dry run would change") }
+        if planOut != nil, each.file != nil { throw ValidationError("--plan-out applies to a single script run; it is not yet available with --each") }
     }
 
     /// `--arg K=V` pairs.
@@ -133,7 +138,7 @@ struct RunCommand: AsyncParsableCommand {
                 .perform(rowRun, table: rows, connection: connection, journal: journal)
             return
         }
-        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut)
         try await supervisor.perform(runner, luaScript, arguments: arguments,
                                     inputs: files, connection: connection, journal: journal)
     }

@@ -14,6 +14,8 @@ struct RunSupervisor {
     var yes: Bool
     var json: Bool
     var verbose: Bool
+    /// With a dry run: where to save its plan (`--plan-out`).
+    var planOut: String? = nil
 
     /// Runs `script` with `runner`, journaled in `journal`, closes `connection`, reports;
     /// throws the exit code when it is not 0.
@@ -43,6 +45,7 @@ struct RunSupervisor {
         await connection.close()
         let status = ExitStatus.of(result.outcome)
         if dryRun { try? journal.recordPlan(result.plan) }
+        if let planOut, dryRun { try savePlan(result, journal: journal, to: planOut) }
         journal.abandonInFlight("the run ended before the vendor answered")
         journal.finish(outcome: result.outcome.journalText, exitCode: status)
 
@@ -64,6 +67,24 @@ struct RunSupervisor {
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
             + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// Saves a successful dry run's plan (mode 0600) and keeps it in the journal.
+    private func savePlan(_ result: ScriptRunResult, journal: RunJournal, to path: String) throws {
+        guard result.outcome == .success else {
+            Diagnostics.error("roster: no plan saved: the dry run did not finish (\(result.outcome.summary))")
+            return
+        }
+        guard let run = try? journal.store.run(journal.runID) else { return }
+        let plan = SavedPlan(run: run, plan: result.plan)
+        guard FileManager.default.createFile(atPath: path, contents: plan.encoded(), attributes: [.posixPermissions: 0o600]) else {
+            Diagnostics.error("roster: cannot write --plan-out '\(path)'")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // An existing file keeps its mode: make it private either way.
+        chmod(path, 0o600)
+        try? journal.store.savePlan(id: plan.id, runID: run.id, json: String(decoding: plan.encoded(), as: UTF8.self))
+        Diagnostics.error("roster: plan \(plan.id) saved to \(path) (\(plan.changes.count) change\(plan.changes.count == 1 ? "" : "s")); apply exactly it with: roster apply \(path)")
     }
 
     /// `roster: acting on tenant 'acme' (/etc/roster/roster.toml)`: said on a terminal before

@@ -57,6 +57,7 @@ import Testing
                 DROP TABLE rate_slots;
                 ALTER TABLE runs DROP COLUMN each;
                 DROP TABLE rows;
+                DROP TABLE plans;
                 PRAGMA user_version = 1;
                 """)
         }
@@ -68,7 +69,7 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         _ = try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 4)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 5)
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {

@@ -32,6 +32,7 @@ typedef enum {
     ROSTER_LIMIT_PERMISSION = 6,  /* a plugin called outside its manifest: ends the run the same way */
     ROSTER_LIMIT_DECISION = 7,    /* a change of unknown outcome needs the admin's decision */
     ROSTER_LIMIT_JOURNAL = 8,     /* the journal could not be written: nothing more may be sent */
+    ROSTER_LIMIT_STALE_PLAN = 9,  /* a saved plan's change differs from what the script now wants */
 } roster_limit;
 
 /* Per-run C state: allocator accounting, limits, and the Swift host object. */

@@ -1,0 +1,148 @@
+/// PlanCommands.swift: `roster plan show PLAN` and `roster apply PLAN` — a saved plan read,
+/// and applied exactly: rehearsed with reads live, compared change for change, each change
+/// checked again before it is sent, at most once.
+import ArgumentParser
+import Bindings
+import Engine
+import Foundation
+import Journal
+import LuaHost
+
+/// `roster plan show PLAN`
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Saved plans (roster run SCRIPT --dry-run --plan-out PLAN).", subcommands: [Show.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a saved plan: what ran, where, and every change.")
+        @Argument(help: ArgumentHelp("The plan file.", valueName: "PLAN")) var path: String
+        @Flag(help: "The plan as saved (JSON).") var json = false
+
+        func run() throws {
+            let plan: SavedPlan
+            do throws(PlanError) {
+                plan = try SavedPlan.read(path)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            print(json ? String(decoding: plan.encoded(), as: UTF8.self) : plan.text)
+        }
+    }
+}
+
+/// `roster apply PLAN`
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply exactly a saved plan, at most once.",
+        discussion: """
+            The plan's script snapshot runs again with the plan's arguments, inputs and random seed, first as a rehearsal (reads live, nothing sent): unless its changes are the plan's, change for change, nothing is sent and the plan is stale (exit 6). Then it runs for real, each change checked against the plan again before it is sent. A plan is applied once: a second apply is refused (exit 6), naming the run that applied it.
+            """)
+
+    @Argument(help: ArgumentHelp("The plan file (roster run SCRIPT --dry-run --plan-out PLAN).", valueName: "PLAN")) var path: String
+    @Flag(help: "Do not ask before applying.") var yes = false
+    @Flag(help: "Print one JSON document instead of the script's output.") var json = false
+    @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var journalOptions: JournalOptions
+    @Flag(help: "Show a traceback with script errors.") var verbose = false
+
+    func run() async throws {
+        let plan: SavedPlan
+        do throws(PlanError) {
+            plan = try SavedPlan.read(path)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let connection: VendorConnection
+        do {
+            connection = try await VendorConnection.open(configuration: plan.config, tenant: plan.tenant, useEmulator: plan.config == nil) {
+                Diagnostics.error($0)
+            }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        do {
+            try await apply(plan, connection: connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private func apply(_ plan: SavedPlan, connection: VendorConnection) async throws {
+        let store = try journalOptions.open(configured: connection.journal)
+        if let earlier = try store.planApplication(id: plan.id) {
+            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
+        guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
+            Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, or pass that journal with --journal")
+            throw ExitCode(ExitStatus.usage)
+        }
+        var inputs: [ScriptInput] = []
+        for input in plan.inputs {
+            guard let contents = FileManager.default.contents(atPath: input.path) else {
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let read = ScriptInput(name: input.name, contents: Array(contents))
+            guard read.sha256 == input.sha256 else {
+                Diagnostics.error("roster: plan is stale: --input '\(input.name)' changed since the plan was made; nothing was sent")
+                throw ExitCode(ExitStatus.stalePlan)
+            }
+            inputs.append(read)
+        }
+        let directory = (made.run.script as NSString).deletingLastPathComponent
+        let script = LuaScript(name: made.run.script, source: Array(made.run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
+        var runner = VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
+
+        // The rehearsal: reads live, nothing sent, the plan's random numbers.
+        let rehearsal = await runner.run(script, arguments: plan.arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: plan.seed)
+        guard rehearsal.outcome == .success else {
+            Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed, so nothing was sent: \(rehearsal.outcome.summary)")
+            throw ExitCode(ExitStatus.of(rehearsal.outcome) == ExitStatus.success ? ExitStatus.scriptError : ExitStatus.of(rehearsal.outcome))
+        }
+        if let stale = plan.staleness(of: rehearsal.plan) {
+            Diagnostics.error("roster: \(stale); nothing was sent (make a new plan)")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
+        let destructive = plan.changes.filter { $0.effect == LuaEffect.destructive.rawValue }.count
+        if !yes {
+            if Terminal.isInteractive {
+                Diagnostics.error(RunSupervisor.target(connection, dryRun: false) + "\n" + plan.text)
+                guard Terminal.ask("Apply these \(plan.changes.count) changes\(destructive > 0 ? ", \(destructive) destructive" : "")? [y/N] ") else {
+                    Diagnostics.error("roster: nothing was changed (not confirmed)")
+                    throw ExitCode(ExitStatus.scriptError)
+                }
+            } else if destructive > 0 {
+                Diagnostics.error("roster: plan \(plan.id) has \(destructive) destructive change\(destructive == 1 ? "" : "s") and there is no terminal to confirm them: add --yes; nothing was sent")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+
+        let journal: RunJournal
+        let earlier: Int64?
+        do throws(JournalError) {
+            var run = NewRun.here(kind: "apply", script: made.run.script, text: Array(made.run.scriptText.utf8), arguments: plan.arguments,
+                                  inputs: inputs, connection: connection, dryRun: false)
+            run.seed = plan.seed
+            journal = try RunJournal.start(run, in: store)
+            earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // Another apply of the same plan got there first.
+        if let earlier {
+            journal.finish(outcome: "stale plan", exitCode: ExitStatus.stalePlan)
+            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
+        runner.planCheck = PlanApplication(plan)
+        try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
+            .perform(runner, script, arguments: plan.arguments, inputs: inputs, connection: connection, journal: journal)
+    }
+}

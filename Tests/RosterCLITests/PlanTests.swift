@@ -1,0 +1,84 @@
+/// PlanTests.swift: saved plans applied exactly, at most once — the built binary against
+/// an emulator in its own process.
+import Foundation
+import Testing
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct PlanTests {
+    /// Deactivates the active users of a group, and creates one with a drawn first password.
+    static let script = """
+        for _, user in ipairs(encore.list_users()) do
+          if user.is_active and user.group_name == args.group then encore.deactivate_user(user.user_id) end
+        end
+        encore.create_user({user_name = "planned", first_name = "P", last_name = "P", role_id = 3, license_type = 1,
+                            password = ("Drawn-%06d!"):format(math.random(0, 999999))})
+        """
+
+    static func active(_ emulator: EmulatorProcess) async throws -> [String: Bool] {
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        return Dictionary(uniqueKeysWithValues: users.compactMap { user in
+            (user["UserName"] as? String).map { ($0, user["IsActive"] as? Bool ?? false) }
+        })
+    }
+
+    @Test func aPlanIsAppliedExactlyAndOnce() async throws {
+        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
+                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stderr.contains("saved to plan.json (3 changes); apply exactly it with: roster apply plan.json"), "\(planned.stderr)")
+        let file = folder.appendingPathComponent("plan.json").path
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(!text.contains("Drawn-") && text.contains("<redacted>"), "no password in the plan")
+        let shown = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
+        #expect(shown.stdout.contains("1. [destructive] encore.deactivate_user id=1001"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("3. [write] encore.create_user"), "\(shown.stdout)")
+        #expect(try await Self.active(emulator)["ada"] == true, "a dry run sends nothing")
+
+        // No terminal and destructive changes: --yes or nothing.
+        let unconfirmed = try await RosterProcess.run(["apply", "plan.json"], in: folder, environment: environment)
+        #expect(unconfirmed.status == 2)
+        #expect(unconfirmed.stderr.contains("add --yes; nothing was sent"), "\(unconfirmed.stderr)")
+
+        let applied = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let state = try await Self.active(emulator)
+        #expect(state["ada"] == false && state["grace"] == false && state["planned"] == true, "\(state)")
+
+        let again = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+        #expect(again.status == 6)
+        #expect(again.stderr.contains("was already applied by run 2 (its changes: roster runs show 2); a plan is applied once"), "\(again.stderr)")
+    }
+
+    @Test func aStalePlanSendsNothing() async throws {
+        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
+                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        // Someone deactivates ada between the plan and the apply.
+        var request = URLRequest(url: URL(string: emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false")!)
+        request.httpMethod = "DELETE"
+        request.setValue("demo-encore-subscription-key", forHTTPHeaderField: "Ocp-Apim-Subscription-Key")
+        _ = try await URLSession.shared.data(for: request)
+        let before = try await emulator.stats()["encore"]?["requests"] ?? 0
+
+        let stale = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+        #expect(stale.status == 6)
+        #expect(stale.diagnostics.contains("roster: plan is stale: change 1 was planned as `encore.deactivate_user id=1001`, the script now wants `encore.deactivate_user id=1002`; nothing was sent (make a new plan)"), "\(stale.stderr)")
+        let state = try await Self.active(emulator)
+        #expect(state["grace"] == true && state["planned"] == nil, "\(state)")
+        // The rehearsal read the users once; nothing else went out.
+        #expect(try await emulator.stats()["encore"]?["requests"] == before + 1)
+    }
+}

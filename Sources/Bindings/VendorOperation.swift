@@ -154,9 +154,10 @@ public struct VendorOperation: Sendable {
             let recorded = operation.recorded(arguments)
             let effect = operation.effect
             let fingerprint = session.fingerprints && effect != .read ? operation.fingerprint(arguments) : nil
+            let people = effect == .read ? 1 : operation.people(arguments)
             @Sendable func record(_ outcome: VendorCallRecord.Outcome, already: Bool = false) -> VendorCallRecord {
                 VendorCallRecord(vendor: operation.vendor, operation: operation.name, effect: effect.rawValue, arguments: recorded,
-                                 outcome: outcome, duration: .zero, already: already, fingerprint: fingerprint)
+                                 outcome: outcome, duration: .zero, already: already, fingerprint: fingerprint, people: people)
             }
             if session.dryRun && effect != .read {
                 session.record(record(.planned))
@@ -343,6 +344,16 @@ public struct VendorOperation: Sendable {
             } ?? value
         }
         return CheckedTable(table)
+    }
+
+    /// The people a change affects: the items of its list-valued identifying arguments
+    /// (`delete_users({a, b, c})`: three), else one.
+    func people(_ arguments: CheckedTable) -> Int {
+        let counts = semantics.identity.compactMap { name -> Int? in
+            guard !name.contains("."), case .table(let table) = arguments[name], !table.sequence.isEmpty else { return nil }
+            return table.sequence.count
+        }
+        return max(1, counts.max() ?? 1)
     }
 
     /// The record's arguments: as the script gave them, in declaration order, redacted

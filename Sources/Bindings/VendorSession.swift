@@ -34,6 +34,9 @@ public struct VendorCallRecord: Sendable, Equatable {
     /// plan keeps it, salted, to check that an apply makes exactly this change); set only
     /// when planning or applying a plan.
     public var fingerprint: String?
+    /// The people a change affects: a `delete_users` of three affects three (the items of
+    /// its list-valued identifying arguments), any other change one.
+    public var people = 1
 
     /// `encore.deactivate_user id=42 external=false`
     public var summary: String { vendor.rawValue + "." + operation + (arguments.isEmpty ? "" : " " + Self.argumentText(arguments)) }

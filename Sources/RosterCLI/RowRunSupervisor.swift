@@ -145,19 +145,23 @@ struct RowRunSupervisor {
     }
 
     /// On a terminal, a run whose rows would make a destructive change is rehearsed first
-    /// (every row as a dry run, their output hidden) and applied only once confirmed.
+    /// (every row as a dry run, their output hidden) and applied only once confirmed: the
+    /// same rule as a single script's (a destructive change, or more than ten changes).
     private func confirmDestructiveChanges(_ rowRun: RowRun, _ table: RowTable) async -> Bool {
         var rehearsal = rowRun
         rehearsal.dryRun = true
         let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
         let plan = outcomes.flatMap { $0.result?.plan ?? [] }
-        guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
-        var text = plan.count <= 40 ? RunReport.planText(plan) : Self.planSummary(plan)
+        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
+        guard !destructive.isEmpty || plan.count > RunSupervisor.confirmOver else { return true }
+        var text = plan.count <= 40 ? RunSupervisor.groupedPlan(plan) : Self.planSummary(plan)
         if outcomes.contains(where: { $0.state == .failed }) {
             text += "(some rows' rehearsal stopped early, so the run may change more)\n"
         }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        return Terminal.ask("Apply these \(plan.count) changes over \(table.rows.count) rows, some destructive? [y/N] ")
+        let people = destructive.reduce(0) { $0 + $1.people }
+        return Terminal.ask("Apply these \(plan.count) changes over \(table.rows.count) rows"
+            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")") + "? [y/N] ")
     }
 
     /// `12 × encore.deactivate_user (destructive)` per operation, for a long plan.

@@ -24,8 +24,9 @@ struct RunSupervisor {
         // Rate budgets are shared with every Roster process through the journal.
         var runner = runner
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
-        if !dryRun, !yes, !json, Terminal.isInteractive, journal.attempt == 1 {
-            guard await confirmDestructiveChanges(runner, script, arguments, inputs) else {
+        // `--json` does not skip the question: only `--yes` does.
+        if !dryRun, !yes, Terminal.isInteractive, journal.attempt == 1 {
+            guard await confirmChanges(runner, script, arguments, inputs, connection: connection) else {
                 await connection.close()
                 Diagnostics.error("roster: nothing was changed (not confirmed)")
                 throw ExitCode(ExitStatus.scriptError)
@@ -114,19 +115,44 @@ struct RunSupervisor {
         }
     }
 
-    /// On a terminal, a run that would make more than one change, one of them destructive,
-    /// is planned first (a dry run, its output hidden) and applied only once confirmed.
-    private func confirmDestructiveChanges(_ runner: VendorScriptRunner, _ script: LuaScript, _ arguments: [String: String],
-                                           _ inputs: [ScriptInput]) async -> Bool {
+    /// Changes a run may make on a terminal without asking, none of them destructive.
+    static let confirmOver = 10
+
+    /// On a terminal, a run that would make a destructive change, or more than
+    /// `confirmOver` changes, is planned first (a dry run, its output hidden), shown grouped
+    /// by vendor with the destructive changes marked and counted in people, and applied
+    /// only once confirmed.
+    private func confirmChanges(_ runner: VendorScriptRunner, _ script: LuaScript, _ arguments: [String: String],
+                                _ inputs: [ScriptInput], connection: VendorConnection) async -> Bool {
         let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
         let plan = rehearsal.plan
-        guard plan.count > 1, plan.contains(where: { $0.effect == LuaEffect.destructive.rawValue }) else { return true }
-        var text = RunReport.planText(plan)
+        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
+        guard !destructive.isEmpty || plan.count > Self.confirmOver else { return true }
+        var text = Self.target(connection, dryRun: false) + "\n" + Self.groupedPlan(plan)
         if rehearsal.outcome != .success {
             text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"
         }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        return Terminal.ask("Apply these \(plan.count) changes, some destructive? [y/N] ")
+        let people = destructive.reduce(0) { $0 + $1.people }
+        let what = "\(plan.count) change\(plan.count == 1 ? "" : "s")"
+            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")")
+        return Terminal.ask("Apply these \(what) to tenant '\(connection.tenant.name)'? [y/N] ")
+    }
+
+    /// The plan by vendor, destructive changes marked with `!` and their people counted.
+    static func groupedPlan(_ plan: [VendorCallRecord]) -> String {
+        var vendors: [String] = []
+        for change in plan where !vendors.contains(change.vendor.rawValue) { vendors.append(change.vendor.rawValue) }
+        var text = "Plan (! destructive):\n"
+        for vendor in vendors {
+            let changes = plan.filter { $0.vendor.rawValue == vendor }
+            text += "  \(vendor): \(changes.count) change\(changes.count == 1 ? "" : "s")\n"
+            for change in changes {
+                let destructive = change.effect == LuaEffect.destructive.rawValue
+                text += "    \(destructive ? "!" : " ") \(change.summary)" + (destructive && change.people > 1 ? "  (\(change.people) people)" : "") + "\n"
+            }
+        }
+        return text
     }
 }
 

@@ -1,5 +1,7 @@
-/// ConfirmationTests.swift: on a terminal, a run of several changes with a destructive one
-/// shows its plan and asks first; --yes, --dry-run and a single change do not ask.
+/// ConfirmationTests.swift: on a terminal, a run with a destructive change (or more than ten
+/// changes) shows its plan grouped by vendor, destructive changes marked and counted in
+/// people, names the tenant, and asks first — even with --json; --yes and --dry-run do not
+/// ask, nor do a few harmless changes.
 import Foundation
 import Testing
 
@@ -15,8 +17,9 @@ import Testing
         let folder = try RosterProcess.scriptFolder(["two.lua": Self.script])
         defer { try? FileManager.default.removeItem(at: folder) }
         let session = try TerminalSession(["run", "two.lua"], in: folder)
-        #expect(await session.waitFor("Apply these 2 changes, some destructive? [y/N] "), "\(session.screen)")
-        #expect(session.screen.contains("encore.deactivate_user id=1001"))
+        #expect(await session.waitFor("Apply these 2 changes, 2 destructive affecting 2 people to tenant 'emulator'? [y/N] "), "\(session.screen)")
+        #expect(session.screen.contains("! encore.deactivate_user id=1001"))
+        #expect(session.screen.contains("roster: acting on tenant 'emulator' (the built-in emulator)"))
         #expect(!session.screen.contains("deactivating"), "the rehearsal's output is hidden")
         session.type("n\n")
         #expect(await session.exitStatus() == 1)
@@ -34,13 +37,35 @@ import Testing
         #expect(session.screen.contains("false"))
     }
 
-    @Test func yesAndASingleChangeDoNotAsk() async throws {
-        let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "one.lua": "encore.deactivate_user(1001)\nprint('done')"])
+    /// One call deleting three people is three people; --json still asks.
+    @Test func peopleAreCountedAndJSONStillAsks() async throws {
+        let folder = try RosterProcess.scriptFolder(["three.lua": #"activeconnect.delete_users({"alice@example.com", "bob@example.com", "carol@example.com"})"#])
         defer { try? FileManager.default.removeItem(at: folder) }
-        for arguments in [["run", "two.lua", "--yes"], ["run", "one.lua"], ["run", "two.lua", "--dry-run"]] {
+        let session = try TerminalSession(["run", "three.lua", "--json"], in: folder)
+        #expect(await session.waitFor("Apply these 1 change, 1 destructive affecting 3 people to tenant 'emulator'? [y/N] "), "\(session.screen)")
+        #expect(session.screen.contains("(3 people)"))
+        session.type("n\n")
+        #expect(await session.exitStatus() == 1)
+    }
+
+    @Test func yesDryRunAndAFewHarmlessChangesDoNotAsk() async throws {
+        let harmless = #"for i = 1, 3 do activeconnect.add_users({"h" .. i .. "@example.com"}) end print('done')"#
+        let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "harmless.lua": harmless])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for arguments in [["run", "two.lua", "--yes"], ["run", "harmless.lua"], ["run", "two.lua", "--dry-run"]] {
             let session = try TerminalSession(arguments, in: folder)
             #expect(await session.exitStatus() == 0, "\(arguments): \(session.screen)")
             #expect(!session.screen.contains("[y/N]"), "\(arguments)")
         }
+    }
+
+    /// More than ten changes ask, even when none is destructive.
+    @Test func manyChangesAsk() async throws {
+        let folder = try RosterProcess.scriptFolder(["many.lua": #"for i = 1, 11 do activeconnect.add_users({"m" .. i .. "@example.com"}) end"#])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let session = try TerminalSession(["run", "many.lua"], in: folder)
+        #expect(await session.waitFor("Apply these 11 changes to tenant 'emulator'? [y/N] "), "\(session.screen)")
+        session.type("n\n")
+        #expect(await session.exitStatus() == 1)
     }
 }

@@ -132,7 +132,7 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: folder) }
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms")
         defer { emulator.stop() }
-        let session = try TerminalSession(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2"],
+        let session = try TerminalSession(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2", "--yes"],
                                           in: folder, environment: JournalTests.journal(folder))
         #expect(await session.waitFor("roster: acting on tenant 'demo' ("), "\(session.screen)")
         #expect(await session.waitFor("ETA "), "\(session.screen)")

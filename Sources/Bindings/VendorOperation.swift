@@ -163,6 +163,7 @@ public struct VendorOperation: Sendable {
                 session.record(record(.planned))
                 return { .table(DryRun.result) }
             }
+            if effect != .read { session.reads?.changeSent() }
             // Applying a saved plan: a change that is not the plan's next one is not sent, nor anything after it.
             if effect != .read, let planCheck = session.planCheck, let stale = planCheck.check(record(.planned)) {
                 throw call.stopRun(.stalePlan, stale)
@@ -173,6 +174,12 @@ public struct VendorOperation: Sendable {
             // outcome, `earlierState` is what the earlier attempt found.
             var readState: (@Sendable () async throws(VendorError) -> JSONValue)?
             var earlierState: JSONValue?
+            // A confirmed run's reads are answered as its rehearsal's were.
+            let readKey = effect == .read && session.reads != nil ? operation.fingerprint(arguments) : nil
+            if let readKey, let answer = session.reads?.take(readKey) {
+                session.record(record(.succeeded))
+                return { try operation.answer(answer, already: false) }
+            }
             if effect == .read {
                 session.journal?.didRead()
             } else if let journal = session.journal {
@@ -266,6 +273,7 @@ public struct VendorOperation: Sendable {
                         }
                     }
                     let answer = try await Self.withRunDeadline(work)
+                    if let readKey { session.reads?.keep(readKey, answer) }
                     if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
                     let value = try operation.answer(answer, already: false)
                     session.finish(index, .succeeded, duration: .now - start)

@@ -72,13 +72,16 @@ public final class VendorSession: Sendable {
     public let counter: CallCounter?
     /// Applying a saved plan: each change is checked against it before it is sent.
     public let planCheck: (any PlanCheck)?
+    /// A confirmed run's reads: kept by its rehearsal, answered again in the real pass.
+    public let reads: ReadReplay?
 
     /// Whether changes get fingerprints: when planning, or applying a plan.
     var fingerprints: Bool { dryRun || planCheck != nil }
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
-                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil) {
+                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil) {
         self.planCheck = planCheck
+        self.reads = reads
         self.tenant = tenant
         self.dryRun = dryRun
         self.journal = journal
@@ -148,6 +151,51 @@ public final class VendorSession: Sendable {
             throw LuaError("\(vendor) is not configured for tenant '\(tenant.name)'; add a [tenants.\(tenant.name).\(vendor)] section to roster.toml")
         }
         return client
+    }
+}
+
+/// The reads of a rehearsal, answered again in the run that follows it: a confirmed run
+/// reads each thing once (Active911's budget is 25 requests a minute), and makes the
+/// changes its rehearsal showed. Reads are matched by operation, full arguments and order;
+/// one the rehearsal did not make is sent. Once the run sends its first change, reads go to
+/// the vendor again: a script that reads back what it changed sees the change.
+public final class ReadReplay: Sendable {
+    private enum Phase { case keeping, replaying, live }
+
+    private struct State {
+        var phase = Phase.keeping
+        var answers: [String: [JSONValue]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// From now on, reads are answered from what was kept.
+    public func startReplaying() { state.withLock { $0.phase = .replaying } }
+
+    /// The run is about to send a change: later reads go to the vendor.
+    func changeSent() {
+        state.withLock { state in
+            if state.phase == .replaying { state.phase = .live }
+        }
+    }
+
+    /// The kept answer to the next read of `key`, when replaying.
+    func take(_ key: String) -> JSONValue? {
+        state.withLock { state in
+            guard state.phase == .replaying, var answers = state.answers[key], !answers.isEmpty else { return nil }
+            let answer = answers.removeFirst()
+            state.answers[key] = answers
+            return answer
+        }
+    }
+
+    /// Keeps a rehearsal's answer to a read of `key`.
+    func keep(_ key: String, _ answer: JSONValue) {
+        state.withLock { state in
+            if state.phase == .keeping { state.answers[key, default: []].append(answer) }
+        }
     }
 }
 

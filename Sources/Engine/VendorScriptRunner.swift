@@ -41,6 +41,8 @@ public struct VendorScriptRunner: Sendable {
     public var counter: CallCounter?
     /// Applying a saved plan: every change is checked against it before it is sent.
     public var planCheck: (any PlanCheck)?
+    /// A confirmed run's reads, kept by its rehearsal and answered again.
+    public var reads: ReadReplay?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -77,7 +79,7 @@ public struct VendorScriptRunner: Sendable {
     private func run(_ script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool, output: any LuaOutput,
                      stop: LuaStop?, changeJournal journal: (any ChangeJournal)?, seed: Int64?) async -> ScriptRunResult {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter,
-                                    planCheck: dryRun ? nil : planCheck)
+                                    planCheck: dryRun ? nil : planCheck, reads: reads)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)

@@ -26,6 +26,10 @@ struct RunSupervisor {
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
         // `--json` does not skip the question: only `--yes` does.
         if !dryRun, !yes, Terminal.isInteractive, journal.attempt == 1 {
+            // What the rehearsal reads, the confirmed pass is answered again: nothing is read twice.
+            let reads = ReadReplay()
+            runner.reads = reads
+            defer { reads.startReplaying() }
             guard await confirmChanges(runner, script, arguments, inputs, connection: connection) else {
                 await connection.close()
                 Diagnostics.error("roster: nothing was changed (not confirmed)")

@@ -68,4 +68,27 @@ import Testing
         session.type("n\n")
         #expect(await session.exitStatus() == 1)
     }
+
+    /// A confirmed run reads each thing once: its reads are answered as the rehearsal's were.
+    @Test func aConfirmedRunReadsEachThingOnce() async throws {
+        let script = """
+            local users = encore.list_users()
+            encore.deactivate_user(1001)
+            encore.deactivate_user(1002)
+            print(#users .. " users")
+            """
+        let folder = try RosterProcess.scriptFolder(["two.lua": script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let session = try TerminalSession(["run", "two.lua", "--config", "roster.toml"], in: folder, environment: JournalTests.journal(folder))
+        #expect(await session.waitFor("[y/N] "), "\(session.screen)")
+        session.type("y\n")
+        #expect(await session.exitStatus() == 0, "\(session.screen)")
+        #expect(session.screen.contains("3 users"))
+        // One list (the rehearsal's, answered again) and the two changes.
+        #expect(try await emulator.stats()["encore"]?["requests"] == 3)
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.filter { $0["IsActive"] as? Bool == false }.count == 3, "ada, grace and the demo's inactive linus")
+    }
 }

@@ -153,7 +153,7 @@ struct RowRunSupervisor {
         let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
         let plan = outcomes.flatMap { $0.result?.plan ?? [] }
         let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
-        guard !destructive.isEmpty || plan.count > RunSupervisor.confirmOver else { return true }
+        guard !destructive.isEmpty || plan.count > rowRun.runner.tenant.confirmOver else { return true }
         var text = plan.count <= 40 ? RunSupervisor.groupedPlan(plan) : Self.planSummary(plan)
         if outcomes.contains(where: { $0.state == .failed }) {
             text += "(some rows' rehearsal stopped early, so the run may change more)\n"

@@ -46,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var each: EachOptions
 
+    @Option(name: .customLong("max-changes"), help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
+    var maxChanges: Int?
+
     @Option(name: .customLong("plan-out"), help: ArgumentHelp("With --dry-run: save the plan to PLAN (JSON, mode 0600, no secrets) for roster apply PLAN.", valueName: "PLAN"))
     var planOut: String?
 
@@ -63,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         _ = try scriptArguments()
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
+        if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         if planOut != nil, !dryRun { throw ValidationError("--plan-out needs --dry-run: a plan is what a dry run would change") }
         if planOut != nil, each.file != nil { throw ValidationError("--plan-out applies to a single script run; it is not yet available with --each") }
     }
@@ -138,7 +142,7 @@ struct RunCommand: AsyncParsableCommand {
                 .perform(rowRun, table: rows, connection: connection, journal: journal)
             return
         }
-        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut)
+        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut, maxChanges: maxChanges)
         try await supervisor.perform(runner, luaScript, arguments: arguments,
                                     inputs: files, connection: connection, journal: journal)
     }

@@ -16,6 +16,8 @@ struct RunSupervisor {
     var verbose: Bool
     /// With a dry run: where to save its plan (`--plan-out`).
     var planOut: String? = nil
+    /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
+    var maxChanges: Int? = nil
 
     /// Runs `script` with `runner`, journaled in `journal`, closes `connection`, reports;
     /// throws the exit code when it is not 0.
@@ -24,17 +26,29 @@ struct RunSupervisor {
         // Rate budgets are shared with every Roster process through the journal.
         var runner = runner
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
-        // `--json` does not skip the question: only `--yes` does.
-        if !dryRun, !yes, Terminal.isInteractive, journal.attempt == 1 {
-            // What the rehearsal reads, the confirmed pass is answered again: nothing is read twice.
+        // A run is rehearsed first (a dry run, its output hidden) to be confirmed on a
+        // terminal (`--json` does not skip the question: only `--yes` does), or to be held to
+        // the tenant's `max_changes`. What the rehearsal reads answers the run again.
+        let limit = maxChanges ?? connection.tenant.maxChanges
+        let confirming = !dryRun && !yes && Terminal.isInteractive
+        if !dryRun, journal.attempt == 1, confirming || limit != nil {
             let reads = ReadReplay()
             runner.reads = reads
-            defer { reads.startReplaying() }
-            guard await confirmChanges(runner, script, arguments, inputs, connection: connection) else {
+            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
+            if let limit, rehearsal.plan.count > limit {
+                await connection.close()
+                journal.finish(outcome: "refused: too many changes", exitCode: ExitStatus.usage)
+                Diagnostics.error("roster: the run plans \(rehearsal.plan.count) changes, more than "
+                    + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(connection.tenant.name)'")
+                    + "; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes \(rehearsal.plan.count))")
+                throw ExitCode(ExitStatus.usage)
+            }
+            guard !confirming || confirmChanges(rehearsal, connection: connection) else {
                 await connection.close()
                 Diagnostics.error("roster: nothing was changed (not confirmed)")
                 throw ExitCode(ExitStatus.scriptError)
             }
+            reads.startReplaying()
         }
         let counter = CallCounter()
         runner.counter = counter
@@ -119,19 +133,13 @@ struct RunSupervisor {
         }
     }
 
-    /// Changes a run may make on a terminal without asking, none of them destructive.
-    static let confirmOver = 10
-
-    /// On a terminal, a run that would make a destructive change, or more than
-    /// `confirmOver` changes, is planned first (a dry run, its output hidden), shown grouped
-    /// by vendor with the destructive changes marked and counted in people, and applied
-    /// only once confirmed.
-    private func confirmChanges(_ runner: VendorScriptRunner, _ script: LuaScript, _ arguments: [String: String],
-                                _ inputs: [ScriptInput], connection: VendorConnection) async -> Bool {
-        let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
+    /// On a terminal, a run whose rehearsal would make a destructive change, or more than the
+    /// tenant's `confirm_over` changes, shows its plan grouped by vendor with the destructive
+    /// changes marked and counted in people, and is applied only once confirmed.
+    private func confirmChanges(_ rehearsal: ScriptRunResult, connection: VendorConnection) -> Bool {
         let plan = rehearsal.plan
         let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
-        guard !destructive.isEmpty || plan.count > Self.confirmOver else { return true }
+        guard !destructive.isEmpty || plan.count > connection.tenant.confirmOver else { return true }
         var text = Self.target(connection, dryRun: false) + "\n" + Self.groupedPlan(plan)
         if rehearsal.outcome != .success {
             text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"

@@ -91,4 +91,32 @@ import Testing
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.filter { $0["IsActive"] as? Bool == false }.count == 3, "ada, grace and the demo's inactive linus")
     }
+
+    /// `max_changes` refuses a run planning more changes before it sends anything;
+    /// `--max-changes` raises it for one run. `confirm_over` sets when a terminal asks.
+    @Test func tenantLimitsOnChanges() async throws {
+        let script = #"for _, id in ipairs({1001, 1002}) do encore.deactivate_user(id) end activeconnect.add_users({"x@example.com"})"#
+        let folder = try RosterProcess.scriptFolder(["three.lua": script, "adds.lua": #"for i = 1, 3 do activeconnect.add_users({"c" .. i .. "@example.com"}) end"#])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let file = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: file, encoding: .utf8) + "\n[tenants.demo]\nmax_changes = 2\nconfirm_over = 2\n").write(to: file, atomically: true, encoding: .utf8)
+        let environment = JournalTests.journal(folder)
+
+        let refused = try await RosterProcess.run(["run", "three.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics.contains("roster: the run plans 3 changes, more than max_changes = 2 for tenant 'demo'; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes 3)"), "\(refused.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 0)
+
+        let raised = try await RosterProcess.run(["run", "three.lua", "--config", "roster.toml", "--yes", "--max-changes", "3"], in: folder, environment: environment)
+        #expect(raised.status == 0, "\(raised.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 2)
+
+        // Three harmless changes, over confirm_over = 2, ask on a terminal.
+        let session = try TerminalSession(["run", "adds.lua", "--config", "roster.toml", "--max-changes", "5"], in: folder, environment: environment)
+        #expect(await session.waitFor("Apply these 3 changes to tenant 'demo'? [y/N] "), "\(session.screen)")
+        session.type("n\n")
+        #expect(await session.exitStatus() == 1)
+    }
 }

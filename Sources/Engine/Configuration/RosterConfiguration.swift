@@ -72,11 +72,16 @@ public struct TenantSettings: Sendable {
     public let name: String
     /// Each configured vendor's section, in the registry's order.
     public let vendors: [(vendor: Vendor, settings: any VendorSettings)]
+    /// `confirm_over` and `max_changes`: when a run asks first, and how many changes one may plan.
+    public let confirmOver: Int?
+    public let maxChanges: Int?
 
     init(name: String, section: ConfigurationSection, registry: VendorRegistry) throws(ConfigurationError) {
         self.name = name
-        try section.requireOnly(registry.vendors.map(\.rawValue))
-        guard !section.fields.isEmpty else {
+        try section.requireOnly(registry.vendors.map(\.rawValue) + ["confirm_over", "max_changes"])
+        confirmOver = try section.integer("confirm_over", in: 0...1_000_000)
+        maxChanges = try section.integer("max_changes", in: 1...10_000_000)
+        guard registry.vendors.contains(where: { section.fields[$0.rawValue] != nil }) else {
             throw section.document.error(at: section.path, "configures no vendor",
                                          fix: "add a [tenants.\(name).VENDOR] section, VENDOR one of: " + registry.vendors.map(\.rawValue).joined(separator: ", "))
         }
@@ -95,6 +100,9 @@ public struct TenantSettings: Sendable {
     public func resolve(environment: [String: String]) throws(ConfigurationError) -> Tenant {
         var configurations: [any VendorConfiguration] = []
         for (_, settings) in vendors { configurations.append(try settings.configuration(environment)) }
-        return Tenant(name: name, configurations)
+        var tenant = Tenant(name: name, configurations)
+        if let confirmOver { tenant.confirmOver = confirmOver }
+        tenant.maxChanges = maxChanges
+        return tenant
     }
 }

@@ -4,6 +4,12 @@
 /// `Secret` values.
 public struct Tenant: Sendable {
     public var name: String
+    /// On a terminal, a run of more changes than this asks first even when none is
+    /// destructive (`confirm_over`).
+    public var confirmOver = 10
+    /// A run planning more changes than this is refused before it sends anything, unless
+    /// `--max-changes` raises it for that run (`max_changes`; nil: no limit).
+    public var maxChanges: Int?
     /// One configuration per vendor, in the registry's order.
     public private(set) var configurations: [any VendorConfiguration]
 

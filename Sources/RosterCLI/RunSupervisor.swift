@@ -31,7 +31,9 @@ struct RunSupervisor {
         // the tenant's `max_changes`. What the rehearsal reads answers the run again.
         let limit = maxChanges ?? connection.tenant.maxChanges
         let confirming = !dryRun && !yes && Terminal.isInteractive
-        if !dryRun, journal.attempt == 1, confirming || limit != nil {
+        // Without a terminal, a run that would need confirming needs --yes instead.
+        let mustHaveYes = !dryRun && !yes && !Terminal.isInteractive
+        if !dryRun, journal.attempt == 1, confirming || mustHaveYes || limit != nil {
             let reads = ReadReplay()
             runner.reads = reads
             let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
@@ -41,6 +43,12 @@ struct RunSupervisor {
                 Diagnostics.error("roster: the run plans \(rehearsal.plan.count) changes, more than "
                     + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(connection.tenant.name)'")
                     + "; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes \(rehearsal.plan.count))")
+                throw ExitCode(ExitStatus.usage)
+            }
+            if mustHaveYes, let unconfirmed = Self.needsConfirming(rehearsal.plan, tenant: connection.tenant) {
+                await connection.close()
+                journal.finish(outcome: "refused: not confirmed", exitCode: ExitStatus.usage)
+                Diagnostics.error("roster: the run plans \(unconfirmed) and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent")
                 throw ExitCode(ExitStatus.usage)
             }
             guard !confirming || confirmChanges(rehearsal, connection: connection) else {
@@ -138,17 +146,23 @@ struct RunSupervisor {
     /// changes marked and counted in people, and is applied only once confirmed.
     private func confirmChanges(_ rehearsal: ScriptRunResult, connection: VendorConnection) -> Bool {
         let plan = rehearsal.plan
-        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
-        guard !destructive.isEmpty || plan.count > connection.tenant.confirmOver else { return true }
+        guard let what = Self.needsConfirming(plan, tenant: connection.tenant) else { return true }
         var text = Self.target(connection, dryRun: false) + "\n" + Self.groupedPlan(plan)
         if rehearsal.outcome != .success {
             text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"
         }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        let people = destructive.reduce(0) { $0 + $1.people }
-        let what = "\(plan.count) change\(plan.count == 1 ? "" : "s")"
-            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")")
         return Terminal.ask("Apply these \(what) to tenant '\(connection.tenant.name)'? [y/N] ")
+    }
+
+    /// `3 changes, 2 destructive affecting 4 people` when `plan` must be confirmed (a
+    /// destructive change, or more than the tenant's `confirm_over`); nil when it need not.
+    static func needsConfirming(_ plan: [VendorCallRecord], tenant: Tenant) -> String? {
+        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
+        guard !destructive.isEmpty || plan.count > tenant.confirmOver else { return nil }
+        let people = destructive.reduce(0) { $0 + $1.people }
+        return "\(plan.count) change\(plan.count == 1 ? "" : "s")"
+            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")")
     }
 
     /// The plan by vendor, destructive changes marked with `!` and their people counted.

@@ -119,4 +119,24 @@ import Testing
         session.type("n\n")
         #expect(await session.exitStatus() == 1)
     }
+
+    /// Without a terminal, a run that would need confirming needs --yes, or stops having
+    /// sent nothing; harmless runs and dry runs go on.
+    @Test func withoutATerminalDestructiveRunsNeedYes() async throws {
+        let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "harmless.lua": #"activeconnect.add_users({"n@example.com"}) print("added")"#])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let refused = try await RosterProcess.run(["run", "two.lua", "--config", "roster.toml", "--json"], in: folder, environment: environment)
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics.contains("roster: the run plans 2 changes, 2 destructive affecting 2 people and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent"), "\(refused.stderr)")
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == true, "nothing was sent")
+        for arguments in [["run", "harmless.lua", "--config", "roster.toml"], ["run", "two.lua", "--config", "roster.toml", "--dry-run"],
+                          ["run", "two.lua", "--config", "roster.toml", "--yes"]] {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+    }
 }

@@ -42,7 +42,7 @@ import FoundationNetworking
         for _ in 0..<12 {
             let run = try await runs(in: folder).first?["id"] as? Int
             let arguments = run.map { ["resume", String($0), "--json"] }
-                ?? ["run", "bulk-onboard.lua", "--input", "people.csv", "--config", "roster.toml", "--json"]
+                ?? ["run", "bulk-onboard.lua", "--input", "people.csv", "--config", "roster.toml", "--json", "--yes"]
             let process = try RosterProcess.spawn(arguments, in: folder, environment: Self.journal(folder))
             if !delays.isEmpty {
                 try await Task.sleep(for: .milliseconds(Int(delays.removeFirst() * 1000)))
@@ -262,7 +262,7 @@ import FoundationNetworking
         let emulator = try await EmulatorProcess.start(in: folder, faults: "")
         defer { emulator.stop() }
         let result = try await RosterProcess.run(["run", "bulk-onboard.lua", "--input", "people.csv", "--config", "roster.toml",
-                                                  "--journal", "journal.sqlite"], in: folder)
+                                                  "--journal", "journal.sqlite", "--yes"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         var bytes = Data()
         for suffix in ["", "-wal", "-shm"] {

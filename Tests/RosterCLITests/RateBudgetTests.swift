@@ -31,7 +31,7 @@ import Testing
         let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
             for p in 1...3 {
                 group.addTask {
-                    try await RosterProcess.run(["run", "members.lua", "--config", "roster.toml", "--arg", "p=\(p)"], in: folder, environment: environment)
+                    try await RosterProcess.run(["run", "members.lua", "--config", "roster.toml", "--arg", "p=\(p)", "--yes"], in: folder, environment: environment)
                 }
             }
             return try await group.reduce(into: []) { $0.append($1) }

@@ -22,7 +22,7 @@ import FoundationNetworking
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=250ms")
         defer { emulator.stop() }
 
-        let process = try RosterProcess.spawn(["run", "create.lua", "--config", "roster.toml", "--json"], in: folder)
+        let process = try RosterProcess.spawn(["run", "create.lua", "--config", "roster.toml", "--json", "--yes"], in: folder)
         try await Task.sleep(for: .milliseconds(1300))
         process.send(signal)
         let status = try await process.wait(limit: 10)

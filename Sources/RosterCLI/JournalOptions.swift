@@ -4,6 +4,7 @@ import Crypto
 import Engine
 import Foundation
 import Journal
+import LuaHost
 
 /// Where runs are journaled.
 struct JournalOptions: ParsableArguments {
@@ -41,6 +42,24 @@ struct JournalOptions: ParsableArguments {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
+    }
+}
+
+extension JournalInput {
+    /// The input read again from where the run read it; nil when it cannot be read, and
+    /// `changed` when its bytes are not those journaled.
+    func readAgain() -> (input: ScriptInput, changed: Bool)? {
+        guard let contents = FileManager.default.contents(atPath: path) else { return nil }
+        let read = ScriptInput(name: name, contents: Array(contents))
+        return (read, read.sha256 != sha256)
+    }
+}
+
+extension JournalRun {
+    /// The journaled script text, as a script that `require`s from its own folder.
+    var script: LuaScript {
+        let directory = (run.script as NSString).deletingLastPathComponent
+        return LuaScript(name: run.script, source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
     }
 }
 

@@ -19,14 +19,20 @@ struct PlanCommand: AsyncParsableCommand {
         @Flag(help: "The plan as saved (JSON).") var json = false
 
         func run() throws {
-            let plan: SavedPlan
-            do throws(PlanError) {
-                plan = try SavedPlan.read(path)
-            } catch {
-                Diagnostics.error("roster: \(error)")
-                throw ExitCode(ExitStatus.usage)
-            }
+            let plan = try SavedPlan.load(path)
             print(json ? String(decoding: plan.encoded(), as: UTF8.self) : plan.text)
+        }
+    }
+}
+
+extension SavedPlan {
+    /// The plan at `path`, or one line on stderr and exit 2.
+    static func load(_ path: String) throws -> SavedPlan {
+        do throws(PlanError) {
+            return try SavedPlan.read(path)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
         }
     }
 }
@@ -48,13 +54,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Show a traceback with script errors.") var verbose = false
 
     func run() async throws {
-        let plan: SavedPlan
-        do throws(PlanError) {
-            plan = try SavedPlan.read(path)
-        } catch {
-            Diagnostics.error("roster: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let plan = try SavedPlan.load(path)
         let connection: VendorConnection
         do {
             connection = try await VendorConnection.open(configuration: plan.config, tenant: plan.tenant, useEmulator: plan.config == nil) {
@@ -84,19 +84,17 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         var inputs: [ScriptInput] = []
         for input in plan.inputs {
-            guard let contents = FileManager.default.contents(atPath: input.path) else {
+            guard let (read, changed) = input.readAgain() else {
                 Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id)")
                 throw ExitCode(ExitStatus.usage)
             }
-            let read = ScriptInput(name: input.name, contents: Array(contents))
-            guard read.sha256 == input.sha256 else {
+            guard !changed else {
                 Diagnostics.error("roster: plan is stale: --input '\(input.name)' changed since the plan was made; nothing was sent")
                 throw ExitCode(ExitStatus.stalePlan)
             }
             inputs.append(read)
         }
-        let directory = (made.run.script as NSString).deletingLastPathComponent
-        let script = LuaScript(name: made.run.script, source: Array(made.run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
+        let script = made.script
         var runner = VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
 
         // The rehearsal: reads live, nothing sent, the plan's random numbers.

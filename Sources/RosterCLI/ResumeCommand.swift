@@ -119,12 +119,11 @@ struct ResumeCommand: AsyncParsableCommand {
     /// The run's inputs, read again: each must be as it was.
     private func readInputs(_ found: JournalRun) throws -> [ScriptInput] {
         try found.run.inputs.map { input in
-            guard let contents = FileManager.default.contents(atPath: input.path) else {
+            guard let (read, changed) = input.readAgain() else {
                 Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id); resume needs the same inputs")
                 throw ExitCode(ExitStatus.usage)
             }
-            let read = ScriptInput(name: input.name, contents: Array(contents))
-            guard read.sha256 == input.sha256 else {
+            guard !changed else {
                 Diagnostics.error("roster: --input '\(input.name)' changed since run \(found.id) read it (sha256 \(input.sha256.prefix(12))…, now \(read.sha256.prefix(12))…); resume needs the same inputs")
                 throw ExitCode(ExitStatus.usage)
             }
@@ -137,9 +136,7 @@ struct ResumeCommand: AsyncParsableCommand {
     private func prepare(_ found: JournalRun, connection: VendorConnection) async throws -> (VendorScriptRunner, LuaScript) {
         let text = Array(found.run.scriptText.utf8)
         guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
-            let directory = (found.run.script as NSString).deletingLastPathComponent
-            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
-                    LuaScript(name: found.run.script, source: text, directory: directory.isEmpty ? "." : directory))
+            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http), found.script)
         }
         do {
             let manifest = try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))

@@ -17,6 +17,10 @@ public protocol ChangeJournal: Sendable {
     func didFinish(_ id: Int64, _ outcome: JournaledOutcome)
     /// A read was made (reads are counted, not stored).
     func didRead()
+    /// Whether an earlier attempt of the run sent `change` as its next occurrence (it
+    /// succeeded, or its outcome is unknown): an undo resumed does not check again the
+    /// state a change of its own already altered. Counts nothing.
+    func sentEarlier(_ change: PendingChange) -> Bool
 }
 
 /// A change the journal has decided on and will record: what `recordSending` commits.
@@ -39,6 +43,20 @@ public struct PendingChange: Sendable {
     public var arguments: [VendorArgument]
     /// What to do if an earlier attempt's outcome is unknown.
     public var ifUnknown: UnknownOutcomeRule
+    /// Its target's state is read just before it is sent, and journaled with it (a toggle's,
+    /// or the one its undo needs).
+    public var readsStateFirst: Bool
+
+    public init(vendor: Vendor, operation: String, effect: LuaEffect, key: String, arguments: [VendorArgument],
+                ifUnknown: UnknownOutcomeRule, readsStateFirst: Bool) {
+        self.vendor = vendor
+        self.operation = operation
+        self.effect = effect
+        self.key = key
+        self.arguments = arguments
+        self.ifUnknown = ifUnknown
+        self.readsStateFirst = readsStateFirst
+    }
 }
 
 /// What a write's declaration says to do when an earlier attempt sent it and no answer came.

@@ -15,6 +15,7 @@ public enum Documentation {
     public static func text(_ function: LuaFunction, module: String?) -> String {
         var lines = [signature(function, module: module), "  \(function.summary)"]
         if module != nil { lines.append("  effect: \(function.effect.rawValue)" + (function.effect == .read ? "" : " (planned, not sent, under --dry-run)")) }
+        lines += function.notes.map { "  \($0)" }
         for parameter in function.parameters {
             lines.append("  \(parameter.name)\(parameter.optional ? "?" : ""): \(parameter.typeText) - \(parameter.doc)")
             if case .shape(let shape)? = parameter.form { lines += fieldLines(shape) }

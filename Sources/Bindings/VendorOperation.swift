@@ -34,21 +34,18 @@ public enum Reconciliation: Sendable {
     case undecidable(String)
 }
 
-/// What a change means beyond its arguments, declared with the operation for the journal,
-/// plans and undo.
+/// What a change means beyond its arguments, declared with the operation for the journal
+/// and plans (how it is undone is declared beside it: `Undo`).
 public struct ChangeSemantics: Sendable {
     /// The arguments (or `argument.field`) that identify the change: two calls with the
     /// same values make the same change (the idempotency key). Empty for reads.
     public var identity: [String]
     /// Vendor refusals that mean the target is already in the state asked for.
     public var already: [AlreadyAnswer]
-    /// The operation that undoes this one, when there is one.
-    public var inverse: String?
 
-    public init(identity: [String] = [], already: [AlreadyAnswer] = [], inverse: String? = nil) {
+    public init(identity: [String] = [], already: [AlreadyAnswer] = []) {
         self.identity = identity
         self.already = already
-        self.inverse = inverse
     }
 
     /// A read: no change.
@@ -87,20 +84,23 @@ public struct VendorOperation: Sendable {
     public var ifUnknown: UnknownOutcomeRule
     /// Calls made together are sent as one request (the operation declares how).
     public var batched: Bool
+    /// How a change it made is undone, or why it cannot be (nil for reads).
+    public var undo: UndoDeclaration?
     /// Turns checked arguments into work for this session's client (throwing when the
     /// tenant does not configure the vendor). Never sends anything itself.
     let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue
     /// The declared read that tells whether a change of unknown outcome took effect.
     let check: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> Reconciliation)?
-    /// A toggle's read of its target's state (`IfUnknown.compareState`).
+    /// The read of its target's state made just before it is sent and journaled with it: a
+    /// toggle's (`IfUnknown.compareState`), or the one its undo needs.
     let readState: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue)?
 
     /// `prepare` reads the checked arguments (raising what the declaration cannot say,
     /// such as "email_id or email") and returns the work for `Client`.
     public init<Client: VendorClient>(
         _ client: Client.Type, _ name: String, _ summary: String, effect: LuaEffect, parameters: [LuaParameter] = [],
-        result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask, batching: Batching<Client>? = nil,
-        prepare: @escaping @Sendable (CheckedTable) throws -> VendorWork<Client>
+        result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask, undo: Undo<Client>? = nil,
+        batching: Batching<Client>? = nil, prepare: @escaping @Sendable (CheckedTable) throws -> VendorWork<Client>
     ) {
         self.vendor = Client.vendor
         self.name = name
@@ -120,12 +120,20 @@ public struct VendorOperation: Sendable {
                 try await OperationBatcher.shared.submit(key: key, arguments, client: client, batching: batching, alone: alone)
             }
         }
+        let undo = undo.map(UndoDeclaration.init)
+        self.undo = undo
+        // An undo's read before the change, unless a toggle's own read is made then.
+        let undoRead = undo.flatMap { undo in undo.readsFirst ? undo.read : nil }.map { read in
+            { @Sendable (arguments: CheckedTable, session: VendorSession) in
+                try read(ChangeFacts(arguments: JSONValue(recording: .table(arguments.table))), session)
+            }
+        }
         switch ifUnknown {
-        case .resend: self.ifUnknown = .resend; check = nil; readState = nil
-        case .ask: self.ifUnknown = .ask; check = nil; readState = nil
+        case .resend: self.ifUnknown = .resend; check = nil; readState = undoRead
+        case .ask: self.ifUnknown = .ask; check = nil; readState = undoRead
         case .check(let read):
             self.ifUnknown = .check
-            readState = nil
+            readState = undoRead
             check = { arguments, session in
                 let client = try session.client(Client.self)
                 return { () async throws(VendorError) in try await read(arguments, client) }
@@ -147,7 +155,7 @@ public struct VendorOperation: Sendable {
     func function(in session: VendorSession) -> LuaFunction {
         let operation = self
         let summary = batched ? self.summary + " Calls made at the same moment (rows of --each, parallel coroutines) go as one request." : self.summary
-        return LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
+        var function = LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
             try VendorText.check(call, operation.parameters)
             let arguments = try operation.checkedArguments(call)
             let work = try operation.start(arguments, session)
@@ -185,7 +193,7 @@ public struct VendorOperation: Sendable {
             } else if let journal = session.journal {
                 let decision = journal.willSend(PendingChange(vendor: operation.vendor, operation: operation.name, effect: effect,
                                                               key: operation.changeKey(arguments), arguments: recorded,
-                                                              ifUnknown: operation.ifUnknown))
+                                                              ifUnknown: operation.ifUnknown, readsStateFirst: operation.readState != nil))
                 switch decision {
                 case .send(let recording):
                     ticket = recording
@@ -219,7 +227,7 @@ public struct VendorOperation: Sendable {
                             """)
                     }
                 }
-                if operation.ifUnknown == .compareState { readState = try operation.readState?(arguments, session) }
+                readState = try operation.readState?(arguments, session)
             }
             return { [ticket, check, readState, earlierState] in
                 OperationBatcher.callsInFlight.add(1, ordering: .relaxed)
@@ -296,6 +304,8 @@ public struct VendorOperation: Sendable {
                 }
             }
         })
+        function.notes = undo.map { [$0.documentation] } ?? []
+        return function
     }
 
     /// `encore.deactivate_user`

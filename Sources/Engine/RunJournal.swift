@@ -62,6 +62,15 @@ public final class RunJournal: ChangeJournal {
 
     public func willSend(_ change: PendingChange) -> JournalDecision { decide(change, occurrences: occurrences) }
 
+    public func sentEarlier(_ change: PendingChange) -> Bool { sentEarlier(change, occurrences: occurrences) }
+
+    /// Whether an earlier attempt sent `change` as its next occurrence in `occurrences`.
+    func sentEarlier(_ change: PendingChange, occurrences: borrowing Mutex<[String: Int]>) -> Bool {
+        let occurrence = occurrences.withLock { $0[change.key, default: 0] }
+        guard let previous = earlier["\(change.key)#\(occurrence)"] else { return false }
+        return [.succeeded, .replayed, .sending, .unknown].contains(previous.state)
+    }
+
     /// The journal of row `number` of an `--each` run: its changes are keyed by the row, so
     /// that rows running side by side (in any order) each find their own on a resume.
     public func row(_ number: Int) -> RowJournal { RowJournal(run: self, number: number) }
@@ -90,7 +99,7 @@ public final class RunJournal: ChangeJournal {
                            runID: runID, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)
         }
         func sending() -> JournalTicket {
-            if change.ifUnknown == .compareState {
+            if change.readsStateFirst {
                 return JournalTicket(row: Row.afterStateRead { state in row(.sending, nil, stateBefore: state) })
             }
             return JournalTicket(row: Row.submitted(committer.submit { row(.sending, nil) }))
@@ -180,6 +189,12 @@ public final class RowJournal: ChangeJournal {
         var scoped = change
         scoped.key = "row \(number): \(change.key)"
         return run.decide(scoped, occurrences: occurrences)
+    }
+
+    public func sentEarlier(_ change: PendingChange) -> Bool {
+        var scoped = change
+        scoped.key = "row \(number): \(change.key)"
+        return run.sentEarlier(scoped, occurrences: occurrences)
     }
 
     public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {

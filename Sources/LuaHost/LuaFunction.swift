@@ -104,6 +104,8 @@ public struct LuaFunction: Sendable {
     public var result: LuaResult?
     public var effect: LuaEffect
     public var body: Body
+    /// Lines `roster docs` shows after the effect (how a vendor change is undone).
+    public var notes: [String] = []
 
     public init(
         _ name: String, _ summary: String, effect: LuaEffect = .read,

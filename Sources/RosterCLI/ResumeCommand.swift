@@ -135,6 +135,10 @@ struct ResumeCommand: AsyncParsableCommand {
     /// workflow, the plugin's sandbox and parameters.
     private func prepare(_ found: JournalRun, connection: VendorConnection) async throws -> (VendorScriptRunner, LuaScript) {
         let text = Array(found.run.scriptText.utf8)
+        if found.run.kind == "undo" {
+            return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
+                    LuaScript(name: found.run.script, source: text, directory: "."))
+        }
         guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http), found.script)
         }

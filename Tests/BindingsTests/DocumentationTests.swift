@@ -44,7 +44,6 @@ import Vendors
     /// module, and reads identify no change.
     @Test func changeSemanticsNameDeclaredArguments() {
         for module in VendorRegistry.standard.modules {
-            let names = Set(module.operations.map(\.name))
             for operation in module.operations {
                 let label = "\(module.vendor).\(operation.name)"
                 let semantics = operation.semantics
@@ -61,7 +60,9 @@ import Vendors
                         #expect(shape.field(parts[1]) != nil, "\(label): identity \(entry) names no field")
                     }
                 }
-                if let inverse = semantics.inverse { #expect(names.contains(inverse), "\(label): inverse \(inverse) is not an operation") }
+                // Every change says how it is undone, or why it cannot be; a read has nothing to undo.
+                #expect((operation.undo == nil) == (operation.effect == .read), "\(label): a change declares its undo")
+                if let why = operation.undo?.impossible { #expect(!why.isEmpty && operation.undo?.check == nil, "\(label)") }
             }
         }
     }
@@ -122,6 +123,7 @@ import Vendors
                 allthenticate.promote_guest(email_id) -> {ok: true}
                   Makes a guest a regular member of the organization.
                   effect: write (planned, not sent, under --dry-run)
+                  undo: not undoable: a member cannot be made a guest again
                   email_id: integer - the user's email_id (from list_users)
                 """))
             #expect(output.contains("encore.deactivate_user(id, options?) -> {ok: true}"))

@@ -45,6 +45,28 @@ public enum Active911Module: VendorModule {
         return found.contains { $0 != nil } ? found : []
     }
 
+    /// The ids of the members a create made (one member, or a list).
+    static func createdIDs(_ facts: ChangeFacts) -> [JSONValue] {
+        (facts.answer.array ?? [facts.answer]).compactMap { $0["id"] }
+    }
+
+    /// `{present = [ids]}`: which of the members a create made are still in the agency.
+    @Sendable static func present(_ facts: ChangeFacts, _ client: Active911Client) async throws(VendorError) -> JSONValue {
+        let agency = facts.argument("agency")?.string ?? client.configuration.agency
+        let listed = try await client.agencies().filter { agency == nil || $0["id"]?.string == agency }
+            .flatMap { $0["members"]?.array ?? [] }.compactMap { $0["id"] }
+        return .state("present", .array(createdIDs(facts).filter(listed.contains)))
+    }
+
+    /// Deleting the members a create made.
+    @Sendable static func deletingCreated(_ facts: ChangeFacts) -> [InverseCall] {
+        createdIDs(facts).map { id in
+            var arguments = facts.passing("agency")
+            arguments["member_id"] = id
+            return InverseCall("delete_member", arguments)
+        }
+    }
+
     public static let operations: [VendorOperation] = [
         VendorOperation(Active911Client.self, "agencies", "The agencies the account can manage, with their members (find a member by email here).",
                         effect: .read, result: LuaResult(.list(.shape(agency)), doc: "the agencies, each with its members")) { _ in
@@ -53,12 +75,14 @@ public enum Active911Module: VendorModule {
         VendorOperation(Active911Client.self, "create_member", "Adds a member to an agency.", effect: .write,
                         parameters: [agencyID, LuaParameter("member", form: .shape(newMember), doc: "the new member")],
                         result: LuaResult(.shape(member), doc: "the member created"),
-                        semantics: ChangeSemantics(identity: ["agency", "member.email"], inverse: "delete_member"),
+                        semantics: ChangeSemantics(identity: ["agency", "member.email"]),
                         ifUnknown: .check { arguments, client async throws(VendorError) in
                             let email = arguments.fields("member")?.string("email")
                             let found = try await members(withEmails: [email], in: arguments.string("agency"), client)
                             return found.first.map { .applied($0 ?? .null) } ?? .notApplied
                         },
+                        undo: .reverse(Reversal(check: .read(present, first: false), left: { facts in .state("present", .array(createdIDs(facts))) },
+                                                inverse: deletingCreated)),
                         // Rows creating members at the same moment: one bulk request (at 25
                         // requests a minute, worth waiting a moment for late rows).
                         batching: Batching(group: { $0.string("agency") ?? "" }, gathering: .milliseconds(400)) { calls, client async throws(VendorError) in
@@ -81,7 +105,9 @@ public enum Active911Module: VendorModule {
                                 return .undecidable("only \(found.count) of its \(emails.count) members are in the agency")
                             }
                             return .applied(.array(found.compactMap { $0 }))
-                        }) { arguments in
+                        },
+                        undo: .reverse(Reversal(check: .read(present, first: false), left: { facts in .state("present", .array(createdIDs(facts))) },
+                                                inverse: deletingCreated))) { arguments in
             let agency = arguments.string("agency")
             let members = (arguments.list("members") ?? []).map(memberToCreate)
             return { client async throws(VendorError) in .array(try await client.createMembers(agency: agency, members)) }
@@ -90,7 +116,7 @@ public enum Active911Module: VendorModule {
                         parameters: [agencyID, LuaParameter("member_id", .integer, doc: "the member's id")],
                         result: VendorResults.ok,
                         semantics: ChangeSemantics(identity: ["agency", "member_id"], already: [AlreadyAnswer(status: 404, messageContains: "member not found")]),
-                        ifUnknown: .resend) { arguments in
+                        ifUnknown: .resend, undo: .impossible("a deleted member cannot be restored")) { arguments in
             let agency = arguments.string("agency"), memberID = arguments.int("member_id") ?? 0
             return { client async throws(VendorError) in
                 try await client.deleteMember(agency: agency, memberID)

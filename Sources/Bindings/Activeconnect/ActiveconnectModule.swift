@@ -25,7 +25,12 @@ public enum ActiveconnectModule: VendorModule {
                             LuaField("created", .list(.string), optional: false, doc: "the users added"),
                             LuaField("existing", .list(.string), optional: false, doc: "the users already there"),
                         ])), doc: "who was added and who was already there"),
-                        semantics: ChangeSemantics(identity: ["users"], inverse: "delete_users"), ifUnknown: .resend,
+                        semantics: ChangeSemantics(identity: ["users"]), ifUnknown: .resend,
+                        // Those it created are deleted; those already there are left alone.
+                        undo: .reverse(Reversal(check: .unchecked("Activeconnect cannot list its users"), left: { _ in nil }) { facts in
+                            guard let created = facts.answer["created"]?.array, !created.isEmpty else { return [] }
+                            return [InverseCall("delete_users", ["users": .array(created)])]
+                        }),
                         batching: Batching { calls, client async throws(VendorError) in
                             let lists = calls.map { $0.strings("users") ?? [] }
                             let added = try await client.addUsers(Self.union(lists))
@@ -43,7 +48,7 @@ public enum ActiveconnectModule: VendorModule {
         VendorOperation(ActiveconnectClient.self, "delete_users", "Removes users (and their devices) from the application.",
                         effect: .destructive, parameters: [users], result: VendorResults.ok,
                         semantics: ChangeSemantics(identity: ["users"], already: [AlreadyAnswer(status: 200, messageContains: "unknown users")]),
-                        ifUnknown: .resend,
+                        ifUnknown: .resend, undo: .impossible("deleted users and their devices cannot be restored"),
                         batching: Batching { calls, client async throws(VendorError) in
                             try await client.deleteUsers(Self.union(calls.map { $0.strings("users") ?? [] }))
                             return calls.map { _ in VendorResults.okAnswer }
@@ -59,7 +64,8 @@ public enum ActiveconnectModule: VendorModule {
                         parameters: [user, LuaParameter("options", form: .shape(LuaShape([
                             LuaField("display_name", .string, doc: "the name the app shows"),
                         ])), optional: true, doc: "how the link is issued")],
-                        result: link, semantics: ChangeSemantics(identity: ["user"]), ifUnknown: .resend) { arguments in
+                        result: link, semantics: ChangeSemantics(identity: ["user"]), ifUnknown: .resend,
+                        undo: .impossible("a registration link issued cannot be withdrawn")) { arguments in
             let user = arguments.text("user"), displayName = arguments.fields("options")?.string("display_name")
             return { client async throws(VendorError) in .string(try await client.registrationLink(user, displayName: displayName)) }
         },
@@ -70,7 +76,7 @@ public enum ActiveconnectModule: VendorModule {
         },
         VendorOperation(ActiveconnectClient.self, "lost_device", "Disables the user's registered device and issues a new registration link.",
                         effect: .destructive, parameters: [user], result: LuaResult(.string, doc: "the new registration URL"),
-                        semantics: ChangeSemantics(identity: ["user"])) { arguments in
+                        semantics: ChangeSemantics(identity: ["user"]), undo: .impossible("a disabled device cannot be enabled again")) { arguments in
             let user = arguments.text("user")
             return { client async throws(VendorError) in .string(try await client.lostDevice(user)) }
         },
@@ -82,7 +88,8 @@ public enum ActiveconnectModule: VendorModule {
                                 LuaField("message", .string, doc: "the text sent with the link"),
                             ])), optional: true, doc: "what the message says"),
                         ],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user", "phone"])) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user", "phone"]),
+                        undo: .impossible("a text message cannot be unsent")) { arguments in
             let user = arguments.text("user"), phone = arguments.text("phone")
             let options = arguments.fields("options")
             let displayName = options?.string("display_name"), message = options?.string("message")

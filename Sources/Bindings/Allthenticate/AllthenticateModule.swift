@@ -65,13 +65,23 @@ public enum AllthenticateModule: VendorModule {
 
     /// An operation on one user, named by `email_id`.
     static func onUser(_ name: String, _ summary: String, effect: LuaEffect, result: LuaResult,
-                       semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<AllthenticateClient> = .ask,
+                       semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<AllthenticateClient> = .ask, undo: Undo<AllthenticateClient>? = nil,
                        _ perform: @escaping @Sendable (AllthenticateClient, Int) async throws(VendorError) -> JSONValue) -> VendorOperation {
         VendorOperation(AllthenticateClient.self, name, summary, effect: effect, parameters: [emailID], result: result, semantics: semantics,
-                        ifUnknown: ifUnknown) { arguments in
+                        ifUnknown: ifUnknown, undo: undo) { arguments in
             let id = arguments.int("email_id") ?? 0
             return { client async throws(VendorError) in try await perform(client, id) }
         }
+    }
+
+    /// Smartcards as an undo compares them: number and label (when there is one: the vendor
+    /// lists a card set without a label with an empty one), in order.
+    static func cardState(_ cards: JSONValue?) -> JSONValue {
+        .array((cards?.array ?? []).map { card in
+            var kept: [String: JSONValue] = ["number": card["number"] ?? .null]
+            if let label = card["label"], label != .null, label != .string("") { kept["label"] = label }
+            return .object(kept)
+        })
     }
 
     public static let operations: [VendorOperation] = [
@@ -97,7 +107,7 @@ public enum AllthenticateModule: VendorModule {
                         ])), doc: "{email_id = integer} or {email = string}")],
                         result: VendorResults.ok,
                         semantics: ChangeSemantics(identity: ["who"], already: [AlreadyAnswer(status: 400, messageContains: "user not found")]),
-                        ifUnknown: .resend) { arguments in
+                        ifUnknown: .resend, undo: .impossible("a user removed from the organization cannot be put back")) { arguments in
             let who = arguments.fields("who")
             let emailID = who?.int("email_id"), email = who?.string("email")
             guard emailID != nil || email != nil else { throw LuaError("argument #1 (who) needs email_id or email") }
@@ -108,7 +118,12 @@ public enum AllthenticateModule: VendorModule {
         },
         VendorOperation(AllthenticateClient.self, "set_computer_usernames", "Sets the user's computer usernames (an empty list clears them).",
                         effect: .write, parameters: [emailID, LuaParameter("names", form: .list(.string), doc: "list of usernames")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "names"]), ifUnknown: .resend) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "names"]), ifUnknown: .resend,
+                        undo: .reverse(.restoring({ facts, client async throws(VendorError) in
+                            .state("names", try await client.getUser(emailID: facts.argument("email_id")?.int ?? 0)["computer_usernames"] ?? .array([]))
+                        }, left: { .state("names", $0.argument("names") ?? .array([])) }) { facts in
+                            [InverseCall("set_computer_usernames", ["email_id": facts.argument("email_id") ?? .null, "names": facts.before?["names"] ?? .array([])])]
+                        })) { arguments in
             let id = arguments.int("email_id") ?? 0, names = arguments.strings("names") ?? []
             return { client async throws(VendorError) in
                 try await client.setComputerUsernames(emailID: id, names)
@@ -118,7 +133,11 @@ public enum AllthenticateModule: VendorModule {
         VendorOperation(AllthenticateClient.self, "set_rank", "Sets a user's rank: REGULAR, ADMIN or SUPER.", effect: .write,
                         parameters: [LuaParameter("user_id", .integer, doc: "the user's user_id"),
                                      LuaParameter("rank", form: .choice(AllthenticateRank.allCases.map(\.rawValue)), doc: "the rank")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user_id", "rank"]), ifUnknown: .resend) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["user_id", "rank"]), ifUnknown: .resend,
+                        undo: .reverse(Reversal(check: .journal(target: ["user_id"], why: "Allthenticate does not tell a user's rank"),
+                                                left: { $0.argument("rank").map { .state("rank", $0) } }) { facts in
+                            [InverseCall("set_rank", ["user_id": facts.argument("user_id") ?? .null, "rank": facts.before?["rank"] ?? .null])]
+                        })) { arguments in
             let id = arguments.int("user_id") ?? 0
             let rank = AllthenticateRank(rawValue: arguments.text("rank")) ?? .regular
             return { client async throws(VendorError) in
@@ -134,7 +153,14 @@ public enum AllthenticateModule: VendorModule {
                                      LuaParameter("options", form: .shape(LuaShape([
                                          LuaField("allow_duplicates", .boolean, doc: "allow a number another user has"),
                                      ])), optional: true, doc: "how the cards are checked")],
-                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "cards"]), ifUnknown: .resend) { arguments in
+                        result: VendorResults.ok, semantics: ChangeSemantics(identity: ["email_id", "cards"]), ifUnknown: .resend,
+                        undo: .reverse(.restoring({ facts, client async throws(VendorError) in
+                            .state("cards", cardState(.array(try await client.smartcards(emailID: facts.argument("email_id")?.int ?? 0))))
+                        }, left: { .state("cards", cardState($0.argument("cards"))) }) { facts in
+                            var arguments = facts.passing("email_id", "options")
+                            arguments["cards"] = facts.before?["cards"] ?? .array([])
+                            return [InverseCall("set_smartcards", arguments)]
+                        })) { arguments in
             let id = arguments.int("email_id") ?? 0, cards = smartcards(arguments.list("cards")) ?? []
             let allowDuplicates = arguments.fields("options")?.bool("allow_duplicates") ?? false
             return { client async throws(VendorError) in
@@ -144,16 +170,26 @@ public enum AllthenticateModule: VendorModule {
         },
         onUser("promote_guest", "Makes a guest a regular member of the organization.", effect: .write, result: VendorResults.ok,
                semantics: ChangeSemantics(identity: ["email_id"], already: [AlreadyAnswer(status: 400, messageContains: "is not a guest")]),
-               ifUnknown: .resend) { client, id async throws(VendorError) in
+               ifUnknown: .resend, undo: .impossible("a member cannot be made a guest again")) { client, id async throws(VendorError) in
             try await client.promoteGuest(emailID: id)
             return VendorResults.okAnswer
         },
         onUser("toggle_suspension", "Suspends an active user, or reinstates a suspended one.", effect: .write,
                result: LuaResult(.table, doc: "the vendor's answer, as it is"),
-               semantics: ChangeSemantics(identity: ["email_id"], inverse: "toggle_suspension"),
+               semantics: ChangeSemantics(identity: ["email_id"]),
                ifUnknown: .compareState { arguments, client async throws(VendorError) in
                    try await client.suspensionState(emailID: arguments.int("email_id") ?? 0)
-               }) { client, id async throws(VendorError) in
+               },
+               // Toggled back, if it still is as the toggle left it.
+               undo: .reverse(.restoring({ facts, client async throws(VendorError) in
+                   try await client.suspensionState(emailID: facts.argument("email_id")?.int ?? 0)
+               }, left: { facts in
+                   switch facts.before?["ad_status"]?.string {
+                   case "ACTIVE": .state("ad_status", .string("SUSPENDED"))
+                   case "SUSPENDED": .state("ad_status", .string("ACTIVE"))
+                   default: nil
+                   }
+               }) { facts in [InverseCall("toggle_suspension", facts.passing("email_id"))] })) { client, id async throws(VendorError) in
             try await client.toggleSuspension(emailID: id)
         },
         VendorOperation(AllthenticateClient.self, "invite", "Invites people by email, optionally with smartcards and groups.", effect: .write,
@@ -165,6 +201,7 @@ public enum AllthenticateModule: VendorModule {
                                      ])), optional: true, doc: "what comes with the invitation")],
                         result: LuaResult(.shape(inviteOutcome), doc: "what became of each email"),
                         semantics: ChangeSemantics(identity: ["emails"]), ifUnknown: .resend,
+                        undo: .impossible("an invitation cannot be withdrawn (delete_user removes a member)"),
                         // Invitations with the same options, made at the same moment: one request.
                         batching: Batching(group: inviteOptionsKey) { calls, client async throws(VendorError) in
                             let lists = calls.map { $0.strings("emails") ?? [] }
@@ -193,7 +230,8 @@ public enum AllthenticateModule: VendorModule {
         },
         VendorOperation(AllthenticateClient.self, "resend_invite", "Sends a pending invitation again.", effect: .write,
                         parameters: [LuaParameter("email", .string, doc: "the invited email")], result: VendorResults.ok,
-                        semantics: ChangeSemantics(identity: ["email"]), ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["email"]), ifUnknown: .resend,
+                        undo: .impossible("an email cannot be unsent")) { arguments in
             let email = arguments.text("email")
             return { client async throws(VendorError) in
                 try await client.resendInvite(email)

@@ -56,13 +56,38 @@ public enum EncoreModule: VendorModule {
     }
 
     /// `update_user` and `replace_user`: (id, fields, options?) -> InternalId.
-    static func change(_ name: String, _ summary: String,
+    static func change(_ name: String, _ summary: String, undo: Undo<EncoreClient>,
                        _ send: @escaping @Sendable (EncoreClient, EncoreUserID, JSONValue) async throws(VendorError) -> Int) -> VendorOperation {
         VendorOperation(EncoreClient.self, name, summary, effect: .write, parameters: [id, fields, idOptions], result: internalID,
-                        semantics: ChangeSemantics(identity: ["id", "fields"]), ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["id", "fields"]), ifUnknown: .resend, undo: undo) { arguments in
             let id = try userID(arguments), body = body(arguments)
             return { client async throws(VendorError) in .int(try await send(client, id, body)) }
         }
+    }
+
+    /// The user a change named (its `id` argument, or the InternalId it answered).
+    static func target(_ facts: ChangeFacts, answered: Bool = false) throws(VendorError) -> EncoreUserID {
+        if answered, let id = facts.answer.int { return .internal(id) }
+        do { return try userID(facts.checked) } catch {
+            throw VendorError(vendor: vendor, operation: "get_user", status: nil, message: "\(error)", retryable: false)
+        }
+    }
+
+    /// `{is_active = ...}`: what activating and deactivating change.
+    static func activity(_ id: EncoreUserID, _ client: EncoreClient) async throws(VendorError) -> JSONValue {
+        .state("is_active", try await client.getUser(id)["IsActive"] ?? .null)
+    }
+
+    /// The fields `update_user` set, but the password, which cannot be read back.
+    static func fieldsSet(_ facts: ChangeFacts) -> [String] {
+        guard case .object(let fields)? = facts.argument("fields") else { return [] }
+        return fields.keys.filter { $0 != "password" }.sorted()
+    }
+
+    /// Activating or deactivating `facts`' user again (the id as the change named it).
+    static func setActive(_ active: Bool, _ facts: ChangeFacts, answered: Bool = false) -> [InverseCall] {
+        if answered, let id = facts.answer.int { return [InverseCall(active ? "activate_user" : "deactivate_user", ["id": .int(id), "options": .object(["external": .bool(false)])])] }
+        return [InverseCall(active ? "activate_user" : "deactivate_user", facts.passing("id", "options"))]
     }
 
     public static let operations: [VendorOperation] = [
@@ -77,31 +102,53 @@ public enum EncoreModule: VendorModule {
         },
         VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
                         parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),
-                        semantics: ChangeSemantics(identity: ["fields.user_name"], inverse: "deactivate_user"),
+                        semantics: ChangeSemantics(identity: ["fields.user_name"]),
                         ifUnknown: .check { arguments, client async throws(VendorError) in
                             // The user name is unique: if it exists, the create took effect.
                             let name = arguments.fields("fields")?.string("user_name")
                             let user = try await client.listUsers().first { $0["UserName"]?.string == name }
                             return user?["UserId"].map(Reconciliation.applied) ?? .notApplied
-                        }) { arguments in
+                        },
+                        undo: .reverse(Reversal(check: .read({ facts, client async throws(VendorError) in try await activity(target(facts, answered: true), client) }, first: false),
+                                                note: { _ in "Encore has no delete: the user is deactivated" },
+                                                left: { _ in .state("is_active", .bool(true)) },
+                                                inverse: { setActive(false, $0, answered: true) }))) { arguments in
             let body = body(arguments)
             return { client async throws(VendorError) in .int(try await client.createUser(body)) }
         },
-        change("update_user", "Changes only the given fields (PATCH).") { client, id, body async throws(VendorError) in
+        change("update_user", "Changes only the given fields (PATCH).",
+               undo: .reverse(Reversal(check: .read({ facts, client async throws(VendorError) in
+                   try await user.state(fromWire: client.getUser(target(facts)), keeping: fieldsSet(facts)) ?? .null
+               }, first: true), note: { facts in facts.argument("fields.password") == nil ? nil : "the password it set is not set back" }, left: { facts in
+                   .object(Dictionary(uniqueKeysWithValues: fieldsSet(facts).map { ($0, facts.argument("fields.\($0)") ?? .null) }))
+               }, inverse: { facts in
+                   guard case .object(let before)? = facts.before else { return [] }
+                   var arguments = facts.passing("id", "options")
+                   arguments["fields"] = .object(before.filter { $0.value != .null })
+                   return [InverseCall("update_user", arguments)]
+               }))) { client, id, body async throws(VendorError) in
             try await client.updateUser(id, body)
         },
-        change("replace_user", "Replaces the whole user (PUT): fields not given are cleared.") { client, id, body async throws(VendorError) in
+        change("replace_user", "Replaces the whole user (PUT): fields not given are cleared.",
+               undo: .impossible("it cleared the fields it was not given, and a password cannot be read back")) { client, id, body async throws(VendorError) in
             try await client.replaceUser(id, body)
         },
         VendorOperation(EncoreClient.self, "activate_user", "Activates a user.", effect: .write, parameters: [id, idOptions],
-                        result: internalID, semantics: ChangeSemantics(identity: ["id"], inverse: "deactivate_user"), ifUnknown: .resend) { arguments in
+                        result: internalID, semantics: ChangeSemantics(identity: ["id"]), ifUnknown: .resend,
+                        undo: .reverse(.restoring({ facts, client async throws(VendorError) in try await activity(target(facts), client) },
+                                                  left: { _ in .state("is_active", .bool(true)) },
+                                                  inverse: { $0.before?["is_active"] == .bool(true) ? [] : setActive(false, $0) }))) { arguments in
             let id = try userID(arguments)
             return { client async throws(VendorError) in .int(try await client.activateUser(id)) }
         },
         VendorOperation(EncoreClient.self, "deactivate_user", "Deactivates a user (Encore has no hard delete).", effect: .destructive,
                         parameters: [id, idOptions], result: VendorResults.ok,
-                        semantics: ChangeSemantics(identity: ["id"], already: [AlreadyAnswer(status: 400, code: "106")], inverse: "activate_user"),
-                        ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["id"], already: [AlreadyAnswer(status: 400, code: "106")]),
+                        ifUnknown: .resend,
+                        // Not read first: an already inactive user answers 106 (nothing changed).
+                        undo: .reverse(Reversal(check: .read({ facts, client async throws(VendorError) in try await activity(target(facts), client) }, first: false),
+                                                left: { _ in .state("is_active", .bool(false)) },
+                                                inverse: { setActive(true, $0) }))) { arguments in
             let id = try userID(arguments)
             return { client async throws(VendorError) in
                 try await client.deactivateUser(id)

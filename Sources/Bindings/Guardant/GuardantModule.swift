@@ -43,6 +43,17 @@ public enum GuardantModule: VendorModule {
         LuaField("direction", .choice(["asc", "desc"]), doc: "sort direction (default \"asc\")"),
     ])
 
+    /// The user's fields that `update_user` was given, as it takes them (null: no such user).
+    @Sendable static func changeable(_ facts: ChangeFacts, _ client: GuardantClient) async throws(VendorError) -> JSONValue {
+        guard case .object(let changed)? = facts.argument("changes"), let id = facts.argument("id")?.int,
+              let record = try await client.listUsers().first(where: { $0["_id"]?.int == id }),
+              case .object(var fields)? = user.state(fromWire: record, keeping: changed.keys.filter { $0 != "role_id" } + ["role"])
+        else { return .null }
+        if changed["role_id"] != nil { fields["role_id"] = fields["role"]?["id"] ?? .null }
+        fields["role"] = nil
+        return .object(fields)
+    }
+
     public static let operations: [VendorOperation] = [
         VendorOperation(GuardantClient.self, "list_users", "Every user (all pages).", effect: .read,
                         parameters: [LuaParameter("options", form: .shape(listOptions), optional: true, doc: "which users, in which order")],
@@ -66,7 +77,8 @@ public enum GuardantModule: VendorModule {
                             let email = arguments.fields("fields")?.string("username")?.lowercased()
                             let user = try await client.listUsers().first { $0["email"]?.string?.lowercased() == email }
                             return user.map(Reconciliation.applied) ?? .notApplied
-                        }) { arguments in
+                        },
+                        undo: .impossible("Guardant has no delete (archive the user with update_user)")) { arguments in
             let fields = arguments.fields("fields") ?? CheckedTable(LuaTable())
             let user = GuardantNewUser(username: fields.text("username"), roleId: fields.int("role_id") ?? 0, password: fields.text("password"),
                                        firstName: fields.string("first_name"), lastName: fields.string("last_name"),
@@ -77,7 +89,13 @@ public enum GuardantModule: VendorModule {
                         parameters: [LuaParameter("id", .integer, doc: "the user's id"),
                                      LuaParameter("changes", form: .shape(changes), doc: "what to change")],
                         result: LuaResult(.shape(user), doc: "the user as changed"),
-                        semantics: ChangeSemantics(identity: ["id", "changes"]), ifUnknown: .resend) { arguments in
+                        semantics: ChangeSemantics(identity: ["id", "changes"]), ifUnknown: .resend,
+                        undo: .reverse(.restoring(changeable, left: { $0.argument("changes") }) { facts in
+                            guard case .object(let before)? = facts.before else { return [] }
+                            var arguments = facts.passing("id")
+                            arguments["changes"] = .object(before.filter { $0.value != .null })
+                            return [InverseCall("update_user", arguments)]
+                        })) { arguments in
             let id = arguments.int("id") ?? 0
             let fields = arguments.fields("changes") ?? CheckedTable(LuaTable())
             let changes = GuardantUserChanges(roleId: fields.int("role_id"), firstName: fields.string("first_name"),

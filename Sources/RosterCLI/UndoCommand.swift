@@ -1,0 +1,83 @@
+/// UndoCommand.swift: `roster undo RUN` — a journaled run's changes reversed, newest first,
+/// by the inverses their operations declare, each only while its target is still as the run
+/// left it. The undo is itself a run (its script written from the journal): planned with
+/// --dry-run, confirmed, journaled, resumable.
+import ArgumentParser
+import Bindings
+import Engine
+import Foundation
+import Journal
+import LuaHost
+
+/// Undoes a run.
+struct UndoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undo",
+        abstract: "Undo a journaled run's changes, newest first.",
+        discussion: """
+            Each change is reversed by the inverse its operation declares, from the state read just before it was made (kept in the journal): a rank or a smartcard list set back, a deactivation activated again, a suspension toggled back, a member created deleted. A change with no inverse (a guest promoted, a user deleted, a text sent) is listed as not undoable. A change whose target someone altered since the run is skipped and reported, never overwritten.
+
+            The undo is a run of its own, journaled with its script: --dry-run shows its plan (reads live, nothing sent); it asks before destructive or many changes as roster run does (without a terminal it needs --yes); roster resume finishes it if it is interrupted.
+
+            Exit codes as for roster run.
+            """)
+
+    @Argument(help: ArgumentHelp("The run to undo (from roster runs).", valueName: "run")) var id: Int64
+    @Flag(name: .customLong("dry-run"), help: "Show what the undo would do: reads live, nothing sent.") var dryRun = false
+    @Flag(help: "Do not ask before applying.") var yes = false
+    @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
+    @Flag(help: "Print one JSON document instead of the undo's output.") var json = false
+    @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var journalOptions: JournalOptions
+    @Flag(help: "Show a traceback with errors.") var verbose = false
+
+    func run() async throws {
+        let (store, found, changes) = try journalOptions.run(id)
+        guard !found.run.dryRun else {
+            Diagnostics.error("roster: run \(id) was a dry run; it changed nothing, so there is nothing to undo")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // An undo that changed something (an undo refused, or that found nothing to do, did not).
+        if let undoing = try? store.runs(tenant: found.run.tenant).first(where: { summary in
+            summary.run.run.kind == "undo" && !summary.run.run.dryRun && summary.run.run.arguments["run"] == String(id)
+                && summary.done + summary.failed + summary.unknown > 0
+        }) {
+            let by = undoing.run
+            if by.outcome == "success" {
+                Diagnostics.error("roster: run \(id) was already undone by run \(by.id) (its changes: roster runs show \(by.id))")
+            } else {
+                Diagnostics.error("roster: run \(id) is being undone by run \(by.id), which did not finish (\(by.outcome ?? "killed")); finish it with: roster resume \(by.id)")
+            }
+            throw ExitCode(ExitStatus.usage)
+        }
+        let plan = UndoPlan(run: found, changes: changes) { vendor in (try? store.audit(tenant: found.run.tenant, vendor: vendor)) ?? [] }
+        guard !plan.steps.isEmpty else {
+            Diagnostics.error("roster: run \(id) made no changes; nothing to undo")
+            return
+        }
+        let connection: VendorConnection
+        do {
+            connection = try await VendorConnection.open(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
+                                                         useEmulator: config == nil && found.run.configFile == nil) { Diagnostics.error($0) }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let text = Array(plan.script().utf8)
+        let journal: RunJournal
+        do throws(JournalError) {
+            var run = NewRun.here(kind: "undo", script: "", text: text, arguments: ["run": String(id)], inputs: [],
+                                  connection: connection, dryRun: dryRun)
+            run.script = UndoPlan.scriptName(of: id)
+            journal = try RunJournal.start(run, in: store)
+        } catch {
+            await connection.close()
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let runner = VendorScriptRunner.undoing(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
+        let script = LuaScript(name: UndoPlan.scriptName(of: id), source: text, directory: ".")
+        try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+            .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
+    }
+}

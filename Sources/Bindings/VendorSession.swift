@@ -199,6 +199,29 @@ public final class ReadReplay: Sendable {
     }
 }
 
+/// The reads of a rehearsal row by row (`--each`): each row's own `ReadReplay`, so that a
+/// row reads from its rehearsal until it sends its own first change, whatever other rows do.
+public final class RowReadReplays: Sendable {
+    private let replays = Mutex<[Int: ReadReplay]>([:])
+
+    public init() {}
+
+    /// Row `number`'s reads.
+    public func forRow(_ number: Int) -> ReadReplay {
+        replays.withLock { replays in
+            if let replay = replays[number] { return replay }
+            let replay = ReadReplay()
+            replays[number] = replay
+            return replay
+        }
+    }
+
+    /// From now on, every row's reads are answered from what its rehearsal kept.
+    public func startReplaying() {
+        for replay in replays.withLock({ Array($0.values) }) { replay.startReplaying() }
+    }
+}
+
 /// A saved plan being applied, as the vendor modules see it: each change, before it is
 /// sent, must be the plan's next one.
 public protocol PlanCheck: Sendable {

@@ -43,6 +43,8 @@ public struct VendorScriptRunner: Sendable {
     public var planCheck: (any PlanCheck)?
     /// A confirmed run's reads, kept by its rehearsal and answered again.
     public var reads: ReadReplay?
+    /// The same, row by row (`--each`).
+    public var rowReads: RowReadReplays?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -65,13 +67,15 @@ public struct VendorScriptRunner: Sendable {
 
     /// Runs `script` as one row of an `--each` run: `row` and `row_number` set, its changes
     /// journaled under the row, `math.random` seeded for the row.
+    /// (`seed`: the run's, when there is no journal to give it, as for a rehearsal.)
     public func run(_ script: LuaScript, row: TableRow, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool,
-                    output: any LuaOutput, stop: LuaStop?, journal: RunJournal?) async -> ScriptRunResult {
+                    output: any LuaOutput, stop: LuaStop?, journal: RunJournal?, seed: Int64? = nil) async -> ScriptRunResult {
         var runner = self
         runner.globals["row"] = row.luaValue
         runner.globals["row_number"] = .integer(Int64(row.number))
+        if let rowReads { runner.reads = rowReads.forRow(row.number) }
         // The row's own seed: the same on a resume, whatever order rows run in.
-        let seed = journal.map { $0.seed &+ Int64(row.number) &* 1_000_003 }
+        let seed = (journal?.seed ?? seed).map { $0 &+ Int64(row.number) &* 1_000_003 }
         return await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
                                 changeJournal: journal?.row(row.number), seed: seed)
     }

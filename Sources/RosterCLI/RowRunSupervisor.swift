@@ -15,6 +15,8 @@ struct RowRunSupervisor {
     var yes: Bool
     var results: RowResultOptions
     var verbose: Bool
+    /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
+    var maxChanges: Int? = nil
 
     /// Runs `rows` (but those in `done`) with `rowRun`, journaled in `journal`; closes
     /// `connection`; reports; throws the exit code when it is not 0.
@@ -24,12 +26,22 @@ struct RowRunSupervisor {
         let counter = CallCounter()
         rowRun.runner.counter = counter
         let machineOutput = results.output != nil
-        if !dryRun, !yes, !machineOutput, Terminal.isInteractive, journal.attempt == 1 {
-            guard await confirmDestructiveChanges(rowRun, table) else {
-                await connection.close()
-                Diagnostics.error("roster: nothing was changed (not confirmed)")
-                throw ExitCode(ExitStatus.scriptError)
-            }
+        // Every row rehearsed first (as a dry run, output hidden) to pass the gate, as a single
+        // script is; each row's reads then answer it again until it sends its first change.
+        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
+        if gate.needsRehearsal(connection.tenant, attempt: journal.attempt) {
+            let reads = RowReadReplays()
+            rowRun.runner.rowReads = reads
+            var rehearsal = rowRun
+            rehearsal.dryRun = true
+            rehearsal.seed = journal.seed
+            rehearsal.runner.counter = nil
+            let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+            let failed = outcomes.filter { $0.state == .failed }.map { "row \($0.row.number): \($0.error ?? "failed")" }
+            try await gate.admit(outcomes.flatMap { $0.result?.plan ?? [] },
+                                 stopped: failed.isEmpty ? nil : "\(failed.count) row\(failed.count == 1 ? "" : "s") failed, first \(failed[0])",
+                                 rows: table.rows.count, connection: connection, journal: journal)
+            reads.startReplaying()
         }
         let pending = table.rows.filter { !done.contains($0.number) }.count
         let progress = ProgressLine(counter: counter, rowsTotal: pending, enabled: ProgressLine.terminalAvailable && !machineOutput)
@@ -142,35 +154,5 @@ struct RowRunSupervisor {
             text = JSONValue.array(outcomes.map { .object(fields($0)) }).canonicalText + "\n"
         }
         FileHandle.standardOutput.write(Data(text.utf8))
-    }
-
-    /// On a terminal, a run whose rows would make a destructive change is rehearsed first
-    /// (every row as a dry run, their output hidden) and applied only once confirmed: the
-    /// same rule as a single script's (a destructive change, or more than ten changes).
-    private func confirmDestructiveChanges(_ rowRun: RowRun, _ table: RowTable) async -> Bool {
-        var rehearsal = rowRun
-        rehearsal.dryRun = true
-        let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
-        let plan = outcomes.flatMap { $0.result?.plan ?? [] }
-        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
-        guard !destructive.isEmpty || plan.count > rowRun.runner.tenant.confirmOver else { return true }
-        var text = plan.count <= 40 ? RunSupervisor.groupedPlan(plan) : Self.planSummary(plan)
-        if outcomes.contains(where: { $0.state == .failed }) {
-            text += "(some rows' rehearsal stopped early, so the run may change more)\n"
-        }
-        Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        let people = destructive.reduce(0) { $0 + $1.people }
-        return Terminal.ask("Apply these \(plan.count) changes over \(table.rows.count) rows"
-            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")") + "? [y/N] ")
-    }
-
-    /// `12 × encore.deactivate_user (destructive)` per operation, for a long plan.
-    static func planSummary(_ plan: [VendorCallRecord]) -> String {
-        var counts: [(String, String, Int)] = []
-        for call in plan {
-            let name = call.vendor.rawValue + "." + call.operation
-            if let index = counts.firstIndex(where: { $0.0 == name }) { counts[index].2 += 1 } else { counts.append((name, call.effect, 1)) }
-        }
-        return "Plan:\n" + counts.map { "  \($0.2) × \($0.0) (\($0.1))\n" }.joined()
     }
 }

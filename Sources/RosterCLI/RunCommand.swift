@@ -138,7 +138,7 @@ struct RunCommand: AsyncParsableCommand {
         if let (rows, _) = table {
             let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])
-            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose)
+            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges)
                 .perform(rowRun, table: rows, connection: connection, journal: journal)
             return
         }

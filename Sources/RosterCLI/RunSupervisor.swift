@@ -26,36 +26,16 @@ struct RunSupervisor {
         // Rate budgets are shared with every Roster process through the journal.
         var runner = runner
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
-        // A run is rehearsed first (a dry run, its output hidden) to be confirmed on a
-        // terminal (`--json` does not skip the question: only `--yes` does), or to be held to
-        // the tenant's `max_changes`. What the rehearsal reads answers the run again.
-        let limit = maxChanges ?? connection.tenant.maxChanges
-        let confirming = !dryRun && !yes && Terminal.isInteractive
-        // Without a terminal, a run that would need confirming needs --yes instead.
-        let mustHaveYes = !dryRun && !yes && !Terminal.isInteractive
-        if !dryRun, journal.attempt == 1, confirming || mustHaveYes || limit != nil {
+        // A run is rehearsed first (a dry run, its output hidden) to pass the gate: confirmed
+        // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
+        // answers the run again.
+        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
+        if gate.needsRehearsal(connection.tenant, attempt: journal.attempt) {
             let reads = ReadReplay()
             runner.reads = reads
-            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput())
-            if let limit, rehearsal.plan.count > limit {
-                await connection.close()
-                journal.finish(outcome: "refused: too many changes", exitCode: ExitStatus.usage)
-                Diagnostics.error("roster: the run plans \(rehearsal.plan.count) changes, more than "
-                    + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(connection.tenant.name)'")
-                    + "; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes \(rehearsal.plan.count))")
-                throw ExitCode(ExitStatus.usage)
-            }
-            if mustHaveYes, let unconfirmed = Self.needsConfirming(rehearsal.plan, tenant: connection.tenant) {
-                await connection.close()
-                journal.finish(outcome: "refused: not confirmed", exitCode: ExitStatus.usage)
-                Diagnostics.error("roster: the run plans \(unconfirmed) and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent")
-                throw ExitCode(ExitStatus.usage)
-            }
-            guard !confirming || confirmChanges(rehearsal, connection: connection) else {
-                await connection.close()
-                Diagnostics.error("roster: nothing was changed (not confirmed)")
-                throw ExitCode(ExitStatus.scriptError)
-            }
+            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: journal.seed)
+            try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
+                                 connection: connection, journal: journal)
             reads.startReplaying()
         }
         let counter = CallCounter()
@@ -139,46 +119,6 @@ struct RunSupervisor {
             guard case .unknown(let why) = call.outcome else { continue }
             Diagnostics.error("roster: outcome unknown (check before running again): \(call.summary): \(why)")
         }
-    }
-
-    /// On a terminal, a run whose rehearsal would make a destructive change, or more than the
-    /// tenant's `confirm_over` changes, shows its plan grouped by vendor with the destructive
-    /// changes marked and counted in people, and is applied only once confirmed.
-    private func confirmChanges(_ rehearsal: ScriptRunResult, connection: VendorConnection) -> Bool {
-        let plan = rehearsal.plan
-        guard let what = Self.needsConfirming(plan, tenant: connection.tenant) else { return true }
-        var text = Self.target(connection, dryRun: false) + "\n" + Self.groupedPlan(plan)
-        if rehearsal.outcome != .success {
-            text += "(the rehearsal stopped early, so the run may change more: \(rehearsal.outcome.summary))\n"
-        }
-        Diagnostics.error(text.trimmingCharacters(in: .newlines))
-        return Terminal.ask("Apply these \(what) to tenant '\(connection.tenant.name)'? [y/N] ")
-    }
-
-    /// `3 changes, 2 destructive affecting 4 people` when `plan` must be confirmed (a
-    /// destructive change, or more than the tenant's `confirm_over`); nil when it need not.
-    static func needsConfirming(_ plan: [VendorCallRecord], tenant: Tenant) -> String? {
-        let destructive = plan.filter { $0.effect == LuaEffect.destructive.rawValue }
-        guard !destructive.isEmpty || plan.count > tenant.confirmOver else { return nil }
-        let people = destructive.reduce(0) { $0 + $1.people }
-        return "\(plan.count) change\(plan.count == 1 ? "" : "s")"
-            + (destructive.isEmpty ? "" : ", \(destructive.count) destructive affecting \(people) \(people == 1 ? "person" : "people")")
-    }
-
-    /// The plan by vendor, destructive changes marked with `!` and their people counted.
-    static func groupedPlan(_ plan: [VendorCallRecord]) -> String {
-        var vendors: [String] = []
-        for change in plan where !vendors.contains(change.vendor.rawValue) { vendors.append(change.vendor.rawValue) }
-        var text = "Plan (! destructive):\n"
-        for vendor in vendors {
-            let changes = plan.filter { $0.vendor.rawValue == vendor }
-            text += "  \(vendor): \(changes.count) change\(changes.count == 1 ? "" : "s")\n"
-            for change in changes {
-                let destructive = change.effect == LuaEffect.destructive.rawValue
-                text += "    \(destructive ? "!" : " ") \(change.summary)" + (destructive && change.people > 1 ? "  (\(change.people) people)" : "") + "\n"
-            }
-        }
-        return text
     }
 }
 

@@ -139,4 +139,39 @@ import Testing
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
     }
+
+    /// A run row by row passes the same gate: without a terminal it needs --yes, it is held to
+    /// max_changes, and on a terminal it asks, then each row reads from its rehearsal until it
+    /// sends its own first change.
+    @Test func rowByRowRunsPassTheSameGate() async throws {
+        let script = """
+            local user = encore.get_user(tonumber(row.id))
+            if user.is_active then encore.deactivate_user(user.user_id) end
+            print(user.user_name)
+            """
+        let folder = try RosterProcess.scriptFolder(["each.lua": script, "ids.csv": "id\n1001\n1002\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let run = ["run", "each.lua", "--each", "ids.csv", "--config", "roster.toml"]
+
+        let refused = try await RosterProcess.run(run + ["--output", "csv"], in: folder, environment: environment)
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics.contains("roster: the run plans 2 changes, 2 destructive affecting 2 people and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent"), "\(refused.stderr)")
+        let limited = try await RosterProcess.run(run + ["--yes", "--max-changes", "1"], in: folder, environment: environment)
+        #expect(limited.status == 2)
+        #expect(limited.diagnostics.contains("the run plans 2 changes, more than --max-changes 1; nothing was sent"), "\(limited.stderr)")
+        let rehearsals = try await emulator.stats()["encore"]?["requests"] ?? 0
+        #expect(rehearsals == 4, "two rehearsals of two reads, no change sent")
+
+        let session = try TerminalSession(run + ["--output", "csv"], in: folder, environment: environment)
+        #expect(await session.waitFor("Apply these 2 changes, 2 destructive affecting 2 people over 2 rows to tenant 'demo'? [y/N] "), "\(session.screen)")
+        session.type("y\n")
+        #expect(await session.exitStatus() == 0, "\(session.screen)")
+        // Each row's read once (in the rehearsal, answered again), and its change.
+        #expect(try await emulator.stats()["encore"]?["requests"] == rehearsals + 4)
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.filter { $0["IsActive"] as? Bool == false }.count == 3, "ada, grace and the demo's inactive linus")
+    }
 }

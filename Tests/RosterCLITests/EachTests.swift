@@ -33,7 +33,7 @@ import FoundationNetworking
         let emulator = try await EmulatorProcess.start(in: folder, faults: "")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
-        let first = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml",
+        let first = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--yes",
                                                  "--failed-rows", "failed.csv"], in: folder, environment: environment)
         #expect(first.status == 1, "\(first.stderr)")
         let lines = first.stdout.split(separator: "\n").map(String.init)
@@ -112,7 +112,7 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: folder) }
         let emulator = try await EmulatorProcess.start(in: folder, faults: "")
         defer { emulator.stop() }
-        let result = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2",
+        let result = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2", "--yes",
                                                   "--max-failures", "3", "--output", "csv"], in: folder, environment: JournalTests.journal(folder))
         #expect(result.status == 1)
         let rows = result.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
@@ -156,7 +156,7 @@ import FoundationNetworking
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=40ms")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
-        let result = try await RosterProcess.run(["run", "members.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "30"],
+        let result = try await RosterProcess.run(["run", "members.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "30", "--yes"],
                                                  in: folder, environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let ids = result.stdout.split(separator: "\n").filter { $0.contains("@example.com ") }.map { $0.split(separator: " ")[1] }
@@ -182,7 +182,7 @@ import FoundationNetworking
         // busy with: the timing does not depend on this process's threads.
         let name = signal == SIGKILL ? "KILL" : "INT"
         let shell = """
-            "$ROSTER" run each.lua --each people.csv --config roster.toml > out.txt 2> err.txt &
+            "$ROSTER" run each.lua --each people.csv --config roster.toml --yes > out.txt 2> err.txt &
             pid=$!
             while [ "$(grep -c '^row ' out.txt 2>/dev/null)" -lt 4 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
             kill -s \(name) $pid

@@ -46,6 +46,8 @@ public struct RowRun: Sendable {
     public var maxFailures: Int?
     /// The column whose value names a row.
     public var keyColumn: String
+    /// `math.random`'s seed when there is no journal to give it (a rehearsal's: the run's).
+    public var seed: Int64?
 
     public init(runner: VendorScriptRunner, script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool,
                 parallel: Int, maxFailures: Int?, keyColumn: String) {
@@ -100,7 +102,7 @@ public struct RowRun: Sendable {
         let output = CollectedOutput()
         let start = ContinuousClock.now
         let result = await runner.run(script, row: row, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output,
-                                      stop: stop, journal: dryRun ? nil : journal)
+                                      stop: stop, journal: dryRun ? nil : journal, seed: journal?.seed ?? seed)
         let changes = result.calls.filter { call in
             guard call.effect != LuaEffect.read.rawValue else { return false }
             switch call.outcome {

@@ -227,6 +227,8 @@ public final class RowReadReplays: Sendable {
 public protocol PlanCheck: Sendable {
     /// Nil when `change` is the plan's next change; else why the plan is stale, in one line.
     func check(_ change: VendorCallRecord) -> String?
+    /// The check of row `number` of a run row by row (`--each`): its own changes, in order.
+    func row(_ number: Int) -> any PlanCheck
 }
 
 /// Calls as they end: changes made (or replayed, or planned) and reads, for progress lines.

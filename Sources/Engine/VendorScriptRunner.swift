@@ -74,6 +74,7 @@ public struct VendorScriptRunner: Sendable {
         runner.globals["row"] = row.luaValue
         runner.globals["row_number"] = .integer(Int64(row.number))
         if let rowReads { runner.reads = rowReads.forRow(row.number) }
+        runner.planCheck = planCheck?.row(row.number)
         // The row's own seed: the same on a resume, whatever order rows run in.
         let seed = (journal?.seed ?? seed).map { $0 &+ Int64(row.number) &* 1_000_003 }
         return await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,

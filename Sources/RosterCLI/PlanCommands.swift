@@ -26,6 +26,18 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension SavedPlan {
+    /// Writes the plan to `path` (mode 0600) and keeps it in the journal; says how to apply it.
+    func save(to path: String, journal: RunJournal) throws {
+        guard FileManager.default.createFile(atPath: path, contents: encoded(), attributes: [.posixPermissions: 0o600]) else {
+            Diagnostics.error("roster: cannot write --plan-out '\(path)'")
+            throw ExitCode(ExitStatus.usage)
+        }
+        // An existing file keeps its mode: make it private either way.
+        chmod(path, 0o600)
+        try? journal.store.savePlan(id: id, runID: run, json: String(decoding: encoded(), as: UTF8.self))
+        Diagnostics.error("roster: plan \(id) saved to \(path) (\(changes.count) change\(changes.count == 1 ? "" : "s")); apply exactly it with: roster apply \(path)")
+    }
+
     /// The plan at `path`, or one line on stderr and exit 2.
     static func load(_ path: String) throws -> SavedPlan {
         do throws(PlanError) {
@@ -52,6 +64,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var limitOptions: LimitOptions
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
+    @OptionGroup var results: RowResultOptions
 
     func run() async throws {
         let plan = try SavedPlan.load(path)
@@ -96,16 +109,43 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         let script = made.script
         var runner = VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
+        // A plan row by row: its CSV read again, each row as it was.
+        var rows: (RowTable, RowRun)?
+        if let each = plan.each {
+            let table = try Self.table(each, of: plan)
+            if let stale = plan.staleness(of: table) {
+                Diagnostics.error("roster: \(stale); nothing was sent (make a new plan)")
+                throw ExitCode(ExitStatus.stalePlan)
+            }
+            var rowRun = RowRun(runner: runner, script: script, arguments: plan.arguments, inputs: inputs, dryRun: true,
+                                parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
+            rowRun.seed = plan.seed
+            rows = (table, rowRun)
+        }
 
         // The rehearsal: reads live, nothing sent, the plan's random numbers.
-        let rehearsal = await runner.run(script, arguments: plan.arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: plan.seed)
-        guard rehearsal.outcome == .success else {
-            Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed, so nothing was sent: \(rehearsal.outcome.summary)")
-            throw ExitCode(ExitStatus.of(rehearsal.outcome) == ExitStatus.success ? ExitStatus.scriptError : ExitStatus.of(rehearsal.outcome))
-        }
-        if let stale = plan.staleness(of: rehearsal.plan) {
-            Diagnostics.error("roster: \(stale); nothing was sent (make a new plan)")
-            throw ExitCode(ExitStatus.stalePlan)
+        if let (table, rowRun) = rows {
+            let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+            if let failed = outcomes.first(where: { $0.state != .succeeded }) {
+                Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed at row \(failed.row.number), so nothing was sent: \(failed.error ?? failed.state.rawValue)")
+                throw ExitCode(ExitStatus.scriptError)
+            }
+            for outcome in outcomes {
+                if let stale = plan.staleness(of: outcome.result?.plan ?? [], row: outcome.row.number) {
+                    Diagnostics.error("roster: \(stale); nothing was sent (make a new plan)")
+                    throw ExitCode(ExitStatus.stalePlan)
+                }
+            }
+        } else {
+            let rehearsal = await runner.run(script, arguments: plan.arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: plan.seed)
+            guard rehearsal.outcome == .success else {
+                Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed, so nothing was sent: \(rehearsal.outcome.summary)")
+                throw ExitCode(ExitStatus.of(rehearsal.outcome) == ExitStatus.success ? ExitStatus.scriptError : ExitStatus.of(rehearsal.outcome))
+            }
+            if let stale = plan.staleness(of: rehearsal.plan) {
+                Diagnostics.error("roster: \(stale); nothing was sent (make a new plan)")
+                throw ExitCode(ExitStatus.stalePlan)
+            }
         }
         let destructive = plan.changes.filter { $0.effect == LuaEffect.destructive.rawValue }.count
         if !yes {
@@ -127,6 +167,7 @@ struct ApplyCommand: AsyncParsableCommand {
             var run = NewRun.here(kind: "apply", script: made.run.script, text: Array(made.run.scriptText.utf8), arguments: plan.arguments,
                                   inputs: inputs, connection: connection, dryRun: false)
             run.seed = plan.seed
+            run.each = plan.each
             journal = try RunJournal.start(run, in: store)
             earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)
         } catch {
@@ -140,7 +181,30 @@ struct ApplyCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.stalePlan)
         }
         runner.planCheck = PlanApplication(plan)
+        if let (table, rowRun) = rows {
+            var rowRun = rowRun
+            rowRun.runner = runner
+            rowRun.dryRun = false
+            rowRun.seed = nil
+            try await RowRunSupervisor(dryRun: false, yes: true, results: results, verbose: verbose)
+                .perform(rowRun, table: table, connection: connection, journal: journal)
+            return
+        }
         try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
             .perform(runner, script, arguments: plan.arguments, inputs: inputs, connection: connection, journal: journal)
+    }
+
+    /// The CSV of a plan row by row, read again.
+    static func table(_ each: EachSource, of plan: SavedPlan) throws -> RowTable {
+        guard let data = FileManager.default.contents(atPath: each.path) else {
+            Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of plan \(plan.id)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        do throws(RowTableError) {
+            return try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
+        } catch {
+            Diagnostics.error("roster: --each \(error.description)")
+            throw ExitCode(ExitStatus.usage)
+        }
     }
 }

@@ -17,6 +17,8 @@ struct RowRunSupervisor {
     var verbose: Bool
     /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
     var maxChanges: Int? = nil
+    /// With a dry run: where to save its plan (`--plan-out`).
+    var planOut: String? = nil
 
     /// Runs `rows` (but those in `done`) with `rowRun`, journaled in `journal`; closes
     /// `connection`; reports; throws the exit code when it is not 0.
@@ -66,6 +68,7 @@ struct RowRunSupervisor {
         let notRun = outcomes.filter { $0.state == .notRun }
         let status: Int32 = signals.received != nil ? ExitStatus.interrupted : (failed.isEmpty && notRun.isEmpty ? ExitStatus.success : ExitStatus.scriptError)
         if dryRun { try? journal.recordPlan(outcomes.flatMap { $0.result?.plan ?? [] }) }
+        if dryRun, let planOut { try savePlan(outcomes, table: table, journal: journal, to: planOut) }
         journal.abandonInFlight("the run ended before the vendor answered")
         journal.finish(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
                        exitCode: status)
@@ -90,6 +93,18 @@ struct RowRunSupervisor {
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
             + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// Saves the plan of a dry run whose every row planned to its end.
+    private func savePlan(_ outcomes: [RowOutcome], table: RowTable, journal: RunJournal, to path: String) throws {
+        let unfinished = outcomes.filter { $0.state != .succeeded }.map { String($0.row.number) }
+        guard unfinished.isEmpty else {
+            Diagnostics.error("roster: no plan saved: the dry run of row\(unfinished.count == 1 ? "" : "s") \(unfinished.prefix(10).joined(separator: ", ")) did not finish")
+            return
+        }
+        guard let run = try? journal.store.run(journal.runID) else { return }
+        let plans = Dictionary(outcomes.map { ($0.row.number, $0.result?.plan ?? []) }) { first, _ in first }
+        try SavedPlan(run: run, rows: table.rows, plans: plans).save(to: path, journal: journal)
     }
 
     /// `row 17 ada@example.com: ok, 3 changes`, `row 18 bob@example.com: FAILED encore.create_user: ...`

@@ -68,7 +68,6 @@ struct RunCommand: AsyncParsableCommand {
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         if planOut != nil, !dryRun { throw ValidationError("--plan-out needs --dry-run: a plan is what a dry run would change") }
-        if planOut != nil, each.file != nil { throw ValidationError("--plan-out applies to a single script run; it is not yet available with --each") }
     }
 
     /// `--arg K=V` pairs.
@@ -138,7 +137,7 @@ struct RunCommand: AsyncParsableCommand {
         if let (rows, _) = table {
             let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])
-            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges)
+            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges, planOut: planOut)
                 .perform(rowRun, table: rows, connection: connection, journal: journal)
             return
         }

@@ -83,15 +83,7 @@ struct RunSupervisor {
             return
         }
         guard let run = try? journal.store.run(journal.runID) else { return }
-        let plan = SavedPlan(run: run, plan: result.plan)
-        guard FileManager.default.createFile(atPath: path, contents: plan.encoded(), attributes: [.posixPermissions: 0o600]) else {
-            Diagnostics.error("roster: cannot write --plan-out '\(path)'")
-            throw ExitCode(ExitStatus.usage)
-        }
-        // An existing file keeps its mode: make it private either way.
-        chmod(path, 0o600)
-        try? journal.store.savePlan(id: plan.id, runID: run.id, json: String(decoding: plan.encoded(), as: UTF8.self))
-        Diagnostics.error("roster: plan \(plan.id) saved to \(path) (\(plan.changes.count) change\(plan.changes.count == 1 ? "" : "s")); apply exactly it with: roster apply \(path)")
+        try SavedPlan(run: run, plan: result.plan).save(to: path, journal: journal)
     }
 
     /// `roster: acting on tenant 'acme' (/etc/roster/roster.toml)`: said on a terminal before

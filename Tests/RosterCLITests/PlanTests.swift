@@ -81,4 +81,46 @@ import FoundationNetworking
         // The rehearsal read the users once; nothing else went out.
         #expect(try await emulator.stats()["encore"]?["requests"] == before + 1)
     }
+
+    /// A plan row by row (`--each`): every row's changes, applied exactly and once; a row of
+    /// the CSV changed since makes it stale, with nothing sent.
+    @Test func aPlanRowByRow() async throws {
+        let script = """
+            encore.create_user({user_name = row.user, first_name = row.first, last_name = "R", role_id = 3, license_type = 1,
+                                password = ("Drawn-%06d!"):format(math.random(0, 999999))})
+            if row.deactivate ~= "" then encore.deactivate_user(tonumber(row.deactivate)) end
+            """
+        let csv = "user,first,deactivate\nrow1,One,\nrow2,Two,1002\nrow3,Three,\n"
+        let folder = try RosterProcess.scriptFolder(["each.lua": script, "people.csv": csv])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
+        let planned = try await roster(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--dry-run", "--plan-out", "rows.plan"])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stderr.contains("saved to rows.plan (4 changes)"), "\(planned.stderr)")
+        let shown = try await roster(["plan", "show", "rows.plan"])
+        #expect(shown.stdout.contains("row by row over people.csv (3 rows)"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("  row 3:\n    2. [write] encore.create_user"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("    3. [destructive] encore.deactivate_user"), "\(shown.stdout)")
+
+        // A row changed since the plan: stale, nothing sent.
+        try "user,first,deactivate\nrow1,One,\nrow2,Two,1002\nrow3,Tri,\n".write(to: folder.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
+        let stale = try await roster(["apply", "rows.plan", "--yes"])
+        #expect(stale.status == 6)
+        #expect(stale.diagnostics.contains("roster: plan is stale: row 4 of people.csv changed since the plan was made; nothing was sent (make a new plan)"), "\(stale.stderr)")
+        try csv.write(to: folder.appendingPathComponent("people.csv"), atomically: true, encoding: .utf8)
+
+        let applied = try await roster(["apply", "rows.plan", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains("row 3 row2: ok, 2 changes"), "\(applied.stdout)")
+        let state = try await Self.active(emulator)
+        #expect(state["row1"] == true && state["row2"] == true && state["row3"] == true && state["grace"] == false, "\(state)")
+        let again = try await roster(["apply", "rows.plan", "--yes"])
+        #expect(again.status == 6)
+        #expect(again.stderr.contains("was already applied by run 2"), "\(again.stderr)")
+    }
 }

@@ -25,7 +25,18 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var config: String?
     /// `math.random`'s seed: the apply draws the same numbers.
     public var seed: Int64
+    /// A plan row by row (`--each`): the CSV and how its rows run.
+    public var each: EachSource?
+    /// Each row planned, and a digest of its fields: an apply reads the CSV again, and a
+    /// row that changed makes the plan stale.
+    public var rows: [PlannedRow]?
     public var changes: [Change]
+
+    /// A row of a plan row by row.
+    public struct PlannedRow: Codable, Sendable, Equatable {
+        public var number: Int
+        public var sha256: String
+    }
 
     /// One planned change.
     public struct Change: Codable, Sendable, Equatable {
@@ -36,6 +47,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         public var arguments: JSONValue
         /// sha256 of the plan's id and the change with every argument in full.
         public var sha256: String
+        /// The row that makes it, in a plan row by row.
+        public var row: Int?
 
         /// `encore.deactivate_user id=1002`
         public var summary: String {
@@ -51,6 +64,17 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
     /// The plan of dry run `run`, whose planned changes are `plan` (with fingerprints).
     public init(run: JournalRun, plan: [VendorCallRecord]) {
+        self.init(run: run, rows: [(nil, plan)])
+    }
+
+    /// The plan of dry run `run` row by row: each row of the CSV and the changes it plans.
+    public init(run: JournalRun, rows: [TableRow], plans: [Int: [VendorCallRecord]]) {
+        self.init(run: run, rows: rows.map { ($0.number, plans[$0.number] ?? []) })
+        self.rows = rows.map { PlannedRow(number: $0.number, sha256: $0.sha256) }
+        each = run.run.each
+    }
+
+    private init(run: JournalRun, rows: [(Int?, [VendorCallRecord])]) {
         id = UUID().uuidString.lowercased()
         created_at = ISO8601DateFormatter().string(from: Date())
         self.run = run.id
@@ -62,10 +86,12 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         config = run.run.configFile
         seed = run.run.seed
         let id = self.id
-        changes = plan.map { call in
-            let arguments = Dictionary(call.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-            return Change(vendor: call.vendor.rawValue, operation: call.operation, effect: call.effect, arguments: .object(arguments),
-                          sha256: Self.salted(call.fingerprint ?? "", id: id))
+        changes = rows.flatMap { row, plan in
+            plan.map { call in
+                let arguments = Dictionary(call.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+                return Change(vendor: call.vendor.rawValue, operation: call.operation, effect: call.effect, arguments: .object(arguments),
+                              sha256: Self.salted(call.fingerprint ?? "", id: id), row: row)
+            }
         }
     }
 
@@ -73,30 +99,56 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         SHA256.hash(data: Data((id + "\n" + fingerprint).utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Whether `call` is the plan's change `index`.
-    func matches(_ call: VendorCallRecord, at index: Int) -> Bool {
+    /// The changes of row `number` (of the whole plan, for a single script's).
+    func changes(ofRow number: Int?) -> [Change] {
+        number == nil ? changes : changes.filter { $0.row == number }
+    }
+
+    /// Whether `call` is `changes[index]`.
+    func matches(_ call: VendorCallRecord, _ changes: [Change], at index: Int) -> Bool {
         index < changes.count && changes[index].sha256 == Self.salted(call.fingerprint ?? "", id: id)
             && changes[index].vendor == call.vendor.rawValue && changes[index].operation == call.operation
     }
 
-    /// Why `call`, the script's change number `index + 1`, is not the plan's; nil if it is.
-    func staleness(_ call: VendorCallRecord, at index: Int) -> String? {
-        guard !matches(call, at: index) else { return nil }
+    /// Why `call`, change number `index + 1` of row `row` (or of the script), is not the
+    /// plan's; nil if it is.
+    func staleness(_ call: VendorCallRecord, row: Int? = nil, at index: Int) -> String? {
+        let changes = changes(ofRow: row)
+        guard !matches(call, changes, at: index) else { return nil }
+        let place = row.map { "row \($0): " } ?? ""
         guard index < changes.count else {
-            return "plan is stale: it has \(changes.count) change\(changes.count == 1 ? "" : "s"), the script now wants more: change \(index + 1) would be `\(call.summary)`"
+            return "plan is stale: \(place)it has \(changes.count) change\(changes.count == 1 ? "" : "s"), the script now wants more: change \(index + 1) would be `\(call.summary)`"
         }
         let planned = changes[index].summary
         let wanted = call.summary == planned ? "`\(call.summary)` with other values in its redacted arguments" : "`\(call.summary)`"
-        return "plan is stale: change \(index + 1) was planned as `\(planned)`, the script now wants \(wanted)"
+        return "plan is stale: \(place)change \(index + 1) was planned as `\(planned)`, the script now wants \(wanted)"
     }
 
-    /// Why `plan` (the script's changes now) is not this plan; nil if it is, change for change.
-    public func staleness(of plan: [VendorCallRecord]) -> String? {
+    /// Why `plan` (the script's changes now, or row `row`'s) is not this plan's; nil if it
+    /// is, change for change.
+    public func staleness(of plan: [VendorCallRecord], row: Int? = nil) -> String? {
         for (index, call) in plan.enumerated() {
-            if let stale = staleness(call, at: index) { return stale }
+            if let stale = staleness(call, row: row, at: index) { return stale }
         }
+        let changes = changes(ofRow: row)
         guard plan.count == changes.count else {
-            return "plan is stale: it has \(changes.count) changes, the script now wants \(plan.count): change \(plan.count + 1) (`\(changes[plan.count].summary)`) is no longer wanted"
+            return "plan is stale: " + (row.map { "row \($0): " } ?? "")
+                + "it has \(changes.count) changes, the script now wants \(plan.count): change \(plan.count + 1) (`\(changes[plan.count].summary)`) is no longer wanted"
+        }
+        return nil
+    }
+
+    /// Why the CSV, read again, is not the one planned (a row changed, added or removed);
+    /// nil if every row is as it was.
+    public func staleness(of table: RowTable) -> String? {
+        let planned = rows ?? []
+        let now = Dictionary(table.rows.map { ($0.number, $0.sha256) }) { first, _ in first }
+        let name = each?.name ?? "the CSV"
+        for row in planned where now[row.number] != row.sha256 {
+            return "plan is stale: row \(row.number) of \(name) " + (now[row.number] == nil ? "is gone" : "changed") + " since the plan was made"
+        }
+        if let added = table.rows.first(where: { row in !planned.contains { $0.number == row.number } }) {
+            return "plan is stale: row \(added.number) of \(name) was added since the plan was made"
         }
         return nil
     }
@@ -105,8 +157,11 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var text: String {
         var lines = ["plan \(id): \(changes.count) change\(changes.count == 1 ? "" : "s") by \(script) (run \(run)), tenant \(tenant)"
             + (config.map { " (\($0))" } ?? "") + ", made \(created_at)"]
+        if let each { lines.append("  row by row over \(each.name) (\(rows?.count ?? 0) rows)") }
+        var row: Int?
         for (index, change) in changes.enumerated() {
-            lines.append("  \(index + 1). [\(change.effect)] \(change.summary)")
+            if let number = change.row, number != row { lines.append("  row \(number):"); row = number }
+            lines.append("  \(change.row == nil ? "" : "  ")\(index + 1). [\(change.effect)] \(change.summary)")
         }
         return lines.joined(separator: "\n")
     }
@@ -139,17 +194,26 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Checks, during an apply, that each change is the plan's next one.
+/// Checks, during an apply, that each change is the plan's next one (the next of its row's,
+/// in a plan row by row).
 public final class PlanApplication: PlanCheck {
     public let plan: SavedPlan
+    private let row: Int?
     private let next = Mutex(0)
 
-    public init(_ plan: SavedPlan) { self.plan = plan }
+    public convenience init(_ plan: SavedPlan) { self.init(plan, row: nil) }
+
+    private init(_ plan: SavedPlan, row: Int?) {
+        self.plan = plan
+        self.row = row
+    }
 
     public func check(_ change: VendorCallRecord) -> String? {
         next.withLock { next in
             defer { next += 1 }
-            return plan.staleness(change, at: next)
+            return plan.staleness(change, row: row, at: next)
         }
     }
+
+    public func row(_ number: Int) -> any PlanCheck { PlanApplication(plan, row: number) }
 }

@@ -78,6 +78,21 @@ extension NewRun {
     }
 }
 
+extension VendorConnection {
+    /// The vendors a journaled run (or a plan) used again: its configuration file, or the
+    /// built-in emulator when it had none. A configuration error is one line and exit 2.
+    static func reopen(configuration: String?, tenant: String) async throws -> VendorConnection {
+        do {
+            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: configuration == nil) {
+                Diagnostics.error($0)
+            }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
 extension ScriptInput {
     /// The contents' SHA-256, hex.
     var sha256: String { SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined() }

@@ -68,15 +68,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try SavedPlan.load(path)
-        let connection: VendorConnection
-        do {
-            connection = try await VendorConnection.open(configuration: plan.config, tenant: plan.tenant, useEmulator: plan.config == nil) {
-                Diagnostics.error($0)
-            }
-        } catch let error as ConfigurationError {
-            Diagnostics.error("roster: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant)
         do {
             try await apply(plan, connection: connection)
         } catch {

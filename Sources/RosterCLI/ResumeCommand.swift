@@ -49,14 +49,7 @@ struct ResumeCommand: AsyncParsableCommand {
             return
         }
         let inputs = try readInputs(found)
-        let connection: VendorConnection
-        do {
-            connection = try await VendorConnection.open(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                         useEmulator: config == nil && found.run.configFile == nil) { Diagnostics.error($0) }
-        } catch let error as ConfigurationError {
-            Diagnostics.error("roster: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
         let journal: RunJournal
         do throws(JournalError) {
             journal = try RunJournal.resume(found, in: store, assuming: assumeSent ? .sent : assumeNotSent ? .notSent : nil)

@@ -55,14 +55,7 @@ struct UndoCommand: AsyncParsableCommand {
             Diagnostics.error("roster: run \(id) made no changes; nothing to undo")
             return
         }
-        let connection: VendorConnection
-        do {
-            connection = try await VendorConnection.open(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                         useEmulator: config == nil && found.run.configFile == nil) { Diagnostics.error($0) }
-        } catch let error as ConfigurationError {
-            Diagnostics.error("roster: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
         let text = Array(plan.script().utf8)
         let journal: RunJournal
         do throws(JournalError) {

@@ -41,6 +41,11 @@ public struct VendorCallRecord: Sendable, Equatable {
     /// `encore.deactivate_user id=42 external=false`
     public var summary: String { vendor.rawValue + "." + operation + (arguments.isEmpty ? "" : " " + Self.argumentText(arguments)) }
 
+    /// The arguments as one JSON object, keys sorted (what the journal keeps).
+    public static func canonicalText(_ arguments: [VendorArgument]) -> String {
+        JSONValue.object(Dictionary(arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })).canonicalText
+    }
+
     /// `id=42 external=false`
     public static func argumentText(_ arguments: [VendorArgument]) -> String {
         arguments.map { "\($0.name)=\($0.value.compactText)" }.joined(separator: " ")

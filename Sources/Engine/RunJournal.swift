@@ -1,6 +1,7 @@
 /// RunJournal.swift: one attempt of one run, journaled — the run's record (who, what,
-/// where), each write committed before it is sent, and, in a resumed attempt, the changes
-/// earlier attempts made answered from the journal.
+/// where), each write appended to the attempt's change log before it is sent (and stored
+/// in the database in batches), and, in a resumed attempt, the changes earlier attempts
+/// made answered from the journal.
 import Bindings
 import Dispatch
 import Foundation
@@ -22,14 +23,13 @@ public final class RunJournal: ChangeJournal {
     private let occurrences = Mutex<[String: Int]>([:])
     private let sequence = Atomic<Int>(0)
     private let reads = Atomic<Int>(0)
-    private let committer: GroupCommitter
+    private let writer: JournalWriter
 
-    /// A change decided on: its row's commit, started at once (the Lua thread goes on; the
-    /// call waits for it before it is sent); or, for a toggle, the row to commit once the
-    /// state it finds is read.
-    private enum Row: Sendable {
-        case submitted(PendingCommit)
-        case afterStateRead(@Sendable (JSONValue) -> JournalOperation)
+    /// A change decided on: its row, logged when the call is about to be sent (off the Lua
+    /// thread), with the state its target was found in just before, if it reads one.
+    private struct Row: Sendable {
+        let sequence: Int
+        let operation: @Sendable (JSONValue?) -> JournalOperation
     }
 
     private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, assumption: UnknownAssumption?, earlier: [JournalChange]) {
@@ -41,7 +41,7 @@ public final class RunJournal: ChangeJournal {
         var latest: [String: JournalChange] = [:]
         for change in earlier { latest["\(change.key)#\(change.occurrence)"] = change }
         self.earlier = latest
-        committer = GroupCommitter(store)
+        writer = JournalWriter(store, runID: runID, attempt: attempt)
     }
 
     /// Journals a new run; its first attempt.
@@ -66,6 +66,7 @@ public final class RunJournal: ChangeJournal {
 
     /// Whether an earlier attempt sent `change` as its next occurrence in `occurrences`.
     func sentEarlier(_ change: PendingChange, occurrences: borrowing Mutex<[String: Int]>) -> Bool {
+        guard !earlier.isEmpty else { return false }
         let occurrence = occurrences.withLock { $0[change.key, default: 0] }
         guard let previous = earlier["\(change.key)#\(occurrence)"] else { return false }
         return [.succeeded, .replayed, .sending, .unknown].contains(previous.state)
@@ -90,24 +91,21 @@ public final class RunJournal: ChangeJournal {
         }
         let sequence = sequence.add(1, ordering: .relaxed).newValue
         let (runID, attempt) = (self.runID, self.attempt)
-        // The row's JSON is written by the writer thread, not the Lua thread that decides.
+        // The row's JSON is written when the call is sent, not on the Lua thread that decides.
         @Sendable func row(_ state: ChangeState, _ replayedFrom: JournalChange?, stateBefore: JSONValue? = nil) -> JournalOperation {
-            let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-            return .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
-                                     key: change.key, occurrence: occurrence, arguments: JSONValue.object(arguments).canonicalText,
+            .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
+                                     key: change.key, occurrence: occurrence, arguments: VendorCallRecord.canonicalText(change.arguments),
                                      stateBefore: stateBefore?.canonicalText),
-                           runID: runID, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)
+                           ChangeReference(runID: runID, attempt: attempt, sequence: sequence), state: state,
+                           replayedFrom: replayedFrom?.replaySource, at: Date())
         }
         func sending() -> JournalTicket {
-            if change.readsStateFirst {
-                return JournalTicket(row: Row.afterStateRead { state in row(.sending, nil, stateBefore: state) })
-            }
-            return JournalTicket(row: Row.submitted(committer.submit { row(.sending, nil) }))
+            JournalTicket(row: Row(sequence: sequence) { state in row(.sending, nil, stateBefore: change.readsStateFirst ? state ?? .null : nil) })
         }
-        if let previous = earlier["\(change.key)#\(occurrence)"] {
+        if !earlier.isEmpty, let previous = earlier["\(change.key)#\(occurrence)"] {
             switch previous.state {
             case .succeeded, .replayed:
-                committer.enqueue { row(.replayed, previous) }
+                try? writer.write(row(.replayed, previous))
                 return .replay(answer: previous.result.flatMap(JSONValue.parse) ?? .null, already: previous.already)
             case .sending, .unknown:
                 return .reconcile(sending(), assumption: assumption, stateBefore: previous.stateBefore.flatMap(JSONValue.parse))
@@ -119,29 +117,23 @@ public final class RunJournal: ChangeJournal {
     }
 
     public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {
-        switch ticket.row as? Row {
-        case .submitted(let commit)?:
-            return try await commit.value()
-        case .afterStateRead(let row)?:
-            return try await committer.submit { row(stateBefore ?? .null) }.value()
-        case nil:
-            throw JournalError("a change this journal did not decide on")
-        }
+        guard let row = ticket.row as? Row else { throw JournalError("a change this journal did not decide on") }
+        try writer.write(row.operation(stateBefore))
+        return Int64(row.sequence)
     }
 
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) {
-        // Committed with the next group; a row whose outcome never lands stays `sending`,
-        // which a resume checks as unknown: safe.
-        committer.enqueue {
-            switch outcome {
-            case .succeeded(let answer, let already):
-                .finish(id, state: .succeeded, already: already, result: answer.canonicalText, error: nil, notApplied: false)
-            case .failed(let message, let notApplied):
-                .finish(id, state: .failed, already: false, result: nil, error: message, notApplied: notApplied)
-            case .unknown(let message):
-                .finish(id, state: .unknown, already: false, result: nil, error: message, notApplied: false)
-            }
+        // A row whose outcome never lands stays `sending`, which a resume checks as unknown: safe.
+        let place = ChangeReference(runID: runID, attempt: attempt, sequence: Int(id))
+        let operation: JournalOperation = switch outcome {
+        case .succeeded(let answer, let already):
+            .finish(place, state: .succeeded, already: already, result: answer.canonicalText, error: nil, notApplied: false, at: Date())
+        case .failed(let message, let notApplied):
+            .finish(place, state: .failed, already: false, result: nil, error: message, notApplied: notApplied, at: Date())
+        case .unknown(let message):
+            .finish(place, state: .unknown, already: false, result: nil, error: message, notApplied: false, at: Date())
         }
+        try? writer.write(operation, durable: false)
     }
 
     public func didRead() { reads.add(1, ordering: .relaxed) }
@@ -152,22 +144,22 @@ public final class RunJournal: ChangeJournal {
             let arguments = Dictionary(change.arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
             return JournalOperation.insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect,
                                                      key: change.summary, occurrence: 0, arguments: JSONValue.object(arguments).canonicalText),
-                                           runID: runID, attempt: attempt, sequence: sequence.add(1, ordering: .relaxed).newValue,
-                                           state: .planned, replayedFrom: nil)
+                                           ChangeReference(runID: runID, attempt: attempt, sequence: sequence.add(1, ordering: .relaxed).newValue),
+                                           state: .planned, replayedFrom: nil, at: Date())
         }
-        _ = try store.commit(operations)
+        try store.commit(operations)
     }
 
     /// Changes still `sending` become `unknown` (the run ends without their answers); what
-    /// is queued is committed first.
+    /// is logged is stored first.
     public func abandonInFlight(_ reason: String) {
-        committer.flush()
+        writer.flush()
         try? store.abandonInFlight(runID: runID, attempt: attempt, reason: reason)
     }
 
-    /// How the attempt ended (what is queued is committed first).
+    /// How the attempt ended (what is logged is stored first, and the log deleted).
     public func finish(outcome: String, exitCode: Int32) {
-        committer.flush()
+        writer.close()
         try? store.finishAttempt(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
                                  reads: reads.load(ordering: .relaxed))
     }
@@ -205,112 +197,80 @@ public final class RowJournal: ChangeJournal {
     public func didRead() { run.didRead() }
 }
 
-/// Commits journal writes in groups: a change's row is submitted as soon as the change is
-/// decided on and committed by a writer thread together with whatever else is queued
-/// (other rows, outcomes); the change is sent only once its row is committed. Many calls
-/// in flight cost few commits, and the Lua thread never waits on the disk.
-final class GroupCommitter: Sendable {
-    /// An operation, built when its group is written (on the writer thread).
-    typealias Deferred = @Sendable () -> JournalOperation
-
-    private struct Queue {
-        var operations: [Deferred] = []
-        /// Who waits for which operation (its index in `operations`).
-        var pending: [(Int, PendingCommit)] = []
-        var draining = false
+/// Writes an attempt's journal: each operation appended to the attempt's change log at
+/// once (durable against a killed process before the call it records is sent), and stored
+/// in the database in batches a moment later, off the calls' path: a bulk run pays a few
+/// transactions a second instead of one per change.
+final class JournalWriter: Sendable {
+    private struct State {
+        var log: ChangeLog?
+        var queued: [JournalOperation] = []
+        /// Outcomes to log with the next change.
+        var unlogged: [JournalOperation] = []
+        var scheduled = false
     }
 
     private let store: JournalStore
-    private let queue = Mutex(Queue())
-
-    init(_ store: JournalStore) { self.store = store }
-
-    /// Queues `operation` for the next group, started now if none is under way; its row id
-    /// arrives in the returned commit.
-    func submit(_ operation: @escaping Deferred) -> PendingCommit {
-        let commit = PendingCommit()
-        let start = queue.withLock { queue in
-            queue.pending.append((queue.operations.count, commit))
-            queue.operations.append(operation)
-            defer { queue.draining = true }
-            return !queue.draining
-        }
-        if start { DispatchQueue.global(qos: .userInitiated).async { self.drain() } }
-        return commit
-    }
-
-    /// Queues `operation` (an outcome, a replayed row): it goes with the next group, or at
-    /// the latest with `flush` when the run ends. Nobody waits on it, so it starts no group
-    /// of its own: a busy run pays no extra commit for it.
-    func enqueue(_ operation: @escaping Deferred) {
-        queue.withLock { $0.operations.append(operation) }
-    }
-
-    /// Commits everything queued, waiting for a group under way.
-    func flush() {
-        while true {
-            let mine = queue.withLock { queue in
-                defer { queue.draining = true }
-                return !queue.draining
-            }
-            if mine {
-                drain()
-                return
-            }
-            usleep(500)
-        }
-    }
-
-    /// Writes groups until the queue is empty, then marks it idle. SQLite blocks: this runs
-    /// on a dispatch thread (or the ending run's), never on Swift's small pool.
-    private func drain() {
-        while true {
-            let (operations, pending) = queue.withLock { queue in
-                let group = (queue.operations, queue.pending)
-                queue.operations = []
-                queue.pending = []
-                if group.0.isEmpty { queue.draining = false }
-                return group
-            }
-            if operations.isEmpty { return }
-            do {
-                let ids = try store.commit(operations.map { $0() })
-                for (index, commit) in pending { commit.fulfil(.success(ids[index])) }
-            } catch {
-                for (_, commit) in pending { commit.fulfil(.failure(error)) }
-            }
-        }
-    }
-}
-
-/// A row's commit, awaited by the call that sends the change.
-final class PendingCommit: Sendable {
-    private struct State {
-        var result: Result<Int64, any Error>?
-        var waiter: CheckedContinuation<Int64, any Error>?
-    }
-
+    private let runID: Int64
+    private let attempt: Int
     private let state = Mutex(State())
+    /// Held while a batch is stored, so that batches go in order.
+    private let storing = Mutex(())
+    /// How long an operation may wait in the log before it is stored.
+    static let batchDelay = DispatchTimeInterval.milliseconds(50)
 
-    func fulfil(_ result: Result<Int64, any Error>) {
-        let waiter = state.withLock { state in
-            state.result = result
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(with: result)
+    init(_ store: JournalStore, runID: Int64, attempt: Int) {
+        self.store = store
+        self.runID = runID
+        self.attempt = attempt
     }
 
-    /// The row's id once committed. Usually the commit is done before the call asks (it was
-    /// submitted when the call was decided on): then there is no suspension and no hop.
-    func value() async throws -> Int64 {
-        if let ready = state.withLock({ $0.result }) { return try ready.get() }
-        return try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state in
-                if state.result == nil { state.waiter = continuation }
-                return state.result
+    /// Appends `operation` to the log (created on the first write); it is stored with the
+    /// next batch. An outcome (`durable: false`) is logged with the next change instead, in
+    /// the same write: if the process is killed first, its change stays `sending`, which a
+    /// resume checks as unknown.
+    func write(_ operation: JournalOperation, durable: Bool = true) throws(JournalError) {
+        let (log, lines, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
+            state.queued.append(operation)
+            defer { state.scheduled = true }
+            guard durable else {
+                state.unlogged.append(operation)
+                return (nil, [], !state.scheduled)
             }
-            if let ready { continuation.resume(with: ready) }
+            if state.log == nil { state.log = try ChangeLog.create(for: store, runID: runID, attempt: attempt) }
+            defer { state.unlogged = [] }
+            return (state.log, state.unlogged + [operation], !state.scheduled)
+        }
+        // Outside the lock: one write to a file opened for appending.
+        try log?.append(lines)
+        if schedule { DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() } }
+    }
+
+    /// Stores everything logged so far (a failure leaves it in the log, which the next
+    /// process to open the journal stores).
+    func flush() {
+        storing.withLock { _ in
+            let batch = state.withLock { state in
+                defer { state.queued = []; state.scheduled = false }
+                return state.queued
+            }
+            if !batch.isEmpty { try? store.commit(batch) }
+        }
+    }
+
+    /// Stores everything logged, then deletes the log if all of it is stored.
+    func close() {
+        storing.withLock { _ in
+            let (batch, log) = state.withLock { state in
+                defer { state.queued = []; state.unlogged = []; state.scheduled = false; state.log = nil }
+                return (state.queued, state.log)
+            }
+            do {
+                if !batch.isEmpty { try store.commit(batch) }
+                log?.remove()
+            } catch {
+                // Left in the log: stored by the next process that opens the journal.
+            }
         }
     }
 }

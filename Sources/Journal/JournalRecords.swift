@@ -251,10 +251,42 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// One write to the journal, for a group commit (`JournalStore.commit`).
+/// The earlier change a replayed one was answered from: its row, and what it answered.
+public struct ReplaySource: Sendable {
+    public var id: Int64
+    public var already: Bool
+    public var result: String?
+
+    public init(id: Int64, already: Bool, result: String?) {
+        self.id = id
+        self.already = already
+        self.result = result
+    }
+}
+
+extension JournalChange {
+    /// This change, as what a replay of it is answered from.
+    public var replaySource: ReplaySource { ReplaySource(id: id, already: already, result: result) }
+}
+
+/// A change by its place in its run: attempt and sequence (known before its row is stored).
+public struct ChangeReference: Sendable, Hashable, Codable {
+    public var runID: Int64
+    public var attempt: Int
+    public var sequence: Int
+
+    public init(runID: Int64, attempt: Int, sequence: Int) {
+        self.runID = runID
+        self.attempt = attempt
+        self.sequence = sequence
+    }
+}
+
+/// One write to the journal (`JournalStore.commit`, `ChangeLog.append`), with when it
+/// happened.
 public enum JournalOperation: Sendable {
     /// A change's row: `sending` before it is sent, or `replayed`/`planned`.
-    case insert(NewChange, runID: Int64, attempt: Int, sequence: Int, state: ChangeState, replayedFrom: JournalChange?)
+    case insert(NewChange, ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date)
     /// A change's outcome.
-    case finish(Int64, state: ChangeState, already: Bool, result: String?, error: String?, notApplied: Bool)
+    case finish(ChangeReference, state: ChangeState, already: Bool, result: String?, error: String?, notApplied: Bool, at: Date)
 }

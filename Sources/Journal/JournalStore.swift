@@ -6,6 +6,7 @@
 import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// One journal file.
 public final class JournalStore: Sendable {
@@ -45,7 +46,10 @@ public final class JournalStore: Sendable {
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
             try Self.createSchema(pool)
-            return JournalStore(path: path, pool: pool)
+            let store = JournalStore(path: path, pool: pool)
+            // What killed runs logged and did not store yet.
+            try ChangeLog.recover(into: store)
+            return store
         } catch let error as JournalError {
             throw error
         } catch {
@@ -65,8 +69,9 @@ public final class JournalStore: Sendable {
 
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
-    /// row (`--each`) and their rows, 5 saved plans and the runs that applied them.
-    static let schemaVersion = 5
+    /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
+    /// found by their place in their run (a change log's import).
+    static let schemaVersion = 6
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -108,6 +113,13 @@ public final class JournalStore: Sendable {
                             applied_run INTEGER, applied_at REAL);
                         """)
                 }
+                if version < 6 {
+                    // Its first column serves what changes_by_run did: one index less to keep per change.
+                    try db.execute(sql: """
+                        CREATE INDEX IF NOT EXISTS changes_by_place ON changes(run_id, attempt, sequence);
+                        DROP INDEX IF EXISTS changes_by_run;
+                        """)
+                }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -138,7 +150,6 @@ public final class JournalStore: Sendable {
                         state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
                         not_applied INTEGER NOT NULL DEFAULT 0,
                         started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
-                    CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
                     CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at);
                     """)
     }
@@ -177,33 +188,56 @@ public final class JournalStore: Sendable {
         }
     }
 
-    /// Commits `operations` in one transaction (a group commit: the rows of several changes
-    /// about to be sent, and the outcomes of others); returns each insert's row id (0 for
-    /// an outcome).
-    public func commit(_ operations: [JournalOperation]) throws(JournalError) -> [Int64] {
-        try write { db in
-            let now = Date().timeIntervalSince1970
-            return try operations.map { operation in
+    /// Commits `operations` in one transaction; returns each insert's row id (0 for an
+    /// outcome, or for a change already stored). With `idempotent`, a change already
+    /// stored (by its run, attempt and sequence) is not stored again: a change log left by a
+    /// killed process may have been stored in part.
+    @discardableResult
+    public func commit(_ operations: [JournalOperation], idempotent: Bool = false) throws(JournalError) -> [Int64] {
+        // Prepared once per connection: a bulk run writes thousands of these.
+        let insert = """
+            INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
+                                 already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+            """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
+        // A change and its outcome in the same group: one row written as it ended.
+        var outcomes: [ChangeReference: JournalOperation] = [:]
+        for operation in operations {
+            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
+        }
+        var folded = Set<ChangeReference>()
+        return try write { db in
+            try operations.map { operation in
                 switch operation {
-                case .insert(let change, let runID, let attempt, let sequence, let state, let replayedFrom):
-                    let finished: Double? = state == .sending ? nil : now
-                    // Prepared once per connection: a bulk run writes thousands of these.
-                    try db.cachedStatement(sql: """
-                        INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
-                                             already, result, started_at, finished_at, duration_ms, replayed_from, state_before)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [
-                            runID, attempt, sequence, change.vendor, change.operation, change.effect, change.key, change.occurrence,
-                            change.arguments, state.rawValue, replayedFrom?.already ?? false, replayedFrom?.result, now, finished,
-                            finished == nil ? nil : 0.0, replayedFrom?.id, change.stateBefore,
-                        ])
+                case .insert(let change, let place, var state, let replayedFrom, let at):
+                    let started = at.timeIntervalSince1970
+                    var finished: Double? = state == .sending ? nil : started
+                    var (already, result, error, notApplied) = (replayedFrom?.already ?? false, replayedFrom?.result, String?.none, false)
+                    var folding = false
+                    if state == .sending, case .finish(_, let end, let endAlready, let endResult, let endError, let endNotApplied, let endAt)? = outcomes[place] {
+                        (state, already, result, error, notApplied) = (end, endAlready, endResult, endError, endNotApplied)
+                        finished = endAt.timeIntervalSince1970
+                        folding = true
+                    }
+                    var row = try RawBinding(db.cachedStatement(sql: insert), in: db)
+                    row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
+                    row.bind(change.vendor); row.bind(change.operation); row.bind(change.effect); row.bind(change.key)
+                    row.bind(change.occurrence); row.bind(change.arguments); row.bind(state.rawValue)
+                    row.bind(already); row.bind(result); row.bind(error); row.bind(notApplied); row.bind(started)
+                    row.bind(finished); row.bind(finished.map { ($0 - started) * 1000 }); row.bind(replayedFrom?.id); row.bind(change.stateBefore)
+                    try row.step()
+                    // Not stored (an import of a log stored in part): its outcome is an update.
+                    guard db.changesCount > 0 else { return 0 }
+                    if folding { folded.insert(place) }
                     return db.lastInsertedRowID
-                case .finish(let id, let state, let already, let result, let error, let notApplied):
+                case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
+                    guard !folded.contains(place) else { return 0 }
+                    let time = at.timeIntervalSince1970
                     try db.cachedStatement(sql: """
                         UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
                                            duration_ms = (? - started_at) * 1000
-                        WHERE id = ?
-                        """).execute(arguments: [state.rawValue, already, result, error, notApplied, now, now, id])
+                        WHERE run_id = ? AND attempt = ? AND sequence = ?
+                        """).execute(arguments: [state.rawValue, already, result, error, notApplied, time, time, place.runID, place.attempt, place.sequence])
                     return 0
                 }
             }
@@ -392,6 +426,48 @@ public final class JournalStore: Sendable {
     }
 
     // MARK: -
+
+    /// A cached statement bound and run with SQLite's C API: GRDB's argument arrays box every
+    /// value, and this runs for every change a run makes.
+    private struct RawBinding {
+        let handle: OpaquePointer
+        let db: Database
+        var index: Int32 = 0
+
+        init(_ statement: Statement, in db: Database) {
+            handle = statement.sqliteStatement
+            self.db = db
+            sqlite3_reset(handle)
+        }
+
+        mutating func bind(_ value: Int64?) {
+            index += 1
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+
+        mutating func bind(_ value: Int) { bind(Int64(value)) }
+        mutating func bind(_ value: Bool) { bind(Int64(value ? 1 : 0)) }
+
+        mutating func bind(_ value: Double?) {
+            index += 1
+            if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+
+        mutating func bind(_ value: String?) {
+            index += 1
+            guard let value else { sqlite3_bind_null(handle, index); return }
+            // Copied by SQLite (SQLITE_TRANSIENT): the C string lives only for this call.
+            sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+
+        func step() throws {
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
+    }
 
     private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {

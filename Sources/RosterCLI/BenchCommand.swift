@@ -139,6 +139,7 @@ extension BenchCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try JournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path)
         let creates = 2_000
+        var cpu = (on: 0.0, off: 0.0)
         func once(_ round: Int, journaled: Bool) async throws -> Double {
             let source = """
                 local names = {}
@@ -152,9 +153,13 @@ extension BenchCommand {
                                               inputs: [], tenant: "emulator", configFile: nil, seed: 1, dryRun: false), in: store)
                 : nil
             emulator.world.reset() // each measurement against the same 3 demo users
-            let start = ContinuousClock.now
+            let start = ContinuousClock.now, cpuStart = Self.processCPUSeconds()
             let result = await runner.run(LuaScript(name: "bench.lua", source: source), dryRun: false,
                                           output: CollectedOutput(), journal: journal)
+            journal?.finish(outcome: "success", exitCode: 0)
+            if round > 0 {
+                if journaled { cpu.on += Self.processCPUSeconds() - cpuStart } else { cpu.off += Self.processCPUSeconds() - cpuStart }
+            }
             let (seconds, attoseconds) = (ContinuousClock.now - start).components
             guard result.outcome == .success else { throw ValidationError("the benchmark script failed: \(result.outcome.summary)") }
             return Double(seconds) + Double(attoseconds) / 1e18
@@ -165,14 +170,37 @@ extension BenchCommand {
         let row = NewChange(vendor: "encore", operation: "create_user", effect: "write", key: "encore.create_user {fields.user_name=\"x\"}",
                             occurrence: 0, arguments: String(repeating: "x", count: 250))
         let storeStart = ContinuousClock.now
-        var previous: Int64 = 0
         for index in 1...creates {
-            var group: [JournalOperation] = [.insert(row, runID: alone.runID, attempt: 1, sequence: index, state: .sending, replayedFrom: nil)]
-            if previous > 0 { group.append(.finish(previous, state: .succeeded, already: false, result: "1", error: nil, notApplied: false)) }
-            previous = try store.commit(group)[0]
+            var group: [JournalOperation] = [.insert(row, ChangeReference(runID: alone.runID, attempt: 1, sequence: index), state: .sending,
+                                                     replayedFrom: nil, at: Date())]
+            if index > 1 {
+                group.append(.finish(ChangeReference(runID: alone.runID, attempt: 1, sequence: index - 1), state: .succeeded, already: false,
+                                     result: "1", error: nil, notApplied: false, at: Date()))
+            }
+            try store.commit(group)
         }
         let (storeSeconds, storeAttoseconds) = (ContinuousClock.now - storeStart).components
         let commitMicroseconds = (Double(storeSeconds) + Double(storeAttoseconds) / 1e18) / Double(creates) * 1e6
+
+        // The journal alone, on one thread: each change decided, logged before it is "sent",
+        // its outcome logged, all of it stored.
+        let bare = try RunJournal.start(NewRun(kind: "run", user: "bench", host: "bench", script: "journal", scriptText: "", arguments: [:],
+                                               inputs: [], tenant: "emulator", configFile: nil, seed: 1, dryRun: false), in: store)
+        let journalStart = ContinuousClock.now, journalCPU = Self.processCPUSeconds()
+        for index in 1...creates {
+            let arguments = [VendorArgument("fields", .object(["user_name": .string("bare\(index)"), "first_name": .string("B"), "last_name": .string("N"),
+                                                              "password": .string("<redacted>"), "role_id": .int(3), "license_type": .int(1)]))]
+            let change = PendingChange(vendor: .encore, operation: "create_user", effect: .write,
+                                       key: "encore.create_user {\"fields.user_name\":\"bare\(index)\"}", arguments: arguments,
+                                       ifUnknown: .check, readsStateFirst: false)
+            guard case .send(let ticket) = bare.willSend(change) else { continue }
+            let id = try await bare.recordSending(ticket, stateBefore: nil)
+            bare.didFinish(id, .succeeded(answer: .int(1000 + index), already: false))
+        }
+        bare.finish(outcome: "success", exitCode: 0)
+        let (journalSeconds, journalAttoseconds) = (ContinuousClock.now - journalStart).components
+        let journalMicroseconds = (Double(journalSeconds) + Double(journalAttoseconds) / 1e18) / Double(creates) * 1e6
+        let journalCPUMicroseconds = (Self.processCPUSeconds() - journalCPU) / Double(creates) * 1e6
 
         _ = try await once(0, journaled: false) // warm the pool and the emulator
         var off: [Double] = [], on: [Double] = []
@@ -186,11 +214,24 @@ extension BenchCommand {
         let median = { (values: [Double]) in values.sorted()[values.count / 2] }
         if json {
             JSONOutput.print(["journal_off_seconds": median(off), "journal_on_seconds": median(on), "ratio": ratio,
-                              "store_commit_microseconds": commitMicroseconds])
+                              "store_commit_microseconds": commitMicroseconds, "cpu_ratio": cpu.on / cpu.off,
+                              "journal_alone_microseconds_per_change": journalMicroseconds, "journal_alone_cpu_microseconds_per_change": journalCPUMicroseconds,
+                              "journal_cpu_microseconds_per_change": (cpu.on - cpu.off) / Double(on.count * creates) * 1e6])
         } else {
             print(String(format: "journal: %d Encore creates (8 in flight, vendor latency %d ms) in %.3f s journaled vs %.3f s not; ratio %.3f (goal <= 1.10)",
                          creates, vendorLatency, median(on), median(off), ratio))
-            print(String(format: "journal store alone: %.1f us per commit (a change's row and the previous outcome)", commitMicroseconds))
+            print(String(format: "journal CPU (the whole process): %.3f s journaled vs %.3f s not; ratio %.3f; %.1f us more per change",
+                         cpu.on, cpu.off, cpu.on / cpu.off, (cpu.on - cpu.off) / Double(on.count * creates) * 1e6))
+            print(String(format: "journal alone: %.1f us per change (%.1f us CPU): decided, logged before it is sent, its outcome logged, stored",
+                         journalMicroseconds, journalCPUMicroseconds))
+            print(String(format: "journal store alone: %.1f us per commit (a change's row and the previous outcome), what one commit per change would cost", commitMicroseconds))
         }
+    }
+
+    /// User and system CPU time of this process so far.
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }

@@ -22,13 +22,16 @@ import Testing
     }
 
     /// Records one change (one commit); its row id.
+    /// Records one change (one commit); its row id and its place.
+    @discardableResult
     static func record(_ change: NewChange, in store: JournalStore, run: Int64, attempt: Int, sequence: Int = 1,
-                       state: ChangeState = .sending, replayedFrom: JournalChange? = nil) throws -> Int64 {
-        try store.commit([.insert(change, runID: run, attempt: attempt, sequence: sequence, state: state, replayedFrom: replayedFrom)])[0]
+                       state: ChangeState = .sending, replayedFrom: JournalChange? = nil) throws -> (id: Int64, place: ChangeReference) {
+        let place = ChangeReference(runID: run, attempt: attempt, sequence: sequence)
+        return (try store.commit([.insert(change, place, state: state, replayedFrom: replayedFrom?.replaySource, at: Date())])[0], place)
     }
 
-    static func finish(_ id: Int64, in store: JournalStore, result: String) throws {
-        _ = try store.commit([.finish(id, state: .succeeded, already: false, result: result, error: nil, notApplied: false)])
+    static func finish(_ place: ChangeReference, in store: JournalStore, result: String) throws {
+        try store.commit([.finish(place, state: .succeeded, already: false, result: result, error: nil, notApplied: false, at: Date())])
     }
 
     @Test func aNewJournalOpenedByManyAtOnceIsCreatedOnce() async throws {
@@ -48,7 +51,7 @@ import Testing
         let path = Self.temporaryPath()
         let store = try JournalStore.open(path: path)
         let run = try store.startRun(Self.newRun())
-        _ = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
+        try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
             // Back to version 1: what later versions added, gone.
@@ -58,6 +61,7 @@ import Testing
                 ALTER TABLE runs DROP COLUMN each;
                 DROP TABLE rows;
                 DROP TABLE plans;
+                DROP INDEX changes_by_place;
                 PRAGMA user_version = 1;
                 """)
         }
@@ -67,29 +71,57 @@ import Testing
         #expect(try upgraded.changes(runID: run).map(\.key) == ["encore.create_user {a}"])
         var toggle = Self.change("allthenticate.toggle_suspension {b}")
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
-        _ = try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
+        try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 5)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 6)
+    }
+
+    /// A change logged by a process that is gone (killed before the log was stored) is
+    /// stored by the next process to open the journal, exactly once; a log still held by a
+    /// live writer is left to it.
+    @Test func aKilledRunsChangeLogIsStoredOnceByTheNextOpen() throws {
+        let path = Self.temporaryPath()
+        let store = try JournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let first = ChangeReference(runID: run, attempt: 1, sequence: 1), second = ChangeReference(runID: run, attempt: 1, sequence: 2)
+        var log: ChangeLog? = try ChangeLog.create(for: store, runID: run, attempt: 1)
+        try log?.append([.insert(Self.change("encore.create_user {a}"), first, state: .sending, replayedFrom: nil, at: Date()),
+                         .insert(Self.change("encore.create_user {b}"), second, state: .sending, replayedFrom: nil, at: Date())])
+        // The first was stored before the "kill"; the log still holds it.
+        try store.commit([.insert(Self.change("encore.create_user {a}"), first, state: .sending, replayedFrom: nil, at: Date())])
+        try log?.append([.finish(first, state: .succeeded, already: false, result: "1001", error: nil, notApplied: false, at: Date())])
+        let held = try ChangeLog.create(for: store, runID: run, attempt: 2)
+        try held.append([.insert(Self.change("encore.create_user {c}"), ChangeReference(runID: run, attempt: 2, sequence: 1),
+                                 state: .sending, replayedFrom: nil, at: Date())])
+        let path1 = try #require(log?.path)
+        log = nil // the process is gone: its lock is released, its log stays
+
+        let reopened = try JournalStore.open(path: path)
+        let changes = try reopened.changes(runID: run)
+        #expect(changes.map(\.key) == ["encore.create_user {a}", "encore.create_user {b}"], "each once; the live log not taken")
+        #expect(changes.map(\.state) == [.succeeded, .sending] && changes[0].result == "1001")
+        #expect(!FileManager.default.fileExists(atPath: path1) && FileManager.default.fileExists(atPath: held.path))
+        held.remove()
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {
         let store = try JournalStore.open(path: Self.temporaryPath())
         let run = try store.startRun(Self.newRun())
-        let id = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
+        let first = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         #expect(try store.changes(runID: run).map(\.state) == [.sending])
-        try Self.finish(id, in: store, result: "42")
+        try Self.finish(first.place, in: store, result: "42")
         let second = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 1, sequence: 2)
         try store.abandonInFlight(runID: run, attempt: 1, reason: "killed")
         let changes = try store.changes(runID: run)
         #expect(changes.map(\.state) == [.succeeded, .unknown])
-        #expect(changes[0].result == "42" && changes[1].error == "killed" && changes[1].id == second)
+        #expect(changes[0].result == "42" && changes[1].error == "killed" && changes[1].id == second.id)
         try store.finishAttempt(runID: run, attempt: 1, outcome: "interrupted", exitCode: 130, reads: 3)
 
         // A resumed attempt: one change replayed, the other resent; each counts once.
         #expect(try store.startAttempt(runID: run) == 2)
-        _ = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
+        try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
         let resent = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 2, sequence: 2)
-        try Self.finish(resent, in: store, result: "43")
+        try Self.finish(resent.place, in: store, result: "43")
         try store.finishAttempt(runID: run, attempt: 2, outcome: "success", exitCode: 0, reads: 0)
         let summary = try #require(try store.runs().first)
         #expect(summary.run.attempts == 2 && summary.run.outcome == "success")
@@ -103,9 +135,9 @@ import Testing
         let store = try JournalStore.open(path: Self.temporaryPath())
         let acme = try store.startRun(Self.newRun(tenant: "acme"))
         let beta = try store.startRun(Self.newRun(tenant: "beta"))
-        _ = try Self.record(Self.change("x"), in: store, run: acme, attempt: 1)
-        _ = try Self.record(Self.change("y", vendor: "guardant"), in: store, run: beta, attempt: 1)
-        _ = try Self.record(Self.change("z"), in: store, run: beta, attempt: 1, sequence: 2, state: .planned)
+        try Self.record(Self.change("x"), in: store, run: acme, attempt: 1)
+        try Self.record(Self.change("y", vendor: "guardant"), in: store, run: beta, attempt: 1)
+        try Self.record(Self.change("z"), in: store, run: beta, attempt: 1, sequence: 2, state: .planned)
         #expect(try store.audit().map(\.key) == ["x", "y"])
         #expect(try store.audit(tenant: "beta").map(\.key) == ["y"])
         #expect(try store.audit(vendor: "encore").map(\.key) == ["x"])

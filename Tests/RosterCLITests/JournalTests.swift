@@ -268,6 +268,9 @@ import FoundationNetworking
         for suffix in ["", "-wal", "-shm"] {
             bytes += FileManager.default.contents(atPath: folder.appendingPathComponent("journal.sqlite" + suffix).path) ?? Data()
         }
+        // The run's change log was stored and deleted when it ended.
+        let logs = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("journal.sqlite.changes").path)) ?? []
+        #expect(logs.isEmpty, "\(logs)")
         #expect(bytes.count > 10_000)
         let secrets = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("secrets").path).map {
             try String(contentsOf: folder.appendingPathComponent("secrets/" + $0), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

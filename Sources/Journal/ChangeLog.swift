@@ -1,0 +1,242 @@
+/// ChangeLog.swift: the append-only log of one attempt's journal writes, beside the
+/// journal's database. A change is appended here (a copy into a shared mapping, no
+/// transaction) before it is sent: that is what makes it durable against a killed process, and the database takes
+/// the log's records in batches, off the calls' path. The attempt holds an exclusive lock on
+/// its log while it runs; a log whose lock is free belongs to a process that is gone, and the
+/// next process to open the journal stores what it holds, then deletes it.
+import Foundation
+import Synchronization
+
+/// One attempt's change log: a file mapped into memory (shared with the page cache), so
+/// that appending a record is a copy, not a system call; the page cache keeps it when the
+/// process is killed. Records are length-prefixed and the file is zero beyond the last one.
+public final class ChangeLog: Sendable {
+    public let path: String
+    private let descriptor: Int32
+
+    /// The pointer is only used under the lock.
+    private struct Mapping: @unchecked Sendable {
+        var base: UnsafeMutableRawPointer?
+        var capacity: Int
+        var end = 0
+        var removed = false
+    }
+
+    /// Held while a record is copied (and while the mapping grows).
+    private let mapping: Mutex<Mapping>
+
+    private init(path: String, descriptor: Int32, base: UnsafeMutableRawPointer, capacity: Int) {
+        self.path = path
+        self.descriptor = descriptor
+        mapping = Mutex(Mapping(base: base, capacity: capacity))
+    }
+
+    deinit {
+        mapping.withLock { mapping in
+            if let base = mapping.base { munmap(base, mapping.capacity) }
+            if !mapping.removed { close(descriptor) }
+        }
+    }
+
+    /// The first size of a log's file; it doubles as it fills.
+    static let initialCapacity = 1 << 20
+
+    /// The folder of `store`'s logs: `journal.sqlite.changes/` (mode 0700).
+    static func folder(of store: JournalStore) -> String { store.path + ".changes" }
+
+    /// A new log for attempt `attempt` of run `runID`, locked by this process.
+    public static func create(for store: JournalStore, runID: Int64, attempt: Int) throws(JournalError) -> ChangeLog {
+        let folder = folder(of: store)
+        if !FileManager.default.fileExists(atPath: folder) {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let name = "\(runID)-\(attempt)-\(UUID().uuidString.lowercased())"
+        // Locked under a name recovery ignores, then renamed: recovery never takes a log
+        // between its creation and its lock.
+        let temporary = folder + "/" + name + ".new", final = folder + "/" + name + ".log"
+        let descriptor = open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw JournalError("cannot create the change log \(temporary): \(String(cString: strerror(errno)))") }
+        let capacity = initialCapacity
+        guard flock(descriptor, LOCK_EX) == 0, ftruncate(descriptor, off_t(capacity)) == 0,
+              let base = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), base != MAP_FAILED,
+              rename(temporary, final) == 0
+        else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            unlink(temporary)
+            throw JournalError("cannot create the change log \(final): \(reason)")
+        }
+        return ChangeLog(path: final, descriptor: descriptor, base: base, capacity: capacity)
+    }
+
+    /// Appends `operations`: once it returns, a killed process loses none of them. The
+    /// first record's length is written last, so a copy cut short reads as the log's end.
+    public func append(_ operations: [JournalOperation]) throws(JournalError) {
+        var record = LogRecord.Writer()
+        for operation in operations { record.write(operation) }
+        let bytes = record.bytes
+        try mapping.withLock { mapping throws(JournalError) in
+            guard !mapping.removed else { throw JournalError("the change log \(path) is closed") }
+            if mapping.end + bytes.count + 8 > mapping.capacity { try grow(&mapping, toHold: mapping.end + bytes.count + 8) }
+            guard let base = mapping.base else { throw JournalError("the change log \(path) is not mapped") }
+            bytes.withUnsafeBytes { source in
+                (base + mapping.end + 8).copyMemory(from: source.baseAddress! + 8, byteCount: source.count - 8)
+                (base + mapping.end).copyMemory(from: source.baseAddress!, byteCount: 8)
+            }
+            mapping.end += bytes.count
+        }
+    }
+
+    /// A larger file, mapped again.
+    private func grow(_ mapping: inout Mapping, toHold size: Int) throws(JournalError) {
+        var capacity = mapping.capacity
+        while capacity < size { capacity *= 2 }
+        if let base = mapping.base { munmap(base, mapping.capacity) }
+        mapping.base = nil
+        guard ftruncate(descriptor, off_t(capacity)) == 0,
+              let base = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), base != MAP_FAILED else {
+            throw JournalError("cannot grow the change log \(path): \(String(cString: strerror(errno)))")
+        }
+        mapping.base = base
+        mapping.capacity = capacity
+    }
+
+    /// Deletes the log (everything in it is stored) and releases it.
+    public func remove() {
+        mapping.withLock { mapping in
+            guard !mapping.removed else { return }
+            mapping.removed = true
+            if let base = mapping.base { munmap(base, mapping.capacity) }
+            mapping.base = nil
+            unlink(path)
+            close(descriptor)
+        }
+    }
+
+    /// Stores what the logs of processes that are gone hold, then deletes them.
+    static func recover(into store: JournalStore) throws(JournalError) {
+        let folder = folder(of: store)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names.sorted() where name.hasSuffix(".log") {
+            let path = folder + "/" + name
+            let descriptor = open(path, O_RDWR | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            defer { close(descriptor) }
+            // Locked: its process still runs (and stores it itself).
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            try store.commit(LogRecord.operations(in: data), idempotent: true)
+            unlink(path)
+        }
+    }
+}
+
+/// A log record: one operation, its fields length-prefixed (no escaping on the path of
+/// every change): the record's length, a kind byte (`i` a change, `f` an outcome), then
+/// its fields in a fixed order, each a string (length and UTF-8, or -1 for none) or an
+/// integer. A record cut short by a kill is left out when the log is read.
+enum LogRecord {
+    struct Writer {
+        var bytes: [UInt8] = []
+
+        init() { bytes.reserveCapacity(512) }
+
+        mutating func write(_ operation: JournalOperation) {
+            let start = bytes.count
+            integer(0) // the record's length, set below
+            switch operation {
+            case .insert(let change, let place, let state, let replayedFrom, let at):
+                bytes.append(UInt8(ascii: "i"))
+                common(place, state, at)
+                for field in [change.vendor, change.operation, change.effect, change.key, change.arguments] { string(field) }
+                string(change.stateBefore)
+                integer(Int64(change.occurrence))
+                integer(replayedFrom?.id ?? -1)
+                integer(replayedFrom?.already == true ? 1 : 0)
+                string(replayedFrom?.result)
+            case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
+                bytes.append(UInt8(ascii: "f"))
+                common(place, state, at)
+                integer(already ? 1 : 0)
+                integer(notApplied ? 1 : 0)
+                string(result)
+                string(error)
+            }
+            let length = Int64(bytes.count - start)
+            withUnsafeBytes(of: length.littleEndian) { bytes.replaceSubrange(start..<start + 8, with: $0) }
+        }
+
+        private mutating func common(_ place: ChangeReference, _ state: ChangeState, _ at: Date) {
+            integer(place.runID)
+            integer(Int64(place.attempt))
+            integer(Int64(place.sequence))
+            integer(Int64(bitPattern: at.timeIntervalSince1970.bitPattern))
+            string(state.rawValue)
+        }
+
+        private mutating func integer(_ value: Int64) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+
+        private mutating func string(_ value: String?) {
+            guard var text = value else { return integer(-1) }
+            text.withUTF8 { utf8 in
+                integer(Int64(utf8.count))
+                bytes.append(contentsOf: utf8)
+            }
+        }
+    }
+
+    /// The operations of a log, in order; a last record cut short is left out.
+    static func operations(in data: Data) -> [JournalOperation] {
+        var reader = Reader(bytes: [UInt8](data))
+        var operations: [JournalOperation] = []
+        while let operation = reader.next() { operations.append(operation) }
+        return operations
+    }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+
+        mutating func next() -> JournalOperation? {
+            let start = offset
+            guard let length = integer(), length > 9, start + Int(length) <= bytes.count else { return nil }
+            defer { offset = start + Int(length) }
+            let kind = bytes[offset]
+            offset += 1
+            guard let run = integer(), let attempt = integer(), let sequence = integer(), let time = integer(),
+                  let stateName = string(), let state = ChangeState(rawValue: stateName ?? "") else { return nil }
+            let place = ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence))
+            let at = Date(timeIntervalSince1970: Double(bitPattern: UInt64(bitPattern: time)))
+            if kind == UInt8(ascii: "f") {
+                guard let already = integer(), let notApplied = integer(), let result = string(), let error = string() else { return nil }
+                return .finish(place, state: state, already: already == 1, result: result, error: error, notApplied: notApplied == 1, at: at)
+            }
+            guard let vendor = string() ?? nil, let operation = string() ?? nil, let effect = string() ?? nil, let key = string() ?? nil,
+                  let arguments = string() ?? nil, let before = string(), let occurrence = integer(), let from = integer(),
+                  let already = integer(), let result = string() else { return nil }
+            let change = NewChange(vendor: vendor, operation: operation, effect: effect, key: key, occurrence: Int(occurrence),
+                                   arguments: arguments, stateBefore: before)
+            return .insert(change, place, state: state, replayedFrom: from < 0 ? nil : ReplaySource(id: from, already: already == 1, result: result),
+                           at: at)
+        }
+
+        private mutating func integer() -> Int64? {
+            guard offset + 8 <= bytes.count else { return nil }
+            var value: Int64 = 0
+            withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<offset + 8]) }
+            offset += 8
+            return Int64(littleEndian: value)
+        }
+
+        /// A string, `.some(nil)` for none, nil when the record is cut short.
+        private mutating func string() -> String?? {
+            guard let length = integer() else { return nil }
+            if length < 0 { return .some(nil) }
+            guard offset + Int(length) <= bytes.count else { return nil }
+            defer { offset += Int(length) }
+            return .some(String(decoding: bytes[offset..<offset + Int(length)], as: UTF8.self))
+        }
+    }
+}

@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
@@ -80,6 +81,8 @@ let package = Package(
                 "Bindings",
                 "Journal",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             plugins: ["EmbedLua"]
         ),
@@ -106,7 +109,7 @@ let package = Package(
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["EmbedLuaTool"]),
         .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine"]),
+        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [

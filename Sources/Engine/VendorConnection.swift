@@ -15,13 +15,17 @@ public final class VendorConnection: Sendable {
     public let journal: String?
     /// How the run's requests are sent (`--trace` traces them).
     public let http: VendorHTTP
+    /// The publishers whose plugins the configuration trusts (none without one).
+    public let trustedPublishers: [TrustedPublisher]
 
-    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, http: VendorHTTP = .shared) {
+    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, http: VendorHTTP = .shared,
+         trustedPublishers: [TrustedPublisher] = []) {
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
         self.journal = journal
         self.http = http
+        self.trustedPublishers = trustedPublishers
     }
 
     /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
@@ -36,7 +40,8 @@ public final class VendorConnection: Sendable {
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
             return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil,
-                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal, http: http)
+                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal, http: http,
+                                    trustedPublishers: configuration.trustedPublishers)
         }
         let emulator = try await Emulator.start(registry.emulatorConfiguration())
         notice(useEmulator

@@ -9,9 +9,11 @@ import LuaHost
 struct PluginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
-        abstract: "List, inspect, run and test plugins (plugins/NAME/plugin.toml).",
-        discussion: "Plugins are found in --plugins DIR, else ./plugins, else ~/.config/roster/plugins.",
-        subcommands: [List.self, Info.self, Run.self, Test.self])
+        abstract: "List, inspect, run, test, sign and install plugins (plugins/NAME/plugin.toml).",
+        discussion: """
+            Plugins are found in --plugins DIR, else ./plugins, else ~/.config/roster/plugins. A folder with a roster-plugins.lock (written by roster plugin install) is an installed one: only plugins signed by a trusted publisher and unmodified run from it. A folder without one is a development folder: its unsigned plugins run, with a warning.
+            """,
+        subcommands: [List.self, Info.self, Run.self, Test.self, Keygen.self, Pack.self, Install.self, Remove.self])
 
     /// `--plugins DIR`, shared by the subcommands.
     struct Location: ParsableArguments {
@@ -35,19 +37,41 @@ struct PluginCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
+
+        /// Plugin `name`, to run: from an installed folder only when signed by a publisher
+        /// in `trusted` and unmodified (else exit 4); from a development folder, an
+        /// unsigned one with a warning line.
+        func runnable(_ name: String, trusted: [TrustedPublisher]?) throws -> PluginManifest {
+            let catalog = try catalog()
+            let manifest = try self.manifest(name)
+            let (status, _, why) = catalog.status(of: name, trusted: trusted)
+            if catalog.isInstalled, status != .signed {
+                Diagnostics.error("roster: plugin \(name) is \(status.rawValue) (\(why ?? "not signed")); \(catalog.folder.path) is an installed folder, where only signed, unmodified plugins run: reinstall it with roster plugin install")
+                throw ExitCode(ExitStatus.permission)
+            }
+            if !catalog.isInstalled, status != .signed {
+                Diagnostics.error("roster: warning: plugin \(name) is \(status.rawValue) (a development folder: no \(PluginLock.fileName)); installed plugins must be signed")
+            }
+            return manifest
+        }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The plugins: name, version, workflows.")
         @OptionGroup var location: Location
 
+        @Option(help: ArgumentHelp("The configuration whose trusted_publishers apply.", valueName: "FILE")) var config: String?
+
         func run() throws {
             let catalog = try location.catalog()
+            let trusted = (try? ConfigurationLocation.find(explicit: config)).flatMap { $0 }.flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
             var broken = false
             for name in catalog.names {
                 do {
                     let manifest = try catalog.manifest(name)
-                    print("\(manifest.name) \(manifest.version)  \(manifest.description)")
+                    let (status, publisher, why) = catalog.status(of: name, trusted: trusted)
+                    print("\(manifest.name) \(manifest.version)  \(status.rawValue)" + (publisher.map { " by \($0)" } ?? "")
+                          + (status == .signed || why == nil || status == .unsigned ? "" : " (\(why!))") + "  \(manifest.description)")
                     print("  workflows: " + manifest.workflows.map(\.name).joined(separator: ", "))
                 } catch {
                     broken = true
@@ -115,7 +139,10 @@ struct PluginCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let manifest = try location.manifest(name)
+            // The configuration's trusted publishers check the plugin before anything starts.
+            let trusted = (try? ConfigurationLocation.find(explicit: vendors.config)).flatMap { $0 }
+                .flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
+            let manifest = try location.runnable(name, trusted: trusted)
             guard let workflow = manifest.workflow(named: self.workflow) else {
                 Diagnostics.error("roster: plugin \(name) has no workflow '\(self.workflow)'; it has " + manifest.workflows.map(\.name).joined(separator: ", "))
                 throw ExitCode(ExitStatus.usage)
@@ -131,6 +158,11 @@ struct PluginCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             let connection = try await vendors.open()
+            guard manifest.isFor(tenant: connection.tenant.name) else {
+                await connection.close()
+                Diagnostics.error("roster: plugin \(name) is for tenant\(manifest.tenants!.count == 1 ? "" : "s") \(manifest.tenants!.joined(separator: ", ")), not '\(connection.tenant.name)'")
+                throw ExitCode(ExitStatus.permission)
+            }
             let journal: RunJournal
             do {
                 let store = try journalOptions.open(configured: connection.journal)
@@ -160,7 +192,7 @@ struct PluginCommand: AsyncParsableCommand {
         @OptionGroup var limits: LimitOptions
 
         func run() async throws {
-            let manifest = try location.manifest(name)
+            let manifest = try location.runnable(name, trusted: nil)
             let runner = PluginTestRunner(manifest: manifest, limits: limits.limits(), exitCodes: ExitStatus.forWorkflows)
             guard !runner.files.isEmpty else {
                 Diagnostics.error("roster: plugin \(name) has no tests (tests/*.lua)")

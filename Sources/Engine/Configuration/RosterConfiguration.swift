@@ -11,6 +11,8 @@ public struct RosterConfiguration: Sendable {
     public let tenants: [String: TenantSettings]
     /// `journal = "path"`: where runs are journaled (relative to the file's folder).
     public let journal: String?
+    /// `[plugins] trusted_publishers`: whose signed plugins may be installed and run.
+    public let trustedPublishers: [TrustedPublisher]
 
     /// Reads and checks `path`: syntax, every key, every type. Secrets are not read yet.
     public static func load(path: String, registry: VendorRegistry = .standard) throws(ConfigurationError) -> RosterConfiguration {
@@ -23,8 +25,9 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants", "journal"])
+        try root.requireOnly(["default_tenant", "tenants", "journal", "plugins"])
         file = document.file
+        trustedPublishers = try Self.trustedPublishers(root)
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
             throw document.error(at: ["tenants"], "no tenant is configured",
                                  fix: "add a [tenants.NAME.VENDOR] section (see the README), or run without a configuration for the emulator")
@@ -42,6 +45,30 @@ public struct RosterConfiguration: Sendable {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",
                                  fix: "use one of: " + tenants.keys.sorted().joined(separator: ", "))
         }
+    }
+
+    /// `[plugins] trusted_publishers = [{ name = "...", key = "<the .pub line>" }]`.
+    static func trustedPublishers(_ root: ConfigurationSection) throws(ConfigurationError) -> [TrustedPublisher] {
+        guard let plugins = try root.table("plugins") else { return [] }
+        try plugins.requireOnly(["trusted_publishers"])
+        guard let value = plugins.fields["trusted_publishers"] else { return [] }
+        let example = "trusted_publishers = [{ name = \"acme-it\", key = \"<the line of acme-it.pub>\" }]"
+        guard case .array(let items) = value else {
+            throw root.document.error(at: ["plugins", "trusted_publishers"], "expected a list of publishers", fix: "write " + example)
+        }
+        var publishers: [TrustedPublisher] = []
+        for (index, item) in items.enumerated() {
+            guard case .table(let fields) = item, case .string(let name)? = fields["name"], case .string(let key)? = fields["key"],
+                  fields.count == 2 else {
+                throw root.document.error(at: ["plugins", "trusted_publishers"], "entry \(index + 1) is not { name = ..., key = ... }", fix: "write " + example)
+            }
+            guard let raw = Data(base64Encoded: key), raw.count == 32 else {
+                throw root.document.error(at: ["plugins", "trusted_publishers"], "the key of '\(name)' is not a publisher's public key",
+                                          fix: "paste the one line of the publisher's NAME.pub (roster plugin keygen writes it)")
+            }
+            publishers.append(TrustedPublisher(name: name, key: key))
+        }
+        return publishers
     }
 
     /// The tenant to use: `name` (from `--tenant`), else `default_tenant`, else the only

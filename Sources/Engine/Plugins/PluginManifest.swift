@@ -117,19 +117,25 @@ public struct PluginManifest: Sendable {
     public var description: String
     public var requirement: VersionRequirement
     public var permissions: PluginPermissions
+    /// The tenants it is for (`tenants = ["acme"]`); nil: any.
+    public var tenants: [String]?
     public var workflows: [Workflow]
 
-    /// Reads `folder/plugin.toml`.
-    public static func load(folder: URL) throws(ConfigurationError) -> PluginManifest {
+    /// Reads `folder/plugin.toml`; `checkingRange: false` accepts a plugin made for
+    /// another Roster (to pack it).
+    public static func load(folder: URL, checkingRange: Bool = true) throws(ConfigurationError) -> PluginManifest {
         let file = folder.appendingPathComponent("plugin.toml").path
         let document = try ConfigurationDocument(contentsOf: file, what: "plugin manifest",
                                                  fix: "write a plugin.toml in the plugin's folder (see the README)")
-        return try PluginManifest(document, folder: folder)
+        return try PluginManifest(document, folder: folder, checkingRange: checkingRange)
     }
 
-    init(_ document: ConfigurationDocument, folder: URL) throws(ConfigurationError) {
+    /// Whether it may run against `tenant`.
+    public func isFor(tenant: String) -> Bool { tenants.map { $0.contains(tenant) } ?? true }
+
+    init(_ document: ConfigurationDocument, folder: URL, checkingRange: Bool = true) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["name", "version", "description", "roster", "permissions", "workflows"])
+        try root.requireOnly(["name", "version", "description", "roster", "permissions", "tenants", "workflows"])
         self.folder = folder
         file = document.file
         name = try root.string("name", required: true, example: "acme-onboarding")!
@@ -146,12 +152,19 @@ public struct PluginManifest: Sendable {
         guard let requirement = VersionRequirement(requirementText) else {
             throw document.error(at: ["roster"], "'\(requirementText)' is not a version requirement", fix: "write it like \">=0.1.0\" or \">=0.1.0, <1.0.0\"")
         }
-        guard requirement.isSatisfied(by: RosterVersion.current) else {
+        guard !checkingRange || requirement.isSatisfied(by: RosterVersion.current) else {
             throw document.error(at: ["roster"], "the plugin needs Roster \(requirementText); this is Roster \(RosterVersion.current)",
                                  fix: "use a Roster that satisfies it, or a version of the plugin made for \(RosterVersion.current)")
         }
         self.requirement = requirement
         permissions = try PluginPermissions(document: document, key: ["permissions"], value: root.fields["permissions"])
+        if let value = root.fields["tenants"] {
+            guard case .array(let items) = value, !items.isEmpty,
+                  case let names = items.compactMap({ if case .string(let name) = $0 { name } else { nil } }), names.count == items.count else {
+                throw document.error(at: ["tenants"], "expected a list of tenant names", fix: "write tenants = [\"acme\"], or remove it for any tenant")
+            }
+            tenants = names
+        }
         guard let workflowTables = try root.table("workflows"), !workflowTables.fields.isEmpty else {
             throw document.error(at: ["workflows"], "no workflow is declared", fix: "add a [workflows.NAME] section with entry = \"workflows/NAME.lua\"")
         }

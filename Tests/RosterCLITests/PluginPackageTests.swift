@@ -1,0 +1,148 @@
+/// PluginPackageTests.swift: plugins shipped signed — keygen, pack, install with consent,
+/// verified at every load, scoped to their tenants — with the built binary, a real package
+/// and an emulator in its own process.
+import Foundation
+import Testing
+import ZIPFoundation
+
+@Suite struct PluginPackageTests {
+    /// A folder with a copy of the example plugins (as `dev/`), a publisher's key pair in
+    /// `keys/`, an emulator and a roster.toml trusting the publisher.
+    struct Workshop {
+        let folder: URL
+        let emulator: EmulatorProcess
+        let publicKey: String
+        let privateKey: String
+
+        static func start() async throws -> Workshop {
+            let folder = try RosterProcess.scriptFolder([:])
+            try FileManager.default.copyItem(at: RosterProcess.root.appendingPathComponent("plugins"), to: folder.appendingPathComponent("dev"))
+            let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+            let keygen = try await RosterProcess.run(["plugin", "keygen", "--name", "acme-it", "--out", "keys"], in: folder)
+            #expect(keygen.status == 0, "\(keygen.stderr)")
+            let publicKey = try String(contentsOf: folder.appendingPathComponent("keys/acme-it.pub"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let privateKey = try String(contentsOf: folder.appendingPathComponent("keys/acme-it.key"), encoding: .utf8)
+            #expect(try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("keys/acme-it.key").path)[.posixPermissions] as? Int == 0o600)
+            #expect(!keygen.stdout.contains(String(privateKey.split(separator: ":").last ?? "")), "the private key is never printed")
+            let config = folder.appendingPathComponent("roster.toml")
+            try (String(contentsOf: config, encoding: .utf8) + "\n[plugins]\ntrusted_publishers = [{ name = \"acme-it\", key = \"\(publicKey)\" }]\n")
+                .write(to: config, atomically: true, encoding: .utf8)
+            return Workshop(folder: folder, emulator: emulator, publicKey: publicKey, privateKey: privateKey)
+        }
+
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: JournalTests.journal(folder))
+            #expect(!(result.stdout + result.stderr).contains(String(privateKey.split(separator: ":").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+            return result
+        }
+
+        /// Sets `key = value` in the dev copy's plugin.toml of `plugin` (a top-level line).
+        func edit(_ plugin: String, _ replace: (String) -> String) throws {
+            let file = folder.appendingPathComponent("dev/\(plugin)/plugin.toml")
+            try replace(try String(contentsOf: file, encoding: .utf8)).write(to: file, atomically: true, encoding: .utf8)
+        }
+
+        func stop() {
+            emulator.stop()
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    @Test func packInstallRunAndRefusals() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        let packed = try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "acme-1.0.0.rosterplugin"])
+        #expect(packed.status == 0, "\(packed.stderr)")
+
+        // Without a terminal, installing needs --yes (consent to the permissions shown).
+        let unconsented = try await shop.roster(["plugin", "install", "acme-1.0.0.rosterplugin", "--plugins", "installed"])
+        #expect(unconsented.status == 2)
+        #expect(unconsented.stderr.contains("permissions: allthenticate.list_users, allthenticate.promote_guest"), "\(unconsented.stderr)")
+        let installed = try await shop.roster(["plugin", "install", "acme-1.0.0.rosterplugin", "--plugins", "installed", "--yes"])
+        #expect(installed.status == 0, "\(installed.stderr)")
+        let listed = try await shop.roster(["plugin", "list", "--plugins", "installed"])
+        #expect(listed.stdout.contains("acme-onboarding 1.0.0  signed by acme-it"), "\(listed.stdout)")
+        let ran = try await shop.roster(["plugin", "run", "--plugins", "installed", "acme-onboarding", "onboard", "--config", "roster.toml",
+                                         "--arg", "email=guest@example.com", "--yes"])
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(ran.stdout)")
+        #expect(!ran.stderr.contains("warning"), "a signed plugin runs without a warning: \(ran.stderr)")
+
+        // One byte changed in the package.
+        var bytes = try Data(contentsOf: shop.folder.appendingPathComponent("acme-1.0.0.rosterplugin"))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: shop.folder.appendingPathComponent("tampered.rosterplugin"))
+        let tampered = try await shop.roster(["plugin", "install", "tampered.rosterplugin", "--plugins", "other", "--yes"])
+        #expect(tampered.status == 4 && tampered.diagnostics.split(separator: "\n").count == 1, "\(tampered.stderr)")
+
+        // Signed by a key nobody trusts.
+        #expect(try await shop.roster(["plugin", "keygen", "--name", "mallory", "--out", "keys"]).status == 0)
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/mallory.key", "-o", "mallory.rosterplugin"]).status == 0)
+        let untrusted = try await shop.roster(["plugin", "install", "mallory.rosterplugin", "--plugins", "other", "--yes"])
+        #expect(untrusted.status == 4)
+        #expect(untrusted.diagnostics == "roster: acme-onboarding 1.0.0 is signed by 'mallory', who is not a trusted publisher: add them to [plugins] trusted_publishers in roster.toml if you trust them\n", "\(untrusted.stderr)")
+
+        // A key that claims a trusted name.
+        #expect(try await shop.roster(["plugin", "keygen", "--name", "acme-it", "--out", "impostor"]).status == 0)
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "impostor/acme-it.key", "-o", "impostor.rosterplugin"]).status == 0)
+        let impostor = try await shop.roster(["plugin", "install", "impostor.rosterplugin", "--plugins", "other", "--yes"])
+        #expect(impostor.status == 4 && impostor.diagnostics.contains("the signature is invalid"), "\(impostor.stderr)")
+
+        // No signature at all.
+        let unsigned = shop.folder.appendingPathComponent("unsigned.rosterplugin")
+        try FileManager.default.copyItem(at: shop.folder.appendingPathComponent("acme-1.0.0.rosterplugin"), to: unsigned)
+        let archive = try Archive(url: unsigned, accessMode: .update)
+        if let signature = archive["roster-manifest.sig"] { try archive.remove(signature) }
+        let refused = try await shop.roster(["plugin", "install", "unsigned.rosterplugin", "--plugins", "other", "--yes"])
+        #expect(refused.status == 4 && refused.diagnostics.contains("is unsigned"), "\(refused.stderr)")
+
+        // Made for another Roster.
+        try shop.edit("acme-onboarding") { $0.replacingOccurrences(of: "roster = \">=0.1.0\"", with: "roster = \">=9.0.0\"") }
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "future.rosterplugin"]).status == 0)
+        let future = try await shop.roster(["plugin", "install", "future.rosterplugin", "--plugins", "other", "--yes"])
+        #expect(future.status == 2)
+        #expect(future.diagnostics == "roster: acme-onboarding 1.0.0 needs Roster >=9.0.0; this is Roster 0.1.0\n", "\(future.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("other").path), "nothing refused was installed")
+    }
+
+    /// An upgrade shows the permissions it adds and needs consent; a file changed after
+    /// install makes the plugin `modified`, which does not run; a plugin for `acme` does not
+    /// run against another tenant.
+    @Test func upgradesChangesAndTenants() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "v1.rosterplugin"]).status == 0)
+        #expect(try await shop.roster(["plugin", "install", "v1.rosterplugin", "--plugins", "installed", "--yes"]).status == 0)
+
+        try shop.edit("acme-onboarding") {
+            $0.replacingOccurrences(of: "version = \"1.0.0\"", with: "version = \"1.1.0\"")
+                .replacingOccurrences(of: "\"encore.create_user\",", with: "\"encore.create_user\", \"encore.deactivate_user\",")
+        }
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "v2.rosterplugin"]).status == 0)
+        let upgrade = try await shop.roster(["plugin", "install", "v2.rosterplugin", "--plugins", "installed"])
+        #expect(upgrade.status == 2)
+        #expect(upgrade.stderr.contains("Upgrade acme-onboarding 1.0.0 -> 1.1.0") && upgrade.stderr.contains("new permissions: encore.deactivate_user"),
+                "\(upgrade.stderr)")
+        #expect(try await shop.roster(["plugin", "list", "--plugins", "installed"]).stdout.contains("acme-onboarding 1.0.0  signed"))
+
+        // A file changed after install.
+        let workflow = shop.folder.appendingPathComponent("installed/acme-onboarding/workflows/onboard.lua")
+        try (String(contentsOf: workflow, encoding: .utf8) + "\nprint('changed')\n").write(to: workflow, atomically: true, encoding: .utf8)
+        let listed = try await shop.roster(["plugin", "list", "--plugins", "installed"])
+        #expect(listed.stdout.contains("acme-onboarding 1.0.0  modified by acme-it (workflows/onboard.lua changed since it was signed)"), "\(listed.stdout)")
+        let modified = try await shop.roster(["plugin", "run", "--plugins", "installed", "acme-onboarding", "onboard", "--config", "roster.toml",
+                                              "--arg", "email=guest@example.com", "--yes"])
+        #expect(modified.status == 4)
+        #expect(modified.diagnostics.contains("plugin acme-onboarding is modified (workflows/onboard.lua changed since it was signed)"), "\(modified.stderr)")
+
+        // Scoped to acme; the emulator's tenant is `demo`.
+        try shop.edit("globex-offboarding") { $0.replacingOccurrences(of: "permissions = [", with: "tenants = [\"acme\"]\npermissions = [") }
+        #expect(try await shop.roster(["plugin", "pack", "dev/globex-offboarding", "--key", "keys/acme-it.key", "-o", "globex.rosterplugin"]).status == 0)
+        #expect(try await shop.roster(["plugin", "install", "globex.rosterplugin", "--plugins", "installed", "--yes"]).status == 0)
+        let elsewhere = try await shop.roster(["plugin", "run", "--plugins", "installed", "globex-offboarding", "offboard", "--config", "roster.toml",
+                                               "--arg", "email=ada@example.com", "--yes"])
+        #expect(elsewhere.status == 4)
+        #expect(elsewhere.diagnostics == "roster: plugin globex-offboarding is for tenant acme, not 'demo'\n", "\(elsewhere.stderr)")
+    }
+}

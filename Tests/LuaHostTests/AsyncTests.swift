@@ -7,7 +7,9 @@ import TestSupport
     /// Its own threads, so that other suites' scripts do not delay these timings.
     static let pool = LuaExecutor(threads: 2)
 
-    func runScript(_ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(10))) async -> ScriptResult {
+    /// The limit is a safety net for a run that hangs, not a timing: the whole suite runs
+    /// in parallel on two cores, where a run was seen starved for over 10 s.
+    func runScript(_ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(60))) async -> ScriptResult {
         await TestSupport.runScript(source, limits: limits, executor: Self.pool)
     }
 

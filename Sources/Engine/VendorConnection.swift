@@ -17,9 +17,12 @@ public final class VendorConnection: Sendable {
     public let http: VendorHTTP
     /// The publishers whose plugins the configuration trusts (none without one).
     public let trustedPublishers: [TrustedPublisher]
+    /// The tenant's settings for each plugin (`[tenants.NAME.plugins.PLUGIN]`).
+    public let pluginSettings: [String: PluginSettingValues]
 
     init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, http: VendorHTTP = .shared,
-         trustedPublishers: [TrustedPublisher] = []) {
+         trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:]) {
+        self.pluginSettings = pluginSettings
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
@@ -39,9 +42,11 @@ public final class VendorConnection: Sendable {
     ) async throws -> VendorConnection {
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
-            return VendorConnection(tenant: try configuration.tenant(named: name, environment: environment), emulator: nil,
+            let tenant = try configuration.tenant(named: name, environment: environment)
+            return VendorConnection(tenant: tenant, emulator: nil,
                                     configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal, http: http,
-                                    trustedPublishers: configuration.trustedPublishers)
+                                    trustedPublishers: configuration.trustedPublishers,
+                                    pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
         }
         let emulator = try await Emulator.start(registry.emulatorConfiguration())
         notice(useEmulator

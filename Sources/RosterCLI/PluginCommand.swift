@@ -177,7 +177,17 @@ struct PluginCommand: AsyncParsableCommand {
                 await connection.close()
                 throw error
             }
-            let runner = manifest.runner(workflow, parameters: parameters, tenant: connection.tenant, limits: limits.limits(), http: connection.http)
+            let settings: LuaTable
+            do {
+                settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name)
+            } catch {
+                await connection.close()
+                journal.finish(outcome: "refused: settings", exitCode: ExitStatus.usage)
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let runner = manifest.runner(workflow, parameters: parameters, settings: settings, tenant: connection.tenant,
+                                         limits: limits.limits(), http: connection.http)
             try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
         }

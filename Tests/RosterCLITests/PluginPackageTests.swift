@@ -145,4 +145,49 @@ import ZIPFoundation
         #expect(elsewhere.status == 4)
         #expect(elsewhere.diagnostics == "roster: plugin globex-offboarding is for tenant acme, not 'demo'\n", "\(elsewhere.stderr)")
     }
+
+    /// Per-tenant settings: declared by the plugin, set in roster.toml under
+    /// [tenants.T.plugins.NAME], checked against the declaration, read as `settings`.
+    @Test func perTenantSettings() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        let plugin = shop.folder.appendingPathComponent("dev/greeter")
+        try FileManager.default.createDirectory(at: plugin.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+        try """
+            name = "greeter"
+            version = "1.0.0"
+            description = "says hello"
+            roster = ">=0.1.0"
+            permissions = ["encore:read"]
+            [settings.greeting]
+            type = "string"
+            doc = "what to say"
+            [settings.times]
+            type = "integer"
+            default = 1
+            doc = "how often"
+            [workflows.hello]
+            entry = "workflows/hello.lua"
+            """.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
+        try "for i = 1, settings.times do print(settings.greeting) end".write(to: plugin.appendingPathComponent("workflows/hello.lua"), atomically: true, encoding: .utf8)
+        let run = ["plugin", "run", "--plugins", "dev", "greeter", "hello", "--config", "roster.toml"]
+
+        let missing = try await shop.roster(run)
+        #expect(missing.status == 2)
+        #expect(missing.diagnostics.contains("plugin greeter needs the setting 'greeting' for tenant 'demo'") && missing.diagnostics.contains("[tenants.demo.plugins.greeter]"),
+                "\(missing.stderr)")
+        let config = shop.folder.appendingPathComponent("roster.toml")
+        let base = try String(contentsOf: config, encoding: .utf8)
+        try (base + "\n[tenants.demo.plugins.greeter]\ngreeting = \"hello\"\ntimes = \"two\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let wrong = try await shop.roster(run)
+        #expect(wrong.status == 2 && wrong.diagnostics.contains("tenants.demo.plugins.greeter.times") && wrong.diagnostics.contains("expected integer, got a string"),
+                "\(wrong.stderr)")
+        try (base + "\n[tenants.demo.plugins.greeter]\ngreeting = \"hello\"\ncolour = \"red\"\n").write(to: config, atomically: true, encoding: .utf8)
+        let unknown = try await shop.roster(run)
+        #expect(unknown.status == 2 && unknown.diagnostics.contains("plugin greeter has no setting 'colour'"), "\(unknown.stderr)")
+        try (base + "\n[tenants.demo.plugins.greeter]\ngreeting = \"hello\"\ntimes = 2\n").write(to: config, atomically: true, encoding: .utf8)
+        let ran = try await shop.roster(run)
+        #expect(ran.status == 0, "\(ran.stderr)")
+        #expect(ran.stdout == "hello\nhello\n", "\(ran.stdout)")
+    }
 }

@@ -94,6 +94,13 @@ public struct RosterConfiguration: Sendable {
     }
 }
 
+/// One plugin's settings for one tenant, as written (`[tenants.acme.plugins.acme-onboarding]`).
+public struct PluginSettingValues: Sendable {
+    public var file: String
+    public var path: [String]
+    public var values: [String: ConfigurationValue]
+}
+
 /// `[tenants.NAME]`: which vendors the tenant uses and how to reach them.
 public struct TenantSettings: Sendable {
     public let name: String
@@ -102,10 +109,21 @@ public struct TenantSettings: Sendable {
     /// `confirm_over` and `max_changes`: when a run asks first, and how many changes one may plan.
     public let confirmOver: Int?
     public let maxChanges: Int?
+    /// `[tenants.NAME.plugins.PLUGIN]`: each plugin's settings for this tenant, checked
+    /// against the plugin's declared settings when it runs.
+    public let plugins: [String: PluginSettingValues]
 
     init(name: String, section: ConfigurationSection, registry: VendorRegistry) throws(ConfigurationError) {
         self.name = name
-        try section.requireOnly(registry.vendors.map(\.rawValue) + ["confirm_over", "max_changes"])
+        try section.requireOnly(registry.vendors.map(\.rawValue) + ["confirm_over", "max_changes", "plugins"])
+        var plugins: [String: PluginSettingValues] = [:]
+        if let tables = try section.table("plugins") {
+            for plugin in tables.fields.keys.sorted() {
+                let table = try tables.table(plugin)!
+                plugins[plugin] = PluginSettingValues(file: section.document.file, path: table.path, values: table.fields)
+            }
+        }
+        self.plugins = plugins
         confirmOver = try section.integer("confirm_over", in: 0...1_000_000)
         maxChanges = try section.integer("max_changes", in: 1...10_000_000)
         guard registry.vendors.contains(where: { section.fields[$0.rawValue] != nil }) else {

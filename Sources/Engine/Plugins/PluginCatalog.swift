@@ -50,12 +50,13 @@ public struct PluginCatalog: Sendable {
 }
 
 extension PluginManifest {
-    /// A runner for `workflow`: the plugin's sandbox, `params` set, `require` from the
-    /// plugin's folder.
-    public func runner(_ workflow: Workflow, parameters: LuaTable, tenant: Tenant, limits: LuaLimits, http: VendorHTTP = .shared) -> VendorScriptRunner {
+    /// A runner for `workflow`: the plugin's sandbox, `params` and `settings` set,
+    /// `require` from the plugin's folder.
+    public func runner(_ workflow: Workflow, parameters: LuaTable, settings: LuaTable = LuaTable(), tenant: Tenant, limits: LuaLimits,
+                       http: VendorHTTP = .shared) -> VendorScriptRunner {
         let manifest = self
         return VendorScriptRunner(tenant: tenant, limits: limits, http: http, vendorModules: { manifest.sandboxedModules(for: $0) },
-                            globals: ["params": .table(parameters)])
+                            globals: ["params": .table(parameters), "settings": .table(settings)])
     }
 
     /// The workflow's entry script.

@@ -119,6 +119,9 @@ public struct PluginManifest: Sendable {
     public var permissions: PluginPermissions
     /// The tenants it is for (`tenants = ["acme"]`); nil: any.
     public var tenants: [String]?
+    /// What each tenant may set for it (`[settings.NAME]`), which its workflows read as
+    /// `settings`.
+    public var settings: [WorkflowParameter]
     public var workflows: [Workflow]
 
     /// Reads `folder/plugin.toml`; `checkingRange: false` accepts a plugin made for
@@ -135,7 +138,7 @@ public struct PluginManifest: Sendable {
 
     init(_ document: ConfigurationDocument, folder: URL, checkingRange: Bool = true) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["name", "version", "description", "roster", "permissions", "tenants", "workflows"])
+        try root.requireOnly(["name", "version", "description", "roster", "permissions", "tenants", "settings", "workflows"])
         self.folder = folder
         file = document.file
         name = try root.string("name", required: true, example: "acme-onboarding")!
@@ -165,6 +168,7 @@ public struct PluginManifest: Sendable {
             }
             tenants = names
         }
+        settings = try root.table("settings").map { table throws(ConfigurationError) in try Self.parameters(table) } ?? []
         guard let workflowTables = try root.table("workflows"), !workflowTables.fields.isEmpty else {
             throw document.error(at: ["workflows"], "no workflow is declared", fix: "add a [workflows.NAME] section with entry = \"workflows/NAME.lua\"")
         }
@@ -188,29 +192,71 @@ public struct PluginManifest: Sendable {
             throw document.error(at: section.path + ["entry"], "\(entry) does not exist in the plugin", fix: "create it, or correct the path")
         }
         let description = try section.string("description", example: "what the workflow does") ?? ""
+        let parameters = try section.table("params").map { table throws(ConfigurationError) in try Self.parameters(table) } ?? []
+        return Workflow(name: name, entry: entry, description: description, parameters: parameters)
+    }
+
+    /// Typed values declared one per sub-table (`params.NAME`, `settings.NAME`): type,
+    /// required, default, doc.
+    private static func parameters(_ table: ConfigurationSection) throws(ConfigurationError) -> [WorkflowParameter] {
+        let document = table.document
         var parameters: [WorkflowParameter] = []
-        if let params = try section.table("params") {
-            for parameterName in params.fields.keys.sorted() {
-                guard let parameter = try params.table(parameterName) else { continue }
-                try parameter.requireOnly(["type", "required", "default", "doc"])
-                let typeName = try parameter.string("type", required: true, example: "string")!
-                guard let type = ParameterType(rawValue: typeName) else {
-                    throw document.error(at: parameter.path + ["type"], "unknown type '\(typeName)'",
-                                         fix: "use one of: " + ParameterType.allCases.map(\.rawValue).joined(separator: ", "))
+        for parameterName in table.fields.keys.sorted() {
+            guard let parameter = try table.table(parameterName) else { continue }
+            try parameter.requireOnly(["type", "required", "default", "doc"])
+            let typeName = try parameter.string("type", required: true, example: "string")!
+            guard let type = ParameterType(rawValue: typeName) else {
+                throw document.error(at: parameter.path + ["type"], "unknown type '\(typeName)'",
+                                     fix: "use one of: " + ParameterType.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            let required = try parameter.boolean("required") ?? (parameter.fields["default"] == nil)
+            var defaultValue: LuaValue?
+            if let value = parameter.fields["default"] {
+                defaultValue = Self.luaValue(value, type)
+                if defaultValue == nil {
+                    throw document.error(at: parameter.path + ["default"], "expected \(type.rawValue), got \(value.typeName)", fix: "give a default of the parameter's type")
                 }
-                let required = try parameter.boolean("required") ?? (parameter.fields["default"] == nil)
-                var defaultValue: LuaValue?
-                if let value = parameter.fields["default"] {
-                    defaultValue = Self.luaValue(value, type)
-                    if defaultValue == nil {
-                        throw document.error(at: parameter.path + ["default"], "expected \(type.rawValue), got \(value.typeName)", fix: "give a default of the parameter's type")
-                    }
-                }
-                parameters.append(WorkflowParameter(name: parameterName, type: type, required: required, defaultValue: defaultValue,
-                                                    doc: try parameter.string("doc") ?? ""))
+            }
+            parameters.append(WorkflowParameter(name: parameterName, type: type, required: required, defaultValue: defaultValue,
+                                                doc: try parameter.string("doc") ?? ""))
+        }
+        return parameters
+    }
+
+    /// The declared settings' defaults (what a plugin's own tests run with).
+    public var defaultSettings: LuaTable {
+        var table = LuaTable()
+        for setting in settings { if let value = setting.defaultValue { table[setting.name] = value } }
+        return table
+    }
+
+    /// The `settings` table for a tenant whose roster.toml gives `values` (nil: no
+    /// `[tenants.T.plugins.NAME]`): every key one the plugin declares, of its type; defaults
+    /// fill the rest; a required one missing is one line naming where to add it.
+    public func settingsTable(_ values: PluginSettingValues?, tenant: String) throws(ConfigurationError) -> LuaTable {
+        var table = LuaTable()
+        let section = "[tenants.\(tenant).plugins.\(name)]"
+        for (key, value) in (values?.values ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let setting = settings.first(where: { $0.name == key }) else {
+                throw ConfigurationError(file: values?.file ?? file, key: ((values?.path ?? []) + [key]).joined(separator: "."),
+                                         problem: "plugin \(name) has no setting '\(key)'",
+                                         fix: settings.isEmpty ? "it takes none: remove \(section)" : "it takes " + settings.map(\.name).joined(separator: ", "))
+            }
+            guard let converted = Self.luaValue(value, setting.type) else {
+                throw ConfigurationError(file: values?.file ?? file, key: ((values?.path ?? []) + [key]).joined(separator: "."),
+                                         problem: "expected \(setting.type.rawValue), got \(value.typeName)", fix: "write \(key) as \(setting.type.rawValue) (\(setting.doc))")
+            }
+            table[key] = converted
+        }
+        for setting in settings where table[setting.name] == .nil {
+            if let value = setting.defaultValue {
+                table[setting.name] = value
+            } else if setting.required {
+                throw ConfigurationError(file: values?.file ?? file, key: section, problem: "plugin \(name) needs the setting '\(setting.name)' for tenant '\(tenant)'",
+                                         fix: "add \(setting.name) = ... (\(setting.type.rawValue): \(setting.doc)) under \(section) in roster.toml")
             }
         }
-        return Workflow(name: name, entry: entry, description: description, parameters: parameters)
+        return table
     }
 
     private static func luaValue(_ value: ConfigurationValue, _ type: ParameterType) -> LuaValue? {

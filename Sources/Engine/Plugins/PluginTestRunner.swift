@@ -157,7 +157,7 @@ public struct PluginTestRunner: Sendable {
                     return .table(LuaTable(["ok": false, "exit_code": .integer(Int64(exitCodes.usage)), "error": .string(LuaString("\(error)"))]))
                 }
                 let output = CollectedOutput()
-                let result = await manifest.runner(workflow, parameters: parameters, tenant: tenant, limits: limits)
+                let result = await manifest.runner(workflow, parameters: parameters, settings: manifest.defaultSettings, tenant: tenant, limits: limits)
                     .run(script, dryRun: dryRunGiven, output: output)
                 let error: LuaValue = result.outcome.message.map { .string(LuaString($0)) } ?? .nil
                 return .table(LuaTable([

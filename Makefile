@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test deps build release bench load lint leaks clean
+.PHONY: run test deps build release bench load lint leaks clean packages
 
 ## Install the system packages Roster needs, only when something is missing.
 deps:
@@ -20,6 +20,17 @@ deps:
 
 build: deps
 	$(SWIFT) build
+	@$(MAKE) --no-print-directory packages
+
+## The example plugins as signed packages (build/plugins/NAME-VERSION.rosterplugin), signed
+## with a test key made once in build/keys (a customer trusts build/keys/roster-examples.pub).
+packages:
+	@bin=$$($(SWIFT) build --show-bin-path)/roster; mkdir -p build/plugins; \
+	[ -f build/keys/roster-examples.key ] || $$bin plugin keygen --name roster-examples --out build/keys >/dev/null; \
+	for plugin in plugins/*/; do \
+	  name=$$(basename $$plugin); version=$$(sed -n 's/^version = "\(.*\)"/\1/p' $$plugin/plugin.toml); \
+	  $$bin plugin pack $$plugin --key build/keys/roster-examples.key -o build/plugins/$$name-$$version.rosterplugin; \
+	done
 
 ## Build, then run the main job on the built-in emulator.
 run: build
@@ -53,4 +64,4 @@ leaks: deps
 	bash Tools/check-leaks.sh
 
 clean:
-	rm -rf .build
+	rm -rf .build build

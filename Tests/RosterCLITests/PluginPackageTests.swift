@@ -144,6 +144,23 @@ import ZIPFoundation
                                                "--arg", "email=ada@example.com", "--yes"])
         #expect(elsewhere.status == 4)
         #expect(elsewhere.diagnostics == "roster: plugin globex-offboarding is for tenant acme, not 'demo'\n", "\(elsewhere.stderr)")
+
+        // The publisher no longer trusted: its plugins are invalid and do not run.
+        let config = shop.folder.appendingPathComponent("roster.toml")
+        let trusting = try String(contentsOf: config, encoding: .utf8)
+        try trusting.replacingOccurrences(of: "name = \"acme-it\"", with: "name = \"someone-else\"").write(to: config, atomically: true, encoding: .utf8)
+        let distrusted = try await shop.roster(["plugin", "list", "--plugins", "installed", "--config", "roster.toml"])
+        #expect(distrusted.stdout.contains("globex-offboarding 1.2.0  invalid by acme-it ('acme-it' is not a trusted publisher)"), "\(distrusted.stdout)")
+        let refused = try await shop.roster(["plugin", "run", "--plugins", "installed", "globex-offboarding", "offboard", "--config", "roster.toml",
+                                             "--arg", "email=ada@example.com", "--yes"])
+        #expect(refused.status == 4 && refused.diagnostics.contains("plugin globex-offboarding is invalid"), "\(refused.stderr)")
+
+        // Removed: gone from the folder and from the lock.
+        let removed = try await shop.roster(["plugin", "remove", "--plugins", "installed", "globex-offboarding"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        let lock = try String(contentsOf: shop.folder.appendingPathComponent("installed/roster-plugins.lock"), encoding: .utf8)
+        #expect(!lock.contains("globex-offboarding") && lock.contains("acme-onboarding"), "\(lock)")
+        #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("installed/globex-offboarding").path))
     }
 
     /// Per-tenant settings: declared by the plugin, set in roster.toml under

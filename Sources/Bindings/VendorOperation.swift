@@ -157,7 +157,7 @@ public struct VendorOperation: Sendable {
         let summary = batched ? self.summary + " Calls made at the same moment (rows of --each, parallel coroutines) go as one request." : self.summary
         var function = LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
             try VendorText.check(call, operation.parameters)
-            let arguments = try operation.checkedArguments(call)
+            let arguments = try operation.checkedArguments(call, sealed: session.sealedSecrets)
             let work = try operation.start(arguments, session)
             let recorded = operation.recorded(arguments)
             let effect = operation.effect
@@ -350,13 +350,18 @@ public struct VendorOperation: Sendable {
         try start(CheckedTable(arguments), session)
     }
 
-    /// Each given argument by its parameter's name, checked against its declared form.
-    func checkedArguments(_ call: LuaCall) throws -> CheckedTable {
+    /// Each given argument by its parameter's name, checked against its declared form (a
+    /// secret handle unsealed where a secret goes: `sealed`).
+    func checkedArguments(_ call: LuaCall, sealed: SealedSecrets? = nil) throws -> CheckedTable {
         var table = LuaTable()
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
             guard index <= call.count, !call.isNil(index) else { continue }
-            let value = try call.value(index)
+            var value = try call.value(index)
+            if let sealed {
+                value = try (parameter.form ?? .any).unsealing(value, redacted: parameter.redacted, secrets: sealed,
+                                                               label: "argument #\(index) (\(parameter.name))")
+            }
             table[parameter.name] = try parameter.form.map { form throws(LuaError) in
                 try form.check(value, label: "argument #\(index) (\(parameter.name))")
             } ?? value

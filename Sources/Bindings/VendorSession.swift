@@ -79,12 +79,15 @@ public final class VendorSession: Sendable {
     public let planCheck: (any PlanCheck)?
     /// A confirmed run's reads: kept by its rehearsal, answered again in the real pass.
     public let reads: ReadReplay?
+    /// Secrets the script holds as handles (a plugin's secret settings).
+    public let sealedSecrets: SealedSecrets?
 
     /// Whether changes get fingerprints: when planning, or applying a plan.
     var fingerprints: Bool { dryRun || planCheck != nil }
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
-                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil) {
+                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil) {
+        self.sealedSecrets = sealedSecrets
         self.planCheck = planCheck
         self.reads = reads
         self.tenant = tenant
@@ -115,7 +118,7 @@ public final class VendorSession: Sendable {
     /// Scrubs the tenant's secrets, and those its clients obtained (access tokens), from a vendor's
     /// error before it reaches the script, the output or the call record.
     func scrubbed(_ error: VendorError) -> VendorError {
-        error.scrubbed(by: SecretScrubber(tenant.secretValues + clients.values.flatMap(\.liveSecrets)))
+        error.scrubbed(by: SecretScrubber(tenant.secretValues + clients.values.flatMap(\.liveSecrets) + (sealedSecrets?.values ?? [])))
     }
 
     /// The changes a dry run planned (and did not send).

@@ -45,6 +45,8 @@ public struct VendorScriptRunner: Sendable {
     public var reads: ReadReplay?
     /// The same, row by row (`--each`).
     public var rowReads: RowReadReplays?
+    /// Secrets the script holds as handles (a plugin's secret settings).
+    public var sealedSecrets: SealedSecrets?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -84,7 +86,7 @@ public struct VendorScriptRunner: Sendable {
     private func run(_ script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool, output: any LuaOutput,
                      stop: LuaStop?, changeJournal journal: (any ChangeJournal)?, seed: Int64?) async -> ScriptRunResult {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter,
-                                    planCheck: dryRun ? nil : planCheck, reads: reads)
+                                    planCheck: dryRun ? nil : planCheck, reads: reads, sealedSecrets: sealedSecrets)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)

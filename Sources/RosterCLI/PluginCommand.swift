@@ -1,5 +1,6 @@
 /// PluginCommand.swift: `roster plugin list | info | run | test`.
 import ArgumentParser
+import Bindings
 import Engine
 import Foundation
 import Journal
@@ -178,15 +179,16 @@ struct PluginCommand: AsyncParsableCommand {
                 throw error
             }
             let settings: LuaTable
+            let sealed = SealedSecrets()
             do {
-                settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name)
+                settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
             } catch {
                 await connection.close()
                 journal.finish(outcome: "refused: settings", exitCode: ExitStatus.usage)
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
-            let runner = manifest.runner(workflow, parameters: parameters, settings: settings, tenant: connection.tenant,
+            let runner = manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
                                          limits: limits.limits(), http: connection.http)
             try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)

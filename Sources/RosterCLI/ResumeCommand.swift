@@ -143,8 +143,10 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
             let script = try manifest.script(workflow)
-            let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name)
-            return (manifest.runner(workflow, parameters: parameters, settings: settings, tenant: connection.tenant, limits: limitOptions.limits(),
+            let sealed = SealedSecrets()
+            let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
+            return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
+                                    limits: limitOptions.limits(),
                                     http: connection.http),
                     LuaScript(name: script.name, source: text, directory: script.directory))
         } catch {

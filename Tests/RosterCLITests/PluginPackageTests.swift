@@ -207,4 +207,73 @@ import ZIPFoundation
         #expect(ran.status == 0, "\(ran.stderr)")
         #expect(ran.stdout == "hello\nhello\n", "\(ran.stdout)")
     }
+
+    /// A secret setting: given as { env } in roster.toml, held by the workflow as a handle
+    /// it cannot read, passed where a secret goes (a password), never printed or journaled.
+    @Test func secretSettingsAreSealed() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        let plugin = shop.folder.appendingPathComponent("dev/starter")
+        try FileManager.default.createDirectory(at: plugin.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+        try """
+            name = "starter"
+            version = "1.0.0"
+            description = "creates a user with the tenant's first password"
+            roster = ">=0.1.0"
+            permissions = ["encore.create_user"]
+            [settings.first_password]
+            type = "secret"
+            doc = "every new user's first password"
+            [workflows.create]
+            entry = "workflows/create.lua"
+            [workflows.peek]
+            entry = "workflows/peek.lua"
+            [workflows.misuse]
+            entry = "workflows/misuse.lua"
+            """.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
+        try """
+            print(encore.create_user({user_name = "sealed1", first_name = "S", last_name = "S", role_id = 3, license_type = 1,
+                                      password = settings.first_password}))
+            """.write(to: plugin.appendingPathComponent("workflows/create.lua"), atomically: true, encoding: .utf8)
+        try """
+            local handle = settings.first_password
+            for k, v in pairs(handle) do print(k, v) end
+            print(tostring(handle), pcall(function() return handle .. "" end))
+            """.write(to: plugin.appendingPathComponent("workflows/peek.lua"), atomically: true, encoding: .utf8)
+        try "encore.create_user({user_name = settings.first_password, password = \"x\"})".write(to: plugin.appendingPathComponent("workflows/misuse.lua"),
+                                                                                                   atomically: true, encoding: .utf8)
+        let config = shop.folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: config, encoding: .utf8) + "\n[tenants.demo.plugins.starter]\nfirst_password = { env = \"STARTER_PASSWORD\" }\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let secret = "Sealed-Secret-4711!"
+        func run(_ workflow: String, _ extra: [String] = []) async throws -> ProcessResult {
+            try await RosterProcess.run(["plugin", "run", "--plugins", "dev", "starter", workflow, "--config", "roster.toml", "--yes"] + extra,
+                                        in: shop.folder, environment: JournalTests.journal(shop.folder).merging(["STARTER_PASSWORD": secret]) { $1 })
+        }
+        let created = try await run("create", ["--json"])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("password=\\\"<redacted>\\\"") || created.stdout.contains("<redacted>"), "\(created.stdout)")
+        let peeked = try await run("peek")
+        #expect(peeked.status == 0, "\(peeked.stderr)")
+        #expect(peeked.stdout.contains("secret\tfirst_password"), "\(peeked.stdout)")
+        let misused = try await run("misuse")
+        #expect(misused.status == 1)
+        #expect(misused.diagnostics.contains("settings.first_password is a secret; it can be passed only where a secret goes (a password)"), "\(misused.stderr)")
+        let missing = try await RosterProcess.run(["plugin", "run", "--plugins", "dev", "starter", "create", "--config", "roster.toml", "--yes"],
+                                                  in: shop.folder, environment: JournalTests.journal(shop.folder))
+        #expect(missing.status == 2 && missing.diagnostics.contains("STARTER_PASSWORD"), "\(missing.stderr)")
+        for result in [created, peeked, misused, missing] {
+            #expect(!(result.stdout + result.stderr).contains(secret), "the secret is never printed")
+        }
+        // Nor journaled.
+        var journal = Data()
+        let state = shop.folder.appendingPathComponent("state/roster")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: state.path)) ?? [] {
+            journal += FileManager.default.contents(atPath: state.appendingPathComponent(name).path) ?? Data()
+        }
+        #expect(journal.count > 1000 && journal.range(of: Data(secret.utf8)) == nil)
+        // The emulator took the user, with the secret as its password (a wrong type would have been refused).
+        let users = try await shop.emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.contains { $0["UserName"] as? String == "sealed1" })
+    }
 }

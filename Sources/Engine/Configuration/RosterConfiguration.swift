@@ -96,7 +96,7 @@ public struct RosterConfiguration: Sendable {
 
 /// One plugin's settings for one tenant, as written (`[tenants.acme.plugins.acme-onboarding]`).
 public struct PluginSettingValues: Sendable {
-    public var file: String
+    public var document: ConfigurationDocument
     public var path: [String]
     public var values: [String: ConfigurationValue]
 }
@@ -120,7 +120,7 @@ public struct TenantSettings: Sendable {
         if let tables = try section.table("plugins") {
             for plugin in tables.fields.keys.sorted() {
                 let table = try tables.table(plugin)!
-                plugins[plugin] = PluginSettingValues(file: section.document.file, path: table.path, values: table.fields)
+                plugins[plugin] = PluginSettingValues(document: section.document, path: table.path, values: table.fields)
             }
         }
         self.plugins = plugins

@@ -1,4 +1,5 @@
 /// PluginCatalog.swift: where plugins live, and running their workflows in their sandbox.
+import Bindings
 import Foundation
 import LuaHost
 import Vendors
@@ -52,11 +53,13 @@ public struct PluginCatalog: Sendable {
 extension PluginManifest {
     /// A runner for `workflow`: the plugin's sandbox, `params` and `settings` set,
     /// `require` from the plugin's folder.
-    public func runner(_ workflow: Workflow, parameters: LuaTable, settings: LuaTable = LuaTable(), tenant: Tenant, limits: LuaLimits,
-                       http: VendorHTTP = .shared) -> VendorScriptRunner {
+    public func runner(_ workflow: Workflow, parameters: LuaTable, settings: LuaTable = LuaTable(), sealedSecrets: SealedSecrets? = nil,
+                       tenant: Tenant, limits: LuaLimits, http: VendorHTTP = .shared) -> VendorScriptRunner {
         let manifest = self
-        return VendorScriptRunner(tenant: tenant, limits: limits, http: http, vendorModules: { manifest.sandboxedModules(for: $0) },
-                            globals: ["params": .table(parameters), "settings": .table(settings)])
+        var runner = VendorScriptRunner(tenant: tenant, limits: limits, http: http, vendorModules: { manifest.sandboxedModules(for: $0) },
+                                        globals: ["params": .table(parameters), "settings": .table(settings)])
+        runner.sealedSecrets = sealedSecrets
+        return runner
     }
 
     /// The workflow's entry script.

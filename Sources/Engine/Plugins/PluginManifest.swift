@@ -73,10 +73,14 @@ public struct VersionRequirement: Sendable, CustomStringConvertible {
 /// A workflow parameter's type, as the manifest names it.
 public enum ParameterType: String, Sendable, CaseIterable {
     case string, integer, number, boolean
+    /// A setting only: `{ env = ... }` or `{ file = ... }` in roster.toml; the workflow holds
+    /// it as a handle it can pass where a secret goes (a password), never read.
+    case secret
 
     /// Converts a `--arg` value; nil when it does not read as this type.
     func convert(_ text: String) -> LuaValue? {
         switch self {
+        case .secret: return nil
         case .string: return .string(LuaString(text))
         case .integer: return Int64(text).map { .integer($0) }
         case .number: return Double(text).flatMap { $0.isFinite ? .number($0) : nil }
@@ -168,7 +172,7 @@ public struct PluginManifest: Sendable {
             }
             tenants = names
         }
-        settings = try root.table("settings").map { table throws(ConfigurationError) in try Self.parameters(table) } ?? []
+        settings = try root.table("settings").map { table throws(ConfigurationError) in try Self.parameters(table, secretsAllowed: true) } ?? []
         guard let workflowTables = try root.table("workflows"), !workflowTables.fields.isEmpty else {
             throw document.error(at: ["workflows"], "no workflow is declared", fix: "add a [workflows.NAME] section with entry = \"workflows/NAME.lua\"")
         }
@@ -198,16 +202,19 @@ public struct PluginManifest: Sendable {
 
     /// Typed values declared one per sub-table (`params.NAME`, `settings.NAME`): type,
     /// required, default, doc.
-    private static func parameters(_ table: ConfigurationSection) throws(ConfigurationError) -> [WorkflowParameter] {
+    private static func parameters(_ table: ConfigurationSection, secretsAllowed: Bool = false) throws(ConfigurationError) -> [WorkflowParameter] {
         let document = table.document
         var parameters: [WorkflowParameter] = []
         for parameterName in table.fields.keys.sorted() {
             guard let parameter = try table.table(parameterName) else { continue }
             try parameter.requireOnly(["type", "required", "default", "doc"])
             let typeName = try parameter.string("type", required: true, example: "string")!
-            guard let type = ParameterType(rawValue: typeName) else {
-                throw document.error(at: parameter.path + ["type"], "unknown type '\(typeName)'",
-                                     fix: "use one of: " + ParameterType.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let type = ParameterType(rawValue: typeName), secretsAllowed || type != .secret else {
+                throw document.error(at: parameter.path + ["type"], "unknown type '\(typeName)'" + (typeName == "secret" ? " for a parameter (a secret is a setting)" : ""),
+                                     fix: "use one of: " + ParameterType.allCases.filter { secretsAllowed || $0 != .secret }.map(\.rawValue).joined(separator: ", "))
+            }
+            if type == .secret, parameter.fields["default"] != nil {
+                throw document.error(at: parameter.path + ["default"], "a secret has no default", fix: "remove it: each tenant sets it in roster.toml as { env = ... } or { file = ... }")
             }
             let required = try parameter.boolean("required") ?? (parameter.fields["default"] == nil)
             var defaultValue: LuaValue?
@@ -233,17 +240,24 @@ public struct PluginManifest: Sendable {
     /// The `settings` table for a tenant whose roster.toml gives `values` (nil: no
     /// `[tenants.T.plugins.NAME]`): every key one the plugin declares, of its type; defaults
     /// fill the rest; a required one missing is one line naming where to add it.
-    public func settingsTable(_ values: PluginSettingValues?, tenant: String) throws(ConfigurationError) -> LuaTable {
+    public func settingsTable(_ values: PluginSettingValues?, tenant: String, sealing secrets: SealedSecrets = SealedSecrets(),
+                              environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> LuaTable {
         var table = LuaTable()
         let section = "[tenants.\(tenant).plugins.\(name)]"
         for (key, value) in (values?.values ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let place = ((values?.path ?? []) + [key]).joined(separator: ".")
             guard let setting = settings.first(where: { $0.name == key }) else {
-                throw ConfigurationError(file: values?.file ?? file, key: ((values?.path ?? []) + [key]).joined(separator: "."),
+                throw ConfigurationError(file: values?.document.file ?? file, key: place,
                                          problem: "plugin \(name) has no setting '\(key)'",
                                          fix: settings.isEmpty ? "it takes none: remove \(section)" : "it takes " + settings.map(\.name).joined(separator: ", "))
             }
+            if setting.type == .secret, let values {
+                let reference = try ConfigurationSection(document: values.document, path: values.path, fields: values.values).secret(key, required: true)!
+                table[key] = secrets.seal(try reference.resolve(environment: environment), name: key)
+                continue
+            }
             guard let converted = Self.luaValue(value, setting.type) else {
-                throw ConfigurationError(file: values?.file ?? file, key: ((values?.path ?? []) + [key]).joined(separator: "."),
+                throw ConfigurationError(file: values?.document.file ?? file, key: place,
                                          problem: "expected \(setting.type.rawValue), got \(value.typeName)", fix: "write \(key) as \(setting.type.rawValue) (\(setting.doc))")
             }
             table[key] = converted
@@ -252,8 +266,9 @@ public struct PluginManifest: Sendable {
             if let value = setting.defaultValue {
                 table[setting.name] = value
             } else if setting.required {
-                throw ConfigurationError(file: values?.file ?? file, key: section, problem: "plugin \(name) needs the setting '\(setting.name)' for tenant '\(tenant)'",
-                                         fix: "add \(setting.name) = ... (\(setting.type.rawValue): \(setting.doc)) under \(section) in roster.toml")
+                throw ConfigurationError(file: values?.document.file ?? file, key: section, problem: "plugin \(name) needs the setting '\(setting.name)' for tenant '\(tenant)'",
+                                         fix: "add \(setting.name) = " + (setting.type == .secret ? "{ env = \"VARIABLE\" } or { file = \"path\" }" : "...")
+                                            + " (\(setting.type.rawValue): \(setting.doc)) under \(section) in roster.toml")
             }
         }
         return table

@@ -4,7 +4,10 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: run test deps build release bench load lint leaks clean packages
+.PHONY: all run test deps build release bench load lint leaks clean packages
+
+## `make`: build Roster and the example plugins' signed packages.
+all: build
 
 ## Install the system packages Roster needs, only when something is missing.
 deps:

@@ -11,6 +11,8 @@ public struct PluginPackage {
     public static let manifestEntry = "roster-manifest.json"
     public static let signatureEntry = "roster-manifest.sig"
     static let filesPrefix = "plugin/"
+    /// The most a package may unpack to.
+    static let maximumSize: Int64 = 64 << 20
 
     public let manifest: SignedManifest
     /// The manifest's bytes as signed, and the signature.
@@ -22,7 +24,7 @@ public struct PluginPackage {
     /// Packs the plugin in `folder`, signed with `key`, into `output`.
     public static func pack(folder: URL, key: PublisherKey, to output: URL) throws -> SignedManifest {
         let plugin = try PluginManifest.load(folder: folder, checkingRange: false)
-        let digests = SignedManifest.digests(of: folder)
+        let digests = SignedManifest.digests(of: folder, hidden: false)
         let manifest = SignedManifest(name: plugin.name, version: plugin.version.description, publisher: key.name,
                                       roster: plugin.requirement.text, permissions: plugin.permissions.entries,
                                       tenants: plugin.tenants, files: digests)
@@ -53,6 +55,11 @@ public struct PluginPackage {
         } catch {
             throw PluginPackageError(FileManager.default.fileExists(atPath: path)
                 ? "'\(path)' is not a Roster plugin package (roster plugin pack makes one)" : "cannot read the package '\(path)': no such file")
+        }
+        // A package is a few scripts: refuse one that would unpack to more than this.
+        let size = archive.reduce(Int64(0)) { $0 + Int64($1.uncompressedSize) }
+        guard size <= Self.maximumSize else {
+            throw PluginPackageError("the package '\(path)' would unpack to \(size >> 20) MB, more than the \(Self.maximumSize >> 20) MB a plugin may be")
         }
         var manifestData: Data?, signature: Data?, files: [String: Data] = [:]
         for entry in archive where entry.type == .file {

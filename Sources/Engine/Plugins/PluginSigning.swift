@@ -78,12 +78,14 @@ public struct SignedManifest: Codable, Sendable, Equatable {
     }
 
     /// The files' digests as they are now in `folder` (the manifest and signature beside
-    /// them left out).
-    public static func digests(of folder: URL) -> [String: String] {
+    /// them left out). `hidden: false` leaves out what starts with a dot (`.git`, editor
+    /// files) too: what a package holds; an installed plugin is checked with every file.
+    public static func digests(of folder: URL, hidden: Bool = true) -> [String: String] {
         var files: [String: String] = [:]
         let base = folder.standardizedFileURL.path
         guard let walker = FileManager.default.enumerator(atPath: base) else { return [:] }
         while let relative = walker.nextObject() as? String {
+            if !hidden, relative.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
             let path = base + "/" + relative
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,

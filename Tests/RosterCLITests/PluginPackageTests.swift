@@ -43,6 +43,20 @@ import ZIPFoundation
             try replace(try String(contentsOf: file, encoding: .utf8)).write(to: file, atomically: true, encoding: .utf8)
         }
 
+        /// Writes a plugin into `dev/NAME`: its manifest (`declarations` after the name,
+        /// version, description and Roster range; a [workflows.W] section per workflow) and
+        /// each workflow's script.
+        func writePlugin(_ name: String, _ declarations: String, workflows: [String: String]) throws {
+            let plugin = folder.appendingPathComponent("dev/\(name)")
+            try FileManager.default.createDirectory(at: plugin.appendingPathComponent("workflows"), withIntermediateDirectories: true)
+            var manifest = "name = \"\(name)\"\nversion = \"1.0.0\"\ndescription = \"a test plugin\"\nroster = \">=0.1.0\"\n" + declarations + "\n"
+            for (workflow, script) in workflows.sorted(by: { $0.key < $1.key }) {
+                manifest += "[workflows.\(workflow)]\nentry = \"workflows/\(workflow).lua\"\n"
+                try script.write(to: plugin.appendingPathComponent("workflows/\(workflow).lua"), atomically: true, encoding: .utf8)
+            }
+            try manifest.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
+        }
+
         func stop() {
             emulator.stop()
             try? FileManager.default.removeItem(at: folder)
@@ -176,13 +190,7 @@ import ZIPFoundation
     @Test func perTenantSettings() async throws {
         let shop = try await Workshop.start()
         defer { shop.stop() }
-        let plugin = shop.folder.appendingPathComponent("dev/greeter")
-        try FileManager.default.createDirectory(at: plugin.appendingPathComponent("workflows"), withIntermediateDirectories: true)
-        try """
-            name = "greeter"
-            version = "1.0.0"
-            description = "says hello"
-            roster = ">=0.1.0"
+        try shop.writePlugin("greeter", """
             permissions = ["encore:read"]
             [settings.greeting]
             type = "string"
@@ -191,10 +199,7 @@ import ZIPFoundation
             type = "integer"
             default = 1
             doc = "how often"
-            [workflows.hello]
-            entry = "workflows/hello.lua"
-            """.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
-        try "for i = 1, settings.times do print(settings.greeting) end".write(to: plugin.appendingPathComponent("workflows/hello.lua"), atomically: true, encoding: .utf8)
+            """, workflows: ["hello": "for i = 1, settings.times do print(settings.greeting) end"])
         let run = ["plugin", "run", "--plugins", "dev", "greeter", "hello", "--config", "roster.toml"]
 
         let missing = try await shop.roster(run)
@@ -221,35 +226,23 @@ import ZIPFoundation
     @Test func secretSettingsAreSealed() async throws {
         let shop = try await Workshop.start()
         defer { shop.stop() }
-        let plugin = shop.folder.appendingPathComponent("dev/starter")
-        try FileManager.default.createDirectory(at: plugin.appendingPathComponent("workflows"), withIntermediateDirectories: true)
-        try """
-            name = "starter"
-            version = "1.0.0"
-            description = "creates a user with the tenant's first password"
-            roster = ">=0.1.0"
+        try shop.writePlugin("starter", """
             permissions = ["encore.create_user"]
             [settings.first_password]
             type = "secret"
             doc = "every new user's first password"
-            [workflows.create]
-            entry = "workflows/create.lua"
-            [workflows.peek]
-            entry = "workflows/peek.lua"
-            [workflows.misuse]
-            entry = "workflows/misuse.lua"
-            """.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
-        try """
-            print(encore.create_user({user_name = "sealed1", first_name = "S", last_name = "S", role_id = 3, license_type = 1,
-                                      password = settings.first_password}))
-            """.write(to: plugin.appendingPathComponent("workflows/create.lua"), atomically: true, encoding: .utf8)
-        try """
-            local handle = settings.first_password
-            for k, v in pairs(handle) do print(k, v) end
-            print(tostring(handle), pcall(function() return handle .. "" end))
-            """.write(to: plugin.appendingPathComponent("workflows/peek.lua"), atomically: true, encoding: .utf8)
-        try "encore.create_user({user_name = settings.first_password, password = \"x\"})".write(to: plugin.appendingPathComponent("workflows/misuse.lua"),
-                                                                                                   atomically: true, encoding: .utf8)
+            """, workflows: [
+                "create": """
+                    print(encore.create_user({user_name = "sealed1", first_name = "S", last_name = "S", role_id = 3, license_type = 1,
+                                              password = settings.first_password}))
+                    """,
+                "peek": """
+                    local handle = settings.first_password
+                    for k, v in pairs(handle) do print(k, v) end
+                    print(tostring(handle), pcall(function() return handle .. "" end))
+                    """,
+                "misuse": "encore.create_user({user_name = settings.first_password, password = \"x\"})",
+            ])
         let config = shop.folder.appendingPathComponent("roster.toml")
         try (String(contentsOf: config, encoding: .utf8) + "\n[tenants.demo.plugins.starter]\nfirst_password = { env = \"STARTER_PASSWORD\" }\n")
             .write(to: config, atomically: true, encoding: .utf8)

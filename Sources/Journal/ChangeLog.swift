@@ -42,10 +42,10 @@ public final class ChangeLog: Sendable {
     static let initialCapacity = 1 << 20
 
     /// The folder of `store`'s logs: `journal.sqlite.changes/` (mode 0700).
-    static func folder(of store: JournalStore) -> String { store.path + ".changes" }
+    static func folder(of store: any JournalStore) -> String { store.changeLogFolder }
 
     /// A new log for attempt `attempt` of run `runID`, locked by this process.
-    public static func create(for store: JournalStore, runID: Int64, attempt: Int) throws(JournalError) -> ChangeLog {
+    public static func create(for store: any JournalStore, runID: Int64, attempt: Int) throws(JournalError) -> ChangeLog {
         let folder = folder(of: store)
         if !FileManager.default.fileExists(atPath: folder) {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -114,7 +114,7 @@ public final class ChangeLog: Sendable {
     }
 
     /// Stores what the logs of processes that are gone hold, then deletes them.
-    static func recover(into store: JournalStore) throws(JournalError) {
+    public static func recover(into store: any JournalStore) throws(JournalError) {
         let folder = folder(of: store)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for name in names.sorted() where name.hasSuffix(".log") {

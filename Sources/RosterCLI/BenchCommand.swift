@@ -137,7 +137,7 @@ extension BenchCommand {
         let runner = VendorScriptRunner(tenant: try registry.emulatorTenant(emulator), limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try JournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path)
+        let store = try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path)
         let creates = 2_000
         var cpu = (on: 0.0, off: 0.0)
         func once(_ round: Int, journaled: Bool) async throws -> Double {

@@ -12,7 +12,7 @@ struct JournalOptions: ParsableArguments {
     var journal: String?
 
     /// The journal file: `--journal`, else the configuration's, else the user's default.
-    func path(configured: String? = nil) -> String { journal ?? configured ?? JournalStore.defaultPath() }
+    func path(configured: String? = nil) -> String { journal ?? configured ?? SQLiteJournalStore.defaultPath() }
 
     /// Run `id` and its changes, from the journal; a run not there (or a journal that
     /// cannot be read) is one line on stderr and exit 2.
@@ -37,7 +37,7 @@ struct JournalOptions: ParsableArguments {
     /// Opens the journal; a failure is one line on stderr and exit 2.
     func open(configured: String? = nil) throws -> JournalStore {
         do {
-            return try JournalStore.open(path: path(configured: configured))
+            return try SQLiteJournalStore.open(path: path(configured: configured))
         } catch {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

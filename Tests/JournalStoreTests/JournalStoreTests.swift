@@ -37,7 +37,7 @@ import Testing
     @Test func aNewJournalOpenedByManyAtOnceIsCreatedOnce() async throws {
         let path = Self.temporaryPath()
         let opened = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<12 { group.addTask { (try? JournalStore.open(path: path)) != nil } }
+            for _ in 0..<12 { group.addTask { (try? SQLiteJournalStore.open(path: path)) != nil } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(opened == 12)
@@ -49,7 +49,7 @@ import Testing
     /// when opened: its runs and changes stay, and the new column is there.
     @Test func aVersionOneJournalIsUpgradedInPlace() throws {
         let path = Self.temporaryPath()
-        let store = try JournalStore.open(path: path)
+        let store = try SQLiteJournalStore.open(path: path)
         let run = try store.startRun(Self.newRun())
         try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         let queue = try DatabaseQueue(path: path)
@@ -67,7 +67,7 @@ import Testing
         }
         try queue.close()
 
-        let upgraded = try JournalStore.open(path: path)
+        let upgraded = try SQLiteJournalStore.open(path: path)
         #expect(try upgraded.changes(runID: run).map(\.key) == ["encore.create_user {a}"])
         var toggle = Self.change("allthenticate.toggle_suspension {b}")
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
@@ -81,7 +81,7 @@ import Testing
     /// live writer is left to it.
     @Test func aKilledRunsChangeLogIsStoredOnceByTheNextOpen() throws {
         let path = Self.temporaryPath()
-        let store = try JournalStore.open(path: path)
+        let store = try SQLiteJournalStore.open(path: path)
         let run = try store.startRun(Self.newRun())
         let first = ChangeReference(runID: run, attempt: 1, sequence: 1), second = ChangeReference(runID: run, attempt: 1, sequence: 2)
         var log: ChangeLog? = try ChangeLog.create(for: store, runID: run, attempt: 1)
@@ -96,7 +96,7 @@ import Testing
         let path1 = try #require(log?.path)
         log = nil // the process is gone: its lock is released, its log stays
 
-        let reopened = try JournalStore.open(path: path)
+        let reopened = try SQLiteJournalStore.open(path: path)
         let changes = try reopened.changes(runID: run)
         #expect(changes.map(\.key) == ["encore.create_user {a}", "encore.create_user {b}"], "each once; the live log not taken")
         #expect(changes.map(\.state) == [.succeeded, .sending] && changes[0].result == "1001")
@@ -105,7 +105,7 @@ import Testing
     }
 
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {
-        let store = try JournalStore.open(path: Self.temporaryPath())
+        let store = try SQLiteJournalStore.open(path: Self.temporaryPath())
         let run = try store.startRun(Self.newRun())
         let first = try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 1)
         #expect(try store.changes(runID: run).map(\.state) == [.sending])
@@ -132,7 +132,7 @@ import Testing
     }
 
     @Test func theAuditListsWhatWasSentWithItsFilters() throws {
-        let store = try JournalStore.open(path: Self.temporaryPath())
+        let store = try SQLiteJournalStore.open(path: Self.temporaryPath())
         let acme = try store.startRun(Self.newRun(tenant: "acme"))
         let beta = try store.startRun(Self.newRun(tenant: "beta"))
         try Self.record(Self.change("x"), in: store, run: acme, attempt: 1)
@@ -146,6 +146,6 @@ import Testing
     }
 
     @Test func anUnwritableJournalIsOneLine() {
-        #expect(throws: JournalError.self) { try JournalStore.open(path: "/proc/roster/journal.sqlite") }
+        #expect(throws: JournalError.self) { try SQLiteJournalStore.open(path: "/proc/roster/journal.sqlite") }
     }
 }

@@ -1,0 +1,531 @@
+/// SQLiteJournalStore.swift: the journal's default store — SQLite through GRDB, in WAL
+/// mode, shared safely by every `roster` process of a user (busy waits, short write
+/// transactions). Changes reach it from each attempt's change log, in batches.
+import Crypto
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A journal in one SQLite file.
+public final class SQLiteJournalStore: JournalStore {
+    /// The file.
+    public let path: String
+    /// Change logs live beside the database file.
+    public var changeLogFolder: String { path + ".changes" }
+    private let pool: DatabasePool
+
+    /// `$XDG_STATE_HOME/roster/journal.sqlite`, else `~/.local/state/roster/journal.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        return state + "/roster/journal.sqlite"
+    }
+
+    /// Opens (or creates, mode 0600 in a 0700 folder) the journal at `path`.
+    public static func open(path: String) throws(JournalError) -> SQLiteJournalStore {
+        do {
+            let url = URL(fileURLWithPath: path)
+            let folder = url.deletingLastPathComponent()
+            if !FileManager.default.fileExists(atPath: folder.path) {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw JournalError("cannot create the journal \(path) (check the folder's permissions, or pass --journal PATH)")
+                }
+            }
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(30)
+            configuration.label = "roster.journal"
+            configuration.prepareDatabase { db in
+                // Durable against a killed process (the WAL is written before the commit
+                // returns); a power cut may lose the last moments, never corrupt the file.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Fewer, larger checkpoints (each one syncs): a bulk run writes thousands of rows.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+            }
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.createSchema(pool)
+            let store = SQLiteJournalStore(path: path, pool: pool)
+            // What killed runs logged and did not store yet.
+            try ChangeLog.recover(into: store)
+            return store
+        } catch let error as JournalError {
+            throw error
+        } catch {
+            throw JournalError("cannot open the journal \(path): \(Self.describe(error))")
+        }
+    }
+
+    private init(path: String, pool: DatabasePool) {
+        self.path = path
+        self.pool = pool
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        return (error as NSError).localizedDescription
+    }
+
+    /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
+    /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
+    /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
+    /// found by their place in their run (a change log's import).
+    static let schemaVersion = 6
+
+    /// Creates or upgrades the tables once, whichever of several processes opening the
+    /// journal at the same moment gets there first (an immediate transaction: the others
+    /// wait, then find it done).
+    private static func createSchema(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                guard version < schemaVersion else { return .commit }
+                if version < 1 { try createTables(db) }
+                if version < 2 { try db.execute(sql: "ALTER TABLE changes ADD COLUMN state_before TEXT") }
+                if version < 3 {
+                    // A request holds its slot from before it is sent until its answer
+                    // (answered_at), then a window longer.
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS rate_slots (
+                            id INTEGER PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
+                            taken_at REAL NOT NULL, answered_at REAL);
+                        CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account);
+                        """)
+                }
+                if version < 4 {
+                    // `each`: the CSV and options of a run row by row (JSON). A row's outcome
+                    // is written when it ends: a row without one never finished.
+                    try db.execute(sql: """
+                        ALTER TABLE runs ADD COLUMN each TEXT;
+                        CREATE TABLE IF NOT EXISTS rows (
+                            run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                            key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
+                            changes INTEGER NOT NULL, finished_at REAL NOT NULL,
+                            PRIMARY KEY (run_id, number, attempt));
+                        """)
+                }
+                if version < 5 {
+                    // A plan is applied at most once: `applied_run` is set once, atomically.
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS plans (
+                            id TEXT PRIMARY KEY, run_id INTEGER NOT NULL, plan TEXT NOT NULL, created_at REAL NOT NULL,
+                            applied_run INTEGER, applied_at REAL);
+                        """)
+                }
+                if version < 6 {
+                    // Its first column serves what changes_by_run did: one index less to keep per change.
+                    try db.execute(sql: """
+                        CREATE INDEX IF NOT EXISTS changes_by_place ON changes(run_id, attempt, sequence);
+                        DROP INDEX IF EXISTS changes_by_run;
+                        """)
+                }
+                try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
+                return .commit
+            }
+        }
+    }
+
+    /// The tables of version 1.
+    private static func createTables(_ db: Database) throws {
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS runs (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL,
+                        script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
+                        plugin TEXT, plugin_version TEXT, workflow TEXT,
+                        arguments TEXT NOT NULL, inputs TEXT NOT NULL,
+                        tenant TEXT NOT NULL, config_file TEXT, seed INTEGER NOT NULL, dry_run INTEGER NOT NULL,
+                        started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER,
+                        attempts INTEGER NOT NULL DEFAULT 1);
+                    CREATE TABLE IF NOT EXISTS attempts (
+                        run_id INTEGER NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
+                        started_at REAL NOT NULL, ended_at REAL, outcome TEXT, exit_code INTEGER, reads INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (run_id, number));
+                    CREATE TABLE IF NOT EXISTS changes (
+                        id INTEGER PRIMARY KEY,
+                        run_id INTEGER NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
+                        vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
+                        key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
+                        state TEXT NOT NULL, already INTEGER NOT NULL DEFAULT 0, result TEXT, error TEXT,
+                        not_applied INTEGER NOT NULL DEFAULT 0,
+                        started_at REAL NOT NULL, finished_at REAL, duration_ms REAL, replayed_from INTEGER);
+                    CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at);
+                    """)
+    }
+
+    // MARK: - Writing
+
+    /// Journals a new run and its first attempt; returns the run's id.
+    public func startRun(_ run: NewRun) throws(JournalError) -> Int64 {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
+                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at, each)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
+                    run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
+                    run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
+                    run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json),
+                ])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, 1, ?, ?)",
+                           arguments: [id, Int(ProcessInfo.processInfo.processIdentifier), now])
+            return id
+        }
+    }
+
+    /// Starts the next attempt of `runID` (a resume); returns its number.
+    public func startAttempt(runID: Int64) throws(JournalError) -> Int {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL WHERE id = ?",
+                           arguments: [runID])
+            let number = try Int.fetchOne(db, sql: "SELECT attempts FROM runs WHERE id = ?", arguments: [runID]) ?? 1
+            try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, ?, ?, ?)",
+                           arguments: [runID, number, Int(ProcessInfo.processInfo.processIdentifier), Date().timeIntervalSince1970])
+            return number
+        }
+    }
+
+    /// Commits `operations` in one transaction; returns each insert's row id (0 for an
+    /// outcome, or for a change already stored). With `idempotent`, a change already
+    /// stored (by its run, attempt and sequence) is not stored again: a change log left by a
+    /// killed process may have been stored in part.
+    @discardableResult
+    public func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64] {
+        // Prepared once per connection: a bulk run writes thousands of these.
+        let insert = """
+            INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
+                                 already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
+            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+            """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
+        // A change and its outcome in the same group: one row written as it ended.
+        var outcomes: [ChangeReference: JournalOperation] = [:]
+        for operation in operations {
+            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
+        }
+        var folded = Set<ChangeReference>()
+        return try write { db in
+            try operations.map { operation in
+                switch operation {
+                case .insert(let change, let place, var state, let replayedFrom, let at):
+                    let started = at.timeIntervalSince1970
+                    var finished: Double? = state == .sending ? nil : started
+                    var (already, result, error, notApplied) = (replayedFrom?.already ?? false, replayedFrom?.result, String?.none, false)
+                    var folding = false
+                    if state == .sending, case .finish(_, let end, let endAlready, let endResult, let endError, let endNotApplied, let endAt)? = outcomes[place] {
+                        (state, already, result, error, notApplied) = (end, endAlready, endResult, endError, endNotApplied)
+                        finished = endAt.timeIntervalSince1970
+                        folding = true
+                    }
+                    var row = try RawBinding(db.cachedStatement(sql: insert), in: db)
+                    row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
+                    row.bind(change.vendor); row.bind(change.operation); row.bind(change.effect); row.bind(change.key)
+                    row.bind(change.occurrence); row.bind(change.arguments); row.bind(state.rawValue)
+                    row.bind(already); row.bind(result); row.bind(error); row.bind(notApplied); row.bind(started)
+                    row.bind(finished); row.bind(finished.map { ($0 - started) * 1000 }); row.bind(replayedFrom?.id); row.bind(change.stateBefore)
+                    try row.step()
+                    // Not stored (an import of a log stored in part): its outcome is an update.
+                    guard db.changesCount > 0 else { return 0 }
+                    if folding { folded.insert(place) }
+                    return db.lastInsertedRowID
+                case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
+                    guard !folded.contains(place) else { return 0 }
+                    let time = at.timeIntervalSince1970
+                    try db.cachedStatement(sql: """
+                        UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
+                                           duration_ms = (? - started_at) * 1000
+                        WHERE run_id = ? AND attempt = ? AND sequence = ?
+                        """).execute(arguments: [state.rawValue, already, result, error, notApplied, time, time, place.runID, place.attempt, place.sequence])
+                    return 0
+                }
+            }
+        }
+    }
+
+    /// Every change of the attempt still `sending` becomes `unknown` with `reason` (the run
+    /// ends without waiting for them).
+    public func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE changes SET state = 'unknown', error = ?, finished_at = ? WHERE run_id = ? AND attempt = ? AND state = 'sending'",
+                           arguments: [reason, Date().timeIntervalSince1970, runID, attempt])
+        }
+    }
+
+    /// How the attempt (and so the run, for now) ended.
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError) {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ? WHERE run_id = ? AND number = ?",
+                           arguments: [now, outcome, exitCode, reads, runID, attempt])
+            try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
+                           arguments: [now, outcome, exitCode, runID])
+        }
+    }
+
+    // MARK: - Rows
+
+    /// How row `number` of an `--each` run ended in `attempt`.
+    public func finishRow(_ row: JournalRow) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [row.runID, row.number, row.attempt, row.key, row.sha256, row.state.rawValue, row.error, row.changes,
+                                 row.finishedAt.timeIntervalSince1970])
+        }
+    }
+
+    /// The rows of `runID` as they last ended (a row that never ended is absent).
+    public func rows(runID: Int64) throws(JournalError) -> [JournalRow] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM rows r WHERE run_id = ?
+                  AND attempt = (SELECT MAX(attempt) FROM rows WHERE run_id = r.run_id AND number = r.number)
+                ORDER BY number
+                """, arguments: [runID]).map { row in
+                let state: String = row["state"]
+                let finished: Double = row["finished_at"]
+                return JournalRow(runID: row["run_id"], number: row["number"], attempt: row["attempt"], key: row["key"], sha256: row["sha256"],
+                                  state: RowState(rawValue: state) ?? .failed, error: row["error"], changes: row["changes"],
+                                  finishedAt: Date(timeIntervalSince1970: finished))
+            }
+        }
+    }
+
+    // MARK: - Plans
+
+    /// Keeps a saved plan (its JSON holds no secret), made by dry run `runID`.
+    public func savePlan(id: String, runID: Int64, json: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO plans (id, run_id, plan, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [id, runID, json, Date().timeIntervalSince1970])
+        }
+    }
+
+    /// The run that applied plan `id`, if one did.
+    public func planApplication(id: String) throws(JournalError) -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Marks plan `id` as applied by `runID`, unless a run applied it already: that run's
+    /// id is returned and nothing changes. One transaction: two applies at once cannot both
+    /// claim it.
+    public func claimPlan(id: String, runID: Int64, json: String, madeBy madeRun: Int64) throws(JournalError) -> Int64? {
+        try write { db in
+            if let earlier = try Int64.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) { return earlier }
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "INSERT OR IGNORE INTO plans (id, run_id, plan, created_at) VALUES (?, ?, ?, ?)", arguments: [id, madeRun, json, now])
+            try db.execute(sql: "UPDATE plans SET applied_run = ?, applied_at = ? WHERE id = ? AND applied_run IS NULL", arguments: [runID, now, id])
+            return nil
+        }
+    }
+
+    /// The plan run `runID` applies (its JSON), if it is an apply.
+    public func plan(appliedBy runID: Int64) throws(JournalError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT plan FROM plans WHERE applied_run = ?", arguments: [runID]) }
+    }
+
+    // MARK: - Rate slots
+
+    /// A slot for `account` if fewer than `limit` of its requests are in flight or were
+    /// answered less than `window` seconds ago (in any process); else the seconds until the
+    /// earliest frees. Slots of processes that are gone are let go.
+    public func takeRateSlot(account: String, limit: Int, window: Double) throws(JournalError) -> RateSlotGrant {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "DELETE FROM rate_slots WHERE account = ? AND answered_at < ?", arguments: [account, now - window])
+            var held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rate_slots WHERE account = ?", arguments: [account]) ?? 0
+            if held >= limit {
+                // A process killed mid-request never answers: its slots free a window after it is gone.
+                let mine = Int(ProcessInfo.processInfo.processIdentifier)
+                let pids = try Int.fetchAll(db, sql: "SELECT DISTINCT pid FROM rate_slots WHERE account = ? AND answered_at IS NULL AND pid != ?",
+                                            arguments: [account, mine])
+                for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+                    try db.execute(sql: "UPDATE rate_slots SET answered_at = ? WHERE account = ? AND pid = ? AND answered_at IS NULL",
+                                   arguments: [now, account, pid])
+                }
+                held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rate_slots WHERE account = ?", arguments: [account]) ?? 0
+            }
+            guard held >= limit else {
+                try db.execute(sql: "INSERT INTO rate_slots (account, pid, taken_at) VALUES (?, ?, ?)",
+                               arguments: [account, Int(ProcessInfo.processInfo.processIdentifier), now])
+                return .slot(db.lastInsertedRowID)
+            }
+            let earliest = try Double.fetchOne(db, sql: "SELECT MIN(answered_at) FROM rate_slots WHERE account = ?", arguments: [account])
+            return .wait(seconds: earliest.map { max(0, $0 + window - now) } ?? 0.02)
+        }
+    }
+
+    /// The request in `slot` has its answer: its window runs from now.
+    public func releaseRateSlot(_ slot: Int64) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE rate_slots SET answered_at = ? WHERE id = ?", arguments: [Date().timeIntervalSince1970, slot])
+        }
+    }
+
+    // MARK: - Reading
+
+    public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+    }
+
+    /// Runs, newest first.
+    public func runs(tenant: String?, since: Date?, limit: Int) throws(JournalError) -> [RunSummary] {
+        try read { db in
+            // Each change counts once, as its latest row (a resumed attempt replays or retries it).
+            let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
+            var sql = """
+                SELECT runs.*,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
+                FROM runs WHERE 1 = 1
+                """
+            var arguments: [any DatabaseValueConvertible] = []
+            if let tenant { sql += " AND tenant = ?"; arguments.append(tenant) }
+            if let since { sql += " AND started_at >= ?"; arguments.append(since.timeIntervalSince1970) }
+            sql += " ORDER BY id DESC LIMIT ?"
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                RunSummary(run: Self.run(row), done: row["done_count"], failed: row["failed_count"],
+                           unknown: row["unknown_count"], planned: row["planned_count"])
+            }
+        }
+    }
+
+    /// A run's changes, in the order they were made (attempt by attempt).
+    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY attempt, sequence", arguments: [runID]).map(Self.change)
+        }
+    }
+
+    /// Every change sent (not planned, not replayed), oldest first: the audit trail.
+    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange] {
+        try read { db in
+            var sql = """
+                SELECT changes.*, runs.tenant AS run_tenant, runs.user AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
+                WHERE changes.state NOT IN ('planned', 'replayed')
+                """
+            var arguments: [any DatabaseValueConvertible] = []
+            if let since { sql += " AND changes.started_at >= ?"; arguments.append(since.timeIntervalSince1970) }
+            if let until { sql += " AND changes.started_at < ?"; arguments.append(until.timeIntervalSince1970) }
+            if let tenant { sql += " AND runs.tenant = ?"; arguments.append(tenant) }
+            if let vendor { sql += " AND changes.vendor = ?"; arguments.append(vendor) }
+            sql += " ORDER BY changes.id" // ids grow with time: no index on time to keep up per change
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                var change = Self.change(row)
+                change.tenant = row["run_tenant"]
+                change.user = row["run_user"]
+                return change
+            }
+        }
+    }
+
+    // MARK: -
+
+    /// A cached statement bound and run with SQLite's C API: GRDB's argument arrays box every
+    /// value, and this runs for every change a run makes.
+    private struct RawBinding {
+        let handle: OpaquePointer
+        let db: Database
+        var index: Int32 = 0
+
+        init(_ statement: Statement, in db: Database) {
+            handle = statement.sqliteStatement
+            self.db = db
+            sqlite3_reset(handle)
+        }
+
+        mutating func bind(_ value: Int64?) {
+            index += 1
+            if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+
+        mutating func bind(_ value: Int) { bind(Int64(value)) }
+        mutating func bind(_ value: Bool) { bind(Int64(value ? 1 : 0)) }
+
+        mutating func bind(_ value: Double?) {
+            index += 1
+            if let value { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+        }
+
+        mutating func bind(_ value: String?) {
+            index += 1
+            guard let value else { sqlite3_bind_null(handle, index); return }
+            // Copied by SQLite (SQLITE_TRANSIENT): the C string lives only for this call.
+            sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+
+        func step() throws {
+            let code = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw JournalError("the journal \(path) could not be written: \(Self.describe(error))")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw JournalError("the journal \(path) could not be read: \(Self.describe(error))")
+        }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String?, default value: T) -> T {
+        guard let text, let decoded = try? JSONDecoder().decode(type, from: Data(text.utf8)) else { return value }
+        return decoded
+    }
+
+    static func run(_ row: Row) -> JournalRun {
+        let started: Double = row["started_at"]
+        let ended: Double? = row["ended_at"]
+        return JournalRun(
+            id: row["id"],
+            run: NewRun(kind: row["kind"], user: row["user"], host: row["host"], script: row["script"], scriptText: row["script_text"],
+                        plugin: row["plugin"], pluginVersion: row["plugin_version"], workflow: row["workflow"],
+                        arguments: decode([String: String].self, row["arguments"], default: [:]),
+                        inputs: decode([JournalInput].self, row["inputs"], default: []),
+                        tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
+                        each: decode(EachSource?.self, row["each"], default: nil)),
+            scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
+            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
+            attempts: row["attempts"])
+    }
+
+    static func change(_ row: Row) -> JournalChange {
+        let started: Double = row["started_at"]
+        let finished: Double? = row["finished_at"]
+        let state: String = row["state"]
+        return JournalChange(
+            id: row["id"], runID: row["run_id"], attempt: row["attempt"], sequence: row["sequence"], vendor: row["vendor"],
+            operation: row["operation"], effect: row["effect"], key: row["key"], occurrence: row["occurrence"],
+            arguments: row["arguments"], state: ChangeState(rawValue: state) ?? .unknown, already: row["already"],
+            result: row["result"], error: row["error"], notApplied: row["not_applied"],
+            startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
+            durationMilliseconds: row["duration_ms"], replayedFrom: row["replayed_from"], stateBefore: row["state_before"])
+    }
+}

@@ -11,8 +11,9 @@ public final class VendorConnection: Sendable {
     public let emulator: RunningEmulator?
     /// The configuration file read, when there was one.
     public let configurationFile: String?
-    /// The configuration's `journal`, when it names one.
+    /// The configuration's `journal`, when it names one, and its password.
     public let journal: String?
+    public let journalPassword: SecretReference?
     /// How the run's requests are sent (`--trace` traces them).
     public let http: VendorHTTP
     /// The publishers whose plugins the configuration trusts (none without one).
@@ -20,13 +21,15 @@ public final class VendorConnection: Sendable {
     /// The tenant's settings for each plugin (`[tenants.NAME.plugins.PLUGIN]`).
     public let pluginSettings: [String: PluginSettingValues]
 
-    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, http: VendorHTTP = .shared,
+    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
+         http: VendorHTTP = .shared,
          trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:]) {
         self.pluginSettings = pluginSettings
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
         self.journal = journal
+        self.journalPassword = journalPassword
         self.http = http
         self.trustedPublishers = trustedPublishers
     }
@@ -44,7 +47,8 @@ public final class VendorConnection: Sendable {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
             let tenant = try configuration.tenant(named: name, environment: environment)
             return VendorConnection(tenant: tenant, emulator: nil,
-                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal, http: http,
+                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal,
+                                    journalPassword: configuration.journalPassword, http: http,
                                     trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
         }

@@ -8,11 +8,18 @@ import LuaHost
 
 /// Where runs are journaled.
 struct JournalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The journal (default: roster.toml's journal, else $XDG_STATE_HOME/roster/journal.sqlite).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The journal: a file, or postgres://USER@HOST:PORT/DB (default: roster.toml's journal, else $XDG_STATE_HOME/roster/journal.sqlite).",
+                               valueName: "PATH|URL"))
     var journal: String?
 
-    /// The journal file: `--journal`, else the configuration's, else the user's default.
-    func path(configured: String? = nil) -> String { journal ?? configured ?? SQLiteJournalStore.defaultPath() }
+    /// The journal: `--journal`, else the configuration's `journal` (the run's, for a
+    /// run; else the one a run would find), else the user's default file; with the
+    /// configuration's `journal_password` for a PostgreSQL one.
+    func location(for connection: VendorConnection?) -> (String, SecretReference?) {
+        if let connection { return (journal ?? connection.journal ?? SQLiteJournalStore.defaultPath(), connection.journalPassword) }
+        let found = (try? ConfigurationLocation.find(explicit: nil)).flatMap { $0 }.flatMap { try? RosterConfiguration.load(path: $0) }
+        return (journal ?? found?.journal ?? SQLiteJournalStore.defaultPath(), found?.journalPassword)
+    }
 
     /// Run `id` and its changes, from the journal; a run not there (or a journal that
     /// cannot be read) is one line on stderr and exit 2.
@@ -35,9 +42,15 @@ struct JournalOptions: ParsableArguments {
     }
 
     /// Opens the journal; a failure is one line on stderr and exit 2.
-    func open(configured: String? = nil) throws -> JournalStore {
+    func open(for connection: VendorConnection? = nil) throws -> JournalStore {
+        let (location, password) = self.location(for: connection)
         do {
-            return try SQLiteJournalStore.open(path: path(configured: configured))
+            guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location) }
+            let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
+            // This host's change logs for that database, beside the user's own journal.
+            let logs = (SQLiteJournalStore.defaultPath() as NSString).deletingLastPathComponent + "/changes-"
+                + SHA256.hash(data: Data(location.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+            return try PostgresJournalStore.open(url: location, password: secret?.reveal(), logFolder: logs)
         } catch {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

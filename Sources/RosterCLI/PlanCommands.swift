@@ -78,7 +78,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     private func apply(_ plan: SavedPlan, connection: VendorConnection) async throws {
-        let store = try journalOptions.open(configured: connection.journal)
+        let store = try journalOptions.open(for: connection)
         if let earlier = try store.planApplication(id: plan.id) {
             Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
             throw ExitCode(ExitStatus.stalePlan)

@@ -166,7 +166,7 @@ struct PluginCommand: AsyncParsableCommand {
             }
             let journal: RunJournal
             do {
-                let store = try journalOptions.open(configured: connection.journal)
+                let store = try journalOptions.open(for: connection)
                 journal = try RunJournal.start(.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
                                                      inputs: [], connection: connection, dryRun: dryRun,
                                                      plugin: (manifest.name, manifest.version.description, workflow.name)), in: store)

@@ -102,7 +102,7 @@ struct RunCommand: AsyncParsableCommand {
         let connection = try await vendors.open()
         let store: JournalStore
         do {
-            store = try journalOptions.open(configured: connection.journal)
+            store = try journalOptions.open(for: connection)
         } catch {
             await connection.close()
             throw error

@@ -1,6 +1,7 @@
 /// RosterConfiguration.swift: `roster.toml` — tenants and their vendors — found, read and
 /// checked whole; a tenant's secrets are read only when that tenant is used.
 import Foundation
+import Journal
 import Vendors
 
 /// A checked `roster.toml`.
@@ -9,8 +10,11 @@ public struct RosterConfiguration: Sendable {
     public let file: String
     public let defaultTenant: String?
     public let tenants: [String: TenantSettings]
-    /// `journal = "path"`: where runs are journaled (relative to the file's folder).
+    /// `journal = "path"` (relative to the file's folder) or `"postgres://USER@HOST:PORT/DB"`:
+    /// where runs are journaled.
     public let journal: String?
+    /// `journal_password = { env = ... }` or `{ file = ... }`: a PostgreSQL journal's password.
+    public let journalPassword: SecretReference?
     /// `[plugins] trusted_publishers`: whose signed plugins may be installed and run.
     public let trustedPublishers: [TrustedPublisher]
 
@@ -25,7 +29,7 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants", "journal", "plugins"])
+        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins"])
         file = document.file
         trustedPublishers = try Self.trustedPublishers(root)
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
@@ -38,8 +42,9 @@ public struct RosterConfiguration: Sendable {
         }
         self.tenants = tenants
         journal = try root.string("journal", example: "journal.sqlite").map { path in
-            path.hasPrefix("/") ? path : document.folder.appendingPathComponent(path).path
+            path.hasPrefix("/") || PostgresJournalStore.isURL(path) ? path : document.folder.appendingPathComponent(path).path
         }
+        journalPassword = try root.secret("journal_password", required: false)
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
         if let defaultTenant, tenants[defaultTenant] == nil {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",

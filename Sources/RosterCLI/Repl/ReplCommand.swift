@@ -32,7 +32,7 @@ struct ReplCommand: AsyncParsableCommand {
         let repl: Repl
         do {
             // The session is one journaled run: every change it sends is in the journal.
-            let store = try journalOptions.open(configured: connection.journal)
+            let store = try journalOptions.open(for: connection)
             let journal = try RunJournal.start(.here(kind: "repl", script: "(repl)", text: [], arguments: [:], inputs: [],
                                                      connection: connection, dryRun: dryRun), in: store)
             repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive, journal: journal)

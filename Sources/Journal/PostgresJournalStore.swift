@@ -1,0 +1,443 @@
+/// PostgresJournalStore.swift: the journal in PostgreSQL (postgres-nio), chosen by
+/// `journal = "postgres://user@host:port/db"`: one journal shared by many processes on many
+/// hosts. The same tables as SQLite's, created and migrated by Roster; each method one short
+/// transaction on one connection.
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+
+/// A journal in a PostgreSQL database.
+public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
+    /// `postgres://user@host:port/db`, without a password.
+    public let path: String
+    public let changeLogFolder: String
+    private let connection: PostgresConnection
+    /// One transaction at a time on the connection.
+    private let lock = NSLock()
+    private let logger = Logger(label: "roster.journal")
+
+    static let schemaVersion = 1
+
+    /// Whether `location` names a PostgreSQL journal.
+    public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
+
+    /// Connects to the database `url` names (its password, if any, from `password`), and
+    /// creates or upgrades its tables. Change logs go in `logFolder`.
+    public static func open(url: String, password: String?, logFolder: String) throws(JournalError) -> PostgresJournalStore {
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
+            throw JournalError("'\(url)' is not a PostgreSQL address: write postgres://USER@HOST:PORT/DATABASE")
+        }
+        let user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        var shown = URLComponents()
+        shown.scheme = "postgres"
+        shown.user = user
+        shown.host = host
+        shown.port = parts.port
+        shown.path = "/" + database
+        let path = shown.string ?? url
+        let configuration = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user,
+                                                            password: password ?? parts.password, database: database.isEmpty ? nil : database,
+                                                            tls: .disable)
+        let connection: PostgresConnection
+        do {
+            connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
+                                                        logger: Logger(label: "roster.journal")).wait()
+        } catch {
+            throw JournalError("cannot reach the journal \(path): \(Self.describe(error))")
+        }
+        try? FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = PostgresJournalStore(path: path, changeLogFolder: logFolder, connection: connection)
+        try store.createSchema()
+        try ChangeLog.recover(into: store)
+        return store
+    }
+
+    private init(path: String, changeLogFolder: String, connection: PostgresConnection) {
+        self.path = path
+        self.changeLogFolder = changeLogFolder
+        self.connection = connection
+    }
+
+    deinit { try? connection.close().wait() }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.message] ?? "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    // MARK: - Queries
+
+    /// A transaction: the queries `body` runs, all or none.
+    @discardableResult
+    private func transaction<T>(_ body: (Transaction) throws -> T) throws(JournalError) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        let transaction = Transaction(connection: connection, logger: logger)
+        do {
+            try transaction.run("BEGIN")
+            let value = try body(transaction)
+            try transaction.run("COMMIT")
+            return value
+        } catch {
+            _ = try? transaction.run("ROLLBACK")
+            throw JournalError("the journal \(path) could not be used: \(Self.describe(error))")
+        }
+    }
+
+    /// Queries within one transaction.
+    struct Transaction {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        @discardableResult
+        func run(_ query: PostgresQuery) throws -> [PostgresRandomAccessRow] {
+            try connection.query(query, logger: logger).wait().rows.map { $0.makeRandomAccess() }
+        }
+    }
+
+    private func createSchema() throws(JournalError) {
+        try transaction { db in
+            // Several processes opening a new journal at once: one creates it, the others wait.
+            try db.run("SELECT pg_advisory_xact_lock(7263011)")
+            try db.run("CREATE TABLE IF NOT EXISTS roster_schema (version INTEGER NOT NULL)")
+            let version = try db.run("SELECT version FROM roster_schema").first.map { try $0["version"].decode(Int.self) } ?? 0
+            guard version < Self.schemaVersion else { return }
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS runs (
+                    id BIGSERIAL PRIMARY KEY,
+                    kind TEXT NOT NULL, "user" TEXT NOT NULL, host TEXT NOT NULL,
+                    script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
+                    plugin TEXT, plugin_version TEXT, workflow TEXT,
+                    arguments TEXT NOT NULL, inputs TEXT NOT NULL,
+                    tenant TEXT NOT NULL, config_file TEXT, seed BIGINT NOT NULL, dry_run BOOLEAN NOT NULL,
+                    started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
+                    attempts INTEGER NOT NULL DEFAULT 1, each TEXT)
+                """)
+            try db.run("CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at)")
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS attempts (
+                    run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
+                    started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
+                    reads INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, number))
+                """)
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS changes (
+                    id BIGSERIAL PRIMARY KEY,
+                    run_id BIGINT NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
+                    vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
+                    key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
+                    state TEXT NOT NULL, already BOOLEAN NOT NULL DEFAULT FALSE, result TEXT, error TEXT,
+                    not_applied BOOLEAN NOT NULL DEFAULT FALSE,
+                    started_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION,
+                    replayed_from BIGINT, state_before TEXT,
+                    UNIQUE (run_id, attempt, sequence))
+                """)
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS rows (
+                    run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                    key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
+                    changes INTEGER NOT NULL, finished_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (run_id, number, attempt))
+                """)
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS rate_slots (
+                    id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
+                    taken_at DOUBLE PRECISION NOT NULL, answered_at DOUBLE PRECISION)
+                """)
+            try db.run("CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account)")
+            try db.run("""
+                CREATE TABLE IF NOT EXISTS plans (
+                    id TEXT PRIMARY KEY, run_id BIGINT NOT NULL, plan TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+                    applied_run BIGINT, applied_at DOUBLE PRECISION)
+                """)
+            try db.run("DELETE FROM roster_schema")
+            try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
+        }
+    }
+
+    // MARK: - Writing
+
+    public func startRun(_ run: NewRun) throws(JournalError) -> Int64 {
+        try transaction { db in
+            let now = Date().timeIntervalSince1970
+            let id = try db.run("""
+                INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
+                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at, each)
+                VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
+                        \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
+                        \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
+                        \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)))
+                RETURNING id
+                """)[0]["id"].decode(Int64.self)
+            try db.run("INSERT INTO attempts (run_id, number, pid, started_at) VALUES (\(id), 1, \(Int(ProcessInfo.processInfo.processIdentifier)), \(now))")
+            return id
+        }
+    }
+
+    public func startAttempt(runID: Int64) throws(JournalError) -> Int {
+        try transaction { db in
+            let number = try db.run("""
+                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL WHERE id = \(runID)
+                RETURNING attempts
+                """).first.map { try $0["attempts"].decode(Int.self) } ?? 1
+            try db.run("""
+                INSERT INTO attempts (run_id, number, pid, started_at)
+                VALUES (\(runID), \(number), \(Int(ProcessInfo.processInfo.processIdentifier)), \(Date().timeIntervalSince1970))
+                """)
+            return number
+        }
+    }
+
+    public func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64] {
+        // A change and its outcome in the same group: one row written as it ended.
+        var outcomes: [ChangeReference: JournalOperation] = [:]
+        for operation in operations {
+            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
+        }
+        var folded = Set<ChangeReference>()
+        return try transaction { db in
+            try operations.map { operation in
+                switch operation {
+                case .insert(let change, let place, var state, let replayedFrom, let at):
+                    let started = at.timeIntervalSince1970
+                    var finished: Double? = state == .sending ? nil : started
+                    var (already, result, error, notApplied) = (replayedFrom?.already ?? false, replayedFrom?.result, String?.none, false)
+                    var folding = false
+                    if state == .sending, case .finish(_, let end, let endAlready, let endResult, let endError, let endNotApplied, let endAt)? = outcomes[place] {
+                        (state, already, result, error, notApplied) = (end, endAlready, endResult, endError, endNotApplied)
+                        finished = endAt.timeIntervalSince1970
+                        folding = true
+                    }
+                    // (run, attempt, sequence) is unique: a change logged twice is stored once.
+                    let inserted = try db.run("""
+                        INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
+                                             already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
+                        VALUES (\(place.runID), \(place.attempt), \(place.sequence), \(change.vendor), \(change.operation), \(change.effect),
+                                \(change.key), \(change.occurrence), \(change.arguments), \(state.rawValue), \(already), \(result), \(error),
+                                \(notApplied), \(started), \(finished), \(finished.map { ($0 - started) * 1000 }), \(replayedFrom?.id),
+                                \(change.stateBefore))
+                        ON CONFLICT (run_id, attempt, sequence) DO NOTHING
+                        RETURNING id
+                        """)
+                    guard let row = inserted.first else { return 0 }
+                    if folding { folded.insert(place) }
+                    return try row["id"].decode(Int64.self)
+                case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
+                    guard !folded.contains(place) else { return 0 }
+                    let time = at.timeIntervalSince1970
+                    try db.run("""
+                        UPDATE changes SET state = \(state.rawValue), already = \(already), result = \(result), error = \(error),
+                                           not_applied = \(notApplied), finished_at = \(time), duration_ms = (\(time) - started_at) * 1000
+                        WHERE run_id = \(place.runID) AND attempt = \(place.attempt) AND sequence = \(place.sequence)
+                        """)
+                    return 0
+                }
+            }
+        }
+    }
+
+    public func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError) {
+        try transaction { db in
+            try db.run("""
+                UPDATE changes SET state = 'unknown', error = \(reason), finished_at = \(Date().timeIntervalSince1970)
+                WHERE run_id = \(runID) AND attempt = \(attempt) AND state = 'sending'
+                """)
+        }
+    }
+
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError) {
+        try transaction { db in
+            let now = Date().timeIntervalSince1970
+            try db.run("""
+                UPDATE attempts SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), reads = \(reads)
+                WHERE run_id = \(runID) AND number = \(attempt)
+                """)
+            try db.run("UPDATE runs SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode) WHERE id = \(runID)")
+        }
+    }
+
+    public func finishRow(_ row: JournalRow) throws(JournalError) {
+        try transaction { db in
+            try db.run("""
+                INSERT INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
+                VALUES (\(row.runID), \(row.number), \(row.attempt), \(row.key), \(row.sha256), \(row.state.rawValue), \(row.error),
+                        \(row.changes), \(row.finishedAt.timeIntervalSince1970))
+                ON CONFLICT (run_id, number, attempt) DO UPDATE SET key = EXCLUDED.key, sha256 = EXCLUDED.sha256, state = EXCLUDED.state,
+                    error = EXCLUDED.error, changes = EXCLUDED.changes, finished_at = EXCLUDED.finished_at
+                """)
+        }
+    }
+
+    public func rows(runID: Int64) throws(JournalError) -> [JournalRow] {
+        try transaction { db in
+            try db.run("""
+                SELECT * FROM rows r WHERE run_id = \(runID)
+                  AND attempt = (SELECT MAX(attempt) FROM rows WHERE run_id = r.run_id AND number = r.number)
+                ORDER BY number
+                """).map { row in
+                JournalRow(runID: try row["run_id"].decode(Int64.self), number: try row["number"].decode(Int.self),
+                           attempt: try row["attempt"].decode(Int.self), key: try row["key"].decode(String.self),
+                           sha256: try row["sha256"].decode(String.self),
+                           state: RowState(rawValue: try row["state"].decode(String.self)) ?? .failed, error: try row["error"].decode(String?.self),
+                           changes: try row["changes"].decode(Int.self),
+                           finishedAt: Date(timeIntervalSince1970: try row["finished_at"].decode(Double.self)))
+            }
+        }
+    }
+
+    // MARK: - Plans
+
+    public func savePlan(id: String, runID: Int64, json: String) throws(JournalError) {
+        try transaction { db in
+            try db.run("""
+                INSERT INTO plans (id, run_id, plan, created_at) VALUES (\(id), \(runID), \(json), \(Date().timeIntervalSince1970))
+                ON CONFLICT (id) DO NOTHING
+                """)
+        }
+    }
+
+    public func planApplication(id: String) throws(JournalError) -> Int64? {
+        try transaction { db in try db.run("SELECT applied_run FROM plans WHERE id = \(id)").first.flatMap { try $0["applied_run"].decode(Int64?.self) } }
+    }
+
+    public func claimPlan(id: String, runID: Int64, json: String, madeBy madeRun: Int64) throws(JournalError) -> Int64? {
+        try transaction { db in
+            let now = Date().timeIntervalSince1970
+            try db.run("INSERT INTO plans (id, run_id, plan, created_at) VALUES (\(id), \(madeRun), \(json), \(now)) ON CONFLICT (id) DO NOTHING")
+            // The row locked: two applies at once cannot both claim it.
+            let earlier = try db.run("SELECT applied_run FROM plans WHERE id = \(id) FOR UPDATE").first.flatMap { try $0["applied_run"].decode(Int64?.self) }
+            if let earlier { return earlier }
+            try db.run("UPDATE plans SET applied_run = \(runID), applied_at = \(now) WHERE id = \(id)")
+            return nil
+        }
+    }
+
+    public func plan(appliedBy runID: Int64) throws(JournalError) -> String? {
+        try transaction { db in try db.run("SELECT plan FROM plans WHERE applied_run = \(runID)").first.map { try $0["plan"].decode(String.self) } }
+    }
+
+    // MARK: - Rate slots
+
+    /// As SQLite's, across hosts: a slot never answered (its process died, on any host)
+    /// counts until `abandoned` seconds after it was taken.
+    public func takeRateSlot(account: String, limit: Int, window: Double) throws(JournalError) -> RateSlotGrant {
+        try transaction { db in
+            try db.run("SELECT pg_advisory_xact_lock(hashtext(\(account)))")
+            let now = Date().timeIntervalSince1970
+            try db.run("""
+                DELETE FROM rate_slots WHERE account = \(account)
+                  AND (answered_at < \(now - window) OR (answered_at IS NULL AND taken_at < \(now - Self.abandoned)))
+                """)
+            let held = try db.run("SELECT COUNT(*) AS held FROM rate_slots WHERE account = \(account)")[0]["held"].decode(Int.self)
+            guard held >= limit else {
+                let id = try db.run("""
+                    INSERT INTO rate_slots (account, pid, taken_at) VALUES (\(account), \(Int(ProcessInfo.processInfo.processIdentifier)), \(now))
+                    RETURNING id
+                    """)[0]["id"].decode(Int64.self)
+                return .slot(id)
+            }
+            let earliest = try db.run("SELECT MIN(answered_at) AS earliest FROM rate_slots WHERE account = \(account)")[0]["earliest"].decode(Double?.self)
+            return .wait(seconds: earliest.map { max(0, $0 + window - now) } ?? 0.02)
+        }
+    }
+
+    static let abandoned: Double = 600
+
+    public func releaseRateSlot(_ slot: Int64) throws(JournalError) {
+        try transaction { db in try db.run("UPDATE rate_slots SET answered_at = \(Date().timeIntervalSince1970) WHERE id = \(slot)") }
+    }
+
+    // MARK: - Reading
+
+    public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
+        try transaction { db in try db.run("SELECT * FROM runs WHERE id = \(id)").first.map(Self.run) }
+    }
+
+    public func runs(tenant: String?, since: Date?, limit: Int) throws(JournalError) -> [RunSummary] {
+        try transaction { db in
+            // Each change counts once, as its latest row (a resumed attempt replays or retries it).
+            let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
+            var query = PostgresQuery(unsafeSQL: """
+                SELECT runs.*,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
+                FROM runs WHERE ($1::TEXT IS NULL OR tenant = $1) AND ($2::DOUBLE PRECISION IS NULL OR started_at >= $2)
+                ORDER BY id DESC LIMIT $3
+                """)
+            query.binds.append(tenant)
+            query.binds.append(since?.timeIntervalSince1970)
+            query.binds.append(limit)
+            return try db.run(query).map { row in
+                RunSummary(run: try Self.run(row), done: try row["done_count"].decode(Int.self), failed: try row["failed_count"].decode(Int.self),
+                           unknown: try row["unknown_count"].decode(Int.self), planned: try row["planned_count"].decode(Int.self))
+            }
+        }
+    }
+
+    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
+        try transaction { db in try db.run("SELECT * FROM changes WHERE run_id = \(runID) ORDER BY attempt, sequence").map { try Self.change($0) } }
+    }
+
+    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange] {
+        try transaction { db in
+            var query = PostgresQuery(unsafeSQL: """
+                SELECT changes.*, runs.tenant AS run_tenant, runs."user" AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
+                WHERE changes.state NOT IN ('planned', 'replayed')
+                  AND ($1::DOUBLE PRECISION IS NULL OR changes.started_at >= $1) AND ($2::DOUBLE PRECISION IS NULL OR changes.started_at < $2)
+                  AND ($3::TEXT IS NULL OR runs.tenant = $3) AND ($4::TEXT IS NULL OR changes.vendor = $4)
+                ORDER BY changes.id
+                """)
+            query.binds.append(since?.timeIntervalSince1970)
+            query.binds.append(until?.timeIntervalSince1970)
+            query.binds.append(tenant)
+            query.binds.append(vendor)
+            return try db.run(query).map { row in
+                var change = try Self.change(row)
+                change.tenant = try row["run_tenant"].decode(String?.self)
+                change.user = try row["run_user"].decode(String?.self)
+                return change
+            }
+        }
+    }
+
+    static func run(_ row: PostgresRandomAccessRow) throws -> JournalRun {
+        func text(_ column: String) throws -> String { try row[column].decode(String.self) }
+        func optional(_ column: String) throws -> String? { try row[column].decode(String?.self) }
+        return JournalRun(
+            id: try row["id"].decode(Int64.self),
+            run: NewRun(kind: try text("kind"), user: try text("user"), host: try text("host"), script: try text("script"),
+                        scriptText: try text("script_text"), plugin: try optional("plugin"), pluginVersion: try optional("plugin_version"),
+                        workflow: try optional("workflow"),
+                        arguments: SQLiteJournalStore.decode([String: String].self, try text("arguments"), default: [:]),
+                        inputs: SQLiteJournalStore.decode([JournalInput].self, try text("inputs"), default: []),
+                        tenant: try text("tenant"), configFile: try optional("config_file"), seed: try row["seed"].decode(Int64.self),
+                        dryRun: try row["dry_run"].decode(Bool.self),
+                        each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil)),
+            scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
+            endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
+            exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self))
+    }
+
+    static func change(_ row: PostgresRandomAccessRow) throws -> JournalChange {
+        JournalChange(
+            id: try row["id"].decode(Int64.self), runID: try row["run_id"].decode(Int64.self), attempt: try row["attempt"].decode(Int.self),
+            sequence: try row["sequence"].decode(Int.self), vendor: try row["vendor"].decode(String.self),
+            operation: try row["operation"].decode(String.self), effect: try row["effect"].decode(String.self),
+            key: try row["key"].decode(String.self), occurrence: try row["occurrence"].decode(Int.self),
+            arguments: try row["arguments"].decode(String.self),
+            state: ChangeState(rawValue: try row["state"].decode(String.self)) ?? .unknown, already: try row["already"].decode(Bool.self),
+            result: try row["result"].decode(String?.self), error: try row["error"].decode(String?.self),
+            notApplied: try row["not_applied"].decode(Bool.self),
+            startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
+            finishedAt: try row["finished_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
+            durationMilliseconds: try row["duration_ms"].decode(Double?.self), replayedFrom: try row["replayed_from"].decode(Int64?.self),
+            stateBefore: try row["state_before"].decode(String?.self))
+    }
+}

@@ -1,0 +1,70 @@
+/// PostgresJournalTests.swift: the journal in PostgreSQL — the same commands on a
+/// throwaway cluster the test starts and stops: runs, runs show, audit, resume, undo.
+import Foundation
+import Testing
+
+@Suite struct PostgresJournalTests {
+    @Test func runsResumeAuditApplyAndUndoOnPostgreSQL() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder([
+            "change.lua": "encore.deactivate_user(1002)\nallthenticate.toggle_suspension(102)\nprint('changed')",
+            "fails.lua": "encore.deactivate_user(1001)\nerror('stopped after the first change', 0)",
+            "plan.lua": "activeconnect.add_users({'planned@example.com'})",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        // The journal named in roster.toml (a top-level key, before the tables).
+        let config = folder.appendingPathComponent("roster.toml")
+        try ("journal = \"\(server.url)\"\n" + String(contentsOf: config, encoding: .utf8)).write(to: config, atomically: true, encoding: .utf8)
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
+
+        let changed = try await roster(["run", "change.lua", "--config", "roster.toml", "--yes"])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.stderr.contains("roster: run 1;"), "\(changed.stderr)")
+        let listed = try await roster(["runs", "--json"])
+        let runs = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(runs.count == 1 && (runs.first?["changes"] as? [String: Any])?["done"] as? Int == 2, "\(listed.stdout) \(listed.stderr)")
+        let shown = try await roster(["runs", "show", "1"])
+        #expect(shown.stdout.contains("encore.deactivate_user") && shown.stdout.contains("allthenticate.toggle_suspension"), "\(shown.stdout)")
+        let audit = try await roster(["audit", "--format", "jsonl"])
+        #expect(audit.stdout.split(separator: "\n").count == 2, "\(audit.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("state/roster/journal.sqlite").path), "no SQLite journal was used")
+
+        // Resume reads the earlier attempt from PostgreSQL: the first change replayed.
+        let failed = try await roster(["run", "fails.lua", "--config", "roster.toml", "--yes"])
+        #expect(failed.status == 1 && failed.stderr.contains("roster resume 2"), "\(failed.stderr)")
+        let resumed = try await roster(["resume", "2"])
+        #expect(resumed.status == 1, "\(resumed.stderr)")
+        let attempts = try await roster(["runs", "show", "2", "--json"])
+        #expect(attempts.stdout.contains("\"replayed\""), "\(attempts.stdout)")
+
+        // Undo, journaled there too.
+        let undone = try await roster(["undo", "1", "--yes"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(undone.stdout.contains("undid change 2, allthenticate.toggle_suspension email_id=102"), "\(undone.stdout)")
+        #expect(try await emulator.allthenticateSuspended(emailID: 102) == false)
+        let again = try await roster(["undo", "1", "--yes"])
+        #expect(again.status == 2 && again.stderr.contains("was already undone by run 3"), "\(again.stderr)")
+
+        // A saved plan, applied once.
+        #expect(try await roster(["run", "plan.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "p.plan"]).status == 0)
+        let applied = try await roster(["apply", "p.plan", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let twice = try await roster(["apply", "p.plan", "--yes"])
+        #expect(twice.status == 6 && twice.stderr.contains("was already applied by run 5"), "\(twice.stderr)")
+    }
+
+    @Test func anUnreachableJournalIsOneLine() async throws {
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await RosterProcess.run(["run", "hello.lua", "--journal", "postgres://roster@127.0.0.1:1/postgres"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.diagnostics.hasPrefix("roster: cannot reach the journal postgres://roster@127.0.0.1:1/postgres:"), "\(result.stderr)")
+        #expect(result.diagnostics.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+}

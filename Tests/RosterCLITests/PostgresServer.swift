@@ -1,0 +1,113 @@
+/// PostgresServer.swift: a throwaway PostgreSQL cluster for a test — initdb in a temporary
+/// folder, an ephemeral port on 127.0.0.1, run by an unprivileged user (`postgres` when the
+/// tests run as root), started and stopped by the test itself.
+import Foundation
+
+final class PostgresServer: @unchecked Sendable {
+    let folder: URL
+    let port: Int
+    private let binaries: URL
+    /// The server, a child of the test process (not a daemon): stopped with it.
+    private let server = Process()
+
+    /// The journal's address: trust authentication, the `roster` superuser, the default database.
+    var url: String { "postgres://roster@127.0.0.1:\(port)/postgres" }
+
+    /// Debian's PostgreSQL binaries (`make test` installs the package when missing).
+    static var binaries: URL? {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        return versions.compactMap(Int.init).sorted().last.map { URL(fileURLWithPath: "/usr/lib/postgresql/\($0)/bin") }
+    }
+
+    private init(folder: URL, port: Int, binaries: URL) {
+        self.folder = folder
+        self.port = port
+        self.binaries = binaries
+    }
+
+    static func start() async throws -> PostgresServer {
+        guard let binaries else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL is not installed (make test installs it)"]) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-pg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
+        if getuid() == 0, let user = getpwnam("postgres") { chown(folder.path, user.pointee.pw_uid, user.pointee.pw_gid) }
+        try await server.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
+                                                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        try server.server.run()
+        // Ready once it accepts connections.
+        for _ in 0..<200 {
+            if Self.accepts(port: server.port) { return server }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        server.stop()
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL did not start on port \(server.port)"])
+    }
+
+    /// Stops the server at once (SIGQUIT: an immediate shutdown) and removes its folder.
+    func stop() {
+        // The postmaster's pid is the first line of postmaster.pid (runuser stands between).
+        let pidFile = folder.appendingPathComponent("data/postmaster.pid")
+        if let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
+            kill(pid, SIGQUIT)
+        }
+        if server.isRunning { kill(server.processIdentifier, SIGQUIT) }
+        for _ in 0..<200 where Self.accepts(port: port) { usleep(20_000) }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let socket = tcpSocket()
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
+    /// `tool arguments`, as the unprivileged user when the tests run as root.
+    private func configure(_ process: Process, _ tool: String, _ arguments: [String]) {
+        let path = binaries.appendingPathComponent(tool).path
+        if getuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "postgres", "--", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+    }
+
+    private func run(_ tool: String, _ arguments: [String]) async throws {
+        let process = Process()
+        configure(process, tool, arguments)
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        guard status == 0 else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(tool) failed (\(status))"])
+        }
+    }
+
+    /// A port nothing listens on now.
+    private static func freePort() throws -> Int {
+        let socket = tcpSocket()
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private static func tcpSocket() -> Int32 { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+}

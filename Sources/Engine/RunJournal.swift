@@ -230,6 +230,28 @@ final class JournalWriter: Sendable {
     /// the same write: if the process is killed first, its change stays `sending`, which a
     /// resume checks as unknown.
     func write(_ operation: JournalOperation, durable: Bool = true) throws(JournalError) {
+        // A shared store (PostgreSQL) keeps nothing on this host: another host may have to
+        // resume the run. A change is committed there before it is sent; outcomes go in batches.
+        guard store.logsChangesLocally else {
+            if durable {
+                // With the outcomes queued before it, in order.
+                try storing.withLock { _ throws(JournalError) in
+                    let batch = state.withLock { state in
+                        defer { state.queued = [] }
+                        return state.queued
+                    }
+                    try store.commit(batch + [operation])
+                }
+            } else {
+                let schedule = state.withLock { state -> Bool in
+                    state.queued.append(operation)
+                    defer { state.scheduled = true }
+                    return !state.scheduled
+                }
+                if schedule { DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() } }
+            }
+            return
+        }
         let (log, lines, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
             state.queued.append(operation)
             defer { state.scheduled = true }

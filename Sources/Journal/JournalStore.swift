@@ -9,6 +9,10 @@ public protocol JournalStore: Sendable {
     var path: String { get }
     /// The local folder of this process's change logs (`ChangeLog`).
     var changeLogFolder: String { get }
+    /// Whether a change is recorded in a change log on this host before it is sent (and
+    /// stored in batches): a store of this host's own. A shared store commits it instead, so
+    /// that another host can resume the run.
+    var logsChangesLocally: Bool { get }
 
     /// Journals a new run and its first attempt; returns the run's id.
     func startRun(_ run: NewRun) throws(JournalError) -> Int64

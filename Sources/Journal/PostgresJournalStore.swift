@@ -13,6 +13,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     /// `postgres://user@host:port/db`, without a password.
     public let path: String
     public let changeLogFolder: String
+    public var logsChangesLocally: Bool { false }
     private let connection: PostgresConnection
     /// One transaction at a time on the connection.
     private let lock = NSLock()

@@ -12,6 +12,7 @@ public final class SQLiteJournalStore: JournalStore {
     public let path: String
     /// Change logs live beside the database file.
     public var changeLogFolder: String { path + ".changes" }
+    public var logsChangesLocally: Bool { true }
     private let pool: DatabasePool
 
     /// `$XDG_STATE_HOME/roster/journal.sqlite`, else `~/.local/state/roster/journal.sqlite`.

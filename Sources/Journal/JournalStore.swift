@@ -63,3 +63,51 @@ extension JournalStore {
         try audit(since: since, until: until, tenant: tenant, vendor: vendor)
     }
 }
+
+/// A group of journal writes as a store writes them: a change whose outcome is in the same
+/// group is inserted once, as it ended, and that outcome is then skipped — both stores
+/// share this.
+struct JournalBatch {
+    /// A change's row as inserted.
+    struct ChangeRow {
+        var state: ChangeState
+        var already: Bool
+        var result: String?
+        var error: String?
+        var notApplied: Bool
+        var startedAt: Double
+        var finishedAt: Double?
+        var durationMilliseconds: Double? { finishedAt.map { ($0 - startedAt) * 1000 } }
+        /// It carries its outcome (stored only if the row is).
+        var carriesOutcome: Bool
+    }
+
+    private var outcomes: [ChangeReference: JournalOperation] = [:]
+    private var folded = Set<ChangeReference>()
+
+    init(_ operations: [JournalOperation]) {
+        for operation in operations {
+            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
+        }
+    }
+
+    /// The row to insert for a change in state `state` at `at` (with the outcome in this
+    /// group folded in, when there is one).
+    func row(_ place: ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date) -> ChangeRow {
+        let started = at.timeIntervalSince1970
+        if state == .sending, case .finish(_, let end, let already, let result, let error, let notApplied, let endAt)? = outcomes[place] {
+            return ChangeRow(state: end, already: already, result: result, error: error, notApplied: notApplied, startedAt: started,
+                             finishedAt: endAt.timeIntervalSince1970, carriesOutcome: true)
+        }
+        return ChangeRow(state: state, already: replayedFrom?.already ?? false, result: replayedFrom?.result, error: nil, notApplied: false,
+                         startedAt: started, finishedAt: state == .sending ? nil : started, carriesOutcome: false)
+    }
+
+    /// `row` was stored (not found stored already): its outcome, if it carried one, is done.
+    mutating func stored(_ place: ChangeReference, _ row: ChangeRow) {
+        if row.carriesOutcome { folded.insert(place) }
+    }
+
+    /// Whether the outcome of `place` went with its row.
+    func isFolded(_ place: ChangeReference) -> Bool { folded.contains(place) }
+}

@@ -195,41 +195,28 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     }
 
     public func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64] {
-        // A change and its outcome in the same group: one row written as it ended.
-        var outcomes: [ChangeReference: JournalOperation] = [:]
-        for operation in operations {
-            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
-        }
-        var folded = Set<ChangeReference>()
+        var batch = JournalBatch(operations)
         return try transaction { db in
             try operations.map { operation in
                 switch operation {
-                case .insert(let change, let place, var state, let replayedFrom, let at):
-                    let started = at.timeIntervalSince1970
-                    var finished: Double? = state == .sending ? nil : started
-                    var (already, result, error, notApplied) = (replayedFrom?.already ?? false, replayedFrom?.result, String?.none, false)
-                    var folding = false
-                    if state == .sending, case .finish(_, let end, let endAlready, let endResult, let endError, let endNotApplied, let endAt)? = outcomes[place] {
-                        (state, already, result, error, notApplied) = (end, endAlready, endResult, endError, endNotApplied)
-                        finished = endAt.timeIntervalSince1970
-                        folding = true
-                    }
+                case .insert(let change, let place, let state, let replayedFrom, let at):
+                    let values = batch.row(place, state: state, replayedFrom: replayedFrom, at: at)
                     // (run, attempt, sequence) is unique: a change logged twice is stored once.
                     let inserted = try db.run("""
                         INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
                                              already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
                         VALUES (\(place.runID), \(place.attempt), \(place.sequence), \(change.vendor), \(change.operation), \(change.effect),
-                                \(change.key), \(change.occurrence), \(change.arguments), \(state.rawValue), \(already), \(result), \(error),
-                                \(notApplied), \(started), \(finished), \(finished.map { ($0 - started) * 1000 }), \(replayedFrom?.id),
-                                \(change.stateBefore))
+                                \(change.key), \(change.occurrence), \(change.arguments), \(values.state.rawValue), \(values.already),
+                                \(values.result), \(values.error), \(values.notApplied), \(values.startedAt), \(values.finishedAt),
+                                \(values.durationMilliseconds), \(replayedFrom?.id), \(change.stateBefore))
                         ON CONFLICT (run_id, attempt, sequence) DO NOTHING
                         RETURNING id
                         """)
                     guard let row = inserted.first else { return 0 }
-                    if folding { folded.insert(place) }
+                    batch.stored(place, values)
                     return try row["id"].decode(Int64.self)
                 case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
-                    guard !folded.contains(place) else { return 0 }
+                    guard !batch.isFolded(place) else { return 0 }
                     let time = at.timeIntervalSince1970
                     try db.run("""
                         UPDATE changes SET state = \(state.rawValue), already = \(already), result = \(result), error = \(error),

@@ -201,38 +201,25 @@ public final class SQLiteJournalStore: JournalStore {
                                  already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
             """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
-        // A change and its outcome in the same group: one row written as it ended.
-        var outcomes: [ChangeReference: JournalOperation] = [:]
-        for operation in operations {
-            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
-        }
-        var folded = Set<ChangeReference>()
+        var batch = JournalBatch(operations)
         return try write { db in
             try operations.map { operation in
                 switch operation {
-                case .insert(let change, let place, var state, let replayedFrom, let at):
-                    let started = at.timeIntervalSince1970
-                    var finished: Double? = state == .sending ? nil : started
-                    var (already, result, error, notApplied) = (replayedFrom?.already ?? false, replayedFrom?.result, String?.none, false)
-                    var folding = false
-                    if state == .sending, case .finish(_, let end, let endAlready, let endResult, let endError, let endNotApplied, let endAt)? = outcomes[place] {
-                        (state, already, result, error, notApplied) = (end, endAlready, endResult, endError, endNotApplied)
-                        finished = endAt.timeIntervalSince1970
-                        folding = true
-                    }
+                case .insert(let change, let place, let state, let replayedFrom, let at):
+                    let values = batch.row(place, state: state, replayedFrom: replayedFrom, at: at)
                     var row = try RawBinding(db.cachedStatement(sql: insert), in: db)
                     row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
                     row.bind(change.vendor); row.bind(change.operation); row.bind(change.effect); row.bind(change.key)
-                    row.bind(change.occurrence); row.bind(change.arguments); row.bind(state.rawValue)
-                    row.bind(already); row.bind(result); row.bind(error); row.bind(notApplied); row.bind(started)
-                    row.bind(finished); row.bind(finished.map { ($0 - started) * 1000 }); row.bind(replayedFrom?.id); row.bind(change.stateBefore)
+                    row.bind(change.occurrence); row.bind(change.arguments); row.bind(values.state.rawValue)
+                    row.bind(values.already); row.bind(values.result); row.bind(values.error); row.bind(values.notApplied); row.bind(values.startedAt)
+                    row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(replayedFrom?.id); row.bind(change.stateBefore)
                     try row.step()
                     // Not stored (an import of a log stored in part): its outcome is an update.
                     guard db.changesCount > 0 else { return 0 }
-                    if folding { folded.insert(place) }
+                    batch.stored(place, values)
                     return db.lastInsertedRowID
                 case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
-                    guard !folded.contains(place) else { return 0 }
+                    guard !batch.isFolded(place) else { return 0 }
                     let time = at.timeIntervalSince1970
                     try db.cachedStatement(sql: """
                         UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,

@@ -68,7 +68,7 @@ final class ProgressLine: Sendable {
     /// Prints `text` (a whole line or more) to `handle`, above the progress line.
     func print(_ text: String, to handle: FileHandle) {
         state.withLock { state in
-            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if state.shown { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
             handle.write(Data(text.utf8))
             state.shown = false
         }
@@ -79,7 +79,7 @@ final class ProgressLine: Sendable {
     func finish() {
         ticker.withLock { $0?.cancel() }
         state.withLock { state in
-            if state.shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if state.shown { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
             state.shown = false
             state.finished = true
         }
@@ -91,7 +91,7 @@ final class ProgressLine: Sendable {
         state.withLock { state in
             guard !state.finished else { return }
             let text = Self.text(state.progress, changes: counter.changesDone, elapsed: elapsed, waits: RateWaits.shared.current())
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+            try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[K" + text).utf8))
             state.shown = true
         }
     }

@@ -118,6 +118,6 @@ public enum ExitStatus {
 /// Messages to stderr (stdout is the script's).
 enum Diagnostics {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
     }
 }

@@ -168,6 +168,6 @@ struct RowRunSupervisor {
         case .json:
             text = JSONValue.array(outcomes.map { .object(fields($0)) }).canonicalText + "\n"
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
     }
 }

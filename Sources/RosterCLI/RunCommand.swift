@@ -150,6 +150,6 @@ struct RunCommand: AsyncParsableCommand {
 /// The script's `print`, to the process's stdout.
 struct StandardOutput: LuaOutput {
     func write(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
+        try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
     }
 }

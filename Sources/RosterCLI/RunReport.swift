@@ -105,7 +105,7 @@ struct RunReport: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
     }
 
     /// "Dry run: 2 changes planned, none sent:" and a line per change.
@@ -132,7 +132,7 @@ enum Terminal {
 
     /// Asks on stderr; true only for y or yes.
     static func ask(_ question: String) -> Bool {
-        FileHandle.standardError.write(Data(question.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(question.utf8))
         guard let answer = readLine() else { return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }

@@ -48,4 +48,26 @@ import Testing
         #expect(read.status == 0, "\(read.stderr)")
         #expect(read.stdout == "\(3 << 20)\n")
     }
+
+    /// `roster runs --json | head -1`: output to a reader that has gone ends the writing,
+    /// not the process with a crash report.
+    @Test func outputToAClosedPipeIsNotACrash() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "for i = 1, 2000 do print(('x'):rep(100)) end"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = ["run", "script.lua", "--json"]
+        process.currentDirectoryURL = folder
+        process.environment = ProcessInfo.processInfo.environment.merging(RosterProcess.isolatedEnvironment) { $1 }
+        let gone = Pipe(), errors = Pipe()
+        try gone.fileHandleForReading.close()
+        process.standardOutput = gone.fileHandleForWriting
+        process.standardError = errors
+        try process.run()
+        try gone.fileHandleForWriting.close()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "\(stderr)")
+        #expect(!stderr.contains("crashed"), "\(stderr)")
+    }
 }

@@ -158,7 +158,7 @@ final class Repl {
 /// Writes a line to stdout unbuffered, like the script's own `print`, so the two keep
 /// their order.
 func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
 }
 
 /// Ctrl-C while a statement runs stops it; at the prompt it is ignored.

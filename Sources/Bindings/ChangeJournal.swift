@@ -12,7 +12,7 @@ public protocol ChangeJournal: Sendable {
     func willSend(_ change: PendingChange) -> JournalDecision
     /// Records the change as about to be sent, with the state a toggle found just before
     /// (`stateBefore`); returns its row once that is committed (the request is sent only then).
-    func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64
+    func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) throws -> Int64
     /// The outcome of the change recorded as `id` (committed with the next group).
     func didFinish(_ id: Int64, _ outcome: JournaledOutcome)
     /// A read was made (reads are counted, not stored).

@@ -214,7 +214,7 @@ public struct VendorOperation: Sendable {
                     case (.ask, .sent?), (.compareState, .sent?):
                         session.record(record(.replayed))
                         return {
-                            let id = try await journal.recordSending(recording, stateBefore: nil)
+                            let id = try journal.recordSending(recording, stateBefore: nil)
                             journal.didFinish(id, .succeeded(answer: .null, already: false))
                             return .nil
                         }
@@ -255,7 +255,7 @@ public struct VendorOperation: Sendable {
                 var row: Int64?
                 if let ticket, let journal = session.journal {
                     do {
-                        row = try await journal.recordSending(ticket, stateBefore: stateBefore)
+                        row = try journal.recordSending(ticket, stateBefore: stateBefore)
                     } catch {
                         session.record(record(.failed("not sent: \(error)")))
                         throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
@@ -325,13 +325,21 @@ public struct VendorOperation: Sendable {
     /// The idempotency key (without the occurrence): vendor, operation and the values of
     /// the arguments the declaration says identify the change.
     func changeKey(_ arguments: CheckedTable) -> String {
-        var identity: [String: JSONValue] = [:]
-        for entry in semantics.identity {
-            let parts = entry.split(separator: ".", maxSplits: 1).map(String.init)
-            let value = parts.count == 2 ? (arguments.fields(parts[0])?[parts[1]] ?? .nil) : arguments[parts[0]]
-            identity[entry] = JSONValue(recording: value)
+        // The text of `JSONValue.object(identity).compactText`, written directly (it is
+        // computed for every change; journals keep it, so its form never changes).
+        var key = qualifiedName + " {"
+        for (index, entry) in semantics.identity.sorted().enumerated() {
+            if index > 0 { key += "," }
+            let value = if let dot = entry.firstIndex(of: ".") {
+                arguments.fields(String(entry[..<dot]))?[String(entry[entry.index(after: dot)...])] ?? .nil
+            } else {
+                arguments[entry]
+            }
+            key += entry
+            key += "="
+            key += JSONValue(recording: value).compactText
         }
-        return qualifiedName + " " + JSONValue.object(identity).compactText
+        return key + "}"
     }
 
     /// The answer as the script sees it; `already` adds `already = true` to a table.

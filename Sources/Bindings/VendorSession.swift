@@ -43,7 +43,21 @@ public struct VendorCallRecord: Sendable, Equatable {
 
     /// The arguments as one JSON object, keys sorted (what the journal keeps).
     public static func canonicalText(_ arguments: [VendorArgument]) -> String {
-        JSONValue.object(Dictionary(arguments.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })).canonicalText
+        // As JSONValue.object(...).canonicalText, without building the dictionary.
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(256)
+        // By name; of equal names the last given first, and only it written (as a dictionary keeps).
+        let order = arguments.indices.sorted { (arguments[$0].name, $1) < (arguments[$1].name, $0) }
+        var previous: String?
+        for argument in order.lazy.map({ arguments[$0] }) where argument.name != previous {
+            if previous != nil { bytes.append(UInt8(ascii: ",")) }
+            JSONValue.quote(argument.name, into: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            argument.value.writeCanonical(into: &bytes)
+            previous = argument.name
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `id=42 external=false`
@@ -272,9 +286,24 @@ extension JSONValue {
         case .bool(let value): String(value)
         case .int(let value): String(value)
         case .double(let value): String(value)
-        case .string(let value): "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n") + "\""
+        case .string(let value): "\"" + Self.compactEscaped(value) + "\""
         case .array(let values): "[" + values.map(\.compactText).joined(separator: ",") + "]"
         case .object(let fields): "{" + fields.keys.sorted().map { "\($0)=\(fields[$0]!.compactText)" }.joined(separator: ",") + "}"
         }
+    }
+
+    /// `value` with `\`, `"` and newlines escaped; most text has none, and is returned as is.
+    private static func compactEscaped(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else { return value }
+        var out = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
     }
 }

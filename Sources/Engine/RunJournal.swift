@@ -28,8 +28,18 @@ public final class RunJournal: ChangeJournal {
     /// A change decided on: its row, logged when the call is about to be sent (off the Lua
     /// thread), with the state its target was found in just before, if it reads one.
     private struct Row: Sendable {
-        let sequence: Int
-        let operation: @Sendable (JSONValue?) -> JournalOperation
+        let change: PendingChange
+        let place: ChangeReference
+        let occurrence: Int
+
+        /// Its row in `state`. The arguments' JSON is written here, when the call is sent,
+        /// not on the Lua thread that decides.
+        func operation(_ state: ChangeState, replayedFrom: JournalChange? = nil, stateBefore: JSONValue? = nil) -> JournalOperation {
+            .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
+                              key: change.key, occurrence: occurrence, arguments: VendorCallRecord.canonicalText(change.arguments),
+                              stateBefore: stateBefore?.canonicalText),
+                    place, state: state, replayedFrom: replayedFrom?.replaySource, at: Date())
+        }
     }
 
     private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, assumption: UnknownAssumption?, earlier: [JournalChange]) {
@@ -89,37 +99,27 @@ public final class RunJournal: ChangeJournal {
             defer { counts[change.key, default: 0] += 1 }
             return counts[change.key, default: 0]
         }
-        let sequence = sequence.add(1, ordering: .relaxed).newValue
-        let (runID, attempt) = (self.runID, self.attempt)
-        // The row's JSON is written when the call is sent, not on the Lua thread that decides.
-        @Sendable func row(_ state: ChangeState, _ replayedFrom: JournalChange?, stateBefore: JSONValue? = nil) -> JournalOperation {
-            .insert(NewChange(vendor: change.vendor.rawValue, operation: change.operation, effect: change.effect.rawValue,
-                                     key: change.key, occurrence: occurrence, arguments: VendorCallRecord.canonicalText(change.arguments),
-                                     stateBefore: stateBefore?.canonicalText),
-                           ChangeReference(runID: runID, attempt: attempt, sequence: sequence), state: state,
-                           replayedFrom: replayedFrom?.replaySource, at: Date())
-        }
-        func sending() -> JournalTicket {
-            JournalTicket(row: Row(sequence: sequence) { state in row(.sending, nil, stateBefore: change.readsStateFirst ? state ?? .null : nil) })
-        }
+        let row = Row(change: change, place: ChangeReference(runID: runID, attempt: attempt, sequence: sequence.add(1, ordering: .relaxed).newValue),
+                      occurrence: occurrence)
+        let ticket = JournalTicket(row: row)
         if !earlier.isEmpty, let previous = earlier["\(change.key)#\(occurrence)"] {
             switch previous.state {
             case .succeeded, .replayed:
-                try? writer.write(row(.replayed, previous))
+                try? writer.write(row.operation(.replayed, replayedFrom: previous))
                 return .replay(answer: previous.result.flatMap(JSONValue.parse) ?? .null, already: previous.already)
             case .sending, .unknown:
-                return .reconcile(sending(), assumption: assumption, stateBefore: previous.stateBefore.flatMap(JSONValue.parse))
+                return .reconcile(ticket, assumption: assumption, stateBefore: previous.stateBefore.flatMap(JSONValue.parse))
             case .failed, .planned:
                 break
             }
         }
-        return .send(sending())
+        return .send(ticket)
     }
 
-    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {
+    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) throws -> Int64 {
         guard let row = ticket.row as? Row else { throw JournalError("a change this journal did not decide on") }
-        try writer.write(row.operation(stateBefore))
-        return Int64(row.sequence)
+        try writer.write(row.operation(.sending, stateBefore: row.change.readsStateFirst ? stateBefore ?? .null : nil))
+        return Int64(row.place.sequence)
     }
 
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) {
@@ -189,8 +189,8 @@ public final class RowJournal: ChangeJournal {
         return run.sentEarlier(scoped, occurrences: occurrences)
     }
 
-    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) async throws -> Int64 {
-        try await run.recordSending(ticket, stateBefore: stateBefore)
+    public func recordSending(_ ticket: JournalTicket, stateBefore: JSONValue?) throws -> Int64 {
+        try run.recordSending(ticket, stateBefore: stateBefore)
     }
 
     public func didFinish(_ id: Int64, _ outcome: JournaledOutcome) { run.didFinish(id, outcome) }

@@ -203,11 +203,15 @@ public final class SQLiteJournalStore: JournalStore {
             """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
         var batch = JournalBatch(operations)
         return try write { db in
-            try operations.map { operation in
+            // Looked up once per group, not per row (the lookup hashes the SQL's text).
+            var inserting: Statement?
+            return try operations.map { operation in
                 switch operation {
                 case .insert(let change, let place, let state, let replayedFrom, let at):
                     let values = batch.row(place, state: state, replayedFrom: replayedFrom, at: at)
-                    var row = try RawBinding(db.cachedStatement(sql: insert), in: db)
+                    let statement = try inserting ?? db.cachedStatement(sql: insert)
+                    inserting = statement
+                    var row = RawBinding(statement, in: db)
                     row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
                     row.bind(change.vendor); row.bind(change.operation); row.bind(change.effect); row.bind(change.key)
                     row.bind(change.occurrence); row.bind(change.arguments); row.bind(values.state.rawValue)

@@ -52,56 +52,68 @@ extension JSONValue {
     /// Sorted keys, no spaces: the form the journal stores and keys compare. Written by hand:
     /// every journaled change is serialized, and JSONEncoder costs several times more.
     public var canonicalText: String {
-        var text = ""
-        write(to: &text)
-        return text
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        writeCanonical(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    private func write(to text: inout String) {
+    /// Appends the canonical text's UTF-8 to `bytes` (bytes, not a String: appending to a
+    /// String checks and grows more per piece).
+    public func writeCanonical(into bytes: inout [UInt8]) {
         switch self {
-        case .null: text += "null"
-        case .bool(let flag): text += flag ? "true" : "false"
-        case .int(let number): text += String(number)
-        case .double(let number): text += number.isFinite ? "\(number)" : "null"
-        case .string(let string): Self.quote(string, into: &text)
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double(let number): bytes.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+        case .string(let string): Self.quote(string, into: &bytes)
         case .array(let values):
-            text += "["
+            bytes.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { text += "," }
-                value.write(to: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                value.writeCanonical(into: &bytes)
             }
-            text += "]"
+            bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
-            text += "{"
+            bytes.append(UInt8(ascii: "{"))
             for (index, key) in fields.keys.sorted().enumerated() {
-                if index > 0 { text += "," }
-                Self.quote(key, into: &text)
-                text += ":"
-                fields[key]!.write(to: &text)
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                Self.quote(key, into: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                fields[key]!.writeCanonical(into: &bytes)
             }
-            text += "}"
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func quote(_ string: String, into text: inout String) {
-        text += "\"" + escaped(string) + "\""
+    /// `string` between JSON's quotes, with the escapes JSONEncoder writes.
+    public static func quote(_ string: String, into bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: #"\r"#.utf8)
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: #"\t"#.utf8)
+            case 0x08: bytes.append(contentsOf: #"\b"#.utf8)
+            case 0x0C: bytes.append(contentsOf: #"\f"#.utf8)
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: #"\u00"#.utf8)
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// `string` as it reads between JSON's quotes (the escapes JSONEncoder writes).
     static func escaped(_ string: String) -> String {
-        var out = ""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        var bytes: [UInt8] = []
+        quote(string, into: &bytes)
+        return String(decoding: bytes.dropFirst().dropLast(), as: UTF8.self)
     }
 
     /// The JSON in `text`, if it is JSON.

@@ -4,7 +4,7 @@
 import Foundation
 
 /// Where the journal is kept. Every method is one short transaction.
-public protocol JournalStore: Sendable {
+public protocol JournalStore: RunQueue {
     /// The file, or the database's address (without its password), as messages name it.
     var path: String { get }
     /// The local folder of this process's change logs (`ChangeLog`).

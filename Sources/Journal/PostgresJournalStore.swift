@@ -19,7 +19,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     private let lock = NSLock()
     private let logger = Logger(label: "roster.journal")
 
-    static let schemaVersion = 1
+    /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot.
+    static let schemaVersion = 2
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -75,7 +76,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
 
     /// A transaction: the queries `body` runs, all or none.
     @discardableResult
-    private func transaction<T>(_ body: (Transaction) throws -> T) throws(JournalError) -> T {
+    func transaction<T>(_ body: (Transaction) throws -> T) throws(JournalError) -> T {
         lock.lock()
         defer { lock.unlock() }
         let transaction = Transaction(connection: connection, logger: logger)
@@ -108,57 +109,78 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             try db.run("CREATE TABLE IF NOT EXISTS roster_schema (version INTEGER NOT NULL)")
             let version = try db.run("SELECT version FROM roster_schema").first.map { try $0["version"].decode(Int.self) } ?? 0
             guard version < Self.schemaVersion else { return }
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS runs (
-                    id BIGSERIAL PRIMARY KEY,
-                    kind TEXT NOT NULL, "user" TEXT NOT NULL, host TEXT NOT NULL,
-                    script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
-                    plugin TEXT, plugin_version TEXT, workflow TEXT,
-                    arguments TEXT NOT NULL, inputs TEXT NOT NULL,
-                    tenant TEXT NOT NULL, config_file TEXT, seed BIGINT NOT NULL, dry_run BOOLEAN NOT NULL,
-                    started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
-                    attempts INTEGER NOT NULL DEFAULT 1, each TEXT)
-                """)
-            try db.run("CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at)")
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS attempts (
-                    run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
-                    started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
-                    reads INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, number))
-                """)
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS changes (
-                    id BIGSERIAL PRIMARY KEY,
-                    run_id BIGINT NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
-                    vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
-                    key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
-                    state TEXT NOT NULL, already BOOLEAN NOT NULL DEFAULT FALSE, result TEXT, error TEXT,
-                    not_applied BOOLEAN NOT NULL DEFAULT FALSE,
-                    started_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION,
-                    replayed_from BIGINT, state_before TEXT,
-                    UNIQUE (run_id, attempt, sequence))
-                """)
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS rows (
-                    run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, attempt INTEGER NOT NULL,
-                    key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
-                    changes INTEGER NOT NULL, finished_at DOUBLE PRECISION NOT NULL,
-                    PRIMARY KEY (run_id, number, attempt))
-                """)
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS rate_slots (
-                    id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
-                    taken_at DOUBLE PRECISION NOT NULL, answered_at DOUBLE PRECISION)
-                """)
-            try db.run("CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account)")
-            try db.run("""
-                CREATE TABLE IF NOT EXISTS plans (
-                    id TEXT PRIMARY KEY, run_id BIGINT NOT NULL, plan TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-                    applied_run BIGINT, applied_at DOUBLE PRECISION)
-                """)
+            if version < 1 { try Self.createTables(db) }
+            if version < 2 {
+                try db.run("ALTER TABLE rate_slots ADD COLUMN IF NOT EXISTS host TEXT")
+                try db.run("""
+                    CREATE TABLE IF NOT EXISTS queue (
+                        run_id BIGINT PRIMARY KEY REFERENCES runs(id), state TEXT NOT NULL, not_before DOUBLE PRECISION NOT NULL,
+                        submitted_at DOUBLE PRECISION NOT NULL, files TEXT NOT NULL, worker TEXT, lease_until DOUBLE PRECISION,
+                        claims INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, finished_at DOUBLE PRECISION, schedule TEXT,
+                        tick DOUBLE PRECISION, UNIQUE (schedule, tick))
+                    """)
+                try db.run("CREATE INDEX IF NOT EXISTS queue_by_state ON queue(state, not_before)")
+                try db.run("""
+                    CREATE TABLE IF NOT EXISTS workers (
+                        name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, concurrency INTEGER NOT NULL,
+                        started_at DOUBLE PRECISION NOT NULL, heartbeat DOUBLE PRECISION NOT NULL, stopping BOOLEAN NOT NULL DEFAULT FALSE)
+                    """)
+            }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
+    }
+
+    /// The tables of version 1.
+    private static func createTables(_ db: Transaction) throws {
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS runs (
+                id BIGSERIAL PRIMARY KEY,
+                kind TEXT NOT NULL, "user" TEXT NOT NULL, host TEXT NOT NULL,
+                script TEXT NOT NULL, script_text TEXT NOT NULL, script_sha256 TEXT NOT NULL,
+                plugin TEXT, plugin_version TEXT, workflow TEXT,
+                arguments TEXT NOT NULL, inputs TEXT NOT NULL,
+                tenant TEXT NOT NULL, config_file TEXT, seed BIGINT NOT NULL, dry_run BOOLEAN NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
+                attempts INTEGER NOT NULL DEFAULT 1, each TEXT)
+            """)
+        try db.run("CREATE INDEX IF NOT EXISTS runs_by_time ON runs(started_at)")
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS attempts (
+                run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, pid INTEGER NOT NULL,
+                started_at DOUBLE PRECISION NOT NULL, ended_at DOUBLE PRECISION, outcome TEXT, exit_code INTEGER,
+                reads INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, number))
+            """)
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS changes (
+                id BIGSERIAL PRIMARY KEY,
+                run_id BIGINT NOT NULL REFERENCES runs(id), attempt INTEGER NOT NULL, sequence INTEGER NOT NULL,
+                vendor TEXT NOT NULL, operation TEXT NOT NULL, effect TEXT NOT NULL,
+                key TEXT NOT NULL, occurrence INTEGER NOT NULL, arguments TEXT NOT NULL,
+                state TEXT NOT NULL, already BOOLEAN NOT NULL DEFAULT FALSE, result TEXT, error TEXT,
+                not_applied BOOLEAN NOT NULL DEFAULT FALSE,
+                started_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION, duration_ms DOUBLE PRECISION,
+                replayed_from BIGINT, state_before TEXT,
+                UNIQUE (run_id, attempt, sequence))
+            """)
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS rows (
+                run_id BIGINT NOT NULL REFERENCES runs(id), number INTEGER NOT NULL, attempt INTEGER NOT NULL,
+                key TEXT NOT NULL, sha256 TEXT NOT NULL, state TEXT NOT NULL, error TEXT,
+                changes INTEGER NOT NULL, finished_at DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (run_id, number, attempt))
+            """)
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS rate_slots (
+                id BIGSERIAL PRIMARY KEY, account TEXT NOT NULL, pid INTEGER NOT NULL,
+                taken_at DOUBLE PRECISION NOT NULL, answered_at DOUBLE PRECISION)
+            """)
+        try db.run("CREATE INDEX IF NOT EXISTS rate_slots_by_account ON rate_slots(account)")
+        try db.run("""
+            CREATE TABLE IF NOT EXISTS plans (
+                id TEXT PRIMARY KEY, run_id BIGINT NOT NULL, plan TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+                applied_run BIGINT, applied_at DOUBLE PRECISION)
+            """)
     }
 
     // MARK: - Writing
@@ -166,18 +188,23 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     public func startRun(_ run: NewRun) throws(JournalError) -> Int64 {
         try transaction { db in
             let now = Date().timeIntervalSince1970
-            let id = try db.run("""
-                INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at, each)
-                VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
-                        \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
-                        \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
-                        \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)))
-                RETURNING id
-                """)[0]["id"].decode(Int64.self)
+            let id = try Self.insert(run, at: now, in: db)
             try db.run("INSERT INTO attempts (run_id, number, pid, started_at) VALUES (\(id), 1, \(Int(ProcessInfo.processInfo.processIdentifier)), \(now))")
             return id
         }
+    }
+
+    /// Inserts `run` (with no attempt, and `outcome` if given); returns its id.
+    static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Transaction) throws -> Int64 {
+        try db.run("""
+            INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts)
+            VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
+                    \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
+                    \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
+                    \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts))
+            RETURNING id
+            """)[0]["id"].decode(Int64.self)
     }
 
     public func startAttempt(runID: Int64) throws(JournalError) -> Int {
@@ -321,10 +348,25 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 DELETE FROM rate_slots WHERE account = \(account)
                   AND (answered_at < \(now - window) OR (answered_at IS NULL AND taken_at < \(now - Self.abandoned)))
                 """)
-            let held = try db.run("SELECT COUNT(*) AS held FROM rate_slots WHERE account = \(account)")[0]["held"].decode(Int.self)
+            var held = try db.run("SELECT COUNT(*) AS held FROM rate_slots WHERE account = \(account)")[0]["held"].decode(Int.self)
+            if held >= limit {
+                // A process of this host killed mid-request never answers: its slots free a
+                // window after it is gone (another host's, after `abandoned`).
+                let mine = Int(ProcessInfo.processInfo.processIdentifier)
+                let pids = try db.run("""
+                    SELECT DISTINCT pid FROM rate_slots WHERE account = \(account) AND answered_at IS NULL AND host = \(Self.host) AND pid != \(mine)
+                    """).map { try $0["pid"].decode(Int.self) }
+                for pid in pids where kill(pid_t(pid), 0) != 0 && errno == ESRCH {
+                    try db.run("""
+                        UPDATE rate_slots SET answered_at = \(now) WHERE account = \(account) AND host = \(Self.host) AND pid = \(pid) AND answered_at IS NULL
+                        """)
+                }
+                held = try db.run("SELECT COUNT(*) AS held FROM rate_slots WHERE account = \(account)")[0]["held"].decode(Int.self)
+            }
             guard held >= limit else {
                 let id = try db.run("""
-                    INSERT INTO rate_slots (account, pid, taken_at) VALUES (\(account), \(Int(ProcessInfo.processInfo.processIdentifier)), \(now))
+                    INSERT INTO rate_slots (account, pid, host, taken_at)
+                    VALUES (\(account), \(Int(ProcessInfo.processInfo.processIdentifier)), \(Self.host), \(now))
                     RETURNING id
                     """)[0]["id"].decode(Int64.self)
                 return .slot(id)
@@ -335,6 +377,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     }
 
     static let abandoned: Double = 600
+    /// This host's name, as rate slots record it.
+    static let host = ProcessInfo.processInfo.hostName
 
     public func releaseRateSlot(_ slot: Int64) throws(JournalError) {
         try transaction { db in try db.run("UPDATE rate_slots SET answered_at = \(Date().timeIntervalSince1970) WHERE id = \(slot)") }

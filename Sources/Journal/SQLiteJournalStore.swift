@@ -71,8 +71,9 @@ public final class SQLiteJournalStore: JournalStore {
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
-    /// found by their place in their run (a change log's import).
-    static let schemaVersion = 6
+    /// found by their place in their run (a change log's import), 7 the run queue and its
+    /// workers.
+    static let schemaVersion = 7
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -121,6 +122,21 @@ public final class SQLiteJournalStore: JournalStore {
                         DROP INDEX IF EXISTS changes_by_run;
                         """)
                 }
+                if version < 7 {
+                    // A queued run: its files, when it may start, who holds it until when.
+                    // One run per schedule tick (NULLs, unscheduled runs, are all distinct).
+                    try db.execute(sql: """
+                        CREATE TABLE IF NOT EXISTS queue (
+                            run_id INTEGER PRIMARY KEY REFERENCES runs(id), state TEXT NOT NULL, not_before REAL NOT NULL,
+                            submitted_at REAL NOT NULL, files TEXT NOT NULL, worker TEXT, lease_until REAL,
+                            claims INTEGER NOT NULL DEFAULT 0, exit_code INTEGER, finished_at REAL, schedule TEXT, tick REAL,
+                            UNIQUE (schedule, tick));
+                        CREATE INDEX IF NOT EXISTS queue_by_state ON queue(state, not_before);
+                        CREATE TABLE IF NOT EXISTS workers (
+                            name TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, concurrency INTEGER NOT NULL,
+                            started_at REAL NOT NULL, heartbeat REAL NOT NULL, stopping INTEGER NOT NULL DEFAULT 0);
+                        """)
+                }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -161,20 +177,25 @@ public final class SQLiteJournalStore: JournalStore {
     public func startRun(_ run: NewRun) throws(JournalError) -> Int64 {
         try write { db in
             let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                                  arguments, inputs, tenant, config_file, seed, dry_run, started_at, each)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [
-                    run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
-                    run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
-                    run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json),
-                ])
-            let id = db.lastInsertedRowID
+            let id = try Self.insert(run, at: now, in: db)
             try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, 1, ?, ?)",
                            arguments: [id, Int(ProcessInfo.processInfo.processIdentifier), now])
             return id
         }
+    }
+
+    /// Inserts `run` (with no attempt, and `outcome` if given); returns its id.
+    static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Database) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
+                run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
+                run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json), outcome, attempts,
+            ])
+        return db.lastInsertedRowID
     }
 
     /// Starts the next attempt of `runID` (a resume); returns its number.
@@ -461,7 +482,7 @@ public final class SQLiteJournalStore: JournalStore {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.write(body)
         } catch {
@@ -469,7 +490,7 @@ public final class SQLiteJournalStore: JournalStore {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
             return try pool.read(body)
         } catch {

@@ -44,6 +44,15 @@ struct JournalOptions: ParsableArguments {
     /// Opens the journal; a failure is one line on stderr and exit 2.
     func open(for connection: VendorConnection? = nil) throws -> JournalStore {
         let (location, password) = self.location(for: connection)
+        return try Self.open(location, password: password)
+    }
+
+    /// Opens the journal `configuration` names (or `--journal`, or the user's default).
+    func open(configuration: RosterConfiguration?) throws -> JournalStore {
+        try Self.open(journal ?? configuration?.journal ?? SQLiteJournalStore.defaultPath(), password: configuration?.journalPassword)
+    }
+
+    private static func open(_ location: String, password: SecretReference?) throws -> JournalStore {
         do {
             guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location) }
             let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
@@ -99,6 +108,20 @@ extension VendorConnection {
             return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: configuration == nil) {
                 Diagnostics.error($0)
             }
+        } catch let error as ConfigurationError {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+}
+
+extension VendorConnection {
+    /// The vendors of this host's own configuration (a worker's: `--config`, else the one
+    /// `roster run` would find, else the built-in emulator). A configuration error is one
+    /// line and exit 2.
+    static func thisHost(configuration: String?, tenant: String?) async throws -> VendorConnection {
+        do {
+            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: false) { Diagnostics.error($0) }
         } catch let error as ConfigurationError {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

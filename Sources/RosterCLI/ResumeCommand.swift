@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Journal
 import LuaHost
+import Vendors
 
 /// Finishes an interrupted run.
 struct ResumeCommand: AsyncParsableCommand {
@@ -28,12 +29,23 @@ struct ResumeCommand: AsyncParsableCommand {
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
     @OptionGroup var results: RowResultOptions
+    /// A worker runs a queued run this way: its files from the queue, this host's own
+    /// configuration, and the process ends at once if the worker is gone (another takes over).
+    @Flag(help: .hidden) var queued = false
+    @Option(name: .customLong("worker-pid"), help: .hidden) var workerPID: Int32?
+    /// Where a worker's run leaves its vendor counts (requests, 429s, budget waits) for the worker's metrics.
+    @Option(name: .customLong("stats-file"), help: .hidden) var statsFile: String?
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
     }
 
     func run() async throws {
+        defer {
+            if let statsFile, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
+                FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])
+            }
+        }
         let (store, found, changes) = try journalOptions.run(id)
         guard found.run.kind != "repl" else {
             Diagnostics.error("roster: run \(id) was a REPL session; roster runs show \(id) lists its changes, but a session cannot be replayed")
@@ -48,8 +60,12 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: run \(id) finished successfully; nothing to resume")
             return
         }
-        let inputs = try readInputs(found)
-        let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
+        if let workerPID { WorkerWatch.exitWhenGone(workerPID) }
+        let files = queued ? try store.queuedFiles(runID: id) ?? QueuedFiles() : nil
+        let inputs = try files.map { $0.inputs.map { ScriptInput(name: $0.name, contents: Array($0.contents)) } } ?? readInputs(found)
+        let connection = queued
+            ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant)
+            : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
         let journal: RunJournal
         do throws(JournalError) {
             journal = try RunJournal.resume(found, in: store, assuming: assumeSent ? .sent : assumeNotSent ? .notSent : nil)
@@ -67,7 +83,7 @@ struct ResumeCommand: AsyncParsableCommand {
         if let each = found.run.each {
             let (table, done): (RowTable, Set<Int>)
             do {
-                (table, done) = try rowsToRun(found, each, store: store)
+                (table, done) = try rowsToRun(found, each, store: store, queued: files?.each)
             } catch {
                 await connection.close()
                 throw error
@@ -85,8 +101,8 @@ struct ResumeCommand: AsyncParsableCommand {
 
     /// The CSV of a row-by-row run, read again, and the rows an earlier attempt finished
     /// (which must be as they were).
-    private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore) throws -> (RowTable, Set<Int>) {
-        guard let data = FileManager.default.contents(atPath: each.path) else {
+    private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore, queued: QueuedFile?) throws -> (RowTable, Set<Int>) {
+        guard let data = queued?.contents ?? FileManager.default.contents(atPath: each.path) else {
             Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id); resume reads the rows again from it")
             throw ExitCode(ExitStatus.usage)
         }

@@ -302,6 +302,16 @@ enum When {
         throw ValidationError("\(option) expects a date (2026-11-29), an ISO time (2026-11-29T10:00:00Z) or an age (30m, 12h, 7d), got '\(text)'")
     }
 
+    /// `2026-11-29T22:00:00Z`, `2026-11-29`, or `30s`, `10m`, `2h`, `1d` from now.
+    static func parseFuture(_ text: String, option: String) throws -> Date {
+        if let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
+           let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] {
+            return Date().addingTimeInterval(amount * unit)
+        }
+        if let date = try? parse(text, option: option) { return date }
+        throw ValidationError("\(option) expects an ISO time (2026-11-29T22:00:00Z), a date (2026-11-29) or a delay (30s, 10m, 2h), got '\(text)'")
+    }
+
     static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

@@ -62,6 +62,8 @@ import Testing
                 DROP TABLE rows;
                 DROP TABLE plans;
                 DROP INDEX changes_by_place;
+                DROP TABLE queue;
+                DROP TABLE workers;
                 PRAGMA user_version = 1;
                 """)
         }
@@ -73,7 +75,7 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 6)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 7)
     }
 
     /// A change logged by a process that is gone (killed before the log was stored) is

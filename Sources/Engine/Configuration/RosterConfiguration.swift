@@ -17,6 +17,8 @@ public struct RosterConfiguration: Sendable {
     public let journalPassword: SecretReference?
     /// `[plugins] trusted_publishers`: whose signed plugins may be installed and run.
     public let trustedPublishers: [TrustedPublisher]
+    /// `[schedules.NAME]`: scripts workers queue on a cron schedule, by name.
+    public let schedules: [ScheduleSettings]
 
     /// Reads and checks `path`: syntax, every key, every type. Secrets are not read yet.
     public static func load(path: String, registry: VendorRegistry = .standard) throws(ConfigurationError) -> RosterConfiguration {
@@ -29,7 +31,7 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins"])
+        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins", "schedules"])
         file = document.file
         trustedPublishers = try Self.trustedPublishers(root)
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
@@ -50,6 +52,13 @@ public struct RosterConfiguration: Sendable {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",
                                  fix: "use one of: " + tenants.keys.sorted().joined(separator: ", "))
         }
+        var schedules: [ScheduleSettings] = []
+        if let tables = try root.table("schedules") {
+            for name in tables.fields.keys.sorted() {
+                schedules.append(try ScheduleSettings(name: name, section: tables.table(name)!, tenants: tenants.keys.sorted()))
+            }
+        }
+        self.schedules = schedules
     }
 
     /// `[plugins] trusted_publishers = [{ name = "...", key = "<the .pub line>" }]`.

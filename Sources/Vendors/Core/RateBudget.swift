@@ -161,7 +161,11 @@ public final class RateWaits: Sendable {
     }
 
     func set(_ wait: Wait, until: ContinuousClock.Instant) {
-        state.withLock { $0.waits[wait] = until }
+        let first = state.withLock { state in
+            defer { state.waits[wait] = until }
+            return state.waits[wait] == nil
+        }
+        if first { VendorCallStats.shared.waitedForBudget(Vendor(rawValue: wait.vendor)) }
     }
 
     /// The call got its slot, failed or was cancelled: it waits no more.

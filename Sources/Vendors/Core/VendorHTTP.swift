@@ -119,6 +119,7 @@ public final class VendorHTTP: Sendable {
             prepare(&prepared)
             let started = ContinuousClock.now
             let outcome: Result<VendorResponse, VendorError> = await once(prepared)
+            VendorCallStats.shared.requested(request.vendor, status: try? outcome.get().status)
             let retryAfter: Duration?
             let trace = self.trace.map { sink in { (answer: String, next: String?) in
                 sink(Self.traceLine(prepared, answer: answer, duration: .now - started, attempt: attempt, next: next))

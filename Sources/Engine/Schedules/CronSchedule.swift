@@ -1,0 +1,97 @@
+/// CronSchedule.swift: cron's five fields (minute, hour, day of month, month, day of week),
+/// as crontab(5) reads them: `*`, numbers, ranges `a-b`, lists `a,b`, steps `*/n` and `a-b/n`,
+/// Sunday as 0 or 7; when both days are restricted, a day matching either runs.
+import Foundation
+
+/// When a schedule runs.
+public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
+    public let description: String
+    let minutes: Set<Int>
+    let hours: Set<Int>
+    let days: Set<Int>
+    let months: Set<Int>
+    let weekdays: Set<Int>
+    let anyDay: Bool
+    let anyWeekday: Bool
+
+    /// Reads `text`; a mistake says which field and why.
+    public init(_ text: String) throws(CronError) {
+        let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard fields.count == 5 else {
+            throw CronError("'\(text)' has \(fields.count) field\(fields.count == 1 ? "" : "s"); cron takes five: minute hour day-of-month month day-of-week")
+        }
+        description = fields.joined(separator: " ")
+        minutes = try Self.values(fields[0], "minute", 0...59)
+        hours = try Self.values(fields[1], "hour", 0...23)
+        days = try Self.values(fields[2], "day of month", 1...31)
+        months = try Self.values(fields[3], "month", 1...12)
+        // 7 is Sunday too.
+        weekdays = Set(try Self.values(fields[4], "day of week", 0...7).map { $0 % 7 })
+        anyDay = fields[2] == "*"
+        anyWeekday = fields[4] == "*"
+    }
+
+    /// Whether the minute starting at `date` is one of the schedule's, in `calendar`'s zone.
+    public func matches(_ date: Date, in calendar: Calendar) -> Bool {
+        let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: date)
+        guard let minute = parts.minute, let hour = parts.hour, let day = parts.day, let month = parts.month, let weekday = parts.weekday
+        else { return false }
+        guard minutes.contains(minute), hours.contains(hour), months.contains(month) else { return false }
+        let dayMatches = days.contains(day), weekdayMatches = weekdays.contains(weekday - 1)
+        switch (anyDay, anyWeekday) {
+        case (true, true): return true
+        case (false, true): return dayMatches
+        case (true, false): return weekdayMatches
+        case (false, false): return dayMatches || weekdayMatches
+        }
+    }
+
+    /// The schedule's minutes after `start` up to and including `end` (at most a day's worth).
+    public func ticks(after start: Date, through end: Date, in calendar: Calendar) -> [Date] {
+        var ticks: [Date] = []
+        var minute = (start.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60
+        let last = min(end.timeIntervalSince1970, minute + 86_400)
+        while minute <= last {
+            let date = Date(timeIntervalSince1970: minute)
+            if matches(date, in: calendar) { ticks.append(date) }
+            minute += 60
+        }
+        return ticks
+    }
+
+    private static func values(_ field: String, _ name: String, _ range: ClosedRange<Int>) throws(CronError) -> Set<Int> {
+        var values = Set<Int>()
+        for part in field.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
+            guard pieces.count <= 2, let span = pieces.first, !span.isEmpty else { throw CronError("the \(name) field '\(field)' is not valid") }
+            var step = 1
+            if pieces.count == 2 {
+                guard let number = Int(pieces[1]), number > 0 else { throw CronError("the \(name) field '\(field)' has a step that is not a positive number") }
+                step = number
+            }
+            let bounds: ClosedRange<Int>
+            if span == "*" {
+                bounds = range
+            } else if let dash = span.firstIndex(of: "-") {
+                guard let low = Int(span[..<dash]), let high = Int(span[span.index(after: dash)...]), low <= high else {
+                    throw CronError("the \(name) field '\(field)' has a range that is not low-high")
+                }
+                bounds = low...high
+            } else {
+                guard let number = Int(span) else { throw CronError("the \(name) field '\(field)' is not a number, a range or *") }
+                bounds = number...(pieces.count == 2 ? range.upperBound : number)
+            }
+            guard range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else {
+                throw CronError("the \(name) field '\(field)' goes outside \(range.lowerBound)-\(range.upperBound)")
+            }
+            values.formUnion(stride(from: bounds.lowerBound, through: bounds.upperBound, by: step))
+        }
+        return values
+    }
+}
+
+/// A cron expression that cannot be read.
+public struct CronError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

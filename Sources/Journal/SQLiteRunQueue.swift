@@ -1,0 +1,118 @@
+/// SQLiteRunQueue.swift: the run queue in the SQLite journal — for workers on one host. A
+/// claim is one immediate transaction: SQLite lets one writer in at a time, so two workers
+/// never take the same run.
+import Foundation
+import GRDB
+
+extension SQLiteJournalStore {
+    public func submit(_ run: NewRun, files: QueuedFiles, notBefore: Date, tick: ScheduleTick?) throws(JournalError) -> Int64? {
+        try write { db in
+            if let tick, try Bool.fetchOne(db, sql: "SELECT 1 FROM queue WHERE schedule = ? AND tick = ?",
+                                           arguments: [tick.schedule, tick.tick.timeIntervalSince1970]) == true {
+                return nil
+            }
+            let now = Date().timeIntervalSince1970
+            let id = try Self.insert(run, at: now, outcome: queuedOutcome, attempts: 0, in: db)
+            try db.execute(sql: """
+                INSERT INTO queue (run_id, state, not_before, submitted_at, files, schedule, tick) VALUES (?, 'queued', ?, ?, ?, ?, ?)
+                """, arguments: [id, notBefore.timeIntervalSince1970, now, Self.json(files), tick?.schedule, tick?.tick.timeIntervalSince1970])
+            return id
+        }
+    }
+
+    public func claim(worker: String, lease: Double) throws(JournalError) -> QueueClaim? {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            guard let row = try Row.fetchOne(db, sql: """
+                UPDATE queue SET state = 'running', worker = ?, lease_until = ?, claims = claims + 1
+                WHERE run_id = (SELECT run_id FROM queue
+                                WHERE (state = 'queued' AND not_before <= ?) OR (state = 'running' AND lease_until < ?)
+                                ORDER BY not_before, run_id LIMIT 1)
+                RETURNING run_id, claims
+                """, arguments: [worker, now + lease, now, now]) else { return nil }
+            return QueueClaim(runID: row["run_id"], claims: row["claims"])
+        }
+    }
+
+    public func renew(_ worker: WorkerRecord, lease: Double) throws(JournalError) -> Set<Int64> {
+        try write { db in
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: """
+                INSERT INTO workers (name, host, pid, concurrency, started_at, heartbeat, stopping) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency,
+                    heartbeat = excluded.heartbeat, stopping = excluded.stopping
+                """, arguments: [worker.name, worker.host, worker.pid, worker.concurrency, worker.startedAt.timeIntervalSince1970, now,
+                                 worker.stopping])
+            try db.execute(sql: "UPDATE queue SET lease_until = ? WHERE worker = ? AND state = 'running'", arguments: [now + lease, worker.name])
+            return Set(try Int64.fetchAll(db, sql: "SELECT run_id FROM queue WHERE worker = ? AND state = 'running'", arguments: [worker.name]))
+        }
+    }
+
+    public func complete(runID: Int64, worker: String, exitCode: Int) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE queue SET state = 'done', exit_code = ?, finished_at = ?, lease_until = NULL
+                WHERE run_id = ? AND worker = ? AND state = 'running'
+                """, arguments: [exitCode, Date().timeIntervalSince1970, runID, worker])
+        }
+    }
+
+    public func release(runID: Int64, worker: String) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE queue SET state = 'queued', lease_until = NULL WHERE run_id = ? AND worker = ? AND state = 'running'",
+                           arguments: [runID, worker])
+        }
+    }
+
+    public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
+        try read { db in
+            try String.fetchOne(db, sql: "SELECT files FROM queue WHERE run_id = ?", arguments: [runID])
+                .map { Self.decode(QueuedFiles.self, $0, default: QueuedFiles()) }
+        }
+    }
+
+    public func queueEntry(runID: Int64) throws(JournalError) -> QueueEntry? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM queue WHERE run_id = ?", arguments: [runID]).map(Self.queueEntry) }
+    }
+
+    public func queueEntries(states: [QueueState]) throws(JournalError) -> [QueueEntry] {
+        try read { db in
+            let marks = states.map { _ in "?" }.joined(separator: ", ")
+            return try Row.fetchAll(db, sql: "SELECT * FROM queue WHERE state IN (\(marks)) ORDER BY not_before, run_id",
+                                    arguments: StatementArguments(states.map(\.rawValue))).map(Self.queueEntry)
+        }
+    }
+
+    public func queueDepth() throws(JournalError) -> QueueDepth {
+        try read { db in
+            let now = Date().timeIntervalSince1970
+            let row = try Row.fetchOne(db, sql: """
+                SELECT COALESCE(SUM(state = 'queued' AND not_before <= ?), 0) AS queued, COALESCE(SUM(state = 'running'), 0) AS running
+                FROM queue WHERE state != 'done'
+                """, arguments: [now])
+            return QueueDepth(queued: row?["queued"] ?? 0, running: row?["running"] ?? 0)
+        }
+    }
+
+    public func workers(since: Date) throws(JournalError) -> [WorkerRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM workers WHERE heartbeat >= ? ORDER BY name", arguments: [since.timeIntervalSince1970]).map { row in
+                WorkerRecord(name: row["name"], host: row["host"], pid: row["pid"], concurrency: row["concurrency"],
+                             startedAt: Date(timeIntervalSince1970: row["started_at"]), heartbeat: Date(timeIntervalSince1970: row["heartbeat"]),
+                             stopping: row["stopping"])
+            }
+        }
+    }
+
+    public func removeWorker(_ name: String) throws(JournalError) {
+        try write { db in try db.execute(sql: "DELETE FROM workers WHERE name = ?", arguments: [name]) }
+    }
+
+    static func queueEntry(_ row: Row) -> QueueEntry {
+        QueueEntry(runID: row["run_id"], state: QueueState(rawValue: row["state"]) ?? .queued,
+                   notBefore: Date(timeIntervalSince1970: row["not_before"]), submittedAt: Date(timeIntervalSince1970: row["submitted_at"]),
+                   worker: row["worker"], leaseUntil: (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                   claims: row["claims"], exitCode: row["exit_code"],
+                   finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)), schedule: row["schedule"])
+    }
+}

@@ -1,0 +1,65 @@
+/// RunFollower.swift: `roster submit --wait` — a queued run followed to its end from the
+/// journal: where it stands (queued, on which worker, how many changes), then its exit code.
+import ArgumentParser
+import Foundation
+import Journal
+
+/// Follows one queued run.
+struct RunFollower {
+    let store: JournalStore
+    let runID: Int64
+    /// How often the journal is read.
+    var interval: Duration = .milliseconds(500)
+
+    /// Prints a line each time the run moves on; returns when it ends, throwing its exit
+    /// code when that is not 0.
+    func follow() async throws {
+        var said = ""
+        while true {
+            let entry: QueueEntry?
+            let changes: [JournalChange]
+            do throws(JournalError) {
+                entry = try store.queueEntry(runID: runID)
+                changes = try store.changes(runID: runID)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            guard let entry else {
+                Diagnostics.error("roster: run \(runID) is not in the queue of \(store.path)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let line = Self.line(entry, changes: changes, runID: runID)
+            if line != said {
+                Diagnostics.error(line)
+                said = line
+            }
+            if entry.state == .done {
+                let code = Int32(clamping: entry.exitCode ?? Int(ExitStatus.scriptError))
+                let outcome = (try? store.run(runID))??.outcome ?? "ended"
+                Diagnostics.error("roster: run \(runID): \(outcome) (exit \(code)); its changes: roster runs show \(runID)")
+                if code != ExitStatus.success { throw ExitCode(code) }
+                return
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// `roster: run 12: running on host-a-4411 (claim 1): 14 done, 0 failed, 0 unknown`
+    static func line(_ entry: QueueEntry, changes: [JournalChange], runID: Int64) -> String {
+        switch entry.state {
+        case .queued:
+            let due = entry.notBefore > Date() ? " until \(When.text(entry.notBefore)) UTC" : ""
+            return "roster: run \(runID): queued\(due)" + (entry.claims > 0 ? " again (its worker let it go; the next resumes it)" : "")
+        case .running, .done:
+            // Each change once, as its latest row.
+            var latest: [String: ChangeState] = [:]
+            for change in changes { latest["\(change.key)#\(change.occurrence)"] = change.state }
+            let done = latest.values.filter { $0 == .succeeded || $0 == .replayed }.count
+            let failed = latest.values.filter { $0 == .failed }.count
+            let unknown = latest.values.filter { $0 == .sending || $0 == .unknown }.count
+            return "roster: run \(runID): \(entry.state == .done ? "ended" : "running") on \(entry.worker ?? "?")"
+                + (entry.claims > 1 ? " (claim \(entry.claims))" : "") + ": \(done) done, \(failed) failed, \(unknown) in flight or unknown"
+        }
+    }
+}

@@ -1,0 +1,128 @@
+/// SubmitCommand.swift: `roster submit SCRIPT` — a run queued for the workers: its script's
+/// text, arguments and input files kept in the journal, so that any worker, on any host,
+/// runs exactly it with its own roster.toml and secrets.
+import ArgumentParser
+import Engine
+import Foundation
+import Journal
+
+/// Queues a run for `roster worker`.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Queue a run for the workers (roster worker); print its id.",
+        discussion: """
+            The script's text, --arg values and --input/--each files go into the journal with the run; the worker that claims it runs exactly them, with its own host's roster.toml, secrets and plugins (no secret is ever queued). The journal must be the one the workers share: --journal postgres://... or roster.toml's journal.
+
+            --wait follows the run to its end, printing its progress, and exits with its exit code (as roster run would).
+            """)
+
+    @Argument(help: "The Lua script to run (omit with --plugin).")
+    var script: String?
+
+    @Option(name: .customLong("plugin"), parsing: .upToNextOption,
+            help: ArgumentHelp("Run a plugin's workflow instead of a script: the worker runs its own installed copy.", valueName: "NAME WORKFLOW"))
+    var plugin: [String] = []
+
+    @Option(name: .customLong("arg"), help: ArgumentHelp("Sets args[KEY] = VALUE in the script (repeatable).", valueName: "KEY=VALUE"))
+    var arguments: [String] = []
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("A file the script may read (repeatable); queued with the run.", valueName: "FILE"))
+    var inputs: [String] = []
+
+    @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of FILE.csv (queued with the run).", valueName: "FILE.csv"))
+    var each: String?
+
+    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
+    var parallel: Int = 4
+
+    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
+    var maxFailures: Int?
+
+    @Option(help: ArgumentHelp("The tenant, in the workers' roster.toml (default: their default_tenant).", valueName: "NAME"))
+    var tenant: String?
+
+    @Option(help: ArgumentHelp("Not before WHEN: 2026-11-29T22:00:00Z, or in 30s, 10m, 2h.", valueName: "WHEN"))
+    var at: String?
+
+    @Flag(help: "Follow the run to its end; exit with its exit code.")
+    var wait = false
+
+    @OptionGroup var journalOptions: JournalOptions
+
+    func validate() throws {
+        _ = try ArgumentPairs.parse(arguments)
+        switch (script, plugin.count) {
+        case (nil, 0): throw ValidationError("give a script, or --plugin NAME WORKFLOW")
+        case (_?, 1...): throw ValidationError("give a script or --plugin NAME WORKFLOW, not both")
+        case (nil, let count) where count != 2: throw ValidationError("--plugin takes two values: NAME WORKFLOW")
+        default: break
+        }
+        if each != nil, !inputs.isEmpty { throw ValidationError("--input and --each cannot be combined") }
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 64, got \(parallel)") }
+        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
+        if each == nil, parallel != 4 || maxFailures != nil { throw ValidationError("--parallel and --max-failures apply only with --each FILE.csv") }
+        _ = try at.map { try When.parseFuture($0, option: "--at") }
+    }
+
+    func run() async throws {
+        let store = try journalOptions.open()
+        let notBefore = try at.map { try When.parseFuture($0, option: "--at") } ?? Date()
+        let (run, files) = try queuedRun()
+        let id: Int64
+        do throws(JournalError) {
+            guard let queued = try store.submit(run, files: files, notBefore: notBefore, tick: nil) else { return }
+            id = queued
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        print(id)
+        if wait { try await RunFollower(store: store, runID: id).follow() }
+    }
+
+    /// The run as the journal keeps it, and the files queued with it.
+    private func queuedRun() throws -> (NewRun, QueuedFiles) {
+        var files = QueuedFiles()
+        for path in inputs {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                Diagnostics.error("roster: cannot read --input '\(path)': no such file or not readable")
+                throw ExitCode(ExitStatus.usage)
+            }
+            files.inputs.append(QueuedFile(name: path, contents: contents))
+        }
+        var each: EachSource?
+        if let file = self.each {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                Diagnostics.error("roster: cannot read --each '\(file)': no such file or not readable")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let table: RowTable
+            do throws(RowTableError) {
+                table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
+            } catch {
+                Diagnostics.error("roster: --each \(error.description)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            files.each = QueuedFile(name: file, contents: data)
+            each = EachSource(name: file, path: file, keyColumn: table.header[0], parallel: parallel, maxFailures: maxFailures)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let user = environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()
+        let journalInputs = files.inputs.map { JournalInput(name: $0.name, path: $0.name, sha256: ScriptInput(name: $0.name, contents: Array($0.contents)).sha256) }
+        let seed = Int64.random(in: 1...Int64(Int32.max))
+        if plugin.count == 2 {
+            // The worker's own installed copy runs: its text is journaled when a worker starts it.
+            return (NewRun(kind: "plugin", user: user, host: ProcessInfo.processInfo.hostName, script: plugin[0], scriptText: "",
+                           plugin: plugin[0], workflow: plugin[1], arguments: try ArgumentPairs.parse(arguments), inputs: journalInputs,
+                           tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
+        }
+        guard let script, let source = FileManager.default.contents(atPath: script) else {
+            Diagnostics.error("roster: cannot read script '\(script ?? "")': no such file or not readable")
+            throw ExitCode(ExitStatus.usage)
+        }
+        return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: script,
+                       scriptText: String(decoding: source, as: UTF8.self), arguments: try ArgumentPairs.parse(arguments),
+                       inputs: journalInputs, tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
+    }
+}

@@ -1,0 +1,342 @@
+/// Worker.swift: what `roster worker` does, turn by turn — reap the runs that ended, renew
+/// the leases, queue the schedules' ticks, claim while there is room, and on SIGTERM drain.
+/// Each run is its own process (`roster resume RUN --queued`): a run that hits a limit or
+/// crashes takes no other run with it, and it ends with its worker (WorkerWatch).
+import Dispatch
+import Engine
+import Foundation
+import Journal
+import Synchronization
+import Vendors
+
+/// One worker process.
+final class Worker: Sendable {
+    struct Settings: Sendable {
+        /// The journal, as the runs are told it (`--journal`).
+        var journal: String
+        /// This host's roster.toml, if it has one.
+        var configuration: String?
+        var plugins: String?
+        var lease: Double
+        var drain: Double
+        var runTimeout: Double
+        var exitWhenIdle: Bool
+    }
+
+    /// A run this worker started.
+    private struct Child {
+        let process: Process
+        let claim: QueueClaim
+        let statsFile: String
+        /// Another worker holds it now (this worker's lease lapsed): it was stopped, and it
+        /// is not this worker's to complete.
+        var lostLease = false
+    }
+
+    private struct State {
+        var record: WorkerRecord
+        var children: [Int64: Child] = [:]
+        /// When SIGTERM came.
+        var stopRequested: Date?
+        /// Running runs were told to stop (after the drain, or at a second signal).
+        var stopForwarded = false
+        var lastRenewal = Date()
+        var nextHeartbeat = Date()
+        var lastScheduleCheck: Date
+    }
+
+    let store: JournalStore
+    let settings: Settings
+    let schedules: [ScheduleSettings]
+    let metrics = WorkerMetrics()
+    private let state: Mutex<State>
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    /// The claims a run gets before a crash is taken as its own (not its worker's) and it is
+    /// not claimed again.
+    static let maxClaims = 5
+    /// Turns run at least this often (a run ending, or a signal, wakes the loop sooner).
+    static let turn = Duration.milliseconds(200)
+
+    init(store: JournalStore, record: WorkerRecord, settings: Settings, schedules: [ScheduleSettings]) {
+        self.store = store
+        self.settings = settings
+        self.schedules = schedules
+        // A tick in the minute the worker starts is still queued (once, by the unique key).
+        state = Mutex(State(record: record, lastScheduleCheck: Date().addingTimeInterval(-60)))
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    var name: String { state.withLock { $0.record.name } }
+
+    /// Works until stopped (or, with `exitWhenIdle`, until nothing is left to run).
+    func run() async {
+        let signals = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in stopRequested(number == SIGTERM ? "SIGTERM" : "SIGINT") }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.turn)
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        Diagnostics.error("roster: worker \(name) started: \(state.withLock { $0.record.concurrency }) at once, journal \(store.path)"
+                          + (schedules.isEmpty ? "" : ", schedules: " + schedules.map(\.name).joined(separator: ", ")))
+        for await _ in wakes {
+            reap()
+            heartbeatIfDue()
+            let stopping = state.withLock { $0.stopRequested != nil }
+            if !stopping {
+                queueScheduledTicks()
+                claimWhileRoom()
+            }
+            if stopping {
+                forwardStopAfterDrain()
+                if state.withLock({ $0.children.isEmpty }) { break }
+            } else if settings.exitWhenIdle, state.withLock({ $0.children.isEmpty }),
+                      let depth = try? store.queueDepth(), depth.queued == 0, depth.running == 0 {
+                break
+            }
+        }
+        try? store.removeWorker(name)
+        Diagnostics.error("roster: worker \(name) stopped")
+    }
+
+    // MARK: - Claims and runs
+
+    private func claimWhileRoom() {
+        while state.withLock({ $0.children.count < $0.record.concurrency }) {
+            let claim: QueueClaim?
+            do throws(JournalError) {
+                claim = try store.claim(worker: name, lease: settings.lease)
+            } catch {
+                Diagnostics.error("roster: worker \(name): cannot claim: \(error)")
+                return
+            }
+            guard let claim else { return }
+            start(claim)
+        }
+    }
+
+    /// Starts the run `claim` holds: `roster resume RUN --queued`, its output on this
+    /// worker's stderr, each line naming the run.
+    private func start(_ claim: QueueClaim) {
+        let statsFile = FileManager.default.temporaryDirectory.appendingPathComponent("roster-run-\(claim.runID)-\(UUID().uuidString).json").path
+        let process = Process()
+        process.executableURL = Self.executable
+        var arguments = ["resume", String(claim.runID), "--queued", "--worker-pid", String(getpid()), "--stats-file", statsFile,
+                         "--journal", settings.journal, "--timeout", String(settings.runTimeout)]
+        if let configuration = settings.configuration { arguments += ["--config", configuration] }
+        if let plugins = settings.plugins { arguments += ["--plugins", plugins] }
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        LinePrefixer(prefix: "run \(claim.runID): ").forward(output.fileHandleForReading)
+        process.terminationHandler = { [wake] _ in wake.yield() }
+        do {
+            try process.run()
+        } catch {
+            Diagnostics.error("roster: worker \(name): cannot start run \(claim.runID): \(error)")
+            try? store.release(runID: claim.runID, worker: name)
+            return
+        }
+        state.withLock { $0.children[claim.runID] = Child(process: process, claim: claim, statsFile: statsFile) }
+        metrics.runStarted()
+        Diagnostics.error("roster: worker \(name): run \(claim.runID) started" + (claim.claims > 1 ? " (claim \(claim.claims): resumed from the journal)" : ""))
+    }
+
+    /// The runs that ended: completed, or back in the queue when they were stopped for the
+    /// worker's own stop or cut by a crash.
+    private func reap() {
+        let ended = state.withLock { state in
+            let ended = state.children.values.filter { !$0.process.isRunning }
+            for child in ended { state.children[child.claim.runID] = nil }
+            return (ended, state.stopRequested != nil)
+        }
+        for child in ended.0 {
+            let runID = child.claim.runID
+            let status = Int(child.process.terminationStatus)
+            metrics.add(Self.stats(child.statsFile))
+            try? FileManager.default.removeItem(atPath: child.statsFile)
+            if child.lostLease {
+                Diagnostics.error("roster: worker \(name): run \(runID) stopped: another worker holds it now")
+                continue
+            }
+            let exited = child.process.terminationReason == .exit
+            do throws(JournalError) {
+                if exited, !(ended.1 && status == Int(ExitStatus.interrupted)) {
+                    try store.complete(runID: runID, worker: name, exitCode: status)
+                    metrics.runEnded(exitCode: status)
+                    Diagnostics.error("roster: worker \(name): run \(runID) ended (exit \(status))")
+                } else if exited || child.claim.claims < Self.maxClaims {
+                    // Stopped for this worker's stop, or cut by a crash: the next worker resumes it.
+                    try store.release(runID: runID, worker: name)
+                    metrics.runReleased()
+                    Diagnostics.error("roster: worker \(name): run \(runID) " + (exited ? "stopped; back in the queue" : "ended by signal \(status); back in the queue"))
+                } else {
+                    try store.complete(runID: runID, worker: name, exitCode: 128 + status)
+                    metrics.runEnded(exitCode: 128 + status)
+                    Diagnostics.error("roster: worker \(name): run \(runID) ended by signal \(status) in each of its \(Self.maxClaims) claims; not claimed again (roster resume \(runID) to finish it by hand)")
+                }
+            } catch {
+                // Its lease lapses and another worker takes it up: nothing is lost.
+                Diagnostics.error("roster: worker \(name): run \(runID) ended (exit \(status)) but the journal could not be told: \(error)")
+            }
+        }
+    }
+
+    // MARK: - Leases
+
+    /// Every third of a lease: this worker's heartbeat and its runs' leases renewed. A run no
+    /// longer held was taken by another worker (this one's lease lapsed): it is stopped. A
+    /// worker that cannot renew for most of a lease stops its runs before another takes them.
+    private func heartbeatIfDue() {
+        let (due, record) = state.withLock { state in (Date() >= state.nextHeartbeat, state.record) }
+        guard due else { return }
+        state.withLock { $0.nextHeartbeat = Date().addingTimeInterval(settings.lease / 3) }
+        do throws(JournalError) {
+            let held = try store.renew(record, lease: settings.lease)
+            let lost = state.withLock { state in
+                state.lastRenewal = Date()
+                return state.children.keys.filter { !held.contains($0) }
+            }
+            stop(lost, why: "its lease passed to another worker")
+            if let depth = try? store.queueDepth() { metrics.queue(depth) }
+        } catch {
+            let silent = state.withLock { Date().timeIntervalSince($0.lastRenewal) }
+            Diagnostics.error("roster: worker \(name): cannot renew its leases: \(error)")
+            if silent > settings.lease * 0.8 {
+                stop(state.withLock { Array($0.children.keys) }, why: "its leases could not be renewed for \(Int(silent)) s")
+            }
+        }
+    }
+
+    /// Stops `runs` at once: another worker has them, or soon will.
+    private func stop(_ runs: [Int64], why: String) {
+        for runID in runs {
+            let process = state.withLock { state -> Process? in
+                state.children[runID]?.lostLease = true
+                return state.children[runID]?.process
+            }
+            guard let process else { continue }
+            Diagnostics.error("roster: worker \(name): stopping run \(runID): \(why)")
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+
+    // MARK: - Stopping
+
+    private func stopRequested(_ signal: String) {
+        let (first, running) = state.withLock { state in
+            defer {
+                if state.stopRequested == nil { state.stopRequested = Date() } else { state.stopForwarded = true }
+                state.record.stopping = true
+                state.nextHeartbeat = Date()
+            }
+            return (state.stopRequested == nil, state.children.count)
+        }
+        if first {
+            Diagnostics.error("roster: worker \(name): \(signal): claiming no more; \(running) running run\(running == 1 ? "" : "s") get \(Int(settings.drain)) s to finish, then stop and go back to the queue (\(signal) again: now)")
+        } else {
+            Diagnostics.error("roster: worker \(name): \(signal) again: stopping the running runs now")
+            tellChildrenToStop()
+        }
+        wake.yield()
+    }
+
+    private func forwardStopAfterDrain() {
+        let due = state.withLock { state in
+            guard let requested = state.stopRequested, !state.stopForwarded, Date().timeIntervalSince(requested) >= settings.drain else { return false }
+            state.stopForwarded = true
+            return true
+        }
+        if due { tellChildrenToStop() }
+    }
+
+    /// SIGTERM to each run: it stops cleanly (journaled, exit 130) and goes back to the queue.
+    private func tellChildrenToStop() {
+        for child in state.withLock({ Array($0.children.values) }) where child.process.isRunning {
+            kill(child.process.processIdentifier, SIGTERM)
+        }
+    }
+
+    // MARK: - Schedules
+
+    /// Queues each schedule's ticks since the last look (a tick already queued by another
+    /// worker is skipped by its unique key).
+    private func queueScheduledTicks() {
+        guard !schedules.isEmpty else { return }
+        let now = Date()
+        let since = state.withLock { state in
+            defer { state.lastScheduleCheck = now }
+            return state.lastScheduleCheck
+        }
+        for schedule in schedules {
+            for tick in schedule.cron.ticks(after: since, through: now, in: schedule.calendar) {
+                guard let text = FileManager.default.contents(atPath: schedule.script) else {
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script)")
+                    continue
+                }
+                let run = NewRun(kind: "run", user: "schedule:\(schedule.name)", host: ProcessInfo.processInfo.hostName, script: schedule.script,
+                                 scriptText: String(decoding: text, as: UTF8.self), arguments: schedule.arguments, inputs: [],
+                                 tenant: schedule.tenant ?? "", configFile: nil, seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: false)
+                do throws(JournalError) {
+                    if let id = try store.submit(run, files: QueuedFiles(), notBefore: tick, tick: ScheduleTick(schedule: schedule.name, tick: tick)) {
+                        Diagnostics.error("roster: worker \(name): schedule \(schedule.name): queued run \(id) for \(When.text(tick)) UTC")
+                    }
+                } catch {
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): \(error)")
+                }
+            }
+        }
+    }
+
+    // MARK: -
+
+    /// This program, to run each claimed run.
+    static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+
+    /// The vendor counts a run left.
+    static func stats(_ path: String) -> [String: VendorCallStats.Counts] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        return (try? JSONDecoder().decode([String: VendorCallStats.Counts].self, from: data)) ?? [:]
+    }
+}
+
+/// A child's output, line by line, on this process's stderr with a prefix.
+final class LinePrefixer: Sendable {
+    let prefix: String
+    private let partial = Mutex<[UInt8]>([])
+
+    init(prefix: String) { self.prefix = prefix }
+
+    func forward(_ handle: FileHandle) {
+        handle.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            let lines = partial.withLock { partial -> [String] in
+                if data.isEmpty {
+                    // The end: what is left, if anything, is a last line.
+                    defer { partial = [] }
+                    return partial.isEmpty ? [] : [String(decoding: partial, as: UTF8.self)]
+                }
+                partial.append(contentsOf: data)
+                var lines: [String] = []
+                while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
+                    lines.append(String(decoding: partial[..<newline], as: UTF8.self))
+                    partial.removeSubrange(...newline)
+                }
+                return lines
+            }
+            if data.isEmpty { handle.readabilityHandler = nil }
+            for line in lines { Diagnostics.error(prefix + line) }
+        }
+    }
+}

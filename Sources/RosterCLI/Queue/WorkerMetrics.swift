@@ -1,0 +1,103 @@
+/// WorkerMetrics.swift: a worker's Prometheus metrics (swift-prometheus), served on
+/// `--metrics-port`: queue depth, runs started and ended by outcome, vendor requests, 429s
+/// and rate-budget waits by vendor (as its runs report them when they end).
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Journal
+import Logging
+import Prometheus
+import Synchronization
+import Vendors
+
+/// The metrics of one worker.
+final class WorkerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let queued: Gauge
+    private let running: Gauge
+    private let started: Counter
+    private let released: Counter
+
+    init() {
+        queued = registry.makeGauge(name: "roster_queue_runs", labels: [("state", "queued")], help: "Runs in the queue, by state (the whole queue, as this worker last read it).")
+        running = registry.makeGauge(name: "roster_queue_runs", labels: [("state", "running")], help: "Runs in the queue, by state (the whole queue, as this worker last read it).")
+        started = registry.makeCounter(name: "roster_runs_started_total", help: "Runs this worker started (a resumed run counts again).")
+        released = registry.makeCounter(name: "roster_runs_released_total", help: "Runs this worker stopped and put back in the queue.")
+    }
+
+    func queue(_ depth: QueueDepth) {
+        queued.set(Double(depth.queued))
+        running.set(Double(depth.running))
+    }
+
+    func runStarted() { started.increment() }
+    func runReleased() { released.increment() }
+
+    func runEnded(exitCode: Int) {
+        registry.makeCounter(name: "roster_runs_ended_total", labels: [("outcome", Self.outcome(exitCode))],
+                             help: "Runs this worker ran to their end, by outcome.").increment()
+    }
+
+    /// What a run's vendor calls were, added to the worker's totals.
+    func add(_ stats: [String: VendorCallStats.Counts]) {
+        for (vendor, counts) in stats {
+            registry.makeCounter(name: "roster_vendor_requests_total", labels: [("vendor", vendor)], help: "Requests sent to each vendor.")
+                .increment(by: Int64(counts.requests))
+            registry.makeCounter(name: "roster_vendor_rate_limited_total", labels: [("vendor", vendor)], help: "429 answers from each vendor.")
+                .increment(by: Int64(counts.rateLimited))
+            registry.makeCounter(name: "roster_rate_budget_waits_total", labels: [("vendor", vendor)],
+                                 help: "Calls that waited for the shared rate budget before they were sent.")
+                .increment(by: Int64(counts.budgetWaits))
+        }
+    }
+
+    /// The exit code's meaning, as a label.
+    static func outcome(_ exitCode: Int) -> String {
+        switch exitCode {
+        case 0: "success"
+        case 1: "script_error"
+        case 2: "usage_error"
+        case 3: "limit"
+        case 4: "permission"
+        case 5: "decision_needed"
+        case 6: "stale_plan"
+        case 130: "interrupted"
+        default: exitCode > 128 ? "killed" : "error"
+        }
+    }
+}
+
+/// `GET /metrics` over Hummingbird.
+struct MetricsServer {
+    private let task: Task<Void, any Error>
+
+    static func start(_ metrics: WorkerMetrics, address: String, port: Int) async throws -> MetricsServer {
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+        }
+        var logger = Logger(label: "roster.metrics")
+        logger.logLevel = .critical
+        let (bound, sink) = AsyncStream.makeStream(of: Bool.self)
+        let application = Application(router: router, configuration: .init(address: .hostname(address, port: port), serverName: "roster-worker"),
+                                      onServerRunning: { _ in sink.yield(true); sink.finish() }, logger: logger)
+        let task = Task {
+            defer { sink.finish() }
+            try await application.run()
+        }
+        var iterator = bound.makeAsyncIterator()
+        guard await iterator.next() == true else {
+            let error = await task.result
+            if case .failure(let failure) = error { throw failure }
+            throw ValidationError("the metrics server did not start")
+        }
+        Diagnostics.error("roster: metrics on http://\(address):\(port)/metrics")
+        return MetricsServer(task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}

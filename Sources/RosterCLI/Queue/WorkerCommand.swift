@@ -44,7 +44,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(lease)") }
         guard drain >= 0 else { throw ValidationError("--drain must be 0 or more seconds, got \(drain)") }
         guard runTimeout > 0, runTimeout <= 86_400 * 7 else { throw ValidationError("--run-timeout must be more than 0 and at most 604800 seconds") }
-        if let metricsPort, !(1...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be from 1 to 65535, got \(metricsPort)") }
+        if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be from 0 (any free port) to 65535, got \(metricsPort)") }
     }
 
     func run() async throws {

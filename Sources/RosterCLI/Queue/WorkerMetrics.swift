@@ -79,20 +79,20 @@ struct MetricsServer {
         }
         var logger = Logger(label: "roster.metrics")
         logger.logLevel = .critical
-        let (bound, sink) = AsyncStream.makeStream(of: Bool.self)
+        let (bound, sink) = AsyncStream.makeStream(of: Int.self)
         let application = Application(router: router, configuration: .init(address: .hostname(address, port: port), serverName: "roster-worker"),
-                                      onServerRunning: { _ in sink.yield(true); sink.finish() }, logger: logger)
+                                      onServerRunning: { channel in sink.yield(channel.localAddress?.port ?? port); sink.finish() }, logger: logger)
         let task = Task {
             defer { sink.finish() }
             try await application.run()
         }
         var iterator = bound.makeAsyncIterator()
-        guard await iterator.next() == true else {
+        guard let listening = await iterator.next() else {
             let error = await task.result
             if case .failure(let failure) = error { throw failure }
             throw ValidationError("the metrics server did not start")
         }
-        Diagnostics.error("roster: metrics on http://\(address):\(port)/metrics")
+        Diagnostics.error("roster: metrics on http://\(address):\(listening)/metrics")
         return MetricsServer(task: task)
     }
 

@@ -69,6 +69,15 @@ extension PostgresJournalStore {
         }
     }
 
+    public func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError) {
+        try transaction { db in
+            try db.run("""
+                UPDATE runs SET script_text = \(text), script_sha256 = \(SQLiteJournalStore.sha256(Array(text.utf8))), plugin_version = \(pluginVersion)
+                WHERE id = \(runID) AND script_text = ''
+                """)
+        }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try transaction { db in
             try db.run("SELECT files FROM queue WHERE run_id = \(runID)").first.map {

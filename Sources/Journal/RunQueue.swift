@@ -138,6 +138,9 @@ public protocol RunQueue: Sendable {
     /// Run `runID` goes back to the queue (its worker stops, or its attempt was cut): the
     /// next worker resumes it.
     func release(runID: Int64, worker: String) throws(JournalError)
+    /// A queued plugin run's script, as the first worker to start it found it installed
+    /// (kept once: a later claim resumes with the same text).
+    func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError)
     /// The files queued with run `runID`.
     func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles?
     func queueEntry(runID: Int64) throws(JournalError) -> QueueEntry?

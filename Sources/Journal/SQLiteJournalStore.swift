@@ -45,7 +45,7 @@ public final class SQLiteJournalStore: JournalStore {
                 // Fewer, larger checkpoints (each one syncs): a bulk run writes thousands of rows.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
             }
-            let pool = try DatabasePool(path: path, configuration: configuration)
+            let pool = try Self.openPool(path: path, configuration: configuration)
             try Self.createSchema(pool)
             let store = SQLiteJournalStore(path: path, pool: pool)
             // What killed runs logged and did not store yet.
@@ -55,6 +55,21 @@ public final class SQLiteJournalStore: JournalStore {
             throw error
         } catch {
             throw JournalError("cannot open the journal \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// The pool over `path`. Processes opening a new journal at the same moment contend
+    /// for the switch to WAL, which SQLite refuses at once rather than waiting: that is
+    /// tried again for a few seconds.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 50 {
+                attempt += 1
+                usleep(useconds_t(20_000 + Int.random(in: 0..<80_000)))
+            }
         }
     }
 

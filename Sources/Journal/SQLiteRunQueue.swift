@@ -64,6 +64,14 @@ extension SQLiteJournalStore {
         }
     }
 
+    public func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE runs SET script_text = ?, script_sha256 = ?, plugin_version = ? WHERE id = ? AND script_text = ''
+                """, arguments: [text, Self.sha256(Array(text.utf8)), pluginVersion, runID])
+        }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try read { db in
             try String.fetchOne(db, sql: "SELECT files FROM queue WHERE run_id = ?", arguments: [runID])

@@ -35,6 +35,8 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(name: .customLong("worker-pid"), help: .hidden) var workerPID: Int32?
     /// Where a worker's run leaves its vendor counts (requests, 429s, budget waits) for the worker's metrics.
     @Option(name: .customLong("stats-file"), help: .hidden) var statsFile: String?
+    /// A queued plugin run: the plugins folder of the worker's host.
+    @Option(help: .hidden) var plugins: String?
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
@@ -74,7 +76,7 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        var (runner, script) = try await prepare(found, connection: connection)
+        var (runner, script) = try await prepare(found, connection: connection, store: store)
         // An apply goes on checking each change against its plan.
         if found.run.kind == "apply", let json = try? store.plan(appliedBy: found.id),
            let plan = try? JSONDecoder().decode(SavedPlan.self, from: Data(json.utf8)) {
@@ -140,10 +142,23 @@ struct ResumeCommand: AsyncParsableCommand {
         }
     }
 
+    /// A queued workflow's plugin: this host's installed copy, signed by a publisher its
+    /// configuration trusts (as `roster plugin run` requires), and meant for the run's tenant.
+    private func queuedPlugin(_ found: JournalRun, connection: VendorConnection) throws -> PluginManifest {
+        var location = PluginCommand.Location()
+        location.plugins = plugins
+        let manifest = try location.runnable(found.run.plugin ?? found.run.script, trusted: connection.trustedPublishers)
+        guard manifest.isFor(tenant: connection.tenant.name) else {
+            Diagnostics.error("roster: plugin \(manifest.name) is not for tenant '\(connection.tenant.name)'")
+            throw ExitCode(ExitStatus.permission)
+        }
+        return manifest
+    }
+
     /// The runner and script of the journaled run: its own text, and for a plugin's
     /// workflow, the plugin's sandbox and parameters.
-    private func prepare(_ found: JournalRun, connection: VendorConnection) async throws -> (VendorScriptRunner, LuaScript) {
-        let text = Array(found.run.scriptText.utf8)
+    private func prepare(_ found: JournalRun, connection: VendorConnection, store: JournalStore) async throws -> (VendorScriptRunner, LuaScript) {
+        var text = Array(found.run.scriptText.utf8)
         if found.run.kind == "undo" {
             return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
                     LuaScript(name: found.run.script, source: text, directory: "."))
@@ -152,22 +167,30 @@ struct ResumeCommand: AsyncParsableCommand {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http), found.script)
         }
         do {
-            let manifest = try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
+            let manifest = queued ? try queuedPlugin(found, connection: connection) : try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
             guard let workflow = manifest.workflow(named: workflowName) else {
                 throw ConfigurationError(file: manifest.file, key: "workflows", problem: "no workflow '\(workflowName)' any more",
                                          fix: "restore the plugin as it was when run \(found.id) started")
             }
             let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
             let script = try manifest.script(workflow)
+            if text.isEmpty {
+                // A queued workflow's first start: this host's installed copy runs, and is journaled.
+                text = script.source
+                try store.recordScript(runID: found.id, text: String(decoding: text, as: UTF8.self), pluginVersion: manifest.version.description)
+            }
             let sealed = SealedSecrets()
             let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
             return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
                                     limits: limitOptions.limits(),
                                     http: connection.http),
                     LuaScript(name: script.name, source: text, directory: script.directory))
+        } catch let exit as ExitCode {
+            await connection.close()
+            throw exit
         } catch {
             await connection.close()
-            Diagnostics.error("roster: cannot resume run \(found.id): \(error)")
+            Diagnostics.error("roster: cannot \(queued && found.attempts == 0 ? "start" : "resume") run \(found.id): \(error)")
             throw ExitCode(ExitStatus.usage)
         }
     }

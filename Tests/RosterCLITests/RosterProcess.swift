@@ -111,11 +111,18 @@ enum RosterProcess {
         let exited = Locked(false)
         process.terminationHandler = { _ in exited.set(true) }
         try process.run()
-        let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil)
-        for (pipe, sink) in [(out, stdout), (err, stderr)] {
-            DispatchQueue.global().async { sink.set(pipe.fileHandleForReading.readDataToEndOfFile()) }
+        let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil), stderrSoFar = Locked(Data())
+        DispatchQueue.global().async { stdout.set(out.fileHandleForReading.readDataToEndOfFile()) }
+        // stderr chunk by chunk, so that a test can read what a long-running process said so far.
+        DispatchQueue.global().async {
+            var all = Data()
+            while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty {
+                all.append(chunk)
+                stderrSoFar.set(all)
+            }
+            stderr.set(all)
         }
-        return SpawnedRoster(process: process, exited: exited, stdout: stdout, stderr: stderr)
+        return SpawnedRoster(process: process, exited: exited, stdout: stdout, stderr: stderr, stderrSoFar: stderrSoFar)
     }
 
     /// Writes `source` to a fresh temporary folder as NAME; returns its folder.
@@ -145,6 +152,7 @@ struct SpawnedRoster {
     let exited: Locked<Bool>
     let stdout: Locked<Data?>
     let stderr: Locked<Data?>
+    let stderrSoFar: Locked<Data>
 
     /// Sends `signal` (SIGKILL, SIGINT) if it still runs.
     func send(_ signal: Int32) {
@@ -164,5 +172,7 @@ struct SpawnedRoster {
     }
 
     var errorText: String { String(decoding: stderr.value ?? Data(), as: UTF8.self) }
+    /// What it wrote on stderr so far (it may still run).
+    var errorTextSoFar: String { String(decoding: stderrSoFar.value, as: UTF8.self) }
     var outputText: String { String(decoding: stdout.value ?? Data(), as: UTF8.self) }
 }

@@ -155,4 +155,125 @@ import FoundationNetworking
         #expect(together.contains("w127@example.com"), "the people onboarded are compared")
         #expect(together == apart)
     }
+
+    /// A folder with an emulator (faults as given) and a SQLite journal of its own named in
+    /// roster.toml, for one host's workers.
+    static func localFolder(_ files: [String: String], faults: String = "") async throws -> (URL, EmulatorProcess, [String: String]) {
+        let folder = try RosterProcess.scriptFolder(files)
+        let emulator = try await EmulatorProcess.start(in: folder, faults: faults)
+        let config = folder.appendingPathComponent("roster.toml")
+        try ("journal = \"journal.sqlite\"\n" + String(contentsOf: config, encoding: .utf8)).write(to: config, atomically: true, encoding: .utf8)
+        return (folder, emulator, JournalTests.journal(folder))
+    }
+
+    /// `submit --wait` ends with the run's exit code; the worker's metrics count the runs by
+    /// outcome and the vendor requests their runs made; a plugin's workflow runs from the
+    /// worker's own plugins folder.
+    @Test func submitWaitsForTheExitCodeAndTheWorkerCountsIt() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "fine.lua": "encore.deactivate_user(1002)\nprint('deactivated')",
+            "broken.lua": "encore.get_user(1001)\nerror('stopped here', 0)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let worker = try RosterProcess.spawn(["worker", "--name", "solo", "--metrics-port", "0", "--plugins", RosterProcess.root.appendingPathComponent("plugins").path],
+                                             in: folder, environment: environment)
+        defer { worker.send(SIGKILL) }
+        let fine = try await RosterProcess.run(["submit", "fine.lua", "--wait"], in: folder, environment: environment)
+        #expect(fine.status == 0 && fine.stdout == "1\n", "\(fine.stderr)")
+        #expect(fine.stderr.contains("roster: run 1: success (exit 0); its changes: roster runs show 1"), "\(fine.stderr)")
+        let broken = try await RosterProcess.run(["submit", "broken.lua", "--wait"], in: folder, environment: environment)
+        #expect(broken.status == 1, "\(broken.stderr)")
+        #expect(broken.stderr.contains("roster: run 2: script error (exit 1)"), "\(broken.stderr)")
+        let plugin = try await RosterProcess.run(["submit", "--plugin", "globex-offboarding", "offboard", "--arg", "email=grace@example.com", "--wait"],
+                                                 in: folder, environment: environment)
+        #expect(plugin.status == 0, "\(plugin.stderr) \(worker.errorText)")
+        let shown = try await RosterProcess.run(["runs", "show", "3"], in: folder, environment: environment)
+        #expect(shown.stdout.hasPrefix("run 3: plugin globex-offboarding 1.2.0 offboard"), "\(shown.stdout)")
+
+        // The metrics, from the port the worker says it bound.
+        let line = try #require(worker.errorTextSoFar.split(separator: "\n").first { $0.hasPrefix("roster: metrics on ") })
+        let url = try #require(URL(string: String(line.dropFirst("roster: metrics on ".count))))
+        let (data, _) = try await URLSession.shared.data(from: url)
+        let metrics = String(decoding: data, as: UTF8.self)
+        for expected in [#"roster_runs_ended_total{outcome="success"} 2"#, #"roster_runs_ended_total{outcome="script_error"} 1"#,
+                         "roster_runs_started_total 3", #"roster_queue_runs{state="queued"} 0.0"#] {
+            #expect(metrics.contains(expected), "\(expected) in \(metrics)")
+        }
+        let encore = try #require(metrics.split(separator: "\n").first { $0.hasPrefix(#"roster_vendor_requests_total{vendor="encore"}"#) })
+        #expect(Int(encore.split(separator: " ").last ?? "") ?? 0 >= 3, "\(encore)")
+    }
+
+    /// SIGTERM: the worker claims nothing more, its running run stops cleanly after the
+    /// drain and goes back to the queue, the worker leaves the list; the next worker
+    /// resumes the run, which ends with every change made once.
+    @Test func aStoppedWorkerHandsItsRunToTheNext() async throws {
+        var script = "for i = 1, 12 do encore.create_user({user_name = 'drain' .. i, first_name = 'D', last_name = 'R', password = 'Passw0rd!x', role_id = 3, license_type = 1}) end\n"
+        script += "print('all created')"
+        let (folder, emulator, environment) = try await Self.localFolder(["slow.lua": script], faults: "latency=250ms")
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        #expect(try await RosterProcess.run(["submit", "slow.lua"], in: folder, environment: environment).status == 0)
+        let first = try RosterProcess.spawn(["worker", "--name", "first", "--drain", "0.5"], in: folder, environment: environment)
+        for _ in 0..<100 where try await emulator.encoreUserNames().filter({ $0.hasPrefix("drain") }).count < 2 {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        first.send(SIGTERM)
+        #expect(try await first.wait(limit: 30) == 0, "\(first.errorText)")
+        #expect(first.errorText.contains("roster: worker first: run 1 stopped; back in the queue"), "\(first.errorText)")
+        let listed = try await RosterProcess.run(["workers"], in: folder, environment: environment)
+        #expect(listed.stdout.contains("no live workers") && listed.stdout.contains("queue: 1 waiting, 0 running"), "\(listed.stdout)")
+        let created = try await emulator.encoreUserNames().filter { $0.hasPrefix("drain") }.count
+        #expect(created < 12, "the run was stopped part way (\(created) created)")
+
+        let next = try await RosterProcess.run(["worker", "--name", "next", "--exit-when-idle"], in: folder, environment: environment)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("run 1 started (claim 2: resumed from the journal)") && next.stderr.contains("run 1: all created"), "\(next.stderr)")
+        let names = try await emulator.encoreUserNames().filter { $0.hasPrefix("drain") }
+        #expect(names.count == 12 && Set(names).count == 12, "\(names)")
+        let detail = try await JournalTests.show(1, in: folder)
+        let succeeded = (detail["changes"] as? [[String: Any]] ?? []).filter { $0["state"] as? String == "succeeded" }
+        #expect(succeeded.count == 12)
+    }
+
+    /// Two workers with the same schedule: its tick is queued once, and run once.
+    @Test func aScheduleTickIsQueuedOnceWhicheverWorkerSeesIt() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["review.lua": "print('reviewed ' .. args.scope .. ' of ' .. #encore.list_users())"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let config = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: config, encoding: .utf8) + """
+
+            [schedules.review]
+            script = "review.lua"
+            cron = "* * * * *"
+            args = { scope = "everyone" }
+            """).write(to: config, atomically: true, encoding: .utf8)
+        let minute = { Int(Date().timeIntervalSince1970 / 60) }
+        let before = minute()
+        let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+            for name in ["one", "two"] {
+                group.addTask { try await RosterProcess.run(["worker", "--name", name, "--exit-when-idle"], in: folder, environment: environment) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let after = minute()
+        for result in results { #expect(result.status == 0, "\(result.stderr)") }
+        let outputs = results.map(\.stderr).joined()
+        let listed = try await JournalTests.runs(in: folder)
+        // One run per minute the workers were up (one, unless a minute turned meanwhile).
+        #expect(listed.count >= 1 && listed.count <= after - before + 1, "\(listed.count) runs: \(outputs)")
+        #expect(listed.allSatisfy { $0["user"] as? String == "schedule:review" && $0["outcome"] as? String == "success" }, "\(listed)")
+        #expect(outputs.components(separatedBy: "reviewed everyone of").count - 1 == listed.count, "\(outputs)")
+    }
+
+    /// A schedule that cannot be read is one line naming the file, the key and the fix.
+    @Test func aBadScheduleIsOneLine() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["review.lua": "print('x')"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let config = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: config, encoding: .utf8) + "\n[schedules.review]\nscript = \"review.lua\"\ncron = \"61 * * * *\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let result = try await RosterProcess.run(["worker"], in: folder, environment: environment)
+        #expect(result.status == 2)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains("schedules.review.cron") && lines[0].contains("the minute field '61' goes outside 0-59"), "\(result.stderr)")
+    }
 }

@@ -89,6 +89,7 @@ final class Worker: Sendable {
         Diagnostics.error("roster: worker \(name) started: \(state.withLock { $0.record.concurrency }) at once, journal \(store.path)"
                           + (schedules.isEmpty ? "" : ", schedules: " + schedules.map(\.name).joined(separator: ", ")))
         for await _ in wakes {
+            let before = metrics.movements
             reap()
             heartbeatIfDue()
             let stopping = state.withLock { $0.stopRequested != nil }
@@ -96,6 +97,8 @@ final class Worker: Sendable {
                 queueScheduledTicks()
                 claimWhileRoom()
             }
+            // The queue's depth, read again whenever a run started or ended here.
+            if metrics.movements != before, let depth = try? store.queueDepth() { metrics.queue(depth) }
             if stopping {
                 forwardStopAfterDrain()
                 if state.withLock({ $0.children.isEmpty }) { break }

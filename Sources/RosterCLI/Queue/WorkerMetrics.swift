@@ -30,10 +30,22 @@ final class WorkerMetrics: Sendable {
         running.set(Double(depth.running))
     }
 
-    func runStarted() { started.increment() }
-    func runReleased() { released.increment() }
+    /// Runs started, ended or released so far: the queue's depth is read again when it moves.
+    var movements: Int { moved.load(ordering: .relaxed) }
+    private let moved = Atomic<Int>(0)
+
+    func runStarted() {
+        started.increment()
+        moved.add(1, ordering: .relaxed)
+    }
+
+    func runReleased() {
+        released.increment()
+        moved.add(1, ordering: .relaxed)
+    }
 
     func runEnded(exitCode: Int) {
+        moved.add(1, ordering: .relaxed)
         registry.makeCounter(name: "roster_runs_ended_total", labels: [("outcome", Self.outcome(exitCode))],
                              help: "Runs this worker ran to their end, by outcome.").increment()
     }

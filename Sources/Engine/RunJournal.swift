@@ -86,8 +86,10 @@ public final class RunJournal: ChangeJournal {
     /// that rows running side by side (in any order) each find their own on a resume.
     public func row(_ number: Int) -> RowJournal { RowJournal(run: self, number: number) }
 
-    /// How a row ended.
+    /// How a row ended. Its changes' outcomes are stored first: a row recorded as done is
+    /// not run again by a resume, so none of its changes may be left `sending`.
     public func finishRow(number: Int, key: String, sha256: String, state: RowState, error: String?, changes: Int) {
+        writer.flush()
         try? store.finishRow(JournalRow(runID: runID, number: number, attempt: attempt, key: key, sha256: sha256, state: state,
                                         error: error, changes: changes))
     }

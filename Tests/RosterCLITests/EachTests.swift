@@ -179,12 +179,16 @@ import FoundationNetworking
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
         // A shell signals the run once four rows have ended, whatever the test process is
-        // busy with: the timing does not depend on this process's threads.
+        // busy with: the timing does not depend on this process's threads. (It gives up
+        // after 30 s: a run that ended first is a zombie, which `kill -0` still finds.)
         let name = signal == SIGKILL ? "KILL" : "INT"
         let shell = """
             "$ROSTER" run each.lua --each people.csv --config roster.toml --yes > out.txt 2> err.txt &
             pid=$!
-            while [ "$(grep -c '^row ' out.txt 2>/dev/null)" -lt 4 ] && kill -0 $pid 2>/dev/null; do sleep 0.05; done
+            tries=0
+            while [ "$(grep -c '^row ' out.txt 2>/dev/null)" -lt 4 ] && kill -0 $pid 2>/dev/null && [ $tries -lt 600 ]; do
+              tries=$((tries + 1)); sleep 0.05
+            done
             kill -s \(name) $pid
             wait $pid
             echo $? > status.txt
@@ -202,5 +206,11 @@ import FoundationNetworking
         #expect(resumed.stdout.contains("done by an earlier attempt; running the other"), "\(resumed.stdout)")
         let names = try await emulator.encoreUserNames()
         for index in 0..<60 { #expect(names.filter { $0 == "kill\(index)" }.count == 1, "kill\(index)") }
+        // The journal says so too: each change succeeded once; a row done is never left with a
+        // change whose outcome was not stored (a resume would not look at it again).
+        let changes = try await JournalTests.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        var succeeded: [String: Int] = [:]
+        for change in changes where change["state"] as? String == "succeeded" { succeeded["\(change["key"]!)", default: 0] += 1 }
+        #expect(succeeded.count == 120 && succeeded.values.allSatisfy { $0 == 1 }, "\(succeeded.count) changes succeeded")
     }
 }

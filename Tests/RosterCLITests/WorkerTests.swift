@@ -116,6 +116,7 @@ import FoundationNetworking
 
         // Every change journaled once: per run, each change (key and occurrence) succeeded once.
         var changesPerRun: [Int: Int] = [:]
+        var changeStates: [Int: String] = [:]
         for run in 1...workload.count {
             let detail = try await JournalTests.show(run, in: folder)
             let changes = detail["changes"] as? [[String: Any]] ?? []
@@ -127,6 +128,7 @@ import FoundationNetworking
             let open = changes.filter { !["succeeded", "replayed"].contains($0["state"] as? String) && $0["attempt"] as? Int == (detail["run"] as? [String: Any])?["attempts"] as? Int }
             #expect(open.isEmpty, "run \(run): \(open)")
             changesPerRun[run] = succeeded.count
+            changeStates[run] = changes.map { "a\($0["attempt"]!) \($0["key"]!)#\($0["occurrence"]!) \($0["state"]!)" }.joined(separator: "; ")
         }
 
         // Zero 429s from Active911, though three workers shared its account.
@@ -148,7 +150,8 @@ import FoundationNetworking
             let detail = try await JournalTests.show(index + 1, in: reference)
             let succeeded = Set((detail["changes"] as? [[String: Any]] ?? []).filter { $0["state"] as? String == "succeeded" }
                 .map { "\($0["key"]!)#\($0["occurrence"]!)" })
-            #expect(succeeded.count == changesPerRun[index + 1], "run \(index + 1): \(succeeded.count) changes alone, \(changesPerRun[index + 1] ?? 0) by the workers")
+            #expect(succeeded.count == changesPerRun[index + 1],
+                    "run \(index + 1): \(succeeded.count) changes alone, \(changesPerRun[index + 1] ?? 0) by the workers: \(changeStates[index + 1] ?? "")")
         }
         let one = try await alone.state()
         let (together, apart) = (Self.text(Self.comparable(shared)), Self.text(Self.comparable(one)))

@@ -26,7 +26,7 @@ extension PostgresJournalStore {
     }
 
     public func claim(worker: String, lease: Double) throws(JournalError) -> QueueClaim? {
-        try transaction { db in
+        try statement { db in
             let now = Date().timeIntervalSince1970
             return try db.run("""
                 UPDATE queue SET state = 'running', worker = \(worker), lease_until = \(now + lease), claims = claims + 1
@@ -55,7 +55,7 @@ extension PostgresJournalStore {
     }
 
     public func complete(runID: Int64, worker: String, exitCode: Int) throws(JournalError) {
-        try transaction { db in
+        try statement { db in
             try db.run("""
                 UPDATE queue SET state = 'done', exit_code = \(exitCode), finished_at = \(Date().timeIntervalSince1970), lease_until = NULL
                 WHERE run_id = \(runID) AND worker = \(worker) AND state = 'running'
@@ -64,13 +64,13 @@ extension PostgresJournalStore {
     }
 
     public func release(runID: Int64, worker: String) throws(JournalError) {
-        try transaction { db in
+        try statement { db in
             try db.run("UPDATE queue SET state = 'queued', lease_until = NULL WHERE run_id = \(runID) AND worker = \(worker) AND state = 'running'")
         }
     }
 
     public func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError) {
-        try transaction { db in
+        try statement { db in
             try db.run("""
                 UPDATE runs SET script_text = \(text), script_sha256 = \(SQLiteJournalStore.sha256(Array(text.utf8))), plugin_version = \(pluginVersion)
                 WHERE id = \(runID) AND script_text = ''
@@ -79,7 +79,7 @@ extension PostgresJournalStore {
     }
 
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
-        try transaction { db in
+        try statement { db in
             try db.run("SELECT files FROM queue WHERE run_id = \(runID)").first.map {
                 SQLiteJournalStore.decode(QueuedFiles.self, try $0["files"].decode(String.self), default: QueuedFiles())
             }
@@ -87,17 +87,17 @@ extension PostgresJournalStore {
     }
 
     public func queueEntry(runID: Int64) throws(JournalError) -> QueueEntry? {
-        try transaction { db in try db.run("SELECT * FROM queue WHERE run_id = \(runID)").first.map(Self.queueEntry) }
+        try statement { db in try db.run("SELECT * FROM queue WHERE run_id = \(runID)").first.map(Self.queueEntry) }
     }
 
     public func queueEntries(states: [QueueState]) throws(JournalError) -> [QueueEntry] {
-        try transaction { db in
+        try statement { db in
             try db.run("SELECT * FROM queue WHERE state = ANY(\(states.map(\.rawValue))) ORDER BY not_before, run_id").map(Self.queueEntry)
         }
     }
 
     public func queueDepth() throws(JournalError) -> QueueDepth {
-        try transaction { db in
+        try statement { db in
             let now = Date().timeIntervalSince1970
             let row = try db.run("""
                 SELECT COUNT(*) FILTER (WHERE state = 'queued' AND not_before <= \(now)) AS queued,
@@ -109,7 +109,7 @@ extension PostgresJournalStore {
     }
 
     public func workers(since: Date) throws(JournalError) -> [WorkerRecord] {
-        try transaction { db in
+        try statement { db in
             try db.run("SELECT * FROM workers WHERE heartbeat >= \(since.timeIntervalSince1970) ORDER BY name").map { row in
                 WorkerRecord(name: try row["name"].decode(String.self), host: try row["host"].decode(String.self), pid: try row["pid"].decode(Int.self),
                              concurrency: try row["concurrency"].decode(Int.self),
@@ -121,7 +121,7 @@ extension PostgresJournalStore {
     }
 
     public func removeWorker(_ name: String) throws(JournalError) {
-        try transaction { db in try db.run("DELETE FROM workers WHERE name = \(name)") }
+        try statement { db in try db.run("DELETE FROM workers WHERE name = \(name)") }
     }
 
     static func queueEntry(_ row: PostgresRandomAccessRow) throws -> QueueEntry {

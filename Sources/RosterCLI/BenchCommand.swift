@@ -33,6 +33,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Measure runs row by row: Active911 pacing as a share of its limit, --each against one script, a 500-row onboarding against its bound.")
     var rows = false
 
+    @Flag(help: "Measure the run queue: claims and journal writes per second on SQLite and (with --postgres) PostgreSQL, and runs per second drained by 1, 2 and 3 workers.")
+    var queue = false
+
+    @Option(name: .customLong("postgres"), help: ArgumentHelp("With --queue: a PostgreSQL database to measure (its tables are created; use a throwaway one, as Benchmarks/queue.sh does).", valueName: "URL"))
+    var postgresURL: String?
+
     @Option(name: .customLong("vendor-latency"), help: ArgumentHelp("With --journal: latency the emulator adds to each call (a real vendor's is tens of ms).", valueName: "MS"))
     var vendorLatency: Int = 0
 
@@ -47,6 +53,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if rows {
             try await benchmarkRows()
+            return
+        }
+        if queue {
+            try await benchmarkQueue()
             return
         }
         if callsOnly {

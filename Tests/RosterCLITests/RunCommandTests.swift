@@ -75,7 +75,7 @@ import Testing
         #expect(result.stdout == "")
         // Stopped by the hook at the deadline (the watchdog's message would say more).
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
-        #expect(result.seconds < 10)
+        #expect(result.seconds < 30, "took \(result.seconds) s") // stopped at its deadline, not by the 60 s kill: a loaded machine takes seconds
     }
 
     @Test func memoryIsExit3() async throws {
@@ -131,7 +131,7 @@ import Testing
         #expect(result.status == 3)
         #expect(result.stdout.isEmpty)
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
-        #expect(result.seconds < 10, "took \(result.seconds) s") // a hung matcher runs for minutes; a loaded CI machine takes a few seconds
+        #expect(result.seconds < 30, "took \(result.seconds) s") // a hung matcher runs for minutes; a loaded machine (the worker tests run beside) takes seconds
         // --json still prints its report.
         let json = try await run(#"string.find(string.rep("a", 1e5), ".-.-.-.-b")"#, ["--timeout", "0.5", "--json"], limit: 30)
         #expect(json.status == 3)
@@ -145,7 +145,7 @@ import Testing
         #expect(result.stdout == "0\n")
         #expect(result.status == 3)
         #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
-        #expect(result.seconds < 10)
+        #expect(result.seconds < 30, "took \(result.seconds) s")
     }
 
     @Test func requireReadsTheScriptsFolder() async throws {

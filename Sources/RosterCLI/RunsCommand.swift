@@ -46,7 +46,7 @@ struct RunsCommand: ParsableCommand {
                 let run = summary.run
                 let changes = run.run.dryRun ? "\(summary.planned) planned" : "\(summary.done) done, \(summary.failed) failed, \(summary.unknown) unknown"
                 return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
-                        run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""), changes]
+                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""), changes]
             }
             Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES"], rows)
         }
@@ -75,7 +75,7 @@ struct RunsCommand: ParsableCommand {
                 CSVOutput.print(changes)
             } else {
                 let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
-                print("run \(found.id): \(script), tenant \(found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
+                print("run \(found.id): \(script), tenant \(found.run.tenant.isEmpty ? "(the worker's default)" : found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
                       + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"): \(found.outcome ?? "running or killed")"
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
                 let rows = changes.map { change in

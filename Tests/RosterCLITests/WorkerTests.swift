@@ -279,4 +279,31 @@ import FoundationNetworking
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("schedules.review.cron") && lines[0].contains("the minute field '61' goes outside 0-59"), "\(result.stderr)")
     }
+
+    /// What `submit` cannot queue is one line, exit 2, and nothing is queued.
+    @Test func submitMistakesAreOneLineAndQueueNothing() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["s.lua": "print(1)", "bad.csv": "a,b\n1,2,3\n"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        for (arguments, message) in [
+            (["missing.lua"], "roster: cannot read script 'missing.lua': no such file or not readable"),
+            (["s.lua", "--each", "bad.csv"], "roster: --each bad.csv: line 2: 3 fields, but the header names 2 columns"),
+            (["s.lua", "--input", "nowhere.csv"], "roster: cannot read --input 'nowhere.csv': no such file or not readable"),
+        ] {
+            let result = try await RosterProcess.run(["submit"] + arguments, in: folder, environment: environment)
+            #expect(result.status == 2 && result.stderr == message + "\n", "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty)
+        }
+        for arguments in [[], ["s.lua", "--plugin", "a", "b"], ["--plugin", "a"], ["s.lua", "--at", "tomorrow"]] {
+            let result = try await RosterProcess.run(["submit"] + arguments, in: folder, environment: environment)
+            #expect(result.status == 2 && result.stderr.hasPrefix("Error: "), "\(arguments): \(result.stderr)")
+        }
+        let listed = try await RosterProcess.run(["workers"], in: folder, environment: environment)
+        #expect(listed.stdout.contains("queue: 0 waiting, 0 running"), "\(listed.stdout)")
+        let queued = try await RosterProcess.run(["submit", "s.lua", "--at", "1h"], in: folder, environment: environment)
+        #expect(queued.status == 0 && queued.stdout == "1\n")
+        #expect(queued.stderr.contains("roster: run 1 queued in ") && queued.stderr.contains(" UTC; a worker (roster worker) runs it"), "\(queued.stderr)")
+        // Not due yet: a worker leaves it waiting.
+        let idle = try await RosterProcess.run(["worker", "--exit-when-idle"], in: folder, environment: environment)
+        #expect(idle.status == 0 && !idle.stderr.contains("run 1 started"), "\(idle.stderr)")
+    }
 }

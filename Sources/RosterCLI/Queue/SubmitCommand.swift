@@ -78,6 +78,8 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         print(id)
+        Diagnostics.error("roster: run \(id) queued in \(store.path)" + (notBefore > Date() ? " for \(When.text(notBefore)) UTC" : "")
+                          + "; a worker (roster worker) runs it; roster runs show \(id)")
         if wait { try await RunFollower(store: store, runID: id).follow() }
     }
 

@@ -9,11 +9,9 @@ struct EachOptions: ParsableArguments {
     @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of FILE.csv: the row in the global `row` (keyed by the header), its line in `row_number`.", valueName: "FILE.csv"))
     var file: String?
 
-    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
-    var parallel: Int = 4
-
-    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
-    var maxFailures: Int?
+    @OptionGroup var pacing: RowPacingOptions
+    var parallel: Int { pacing.parallel }
+    var maxFailures: Int? { pacing.maxFailures }
 
     @Option(name: .customLong("key"), help: ArgumentHelp("With --each: the column that names a row in reports (default: the first).", valueName: "COLUMN"))
     var keyColumn: String?
@@ -21,13 +19,28 @@ struct EachOptions: ParsableArguments {
     @OptionGroup var results: RowResultOptions
 
     func validate() throws {
-        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 64, got \(parallel)") }
-        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
         guard file == nil else { return }
-        let given = [("--parallel", parallel != 4), ("--max-failures", maxFailures != nil), ("--key", keyColumn != nil),
-                     ("--failed-rows", results.failedRows != nil), ("--output", results.output != nil)]
+        let given = [("--parallel", pacing.given.contains("--parallel")), ("--max-failures", pacing.given.contains("--max-failures")),
+                     ("--key", keyColumn != nil), ("--failed-rows", results.failedRows != nil), ("--output", results.output != nil)]
         if let (name, _) = given.first(where: { $0.1 }) { throw ValidationError("\(name) applies only with --each FILE.csv") }
     }
+}
+
+/// How many rows of an `--each` run go at once, and how many may fail (`run`, `submit`).
+struct RowPacingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
+    var parallel: Int = 4
+
+    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
+    var maxFailures: Int?
+
+    func validate() throws {
+        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 64, got \(parallel)") }
+        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
+    }
+
+    /// The options given (away from their defaults), to refuse them without --each.
+    var given: [String] { (parallel != 4 ? ["--parallel"] : []) + (maxFailures != nil ? ["--max-failures"] : []) }
 }
 
 /// What a row-by-row run writes beside its lines (also for `roster resume`).

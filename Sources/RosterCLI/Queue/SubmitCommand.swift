@@ -33,11 +33,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .customLong("each"), help: ArgumentHelp("Run the script once per row of FILE.csv (queued with the run).", valueName: "FILE.csv"))
     var each: String?
 
-    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
-    var parallel: Int = 4
-
-    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
-    var maxFailures: Int?
+    @OptionGroup var pacing: RowPacingOptions
 
     @Option(help: ArgumentHelp("The tenant, in the workers' roster.toml (default: their default_tenant).", valueName: "NAME"))
     var tenant: String?
@@ -59,9 +55,7 @@ struct SubmitCommand: AsyncParsableCommand {
         default: break
         }
         if each != nil, !inputs.isEmpty { throw ValidationError("--input and --each cannot be combined") }
-        guard (1...64).contains(parallel) else { throw ValidationError("--parallel must be from 1 to 64, got \(parallel)") }
-        if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
-        if each == nil, parallel != 4 || maxFailures != nil { throw ValidationError("--parallel and --max-failures apply only with --each FILE.csv") }
+        if each == nil, let option = pacing.given.first { throw ValidationError("\(option) applies only with --each FILE.csv") }
         _ = try at.map { try When.parseFuture($0, option: "--at") }
     }
 
@@ -107,7 +101,7 @@ struct SubmitCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             files.each = QueuedFile(name: file, contents: data)
-            each = EachSource(name: file, path: file, keyColumn: table.header[0], parallel: parallel, maxFailures: maxFailures)
+            each = EachSource(name: file, path: file, keyColumn: table.header[0], parallel: pacing.parallel, maxFailures: pacing.maxFailures)
         }
         let environment = ProcessInfo.processInfo.environment
         let user = environment["USER"] ?? environment["LOGNAME"] ?? NSUserName()

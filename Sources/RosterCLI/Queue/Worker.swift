@@ -159,12 +159,12 @@ final class Worker: Sendable {
     /// The runs that ended: completed, or back in the queue when they were stopped for the
     /// worker's own stop or cut by a crash.
     private func reap() {
-        let ended = state.withLock { state in
+        let (ended, stopping) = state.withLock { state in
             let ended = state.children.values.filter { !$0.process.isRunning }
             for child in ended { state.children[child.claim.runID] = nil }
             return (ended, state.stopRequested != nil)
         }
-        for child in ended.0 {
+        for child in ended {
             let runID = child.claim.runID
             let status = Int(child.process.terminationStatus)
             metrics.add(Self.stats(child.statsFile))
@@ -175,7 +175,7 @@ final class Worker: Sendable {
             }
             let exited = child.process.terminationReason == .exit
             do throws(JournalError) {
-                if exited, !(ended.1 && status == Int(ExitStatus.interrupted)) {
+                if exited, !(stopping && status == Int(ExitStatus.interrupted)) {
                     try store.complete(runID: runID, worker: name, exitCode: status)
                     metrics.runEnded(exitCode: status)
                     Diagnostics.error("roster: worker \(name): run \(runID) ended (exit \(status))")

@@ -64,6 +64,13 @@ public final class RunJournal: ChangeJournal {
     public static func resume(_ run: JournalRun, in store: JournalStore, assuming assumption: UnknownAssumption?) throws(JournalError) -> RunJournal {
         let earlier = try store.changes(runID: run.id)
         let attempt = try store.startAttempt(runID: run.id)
+        // The earlier attempts are over: a change still `sending` there got no answer. This
+        // attempt checks it if the script makes it again; if not (the script found nothing
+        // left to do), it stays journaled as what it is: of unknown outcome.
+        for earlierAttempt in Set(earlier.filter { $0.state == .sending }.map(\.attempt)) {
+            try store.abandonInFlight(runID: run.id, attempt: earlierAttempt,
+                                      reason: "attempt \(earlierAttempt) ended (killed or cut) before the vendor answered")
+        }
         return RunJournal(store: store, runID: run.id, attempt: attempt, seed: run.run.seed, assumption: assumption, earlier: earlier)
     }
 

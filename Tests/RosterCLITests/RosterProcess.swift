@@ -62,7 +62,7 @@ enum RosterProcess {
         try process.run()
         if let inputPipe, let input {
             let writer = inputPipe.fileHandleForWriting
-            DispatchQueue.global().async {
+            Self.blocking {
                 writer.write(Data(input.utf8))
                 try? writer.close()
             }
@@ -84,11 +84,20 @@ enum RosterProcess {
 
     private static func readAll(_ pipe: Pipe) async -> String {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            blocking {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
                 continuation.resume(returning: String(decoding: data, as: UTF8.self))
             }
         }
+    }
+
+    /// Runs `work`, which blocks (reading a pipe until its end), on a thread of its own:
+    /// dispatch's global queue has about one thread per core, and readers parked there would
+    /// hold back the others — the processes behind those pipes then stall on full pipes.
+    static func blocking(_ work: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: work)
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
     /// A home folder with no Roster configuration in it.
@@ -112,9 +121,9 @@ enum RosterProcess {
         process.terminationHandler = { _ in exited.set(true) }
         try process.run()
         let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil), stderrSoFar = Locked(Data())
-        DispatchQueue.global().async { stdout.set(out.fileHandleForReading.readDataToEndOfFile()) }
+        blocking { stdout.set(out.fileHandleForReading.readDataToEndOfFile()) }
         // stderr chunk by chunk, so that a test can read what a long-running process said so far.
-        DispatchQueue.global().async {
+        blocking {
             var all = Data()
             while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty {
                 all.append(chunk)

@@ -23,7 +23,12 @@ import FoundationNetworking
         defer { emulator.stop() }
 
         let process = try RosterProcess.spawn(["run", "create.lua", "--config", "roster.toml", "--json", "--yes"], in: folder)
-        try await Task.sleep(for: .milliseconds(1300))
+        // Stopped once its first users exist (not after a fixed time: a loaded machine starts slower).
+        var waited = 0
+        while try await emulator.encoreUserNames().filter({ $0.hasPrefix("stop") }).count < 2, waited < 300 {
+            waited += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
         process.send(signal)
         let status = try await process.wait(limit: 10)
         let stdout = process.stdout.value ?? Data()

@@ -81,22 +81,31 @@ import FoundationNetworking
             try RosterProcess.spawn(["worker", "--name", "w\(number)", "--concurrency", "2", "--lease", "3", "--exit-when-idle"],
                                     in: folder, environment: environment)
         }
-        // Killed while it holds runs, mid-way through them.
-        func heldByW1() async throws -> [Int] {
-            let listed = try await RosterProcess.run(["workers", "--json", "--lease", "3"], in: folder, environment: environment)
-            let report = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
-            let w1 = (report?["workers"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "w1" }
-            return w1?["runs"] as? [Int] ?? []
+        // Killed while it holds runs, mid-way through them: the runs it says it started and
+        // has not said it ended (its own account; no query in between).
+        func heldByW1() -> Set<Int> {
+            let lines = workers[0].errorTextSoFar.split(separator: "\n")
+            func runs(_ suffix: String) -> Set<Int> {
+                Set(lines.compactMap { line -> Int? in
+                    guard line.hasPrefix("roster: worker w1: run "), line.contains(suffix) else { return nil }
+                    return Int(line.dropFirst("roster: worker w1: run ".count).prefix { $0.isNumber })
+                })
+            }
+            return runs(" started").subtracting(runs(" ended"))
+        }
+        // Mid-way: a row-by-row run it holds has finished two of its rows.
+        func midway() -> Bool {
+            let text = workers[0].errorTextSoFar
+            return heldByW1().contains { run in text.components(separatedBy: "run \(run): row ").count > 2 }
         }
         var polls = 0
-        while try await heldByW1().isEmpty, polls < 300 {
+        while !midway(), polls < 1500 {
             polls += 1
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(20))
         }
         workers[0].send(SIGKILL)
-        // What it held then (its heartbeat is still fresh): each must be resumed by another.
-        let held = try await heldByW1()
-        #expect(!held.isEmpty, "w1 held no run when it was killed")
+        let held = heldByW1()
+        #expect(!held.isEmpty, "w1 held no run when it was killed: \(workers[0].errorTextSoFar)")
         for worker in workers.dropFirst() {
             let status = try await worker.wait(limit: 300)
             #expect(status == 0, "\(worker.errorText)")
@@ -109,12 +118,19 @@ import FoundationNetworking
         #expect(runs.count == workload.count)
         #expect(runs.allSatisfy { $0["outcome"] as? String == "success" && $0["exit_code"] as? Int == 0 },
                 "\(runs.map { "\($0["id"] ?? "?"): \($0["outcome"] ?? "?")" }) \(workers.map(\.errorText).joined())")
+        // Each run it held was claimed again and resumed by another worker (unless it ended
+        // in the instant before the kill landed).
         let others = workers.dropFirst().map(\.errorText).joined()
-        for run in held {
+        let endedByW1 = workers[0].errorText
+        for run in held where !endedByW1.contains("roster: worker w1: run \(run) ended") {
             #expect(others.contains("run \(run) started (claim 2: resumed from the journal)"), "run \(run), held by w1, was not claimed again: \(others)")
         }
+        #expect(others.contains("(claim 2: resumed from the journal)"), "no run was resumed: \(others)")
 
-        // Every change journaled once: per run, each change (key and occurrence) succeeded once.
+        // Every change journaled once: per run, each change (key and occurrence) succeeded at
+        // most once, and none is left `sending`. A change the killed attempt sent whose answer
+        // never came is `unknown` when the resume did not need to send it again (the script read
+        // that it was done); it counts among the run's changes.
         var changesPerRun: [Int: Int] = [:]
         var changeStates: [Int: String] = [:]
         for run in 1...workload.count {
@@ -127,7 +143,9 @@ import FoundationNetworking
             #expect(succeeded.values.allSatisfy { $0 == 1 }, "run \(run) sent twice: \(succeeded.filter { $0.value > 1 }.keys.sorted())")
             let open = changes.filter { !["succeeded", "replayed"].contains($0["state"] as? String) && $0["attempt"] as? Int == (detail["run"] as? [String: Any])?["attempts"] as? Int }
             #expect(open.isEmpty, "run \(run): \(open)")
-            changesPerRun[run] = succeeded.count
+            #expect(!changes.contains { $0["state"] as? String == "sending" }, "run \(run)")
+            let sent = Set(changes.filter { ["succeeded", "unknown"].contains($0["state"] as? String) }.map { "\($0["key"]!)#\($0["occurrence"]!)" })
+            changesPerRun[run] = sent.count
             changeStates[run] = changes.map { "a\($0["attempt"]!) \($0["key"]!)#\($0["occurrence"]!) \($0["state"]!)" }.joined(separator: "; ")
         }
 
@@ -216,7 +234,9 @@ import FoundationNetworking
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
         #expect(try await RosterProcess.run(["submit", "slow.lua"], in: folder, environment: environment).status == 0)
         let first = try RosterProcess.spawn(["worker", "--name", "first", "--drain", "0.5"], in: folder, environment: environment)
-        for _ in 0..<100 where try await emulator.encoreUserNames().filter({ $0.hasPrefix("drain") }).count < 2 {
+        var waited = 0
+        while try await emulator.encoreUserNames().filter({ $0.hasPrefix("drain") }).count < 2, waited < 100 {
+            waited += 1
             try await Task.sleep(for: .milliseconds(100))
         }
         first.send(SIGTERM)

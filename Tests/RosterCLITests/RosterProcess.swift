@@ -68,28 +68,19 @@ enum RosterProcess {
             }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit) { if process.isRunning { process.terminate() } }
-        // Read on dispatch's threads while it runs, so a full pipe cannot stall it.
-        async let output = readAll(out)
-        async let errors = readAll(err)
+        // Read while it runs, so a full pipe cannot stall it.
+        let output = PipeReader(out), errors = PipeReader(err)
         await withCheckedContinuation { continuation in
             exited.set(continuation)
             if finished.value { exited.set(nil); continuation.resume() }
         }
-        let (stdout, stderr) = await (output, errors)
+        let (stdout, stderr) = (await output.text(), await errors.text())
         return ProcessResult(
             status: process.terminationStatus, stdout: stdout, stderr: stderr,
             seconds: Date().timeIntervalSince(start),
             signaled: process.terminationReason == .uncaughtSignal)
     }
 
-    private static func readAll(_ pipe: Pipe) async -> String {
-        await withCheckedContinuation { continuation in
-            blocking {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
-            }
-        }
-    }
 
     /// Runs `work`, which blocks (reading a pipe until its end), on a thread of its own:
     /// dispatch's global queue has about one thread per core, and readers parked there would
@@ -143,6 +134,29 @@ enum RosterProcess {
             try contents.write(to: url, atomically: true, encoding: .utf8)
         }
         return folder
+    }
+}
+
+/// Everything written to a pipe, read on a thread of its own as it comes.
+final class PipeReader: Sendable {
+    private let data = Locked(Data())
+    private let ended = Locked(false)
+
+    init(_ pipe: Pipe) {
+        let handle = pipe.fileHandleForReading
+        RosterProcess.blocking { [data, ended] in
+            while case let chunk = handle.availableData, !chunk.isEmpty { data.set(data.value + chunk) }
+            ended.set(true)
+        }
+    }
+
+    /// The text, once the pipe ends — or, `grace` seconds after the process is gone, what
+    /// came: a process it started may still hold the pipe open (a test then fails on what it
+    /// read, instead of hanging).
+    func text(grace: Double = 10) async -> String {
+        let deadline = Date().addingTimeInterval(grace)
+        while !ended.value && Date() < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        return String(decoding: data.value, as: UTF8.self)
     }
 }
 

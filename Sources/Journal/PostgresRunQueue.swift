@@ -78,6 +78,10 @@ extension PostgresJournalStore {
         }
     }
 
+    public func recordTenant(runID: Int64, tenant: String) throws(JournalError) {
+        try statement { db in try db.run("UPDATE runs SET tenant = \(tenant) WHERE id = \(runID) AND tenant = ''") }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try statement { db in
             try db.run("SELECT files FROM queue WHERE run_id = \(runID)").first.map {

@@ -141,6 +141,9 @@ public protocol RunQueue: Sendable {
     /// A queued plugin run's script, as the first worker to start it found it installed
     /// (kept once: a later claim resumes with the same text).
     func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError)
+    /// The tenant a run queued without one ran in (the worker's default), so that
+    /// `roster runs --tenant` finds it.
+    func recordTenant(runID: Int64, tenant: String) throws(JournalError)
     /// The files queued with run `runID`.
     func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles?
     func queueEntry(runID: Int64) throws(JournalError) -> QueueEntry?

@@ -72,6 +72,10 @@ extension SQLiteJournalStore {
         }
     }
 
+    public func recordTenant(runID: Int64, tenant: String) throws(JournalError) {
+        try write { db in try db.execute(sql: "UPDATE runs SET tenant = ? WHERE id = ? AND tenant = ''", arguments: [tenant, runID]) }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try read { db in
             try String.fetchOne(db, sql: "SELECT files FROM queue WHERE run_id = ?", arguments: [runID])

@@ -68,6 +68,8 @@ struct ResumeCommand: AsyncParsableCommand {
         let connection = queued
             ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant)
             : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
+        // Queued without a tenant: the one it runs in is journaled.
+        if queued, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         let journal: RunJournal
         do throws(JournalError) {
             journal = try RunJournal.resume(found, in: store, assuming: assumeSent ? .sent : assumeNotSent ? .notSent : nil)

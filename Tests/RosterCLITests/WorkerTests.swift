@@ -209,7 +209,10 @@ import FoundationNetworking
                                                  in: folder, environment: environment)
         #expect(plugin.status == 0, "\(plugin.stderr) \(worker.errorText)")
         let shown = try await RosterProcess.run(["runs", "show", "3"], in: folder, environment: environment)
-        #expect(shown.stdout.hasPrefix("run 3: plugin globex-offboarding 1.2.0 offboard"), "\(shown.stdout)")
+        #expect(shown.stdout.hasPrefix("run 3: plugin globex-offboarding 1.2.0 offboard, tenant demo,"), "\(shown.stdout)")
+        // Queued without --tenant, journaled with the tenant the worker ran it in.
+        let demo = try await RosterProcess.run(["runs", "--tenant", "demo", "--json"], in: folder, environment: environment)
+        #expect((try JSONSerialization.jsonObject(with: Data(demo.stdout.utf8)) as? [Any])?.count == 3, "\(demo.stdout)")
 
         // The metrics, from the port the worker says it bound.
         let line = try #require(worker.errorTextSoFar.split(separator: "\n").first { $0.hasPrefix("roster: metrics on ") })

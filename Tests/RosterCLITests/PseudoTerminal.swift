@@ -83,6 +83,14 @@ final class TerminalSession: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.terminate(); return nil }
+        // What it wrote last may still wait in the terminal (the test holds its other end, so no
+        // end of file comes): read on until nothing new arrives for a moment.
+        var (seen, quiet) = (screen.utf8.count, 0)
+        for _ in 0..<100 where quiet < 5 {
+            try? await Task.sleep(for: .milliseconds(40))
+            let now = screen.utf8.count
+            (seen, quiet) = (now, now == seen ? quiet + 1 : 0)
+        }
         return process.terminationStatus
     }
 

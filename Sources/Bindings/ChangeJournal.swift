@@ -26,9 +26,9 @@ public protocol ChangeJournal: Sendable {
 /// A change the journal has decided on and will record: what `recordSending` commits.
 public struct JournalTicket: Sendable {
     /// The journal's own description of the row (opaque to the vendor modules).
-    public let row: any Sendable
+    public let row: AnyObject & Sendable
 
-    public init(row: any Sendable) { self.row = row }
+    public init(row: AnyObject & Sendable) { self.row = row }
 }
 
 /// A write about to be sent.

@@ -39,13 +39,32 @@ public enum Reconciliation: Sendable {
 public struct ChangeSemantics: Sendable {
     /// The arguments (or `argument.field`) that identify the change: two calls with the
     /// same values make the same change (the idempotency key). Empty for reads.
-    public var identity: [String]
+    public var identity: [String] {
+        didSet { identityPaths = Self.paths(identity) }
+    }
     /// Vendor refusals that mean the target is already in the state asked for.
     public var already: [AlreadyAnswer]
+    /// `identity` sorted and split at its dot, once: the key is computed for every change.
+    private(set) var identityPaths: [IdentityPath]
+
+    /// One identifying argument, or one field of a table argument (`fields.user_name`).
+    struct IdentityPath: Sendable {
+        let label: String
+        let argument: String
+        let field: String?
+    }
 
     public init(identity: [String] = [], already: [AlreadyAnswer] = []) {
         self.identity = identity
         self.already = already
+        identityPaths = Self.paths(identity)
+    }
+
+    private static func paths(_ identity: [String]) -> [IdentityPath] {
+        identity.sorted().map { entry in
+            guard let dot = entry.firstIndex(of: ".") else { return IdentityPath(label: entry, argument: entry, field: nil) }
+            return IdentityPath(label: entry, argument: String(entry[..<dot]), field: String(entry[entry.index(after: dot)...]))
+        }
     }
 
     /// A read: no change.
@@ -328,14 +347,14 @@ public struct VendorOperation: Sendable {
         // The text of `JSONValue.object(identity).compactText`, written directly (it is
         // computed for every change; journals keep it, so its form never changes).
         var key = qualifiedName + " {"
-        for (index, entry) in semantics.identity.sorted().enumerated() {
+        for (index, path) in semantics.identityPaths.enumerated() {
             if index > 0 { key += "," }
-            let value = if let dot = entry.firstIndex(of: ".") {
-                arguments.fields(String(entry[..<dot]))?[String(entry[entry.index(after: dot)...])] ?? .nil
+            let value = if let field = path.field {
+                arguments.fields(path.argument)?[field] ?? .nil
             } else {
-                arguments[entry]
+                arguments[path.argument]
             }
-            key += entry
+            key += path.label
             key += "="
             key += JSONValue(recording: value).compactText
         }

@@ -27,10 +27,16 @@ public final class RunJournal: ChangeJournal {
 
     /// A change decided on: its row, logged when the call is about to be sent (off the Lua
     /// thread), with the state its target was found in just before, if it reads one.
-    private struct Row: Sendable {
+    private final class Row: Sendable {
         let change: PendingChange
         let place: ChangeReference
         let occurrence: Int
+
+        init(change: PendingChange, place: ChangeReference, occurrence: Int) {
+            self.change = change
+            self.place = place
+            self.occurrence = occurrence
+        }
 
         /// Its row in `state`. The arguments' JSON is written here, when the call is sent,
         /// not on the Lua thread that decides.
@@ -104,10 +110,12 @@ public final class RunJournal: ChangeJournal {
     /// What to do with `change`, counting its occurrences in `occurrences` (the run's, or a
     /// row's).
     func decide(_ change: PendingChange, occurrences: borrowing Mutex<[String: Int]>) -> JournalDecision {
-        let occurrence = occurrences.withLock { counts in
-            defer { counts[change.key, default: 0] += 1 }
-            return counts[change.key, default: 0]
+        // Read and counted in one lookup (a bulk run keys thousands of changes).
+        func next(_ count: inout Int) -> Int {
+            defer { count += 1 }
+            return count
         }
+        let occurrence = occurrences.withLock { counts in next(&counts[change.key, default: 0]) }
         let row = Row(change: change, place: ChangeReference(runID: runID, attempt: attempt, sequence: sequence.add(1, ordering: .relaxed).newValue),
                       occurrence: occurrence)
         let ticket = JournalTicket(row: row)
@@ -261,7 +269,7 @@ final class JournalWriter: Sendable {
             }
             return
         }
-        let (log, lines, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
+        let (log, outcomes, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
             state.queued.append(operation)
             defer { state.scheduled = true }
             guard durable else {
@@ -270,10 +278,10 @@ final class JournalWriter: Sendable {
             }
             if state.log == nil { state.log = try ChangeLog.create(for: store, runID: runID, attempt: attempt) }
             defer { state.unlogged = [] }
-            return (state.log, state.unlogged + [operation], !state.scheduled)
+            return (state.log, state.unlogged, !state.scheduled)
         }
-        // Outside the lock: one write to a file opened for appending.
-        try log?.append(lines)
+        // Outside the lock: a copy into the log's mapping.
+        try log?.append(outcomes, then: durable ? operation : nil)
         if schedule { DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() } }
     }
 

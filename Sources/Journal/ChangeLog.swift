@@ -20,6 +20,8 @@ public final class ChangeLog: Sendable {
         var capacity: Int
         var end = 0
         var removed = false
+        /// Where a record is written before it is copied in (kept: one allocation per log).
+        var record = LogRecord.Writer()
     }
 
     /// Held while a record is copied (and while the mapping grows).
@@ -69,21 +71,23 @@ public final class ChangeLog: Sendable {
         return ChangeLog(path: final, descriptor: descriptor, base: base, capacity: capacity)
     }
 
-    /// Appends `operations`: once it returns, a killed process loses none of them. The
+    /// Appends `operations`, then `last`: once it returns, a killed process loses none of them. The
     /// first record's length is written last, so a copy cut short reads as the log's end.
-    public func append(_ operations: [JournalOperation]) throws(JournalError) {
-        var record = LogRecord.Writer()
-        for operation in operations { record.write(operation) }
-        let bytes = record.bytes
+    public func append(_ operations: [JournalOperation], then last: JournalOperation? = nil) throws(JournalError) {
         try mapping.withLock { mapping throws(JournalError) in
             guard !mapping.removed else { throw JournalError("the change log \(path) is closed") }
-            if mapping.end + bytes.count + 8 > mapping.capacity { try grow(&mapping, toHold: mapping.end + bytes.count + 8) }
+            mapping.record.bytes.removeAll(keepingCapacity: true)
+            for operation in operations { mapping.record.write(operation) }
+            if let last { mapping.record.write(last) }
+            let count = mapping.record.bytes.count
+            if mapping.end + count + 8 > mapping.capacity { try grow(&mapping, toHold: mapping.end + count + 8) }
             guard let base = mapping.base else { throw JournalError("the change log \(path) is not mapped") }
-            bytes.withUnsafeBytes { source in
-                (base + mapping.end + 8).copyMemory(from: source.baseAddress! + 8, byteCount: source.count - 8)
-                (base + mapping.end).copyMemory(from: source.baseAddress!, byteCount: 8)
+            let end = mapping.end
+            mapping.record.bytes.withUnsafeBytes { source in
+                (base + end + 8).copyMemory(from: source.baseAddress! + 8, byteCount: source.count - 8)
+                (base + end).copyMemory(from: source.baseAddress!, byteCount: 8)
             }
-            mapping.end += bytes.count
+            mapping.end += count
         }
     }
 

@@ -18,8 +18,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object with the raw figures and the ratios.")
     var json = false
 
-    @Option(help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios).")
-    var rounds: Int = 9
+    @Option(name: .customLong("rounds"), help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios); 9, or 21 for --journal.")
+    var roundsGiven: Int?
+
+    /// A journal round is short (a third of a second) and its ratio moves a few percent
+    /// between rounds on a shared machine: more of them make its median steady.
+    var rounds: Int { roundsGiven ?? (journal ? 21 : 9) }
 
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
     var callsOnly = false

@@ -14,7 +14,7 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan", abstract: "Saved plans (roster run SCRIPT --dry-run --plan-out PLAN).", subcommands: [Show.self])
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a saved plan: what ran, where, and every change.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a saved plan: what ran, where, and every change.")
         @Argument(help: ArgumentHelp("The plan file.", valueName: "PLAN")) var path: String
         @Flag(help: "The plan as saved (JSON).") var json = false
 

@@ -58,7 +58,7 @@ struct PluginCommand: AsyncParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The plugins: name, version, workflows.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "The plugins: name, version, workflows.")
         @OptionGroup var location: Location
 
         @Option(help: ArgumentHelp("The configuration whose trusted_publishers apply.", valueName: "FILE")) var config: String?
@@ -85,7 +85,7 @@ struct PluginCommand: AsyncParsableCommand {
     }
 
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A plugin's workflows, parameters and permissions.")
+        static let configuration = CommandConfiguration(commandName: "info", abstract: "A plugin's workflows, parameters and permissions.")
         @OptionGroup var location: Location
         @Argument(help: "The plugin.") var name: String
 
@@ -120,6 +120,7 @@ struct PluginCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run a plugin's workflow in its sandbox.",
             discussion: "Exit codes as for roster run, and 4 when the workflow calls an operation its manifest does not permit.")
         @OptionGroup var location: Location
@@ -197,6 +198,7 @@ struct PluginCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Run a plugin's tests/*.lua, each against a fresh built-in emulator.",
             discussion: "A test that hits a limit fails with the limit's message; the others still run.")
         @OptionGroup var location: Location

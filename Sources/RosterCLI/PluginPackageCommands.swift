@@ -8,6 +8,7 @@ extension PluginCommand {
     /// `roster plugin keygen --name NAME --out DIR`
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "keygen",
             abstract: "Make a publisher's Ed25519 key pair: DIR/NAME.key (private, mode 0600) and DIR/NAME.pub (the line trusted_publishers takes).")
         @Option(help: ArgumentHelp("The publisher's name, as packages and trusted_publishers name it.", valueName: "NAME")) var name: String
         @Option(help: ArgumentHelp("The folder to write the two files in.", valueName: "DIR")) var out: String
@@ -42,6 +43,7 @@ extension PluginCommand {
     /// `roster plugin pack DIR --key KEY -o FILE`
     struct Pack: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pack",
             abstract: "Pack a plugin's folder into one signed file: its files and a manifest of their SHA-256s, signed with KEY.")
         @Argument(help: ArgumentHelp("The plugin's folder (with its plugin.toml).", valueName: "DIR")) var folder: String
         @Option(help: ArgumentHelp("The publisher's key (roster plugin keygen).", valueName: "KEY")) var key: String
@@ -68,6 +70,7 @@ extension PluginCommand {
     /// `roster plugin install FILE [--plugins DIR] [--config FILE] [--yes]`
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "install",
             abstract: "Install a signed plugin package, with your consent to its permissions.",
             discussion: """
                 The package's signature must be a publisher's in [plugins] trusted_publishers of roster.toml, its files the ones signed, and its Roster range this Roster. Its permissions are shown (for an upgrade, those that are new) and it is installed only once you agree (--yes without a terminal). The plugins folder gets a lock file pinning the plugin: from then on only signed, unmodified plugins run from it.
@@ -156,7 +159,7 @@ extension PluginCommand {
 
     /// `roster plugin remove NAME`
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an installed plugin (its folder and its lock entry).")
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove an installed plugin (its folder and its lock entry).")
         @OptionGroup var location: Location
         @Argument(help: "The plugin.") var name: String
 

@@ -53,7 +53,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every change of one run: its state, time, duration and error.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Every change of one run: its state, time, duration and error.")
 
         @Argument(help: ArgumentHelp("The run's id (from roster runs).", valueName: "run")) var id: Int64
         @Flag(help: "One JSON document.") var json = false

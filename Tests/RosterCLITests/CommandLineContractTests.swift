@@ -24,6 +24,15 @@ import Testing
         #expect(result.stdout == "0.1.0\n")
     }
 
+    /// The harness itself: a shell a test starts sees its children end (it is started with
+    /// SIGCHLD unblocked, whichever pool thread starts it).
+    @Test func aShellStartedByATestSeesItsChildrenEnd() async throws {
+        for _ in 0..<8 {
+            let result = try await RosterProcess.run(["-c", "sleep 0.02 & wait $!; echo waited"], executable: URL(fileURLWithPath: "/bin/sh"), limit: 10)
+            #expect(result.stdout == "waited\n" && !result.signaled, "the shell was killed after 10 s, waiting: \(result)")
+        }
+    }
+
     @Test func anArgumentThatIsNotUTF8IsRefused() async throws {
         let folder = try RosterProcess.scriptFolder(["script.lua": "print(args.name)"])
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -63,7 +72,7 @@ import Testing
         try gone.fileHandleForReading.close()
         process.standardOutput = gone.fileHandleForWriting
         process.standardError = errors
-        try process.run()
+        try process.runWithChildSignals()
         try gone.fileHandleForWriting.close()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()

@@ -23,7 +23,7 @@ import FoundationNetworking
             let chunk = String(decoding: handle.availableData, as: UTF8.self)
             seen.set(seen.value + chunk)
         }
-        try process.run()
+        try process.runWithChildSignals()
         defer { if process.isRunning { process.terminate() } }
 
         var port: Int?

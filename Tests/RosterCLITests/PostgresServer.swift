@@ -34,7 +34,7 @@ final class PostgresServer: @unchecked Sendable {
         try await server.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "--auth=trust", "-E", "UTF8", "--no-sync"])
         server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
                                                      "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-        try server.server.run()
+        try server.server.runWithChildSignals()
         // Ready once it accepts connections.
         for _ in 0..<200 {
             if Self.accepts(port: server.port) { return server }
@@ -88,7 +88,7 @@ final class PostgresServer: @unchecked Sendable {
         configure(process, tool, arguments)
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try process.runWithChildSignals() } catch { continuation.resume(throwing: error) }
         }
         guard status == 0 else {
             throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(tool) failed (\(status))"])

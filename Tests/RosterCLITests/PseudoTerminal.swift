@@ -28,7 +28,7 @@ final class TerminalSession: @unchecked Sendable {
         process.standardInput = terminal
         process.standardOutput = terminal
         process.standardError = terminal
-        try process.run()
+        try process.runWithChildSignals()
         let reader = Thread { [weak self] in self?.readLoop() }
         reader.start()
     }

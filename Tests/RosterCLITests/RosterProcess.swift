@@ -59,7 +59,7 @@ enum RosterProcess {
             finished.set(true)
             exited.value?.resume()
         }
-        try process.run()
+        try process.runWithChildSignals()
         if let inputPipe, let input {
             let writer = inputPipe.fileHandleForWriting
             Self.blocking {
@@ -110,7 +110,7 @@ enum RosterProcess {
         process.standardError = err
         let exited = Locked(false)
         process.terminationHandler = { _ in exited.set(true) }
-        try process.run()
+        try process.runWithChildSignals()
         let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil), stderrSoFar = Locked(Data())
         blocking { stdout.set(out.fileHandleForReading.readDataToEndOfFile()) }
         // stderr chunk by chunk, so that a test can read what a long-running process said so far.
@@ -198,4 +198,19 @@ struct SpawnedRoster {
     /// What it wrote on stderr so far (it may still run).
     var errorTextSoFar: String { String(decoding: stderrSoFar.value, as: UTF8.self) }
     var outputText: String { String(decoding: stdout.value ?? Data(), as: UTF8.self) }
+}
+
+extension Process {
+    /// Starts the process with SIGCHLD unblocked. A child inherits the signal mask of the
+    /// thread that starts it, and the threads of Swift's pool block signals: a shell started
+    /// with SIGCHLD blocked waits forever in `wait` for a child that has already exited
+    /// (dash's does; the `--each` kill test hung so).
+    func runWithChildSignals() throws {
+        var childSignals = sigset_t(), previous = sigset_t()
+        sigemptyset(&childSignals)
+        sigaddset(&childSignals, SIGCHLD)
+        pthread_sigmask(SIG_UNBLOCK, &childSignals, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
+    }
 }

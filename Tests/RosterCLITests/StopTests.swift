@@ -64,7 +64,7 @@ struct EmulatorProcess {
         errors.fileHandleForReading.readabilityHandler = { handle in
             seen.set(seen.value + String(decoding: handle.availableData, as: UTF8.self))
         }
-        try process.run()
+        try process.runWithChildSignals()
         for _ in 0..<200 {
             if let range = seen.value.range(of: "listening on "), seen.value[range.upperBound...].contains("\n") {
                 let origin = String(seen.value[range.upperBound...].prefix { !$0.isWhitespace })

@@ -76,11 +76,12 @@ extension JSONValue {
             bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in fields.keys.sorted().enumerated() {
+            // The pairs sorted, not the keys: no key is hashed again to find its value.
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                Self.quote(key, into: &bytes)
+                Self.quote(field.key, into: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                fields[key]!.writeCanonical(into: &bytes)
+                field.value.writeCanonical(into: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
@@ -89,6 +90,14 @@ extension JSONValue {
     /// `string` between JSON's quotes, with the escapes JSONEncoder writes.
     public static func quote(_ string: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        var string = string
+        // Most strings need no escape: copied at once.
+        let copied = string.withUTF8 { utf8 in
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied { return bytes.append(UInt8(ascii: "\"")) }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)

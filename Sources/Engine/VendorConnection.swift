@@ -7,8 +7,9 @@ import Vendors
 /// The tenant a run talks to, and the in-process emulator behind it when there is one.
 public final class VendorConnection: Sendable {
     public let tenant: Tenant
-    /// The emulator serving `tenant`, when the run is against the emulator.
-    public let emulator: RunningEmulator?
+    /// The emulator serving `tenant`, when the run is against the emulator (started by the
+    /// run's first vendor request).
+    public let emulator: LazyEmulator?
     /// The configuration file read, when there was one.
     public let configurationFile: String?
     /// The configuration's `journal`, when it names one, and its password.
@@ -21,7 +22,7 @@ public final class VendorConnection: Sendable {
     /// The tenant's settings for each plugin (`[tenants.NAME.plugins.PLUGIN]`).
     public let pluginSettings: [String: PluginSettingValues]
 
-    init(tenant: Tenant, emulator: RunningEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
+    init(tenant: Tenant, emulator: LazyEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
          http: VendorHTTP = .shared,
          trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:]) {
         self.pluginSettings = pluginSettings
@@ -52,11 +53,19 @@ public final class VendorConnection: Sendable {
                                     trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
         }
-        let emulator = try await Emulator.start(registry.emulatorConfiguration())
+        let emulator = try LazyEmulator(registry.emulatorConfiguration())
         notice(useEmulator
             ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"
             : "roster: no roster.toml found; using the built-in emulator (\(emulator.origin)) with its demo data")
-        return VendorConnection(tenant: try registry.emulatorTenant(emulator), emulator: emulator, configurationFile: nil, http: http)
+        let served = http.waiting { request throws(VendorError) in
+            do {
+                _ = try await emulator.running()
+            } catch {
+                throw VendorError(vendor: request.vendor, operation: request.operation, status: nil,
+                                  message: "the built-in emulator could not start: \(error)", retryable: false)
+            }
+        }
+        return VendorConnection(tenant: try registry.emulatorTenant(origin: emulator.origin), emulator: emulator, configurationFile: nil, http: served)
     }
 
     /// Stops the in-process emulator, if any.

@@ -43,6 +43,11 @@ public struct VendorRegistry: Sendable {
     /// Every vendor pointed at `emulator`, with its demo account: the demo configuration,
     /// read as any `roster.toml` is.
     public func emulatorTenant(_ emulator: RunningEmulator, name: String = "emulator") throws(ConfigurationError) -> Tenant {
-        try DemoConfiguration(registry: self).tenant(origin: emulator.origin, name: name)
+        try emulatorTenant(origin: emulator.origin, name: name)
+    }
+
+    /// Every vendor pointed at the emulator at `origin` (`http://127.0.0.1:PORT`).
+    public func emulatorTenant(origin: String, name: String = "emulator") throws(ConfigurationError) -> Tenant {
+        try DemoConfiguration(registry: self).tenant(origin: origin, name: name)
     }
 }

@@ -76,7 +76,13 @@ public final class VendorHTTP: Sendable {
     /// The process-wide sender over `vendorClient`.
     public static let shared = VendorHTTP()
 
-    let client: HTTPClient
+    /// The pooled client, made on the first request: a run that calls no vendor starts no
+    /// event loop threads.
+    private let makeClient: @Sendable () -> HTTPClient
+    var client: HTTPClient { makeClient() }
+    /// Awaited before every request (the first one starts the in-process emulator, say); it
+    /// throws the request's error.
+    let gate: (@Sendable (VendorRequest) async throws(VendorError) -> Void)?
     public let timeout: Duration
     public let retry: RetryPolicy
     /// Where rate-limited vendors count their requests with every Roster process on the
@@ -88,9 +94,21 @@ public final class VendorHTTP: Sendable {
 
     /// `client` must not follow redirects (`vendorClient` does not); a 3xx it returns is
     /// refused here either way.
-    public init(client: HTTPClient = VendorHTTP.vendorClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
-                rateLedger: (any RateLedger)? = nil, trace: (@Sendable (String) -> Void)? = nil) {
-        self.client = client
+    public convenience init(client: HTTPClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
+                            rateLedger: (any RateLedger)? = nil, trace: (@Sendable (String) -> Void)? = nil) {
+        self.init(makeClient: { client }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
+    }
+
+    /// Over `vendorClient`, made when the first request is sent.
+    public convenience init(timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
+                            rateLedger: (any RateLedger)? = nil, trace: (@Sendable (String) -> Void)? = nil) {
+        self.init(makeClient: { VendorHTTP.vendorClient }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
+    }
+
+    private init(makeClient: @escaping @Sendable () -> HTTPClient, gate: (@Sendable (VendorRequest) async throws(VendorError) -> Void)?, timeout: Duration,
+                 retry: RetryPolicy, rateLedger: (any RateLedger)?, trace: (@Sendable (String) -> Void)?) {
+        self.makeClient = makeClient
+        self.gate = gate
         self.timeout = timeout
         self.retry = retry
         self.rateLedger = rateLedger
@@ -99,18 +117,24 @@ public final class VendorHTTP: Sendable {
 
     /// The same sender, counting rate-limited requests in `ledger`.
     public func sharing(_ ledger: any RateLedger) -> VendorHTTP {
-        VendorHTTP(client: client, timeout: timeout, retry: retry, rateLedger: ledger, trace: trace)
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: ledger, trace: trace)
     }
 
     /// The same sender, tracing every attempt to `sink`.
     public func tracing(_ sink: @escaping @Sendable (String) -> Void) -> VendorHTTP {
-        VendorHTTP(client: client, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: sink)
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: sink)
+    }
+
+    /// The same sender, awaiting `gate` before each request (a failure is the request's).
+    public func waiting(for gate: @escaping @Sendable (VendorRequest) async throws(VendorError) -> Void) -> VendorHTTP {
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
     }
 
     /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any
     /// request after a 429 (the vendor refused it unprocessed). A 3xx is refused: vendor APIs
     /// do not redirect. `prepare` runs before every attempt (Activeconnect signs each afresh).
     public func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
+        if let gate { try await gate(request) }
         let attempts = max(1, retry.attempts)
         var attempt = 0
         while true {

@@ -21,7 +21,7 @@ public final class SealedSecrets: Sendable {
 
     /// A handle to `secret`, named `name` (the setting) in messages.
     public func seal(_ secret: Secret, name: String) -> LuaValue {
-        let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let id = (0..<16).map { _ in UInt8.random(in: 0...255) }.hexText
         sealed.withLock { $0[id] = Sealed(name: name, secret: secret) }
         return .table(LuaTable(["secret": .string(LuaString(name)), "roster_secret": .string(LuaString(id))]))
     }

@@ -338,7 +338,7 @@ public struct VendorOperation: Sendable {
             full[parameter.name] = (parameter.form ?? .any).recorded(arguments[parameter.name], revealing: true)
         }
         let text = qualifiedName + " " + JSONValue.object(full).canonicalText
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexText
     }
 
     /// The idempotency key (without the occurrence): vendor, operation and the values of
@@ -419,7 +419,7 @@ public struct VendorOperation: Sendable {
     /// The answer written into Lua by the declared result form.
     func lua(_ answer: JSONValue) throws(VendorError) -> LuaValue {
         do throws(WireMismatch) {
-            return try (result.form ?? .any).lua(fromWire: answer)
+            return try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try (result.form ?? .any).lua(fromWire: answer) }
         } catch {
             throw VendorError(vendor: vendor, operation: name, status: 200,
                               message: "unexpected answer: \(error.description)", retryable: false)

@@ -184,9 +184,23 @@ public final class VendorSession: Sendable {
 public final class ReadReplay: Sendable {
     private enum Phase { case keeping, replaying, live }
 
+    /// The answers kept for one read, in order, and the next to give.
+    private struct Answers {
+        var kept: [JSONValue] = []
+        var next = 0
+
+        /// The next answer, its slot let go (a run may repeat one read thousands of times:
+        /// taking one must not copy or shift the rest).
+        mutating func take() -> JSONValue? {
+            guard next < kept.count else { return nil }
+            defer { kept[next] = .null; next += 1 }
+            return kept[next]
+        }
+    }
+
     private struct State {
         var phase = Phase.keeping
-        var answers: [String: [JSONValue]] = [:]
+        var answers: [String: Answers] = [:]
     }
 
     private let state = Mutex(State())
@@ -206,17 +220,15 @@ public final class ReadReplay: Sendable {
     /// The kept answer to the next read of `key`, when replaying.
     func take(_ key: String) -> JSONValue? {
         state.withLock { state in
-            guard state.phase == .replaying, var answers = state.answers[key], !answers.isEmpty else { return nil }
-            let answer = answers.removeFirst()
-            state.answers[key] = answers
-            return answer
+            guard state.phase == .replaying else { return nil }
+            return state.answers[key]?.take()
         }
     }
 
     /// Keeps a rehearsal's answer to a read of `key`.
     func keep(_ key: String, _ answer: JSONValue) {
         state.withLock { state in
-            if state.phase == .keeping { state.answers[key, default: []].append(answer) }
+            if state.phase == .keeping { state.answers[key, default: Answers()].kept.append(answer) }
         }
     }
 }

@@ -28,7 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
     var callsOnly = false
 
-    @Flag(help: "Measure vendor client calls to the in-process emulator instead (Encore get_user).")
+    @Flag(help: "Measure what a vendor call costs the client (Encore get_user against an emulator in its own process): calls/s and CPU through the client and from Lua, where a call's time goes, and wrk and Python aiohttp on the same emulator.")
     var vendors = false
 
     @Flag(help: "Measure the journal's cost: 2,000 Encore creates from Lua to the in-process emulator, journal on vs off.")
@@ -91,53 +91,6 @@ struct BenchCommand: AsyncParsableCommand {
              String(format: "%.3f s vs %.3f s bare", report.computeWithLimitsSeconds, report.computeBareSeconds))
         line("with instruction budget", report.instructionBudgetComputeRatio, goal: .infinity,
              String(format: "%.3f s (opt-in count hook)", report.computeWithInstructionBudgetSeconds))
-    }
-}
-
-extension BenchCommand {
-    /// Encore `get_user` calls per second from one process to the emulator on loopback,
-    /// through the operation's declaration and client (no Lua): sequentially, and with 64
-    /// calls in flight.
-    func benchmarkVendors() async throws {
-        let registry = VendorRegistry.standard
-        let emulator = try await Emulator.start(registry.emulatorConfiguration())
-        let session = VendorSession(tenant: try registry.emulatorTenant(emulator))
-        guard let getUser = registry.unit(named: "encore")?.module.operations.first(where: { $0.name == "get_user" }) else {
-            throw ValidationError("the registry has no encore.get_user")
-        }
-        let call = try getUser.work(LuaTable(["id": 1001]), in: session)
-        struct Client { let getUser: @Sendable () async throws(VendorError) -> JSONValue }
-        let client = Client(getUser: call)
-        _ = try await client.getUser() // warm the connection pool
-        let clock = ContinuousClock()
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        }
-        let sequentialCalls = 2_000
-        let sequentialStart = clock.now
-        for _ in 0..<sequentialCalls { _ = try await client.getUser() }
-        let sequential = Double(sequentialCalls) / seconds(clock.now - sequentialStart)
-
-        let concurrentCalls = 20_000, inFlight = 64
-        let concurrentStart = clock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<inFlight {
-                group.addTask {
-                    for _ in stride(from: worker, to: concurrentCalls, by: inFlight) { _ = try await client.getUser() }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let concurrent = Double(concurrentCalls) / seconds(clock.now - concurrentStart)
-        await emulator.stop()
-        let figures = ["encore_get_user_sequential_calls_per_s": sequential.rounded(), "encore_get_user_64_in_flight_calls_per_s": concurrent.rounded()]
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(figures), as: UTF8.self))
-        } else {
-            print(String(format: "encore get_user: %.0f calls/s sequential, %.0f calls/s with 64 in flight (goal >= 5000)", sequential, concurrent))
-        }
     }
 }
 

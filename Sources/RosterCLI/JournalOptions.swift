@@ -3,6 +3,7 @@ import ArgumentParser
 import Crypto
 import Engine
 import Foundation
+import Vendors
 import Journal
 import LuaHost
 
@@ -58,7 +59,7 @@ struct JournalOptions: ParsableArguments {
             let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
             // This host's change logs for that database, beside the user's own journal.
             let logs = (SQLiteJournalStore.defaultPath() as NSString).deletingLastPathComponent + "/changes-"
-                + SHA256.hash(data: Data(location.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+                + SHA256.hash(data: Data(location.utf8)).prefix(6).hexText
             return try PostgresJournalStore.open(url: location, password: secret?.reveal(), logFolder: logs)
         } catch {
             Diagnostics.error("roster: \(error)")
@@ -131,5 +132,5 @@ extension VendorConnection {
 
 extension ScriptInput {
     /// The contents' SHA-256, hex.
-    var sha256: String { SHA256.hash(data: contents).map { String(format: "%02x", $0) }.joined() }
+    var sha256: String { SHA256.hash(data: contents).hexText }
 }

@@ -280,7 +280,7 @@ struct RawJSON: Encodable {
     let value: JSONValue
 
     init(_ text: String) {
-        value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
+        value = JSONValue.parse(text) ?? .string(text)
     }
 
     func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }

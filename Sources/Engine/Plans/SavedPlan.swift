@@ -96,7 +96,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     }
 
     static func salted(_ fingerprint: String, id: String) -> String {
-        SHA256.hash(data: Data((id + "\n" + fingerprint).utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data((id + "\n" + fingerprint).utf8)).hexText
     }
 
     /// The changes of row `number` (of the whole plan, for a single script's).

@@ -4,6 +4,7 @@
 /// modified) checked from its files.
 import Crypto
 import Foundation
+import Vendors
 
 /// A publisher's signing key, as `roster plugin keygen` writes it (`NAME.key`, mode 0600:
 /// `NAME:BASE64` of the raw private key). Never printed.
@@ -121,5 +122,5 @@ public struct PluginPackageError: Error, CustomStringConvertible, Sendable {
 
 extension SHA256.Digest {
     /// Lowercase hex.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String { hexText }
 }

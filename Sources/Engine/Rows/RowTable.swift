@@ -3,6 +3,7 @@
 import Bindings
 import Crypto
 import Foundation
+import Vendors
 import LuaHost
 
 /// One row: what the script sees as `row` (keyed by the header) and `row_number`.
@@ -21,7 +22,7 @@ public struct TableRow: Sendable, Equatable {
     /// A digest of the row's fields: a row that succeeded must be the same on a resume.
     public var sha256: String {
         let text = CSV.line(values)
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexText
     }
 
     /// `row` in Lua: each column's value by name.

@@ -127,6 +127,6 @@ extension JSONValue {
 
     /// The JSON in `text`, if it is JSON.
     public static func parse(_ text: String) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        try? JSONValue(parsing: text.utf8)
     }
 }

@@ -70,7 +70,7 @@ public struct VendorAPIClient<API: VendorAPI>: VendorClientCore {
 extension VendorClientCore {
     public var account: String {
         let secrets = configuration.secretValues.joined(separator: "\u{0}")
-        let digest = SHA256.hash(data: Data(secrets.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(secrets.utf8)).prefix(8).hexText
         return endpoint + "#" + digest
     }
 
@@ -81,10 +81,12 @@ extension VendorClientCore {
     /// Sends one request and returns the vendor's answer, whatever its status.
     public func answer(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                 idempotent: Bool) async throws(VendorError) -> VendorResponse {
-        var headers = [("Accept", "application/json")]
-        if let body { headers.append(("Content-Type", body.contentType)) }
-        let request = VendorRequest(vendor: Self.vendor, operation: operation, method: method, url: endpoint + path,
-                                    headers: headers, body: body?.bytes, idempotent: idempotent)
+        let request = VendorCallProfile.shared.measure(.encode) {
+            var headers = [("Accept", "application/json")]
+            if let body { headers.append(("Content-Type", body.contentType)) }
+            return VendorRequest(vendor: Self.vendor, operation: operation, method: method, url: endpoint + path,
+                                 headers: headers, body: body?.bytes, idempotent: idempotent)
+        }
         let client = self
         return try await http.send(request) { client.authorize(&$0) }
     }

@@ -140,7 +140,7 @@ public final class VendorHTTP: Sendable {
         while true {
             attempt += 1
             var prepared = request
-            prepare(&prepared)
+            VendorCallProfile.shared.measure(.encode) { prepare(&prepared) }
             let started = ContinuousClock.now
             let outcome: Result<VendorResponse, VendorError> = await once(prepared)
             VendorCallStats.shared.requested(request.vendor, status: try? outcome.get().status)
@@ -225,13 +225,18 @@ public final class VendorHTTP: Sendable {
     }
 
     private func once(_ request: VendorRequest) async -> Result<VendorResponse, VendorError> {
-        var http = HTTPClientRequest(url: request.url)
-        http.method = request.method
-        for (name, value) in request.headers { http.headers.add(name: name, value: value) }
-        if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
+        let http = VendorCallProfile.shared.measure(.encode) {
+            var http = HTTPClientRequest(url: request.url)
+            http.method = request.method
+            for (name, value) in request.headers { http.headers.add(name: name, value: value) }
+            if let body = request.body { http.body = .bytes(ByteBuffer(bytes: body)) }
+            return http
+        }
         do {
+            let sent = VendorCallProfile.shared.isOn ? ContinuousClock.now : nil
             let response = try await client.execute(http, timeout: .nanoseconds(timeout.nanoseconds))
             let collected = try await response.body.collect(upTo: 16 << 20)
+            if let sent { VendorCallProfile.shared.add(.exchange, since: sent) }
             let status = Int(response.status.code)
             var body = Array(collected.readableBytesView)
             // A refusal's text becomes an error message: a server that echoes the request

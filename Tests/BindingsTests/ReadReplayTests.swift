@@ -1,0 +1,30 @@
+/// ReadReplayTests.swift: a confirmed run's reads answered as its rehearsal's were — each
+/// read's answers in order, once each, whatever the number of repeats.
+import Testing
+@testable import Bindings
+import Vendors
+
+@Suite struct ReadReplayTests {
+    @Test func aRepeatedReadGetsItsAnswersInOrderThenGoesToTheVendor() {
+        let replay = ReadReplay()
+        for index in 0..<10_000 { replay.keep("encore.get_user 1001", .int(index)) }
+        replay.keep("encore.get_user 1002", .string("other"))
+        #expect(replay.take("encore.get_user 1001") == nil, "nothing is replayed while the rehearsal keeps")
+        replay.startReplaying()
+        var taken: [JSONValue] = []
+        while let answer = replay.take("encore.get_user 1001") { taken.append(answer) }
+        #expect(taken == (0..<10_000).map { JSONValue.int($0) })
+        #expect(replay.take("encore.get_user 1002") == .string("other"))
+        #expect(replay.take("encore.get_user 1003") == nil)
+    }
+
+    @Test func aChangeSentEndsTheReplay() {
+        let replay = ReadReplay()
+        replay.keep("active911.get_member 7", .int(1))
+        replay.keep("active911.get_member 7", .int(2))
+        replay.startReplaying()
+        #expect(replay.take("active911.get_member 7") == .int(1))
+        replay.changeSent()
+        #expect(replay.take("active911.get_member 7") == nil, "after a change, a read goes to the vendor")
+    }
+}

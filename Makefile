@@ -56,8 +56,10 @@ release: deps
 
 ## Performance goals as ratios against baselines in the same run.
 bench: release
-	@[ -x /usr/bin/time ] || $(SUDO) apt-get install -y time
+	@[ -x /usr/bin/time ] && command -v wrk >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y time wrk; }
+	@python3 -c 'import aiohttp' 2>/dev/null || python3 -m pip install --quiet aiohttp || echo "aiohttp not installed: roster bench --vendors leaves its peer out"
 	.build/release/roster bench
+	.build/release/roster bench --vendors
 	@bash Benchmarks/compare-cli.sh .build/release/roster
 	@bash Benchmarks/compare-cli.sh .build/release/roster 7 Benchmarks/patterns.lua
 	@bash Benchmarks/start.sh .build/release/roster

@@ -13,39 +13,41 @@ extension LuaForm {
     /// The vendor's answer as the declared form says Lua sees it: shape fields taken from
     /// their wire paths, write-only fields never read back, extra keys kept only in an open
     /// shape. A missing required field or a value of the wrong type is a mismatch.
-    func lua(fromWire value: JSONValue, at path: String = "the answer") throws(WireMismatch) -> LuaValue {
+    func lua(fromWire value: JSONValue, at path: @autoclosure () -> String = "the answer") throws(WireMismatch) -> LuaValue {
         if value == .null { return .nil }
         switch self {
         case .any, .table: return VendorAnswer.json(value)
         case .string, .choice, .digits:
-            guard case .string(let text) = value else { throw mismatch(value, path) }
+            guard case .string(let text) = value else { throw mismatch(value, path()) }
             return .string(LuaString(text))
         case .integer:
             switch value {
             case .int(let number): return .integer(Int64(number))
             case .double(let number) where Int64(exactly: number) != nil: return .integer(Int64(number))
-            default: throw mismatch(value, path)
+            default: throw mismatch(value, path())
             }
         case .number:
             switch value {
             case .int(let number): return .integer(Int64(number))
             case .double(let number): return .number(number)
-            default: throw mismatch(value, path)
+            default: throw mismatch(value, path())
             }
         case .boolean:
-            guard case .bool(let flag) = value else { throw mismatch(value, path) }
+            guard case .bool(let flag) = value else { throw mismatch(value, path()) }
             return .boolean(flag)
         case .list(let element):
-            guard case .array(let items) = value else { throw mismatch(value, path) }
+            guard case .array(let items) = value else { throw mismatch(value, path()) }
             var values: [LuaValue] = []
             values.reserveCapacity(items.count)
             for (offset, item) in items.enumerated() {
-                values.append(try element.lua(fromWire: item, at: "\(path)[\(offset + 1)]"))
+                values.append(try element.lua(fromWire: item, at: "\(path())[\(offset + 1)]"))
             }
             return .table(LuaTable(sequence: values))
         case .shape(let shape):
-            guard case .object(let object) = value else { throw mismatch(value, path) }
+            guard case .object(let object) = value else { throw mismatch(value, path()) }
             var table = LuaTable()
+            // Sized once: growing a dictionary field by field rehashes it again and again.
+            table.fields.reserveCapacity(shape.fields.count)
             if shape.open {
                 for (key, field) in object where shape.fields.allSatisfy({ $0.wirePath.first != key }) {
                     let converted = VendorAnswer.json(field)
@@ -53,14 +55,16 @@ extension LuaForm {
                 }
             }
             for field in shape.fields where !field.writeOnly {
-                var found: JSONValue? = .object(object)
-                for key in field.wirePath { found = found?[key] }
+                let wirePath = field.wirePath
+                var found = object[wirePath[0]]
+                for key in wirePath.dropFirst() { found = found?[key] }
                 guard let found, found != .null else {
                     if field.absent != .nil { table[field.name] = field.absent; continue }
-                    if !field.optional { throw WireMismatch(description: "\(path) has no \(field.wirePath.joined(separator: "."))") }
+                    if !field.optional { throw WireMismatch(description: "\(path()) has no \(wirePath.joined(separator: "."))") }
                     continue
                 }
-                table[field.name] = try field.type.lua(fromWire: found, at: "\(path).\(field.wirePath.joined(separator: "."))")
+                // The path is spelled out only for an error message.
+                table[field.name] = try field.type.lua(fromWire: found, at: "\(path()).\(wirePath.joined(separator: "."))")
             }
             return .table(table)
         }

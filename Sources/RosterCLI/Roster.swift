@@ -21,6 +21,9 @@ public struct Roster: AsyncParsableCommand {
     /// valid UTF-8 is refused here, before Swift repairs it into U+FFFD (which a script
     /// would then send to a vendor as if it were the real text).
     public static func runCommandLine() async -> Int32 {
+        // Output to a reader that has gone (`roster runs | head -1`) is an EPIPE the writer
+        // handles, not a signal that kills the process (NIO ignored it, when it started first).
+        signal(SIGPIPE, SIG_IGN)
         let raw = (1..<Int(CommandLine.argc)).map { index -> [UInt8] in
             guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
             return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))

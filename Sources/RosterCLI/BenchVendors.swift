@@ -166,6 +166,8 @@ struct EmulatorChild {
             process.terminate()
             throw ValidationError("the emulator did not start: \(text)")
         }
+        // Whatever it says later is read and dropped: a full pipe would stall it.
+        handle.readabilityHandler = { _ = $0.availableData }
         return EmulatorChild(process: process, origin: String(text[range]))
     }
 

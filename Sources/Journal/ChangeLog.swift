@@ -74,6 +74,7 @@ public final class ChangeLog: Sendable {
     /// Appends `operations`, then `last`: once it returns, a killed process loses none of them. The
     /// first record's length is written last, so a copy cut short reads as the log's end.
     public func append(_ operations: [JournalOperation], then last: JournalOperation? = nil) throws(JournalError) {
+        guard !operations.isEmpty || last != nil else { return } // no record: nothing to copy
         try mapping.withLock { mapping throws(JournalError) in
             guard !mapping.removed else { throw JournalError("the change log \(path) is closed") }
             mapping.record.bytes.removeAll(keepingCapacity: true)

@@ -204,6 +204,8 @@ public struct VendorOperation: Sendable {
             // A confirmed run's reads are answered as its rehearsal's were.
             let readKey = effect == .read && session.reads != nil ? operation.fingerprint(arguments) : nil
             if let readKey, let answer = session.reads?.take(readKey) {
+                // Sent once, by the rehearsal, which had no journal to count it.
+                session.journal?.didRead()
                 session.record(record(.succeeded))
                 return { try operation.answer(answer, already: false) }
             }

@@ -119,6 +119,17 @@ public final class VendorSession: Sendable {
     }
 
     private let counted: Bool
+    private let dryRunAsked = Atomic<Bool>(false)
+
+    /// Whether the script read `roster.dry_run`: a rehearsal that did not, and planned no
+    /// change, ran exactly as the run itself would, so the run need not run again.
+    public var askedDryRun: Bool { dryRunAsked.load(ordering: .relaxed) }
+
+    /// `roster.dry_run`, noting that the script asked.
+    public func answerDryRun() -> Bool {
+        dryRunAsked.store(true, ordering: .relaxed)
+        return dryRun
+    }
 
     deinit { if counted { OperationBatcher.sessionsOpen.subtract(1, ordering: .relaxed) } }
 

@@ -10,6 +10,8 @@ public struct RunEnvironment {
     public var modules: [LuaModule]
     public var functions: [LuaFunction]
     public var globals: [String: LuaValue]
+    /// The metatables the globals name (the `roster` global's), registered before them.
+    public var metatables: [(owner: String, metatable: LuaMetatable)]
 
     /// `vendorModules` gives the vendor modules for `session` (a plugin's are sandboxed to
     /// its permissions); `globals` and `functions` come beside the standard ones (a
@@ -20,18 +22,37 @@ public struct RunEnvironment {
                 globals: [String: LuaValue] = [:], functions: [LuaFunction] = []) {
         modules = vendorModules(session) + [CSV.module]
         self.functions = [Documentation.help] + functions
+        metatables = [("roster", Self.rosterMetatable(session))]
         self.globals = globals.merging([
             "args": Self.arguments(arguments), "inputs": Self.inputs(inputs), "roster": Self.roster(session),
         ]) { $1 }
     }
 
-    /// `roster = {dry_run, tenant, vendors}`, as the session stands (the REPL resets it when
-    /// `:dry-run` or `:tenant` changes the session).
+    /// `roster = {dry_run, tenant, vendors}`, as the session stands (the REPL resets it and
+    /// its metatable when `:dry-run` or `:tenant` changes the session).
     public static func roster(_ session: VendorSession) -> LuaValue {
-        .table(LuaTable([
-            "dry_run": .boolean(session.dryRun), "tenant": .string(LuaString(session.tenant.name)),
+        var table = LuaTable([
+            "tenant": .string(LuaString(session.tenant.name)),
             "vendors": .table(LuaTable(sequence: session.tenant.vendors.map { .string(LuaString($0.rawValue)) })),
-        ]))
+        ])
+        table.metatable = rosterMetatableName
+        return .table(table)
+    }
+
+    static let rosterMetatableName = "roster.run"
+
+    /// `roster.dry_run` is answered by the session, which notes that the script asked: a
+    /// rehearsal that never asked and planned nothing is the run itself (see
+    /// `VendorSession.askedDryRun`).
+    public static func rosterMetatable(_ session: VendorSession) -> LuaMetatable {
+        LuaMetatable(rosterMetatableName, metamethods: [
+            LuaFunction("__index", "Answers roster.dry_run.", parameters: [
+                LuaParameter("roster", .table, doc: "the roster global"), LuaParameter("key", .any, doc: "the field read"),
+            ]) { call in
+                guard case .string(let key) = try call.value(2), key.text == "dry_run" else { return LuaValue.nil }
+                return .boolean(session.answerDryRun())
+            },
+        ])
     }
 
     /// `args`: each `--arg KEY=VALUE` as a string.

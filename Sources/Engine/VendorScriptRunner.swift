@@ -21,6 +21,8 @@ public struct ScriptRunResult: Sendable {
     /// Every vendor call, in order (planned ones under a dry run).
     public var calls: [VendorCallRecord]
     public var dryRun: Bool
+    /// Whether the script read `roster.dry_run`.
+    public var askedDryRun = false
 
     /// The changes planned and not sent.
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
@@ -90,8 +92,11 @@ public struct VendorScriptRunner: Sendable {
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
+        runner.metatables = environment.metatables
         runner.randomSeed = seed
         let outcome = await runner.run(script, output: output, stop: stop)
-        return ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
+        var result = ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
+        result.askedDryRun = session.askedDryRun
+        return result
     }
 }

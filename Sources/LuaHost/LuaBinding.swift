@@ -192,6 +192,12 @@ extension LuaState {
         installedModules.append(module)
     }
 
+    /// Registers (or replaces) a metatable that belongs to no module (the `roster` global's);
+    /// `owner` names its metamethods in messages.
+    public func install(_ metatable: LuaMetatable, owner: String) {
+        LuaState.withStackGuard(L) { register(metatable, module: owner) }
+    }
+
     /// registry[name] = { metamethods..., __metatable = name }
     private func register(_ metatable: LuaMetatable, module: String) {
         lua_createtable(L, 0, Int32(metatable.metamethods.count + 1))

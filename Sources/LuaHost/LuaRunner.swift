@@ -37,6 +37,9 @@ public final class CollectedOutput: LuaOutput, Sendable {
 
     /// Everything printed so far, as text.
     public var text: String { bytes.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    /// Everything printed so far, as bytes.
+    public var printed: [UInt8] { bytes.withLock { $0 } }
 }
 
 /// How a run ended.
@@ -68,6 +71,8 @@ public struct LuaRunner: Sendable {
     public var functions: [LuaFunction]
     /// Globals set before the script runs (`args`, `params`).
     public var globals: [String: LuaValue]
+    /// Metatables the globals' tables name, by owner (the `roster` global's).
+    public var metatables: [(owner: String, metatable: LuaMetatable)] = []
     /// Seeds `math.random` (a journaled run's seed, so that a resumed attempt draws the same
     /// numbers); nil: Lua's own random seed.
     public var randomSeed: Int64?
@@ -96,6 +101,7 @@ public struct LuaRunner: Sendable {
             }
             for module in modules { run.state.install(module) }
             for function in functions { run.state.install(function) }
+            for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
             run.setGlobals(globals)
             if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
             stop?.attach(run)

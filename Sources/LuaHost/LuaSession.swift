@@ -38,7 +38,8 @@ public final class LuaSession: @unchecked Sendable {
     /// `printer` is Lua source returning `show(f)`: it calls `f` and prints its values
     /// for people (the REPL's pretty printer). It is loaded before any user code, so the
     /// library functions it captures are the originals.
-    public init(limits: LuaLimits, modules: [LuaModule] = [], functions: [LuaFunction] = [], globals: [String: LuaValue] = [:],
+    public init(limits: LuaLimits, modules: [LuaModule] = [], functions: [LuaFunction] = [],
+                metatables: [(owner: String, metatable: LuaMetatable)] = [], globals: [String: LuaValue] = [:],
                 output: any LuaOutput, directory: String?, printer: String, executor: LuaExecutor = .shared) throws(LuaSessionError) {
         do {
             run = try RunContext(limits: limits, output: output, scriptDirectory: directory)
@@ -48,6 +49,7 @@ public final class LuaSession: @unchecked Sendable {
         self.executor = executor
         for module in modules { run.state.install(module) }
         for function in functions { run.state.install(function) }
+        for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
         run.setGlobals(globals)
         let L = run.state.L
         let loaded = printer.utf8CString.withUnsafeBufferPointer { chars in
@@ -64,6 +66,11 @@ public final class LuaSession: @unchecked Sendable {
     /// Installs (or replaces) modules between chunks: `:tenant`, `:dry-run`.
     public func install(_ modules: [LuaModule]) {
         for module in modules { run.state.install(module) }
+    }
+
+    /// Registers (or replaces) metatables between chunks, before the globals that name them.
+    public func install(_ metatables: [(owner: String, metatable: LuaMetatable)]) {
+        for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
     }
 
     /// Sets globals between chunks.

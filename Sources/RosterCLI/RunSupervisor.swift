@@ -30,13 +30,16 @@ struct RunSupervisor {
         // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
         // answers the run again.
         let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
+        var rehearsed: (result: ScriptRunResult, output: CollectedOutput)?
         if gate.needsRehearsal(connection.tenant, attempt: journal.attempt) {
             let reads = ReadReplay()
             runner.reads = reads
-            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: journal.seed)
+            let rehearsalOutput = CollectedOutput()
+            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: rehearsalOutput, seed: journal.seed)
             try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
                                  connection: connection, journal: journal)
             reads.startReplaying()
+            if Self.rehearsalIsTheRun(rehearsal) { rehearsed = (rehearsal, rehearsalOutput) }
         }
         let counter = CallCounter()
         runner.counter = counter
@@ -45,8 +48,17 @@ struct RunSupervisor {
         let output: any LuaOutput = json ? CollectedOutput() : OutputAboveProgress(progress: progress)
         let stop = LuaStop()
         let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
-        let result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
+        let result: ScriptRunResult
+        if var rehearsal = rehearsed?.result, let printed = rehearsed?.output {
+            // The script ran once: what it printed is shown now, its reads counted as sent.
+            output.write(printed.printed)
+            for call in rehearsal.calls where call.effect == LuaEffect.read.rawValue { journal.didRead() }
+            rehearsal.dryRun = false
+            result = rehearsal
+        } else {
+            result = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: dryRun, output: output, stop: stop,
                                       journal: journal)
+        }
         signals.cancel()
         progress.finish()
         await connection.close()
@@ -74,6 +86,13 @@ struct RunSupervisor {
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
             + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
+    }
+
+    /// Whether a rehearsal was the run itself, so that running the script again would only
+    /// repeat it: it ended well, planned no change, and never read `roster.dry_run` (the one
+    /// thing that differs between the two). Its reads were live, as the run's would be.
+    static func rehearsalIsTheRun(_ rehearsal: ScriptRunResult) -> Bool {
+        rehearsal.outcome == .success && rehearsal.plan.isEmpty && !rehearsal.askedDryRun
     }
 
     /// Saves a successful dry run's plan (mode 0600) and keeps it in the journal.

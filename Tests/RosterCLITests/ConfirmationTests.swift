@@ -92,6 +92,28 @@ import Testing
         #expect(users.filter { $0["IsActive"] as? Bool == false }.count == 3, "ada, grace and the demo's inactive linus")
     }
 
+    /// A run that plans no change and never reads `roster.dry_run` is its rehearsal: the
+    /// script runs once. Each execution reads a user named by `os.clock()`, so a second
+    /// execution makes a read the first did not. A script that reads `roster.dry_run` runs again.
+    @Test func aRunThatChangesNothingRunsOnce() async throws {
+        let reads = """
+            pcall(encore.get_user, 900000 + math.floor(os.clock() * 1e6))
+            print("read")
+            """
+        let folder = try RosterProcess.scriptFolder(["reads.lua": reads, "asks.lua": reads + "\nprint(roster.dry_run, rawget(roster, 'dry_run'))"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let once = try await RosterProcess.run(["run", "reads.lua", "--config", "roster.toml"], in: folder, environment: JournalTests.journal(folder))
+        #expect(once.status == 0, "\(once.stderr)")
+        #expect(once.stdout == "read\n")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 1, "the script ran once")
+        let asks = try await RosterProcess.run(["run", "asks.lua", "--config", "roster.toml"], in: folder, environment: JournalTests.journal(folder))
+        #expect(asks.status == 0, "\(asks.stderr)")
+        #expect(asks.stdout == "read\nfalse\tnil\n", "printed by the run, not its rehearsal")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 3, "rehearsed, then run")
+    }
+
     /// `max_changes` refuses a run planning more changes before it sends anything;
     /// `--max-changes` raises it for one run. `confirm_over` sets when a terminal asks.
     @Test func tenantLimitsOnChanges() async throws {

@@ -31,7 +31,8 @@ final class Repl {
         vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
-            limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals,
+            limits: limits, modules: environment.modules, functions: environment.functions, metatables: environment.metatables,
+            globals: environment.globals,
             output: StandardOutput(), directory: FileManager.default.currentDirectoryPath,
             printer: PrettyPrinter.source)
         let session = self.session
@@ -151,6 +152,7 @@ final class Repl {
     }
 
     private func setRosterGlobal() {
+        session.install([("roster", RunEnvironment.rosterMetatable(vendorSession))])
         session.setGlobals(["roster": RunEnvironment.roster(vendorSession)])
     }
 }

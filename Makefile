@@ -12,7 +12,7 @@ all: build
 ## Install the system packages Roster needs, only when something is missing.
 deps:
 	@missing=""; \
-	pkg-config --exists lua5.4 2>/dev/null || missing="$$missing liblua5.4-dev pkg-config"; \
+	ls /usr/lib/*/liblua5.4.a /usr/include/lua5.4/lua.h >/dev/null 2>&1 || missing="$$missing liblua5.4-dev"; \
 	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
 	pkg-config --exists libedit 2>/dev/null || missing="$$missing libedit-dev pkg-config"; \
 	pkg-config --exists sqlite3 2>/dev/null || missing="$$missing libsqlite3-dev pkg-config"; \

@@ -26,12 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // Debian's Lua 5.4 (liblua5.4-dev), found through pkg-config.
-        .systemLibrary(
-            name: "CLua",
-            pkgConfig: "lua5.4",
-            providers: [.apt(["liblua5.4-dev"])]
-        ),
+        // Debian's Lua 5.4 (liblua5.4-dev): its headers, linked statically by CRosterLua.
+        .systemLibrary(name: "CLua", providers: [.apt(["liblua5.4-dev"])]),
         // libedit's readline interface (Debian libedit-dev), for the REPL's line editing.
         .systemLibrary(
             name: "CEditLine",
@@ -40,7 +36,7 @@ let package = Package(
         ),
         // The few things that must be C: the call trampoline, the allocator, the limit hook
         // and watchdog, protected helpers, and the sandbox's guarded library wrappers.
-        .target(name: "CRosterLua", dependencies: ["CLua"]),
+        .target(name: "CRosterLua", dependencies: ["CLua"], linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]),
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.
         .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),

@@ -22,7 +22,7 @@
  */
 #include "state_internal.h"
 #include <limits.h>
-#include <lualib.h>
+#include <lua5.4/lualib.h>
 #include <string.h>
 
 /* ---- setmetatable, load, collectgarbage ------------------------------------------ */

@@ -10,8 +10,8 @@
 #ifndef ROSTER_LUA_H
 #define ROSTER_LUA_H
 
-#include <lua.h>
-#include <lauxlib.h>
+#include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
 #include <stddef.h>
 #include <stdint.h>
 

@@ -514,7 +514,8 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     static func sha256(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        // Not String(format:): its C varargs cost a first-use type lookup at every start.
+        SHA256.hash(data: bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
     static func json(_ value: some Encodable) -> String {

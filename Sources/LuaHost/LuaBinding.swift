@@ -13,6 +13,8 @@ final class LuaBinding {
     /// The body of a sync function, apart: the common case skips the enum's copy.
     private let syncBody: @Sendable (LuaCall) throws -> LuaValue
     private let isSync: Bool
+    /// Declared without a result: a nil answer is no value at all.
+    private let returnsNothing: Bool
     private let checks: [ArgumentCheck]
     private let maximumArguments: Int32
 
@@ -27,6 +29,7 @@ final class LuaBinding {
             syncBody = { _ in .nil }
             isSync = false
         }
+        returnsNothing = function.result == nil
         let fixed = function.parameters.prefix { !$0.variadic }
         self.checks = fixed.map(ArgumentCheck.init)
         self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
@@ -56,7 +59,13 @@ final class LuaBinding {
         if isSync {
             do {
                 let result = try syncBody(call)
-                if case .nil = result { lua_pushnil(L) } else { LuaState.push(L, result) }
+                if case .nil = result {
+                    // Declared with no result: it returns nothing, not nil.
+                    if returnsNothing { return 0 }
+                    lua_pushnil(L)
+                } else {
+                    LuaState.push(L, result)
+                }
                 return 1
             } catch {
                 return raise(L, error)

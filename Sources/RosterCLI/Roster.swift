@@ -64,12 +64,14 @@ public struct Roster: AsyncParsableCommand {
 extension Roster {
     /// The options a parent command accepts before its subcommand as well as after it
     /// (`roster plugin --plugins DIR list`); each is a subcommand option underneath.
-    static let parentOptions: [String: Set<String>] = ["plugin": ["--plugins"]]
+    /// (A list, not a dictionary of sets: this runs at every start, where each first use of
+    /// a generic type costs a scan of the binary's conformance records.)
+    static let parentOptions: [(command: String, options: [String])] = [("plugin", ["--plugins"])]
 
     /// `plugin --plugins DIR list` → `plugin list --plugins DIR`: ArgumentParser reads a
     /// subcommand's options only after its name.
     static func hoistingParentOptions(_ arguments: [String]) -> [String] {
-        guard let command = arguments.first, let options = parentOptions[command] else { return arguments }
+        guard let command = arguments.first, let options = parentOptions.first(where: { $0.command == command })?.options else { return arguments }
         var moved: [String] = []
         var index = 1
         while index < arguments.count {

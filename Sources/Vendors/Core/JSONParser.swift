@@ -136,21 +136,26 @@ struct JSONParser {
     private mutating func string() throws(JSONParseError) -> String {
         offset += 1 // "
         let start = offset
+        var ascii = true
         while offset < bytes.count {
             let byte = bytes[offset]
             if byte == UInt8(ascii: "\"") {
                 defer { offset += 1 }
-                return try text(start..<offset)
+                return try text(start..<offset, ascii: ascii)
             }
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
             guard byte >= 0x20 else { throw failure("a control character in a string") }
+            if byte >= 0x80 { ascii = false }
             offset += 1
         }
         throw failure("a string without its closing quote")
     }
 
-    private func text(_ range: Range<Int>) throws(JSONParseError) -> String {
+    private func text(_ range: Range<Int>, ascii: Bool) throws(JSONParseError) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[range])
+        // ASCII needs no validation; `String(validating:as:)` is generic at run time
+        // (a type lookup per string), so it is kept for the rest.
+        if ascii { return String(decoding: slice, as: UTF8.self) }
         guard let text = String(validating: slice, as: UTF8.self) else { throw JSONParseError(offset: range.lowerBound, reason: "a string that is not UTF-8") }
         return text
     }

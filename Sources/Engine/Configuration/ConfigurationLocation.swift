@@ -25,11 +25,14 @@ public enum ConfigurationLocation {
 
     /// The implicit places, in order.
     public static func candidates(currentDirectory: String, environment: [String: String]) -> [String] {
-        var places = [URL(fileURLWithPath: currentDirectory).appendingPathComponent("roster.toml").path]
+        // Joined as text: this runs at every start, and URL's path handling costs more
+        // than the few file checks it leads to.
+        func path(_ folder: String, _ name: String) -> String { folder.hasSuffix("/") ? folder + name : folder + "/" + name }
+        var places = [path(currentDirectory, "roster.toml")]
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
-            places.append(URL(fileURLWithPath: xdg).appendingPathComponent("roster/roster.toml").path)
+            places.append(path(xdg, "roster/roster.toml"))
         } else if let home = environment["HOME"], !home.isEmpty {
-            places.append(URL(fileURLWithPath: home).appendingPathComponent(".config/roster/roster.toml").path)
+            places.append(path(home, ".config/roster/roster.toml"))
         }
         return places
     }

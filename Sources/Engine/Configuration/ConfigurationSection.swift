@@ -49,7 +49,7 @@ public struct ConfigurationSection {
         guard case .string(let text) = value else {
             throw document.error(at: path + [key], "expected a string, got \(value.typeName)", fix: "write \(key) = \"\(example)\"")
         }
-        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard !text.allSatisfy({ $0.isWhitespace && !$0.isNewline }) else {
             throw document.error(at: path + [key], "is empty", fix: "write \(key) = \"\(example)\", or remove it")
         }
         return text

@@ -35,7 +35,9 @@ let package = Package(
             providers: [.apt(["libedit-dev"])]
         ),
         // The few things that must be C: the call trampoline, the allocator, the limit hook
-        // and watchdog, protected helpers, and the sandbox's guarded library wrappers.
+        // and watchdog, protected helpers, and the sandbox's guarded library wrappers. Lua
+        // is linked from Debian's static library: every API call is then a direct call,
+        // not one through the dynamic linker's table (a binding call is two of them).
         .target(name: "CRosterLua", dependencies: ["CLua"], linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]),
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.

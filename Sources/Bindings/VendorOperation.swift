@@ -188,7 +188,7 @@ public struct VendorOperation: Sendable {
             }
             if session.dryRun && effect != .read {
                 session.record(record(.planned))
-                return { .table(DryRun.result) }
+                return { .value(.table(DryRun.result)) }
             }
             if effect != .read { session.reads?.changeSent() }
             // Applying a saved plan: a change that is not the plan's next one is not sent, nor anything after it.
@@ -237,7 +237,7 @@ public struct VendorOperation: Sendable {
                         return {
                             let id = try journal.recordSending(recording, stateBefore: nil)
                             journal.didFinish(id, .succeeded(answer: .null, already: false))
-                            return .nil
+                            return .value(.nil)
                         }
                     case (.ask, nil), (.compareState, nil):
                         // A toggle journaled before states were kept has none to compare with.
@@ -363,14 +363,20 @@ public struct VendorOperation: Sendable {
         return key + "}"
     }
 
-    /// The answer as the script sees it; `already` adds `already = true` to a table.
-    func answer(_ answer: JSONValue, already: Bool) throws(VendorError) -> LuaValue {
-        var value = try lua(answer)
-        if already, case .table(var table) = value {
-            table["already"] = true
-            value = .table(table)
+    /// The answer as the script sees it, checked against the declared result form here and
+    /// written onto the script's stack as it resumes; `already` adds `already = true` to a table.
+    func answer(_ answer: JSONValue, already: Bool) throws(VendorError) -> LuaAnswer {
+        let form = result.form ?? .any
+        do throws(WireMismatch) {
+            try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in
+                var check = WireCheck()
+                try form.walk(answer, into: &check)
+            }
+        } catch {
+            throw VendorError(vendor: vendor, operation: name, status: 200,
+                              message: "unexpected answer: \(error.description)", retryable: false)
         }
-        return value
+        return .written(WireAnswer(form: form, json: answer, already: already))
     }
 
     /// The work for `arguments` (by parameter name, already valid), without Lua: for
@@ -415,16 +421,6 @@ public struct VendorOperation: Sendable {
             let value = arguments[parameter.name]
             guard value != .nil else { return nil }
             return VendorArgument(parameter.name, (parameter.form ?? .any).recorded(value, redacted: parameter.redacted))
-        }
-    }
-
-    /// The answer written into Lua by the declared result form.
-    func lua(_ answer: JSONValue) throws(VendorError) -> LuaValue {
-        do throws(WireMismatch) {
-            return try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try (result.form ?? .any).lua(fromWire: answer) }
-        } catch {
-            throw VendorError(vendor: vendor, operation: name, status: 200,
-                              message: "unexpected answer: \(error.description)", retryable: false)
         }
     }
 

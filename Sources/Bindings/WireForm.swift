@@ -10,48 +10,48 @@ struct WireMismatch: Error {
 }
 
 extension LuaForm {
-    /// The vendor's answer as the declared form says Lua sees it: shape fields taken from
-    /// their wire paths, write-only fields never read back, extra keys kept only in an open
-    /// shape. A missing required field or a value of the wrong type is a mismatch.
-    func lua(fromWire value: JSONValue, at path: @autoclosure () -> String = "the answer") throws(WireMismatch) -> LuaValue {
-        if value == .null { return .nil }
+    /// Walks the vendor's answer as the declared form says Lua sees it, into `sink`: shape
+    /// fields taken from their wire paths, write-only fields never read back, extra keys
+    /// kept only in an open shape. A missing required field or a value of the wrong type is
+    /// a mismatch. Run twice per answer: as a check (`WireCheck`) where the answer arrives,
+    /// then onto the script's stack (`LuaStackWriter`) as it resumes, with no Swift table
+    /// built between.
+    func walk<Sink: WireSink>(_ value: JSONValue, into sink: inout Sink, at path: @autoclosure () -> String = "the answer") throws(WireMismatch) {
+        if value == .null { return sink.push(.nil) }
         switch self {
-        case .any, .table: return VendorAnswer.json(value)
+        case .any, .table: sink.pushJSON(value)
         case .string, .choice, .digits:
             guard case .string(let text) = value else { throw mismatch(value, path()) }
-            return .string(LuaString(text))
+            sink.pushString(text)
         case .integer:
             switch value {
-            case .int(let number): return .integer(Int64(number))
-            case .double(let number) where Int64(exactly: number) != nil: return .integer(Int64(number))
+            case .int(let number): sink.pushInteger(Int64(number))
+            case .double(let number) where Int64(exactly: number) != nil: sink.pushInteger(Int64(number))
             default: throw mismatch(value, path())
             }
         case .number:
             switch value {
-            case .int(let number): return .integer(Int64(number))
-            case .double(let number): return .number(number)
+            case .int(let number): sink.pushInteger(Int64(number))
+            case .double(let number): sink.pushNumber(number)
             default: throw mismatch(value, path())
             }
         case .boolean:
             guard case .bool(let flag) = value else { throw mismatch(value, path()) }
-            return .boolean(flag)
+            sink.pushBoolean(flag)
         case .list(let element):
             guard case .array(let items) = value else { throw mismatch(value, path()) }
-            var values: [LuaValue] = []
-            values.reserveCapacity(items.count)
+            guard sink.pushTable(sequence: items.count, fields: 0) else { return }
             for (offset, item) in items.enumerated() {
-                values.append(try element.lua(fromWire: item, at: "\(path())[\(offset + 1)]"))
+                try element.walk(item, into: &sink, at: "\(path())[\(offset + 1)]")
+                sink.setItem(offset + 1)
             }
-            return .table(LuaTable(sequence: values))
         case .shape(let shape):
             guard case .object(let object) = value else { throw mismatch(value, path()) }
-            var table = LuaTable()
-            // Sized once: growing a dictionary field by field rehashes it again and again.
-            table.fields.reserveCapacity(shape.fields.count)
+            guard sink.pushTable(sequence: 0, fields: shape.fields.count) else { return }
             if shape.open {
-                for (key, field) in object where shape.fields.allSatisfy({ $0.wirePath.first != key }) {
-                    let converted = VendorAnswer.json(field)
-                    if converted != .nil { table[key] = converted }
+                for (key, field) in object where field != .null && shape.fields.allSatisfy({ $0.wirePath.first != key }) {
+                    sink.pushJSON(field)
+                    sink.setField(key)
                 }
             }
             for field in shape.fields where !field.writeOnly {
@@ -59,15 +59,27 @@ extension LuaForm {
                 var found = object[wirePath[0]]
                 for key in wirePath.dropFirst() { found = found?[key] }
                 guard let found, found != .null else {
-                    if field.absent != .nil { table[field.name] = field.absent; continue }
+                    if field.absent != .nil {
+                        sink.push(field.absent)
+                        sink.setField(field.name)
+                        continue
+                    }
                     if !field.optional { throw WireMismatch(description: "\(path()) has no \(wirePath.joined(separator: "."))") }
                     continue
                 }
                 // The path is spelled out only for an error message.
-                table[field.name] = try field.type.lua(fromWire: found, at: "\(path()).\(wirePath.joined(separator: "."))")
+                try field.type.walk(found, into: &sink, at: "\(path()).\(wirePath.joined(separator: "."))")
+                sink.setField(field.name)
             }
-            return .table(table)
         }
+    }
+
+    /// The answer as a Lua value, for Swift code that reads it as a script would (an undo
+    /// comparing a record's state); a script gets it written straight onto its stack.
+    func lua(fromWire value: JSONValue) throws(WireMismatch) -> LuaValue {
+        var builder = LuaValueBuilder()
+        try walk(value, into: &builder)
+        return builder.value
     }
 
     /// The vendor's JSON for a checked table of this shape: each field at its wire path.
@@ -166,6 +178,122 @@ enum VendorAnswer {
                 let converted = json(field)
                 return converted == .nil ? nil : (LuaValue.string(LuaString(key)), converted)
             })))
+        }
+    }
+}
+
+/// Where the walk of an answer by its declared form puts what it finds (each push is one
+/// value; `setField` and `setItem` pop it into the table pushed before it).
+protocol WireSink {
+    mutating func push(_ value: LuaValue)
+    mutating func pushBoolean(_ flag: Bool)
+    mutating func pushInteger(_ integer: Int64)
+    mutating func pushNumber(_ number: Double)
+    mutating func pushString(_ text: String)
+    /// A new table; false when there was no room for it (nil was pushed: fill nothing).
+    mutating func pushTable(sequence: Int, fields: Int) -> Bool
+    mutating func setField(_ name: String)
+    mutating func setItem(_ index: Int)
+    /// A JSON value kept as the vendor sent it (keys as they are; null dropped).
+    mutating func pushJSON(_ value: JSONValue)
+}
+
+extension WireSink {
+    mutating func pushJSON(_ value: JSONValue) {
+        switch value {
+        case .null: push(.nil)
+        case .bool(let flag): pushBoolean(flag)
+        case .int(let number): pushInteger(Int64(number))
+        case .double(let number): pushNumber(number)
+        case .string(let text): pushString(text)
+        case .array(let items):
+            guard pushTable(sequence: items.count, fields: 0) else { return }
+            for (offset, item) in items.enumerated() {
+                pushJSON(item)
+                setItem(offset + 1)
+            }
+        case .object(let fields):
+            guard pushTable(sequence: 0, fields: fields.count) else { return }
+            for (key, field) in fields where field != .null {
+                pushJSON(field)
+                setField(key)
+            }
+        }
+    }
+}
+
+extension LuaStackWriter: WireSink {}
+
+/// The walk building a Lua value, for Swift code that reads an answer as a script would
+/// (an undo comparing a record's state).
+struct LuaValueBuilder: WireSink {
+    private var stack: [LuaValue] = []
+
+    /// What the walk built.
+    var value: LuaValue { stack.last ?? .nil }
+
+    mutating func push(_ value: LuaValue) { stack.append(value) }
+    mutating func pushBoolean(_ flag: Bool) { stack.append(.boolean(flag)) }
+    mutating func pushInteger(_ integer: Int64) { stack.append(.integer(integer)) }
+    mutating func pushNumber(_ number: Double) { stack.append(.number(number)) }
+    mutating func pushString(_ text: String) { stack.append(.string(LuaString(text))) }
+
+    mutating func pushTable(sequence: Int, fields: Int) -> Bool {
+        var table = LuaTable()
+        table.sequence.reserveCapacity(sequence)
+        table.fields.reserveCapacity(fields)
+        stack.append(.table(table))
+        return true
+    }
+
+    mutating func setField(_ name: String) {
+        let value = stack.removeLast()
+        guard case .table(var table) = stack.removeLast() else { return }
+        table[name] = value
+        stack.append(.table(table))
+    }
+
+    mutating func setItem(_ index: Int) {
+        let value = stack.removeLast()
+        guard case .table(var table) = stack.removeLast() else { return }
+        table.sequence.append(value)
+        stack.append(.table(table))
+    }
+}
+
+/// The walk as a check: nothing is built, a mismatch is thrown.
+struct WireCheck: WireSink {
+    mutating func push(_ value: LuaValue) {}
+    mutating func pushBoolean(_ flag: Bool) {}
+    mutating func pushInteger(_ integer: Int64) {}
+    mutating func pushNumber(_ number: Double) {}
+    mutating func pushString(_ text: String) {}
+    mutating func pushTable(sequence: Int, fields: Int) -> Bool { true }
+    mutating func setField(_ name: String) {}
+    mutating func setItem(_ index: Int) {}
+    mutating func pushJSON(_ value: JSONValue) {}
+}
+
+/// A checked answer, written onto the script's stack by its form as the script resumes;
+/// `already` adds `already = true` to a table.
+struct WireAnswer: LuaStackWritable {
+    let form: LuaForm
+    let json: JSONValue
+    let already: Bool
+
+    func write(to stack: inout LuaStackWriter) {
+        let top = stack.top
+        do throws(WireMismatch) {
+            try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try form.walk(json, into: &stack) }
+        } catch {
+            // Checked when it arrived, so never here; if it were, the script gets nil.
+            stack.restore(top)
+            stack.push(.nil)
+            return
+        }
+        if already, stack.topIsTable {
+            stack.pushBoolean(true)
+            stack.setField("already")
         }
     }
 }

@@ -82,7 +82,7 @@ public struct LuaResult: Sendable {
 }
 
 /// Async work a binding starts; its value is handed back to the script when it completes.
-public typealias LuaOperation = @Sendable () async throws -> LuaValue
+public typealias LuaOperation = @Sendable () async throws -> LuaAnswer
 
 /// A Swift function exposed to Lua, declared once.
 public struct LuaFunction: Sendable {

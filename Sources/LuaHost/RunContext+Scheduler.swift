@@ -32,7 +32,7 @@ final class Coroutine {
 
 /// What wakes the scheduler.
 enum SchedulerEvent: Sendable {
-    case completed(Int, Result<LuaValue, LuaOperationFailure>)
+    case completed(Int, Result<LuaAnswer, LuaOperationFailure>)
     /// The deadline of the drive with this generation passed.
     case deadline(Int)
     /// The user stopped the drive with this generation (Ctrl-C, SIGTERM).
@@ -226,7 +226,7 @@ extension RunContext {
         deadline: ContinuousClock.Instant?, sink: AsyncStream<SchedulerEvent>.Continuation
     ) -> Task<Void, Never> {
         Task(executorPreference: globalConcurrentExecutor) {
-            let result: Result<LuaValue, LuaOperationFailure>
+            let result: Result<LuaAnswer, LuaOperationFailure>
             do {
                 result = .success(try await LuaRunDeadline.$current.withValue(deadline) { try await operation() })
             } catch {

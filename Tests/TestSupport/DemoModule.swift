@@ -97,7 +97,7 @@ public enum Demo {
                 let tracked = DeinitCounter()
                 _ = tracked
                 try await Task.sleep(for: .milliseconds(milliseconds))
-                return .integer(milliseconds)
+                return .value(.integer(milliseconds))
             }
         }),
         LuaFunction("sleep_fail", "Waits ms milliseconds, then fails.", parameters: [
@@ -116,7 +116,7 @@ public enum Demo {
             return {
                 try await Task.sleep(for: .milliseconds(1))
                 let chunk = LuaValue.string(LuaString(String(repeating: "y", count: 1024)))
-                return .table(LuaTable(sequence: Array(repeating: chunk, count: count)))
+                return .value(.table(LuaTable(sequence: Array(repeating: chunk, count: count))))
             }
         }),
     ])

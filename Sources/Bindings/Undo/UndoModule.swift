@@ -64,10 +64,10 @@ public enum UndoModule {
             // An undo resumed: its own inverse, sent by an earlier attempt, altered the state.
             if let journal = session.journal, let inverse = declaration.operations.first(where: { $0.name == change.inverse.operation }),
                journal.sentEarlier(inverse.pending(change.inverse.arguments)) {
-                return { .boolean(true) }
+                return { .value(.boolean(true)) }
             }
             let replayKey = "undo \(change.change)"
-            if let kept = session.reads?.take(replayKey) { return { compared(kept, change.left) } }
+            if let kept = session.reads?.take(replayKey) { return { .value(compared(kept, change.left)) } }
             let work = try read(change.facts, session)
             return {
                 let state: JSONValue
@@ -78,7 +78,7 @@ public enum UndoModule {
                 }
                 session.journal?.didRead()
                 session.reads?.keep(replayKey, state)
-                return compared(state, change.left)
+                return .value(compared(state, change.left))
             }
         })
     }

@@ -154,16 +154,16 @@ public struct PluginTestRunner: Sendable {
                 do {
                     parameters = try workflow.parameters(from: given, plugin: manifest.name)
                 } catch {
-                    return .table(LuaTable(["ok": false, "exit_code": .integer(Int64(exitCodes.usage)), "error": .string(LuaString("\(error)"))]))
+                    return .value(.table(LuaTable(["ok": false, "exit_code": .integer(Int64(exitCodes.usage)), "error": .string(LuaString("\(error)"))])))
                 }
                 let output = CollectedOutput()
                 let result = await manifest.runner(workflow, parameters: parameters, settings: manifest.defaultSettings, tenant: tenant, limits: limits)
                     .run(script, dryRun: dryRunGiven, output: output)
                 let error: LuaValue = result.outcome.message.map { .string(LuaString($0)) } ?? .nil
-                return .table(LuaTable([
+                return .value(.table(LuaTable([
                     "ok": .boolean(result.outcome == .success), "exit_code": .integer(Int64(exitCodes.outcome(result.outcome))),
                     "error": error, "output": .string(LuaString(output.text)), "plan": .integer(Int64(result.plan.count)),
-                ]))
+                ])))
             }
         })
     }

@@ -45,6 +45,11 @@ struct roster_state {
 /* Beyond this many nested coroutine closes, raise instead of overflowing the C stack. */
 #define ROSTER_MAX_CLOSE_DEPTH 8
 
+/* The Swift entry point every binding call goes through (LuaBinding.swift, @_cdecl): returns
+ * n >= 0 results, ROSTER_RAISE or ROSTER_SUSPEND. `binding` is the closure's light-userdata
+ * upvalue. Called directly, not through a pointer set at run time. */
+int roster_dispatch(lua_State *L, void *binding);
+
 void roster_hook(lua_State *L, lua_Debug *ar);
 /* Arms the hook on `L` so that it raises at the next instruction. */
 void roster_arm(lua_State *L);

@@ -7,10 +7,6 @@
  */
 #include "state_internal.h"
 
-static roster_dispatch_fn dispatch;
-
-void roster_set_dispatch(roster_dispatch_fn fn) { dispatch = fn; }
-
 /* The scheduler resumes a suspended binding with (true, results...) or (false, error). */
 static int binding_continue(lua_State *L, int status, lua_KContext context) {
     (void)status;
@@ -28,7 +24,7 @@ static int trampoline(lua_State *L) {
     roster_state *s = roster_S(L);
     int outer_host = s->in_host;
     s->in_host = 1;
-    int outcome = dispatch(L, lua_touserdata(L, lua_upvalueindex(1)));
+    int outcome = roster_dispatch(L, lua_touserdata(L, lua_upvalueindex(1)));
     s->in_host = outer_host;
 
     if (s->over_limit && !s->in_host) {

@@ -35,10 +35,6 @@ final class LuaBinding {
         self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
     }
 
-    /// Installs the Swift entry point into the C trampoline, once per process.
-    static let installDispatch: Void = roster_set_dispatch { L, binding in
-        Unmanaged<LuaBinding>.fromOpaque(binding!)._withUnsafeGuaranteedRef { $0.invoke(L!) }
-    }
 
     /// `argument #2 (b)`
     func argumentLabel(_ index: Int32) -> String {
@@ -224,4 +220,11 @@ extension LuaState {
         pushFunction(function, module: nil)
         lua_setglobal(L, function.name)
     }
+}
+
+/// The Swift entry point of every binding call, called directly by the C trampoline
+/// (`roster_dispatch`): the binding is the closure's upvalue, borrowed for the call.
+@_cdecl("roster_dispatch")
+func rosterDispatch(_ L: OpaquePointer?, _ binding: UnsafeMutableRawPointer?) -> Int32 {
+    Unmanaged<LuaBinding>.fromOpaque(binding!)._withUnsafeGuaranteedRef { $0.invoke(L!) }
 }

@@ -20,7 +20,6 @@ public final class LuaState {
 
     /// A new state whose allocator refuses to grow past `memoryLimit` bytes (0: no cap).
     public init(memoryLimit: Int) throws(LuaStateError) {
-        LuaBinding.installDispatch
         guard let state = roster_state_open(memoryLimit) else { throw LuaStateError() }
         self.state = state
         self.L = roster_state_lua(state)

@@ -38,10 +38,6 @@ typedef enum {
 /* Per-run C state: allocator accounting, limits, and the Swift host object. */
 typedef struct roster_state roster_state;
 
-/* The Swift entry point every binding call goes through: returns n >= 0 results,
- * ROSTER_RAISE or ROSTER_SUSPEND. `binding` is the closure's light-userdata upvalue. */
-typedef int (*roster_dispatch_fn)(lua_State *L, void *binding);
-void roster_set_dispatch(roster_dispatch_fn fn);
 
 /* ---- state ---------------------------------------------------------------------- */
 /* A new Lua state with the capped allocator (bytes; 0 means no cap). NULL on failure. */

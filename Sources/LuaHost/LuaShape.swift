@@ -136,22 +136,24 @@ public indirect enum LuaForm: Sendable {
 
     /// Checks what a script passed as `label` (`argument #2 (options)`) and returns it
     /// normalized: integral floats as integers, choices in their declared spelling.
-    public func check(_ value: LuaValue, label: String) throws(LuaError) -> LuaValue {
+    public func check(_ value: LuaValue, label: @autoclosure () -> String) throws(LuaError) -> LuaValue {
+        // The label and the known fields are spelled out only for a message: this runs on
+        // every argument of every call.
         switch self {
         case .any: return value
         case .string:
-            guard case .string = value else { throw mismatch(value, label) }
+            guard case .string = value else { throw mismatch(value, label()) }
             return value
         case .integer:
-            guard let integer = value.integerValue else { throw mismatch(value, label) }
+            guard let integer = value.integerValue else { throw mismatch(value, label()) }
             return .integer(integer)
         case .number:
             switch value {
             case .integer, .number: return value
-            default: throw mismatch(value, label)
+            default: throw mismatch(value, label())
             }
         case .boolean:
-            guard case .boolean = value else { throw mismatch(value, label) }
+            guard case .boolean = value else { throw mismatch(value, label()) }
             return value
         case .digits:
             let text: String
@@ -160,49 +162,49 @@ public indirect enum LuaForm: Sendable {
             } else if let string = value.text {
                 text = string
             } else {
-                throw mismatch(value, label)
+                throw mismatch(value, label())
             }
             guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw LuaError("\(label) must be digits, got \"\(text)\"")
+                throw LuaError("\(label()) must be digits, got \"\(text)\"")
             }
             return .string(LuaString(text))
         case .choice(let values):
-            guard let text = value.text else { throw mismatch(value, label) }
+            guard let text = value.text else { throw mismatch(value, label()) }
             guard let match = values.first(where: { $0.lowercased() == text.lowercased() }) else {
-                throw LuaError("\(label) must be \(Self.spoken(values)), got \"\(text)\"")
+                throw LuaError("\(label()) must be \(Self.spoken(values)), got \"\(text)\"")
             }
             return .string(LuaString(match))
         case .table:
-            guard case .table = value else { throw mismatch(value, label) }
+            guard case .table = value else { throw mismatch(value, label()) }
             return value
         case .list(let element):
             guard case .table(let table) = value, table.fields.isEmpty else {
-                if case .table = value { throw LuaError("\(label) expected a list of \(element.pluralType), got a table with named fields") }
-                throw LuaError("\(label) expected a list of \(element.pluralType), got \(value.typeName)")
+                if case .table = value { throw LuaError("\(label()) expected a list of \(element.pluralType), got a table with named fields") }
+                throw LuaError("\(label()) expected a list of \(element.pluralType), got \(value.typeName)")
             }
             var items: [LuaValue] = []
             items.reserveCapacity(table.sequence.count)
             for (offset, item) in table.sequence.enumerated() {
-                items.append(try element.check(item, label: "\(label) item \(offset + 1)"))
+                items.append(try element.check(item, label: "\(label()) item \(offset + 1)"))
             }
             return .table(LuaTable(sequence: items))
         case .shape(let shape):
-            guard case .table(let table) = value else { throw mismatch(value, label) }
-            let known = shape.fields.filter { !$0.readOnly }.map(\.name).joined(separator: ", ")
+            guard case .table(let table) = value else { throw mismatch(value, label()) }
+            func known() -> String { shape.fields.filter { !$0.readOnly }.map(\.name).joined(separator: ", ") }
             if !table.sequence.isEmpty && !shape.open {
-                throw LuaError("\(label) expected named fields (\(known)), got a list")
+                throw LuaError("\(label()) expected named fields (\(known())), got a list")
             }
             var checked = LuaTable()
             for (key, field) in table.fields {
                 guard let name = key.text, let declared = shape.field(name), !declared.readOnly else {
                     if shape.open { checked.fields[key] = field; continue }
                     let shown = key.text.map { "'\($0)'" } ?? key.typeName
-                    throw LuaError("\(label) has unknown field \(shown); known fields: \(known)")
+                    throw LuaError("\(label()) has unknown field \(shown); known fields: \(known())")
                 }
-                checked[name] = try declared.type.check(field, label: "\(label) field \(name)")
+                checked[name] = try declared.type.check(field, label: "\(label()) field \(name)")
             }
             for field in shape.fields where !field.optional && !field.readOnly && checked[field.name] == .nil {
-                throw LuaError("\(label) field \(field.name) is required (\(field.type.spokenType))")
+                throw LuaError("\(label()) field \(field.name) is required (\(field.type.spokenType))")
             }
             return .table(checked)
         }

@@ -85,7 +85,7 @@ extension LuaForm {
     /// The vendor's JSON for a checked table of this shape: each field at its wire path.
     func wire(from table: CheckedTable) -> JSONValue {
         guard case .shape(let shape) = self else { return JSONValue(recording: .table(table.table)) }
-        var object = JSONValue.object([:])
+        var object = JSONValue.object(Dictionary(minimumCapacity: shape.fields.count))
         for field in shape.fields where table.has(field.name) {
             object.set(field.wirePath[...], field.type.wire(from: table[field.name]))
         }
@@ -135,7 +135,10 @@ extension JSONValue {
     mutating func set(_ path: ArraySlice<String>, _ value: JSONValue) {
         guard let key = path.first else { self = value; return }
         guard case .object(var fields) = self else { return }
-        var child = fields[key] ?? .object([:])
+        // Let go of this value's hold on the fields first, so that they change in place
+        // (kept, each field set would copy the whole object).
+        self = .null
+        var child = fields.removeValue(forKey: key) ?? .object([:])
         child.set(path.dropFirst(), value)
         fields[key] = child
         self = .object(fields)

@@ -36,6 +36,41 @@ import Vendors
         }
     }
 
+    /// What a script receives is written onto its stack by the form, with no Swift table
+    /// between: it reads as the value the same walk builds, `already` added.
+    @Test func answersWrittenStraightOntoTheStackReadAsTheBuiltOnes() async throws {
+        let answer = JSONValue.object([
+            "_id": .int(7), "password": .string("never-read-back"),
+            "details": .object(["firstname": .string("Ada"), "role": .object(["_id": .int(2)])]),
+        ])
+        let form = LuaForm.shape(Self.user)
+        let written = WireAnswer(form: form, json: answer, already: true)
+        let module = LuaModule("vendor", "answers", functions: [
+            LuaFunction("answer", "An answer written by its form.", body: .async { _ in { .written(written) } }),
+            LuaFunction("list", "A list of answers.", body: .async { _ in { .written(WireAnswer(form: .list(form), json: .array([answer, answer]), already: false)) } }),
+        ])
+        let output = CollectedOutput()
+        let outcome = await LuaRunner(modules: [module]).run(LuaScript(name: "t.lua", source: """
+            local a = vendor.answer()
+            print(a.id, a.first_name, #a.groups, a.role.id, a.already, a.password)
+            local list = vendor.list()
+            print(#list, list[2].first_name, list[2].already)
+            """), output: output)
+        #expect(outcome == .success)
+        #expect(output.text == "7\tAda\t0\t2\ttrue\tnil\n2\tAda\tnil\n")
+        #expect(try form.lua(fromWire: answer) == .table(LuaTable([
+            "id": 7, "first_name": "Ada", "groups": .table(LuaTable()), "role": .table(LuaTable(["id": 2])),
+        ])))
+    }
+
+    /// A request's body puts each field at its wire path, nested objects shared.
+    @Test func requestsAreWrittenByTheirWirePaths() {
+        let table = CheckedTable(LuaTable(["first_name": "Ada", "role": .table(LuaTable(["id": 2])), "password": "x"]))
+        #expect(LuaForm.shape(Self.user).wire(from: table) == .object([
+            "details": .object(["firstname": .string("Ada"), "role": .object(["_id": .int(2)])]), "password": .string("x"),
+        ]))
+    }
+
     @Test func anOpenShapeKeepsWhatItDoesNotDeclare() throws {
         let open = LuaShape("Open", open: true, [LuaField("id", .integer, doc: "id")])
         let value = try LuaForm.shape(open).lua(fromWire: .object(["id": .int(1), "status": .string("ok"), "gone": .null]))

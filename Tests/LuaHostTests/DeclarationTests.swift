@@ -30,6 +30,20 @@ import TestSupport
             """)
     }
 
+    /// A function declared without a result returns no value; one with a result returns
+    /// its nil as a value.
+    @Test func aFunctionWithoutAResultReturnsNothing() async {
+        let module = LuaModule("t", "results", functions: [
+            LuaFunction("none", "Returns nothing.") { _ in .nil },
+            LuaFunction("some", "Returns nil.", result: LuaResult("nil", doc: "nil")) { _ in .nil },
+        ])
+        let output = CollectedOutput()
+        let outcome = await LuaRunner(modules: [module]).run(LuaScript(name: "t.lua", source: "print(select('#', t.none()), select('#', t.some()))"),
+                                                             output: output)
+        #expect(outcome == .success)
+        #expect(output.text == "0\t1\n")
+    }
+
     @Test func errorsNameTheScriptLine() async {
         let result = await runScript("""
             local x = 1

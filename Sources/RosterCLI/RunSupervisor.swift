@@ -35,7 +35,19 @@ struct RunSupervisor {
             let reads = ReadReplay()
             runner.reads = reads
             let rehearsalOutput = CollectedOutput()
-            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: rehearsalOutput, seed: journal.seed)
+            // Ctrl-C and SIGTERM stop the rehearsal gracefully too (a script that changes
+            // nothing runs there alone); not the question that may follow.
+            let rehearsalStop = LuaStop()
+            let rehearsalSignals = StopSignals(rehearsalStop)
+            let rehearsal = await runner.run(script, arguments: arguments, inputs: inputs, dryRun: true, output: rehearsalOutput,
+                                             stop: rehearsalStop, seed: journal.seed)
+            rehearsalSignals.cancel()
+            if let signal = rehearsalSignals.received {
+                await connection.close()
+                journal.finish(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted)
+                Diagnostics.error("roster: stopped by \(signal) before anything was sent (while the run was checked for its changes); run \(journal.runID)")
+                throw ExitCode(ExitStatus.interrupted)
+            }
             try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
                                  connection: connection, journal: journal)
             reads.startReplaying()

@@ -114,6 +114,23 @@ import Testing
         #expect(try await emulator.stats()["encore"]?["requests"] == 3, "rehearsed, then run")
     }
 
+    /// A script that changes nothing runs in its rehearsal alone, so Ctrl-C stops it there
+    /// gracefully too: exit 130, one line, the run journaled as interrupted.
+    @Test func ctrlCStopsARehearsalGracefully() async throws {
+        let folder = try RosterProcess.scriptFolder(["loop.lua": "print('reading') while true do encore.get_user(1001) end"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=5ms")
+        defer { emulator.stop() }
+        let process = try RosterProcess.spawn(["run", "loop.lua", "--config", "roster.toml"], in: folder, environment: JournalTests.journal(folder))
+        for _ in 0..<200 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 3 { try await Task.sleep(for: .milliseconds(25)) }
+        process.send(SIGINT)
+        #expect(try await process.wait() == 130, "\(process.errorText)")
+        #expect(process.errorText.contains("roster: stopped by SIGINT before anything was sent"), "\(process.errorText)")
+        #expect(process.outputText.isEmpty, "nothing of a run that did not finish is printed")
+        let runs = try await JournalTests.runs(in: folder)
+        #expect(runs.first?["exit_code"] as? Int == 130, "\(runs)")
+    }
+
     /// `max_changes` refuses a run planning more changes before it sends anything;
     /// `--max-changes` raises it for one run. `confirm_over` sets when a terminal asks.
     @Test func tenantLimitsOnChanges() async throws {

@@ -45,6 +45,12 @@ struct RunSupervisor {
             if let signal = rehearsalSignals.received {
                 await connection.close()
                 journal.finish(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted)
+                if json {
+                    // The dry run it was stopped in: its outcome, and the changes it had planned.
+                    var report = RunReport(result: rehearsal, script: script.name, output: "")
+                    report.run_id = journal.runID
+                    report.print()
+                }
                 Diagnostics.error("roster: stopped by \(signal) before anything was sent (while the run was checked for its changes); run \(journal.runID)")
                 throw ExitCode(ExitStatus.interrupted)
             }

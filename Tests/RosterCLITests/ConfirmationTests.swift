@@ -129,6 +129,17 @@ import Testing
         #expect(process.outputText.isEmpty, "nothing of a run that did not finish is printed")
         let runs = try await JournalTests.runs(in: folder)
         #expect(runs.first?["exit_code"] as? Int == 130, "\(runs)")
+
+        // With --json, the one document still comes: the dry run it was stopped in.
+        let json = try RosterProcess.spawn(["run", "loop.lua", "--config", "roster.toml", "--json"], in: folder, environment: JournalTests.journal(folder))
+        let before = try await emulator.stats()["encore"]?["requests"] ?? 0
+        for _ in 0..<200 where try await emulator.stats()["encore"]?["requests"] ?? 0 < before + 3 { try await Task.sleep(for: .milliseconds(25)) }
+        json.send(SIGINT)
+        #expect(try await json.wait() == 130, "\(json.errorText)")
+        let report = try #require(try JSONSerialization.jsonObject(with: json.stdout.value ?? Data()) as? [String: Any], "\(json.outputText)")
+        #expect(report["exit_code"] as? Int == 130)
+        #expect(report["dry_run"] as? Bool == true)
+        #expect(report["run_id"] as? Int == 2)
     }
 
     /// `max_changes` refuses a run planning more changes before it sends anything;

@@ -29,19 +29,37 @@ final class PostgresServer: @unchecked Sendable {
         guard let binaries else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL is not installed (make test installs it)"]) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
         if getuid() == 0, let user = getpwnam("postgres") { chown(folder.path, user.pointee.pw_uid, user.pointee.pw_gid) }
-        try await server.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "--auth=trust", "-E", "UTF8", "--no-sync"])
-        server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
-                                                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-        try server.server.runWithChildSignals()
-        // Ready once it accepts connections.
-        for _ in 0..<200 {
-            if Self.accepts(port: server.port) { return server }
-            try await Task.sleep(for: .milliseconds(50))
+        let initdb = PostgresServer(folder: folder, port: 0, binaries: binaries)
+        try await initdb.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        // The port was free when chosen; another test's server may take it before PostgreSQL
+        // binds it (initdb takes a while). PostgreSQL then exits, and whatever took the port
+        // would answer a bare connect: so ready means PostgreSQL itself says so on that port,
+        // and a server that exits is started again on another port.
+        for _ in 0..<3 {
+            let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
+            server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
+                                                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            try server.server.runWithChildSignals()
+            for _ in 0..<200 where server.server.isRunning {
+                if server.isReady { return server }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            if server.server.isRunning {
+                server.stop()
+                break
+            }
         }
-        server.stop()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL did not start on port \(server.port)"])
+        try? FileManager.default.removeItem(at: folder)
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL did not start"])
+    }
+
+    /// PostgreSQL's own word that it accepts connections on this server's port (its pid
+    /// file: line 4 the port, line 8 the state), and a connection there succeeds.
+    private var isReady: Bool {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8) else { return false }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return lines.count >= 8 && lines[3] == String(port) && lines[7] == "ready" && Self.accepts(port: port)
     }
 
     /// Stops the server at once (SIGQUIT: an immediate shutdown) and removes its folder.

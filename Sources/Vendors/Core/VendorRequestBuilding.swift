@@ -11,7 +11,21 @@ public enum VendorEncoding {
 
     /// One query or form component, percent-encoded.
     public static func component(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+        // Most components (ids, flags, names) have nothing to escape: checked byte by byte,
+        // without Foundation's character sets, on every request.
+        if text.utf8.allSatisfy(isUnreservedASCII) { return text }
+        return text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    /// `A-Z a-z 0-9 - . _ ~` (RFC 3986's unreserved characters).
+    private static func isUnreservedASCII(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
     }
 
     /// `a=1&b=2` in the given order, nil values left out.

@@ -11,7 +11,7 @@ public struct RunEnvironment {
     public var functions: [LuaFunction]
     public var globals: [String: LuaValue]
     /// The metatables the globals name (the `roster` global's), registered before them.
-    public var metatables: [(owner: String, metatable: LuaMetatable)]
+    public var metatables: [LuaMetatable]
 
     /// `vendorModules` gives the vendor modules for `session` (a plugin's are sandboxed to
     /// its permissions); `globals` and `functions` come beside the standard ones (a
@@ -22,7 +22,7 @@ public struct RunEnvironment {
                 globals: [String: LuaValue] = [:], functions: [LuaFunction] = []) {
         modules = vendorModules(session) + [CSV.module]
         self.functions = [Documentation.help] + functions
-        metatables = [("roster", Self.rosterMetatable(session))]
+        metatables = [Self.rosterMetatable(session)]
         self.globals = globals.merging([
             "args": Self.arguments(arguments), "inputs": Self.inputs(inputs), "roster": Self.roster(session),
         ]) { $1 }

@@ -35,7 +35,6 @@ final class LuaBinding {
         self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
     }
 
-
     /// `argument #2 (b)`
     func argumentLabel(_ index: Int32) -> String {
         let position = Int(index) - 1
@@ -198,9 +197,9 @@ extension LuaState {
     }
 
     /// Registers (or replaces) a metatable that belongs to no module (the `roster` global's);
-    /// `owner` names its metamethods in messages.
-    public func install(_ metatable: LuaMetatable, owner: String) {
-        LuaState.withStackGuard(L) { register(metatable, module: owner) }
+    /// its name names its metamethods in messages.
+    public func install(_ metatable: LuaMetatable) {
+        LuaState.withStackGuard(L) { register(metatable, module: metatable.name) }
     }
 
     /// registry[name] = { metamethods..., __metatable = name }

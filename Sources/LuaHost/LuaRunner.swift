@@ -71,8 +71,8 @@ public struct LuaRunner: Sendable {
     public var functions: [LuaFunction]
     /// Globals set before the script runs (`args`, `params`).
     public var globals: [String: LuaValue]
-    /// Metatables the globals' tables name, by owner (the `roster` global's).
-    public var metatables: [(owner: String, metatable: LuaMetatable)] = []
+    /// Metatables the globals' tables name (the `roster` global's), registered before them.
+    public var metatables: [LuaMetatable] = []
     /// Seeds `math.random` (a journaled run's seed, so that a resumed attempt draws the same
     /// numbers); nil: Lua's own random seed.
     public var randomSeed: Int64?
@@ -101,7 +101,7 @@ public struct LuaRunner: Sendable {
             }
             for module in modules { run.state.install(module) }
             for function in functions { run.state.install(function) }
-            for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
+            for metatable in metatables { run.state.install(metatable) }
             run.setGlobals(globals)
             if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
             stop?.attach(run)

@@ -39,7 +39,7 @@ public final class LuaSession: @unchecked Sendable {
     /// for people (the REPL's pretty printer). It is loaded before any user code, so the
     /// library functions it captures are the originals.
     public init(limits: LuaLimits, modules: [LuaModule] = [], functions: [LuaFunction] = [],
-                metatables: [(owner: String, metatable: LuaMetatable)] = [], globals: [String: LuaValue] = [:],
+                metatables: [LuaMetatable] = [], globals: [String: LuaValue] = [:],
                 output: any LuaOutput, directory: String?, printer: String, executor: LuaExecutor = .shared) throws(LuaSessionError) {
         do {
             run = try RunContext(limits: limits, output: output, scriptDirectory: directory)
@@ -49,7 +49,7 @@ public final class LuaSession: @unchecked Sendable {
         self.executor = executor
         for module in modules { run.state.install(module) }
         for function in functions { run.state.install(function) }
-        for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
+        for metatable in metatables { run.state.install(metatable) }
         run.setGlobals(globals)
         let L = run.state.L
         let loaded = printer.utf8CString.withUnsafeBufferPointer { chars in
@@ -69,8 +69,8 @@ public final class LuaSession: @unchecked Sendable {
     }
 
     /// Registers (or replaces) metatables between chunks, before the globals that name them.
-    public func install(_ metatables: [(owner: String, metatable: LuaMetatable)]) {
-        for (owner, metatable) in metatables { run.state.install(metatable, owner: owner) }
+    public func install(_ metatables: [LuaMetatable]) {
+        for metatable in metatables { run.state.install(metatable) }
     }
 
     /// Sets globals between chunks.

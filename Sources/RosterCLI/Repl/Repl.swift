@@ -152,7 +152,7 @@ final class Repl {
     }
 
     private func setRosterGlobal() {
-        session.install([("roster", RunEnvironment.rosterMetatable(vendorSession))])
+        session.install([RunEnvironment.rosterMetatable(vendorSession)])
         session.setGlobals(["roster": RunEnvironment.roster(vendorSession)])
     }
 }

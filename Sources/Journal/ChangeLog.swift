@@ -153,7 +153,11 @@ enum LogRecord {
             case .insert(let change, let place, let state, let replayedFrom, let at):
                 bytes.append(UInt8(ascii: "i"))
                 common(place, state, at)
-                for field in [change.vendor, change.operation, change.effect, change.key, change.arguments] { string(field) }
+                string(change.vendor)
+                string(change.operation)
+                string(change.effect)
+                string(change.key)
+                string(change.arguments)
                 string(change.stateBefore)
                 integer(Int64(change.occurrence))
                 integer(replayedFrom?.id ?? -1)

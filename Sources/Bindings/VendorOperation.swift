@@ -348,19 +348,25 @@ public struct VendorOperation: Sendable {
     func changeKey(_ arguments: CheckedTable) -> String {
         // The text of `JSONValue.object(identity).compactText`, written directly (it is
         // computed for every change; journals keep it, so its form never changes).
-        var key = qualifiedName + " {"
+        var key: [UInt8] = []
+        key.reserveCapacity(64)
+        key.append(contentsOf: vendor.rawValue.utf8)
+        key.append(UInt8(ascii: "."))
+        key.append(contentsOf: name.utf8)
+        key.append(contentsOf: " {".utf8)
         for (index, path) in semantics.identityPaths.enumerated() {
-            if index > 0 { key += "," }
+            if index > 0 { key.append(UInt8(ascii: ",")) }
             let value = if let field = path.field {
                 arguments.fields(path.argument)?[field] ?? .nil
             } else {
                 arguments[path.argument]
             }
-            key += path.label
-            key += "="
-            key += JSONValue(recording: value).compactText
+            key.append(contentsOf: path.label.utf8)
+            key.append(UInt8(ascii: "="))
+            JSONValue(recording: value).writeCompact(into: &key)
         }
-        return key + "}"
+        key.append(UInt8(ascii: "}"))
+        return String(decoding: key, as: UTF8.self)
     }
 
     /// The answer as the script sees it, checked against the declared result form here and

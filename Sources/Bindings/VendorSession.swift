@@ -304,29 +304,48 @@ public final class CallCounter: Sendable {
 extension JSONValue {
     /// `42`, `"a b"`, `["x","y"]`, `{a=1}`: short and unambiguous, for plan lines.
     public var compactText: String {
-        switch self {
-        case .null: "nil"
-        case .bool(let value): String(value)
-        case .int(let value): String(value)
-        case .double(let value): String(value)
-        case .string(let value): "\"" + Self.compactEscaped(value) + "\""
-        case .array(let values): "[" + values.map(\.compactText).joined(separator: ",") + "]"
-        case .object(let fields): "{" + fields.keys.sorted().map { "\($0)=\(fields[$0]!.compactText)" }.joined(separator: ",") + "}"
-        }
+        var bytes: [UInt8] = []
+        writeCompact(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `value` with `\`, `"` and newlines escaped; most text has none, and is returned as is.
-    private static func compactEscaped(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else { return value }
-        var out = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
+    /// Appends the compact text's UTF-8 to `bytes` (a change's key is written so, on every change).
+    public func writeCompact(into bytes: inout [UInt8]) {
+        switch self {
+        case .null: bytes.append(contentsOf: "nil".utf8)
+        case .bool(let value): bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        case .int(let value): Self.writeDecimal(value, into: &bytes)
+        case .double(let value): bytes.append(contentsOf: String(value).utf8)
+        case .string(var value):
+            bytes.append(UInt8(ascii: "\""))
+            // `\`, `"` and newlines escaped (ASCII bytes never occur inside a longer UTF-8 sequence).
+            value.withUTF8 { utf8 in
+                for byte in utf8 {
+                    switch byte {
+                    case UInt8(ascii: "\\"): bytes.append(contentsOf: #"\\"#.utf8)
+                    case UInt8(ascii: "\""): bytes.append(contentsOf: #"\""#.utf8)
+                    case UInt8(ascii: "\n"): bytes.append(contentsOf: #"\n"#.utf8)
+                    default: bytes.append(byte)
+                    }
+                }
             }
+            bytes.append(UInt8(ascii: "\""))
+        case .array(let values):
+            bytes.append(UInt8(ascii: "["))
+            for (index, value) in values.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                value.writeCompact(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            bytes.append(UInt8(ascii: "{"))
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                bytes.append(contentsOf: field.key.utf8)
+                bytes.append(UInt8(ascii: "="))
+                field.value.writeCompact(into: &bytes)
+            }
+            bytes.append(UInt8(ascii: "}"))
         }
-        return out
     }
 }

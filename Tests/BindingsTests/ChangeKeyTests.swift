@@ -22,6 +22,12 @@ import Vendors
         #expect(identity == #"{fields.user_name="o'neil \"jr\"\\x\nz"}"#)
     }
 
+    @Test func compactTextKeepsItsFixedForm() {
+        let value = JSONValue.object(["b": .array([.int(Int.min), .int(-7), .int(0), .int(Int.max), .double(1.5), .bool(false), .null]),
+                                      "a": .string("東京 \"q\"\\\n"), "c": .object([:]), "d": .array([])])
+        #expect(value.compactText == #"{a="東京 \"q\"\\\n",b=[-9223372036854775808,-7,0,9223372036854775807,1.5,false,nil],c={},d=[]}"#)
+    }
+
     @Test func argumentsTextIsTheCanonicalObjectTheLastOfEqualNamesWins() {
         let arguments = [VendorArgument("b", .int(2)), VendorArgument("a", .string("x/y")), VendorArgument("b", .int(3)),
                          VendorArgument("c", .object(["z": .null, "y": .array([.bool(true)])]))]

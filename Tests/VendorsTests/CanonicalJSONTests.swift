@@ -24,7 +24,7 @@ import Testing
         let value = JSONValue.object([
             "zeta": .array([.int(-3), .bool(true), .null, .string("x")]),
             "alpha": .object(["b": .int(Int.max), "a": .string("q\"uote"), "Z": .bool(false)]),
-            "mid": .array([]), "empty": .object([:]), "n": .int(0),
+            "mid": .array([]), "empty": .object([:]), "n": .int(0), "min": .int(Int.min), "negative": .int(-1_234_567), "ten": .int(10),
         ])
         #expect(value.canonicalText == (try Self.encoded(value)))
     }

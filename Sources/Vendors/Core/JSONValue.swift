@@ -64,7 +64,7 @@ extension JSONValue {
         switch self {
         case .null: bytes.append(contentsOf: "null".utf8)
         case .bool(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .int(let number): bytes.append(contentsOf: String(number).utf8)
+        case .int(let number): Self.writeDecimal(number, into: &bytes)
         case .double(let number): bytes.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
         case .string(let string): Self.quote(string, into: &bytes)
         case .array(let values):
@@ -76,15 +76,37 @@ extension JSONValue {
             bytes.append(UInt8(ascii: "]"))
         case .object(let fields):
             bytes.append(UInt8(ascii: "{"))
-            // The pairs sorted, not the keys: no key is hashed again to find its value.
-            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                Self.quote(field.key, into: &bytes)
-                bytes.append(UInt8(ascii: ":"))
-                field.value.writeCanonical(into: &bytes)
+            // The positions sorted by key, in a buffer on the stack: no key is hashed again
+            // to find its value, and no array of pairs is made.
+            withUnsafeTemporaryAllocation(of: Dictionary<String, JSONValue>.Index.self, capacity: fields.count) { buffer in
+                var order = buffer
+                _ = order.initialize(from: fields.indices)
+                order.sort { fields[$0].key < fields[$1].key }
+                for (index, position) in order.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    let field = fields[position]
+                    Self.quote(field.key, into: &bytes)
+                    bytes.append(UInt8(ascii: ":"))
+                    field.value.writeCanonical(into: &bytes)
+                }
+                order.deinitialize()
             }
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// `number` in decimal, as `String(number)` writes it (without making the String).
+    public static func writeDecimal(_ number: Int, into bytes: inout [UInt8]) {
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = number.magnitude
+        // The leading digit's place first, then the digits in order.
+        var place: UInt = 1
+        while place <= magnitude / 10 { place *= 10 }
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude / place))
+            magnitude %= place
+            place /= 10
+        } while place > 0
     }
 
     /// `string` between JSON's quotes, with the escapes JSONEncoder writes.

@@ -217,13 +217,15 @@ public final class RowJournal: ChangeJournal {
 /// Writes an attempt's journal: each operation appended to the attempt's change log at
 /// once (durable against a killed process before the call it records is sent), and stored
 /// in the database in batches a moment later, off the calls' path: a bulk run pays a few
-/// transactions a second instead of one per change.
+/// transactions a second instead of one per change. The log itself is the queue of what
+/// the database has yet to take; no operation waits in memory.
 final class JournalWriter: Sendable {
     private struct State {
         var log: ChangeLog?
-        var queued: [JournalOperation] = []
         /// Outcomes to log with the next change.
         var unlogged: [JournalOperation] = []
+        /// Outcomes to commit with the next change (a store that keeps no local log).
+        var uncommitted: [JournalOperation] = []
         var scheduled = false
     }
 
@@ -251,26 +253,25 @@ final class JournalWriter: Sendable {
         // resume the run. A change is committed there before it is sent; outcomes go in batches.
         guard store.logsChangesLocally else {
             if durable {
-                // With the outcomes queued before it, in order.
+                // With the outcomes before it, in order.
                 try storing.withLock { _ throws(JournalError) in
-                    let batch = state.withLock { state in
-                        defer { state.queued = [] }
-                        return state.queued
+                    let outcomes = state.withLock { state in
+                        defer { state.uncommitted = [] }
+                        return state.uncommitted
                     }
-                    try store.commit(batch + [operation])
+                    try store.commit(outcomes + [operation])
                 }
             } else {
                 let schedule = state.withLock { state -> Bool in
-                    state.queued.append(operation)
+                    state.uncommitted.append(operation)
                     defer { state.scheduled = true }
                     return !state.scheduled
                 }
-                if schedule { DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() } }
+                if schedule { scheduleFlush() }
             }
             return
         }
         let (log, outcomes, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
-            state.queued.append(operation)
             defer { state.scheduled = true }
             guard durable else {
                 state.unlogged.append(operation)
@@ -282,33 +283,39 @@ final class JournalWriter: Sendable {
         }
         // Outside the lock: a copy into the log's mapping.
         try log?.append(outcomes, then: durable ? operation : nil)
-        if schedule { DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() } }
+        if schedule { scheduleFlush() }
     }
 
-    /// Stores everything logged so far (a failure leaves it in the log, which the next
-    /// process to open the journal stores).
-    func flush() {
+    private func scheduleFlush() {
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() }
+    }
+
+    /// Stores everything written so far (a failure leaves it in the log, for the next batch
+    /// or the next process to open the journal).
+    func flush() { storeWritten(closing: false) }
+
+    /// Stores everything written, then deletes the log if all of it is stored.
+    func close() { storeWritten(closing: true) }
+
+    private func storeWritten(closing: Bool) {
         storing.withLock { _ in
-            let batch = state.withLock { state in
-                defer { state.queued = []; state.scheduled = false }
-                return state.queued
+            let (log, outcomes) = state.withLock { state in
+                defer {
+                    state.unlogged = []; state.uncommitted = []; state.scheduled = false
+                    if closing { state.log = nil }
+                }
+                return (state.log, state.log == nil ? state.uncommitted : state.unlogged)
             }
-            if !batch.isEmpty { try? store.commit(batch) }
-        }
-    }
-
-    /// Stores everything logged, then deletes the log if all of it is stored.
-    func close() {
-        storing.withLock { _ in
-            let (batch, log) = state.withLock { state in
-                defer { state.queued = []; state.unlogged = []; state.scheduled = false; state.log = nil }
-                return (state.queued, state.log)
+            guard let log else {
+                if !outcomes.isEmpty { _ = try? store.commit(outcomes) }
+                return
             }
             do {
-                if !batch.isEmpty { try store.commit(batch) }
-                log?.remove()
+                try log.append(outcomes)
+                try log.storeAppended(in: store)
+                if closing { log.remove() }
             } catch {
-                // Left in the log: stored by the next process that opens the journal.
+                // Left in the log: stored by the next batch, or by the next process that opens the journal.
             }
         }
     }

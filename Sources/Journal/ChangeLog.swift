@@ -19,6 +19,8 @@ public final class ChangeLog: Sendable {
         var base: UnsafeMutableRawPointer?
         var capacity: Int
         var end = 0
+        /// Where the records not yet in the database start.
+        var stored = 0
         var removed = false
         /// Where a record is written before it is copied in (kept: one allocation per log).
         var record = LogRecord.Writer()
@@ -92,6 +94,21 @@ public final class ChangeLog: Sendable {
         }
     }
 
+    /// Stores in `store` (one transaction) the records appended since the last call. A
+    /// failure leaves them for the next call, or for the next process to open the journal:
+    /// the log is the queue of what the database has yet to take, so nothing waits in
+    /// memory. Calls must not overlap (batches go in order).
+    public func storeAppended(in store: any JournalStore) throws(JournalError) {
+        // Copied out under the lock, read and stored outside it: appends go on meanwhile.
+        let (bytes, end) = mapping.withLock { mapping -> ([UInt8], Int) in
+            guard let base = mapping.base, mapping.end > mapping.stored else { return ([], mapping.end) }
+            return (Array(UnsafeRawBufferPointer(start: base + mapping.stored, count: mapping.end - mapping.stored)), mapping.end)
+        }
+        guard !bytes.isEmpty else { return }
+        try store.commit(records: bytes, idempotent: false)
+        mapping.withLock { $0.stored = end }
+    }
+
     /// A larger file, mapped again.
     private func grow(_ mapping: inout Mapping, toHold size: Int) throws(JournalError) {
         var capacity = mapping.capacity
@@ -130,7 +147,7 @@ public final class ChangeLog: Sendable {
             // Locked: its process still runs (and stores it itself).
             guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            try store.commit(LogRecord.operations(in: data), idempotent: true)
+            try store.commit(records: [UInt8](data), idempotent: true)
             unlink(path)
         }
     }
@@ -184,7 +201,9 @@ enum LogRecord {
         }
 
         private mutating func integer(_ value: Int64) {
-            withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+            // Byte by byte, little-endian: no generic append of a raw buffer per field.
+            let bits = UInt64(bitPattern: value)
+            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
         }
 
         private mutating func string(_ value: String?) {
@@ -196,56 +215,112 @@ enum LogRecord {
         }
     }
 
-    /// The operations of a log, in order; a last record cut short is left out.
-    static func operations(in data: Data) -> [JournalOperation] {
-        var reader = Reader(bytes: [UInt8](data))
+    /// The operations of records `bytes`, in order; a last record cut short is left out.
+    static func operations(in bytes: [UInt8]) -> [JournalOperation] {
+        var reader = Reader(bytes: bytes)
         var operations: [JournalOperation] = []
-        while let operation = reader.next() { operations.append(operation) }
+        while let view = reader.next() { operations.append(view.operation(in: bytes)) }
         return operations
+    }
+
+    /// The bytes of `operations`' records.
+    static func records(of operations: [JournalOperation]) -> [UInt8] {
+        var writer = Writer()
+        for operation in operations { writer.write(operation) }
+        return writer.bytes
+    }
+
+    /// A record read in place: its numbers, and its texts as ranges of the records' bytes
+    /// (a store binds them from there; nothing is copied into a String).
+    struct View {
+        /// An outcome (`f`), or a change's row (`i`).
+        var isOutcome: Bool
+        var place: ChangeReference
+        /// Seconds since 1970.
+        var time: Double
+        var state: ChangeState
+        var already = false
+        var result: Range<Int>?
+        // A change's row:
+        var vendor = 0..<0, operation = 0..<0, effect = 0..<0, key = 0..<0, arguments = 0..<0
+        var stateBefore: Range<Int>?
+        var occurrence = 0
+        /// The earlier change it was replayed from (its `already` and `result` are this record's).
+        var replayedFrom: Int64?
+        // An outcome:
+        var error: Range<Int>?
+        var notApplied = false
+
+        /// The text at `range` of `bytes`.
+        static func text(_ range: Range<Int>?, in bytes: [UInt8]) -> String? {
+            range.map { range in bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) } }
+        }
+
+        /// The operation it records, its texts copied out of `bytes`.
+        func operation(in bytes: [UInt8]) -> JournalOperation {
+            let at = Date(timeIntervalSince1970: time)
+            let text = { (range: Range<Int>) in Self.text(range, in: bytes)! }
+            if isOutcome {
+                return .finish(place, state: state, already: already, result: Self.text(result, in: bytes), error: Self.text(error, in: bytes),
+                               notApplied: notApplied, at: at)
+            }
+            let change = NewChange(vendor: text(vendor), operation: text(operation), effect: text(effect), key: text(key), occurrence: occurrence,
+                                   arguments: text(arguments), stateBefore: Self.text(stateBefore, in: bytes))
+            return .insert(change, place, state: state,
+                           replayedFrom: replayedFrom.map { ReplaySource(id: $0, already: already, result: Self.text(result, in: bytes)) }, at: at)
+        }
     }
 
     struct Reader {
         let bytes: [UInt8]
         var offset = 0
 
-        mutating func next() -> JournalOperation? {
+        /// The next record, or nil at the end (or at a record cut short).
+        mutating func next() -> View? {
             let start = offset
             guard let length = integer(), length > 9, start + Int(length) <= bytes.count else { return nil }
             defer { offset = start + Int(length) }
             let kind = bytes[offset]
             offset += 1
             guard let run = integer(), let attempt = integer(), let sequence = integer(), let time = integer(),
-                  let stateName = string(), let state = ChangeState(rawValue: stateName ?? "") else { return nil }
-            let place = ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence))
-            let at = Date(timeIntervalSince1970: Double(bitPattern: UInt64(bitPattern: time)))
-            if kind == UInt8(ascii: "f") {
+                  let stateName = string(), let state = stateName.flatMap({ View.text($0, in: bytes) }).flatMap(ChangeState.init(rawValue:))
+            else { return nil }
+            var view = View(isOutcome: kind == UInt8(ascii: "f"), place: ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence)),
+                            time: Double(bitPattern: UInt64(bitPattern: time)), state: state)
+            if view.isOutcome {
                 guard let already = integer(), let notApplied = integer(), let result = string(), let error = string() else { return nil }
-                return .finish(place, state: state, already: already == 1, result: result, error: error, notApplied: notApplied == 1, at: at)
+                view.already = already == 1
+                view.notApplied = notApplied == 1
+                view.result = result
+                view.error = error
+                return view
             }
             guard let vendor = string() ?? nil, let operation = string() ?? nil, let effect = string() ?? nil, let key = string() ?? nil,
                   let arguments = string() ?? nil, let before = string(), let occurrence = integer(), let from = integer(),
                   let already = integer(), let result = string() else { return nil }
-            let change = NewChange(vendor: vendor, operation: operation, effect: effect, key: key, occurrence: Int(occurrence),
-                                   arguments: arguments, stateBefore: before)
-            return .insert(change, place, state: state, replayedFrom: from < 0 ? nil : ReplaySource(id: from, already: already == 1, result: result),
-                           at: at)
+            (view.vendor, view.operation, view.effect, view.key, view.arguments) = (vendor, operation, effect, key, arguments)
+            view.stateBefore = before
+            view.occurrence = Int(occurrence)
+            view.replayedFrom = from < 0 ? nil : from
+            view.already = already == 1
+            view.result = result
+            return view
         }
 
         private mutating func integer() -> Int64? {
             guard offset + 8 <= bytes.count else { return nil }
-            var value: Int64 = 0
-            withUnsafeMutableBytes(of: &value) { $0.copyBytes(from: bytes[offset..<offset + 8]) }
+            let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: Int64.self) }
             offset += 8
             return Int64(littleEndian: value)
         }
 
-        /// A string, `.some(nil)` for none, nil when the record is cut short.
-        private mutating func string() -> String?? {
+        /// A text's range, `.some(nil)` for none, nil when the record is cut short.
+        private mutating func string() -> Range<Int>?? {
             guard let length = integer() else { return nil }
             if length < 0 { return .some(nil) }
             guard offset + Int(length) <= bytes.count else { return nil }
             defer { offset += Int(length) }
-            return .some(String(decoding: bytes[offset..<offset + Int(length)], as: UTF8.self))
+            return .some(offset..<offset + Int(length))
         }
     }
 }

@@ -21,6 +21,9 @@ public protocol JournalStore: RunQueue {
     /// Stores `operations` in one transaction; each insert's row id (0 for an outcome, or
     /// for a change already stored when `idempotent`).
     func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64]
+    /// Stores the operations of change-log records (`ChangeLog`'s bytes) as `commit` does.
+    @discardableResult
+    func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64]
     /// Every change of the attempt still `sending` becomes `unknown` with `reason`.
     func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError)
     /// How the attempt (and so the run, for now) ended.
@@ -55,6 +58,12 @@ extension JournalStore {
     @discardableResult
     public func commit(_ operations: [JournalOperation]) throws(JournalError) -> [Int64] { try commit(operations, idempotent: false) }
 
+    /// The records' operations, committed.
+    @discardableResult
+    public func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64] {
+        try commit(LogRecord.operations(in: records), idempotent: idempotent)
+    }
+
     public func runs(tenant: String? = nil, since: Date? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {
         try runs(tenant: tenant, since: since, limit: limit)
     }
@@ -82,25 +91,46 @@ struct JournalBatch {
         var carriesOutcome: Bool
     }
 
-    private var outcomes: [ChangeReference: JournalOperation] = [:]
-    private var folded = Set<ChangeReference>()
-
-    init(_ operations: [JournalOperation]) {
-        for operation in operations {
-            if case .finish(let place, _, _, _, _, _, _) = operation { outcomes[place] = operation }
-        }
+    /// How a change ended, as its outcome records it.
+    struct Outcome {
+        var state: ChangeState
+        var already: Bool
+        var result: String?
+        var error: String?
+        var notApplied: Bool
+        /// Seconds since 1970.
+        var time: Double
     }
 
-    /// The row to insert for a change in state `state` at `at` (with the outcome in this
-    /// group folded in, when there is one).
-    func row(_ place: ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date) -> ChangeRow {
-        let started = at.timeIntervalSince1970
-        if state == .sending, case .finish(_, let end, let already, let result, let error, let notApplied, let endAt)? = outcomes[place] {
-            return ChangeRow(state: end, already: already, result: result, error: error, notApplied: notApplied, startedAt: started,
-                             finishedAt: endAt.timeIntervalSince1970, carriesOutcome: true)
+    private var outcomes: [ChangeReference: Outcome] = [:]
+    private var folded = Set<ChangeReference>()
+
+    /// A group with `outcomes` (of one change, the last one counts).
+    init(outcomes: some Sequence<(ChangeReference, Outcome)>) {
+        for (place, outcome) in outcomes { self.outcomes[place] = outcome }
+    }
+
+    init(_ operations: [JournalOperation]) {
+        self.init(outcomes: operations.lazy.compactMap { operation -> (ChangeReference, Outcome)? in
+            guard case .finish(let place, let state, let already, let result, let error, let notApplied, let at) = operation else { return nil }
+            return (place, Outcome(state: state, already: already, result: result, error: error, notApplied: notApplied, time: at.timeIntervalSince1970))
+        })
+    }
+
+    /// The row to insert for a change in state `state` at `started` (with the outcome in
+    /// this group folded in, when there is one); a replayed change has the earlier one's
+    /// `already` and `result`.
+    func row(_ place: ChangeReference, state: ChangeState, replayedAlready: Bool, replayedResult: String?, at started: Double) -> ChangeRow {
+        if state == .sending, let end = outcomes[place] {
+            return ChangeRow(state: end.state, already: end.already, result: end.result, error: end.error, notApplied: end.notApplied,
+                             startedAt: started, finishedAt: end.time, carriesOutcome: true)
         }
-        return ChangeRow(state: state, already: replayedFrom?.already ?? false, result: replayedFrom?.result, error: nil, notApplied: false,
+        return ChangeRow(state: state, already: replayedAlready, result: replayedResult, error: nil, notApplied: false,
                          startedAt: started, finishedAt: state == .sending ? nil : started, carriesOutcome: false)
+    }
+
+    func row(_ place: ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date) -> ChangeRow {
+        row(place, state: state, replayedAlready: replayedFrom?.already ?? false, replayedResult: replayedFrom?.result, at: at.timeIntervalSince1970)
     }
 
     /// `row` was stored (not found stored already): its outcome, if it carried one, is done.

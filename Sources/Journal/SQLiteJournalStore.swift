@@ -231,42 +231,68 @@ public final class SQLiteJournalStore: JournalStore {
     /// killed process may have been stored in part.
     @discardableResult
     public func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64] {
+        try commit(records: LogRecord.records(of: operations), idempotent: idempotent)
+    }
+
+    /// Commits the operations of change-log records, their texts bound where they lie in
+    /// `records` (a bulk run stores thousands of changes; none is copied into a String).
+    @discardableResult
+    public func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64] {
+        var reader = LogRecord.Reader(bytes: records)
+        var views: [LogRecord.View] = []
+        while let view = reader.next() { views.append(view) }
+        var batch = JournalBatch(outcomes: views.lazy.filter(\.isOutcome).map { view in
+            (view.place, JournalBatch.Outcome(state: view.state, already: view.already, result: LogRecord.View.text(view.result, in: records),
+                                              error: LogRecord.View.text(view.error, in: records), notApplied: view.notApplied, time: view.time))
+        })
         // Prepared once per connection: a bulk run writes thousands of these.
         let insert = """
             INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
                                  already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
             """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
-        var batch = JournalBatch(operations)
+        let update = """
+            UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
+                               duration_ms = (? - started_at) * 1000
+            WHERE run_id = ? AND attempt = ? AND sequence = ?
+            """
         return try write { db in
-            // Looked up once per group, not per row (the lookup hashes the SQL's text).
-            var inserting: Statement?
-            return try operations.map { operation in
-                switch operation {
-                case .insert(let change, let place, let state, let replayedFrom, let at):
-                    let values = batch.row(place, state: state, replayedFrom: replayedFrom, at: at)
+            try records.withUnsafeBytes { text in
+                // Looked up once per group, not per row (the lookup hashes the SQL's text).
+                var inserting: Statement?, updating: Statement?
+                // The texts bound are `records`': none may outlive this call.
+                defer {
+                    if let inserting { sqlite3_clear_bindings(inserting.sqliteStatement) }
+                    if let updating { sqlite3_clear_bindings(updating.sqliteStatement) }
+                }
+                return try views.map { view in
+                    let place = view.place
+                    if view.isOutcome {
+                        guard !batch.isFolded(place) else { return 0 }
+                        let statement = try updating ?? db.cachedStatement(sql: update)
+                        updating = statement
+                        var row = RawBinding(statement, in: db, text: text)
+                        row.bind(view.state.rawValue); row.bind(view.already); row.bind(text: view.result); row.bind(text: view.error)
+                        row.bind(view.notApplied); row.bind(view.time); row.bind(view.time)
+                        row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
+                        try row.step()
+                        return 0
+                    }
+                    let values = batch.row(place, state: view.state, replayedAlready: view.replayedFrom != nil && view.already,
+                                           replayedResult: view.replayedFrom == nil ? nil : LogRecord.View.text(view.result, in: records), at: view.time)
                     let statement = try inserting ?? db.cachedStatement(sql: insert)
                     inserting = statement
-                    var row = RawBinding(statement, in: db)
+                    var row = RawBinding(statement, in: db, text: text)
                     row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
-                    row.bind(change.vendor); row.bind(change.operation); row.bind(change.effect); row.bind(change.key)
-                    row.bind(change.occurrence); row.bind(change.arguments); row.bind(values.state.rawValue)
+                    row.bind(text: view.vendor); row.bind(text: view.operation); row.bind(text: view.effect); row.bind(text: view.key)
+                    row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.state.rawValue)
                     row.bind(values.already); row.bind(values.result); row.bind(values.error); row.bind(values.notApplied); row.bind(values.startedAt)
-                    row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(replayedFrom?.id); row.bind(change.stateBefore)
+                    row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(view.replayedFrom); row.bind(text: view.stateBefore)
                     try row.step()
                     // Not stored (an import of a log stored in part): its outcome is an update.
                     guard db.changesCount > 0 else { return 0 }
                     batch.stored(place, values)
                     return db.lastInsertedRowID
-                case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
-                    guard !batch.isFolded(place) else { return 0 }
-                    let time = at.timeIntervalSince1970
-                    try db.cachedStatement(sql: """
-                        UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
-                                           duration_ms = (? - started_at) * 1000
-                        WHERE run_id = ? AND attempt = ? AND sequence = ?
-                        """).execute(arguments: [state.rawValue, already, result, error, notApplied, time, time, place.runID, place.attempt, place.sequence])
-                    return 0
                 }
             }
         }
@@ -462,9 +488,13 @@ public final class SQLiteJournalStore: JournalStore {
         let db: Database
         var index: Int32 = 0
 
-        init(_ statement: Statement, in db: Database) {
+        /// Where `bind(text:)` ranges lie.
+        let text: UnsafeRawBufferPointer
+
+        init(_ statement: Statement, in db: Database, text: UnsafeRawBufferPointer) {
             handle = statement.sqliteStatement
             self.db = db
+            self.text = text
             sqlite3_reset(handle)
         }
 
@@ -486,6 +516,13 @@ public final class SQLiteJournalStore: JournalStore {
             guard let value else { sqlite3_bind_null(handle, index); return }
             // Copied by SQLite (SQLITE_TRANSIENT): the C string lives only for this call.
             sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        }
+
+        /// The text at `range` of `text`, bound where it lies (SQLITE_STATIC: `text` outlives the statement's use of it).
+        mutating func bind(text range: Range<Int>?) {
+            index += 1
+            guard let range, let base = text.baseAddress else { sqlite3_bind_null(handle, index); return }
+            sqlite3_bind_text(handle, index, (base + range.lowerBound).assumingMemoryBound(to: CChar.self), Int32(range.count), nil)
         }
 
         func step() throws {

@@ -106,6 +106,36 @@ import Testing
         held.remove()
     }
 
+    /// The log is the queue of what the database has yet to take: each batch stores what
+    /// was appended since the last one, once; a batch the database refuses stays in the log
+    /// and goes with the next.
+    @Test func aBatchTheDatabaseRefusesGoesWithTheNext() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let log = try ChangeLog.create(for: store, runID: run, attempt: 1)
+        defer { log.remove() }
+        let place = { (sequence: Int) in ChangeReference(runID: run, attempt: 1, sequence: sequence) }
+        try log.append([.insert(Self.change("encore.create_user {a}"), place(1), state: .sending, replayedFrom: nil, at: Date())])
+        try log.storeAppended(in: store)
+        try log.storeAppended(in: store) // nothing new
+        #expect(try store.changes(runID: run).map(\.key) == ["encore.create_user {a}"])
+
+        // The database refuses the next batch: its table is away for a moment.
+        let other = try DatabaseQueue(path: path)
+        try other.write { try $0.execute(sql: "ALTER TABLE changes RENAME TO changes_away") }
+        try log.append([.finish(place(1), state: .succeeded, already: false, result: "7", error: nil, notApplied: false, at: Date()),
+                        .insert(Self.change("encore.create_user {b}"), place(2), state: .sending, replayedFrom: nil, at: Date())])
+        #expect(throws: JournalError.self) { try log.storeAppended(in: store) }
+        try other.write { try $0.execute(sql: "ALTER TABLE changes_away RENAME TO changes") }
+        try log.append([.finish(place(2), state: .failed, already: false, result: nil, error: "refused", notApplied: true, at: Date())])
+        try log.storeAppended(in: store)
+        let changes = try store.changes(runID: run)
+        #expect(changes.map(\.key) == ["encore.create_user {a}", "encore.create_user {b}"], "each once")
+        #expect(changes.map(\.state) == [.succeeded, .failed])
+        #expect(changes[0].result == "7" && changes[1].error == "refused" && changes[1].notApplied)
+    }
+
     @Test func aChangeIsRecordedBeforeItsOutcome() throws {
         let store = try SQLiteJournalStore.open(path: Self.temporaryPath())
         let run = try store.startRun(Self.newRun())

@@ -175,7 +175,9 @@ import FoundationNetworking
         for index in 0..<60 { csv += "k\(index)@example.com,K,K,kill\(index)\n" }
         let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": csv])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms")
+        // Slow enough that the run is still going when a loaded machine's shell gets to
+        // signal it (at 150 ms, a full suite's load once let all 60 rows finish first).
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=400ms")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
         // A shell signals the run once four rows have ended, whatever the test process is

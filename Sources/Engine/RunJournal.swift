@@ -286,8 +286,13 @@ final class JournalWriter: Sendable {
         if schedule { scheduleFlush() }
     }
 
+    /// Where batches are stored: a queue of its own, so that a batch (a few milliseconds of
+    /// SQLite) runs on a thread of its own. On the global queue it would hold one of the
+    /// few threads the run's async work (its calls, the in-process emulator) runs on.
+    private static let batches = DispatchQueue(label: "roster.journal.batches")
+
     private func scheduleFlush() {
-        DispatchQueue.global().asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() }
+        Self.batches.asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() }
     }
 
     /// Stores everything written so far (a failure leaves it in the log, for the next batch

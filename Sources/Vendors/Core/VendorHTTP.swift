@@ -65,11 +65,14 @@ public enum VendorDeadline {
 public final class VendorHTTP: Sendable {
     /// The process-wide HTTP client: one pool, up to 64 connections per host, so that
     /// `parallel.map` fan-out is not queued behind a handful of connections; redirects are
-    /// never followed (vendor APIs do not redirect, and a credential must not go elsewhere).
+    /// never followed (vendor APIs do not redirect, and a credential must not go elsewhere);
+    /// no tracing spans (nothing collects them, and even the no-op tracer's spans formatted
+    /// a request's method and URL and set eight attributes on every call).
     public static let vendorClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         configuration.redirectConfiguration = .disallow
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

@@ -175,7 +175,6 @@ public struct VendorOperation: Sendable {
         let operation = self
         let summary = batched ? self.summary + " Calls made at the same moment (rows of --each, parallel coroutines) go as one request." : self.summary
         var function = LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
-            try VendorText.check(call, operation.parameters)
             let arguments = try operation.checkedArguments(call, sealed: session.sealedSecrets)
             let work = try operation.start(arguments, session)
             let recorded = operation.recorded(arguments)
@@ -394,11 +393,19 @@ public struct VendorOperation: Sendable {
     /// Each given argument by its parameter's name, checked against its declared form (a
     /// secret handle unsealed where a secret goes: `sealed`).
     func checkedArguments(_ call: LuaCall, sealed: SealedSecrets? = nil) throws -> CheckedTable {
+        // Text is checked first, in every argument (extra ones too), each read from Lua once.
+        var values: [LuaValue?] = []
+        if call.count > 0 {
+            for index in 1...call.count {
+                let value: LuaValue? = call.isNil(index) ? nil : try call.value(index)
+                if let value { try VendorText.check(value, argument: index, parameters) }
+                values.append(value)
+            }
+        }
         var table = LuaTable()
         for (offset, parameter) in parameters.enumerated() {
             let index = Int32(offset + 1)
-            guard index <= call.count, !call.isNil(index) else { continue }
-            var value = try call.value(index)
+            guard offset < values.count, var value = values[offset] else { continue }
             if let sealed {
                 value = try (parameter.form ?? .any).unsealing(value, redacted: parameter.redacted, secrets: sealed,
                                                                label: "argument #\(index) (\(parameter.name))")

@@ -9,10 +9,16 @@ enum VendorText {
     static func check(_ call: LuaCall, _ parameters: [LuaParameter]) throws {
         guard call.count > 0 else { return }
         for index in 1...call.count where !call.isNil(index) {
-            guard let problem = problem(in: try call.value(index)) else { continue }
-            let name = Int(index) <= parameters.count ? " (\(parameters[Int(index) - 1].name))" : ""
-            throw LuaError("argument #\(index)\(name) \(problem)")
+            try check(try call.value(index), argument: index, parameters)
         }
+    }
+
+    /// Raises an argument error if `value`, argument `index` of a call to a function with
+    /// `parameters`, holds bad text.
+    static func check(_ value: LuaValue, argument index: Int32, _ parameters: [LuaParameter]) throws(LuaError) {
+        guard let problem = problem(in: value) else { return }
+        let name = Int(index) <= parameters.count ? " (\(parameters[Int(index) - 1].name))" : ""
+        throw LuaError("argument #\(index)\(name) \(problem)")
     }
 
     /// What is wrong with the first bad string in `value`, with its path: `field email holds
@@ -34,8 +40,13 @@ enum VendorText {
     }
 
     private static func problem(in string: LuaString) -> String? {
-        if string.bytes.contains(0) { return "holds a NUL byte" }
-        if String(validating: string.bytes, as: UTF8.self) == nil { return "is not valid UTF-8" }
+        // Most text is ASCII, valid as it is: only other text is decoded to be validated.
+        var ascii = true
+        for byte in string.bytes {
+            if byte == 0 { return "holds a NUL byte" }
+            if byte >= 0x80 { ascii = false }
+        }
+        if !ascii, String(validating: string.bytes, as: UTF8.self) == nil { return "is not valid UTF-8" }
         return nil
     }
 }

@@ -20,6 +20,16 @@ import Testing
         #expect("\"" + JSONValue.escaped(text) + "\"" == (try Self.encoded(.string(text))))
     }
 
+    /// A request body written by hand is JSONEncoder's text; one with a double is left to it.
+    @Test func requestBodiesAreJSONEncodersText() throws {
+        let body = JSONValue.object(["fields": .object(["user_name": .string("a/b \"c\""), "role_id": .int(3)]),
+                                     "tags": .array([.string("x"), .null, .bool(true)])])
+        #expect(VendorJSON.encode(body) == Array(try Self.encoded(body).utf8))
+        let withDouble = JSONValue.object(["ratio": .double(3.0), "n": .int(1)])
+        #expect(VendorJSON.encode(withDouble) == Array(try Self.encoded(withDouble).utf8))
+        #expect(!body.holdsDouble && withDouble.holdsDouble)
+    }
+
     @Test func nestedValuesMatchJSONEncoder() throws {
         let value = JSONValue.object([
             "zeta": .array([.int(-3), .bool(true), .null, .string("x")]),

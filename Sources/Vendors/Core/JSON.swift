@@ -10,7 +10,16 @@ public enum VendorJSON {
     }()
 
     public static func encode(_ value: some Encodable) -> [UInt8] {
-        Array((try? encoder.encode(value)) ?? Data("{}".utf8))
+        // A JSON value (most request bodies: written from declared wire paths) is written
+        // by hand, the same text JSONEncoder writes (about a fifteenth of its cost). A double
+        // is left to JSONEncoder, which writes some of them differently (`3`, not `3.0`).
+        if let json = value as? JSONValue, !json.holdsDouble {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(256)
+            json.writeCanonical(into: &bytes)
+            return bytes
+        }
+        return Array((try? encoder.encode(value)) ?? Data("{}".utf8))
     }
 
     /// Decodes `type` from a response, or fails naming the operation.

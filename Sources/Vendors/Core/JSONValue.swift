@@ -95,6 +95,16 @@ extension JSONValue {
         }
     }
 
+    /// Whether a double is anywhere in it.
+    var holdsDouble: Bool {
+        switch self {
+        case .double: true
+        case .null, .bool, .int, .string: false
+        case .array(let values): values.contains { $0.holdsDouble }
+        case .object(let fields): fields.values.contains { $0.holdsDouble }
+        }
+    }
+
     /// `number` in decimal, as `String(number)` writes it (without making the String).
     public static func writeDecimal(_ number: Int, into bytes: inout [UInt8]) {
         if number < 0 { bytes.append(UInt8(ascii: "-")) }

@@ -85,9 +85,21 @@ extension LuaForm {
     /// The vendor's JSON for a checked table of this shape: each field at its wire path.
     func wire(from table: CheckedTable) -> JSONValue {
         guard case .shape(let shape) = self else { return JSONValue(recording: .table(table.table)) }
-        var object = JSONValue.object(Dictionary(minimumCapacity: shape.fields.count))
-        for field in shape.fields where table.has(field.name) {
-            object.set(field.wirePath[...], field.type.wire(from: table[field.name]))
+        var object = JSONValue.object(Dictionary(minimumCapacity: table.table.fields.count))
+        // The fields the table holds (a few of a shape's many), found by name among the
+        // declared ones and set in declaration order: one pass over the table, no lookup
+        // in it per declared field.
+        var present: [(declared: Int, value: LuaValue)] = []
+        present.reserveCapacity(table.table.fields.count)
+        for (key, value) in table.table.fields where value != .nil {
+            guard case .string(let name) = key,
+                  let declared = shape.fields.firstIndex(where: { $0.name.utf8.elementsEqual(name.bytes) }) else { continue }
+            present.append((declared, value))
+        }
+        present.sort { $0.declared < $1.declared }
+        for (declared, value) in present {
+            let field = shape.fields[declared]
+            object.set(field.wirePath[...], field.type.wire(from: value))
         }
         return object
     }

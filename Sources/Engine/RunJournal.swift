@@ -309,7 +309,9 @@ final class JournalWriter: Sendable {
                     state.unlogged = []; state.uncommitted = []; state.scheduled = false
                     if closing { state.log = nil }
                 }
-                return (state.log, state.log == nil ? state.uncommitted : state.unlogged)
+                // With no log (a shared store, or an outcome that came after the log was
+                // closed), outcomes are committed as they are.
+                return (state.log, state.log == nil ? state.uncommitted + state.unlogged : state.unlogged)
             }
             guard let log else {
                 if !outcomes.isEmpty { _ = try? store.commit(outcomes) }

@@ -81,7 +81,7 @@ extension JSONValue {
             withUnsafeTemporaryAllocation(of: Dictionary<String, JSONValue>.Index.self, capacity: fields.count) { buffer in
                 var order = buffer
                 _ = order.initialize(from: fields.indices)
-                order.sort { fields[$0].key < fields[$1].key }
+                order.sort { fields.keys[$0] < fields.keys[$1] }
                 for (index, position) in order.enumerated() {
                     if index > 0 { bytes.append(UInt8(ascii: ",")) }
                     let field = fields[position]
@@ -122,13 +122,12 @@ extension JSONValue {
     /// `string` between JSON's quotes, with the escapes JSONEncoder writes.
     public static func quote(_ string: String, into bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        var string = string
-        // Most strings need no escape: copied at once.
-        let copied = string.withUTF8 { utf8 in
-            guard !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+        // Most strings need no escape: copied at once, from the string's own storage.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
             bytes.append(contentsOf: utf8)
             return true
-        }
+        } ?? false
         if copied { return bytes.append(UInt8(ascii: "\"")) }
         for byte in string.utf8 {
             switch byte {

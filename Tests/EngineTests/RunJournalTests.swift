@@ -1,0 +1,64 @@
+/// RunJournalTests.swift: one attempt's journal writer on its own — changes reach the
+/// database in batches while the run goes on, and an outcome that comes after the run has
+/// closed its change log is still stored.
+import Bindings
+import Engine
+import Foundation
+import Journal
+import Testing
+import Vendors
+
+@Suite struct RunJournalTests {
+    static func start() throws -> (RunJournal, SQLiteJournalStore) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("run-journal-\(UUID().uuidString)/journal.sqlite").path
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = NewRun(kind: "run", user: "ada", host: "desk", script: "s.lua", scriptText: "", arguments: [:], inputs: [],
+                         tenant: "emulator", configFile: nil, seed: 1, dryRun: false)
+        return (try RunJournal.start(run, in: store), store)
+    }
+
+    /// Decides on, and journals as sent, a create of `name`; its row's id.
+    static func send(_ name: String, in journal: RunJournal) throws -> Int64 {
+        let change = PendingChange(vendor: .encore, operation: "create_user", effect: .write,
+                                   key: "encore.create_user {fields.user_name=\"\(name)\"}",
+                                   arguments: [VendorArgument("fields", .object(["user_name": .string(name)]))],
+                                   ifUnknown: .check, readsStateFirst: false)
+        guard case .send(let ticket) = journal.willSend(change) else { throw JournalError("not to be sent") }
+        return try journal.recordSending(ticket, stateBefore: nil)
+    }
+
+    /// The states of the run's changes once `expected` (polled: batches are stored a moment later).
+    static func states(of journal: RunJournal, in store: SQLiteJournalStore, becoming expected: [ChangeState]) async throws -> [ChangeState] {
+        var states: [ChangeState] = []
+        for _ in 0..<100 {
+            states = try store.changes(runID: journal.runID).map(\.state)
+            if states == expected { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return states
+    }
+
+    @Test func changesReachTheDatabaseWhileTheRunGoesOn() async throws {
+        let (journal, store) = try Self.start()
+        let first = try Self.send("a", in: journal), second = try Self.send("b", in: journal)
+        journal.didFinish(first, .succeeded(answer: .int(1), already: false))
+        journal.didFinish(second, .failed(message: "refused", notApplied: true))
+        // Not finished: the batch stores them (the outcomes logged with no change after them).
+        #expect(try await Self.states(of: journal, in: store, becoming: [.succeeded, .failed]) == [.succeeded, .failed])
+        journal.finish(outcome: "success", exitCode: 0)
+        let changes = try store.changes(runID: journal.runID)
+        #expect(changes.map(\.key) == [#"encore.create_user {fields.user_name="a"}"#, #"encore.create_user {fields.user_name="b"}"#])
+        #expect(changes.map(\.arguments) == [#"{"fields":{"user_name":"a"}}"#, #"{"fields":{"user_name":"b"}}"#])
+        #expect(changes[1].error == "refused" && changes[1].notApplied)
+    }
+
+    @Test func anOutcomeAfterTheRunHasEndedIsStillStored() async throws {
+        let (journal, store) = try Self.start()
+        let late = try Self.send("late", in: journal)
+        journal.finish(outcome: "interrupted", exitCode: 130)
+        #expect(try store.changes(runID: journal.runID).map(\.state) == [.sending])
+        journal.didFinish(late, .succeeded(answer: .int(7), already: false))
+        #expect(try await Self.states(of: journal, in: store, becoming: [.succeeded]) == [.succeeded])
+        #expect(try store.changes(runID: journal.runID).first?.result == "7")
+    }
+}

@@ -35,5 +35,9 @@ awk -v binary="$folder/roster" '
       name = names[id]; sub(/\047[0-9]+$/, "", name)
       if (name != "" && name !~ /^0x/ && !(name in seen)) { seen[name] = 1; print name }
     }
-  }' "$folder/profile" > Tools/startup.order
+  }' "$folder/profile" > "$folder/order"
+# A name several objects define locally (outlined helpers such as objectdestroyTm) would
+# draw every section that defines it, most of them never run: those are left out.
+nm --defined-only "$binary" | awk '{ print $3 }' | sort | uniq -d > "$folder/shared-names"
+grep -vxFf "$folder/shared-names" "$folder/order" > Tools/startup.order
 echo "Tools/startup.order: $(wc -l < Tools/startup.order) functions"

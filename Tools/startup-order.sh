@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes Tools/startup.order: the functions `roster run hello.lua` executes, which `make
 # release` hands to the linker (lld's --symbol-ordering-file) so that they sit together in
-# the binary. Start-up then touches a third fewer pages of code: less time, less memory.
+# the binary. Start-up then touches far fewer pages of code: less time, less memory.
 # Regenerate it after a toolchain or package upgrade (stale names are only ignored).
 # Needs valgrind (callgrind lists every function a run executes).
 # Usage: Tools/startup-order.sh [ROSTER_BINARY]

@@ -77,20 +77,6 @@ extension JournalStore {
 /// group is inserted once, as it ended, and that outcome is then skipped — both stores
 /// share this.
 struct JournalBatch {
-    /// A change's row as inserted.
-    struct ChangeRow {
-        var state: ChangeState
-        var already: Bool
-        var result: String?
-        var error: String?
-        var notApplied: Bool
-        var startedAt: Double
-        var finishedAt: Double?
-        var durationMilliseconds: Double? { finishedAt.map { ($0 - startedAt) * 1000 } }
-        /// It carries its outcome (stored only if the row is).
-        var carriesOutcome: Bool
-    }
-
     /// How a change ended, as its outcome records it.
     struct Outcome {
         var state: ChangeState
@@ -100,6 +86,17 @@ struct JournalBatch {
         var notApplied: Bool
         /// Seconds since 1970.
         var time: Double
+    }
+
+    /// A change's row as inserted: how it stands (its outcome's, when the group holds one).
+    struct ChangeRow {
+        var end: Outcome
+        var startedAt: Double
+        /// When it ended: not yet for a change being sent.
+        var finishedAt: Double?
+        var durationMilliseconds: Double? { finishedAt.map { ($0 - startedAt) * 1000 } }
+        /// It carries its outcome (stored only if the row is).
+        var carriesOutcome: Bool
     }
 
     private var outcomes: [ChangeReference: Outcome] = [:]
@@ -122,10 +119,9 @@ struct JournalBatch {
     /// `already` and `result`.
     func row(_ place: ChangeReference, state: ChangeState, replayedAlready: Bool, replayedResult: String?, at started: Double) -> ChangeRow {
         if state == .sending, let end = outcomes[place] {
-            return ChangeRow(state: end.state, already: end.already, result: end.result, error: end.error, notApplied: end.notApplied,
-                             startedAt: started, finishedAt: end.time, carriesOutcome: true)
+            return ChangeRow(end: end, startedAt: started, finishedAt: end.time, carriesOutcome: true)
         }
-        return ChangeRow(state: state, already: replayedAlready, result: replayedResult, error: nil, notApplied: false,
+        return ChangeRow(end: Outcome(state: state, already: replayedAlready, result: replayedResult, error: nil, notApplied: false, time: started),
                          startedAt: started, finishedAt: state == .sending ? nil : started, carriesOutcome: false)
     }
 

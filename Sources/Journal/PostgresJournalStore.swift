@@ -251,8 +251,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
                                              already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
                         VALUES (\(place.runID), \(place.attempt), \(place.sequence), \(change.vendor), \(change.operation), \(change.effect),
-                                \(change.key), \(change.occurrence), \(change.arguments), \(values.state.rawValue), \(values.already),
-                                \(values.result), \(values.error), \(values.notApplied), \(values.startedAt), \(values.finishedAt),
+                                \(change.key), \(change.occurrence), \(change.arguments), \(values.end.state.rawValue), \(values.end.already),
+                                \(values.end.result), \(values.end.error), \(values.end.notApplied), \(values.startedAt), \(values.finishedAt),
                                 \(values.durationMilliseconds), \(replayedFrom?.id), \(change.stateBefore))
                         ON CONFLICT (run_id, attempt, sequence) DO NOTHING
                         RETURNING id

@@ -285,8 +285,8 @@ public final class SQLiteJournalStore: JournalStore {
                     var row = RawBinding(statement, in: db, text: text)
                     row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
                     row.bind(text: view.vendor); row.bind(text: view.operation); row.bind(text: view.effect); row.bind(text: view.key)
-                    row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.state.rawValue)
-                    row.bind(values.already); row.bind(values.result); row.bind(values.error); row.bind(values.notApplied); row.bind(values.startedAt)
+                    row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.end.state.rawValue)
+                    row.bind(values.end.already); row.bind(values.end.result); row.bind(values.end.error); row.bind(values.end.notApplied); row.bind(values.startedAt)
                     row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(view.replayedFrom); row.bind(text: view.stateBefore)
                     try row.step()
                     // Not stored (an import of a log stored in part): its outcome is an update.

@@ -44,17 +44,25 @@ public struct VendorCallRecord: Sendable, Equatable {
     /// The arguments as one JSON object, keys sorted (what the journal keeps).
     public static func canonicalText(_ arguments: [VendorArgument]) -> String {
         // As JSONValue.object(...).canonicalText, without building the dictionary.
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
-        // By name; of equal names the last given first, and only it written (as a dictionary keeps).
-        let order = arguments.indices.sorted { (arguments[$0].name, $1) < (arguments[$1].name, $0) }
-        var previous: String?
-        for argument in order.lazy.map({ arguments[$0] }) where argument.name != previous {
-            if previous != nil { bytes.append(UInt8(ascii: ",")) }
+        bytes.append(UInt8(ascii: "{"))
+        func write(_ argument: VendorArgument) {
             JSONValue.quote(argument.name, into: &bytes)
             bytes.append(UInt8(ascii: ":"))
             argument.value.writeCanonical(into: &bytes)
-            previous = argument.name
+        }
+        if arguments.count == 1 {
+            write(arguments[0]) // most writes take one table: nothing to sort
+        } else {
+            // By name; of equal names the last given first, and only it written (as a dictionary keeps).
+            let order = arguments.indices.sorted { (arguments[$0].name, $1) < (arguments[$1].name, $0) }
+            var previous: String?
+            for index in order where arguments[index].name != previous {
+                if previous != nil { bytes.append(UInt8(ascii: ",")) }
+                write(arguments[index])
+                previous = arguments[index].name
+            }
         }
         bytes.append(UInt8(ascii: "}"))
         return String(decoding: bytes, as: UTF8.self)

@@ -271,18 +271,19 @@ final class JournalWriter: Sendable {
             }
             return
         }
-        let (log, outcomes, schedule) = try state.withLock { state throws(JournalError) -> (ChangeLog?, [JournalOperation], Bool) in
+        let schedule = try state.withLock { state throws(JournalError) -> Bool in
             defer { state.scheduled = true }
             guard durable else {
                 state.unlogged.append(operation)
-                return (nil, [], !state.scheduled)
+                return !state.scheduled
             }
             if state.log == nil { state.log = try ChangeLog.create(for: store, runID: runID, attempt: attempt) }
-            defer { state.unlogged = [] }
-            return (state.log, state.unlogged, !state.scheduled)
+            // Under the lock (a copy into the log's mapping, which takes its own lock anyway):
+            // the outcomes' array keeps its storage from one change to the next.
+            try state.log?.append(state.unlogged, then: operation)
+            state.unlogged.removeAll(keepingCapacity: true)
+            return !state.scheduled
         }
-        // Outside the lock: a copy into the log's mapping.
-        try log?.append(outcomes, then: durable ? operation : nil)
         if schedule { scheduleFlush() }
     }
 

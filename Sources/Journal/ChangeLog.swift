@@ -22,8 +22,6 @@ public final class ChangeLog: Sendable {
         /// Where the records not yet in the database start.
         var stored = 0
         var removed = false
-        /// Where a record is written before it is copied in (kept: one allocation per log).
-        var record = LogRecord.Writer()
     }
 
     /// Held while a record is copied (and while the mapping grows).
@@ -73,24 +71,23 @@ public final class ChangeLog: Sendable {
         return ChangeLog(path: final, descriptor: descriptor, base: base, capacity: capacity)
     }
 
-    /// Appends `operations`, then `last`: once it returns, a killed process loses none of them. The
-    /// first record's length is written last, so a copy cut short reads as the log's end.
+    /// Appends `operations`, then `last`: once it returns, a killed process loses none of them.
+    /// The records are written straight into the mapping (their size first, so that it
+    /// grows before any byte is written), the first record's length last: a copy cut short
+    /// reads as the log's end.
     public func append(_ operations: [JournalOperation], then last: JournalOperation? = nil) throws(JournalError) {
         guard !operations.isEmpty || last != nil else { return } // no record: nothing to copy
+        var size = last.map(LogRecord.size(of:)) ?? 0
+        for operation in operations { size += LogRecord.size(of: operation) }
         try mapping.withLock { mapping throws(JournalError) in
             guard !mapping.removed else { throw JournalError("the change log \(path) is closed") }
-            mapping.record.bytes.removeAll(keepingCapacity: true)
-            for operation in operations { mapping.record.write(operation) }
-            if let last { mapping.record.write(last) }
-            let count = mapping.record.bytes.count
-            if mapping.end + count + 8 > mapping.capacity { try grow(&mapping, toHold: mapping.end + count + 8) }
+            if mapping.end + size + 8 > mapping.capacity { try grow(&mapping, toHold: mapping.end + size + 8) }
             guard let base = mapping.base else { throw JournalError("the change log \(path) is not mapped") }
-            let end = mapping.end
-            mapping.record.bytes.withUnsafeBytes { source in
-                (base + end + 8).copyMemory(from: source.baseAddress! + 8, byteCount: source.count - 8)
-                (base + end).copyMemory(from: source.baseAddress!, byteCount: 8)
-            }
-            mapping.end += count
+            var writer = LogRecord.Writer(at: base + mapping.end)
+            for operation in operations { writer.write(operation) }
+            if let last { writer.write(last) }
+            writer.seal()
+            mapping.end += size
         }
     }
 
@@ -158,17 +155,37 @@ public final class ChangeLog: Sendable {
 /// its fields in a fixed order, each a string (length and UTF-8, or -1 for none) or an
 /// integer. A record cut short by a kill is left out when the log is read.
 enum LogRecord {
-    struct Writer {
-        var bytes: [UInt8] = []
+    /// The bytes `operation`'s record takes.
+    static func size(of operation: JournalOperation) -> Int {
+        func text(_ value: String?) -> Int { 8 + (value?.utf8.count ?? 0) }
+        // The length, the kind, the place (3 integers), the time, the state.
+        let common = 8 + 1 + 24 + 8
+        switch operation {
+        case .insert(let change, _, let state, let replayedFrom, _):
+            return common + text(state.rawValue) + text(change.vendor) + text(change.operation) + text(change.effect) + text(change.key)
+                + text(change.arguments) + text(change.stateBefore) + 24 + text(replayedFrom?.result)
+        case .finish(_, let state, _, let result, let error, _, _):
+            return common + text(state.rawValue) + 16 + text(result) + text(error)
+        }
+    }
 
-        init() { bytes.reserveCapacity(512) }
+    /// Writes records at a place with room for them (`size(of:)` each): plain stores, no
+    /// buffer in between. The first record's length is held back until `seal()`: zero
+    /// there (the file beyond the log's end) reads as the end, so a write cut short by a
+    /// kill leaves the log as it was.
+    struct Writer {
+        private var pointer: UnsafeMutableRawPointer
+        private var first: (at: UnsafeMutableRawPointer, length: Int64)?
+
+        init(at pointer: UnsafeMutableRawPointer) { self.pointer = pointer }
 
         mutating func write(_ operation: JournalOperation) {
-            let start = bytes.count
-            integer(0) // the record's length, set below
+            let start = pointer
+            pointer += 8 // the record's length, set below
             switch operation {
             case .insert(let change, let place, let state, let replayedFrom, let at):
-                bytes.append(UInt8(ascii: "i"))
+                pointer.storeBytes(of: UInt8(ascii: "i"), as: UInt8.self)
+                pointer += 1
                 common(place, state, at)
                 string(change.vendor)
                 string(change.operation)
@@ -181,15 +198,22 @@ enum LogRecord {
                 integer(replayedFrom?.already == true ? 1 : 0)
                 string(replayedFrom?.result)
             case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
-                bytes.append(UInt8(ascii: "f"))
+                pointer.storeBytes(of: UInt8(ascii: "f"), as: UInt8.self)
+                pointer += 1
                 common(place, state, at)
                 integer(already ? 1 : 0)
                 integer(notApplied ? 1 : 0)
                 string(result)
                 string(error)
             }
-            let length = Int64(bytes.count - start)
-            withUnsafeBytes(of: length.littleEndian) { bytes.replaceSubrange(start..<start + 8, with: $0) }
+            let length = Int64(pointer - start).littleEndian
+            if first == nil { first = (start, length) } else { start.storeBytes(of: length, as: Int64.self) }
+        }
+
+        /// Writes the first record's length, after everything it covers.
+        func seal() {
+            guard let first else { return }
+            withUnsafeBytes(of: first.length) { first.at.copyMemory(from: $0.baseAddress!, byteCount: 8) }
         }
 
         private mutating func common(_ place: ChangeReference, _ state: ChangeState, _ at: Date) {
@@ -201,16 +225,16 @@ enum LogRecord {
         }
 
         private mutating func integer(_ value: Int64) {
-            // Byte by byte, little-endian: no generic append of a raw buffer per field.
-            let bits = UInt64(bitPattern: value)
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
+            pointer.storeBytes(of: value.littleEndian, as: Int64.self)
+            pointer += 8
         }
 
         private mutating func string(_ value: String?) {
             guard var text = value else { return integer(-1) }
             text.withUTF8 { utf8 in
                 integer(Int64(utf8.count))
-                bytes.append(contentsOf: utf8)
+                if let source = utf8.baseAddress { pointer.copyMemory(from: source, byteCount: utf8.count) }
+                pointer += utf8.count
             }
         }
     }
@@ -225,9 +249,14 @@ enum LogRecord {
 
     /// The bytes of `operations`' records.
     static func records(of operations: [JournalOperation]) -> [UInt8] {
-        var writer = Writer()
-        for operation in operations { writer.write(operation) }
-        return writer.bytes
+        let total = operations.reduce(0) { $0 + size(of: $1) }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            guard let base = buffer.baseAddress else { return }
+            var writer = Writer(at: UnsafeMutableRawPointer(base))
+            for operation in operations { writer.write(operation) }
+            writer.seal()
+            count = total
+        }
     }
 
     /// A record read in place: its numbers, and its texts as ranges of the records' bytes

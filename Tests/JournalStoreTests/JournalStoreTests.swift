@@ -106,6 +106,50 @@ import Testing
         held.remove()
     }
 
+    /// An append is written with its first record's length last: an append a kill cut
+    /// short (that length still zero) reads as the log's end, and what came before it is
+    /// stored as it was.
+    @Test func anAppendCutShortReadsAsTheLogsEnd() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let place = { (sequence: Int) in ChangeReference(runID: run, attempt: 1, sequence: sequence) }
+        var log: ChangeLog? = try ChangeLog.create(for: store, runID: run, attempt: 1)
+        try log?.append([.insert(Self.change("encore.create_user {a}"), place(1), state: .sending, replayedFrom: nil, at: Date())])
+        try log?.append([.finish(place(1), state: .succeeded, already: false, result: "1", error: nil, notApplied: false, at: Date())],
+                        then: .insert(Self.change("encore.create_user {b}"), place(2), state: .sending, replayedFrom: nil, at: Date()))
+        let logPath = try #require(log?.path)
+        log = nil
+        // The second append as a kill leaves it before its first length is written.
+        let file = try #require(FileHandle(forUpdatingAtPath: logPath))
+        let firstLength = try #require(try file.read(upToCount: 8)).withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+        try file.seek(toOffset: UInt64(firstLength))
+        try file.write(contentsOf: Data(count: 8))
+        try file.close()
+
+        let changes = try SQLiteJournalStore.open(path: path).changes(runID: run)
+        #expect(changes.map(\.key) == ["encore.create_user {a}"] && changes.map(\.state) == [.sending])
+    }
+
+    /// The write-ahead log stays small however much is written (every process that opens
+    /// the journal reads all of it first): it is checkpointed and cut back at 1 MB.
+    @Test func theWriteAheadLogStaysSmall() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let arguments = "{\"note\":\"" + String(repeating: "x", count: 1_000) + "\"}"
+        for batch in 0..<300 { // about 3 MB of rows
+            try store.commit((0..<10).map { index in
+                .insert(NewChange(vendor: "encore", operation: "create_user", effect: "write", key: "k\(batch)-\(index)", occurrence: 0,
+                                  arguments: arguments),
+                        ChangeReference(runID: run, attempt: 1, sequence: batch * 10 + index), state: .sending, replayedFrom: nil, at: Date())
+            })
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+        #expect(size <= 1_100_000, "write-ahead log of \(size) bytes")
+        #expect(try store.changes(runID: run).count == 3_000)
+    }
+
     /// The log is the queue of what the database has yet to take: each batch stores what
     /// was appended since the last one, once; a batch the database refuses stays in the log
     /// and goes with the next.

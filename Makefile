@@ -56,8 +56,12 @@ lint:
 ## nothing looks them up, and the runtime's one dladdr at start scanned all 56,000): 3.5 MB
 ## less peak memory. The functions start-up runs are placed together (Tools/startup.order, made
 ## by Tools/startup-order.sh): fewer pages of code touched, about a third less peak memory.
+## Every function gets a section of its own (-function-sections), so that the order reaches
+## the code built here too, not only the C objects (the prebuilt Swift and Foundation
+## archives stay as they are): about 0.4 MB less. Changing these flags rebuilds everything.
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
+		-Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcxx -ffunction-sections \
 		-Xlinker --symbol-ordering-file=$(CURDIR)/Tools/startup.order -Xlinker --no-warn-symbol-ordering
 
 ## Performance goals as ratios against baselines in the same run.

@@ -36,18 +36,17 @@ public final class SQLiteJournalStore: JournalStore {
                 }
             }
             var configuration = Configuration()
-            configuration.busyMode = .timeout(30)
+            configuration.busyMode = .timeout(Double(busyTimeoutMilliseconds) / 1000)
             configuration.label = "roster.journal"
             configuration.prepareDatabase { db in
                 // Durable against a killed process (the WAL is written before the commit
                 // returns); a power cut may lose the last moments, never corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // A small write-ahead log: every process that opens the journal first reads
-                // all of it (SQLite rebuilds its index), so a log left to grow to 16 MB added
-                // about 8 ms to every `roster` start. 256 pages (1 MB) bounds that to about
-                // half a millisecond, at one checkpoint per thousands of changes.
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walPages)")
-                try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walPages * 4096)")
+                // Fewer, larger checkpoints while a run writes (each one syncs): a bulk run
+                // writes thousands of rows. The log is cut back when an attempt ends
+                // (`trimWriteAheadLog`), and to this size after each checkpoint.
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
+                try db.execute(sql: "PRAGMA journal_size_limit = \(Self.writeAheadLogLimit)")
             }
             let pool = try Self.openPool(path: path, configuration: configuration)
             try Self.createSchema(pool)
@@ -77,8 +76,13 @@ public final class SQLiteJournalStore: JournalStore {
         }
     }
 
-    /// Pages the write-ahead log holds before it is checkpointed (and its file cut back).
-    static let walPages = 256
+    /// The write-ahead log's size an attempt leaves at most (when no other process is using
+    /// the journal): every process that opens the journal first reads all of it (SQLite
+    /// rebuilds its index), so a log left to grow to 16 MB added about 8 ms to every start.
+    static let writeAheadLogLimit = 1 << 20
+
+    /// How long a write waits for another process's (a journal shared by a user's processes).
+    static let busyTimeoutMilliseconds = 30_000
 
     private init(path: String, pool: DatabasePool) {
         self.path = path
@@ -322,6 +326,20 @@ public final class SQLiteJournalStore: JournalStore {
                            arguments: [now, outcome, exitCode, reads, runID, attempt])
             try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
                            arguments: [now, outcome, exitCode, runID])
+        }
+        trimWriteAheadLog()
+    }
+
+    /// Folds the write-ahead log into the journal and empties it, once it has grown past
+    /// `writeAheadLogLimit`. Only when nothing else uses the journal at that moment: it does
+    /// not wait for other processes (they trim it when their own attempts end).
+    func trimWriteAheadLog() {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        guard size > Self.writeAheadLogLimit else { return }
+        try? pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+            try db.checkpoint(.truncate)
         }
     }
 

@@ -131,8 +131,9 @@ import Testing
         #expect(changes.map(\.key) == ["encore.create_user {a}"] && changes.map(\.state) == [.sending])
     }
 
-    /// The write-ahead log stays small however much is written (every process that opens
-    /// the journal reads all of it first): it is checkpointed and cut back at 1 MB.
+    /// The write-ahead log an attempt leaves stays small however much it wrote (every
+    /// process that opens the journal reads all of it first): past 1 MB, it is folded into
+    /// the journal and emptied when the attempt ends.
     @Test func theWriteAheadLogStaysSmall() throws {
         let path = Self.temporaryPath()
         let store = try SQLiteJournalStore.open(path: path)
@@ -145,9 +146,37 @@ import Testing
                         ChangeReference(runID: run, attempt: 1, sequence: batch * 10 + index), state: .sending, replayedFrom: nil, at: Date())
             })
         }
-        let size = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
-        #expect(size <= 1_100_000, "write-ahead log of \(size) bytes")
+        let size = { try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0 }
+        #expect(try size() > 1_100_000, "a run writing keeps its log (checkpoints are few while it runs)")
+        try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0)
+        let trimmed = try size()
+        #expect(trimmed <= 1_100_000, "write-ahead log of \(trimmed) bytes")
         #expect(try store.changes(runID: run).count == 3_000)
+    }
+
+    /// Trimming the write-ahead log never waits for another process using the journal (a
+    /// reader here): the attempt ends at once, and the log is left to a later attempt.
+    @Test func trimmingTheWriteAheadLogWaitsForNoOne() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let arguments = String(repeating: "x", count: 2_000)
+        try store.commit((0..<1_000).map { index in
+            .insert(NewChange(vendor: "encore", operation: "create_user", effect: "write", key: "k\(index)", occurrence: 0, arguments: arguments),
+                    ChangeReference(runID: run, attempt: 1, sequence: index), state: .sending, replayedFrom: nil, at: Date())
+        })
+        let reader = try DatabaseQueue(path: path)
+        try reader.inDatabase { db in
+            try db.beginTransaction(.deferred)
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM changes") // a read that holds the log
+            let start = ContinuousClock.now
+            try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0)
+            // Waiting for the reader would take the busy timeout (30 s); far less means it did not wait.
+            #expect(ContinuousClock.now - start < .seconds(10))
+            try db.rollback()
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+        #expect(size > 1_100_000, "left while the reader held it")
     }
 
     /// The log is the queue of what the database has yet to take: each batch stores what

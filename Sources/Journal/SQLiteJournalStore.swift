@@ -13,7 +13,10 @@ public final class SQLiteJournalStore: JournalStore {
     /// Change logs live beside the database file.
     public var changeLogFolder: String { path + ".changes" }
     public var logsChangesLocally: Bool { true }
-    private let pool: DatabasePool
+    /// One connection, not a pool of readers: a `roster` process reads little while it
+    /// writes, and opening a pool cost every start about 5 million instructions (GRDB checks
+    /// the file's size through Foundation before it switches to WAL).
+    private let database: DatabaseQueue
 
     /// `$XDG_STATE_HOME/roster/journal.sqlite`, else `~/.local/state/roster/journal.sqlite`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -39,6 +42,8 @@ public final class SQLiteJournalStore: JournalStore {
             configuration.busyMode = .timeout(Double(busyTimeoutMilliseconds) / 1000)
             configuration.label = "roster.journal"
             configuration.prepareDatabase { db in
+                // Readers and a writer at once, across the user's processes.
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
                 // Durable against a killed process (the WAL is written before the commit
                 // returns); a power cut may lose the last moments, never corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -48,9 +53,9 @@ public final class SQLiteJournalStore: JournalStore {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(Self.writeAheadLogLimit)")
             }
-            let pool = try Self.openPool(path: path, configuration: configuration)
-            try Self.createSchema(pool)
-            let store = SQLiteJournalStore(path: path, pool: pool)
+            let database = try Self.openDatabase(path: path, configuration: configuration)
+            try Self.createSchema(database)
+            let store = SQLiteJournalStore(path: path, database: database)
             // What killed runs logged and did not store yet.
             try ChangeLog.recover(into: store)
             return store
@@ -61,14 +66,14 @@ public final class SQLiteJournalStore: JournalStore {
         }
     }
 
-    /// The pool over `path`. Processes opening a new journal at the same moment contend
+    /// The connection to `path`. Processes opening a new journal at the same moment contend
     /// for the switch to WAL, which SQLite refuses at once rather than waiting: that is
     /// tried again for a few seconds.
-    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+    private static func openDatabase(path: String, configuration: Configuration) throws -> DatabaseQueue {
         var attempt = 0
         while true {
             do {
-                return try DatabasePool(path: path, configuration: configuration)
+                return try DatabaseQueue(path: path, configuration: configuration)
             } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 50 {
                 attempt += 1
                 usleep(useconds_t(20_000 + Int.random(in: 0..<80_000)))
@@ -84,9 +89,9 @@ public final class SQLiteJournalStore: JournalStore {
     /// How long a write waits for another process's (a journal shared by a user's processes).
     static let busyTimeoutMilliseconds = 30_000
 
-    private init(path: String, pool: DatabasePool) {
+    private init(path: String, database: DatabaseQueue) {
         self.path = path
-        self.pool = pool
+        self.database = database
     }
 
     static func describe(_ error: any Error) -> String {
@@ -104,8 +109,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
     /// wait, then find it done).
-    private static func createSchema(_ pool: DatabasePool) throws {
-        try pool.writeWithoutTransaction { db in
+    private static func createSchema(_ database: DatabaseQueue) throws {
+        try database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
                 guard version < schemaVersion else { return .commit }
@@ -336,7 +341,7 @@ public final class SQLiteJournalStore: JournalStore {
     func trimWriteAheadLog() {
         let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
         guard size > Self.writeAheadLogLimit else { return }
-        try? pool.writeWithoutTransaction { db in
+        try? database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA busy_timeout = 0")
             defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
             try db.checkpoint(.truncate)
@@ -561,7 +566,7 @@ public final class SQLiteJournalStore: JournalStore {
 
     func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
-            return try pool.write(body)
+            return try database.write(body)
         } catch {
             throw JournalError("the journal \(path) could not be written: \(Self.describe(error))")
         }
@@ -569,7 +574,7 @@ public final class SQLiteJournalStore: JournalStore {
 
     func read<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {
         do {
-            return try pool.read(body)
+            return try database.read(body)
         } catch {
             throw JournalError("the journal \(path) could not be read: \(Self.describe(error))")
         }

@@ -339,8 +339,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// `writeAheadLogLimit`. Only when nothing else uses the journal at that moment: it does
     /// not wait for other processes (they trim it when their own attempts end).
     func trimWriteAheadLog() {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-        guard size > Self.writeAheadLogLimit else { return }
+        var log = stat()
+        guard stat(path + "-wal", &log) == 0, log.st_size > Self.writeAheadLogLimit else { return }
         try? database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA busy_timeout = 0")
             defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }

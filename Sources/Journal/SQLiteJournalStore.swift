@@ -42,8 +42,11 @@ public final class SQLiteJournalStore: JournalStore {
             configuration.busyMode = .timeout(Double(busyTimeoutMilliseconds) / 1000)
             configuration.label = "roster.journal"
             configuration.prepareDatabase { db in
-                // Readers and a writer at once, across the user's processes.
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                // Readers and a writer at once, across the user's processes (switched once,
+                // by whichever process creates the journal).
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                }
                 // Durable against a killed process (the WAL is written before the commit
                 // returns); a power cut may lose the last moments, never corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
@@ -67,14 +70,16 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     /// The connection to `path`. Processes opening a new journal at the same moment contend
-    /// for the switch to WAL, which SQLite refuses at once rather than waiting: that is
-    /// tried again for a few seconds.
+    /// for the switch to WAL, which SQLite refuses at once rather than waiting (busy, or
+    /// the rollback journal it would delete already deleted by another): that is tried
+    /// again for a few seconds.
     private static func openDatabase(path: String, configuration: Configuration) throws -> DatabaseQueue {
         var attempt = 0
         while true {
             do {
                 return try DatabaseQueue(path: path, configuration: configuration)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && attempt < 50 {
+            } catch let error as DatabaseError
+                        where (error.resultCode == .SQLITE_BUSY || error.extendedResultCode == .SQLITE_IOERR_DELETE_NOENT) && attempt < 50 {
                 attempt += 1
                 usleep(useconds_t(20_000 + Int.random(in: 0..<80_000)))
             }

@@ -122,6 +122,24 @@ import FoundationNetworking
         #expect((detail["changes"] as? [[String: Any]] ?? []).contains { $0["state"] as? String == "replayed" })
     }
 
+    /// Processes that start at the same moment on a journal no one has made yet all run:
+    /// one creates it, the others wait for it (they once failed now and then on a "disk I/O
+    /// error", racing to switch it to WAL).
+    @Test func processesStartingTogetherOnANewJournalAllRun() async throws {
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hello')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for round in 0..<20 {
+            let environment = ["XDG_STATE_HOME": folder.appendingPathComponent("state\(round)").path]
+            let results = try await withThrowingTaskGroup(of: ProcessResult.self) { group in
+                for _ in 0..<8 { group.addTask { try await RosterProcess.run(["run", "hello.lua"], in: folder, environment: environment) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for result in results { #expect(result.status == 0 && result.stdout == "hello\n", "\(result.stderr)") }
+            let runs = try await RosterProcess.run(["runs", "--json"], in: folder, environment: environment)
+            #expect((try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [Any])?.count == 8)
+        }
+    }
+
     @Test func offboardingTwiceSucceedsTwice() async throws {
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }

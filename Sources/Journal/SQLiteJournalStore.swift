@@ -33,11 +33,6 @@ public final class SQLiteJournalStore: JournalStore {
             if !FileManager.default.fileExists(atPath: folder.path) {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw JournalError("cannot create the journal \(path) (check the folder's permissions, or pass --journal PATH)")
-                }
-            }
             var configuration = Configuration()
             configuration.busyMode = .timeout(Double(busyTimeoutMilliseconds) / 1000)
             configuration.label = "roster.journal"
@@ -56,6 +51,7 @@ public final class SQLiteJournalStore: JournalStore {
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(Self.writeAheadLogLimit)")
             }
+            if !FileManager.default.fileExists(atPath: path) { try Self.create(path: path, configuration: configuration) }
             let database = try Self.openDatabase(path: path, configuration: configuration)
             try Self.createSchema(database)
             let store = SQLiteJournalStore(path: path, database: database)
@@ -66,6 +62,26 @@ public final class SQLiteJournalStore: JournalStore {
             throw error
         } catch {
             throw JournalError("cannot open the journal \(path): \(Self.describe(error))")
+        }
+    }
+
+    /// A new journal, made whole (in WAL mode, with its tables) under a temporary name and
+    /// then linked into place: a process that opens the journal never finds it half made.
+    /// (Processes starting together on a new journal raced on its first pages: "disk I/O
+    /// error".) Of several processes making it at once, the first to link it wins; the
+    /// others open that one.
+    private static func create(path: String, configuration: Configuration) throws {
+        let temporary = path + ".new-" + UUID().uuidString.lowercased()
+        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw JournalError("cannot create the journal \(path) (check the folder's permissions, or pass --journal PATH)")
+        }
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(temporary + suffix) } }
+        let database = try DatabaseQueue(path: temporary, configuration: configuration)
+        try createSchema(database)
+        // Its only connection: closing folds the write-ahead log into the file.
+        try database.close()
+        guard link(temporary, path) == 0 || errno == EEXIST else {
+            throw JournalError("cannot create the journal \(path): \(String(cString: strerror(errno)))")
         }
     }
 

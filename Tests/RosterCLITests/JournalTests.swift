@@ -123,8 +123,9 @@ import FoundationNetworking
     }
 
     /// Processes that start at the same moment on a journal no one has made yet all run:
-    /// one creates it, the others wait for it (they once failed now and then on a "disk I/O
-    /// error", racing to switch it to WAL).
+    /// one makes it, the others open that one. (They once failed now and then on a "disk
+    /// I/O error", reading a journal another was still making; a race, so it is run twenty
+    /// times, and failed about half the time under load before the fix.)
     @Test func processesStartingTogetherOnANewJournalAllRun() async throws {
         let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hello')"])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Vendors
 import Journal
+import Synchronization
 import LuaHost
 
 /// Where runs are journaled.
@@ -54,6 +55,7 @@ struct JournalOptions: ParsableArguments {
     }
 
     private static func open(_ location: String, password: SecretReference?) throws -> JournalStore {
+        if let early = EarlyJournal.take(location) { return early }
         do {
             guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location) }
             let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
@@ -65,6 +67,52 @@ struct JournalOptions: ParsableArguments {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
+    }
+}
+
+/// The user's default journal, opened on the main thread (so on the second core) while the
+/// arguments are parsed: start-up otherwise runs on one thread, and the journal's open
+/// (about a millisecond) then costs a run nothing. Only for `roster run` without
+/// `--journal`, and only when the journal already exists (nothing is created early).
+/// `JournalOptions.open` takes it if the run uses that journal, and drops it if the
+/// configuration names another.
+enum EarlyJournal {
+    private struct Opening: @unchecked Sendable {
+        let path: String
+        // Set once by the opening thread, read after `done` is signalled.
+        var store: SQLiteJournalStore?
+    }
+
+    private static let opening = Mutex<Opening?>(nil)
+    private static let done = DispatchSemaphore(value: 0)
+
+    /// Starts opening the default journal if `arguments` (after the program's name) are
+    /// a `run` that will use it.
+    static func start(for arguments: [String]) {
+        guard arguments.first == "run", !arguments.contains(where: { $0 == "--journal" || $0.hasPrefix("--journal=") }) else { return }
+        let path = SQLiteJournalStore.defaultPath()
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        opening.withLock { $0 = Opening(path: path) }
+        // On the main thread, idle while the command runs on the concurrency pool (a
+        // thread of its own would bring its own malloc arena: about 0.8 MB more at peak).
+        DispatchQueue.main.async {
+            // A failure is left to the ordinary open, which reports it.
+            let store = try? SQLiteJournalStore.open(path: path)
+            opening.withLock { $0?.store = store }
+            done.signal()
+        }
+    }
+
+    /// The journal at `location` if it was opened early (waiting for that open to end).
+    /// Any early open is over when this returns, whichever journal the run uses.
+    static func take(_ location: String) -> SQLiteJournalStore? {
+        guard let path = opening.withLock({ $0?.path }) else { return nil }
+        done.wait()
+        let store = opening.withLock { opening in
+            defer { opening = nil }
+            return opening?.store
+        }
+        return path == location ? store : nil
     }
 }
 

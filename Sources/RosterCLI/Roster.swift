@@ -34,6 +34,7 @@ public struct Roster: AsyncParsableCommand {
             Diagnostics.error("roster: argument \(bad + 1)\(after) is not valid UTF-8; give text in UTF-8")
             return ExitStatus.usage
         }
+        EarlyJournal.start(for: arguments)
         return await main(arguments: arguments)
     }
 

@@ -141,6 +141,31 @@ import FoundationNetworking
         }
     }
 
+    /// `roster run` opens the user's default journal ahead, while its arguments are parsed;
+    /// a run whose roster.toml names another journal is recorded there all the same, and
+    /// the default one gets nothing.
+    @Test func aRunIsJournaledWhereTheConfigurationSaysThoughTheDefaultWasOpenedAhead() async throws {
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hello')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        let first = try await RosterProcess.run(["run", "hello.lua"], in: folder, environment: environment)
+        #expect(first.status == 0, "\(first.stderr)") // the default journal now exists
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let config = folder.appendingPathComponent("roster.toml")
+        let other = folder.appendingPathComponent("other.sqlite").path
+        try ("journal = \"\(other)\"\n" + String(contentsOf: config, encoding: .utf8)).write(to: config, atomically: true, encoding: .utf8)
+        let second = try await RosterProcess.run(["run", "hello.lua"], in: folder, environment: environment)
+        #expect(second.status == 0 && second.stdout == "hello\n", "\(second.stderr)")
+        func runs(_ journal: String) async throws -> Int {
+            let listed = try await RosterProcess.run(["runs", "--json", "--journal", journal], in: folder, environment: environment)
+            return (try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.count ?? -1
+        }
+        #expect(try await runs(other) == 1)
+        let defaultJournal = folder.appendingPathComponent("state/roster/journal.sqlite").path
+        #expect(try await runs(defaultJournal) == 1, "only the first run")
+    }
+
     @Test func offboardingTwiceSucceedsTwice() async throws {
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }

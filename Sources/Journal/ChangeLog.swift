@@ -213,7 +213,7 @@ enum LogRecord {
         /// Writes the first record's length, after everything it covers.
         func seal() {
             guard let first else { return }
-            withUnsafeBytes(of: first.length) { first.at.copyMemory(from: $0.baseAddress!, byteCount: 8) }
+            first.at.storeBytes(of: first.length, as: Int64.self)
         }
 
         private mutating func common(_ place: ChangeReference, _ state: ChangeState, _ at: Date) {

@@ -20,18 +20,54 @@ static int binding_continue(lua_State *L, int status, lua_KContext context) {
     return lua_gettop(L) - 1;
 }
 
-static int trampoline(lua_State *L) {
-    roster_state *s = roster_S(L);
-    int outer_host = s->in_host;
-    s->in_host = 1;
-    int outcome = roster_dispatch(L, lua_touserdata(L, lua_upvalueindex(1)));
-    s->in_host = outer_host;
+/* Whether argument `index` is of a type the check accepts. */
+static inline int accepts(lua_State *L, int index, roster_argument_check check) {
+    int type = lua_type(L, index);
+    if (type < LUA_TNIL) type = LUA_TNIL; /* none counts as nil */
+    if (!(check.types & (1u << type))) return 0;
+    if (type == LUA_TNUMBER && check.integral && !lua_isinteger(L, index)) {
+        int integral = 0;
+        (void)lua_tointegerx(L, index, &integral); /* a float converts only when exact */
+        return integral;
+    }
+    return 1;
+}
 
+/* Swift (`roster_dispatch`, `roster_argument_error`) runs in host mode: its allocations
+ * never fail; one over the cap ends the run once Lua runs again. */
+static inline int leave_host(roster_state *s, int outer_host) {
+    s->in_host = outer_host;
     if (s->over_limit && !s->in_host) {
         s->over_limit = 0;
         roster_kill(s, ROSTER_LIMIT_MEMORY);
     }
-    if (atomic_load(&s->killed)) return roster_raise_limit(L, s);
+    return atomic_load(&s->killed);
+}
+
+/* Raises the message for a call that does not match its signature. Out of line, so the
+ * trampoline's common path stays a few instructions. */
+static __attribute__((noinline)) int raise_argument_error(lua_State *L, const roster_binding *b) {
+    int index = 0; /* too many arguments */
+    if (lua_gettop(L) <= b->maximum_arguments)
+        for (int i = 0; i < b->check_count && index == 0; i++)
+            if (!accepts(L, i + 1, b->checks[i])) index = i + 1;
+    roster_state *s = roster_S(L);
+    int outer_host = s->in_host;
+    s->in_host = 1;
+    roster_argument_error(L, b->swift, index);
+    if (leave_host(s, outer_host)) return roster_raise_limit(L, s);
+    return lua_error(L);
+}
+
+static __attribute__((noinline)) int arguments_pass(lua_State *L, const roster_binding *b) {
+    for (int i = 0; i < b->check_count; i++)
+        if (!accepts(L, i + 1, b->checks[i])) return 0;
+    return 1;
+}
+
+/* After the Swift frame is gone: a limit hit meanwhile, an error to raise, or a suspension. */
+static __attribute__((noinline)) int act_on_outcome(lua_State *L, roster_state *s, int outer_host, int outcome) {
+    if (leave_host(s, outer_host)) return roster_raise_limit(L, s);
     if (outcome >= 0) return outcome;
     if (outcome == ROSTER_RAISE) return lua_error(L);
     /* ROSTER_SUSPEND: the Swift side checked that this thread can yield. */
@@ -40,17 +76,31 @@ static int trampoline(lua_State *L) {
     return lua_yieldk(L, 0, 0, binding_continue);
 }
 
-void roster_push_binding(lua_State *L, void *binding) {
-    lua_pushlightuserdata(L, binding);
+static int trampoline(lua_State *L) {
+    const roster_binding *b = lua_touserdata(L, lua_upvalueindex(1));
+    if (lua_gettop(L) > b->maximum_arguments || (b->check_count > 0 && !arguments_pass(L, b)))
+        return raise_argument_error(L, b);
+    roster_state *s = roster_S(L);
+    int outer_host = s->in_host;
+    s->in_host = 1;
+    int outcome = roster_dispatch(L, b->swift);
+    if (__builtin_expect(outcome < 0 || s->over_limit || atomic_load(&s->killed), 0))
+        return act_on_outcome(L, s, outer_host, outcome);
+    s->in_host = outer_host;
+    return outcome;
+}
+
+void roster_push_binding(lua_State *L, const roster_binding *binding) {
+    lua_pushlightuserdata(L, (void *)binding);
     lua_pushcclosure(L, trampoline, 1);
 }
 
 void *roster_binding_at(lua_State *L, int index) {
     if (lua_tocfunction(L, index) != trampoline) return NULL;
     if (lua_getupvalue(L, index, 1) == NULL) return NULL;
-    void *binding = lua_touserdata(L, -1);
+    const roster_binding *binding = lua_touserdata(L, -1);
     lua_pop(L, 1);
-    return binding;
+    return binding ? binding->swift : NULL;
 }
 
 int roster_noop_cfunction(lua_State *L) {

@@ -3,9 +3,10 @@
 import CLua
 import CRosterLua
 
-/// A registered declaration. Its address is the light-userdata upvalue of the Lua closure.
-/// What the hot path needs (the body, the argument checks) is unpacked from the
-/// declaration once, at registration.
+/// A registered declaration. Its compact signature (`roster_binding`) is the light-userdata
+/// upvalue of the Lua closure: the C trampoline checks a call's arguments against it, and
+/// only a call that passes enters Swift. What the hot path needs (the body) is unpacked from
+/// the declaration once, at registration.
 final class LuaBinding {
     let function: LuaFunction
     let qualifiedName: String
@@ -15,8 +16,9 @@ final class LuaBinding {
     private let isSync: Bool
     /// Declared without a result: a nil answer is no value at all.
     private let returnsNothing: Bool
-    private let checks: [ArgumentCheck]
-    private let maximumArguments: Int32
+    /// What the trampoline checks; lives as long as the binding (the state keeps both).
+    let signature: UnsafeMutablePointer<roster_binding>
+    private let checks: UnsafeMutableBufferPointer<roster_argument_check>
 
     init(_ function: LuaFunction, module: String?) {
         self.function = function
@@ -31,8 +33,38 @@ final class LuaBinding {
         }
         returnsNothing = function.result == nil
         let fixed = function.parameters.prefix { !$0.variadic }
-        self.checks = fixed.map(ArgumentCheck.init)
-        self.maximumArguments = fixed.count == function.parameters.count ? Int32(fixed.count) : .max
+        checks = .allocate(capacity: fixed.count)
+        _ = checks.initialize(from: fixed.map(Self.check))
+        signature = .allocate(capacity: 1)
+        signature.initialize(to: roster_binding(
+            swift: nil,
+            maximum_arguments: fixed.count == function.parameters.count ? Int32(fixed.count) : .max,
+            check_count: Int32(fixed.count),
+            checks: UnsafePointer(checks.baseAddress)))
+        signature.pointee.swift = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        checks.deallocate()
+        signature.deallocate()
+    }
+
+    /// One parameter's accepted Lua types as a bit set over `lua_type` tags.
+    private static func check(_ parameter: LuaParameter) -> roster_argument_check {
+        var types: UInt16 = 0
+        for type in parameter.types {
+            switch type {
+            case .any: types |= 0xFFFF
+            case .integer, .number: types |= 1 << LUA_TNUMBER
+            case .string: types |= 1 << LUA_TSTRING
+            case .boolean: types |= 1 << LUA_TBOOLEAN
+            case .table: types |= 1 << LUA_TTABLE
+            case .function: types |= 1 << LUA_TFUNCTION
+            }
+        }
+        if parameter.optional { types |= 1 << LUA_TNIL }
+        let integral = parameter.types.contains(.integer) && !parameter.types.contains(.number)
+        return roster_argument_check(types: types, integral: integral ? 1 : 0)
     }
 
     /// `argument #2 (b)`
@@ -44,28 +76,32 @@ final class LuaBinding {
         return "argument #\(index)\(name)"
     }
 
-    /// Runs one call; never raises (DESIGN invariant 1).
+    /// Runs one call whose arguments passed the signature; never raises (DESIGN invariant 1).
     @inline(__always)
     func invoke(_ L: OpaquePointer) -> Int32 {
-        if let message = checkArguments(L) {
-            return raise(L, message: message)
-        }
         let call = LuaCall(L: L, binding: self)
         if isSync {
+            let result: LuaValue
             do {
-                let result = try syncBody(call)
-                if case .nil = result {
-                    // Declared with no result: it returns nothing, not nil.
-                    if returnsNothing { return 0 }
-                    lua_pushnil(L)
-                } else {
-                    LuaState.push(L, result)
-                }
-                return 1
+                result = try syncBody(call)
             } catch {
                 return raise(L, error)
             }
+            if case .nil = result {
+                // Declared with no result: it returns nothing, not nil.
+                if returnsNothing { return 0 }
+                lua_pushnil(L)
+            } else {
+                LuaState.push(L, result)
+            }
+            return 1
         }
+        return invokeOther(L, call)
+    }
+
+    /// A host or async body (a sync one reaches here only through `invoke`).
+    @inline(never)
+    private func invokeOther(_ L: OpaquePointer, _ call: LuaCall) -> Int32 {
         do {
             switch body {
             case .sync(let body):
@@ -92,6 +128,7 @@ final class LuaBinding {
     }
 
     /// Pushes the Lua form of a thrown error for the trampoline to raise.
+    @inline(never)
     private func raise(_ L: OpaquePointer, _ error: any Error) -> Int32 {
         // After a LuaRaisedError the metamethod's error value is on top already.
         if !(error is LuaRaisedError) {
@@ -113,60 +150,15 @@ final class LuaBinding {
         return LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
-    /// The first argument that does not match the declaration, as a message.
-    @inline(__always)
-    private func checkArguments(_ L: OpaquePointer) -> String? {
-        let count = lua_gettop(L)
-        if count > maximumArguments {
-            return "\(qualifiedName): expected at most \(maximumArguments) argument\(maximumArguments == 1 ? "" : "s"), got \(count)"
+    /// The message for a call that failed its signature: argument `index` does not match
+    /// the declaration, or (index 0) there are too many arguments.
+    func argumentError(_ L: OpaquePointer, index: Int32) -> String {
+        guard index > 0 else {
+            let maximum = signature.pointee.maximum_arguments
+            return "\(qualifiedName): expected at most \(maximum) argument\(maximum == 1 ? "" : "s"), got \(lua_gettop(L))"
         }
-        for (offset, check) in checks.enumerated() where !check.accepts(L, Int32(offset + 1)) {
-            let index = Int32(offset + 1)
-            let expected = function.parameters[offset].types.map(\.rawValue).joined(separator: " or ")
-            return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
-        }
-        return nil
-    }
-}
-
-/// One parameter's accepted Lua types as a bit set over `lua_type` tags, checked without
-/// building anything.
-private struct ArgumentCheck {
-    private let types: UInt16
-    private let integerOnly: Bool // a number must be integral
-
-    private static let anything: UInt16 = 0xFFFF
-
-    init(_ parameter: LuaParameter) {
-        var types: UInt16 = 0
-        var integerOnly = false
-        for type in parameter.types {
-            switch type {
-            case .any: types |= Self.anything
-            case .integer:
-                types |= 1 << LUA_TNUMBER
-                integerOnly = true
-            case .number: types |= 1 << LUA_TNUMBER
-            case .string: types |= 1 << LUA_TSTRING
-            case .boolean: types |= 1 << LUA_TBOOLEAN
-            case .table: types |= 1 << LUA_TTABLE
-            case .function: types |= 1 << LUA_TFUNCTION
-            }
-        }
-        if parameter.types.contains(.number) { integerOnly = false }
-        if parameter.optional { types |= 1 << LUA_TNIL }
-        self.types = types
-        self.integerOnly = integerOnly
-    }
-
-    @inline(__always)
-    func accepts(_ L: OpaquePointer, _ index: Int32) -> Bool {
-        let type = max(lua_type(L, index), LUA_TNIL) // none counts as nil
-        guard types & (1 << UInt16(type)) != 0 else { return false }
-        if type == LUA_TNUMBER && integerOnly && lua_isinteger(L, index) == 0 {
-            return Int64(exactly: lua_tonumberx(L, index, nil)) != nil
-        }
-        return true
+        let expected = function.parameters[Int(index) - 1].types.map(\.rawValue).joined(separator: " or ")
+        return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
     }
 }
 
@@ -175,7 +167,7 @@ extension LuaState {
     func pushFunction(_ function: LuaFunction, module: String?) {
         let binding = LuaBinding(function, module: module)
         bindings.append(binding)
-        roster_push_binding(L, Unmanaged.passUnretained(binding).toOpaque())
+        roster_push_binding(L, binding.signature)
     }
 
     /// Installs `module` as a global table of its functions, and registers its metatables.
@@ -221,9 +213,17 @@ extension LuaState {
     }
 }
 
-/// The Swift entry point of every binding call, called directly by the C trampoline
-/// (`roster_dispatch`): the binding is the closure's upvalue, borrowed for the call.
+/// The Swift entry point of every binding call whose arguments passed the signature, called
+/// directly by the C trampoline (`roster_dispatch`); the binding is borrowed for the call.
 @_cdecl("roster_dispatch")
-func rosterDispatch(_ L: OpaquePointer?, _ binding: UnsafeMutableRawPointer?) -> Int32 {
-    Unmanaged<LuaBinding>.fromOpaque(binding!)._withUnsafeGuaranteedRef { $0.invoke(L!) }
+func rosterDispatch(_ L: OpaquePointer, _ binding: UnsafeMutableRawPointer) -> Int32 {
+    Unmanaged<LuaBinding>.fromOpaque(binding)._withUnsafeGuaranteedRef { $0.invoke(L) }
+}
+
+/// Pushes `file:line: message` for a call that failed its signature (`roster_argument_error`);
+/// the trampoline raises it.
+@_cdecl("roster_argument_error")
+func rosterArgumentError(_ L: OpaquePointer, _ binding: UnsafeMutableRawPointer, _ index: Int32) {
+    let binding = Unmanaged<LuaBinding>.fromOpaque(binding).takeUnretainedValue()
+    LuaState.pushString(L, LuaBinding.location(L) + binding.argumentError(L, index: index))
 }

@@ -70,9 +70,25 @@ void roster_set_limit_message(lua_State *L, roster_limit why, const char *messag
 void roster_set_watchdog_message(roster_state *s, const char *message);
 
 /* ---- calls, resumes, yields --------------------------------------------------------- */
-/* Pushes a C closure that calls the Swift dispatch with `binding`. */
-void roster_push_binding(lua_State *L, void *binding);
-/* The binding behind the Swift function at `index`, or NULL for any other value. Never raises. */
+/* One fixed parameter's accepted types: bit t set when lua_type t is accepted (none counts
+ * as nil); `integral` when a number must have an integral value. */
+typedef struct roster_argument_check {
+    uint16_t types;
+    uint16_t integral;
+} roster_argument_check;
+
+/* A binding's compact signature, checked by the trampoline before any Swift runs, so a
+ * call pays for no Swift frame it does not need. Owned by the Swift binding. */
+typedef struct roster_binding {
+    void *swift;                         /* the Swift binding (unretained; the state keeps it) */
+    int maximum_arguments;               /* INT_MAX with a variadic parameter */
+    int check_count;
+    const roster_argument_check *checks; /* one per fixed parameter */
+} roster_binding;
+
+/* Pushes a C closure that checks a call against `binding` and calls the Swift dispatch. */
+void roster_push_binding(lua_State *L, const roster_binding *binding);
+/* The Swift binding behind the function at `index`, or NULL for any other value. Never raises. */
 void *roster_binding_at(lua_State *L, int index);
 /* A session (the REPL) goes on after a statement was stopped: clears the kill, the slice
  * request, the deadline and the allocator's pending refusal. Between statements only. */

@@ -36,17 +36,20 @@ public final class VendorConnection: Sendable {
     }
 
     /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
-    /// configuration found (`ConfigurationLocation`), else the emulator. `notice` gets the
+    /// configuration found (`ConfigurationLocation`), else the emulator (`environment`:
+    /// the variables configurations read, nil for this process's). `notice` gets the
     /// one line saying the emulator is in use. A configuration mistake throws before any
     /// emulator starts.
     public static func open(
         configuration explicit: String?, tenant name: String?, useEmulator: Bool, registry: VendorRegistry = .standard,
-        environment: [String: String] = ProcessInfo.processInfo.environment, http: VendorHTTP = .shared,
+        environment: [String: String]? = nil, http: VendorHTTP = .shared,
         notice: (String) -> Void
     ) async throws -> VendorConnection {
+        // `environment` nil: this process's, built as a dictionary only when a configuration
+        // needs it (its secrets); a run on the emulator reads a variable or two.
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
-            let tenant = try configuration.tenant(named: name, environment: environment)
+            let tenant = try configuration.tenant(named: name, environment: environment ?? ProcessInfo.processInfo.environment)
             return VendorConnection(tenant: tenant, emulator: nil,
                                     configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal,
                                     journalPassword: configuration.journalPassword, http: http,

@@ -19,9 +19,19 @@ public final class SQLiteJournalStore: JournalStore {
     private let database: DatabaseQueue
 
     /// `$XDG_STATE_HOME/roster/journal.sqlite`, else `~/.local/state/roster/journal.sqlite`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+    public static func defaultPath(environment: [String: String]) -> String {
+        defaultPath { environment[$0] }
+    }
+
+    /// The default path from this process's environment (read variable by variable:
+    /// `ProcessInfo.environment` builds the whole dictionary, a sizeable part of a start).
+    public static func defaultPath() -> String {
+        defaultPath { getenv($0).map { String(cString: $0) } }
+    }
+
+    private static func defaultPath(variable: (String) -> String?) -> String {
+        let state = variable("XDG_STATE_HOME").flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? ((variable("HOME") ?? NSHomeDirectory()) + "/.local/state")
         return state + "/roster/journal.sqlite"
     }
 

@@ -138,9 +138,9 @@ extension NewRun {
     /// A run of `script` as this process makes it: the OS user and host, a fresh random seed.
     static func here(kind: String, script: String, text: [UInt8], arguments: [String: String], inputs: [ScriptInput],
                      connection: VendorConnection, dryRun: Bool, plugin: (name: String, version: String, workflow: String)? = nil) -> NewRun {
-        let environment = ProcessInfo.processInfo.environment
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         return NewRun(
-            kind: kind, user: environment["USER"] ?? environment["LOGNAME"] ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
+            kind: kind, user: variable("USER") ?? variable("LOGNAME") ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
             script: URL(fileURLWithPath: script).standardizedFileURL.path, scriptText: String(decoding: text, as: UTF8.self),
             plugin: plugin?.name, pluginVersion: plugin?.version, workflow: plugin?.workflow, arguments: arguments,
             inputs: inputs.map { JournalInput(name: $0.name, path: URL(fileURLWithPath: $0.name).standardizedFileURL.path, sha256: $0.sha256) },

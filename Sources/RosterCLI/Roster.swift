@@ -3,10 +3,15 @@ import ArgumentParser
 import Engine
 import Foundation
 import LuaHost
+import Synchronization
 
 /// The root command: `roster run | repl | plugin | emulator | docs | stubs | bench`.
 public struct Roster: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
+    public static var configuration: CommandConfiguration {
+        skipsCompletionScriptCheck.withLock { $0 } ? parsingConfiguration : plainConfiguration
+    }
+
+    private static let plainConfiguration = CommandConfiguration(
         commandName: "roster",
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
         // The version plugin manifests' `roster = ">=..."` ranges are checked against.
@@ -14,6 +19,29 @@ public struct Roster: AsyncParsableCommand {
         subcommands: [RunCommand.self, ResumeCommand.self, SubmitCommand.self, WorkerCommand.self, WorkersCommand.self, PlanCommand.self, ApplyCommand.self, UndoCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
                       DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
+
+    /// The configuration while a command line without `--generate-completion-script` is
+    /// parsed. ArgumentParser looks for that option by parsing two commands of its own
+    /// first, which cost every start about a tenth of its time (each new type it meets
+    /// costs a scan of the binary's protocol conformances); it skips that look for a root
+    /// with a super-command name. The name shows only in help and usage text, which are
+    /// written after the parse, from `plainConfiguration`.
+    private static let parsingConfiguration: CommandConfiguration = {
+        var configuration = plainConfiguration
+        configuration._superCommandName = ""
+        return configuration
+    }()
+
+    private static let skipsCompletionScriptCheck = Mutex(false)
+
+    /// Parses `arguments` as a command line (`parseAsRoot`), without ArgumentParser's look
+    /// for `--generate-completion-script` when no argument asks for it.
+    static func parse(commandLine arguments: [String]) throws -> any ParsableCommand {
+        let asksForCompletion = arguments.contains { $0.hasPrefix("--generate-completion-script") }
+        skipsCompletionScriptCheck.withLock { $0 = !asksForCompletion }
+        defer { skipsCompletionScriptCheck.withLock { $0 = false } }
+        return try parseAsRoot(arguments)
+    }
 
     public init() {}
 
@@ -42,7 +70,7 @@ public struct Roster: AsyncParsableCommand {
     /// Usage errors exit 2 (DESIGN's command-line contract), not ArgumentParser's 64.
     public static func main(arguments: [String]) async -> Int32 {
         do {
-            var command = try parseAsRoot(hoistingParentOptions(arguments))
+            var command = try parse(commandLine: hoistingParentOptions(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -62,8 +62,10 @@ public struct DemoConfiguration {
             environment[variable] = value
             return "{ env = \"\(variable)\" }"
         }
+        // It names no file, so any folder will do (the temporary one took Foundation a
+        // sizeable part of a start to find).
         let document = try ConfigurationDocument(text: text, file: "(the emulator's demo configuration)",
-                                                 folder: URL(fileURLWithPath: NSTemporaryDirectory()))
+                                                 folder: URL(fileURLWithPath: "/", isDirectory: true))
         return try RosterConfiguration(document, registry: registry).tenant(named: name, environment: environment)
     }
 

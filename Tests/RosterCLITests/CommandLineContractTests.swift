@@ -24,6 +24,22 @@ import Testing
         #expect(result.stdout == "0.1.0\n")
     }
 
+    /// Start-up skips ArgumentParser's look for `--generate-completion-script` unless an
+    /// argument asks for it: the script is still written, and help and usage still name the
+    /// tool as `roster` (the parse-time configuration must not leak into them).
+    @Test func completionScriptsHelpAndUsageSurviveTheFasterParse() async throws {
+        let bash = try await RosterProcess.run(["--generate-completion-script", "bash"])
+        #expect(bash.status == 0 && bash.stdout.contains("_roster()"), "\(bash.stderr)")
+        let zsh = try await RosterProcess.run(["--generate-completion-script=zsh"])
+        #expect(zsh.status == 0 && zsh.stdout.hasPrefix("#compdef roster"), "\(zsh.stderr)")
+        let help = try await RosterProcess.run(["run", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("\nUSAGE: roster run "), "\(help.stdout)")
+        let usage = try await RosterProcess.run(["run"])
+        #expect(usage.status == 2 && usage.stderr.contains("Usage: roster run "), "\(usage.stderr)")
+        let subcommands = try await RosterProcess.run(["--help"])
+        #expect(subcommands.stdout.contains("See 'roster help <subcommand>' for detailed help."), "\(subcommands.stdout)")
+    }
+
     /// The harness itself: a shell a test starts sees its children end (it is started with
     /// SIGCHLD unblocked, whichever pool thread starts it).
     @Test func aShellStartedByATestSeesItsChildrenEnd() async throws {

@@ -28,12 +28,6 @@ let package = Package(
     targets: [
         // Debian's Lua 5.4 (liblua5.4-dev): its headers, linked statically by CRosterLua.
         .systemLibrary(name: "CLua", providers: [.apt(["liblua5.4-dev"])]),
-        // libedit's readline interface (Debian libedit-dev), for the REPL's line editing.
-        .systemLibrary(
-            name: "CEditLine",
-            pkgConfig: "libedit",
-            providers: [.apt(["libedit-dev"])]
-        ),
         // The few things that must be C: the call trampoline, the allocator, the limit hook
         // and watchdog, protected helpers, and the sandbox's guarded library wrappers. Lua
         // is linked from Debian's static library: every API call is then a direct call,
@@ -93,7 +87,6 @@ let package = Package(
             dependencies: [
                 "LuaHost",
                 "Bindings",
-                "CEditLine",
                 "Emulator",
                 "Engine",
                 "Journal",

@@ -1,6 +1,5 @@
 /// LineEditor.swift: reading the REPL's lines — with libedit on a terminal (editing, history
 /// saved across sessions, tab completion), or plainly from a pipe.
-@preconcurrency import CEditLine
 import Foundation
 import Synchronization
 
@@ -21,31 +20,82 @@ struct PipedInput: ReplInput {
     var isInteractive: Bool { false }
 }
 
-/// Lines from a terminal through libedit's readline interface.
+/// libedit's readline interface, opened when a terminal REPL starts. It is not linked: every
+/// other command would then load it and the three libraries it needs at each start (about
+/// 0.35 MB more at peak, and their relocations).
+struct EditLine: @unchecked Sendable {
+    typealias Completion = @convention(c) (UnsafePointer<CChar>?, Int32, Int32) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+
+    let readline: @convention(c) (UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>?
+    let addHistory: @convention(c) (UnsafePointer<CChar>?) -> Int32
+    let readHistory: @convention(c) (UnsafePointer<CChar>?) -> Int32
+    let writeHistory: @convention(c) (UnsafePointer<CChar>?) -> Int32
+    let stifleHistory: @convention(c) (Int32) -> Void
+    // readline.h's variables.
+    let catchSignals: UnsafeMutablePointer<Int32>
+    let completionAppendCharacter: UnsafeMutablePointer<Int32>
+    let attemptedCompletionOver: UnsafeMutablePointer<Int32>
+    let attemptedCompletionFunction: UnsafeMutablePointer<Completion?>
+
+    static let library = "libedit.so.2"
+
+    /// libedit, once per process; nil when it cannot be loaded (the REPL then reads plain lines).
+    static let shared: EditLine? = {
+        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
+        func symbol<T>(_ name: String, as type: T.Type) -> T? {
+            dlsym(handle, name).map { unsafeBitCast($0, to: type) }
+        }
+        func variable<T>(_ name: String, as type: T.Type) -> UnsafeMutablePointer<T>? {
+            dlsym(handle, name)?.assumingMemoryBound(to: type)
+        }
+        guard let readline = symbol("readline", as: (@convention(c) (UnsafePointer<CChar>?) -> UnsafeMutablePointer<CChar>?).self),
+              let addHistory = symbol("add_history", as: (@convention(c) (UnsafePointer<CChar>?) -> Int32).self),
+              let readHistory = symbol("read_history", as: (@convention(c) (UnsafePointer<CChar>?) -> Int32).self),
+              let writeHistory = symbol("write_history", as: (@convention(c) (UnsafePointer<CChar>?) -> Int32).self),
+              let stifleHistory = symbol("stifle_history", as: (@convention(c) (Int32) -> Void).self),
+              let catchSignals = variable("rl_catch_signals", as: Int32.self),
+              let completionAppendCharacter = variable("rl_completion_append_character", as: Int32.self),
+              let attemptedCompletionOver = variable("rl_attempted_completion_over", as: Int32.self),
+              let attemptedCompletionFunction = variable("rl_attempted_completion_function", as: Completion?.self)
+        else { return nil }
+        return EditLine(readline: readline, addHistory: addHistory, readHistory: readHistory, writeHistory: writeHistory,
+                        stifleHistory: stifleHistory, catchSignals: catchSignals, completionAppendCharacter: completionAppendCharacter,
+                        attemptedCompletionOver: attemptedCompletionOver, attemptedCompletionFunction: attemptedCompletionFunction)
+    }()
+}
+
+/// Lines from a terminal through libedit's readline interface (or, without libedit, plain
+/// lines after a prompt).
 final class TerminalInput: ReplInput {
     let historyFile: String?
+    private let editLine: EditLine?
     static let historyLimit: Int32 = 1000
 
     /// Completes the word before the cursor; set while the REPL runs. libedit calls back
     /// through a C function pointer, which cannot capture, so it lives here.
     private static let completer = Mutex<(@Sendable (String) -> [String])?>(nil)
 
-    init(historyFile: String?, complete: @escaping @Sendable (String) -> [String]) {
+    init(historyFile: String?, editLine: EditLine? = .shared, complete: @escaping @Sendable (String) -> [String]) {
         self.historyFile = historyFile
+        self.editLine = editLine
+        guard let editLine else {
+            Diagnostics.error("roster: \(EditLine.library) could not be loaded: no line editing, history or completion (install libedit2)")
+            return
+        }
         Self.completer.withLock { $0 = complete }
-        rl_catch_signals = 0 // Ctrl-C is the REPL's: it stops the running statement
-        rl_completion_append_character = 0
-        rl_attempted_completion_function = { text, _, _ in
-            rl_attempted_completion_over = 1 // never fall back to file names
+        editLine.catchSignals.pointee = 0 // Ctrl-C is the REPL's: it stops the running statement
+        editLine.completionAppendCharacter.pointee = 0
+        editLine.attemptedCompletionFunction.pointee = { text, _, _ in
+            EditLine.shared?.attemptedCompletionOver.pointee = 1 // never fall back to file names
             guard let text else { return nil }
             let matches = TerminalInput.completer.withLock { $0 }?(String(cString: text)) ?? []
             return TerminalInput.matchList(matches)
         }
-        stifle_history(Self.historyLimit)
+        editLine.stifleHistory(Self.historyLimit)
         if let historyFile {
             try? FileManager.default.createDirectory(atPath: (historyFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o700])
-            _ = read_history(historyFile)
+            _ = editLine.readHistory(historyFile)
         }
     }
 
@@ -66,16 +116,20 @@ final class TerminalInput: ReplInput {
     }
 
     func readLine(prompt: String) -> String? {
-        guard let line = readline(prompt) else { return nil }
+        guard let editLine else {
+            FileHandle.standardOutput.write(Data(prompt.utf8))
+            return Swift.readLine(strippingNewline: true)
+        }
+        guard let line = editLine.readline(prompt) else { return nil }
         defer { free(line) }
         return String(cString: line)
     }
 
     func remember(_ entry: String) {
-        guard !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        add_history(entry)
+        guard let editLine, !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        _ = editLine.addHistory(entry)
         if let historyFile {
-            _ = write_history(historyFile)
+            _ = editLine.writeHistory(historyFile)
             chmod(historyFile, 0o600)
         }
     }

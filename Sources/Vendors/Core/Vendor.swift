@@ -20,10 +20,14 @@ public protocol VendorConfiguration: Sendable {
     static var vendor: Vendor { get }
     /// The secret values this configuration holds, for scrubbing what comes back.
     var secretValues: [String] { get }
+    /// This configuration's client. A requirement, not only an extension method, so each
+    /// vendor's witness is compiled for its own `Client`: called through the generic
+    /// extension, the runtime looked `Client` up by name, a scan of the binary's
+    /// conformances per vendor at every start.
+    func makeClient(http: VendorHTTP) -> any VendorClient
 }
 
 extension VendorConfiguration {
-    /// This configuration's client.
     public func makeClient(http: VendorHTTP) -> any VendorClient { Client(self, http: http) }
 }
 

@@ -45,7 +45,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         defer {
             if let statsFile, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
-                FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])
+                _ = FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])
             }
         }
         let (store, found, changes) = try journalOptions.run(id)

@@ -11,6 +11,10 @@ rounds=${2:-7}
 script=${3:-Benchmarks/compute.lua}
 name=$(basename "$script" .lua)
 command -v lua5.4 >/dev/null || { echo "lua5.4 is not installed (make deps)"; exit 2; }
+# A journal of its own, so that the user's gets none of these runs.
+state=$(mktemp -d)
+trap 'rm -rf "$state"' EXIT
+export XDG_STATE_HOME="$state"
 
 elapsed() { # wall-clock nanoseconds of one command
   local start end

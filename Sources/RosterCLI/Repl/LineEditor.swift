@@ -40,8 +40,12 @@ struct EditLine: @unchecked Sendable {
     static let library = "libedit.so.2"
 
     /// libedit, once per process; nil when it cannot be loaded (the REPL then reads plain lines).
-    static let shared: EditLine? = {
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
+    static let shared = open(library)
+
+    /// The interface from the library at `path`, or nil when it cannot be loaded or lacks
+    /// one of the functions and variables the REPL uses.
+    static func open(_ path: String) -> EditLine? {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else { return nil }
         func symbol<T>(_ name: String, as type: T.Type) -> T? {
             dlsym(handle, name).map { unsafeBitCast($0, to: type) }
         }
@@ -61,7 +65,7 @@ struct EditLine: @unchecked Sendable {
         return EditLine(readline: readline, addHistory: addHistory, readHistory: readHistory, writeHistory: writeHistory,
                         stifleHistory: stifleHistory, catchSignals: catchSignals, completionAppendCharacter: completionAppendCharacter,
                         attemptedCompletionOver: attemptedCompletionOver, attemptedCompletionFunction: attemptedCompletionFunction)
-    }()
+    }
 }
 
 /// Lines from a terminal through libedit's readline interface (or, without libedit, plain

@@ -44,25 +44,23 @@ static inline int leave_host(roster_state *s, int outer_host) {
     return atomic_load(&s->killed);
 }
 
-/* Raises the message for a call that does not match its signature. Out of line, so the
+/* The first fixed argument the signature refuses (1-based), or 0 when all pass. Out of
+ * line, like the raise: a binding without fixed parameters never calls it. */
+static __attribute__((noinline)) int refused_argument(lua_State *L, const roster_binding *b) {
+    for (int i = 0; i < b->check_count; i++)
+        if (!accepts(L, i + 1, b->checks[i])) return i + 1;
+    return 0;
+}
+
+/* Raises the message for argument `index` (0: too many arguments). Out of line, so the
  * trampoline's common path stays a few instructions. */
-static __attribute__((noinline)) int raise_argument_error(lua_State *L, const roster_binding *b) {
-    int index = 0; /* too many arguments */
-    if (lua_gettop(L) <= b->maximum_arguments)
-        for (int i = 0; i < b->check_count && index == 0; i++)
-            if (!accepts(L, i + 1, b->checks[i])) index = i + 1;
+static __attribute__((noinline)) int raise_argument_error(lua_State *L, const roster_binding *b, int index) {
     roster_state *s = roster_S(L);
     int outer_host = s->in_host;
     s->in_host = 1;
     roster_argument_error(L, b->swift, index);
     if (leave_host(s, outer_host)) return roster_raise_limit(L, s);
     return lua_error(L);
-}
-
-static __attribute__((noinline)) int arguments_pass(lua_State *L, const roster_binding *b) {
-    for (int i = 0; i < b->check_count; i++)
-        if (!accepts(L, i + 1, b->checks[i])) return 0;
-    return 1;
 }
 
 /* After the Swift frame is gone: a limit hit meanwhile, an error to raise, or a suspension. */
@@ -78,8 +76,11 @@ static __attribute__((noinline)) int act_on_outcome(lua_State *L, roster_state *
 
 static int trampoline(lua_State *L) {
     const roster_binding *b = lua_touserdata(L, lua_upvalueindex(1));
-    if (lua_gettop(L) > b->maximum_arguments || (b->check_count > 0 && !arguments_pass(L, b)))
-        return raise_argument_error(L, b);
+    if (lua_gettop(L) > b->maximum_arguments) return raise_argument_error(L, b, 0);
+    if (b->check_count > 0) {
+        int refused = refused_argument(L, b);
+        if (refused) return raise_argument_error(L, b, refused);
+    }
     roster_state *s = roster_S(L);
     int outer_host = s->in_host;
     s->in_host = 1;

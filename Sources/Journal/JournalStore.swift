@@ -75,14 +75,15 @@ extension JournalStore {
 
 /// A group of journal writes as a store writes them: a change whose outcome is in the same
 /// group is inserted once, as it ended, and that outcome is then skipped — both stores
-/// share this.
-struct JournalBatch {
+/// share this. `Text` is how its texts are held: Strings, or where they lie in change-log
+/// records (which SQLite binds without copying them).
+struct JournalBatch<Text> {
     /// How a change ended, as its outcome records it.
     struct Outcome {
         var state: ChangeState
         var already: Bool
-        var result: String?
-        var error: String?
+        var result: Text?
+        var error: Text?
         var notApplied: Bool
         /// Seconds since 1970.
         var time: Double
@@ -99,15 +100,15 @@ struct JournalBatch {
         var carriesOutcome: Bool
     }
 
-    private var outcomes: [ChangeReference: Outcome] = [:]
-    private var folded = Set<ChangeReference>()
+    /// Each change's outcome, and whether it went with the change's row (`folded`).
+    private var outcomes: [ChangeReference: (end: Outcome, folded: Bool)] = [:]
 
     /// A group with `outcomes` (of one change, the last one counts).
     init(outcomes: some Sequence<(ChangeReference, Outcome)>) {
-        for (place, outcome) in outcomes { self.outcomes[place] = outcome }
+        outcomes.forEach { self.outcomes[$0] = ($1, false) }
     }
 
-    init(_ operations: [JournalOperation]) {
+    init(_ operations: [JournalOperation]) where Text == String {
         self.init(outcomes: operations.lazy.compactMap { operation -> (ChangeReference, Outcome)? in
             guard case .finish(let place, let state, let already, let result, let error, let notApplied, let at) = operation else { return nil }
             return (place, Outcome(state: state, already: already, result: result, error: error, notApplied: notApplied, time: at.timeIntervalSince1970))
@@ -117,23 +118,23 @@ struct JournalBatch {
     /// The row to insert for a change in state `state` at `started` (with the outcome in
     /// this group folded in, when there is one); a replayed change has the earlier one's
     /// `already` and `result`.
-    func row(_ place: ChangeReference, state: ChangeState, replayedAlready: Bool, replayedResult: String?, at started: Double) -> ChangeRow {
-        if state == .sending, let end = outcomes[place] {
+    func row(_ place: ChangeReference, state: ChangeState, replayedAlready: Bool, replayedResult: Text?, at started: Double) -> ChangeRow {
+        if state == .sending, let end = outcomes[place]?.end {
             return ChangeRow(end: end, startedAt: started, finishedAt: end.time, carriesOutcome: true)
         }
         return ChangeRow(end: Outcome(state: state, already: replayedAlready, result: replayedResult, error: nil, notApplied: false, time: started),
                          startedAt: started, finishedAt: state == .sending ? nil : started, carriesOutcome: false)
     }
 
-    func row(_ place: ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date) -> ChangeRow {
+    func row(_ place: ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date) -> ChangeRow where Text == String {
         row(place, state: state, replayedAlready: replayedFrom?.already ?? false, replayedResult: replayedFrom?.result, at: at.timeIntervalSince1970)
     }
 
     /// `row` was stored (not found stored already): its outcome, if it carried one, is done.
     mutating func stored(_ place: ChangeReference, _ row: ChangeRow) {
-        if row.carriesOutcome { folded.insert(place) }
+        if row.carriesOutcome { outcomes[place]?.folded = true }
     }
 
     /// Whether the outcome of `place` went with its row.
-    func isFolded(_ place: ChangeReference) -> Bool { folded.contains(place) }
+    func isFolded(_ place: ChangeReference) -> Bool { outcomes[place]?.folded ?? false }
 }

@@ -55,9 +55,10 @@ public final class SQLiteJournalStore: JournalStore {
                 // Durable against a killed process (the WAL is written before the commit
                 // returns); a power cut may lose the last moments, never corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
-                // Fewer, larger checkpoints while a run writes (each one syncs): a bulk run
-                // writes thousands of rows. The log is cut back when an attempt ends
-                // (`trimWriteAheadLog`), and to this size after each checkpoint.
+                // Checkpoints are the batches': they cut the log back once it passes half a
+                // megabyte (`trimWriteAheadLog`, on the batch thread). SQLite's own, at 4,000
+                // pages, only catch a log that other processes' reads kept from being trimmed;
+                // after each checkpoint the log is cut to this size.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 4000")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(Self.writeAheadLogLimit)")
             }
@@ -288,21 +289,28 @@ public final class SQLiteJournalStore: JournalStore {
         var reader = LogRecord.Reader(bytes: records)
         var views: [LogRecord.View] = []
         while let view = reader.next() { views.append(view) }
-        var batch = JournalBatch(outcomes: views.lazy.filter(\.isOutcome).map { view in
-            (view.place, JournalBatch.Outcome(state: view.state, already: view.already, result: LogRecord.View.text(view.result, in: records),
-                                              error: LogRecord.View.text(view.error, in: records), notApplied: view.notApplied, time: view.time))
+        var batch = JournalBatch<Range<Int>>(outcomes: views.lazy.filter(\.isOutcome).map { view in
+            (view.place, .init(state: view.state, already: view.already, result: view.result, error: view.error,
+                               notApplied: view.notApplied, time: view.time))
         })
-        // Prepared once per connection: a bulk run writes thousands of these.
+        // Prepared once per connection: a bulk run writes thousands of these. VALUES unless
+        // a row may already be there: a single-row insert needs no statement journal, and
+        // SQLite runs it in two thirds of the steps of a SELECT.
         let insert = """
             INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
                                  already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
-            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-            """ + (idempotent ? " WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)" : "")
+            """ + (idempotent ? """
+                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+                WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)
+                """ : "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         let update = """
             UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
                                duration_ms = (? - started_at) * 1000
             WHERE run_id = ? AND attempt = ? AND sequence = ?
             """
+        // Trimmed by the batches that pass half the limit, off the calls' path: an attempt's
+        // end then rarely finds the log past the limit and waits for a checkpoint's syncs.
+        defer { trimWriteAheadLog(past: Self.writeAheadLogLimit / 2) }
         return try write { db in
             try records.withUnsafeBytes { text in
                 // Looked up once per group, not per row (the lookup hashes the SQL's text).
@@ -326,20 +334,21 @@ public final class SQLiteJournalStore: JournalStore {
                         return 0
                     }
                     let values = batch.row(place, state: view.state, replayedAlready: view.replayedFrom != nil && view.already,
-                                           replayedResult: view.replayedFrom == nil ? nil : LogRecord.View.text(view.result, in: records), at: view.time)
+                                           replayedResult: view.replayedFrom == nil ? nil : view.result, at: view.time)
                     let statement = try inserting ?? db.cachedStatement(sql: insert)
                     inserting = statement
                     var row = RawBinding(statement, in: db, text: text)
                     row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
                     row.bind(text: view.vendor); row.bind(text: view.operation); row.bind(text: view.effect); row.bind(text: view.key)
                     row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.end.state.rawValue)
-                    row.bind(values.end.already); row.bind(values.end.result); row.bind(values.end.error); row.bind(values.end.notApplied); row.bind(values.startedAt)
+                    row.bind(values.end.already); row.bind(text: values.end.result); row.bind(text: values.end.error); row.bind(values.end.notApplied); row.bind(values.startedAt)
                     row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(view.replayedFrom); row.bind(text: view.stateBefore)
                     try row.step()
                     // Not stored (an import of a log stored in part): its outcome is an update.
-                    guard db.changesCount > 0 else { return 0 }
+                    // SQLite's own counters: GRDB's check the connection's thread first, per row.
+                    guard let connection = db.sqliteConnection, sqlite3_changes(connection) > 0 else { return 0 }
                     batch.stored(place, values)
-                    return db.lastInsertedRowID
+                    return sqlite3_last_insert_rowid(connection)
                 }
             }
         }
@@ -363,15 +372,15 @@ public final class SQLiteJournalStore: JournalStore {
             try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
                            arguments: [now, outcome, exitCode, runID])
         }
-        trimWriteAheadLog()
+        trimWriteAheadLog(past: Self.writeAheadLogLimit)
     }
 
     /// Folds the write-ahead log into the journal and empties it, once it has grown past
-    /// `writeAheadLogLimit`. Only when nothing else uses the journal at that moment: it does
-    /// not wait for other processes (they trim it when their own attempts end).
-    func trimWriteAheadLog() {
+    /// `size`. Only when nothing else uses the journal at that moment: it does not wait for
+    /// other processes (they trim it when their own attempts end).
+    func trimWriteAheadLog(past size: Int) {
         var log = stat()
-        guard stat(path + "-wal", &log) == 0, log.st_size > Self.writeAheadLogLimit else { return }
+        guard stat(path + "-wal", &log) == 0, log.st_size > size else { return }
         try? database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA busy_timeout = 0")
             defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
@@ -574,9 +583,15 @@ public final class SQLiteJournalStore: JournalStore {
 
         mutating func bind(_ value: String?) {
             index += 1
-            guard let value else { sqlite3_bind_null(handle, index); return }
-            // Copied by SQLite (SQLITE_TRANSIENT): the C string lives only for this call.
-            sqlite3_bind_text(handle, index, value, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            guard var value else { sqlite3_bind_null(handle, index); return }
+            // Copied by SQLite (SQLITE_TRANSIENT), from the string's own bytes: no C string is made.
+            let index = index
+            value.withUTF8 { utf8 in
+                // An empty string's bytes may have no address, and a null one would bind NULL.
+                let empty: StaticString = ""
+                let bytes = UnsafeRawPointer(utf8.baseAddress ?? empty.utf8Start).assumingMemoryBound(to: CChar.self)
+                sqlite3_bind_text(handle, index, bytes, Int32(utf8.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+            }
         }
 
         /// The text at `range` of `text`, bound where it lies (SQLITE_STATIC: `text` outlives the statement's use of it).

@@ -186,6 +186,7 @@ public struct VendorOperation: Sendable {
                                  outcome: outcome, duration: .zero, already: already, fingerprint: fingerprint, people: people)
             }
             if session.dryRun && effect != .read {
+                session.reads?.changePlanned()
                 session.record(record(.planned))
                 return { .value(.table(DryRun.result)) }
             }
@@ -335,8 +336,9 @@ public struct VendorOperation: Sendable {
     /// the same digest make the same change.
     func fingerprint(_ arguments: CheckedTable) -> String {
         var full: [String: JSONValue] = [:]
-        for parameter in parameters where arguments[parameter.name] != .nil {
-            full[parameter.name] = (parameter.form ?? .any).recorded(arguments[parameter.name], revealing: true)
+        for parameter in parameters {
+            let value = arguments[parameter.name]
+            if value != .nil { full[parameter.name] = (parameter.form ?? .any).recorded(value, revealing: true) }
         }
         let text = qualifiedName + " " + JSONValue.object(full).canonicalText
         return SHA256.hash(data: Data(text.utf8)).hexText

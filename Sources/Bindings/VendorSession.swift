@@ -201,7 +201,9 @@ public final class VendorSession: Sendable {
 /// one the rehearsal did not make is sent. Once the run sends its first change, reads go to
 /// the vendor again: a script that reads back what it changed sees the change.
 public final class ReadReplay: Sendable {
-    private enum Phase { case keeping, replaying, live }
+    /// `kept`: the rehearsal planned a change; what it reads after that is never replayed
+    /// (the real pass reads live from its first change on), so it is not kept.
+    private enum Phase { case keeping, kept, replaying, live }
 
     /// The answers kept for one read, in order, and the next to give.
     private struct Answers {
@@ -228,6 +230,13 @@ public final class ReadReplay: Sendable {
 
     /// From now on, reads are answered from what was kept.
     public func startReplaying() { state.withLock { $0.phase = .replaying } }
+
+    /// The rehearsal planned a change: it keeps no later read.
+    func changePlanned() {
+        state.withLock { state in
+            if state.phase == .keeping { state.phase = .kept }
+        }
+    }
 
     /// The run is about to send a change: later reads go to the vendor.
     func changeSent() {

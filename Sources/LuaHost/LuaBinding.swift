@@ -119,7 +119,9 @@ final class LuaBinding {
                         + "the script body, a coroutine or parallel.map")
                 }
                 let operation = try start(call)
-                run.suspend(.operation(operation, name: qualifiedName, location: Self.location(L), changes: function.effect != .read))
+                // The caller's position is found only if the call fails, when the script
+                // resumes (`RunContext.deliver`): it still stands at this call then.
+                run.suspend(.operation(operation, name: qualifiedName, changes: function.effect != .read))
                 return Int32(ROSTER_SUSPEND)
             }
         } catch {

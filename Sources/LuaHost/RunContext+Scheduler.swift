@@ -47,9 +47,14 @@ public enum LuaRunDeadline {
     @TaskLocal public static var current: ContinuousClock.Instant?
 }
 
-/// The Lua error value an operation failed with.
-struct LuaOperationFailure: Error, Sendable {
-    let value: LuaValue
+/// How an operation failed, as the script will see it.
+enum LuaOperationFailure: Error, Sendable {
+    /// An error value, raised as it is.
+    case value(LuaValue)
+    /// `module.function: message`, which the position of the script's call (`file:line: `)
+    /// goes before: found on the Lua thread when the failure reaches the script, so that a
+    /// call that succeeds never looks its caller up.
+    case message(String)
 }
 
 extension RunContext {
@@ -139,9 +144,15 @@ extension RunContext {
                 case .success(let value):
                     lua_pushboolean(thread, 1)
                     LuaState.push(thread, value)
-                case .failure(let failure):
+                case .failure(.value(let value)):
                     lua_pushboolean(thread, 0)
-                    LuaState.push(thread, failure.value)
+                    LuaState.push(thread, value)
+                case .failure(.message(let message)):
+                    lua_pushboolean(thread, 0)
+                    // The coroutine is suspended in the binding: level 1 is the script's call.
+                    luaL_where(thread, 1)
+                    LuaState.pushString(thread, message)
+                    lua_concat(thread, 2)
                 }
                 makeReady(coroutine, arguments: 2)
             }
@@ -209,9 +220,9 @@ extension RunContext {
 
     private func start(_ suspension: Suspension, for coroutine: Coroutine) {
         switch suspension {
-        case .operation(let operation, let name, let location, let changes):
+        case .operation(let operation, let name, let changes):
             coroutine.changes = changes
-            coroutine.task = Self.startTask(operation, name: name, location: location, id: coroutine.id,
+            coroutine.task = Self.startTask(operation, name: name, id: coroutine.id,
                                             deadline: driveDeadline, sink: eventSink)
         case .group(let request):
             let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
@@ -222,7 +233,7 @@ extension RunContext {
 
     /// Runs a binding's async work off the Lua threads; its outcome comes back as an event.
     private static func startTask(
-        _ operation: @escaping LuaOperation, name: String, location: String, id: Int,
+        _ operation: @escaping LuaOperation, name: String, id: Int,
         deadline: ContinuousClock.Instant?, sink: AsyncStream<SchedulerEvent>.Continuation
     ) -> Task<Void, Never> {
         Task(executorPreference: globalConcurrentExecutor) {
@@ -230,7 +241,7 @@ extension RunContext {
             do {
                 result = .success(try await LuaRunDeadline.$current.withValue(deadline) { try await operation() })
             } catch {
-                result = .failure(LuaOperationFailure(value: errorValue(error, name: name, location: location)))
+                result = .failure(failure(error, name: name))
             }
             sink.yield(.completed(id, result))
         }
@@ -239,15 +250,23 @@ extension RunContext {
     /// The Lua error value for a Swift error a binding threw (at once or from async work):
     /// an error object as it is, a message as `file:line: module.function: message`.
     static func errorValue(_ error: any Error, name: String, location: String) -> LuaValue {
+        switch failure(error, name: name) {
+        case .value(let value): value
+        case .message(let message): .string(LuaString(location + message))
+        }
+    }
+
+    /// How `error`, thrown by binding `name`, reaches the script (its position aside).
+    static func failure(_ error: any Error, name: String) -> LuaOperationFailure {
         switch error {
-        case let error as LuaErrorConvertible: return error.luaErrorValue
+        case let error as LuaErrorConvertible: .value(error.luaErrorValue)
         case let error as LuaError:
             switch error.payload {
-            case .message(let message): return .string(LuaString(location + "\(name): \(message)"))
-            case .value(let value): return value
+            case .message(let message): .message("\(name): \(message)")
+            case .value(let value): .value(value)
             }
-        case is CancellationError: return .string(LuaString(location + "\(name): cancelled"))
-        default: return .string(LuaString(location + "\(name): \(error)"))
+        case is CancellationError: .message("\(name): cancelled")
+        default: .message("\(name): \(error)")
         }
     }
 

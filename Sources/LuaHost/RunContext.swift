@@ -15,7 +15,7 @@ final class RunContext {
     /// What the last suspending binding asked the scheduler to do.
     enum Suspension {
         /// `changes`: a write or destructive call, whose outcome the end of a run awaits.
-        case operation(LuaOperation, name: String, location: String, changes: Bool)
+        case operation(LuaOperation, name: String, changes: Bool)
         case group(ParallelGroup.Request)
     }
     var pendingSuspension: Suspension?

@@ -27,4 +27,19 @@ import Vendors
         replay.changeSent()
         #expect(replay.take("active911.get_member 7") == nil, "after a change, a read goes to the vendor")
     }
+
+    /// What a rehearsal reads after its first planned change is never replayed (the real
+    /// pass reads live from its first change on): it is not kept, so a long script that
+    /// changes, then reads, holds no answers it will not give.
+    @Test func aPlannedChangeEndsTheKeeping() {
+        let replay = ReadReplay()
+        replay.keep("encore.get_user 1001", .int(1))
+        replay.changePlanned()
+        replay.keep("encore.get_user 1001", .int(2))
+        replay.keep("encore.get_user 1002", .int(3))
+        replay.startReplaying()
+        #expect(replay.take("encore.get_user 1001") == .int(1))
+        #expect(replay.take("encore.get_user 1001") == nil, "read after the planned change: not kept")
+        #expect(replay.take("encore.get_user 1002") == nil)
+    }
 }

@@ -49,27 +49,30 @@ extension LuaForm {
             guard case .object(let object) = value else { throw mismatch(value, path()) }
             guard sink.pushTable(sequence: 0, fields: shape.fields.count) else { return }
             if shape.open {
-                for (key, field) in object where field != .null && shape.fields.allSatisfy({ $0.wirePath.first != key }) {
+                for (key, field) in object where field != .null && shape.fields.allSatisfy({ $0.wireKey != key }) {
                     sink.pushJSON(field)
                     sink.setField(key)
                 }
             }
-            for field in shape.fields where !field.writeOnly {
-                let wirePath = field.wirePath
-                var found = object[wirePath[0]]
-                for key in wirePath.dropFirst() { found = found?[key] }
-                guard let found, found != .null else {
-                    if field.absent != .nil {
-                        sink.push(field.absent)
-                        sink.setField(field.name)
+            // Each field read where it lies: copying a field (its name, form, docs, ...)
+            // retains and releases each of them, for every field of every answer.
+            try shape.fields.withUnsafeBufferPointer { fields throws(WireMismatch) in
+                for index in fields.indices where !fields[index].writeOnly {
+                    guard let found = LuaField.value(at: fields[index].wire, named: fields[index].name, in: object), found != .null else {
+                        if fields[index].absent != .nil {
+                            sink.push(fields[index].absent)
+                            sink.setField(fields[index].name)
+                            continue
+                        }
+                        if !fields[index].optional {
+                            throw WireMismatch(description: "\(path()) has no \(fields[index].wirePath.joined(separator: "."))")
+                        }
                         continue
                     }
-                    if !field.optional { throw WireMismatch(description: "\(path()) has no \(wirePath.joined(separator: "."))") }
-                    continue
+                    // The path is spelled out only for an error message.
+                    try fields[index].type.walk(found, into: &sink, at: "\(path()).\(fields[index].wirePath.joined(separator: "."))")
+                    sink.setField(fields[index].name)
                 }
-                // The path is spelled out only for an error message.
-                try field.type.walk(found, into: &sink, at: "\(path()).\(wirePath.joined(separator: "."))")
-                sink.setField(field.name)
             }
         }
     }
@@ -139,6 +142,21 @@ extension LuaForm {
         default:
             return JSONValue(recording: value)
         }
+    }
+}
+
+extension LuaField {
+    /// The first JSON key of the field's wire path.
+    var wireKey: String { wire.first ?? name }
+
+    /// The value at a field's wire path (`wire`, or its `name` when empty) in `object`, if
+    /// any; found without making the path's array, from the field's parts (a field copied
+    /// whole retains each of them), for every field of every answer.
+    static func value(at wire: [String], named name: String, in object: [String: JSONValue]) -> JSONValue? {
+        guard let first = wire.first else { return object[name] }
+        var found = object[first]
+        for key in wire.dropFirst() { found = found?[key] }
+        return found
     }
 }
 

@@ -119,8 +119,8 @@ final class LuaBinding {
                         + "the script body, a coroutine or parallel.map")
                 }
                 let operation = try start(call)
-                // The caller's position is found only if the call fails, when the script
-                // resumes (`RunContext.deliver`): it still stands at this call then.
+                // The caller's position is found only if the call fails, when the scheduler
+                // hands the failure to the suspended coroutine: it still stands at this call.
                 run.suspend(.operation(operation, name: qualifiedName, changes: function.effect != .read))
                 return Int32(ROSTER_SUSPEND)
             }

@@ -59,8 +59,13 @@ enum LuaOperationFailure: Error, Sendable {
 
 extension RunContext {
     func makeCoroutine() -> Coroutine {
-        let thread = roster_new_host_thread(state.L)!
-        let reference = luaL_ref(state.L, LuaState.registryIndex)
+        let thread: OpaquePointer, reference: Int32
+        if let idle = idleThreads.popLast() {
+            (thread, reference) = idle
+        } else {
+            thread = roster_new_host_thread(state.L)!
+            reference = luaL_ref(state.L, LuaState.registryIndex)
+        }
         nextCoroutineID += 1
         let coroutine = Coroutine(id: nextCoroutineID, thread: thread, reference: reference)
         coroutines[coroutine.id] = coroutine
@@ -78,11 +83,18 @@ extension RunContext {
         givesThreadBack = false
     }
 
-    private func release(_ coroutine: Coroutine) {
+    private func release(_ coroutine: Coroutine, reusable: Bool = false) {
         coroutine.task?.cancel()
         coroutine.task = nil
         coroutines[coroutine.id] = nil
-        luaL_unref(state.L, LuaState.registryIndex, coroutine.reference)
+        // A thread whose function returned can run another (Lua resumes a thread that is
+        // not suspended and holds a function); one that failed or was cut off cannot.
+        if reusable, lua_status(coroutine.thread) == LUA_OK {
+            lua_settop(coroutine.thread, 0)
+            idleThreads.append((coroutine.thread, coroutine.reference))
+        } else {
+            luaL_unref(state.L, LuaState.registryIndex, coroutine.reference)
+        }
     }
 
     func makeReady(_ coroutine: Coroutine, arguments: Int32) {
@@ -271,7 +283,7 @@ extension RunContext {
     }
 
     private func complete(_ coroutine: Coroutine, main: Coroutine, results: Int32) {
-        defer { release(coroutine) }
+        defer { release(coroutine, reusable: true) }
         if coroutine === main {
             finished = .success
             return

@@ -25,6 +25,10 @@ final class RunContext {
     var ready: [(Coroutine, Int32)] = []
     var readyHead = 0
     var nextCoroutineID = 0
+    /// Lua threads whose coroutine ended normally, kept (with their registry references)
+    /// for the next one: a `parallel.map` of thousands of items makes a coroutine per item,
+    /// and a new thread costs an allocation, a registry slot and, later, collection.
+    var idleThreads: [(thread: OpaquePointer, reference: Int32)] = []
     /// When the current drive's time runs out.
     var driveDeadline: ContinuousClock.Instant?
     var finished: LuaRunOutcome?

@@ -65,6 +65,35 @@ import TestSupport
         #expect(result.seconds >= 0.08)
     }
 
+    /// A `parallel.map` item runs on the thread of one that ended before it (a coroutine
+    /// per item would allocate thousands): it starts clean, with its own arguments and
+    /// nothing the earlier item left, and one that failed is not run again.
+    @Test func itemsReuseTheThreadsOfItemsThatEnded() async {
+        let result = await runScript("""
+            local items, threads, count = {}, {}, 0
+            for i = 1, 200 do items[i] = i end
+            local out = parallel.map(items, function(item, index, ...)
+              assert(select("#", ...) == 0, "an item got extra arguments")
+              local thread = tostring(coroutine.running())
+              if not threads[thread] then threads[thread] = true; count = count + 1 end
+              return demo.sleep(1) + item * 10 + index
+            end, {concurrency = 4})
+            local sum = 0
+            for i = 1, 200 do sum = sum + out[i] - (i * 11 + 1) end
+            print(sum, count <= 5)
+            print(pcall(parallel.map, {1, 2, 3, 4, 5, 6}, function(x) if x == 2 then error("two") end return demo.sleep(1) end,
+                        {concurrency = 2}))
+            print(#parallel.map({1, 2, 3, 4, 5, 6, 7, 8}, function(x) return demo.sleep(1) + x end, {concurrency = 2}))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == """
+            0\ttrue
+            false\tparallel.map: item #2 failed: test.lua:12: two
+            8
+
+            """)
+    }
+
     @Test func parallelAllKeepsOrderAndNamesTheFailedItem() async {
         let result = await runScript("""
             local r = parallel.all{

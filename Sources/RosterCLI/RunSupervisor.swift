@@ -4,6 +4,7 @@ import ArgumentParser
 import Bindings
 import Engine
 import Foundation
+import Synchronization
 import Journal
 import LuaHost
 import Vendors
@@ -153,9 +154,9 @@ struct RunSupervisor {
 
 /// SIGINT and SIGTERM during a run: the first stops it gracefully (the script goes no
 /// further, the calls in flight are awaited, the report is printed, exit 130); a second one
-/// ends the process at once.
+/// ends the process at once. A run that is rehearsed first has one for the rehearsal, then
+/// one for the run: both take the process's signals in turn (`ProcessStopSignals`).
 final class StopSignals: @unchecked Sendable {
-    private let sources: [DispatchSourceSignal]
     private let lock = NSLock()
     private var name: String?
     /// Before the process ends at a second signal (the journal marks what is in flight).
@@ -163,14 +164,7 @@ final class StopSignals: @unchecked Sendable {
 
     init(_ stop: LuaStop, onForcedStop: @escaping @Sendable () -> Void = {}) {
         self.onForcedStop = onForcedStop
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN) // delivered to the source instead
-            return DispatchSource.makeSignalSource(signal: number, queue: .global())
-        }
-        for (source, name) in zip(sources, ["SIGINT", "SIGTERM"]) {
-            source.setEventHandler { [weak self] in self?.received(name, stop) }
-            source.resume()
-        }
+        ProcessStopSignals.take { [weak self] signal in self?.received(signal, stop) }
     }
 
     /// The signal that stopped the run, if one did.
@@ -190,10 +184,35 @@ final class StopSignals: @unchecked Sendable {
         stop.request()
     }
 
-    /// Back to the default handling, once the run is over.
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+    /// The run is over: a signal now ends the process, as it would by default.
+    func cancel() { ProcessStopSignals.release() }
+}
+
+/// SIGINT and SIGTERM, watched once for the whole process. libdispatch on Linux puts its
+/// own handler in place the first time a source watches a signal, and never again: a run's
+/// sources, cancelled and the handling reset to the default, left the next run (a rehearsed
+/// run's real pass) with sources that never saw a signal, and Ctrl-C did nothing. So the
+/// sources live as long as the process and each `StopSignals` takes them while its run goes.
+/// The handling is left to libdispatch (not set to ignore first): a signal that comes before
+/// its handler is in place ends the process by default instead of being lost.
+private enum ProcessStopSignals {
+    private static let handler = Mutex<(@Sendable (String) -> Void)?>(nil)
+    nonisolated(unsafe) private static let sources: [DispatchSourceSignal] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            // No run to stop: what the signal does by default.
+            guard let handler = handler.withLock({ $0 }) else { exit(ExitStatus.interrupted) }
+            handler(name)
+        }
+        source.resume()
+        return source
     }
+
+    /// Signals go to `body` until `release`.
+    static func take(_ body: @escaping @Sendable (String) -> Void) {
+        _ = sources
+        handler.withLock { $0 = body }
+    }
+
+    static func release() { handler.withLock { $0 = nil } }
 }

@@ -4,9 +4,9 @@ import ArgumentParser
 import Bindings
 import Engine
 import Foundation
-import Synchronization
 import Journal
 import LuaHost
+import Synchronization
 import Vendors
 
 /// How a run is carried out and reported.
@@ -164,7 +164,11 @@ final class StopSignals: @unchecked Sendable {
 
     init(_ stop: LuaStop, onForcedStop: @escaping @Sendable () -> Void = {}) {
         self.onForcedStop = onForcedStop
-        ProcessStopSignals.take { [weak self] signal in self?.received(signal, stop) }
+        ProcessStopSignals.take { [weak self] signal in
+            // Gone without `cancel` (its run ended by an error): no run to stop.
+            guard let self else { exit(ExitStatus.interrupted) }
+            self.received(signal, stop)
+        }
     }
 
     /// The signal that stopped the run, if one did.

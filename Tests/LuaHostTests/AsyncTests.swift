@@ -67,7 +67,8 @@ import TestSupport
 
     /// A `parallel.map` item runs on the thread of one that ended before it (a coroutine
     /// per item would allocate thousands): it starts clean, with its own arguments and
-    /// nothing the earlier item left, and one that failed is not run again.
+    /// nothing the earlier item left; a map with a failed item still names it, and the
+    /// next map runs on the threads left.
     @Test func itemsReuseTheThreadsOfItemsThatEnded() async {
         let result = await runScript("""
             local items, threads, count = {}, {}, 0

@@ -48,10 +48,25 @@ public struct ChangeSemantics: Sendable {
     private(set) var identityPaths: [IdentityPath]
 
     /// One identifying argument, or one field of a table argument (`fields.user_name`).
+    /// Its names are kept as Lua keys: looking up a `String` in a table makes its key anew.
     struct IdentityPath: Sendable {
         let label: String
-        let argument: String
-        let field: String?
+        let argument: LuaValue
+        let field: LuaValue?
+
+        init(label: String, argument: String, field: String?) {
+            self.label = label
+            self.argument = .string(LuaString(argument))
+            self.field = field.map { .string(LuaString($0)) }
+        }
+
+        /// Its value in `arguments` (`.nil` when absent).
+        func value(in arguments: CheckedTable) -> LuaValue {
+            let value = arguments.table.fields[argument] ?? .nil
+            guard let field else { return value }
+            guard case .table(let nested) = value else { return .nil }
+            return nested.fields[field] ?? .nil
+        }
     }
 
     public init(identity: [String] = [], already: [AlreadyAnswer] = []) {
@@ -357,11 +372,7 @@ public struct VendorOperation: Sendable {
         key.append(contentsOf: " {".utf8)
         for (index, path) in semantics.identityPaths.enumerated() {
             if index > 0 { key.append(UInt8(ascii: ",")) }
-            let value = if let field = path.field {
-                arguments.fields(path.argument)?[field] ?? .nil
-            } else {
-                arguments[path.argument]
-            }
+            let value = path.value(in: arguments)
             key.append(contentsOf: path.label.utf8)
             key.append(UInt8(ascii: "="))
             JSONValue(recording: value).writeCompact(into: &key)

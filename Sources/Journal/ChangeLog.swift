@@ -312,7 +312,7 @@ enum LogRecord {
             let kind = bytes[offset]
             offset += 1
             guard let run = integer(), let attempt = integer(), let sequence = integer(), let time = integer(),
-                  let stateName = string(), let state = stateName.flatMap({ View.text($0, in: bytes) }).flatMap(ChangeState.init(rawValue:))
+                  let stateName = string(), let state = stateName.flatMap(state(named:))
             else { return nil }
             var view = View(isOutcome: kind == UInt8(ascii: "f"), place: ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence)),
                             time: Double(bitPattern: UInt64(bitPattern: time)), state: state)
@@ -335,6 +335,16 @@ enum LogRecord {
             view.result = result
             return view
         }
+
+        /// The state whose name lies at `range`, compared in place (every record names one).
+        private func state(named range: Range<Int>) -> ChangeState? {
+            bytes.withUnsafeBufferPointer { buffer in
+                let name = UnsafeBufferPointer(rebasing: buffer[range])
+                return Self.states.first { $0.name.elementsEqual(name) }?.state
+            }
+        }
+
+        private static let states = ChangeState.allCases.map { (name: Array($0.rawValue.utf8), state: $0) }
 
         private mutating func integer() -> Int64? {
             guard offset + 8 <= bytes.count else { return nil }

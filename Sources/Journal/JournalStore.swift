@@ -103,8 +103,10 @@ struct JournalBatch<Text> {
     /// Each change's outcome, and whether it went with the change's row (`folded`).
     private var outcomes: [ChangeReference: (end: Outcome, folded: Bool)] = [:]
 
-    /// A group with `outcomes` (of one change, the last one counts).
-    init(outcomes: some Sequence<(ChangeReference, Outcome)>) {
+    /// A group with `outcomes` (of one change, the last one counts), about `count` of them.
+    init(outcomes: some Sequence<(ChangeReference, Outcome)>, count: Int = 0) {
+        // Sized once: a batch holds hundreds, and a growing dictionary hashes each again.
+        self.outcomes.reserveCapacity(count)
         outcomes.forEach { self.outcomes[$0] = ($1, false) }
     }
 

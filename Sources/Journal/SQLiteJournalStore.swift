@@ -288,21 +288,19 @@ public final class SQLiteJournalStore: JournalStore {
     public func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64] {
         var reader = LogRecord.Reader(bytes: records)
         var views: [LogRecord.View] = []
-        while let view = reader.next() { views.append(view) }
+        var outcomes = 0
+        while let view = reader.next() {
+            views.append(view)
+            if view.isOutcome { outcomes += 1 }
+        }
         var batch = JournalBatch<Range<Int>>(outcomes: views.lazy.filter(\.isOutcome).map { view in
             (view.place, .init(state: view.state, already: view.already, result: view.result, error: view.error,
                                notApplied: view.notApplied, time: view.time))
-        })
+        }, count: outcomes)
         // Prepared once per connection: a bulk run writes thousands of these. VALUES unless
         // a row may already be there: a single-row insert needs no statement journal, and
-        // SQLite runs it in two thirds of the steps of a SELECT.
-        let insert = """
-            INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
-                                 already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
-            """ + (idempotent ? """
-                SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-                WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)
-                """ : "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        // SQLite runs it in two thirds of the steps of a SELECT. Rows that cannot be there
+        // yet go in groups (`rowsPerInsert`): one statement's fixed work for many rows.
         let update = """
             UPDATE changes SET state = ?, already = ?, result = ?, error = ?, not_applied = ?, finished_at = ?,
                                duration_ms = (? - started_at) * 1000
@@ -314,16 +312,56 @@ public final class SQLiteJournalStore: JournalStore {
         return try write { db in
             try records.withUnsafeBytes { text in
                 // Looked up once per group, not per row (the lookup hashes the SQL's text).
-                var inserting: Statement?, updating: Statement?
+                var updating: Statement?
+                var inserting: [Int: Statement] = [:]
                 // The texts bound are `records`': none may outlive this call.
                 defer {
-                    if let inserting { sqlite3_clear_bindings(inserting.sqliteStatement) }
                     if let updating { sqlite3_clear_bindings(updating.sqliteStatement) }
+                    for statement in inserting.values { sqlite3_clear_bindings(statement.sqliteStatement) }
                 }
-                return try views.map { view in
+                func statement(inserting rows: Int) throws -> Statement {
+                    if let statement = inserting[rows] { return statement }
+                    let statement = try db.cachedStatement(sql: idempotent ? Self.insertChangeIfAbsent : Self.insertChanges(rows))
+                    inserting[rows] = statement
+                    return statement
+                }
+                func bind(_ view: LogRecord.View, _ values: JournalBatch<Range<Int>>.ChangeRow, into row: inout RawBinding) {
+                    let place = view.place
+                    row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
+                    row.bind(text: view.vendor); row.bind(text: view.operation); row.bind(text: view.effect); row.bind(text: view.key)
+                    row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.end.state.rawValue)
+                    row.bind(values.end.already); row.bind(text: values.end.result); row.bind(text: values.end.error); row.bind(values.end.notApplied); row.bind(values.startedAt)
+                    row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(view.replayedFrom); row.bind(text: view.stateBefore)
+                }
+                var ids = [Int64](repeating: 0, count: views.count)
+                // Inserts not yet made: their positions in `views`, and their rows.
+                var waiting: [(position: Int, values: JournalBatch<Range<Int>>.ChangeRow)] = []
+                waiting.reserveCapacity(Self.rowsPerInsert)
+                /// Inserts the waiting rows, `rows` at a time (fewer, one by one), in order.
+                func insertWaiting() throws {
+                    var start = 0
+                    while start < waiting.count {
+                        let left = waiting.count - start
+                        let rows = left >= Self.rowsPerInsert ? Self.rowsPerInsert : left >= 8 ? 8 : 1
+                        var binding = RawBinding(try statement(inserting: rows), in: db, text: text)
+                        for (position, values) in waiting[start..<(start + rows)] { bind(views[position], values, into: &binding) }
+                        try binding.step()
+                        // New rows take the ids after the largest, in order (the transaction
+                        // holds the journal: no other writer comes between).
+                        // SQLite's own counter: GRDB's checks the connection's thread first.
+                        guard let connection = db.sqliteConnection else { break }
+                        let last = sqlite3_last_insert_rowid(connection)
+                        for (offset, waited) in waiting[start..<(start + rows)].enumerated() { ids[waited.position] = last - Int64(rows - 1 - offset) }
+                        start += rows
+                    }
+                    waiting.removeAll(keepingCapacity: true)
+                }
+                for (position, view) in views.enumerated() {
                     let place = view.place
                     if view.isOutcome {
-                        guard !batch.isFolded(place) else { return 0 }
+                        guard !batch.isFolded(place) else { continue }
+                        // Its row may be among those waiting (one not sent, replayed): in first.
+                        try insertWaiting()
                         let statement = try updating ?? db.cachedStatement(sql: update)
                         updating = statement
                         var row = RawBinding(statement, in: db, text: text)
@@ -331,28 +369,50 @@ public final class SQLiteJournalStore: JournalStore {
                         row.bind(view.notApplied); row.bind(view.time); row.bind(view.time)
                         row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
                         try row.step()
-                        return 0
+                        continue
                     }
                     let values = batch.row(place, state: view.state, replayedAlready: view.replayedFrom != nil && view.already,
                                            replayedResult: view.replayedFrom == nil ? nil : view.result, at: view.time)
-                    let statement = try inserting ?? db.cachedStatement(sql: insert)
-                    inserting = statement
-                    var row = RawBinding(statement, in: db, text: text)
-                    row.bind(place.runID); row.bind(place.attempt); row.bind(place.sequence)
-                    row.bind(text: view.vendor); row.bind(text: view.operation); row.bind(text: view.effect); row.bind(text: view.key)
-                    row.bind(view.occurrence); row.bind(text: view.arguments); row.bind(values.end.state.rawValue)
-                    row.bind(values.end.already); row.bind(text: values.end.result); row.bind(text: values.end.error); row.bind(values.end.notApplied); row.bind(values.startedAt)
-                    row.bind(values.finishedAt); row.bind(values.durationMilliseconds); row.bind(view.replayedFrom); row.bind(text: view.stateBefore)
-                    try row.step()
-                    // Not stored (an import of a log stored in part): its outcome is an update.
-                    // SQLite's own counters: GRDB's check the connection's thread first, per row.
-                    guard let connection = db.sqliteConnection, sqlite3_changes(connection) > 0 else { return 0 }
-                    batch.stored(place, values)
-                    return sqlite3_last_insert_rowid(connection)
+                    if idempotent {
+                        var row = RawBinding(try statement(inserting: 1), in: db, text: text)
+                        bind(view, values, into: &row)
+                        try row.step()
+                        // Not stored (an import of a log stored in part): its outcome is an update.
+                        guard let connection = db.sqliteConnection, sqlite3_changes(connection) > 0 else { continue }
+                        batch.stored(place, values)
+                        ids[position] = sqlite3_last_insert_rowid(connection)
+                    } else {
+                        // Certain to be stored (or the whole group fails): its outcome, later
+                        // in the group, is folded in now.
+                        batch.stored(place, values)
+                        waiting.append((position, values))
+                        if waiting.count == Self.rowsPerInsert { try insertWaiting() }
+                    }
                 }
+                try insertWaiting()
+                return ids
             }
         }
     }
+
+    private static let changeColumns = """
+        INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
+                             already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
+        """
+    /// A change, unless it is stored already (an import of a log stored in part).
+    private static let insertChangeIfAbsent = changeColumns + """
+        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+        WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run_id = ?1 AND attempt = ?2 AND sequence = ?3)
+        """
+    /// Changes in groups of 1, 8 and `rowsPerInsert`, their SQL made once.
+    private static let insertChangesSQL = Dictionary(uniqueKeysWithValues: [1, 8, rowsPerInsert].map { rows in
+        (rows, changeColumns + " VALUES " + repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+    })
+    private static func insertChanges(_ rows: Int) -> String { insertChangesSQL[rows] ?? insertChangesSQL[1]! }
+
+    /// How many new changes one INSERT stores (or 8, or 1, for the last few of a group):
+    /// SQLite's fixed work per statement (about a third of a single row's) is paid once for them.
+    static let rowsPerInsert = 32
 
     /// Every change of the attempt still `sending` becomes `unknown` with `reason` (the run
     /// ends without waiting for them).

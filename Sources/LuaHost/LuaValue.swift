@@ -62,6 +62,13 @@ public struct LuaString: Sendable, Hashable, ExpressibleByStringLiteral, CustomS
     /// The text, with invalid UTF-8 sequences replaced.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
     public var description: String { text }
+
+    /// The bytes hashed at once (an array hashes its elements one by one): every lookup of
+    /// a table's field by name hashes its key.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes.count)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
 }
 
 /// A Lua table as a value: its sequence `1...n` and the remaining fields.

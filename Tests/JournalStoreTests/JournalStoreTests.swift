@@ -182,6 +182,38 @@ import Testing
         #expect(size > 1_100_000, "left while the reader held it")
     }
 
+    /// A batch's new changes are inserted many to a statement: each gets the id its
+    /// position gives, the outcomes in the batch go with their rows, and an outcome that
+    /// is an update (its row not `sending`, or in an earlier batch) finds its row.
+    @Test func aBatchStoresEachChangeInOrderWithItsOutcome() throws {
+        let store = try SQLiteJournalStore.open(path: Self.temporaryPath())
+        let run = try store.startRun(Self.newRun())
+        let place = { (sequence: Int) in ChangeReference(runID: run, attempt: 1, sequence: sequence) }
+        let earlier = try Self.record(Self.change("encore.create_user {0}"), in: store, run: run, attempt: 1, sequence: 0)
+        var group: [JournalOperation] = []
+        for sequence in 1...50 { // groups of 32, 8 and 1 (ten of them)
+            group.append(.insert(Self.change("encore.create_user {\(sequence)}"), place(sequence), state: sequence == 45 ? .failed : .sending,
+                                 replayedFrom: nil, at: Date()))
+            if sequence.isMultiple(of: 2) == false || sequence == 45 {
+                group.append(.finish(place(sequence), state: .succeeded, already: false, result: "\(sequence)", error: nil, notApplied: false, at: Date()))
+            }
+        }
+        group.append(.finish(earlier.place, state: .succeeded, already: false, result: "0", error: nil, notApplied: false, at: Date()))
+        let ids = try store.commit(group)
+        let inserted = zip(group, ids).compactMap { operation, id -> Int64? in
+            if case .insert = operation { id } else { nil }
+        }
+        #expect(inserted == Array((earlier.id + 1)...(earlier.id + 50)))
+        let changes = try store.changes(runID: run)
+        #expect(changes.map(\.sequence) == Array(0...50))
+        #expect(changes.dropFirst().map(\.id) == inserted)
+        for change in changes {
+            let ended = change.sequence % 2 == 1 || change.sequence == 45 || change.sequence == 0
+            #expect(change.state == (ended ? .succeeded : .sending), "change \(change.sequence)")
+            #expect(change.result == (ended ? "\(change.sequence)" : nil), "change \(change.sequence)")
+        }
+    }
+
     /// The log is the queue of what the database has yet to take: each batch stores what
     /// was appended since the last one, once; a batch the database refuses stays in the log
     /// and goes with the next.

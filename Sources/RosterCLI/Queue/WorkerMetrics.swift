@@ -19,10 +19,11 @@ final class WorkerMetrics: Sendable {
     private let released: Counter
 
     init() {
-        queued = registry.makeGauge(name: "roster_queue_runs", labels: [("state", "queued")], help: "Runs in the queue, by state (the whole queue, as this worker last read it).")
-        running = registry.makeGauge(name: "roster_queue_runs", labels: [("state", "running")], help: "Runs in the queue, by state (the whole queue, as this worker last read it).")
-        started = registry.makeCounter(name: "roster_runs_started_total", help: "Runs this worker started (a resumed run counts again).")
-        released = registry.makeCounter(name: "roster_runs_released_total", help: "Runs this worker stopped and put back in the queue.")
+        let queueRuns = Self.metric("roster_queue_runs", help: "Runs in the queue, by state (the whole queue, as this worker last read it).")
+        queued = registry.makeGauge(descriptor: queueRuns, labels: [("state", "queued")])
+        running = registry.makeGauge(descriptor: queueRuns, labels: [("state", "running")])
+        started = registry.makeCounter(descriptor: Self.metric("roster_runs_started_total", help: "Runs this worker started (a resumed run counts again)."))
+        released = registry.makeCounter(descriptor: Self.metric("roster_runs_released_total", help: "Runs this worker stopped and put back in the queue."))
     }
 
     func queue(_ depth: QueueDepth) {
@@ -46,21 +47,24 @@ final class WorkerMetrics: Sendable {
 
     func runEnded(exitCode: Int) {
         moved.add(1, ordering: .relaxed)
-        registry.makeCounter(name: "roster_runs_ended_total", labels: [("outcome", Self.outcome(exitCode))],
-                             help: "Runs this worker ran to their end, by outcome.").increment()
+        registry.makeCounter(descriptor: Self.metric("roster_runs_ended_total", help: "Runs this worker ran to their end, by outcome."), labels: [("outcome", Self.outcome(exitCode))]).increment()
     }
 
     /// What a run's vendor calls were, added to the worker's totals.
     func add(_ stats: [String: VendorCallStats.Counts]) {
         for (vendor, counts) in stats {
-            registry.makeCounter(name: "roster_vendor_requests_total", labels: [("vendor", vendor)], help: "Requests sent to each vendor.")
+            registry.makeCounter(descriptor: Self.metric("roster_vendor_requests_total", help: "Requests sent to each vendor."), labels: [("vendor", vendor)])
                 .increment(by: Int64(counts.requests))
-            registry.makeCounter(name: "roster_vendor_rate_limited_total", labels: [("vendor", vendor)], help: "429 answers from each vendor.")
+            registry.makeCounter(descriptor: Self.metric("roster_vendor_rate_limited_total", help: "429 answers from each vendor."), labels: [("vendor", vendor)])
                 .increment(by: Int64(counts.rateLimited))
-            registry.makeCounter(name: "roster_rate_budget_waits_total", labels: [("vendor", vendor)],
-                                 help: "Calls that waited for the shared rate budget before they were sent.")
+            registry.makeCounter(descriptor: Self.metric("roster_rate_budget_waits_total", help: "Calls that waited for the shared rate budget before they were sent."), labels: [("vendor", vendor)])
                 .increment(by: Int64(counts.budgetWaits))
         }
+    }
+
+    /// A metric named whole (no namespace or unit added), with its help text.
+    static func metric(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// The exit code's meaning, as a label.

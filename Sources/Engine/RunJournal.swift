@@ -3,7 +3,6 @@
 /// in the database in batches), and, in a resumed attempt, the changes earlier attempts
 /// made answered from the journal.
 import Bindings
-import Dispatch
 import Foundation
 import Journal
 import Synchronization
@@ -236,7 +235,7 @@ final class JournalWriter: Sendable {
     /// Held while a batch is stored, so that batches go in order.
     private let storing = Mutex(())
     /// How long an operation may wait in the log before it is stored.
-    static let batchDelay = DispatchTimeInterval.milliseconds(50)
+    static let batchDelay = Duration.milliseconds(50)
 
     init(_ store: JournalStore, runID: Int64, attempt: Int) {
         self.store = store
@@ -287,13 +286,8 @@ final class JournalWriter: Sendable {
         if schedule { scheduleFlush() }
     }
 
-    /// Where batches are stored: a queue of its own, so that a batch (a few milliseconds of
-    /// SQLite) runs on a thread of its own. On the global queue it would hold one of the
-    /// few threads the run's async work (its calls, the in-process emulator) runs on.
-    private static let batches = DispatchQueue(label: "roster.journal.batches")
-
     private func scheduleFlush() {
-        Self.batches.asyncAfter(deadline: .now() + Self.batchDelay) { self.flush() }
+        BatchThread.shared.run(after: Self.batchDelay) { self.flush() }
     }
 
     /// Stores everything written so far (a failure leaves it in the log, for the next batch
@@ -325,6 +319,58 @@ final class JournalWriter: Sendable {
             } catch {
                 // Left in the log: stored by the next batch, or by the next process that opens the journal.
             }
+        }
+    }
+}
+
+/// Where batches are stored: a thread of their own, so that a batch (a few milliseconds of
+/// SQLite) never holds one of the few threads the run's async work (its calls, the
+/// in-process emulator) runs on, and at a lower priority (nice +10) than those: the log
+/// already keeps every change, so a batch can wait while the calls have work to do.
+/// Its own thread, not a dispatch queue's: a thread's nice value stays with it (Linux),
+/// and one lowered cannot be raised back by an unprivileged process.
+private final class BatchThread: @unchecked Sendable {
+    static let shared = BatchThread()
+
+    /// Work to run, each at its time, in order (every batch waits the same delay). Guarded by `condition`.
+    private var waiting: [(at: ContinuousClock.Instant, work: @Sendable () -> Void)] = []
+    private let condition = NSCondition()
+
+    private init() {
+        Thread { [self] in loop() }.start()
+    }
+
+    /// Runs `work` on the thread once `delay` has passed.
+    func run(after delay: Duration, _ work: @escaping @Sendable () -> Void) {
+        condition.withLock {
+            waiting.append((.now + delay, work))
+            condition.signal()
+        }
+    }
+
+    private func loop() {
+        #if os(Linux)
+        // Named for `ps -L` and `top -H` (Linux keeps 15 bytes of it).
+        Thread.current.name = "roster-journal"
+        // Linux keeps a nice value per thread; `who` 0 is the calling thread.
+        setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        #endif
+        while true {
+            let work = condition.withLock { () -> (@Sendable () -> Void)? in
+                guard let next = waiting.first else {
+                    condition.wait()
+                    return nil
+                }
+                let left = next.at - .now
+                guard left <= .zero else {
+                    let (seconds, attoseconds) = left.components
+                    condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
+                    return nil
+                }
+                waiting.removeFirst()
+                return next.work
+            }
+            work?()
         }
     }
 }

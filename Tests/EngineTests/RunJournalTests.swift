@@ -1,6 +1,6 @@
 /// RunJournalTests.swift: one attempt's journal writer on its own — changes reach the
-/// database in batches while the run goes on, and an outcome that comes after the run has
-/// closed its change log is still stored.
+/// database in batches while the run goes on, on a thread below the calls' priority, and an
+/// outcome that comes after the run has closed its change log is still stored.
 import Bindings
 import Engine
 import Foundation
@@ -61,4 +61,28 @@ import Vendors
         #expect(try await Self.states(of: journal, in: store, becoming: [.succeeded]) == [.succeeded])
         #expect(try store.changes(runID: journal.runID).first?.result == "7")
     }
+
+    #if os(Linux)
+    /// Batches are stored on a thread of their own, niced +10: the calls go first when the
+    /// machine is busy (the log already keeps every change). The thread's nice value is read
+    /// from /proc, as `ps -L` would.
+    @Test func batchesAreStoredBelowTheCallsPriority() async throws {
+        let (journal, store) = try Self.start()
+        let sent = try Self.send("niced", in: journal)
+        journal.didFinish(sent, .succeeded(answer: .int(1), already: false))
+        #expect(try await Self.states(of: journal, in: store, becoming: [.succeeded]) == [.succeeded])
+        journal.finish(outcome: "success", exitCode: 0)
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+        // The name is cut to 15 bytes; the nice value is the 19th field of `stat`, counted after the name's parenthesis.
+        let niceValues = tasks.compactMap { task -> Int? in
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                  name.hasPrefix("roster-journal"),
+                  let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 16 ? Int(fields[16]) : nil
+        }
+        #expect(niceValues == [10])
+    }
+    #endif
 }

@@ -22,8 +22,8 @@ struct BenchCommand: AsyncParsableCommand {
     var roundsGiven: Int?
 
     /// A journal round is short (a third of a second) and its ratio moves by a tenth
-    /// between rounds on a shared machine (the middle half of 21 spanned 0.96-1.17): the
-    /// median of 21 still moved by about 3 % from run to run, of 41 by about 2 %.
+    /// between rounds on a shared machine (the middle half of 21 spanned 0.96-1.17): more
+    /// rounds make the median steadier, though 41 still move a few percent from run to run.
     var rounds: Int { roundsGiven ?? (journal ? 41 : 9) }
 
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")

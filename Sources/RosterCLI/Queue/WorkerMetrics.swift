@@ -47,7 +47,8 @@ final class WorkerMetrics: Sendable {
 
     func runEnded(exitCode: Int) {
         moved.add(1, ordering: .relaxed)
-        registry.makeCounter(descriptor: Self.metric("roster_runs_ended_total", help: "Runs this worker ran to their end, by outcome."), labels: [("outcome", Self.outcome(exitCode))]).increment()
+        registry.makeCounter(descriptor: Self.metric("roster_runs_ended_total", help: "Runs this worker ran to their end, by outcome."),
+                             labels: [("outcome", Self.outcome(exitCode))]).increment()
     }
 
     /// What a run's vendor calls were, added to the worker's totals.

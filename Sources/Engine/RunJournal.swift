@@ -364,7 +364,7 @@ private final class BatchThread: @unchecked Sendable {
                 let left = next.at - .now
                 guard left <= .zero else {
                     let (seconds, attoseconds) = left.components
-                    condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Double(seconds) + Double(attoseconds) / 1e18))
                     return nil
                 }
                 waiting.removeFirst()

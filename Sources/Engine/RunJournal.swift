@@ -351,7 +351,8 @@ private final class BatchThread: @unchecked Sendable {
     private func loop() {
         #if os(Linux)
         // Named for `ps -L` and `top -H` (Linux keeps 15 bytes of it).
-        Thread.current.name = "roster-journal"
+        // (Through /proc: Foundation's `Thread.name` can drop a name set this early.)
+        try? "roster-journal".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
         // Linux keeps a nice value per thread; `who` 0 is the calling thread.
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif

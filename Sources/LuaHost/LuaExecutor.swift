@@ -20,7 +20,10 @@ public final class LuaExecutor: TaskExecutor, @unchecked Sendable {
     public init(threads: Int) {
         for number in 0..<threads {
             let thread = Thread { [unowned self] in
-                Thread.current.name = "roster-lua-\(number)" // named from inside: Linux names the running thread
+                // Named through /proc: Foundation's `Thread.name` drops a name set before the
+                // starting thread has recorded the new one's handle, and a new thread can get
+                // there first (pthread_setname_np is not visible to Swift).
+                try? "roster-lua-\(number)".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
                 self.work()
             }
             thread.stackSize = Self.stackSize

@@ -167,7 +167,7 @@ struct EmulatorChild {
             throw ValidationError("the emulator did not start: \(text)")
         }
         // Whatever it says later is read and dropped: a full pipe would stall it.
-        handle.readabilityHandler = { _ = $0.availableData }
+        handle.readUntilEnd { _ in }
         return EmulatorChild(process: process, origin: String(text[range]))
     }
 

@@ -142,7 +142,6 @@ final class Worker: Sendable {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        LinePrefixer(prefix: "run \(claim.runID): ").forward(output.fileHandleForReading)
         process.terminationHandler = { [wake] _ in wake.yield() }
         do {
             try process.run()
@@ -151,6 +150,7 @@ final class Worker: Sendable {
             try? store.release(runID: claim.runID, worker: name)
             return
         }
+        LinePrefixer(prefix: "run \(claim.runID): ").forward(output.fileHandleForReading)
         state.withLock { $0.children[claim.runID] = Child(process: process, claim: claim, statsFile: statsFile) }
         metrics.runStarted()
         Diagnostics.error("roster: worker \(name): run \(claim.runID) started" + (claim.claims > 1 ? " (claim \(claim.claims): resumed from the journal)" : ""))
@@ -322,8 +322,7 @@ final class LinePrefixer: Sendable {
     init(prefix: String) { self.prefix = prefix }
 
     func forward(_ handle: FileHandle) {
-        handle.readabilityHandler = { [self] handle in
-            let data = handle.availableData
+        handle.readUntilEnd { [self] data in
             let lines = partial.withLock { partial -> [String] in
                 if data.isEmpty {
                     // The end: what is left, if anything, is a last line.
@@ -338,7 +337,6 @@ final class LinePrefixer: Sendable {
                 }
                 return lines
             }
-            if data.isEmpty { handle.readabilityHandler = nil }
             for line in lines { Diagnostics.error(prefix + line) }
         }
     }

@@ -12,12 +12,13 @@ enum WorkerWatch {
     static func exitWhenGone(_ worker: Int32) {
         if getppid() != worker { gone() }
         let watch = Thread {
+            // Through /proc, from inside: Foundation's `Thread.name` drops a name set before start.
+            try? "roster-watch".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             while true {
                 usleep(interval)
                 if getppid() != worker { gone() }
             }
         }
-        watch.name = "roster-worker-watch"
         watch.start()
     }
 

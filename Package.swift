@@ -104,7 +104,11 @@ let package = Package(
         // strings at build time: written as Lua, shipped inside the binary.
         .executableTarget(name: "EmbedLuaTool", path: "Tools/EmbedLuaTool"),
         .plugin(name: "EmbedLua", capability: .buildTool(), dependencies: ["EmbedLuaTool"]),
-        .target(name: "TestSupport", dependencies: ["LuaHost"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["LuaHost", .product(name: "AsyncHTTPClient", package: "async-http-client")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
         .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
@@ -127,14 +131,14 @@ let package = Package(
         .testTarget(
             name: "VendorUnitTests",
             dependencies: [
-                "Bindings", "Emulator", "Engine", "LuaHost", "Vendors",
+                "Bindings", "Emulator", "Engine", "LuaHost", "Vendors", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "EmulatorTests",
             dependencies: [
-                "Emulator", "Engine",
+                "Emulator", "Engine", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

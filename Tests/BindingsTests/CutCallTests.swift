@@ -13,12 +13,16 @@ import Vendors
         encore.create_user({user_name = "slow", first_name = "S", last_name = "Low", password = "Passw0rd!x", license_type = 1, role_id = 3})
         """#
 
+    /// The run's limit: long enough for the call to reach the emulator on a loaded machine
+    /// (at 300 ms, a full suite's load once ended the run before it was sent).
+    static let limit = Duration.seconds(2)
+
     func run(latency: Duration, drain: Duration) async throws -> (ScriptRunResult, [String: Any]?) {
         try await EmulatedRun.with { run in
             var spec = FaultSpec()
             spec.latency = latency
             run.emulator.world.faults.update(spec, seed: 1)
-            var limits = LuaLimits(timeout: .milliseconds(300))
+            var limits = LuaLimits(timeout: Self.limit)
             limits.drainGrace = drain
             let runner = VendorScriptRunner(tenant: run.runner.tenant, limits: limits, http: VendorHTTP(timeout: .seconds(10), retry: .none))
             let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: CollectedOutput())
@@ -28,15 +32,15 @@ import Vendors
     }
 
     @Test func aCallCutByTheRunsEndIsUnknown() async throws {
-        let (result, created) = try await run(latency: .milliseconds(1500), drain: .milliseconds(50))
-        #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: .milliseconds(300)).message(for: .timeout)))
+        let (result, created) = try await run(latency: .seconds(5), drain: .milliseconds(50))
+        #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout)))
         #expect(result.calls.count == 1)
         #expect(result.calls.first?.outcome == .unknown("the run ended before the vendor answered"))
         #expect(created != nil) // it did reach the vendor: "unknown" was the honest answer
     }
 
     @Test func aCallThatAnswersWithinTheDrainHasItsOutcome() async throws {
-        let (result, created) = try await run(latency: .milliseconds(600), drain: .seconds(5))
+        let (result, created) = try await run(latency: .milliseconds(2500), drain: .seconds(5))
         #expect(result.calls.first?.outcome == .succeeded, "\(result.calls)")
         #expect(created != nil)
     }

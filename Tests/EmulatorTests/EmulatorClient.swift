@@ -1,11 +1,9 @@
-/// EmulatorClient.swift: a small HTTP client for the emulator tests (URLSession on
-/// loopback), and an Activeconnect request signer written from VENDORS.md.
+/// EmulatorClient.swift: a small HTTP client for the emulator tests (on loopback), and an
+/// Activeconnect request signer written from VENDORS.md.
 import Emulator
 import Engine
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 /// One HTTP exchange's outcome.
 struct Reply: Sendable {
@@ -21,26 +19,11 @@ struct Reply: Sendable {
 
 struct EmulatorClient: Sendable {
     let emulator: RunningEmulator
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        return URLSession(configuration: configuration)
-    }()
 
     /// Sends a request to `path` (which includes the vendor prefix).
     func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Reply {
-        var request = URLRequest(url: URL(string: emulator.origin + path)!)
-        request.httpMethod = method
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        if let body {
-            request.httpBody = body
-            if headers["Content-Type"] == nil { request.setValue("application/json", forHTTPHeaderField: "Content-Type") }
-        }
-        let (data, response) = try await Self.session.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields[String(describing: name).lowercased()] = String(describing: value) }
-        return Reply(status: http.statusCode, headers: fields, body: data)
+        let reply = try await TestHTTP.send(method, emulator.origin + path, headers: headers, body: body)
+        return Reply(status: reply.status, headers: reply.headers, body: reply.body)
     }
 
     func json(_ value: Any) -> Data { try! JSONSerialization.data(withJSONObject: value) }

@@ -94,7 +94,7 @@ import TestSupport
         #expect(result.output == "true\ttrue\tfalse\tcollectgarbage: only \"count\" is allowed in Roster scripts\n")
     }
 
-    @Test func requireLoadsFromTheScriptsFolderOnly() async {
+    @Test func requireLoadsFromTheScriptsFolderOnly() async throws {
         let result = await runScript("""
             local util = require("lib.util")
             print(util.double(21), require("lib.util") == util)
@@ -111,7 +111,7 @@ import TestSupport
             ])
         #expect(result.outcome == .success)
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines.count == 6)
+        try #require(lines.count == 6, "\(result.outcome): \(result.output)")
         #expect(lines[0] == "42\ttrue")
         #expect(lines[1].hasPrefix("false\ttest.lua:3: require: '../escape' is not a module name"))
         #expect(lines[2].hasPrefix("false\ttest.lua:4: require: module 'missing' not found (looked for "))

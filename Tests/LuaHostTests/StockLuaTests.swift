@@ -113,10 +113,10 @@ import TestSupport
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/lua5.4")
         process.arguments = ["-"]
-        let input = Pipe(), output = Pipe()
+        let input = makePipe(), output = makePipe()
         process.standardInput = input
         process.standardOutput = output
-        try process.run()
+        try process.runWithChildSignals()
         DispatchQueue.global().asyncAfter(deadline: .now() + 20) { if process.isRunning { process.terminate() } }
         input.fileHandleForWriting.write(Data(source.utf8))
         try input.fileHandleForWriting.close()

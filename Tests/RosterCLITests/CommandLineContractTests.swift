@@ -2,6 +2,7 @@
 /// parent options before the subcommand, `--version`, and text that is not UTF-8 refused
 /// before it could reach a vendor.
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct CommandLineContractTests {
@@ -65,7 +66,7 @@ import Testing
         let folder = try RosterProcess.scriptFolder(["script.lua": "print(#inputs[1])"])
         defer { try? FileManager.default.removeItem(at: folder) }
         let big = folder.appendingPathComponent("big.csv")
-        FileManager.default.createFile(atPath: big.path, contents: Data(count: 3 << 20))
+        #expect(FileManager.default.createFile(atPath: big.path, contents: Data(count: 3 << 20)))
         let refused = try await RosterProcess.run(["run", "script.lua", "--input", "big.csv", "--memory-limit", "2"], in: folder)
         #expect(refused.status == 2)
         #expect(refused.diagnostics == "roster: --input 'big.csv' is 3 MB, more than the script's --memory-limit of 2 MB; raise --memory-limit or split the file\n")
@@ -84,7 +85,7 @@ import Testing
         process.arguments = ["run", "script.lua", "--json"]
         process.currentDirectoryURL = folder
         process.environment = ProcessInfo.processInfo.environment.merging(RosterProcess.isolatedEnvironment) { $1 }
-        let gone = Pipe(), errors = Pipe()
+        let gone = makePipe(), errors = makePipe()
         try gone.fileHandleForReading.close()
         process.standardOutput = gone.fileHandleForWriting
         process.standardError = errors

@@ -184,11 +184,15 @@ import FoundationNetworking
         // busy with: the timing does not depend on this process's threads. (It gives up
         // after 30 s: a run that ended first is a zombie, which `kill -0` still finds.)
         let name = signal == SIGKILL ? "KILL" : "INT"
+        // `out.txt` is made before the run starts: the background job opens it a moment later,
+        // and a count of a missing file (empty, not 0) once ended the wait before any row ran.
         let shell = """
-            "$ROSTER" run each.lua --each people.csv --config roster.toml --yes > out.txt 2> err.txt &
+            : > out.txt
+            "$ROSTER" run each.lua --each people.csv --config roster.toml --yes >> out.txt 2> err.txt &
             pid=$!
             tries=0
-            while [ "$(grep -c '^row ' out.txt 2>/dev/null)" -lt 4 ] && kill -0 $pid 2>/dev/null && [ $tries -lt 600 ]; do
+            rows() { grep -c '^row ' out.txt 2>/dev/null || true; }
+            while [ "$(rows)" -lt 4 ] && kill -0 $pid 2>/dev/null && [ $tries -lt 600 ]; do
               tries=$((tries + 1)); sleep 0.05
             done
             kill -s \(name) $pid

@@ -2,9 +2,7 @@
 /// configuration pointing at itself, and stops cleanly on Ctrl-C.
 import Foundation
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 @Suite struct EmulatorCommandTests {
     @Test func servesWritesItsConfigurationAndStops() async throws {
@@ -15,30 +13,27 @@ import FoundationNetworking
         let process = Process()
         process.executableURL = RosterProcess.binary
         process.arguments = ["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"]
-        let errors = Pipe()
+        let errors = makePipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        let seen = Locked("")
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = String(decoding: handle.availableData, as: UTF8.self)
-            seen.set(seen.value + chunk)
-        }
         try process.runWithChildSignals()
         defer { if process.isRunning { process.terminate() } }
+        let errorsRead = PipeReader(errors)
 
         var port: Int?
         for _ in 0..<200 where port == nil {
             try await Task.sleep(for: .milliseconds(50))
-            if let range = seen.value.range(of: "listening on http://127.0.0.1:") {
-                port = Int(seen.value[range.upperBound...].prefix { $0.isNumber })
+            let seen = errorsRead.textSoFar
+            if let range = seen.range(of: "listening on http://127.0.0.1:") {
+                port = Int(seen[range.upperBound...].prefix { $0.isNumber })
             }
         }
-        let bound = try #require(port, "no 'listening on' line in: \(seen.value)")
-        #expect(seen.value.contains("with faults latency=1ms"))
+        let bound = try #require(port, "no 'listening on' line in: \(errorsRead.textSoFar)")
+        #expect(errorsRead.textSoFar.contains("with faults latency=1ms"))
 
-        let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(bound)/_emulator/state")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: data, as: UTF8.self).contains("\"encore\""))
+        let state = try await TestHTTP.get("http://127.0.0.1:\(bound)/_emulator/state")
+        #expect(state.status == 200)
+        #expect(state.text.contains("\"encore\""))
 
         let text = try String(contentsOf: config, encoding: .utf8)
         #expect(text.contains("base_url = \"http://127.0.0.1:\(bound)/encore\""))

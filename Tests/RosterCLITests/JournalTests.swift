@@ -5,9 +5,7 @@
 /// change nothing can check asks for a decision, and the journal holds no secret.
 import Foundation
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 @Suite(.serialized) struct JournalTests {
     static let people = 200
@@ -331,16 +329,13 @@ import FoundationNetworking
 
 extension EmulatorProcess {
     func state() async throws -> [String: Any] {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/state")!)
-        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return try await TestHTTP.get(origin + "/_emulator/state").json as? [String: Any] ?? [:]
     }
 
     /// Allthenticate's pending invitations.
     func allthenticateInvites() async throws -> [String] {
-        var request = URLRequest(url: URL(string: origin + "/allthenticate/invites")!)
-        request.setValue("Bearer demo-allthenticate-api-key", forHTTPHeaderField: "Authorization")
-        let (data, _) = try await URLSession.shared.data(for: request)
-        return (try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []).compactMap { $0["email"] as? String }
+        let invites = try await TestHTTP.get(origin + "/allthenticate/invites", headers: ["Authorization": "Bearer demo-allthenticate-api-key"])
+        return (invites.json as? [[String: Any]] ?? []).compactMap { $0["email"] as? String }
     }
 
     /// Whether the Allthenticate user `emailID` is suspended.
@@ -355,9 +350,6 @@ extension EmulatorProcess {
     }
 
     func setFaults(_ spec: String) async throws {
-        var request = URLRequest(url: URL(string: origin + "/_emulator/faults")!)
-        request.httpMethod = "PUT"
-        request.httpBody = Data(spec.utf8)
-        _ = try await URLSession.shared.data(for: request)
+        _ = try await TestHTTP.send("PUT", origin + "/_emulator/faults", headers: ["Content-Type": "text/plain"], body: Data(spec.utf8))
     }
 }

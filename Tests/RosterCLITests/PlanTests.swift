@@ -2,9 +2,7 @@
 /// an emulator in its own process.
 import Foundation
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 @Suite struct PlanTests {
     /// Deactivates the active users of a group, and creates one with a drawn first password.
@@ -67,10 +65,8 @@ import FoundationNetworking
                                                    "--plan-out", "plan.json"], in: folder, environment: environment)
         #expect(planned.status == 0, "\(planned.stderr)")
         // Someone deactivates ada between the plan and the apply.
-        var request = URLRequest(url: URL(string: emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false")!)
-        request.httpMethod = "DELETE"
-        request.setValue("demo-encore-subscription-key", forHTTPHeaderField: "Ocp-Apim-Subscription-Key")
-        _ = try await URLSession.shared.data(for: request)
+        _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false",
+                                    headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
         let before = try await emulator.stats()["encore"]?["requests"] ?? 0
 
         let stale = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)

@@ -2,6 +2,7 @@
 /// folder, an ephemeral port on 127.0.0.1, run by an unprivileged user (`postgres` when the
 /// tests run as root), started and stopped by the test itself.
 import Foundation
+import TestSupport
 
 final class PostgresServer: @unchecked Sendable {
     let folder: URL

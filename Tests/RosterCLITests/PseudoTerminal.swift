@@ -1,6 +1,7 @@
 /// PseudoTerminal.swift: runs the `roster` binary on a pseudo-terminal, as a person at a
 /// terminal would: what it shows, and answers typed in.
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,8 +14,12 @@ final class TerminalSession: @unchecked Sendable {
     private var received = ""
 
     init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
-        var master: Int32 = 0, slave: Int32 = 0
-        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
+        // Both ends close-on-exec: no other child may hold this terminal open.
+        let (opened, master, slave) = openingDescriptors({ () -> (Bool, Int32, Int32) in
+            var master: Int32 = 0, slave: Int32 = 0
+            return (openpty(&master, &slave, nil, nil, nil) == 0, master, slave)
+        }, closeOnExec: { $0.0 ? [$0.1, $0.2] : [] })
+        guard opened else { throw CocoaError(.fileReadUnknown) }
         self.master = master
         // A session of its own with the terminal as its controlling terminal, as a login
         // shell gives it: only then does Ctrl-C reach it as SIGINT.

@@ -1,5 +1,6 @@
 /// RosterProcess.swift: runs the built `roster` binary as a user would.
 import Foundation
+import TestSupport
 
 /// What one run of the binary produced.
 struct ProcessResult {
@@ -47,10 +48,10 @@ enum RosterProcess {
             .merging(isolatedEnvironment) { $1 }
             .merging(environment) { $1 }
         process.currentDirectoryURL = directory ?? root
-        let out = Pipe(), err = Pipe()
+        let out = makePipe(), err = makePipe()
         process.standardOutput = out
         process.standardError = err
-        let inputPipe = input.map { _ in Pipe() }
+        let inputPipe = input.map { _ in makePipe() }
         process.standardInput = inputPipe ?? FileHandle.nullDevice
         let start = Date()
         let exited = Locked<CheckedContinuation<Void, Never>?>(nil)
@@ -105,7 +106,7 @@ enum RosterProcess {
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
         process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
+        let out = makePipe(), err = makePipe()
         process.standardOutput = out
         process.standardError = err
         let exited = Locked(false)
@@ -137,7 +138,9 @@ enum RosterProcess {
     }
 }
 
-/// Everything written to a pipe, read on a thread of its own as it comes.
+/// Everything written to a pipe, read on a thread of its own as it comes. (Not a
+/// `readabilityHandler`: libdispatch's event loop on Linux was seen to crash the test process
+/// in `_dispatch_event_loop_drain` with many pipes watched at once.)
 final class PipeReader: Sendable {
     private let data = Locked(Data())
     private let ended = Locked(false)
@@ -149,6 +152,9 @@ final class PipeReader: Sendable {
             ended.set(true)
         }
     }
+
+    /// What came so far (the process may still be writing).
+    var textSoFar: String { String(decoding: data.value, as: UTF8.self) }
 
     /// The text, once the pipe ends — or, `grace` seconds after the process is gone, what
     /// came: a process it started may still hold the pipe open (a test then fails on what it
@@ -198,19 +204,4 @@ struct SpawnedRoster {
     /// What it wrote on stderr so far (it may still run).
     var errorTextSoFar: String { String(decoding: stderrSoFar.value, as: UTF8.self) }
     var outputText: String { String(decoding: stdout.value ?? Data(), as: UTF8.self) }
-}
-
-extension Process {
-    /// Starts the process with SIGCHLD unblocked. A child inherits the signal mask of the
-    /// thread that starts it, and the threads of Swift's pool block signals: a shell started
-    /// with SIGCHLD blocked waits forever in `wait` for a child that has already exited
-    /// (dash's does; the `--each` kill test hung so).
-    func runWithChildSignals() throws {
-        var childSignals = sigset_t(), previous = sigset_t()
-        sigemptyset(&childSignals)
-        sigaddset(&childSignals, SIGCHLD)
-        pthread_sigmask(SIG_UNBLOCK, &childSignals, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try run()
-    }
 }

@@ -3,9 +3,7 @@
 /// report, and exits 130; every user the vendor created is in the report.
 import Foundation
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 @Suite struct StopTests {
     static let script = """
@@ -61,28 +59,25 @@ struct EmulatorProcess {
         let process = Process()
         process.executableURL = RosterProcess.binary
         process.arguments = ["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path] + arguments
-        let errors = Pipe()
+        let errors = makePipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
-        let seen = Locked("")
-        errors.fileHandleForReading.readabilityHandler = { handle in
-            seen.set(seen.value + String(decoding: handle.availableData, as: UTF8.self))
-        }
         try process.runWithChildSignals()
+        let errorsRead = PipeReader(errors)
         for _ in 0..<200 {
-            if let range = seen.value.range(of: "listening on "), seen.value[range.upperBound...].contains("\n") {
-                let origin = String(seen.value[range.upperBound...].prefix { !$0.isWhitespace })
+            let seen = errorsRead.textSoFar
+            if let range = seen.range(of: "listening on "), seen[range.upperBound...].contains("\n") {
+                let origin = String(seen[range.upperBound...].prefix { !$0.isWhitespace })
                 return EmulatorProcess(process: process, origin: origin)
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         process.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not start: \(seen.value)"])
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not start: \(errorsRead.textSoFar)"])
     }
 
     func encoreUserNames() async throws -> [String] {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/state")!)
-        let state = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        let state = try await TestHTTP.get(origin + "/_emulator/state").json as? [String: Any]
         let users = state?["encore"] as? [[String: Any]] ?? []
         return users.compactMap { $0["UserName"] as? String }
     }
@@ -93,7 +88,6 @@ struct EmulatorProcess {
 
     /// `/_emulator/stats`: per vendor, requests served and the 429s among them.
     func stats() async throws -> [String: [String: Int]] {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: origin + "/_emulator/stats")!)
-        return try JSONSerialization.jsonObject(with: data) as? [String: [String: Int]] ?? [:]
+        return try await TestHTTP.get(origin + "/_emulator/stats").json as? [String: [String: Int]] ?? [:]
     }
 }

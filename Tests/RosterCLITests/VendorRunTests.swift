@@ -87,7 +87,7 @@ import Testing
         #expect(document["outcome"] as? String == "success")
         #expect(document["output"] as? String == "working\n")
         let plan = try #require(document["plan"] as? [[String: Any]])
-        #expect(plan.count == 2)
+        try #require(plan.count == 2)
         #expect(plan[0]["vendor"] as? String == "encore")
         #expect(plan[0]["operation"] as? String == "deactivate_user")
         #expect((plan[0]["arguments"] as? [String: Any])?["id"] as? Int == 1001)

@@ -5,9 +5,7 @@
 /// SQLite: metrics, --wait, a clean stop on SIGTERM, and schedules queued once per tick.
 import Foundation
 import Testing
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import TestSupport
 
 @Suite(.serialized) struct WorkerTests {
     /// The runs of the test, as `roster run` arguments (each also queued by `roster submit`):
@@ -216,9 +214,7 @@ import FoundationNetworking
 
         // The metrics, from the port the worker says it bound.
         let line = try #require(worker.errorTextSoFar.split(separator: "\n").first { $0.hasPrefix("roster: metrics on ") })
-        let url = try #require(URL(string: String(line.dropFirst("roster: metrics on ".count))))
-        let (data, _) = try await URLSession.shared.data(from: url)
-        let metrics = String(decoding: data, as: UTF8.self)
+        let metrics = try await TestHTTP.get(String(line.dropFirst("roster: metrics on ".count))).text
         for expected in [#"roster_runs_ended_total{outcome="success"} 2"#, #"roster_runs_ended_total{outcome="script_error"} 1"#,
                          "roster_runs_started_total 3", #"roster_queue_runs{state="queued"} 0.0"#] {
             #expect(metrics.contains(expected), "\(expected) in \(metrics)")

@@ -130,8 +130,11 @@ public struct ScriptResult: Sendable {
 }
 
 /// Runs `source` with the demo module; `files` are written beside the script.
+///
+/// The default limit is a safety net for a run that hangs, not a timing: the whole suite
+/// runs in parallel on two cores, where a short run was seen starved for over 10 s.
 public func runScript(
-    _ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(10)), globals: [String: LuaValue] = [:],
+    _ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(60)), globals: [String: LuaValue] = [:],
     files: [String: String] = [:], executor: LuaExecutor = .shared
 ) async -> ScriptResult {
     var directory: String?

@@ -5,12 +5,10 @@ import Bindings
 import Emulator
 import Engine
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LuaHost
 import Testing
 import Vendors
+import TestSupport
 
 @Suite struct SixthVendorTests {
     /// The standard registry plus the test vendor: the "registry line".
@@ -29,9 +27,9 @@ import Vendors
             #expect(error.description == "keycard.get_badge: HTTP 404: no such badge")
         }
         // An unknown path under its prefix answers in its shape too.
-        let (data, response) = try await URLSession.shared.data(from: URL(string: emulator.baseURL("keycard") + "/nope")!)
-        #expect((response as? HTTPURLResponse)?.statusCode == 404)
-        #expect(String(decoding: data, as: UTF8.self).contains("\"problem\""))
+        let unknown = try await TestHTTP.get(emulator.baseURL("keycard") + "/nope")
+        #expect(unknown.status == 404)
+        #expect(unknown.text.contains("\"problem\""))
         #expect(emulator.world.dump()["keycard"] != nil)
         await emulator.stop()
     }

@@ -217,7 +217,7 @@ public struct VendorOperation: Sendable {
             var readState: (@Sendable () async throws(VendorError) -> JSONValue)?
             var earlierState: JSONValue?
             // A confirmed run's reads are answered as its rehearsal's were.
-            let readKey = effect == .read && session.reads != nil ? operation.fingerprint(arguments) : nil
+            let readKey = effect == .read && session.reads?.usesKeys == true ? operation.fingerprint(arguments) : nil
             if let readKey, let answer = session.reads?.take(readKey) {
                 // Sent once, by the rehearsal, which had no journal to count it.
                 session.journal?.didRead()

@@ -245,6 +245,13 @@ public final class ReadReplay: Sendable {
         }
     }
 
+    /// Whether a read's key is of any use now: while the rehearsal keeps answers, or while
+    /// the run replays them (a read's key is a digest of its arguments: not worth making
+    /// for a read that goes to the vendor anyway).
+    var usesKeys: Bool {
+        state.withLock { $0.phase == .keeping || $0.phase == .replaying }
+    }
+
     /// The kept answer to the next read of `key`, when replaying.
     func take(_ key: String) -> JSONValue? {
         state.withLock { state in

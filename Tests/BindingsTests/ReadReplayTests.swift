@@ -23,9 +23,11 @@ import Vendors
         replay.keep("active911.get_member 7", .int(1))
         replay.keep("active911.get_member 7", .int(2))
         replay.startReplaying()
+        #expect(replay.usesKeys)
         #expect(replay.take("active911.get_member 7") == .int(1))
         replay.changeSent()
         #expect(replay.take("active911.get_member 7") == nil, "after a change, a read goes to the vendor")
+        #expect(!replay.usesKeys, "a read that goes to the vendor needs no key")
     }
 
     /// What a rehearsal reads after its first planned change is never replayed (the real
@@ -33,8 +35,10 @@ import Vendors
     /// changes, then reads, holds no answers it will not give.
     @Test func aPlannedChangeEndsTheKeeping() {
         let replay = ReadReplay()
+        #expect(replay.usesKeys)
         replay.keep("encore.get_user 1001", .int(1))
         replay.changePlanned()
+        #expect(!replay.usesKeys, "nothing is kept after a planned change")
         replay.keep("encore.get_user 1001", .int(2))
         replay.keep("encore.get_user 1002", .int(3))
         replay.startReplaying()

@@ -252,6 +252,8 @@ static void watchdog_fire(roster_state *s) {
 
 static void *watchdog_main(void *unused) {
     (void)unused;
+    /* Linux gives a new thread its creator's name (a Lua thread's); this one has its own. */
+    pthread_setname_np(pthread_self(), "roster-watchdog");
     pthread_mutex_lock(&watch_lock);
     for (;;) {
         while (watch_list == NULL) pthread_cond_wait(&watch_wake, &watch_lock);

@@ -5,6 +5,7 @@
 import Bindings
 import Foundation
 import Journal
+import LuaHost
 import Synchronization
 import Vendors
 
@@ -350,9 +351,7 @@ private final class BatchThread: @unchecked Sendable {
 
     private func loop() {
         #if os(Linux)
-        // Named for `ps -L` and `top -H` (Linux keeps 15 bytes of it).
-        // (Through /proc: Foundation's `Thread.name` can drop a name set this early.)
-        try? "roster-journal".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        Thread.nameCurrent("roster-journal")
         // Linux keeps a nice value per thread; `who` 0 is the calling thread.
         setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif

@@ -20,10 +20,7 @@ public final class LuaExecutor: TaskExecutor, @unchecked Sendable {
     public init(threads: Int) {
         for number in 0..<threads {
             let thread = Thread { [unowned self] in
-                // Named through /proc: Foundation's `Thread.name` drops a name set before the
-                // starting thread has recorded the new one's handle, and a new thread can get
-                // there first (pthread_setname_np is not visible to Swift).
-                try? "roster-lua-\(number)".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+                Thread.nameCurrent("roster-lua-\(number)")
                 self.work()
             }
             thread.stackSize = Self.stackSize
@@ -56,5 +53,20 @@ public final class LuaExecutor: TaskExecutor, @unchecked Sendable {
             condition.unlock()
             job.runSynchronously(on: executor)
         }
+    }
+}
+
+extension Thread {
+    /// Names the calling thread for `ps -L` and `top -H` (Linux keeps 15 bytes). Through
+    /// /proc: Foundation's `Thread.name` drops a name set before the starting thread has
+    /// recorded the new one's handle, which a new thread can outrun, and pthread_setname_np
+    /// is not visible to Swift. A plain write: Foundation's file writing would map pages
+    /// that a short run's peak memory then counts.
+    public static func nameCurrent(_ name: String) {
+        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
+        guard descriptor >= 0 else { return }
+        var bytes = Array(name.utf8.prefix(15))
+        _ = write(descriptor, &bytes, bytes.count)
+        close(descriptor)
     }
 }

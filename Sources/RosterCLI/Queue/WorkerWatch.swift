@@ -3,6 +3,7 @@
 /// not, ends at once — as if killed too — before the worker's lease expires and another
 /// worker resumes the run from the journal.
 import Foundation
+import LuaHost
 
 enum WorkerWatch {
     /// How often a run looks at its parent (microseconds): well inside the shortest lease.
@@ -12,8 +13,7 @@ enum WorkerWatch {
     static func exitWhenGone(_ worker: Int32) {
         if getppid() != worker { gone() }
         let watch = Thread {
-            // Through /proc, from inside: Foundation's `Thread.name` drops a name set before start.
-            try? "roster-watch".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            Thread.nameCurrent("roster-watch")
             while true {
                 usleep(interval)
                 if getppid() != worker { gone() }

@@ -16,13 +16,7 @@ private let launching = NSLock()
 /// A pipe whose two ends no other child inherits (close-on-exec: the child that is meant to
 /// have one gets its own copy, as its stdin, stdout or stderr).
 public func makePipe() -> Pipe {
-    launching.lock()
-    defer { launching.unlock() }
-    let pipe = Pipe()
-    for descriptor in [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor] {
-        _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
-    }
-    return pipe
+    openingDescriptors(Pipe.init) { [$0.fileHandleForReading.fileDescriptor, $0.fileHandleForWriting.fileDescriptor] }
 }
 
 /// Runs `body` (which opens descriptors) while no process starts; marks `descriptors`

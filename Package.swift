@@ -32,7 +32,12 @@ let package = Package(
         // and watchdog, protected helpers, and the sandbox's guarded library wrappers. Lua
         // is linked from Debian's static library: every API call is then a direct call,
         // not one through the dynamic linker's table (a binding call is two of them).
-        .target(name: "CRosterLua", dependencies: ["CLua"], linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]),
+        // Leaf functions without a frame pointer: each binding's C entry point (trampoline.c)
+        // is then a load and a jump.
+        .target(
+            name: "CRosterLua", dependencies: ["CLua"],
+            cSettings: [.unsafeFlags(["-momit-leaf-frame-pointer"])],
+            linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]),
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.
         .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),

@@ -46,10 +46,10 @@ struct roster_state {
 #define ROSTER_MAX_CLOSE_DEPTH 8
 
 /* The Swift entry point every binding call goes through once its arguments have passed the
- * signature (LuaBinding.swift, @_cdecl): returns n >= 0 results, ROSTER_RAISE or
- * ROSTER_SUSPEND. `binding` is the signature's Swift binding. Called directly, not through a
- * pointer set at run time. */
-int roster_dispatch(lua_State *L, void *binding);
+ * signature (LuaBinding.swift): returns n >= 0 results, ROSTER_RAISE or ROSTER_SUSPEND.
+ * `binding` is the signature's Swift binding. Called directly with Swift's own calling
+ * convention (clang's swiftcall), so no C-to-Swift thunk sits between. */
+__attribute__((swiftcall)) int roster_dispatch(lua_State *L, void *binding);
 /* Pushes the message for a call that failed its signature: argument `index` (1-based) has a
  * type the declaration does not accept, or (index 0) there are too many arguments. */
 void roster_argument_error(lua_State *L, void *binding, int index);

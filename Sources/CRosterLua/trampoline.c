@@ -74,8 +74,9 @@ static __attribute__((noinline)) int act_on_outcome(lua_State *L, roster_state *
     return lua_yieldk(L, 0, 0, binding_continue);
 }
 
-static int trampoline(lua_State *L) {
-    const roster_binding *b = lua_touserdata(L, lua_upvalueindex(1));
+/* A call whose binding is known: check the arguments against its signature, run the Swift
+ * side in host mode, then act on its outcome. */
+static int call_binding(lua_State *L, const roster_binding *b) {
     if (lua_gettop(L) > b->maximum_arguments) return raise_argument_error(L, b, 0);
     if (b->check_count > 0) {
         int refused = refused_argument(L, b);
@@ -91,17 +92,93 @@ static int trampoline(lua_State *L) {
     return outcome;
 }
 
-void roster_push_binding(lua_State *L, const roster_binding *binding) {
-    lua_pushlightuserdata(L, (void *)binding);
-    lua_pushcclosure(L, trampoline, 1);
+/* ---- how Lua reaches a binding ------------------------------------------------------
+ * A binding's function is one of a fixed set of plain C functions, each bound at compile
+ * time to a slot holding a copy of one binding's signature: a call then costs a jump, where
+ * a C closure's upvalue costs a lua_touserdata (a quarter of the call's overhead). When
+ * every slot is taken (many states alive in one process) a binding falls back to a C
+ * closure over its signature, which behaves the same. */
+
+#define ROSTER_BINDING_SLOTS 1024
+
+static roster_binding slot_signatures[ROSTER_BINDING_SLOTS];
+static int slot_next_free[ROSTER_BINDING_SLOTS]; /* the free list's links */
+static int slot_first_free = -1, slot_never_used = 0;
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Slot functions slot_<base-4 digits>, defined and listed by the same expansion, so that the
+ * function at position i of `slot_functions` is the one reading slot i. */
+#define SLOTS_4(M, n, i) M(n##0, 4 * (i)) M(n##1, 4 * (i) + 1) M(n##2, 4 * (i) + 2) M(n##3, 4 * (i) + 3)
+#define SLOTS_16(M, n, i) SLOTS_4(M, n##0, 4 * (i)) SLOTS_4(M, n##1, 4 * (i) + 1) \
+    SLOTS_4(M, n##2, 4 * (i) + 2) SLOTS_4(M, n##3, 4 * (i) + 3)
+#define SLOTS_64(M, n, i) SLOTS_16(M, n##0, 4 * (i)) SLOTS_16(M, n##1, 4 * (i) + 1) \
+    SLOTS_16(M, n##2, 4 * (i) + 2) SLOTS_16(M, n##3, 4 * (i) + 3)
+#define SLOTS_256(M, n, i) SLOTS_64(M, n##0, 4 * (i)) SLOTS_64(M, n##1, 4 * (i) + 1) \
+    SLOTS_64(M, n##2, 4 * (i) + 2) SLOTS_64(M, n##3, 4 * (i) + 3)
+#define SLOTS_1024(M, n, i) SLOTS_256(M, n##0, 4 * (i)) SLOTS_256(M, n##1, 4 * (i) + 1) \
+    SLOTS_256(M, n##2, 4 * (i) + 2) SLOTS_256(M, n##3, 4 * (i) + 3)
+
+#define DEFINE_SLOT(name, index) \
+    static int name(lua_State *L) { return call_binding(L, &slot_signatures[index]); }
+#define LIST_SLOT(name, index) name,
+
+SLOTS_1024(DEFINE_SLOT, slot_, 0)
+static const lua_CFunction slot_functions[ROSTER_BINDING_SLOTS] = { SLOTS_1024(LIST_SLOT, slot_, 0) };
+_Static_assert(sizeof slot_functions / sizeof slot_functions[0] == ROSTER_BINDING_SLOTS,
+               "one slot function per slot");
+
+/* A free slot (taken), or -1 when all are in use. */
+static int claim_slot(void) {
+    pthread_mutex_lock(&slot_lock);
+    int slot = slot_first_free;
+    if (slot >= 0) slot_first_free = slot_next_free[slot];
+    else if (slot_never_used < ROSTER_BINDING_SLOTS) slot = slot_never_used++;
+    pthread_mutex_unlock(&slot_lock);
+    return slot;
+}
+
+/* The fallback: a C closure over the signature, for when no slot is free. */
+static int trampoline(lua_State *L) {
+    return call_binding(L, lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+void roster_push_binding(lua_State *L, roster_binding *binding) {
+    if (binding->slot < 0) {
+        binding->slot = claim_slot();
+        if (binding->slot >= 0) slot_signatures[binding->slot] = *binding;
+    }
+    if (binding->slot >= 0) {
+        lua_pushcfunction(L, slot_functions[binding->slot]);
+    } else {
+        lua_pushlightuserdata(L, binding);
+        lua_pushcclosure(L, trampoline, 1);
+    }
+}
+
+void roster_release_binding(roster_binding *binding) {
+    int slot = binding->slot;
+    if (slot < 0) return;
+    binding->slot = -1;
+    pthread_mutex_lock(&slot_lock);
+    slot_signatures[slot] = (roster_binding){0};
+    slot_next_free[slot] = slot_first_free;
+    slot_first_free = slot;
+    pthread_mutex_unlock(&slot_lock);
 }
 
 void *roster_binding_at(lua_State *L, int index) {
-    if (lua_tocfunction(L, index) != trampoline) return NULL;
-    if (lua_getupvalue(L, index, 1) == NULL) return NULL;
-    const roster_binding *binding = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    return binding ? binding->swift : NULL;
+    lua_CFunction function = lua_tocfunction(L, index);
+    if (function == NULL) return NULL;
+    if (function == trampoline) {
+        if (lua_getupvalue(L, index, 1) == NULL) return NULL;
+        const roster_binding *binding = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return binding ? binding->swift : NULL;
+    }
+    /* The value holds its slot: the slot stays this binding's while the state lives. */
+    for (int slot = 0; slot < ROSTER_BINDING_SLOTS; slot++)
+        if (slot_functions[slot] == function) return slot_signatures[slot].swift;
+    return NULL;
 }
 
 int roster_noop_cfunction(lua_State *L) {

@@ -3,9 +3,9 @@
 import CLua
 import CRosterLua
 
-/// A registered declaration. Its compact signature (`roster_binding`) is the light-userdata
-/// upvalue of the Lua closure: the C trampoline checks a call's arguments against it, and
-/// only a call that passes enters Swift. What the hot path needs (the body) is unpacked from
+/// A registered declaration. Its compact signature (`roster_binding`) is what the C function
+/// Lua calls holds (a slot's copy, or a closure's light-userdata upvalue): C checks a call's
+/// arguments against it, and only a call that passes enters Swift. What the hot path needs (the body) is unpacked from
 /// the declaration once, at registration.
 final class LuaBinding {
     let function: LuaFunction
@@ -40,11 +40,15 @@ final class LuaBinding {
             swift: nil,
             maximum_arguments: fixed.count == function.parameters.count ? Int32(fixed.count) : .max,
             check_count: Int32(fixed.count),
-            checks: UnsafePointer(checks.baseAddress)))
+            checks: UnsafePointer(checks.baseAddress),
+            slot: -1))
         signature.pointee.swift = Unmanaged.passUnretained(self).toOpaque()
     }
 
+    /// The state that held this binding's function is closed (`LuaState` closes it before
+    /// releasing its bindings), so its C entry point can serve another binding.
     deinit {
+        roster_release_binding(signature)
         checks.deallocate()
         signature.deallocate()
     }
@@ -216,9 +220,10 @@ extension LuaState {
 }
 
 /// The Swift entry point of every binding call whose arguments passed the signature, called
-/// directly by the C trampoline (`roster_dispatch`); the binding is borrowed for the call.
-@_cdecl("roster_dispatch")
-func rosterDispatch(_ L: OpaquePointer, _ binding: UnsafeMutableRawPointer) -> Int32 {
+/// directly by the C trampoline (`roster_dispatch`, declared `swiftcall` there, so the call
+/// needs no C thunk); the binding is borrowed for the call.
+@_silgen_name("roster_dispatch")
+public func rosterDispatch(_ L: OpaquePointer, _ binding: UnsafeMutableRawPointer) -> Int32 {
     Unmanaged<LuaBinding>.fromOpaque(binding)._withUnsafeGuaranteedRef { $0.invoke(L) }
 }
 

@@ -44,6 +44,45 @@ import TestSupport
         #expect(output.text == "0\t1\n")
     }
 
+    /// Each binding gets a C entry point of its own from a fixed set (1,024); past them, a
+    /// binding is a C closure. Both kinds check arguments, return results and are found
+    /// again as declared functions the same way.
+    @Test func bindingsPastTheEntryPointsBehaveTheSame() async {
+        let count = 1_100
+        var functions = (1...count).map { index in
+            LuaFunction("f\(index)", "Returns its number plus its argument.", parameters: [
+                LuaParameter("n", .integer, doc: "added"),
+            ], result: LuaResult("integer", doc: "the sum")) { call in .integer(Int64(index) &+ call.integer(1)) }
+        }
+        functions.append(LuaFunction("name", "The declared name of a function.", parameters: [
+            LuaParameter("f", .function, doc: "a function"),
+        ], result: LuaResult("string", doc: "its name")) { call in
+            .string(LuaString(call.declaredFunction(at: 1)?.name ?? "not declared"))
+        })
+        let module = LuaModule("many", "Many bindings.", functions: functions)
+        let output = CollectedOutput()
+        let outcome = await LuaRunner(modules: [module]).run(LuaScript(name: "many.lua", source: """
+            print(many.f1(10), many.f\(count)(10))
+            print(pcall(many.f1, "x"))
+            print(pcall(many.f\(count), "x"))
+            print(pcall(many.f\(count), 1, 2))
+            print(many.name(many.f1), many.name(many.f\(count)), many.name(string.len))
+            local sum = 0
+            for i = 1, \(count) do sum = sum + many["f" .. i](0) end
+            print(sum)
+            """), output: output)
+        #expect(outcome == .success)
+        #expect(output.text == """
+            11\t\(count + 10)
+            false\tmany.f1: argument #1 (n) expected integer, got string
+            false\tmany.f\(count): argument #1 (n) expected integer, got string
+            false\tmany.f\(count): expected at most 1 argument, got 2
+            many.f1\tmany.f\(count)\tnot declared
+            \(count * (count + 1) / 2)
+
+            """)
+    }
+
     @Test func errorsNameTheScriptLine() async {
         let result = await runScript("""
             local x = 1

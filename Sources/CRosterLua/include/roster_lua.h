@@ -84,10 +84,15 @@ typedef struct roster_binding {
     int maximum_arguments;               /* INT_MAX with a variadic parameter */
     int check_count;
     const roster_argument_check *checks; /* one per fixed parameter */
+    int slot;                            /* its C entry point (set by C), or -1: none yet */
 } roster_binding;
 
-/* Pushes a C closure that checks a call against `binding` and calls the Swift dispatch. */
-void roster_push_binding(lua_State *L, const roster_binding *binding);
+/* Pushes the function Lua calls for `binding`: it checks a call against the signature, then
+ * calls the Swift dispatch. The first push gives the binding a C entry point of its own when
+ * one is free (see trampoline.c); release it once no state holds the function any more. */
+void roster_push_binding(lua_State *L, roster_binding *binding);
+/* Frees the binding's C entry point, after every state that holds its function is closed. */
+void roster_release_binding(roster_binding *binding);
 /* The Swift binding behind the function at `index`, or NULL for any other value. Never raises. */
 void *roster_binding_at(lua_State *L, int index);
 /* A session (the REPL) goes on after a statement was stopped: clears the kill, the slice

@@ -12,7 +12,7 @@ struct roster_state {
 
     /* allocator */
     size_t used, limit;
-    int in_host;                /* Swift code is running: allocations never fail */
+    int in_host;                /* nonzero while Swift code runs (a binding call adds one): allocations never fail */
     int over_limit;             /* an allocation in host mode went over the cap */
     int refusal_pending;        /* refused once; a second refusal (after Lua's emergency GC) kills */
 

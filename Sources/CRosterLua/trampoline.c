@@ -34,9 +34,10 @@ static inline int accepts(lua_State *L, int index, roster_argument_check check) 
 }
 
 /* Swift (`roster_dispatch`, `roster_argument_error`) runs in host mode: its allocations
- * never fail; one over the cap ends the run once Lua runs again. */
-static inline int leave_host(roster_state *s, int outer_host) {
-    s->in_host = outer_host;
+ * never fail; one over the cap ends the run once Lua runs again. A call enters it by adding
+ * one to `in_host` and leaves by taking it back, so nothing needs keeping across the call. */
+static inline int leave_host(roster_state *s) {
+    s->in_host--;
     if (s->over_limit && !s->in_host) {
         s->over_limit = 0;
         roster_kill(s, ROSTER_LIMIT_MEMORY);
@@ -56,16 +57,15 @@ static __attribute__((noinline)) int refused_argument(lua_State *L, const roster
  * trampoline's common path stays a few instructions. */
 static __attribute__((noinline)) int raise_argument_error(lua_State *L, const roster_binding *b, int index) {
     roster_state *s = roster_S(L);
-    int outer_host = s->in_host;
-    s->in_host = 1;
+    s->in_host++;
     roster_argument_error(L, b->swift, index);
-    if (leave_host(s, outer_host)) return roster_raise_limit(L, s);
+    if (leave_host(s)) return roster_raise_limit(L, s);
     return lua_error(L);
 }
 
 /* After the Swift frame is gone: a limit hit meanwhile, an error to raise, or a suspension. */
-static __attribute__((noinline)) int act_on_outcome(lua_State *L, roster_state *s, int outer_host, int outcome) {
-    if (leave_host(s, outer_host)) return roster_raise_limit(L, s);
+static __attribute__((noinline)) int act_on_outcome(lua_State *L, roster_state *s, int outcome) {
+    if (leave_host(s)) return roster_raise_limit(L, s);
     if (outcome >= 0) return outcome;
     if (outcome == ROSTER_RAISE) return lua_error(L);
     /* ROSTER_SUSPEND: the Swift side checked that this thread can yield. */
@@ -82,13 +82,12 @@ static int call_binding(lua_State *L, const roster_binding *b) {
         int refused = refused_argument(L, b);
         if (refused) return raise_argument_error(L, b, refused);
     }
-    roster_state *s = roster_S(L);
-    int outer_host = s->in_host;
-    s->in_host = 1;
+    roster_S(L)->in_host++;
     int outcome = roster_dispatch(L, b->swift);
+    roster_state *s = roster_S(L); /* read again: one register less kept across the call */
     if (__builtin_expect(outcome < 0 || s->over_limit || atomic_load(&s->killed), 0))
-        return act_on_outcome(L, s, outer_host, outcome);
-    s->in_host = outer_host;
+        return act_on_outcome(L, s, outcome);
+    s->in_host--;
     return outcome;
 }
 

@@ -1,9 +1,10 @@
 /*
  * trampoline.c: how Lua calls Swift, and the protected helpers.
  *
- * Every Swift function Lua can call is this C closure over a light-userdata binding. The
- * Swift side returns an outcome code instead of raising or yielding itself; the trampoline
- * acts on it only after the Swift frame is gone, so no longjmp ever crosses Swift code.
+ * Every Swift function Lua can call is a plain C function bound to a slot that holds the
+ * binding's signature (or, when no slot is free, a C closure over it). The Swift side
+ * returns an outcome code instead of raising or yielding itself; the trampoline acts on it
+ * only after the Swift frame is gone, so no longjmp ever crosses Swift code.
  */
 #include "state_internal.h"
 

@@ -5,8 +5,8 @@ import CRosterLua
 
 /// A registered declaration. Its compact signature (`roster_binding`) is what the C function
 /// Lua calls holds (a slot's copy, or a closure's light-userdata upvalue): C checks a call's
-/// arguments against it, and only a call that passes enters Swift. What the hot path needs (the body) is unpacked from
-/// the declaration once, at registration.
+/// arguments against it, and only a call that passes enters Swift. What the hot path needs
+/// (the body) is unpacked from the declaration once, at registration.
 final class LuaBinding {
     let function: LuaFunction
     let qualifiedName: String
@@ -221,7 +221,8 @@ extension LuaState {
 
 /// The Swift entry point of every binding call whose arguments passed the signature, called
 /// directly by the C trampoline (`roster_dispatch`, declared `swiftcall` there, so the call
-/// needs no C thunk); the binding is borrowed for the call.
+/// needs no C thunk); the binding is borrowed for the call. Public so that the symbol C
+/// calls is always emitted and kept.
 @_silgen_name("roster_dispatch")
 public func rosterDispatch(_ L: OpaquePointer, _ binding: UnsafeMutableRawPointer) -> Int32 {
     Unmanaged<LuaBinding>.fromOpaque(binding)._withUnsafeGuaranteedRef { $0.invoke(L) }

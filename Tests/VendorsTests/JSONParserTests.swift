@@ -13,6 +13,7 @@ import Testing
         #"[1, -2, 0, 9223372036854775807, -9223372036854775808, 1.25, -0.5, 3e2, 1E-2]"#,
         #"{"a": {"b": [{"c": []}, {}]}, "d": "\"quoted\" \\ \/ \b\f\n\r\t"}"#,
         #"["\u00e9\u4e2d\ud83d\ude00", "plain é中😀"]"#,
+        #"{"a": {"x": 1, "y": {"z": 2}, "w": 3}, "b": [{"e": 1, "f": {}}, {"e": 2}], "c": {"d": {"g": {"h": null}}, "i": 4}}"#,
         #"  "a lone string"  "#, "true", "false", "null", "0", "-0", "[]", "{}",
     ])
     func readsWhatJSONDecoderRead(_ text: String) throws {
@@ -38,6 +39,10 @@ import Testing
     func refusesWhatIsNotJSON(_ text: String, _ reason: String) {
         #expect(throws: JSONParseError.self) { try JSONValue(parsing: text.utf8) }
         do { _ = try JSONValue(parsing: text.utf8) } catch { #expect(error.description == reason) }
+    }
+
+    @Test func aKeyGivenTwiceKeepsItsLastValue() throws {
+        #expect(try JSONValue(parsing: #"{"a": 1, "b": {"a": 5}, "a": 2}"#.utf8) == .object(["a": .int(2), "b": .object(["a": .int(5)])]))
     }
 
     @Test func refusesBytesThatAreNotUTF8() {

@@ -200,10 +200,21 @@ public final class VendorSession: Sendable {
 /// changes its rehearsal showed. Reads are matched by operation, full arguments and order;
 /// one the rehearsal did not make is sent. Once the run sends its first change, reads go to
 /// the vendor again: a script that reads back what it changed sees the change.
+///
+/// What is kept has a budget (about 16 MB; the rows of a run row by row share one): a
+/// rehearsal that reads more, say a report over 100,000 people, keeps its first reads only,
+/// and the run sends the rest again, as it sends any read the rehearsal did not make.
+/// Bounded memory over a perfect replay: a plan that must not move is a saved plan
+/// (`--plan-out`, then `apply`), whose every change is checked before it is sent.
 public final class ReadReplay: Sendable {
-    /// `kept`: the rehearsal planned a change; what it reads after that is never replayed
-    /// (the real pass reads live from its first change on), so it is not kept.
+    /// `kept`: the rehearsal planned a change, or filled its budget; what it reads after
+    /// that is never replayed (the real pass reads it live), so it is not kept.
     private enum Phase { case keeping, kept, replaying, live }
+
+    /// About how many bytes of answers a rehearsal keeps. Kept until the run ends, they grew
+    /// with every read: 40,000 reads of an Encore user by a script that dropped each answer
+    /// peaked at 91 MB (58 MB with the budget).
+    public static let defaultBudget = 16 << 20
 
     /// The answers kept for one read, in order, and the next to give.
     private struct Answers {
@@ -225,8 +236,35 @@ public final class ReadReplay: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What is left to keep (shared by the rows of a run row by row).
+    let budget: Budget
 
-    public init() {}
+    /// Estimated bytes a rehearsal may still keep; the rows of a run share one.
+    final class Budget: Sendable {
+        let bytes: Int
+        private let used = Atomic<Int>(0)
+
+        init(bytes: Int) { self.bytes = bytes }
+
+        /// Takes `size` bytes, if they are left.
+        func take(_ size: Int) -> Bool {
+            var current = used.load(ordering: .relaxed)
+            while current + size <= bytes {
+                let (exchanged, original) = used.compareExchange(expected: current, desired: current + size, ordering: .relaxed)
+                if exchanged { return true }
+                current = original
+            }
+            return false
+        }
+    }
+
+    public convenience init(keptBytes: Int = ReadReplay.defaultBudget) {
+        self.init(budget: Budget(bytes: keptBytes))
+    }
+
+    init(budget: Budget) {
+        self.budget = budget
+    }
 
     /// From now on, reads are answered from what was kept.
     public func startReplaying() { state.withLock { $0.phase = .replaying } }
@@ -260,10 +298,30 @@ public final class ReadReplay: Sendable {
         }
     }
 
-    /// Keeps a rehearsal's answer to a read of `key`.
+    /// Keeps a rehearsal's answer to a read of `key`, within the budget: the first answer
+    /// past it ends the keeping (later reads of a key must not be replayed before earlier ones).
     func keep(_ key: String, _ answer: JSONValue) {
+        let size = key.utf8.count + answer.estimatedMemory
         state.withLock { state in
-            if state.phase == .keeping { state.answers[key, default: Answers()].kept.append(answer) }
+            guard state.phase == .keeping else { return }
+            guard budget.take(size) else {
+                state.phase = .kept
+                return
+            }
+            state.answers[key, default: Answers()].kept.append(answer)
+        }
+    }
+}
+
+extension JSONValue {
+    /// Roughly the bytes this value holds in memory: its nodes, keys and texts, with a
+    /// dictionary's slack. An estimate for a budget, not an accounting.
+    var estimatedMemory: Int {
+        switch self {
+        case .null, .bool, .int, .double: return 24
+        case .string(let text): return 24 + text.utf8.count
+        case .array(let values): return values.reduce(32) { $0 + $1.estimatedMemory }
+        case .object(let fields): return fields.reduce(64) { $0 + 40 + $1.key.utf8.count + $1.value.estimatedMemory }
         }
     }
 }
@@ -272,14 +330,18 @@ public final class ReadReplay: Sendable {
 /// row reads from its rehearsal until it sends its own first change, whatever other rows do.
 public final class RowReadReplays: Sendable {
     private let replays = Mutex<[Int: ReadReplay]>([:])
+    /// One budget for all the rows' kept answers.
+    private let budget: ReadReplay.Budget
 
-    public init() {}
+    public init(keptBytes: Int = ReadReplay.defaultBudget) {
+        budget = ReadReplay.Budget(bytes: keptBytes)
+    }
 
     /// Row `number`'s reads.
     public func forRow(_ number: Int) -> ReadReplay {
         replays.withLock { replays in
             if let replay = replays[number] { return replay }
-            let replay = ReadReplay()
+            let replay = ReadReplay(budget: budget)
             replays[number] = replay
             return replay
         }

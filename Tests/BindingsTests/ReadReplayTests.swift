@@ -46,4 +46,33 @@ import Vendors
         #expect(replay.take("encore.get_user 1001") == nil, "read after the planned change: not kept")
         #expect(replay.take("encore.get_user 1002") == nil)
     }
+
+    /// A rehearsal that reads more than the budget keeps its first reads only: the run
+    /// replays those, in order, and reads the rest live; memory stays bounded.
+    @Test func aRehearsalKeepsNoMoreThanItsBudget() {
+        let user = JSONValue.object(["UserId": .int(1001), "UserName": .string("ada"), "Email": .string("ada@example.com"), "IsActive": .bool(true)])
+        let size = "encore.get_user 1001".utf8.count + user.estimatedMemory
+        #expect(size > 100 && size < 1_000, "\(size)")
+        let replay = ReadReplay(keptBytes: size * 3)
+        for _ in 0..<5 { replay.keep("encore.get_user 1001", user) }
+        #expect(!replay.usesKeys, "a full budget ends the keeping: no more keys are made")
+        replay.keep("encore.get_user 1002", .int(1)) // small enough, but after the budget ran out
+        replay.startReplaying()
+        var taken = 0
+        while replay.take("encore.get_user 1001") != nil { taken += 1 }
+        #expect(taken == 3)
+        #expect(replay.take("encore.get_user 1002") == nil, "kept only while the budget lasted")
+        #expect(ReadReplay().budget.bytes == ReadReplay.defaultBudget)
+    }
+
+    /// The rows of a run row by row share one budget: 500 rows do not keep 500 budgets' worth.
+    @Test func rowsShareOneBudget() {
+        let rows = RowReadReplays(keptBytes: 100)
+        let answer = JSONValue.string(String(repeating: "x", count: 40)) // 64 bytes, with its key 65
+        rows.forRow(1).keep("k", answer)
+        rows.forRow(2).keep("k", answer)
+        rows.startReplaying()
+        #expect(rows.forRow(1).take("k") == answer)
+        #expect(rows.forRow(2).take("k") == nil, "the first row's answer used most of the budget")
+    }
 }

@@ -67,6 +67,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var results: RowResultOptions
 
     func run() async throws {
+        ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         let plan = try SavedPlan.load(path)
         let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant)
         do {

@@ -141,6 +141,7 @@ struct PluginCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
             // The configuration's trusted publishers check the plugin before anything starts.
             let trusted = (try? ConfigurationLocation.find(explicit: vendors.config)).flatMap { $0 }
                 .flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }

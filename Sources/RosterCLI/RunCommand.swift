@@ -80,6 +80,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         guard let source = FileManager.default.contents(atPath: script) else {
             Diagnostics.error("roster: cannot read script '\(script)': no such file or not readable")
             throw ExitCode(ExitStatus.usage)

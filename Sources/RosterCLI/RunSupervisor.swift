@@ -199,24 +199,54 @@ final class StopSignals: @unchecked Sendable {
 /// sources live as long as the process and each `StopSignals` takes them while its run goes.
 /// The handling is left to libdispatch (not set to ignore first): a signal that comes before
 /// its handler is in place ends the process by default instead of being lost.
-private enum ProcessStopSignals {
-    private static let handler = Mutex<(@Sendable (String) -> Void)?>(nil)
+///
+/// A command that runs a script arms them first (`arm`): a signal while it starts (reading
+/// its configuration, opening the journal) is held for the run, which then stops before its
+/// first call and says how to finish it, as it would a moment later. Held only until the
+/// first run takes the signals: at a confirmation's question, Ctrl-C ends the process.
+enum ProcessStopSignals {
+    private struct State {
+        var handler: (@Sendable (String) -> Void)?
+        /// Signals are held for the run about to start (between `arm` and the first `take`).
+        var armed = false
+        var held: String?
+    }
+
+    private static let state = Mutex(State())
     nonisolated(unsafe) private static let sources: [DispatchSourceSignal] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")].map { number, name in
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
         source.setEventHandler {
-            // No run to stop: what the signal does by default.
-            guard let handler = handler.withLock({ $0 }) else { exit(ExitStatus.interrupted) }
-            handler(name)
+            let (handler, held) = state.withLock { state -> ((@Sendable (String) -> Void)?, Bool) in
+                guard state.handler == nil, state.armed, state.held == nil else { return (state.handler, false) }
+                state.held = name
+                return (nil, true)
+            }
+            if let handler { return handler(name) }
+            // Held for the run about to start; else (a second signal, or no run to come)
+            // what the signal does by default.
+            if !held { exit(ExitStatus.interrupted) }
         }
         source.resume()
         return source
     }
 
-    /// Signals go to `body` until `release`.
-    static func take(_ body: @escaping @Sendable (String) -> Void) {
+    /// Signals from now on are held for the first run to take them.
+    static func arm() {
         _ = sources
-        handler.withLock { $0 = body }
+        state.withLock { $0.armed = true }
     }
 
-    static func release() { handler.withLock { $0 = nil } }
+    /// Signals go to `body` until `release`, a signal held for it first.
+    static func take(_ body: @escaping @Sendable (String) -> Void) {
+        _ = sources
+        let held = state.withLock { state -> String? in
+            state.handler = body
+            state.armed = false
+            defer { state.held = nil }
+            return state.held
+        }
+        if let held { body(held) }
+    }
+
+    static func release() { state.withLock { $0.handler = nil } }
 }

@@ -181,6 +181,39 @@ import TestSupport
         #expect(Set(already) == ["delete_users", "deactivate_user", "delete_user"])
     }
 
+    /// Ctrl-C while a run is still starting (its signals caught, its script not yet
+    /// running) stops it as it would a moment later: nothing sent, the run's id and how to
+    /// finish it said, exit 130; the resume then makes the change once. (A signal there
+    /// once ended the process silently, a run left with no outcome and no word.)
+    @Test func aSignalWhileARunStartsStopsItBeforeItsFirstCall() async throws {
+        let create = #"encore.create_user({user_name = "early", first_name = "E", last_name = "S", password = "Passw0rd!x", role_id = 3, license_type = 1})"#
+        let folder = try RosterProcess.scriptFolder(["early.lua": create])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let process = try RosterProcess.spawn(["run", "early.lua", "--config", "roster.toml", "--yes"], in: folder, environment: Self.journal(folder))
+        // The first moment it catches SIGINT (/proc: SigCgt), long before its script runs.
+        let pid = process.process.processIdentifier
+        var caught = false
+        for _ in 0..<20_000 where !caught && !process.exited.value {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            let mask = status.split(separator: "\n").first { $0.hasPrefix("SigCgt:") }.flatMap { UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) } ?? 0
+            caught = mask & (1 << UInt64(SIGINT - 1)) != 0
+            if !caught { try await Task.sleep(for: .microseconds(200)) }
+        }
+        try #require(caught, "the run never caught SIGINT")
+        process.send(SIGINT)
+        #expect(try await process.wait() == 130)
+        #expect(process.errorText.contains("roster: run 1; to finish it: roster resume 1"), "\(process.errorText)")
+        func created() async throws -> Int {
+            (try await emulator.state()["encore"] as? [[String: Any]] ?? []).filter { $0["UserName"] as? String == "early" }.count
+        }
+        #expect(try await created() == 0, "stopped before its first call")
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try await created() == 1)
+    }
+
     @Test func aChangeNothingCanCheckAsksForADecision() async throws {
         let folder = try RosterProcess.scriptFolder(["sms.lua": #"activeconnect.send_registration_sms("ada@example.com", "+15550100")"#])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -203,7 +203,7 @@ final class StopSignals: @unchecked Sendable {
 /// A command that runs a script arms them first (`arm`): a signal while it starts (reading
 /// its configuration, opening the journal) is held for the run, which then stops before its
 /// first call and says how to finish it, as it would a moment later. Held only until the
-/// first run takes the signals: at a confirmation's question, Ctrl-C ends the process.
+/// first run takes the signals, or a question is asked (`disarm`): there Ctrl-C ends the process.
 enum ProcessStopSignals {
     private struct State {
         var handler: (@Sendable (String) -> Void)?
@@ -232,8 +232,21 @@ enum ProcessStopSignals {
 
     /// Signals from now on are held for the first run to take them.
     static func arm() {
+        state.withLock { $0.armed = true } // before the sources catch anything
         _ = sources
-        state.withLock { $0.armed = true }
+    }
+
+    /// Signals end the process again, one held so far at once: what comes next waits for a
+    /// person (a question), where Ctrl-C must not wait for a run. Nothing was sent yet.
+    static func disarm() {
+        let held = state.withLock { state -> String? in
+            state.armed = false
+            defer { state.held = nil }
+            return state.held
+        }
+        guard let held else { return }
+        Diagnostics.error("roster: \(held): stopped; nothing was sent")
+        exit(ExitStatus.interrupted)
     }
 
     /// Signals go to `body` until `release`, a signal held for it first.

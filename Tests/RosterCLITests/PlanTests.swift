@@ -21,6 +21,25 @@ import TestSupport
         })
     }
 
+    /// Ctrl-C at apply's question ends it at once, nothing sent: the question comes before
+    /// the run takes the process's signals, and a signal there must not wait for the run.
+    @Test func ctrlCAtApplysQuestionEndsIt() async throws {
+        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
+                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let before = try await Self.active(emulator)
+        let session = try TerminalSession(["apply", "plan.json"], in: folder, environment: environment)
+        #expect(await session.waitFor("[y/N] "), "\(session.screen)")
+        session.type("\u{03}")
+        #expect(await session.exitStatus() == 130, "\(session.screen)")
+        #expect(try await Self.active(emulator) == before, "nothing was sent")
+    }
+
     @Test func aPlanIsAppliedExactlyAndOnce() async throws {
         let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -14,6 +14,20 @@ import TestSupport
                             password = ("Drawn-%06d!"):format(math.random(0, 999999))})
         """
 
+    /// Runs `body` in a folder with its own emulator and journal, where `deactivate.lua` for
+    /// the Operations group has been planned and saved to plan.json (the plan's run given).
+    static func withPlannedDeactivation(_ body: (URL, EmulatorProcess, [String: String], ProcessResult) async throws -> Void) async throws {
+        let folder = try RosterProcess.scriptFolder(["deactivate.lua": script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
+                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        try await body(folder, emulator, environment, planned)
+    }
+
     static func active(_ emulator: EmulatorProcess) async throws -> [String: Bool] {
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         return Dictionary(uniqueKeysWithValues: users.compactMap { user in
@@ -24,77 +38,59 @@ import TestSupport
     /// Ctrl-C at apply's question ends it at once, nothing sent: the question comes before
     /// the run takes the process's signals, and a signal there must not wait for the run.
     @Test func ctrlCAtApplysQuestionEndsIt() async throws {
-        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
-        defer { emulator.stop() }
-        let environment = JournalTests.journal(folder)
-        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
-                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
-        #expect(planned.status == 0, "\(planned.stderr)")
-        let before = try await Self.active(emulator)
-        let session = try TerminalSession(["apply", "plan.json"], in: folder, environment: environment)
-        #expect(await session.waitFor("[y/N] "), "\(session.screen)")
-        session.type("\u{03}")
-        #expect(await session.exitStatus() == 130, "\(session.screen)")
-        #expect(try await Self.active(emulator) == before, "nothing was sent")
+        try await Self.withPlannedDeactivation { folder, emulator, environment, _ in
+            let before = try await Self.active(emulator)
+            let session = try TerminalSession(["apply", "plan.json"], in: folder, environment: environment)
+            #expect(await session.waitFor("[y/N] "), "\(session.screen)")
+            session.type("\u{03}")
+            #expect(await session.exitStatus() == 130, "\(session.screen)")
+            #expect(try await Self.active(emulator) == before, "nothing was sent")
+        }
     }
 
     @Test func aPlanIsAppliedExactlyAndOnce() async throws {
-        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
-        defer { emulator.stop() }
-        let environment = JournalTests.journal(folder)
-        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
-                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
-        #expect(planned.status == 0, "\(planned.stderr)")
-        #expect(planned.stderr.contains("saved to plan.json (3 changes); apply exactly it with: roster apply plan.json"), "\(planned.stderr)")
-        let file = folder.appendingPathComponent("plan.json").path
-        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
-        let text = try String(contentsOfFile: file, encoding: .utf8)
-        #expect(!text.contains("Drawn-") && text.contains("<redacted>"), "no password in the plan")
-        let shown = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
-        #expect(shown.stdout.contains("1. [destructive] encore.deactivate_user id=1001"), "\(shown.stdout)")
-        #expect(shown.stdout.contains("3. [write] encore.create_user"), "\(shown.stdout)")
-        #expect(try await Self.active(emulator)["ada"] == true, "a dry run sends nothing")
+        try await Self.withPlannedDeactivation { folder, emulator, environment, planned in
+            #expect(planned.stderr.contains("saved to plan.json (3 changes); apply exactly it with: roster apply plan.json"), "\(planned.stderr)")
+            let file = folder.appendingPathComponent("plan.json").path
+            #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(!text.contains("Drawn-") && text.contains("<redacted>"), "no password in the plan")
+            let shown = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
+            #expect(shown.stdout.contains("1. [destructive] encore.deactivate_user id=1001"), "\(shown.stdout)")
+            #expect(shown.stdout.contains("3. [write] encore.create_user"), "\(shown.stdout)")
+            #expect(try await Self.active(emulator)["ada"] == true, "a dry run sends nothing")
 
-        // No terminal and destructive changes: --yes or nothing.
-        let unconfirmed = try await RosterProcess.run(["apply", "plan.json"], in: folder, environment: environment)
-        #expect(unconfirmed.status == 2)
-        #expect(unconfirmed.stderr.contains("add --yes; nothing was sent"), "\(unconfirmed.stderr)")
+            // No terminal and destructive changes: --yes or nothing.
+            let unconfirmed = try await RosterProcess.run(["apply", "plan.json"], in: folder, environment: environment)
+            #expect(unconfirmed.status == 2)
+            #expect(unconfirmed.stderr.contains("add --yes; nothing was sent"), "\(unconfirmed.stderr)")
 
-        let applied = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
-        #expect(applied.status == 0, "\(applied.stderr)")
-        let state = try await Self.active(emulator)
-        #expect(state["ada"] == false && state["grace"] == false && state["planned"] == true, "\(state)")
+            let applied = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(applied.status == 0, "\(applied.stderr)")
+            let state = try await Self.active(emulator)
+            #expect(state["ada"] == false && state["grace"] == false && state["planned"] == true, "\(state)")
 
-        let again = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
-        #expect(again.status == 6)
-        #expect(again.stderr.contains("was already applied by run 2 (its changes: roster runs show 2); a plan is applied once"), "\(again.stderr)")
+            let again = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(again.status == 6)
+            #expect(again.stderr.contains("was already applied by run 2 (its changes: roster runs show 2); a plan is applied once"), "\(again.stderr)")
+        }
     }
 
     @Test func aStalePlanSendsNothing() async throws {
-        let folder = try RosterProcess.scriptFolder(["deactivate.lua": Self.script])
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
-        defer { emulator.stop() }
-        let environment = JournalTests.journal(folder)
-        let planned = try await RosterProcess.run(["run", "deactivate.lua", "--arg", "group=Operations", "--config", "roster.toml", "--dry-run",
-                                                   "--plan-out", "plan.json"], in: folder, environment: environment)
-        #expect(planned.status == 0, "\(planned.stderr)")
-        // Someone deactivates ada between the plan and the apply.
-        _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false",
-                                    headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
-        let before = try await emulator.stats()["encore"]?["requests"] ?? 0
+        try await Self.withPlannedDeactivation { folder, emulator, environment, planned in
+            // Someone deactivates ada between the plan and the apply.
+            _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false",
+                                        headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
+            let before = try await emulator.stats()["encore"]?["requests"] ?? 0
 
-        let stale = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
-        #expect(stale.status == 6)
-        #expect(stale.diagnostics.contains("roster: plan is stale: change 1 was planned as `encore.deactivate_user id=1001`, the script now wants `encore.deactivate_user id=1002`; nothing was sent (make a new plan)"), "\(stale.stderr)")
-        let state = try await Self.active(emulator)
-        #expect(state["grace"] == true && state["planned"] == nil, "\(state)")
-        // The rehearsal read the users once; nothing else went out.
-        #expect(try await emulator.stats()["encore"]?["requests"] == before + 1)
+            let stale = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(stale.status == 6)
+            #expect(stale.diagnostics.contains("roster: plan is stale: change 1 was planned as `encore.deactivate_user id=1001`, the script now wants `encore.deactivate_user id=1002`; nothing was sent (make a new plan)"), "\(stale.stderr)")
+            let state = try await Self.active(emulator)
+            #expect(state["grace"] == true && state["planned"] == nil, "\(state)")
+            // The rehearsal read the users once; nothing else went out.
+            #expect(try await emulator.stats()["encore"]?["requests"] == before + 1)
+        }
     }
 
     /// A plan row by row (`--each`): every row's changes, applied exactly and once; a row of

@@ -77,7 +77,7 @@ import TestSupport
     }
 
     @Test func aStalePlanSendsNothing() async throws {
-        try await Self.withPlannedDeactivation { folder, emulator, environment, planned in
+        try await Self.withPlannedDeactivation { folder, emulator, environment, _ in
             // Someone deactivates ada between the plan and the apply.
             _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false",
                                         headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])

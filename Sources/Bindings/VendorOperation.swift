@@ -11,6 +11,32 @@ import Vendors
 /// request and returns the answer as JSON, which the declared result form writes into Lua.
 public typealias VendorWork<Client> = @Sendable (Client) async throws(VendorError) -> JSONValue
 
+/// The work of a read answered as the vendor sent it (`VendorOperation.read`).
+public typealias VendorDocumentWork<Client> = @Sendable (Client) async throws(VendorError) -> JSONDocument
+
+/// What an operation's work answered: JSON made (or read) in Swift, or the vendor's
+/// document as it came, which the declared form writes into Lua from its bytes.
+public enum VendorAnswer: Sendable {
+    case json(JSONValue)
+    case document(JSONDocument)
+
+    /// The answer as a `JSONValue` (for the journal, an undo, a check).
+    public var json: JSONValue {
+        switch self {
+        case .json(let value): value
+        case .document(let document): document.value
+        }
+    }
+
+    /// Roughly the bytes it holds in memory (for the budget of kept reads).
+    var estimatedMemory: Int {
+        switch self {
+        case .json(let value): value.estimatedMemory
+        case .document(let document): document.estimatedMemory
+        }
+    }
+}
+
 /// What a write declares for the case where an earlier attempt sent it and no answer came.
 public enum IfUnknown<Client>: Sendable {
     /// Sending it again is harmless: it sets a state, or the vendor reports what exists.
@@ -122,7 +148,7 @@ public struct VendorOperation: Sendable {
     public var undo: UndoDeclaration?
     /// Turns checked arguments into work for this session's client (throwing when the
     /// tenant does not configure the vendor). Never sends anything itself.
-    let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue
+    let start: @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> VendorAnswer
     /// The declared read that tells whether a change of unknown outcome took effect.
     let check: (@Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> Reconciliation)?
     /// The read of its target's state made just before it is sent and journaled with it: a
@@ -136,6 +162,39 @@ public struct VendorOperation: Sendable {
         result: LuaResult, semantics: ChangeSemantics = .read, ifUnknown: IfUnknown<Client> = .ask, undo: Undo<Client>? = nil,
         batching: Batching<Client>? = nil, prepare: @escaping @Sendable (CheckedTable) throws -> VendorWork<Client>
     ) {
+        self.init(client, name, summary, effect: effect, parameters: parameters, result: result, semantics: semantics,
+                  ifUnknown: ifUnknown, undo: undo, batched: batching != nil) { arguments, session in
+            let work = try prepare(arguments)
+            let client = try session.client(Client.self)
+            guard let batching else { return { () async throws(VendorError) in .json(try await work(client)) } }
+            let alone: @Sendable () async throws(VendorError) -> JSONValue = { () async throws(VendorError) in try await work(client) }
+            let key = "\(client.account) \(Client.vendor.rawValue).\(name) \(batching.group(arguments))"
+            return { () async throws(VendorError) in
+                .json(try await OperationBatcher.shared.submit(key: key, arguments, client: client, batching: batching, alone: alone))
+            }
+        }
+    }
+
+    /// A read whose answer the script gets as the vendor sent it, by its declared form:
+    /// written into Lua from the answer's bytes, with no `JSONValue` made on the way (every
+    /// `get_user` of a report goes this way).
+    public static func read<Client: VendorClient>(
+        _ client: Client.Type, _ name: String, _ summary: String, parameters: [LuaParameter] = [], result: LuaResult,
+        prepare: @escaping @Sendable (CheckedTable) throws -> VendorDocumentWork<Client>
+    ) -> VendorOperation {
+        VendorOperation(client, name, summary, effect: .read, parameters: parameters, result: result, semantics: .read,
+                        ifUnknown: IfUnknown<Client>.ask, undo: nil, batched: false) { arguments, session in
+            let work = try prepare(arguments)
+            let client = try session.client(Client.self)
+            return { () async throws(VendorError) in .document(try await work(client)) }
+        }
+    }
+
+    private init<Client: VendorClient>(
+        _ client: Client.Type, _ name: String, _ summary: String, effect: LuaEffect, parameters: [LuaParameter],
+        result: LuaResult, semantics: ChangeSemantics, ifUnknown: IfUnknown<Client>, undo: Undo<Client>?, batched: Bool,
+        start: @escaping @Sendable (CheckedTable, VendorSession) throws -> @Sendable () async throws(VendorError) -> VendorAnswer
+    ) {
         self.vendor = Client.vendor
         self.name = name
         self.summary = summary
@@ -143,17 +202,8 @@ public struct VendorOperation: Sendable {
         self.parameters = parameters
         self.result = result
         self.semantics = semantics
-        batched = batching != nil
-        start = { arguments, session in
-            let work = try prepare(arguments)
-            let client = try session.client(Client.self)
-            let alone: @Sendable () async throws(VendorError) -> JSONValue = { () async throws(VendorError) in try await work(client) }
-            guard let batching else { return alone }
-            let key = "\(client.account) \(Client.vendor.rawValue).\(name) \(batching.group(arguments))"
-            return { () async throws(VendorError) in
-                try await OperationBatcher.shared.submit(key: key, arguments, client: client, batching: batching, alone: alone)
-            }
-        }
+        self.batched = batched
+        self.start = start
         let undo = undo.map(UndoDeclaration.init)
         self.undo = undo
         // An undo's read before the change, unless a toggle's own read is made then.
@@ -235,7 +285,7 @@ public struct VendorOperation: Sendable {
                     ticket = recording
                 case .replay(let answer, let already):
                     session.record(record(.replayed, already: already))
-                    return { try operation.answer(answer, already: already) }
+                    return { try operation.answer(.json(answer), already: already) }
                 case .reconcile(let recording, let assumption, let stateBefore):
                     ticket = recording
                     switch (operation.ifUnknown, assumption) {
@@ -307,7 +357,7 @@ public struct VendorOperation: Sendable {
                         case .applied(let answer):
                             if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
                             session.finish(index, .succeeded, duration: .now - start)
-                            return try operation.answer(answer, already: false)
+                            return try operation.answer(.json(answer), already: false)
                         case .notApplied:
                             break
                         case .undecidable(let why):
@@ -318,7 +368,7 @@ public struct VendorOperation: Sendable {
                     }
                     let answer = try await Self.withRunDeadline(work)
                     if let readKey { session.reads?.keep(readKey, answer) }
-                    if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
+                    if let row { session.journal?.didFinish(row, .succeeded(answer: answer.json, already: false)) }
                     let value = try operation.answer(answer, already: false)
                     session.finish(index, .succeeded, duration: .now - start)
                     return value
@@ -328,7 +378,7 @@ public struct VendorOperation: Sendable {
                         // Already in the state asked for: the change converged.
                         if let row { session.journal?.didFinish(row, .succeeded(answer: VendorResults.okAnswer, already: true)) }
                         session.finish(index, .succeeded, duration: .now - start, already: true)
-                        return try operation.answer(VendorResults.okAnswer, already: true)
+                        return try operation.answer(.json(VendorResults.okAnswer), already: true)
                     }
                     let unknown = error.outcomeUnknown && effect != .read
                     if let row {
@@ -383,7 +433,7 @@ public struct VendorOperation: Sendable {
 
     /// The answer as the script sees it, checked against the declared result form here and
     /// written onto the script's stack as it resumes; `already` adds `already = true` to a table.
-    func answer(_ answer: JSONValue, already: Bool) throws(VendorError) -> LuaAnswer {
+    func answer(_ answer: VendorAnswer, already: Bool) throws(VendorError) -> LuaAnswer {
         let form = result.form ?? .any
         do throws(WireMismatch) {
             try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in
@@ -394,12 +444,12 @@ public struct VendorOperation: Sendable {
             throw VendorError(vendor: vendor, operation: name, status: 200,
                               message: "unexpected answer: \(error.description)", retryable: false)
         }
-        return .written(WireAnswer(form: form, json: answer, already: already))
+        return .written(WireAnswer(form: form, answer: answer, already: already))
     }
 
     /// The work for `arguments` (by parameter name, already valid), without Lua: for
     /// benchmarks of the vendor path alone.
-    @_spi(Benchmarks) public func work(_ arguments: LuaTable, in session: VendorSession) throws -> @Sendable () async throws(VendorError) -> JSONValue {
+    @_spi(Benchmarks) public func work(_ arguments: LuaTable, in session: VendorSession) throws -> @Sendable () async throws(VendorError) -> VendorAnswer {
         try start(CheckedTable(arguments), session)
     }
 

@@ -218,14 +218,14 @@ public final class ReadReplay: Sendable {
 
     /// The answers kept for one read, in order, and the next to give.
     private struct Answers {
-        var kept: [JSONValue] = []
+        var kept: [VendorAnswer] = []
         var next = 0
 
         /// The next answer, its slot let go (a run may repeat one read thousands of times:
         /// taking one must not copy or shift the rest).
-        mutating func take() -> JSONValue? {
+        mutating func take() -> VendorAnswer? {
             guard next < kept.count else { return nil }
-            defer { kept[next] = .null; next += 1 }
+            defer { kept[next] = .json(.null); next += 1 }
             return kept[next]
         }
     }
@@ -291,7 +291,7 @@ public final class ReadReplay: Sendable {
     }
 
     /// The kept answer to the next read of `key`, when replaying.
-    func take(_ key: String) -> JSONValue? {
+    func take(_ key: String) -> VendorAnswer? {
         state.withLock { state in
             guard state.phase == .replaying else { return nil }
             return state.answers[key]?.take()
@@ -300,7 +300,7 @@ public final class ReadReplay: Sendable {
 
     /// Keeps a rehearsal's answer to a read of `key`, within the budget: the first answer
     /// past it ends the keeping (later reads of a key must not be replayed before earlier ones).
-    func keep(_ key: String, _ answer: JSONValue) {
+    func keep(_ key: String, _ answer: VendorAnswer) {
         let size = key.utf8.count + answer.estimatedMemory
         state.withLock { state in
             guard state.phase == .keeping else { return }

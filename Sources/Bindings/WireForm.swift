@@ -15,50 +15,51 @@ extension LuaForm {
     /// kept only in an open shape. A missing required field or a value of the wrong type is
     /// a mismatch. Run twice per answer: as a check (`WireCheck`) where the answer arrives,
     /// then onto the script's stack (`LuaStackWriter`) as it resumes, with no Swift table
-    /// built between.
-    func walk<Sink: WireSink>(_ value: JSONValue, into sink: inout Sink, at path: @autoclosure () -> String = "the answer") throws(WireMismatch) {
-        if value == .null { return sink.push(.nil) }
+    /// built between. The answer is a `JSONValue`, or a `JSONNode` read where it lies in
+    /// the bytes the vendor sent (no dictionary or string made for it).
+    func walk<Source: WireJSON, Sink: WireSink>(_ value: Source, into sink: inout Sink, at path: @autoclosure () -> String = "the answer") throws(WireMismatch) {
+        if value.isNull { return sink.push(.nil) }
         switch self {
         case .any, .table: sink.pushJSON(value)
         case .string, .choice, .digits:
-            guard case .string(let text) = value else { throw mismatch(value, path()) }
-            sink.pushString(text)
+            guard value.pushString(into: &sink) else { throw mismatch(value, path()) }
         case .integer:
-            switch value {
-            case .int(let number): sink.pushInteger(Int64(number))
-            case .double(let number) where Int64(exactly: number) != nil: sink.pushInteger(Int64(number))
-            default: throw mismatch(value, path())
+            if let number = value.int {
+                sink.pushInteger(Int64(number))
+            } else if let number = value.double, let integer = Int64(exactly: number) {
+                sink.pushInteger(integer)
+            } else {
+                throw mismatch(value, path())
             }
         case .number:
-            switch value {
-            case .int(let number): sink.pushInteger(Int64(number))
-            case .double(let number): sink.pushNumber(number)
-            default: throw mismatch(value, path())
+            if let number = value.int {
+                sink.pushInteger(Int64(number))
+            } else if let number = value.double {
+                sink.pushNumber(number)
+            } else {
+                throw mismatch(value, path())
             }
         case .boolean:
-            guard case .bool(let flag) = value else { throw mismatch(value, path()) }
+            guard let flag = value.bool else { throw mismatch(value, path()) }
             sink.pushBoolean(flag)
         case .list(let element):
-            guard case .array(let items) = value else { throw mismatch(value, path()) }
-            guard sink.pushTable(sequence: items.count, fields: 0) else { return }
-            for (offset, item) in items.enumerated() {
-                try element.walk(item, into: &sink, at: "\(path())[\(offset + 1)]")
-                sink.setItem(offset + 1)
+            guard value.isArray else { throw mismatch(value, path()) }
+            guard sink.pushTable(sequence: value.count, fields: 0) else { return }
+            var index = 0
+            try value.forEachItem { item throws(WireMismatch) in
+                index += 1
+                try element.walk(item, into: &sink, at: "\(path())[\(index)]")
+                sink.setItem(index)
             }
         case .shape(let shape):
-            guard case .object(let object) = value else { throw mismatch(value, path()) }
+            guard value.isObject else { throw mismatch(value, path()) }
             guard sink.pushTable(sequence: 0, fields: shape.fields.count) else { return }
-            if shape.open {
-                for (key, field) in object where field != .null && shape.fields.allSatisfy({ $0.wireKey != key }) {
-                    sink.pushJSON(field)
-                    sink.setField(key)
-                }
-            }
+            if shape.open { sink.pushUndeclaredFields(of: value, declared: shape) }
             // Each field read where it lies: copying a field (its name, form, docs, ...)
             // retains and releases each of them, for every field of every answer.
             try shape.fields.withUnsafeBufferPointer { fields throws(WireMismatch) in
                 for index in fields.indices where !fields[index].writeOnly {
-                    guard let found = LuaField.value(at: fields[index].wire, named: fields[index].name, in: object), found != .null else {
+                    guard let found = value.value(at: fields[index].wire, named: fields[index].name), !found.isNull else {
                         if fields[index].absent != .nil {
                             sink.push(fields[index].absent)
                             sink.setField(fields[index].name)
@@ -77,11 +78,24 @@ extension LuaForm {
         }
     }
 
+    /// `walk` over a vendor's answer, whichever form it came in.
+    func walk<Sink: WireSink>(_ answer: VendorAnswer, into sink: inout Sink) throws(WireMismatch) {
+        switch answer {
+        case .json(let value): try walk(value, into: &sink)
+        case .document(let document):
+            try document.withRoot { root throws(WireMismatch) in try walk(root, into: &sink) }
+        }
+    }
+
     /// The answer as a Lua value, for Swift code that reads it as a script would (an undo
     /// comparing a record's state); a script gets it written straight onto its stack.
     func lua(fromWire value: JSONValue) throws(WireMismatch) -> LuaValue {
+        try lua(fromWire: .json(value))
+    }
+
+    func lua(fromWire answer: VendorAnswer) throws(WireMismatch) -> LuaValue {
         var builder = LuaValueBuilder()
-        try walk(value, into: &builder)
+        try walk(answer, into: &builder)
         return builder.value
     }
 
@@ -112,8 +126,8 @@ extension LuaForm {
         return JSONValue(recording: value)
     }
 
-    private func mismatch(_ value: JSONValue, _ path: String) -> WireMismatch {
-        WireMismatch(description: "\(path) is not \(spokenWireType): \(value.compactText.prefix(40))")
+    private func mismatch(_ value: some WireJSON, _ path: String) -> WireMismatch {
+        WireMismatch(description: "\(path) is not \(spokenWireType): \(value.json.compactText.prefix(40))")
     }
 
     private var spokenWireType: String {
@@ -148,16 +162,155 @@ extension LuaForm {
 extension LuaField {
     /// The first JSON key of the field's wire path.
     var wireKey: String { wire.first ?? name }
+}
 
-    /// The value at a field's wire path (`wire`, or its `name` when empty) in `object`, if
-    /// any; found without making the path's array, from the field's parts (a field copied
-    /// whole retains each of them), for every field of every answer.
-    static func value(at wire: [String], named name: String, in object: [String: JSONValue]) -> JSONValue? {
+/// A JSON answer as the walk by declared form reads it: a `JSONValue`, or a `JSONNode` read
+/// where it lies in the bytes the vendor sent.
+protocol WireJSON {
+    var isNull: Bool { get }
+    var bool: Bool? { get }
+    var int: Int? { get }
+    /// A number that is not an `int`.
+    var double: Double? { get }
+    var isArray: Bool { get }
+    var isObject: Bool { get }
+    /// An array's elements, an object's fields.
+    var count: Int { get }
+    func forEachItem<Failure: Error>(_ body: (Self) throws(Failure) -> Void) throws(Failure)
+    /// The value at a field's wire path (`wire`, or its `name` when empty), if any; given
+    /// the field's parts, not the field (a field copied whole retains each of them), for
+    /// every field of every answer.
+    func value(at wire: [String], named name: String) -> Self?
+    /// Pushes the text onto `sink`; false (nothing pushed) when this is not a string.
+    func pushString<Sink: WireSink>(into sink: inout Sink) -> Bool
+    /// Pushes it as the vendor sent it (keys as they are; null dropped).
+    func pushJSON<Sink: WireSink>(into sink: inout Sink)
+    /// Sets each non-null field of this object that `shape` does not declare into the table
+    /// on top of `sink`, as sent.
+    func pushUndeclaredFields<Sink: WireSink>(of shape: LuaShape, into sink: inout Sink)
+    /// It as a `JSONValue` (for an error message).
+    var json: JSONValue { get }
+}
+
+extension JSONValue: WireJSON {
+    var isNull: Bool { self == .null }
+    var bool: Bool? { if case .bool(let flag) = self { flag } else { nil } }
+    var double: Double? { if case .double(let number) = self { number } else { nil } }
+    var isArray: Bool { if case .array = self { true } else { false } }
+    var isObject: Bool { if case .object = self { true } else { false } }
+
+    var count: Int {
+        switch self {
+        case .array(let items): items.count
+        case .object(let fields): fields.count
+        default: 0
+        }
+    }
+
+    func forEachItem<Failure: Error>(_ body: (JSONValue) throws(Failure) -> Void) throws(Failure) {
+        guard case .array(let items) = self else { return }
+        for item in items { try body(item) }
+    }
+
+    func value(at wire: [String], named name: String) -> JSONValue? {
+        guard case .object(let object) = self else { return nil }
         guard let first = wire.first else { return object[name] }
         var found = object[first]
         for key in wire.dropFirst() { found = found?[key] }
         return found
     }
+
+    func pushString<Sink: WireSink>(into sink: inout Sink) -> Bool {
+        guard case .string(let text) = self else { return false }
+        sink.pushString(text)
+        return true
+    }
+
+    func pushJSON<Sink: WireSink>(into sink: inout Sink) {
+        switch self {
+        case .null: sink.push(.nil)
+        case .bool(let flag): sink.pushBoolean(flag)
+        case .int(let number): sink.pushInteger(Int64(number))
+        case .double(let number): sink.pushNumber(number)
+        case .string(let text): sink.pushString(text)
+        case .array(let items):
+            guard sink.pushTable(sequence: items.count, fields: 0) else { return }
+            for (offset, item) in items.enumerated() {
+                item.pushJSON(into: &sink)
+                sink.setItem(offset + 1)
+            }
+        case .object(let fields):
+            guard sink.pushTable(sequence: 0, fields: fields.count) else { return }
+            for (key, field) in fields where field != .null {
+                field.pushJSON(into: &sink)
+                sink.setField(key)
+            }
+        }
+    }
+
+    func pushUndeclaredFields<Sink: WireSink>(of shape: LuaShape, into sink: inout Sink) {
+        guard case .object(let object) = self else { return }
+        for (key, field) in object where field != .null && shape.fields.allSatisfy({ $0.wireKey != key }) {
+            field.pushJSON(into: &sink)
+            sink.setField(key)
+        }
+    }
+
+    var json: JSONValue { self }
+}
+
+extension JSONNode: WireJSON {
+    func value(at wire: [String], named name: String) -> JSONNode? {
+        guard let first = wire.first else { return self[name] }
+        var found = self[first]
+        for key in wire.dropFirst() { found = found?[key] }
+        return found
+    }
+
+    func pushString<Sink: WireSink>(into sink: inout Sink) -> Bool {
+        guard let bytes = stringBytes else { return false }
+        sink.pushString(bytes: bytes)
+        return true
+    }
+
+    func pushJSON<Sink: WireSink>(into sink: inout Sink) {
+        if let bytes = stringBytes {
+            sink.pushString(bytes: bytes)
+        } else if let number = int {
+            sink.pushInteger(Int64(number))
+        } else if let number = double {
+            sink.pushNumber(number)
+        } else if let flag = bool {
+            sink.pushBoolean(flag)
+        } else if isArray {
+            guard sink.pushTable(sequence: count, fields: 0) else { return }
+            var index = 0
+            forEachItem { item in
+                index += 1
+                item.pushJSON(into: &sink)
+                sink.setItem(index)
+            }
+        } else if isObject {
+            guard sink.pushTable(sequence: 0, fields: count) else { return }
+            forEachField { key, field in
+                guard !field.isNull else { return }
+                field.pushJSON(into: &sink)
+                sink.setField(bytes: key)
+            }
+        } else {
+            sink.push(.nil)
+        }
+    }
+
+    func pushUndeclaredFields<Sink: WireSink>(of shape: LuaShape, into sink: inout Sink) {
+        forEachField { key, field in
+            guard !field.isNull, shape.fields.allSatisfy({ !$0.wireKey.utf8.elementsEqual(key) }) else { return }
+            field.pushJSON(into: &sink)
+            sink.setField(bytes: key)
+        }
+    }
+
+    var json: JSONValue { value }
 }
 
 extension JSONValue {
@@ -195,20 +348,20 @@ extension JSONValue {
     }
 }
 
-/// Lua values built from a vendor's answers where no declared form applies.
-enum VendorAnswer {
-    /// A JSON answer kept as the vendor sent it (keys as they are; null dropped).
-    static func json(_ value: JSONValue) -> LuaValue {
-        switch value {
+extension JSONValue {
+    /// This answer as a Lua value where no declared form applies: kept as the vendor sent
+    /// it (keys as they are; null dropped).
+    var luaValue: LuaValue {
+        switch self {
         case .null: .nil
         case .bool(let flag): .boolean(flag)
         case .int(let number): .integer(Int64(number))
         case .double(let number): .number(number)
         case .string(let text): .string(LuaString(text))
-        case .array(let values): .table(LuaTable(sequence: values.map(json)))
+        case .array(let values): .table(LuaTable(sequence: values.map(\.luaValue)))
         case .object(let fields):
             .table(LuaTable(fields: Dictionary(uniqueKeysWithValues: fields.compactMap { key, field in
-                let converted = json(field)
+                let converted = field.luaValue
                 return converted == .nil ? nil : (LuaValue.string(LuaString(key)), converted)
             })))
         }
@@ -223,35 +376,24 @@ protocol WireSink {
     mutating func pushInteger(_ integer: Int64)
     mutating func pushNumber(_ number: Double)
     mutating func pushString(_ text: String)
+    /// A string from UTF-8 that was checked when it was parsed.
+    mutating func pushString(bytes: UnsafeBufferPointer<UInt8>)
     /// A new table; false when there was no room for it (nil was pushed: fill nothing).
     mutating func pushTable(sequence: Int, fields: Int) -> Bool
     mutating func setField(_ name: String)
+    mutating func setField(bytes name: UnsafeBufferPointer<UInt8>)
     mutating func setItem(_ index: Int)
     /// A JSON value kept as the vendor sent it (keys as they are; null dropped).
-    mutating func pushJSON(_ value: JSONValue)
+    mutating func pushJSON(_ value: some WireJSON)
+    /// The fields of `object` that `shape` does not declare, into the table on top.
+    mutating func pushUndeclaredFields(of object: some WireJSON, declared shape: LuaShape)
 }
 
 extension WireSink {
-    mutating func pushJSON(_ value: JSONValue) {
-        switch value {
-        case .null: push(.nil)
-        case .bool(let flag): pushBoolean(flag)
-        case .int(let number): pushInteger(Int64(number))
-        case .double(let number): pushNumber(number)
-        case .string(let text): pushString(text)
-        case .array(let items):
-            guard pushTable(sequence: items.count, fields: 0) else { return }
-            for (offset, item) in items.enumerated() {
-                pushJSON(item)
-                setItem(offset + 1)
-            }
-        case .object(let fields):
-            guard pushTable(sequence: 0, fields: fields.count) else { return }
-            for (key, field) in fields where field != .null {
-                pushJSON(field)
-                setField(key)
-            }
-        }
+    mutating func pushJSON(_ value: some WireJSON) { value.pushJSON(into: &self) }
+
+    mutating func pushUndeclaredFields(of object: some WireJSON, declared shape: LuaShape) {
+        object.pushUndeclaredFields(of: shape, into: &self)
     }
 }
 
@@ -270,6 +412,7 @@ struct LuaValueBuilder: WireSink {
     mutating func pushInteger(_ integer: Int64) { stack.append(.integer(integer)) }
     mutating func pushNumber(_ number: Double) { stack.append(.number(number)) }
     mutating func pushString(_ text: String) { stack.append(.string(LuaString(text))) }
+    mutating func pushString(bytes: UnsafeBufferPointer<UInt8>) { stack.append(.string(LuaString(bytes: Array(bytes)))) }
 
     mutating func pushTable(sequence: Int, fields: Int) -> Bool {
         var table = LuaTable()
@@ -279,10 +422,13 @@ struct LuaValueBuilder: WireSink {
         return true
     }
 
-    mutating func setField(_ name: String) {
-        let value = stack.removeLast()
+    mutating func setField(_ name: String) { set(value: stack.removeLast(), key: .string(LuaString(name))) }
+
+    mutating func setField(bytes name: UnsafeBufferPointer<UInt8>) { set(value: stack.removeLast(), key: .string(LuaString(bytes: Array(name)))) }
+
+    private mutating func set(value: LuaValue, key: LuaValue) {
         guard case .table(var table) = stack.removeLast() else { return }
-        table[name] = value
+        table.fields[key] = value == .nil ? nil : value
         stack.append(.table(table))
     }
 
@@ -301,23 +447,27 @@ struct WireCheck: WireSink {
     mutating func pushInteger(_ integer: Int64) {}
     mutating func pushNumber(_ number: Double) {}
     mutating func pushString(_ text: String) {}
+    mutating func pushString(bytes: UnsafeBufferPointer<UInt8>) {}
     mutating func pushTable(sequence: Int, fields: Int) -> Bool { true }
     mutating func setField(_ name: String) {}
+    mutating func setField(bytes name: UnsafeBufferPointer<UInt8>) {}
     mutating func setItem(_ index: Int) {}
-    mutating func pushJSON(_ value: JSONValue) {}
+    // A value kept as sent has nothing to check.
+    mutating func pushJSON(_ value: some WireJSON) {}
+    mutating func pushUndeclaredFields(of object: some WireJSON, declared shape: LuaShape) {}
 }
 
 /// A checked answer, written onto the script's stack by its form as the script resumes;
 /// `already` adds `already = true` to a table.
 struct WireAnswer: LuaStackWritable {
     let form: LuaForm
-    let json: JSONValue
+    let answer: VendorAnswer
     let already: Bool
 
     func write(to stack: inout LuaStackWriter) {
         let top = stack.top
         do throws(WireMismatch) {
-            try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try form.walk(json, into: &stack) }
+            try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try form.walk(answer, into: &stack) }
         } catch {
             // Checked when it arrived, so never here; if it were, the script gets nil.
             stack.restore(top)

@@ -43,6 +43,11 @@ public struct LuaStackWriter {
 
     public mutating func pushString(_ text: String) { LuaState.pushString(thread, text) }
 
+    /// Pushes the string whose UTF-8 is `bytes`.
+    public mutating func pushString(bytes: UnsafeBufferPointer<UInt8>) {
+        bytes.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(thread, $0.baseAddress, $0.count) }
+    }
+
     /// Pushes a new table sized for `sequence` items and `fields` named fields; false (and
     /// nil pushed) when the stack has no room for it and what goes into it.
     public mutating func pushTable(sequence: Int, fields: Int) -> Bool {
@@ -57,6 +62,13 @@ public struct LuaStackWriter {
     /// Pops the top value into the table below it as `table[name]`.
     public mutating func setField(_ name: String) {
         LuaState.pushString(thread, name)
+        lua_rotate(thread, -2, 1)
+        lua_rawset(thread, -3)
+    }
+
+    /// Pops the top value into the table below it as `table[name]`, `name` given as UTF-8.
+    public mutating func setField(bytes name: UnsafeBufferPointer<UInt8>) {
+        pushString(bytes: name)
         lua_rotate(thread, -2, 1)
         lua_rawset(thread, -3)
     }

@@ -36,6 +36,31 @@ import Vendors
         }
     }
 
+    /// An answer read from the vendor's bytes (`JSONDocument`) is written as the same answer
+    /// parsed into a `JSONValue`, field for field, and fails to fit in the same words.
+    @Test(arguments: [
+        #"{"_id": 7, "password": "x", "extra": "dropped", "details": {"firstname": "Ada \u00e9", "role": {"_id": 2}}, "groups": ["a", "b"]}"#,
+        #"{"_id": 7, "groups": null, "details": {"role": null}}"#,
+        #"{"_id": 7, "_id": 8, "details": 5}"#,
+        #"{"details": {"firstname": "Ada"}}"#,
+        #"{"_id": "7"}"#,
+        #"{"_id": 7, "groups": [1]}"#,
+        #"[]"#,
+    ])
+    func answersReadFromTheirBytesReadAsParsedOnes(_ text: String) throws {
+        let document = VendorAnswer.document(try JSONDocument(parsing: Array(text.utf8)))
+        let parsed = VendorAnswer.json(try JSONValue(parsing: text.utf8))
+        for form in [LuaForm.shape(Self.user), .list(.shape(Self.user)), .any, .shape(LuaShape("Open", open: true, [LuaField("id", .integer, wire: "_id", doc: "id")]))] {
+            let fromBytes = Result { () throws(WireMismatch) in try form.lua(fromWire: document) }
+            let fromParsed = Result { () throws(WireMismatch) in try form.lua(fromWire: parsed) }
+            switch (fromBytes, fromParsed) {
+            case (.success(let a), .success(let b)): #expect(a == b, "\(form.typeText) \(text)")
+            case (.failure(let a), .failure(let b)): #expect(a.description == b.description, "\(form.typeText) \(text)")
+            default: Issue.record("\(form.typeText) \(text): \(fromBytes) vs \(fromParsed)")
+            }
+        }
+    }
+
     /// What a script receives is written onto its stack by the form, with no Swift table
     /// between: it reads as the value the same walk builds, `already` added.
     @Test func answersWrittenStraightOntoTheStackReadAsTheBuiltOnes() async throws {
@@ -44,10 +69,10 @@ import Vendors
             "details": .object(["firstname": .string("Ada"), "role": .object(["_id": .int(2)])]),
         ])
         let form = LuaForm.shape(Self.user)
-        let written = WireAnswer(form: form, json: answer, already: true)
+        let written = WireAnswer(form: form, answer: .document(try JSONDocument(parsing: Array(answer.canonicalText.utf8))), already: true)
         let module = LuaModule("vendor", "answers", functions: [
             LuaFunction("answer", "An answer written by its form.", body: .async { _ in { .written(written) } }),
-            LuaFunction("list", "A list of answers.", body: .async { _ in { .written(WireAnswer(form: .list(form), json: .array([answer, answer]), already: false)) } }),
+            LuaFunction("list", "A list of answers.", body: .async { _ in { .written(WireAnswer(form: .list(form), answer: .json(.array([answer, answer])), already: false)) } }),
         ])
         let output = CollectedOutput()
         let outcome = await LuaRunner(modules: [module]).run(LuaScript(name: "t.lua", source: """

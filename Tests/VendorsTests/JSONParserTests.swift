@@ -81,4 +81,29 @@ import Testing
             #expect(try JSONValue(parsing: text) == value, "\(String(decoding: text, as: UTF8.self))")
         }
     }
+
+    /// A document is read in place: fields in the order sent, a key given twice found at
+    /// its last value, escaped strings unescaped, numbers as `JSONValue` reads them.
+    @Test func aDocumentIsReadWhereItLies() throws {
+        let document = try JSONDocument(parsing: Array(#"{"a": 1, "s": "x\"y\u00e9", "n": null, "l": [true, 2.5, {"a": []}], "a": -3}"#.utf8))
+        let fields: [String] = document.withRoot { root in
+            var keys: [String] = []
+            root.forEachField { key, _ in keys.append(String(decoding: key, as: UTF8.self)) }
+            return keys
+        }
+        #expect(fields == ["a", "s", "n", "l", "a"])
+        document.withRoot { root in
+            #expect(root.isObject && root.count == 5)
+            #expect(root["a"]?.int == -3)
+            #expect(root["s"]?.string == "x\"yé")
+            #expect(root["n"]?.isNull == true)
+            #expect(root["missing"] == nil)
+            #expect(root["l"]?.isArray == true && root["l"]?.count == 3)
+            var items: [JSONValue] = []
+            root["l"]?.forEachItem { items.append($0.value) }
+            #expect(items == [.bool(true), .double(2.5), .object(["a": .array([])])])
+            #expect(root["a"]?.double == nil && root["l"]?.string == nil)
+        }
+        #expect(document.value == (try JSONValue(parsing: #"{"a": -3, "s": "x\"y\u00e9", "n": null, "l": [true, 2.5, {"a": []}]}"#.utf8)))
+    }
 }

@@ -95,10 +95,9 @@ public enum EncoreModule: VendorModule {
                         result: LuaResult(.list(.shape(user)), doc: "the users")) { _ in
             { client async throws(VendorError) in .array(try await client.listUsers()) }
         },
-        VendorOperation(EncoreClient.self, "get_user", "One user.", effect: .read, parameters: [id, idOptions],
-                        result: LuaResult(.shape(user), doc: "the user")) { arguments in
+        .read(EncoreClient.self, "get_user", "One user.", parameters: [id, idOptions], result: LuaResult(.shape(user), doc: "the user")) { arguments in
             let id = try userID(arguments)
-            return { client async throws(VendorError) in try await client.getUser(id) }
+            return { client async throws(VendorError) in try await client.userDocument(id) }
         },
         VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
                         parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),

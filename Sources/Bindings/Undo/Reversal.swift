@@ -26,7 +26,7 @@ public struct ChangeFacts: Sendable {
     }
 
     /// The Lua value of argument `name` as recorded: what an inverse passes back.
-    public func lua(_ name: String) -> LuaValue { argument(name).map(VendorAnswer.json) ?? .nil }
+    public func lua(_ name: String) -> LuaValue { argument(name).map(\.luaValue) ?? .nil }
 }
 
 /// One call that undoes (part of) a change: an operation of the same vendor and its
@@ -168,7 +168,7 @@ extension JSONValue {
 
 extension ChangeFacts {
     /// The arguments as a checked table again (they were checked when the change was made).
-    var checked: CheckedTable { CheckedTable(VendorAnswer.json(arguments).tableValue) }
+    var checked: CheckedTable { CheckedTable(arguments.luaValue.tableValue) }
 
     /// These arguments, those given: an inverse passing them on unchanged.
     public func passing(_ names: String...) -> [String: JSONValue] {

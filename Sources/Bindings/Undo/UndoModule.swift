@@ -67,7 +67,7 @@ public enum UndoModule {
                 return { .value(.boolean(true)) }
             }
             let replayKey = "undo \(change.change)"
-            if let kept = session.reads?.take(replayKey) { return { .value(compared(kept, change.left)) } }
+            if let kept = session.reads?.take(replayKey) { return { .value(compared(kept.json, change.left)) } }
             let work = try read(change.facts, session)
             return {
                 let state: JSONValue
@@ -77,7 +77,7 @@ public enum UndoModule {
                     throw VendorErrorObject(error: session.scrubbed(error))
                 }
                 session.journal?.didRead()
-                session.reads?.keep(replayKey, state)
+                session.reads?.keep(replayKey, .json(state))
                 return .value(compared(state, change.left))
             }
         })
@@ -94,7 +94,7 @@ extension VendorOperation {
     /// before it is sent: enough to ask whether an earlier attempt sent it.
     func pending(_ arguments: [String: JSONValue]) -> PendingChange {
         var table = LuaTable()
-        for (name, value) in arguments { table[name] = VendorAnswer.json(value) }
+        for (name, value) in arguments { table[name] = value.luaValue }
         let checked = CheckedTable(table)
         return PendingChange(vendor: vendor, operation: name, effect: effect, key: changeKey(checked), arguments: recorded(checked),
                              ifUnknown: ifUnknown, readsStateFirst: readState != nil)

@@ -27,6 +27,18 @@ public enum VendorJSON {
         try VendorCallProfile.shared.measure(.decode) { () throws(VendorError) in try read(type, from: response, vendor: vendor, operation: operation) }
     }
 
+    /// A response's JSON as the vendor sent it, parsed where it lies, or fails naming the operation.
+    public static func document(from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> JSONDocument {
+        try VendorCallProfile.shared.measure(.decode) { () throws(VendorError) in
+            do throws(JSONParseError) {
+                return try JSONDocument(parsing: response.body)
+            } catch {
+                throw VendorError(vendor: vendor, operation: operation, status: response.status,
+                                  message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+            }
+        }
+    }
+
     private static func read<T: Decodable>(_ type: T.Type, from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> T {
         do {
             // Answers kept as they came (most of them) are read in one pass, not through Codable.

@@ -47,6 +47,11 @@ extension VendorAPIClient where API == EncoreConfiguration {
         try await call("get_user", .GET, path(id), as: JSONValue.self, idempotent: true)
     }
 
+    /// One user as Encore sent it, for a script (read from its bytes into Lua).
+    public func userDocument(_ id: EncoreUserID) async throws(VendorError) -> JSONDocument {
+        try await document("get_user", .GET, path(id), idempotent: true)
+    }
+
     /// Creates a user; returns its InternalId. Never retried (it creates).
     public func createUser(_ user: some Encodable & Sendable) async throws(VendorError) -> Int {
         try await identifier("create_user", .POST, "users", body: user, idempotent: false)

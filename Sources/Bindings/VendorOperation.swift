@@ -12,19 +12,22 @@ import Vendors
 public typealias VendorWork<Client> = @Sendable (Client) async throws(VendorError) -> JSONValue
 
 /// The work of a read answered as the vendor sent it (`VendorOperation.read`).
-public typealias VendorDocumentWork<Client> = @Sendable (Client) async throws(VendorError) -> JSONDocument
+public typealias VendorReadWork<Client> = @Sendable (Client) async throws(VendorError) -> VendorAnswer
 
 /// What an operation's work answered: JSON made (or read) in Swift, or the vendor's
 /// document as it came, which the declared form writes into Lua from its bytes.
 public enum VendorAnswer: Sendable {
     case json(JSONValue)
     case document(JSONDocument)
+    /// A list the vendor sent in pages, each an array: read as one list.
+    case pages([JSONDocument])
 
     /// The answer as a `JSONValue` (for the journal, an undo, a check).
     public var json: JSONValue {
         switch self {
         case .json(let value): value
         case .document(let document): document.value
+        case .pages(let pages): .array(pages.flatMap { $0.value.array ?? [] })
         }
     }
 
@@ -33,6 +36,7 @@ public enum VendorAnswer: Sendable {
         switch self {
         case .json(let value): value.estimatedMemory
         case .document(let document): document.estimatedMemory
+        case .pages(let pages): pages.reduce(32) { $0 + $1.estimatedMemory }
         }
     }
 }
@@ -180,13 +184,13 @@ public struct VendorOperation: Sendable {
     /// `get_user` of a report goes this way).
     public static func read<Client: VendorClient>(
         _ client: Client.Type, _ name: String, _ summary: String, parameters: [LuaParameter] = [], result: LuaResult,
-        prepare: @escaping @Sendable (CheckedTable) throws -> VendorDocumentWork<Client>
+        prepare: @escaping @Sendable (CheckedTable) throws -> VendorReadWork<Client>
     ) -> VendorOperation {
         VendorOperation(client, name, summary, effect: .read, parameters: parameters, result: result, semantics: .read,
                         ifUnknown: IfUnknown<Client>.ask, undo: nil, batched: false) { arguments, session in
             let work = try prepare(arguments)
             let client = try session.client(Client.self)
-            return { () async throws(VendorError) in .document(try await work(client)) }
+            return { () async throws(VendorError) in try await work(client) }
         }
     }
 

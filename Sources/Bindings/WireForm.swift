@@ -84,6 +84,21 @@ extension LuaForm {
         case .json(let value): try walk(value, into: &sink)
         case .document(let document):
             try document.withRoot { root throws(WireMismatch) in try walk(root, into: &sink) }
+        case .pages(let pages):
+            // One list of every page's items (each page an array, as its client checked).
+            guard case .list(let element) = self else { return try walk(answer.json, into: &sink) }
+            let count = pages.reduce(0) { $0 + $1.withRoot { $0.count } }
+            guard sink.pushTable(sequence: count, fields: 0) else { return }
+            var index = 0
+            for page in pages {
+                try page.withRoot { root throws(WireMismatch) in
+                    try root.forEachItem { item throws(WireMismatch) in
+                        index += 1
+                        try element.walk(item, into: &sink, at: "the answer[\(index)]")
+                        sink.setItem(index)
+                    }
+                }
+            }
         }
     }
 

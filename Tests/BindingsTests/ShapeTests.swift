@@ -61,6 +61,20 @@ import Vendors
         }
     }
 
+    /// A list sent in pages is read as one list, items numbered across pages, and a page's
+    /// item that does not fit is named by its place in the whole list.
+    @Test func pagesAreReadAsOneList() throws {
+        let pages = try [#"[{"_id": 1}, {"_id": 2}]"#, "[]", #"[{"_id": 3, "details": {"firstname": "Ada"}}]"#].map { try JSONDocument(parsing: Array($0.utf8)) }
+        let form = LuaForm.list(.shape(Self.user))
+        let whole = try JSONValue(parsing: #"[{"_id": 1}, {"_id": 2}, {"_id": 3, "details": {"firstname": "Ada"}}]"#.utf8)
+        #expect(try form.lua(fromWire: .pages(pages)) == form.lua(fromWire: whole))
+        #expect(VendorAnswer.pages(pages).json == whole)
+        #expect(try form.lua(fromWire: .pages([])) == .table(LuaTable()))
+        let bad = try JSONDocument(parsing: Array(#"[{"_id": "x"}]"#.utf8))
+        #expect(throws: WireMismatch.self) { try form.lua(fromWire: .pages([pages[0], bad])) }
+        do { _ = try form.lua(fromWire: .pages([pages[0], bad])) } catch { #expect(error.description == "the answer[3]._id is not integer: \"x\"") }
+    }
+
     /// What a script receives is written onto its stack by the form, with no Swift table
     /// between: it reads as the value the same walk builds, `already` added.
     @Test func answersWrittenStraightOntoTheStackReadAsTheBuiltOnes() async throws {

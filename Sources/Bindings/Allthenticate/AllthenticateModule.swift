@@ -85,15 +85,15 @@ public enum AllthenticateModule: VendorModule {
     }
 
     public static let operations: [VendorOperation] = [
-        VendorOperation(AllthenticateClient.self, "list_users", "Users (each as the vendor sends it), or only guests.", effect: .read,
-                        parameters: [LuaParameter("options", form: .shape(LuaShape([
-                            LuaField("email", .boolean, doc: "include emails"),
-                            LuaField("guests", .boolean, doc: "only guests"),
-                        ])), optional: true, doc: "what to list")],
-                        result: LuaResult(.list(.shape(user)), doc: "the users")) { arguments in
+        .read(AllthenticateClient.self, "list_users", "Users (each as the vendor sends it), or only guests.",
+              parameters: [LuaParameter("options", form: .shape(LuaShape([
+                  LuaField("email", .boolean, doc: "include emails"),
+                  LuaField("guests", .boolean, doc: "only guests"),
+              ])), optional: true, doc: "what to list")],
+              result: LuaResult(.list(.shape(user)), doc: "the users")) { arguments in
             let options = arguments.fields("options")
             let email = options?.bool("email") ?? false, guests = options?.bool("guests") ?? false
-            return { client async throws(VendorError) in .array(try await client.listUsers(includeEmail: email, guests: guests)) }
+            return { client async throws(VendorError) in .document(try await client.userList(includeEmail: email, guests: guests)) }
         },
         onUser("get_user", "A user's policies, computer usernames and smartcards.", effect: .read,
                result: LuaResult(.shape(details), doc: "the user's details")) { client, id async throws(VendorError) in

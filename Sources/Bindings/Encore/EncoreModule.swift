@@ -91,13 +91,12 @@ public enum EncoreModule: VendorModule {
     }
 
     public static let operations: [VendorOperation] = [
-        VendorOperation(EncoreClient.self, "list_users", "Every user (all pages).", effect: .read,
-                        result: LuaResult(.list(.shape(user)), doc: "the users")) { _ in
-            { client async throws(VendorError) in .array(try await client.listUsers()) }
+        .read(EncoreClient.self, "list_users", "Every user (all pages).", result: LuaResult(.list(.shape(user)), doc: "the users")) { _ in
+            { client async throws(VendorError) in .pages(try await client.userPages()) }
         },
         .read(EncoreClient.self, "get_user", "One user.", parameters: [id, idOptions], result: LuaResult(.shape(user), doc: "the user")) { arguments in
             let id = try userID(arguments)
-            return { client async throws(VendorError) in try await client.userDocument(id) }
+            return { client async throws(VendorError) in .document(try await client.userDocument(id)) }
         },
         VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
                         parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),

@@ -30,8 +30,13 @@ public typealias AllthenticateClient = VendorAPIClient<AllthenticateConfiguratio
 extension VendorAPIClient where API == AllthenticateConfiguration {
     /// Users (each as the vendor sends it), with their email when asked, or only guests.
     public func listUsers(includeEmail: Bool = false, guests: Bool = false) async throws(VendorError) -> [JSONValue] {
+        try await userList(includeEmail: includeEmail, guests: guests).value.array ?? []
+    }
+
+    /// The same list as the vendor sent it, for a script (read from its bytes into Lua).
+    public func userList(includeEmail: Bool = false, guests: Bool = false) async throws(VendorError) -> JSONDocument {
         let query = VendorEncoding.query([("email", includeEmail ? "true" : nil), ("user_tag", guests ? "GUEST" : nil)])
-        return try await get("list_users", "multipleusers" + (query.isEmpty ? "" : "?" + query), as: [JSONValue].self)
+        return try await arrayDocument("list_users", .GET, "multipleusers" + (query.isEmpty ? "" : "?" + query), idempotent: true)
     }
 
     /// `{"ad_status": "ACTIVE"}` (or `SUSPENDED`...): the user's state that

@@ -39,6 +39,16 @@ public enum VendorJSON {
         }
     }
 
+    /// A response's JSON that must be an array (a list, or a page of one), as sent.
+    public static func arrayDocument(from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> JSONDocument {
+        let document = try document(from: response, vendor: vendor, operation: operation)
+        guard document.withRoot({ $0.isArray }) else {
+            throw VendorError(vendor: vendor, operation: operation, status: response.status,
+                              message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+        }
+        return document
+    }
+
     private static func read<T: Decodable>(_ type: T.Type, from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> T {
         do {
             // Answers kept as they came (most of them) are read in one pass, not through Codable.

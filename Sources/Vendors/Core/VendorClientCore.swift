@@ -105,6 +105,12 @@ extension VendorClientCore {
         return try VendorJSON.document(from: response, vendor: Self.vendor, operation: operation)
     }
 
+    /// Sends one request and returns its answer, which must be a JSON array, as sent.
+    public func arrayDocument(_ operation: String, _ method: HTTPMethod, _ path: String, idempotent: Bool) async throws(VendorError) -> JSONDocument {
+        let response = try await exchange(operation, method, path, idempotent: idempotent)
+        return try VendorJSON.arrayDocument(from: response, vendor: Self.vendor, operation: operation)
+    }
+
     /// Sends one request and decodes its answer as `T`.
     public func call<T: Decodable>(_ operation: String, _ method: HTTPMethod, _ path: String, body: VendorBody? = nil,
                             as type: T.Type, idempotent: Bool) async throws(VendorError) -> T {

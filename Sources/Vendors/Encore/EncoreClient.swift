@@ -30,14 +30,21 @@ extension VendorAPIClient where API == EncoreConfiguration {
     /// Every user, following the pages until a short or empty (204) one.
     /// Each user as Encore sends it (PascalCase keys).
     public func listUsers() async throws(VendorError) -> [JSONValue] {
-        var users: [JSONValue] = []
+        try await userPages().flatMap { $0.value.array ?? [] }
+    }
+
+    /// Every page of users as Encore sent it (each an array), for a script: read from
+    /// their bytes into one Lua list.
+    public func userPages() async throws(VendorError) -> [JSONDocument] {
+        var pages: [JSONDocument] = []
         var page = 1
         while true {
             let response = try await exchange("list_users", .GET, "users?pageNumber=\(page)&pageSize=\(configuration.pageSize)", idempotent: true)
-            if response.status == 204 { return users }
-            let batch = try VendorJSON.decode([JSONValue].self, from: response, vendor: .encore, operation: "list_users")
-            users += batch
-            if batch.count < configuration.pageSize { return users }
+            if response.status == 204 { return pages }
+            let batch = try VendorJSON.arrayDocument(from: response, vendor: .encore, operation: "list_users")
+            let count = batch.withRoot { $0.count }
+            pages.append(batch)
+            if count < configuration.pageSize { return pages }
             page += 1
         }
     }

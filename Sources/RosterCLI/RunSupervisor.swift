@@ -188,7 +188,7 @@ final class StopSignals: @unchecked Sendable {
         stop.request()
     }
 
-    /// The run is over: a signal now ends the process, as it would by default.
+    /// The run is over: signals are held again (`ProcessStopSignals.release`).
     func cancel() { ProcessStopSignals.release() }
 }
 
@@ -202,8 +202,9 @@ final class StopSignals: @unchecked Sendable {
 ///
 /// A command that runs a script arms them first (`arm`): a signal while it starts (reading
 /// its configuration, opening the journal) is held for the run, which then stops before its
-/// first call and says how to finish it, as it would a moment later. Held only until the
-/// first run takes the signals, or a question is asked (`disarm`): there Ctrl-C ends the process.
+/// first call and says how to finish it, as it would a moment later. Held until a run takes
+/// the signals, held again when it lets them go (`release`), and not at a question
+/// (`disarm`): there Ctrl-C ends the process.
 enum ProcessStopSignals {
     private struct State {
         var handler: (@Sendable (String) -> Void)?
@@ -224,7 +225,10 @@ enum ProcessStopSignals {
             if let handler { return handler(name) }
             // Held for the run about to start; else (a second signal, or no run to come)
             // what the signal does by default.
-            if !held { exit(ExitStatus.interrupted) }
+            if !held {
+                if state.withLock({ $0.held != nil }) { Diagnostics.error("roster: \(name) again: stopping now") }
+                exit(ExitStatus.interrupted)
+            }
         }
         source.resume()
         return source
@@ -261,5 +265,15 @@ enum ProcessStopSignals {
         if let held { body(held) }
     }
 
-    static func release() { state.withLock { $0.handler = nil } }
+    /// The run is over. The signals are held again, as while the command started: for the
+    /// run that follows a rehearsal (which then stops before its first call and says how
+    /// to finish it), or, after the last run, while its outcome is journaled and reported
+    /// (the command ends by itself then). Ended silently there, a run stopped at that
+    /// moment said nothing, not even its id; a second signal still ends it at once.
+    static func release() {
+        state.withLock { state in
+            state.handler = nil
+            state.armed = true
+        }
+    }
 }

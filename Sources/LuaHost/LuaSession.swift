@@ -131,7 +131,7 @@ public final class LuaSession: @unchecked Sendable {
     /// by the watchdog's hook; one waiting on a vendor by the scheduler.
     public func interrupt() {
         roster_kill(run.state.state, ROSTER_LIMIT_INTERRUPTED)
-        run.eventSink.yield(.interrupted(run.generationNow))
+        run.mailbox.post(.interrupted(run.generationNow))
     }
 
     /// Completions of the name being typed at the end of `text`: globals

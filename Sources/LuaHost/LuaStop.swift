@@ -27,7 +27,7 @@ public final class LuaStop: Sendable {
         target.withLock { target in
             guard let run = target?.run else { return }
             roster_kill(run.state.state, ROSTER_LIMIT_INTERRUPTED)
-            run.eventSink.yield(.interrupted(run.generationNow))
+            run.mailbox.post(.interrupted(run.generationNow))
         }
     }
 

@@ -107,16 +107,15 @@ extension RunContext {
         generation += 1
         let generation = self.generation
         makeReady(main, arguments: arguments)
-        let sink = eventSink
+        let mailbox = self.mailbox
         let timeout = limits.timeout
         driveDeadline = .now + timeout
         let deadline = Task(executorPreference: globalConcurrentExecutor) {
             try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { sink.yield(.deadline(generation)) }
+            if !Task.isCancelled { mailbox.post(.deadline(generation)) }
         }
         defer { deadline.cancel() }
 
-        var iterator = events.makeAsyncIterator()
         while finished == nil {
             if readyHead < ready.count {
                 let (coroutine, arguments) = ready[readyHead]
@@ -137,7 +136,7 @@ extension RunContext {
                 finished = .limit(kind, message: limitMessage(kind))
                 break
             }
-            guard let event = await iterator.next() else { break }
+            guard let event = await nextEvent() else { break }
             switch event {
             case .deadline(let current) where current == generation:
                 roster_kill(state.state, ROSTER_LIMIT_TIMEOUT)
@@ -169,7 +168,7 @@ extension RunContext {
                 makeReady(coroutine, arguments: 2)
             }
         }
-        await drainInFlight(&iterator, generation: generation)
+        await drainInFlight(generation: generation)
         for coroutine in coroutines.values { coroutine.task?.cancel() }
         return finished ?? .hostError(message: "the scheduler stopped with work left")
     }
@@ -177,16 +176,16 @@ extension RunContext {
     /// The drive has ended: the changes still in flight (write calls that may have reached
     /// the vendor) get `limits.drainGrace` to finish, so that their outcome is recorded
     /// rather than cut; what is left then is cancelled (reads at once).
-    private func drainInFlight(_ iterator: inout AsyncStream<SchedulerEvent>.Iterator, generation: Int) async {
+    private func drainInFlight(generation: Int) async {
         var pending = Set(coroutines.values.filter { $0.task != nil && $0.changes }.map(\.id))
         guard !pending.isEmpty else { return }
-        let sink = eventSink, grace = limits.drainGrace
+        let mailbox = self.mailbox, grace = limits.drainGrace
         let timer = Task(executorPreference: globalConcurrentExecutor) {
             try? await Task.sleep(for: grace)
-            if !Task.isCancelled { sink.yield(.drainEnded(generation)) }
+            if !Task.isCancelled { mailbox.post(.drainEnded(generation)) }
         }
         defer { timer.cancel() }
-        while !pending.isEmpty, let event = await iterator.next() {
+        while !pending.isEmpty, let event = await nextEvent() {
             switch event {
             case .completed(let id, _):
                 pending.remove(id)
@@ -197,6 +196,22 @@ extension RunContext {
                 continue
             }
         }
+    }
+
+    /// The next event, waiting for one (events of an earlier drive included, as they came);
+    /// nil when the drive's task was cancelled.
+    private func nextEvent() async -> SchedulerEvent? {
+        if receivedHead == received.count {
+            var batch: [SchedulerEvent] = []
+            swap(&batch, &received)
+            batch.removeAll(keepingCapacity: true)
+            receivedHead = 0
+            let taken = await mailbox.takeAll(into: &batch)
+            received = batch
+            guard taken else { return nil }
+        }
+        defer { receivedHead += 1 }
+        return received[receivedHead]
     }
 
     /// Resumes one coroutine and acts on how it stopped.
@@ -235,7 +250,7 @@ extension RunContext {
         case .operation(let operation, let name, let changes):
             coroutine.changes = changes
             coroutine.task = Self.startTask(operation, name: name, id: coroutine.id,
-                                            deadline: driveDeadline, sink: eventSink)
+                                            deadline: driveDeadline, mailbox: mailbox)
         case .group(let request):
             let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
             coroutine.waitingOn = group
@@ -246,7 +261,7 @@ extension RunContext {
     /// Runs a binding's async work off the Lua threads; its outcome comes back as an event.
     private static func startTask(
         _ operation: @escaping LuaOperation, name: String, id: Int,
-        deadline: ContinuousClock.Instant?, sink: AsyncStream<SchedulerEvent>.Continuation
+        deadline: ContinuousClock.Instant?, mailbox: SchedulerMailbox
     ) -> Task<Void, Never> {
         Task(executorPreference: globalConcurrentExecutor) {
             let result: Result<LuaAnswer, LuaOperationFailure>
@@ -255,7 +270,7 @@ extension RunContext {
             } catch {
                 result = .failure(failure(error, name: name))
             }
-            sink.yield(.completed(id, result))
+            mailbox.post(.completed(id, result))
         }
     }
 

@@ -50,15 +50,17 @@ final class RunContext {
     /// `generation`, readable from another thread (an interrupt).
     private let currentGeneration = Atomic<Int>(0)
     var generationNow: Int { currentGeneration.load(ordering: .relaxed) }
-    let events: AsyncStream<SchedulerEvent>
-    let eventSink: AsyncStream<SchedulerEvent>.Continuation
+    /// Where completions, deadlines and interrupts arrive (RunContext+Scheduler.swift).
+    let mailbox = SchedulerMailbox()
+    /// Events taken from the mailbox, not yet handled, from `receivedHead` on.
+    var received: [SchedulerEvent] = []
+    var receivedHead = 0
 
     init(limits: LuaLimits, output: any LuaOutput, scriptDirectory: String?) throws(LuaStateError) {
         self.state = try LuaState(memoryLimit: limits.memory)
         self.limits = limits
         self.output = output
         self.scriptDirectory = scriptDirectory
-        (events, eventSink) = AsyncStream.makeStream(of: SchedulerEvent.self)
         roster_state_set_host(state.state, Unmanaged.passUnretained(self).toOpaque())
         Sandbox.open(state)
         Sandbox.setLimitMessages(state, limits)
@@ -66,7 +68,6 @@ final class RunContext {
     }
 
     deinit {
-        eventSink.finish()
         for coroutine in coroutines.values { coroutine.task?.cancel() }
     }
 

@@ -19,15 +19,16 @@ public typealias VendorReadWork<Client> = @Sendable (Client) async throws(Vendor
 public enum VendorAnswer: Sendable {
     case json(JSONValue)
     case document(JSONDocument)
-    /// A list the vendor sent in pages, each an array: read as one list.
-    case pages([JSONDocument])
+    /// A list the vendor sent in pages, each an array (or an object holding it at
+    /// `itemsAt`, as its client checked): read as one list.
+    case pages([JSONDocument], itemsAt: String? = nil)
 
     /// The answer as a `JSONValue` (for the journal, an undo, a check).
     public var json: JSONValue {
         switch self {
         case .json(let value): value
         case .document(let document): document.value
-        case .pages(let pages): .array(pages.flatMap { $0.value.array ?? [] })
+        case .pages(let pages, let key): .array(pages.flatMap { page in (key.map { page.value[$0] } ?? page.value)?.array ?? [] })
         }
     }
 
@@ -36,7 +37,7 @@ public enum VendorAnswer: Sendable {
         switch self {
         case .json(let value): value.estimatedMemory
         case .document(let document): document.estimatedMemory
-        case .pages(let pages): pages.reduce(32) { $0 + $1.estimatedMemory }
+        case .pages(let pages, _): pages.reduce(32) { $0 + $1.estimatedMemory }
         }
     }
 }

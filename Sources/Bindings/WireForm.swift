@@ -84,15 +84,16 @@ extension LuaForm {
         case .json(let value): try walk(value, into: &sink)
         case .document(let document):
             try document.withRoot { root throws(WireMismatch) in try walk(root, into: &sink) }
-        case .pages(let pages):
-            // One list of every page's items (each page an array, as its client checked).
+        case .pages(let pages, let key):
+            // One list of every page's items (each page's an array, as its client checked).
             guard case .list(let element) = self else { return try walk(answer.json, into: &sink) }
-            let count = pages.reduce(0) { $0 + $1.withRoot { $0.count } }
+            func items(_ root: JSONNode) -> JSONNode? { key.map { root[$0] } ?? root }
+            let count = pages.reduce(0) { $0 + $1.withRoot { items($0)?.count ?? 0 } }
             guard sink.pushTable(sequence: count, fields: 0) else { return }
             var index = 0
             for page in pages {
                 try page.withRoot { root throws(WireMismatch) in
-                    try root.forEachItem { item throws(WireMismatch) in
+                    try items(root)?.forEachItem { item throws(WireMismatch) in
                         index += 1
                         try element.walk(item, into: &sink, at: "the answer[\(index)]")
                         sink.setItem(index)

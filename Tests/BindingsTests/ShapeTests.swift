@@ -69,6 +69,11 @@ import Vendors
         let whole = try JSONValue(parsing: #"[{"_id": 1}, {"_id": 2}, {"_id": 3, "details": {"firstname": "Ada"}}]"#.utf8)
         #expect(try form.lua(fromWire: .pages(pages)) == form.lua(fromWire: whole))
         #expect(VendorAnswer.pages(pages).json == whole)
+        // Pages that hold their items at a key (`{"users": [...]}`) read the same.
+        let wrapped = try [#"{"users": [{"_id": 1}, {"_id": 2}], "total": 3}"#, #"{"users": [{"_id": 3, "details": {"firstname": "Ada"}}]}"#]
+            .map { try JSONDocument(parsing: Array($0.utf8)) }
+        #expect(try form.lua(fromWire: .pages(wrapped, itemsAt: "users")) == form.lua(fromWire: whole))
+        #expect(VendorAnswer.pages(wrapped, itemsAt: "users").json == whole)
         #expect(try form.lua(fromWire: .pages([])) == .table(LuaTable()))
         let bad = try JSONDocument(parsing: Array(#"[{"_id": "x"}]"#.utf8))
         #expect(throws: WireMismatch.self) { try form.lua(fromWire: .pages([pages[0], bad])) }

@@ -55,19 +55,18 @@ public enum GuardantModule: VendorModule {
     }
 
     public static let operations: [VendorOperation] = [
-        VendorOperation(GuardantClient.self, "list_users", "Every user (all pages).", effect: .read,
-                        parameters: [LuaParameter("options", form: .shape(listOptions), optional: true, doc: "which users, in which order")],
-                        result: LuaResult(.list(.shape(user)), doc: "the users")) { arguments in
+        .read(GuardantClient.self, "list_users", "Every user (all pages).",
+              parameters: [LuaParameter("options", form: .shape(listOptions), optional: true, doc: "which users, in which order")],
+              result: LuaResult(.list(.shape(user)), doc: "the users")) { arguments in
             let options = arguments.fields("options")
             let archived = options?.bool("archived"), sort = options?.string("sort") ?? "name"
             let descending = options?.string("direction") == "desc"
             return { client async throws(VendorError) in
-                .array(try await client.listUsers(archived: archived, sortBy: sort, descending: descending))
+                .pages(try await client.userPages(archived: archived, sortBy: sort, descending: descending), itemsAt: "users")
             }
         },
-        VendorOperation(GuardantClient.self, "list_roles", "The roles a user can have.", effect: .read,
-                        result: LuaResult(.list(.shape(role)), doc: "the roles")) { _ in
-            { client async throws(VendorError) in .array(try await client.listRoles()) }
+        .read(GuardantClient.self, "list_roles", "The roles a user can have.", result: LuaResult(.list(.shape(role)), doc: "the roles")) { _ in
+            { client async throws(VendorError) in .pages([try await client.roleList()], itemsAt: "roles") }
         },
         VendorOperation(GuardantClient.self, "create_user", "Creates a portal user (the password is confirmed for you).", effect: .write,
                         parameters: [LuaParameter("fields", form: .shape(newUser), doc: "the new user")],

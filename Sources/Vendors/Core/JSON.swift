@@ -39,10 +39,11 @@ public enum VendorJSON {
         }
     }
 
-    /// A response's JSON that must be an array (a list, or a page of one), as sent.
-    public static func arrayDocument(from response: VendorResponse, vendor: Vendor, operation: String) throws(VendorError) -> JSONDocument {
+    /// A response's JSON that must be an array (a list, or a page of one), or an object
+    /// holding one at `itemsAt`, as sent.
+    public static func arrayDocument(from response: VendorResponse, vendor: Vendor, operation: String, itemsAt key: String? = nil) throws(VendorError) -> JSONDocument {
         let document = try document(from: response, vendor: vendor, operation: operation)
-        guard document.withRoot({ $0.isArray }) else {
+        guard document.withRoot({ root in (key.map { root[$0] } ?? root)?.isArray == true }) else {
             throw VendorError(vendor: vendor, operation: operation, status: response.status,
                               message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
         }

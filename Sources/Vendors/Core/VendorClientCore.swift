@@ -105,10 +105,12 @@ extension VendorClientCore {
         return try VendorJSON.document(from: response, vendor: Self.vendor, operation: operation)
     }
 
-    /// Sends one request and returns its answer, which must be a JSON array, as sent.
-    public func arrayDocument(_ operation: String, _ method: HTTPMethod, _ path: String, idempotent: Bool) async throws(VendorError) -> JSONDocument {
+    /// Sends one request and returns its answer, which must be a JSON array (or an object
+    /// holding one at `itemsAt`), as sent.
+    public func arrayDocument(_ operation: String, _ method: HTTPMethod, _ path: String, itemsAt key: String? = nil,
+                              idempotent: Bool) async throws(VendorError) -> JSONDocument {
         let response = try await exchange(operation, method, path, idempotent: idempotent)
-        return try VendorJSON.arrayDocument(from: response, vendor: Self.vendor, operation: operation)
+        return try VendorJSON.arrayDocument(from: response, vendor: Self.vendor, operation: operation, itemsAt: key)
     }
 
     /// Sends one request and decodes its answer as `T`.

@@ -27,27 +27,39 @@ public typealias GuardantClient = VendorAPIClient<GuardantConfiguration>
 
 /// Guardant's operations.
 extension VendorAPIClient where API == GuardantConfiguration {
-    private struct Users: Decodable { var users: [JSONValue] }
-    private struct Roles: Decodable { var roles: [JSONValue] }
     private struct One: Decodable { var user: JSONValue }
 
     /// Every user (all pages), optionally only archived or only current ones, sorted by
     /// `sortBy` (the portal's field name). Each user as the portal sends it.
     public func listUsers(archived: Bool? = nil, sortBy: String = "name", descending: Bool = false) async throws(VendorError) -> [JSONValue] {
-        var users: [JSONValue] = []
+        try await userPages(archived: archived, sortBy: sortBy, descending: descending).flatMap { $0.value["users"]?.array ?? [] }
+    }
+
+    /// The same pages as the portal sent them (`{"users": [...]}` each), for a script: read
+    /// from their bytes into one Lua list.
+    public func userPages(archived: Bool? = nil, sortBy: String = "name", descending: Bool = false) async throws(VendorError) -> [JSONDocument] {
+        var pages: [JSONDocument] = []
+        var count = 0
         while true {
             let query = VendorEncoding.query([
-                ("sortby", sortBy), ("direction", descending ? "desc" : "asc"), ("offset", String(users.count)),
+                ("sortby", sortBy), ("direction", descending ? "desc" : "asc"), ("offset", String(count)),
                 ("limit", String(configuration.pageSize)), ("archived", archived.map { String($0) }),
             ])
-            let page = try await call("list_users", .GET, "users?" + query, as: Users.self, idempotent: true).users
-            users += page
-            if page.count < configuration.pageSize { return users }
+            let page = try await arrayDocument("list_users", .GET, "users?" + query, itemsAt: "users", idempotent: true)
+            let users = page.withRoot { $0["users"]?.count ?? 0 }
+            pages.append(page)
+            count += users
+            if users < configuration.pageSize { return pages }
         }
     }
 
     public func listRoles() async throws(VendorError) -> [JSONValue] {
-        try await call("list_roles", .GET, "users/roles", as: Roles.self, idempotent: true).roles
+        try await roleList().value["roles"]?.array ?? []
+    }
+
+    /// The roles as the portal sent them (`{"roles": [...]}`), for a script.
+    public func roleList() async throws(VendorError) -> JSONDocument {
+        try await arrayDocument("list_roles", .GET, "users/roles", itemsAt: "roles", idempotent: true)
     }
 
     public func createUser(_ user: GuardantNewUser) async throws(VendorError) -> JSONValue {

@@ -145,8 +145,9 @@ public enum AllthenticateModule: VendorModule {
                 return VendorResults.okAnswer
             }
         },
-        onUser("smartcards", "A user's smartcards.", effect: .read, result: LuaResult(cards, doc: "the cards")) { client, id async throws(VendorError) in
-            .array(try await client.smartcards(emailID: id))
+        .read(AllthenticateClient.self, "smartcards", "A user's smartcards.", parameters: [emailID], result: LuaResult(cards, doc: "the cards")) { arguments in
+            let id = arguments.int("email_id") ?? 0
+            return { client async throws(VendorError) in .pages([try await client.smartcardList(emailID: id)], itemsAt: "smartcards") }
         },
         VendorOperation(AllthenticateClient.self, "set_smartcards", "Sets a user's smartcards (replacing the list).", effect: .write,
                         parameters: [emailID, LuaParameter("cards", form: cards, doc: "the cards"),
@@ -238,9 +239,8 @@ public enum AllthenticateModule: VendorModule {
                 return VendorResults.okAnswer
             }
         },
-        VendorOperation(AllthenticateClient.self, "invites", "Pending invitations.", effect: .read,
-                        result: LuaResult(.list(.shape(invitation)), doc: "the invitations")) { _ in
-            { client async throws(VendorError) in .array(try await client.invites()) }
+        .read(AllthenticateClient.self, "invites", "Pending invitations.", result: LuaResult(.list(.shape(invitation)), doc: "the invitations")) { _ in
+            { client async throws(VendorError) in .document(try await client.inviteList()) }
         },
     ]
 }

@@ -21,7 +21,6 @@ public struct AllthenticateConfiguration: VendorAPI {
 }
 
 /// `GET /modifysmartcard`'s answer.
-private struct Cards: Decodable { var smartcards: [JSONValue] }
 
 /// One Allthenticate organization's users, guests, smartcards and invitations.
 public typealias AllthenticateClient = VendorAPIClient<AllthenticateConfiguration>
@@ -75,7 +74,12 @@ extension VendorAPIClient where API == AllthenticateConfiguration {
 
     /// The user's smartcards, as the vendor sends them.
     public func smartcards(emailID: Int) async throws(VendorError) -> [JSONValue] {
-        return try await get("smartcards", "modifysmartcard?email_id=\(emailID)", as: Cards.self).smartcards
+        try await smartcardList(emailID: emailID).value["smartcards"]?.array ?? []
+    }
+
+    /// The same, as the vendor sent them (`{"smartcards": [...]}`), for a script.
+    public func smartcardList(emailID: Int) async throws(VendorError) -> JSONDocument {
+        try await arrayDocument("smartcards", .GET, "modifysmartcard?email_id=\(emailID)", itemsAt: "smartcards", idempotent: true)
     }
 
     public func setSmartcards(emailID: Int, _ cards: [AllthenticateSmartcard], allowDuplicates: Bool = false) async throws(VendorError) {
@@ -106,7 +110,12 @@ extension VendorAPIClient where API == AllthenticateConfiguration {
 
     /// The pending invitations, as the vendor sends them.
     public func invites() async throws(VendorError) -> [JSONValue] {
-        try await get("invites", "invites", as: [JSONValue].self)
+        try await inviteList().value.array ?? []
+    }
+
+    /// The same, as the vendor sent them, for a script.
+    public func inviteList() async throws(VendorError) -> JSONDocument {
+        try await arrayDocument("invites", .GET, "invites", idempotent: true)
     }
 
     private func get<T: Decodable>(_ operation: String, _ path: String, as type: T.Type) async throws(VendorError) -> T {

@@ -263,7 +263,9 @@ extension RunContext {
         _ operation: @escaping LuaOperation, name: String, id: Int,
         deadline: ContinuousClock.Instant?, mailbox: SchedulerMailbox
     ) -> Task<Void, Never> {
-        Task(executorPreference: globalConcurrentExecutor) {
+        // Detached: it needs none of the run's task-local values and no executor preference,
+        // and a task with a preference looks it up (under a lock) at every suspension.
+        Task.detached {
             let result: Result<LuaAnswer, LuaOperationFailure>
             do {
                 result = .success(try await LuaRunDeadline.$current.withValue(deadline) { try await operation() })

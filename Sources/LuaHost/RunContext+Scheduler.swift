@@ -1,9 +1,9 @@
 /// RunContext+Scheduler.swift: drives a run's coroutines (DESIGN invariant 2).
 ///
-/// A binding that does I/O yields its coroutine; the scheduler starts the Swift work as a
-/// task, awaits the next completion *between* `lua_resume` calls (no Lua C frame is live
-/// across an await, and no thread waits), pushes the outcome onto the coroutine and resumes
-/// it. The deadline counts while waiting: it arrives as an event like a completion.
+/// A binding that does I/O yields its coroutine; the scheduler hands the Swift work to a
+/// worker task (OperationWorkers), awaits the next completion *between* `lua_resume` calls
+/// (no Lua C frame is live across an await, and no thread waits), pushes the outcome onto
+/// the coroutine and resumes it. The deadline counts while waiting: it arrives as an event like a completion.
 import CLua
 import CRosterLua
 
@@ -19,7 +19,7 @@ final class Coroutine {
     /// The group it waits on, when it called `parallel.map` or `parallel.all`.
     var waitingOn: ParallelGroup?
     /// Its binding's async work, while it waits on one.
-    var task: Task<Void, Never>?
+    var job: OperationJob?
     /// Whether that work changes something (a write or destructive call).
     var changes = false
 
@@ -84,8 +84,8 @@ extension RunContext {
     }
 
     private func release(_ coroutine: Coroutine, reusable: Bool = false) {
-        coroutine.task?.cancel()
-        coroutine.task = nil
+        coroutine.job?.cancel()
+        coroutine.job = nil
         coroutines[coroutine.id] = nil
         // A thread whose function returned can run another (Lua resumes a thread that is
         // not suspended and holds a function); one that failed or was cut off cannot.
@@ -148,7 +148,7 @@ extension RunContext {
                 continue // from an earlier statement of a session
             case .completed(let id, let result):
                 guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
-                coroutine.task = nil
+                coroutine.job = nil
                 let thread = coroutine.thread
                 lua_checkstack(thread, 3)
                 switch result {
@@ -169,7 +169,7 @@ extension RunContext {
             }
         }
         await drainInFlight(generation: generation)
-        for coroutine in coroutines.values { coroutine.task?.cancel() }
+        for coroutine in coroutines.values { coroutine.job?.cancel() }
         return finished ?? .hostError(message: "the scheduler stopped with work left")
     }
 
@@ -177,7 +177,7 @@ extension RunContext {
     /// the vendor) get `limits.drainGrace` to finish, so that their outcome is recorded
     /// rather than cut; what is left then is cancelled (reads at once).
     private func drainInFlight(generation: Int) async {
-        var pending = Set(coroutines.values.filter { $0.task != nil && $0.changes }.map(\.id))
+        var pending = Set(coroutines.values.filter { $0.job != nil && $0.changes }.map(\.id))
         guard !pending.isEmpty else { return }
         let mailbox = self.mailbox, grace = limits.drainGrace
         let timer = Task(executorPreference: globalConcurrentExecutor) {
@@ -189,7 +189,7 @@ extension RunContext {
             switch event {
             case .completed(let id, _):
                 pending.remove(id)
-                coroutines[id]?.task = nil
+                coroutines[id]?.job = nil
             case .drainEnded(let current) where current == generation:
                 return
             default:
@@ -249,30 +249,14 @@ extension RunContext {
         switch suspension {
         case .operation(let operation, let name, let changes):
             coroutine.changes = changes
-            coroutine.task = Self.startTask(operation, name: name, id: coroutine.id,
-                                            deadline: driveDeadline, mailbox: mailbox)
+            // Off the Lua threads; its outcome comes back as an event.
+            let job = OperationJob(operation, name: name, id: coroutine.id, deadline: driveDeadline, mailbox: mailbox)
+            OperationWorkers.shared.start(job)
+            coroutine.job = job
         case .group(let request):
             let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
             coroutine.waitingOn = group
             spawnChildren(of: group)
-        }
-    }
-
-    /// Runs a binding's async work off the Lua threads; its outcome comes back as an event.
-    private static func startTask(
-        _ operation: @escaping LuaOperation, name: String, id: Int,
-        deadline: ContinuousClock.Instant?, mailbox: SchedulerMailbox
-    ) -> Task<Void, Never> {
-        // Detached: it needs none of the run's task-local values and no executor preference,
-        // and a task with a preference looks it up (under a lock) at every suspension.
-        Task.detached {
-            let result: Result<LuaAnswer, LuaOperationFailure>
-            do {
-                result = .success(try await LuaRunDeadline.$current.withValue(deadline) { try await operation() })
-            } catch {
-                result = .failure(failure(error, name: name))
-            }
-            mailbox.post(.completed(id, result))
         }
     }
 

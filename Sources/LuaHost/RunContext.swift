@@ -68,7 +68,7 @@ final class RunContext {
     }
 
     deinit {
-        for coroutine in coroutines.values { coroutine.task?.cancel() }
+        for coroutine in coroutines.values { coroutine.job?.cancel() }
     }
 
     /// The run whose state `L` belongs to.

@@ -1,7 +1,11 @@
 /// HostileServerTests.swift: a vendor endpoint that redirects elsewhere, echoes the request's
-/// credentials back, or asks for long waits: no credential leaves for another host or comes
-/// back in an error, and Retry-After is honoured in full but never past the run's deadline.
+/// credentials back, asks for long waits or never answers: no credential leaves for another
+/// host or comes back in an error, Retry-After is honoured in full but never past the run's
+/// deadline, and a request gives up at its timeout.
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Vendors
 
@@ -12,6 +16,46 @@ import Testing
         user.userName = "n"
         return user
     }()
+
+    @Test func aVendorThatNeverAnswersTimesOut() async throws {
+        // A socket that listens and never accepts: the kernel completes the connection, the
+        // request is sent, and no answer ever comes.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        #expect(bound && listen(listener, 16) == 0)
+        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/users/v1/users/1"
+
+        let http = VendorHTTP(timeout: .milliseconds(300), retry: .none)
+        let request = VendorRequest(vendor: .encore, operation: "get_user", method: .GET, url: url, idempotent: true)
+        let started = ContinuousClock.now
+        let attempt = Task { () async -> VendorError? in
+            do throws(VendorError) {
+                _ = try await http.send(request)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        // Should the timeout never fire, the test fails instead of hanging.
+        let guardrail = Task {
+            try await Task.sleep(for: .seconds(20))
+            attempt.cancel()
+        }
+        defer { guardrail.cancel() }
+        let error = await attempt.value
+        #expect(error?.message == "timed out waiting for the answer")
+        #expect(error?.outcomeUnknown == true) // the request went out
+        #expect(error?.retryable == true)
+        #expect(ContinuousClock.now - started >= .milliseconds(300))
+    }
 
     @Test(arguments: [301, 302, 307, 308])
     func aRedirectIsNotFollowed(status: Int) async throws {

@@ -86,6 +86,7 @@ public final class VendorHTTP: Sendable {
     /// Awaited before every request (the first one starts the in-process emulator, say); it
     /// throws the request's error.
     let gate: (@Sendable (VendorRequest) async throws(VendorError) -> Void)?
+    /// The longest one attempt may take, connecting included (kept by `RequestDeadlines`).
     public let timeout: Duration
     public let retry: RetryPolicy
     /// Where rate-limited vendors count their requests with every Roster process on the
@@ -241,13 +242,20 @@ public final class VendorHTTP: Sendable {
                 return try HTTPClient.Request(url: request.url, method: request.method, headers: headers, body: request.body.map { .bytes($0) })
             }
             let sent = VendorCallProfile.shared.isOn ? ContinuousClock.now : nil
-            let task = client.execute(request: http, delegate: ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes),
-                                      deadline: .now() + .nanoseconds(timeout.nanoseconds))
-            let response = try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
+            let task = client.execute(request: http, delegate: ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes))
+            let watch = RequestDeadlines.shared.watch(until: .now + timeout) { task.cancel() }
+            let response: HTTPClient.Response
+            do {
+                response = try await withTaskCancellationHandler {
+                    try await task.futureResult.get()
+                } onCancel: {
+                    task.cancel()
+                }
+            } catch {
+                if RequestDeadlines.shared.forget(watch) { throw HTTPClientError.deadlineExceeded }
+                throw error
             }
+            _ = RequestDeadlines.shared.forget(watch)
             if let sent { VendorCallProfile.shared.add(.exchange, since: sent) }
             let status = Int(response.status.code)
             var body = response.body.map { Array($0.readableBytesView) } ?? []

@@ -10,10 +10,11 @@ final class OperationWorkers: Sendable {
     /// The process's workers, shared by every run.
     static let shared = OperationWorkers(maximumIdle: 256)
 
-    /// One worker: its task, cancelled only to cancel the job it is running.
+    /// One worker, read and written under the pool's lock: its task, cancelled only to cancel
+    /// the job it is running, and its first job until it takes it.
     fileprivate final class Worker: @unchecked Sendable {
-        /// Set under the pool's lock before the worker's first job can end.
         var task: Task<Void, Never>?
+        var first: OperationJob?
     }
 
     private struct State {
@@ -37,8 +38,10 @@ final class OperationWorkers: Sendable {
             }
             let worker = Worker()
             job.runningOn = worker
+            worker.first = job
             // Made under the lock, so that `cancel` finds the task as soon as it finds the job.
-            worker.task = Task.detached { [self] in await self.work(as: worker, first: job) }
+            // The task holds no job: a worker keeps nothing of a job that has ended.
+            worker.task = Task.detached { [self] in await self.work(as: worker) }
             return nil
         }
         waiting?.resume(returning: job)
@@ -56,19 +59,24 @@ final class OperationWorkers: Sendable {
     /// How many workers wait for a job (for tests).
     var idleCount: Int { state.withLock { $0.idle.count } }
 
-    private func work(as worker: Worker, first: OperationJob) async {
-        var job = first
-        while true {
-            let outcome = await job.run()
-            // The job stops counting as running before its outcome is posted, so that a run
-            // that cancels it on seeing the outcome cannot cancel this worker's next job.
-            state.withLock { _ in job.runningOn = nil }
-            job.post(outcome)
+    private func work(as worker: Worker) async {
+        var next = state.withLock { _ in worker.first.take() }
+        // No binding outlives a job's turn: an idle worker holds none.
+        while next != nil {
+            await complete(next.take()!)
             // A cancelled worker's task stays cancelled: it takes no other job.
-            if Task.isCancelled { return }
-            guard let next = await nextJob(for: worker) else { return }
-            job = next
+            if Task.isCancelled { break }
+            next = await nextJob(for: worker)
         }
+        state.withLock { _ in worker.task = nil }
+    }
+
+    private func complete(_ job: OperationJob) async {
+        let outcome = await job.run()
+        // The job stops counting as running before its outcome is posted, so that a run that
+        // cancels it on seeing the outcome cannot cancel this worker's next job.
+        state.withLock { _ in job.runningOn = nil }
+        job.post(outcome)
     }
 
     private func nextJob(for worker: Worker) async -> OperationJob? {

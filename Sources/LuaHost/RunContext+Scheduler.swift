@@ -3,7 +3,8 @@
 /// A binding that does I/O yields its coroutine; the scheduler hands the Swift work to a
 /// worker task (OperationWorkers), awaits the next completion *between* `lua_resume` calls
 /// (no Lua C frame is live across an await, and no thread waits), pushes the outcome onto
-/// the coroutine and resumes it. The deadline counts while waiting: it arrives as an event like a completion.
+/// the coroutine and resumes it. The deadline counts while waiting: it arrives as an event
+/// like a completion.
 import CLua
 import CRosterLua
 

@@ -50,6 +50,21 @@ private actor Gate {
         }
     }
 
+    @Test func anIdleWorkerKeepsNothingOfItsLastJob() async {
+        final class Capture: Sendable {}
+        let workers = OperationWorkers(maximumIdle: 8)
+        let mailbox = SchedulerMailbox()
+        var capture: Capture? = Capture()
+        weak let captured = capture
+        for id in 1...2 { // a new worker's first job, then an idle worker's
+            workers.start(OperationJob({ [capture] in .value(.boolean(capture != nil)) }, name: "demo.capture", id: id, deadline: nil, mailbox: mailbox))
+            #expect(number(await outcomes(mailbox, count: 1)[id]) == .boolean(true))
+            while workers.idleCount == 0 { await Task.yield() }
+        }
+        capture = nil
+        #expect(captured == nil)
+    }
+
     @Test func theRunsDeadlineReachesTheWork() async {
         let workers = OperationWorkers(maximumIdle: 8)
         let mailbox = SchedulerMailbox()

@@ -297,12 +297,6 @@ public final class VendorHTTP: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}
-
 extension HTTPClientError {
     /// The case name only: an HTTPClientError's description can include a URL.
     var shortDescription: String {

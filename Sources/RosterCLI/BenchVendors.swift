@@ -1,13 +1,14 @@
 /// BenchVendors.swift: `roster bench --vendors`, what a vendor call costs the client:
 /// Encore `get_user` against an emulator in a process of its own (so this process's CPU is
-/// the client's alone), through the client and from Lua, where the time of a call goes,
-/// and the same emulator loaded by wrk and by Python's aiohttp, when they are installed.
+/// the client's alone), through the HTTP client with no Roster code around it, through the
+/// vendor client and from Lua, where the time of a call goes, and the same emulator loaded
+/// by wrk and by Python's aiohttp, when they are installed.
 import ArgumentParser
 @_spi(Benchmarks) import Bindings
 import Engine
 import Foundation
 import LuaHost
-import Vendors
+@_spi(Benchmarks) import Vendors
 
 extension BenchCommand {
     /// The figures of one `--vendors` run.
@@ -17,12 +18,16 @@ extension BenchCommand {
         var clientCPUSecondsPer1000Calls: Double
         var luaCallsPerSecond: Double
         var luaCPUSecondsPer1000Calls: Double
+        var floorCallsPerSecond: Double
+        var floorCPUSecondsPer1000Calls: Double
+        var luaVsFloorRatio: Double
         var profileMicroseconds: [String: Double]
         var wrkCallsPerSecond: Double?
         var aiohttpCallsPerSecond: Double?
         var aiohttpCPUSecondsPer1000Calls: Double?
         var luaVsAiohttpRatio: Double?
         var luaVsWrkRatio: Double?
+        var floorVsWrkRatio: Double?
 
         enum CodingKeys: String, CodingKey {
             case clientSequentialCallsPerSecond = "client_sequential_calls_per_s", clientCallsPerSecond = "client_64_in_flight_calls_per_s"
@@ -31,6 +36,9 @@ extension BenchCommand {
             case profileMicroseconds = "profile_us_per_call", wrkCallsPerSecond = "wrk_64_connections_calls_per_s"
             case aiohttpCallsPerSecond = "aiohttp_64_in_flight_calls_per_s", aiohttpCPUSecondsPer1000Calls = "aiohttp_cpu_s_per_1000_calls"
             case luaVsAiohttpRatio = "lua_vs_aiohttp_ratio", luaVsWrkRatio = "lua_vs_wrk_ratio"
+            case floorCallsPerSecond = "http_client_floor_64_in_flight_calls_per_s"
+            case floorCPUSecondsPer1000Calls = "http_client_floor_cpu_s_per_1000_calls"
+            case luaVsFloorRatio = "lua_vs_http_client_floor_ratio", floorVsWrkRatio = "http_client_floor_vs_wrk_ratio"
         }
     }
 
@@ -62,6 +70,13 @@ extension BenchCommand {
             }
         }
 
+        // The HTTP client with nothing of Roster's: what a call cannot cost less than here.
+        let key = encore.subscriptionKey.reveal()
+        let url = emulator.origin + "/encore/users/v1/users/1001?use-external-id=false"
+        let floor = try await Self.timed {
+            try await HTTPClientFloor.run(url: url, headers: [("Ocp-Apim-Subscription-Key", key)], calls: calls, inFlight: Self.inFlight)
+        }
+
         // From Lua: what a script pays, answers written as the script sees them.
         let runner = VendorScriptRunner(tenant: tenant, limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
         func script(_ count: Int, concurrency: Int) -> LuaScript {
@@ -85,8 +100,6 @@ extension BenchCommand {
         VendorCallProfile.shared.stop()
         let profile = VendorCallProfile.shared.microsecondsPerCall()
 
-        let key = encore.subscriptionKey.reveal()
-        let url = emulator.origin + "/encore/users/v1/users/1001?use-external-id=false"
         let wrk = Peers.wrk(url: url, header: "Ocp-Apim-Subscription-Key: \(key)", connections: Self.inFlight)
         let aiohttp = Peers.aiohttp(url: url, header: ("Ocp-Apim-Subscription-Key", key), calls: calls, inFlight: Self.inFlight)
 
@@ -96,12 +109,16 @@ extension BenchCommand {
             clientCPUSecondsPer1000Calls: concurrent.cpu / Double(calls) * 1000,
             luaCallsPerSecond: Double(calls) / lua.seconds,
             luaCPUSecondsPer1000Calls: lua.cpu / Double(calls) * 1000,
+            floorCallsPerSecond: Double(calls) / floor.seconds,
+            floorCPUSecondsPer1000Calls: floor.cpu / Double(calls) * 1000,
+            luaVsFloorRatio: floor.seconds / lua.seconds,
             profileMicroseconds: Dictionary(uniqueKeysWithValues: profile.map { ($0.phase.name, $0.microseconds) }),
             wrkCallsPerSecond: wrk,
             aiohttpCallsPerSecond: aiohttp?.callsPerSecond,
             aiohttpCPUSecondsPer1000Calls: aiohttp.map { $0.cpu / Double(calls) * 1000 },
             luaVsAiohttpRatio: aiohttp.map { Double(calls) / lua.seconds / $0.callsPerSecond },
-            luaVsWrkRatio: wrk.map { Double(calls) / lua.seconds / $0 })
+            luaVsWrkRatio: wrk.map { Double(calls) / lua.seconds / $0 },
+            floorVsWrkRatio: wrk.map { Double(calls) / floor.seconds / $0 })
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -113,6 +130,8 @@ extension BenchCommand {
                      figures.clientCallsPerSecond, figures.clientSequentialCallsPerSecond, figures.clientCPUSecondsPer1000Calls))
         print(String(format: "  from Lua:       %6.0f calls/s through parallel.map, %.3f s of CPU per 1,000 calls",
                      figures.luaCallsPerSecond, figures.luaCPUSecondsPer1000Calls))
+        print(String(format: "  HTTP client, no Roster code: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/that %.2fx",
+                     figures.floorCallsPerSecond, figures.floorCPUSecondsPer1000Calls, figures.luaVsFloorRatio))
         if let aiohttp {
             print(String(format: "  Python aiohttp: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/aiohttp %.2fx (goal >= 2.5)",
                          aiohttp.callsPerSecond, aiohttp.cpu / Double(calls) * 1000, figures.luaVsAiohttpRatio ?? 0))
@@ -120,7 +139,8 @@ extension BenchCommand {
             print("  Python aiohttp: not installed (make bench installs it: pip install aiohttp)")
         }
         if let wrk {
-            print(String(format: "  wrk:            %6.0f calls/s; Lua/wrk %.2fx (goal >= 0.6)", wrk, figures.luaVsWrkRatio ?? 0))
+            print(String(format: "  wrk:            %6.0f calls/s; Lua/wrk %.2fx (goal >= 0.6); HTTP client alone/wrk %.2fx",
+                         wrk, figures.luaVsWrkRatio ?? 0, figures.floorVsWrkRatio ?? 0))
         } else {
             print("  wrk:            not installed (apt-get install wrk)")
         }

@@ -18,13 +18,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object with the raw figures and the ratios.")
     var json = false
 
-    @Option(name: .customLong("rounds"), help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios); 9, or 41 for --journal.")
+    @Option(name: .customLong("rounds"), help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios); 9, 41 for --journal, 5 for --vendors.")
     var roundsGiven: Int?
 
     /// A journal round is short (a third of a second) and its ratio moves by a tenth
     /// between rounds on a shared machine (the middle half of 21 spanned 0.96-1.17): more
     /// rounds make the median steadier, though 41 still move a few percent from run to run.
-    var rounds: Int { roundsGiven ?? (journal ? 41 : 9) }
+    var rounds: Int { roundsGiven ?? (journal ? 41 : vendors ? 5 : 9) }
 
     @Flag(name: .customLong("calls-only"), help: "Only time Lua→Swift binding calls (for profiling).")
     var callsOnly = false

@@ -13,6 +13,7 @@ import LuaHost
 extension BenchCommand {
     /// The figures of one `--vendors` run.
     struct VendorFigures: Encodable {
+        var rounds: Int
         var clientSequentialCallsPerSecond: Double
         var clientCallsPerSecond: Double
         var clientCPUSecondsPer1000Calls: Double
@@ -26,20 +27,43 @@ extension BenchCommand {
         var aiohttpCallsPerSecond: Double?
         var aiohttpCPUSecondsPer1000Calls: Double?
         var luaVsAiohttpRatio: Double?
+        var luaVsAiohttpLowerQuartile: Double?
+        var luaVsAiohttpUpperQuartile: Double?
         var luaVsWrkRatio: Double?
+        var luaVsWrkLowerQuartile: Double?
+        var luaVsWrkUpperQuartile: Double?
         var floorVsWrkRatio: Double?
 
         enum CodingKeys: String, CodingKey {
+            case rounds
             case clientSequentialCallsPerSecond = "client_sequential_calls_per_s", clientCallsPerSecond = "client_64_in_flight_calls_per_s"
             case clientCPUSecondsPer1000Calls = "client_cpu_s_per_1000_calls"
             case luaCallsPerSecond = "lua_parallel_map_64_calls_per_s", luaCPUSecondsPer1000Calls = "lua_cpu_s_per_1000_calls"
             case profileMicroseconds = "profile_us_per_call", wrkCallsPerSecond = "wrk_64_connections_calls_per_s"
             case aiohttpCallsPerSecond = "aiohttp_64_in_flight_calls_per_s", aiohttpCPUSecondsPer1000Calls = "aiohttp_cpu_s_per_1000_calls"
             case luaVsAiohttpRatio = "lua_vs_aiohttp_ratio", luaVsWrkRatio = "lua_vs_wrk_ratio"
+            case luaVsAiohttpLowerQuartile = "lua_vs_aiohttp_ratio_lower_quartile", luaVsAiohttpUpperQuartile = "lua_vs_aiohttp_ratio_upper_quartile"
+            case luaVsWrkLowerQuartile = "lua_vs_wrk_ratio_lower_quartile", luaVsWrkUpperQuartile = "lua_vs_wrk_ratio_upper_quartile"
             case floorCallsPerSecond = "http_client_floor_64_in_flight_calls_per_s"
             case floorCPUSecondsPer1000Calls = "http_client_floor_cpu_s_per_1000_calls"
             case luaVsFloorRatio = "lua_vs_http_client_floor_ratio", floorVsWrkRatio = "http_client_floor_vs_wrk_ratio"
         }
+    }
+
+    /// One round of `--vendors`: every client measured once, back to back.
+    struct VendorRound {
+        var calls: Int
+        var client = (seconds: 0.0, cpu: 0.0)
+        var floor = (seconds: 0.0, cpu: 0.0)
+        var lua = (seconds: 0.0, cpu: 0.0)
+        var wrk: Double?
+        var aiohttp: (callsPerSecond: Double, cpu: Double)?
+
+        func rate(_ timed: (seconds: Double, cpu: Double)) -> Double { Double(calls) / timed.seconds }
+        /// CPU seconds per 1,000 calls.
+        func cpu(_ timed: (seconds: Double, cpu: Double)) -> Double { timed.cpu / Double(calls) * 1000 }
+        var luaVsAiohttp: Double? { aiohttp.map { rate(lua) / $0.callsPerSecond } }
+        var luaVsWrk: Double? { wrk.map { rate(lua) / $0 } }
     }
 
     static let inFlight = 64
@@ -57,27 +81,12 @@ extension BenchCommand {
         let call = try getUser.work(LuaTable(["id": 1001]), in: session)
         _ = try await call() // warm the connection pool
 
-        // The client alone: the declaration's work, no Lua.
+        // The client alone, one call at a time: the declaration's work, no Lua.
         let sequentialCalls = 2_000
         let sequential = try await Self.timed { for _ in 0..<sequentialCalls { _ = try await call() } }
-        let calls = 20_000
-        let concurrent = try await Self.timed {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for worker in 0..<Self.inFlight {
-                    group.addTask { for _ in stride(from: worker, to: calls, by: Self.inFlight) { _ = try await call() } }
-                }
-                try await group.waitForAll()
-            }
-        }
 
-        // The HTTP client with nothing of Roster's: what a call cannot cost less than here.
         let key = encore.subscriptionKey.reveal()
         let url = emulator.origin + "/encore/users/v1/users/1001?use-external-id=false"
-        let floor = try await Self.timed {
-            try await HTTPClientFloor.run(url: url, headers: [("Ocp-Apim-Subscription-Key", key)], calls: calls, inFlight: Self.inFlight)
-        }
-
-        // From Lua: what a script pays, answers written as the script sees them.
         let runner = VendorScriptRunner(tenant: tenant, limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
         func script(_ count: Int, concurrency: Int) -> LuaScript {
             LuaScript(name: "bench.lua", source: """
@@ -92,7 +101,37 @@ extension BenchCommand {
             guard result.outcome == .success else { throw ValidationError("the benchmark script failed: \(result.outcome.summary)") }
         }
         try await runLua(200, concurrency: Self.inFlight) // warm
-        let lua = try await Self.timed { try await runLua(calls, concurrency: Self.inFlight) }
+
+        // Rounds, each measuring every client once: a ratio is taken within a round (the
+        // machine as loaded then), and the run reports the rounds' medians. The peers go
+        // first every other round, so that neither side always runs second.
+        let calls = 20_000
+        var rounds: [VendorRound] = []
+        for round in 1...max(1, self.rounds) {
+            var measured = VendorRound(calls: calls)
+            func peers() {
+                measured.wrk = Peers.wrk(url: url, header: "Ocp-Apim-Subscription-Key: \(key)", connections: Self.inFlight)
+                measured.aiohttp = Peers.aiohttp(url: url, header: ("Ocp-Apim-Subscription-Key", key), calls: calls, inFlight: Self.inFlight)
+            }
+            if round.isMultiple(of: 2) { peers() }
+            // The client alone, 64 in flight.
+            measured.client = try await Self.timed {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for worker in 0..<Self.inFlight {
+                        group.addTask { for _ in stride(from: worker, to: calls, by: Self.inFlight) { _ = try await call() } }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+            // The HTTP client with nothing of Roster's: what a call cannot cost less than here.
+            measured.floor = try await Self.timed {
+                try await HTTPClientFloor.run(url: url, headers: [("Ocp-Apim-Subscription-Key", key)], calls: calls, inFlight: Self.inFlight)
+            }
+            // From Lua: what a script pays, answers written as the script sees them.
+            measured.lua = try await Self.timed { try await runLua(calls, concurrency: Self.inFlight) }
+            if !round.isMultiple(of: 2) { peers() }
+            rounds.append(measured)
+        }
 
         // Where a call's time goes: one call at a time, so that phases do not overlap.
         VendorCallProfile.shared.start()
@@ -100,47 +139,59 @@ extension BenchCommand {
         VendorCallProfile.shared.stop()
         let profile = VendorCallProfile.shared.microsecondsPerCall()
 
-        let wrk = Peers.wrk(url: url, header: "Ocp-Apim-Subscription-Key: \(key)", connections: Self.inFlight)
-        let aiohttp = Peers.aiohttp(url: url, header: ("Ocp-Apim-Subscription-Key", key), calls: calls, inFlight: Self.inFlight)
-
+        let median = { (values: [Double]) -> Double in values.sorted()[values.count / 2] }
+        /// The median of `figure` over the rounds that have it (nil when none has).
+        func across(_ figure: (VendorRound) -> Double?) -> Double? {
+            let values = rounds.compactMap(figure)
+            return values.isEmpty ? nil : median(values)
+        }
+        /// The middle half of `figure` over the rounds: how far one run's median can move.
+        func middleHalf(_ figure: (VendorRound) -> Double?) -> (Double, Double)? {
+            let values = rounds.compactMap(figure).sorted()
+            return values.isEmpty ? nil : (values[values.count / 4], values[(values.count * 3) / 4])
+        }
+        let luaVsAiohttpSpread = middleHalf { $0.luaVsAiohttp }, luaVsWrkSpread = middleHalf { $0.luaVsWrk }
         let figures = VendorFigures(
+            rounds: rounds.count,
             clientSequentialCallsPerSecond: Double(sequentialCalls) / sequential.seconds,
-            clientCallsPerSecond: Double(calls) / concurrent.seconds,
-            clientCPUSecondsPer1000Calls: concurrent.cpu / Double(calls) * 1000,
-            luaCallsPerSecond: Double(calls) / lua.seconds,
-            luaCPUSecondsPer1000Calls: lua.cpu / Double(calls) * 1000,
-            floorCallsPerSecond: Double(calls) / floor.seconds,
-            floorCPUSecondsPer1000Calls: floor.cpu / Double(calls) * 1000,
-            luaVsFloorRatio: floor.seconds / lua.seconds,
+            clientCallsPerSecond: across { $0.rate($0.client) }!,
+            clientCPUSecondsPer1000Calls: across { $0.cpu($0.client) }!,
+            luaCallsPerSecond: across { $0.rate($0.lua) }!,
+            luaCPUSecondsPer1000Calls: across { $0.cpu($0.lua) }!,
+            floorCallsPerSecond: across { $0.rate($0.floor) }!,
+            floorCPUSecondsPer1000Calls: across { $0.cpu($0.floor) }!,
+            luaVsFloorRatio: across { $0.rate($0.lua) / $0.rate($0.floor) }!,
             profileMicroseconds: Dictionary(uniqueKeysWithValues: profile.map { ($0.phase.name, $0.microseconds) }),
-            wrkCallsPerSecond: wrk,
-            aiohttpCallsPerSecond: aiohttp?.callsPerSecond,
-            aiohttpCPUSecondsPer1000Calls: aiohttp.map { $0.cpu / Double(calls) * 1000 },
-            luaVsAiohttpRatio: aiohttp.map { Double(calls) / lua.seconds / $0.callsPerSecond },
-            luaVsWrkRatio: wrk.map { Double(calls) / lua.seconds / $0 },
-            floorVsWrkRatio: wrk.map { Double(calls) / floor.seconds / $0 })
+            wrkCallsPerSecond: across { $0.wrk },
+            aiohttpCallsPerSecond: across { $0.aiohttp?.callsPerSecond },
+            aiohttpCPUSecondsPer1000Calls: across { round in round.aiohttp.map { $0.cpu / Double(calls) * 1000 } },
+            luaVsAiohttpRatio: across { $0.luaVsAiohttp },
+            luaVsAiohttpLowerQuartile: luaVsAiohttpSpread?.0, luaVsAiohttpUpperQuartile: luaVsAiohttpSpread?.1,
+            luaVsWrkRatio: across { $0.luaVsWrk },
+            luaVsWrkLowerQuartile: luaVsWrkSpread?.0, luaVsWrkUpperQuartile: luaVsWrkSpread?.1,
+            floorVsWrkRatio: across { round in round.wrk.map { round.rate(round.floor) / $0 } })
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(figures), as: UTF8.self))
             return
         }
-        print(String(format: "encore get_user against an emulator in its own process, %d in flight:", Self.inFlight))
+        print(String(format: "encore get_user against an emulator in its own process, %d in flight (medians of %d rounds):", Self.inFlight, figures.rounds))
         print(String(format: "  client alone:   %6.0f calls/s (%.0f one at a time), %.3f s of CPU per 1,000 calls (goal <= 0.10)",
                      figures.clientCallsPerSecond, figures.clientSequentialCallsPerSecond, figures.clientCPUSecondsPer1000Calls))
         print(String(format: "  from Lua:       %6.0f calls/s through parallel.map, %.3f s of CPU per 1,000 calls",
                      figures.luaCallsPerSecond, figures.luaCPUSecondsPer1000Calls))
         print(String(format: "  HTTP client, no Roster code: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/that %.2fx",
                      figures.floorCallsPerSecond, figures.floorCPUSecondsPer1000Calls, figures.luaVsFloorRatio))
-        if let aiohttp {
-            print(String(format: "  Python aiohttp: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/aiohttp %.2fx (goal >= 2.5)",
-                         aiohttp.callsPerSecond, aiohttp.cpu / Double(calls) * 1000, figures.luaVsAiohttpRatio ?? 0))
+        if let rate = figures.aiohttpCallsPerSecond, let cpu = figures.aiohttpCPUSecondsPer1000Calls, let ratio = figures.luaVsAiohttpRatio {
+            print(String(format: "  Python aiohttp: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/aiohttp %.2fx (goal >= 2.5; middle half %.2f-%.2f)",
+                         rate, cpu, ratio, figures.luaVsAiohttpLowerQuartile ?? 0, figures.luaVsAiohttpUpperQuartile ?? 0))
         } else {
             print("  Python aiohttp: not installed (make bench installs it: pip install aiohttp)")
         }
-        if let wrk {
-            print(String(format: "  wrk:            %6.0f calls/s; Lua/wrk %.2fx (goal >= 0.6); HTTP client alone/wrk %.2fx",
-                         wrk, figures.luaVsWrkRatio ?? 0, figures.floorVsWrkRatio ?? 0))
+        if let wrk = figures.wrkCallsPerSecond, let ratio = figures.luaVsWrkRatio {
+            print(String(format: "  wrk:            %6.0f calls/s; Lua/wrk %.2fx (goal >= 0.6; middle half %.2f-%.2f); HTTP client, no Roster code/wrk %.2fx",
+                         wrk, ratio, figures.luaVsWrkLowerQuartile ?? 0, figures.luaVsWrkUpperQuartile ?? 0, figures.floorVsWrkRatio ?? 0))
         } else {
             print("  wrk:            not installed (apt-get install wrk)")
         }

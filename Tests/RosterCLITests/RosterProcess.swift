@@ -92,8 +92,13 @@ enum RosterProcess {
         thread.start()
     }
 
-    /// A home folder with no Roster configuration in it.
-    static let isolatedHome = FileManager.default.temporaryDirectory.appendingPathComponent("roster-home-\(UUID().uuidString)").path
+    /// A home folder with no Roster configuration in it, removed when the test process exits
+    /// (runs that name no journal write the default one there).
+    static let isolatedHome: String = {
+        atexit { try? FileManager.default.removeItem(atPath: RosterProcess.isolatedHomePath) }
+        return isolatedHomePath
+    }()
+    private static let isolatedHomePath = FileManager.default.temporaryDirectory.appendingPathComponent("roster-home-\(UUID().uuidString)").path
 
     /// No test reads the machine's own configuration or writes the user's own journal.
     static let isolatedEnvironment = ["HOME": isolatedHome, "XDG_CONFIG_HOME": isolatedHome + "/.config",

@@ -353,7 +353,7 @@ public struct VendorOperation: Sendable {
                                                                    message: "not sent: \(error)", retryable: false))
                     }
                 }
-                let index = session.begin(record(VendorSession.cutShort))
+                let slot = session.begin(record(VendorSession.cutShort))
                 do throws(VendorError) {
                     var reconciliation = compared
                     if let check { reconciliation = try await Self.withRunDeadline(check) }
@@ -361,7 +361,7 @@ public struct VendorOperation: Sendable {
                         switch reconciliation {
                         case .applied(let answer):
                             if let row { session.journal?.didFinish(row, .succeeded(answer: answer, already: false)) }
-                            session.finish(index, .succeeded, duration: .now - start)
+                            session.finish(slot, .succeeded, duration: .now - start)
                             return try operation.answer(.json(answer), already: false)
                         case .notApplied:
                             break
@@ -375,14 +375,14 @@ public struct VendorOperation: Sendable {
                     if let readKey { session.reads?.keep(readKey, answer) }
                     if let row { session.journal?.didFinish(row, .succeeded(answer: answer.json, already: false)) }
                     let value = try operation.answer(answer, already: false)
-                    session.finish(index, .succeeded, duration: .now - start)
+                    session.finish(slot, .succeeded, duration: .now - start)
                     return value
                 } catch {
                     let error = session.scrubbed(error)
                     if operation.semantics.already.contains(where: { $0.matches(error) }) {
                         // Already in the state asked for: the change converged.
                         if let row { session.journal?.didFinish(row, .succeeded(answer: VendorResults.okAnswer, already: true)) }
-                        session.finish(index, .succeeded, duration: .now - start, already: true)
+                        session.finish(slot, .succeeded, duration: .now - start, already: true)
                         return try operation.answer(.json(VendorResults.okAnswer), already: true)
                     }
                     let unknown = error.outcomeUnknown && effect != .read
@@ -390,7 +390,7 @@ public struct VendorOperation: Sendable {
                         session.journal?.didFinish(row, unknown ? .unknown(message: error.description)
                                                                 : .failed(message: error.description, notApplied: !error.outcomeUnknown))
                     }
-                    session.finish(index, unknown ? .unknown(error.description) : .failed(error.description), duration: .now - start)
+                    session.finish(slot, unknown ? .unknown(error.description) : .failed(error.description), duration: .now - start)
                     throw VendorErrorObject(error: error)
                 }
             }

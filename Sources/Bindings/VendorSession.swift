@@ -95,6 +95,12 @@ public final class VendorSession: Sendable {
     /// One client per configured vendor.
     private let clients: [Vendor: any VendorClient]
     private let records = Mutex<[VendorCallRecord]>([])
+    /// Whether reads are kept in the call record, or only counted: a report that lists
+    /// every call (`--json`, the REPL) needs them; otherwise a run's memory would grow with
+    /// every read it makes (about 250 bytes each). Changes are always kept.
+    public let recordsReads: Bool
+    /// Reads made and not kept in the call record.
+    private let readsNotRecorded = Atomic<Int>(0)
     /// Counts calls as they end, for progress lines (shared by the rows of a run).
     public let counter: CallCounter?
     /// Applying a saved plan: each change is checked against it before it is sent.
@@ -108,7 +114,9 @@ public final class VendorSession: Sendable {
     var fingerprints: Bool { dryRun || planCheck != nil }
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
-                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil) {
+                counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil,
+                recordsReads: Bool = true) {
+        self.recordsReads = recordsReads
         self.sealedSecrets = sealedSecrets
         self.planCheck = planCheck
         self.reads = reads
@@ -145,8 +153,13 @@ public final class VendorSession: Sendable {
     /// the declarations.
     public static let documentation = VendorSession(tenant: Tenant(name: "documentation"))
 
-    /// Every call so far, in the order made.
+    /// Every call so far, in the order made (reads only if `recordsReads`).
     public var calls: [VendorCallRecord] { records.withLock { $0 } }
+
+    /// Reads made so far, kept in the call record or not.
+    public var readCount: Int {
+        readsNotRecorded.load(ordering: .relaxed) + records.withLock { $0.count { $0.effect == LuaEffect.read.rawValue } }
+    }
 
     /// Scrubs the tenant's secrets, and those its clients obtained (access tokens), from a vendor's
     /// error before it reaches the script, the output or the call record.
@@ -158,28 +171,56 @@ public final class VendorSession: Sendable {
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
 
     func record(_ record: VendorCallRecord) {
-        records.withLock { $0.append(record) }
+        if keeps(record) {
+            records.withLock { $0.append(record) }
+        } else {
+            readsNotRecorded.add(1, ordering: .relaxed)
+        }
         counter?.count(record)
+    }
+
+    private func keeps(_ record: VendorCallRecord) -> Bool {
+        recordsReads || record.effect != LuaEffect.read.rawValue
+    }
+
+    /// A call under way: its place in the call record, or, for a read not kept there, the
+    /// call itself (still counted for progress when it ends).
+    struct CallSlot: Sendable {
+        fileprivate var index: Int?
+        fileprivate var unrecorded: VendorCallRecord?
     }
 
     /// What a call about to be sent reads as until it finishes: if the run ends first (a
     /// limit, a stop), that is what it stays.
     static let cutShort = VendorCallRecord.Outcome.unknown("the run ended before the vendor answered")
 
-    /// Records a call as it is sent (outcome `cutShort`); returns its place for `finish`.
-    func begin(_ record: VendorCallRecord) -> Int {
-        records.withLock {
+    /// Records a call as it is sent (outcome `cutShort`); returns its slot for `finish`.
+    func begin(_ record: VendorCallRecord) -> CallSlot {
+        guard keeps(record) else {
+            readsNotRecorded.add(1, ordering: .relaxed)
+            return CallSlot(unrecorded: record)
+        }
+        return records.withLock {
             $0.append(record)
-            return $0.count - 1
+            return CallSlot(index: $0.count - 1)
         }
     }
 
-    /// The outcome of the call recorded at `index` by `begin`.
-    func finish(_ index: Int, _ outcome: VendorCallRecord.Outcome, duration: Duration, already: Bool = false) {
+    /// The outcome of the call `begin` recorded in `slot`.
+    func finish(_ slot: CallSlot, _ outcome: VendorCallRecord.Outcome, duration: Duration, already: Bool = false) {
+        func update(_ record: inout VendorCallRecord) {
+            record.outcome = outcome
+            record.duration = duration
+            record.already = already
+        }
+        guard let index = slot.index else {
+            guard var record = slot.unrecorded else { return }
+            update(&record)
+            counter?.count(record)
+            return
+        }
         let record = records.withLock {
-            $0[index].outcome = outcome
-            $0[index].duration = duration
-            $0[index].already = already
+            update(&$0[index])
             return $0[index]
         }
         counter?.count(record)

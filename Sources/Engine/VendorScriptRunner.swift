@@ -18,8 +18,11 @@ public struct ScriptInput: Sendable {
 /// What one run did.
 public struct ScriptRunResult: Sendable {
     public var outcome: LuaRunOutcome
-    /// Every vendor call, in order (planned ones under a dry run).
+    /// Every vendor call, in order (planned ones under a dry run); reads only when the
+    /// runner `recordsReads`.
     public var calls: [VendorCallRecord]
+    /// Reads made, whether `calls` has them or not.
+    public var reads = 0
     public var dryRun: Bool
     /// Whether the script read `roster.dry_run`.
     public var askedDryRun = false
@@ -49,6 +52,9 @@ public struct VendorScriptRunner: Sendable {
     public var rowReads: RowReadReplays?
     /// Secrets the script holds as handles (a plugin's secret settings).
     public var sealedSecrets: SealedSecrets?
+    /// Whether results list every read (a `--json` report, the REPL) or only count them:
+    /// otherwise a run's memory grows with every read it makes.
+    public var recordsReads = true
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -88,7 +94,8 @@ public struct VendorScriptRunner: Sendable {
     private func run(_ script: LuaScript, arguments: [String: String], inputs: [ScriptInput], dryRun: Bool, output: any LuaOutput,
                      stop: LuaStop?, changeJournal journal: (any ChangeJournal)?, seed: Int64?) async -> ScriptRunResult {
         let session = VendorSession(tenant: tenant, dryRun: dryRun, http: http, journal: dryRun ? nil : journal, counter: counter,
-                                    planCheck: dryRun ? nil : planCheck, reads: reads, sealedSecrets: sealedSecrets)
+                                    planCheck: dryRun ? nil : planCheck, reads: reads, sealedSecrets: sealedSecrets,
+                                    recordsReads: recordsReads)
         let environment = RunEnvironment(session: session, vendorModules: vendorModules, arguments: arguments, inputs: inputs,
                                          globals: globals, functions: functions)
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
@@ -96,6 +103,7 @@ public struct VendorScriptRunner: Sendable {
         runner.randomSeed = seed
         let outcome = await runner.run(script, output: output, stop: stop)
         var result = ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
+        result.reads = session.readCount
         result.askedDryRun = session.askedDryRun
         return result
     }

@@ -87,7 +87,8 @@ extension BenchCommand {
 
         let key = encore.subscriptionKey.reveal()
         let url = emulator.origin + "/encore/users/v1/users/1001?use-external-id=false"
-        let runner = VendorScriptRunner(tenant: tenant, limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
+        var runner = VendorScriptRunner(tenant: tenant, limits: LuaLimits(memory: 256 << 20, timeout: .seconds(600)))
+        runner.recordsReads = false // as `roster run` without --json
         func script(_ count: Int, concurrency: Int) -> LuaScript {
             LuaScript(name: "bench.lua", source: """
                 local ids = {}

@@ -25,6 +25,8 @@ struct RowRunSupervisor {
     func perform(_ rowRun: RowRun, table: RowTable, done: Set<Int> = [], connection: VendorConnection, journal: RunJournal) async throws {
         var rowRun = rowRun
         rowRun.runner.http = rowRun.runner.http.sharing(SharedRateLedger(journal.store))
+        // Rows report their changes, never their reads: each row's are counted, not kept.
+        rowRun.runner.recordsReads = false
         let counter = CallCounter()
         rowRun.runner.counter = counter
         let machineOutput = results.output != nil

@@ -27,6 +27,8 @@ struct RunSupervisor {
         // Rate budgets are shared with every Roster process through the journal.
         var runner = runner
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
+        // Only a report that lists every call needs every read kept.
+        runner.recordsReads = json
         // A run is rehearsed first (a dry run, its output hidden) to pass the gate: confirmed
         // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
         // answers the run again.
@@ -71,7 +73,7 @@ struct RunSupervisor {
         if var rehearsal = rehearsed?.result, let printed = rehearsed?.output {
             // The script ran once: what it printed is shown now, its reads counted as sent.
             output.write(printed.printed)
-            for call in rehearsal.calls where call.effect == LuaEffect.read.rawValue { journal.didRead() }
+            for _ in 0..<rehearsal.reads { journal.didRead() }
             rehearsal.dryRun = false
             result = rehearsal
         } else {

@@ -111,10 +111,7 @@ extension RunContext {
         let mailbox = self.mailbox
         let timeout = limits.timeout
         driveDeadline = .now + timeout
-        let deadline = Task(executorPreference: globalConcurrentExecutor) {
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { mailbox.post(.deadline(generation)) }
-        }
+        let deadline = RunTimer(after: timeout) { mailbox.post(.deadline(generation)) }
         defer { deadline.cancel() }
 
         while finished == nil {
@@ -181,10 +178,7 @@ extension RunContext {
         var pending = Set(coroutines.values.filter { $0.job != nil && $0.changes }.map(\.id))
         guard !pending.isEmpty else { return }
         let mailbox = self.mailbox, grace = limits.drainGrace
-        let timer = Task(executorPreference: globalConcurrentExecutor) {
-            try? await Task.sleep(for: grace)
-            if !Task.isCancelled { mailbox.post(.drainEnded(generation)) }
-        }
+        let timer = RunTimer(after: grace) { mailbox.post(.drainEnded(generation)) }
         defer { timer.cancel() }
         while !pending.isEmpty, let event = await nextEvent() {
             switch event {

@@ -123,7 +123,8 @@ struct RowRunSupervisor {
 
     /// `roster: 48 rows ok, 2 failed (rows 18, 33); 144 changes`
     static func summary(_ outcomes: [RowOutcome], dryRun: Bool) -> String {
-        let count = { (state: RowOutcome.State) in outcomes.filter { $0.state == state }.count }
+        // Counted in place: a filtered copy of every outcome was 8 MB at the end of a 20,000-row run.
+        let count = { (state: RowOutcome.State) in outcomes.count { $0.state == state } }
         let failedRows = outcomes.filter { $0.state == .failed }.map { String($0.row.number) }
         var parts = ["\(count(.succeeded)) row\(count(.succeeded) == 1 ? "" : "s") " + (dryRun ? "planned" : "ok")]
         if count(.doneEarlier) > 0 { parts.append("\(count(.doneEarlier)) done earlier") }

@@ -4,7 +4,7 @@
 /// second: a task sleeping toward a deadline and cancelled early stays allocated until
 /// that deadline (about 800 bytes), and a run row by row sets one timer per row with the
 /// run's timeout, so a 20,000-row run of vendor calls kept a minute's worth of rows'
-/// timers, 14 MB at its peak. Its waits run on the global executor, as the run's vendor
+/// timers, about 10 MB at its peak. Its waits run on the global executor, as the run's vendor
 /// work does: on a loaded machine the deadline is late as the work is, not ahead of it.
 struct RunTimer: Sendable {
     /// The longest single wait.

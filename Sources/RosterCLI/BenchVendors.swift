@@ -141,6 +141,8 @@ extension BenchCommand {
         let profile = VendorCallProfile.shared.microsecondsPerCall()
 
         let median = { (values: [Double]) -> Double in values.sorted()[values.count / 2] }
+        /// The median of `figure` over the rounds (there is at least one).
+        func typical(_ figure: (VendorRound) -> Double) -> Double { median(rounds.map(figure)) }
         /// The median of `figure` over the rounds that have it (nil when none has).
         func across(_ figure: (VendorRound) -> Double?) -> Double? {
             let values = rounds.compactMap(figure)
@@ -155,13 +157,13 @@ extension BenchCommand {
         let figures = VendorFigures(
             rounds: rounds.count,
             clientSequentialCallsPerSecond: Double(sequentialCalls) / sequential.seconds,
-            clientCallsPerSecond: across { $0.rate($0.client) }!,
-            clientCPUSecondsPer1000Calls: across { $0.cpu($0.client) }!,
-            luaCallsPerSecond: across { $0.rate($0.lua) }!,
-            luaCPUSecondsPer1000Calls: across { $0.cpu($0.lua) }!,
-            floorCallsPerSecond: across { $0.rate($0.floor) }!,
-            floorCPUSecondsPer1000Calls: across { $0.cpu($0.floor) }!,
-            luaVsFloorRatio: across { $0.rate($0.lua) / $0.rate($0.floor) }!,
+            clientCallsPerSecond: typical { $0.rate($0.client) },
+            clientCPUSecondsPer1000Calls: typical { $0.cpu($0.client) },
+            luaCallsPerSecond: typical { $0.rate($0.lua) },
+            luaCPUSecondsPer1000Calls: typical { $0.cpu($0.lua) },
+            floorCallsPerSecond: typical { $0.rate($0.floor) },
+            floorCPUSecondsPer1000Calls: typical { $0.cpu($0.floor) },
+            luaVsFloorRatio: typical { $0.rate($0.lua) / $0.rate($0.floor) },
             profileMicroseconds: Dictionary(uniqueKeysWithValues: profile.map { ($0.phase.name, $0.microseconds) }),
             wrkCallsPerSecond: across { $0.wrk },
             aiohttpCallsPerSecond: across { $0.aiohttp?.callsPerSecond },
@@ -182,7 +184,7 @@ extension BenchCommand {
                      figures.clientCallsPerSecond, figures.clientSequentialCallsPerSecond, figures.clientCPUSecondsPer1000Calls))
         print(String(format: "  from Lua:       %6.0f calls/s through parallel.map, %.3f s of CPU per 1,000 calls",
                      figures.luaCallsPerSecond, figures.luaCPUSecondsPer1000Calls))
-        print(String(format: "  HTTP client, no Roster code: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/that %.2fx",
+        print(String(format: "  HTTP client, no Roster code: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua runs at %.2f of it",
                      figures.floorCallsPerSecond, figures.floorCPUSecondsPer1000Calls, figures.luaVsFloorRatio))
         if let rate = figures.aiohttpCallsPerSecond, let cpu = figures.aiohttpCPUSecondsPer1000Calls, let ratio = figures.luaVsAiohttpRatio {
             print(String(format: "  Python aiohttp: %6.0f calls/s, %.3f s of CPU per 1,000 calls; Lua/aiohttp %.2fx (goal >= 2.5; middle half %.2f-%.2f)",

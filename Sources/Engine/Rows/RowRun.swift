@@ -65,8 +65,8 @@ public struct RowRun: Sendable {
     /// `ended` as each row ends, in the order they end; returns every row's outcome in file
     /// order. `stop` ends the rows in flight and starts no more. What a row printed goes to
     /// `ended` only: the outcomes returned leave it out, and are kept in one array filled in
-    /// place, so that a long run holds little per row (a dictionary of outcomes, then a copy
-    /// in file order, held about 700 bytes a row at the end of a 60,000-row run).
+    /// place (not a dictionary, then a copy of it in file order), so that a long run holds
+    /// little per row.
     public func run(_ rows: [TableRow], done: Set<Int> = [], journal: RunJournal?, stop: LuaStop,
                     ended: @escaping @Sendable (RowOutcome) -> Void) async -> [RowOutcome] {
         let failures = Atomic<Int>(0)

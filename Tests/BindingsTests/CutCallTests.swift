@@ -32,10 +32,18 @@ import Vendors
     }
 
     @Test func aCallCutByTheRunsEndIsUnknown() async throws {
-        let (result, created) = try await run(latency: .seconds(5), drain: .milliseconds(50))
-        #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout)))
-        #expect(result.calls.count == 1)
-        #expect(result.calls.first?.outcome == .unknown("the run ended before the vendor answered"))
+        // Every attempt's call is cut and reported unknown. A test process stalled longer
+        // than the limit (under the full suite on two cores, one attempt ran 21 s and its call
+        // never reached the emulator) cuts the call before it is sent: unknown still, but the
+        // vendor then has nothing to show, so such an attempt is made again, three in all.
+        var created: [String: Any]?
+        for _ in 1...3 where created == nil {
+            let (result, user) = try await run(latency: .seconds(5), drain: .milliseconds(50))
+            #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout)))
+            #expect(result.calls.count == 1)
+            #expect(result.calls.first?.outcome == .unknown("the run ended before the vendor answered"))
+            created = user
+        }
         #expect(created != nil) // it did reach the vendor: "unknown" was the honest answer
     }
 

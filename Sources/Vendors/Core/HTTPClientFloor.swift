@@ -17,6 +17,7 @@ import Synchronization
         var fields = HTTPHeaders()
         for (name, value) in headers { fields.add(name: name, value: value) }
         let request = try HTTPClient.Request(url: url, method: .GET, headers: fields)
+        guard inFlight > 0 else { return } // no lane would ever end the run
         let client = VendorHTTP.vendorClient
         let done = client.eventLoopGroup.next().makePromise(of: Void.self)
         let lanes = Lanes(calls: calls, lanes: inFlight, done: done)
@@ -50,22 +51,30 @@ import Synchronization
             self.done = done
         }
 
+        /// What a lane does next.
+        private enum Turn {
+            case call
+            case stop
+            /// The last lane stopped: the run ends with this.
+            case end(Result<Void, any Error>)
+        }
+
         /// Whether the caller's lane starts one more call; when it does not, the lane ends,
         /// and the last lane to end ends the run.
         func take() -> Bool {
-            let ended = state.withLock { state -> Result<Void, any Error>?? in
+            let turn = state.withLock { state -> Turn in
                 if state.callsLeft > 0, state.failure == nil {
                     state.callsLeft -= 1
-                    return .none
+                    return .call
                 }
                 state.lanesLeft -= 1
-                guard state.lanesLeft == 0 else { return .some(nil) }
-                return .some(state.failure.map { .failure($0) } ?? .success(()))
+                guard state.lanesLeft == 0 else { return .stop }
+                return .end(state.failure.map { .failure($0) } ?? .success(()))
             }
-            switch ended {
-            case .none: return true
-            case .some(.none): return false
-            case .some(.some(let result)):
+            switch turn {
+            case .call: return true
+            case .stop: return false
+            case .end(let result):
                 done.completeWith(result)
                 return false
             }

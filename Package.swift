@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "BindingsTests",
             dependencies: [
-                "Bindings", "Engine", "Emulator", "LuaHost", "Vendors",
+                "Bindings", "Engine", "Emulator", "Journal", "LuaHost", "Vendors",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -386,11 +386,14 @@ public struct VendorOperation: Sendable {
                         return try operation.answer(.json(VendorResults.okAnswer), already: true)
                     }
                     let unknown = error.outcomeUnknown && effect != .read
+                    // Cancelled: the run ended (a limit, a stop) and cut the call. Said the
+                    // same way whether this catch or the run's end records it first.
+                    let why = unknown && Task.isCancelled ? VendorSession.cutShortMessage : error.description
                     if let row {
-                        session.journal?.didFinish(row, unknown ? .unknown(message: error.description)
+                        session.journal?.didFinish(row, unknown ? .unknown(message: why)
                                                                 : .failed(message: error.description, notApplied: !error.outcomeUnknown))
                     }
-                    session.finish(slot, unknown ? .unknown(error.description) : .failed(error.description), duration: .now - start)
+                    session.finish(slot, unknown ? .unknown(why) : .failed(error.description), duration: .now - start)
                     throw VendorErrorObject(error: error)
                 }
             }

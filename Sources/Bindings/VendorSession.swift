@@ -192,7 +192,10 @@ public final class VendorSession: Sendable {
 
     /// What a call about to be sent reads as until it finishes: if the run ends first (a
     /// limit, a stop), that is what it stays.
-    static let cutShort = VendorCallRecord.Outcome.unknown("the run ended before the vendor answered")
+    static let cutShort = VendorCallRecord.Outcome.unknown(cutShortMessage)
+
+    /// Why a call the run's end cut has an unknown outcome: in the call record and the journal.
+    public static let cutShortMessage = "the run ended before the vendor answered"
 
     /// Records a call as it is sent (outcome `cutShort`); returns its slot for `finish`.
     func begin(_ record: VendorCallRecord) -> CallSlot {

@@ -71,7 +71,7 @@ struct RowRunSupervisor {
         let status: Int32 = signals.received != nil ? ExitStatus.interrupted : (failed.isEmpty && notRun.isEmpty ? ExitStatus.success : ExitStatus.scriptError)
         if dryRun { try? journal.recordPlan(outcomes.flatMap { $0.result?.plan ?? [] }) }
         if dryRun, let planOut { try savePlan(outcomes, table: table, journal: journal, to: planOut) }
-        journal.abandonInFlight("the run ended before the vendor answered")
+        journal.abandonInFlight(VendorSession.cutShortMessage)
         journal.finish(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
                        exitCode: status)
 

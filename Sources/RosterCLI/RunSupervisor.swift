@@ -86,7 +86,7 @@ struct RunSupervisor {
         let status = ExitStatus.of(result.outcome)
         if dryRun { try? journal.recordPlan(result.plan) }
         if let planOut, dryRun { try savePlan(result, journal: journal, to: planOut) }
-        journal.abandonInFlight("the run ended before the vendor answered")
+        journal.abandonInFlight(VendorSession.cutShortMessage)
         journal.finish(outcome: result.outcome.journalText, exitCode: status)
 
         // Whatever ended the run (a limit, a stop), it is reported.

@@ -4,6 +4,8 @@
 import Bindings
 import Emulator
 import Engine
+import Foundation
+import Journal
 import LuaHost
 import Testing
 import Vendors
@@ -17,7 +19,7 @@ import Vendors
     /// (at 300 ms, a full suite's load once ended the run before it was sent).
     static let limit = Duration.seconds(2)
 
-    func run(latency: Duration, drain: Duration) async throws -> (ScriptRunResult, [String: Any]?) {
+    func run(latency: Duration, drain: Duration, journal: RunJournal? = nil) async throws -> (ScriptRunResult, [String: Any]?) {
         try await EmulatedRun.with { run in
             var spec = FaultSpec()
             spec.latency = latency
@@ -25,7 +27,7 @@ import Vendors
             var limits = LuaLimits(timeout: Self.limit)
             limits.drainGrace = drain
             let runner = VendorScriptRunner(tenant: run.runner.tenant, limits: limits, http: VendorHTTP(timeout: .seconds(10), retry: .none))
-            let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: CollectedOutput())
+            let result = await runner.run(LuaScript(name: "cut.lua", source: Self.create), dryRun: false, output: CollectedOutput(), journal: journal)
             try await Task.sleep(for: latency) // let the emulator finish what it was sent
             return (result, run.state.encoreUser("slow"))
         }
@@ -41,10 +43,32 @@ import Vendors
             let (result, user) = try await run(latency: .seconds(5), drain: .milliseconds(50))
             #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout)))
             #expect(result.calls.count == 1)
-            #expect(result.calls.first?.outcome == .unknown("the run ended before the vendor answered"))
+            #expect(result.calls.first?.outcome == .unknown(VendorSession.cutShortMessage))
             created = user
         }
         #expect(created != nil) // it did reach the vendor: "unknown" was the honest answer
+    }
+
+    /// The cut call's own ending (its request cancelled) comes after the run's end has
+    /// reported it, or before: either way the journal and the call record say the same.
+    @Test func aCutCallIsJournaledAsCutByTheRunsEnd() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString)/journal.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        let store = try SQLiteJournalStore.open(path: path)
+        let journal = try RunJournal.start(NewRun(kind: "run", user: "ada", host: "desk", script: "cut.lua", scriptText: Self.create, arguments: [:],
+                                                  inputs: [], tenant: "emulator", configFile: nil, seed: 1, dryRun: false), in: store)
+        let (result, _) = try await run(latency: .seconds(5), drain: .milliseconds(50), journal: journal)
+        #expect(result.calls.first?.outcome == .unknown(VendorSession.cutShortMessage))
+        // The request's cancellation ends the call a moment after the run; its outcome is
+        // then journaled (batches are stored a moment later still).
+        var changes: [JournalChange] = []
+        for _ in 0..<250 {
+            changes = try store.changes(runID: journal.runID)
+            if changes.first?.state == .unknown { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(changes.map(\.state) == [.unknown])
+        #expect(changes.first?.error == VendorSession.cutShortMessage)
     }
 
     @Test func aCallThatAnswersWithinTheDrainHasItsOutcome() async throws {

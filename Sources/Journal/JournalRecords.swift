@@ -142,6 +142,8 @@ public struct JournalRun: Sendable {
     public var outcome: String?
     public var exitCode: Int?
     public var attempts: Int
+    /// Vendor reads its attempts made (counted, not stored; a killed attempt's are not known).
+    public var reads: Int
 }
 
 /// A run in the list (`roster runs`): the run and how many of its changes stand where.

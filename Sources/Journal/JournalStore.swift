@@ -73,6 +73,12 @@ extension JournalStore {
     }
 }
 
+/// Columns both stores select a run with, beyond the `runs` table's own.
+enum RunColumns {
+    /// `reads`: the reads of the run's attempts, summed.
+    static let reads = "(SELECT COALESCE(SUM(reads), 0) FROM attempts WHERE run_id = runs.id) AS reads"
+}
+
 /// A group of journal writes as a store writes them: a change whose outcome is in the same
 /// group is inserted once, as it ended, and that outcome is then skipped — both stores
 /// share this. `Text` is how its texts are held: Strings, or where they lie in change-log

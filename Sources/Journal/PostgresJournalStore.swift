@@ -405,7 +405,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     // MARK: - Reading
 
     public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
-        try statement { db in try db.run("SELECT * FROM runs WHERE id = \(id)").first.map(Self.run) }
+        try statement { db in
+            try db.run("SELECT runs.*, \(unescaped: RunColumns.reads) FROM runs WHERE id = \(id)").first.map(Self.run)
+        }
     }
 
     public func runs(tenant: String?, since: Date?, limit: Int) throws(JournalError) -> [RunSummary] {
@@ -413,7 +415,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
             var query = PostgresQuery(unsafeSQL: """
-                SELECT runs.*,
+                SELECT runs.*, \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
                   (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
@@ -472,7 +474,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil)),
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
-            exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self))
+            exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),
+            reads: try row["reads"].decode(Int.self))
     }
 
     static func change(_ row: PostgresRandomAccessRow) throws -> JournalChange {

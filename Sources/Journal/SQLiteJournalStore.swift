@@ -552,7 +552,7 @@ public final class SQLiteJournalStore: JournalStore {
     // MARK: - Reading
 
     public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        try read { db in try Row.fetchOne(db, sql: "SELECT runs.*, \(RunColumns.reads) FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
     }
 
     /// Runs, newest first.
@@ -561,7 +561,7 @@ public final class SQLiteJournalStore: JournalStore {
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
             var sql = """
-                SELECT runs.*,
+                SELECT runs.*, \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
                   (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
@@ -715,7 +715,7 @@ public final class SQLiteJournalStore: JournalStore {
                         each: decode(EachSource?.self, row["each"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
-            attempts: row["attempts"])
+            attempts: row["attempts"], reads: row["reads"])
     }
 
     static func change(_ row: Row) -> JournalChange {

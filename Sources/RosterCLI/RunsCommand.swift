@@ -46,9 +46,10 @@ struct RunsCommand: ParsableCommand {
                 let run = summary.run
                 let changes = run.run.dryRun ? "\(summary.planned) planned" : "\(summary.done) done, \(summary.failed) failed, \(summary.unknown) unknown"
                 return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
-                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""), changes]
+                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""),
+                        changes, String(run.reads)]
             }
-            Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES"], rows)
+            Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES", "READS"], rows)
         }
     }
 
@@ -76,7 +77,8 @@ struct RunsCommand: ParsableCommand {
             } else {
                 let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
                 print("run \(found.id): \(script), tenant \(found.run.tenant.isEmpty ? "(the worker's default)" : found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
-                      + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"): \(found.outcome ?? "running or killed")"
+                      + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"), \(found.reads) read\(found.reads == 1 ? "" : "s")"
+                      + ": \(found.outcome ?? "running or killed")"
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
                 let rows = changes.map { change in
                     let text = "\(change.vendor).\(change.operation) \(change.arguments)" + (change.error.map { " -- \($0)" } ?? "")
@@ -160,6 +162,8 @@ struct RunEntry: Encodable {
     var outcome: String?
     var exit_code: Int?
     var attempts: Int
+    /// Vendor reads, over its attempts.
+    var reads: Int
     var changes: Counts?
 
     struct Counts: Encodable {
@@ -189,6 +193,7 @@ struct RunEntry: Encodable {
         outcome = run.outcome
         exit_code = run.exitCode
         attempts = run.attempts
+        reads = run.reads
     }
 
     init(_ summary: RunSummary) {

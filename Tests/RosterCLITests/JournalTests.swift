@@ -238,6 +238,30 @@ import TestSupport
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    /// Reads are counted per attempt, not stored: `runs` and `runs show` give their sum. A
+    /// confirmed run's reads answered from its rehearsal count too (they were sent, once).
+    @Test func readsAreCountedOverTheAttempts() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "reads.lua": "for _ = 1, 3 do encore.get_user(1001) end\nencore.deactivate_user(1002)\nerror('stopped after the change', 0)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let first = try await RosterProcess.run(["run", "reads.lua", "--config", "roster.toml", "--yes"], in: folder, environment: Self.journal(folder))
+        #expect(first.status == 1, "\(first.stderr)")
+        #expect((try await Self.show(1, in: folder)["run"] as? [String: Any])?["reads"] as? Int == 3)
+
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 1, "\(resumed.stderr)")
+        let runs = try await Self.runs(in: folder)
+        #expect(runs.first?["reads"] as? Int == 6 && runs.first?["attempts"] as? Int == 2, "\(runs)")
+        let shown = try await RosterProcess.run(["runs", "show", "1"], in: folder, environment: Self.journal(folder))
+        #expect(shown.stdout.contains(", 2 attempts, 6 reads: "), "\(shown.stdout)")
+        let listed = try await RosterProcess.run(["runs"], in: folder, environment: Self.journal(folder))
+        #expect(listed.stdout.split(separator: "\n").first?.hasSuffix("READS") == true, "\(listed.stdout)")
+        #expect(listed.stdout.split(separator: "\n").dropFirst().first?.hasSuffix(" 6") == true, "\(listed.stdout)")
+    }
+
     /// A toggle reads its target's state before it is sent and journals it: resuming one
     /// whose answer was lost, a state that moved means it took effect (not sent again), the
     /// same state that it did not (sent now). Either way it is toggled exactly once.

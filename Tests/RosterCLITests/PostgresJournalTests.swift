@@ -9,7 +9,7 @@ import Testing
         defer { server.stop() }
         let folder = try RosterProcess.scriptFolder([
             "change.lua": "encore.deactivate_user(1002)\nallthenticate.toggle_suspension(102)\nprint('changed')",
-            "fails.lua": "encore.deactivate_user(1001)\nerror('stopped after the first change', 0)",
+            "fails.lua": "encore.get_user(1001)\nencore.deactivate_user(1001)\nerror('stopped after the first change', 0)",
             "plan.lua": "activeconnect.add_users({'planned@example.com'})",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -59,6 +59,7 @@ import Testing
         #expect(resumed.status == 1, "\(resumed.stderr)")
         let attempts = try await roster(["runs", "show", "3", "--json"])
         #expect(attempts.stdout.contains("\"replayed\""), "\(attempts.stdout)")
+        #expect(attempts.stdout.contains("\"reads\" : 2"), "one read an attempt: \(attempts.stdout)")
 
         // Undo, journaled there too.
         let undone = try await roster(["undo", "1", "--yes"])

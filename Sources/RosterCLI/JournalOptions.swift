@@ -86,16 +86,23 @@ enum EarlyJournal {
     private static let opening = Mutex<Opening?>(nil)
     private static let done = DispatchSemaphore(value: 0)
 
-    /// Starts opening the default journal if `arguments` (after the program's name) are
-    /// a `run` that will use it.
-    static func start(for arguments: [String]) {
-        guard arguments.first == "run", !arguments.contains(where: { $0 == "--journal" || $0.hasPrefix("--journal=") }) else { return }
+    /// The early open `arguments` (after the program's name) call for: a `run` that will use
+    /// the default journal. Its `open` must follow, on the thread that opens it.
+    static func start(for arguments: [String]) -> Open? {
+        guard arguments.first == "run", !arguments.contains(where: { $0 == "--journal" || $0.hasPrefix("--journal=") }) else { return nil }
         let path = SQLiteJournalStore.defaultPath()
-        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
         opening.withLock { $0 = Opening(path: path) }
-        // On the main thread, idle while the command runs on the concurrency pool (a
-        // thread of its own would bring its own malloc arena: about 0.8 MB more at peak).
-        DispatchQueue.main.async {
+        return Open(path: path)
+    }
+
+    /// An early open to do. On the main thread, idle while the command runs on the
+    /// concurrency pool: a thread of its own would bring its own malloc arena (about 0.8 MB
+    /// more at peak).
+    struct Open {
+        let path: String
+
+        func open() {
             // A failure is left to the ordinary open, which reports it.
             let store = try? SQLiteJournalStore.open(path: path)
             opening.withLock { $0?.store = store }

@@ -45,10 +45,15 @@ public struct Roster: AsyncParsableCommand {
 
     public init() {}
 
-    /// Runs this process's command line; returns the exit code. An argument that is not
-    /// valid UTF-8 is refused here, before Swift repairs it into U+FFFD (which a script
-    /// would then send to a vendor as if it were the real text).
-    public static func runCommandLine() async -> Int32 {
+    /// Runs this process's command line and exits with its code; called on the main thread
+    /// (`main.swift`). The command runs on the concurrency pool while this thread opens the
+    /// journal early (`EarlyJournal`), then waits for the exit. Not an async `main`: that
+    /// ends in `dispatch_main`, whose `pthread_exit` unwinds the main thread's stack with
+    /// libgcc_s (loaded for it), reading the binary's unwind tables, at every start.
+    ///
+    /// An argument that is not valid UTF-8 is refused here, before Swift repairs it into
+    /// U+FFFD (which a script would then send to a vendor as if it were the real text).
+    public static func runCommandLineAndExit() -> Never {
         // Output to a reader that has gone (`roster runs | head -1`) is an EPIPE the writer
         // handles, not a signal that kills the process (NIO ignored it, when it started first).
         signal(SIGPIPE, SIG_IGN)
@@ -60,10 +65,14 @@ public struct Roster: AsyncParsableCommand {
         if let bad = raw.firstIndex(where: { String(validating: $0, as: UTF8.self) == nil }) {
             let after = bad > 0 ? " (after \(arguments[bad - 1]))" : ""
             Diagnostics.error("roster: argument \(bad + 1)\(after) is not valid UTF-8; give text in UTF-8")
-            return ExitStatus.usage
+            Foundation.exit(ExitStatus.usage)
         }
-        EarlyJournal.start(for: arguments)
-        return await main(arguments: arguments)
+        let early = EarlyJournal.start(for: arguments)
+        Task.detached { Foundation.exit(await main(arguments: arguments)) }
+        early?.open()
+        // Signals reach the handlers libdispatch installs (`ProcessStopSignals`), which
+        // interrupt this wait; the process ends in the task's `exit`.
+        while true { pause() }
     }
 
     /// Parses `arguments` and runs the command; returns the process exit code.

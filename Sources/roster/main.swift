@@ -1,5 +1,4 @@
 /// The `roster` executable: a thin entry point over RosterCLI.
-import Foundation
 import RosterCLI
 
-exit(await Roster.runCommandLine())
+Roster.runCommandLineAndExit()

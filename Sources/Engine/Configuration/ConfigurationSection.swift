@@ -95,10 +95,11 @@ public struct ConfigurationSection {
     /// An http(s) URL with a host, without a trailing slash.
     public func url(_ key: String) throws(ConfigurationError) -> String? {
         guard let text = try string(key, example: "https://host") else { return nil }
-        // The host as written (`percentEncodedHost`): `host` decodes international names,
-        // which loads ICU's normalization data at every start for a check of non-emptiness.
+        // The host as sent (`encodedHost`): `host` and `percentEncodedHost` both undo any
+        // IDNA encoding, which loads ICU's normalization data at every start for a check of
+        // non-emptiness.
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", let host = components.percentEncodedHost, !host.isEmpty,
+              scheme == "https" || scheme == "http", let host = components.encodedHost, !host.isEmpty,
               components.query == nil, components.fragment == nil
         else {
             throw document.error(at: path + [key], "'\(text)' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")

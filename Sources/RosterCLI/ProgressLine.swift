@@ -69,7 +69,9 @@ final class ProgressLine: Sendable {
     func print(_ text: String, to handle: FileHandle) {
         state.withLock { state in
             if state.shown { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
-            handle.write(Data(text.utf8))
+            // A reader that has gone (`| head -1`) or a full disk loses the output, not the
+            // run: its changes go on being sent and journaled.
+            try? handle.write(contentsOf: Data(text.utf8))
             state.shown = false
         }
         redraw()

@@ -61,10 +61,7 @@ extension EachOptions {
     /// The CSV, read and checked: one line naming the file on any problem (exit 2).
     func table() throws -> (RowTable, path: String) {
         guard let file else { throw ValidationError("--each is not set") }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            Diagnostics.error("roster: cannot read --each '\(file)': no such file or not readable")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let data = try Diagnostics.read("--each", file)
         do {
             let table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
             if let keyColumn, !table.header.contains(keyColumn) {

@@ -91,7 +91,7 @@ struct ApplyCommand: AsyncParsableCommand {
         var inputs: [ScriptInput] = []
         for input in plan.inputs {
             guard let (read, changed) = input.readAgain() else {
-                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id)")
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id): \(UserFile.whyUnreadable(input.path))")
                 throw ExitCode(ExitStatus.usage)
             }
             guard !changed else {
@@ -189,10 +189,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     /// The CSV of a plan row by row, read again.
     static func table(_ each: EachSource, of plan: SavedPlan) throws -> RowTable {
-        guard let data = FileManager.default.contents(atPath: each.path) else {
-            Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of plan \(plan.id)")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let data = try Diagnostics.read("--each", each.path, of: " of plan \(plan.id)")
         do throws(RowTableError) {
             return try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
         } catch {

@@ -108,7 +108,7 @@ struct ResumeCommand: AsyncParsableCommand {
     /// (which must be as they were).
     private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore, queued: QueuedFile?) throws -> (RowTable, Set<Int>) {
         guard let data = queued?.contents ?? FileManager.default.contents(atPath: each.path) else {
-            Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id); resume reads the rows again from it")
+            Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id): \(UserFile.whyUnreadable(each.path)); resume reads the rows again from it")
             throw ExitCode(ExitStatus.usage)
         }
         let table: RowTable
@@ -134,7 +134,7 @@ struct ResumeCommand: AsyncParsableCommand {
     private func readInputs(_ found: JournalRun) throws -> [ScriptInput] {
         try found.run.inputs.map { input in
             guard let (read, changed) = input.readAgain() else {
-                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id); resume needs the same inputs")
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id): \(UserFile.whyUnreadable(input.path)); resume needs the same inputs")
                 throw ExitCode(ExitStatus.usage)
             }
             guard !changed else {

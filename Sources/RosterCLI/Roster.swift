@@ -163,4 +163,15 @@ enum Diagnostics {
     static func error(_ message: String) {
         try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
     }
+
+    /// The file the user named as `what` (`script`, `--input`), read whole; when it cannot
+    /// be, one line saying why and a usage exit.
+    static func read(_ what: String, _ path: String, of owner: String = "") throws -> Data {
+        do {
+            return try UserFile.contents(path)
+        } catch {
+            Diagnostics.error("roster: cannot read \(what) '\(path)'\(owner): \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
 }

@@ -81,10 +81,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-        guard let source = FileManager.default.contents(atPath: script) else {
-            Diagnostics.error("roster: cannot read script '\(script)': no such file or not readable")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let source = try Diagnostics.read("script", script)
         var files: [ScriptInput] = []
         for path in inputs {
             // Read whole into the script's memory: refuse up front what cannot fit there.
@@ -94,10 +91,7 @@ struct RunCommand: AsyncParsableCommand {
                 Diagnostics.error("roster: --input '\(path)' is \(size >> 20) MB, more than the script's --memory-limit of \(memoryLimit) MB; raise --memory-limit or split the file")
                 throw ExitCode(ExitStatus.usage)
             }
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                Diagnostics.error("roster: cannot read --input '\(path)': no such file or not readable")
-                throw ExitCode(ExitStatus.usage)
-            }
+            let contents = try Diagnostics.read("--input", path)
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
         let connection = try await vendors.open()

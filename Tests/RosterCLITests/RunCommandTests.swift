@@ -57,7 +57,14 @@ import Testing
     @Test func usageErrorsAreExit2() async throws {
         let missing = try await RosterProcess.run(["run", "no/such/script.lua"])
         #expect(missing.status == 2)
-        #expect(missing.diagnostics == "roster: cannot read script 'no/such/script.lua': no such file or not readable\n")
+        #expect(missing.diagnostics == "roster: cannot read script 'no/such/script.lua': no such file\n")
+        // Why a file cannot be read is said, so that a typo and a folder do not read alike.
+        let folder = try await RosterProcess.run(["run", "scripts"])
+        #expect(folder.status == 2)
+        #expect(folder.diagnostics == "roster: cannot read script 'scripts': it is a folder, not a file\n")
+        let throughFile = try await RosterProcess.run(["run", "scripts/hello.lua", "--input", "scripts/hello.lua/rows.csv"])
+        #expect(throughFile.status == 2)
+        #expect(throughFile.diagnostics == "roster: cannot read --input 'scripts/hello.lua/rows.csv': a part of the path is not a folder\n")
         for arguments in [["run", "scripts/hello.lua", "--timeout", "-1"], ["run", "scripts/hello.lua", "--arg", "novalue"],
                           ["run", "scripts/hello.lua", "--memory-limit", "0"], ["run", "scripts/hello.lua", "--bogus"], ["run"], ["nonsense"]] {
             let result = try await RosterProcess.run(arguments)

@@ -304,9 +304,9 @@ import TestSupport
         let (folder, emulator, environment) = try await Self.localFolder(["s.lua": "print(1)", "bad.csv": "a,b\n1,2,3\n"])
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
         for (arguments, message) in [
-            (["missing.lua"], "roster: cannot read script 'missing.lua': no such file or not readable"),
+            (["missing.lua"], "roster: cannot read script 'missing.lua': no such file"),
             (["s.lua", "--each", "bad.csv"], "roster: --each bad.csv: line 2: 3 fields, but the header names 2 columns"),
-            (["s.lua", "--input", "nowhere.csv"], "roster: cannot read --input 'nowhere.csv': no such file or not readable"),
+            (["s.lua", "--input", "nowhere.csv"], "roster: cannot read --input 'nowhere.csv': no such file"),
         ] {
             let result = try await RosterProcess.run(["submit"] + arguments, in: folder, environment: environment)
             #expect(result.status == 2 && result.stderr == message + "\n", "\(arguments): \(result.stderr)")

@@ -58,7 +58,7 @@ public struct ConfigurationDocument: Sendable {
     public init(contentsOf path: String, what: String = "configuration file", fix: String) throws(ConfigurationError) {
         let url = URL(fileURLWithPath: path)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, problem: "cannot read the \(what) (no such file, or not readable)", fix: fix)
+            throw ConfigurationError(file: path, problem: "cannot read the \(what) (\(UserFile.whyUnreadable(path)))", fix: fix)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, problem: "the \(what) is not UTF-8 text", fix: "save it as UTF-8")

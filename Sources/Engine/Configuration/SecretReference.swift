@@ -44,7 +44,7 @@ public struct SecretReference: Sendable {
                                      fix: "run chmod 600 \(shown)")
             }
             guard let data = FileManager.default.contents(atPath: shown) else {
-                throw document.error(at: key, "cannot read secret file \(shown)", fix: "make it readable by the user running roster")
+                throw document.error(at: key, "cannot read secret file \(shown) (\(UserFile.whyUnreadable(shown)))", fix: "make it readable by the user running roster")
             }
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {

@@ -66,7 +66,7 @@ extension PluginManifest {
     public func script(_ workflow: Workflow) throws(ConfigurationError) -> LuaScript {
         let url = folder.appendingPathComponent(workflow.entry)
         guard let source = FileManager.default.contents(atPath: url.path) else {
-            throw ConfigurationError(file: file, key: "workflows.\(workflow.name).entry", problem: "cannot read \(workflow.entry)", fix: "check the file")
+            throw ConfigurationError(file: file, key: "workflows.\(workflow.name).entry", problem: "cannot read \(workflow.entry) (\(UserFile.whyUnreadable(url.path)))", fix: "check the file")
         }
         return LuaScript(name: "\(folder.lastPathComponent)/\(workflow.entry)", source: Array(source), directory: folder.path)
     }

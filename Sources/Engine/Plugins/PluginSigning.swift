@@ -27,7 +27,7 @@ public struct PublisherKey {
     /// Reads a key file; one line naming the file on any problem.
     public init(file path: String) throws(PluginPackageError) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw PluginPackageError("cannot read the key '\(path)'")
+            throw PluginPackageError("cannot read the key '\(path)': \(UserFile.whyUnreadable(path))")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let colon = text.lastIndex(of: ":"), let raw = Data(base64Encoded: String(text[text.index(after: colon)...])),

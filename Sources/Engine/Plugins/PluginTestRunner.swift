@@ -53,8 +53,9 @@ public struct PluginTestRunner: Sendable {
     /// Runs a test file's tests. A limit ends the Lua state it hits (pcall cannot catch
     /// one), so the file is run again from the test after the one that hit it.
     func run(file: String) async -> [PluginTestResult] {
-        guard let source = FileManager.default.contents(atPath: manifest.folder.appendingPathComponent(file).path) else {
-            return [PluginTestResult(file: file, name: "(file)", failure: "cannot read \(file)")]
+        let path = manifest.folder.appendingPathComponent(file).path
+        guard let source = FileManager.default.contents(atPath: path) else {
+            return [PluginTestResult(file: file, name: "(file)", failure: "cannot read \(file): \(UserFile.whyUnreadable(path))")]
         }
         var results: [PluginTestResult] = []
         while true {

@@ -81,18 +81,12 @@ struct SubmitCommand: AsyncParsableCommand {
     private func queuedRun() throws -> (NewRun, QueuedFiles) {
         var files = QueuedFiles()
         for path in inputs {
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                Diagnostics.error("roster: cannot read --input '\(path)': no such file or not readable")
-                throw ExitCode(ExitStatus.usage)
-            }
+            let contents = try Diagnostics.read("--input", path)
             files.inputs.append(QueuedFile(name: path, contents: contents))
         }
         var each: EachSource?
         if let file = self.each {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                Diagnostics.error("roster: cannot read --each '\(file)': no such file or not readable")
-                throw ExitCode(ExitStatus.usage)
-            }
+            let data = try Diagnostics.read("--each", file)
             let table: RowTable
             do throws(RowTableError) {
                 table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
@@ -113,10 +107,8 @@ struct SubmitCommand: AsyncParsableCommand {
                            plugin: plugin[0], workflow: plugin[1], arguments: try ArgumentPairs.parse(arguments), inputs: journalInputs,
                            tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
         }
-        guard let script, let source = FileManager.default.contents(atPath: script) else {
-            Diagnostics.error("roster: cannot read script '\(script ?? "")': no such file or not readable")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let script = self.script ?? ""
+        let source = try Diagnostics.read("script", script)
         return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: script,
                        scriptText: String(decoding: source, as: UTF8.self), arguments: try ArgumentPairs.parse(arguments),
                        inputs: journalInputs, tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)

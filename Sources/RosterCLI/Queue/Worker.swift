@@ -285,7 +285,7 @@ final class Worker: Sendable {
         for schedule in schedules {
             for tick in schedule.cron.ticks(after: since, through: now, in: schedule.calendar) {
                 guard let text = FileManager.default.contents(atPath: schedule.script) else {
-                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script)")
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script): \(UserFile.whyUnreadable(schedule.script))")
                     continue
                 }
                 let run = NewRun(kind: "run", user: "schedule:\(schedule.name)", host: ProcessInfo.processInfo.hostName, script: schedule.script,

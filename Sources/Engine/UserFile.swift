@@ -1,35 +1,66 @@
-/// UserFile.swift: reading a file a user named (a script, an input, a CSV, a plan, a key),
-/// with the reason in a few words when it cannot be read.
+/// UserFile.swift: reading a file a user named (a script, an input, a CSV, a plan, a
+/// configuration), pipes included, with the reason in a few words when it cannot be read.
 import Foundation
 
-/// A file the user named, read whole. When it cannot be read, the error says why in words an
-/// admin can act on ("no such file", "it is a folder, not a file", "permission denied"), so
-/// that a mistyped path and a wrong permission do not read alike.
+/// A file the user named, read whole. A pipe or a process substitution reads as well as a
+/// regular file (`roster run s.lua --each <(grep ok rows.csv)`, `… | roster run /dev/stdin`):
+/// FileManager's `contents(atPath:)` returns nothing for those. When it cannot be read, the
+/// error says why in words an admin can act on ("no such file", "it is a folder, not a
+/// file", "permission denied"), so that a mistyped path and a wrong permission do not read
+/// alike.
 public enum UserFile {
-    /// The file's bytes.
-    public static func contents(_ path: String) throws(UserFileError) -> Data {
-        if let data = FileManager.default.contents(atPath: path) { return data }
-        throw UserFileError(path: path, reason: whyUnreadable(path))
+    /// The file's bytes; more than `limit` bytes is an error (`exceedsLimit`) instead of a
+    /// process out of memory.
+    public static func contents(_ path: String, atMost limit: Int = .max) throws(UserFileError) -> Data {
+        guard !path.isEmpty else { throw UserFileError(path: path, reason: "no file was named") }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw UserFileError(path: path, reason: reason(errno, path)) }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw UserFileError(path: path, reason: "it is a folder, not a file")
+        }
+        // A regular file says its size up front: refused before a byte is read, and read in
+        // one allocation. A pipe says nothing: read until it ends, or until past the limit.
+        let regular = status.st_mode & S_IFMT == S_IFREG
+        if regular, Int(status.st_size) > limit { throw UserFileError(path: path, exceedsLimit: limit, size: Int(status.st_size)) }
+        var data = Data(capacity: regular ? Int(status.st_size) : 1 << 16)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw UserFileError(path: path, reason: reason(errno, path))
+            }
+            guard data.count + count <= limit else { throw UserFileError(path: path, exceedsLimit: limit, size: nil) }
+            data.append(contentsOf: chunk[0..<count])
+        }
     }
 
-    /// Why `path` could not be read, looked up after the read failed (only then, so that a
-    /// read that works costs nothing more).
+    /// Why `path` could not be read, looked up after a read failed elsewhere (a file read
+    /// again on resume, say). It opens the file but reads nothing: a pipe keeps its bytes.
     public static func whyUnreadable(_ path: String) -> String {
-        if path.isEmpty { return "no file was named" }
+        guard !path.isEmpty else { return "no file was named" }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return reason(errno, path) }
+        defer { close(descriptor) }
         var status = stat()
-        guard stat(path, &status) == 0 else {
-            switch errno {
-            case ENOENT: return "no such file"
-            case ENOTDIR: return "a part of the path is not a folder"
-            case EACCES: return "permission denied on a folder in its path"
-            case ENAMETOOLONG: return "the path is too long"
-            case ELOOP: return "too many symbolic links in the path"
-            default: return String(cString: strerror(errno))
-            }
-        }
-        if status.st_mode & S_IFMT == S_IFDIR { return "it is a folder, not a file" }
-        if access(path, R_OK) != 0 { return "permission denied" }
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "it is a folder, not a file" }
         return "it could not be read"
+    }
+
+    private static func reason(_ code: Int32, _ path: String) -> String {
+        switch code {
+        case ENOENT: "no such file"
+        case ENOTDIR: "a part of the path is not a folder"
+        case EACCES: access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, X_OK) == 0
+            ? "permission denied" : "permission denied on a folder in its path"
+        case EISDIR: "it is a folder, not a file"
+        case ENAMETOOLONG: "the path is too long"
+        case ELOOP: "too many symbolic links in the path"
+        default: String(cString: strerror(code))
+        }
     }
 }
 
@@ -37,6 +68,25 @@ public enum UserFile {
 public struct UserFileError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
+    /// It holds more than the reader's limit (`reason` names the limit).
+    public let exceedsLimit: Bool
+    /// Its size in bytes, when it exceeds the limit and says its size (a regular file does;
+    /// a pipe does not).
+    public let size: Int?
+
+    init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+        exceedsLimit = false
+        size = nil
+    }
+
+    init(path: String, exceedsLimit limit: Int, size: Int?) {
+        self.path = path
+        reason = "it holds more than \(limit >= 1 << 20 ? "\(limit >> 20) MB" : "\(limit) bytes")"
+        exceedsLimit = true
+        self.size = size
+    }
 
     public var description: String { reason }
 }

@@ -83,15 +83,19 @@ struct RunCommand: AsyncParsableCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         let source = try Diagnostics.read("script", script)
         var files: [ScriptInput] = []
+        let memoryLimit = limitOptions.memoryMegabytes()
         for path in inputs {
-            // Read whole into the script's memory: refuse up front what cannot fit there.
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            let memoryLimit = limitOptions.memoryMegabytes()
-            if size > memoryLimit << 20 {
-                Diagnostics.error("roster: --input '\(path)' is \(size >> 20) MB, more than the script's --memory-limit of \(memoryLimit) MB; raise --memory-limit or split the file")
+            // Read whole into the script's memory: refuse what cannot fit there.
+            let contents: Data
+            do {
+                contents = try UserFile.contents(path, atMost: memoryLimit << 20)
+            } catch {
+                let size = error.size.map { "is \($0 >> 20) MB, more than" } ?? "holds more than"
+                Diagnostics.error(error.exceedsLimit
+                    ? "roster: --input '\(path)' \(size) the script's --memory-limit of \(memoryLimit) MB; raise --memory-limit or split the file"
+                    : "roster: cannot read --input '\(path)': \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
-            let contents = try Diagnostics.read("--input", path)
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
         let connection = try await vendors.open()

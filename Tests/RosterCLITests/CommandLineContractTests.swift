@@ -75,6 +75,27 @@ import Testing
         #expect(read.stdout == "\(3 << 20)\n")
     }
 
+    /// A pipe reads as a file: `… | roster run /dev/stdin`, `--each <(grep ok rows.csv)`.
+    /// A pipe says no size up front, so one past the memory limit is cut off as it is read.
+    @Test func aScriptARowFileOrAnInputFromAPipeIsRead() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print(row and row.id or #inputs[1])"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = try await RosterProcess.run(["run", "/dev/stdin"], in: folder, input: "print('piped script')")
+        #expect(script.status == 0, "\(script.stderr)")
+        #expect(script.stdout == "piped script\n")
+        let rows = try await RosterProcess.run(["run", "script.lua", "--each", "/dev/stdin"], in: folder, input: "id\n7\n8\n")
+        #expect(rows.status == 0, "\(rows.stderr)")
+        #expect(rows.stdout.hasPrefix("7\n"), "\(rows.stdout)")
+        #expect(rows.stdout.contains("\n8\n"), "\(rows.stdout)")
+        let input = try await RosterProcess.run(["run", "script.lua", "--input", "/dev/stdin"], in: folder, input: "a,b\n1,2\n")
+        #expect(input.status == 0, "\(input.stderr)")
+        #expect(input.stdout == "8\n")
+        let big = try await RosterProcess.run(["run", "script.lua", "--input", "/dev/stdin", "--memory-limit", "2"], in: folder,
+                                              input: String(repeating: "x", count: 3 << 20))
+        #expect(big.status == 2)
+        #expect(big.diagnostics == "roster: --input '/dev/stdin' holds more than the script's --memory-limit of 2 MB; raise --memory-limit or split the file\n")
+    }
+
     /// `roster run script.lua | head -1`: output to a reader that has gone ends the writing,
     /// not the process with a crash report; the script's `print` (a plain run) and the
     /// report (`--json`) alike.

@@ -57,8 +57,11 @@ public struct ConfigurationDocument: Sendable {
     /// Reads and parses `path`; a missing file or a syntax error is one `ConfigurationError`.
     public init(contentsOf path: String, what: String = "configuration file", fix: String) throws(ConfigurationError) {
         let url = URL(fileURLWithPath: path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(file: path, problem: "cannot read the \(what) (\(UserFile.whyUnreadable(path)))", fix: fix)
+        let data: Data
+        do {
+            data = try UserFile.contents(path)
+        } catch {
+            throw ConfigurationError(file: path, problem: "cannot read the \(what) (\(error))", fix: fix)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, problem: "the \(what) is not UTF-8 text", fix: "save it as UTF-8")

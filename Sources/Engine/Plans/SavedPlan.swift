@@ -175,7 +175,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
     /// Reads a plan file: one line naming the file on any problem.
     public static func read(_ path: String) throws(PlanError) -> SavedPlan {
-        guard let data = FileManager.default.contents(atPath: path) else { throw PlanError("cannot read the plan '\(path)': \(UserFile.whyUnreadable(path))") }
+        let data: Data
+        do { data = try UserFile.contents(path) } catch { throw PlanError("cannot read the plan '\(path)': \(error)") }
         do {
             let plan = try JSONDecoder().decode(SavedPlan.self, from: data)
             guard plan.roster_plan == 1 else { throw PlanError("the plan '\(path)' is of format \(plan.roster_plan); this roster reads format 1") }

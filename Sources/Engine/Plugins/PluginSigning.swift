@@ -26,8 +26,11 @@ public struct PublisherKey {
 
     /// Reads a key file; one line naming the file on any problem.
     public init(file path: String) throws(PluginPackageError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PluginPackageError("cannot read the key '\(path)': \(UserFile.whyUnreadable(path))")
+        let data: Data
+        do {
+            data = try UserFile.contents(path, atMost: 1 << 16) // a key is a line; a pipe (`<(pass show …)`) reads too
+        } catch {
+            throw PluginPackageError("cannot read the key '\(path)': \(error)")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let colon = text.lastIndex(of: ":"), let raw = Data(base64Encoded: String(text[text.index(after: colon)...])),

@@ -24,18 +24,23 @@ public enum UserFile {
         // one allocation. A pipe says nothing: read until it ends, or until past the limit.
         let regular = status.st_mode & S_IFMT == S_IFREG
         if regular, Int(status.st_size) > limit { throw UserFileError(path: path, exceedsLimit: limit, size: Int(status.st_size)) }
-        var data = Data(capacity: regular ? Int(status.st_size) : 1 << 16)
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        // Read into the buffer's free tail; one byte more than a regular file's size sees
+        // its end without growing.
+        var data = Data(count: regular ? min(Int(status.st_size), limit) + 1 : 1 << 14)
+        var used = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return data }
+            if used == data.count { data.count = min(data.count * 2, limit == .max ? .max : limit + 1) }
+            let count = data.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + used, $0.count - used) }
+            if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw UserFileError(path: path, reason: reason(errno, path))
             }
-            guard data.count + count <= limit else { throw UserFileError(path: path, exceedsLimit: limit, size: nil) }
-            data.append(contentsOf: chunk[0..<count])
+            used += count
+            guard used <= limit else { throw UserFileError(path: path, exceedsLimit: limit, size: nil) }
         }
+        data.count = used
+        return data
     }
 
     /// Why `path` could not be read, looked up after a read failed elsewhere (a file read

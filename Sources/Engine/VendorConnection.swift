@@ -56,6 +56,13 @@ public final class VendorConnection: Sendable {
                                     trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
         }
+        // A tenant named with no configuration to find it in is a mistake (the wrong folder,
+        // say), not a run on the emulator the admin would take for their tenant's.
+        if !useEmulator, let name, !name.isEmpty, name != VendorRegistry.emulatorTenantName {
+            let searched = ConfigurationLocation.candidates(currentDirectory: FileManager.default.currentDirectoryPath, environment: environment)
+            throw ConfigurationError(file: "roster.toml", problem: "not found (looked for \(searched.joined(separator: ", "))), so --tenant '\(name)' names no tenant",
+                                     fix: "run where roster.toml is, or pass --config FILE (without --tenant, a run uses the built-in emulator)")
+        }
         let emulator = try LazyEmulator(registry.emulatorConfiguration())
         notice(useEmulator
             ? "roster: using the built-in emulator (\(emulator.origin)) with its demo data"

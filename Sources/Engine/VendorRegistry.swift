@@ -40,14 +40,17 @@ public struct VendorRegistry: Sendable {
         EmulatorConfiguration(apis: emulatedAPIs, faults: faults, seed: seed, rateLimits: rateLimits)
     }
 
+    /// The name of the tenant the built-in emulator serves when no configuration is found.
+    public static let emulatorTenantName = "emulator"
+
     /// Every vendor pointed at `emulator`, with its demo account: the demo configuration,
     /// read as any `roster.toml` is.
-    public func emulatorTenant(_ emulator: RunningEmulator, name: String = "emulator") throws(ConfigurationError) -> Tenant {
+    public func emulatorTenant(_ emulator: RunningEmulator, name: String = emulatorTenantName) throws(ConfigurationError) -> Tenant {
         try emulatorTenant(origin: emulator.origin, name: name)
     }
 
     /// Every vendor pointed at the emulator at `origin` (`http://127.0.0.1:PORT`).
-    public func emulatorTenant(origin: String, name: String = "emulator") throws(ConfigurationError) -> Tenant {
+    public func emulatorTenant(origin: String, name: String = emulatorTenantName) throws(ConfigurationError) -> Tenant {
         try DemoConfiguration(registry: self).tenant(origin: origin, name: name)
     }
 }

@@ -62,6 +62,19 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         result = try await RosterProcess.run(["run", "s.lua", "--emulator", "--config", "bad.toml"], in: folder)
         #expect(result.status == 2)
+
+        // A tenant named where no roster.toml is found is a mistake (the wrong folder), not a
+        // run on the emulator: nothing runs. The emulator's own tenant may be named.
+        let empty = try RosterProcess.scriptFolder(["s.lua": "print('ran')"])
+        defer { try? FileManager.default.removeItem(at: empty) }
+        result = try await RosterProcess.run(["run", "s.lua", "--tenant", "acme"], in: empty)
+        #expect(result.status == 2)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix("roster: roster.toml: not found (looked for "), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("so --tenant 'acme' names no tenant; run where roster.toml is, or pass --config FILE (without --tenant, a run uses the built-in emulator)\n"))
+        result = try await RosterProcess.run(["run", "s.lua", "--tenant", "emulator"], in: empty)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ran\n")
     }
 
     @Test func dryRunPrintsThePlanAndJsonGivesOneDocument() async throws {

@@ -40,8 +40,14 @@ public final class SQLiteJournalStore: JournalStore {
         do {
             let url = URL(fileURLWithPath: path)
             let folder = url.deletingLastPathComponent()
-            if !FileManager.default.fileExists(atPath: folder.path) {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                throw JournalError("cannot open the journal \(path): it is a folder; name a file in it (\(url.appendingPathComponent("journal.sqlite").path))")
+            }
+            if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) {
+                guard isFolder.boolValue else { throw JournalError("cannot open the journal \(path): \(folder.path) is a file, not a folder") }
+            } else if let failure = Self.makeFolders(folder.path) {
+                throw JournalError("cannot open the journal \(path): cannot make the folder \(failure.folder) (\(failure.reason))")
             }
             var configuration = Configuration()
             configuration.busyMode = .timeout(Double(busyTimeoutMilliseconds) / 1000)
@@ -126,9 +132,29 @@ public final class SQLiteJournalStore: JournalStore {
         self.database = database
     }
 
+    /// Makes `path` and the folders above it that are missing (mode 0700); the first that
+    /// cannot be made, and the system's reason, on failure.
+    static func makeFolders(_ path: String) -> (folder: String, reason: String)? {
+        var made = ""
+        for component in path.split(separator: "/") {
+            made += "/" + component
+            if mkdir(made, 0o700) != 0, errno != EEXIST {
+                return (made, String(cString: strerror(errno)).lowercased())
+            }
+        }
+        return nil
+    }
+
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
-        return (error as NSError).localizedDescription
+        // Foundation's own text says only "The operation could not be completed": the
+        // system's reason is in the underlying error.
+        let error = error as NSError
+        if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code))).lowercased()
+        }
+        if error.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(error.code))).lowercased() }
+        return error.localizedDescription
     }
 
     /// The schema's version (`PRAGMA user_version`): 1 made the tables, 2 added the state a

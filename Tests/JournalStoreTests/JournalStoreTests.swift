@@ -287,5 +287,33 @@ import Testing
 
     @Test func anUnwritableJournalIsOneLine() {
         #expect(throws: JournalError.self) { try SQLiteJournalStore.open(path: "/proc/roster/journal.sqlite") }
+        #expect(Self.openingError("/proc/roster/journal.sqlite")
+            == "cannot open the journal /proc/roster/journal.sqlite: cannot make the folder /proc/roster (no such file or directory)")
+    }
+
+    /// A folder, or a file where a folder goes, is named as such: not SQLite's "unable to
+    /// open database file".
+    @Test func aJournalPathThroughTheWrongKindOfFileSaysSo() throws {
+        let folder = URL(fileURLWithPath: Self.temporaryPath()).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(Self.openingError(folder.path)
+            == "cannot open the journal \(folder.path): it is a folder; name a file in it (\(folder.path)/journal.sqlite)")
+        let file = folder.appendingPathComponent("notes.txt").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        #expect(Self.openingError(file + "/journal.sqlite") == "cannot open the journal \(file)/journal.sqlite: \(file) is a file, not a folder")
+        // Missing folders are made, as the default journal's are.
+        let deep = folder.appendingPathComponent("a/b/journal.sqlite").path
+        _ = try SQLiteJournalStore.open(path: deep)
+        #expect(FileManager.default.fileExists(atPath: deep))
+    }
+
+    private static func openingError(_ path: String) -> String? {
+        do {
+            _ = try SQLiteJournalStore.open(path: path)
+            return nil
+        } catch {
+            return error.description
+        }
     }
 }

@@ -55,6 +55,97 @@ public enum UserFile {
         return "it could not be read"
     }
 
+    /// Writes `data` to the file the user named. A regular file (or a new one) is replaced
+    /// whole, through a temporary file renamed over it, so that a reader never sees half of
+    /// it and a failure leaves the old one; it gets `mode`. Anything else the path leads to
+    /// (`/dev/stdout`, a pipe, a terminal) is written in place: a rename would put a regular
+    /// file where the device was.
+    public static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws(UserFileError) {
+        var status = stat()
+        let exists = stat(path, &status) == 0
+        if exists, status.st_mode & S_IFMT == S_IFDIR { throw UserFileError(path: path, reason: "it is a folder, not a file") }
+        if exists, status.st_mode & S_IFMT != S_IFREG {
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw UserFileError(path: path, reason: reason(errno, path)) }
+            defer { close(descriptor) }
+            try writeAll(data, to: descriptor, path: path)
+            return
+        }
+        // The rename replaces what the path names: follow a link to the file it points at.
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let folder = (target as NSString).deletingLastPathComponent
+        var template = Array(((folder.isEmpty ? "." : folder) + "/.roster-XXXXXX").utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw UserFileError(path: path, reason: whyUnwritable(path, errno: errno)) }
+        let temporary = String(cString: template)
+        do throws(UserFileError) {
+            defer { close(descriptor) }
+            guard fchmod(descriptor, mode) == 0 else { throw UserFileError(path: path, reason: reason(errno, path)) }
+            try writeAll(data, to: descriptor, path: path)
+            guard fsync(descriptor) == 0 else { throw UserFileError(path: path, reason: reason(errno, path)) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, target) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw UserFileError(path: path, reason: reason(code, path))
+        }
+    }
+
+    private static func writeAll(_ data: Data, to descriptor: Int32, path: String) throws(UserFileError) {
+        var written = 0
+        while written < data.count {
+            let count = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw UserFileError(path: path, reason: reason(errno, path))
+            }
+            written += count
+        }
+    }
+
+    /// Why a file could not be made at `path`, from the system's `errno` and a look at the
+    /// path.
+    static func whyUnwritable(_ path: String, errno code: Int32) -> String {
+        whyUnwritable(path, after: NSError(domain: NSPOSIXErrorDomain, code: Int(code)))
+    }
+
+    /// Why Foundation could not write `path`, in the system's words ("permission denied",
+    /// "no space left on device") or from a look at the path ("it is a folder, not a file",
+    /// "no such folder /x", "/x is a file, not a folder"): Foundation's own text says only
+    /// "The operation could not be completed", whatever the cause.
+    public static func whyUnwritable(_ path: String, after error: any Error) -> String {
+        let error = error as NSError
+        let code: Int32? = if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            Int32(underlying.code)
+        } else if error.domain == NSPOSIXErrorDomain {
+            Int32(error.code)
+        } else {
+            nil
+        }
+        // A reason the path itself shows is clearer than ENOENT's "no such file or directory".
+        if let code, ![ENOENT, ENOTDIR, EISDIR, EACCES].contains(code) { return String(cString: strerror(code)).lowercased() }
+        var status = stat()
+        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "it is a folder, not a file" }
+        // The nearest folder above that exists says what is wrong with the way there.
+        var folder = (path as NSString).deletingLastPathComponent
+        var missing: String?
+        while !folder.isEmpty, stat(folder, &status) != 0 {
+            missing = folder
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        if folder.isEmpty {
+            folder = "."
+            _ = stat(folder, &status)
+        }
+        if status.st_mode & S_IFMT != S_IFDIR { return "\(folder) is a file, not a folder" }
+        if let missing { return "no such folder \(missing)" }
+        if access(folder, W_OK) != 0 { return "permission denied on \(folder)" }
+        return String(cString: strerror(code ?? EIO)).lowercased()
+    }
+
     private static func reason(_ code: Int32, _ path: String) -> String {
         switch code {
         case ENOENT: "no such file"
@@ -64,7 +155,7 @@ public enum UserFile {
         case EISDIR: "it is a folder, not a file"
         case ENAMETOOLONG: "the path is too long"
         case ELOOP: "too many symbolic links in the path"
-        default: String(cString: strerror(code))
+        default: String(cString: strerror(code)).lowercased()
         }
     }
 }

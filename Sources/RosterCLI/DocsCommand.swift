@@ -52,7 +52,7 @@ struct StubsCommand: ParsableCommand {
             }
             Diagnostics.error("roster: wrote \(files.count) files to \(out): " + files.map(\.name).joined(separator: ", "))
         } catch {
-            Diagnostics.error("roster: cannot write stubs to '\(out)': \(error.localizedDescription)")
+            Diagnostics.error("roster: cannot write stubs to '\(out)': \(UserFile.whyUnwritable(out + "/" + "roster.lua", after: error))")
             throw ExitCode(ExitStatus.usage)
         }
     }

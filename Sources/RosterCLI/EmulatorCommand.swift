@@ -81,7 +81,7 @@ struct EmulatorCommand: AsyncParsableCommand {
                         try DemoConfiguration().write(to: writeConfig, origin: origin, replacing: force)
                         Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(writeConfig))")
                     } catch {
-                        Diagnostics.error("roster: cannot write \(writeConfig): \(error.localizedDescription)")
+                        Diagnostics.error("roster: cannot write \(writeConfig): \(UserFile.whyUnwritable(writeConfig, after: error))")
                     }
                 }
                 let limits = configuration.apis.compactMap { api in configuration.rateLimit(api).map { "\(api.name) \($0)" } }

@@ -28,12 +28,12 @@ struct PlanCommand: AsyncParsableCommand {
 extension SavedPlan {
     /// Writes the plan to `path` (mode 0600) and keeps it in the journal; says how to apply it.
     func save(to path: String, journal: RunJournal) throws {
-        guard FileManager.default.createFile(atPath: path, contents: encoded(), attributes: [.posixPermissions: 0o600]) else {
-            Diagnostics.error("roster: cannot write --plan-out '\(path)'")
+        do {
+            try UserFile.write(encoded(), to: path, mode: 0o600)
+        } catch {
+            Diagnostics.error("roster: cannot write --plan-out '\(path)': \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        // An existing file keeps its mode: make it private either way.
-        chmod(path, 0o600)
         try? journal.store.savePlan(id: id, runID: run, json: String(decoding: encoded(), as: UTF8.self))
         Diagnostics.error("roster: plan \(id) saved to \(path) (\(changes.count) change\(changes.count == 1 ? "" : "s")); apply exactly it with: roster apply \(path)")
     }

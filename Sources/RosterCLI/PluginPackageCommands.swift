@@ -61,7 +61,7 @@ extension PluginCommand {
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
             } catch {
-                Diagnostics.error("roster: cannot write the package '\(output)': \((error as NSError).localizedDescription)")
+                Diagnostics.error("roster: cannot write the package '\(output)': \(UserFile.whyUnwritable(output, after: error))")
                 throw ExitCode(ExitStatus.usage)
             }
         }

@@ -145,9 +145,10 @@ struct RowRunSupervisor {
             text += CSV.line(values + [outcome.error ?? ""]) + "\n"
         }
         do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            // The rows' values can be personal (a first password, say): private to the user.
+            try UserFile.write(Data(text.utf8), to: path, mode: 0o600)
         } catch {
-            Diagnostics.error("roster: cannot write --failed-rows '\(path)': \((error as NSError).localizedDescription)")
+            Diagnostics.error("roster: cannot write --failed-rows '\(path)': \(error)")
             throw ExitCode(ExitStatus.usage)
         }
         Diagnostics.error("roster: wrote \(failed.count) failed row\(failed.count == 1 ? "" : "s") to \(path)")

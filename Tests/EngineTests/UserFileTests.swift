@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Synchronization
 import Testing
 
 /// A file the user named that cannot be read says why, in words an admin can act on.
@@ -45,5 +46,62 @@ struct UserFileTests {
         chmod(secret, 0o200)
         #expect(UserFile.whyUnreadable(secret) == "permission denied")
         #expect(throws: UserFileError.self) { try UserFile.contents(secret) }
+    }
+
+    @Test func aWriteReplacesTheFileWholeWithItsMode() throws {
+        let file = path("plan.json")
+        try UserFile.write(Data("first".utf8), to: file, mode: 0o600)
+        try UserFile.write(Data("second".utf8), to: file, mode: 0o600)
+        #expect(try UserFile.contents(file) == Data("second".utf8))
+        let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // No temporary file is left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["plan.json"])
+    }
+
+    /// A link is followed: the file it points at is replaced, the link stays.
+    @Test func aWriteThroughALinkReplacesItsTarget() throws {
+        let target = path("target.csv"), link = path("link.csv")
+        try UserFile.write(Data("old".utf8), to: target)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        try UserFile.write(Data("new".utf8), to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == target)
+        #expect(try UserFile.contents(target) == Data("new".utf8))
+    }
+
+    /// What is not a regular file (a pipe here; `/dev/stdout` alike) is written in place: a
+    /// rename would put a regular file where it was.
+    @Test func aWriteToAPipeIsInPlace() throws {
+        let pipe = path("pipe")
+        #expect(mkfifo(pipe, 0o600) == 0)
+        let received = Mutex<Data?>(nil)
+        let reader = Thread { received.withLock { $0 = try? UserFile.contents(pipe) } }
+        reader.start()
+        try UserFile.write(Data("through the pipe".utf8), to: pipe)
+        var waited = 0
+        while received.withLock({ $0 }) == nil, waited < 500 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(received.withLock { $0 } == Data("through the pipe".utf8))
+        let type = try FileManager.default.attributesOfItem(atPath: pipe)[.type] as? FileAttributeType
+        #expect(type != nil && type != .typeRegular, "\(String(describing: type))")
+    }
+
+    @Test func aWriteThatCannotBeMadeSaysWhy() throws {
+        try Data("x".utf8).write(to: URL(fileURLWithPath: path("file")))
+        let cases = [
+            (folder.path, "it is a folder, not a file"),
+            (path("file/out.csv"), "\(path("file")) is a file, not a folder"),
+            (path("no/such/out.csv"), "no such folder \(path("no"))"),
+        ]
+        for (path, reason) in cases {
+            do {
+                try UserFile.write(Data("x".utf8), to: path)
+                Issue.record("\(path) was written")
+            } catch {
+                #expect(error.reason == reason)
+            }
+        }
     }
 }

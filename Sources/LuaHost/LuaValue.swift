@@ -115,3 +115,90 @@ public struct LuaConversionError: Error, CustomStringConvertible, Sendable {
     /// Why, naming where in the value: `cannot pass a function (at key "callback")`.
     public var description: String
 }
+
+extension LuaValue {
+    /// A short Lua literal of the value for one-line messages (an error object that is a
+    /// plain table): `{code = 1, message = "no such user"}`. Sequence first, then fields in
+    /// key order; tables nested past two levels read `{…}`; cut with `…` past `limit`
+    /// characters.
+    public func literal(limit: Int = 200) -> String {
+        var text = ""
+        append(to: &text, depth: 0)
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "…"
+    }
+
+    private func append(to text: inout String, depth: Int) {
+        switch self {
+        case .nil: text += "nil"
+        case .boolean(let flag): text += flag ? "true" : "false"
+        case .integer(let integer): text += String(integer)
+        case .number(let number): text += number.isFinite ? String(number) : (number.isNaN ? "0/0" : (number > 0 ? "1/0" : "-1/0"))
+        case .string(let string): text += Self.quoted(string.text)
+        case .table(let table):
+            guard depth < 2 else {
+                text += table.sequence.isEmpty && table.fields.isEmpty ? "{}" : "{…}"
+                return
+            }
+            text += "{"
+            var first = true
+            func separate() {
+                if !first { text += ", " }
+                first = false
+            }
+            for element in table.sequence {
+                separate()
+                element.append(to: &text, depth: depth + 1)
+            }
+            for (key, element) in table.fields.sorted(by: { Self.displayOrder($0.key, $1.key) }) {
+                separate()
+                if case .string(let name) = key, Self.isName(name.text) {
+                    text += name.text
+                } else {
+                    text += "["
+                    key.append(to: &text, depth: 2)
+                    text += "]"
+                }
+                text += " = "
+                element.append(to: &text, depth: depth + 1)
+            }
+            text += "}"
+        }
+    }
+
+    /// Orders keys for display: numbers by value, then strings, then the rest.
+    private static func displayOrder(_ left: LuaValue, _ right: LuaValue) -> Bool {
+        func rank(_ value: LuaValue) -> (Int, Double, String) {
+            switch value {
+            case .integer(let integer): (0, Double(integer), "")
+            case .number(let number): (0, number, "")
+            case .string(let string): (1, 0, string.text)
+            default: (2, 0, value.typeName)
+            }
+        }
+        let (a, b) = (rank(left), rank(right))
+        if a.0 != b.0 { return a.0 < b.0 }
+        if a.1 != b.1 { return a.1 < b.1 }
+        return a.2 < b.2
+    }
+
+    private static func isName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\t": quoted += "\\t"
+            case _ where scalar.value < 0x20: quoted += "\\\(scalar.value)"
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+}

@@ -154,6 +154,9 @@ final class RunContext {
         } else if luaL_getmetafield(thread, -1, "__tostring") != LUA_TNIL {
             roster_pop(thread, 1)
             text = LuaState.describe(thread, at: -1) ?? "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
+        } else if lua_type(thread, -1) == LUA_TTABLE, let table = try? LuaState.value(thread, at: -1) {
+            // `error({code = 7})`: what the table holds says more than its type.
+            text = "(error object is a table: \(table.literal()))"
         } else {
             text = "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
         }

@@ -69,4 +69,15 @@ import TestSupport
         #expect(result.output.hasPrefix("false\ttest.lua:1: demo.echo: argument #1 (value): "))
         #expect(result.output.contains(message))
     }
+
+    @Test func aLiteralIsShortLuaText() {
+        let table = LuaValue.table(LuaTable(sequence: ["a", 2], fields: [
+            "code": 7, "two words": true, .integer(-1): 0.5, "nested": .table(LuaTable(fields: ["deeper": .table(LuaTable(sequence: [1]))])),
+            "text": .string(LuaString("say \"hi\"\n")),
+        ]))
+        #expect(table.literal() == #"{"a", 2, [-1] = 0.5, code = 7, nested = {deeper = {…}}, text = "say \"hi\"\n", ["two words"] = true}"#)
+        #expect(LuaValue.table(LuaTable()).literal() == "{}")
+        #expect(LuaValue.string(LuaString(String(repeating: "x", count: 300))).literal(limit: 10) == "\"xxxxxxxxx…")
+        #expect(LuaValue.number(.infinity).literal() == "1/0")
+    }
 }

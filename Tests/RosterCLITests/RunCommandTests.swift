@@ -45,6 +45,12 @@ import Testing
         #expect(table.diagnostics == "script.lua:3: custom\n")
         let level0 = try await run("error('plain', 0)")
         #expect(level0.diagnostics == "script.lua:1: plain\n")
+        // A plain table says what it holds; one that cannot be shown (a function) its type.
+        let plain = try await run("error({code = 7, message = 'no such user'})")
+        #expect(plain.status == 1)
+        #expect(plain.diagnostics == "script.lua:1: (error object is a table: {code = 7, message = \"no such user\"})\n")
+        let opaque = try await run("error({print})")
+        #expect(opaque.diagnostics == "script.lua:1: (error object is a table value)\n")
     }
 
     @Test func aSyntaxErrorIsExit1() async throws {

@@ -32,6 +32,7 @@ public enum CSV {
         var fieldWasQuoted = false
         var line = 1
         var rowLine = 1
+        var quoteLine = 1 // where the open quoted field began: what an unclosed quote names
         var characters = text.hasPrefix("\u{FEFF}") ? Substring(text.dropFirst()) : Substring(text)
         func endRow() {
             row.append(field)
@@ -66,6 +67,7 @@ public enum CSV {
                 }
                 inQuotes = true
                 fieldWasQuoted = true
+                quoteLine = line
             case "\r\n", "\n", "\r":
                 endRow()
                 line += 1
@@ -77,7 +79,7 @@ public enum CSV {
                 field.append(character)
             }
         }
-        if inQuotes { throw ParseError(line: line, problem: "a quoted field is not closed") }
+        if inQuotes { throw ParseError(line: quoteLine, problem: "a quoted field opened here is never closed; close it with \"") }
         if !field.isEmpty || !row.isEmpty || fieldWasQuoted { endRow() }
         return rows
     }

@@ -76,7 +76,16 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
-            return error.serverInfo?[.message] ?? "\(error.code)"
+            if let message = error.serverInfo?[.message] { return message }
+            // A connection that failed says why in its underlying error (refused, no such host).
+            if error.code == .connectionError, let underlying = error.underlying { return "could not connect (\(describe(underlying)))" }
+            if let underlying = error.underlying { return "\(error.code): \(describe(underlying))" }
+            return "\(error.code)"
+        }
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            return error.dnsAError != nil || error.dnsAAAAError != nil ? "its host name did not resolve" : "no address to connect to"
         }
         return "\(error)"
     }

@@ -37,6 +37,10 @@ public final class SQLiteJournalStore: JournalStore {
 
     /// Opens (or creates, mode 0600 in a 0700 folder) the journal at `path`.
     public static func open(path: String) throws(JournalError) -> SQLiteJournalStore {
+        // `mysql://…` is a mistake, not a folder named `mysql:`.
+        if path.contains("://") {
+            throw JournalError("'\(path)' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
+        }
         do {
             let url = URL(fileURLWithPath: path)
             let folder = url.deletingLastPathComponent()

@@ -289,6 +289,10 @@ import Testing
         #expect(throws: JournalError.self) { try SQLiteJournalStore.open(path: "/proc/roster/journal.sqlite") }
         #expect(Self.openingError("/proc/roster/journal.sqlite")
             == "cannot open the journal /proc/roster/journal.sqlite: cannot make the folder /proc/roster (no such file or directory)")
+        // Another database's URL is a mistake, not a folder named `mysql:`.
+        #expect(Self.openingError("mysql://db/roster")
+            == "'mysql://db/roster' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
+        #expect(!FileManager.default.fileExists(atPath: "mysql:"))
     }
 
     /// A folder, or a file where a folder goes, is named as such: not SQLite's "unable to

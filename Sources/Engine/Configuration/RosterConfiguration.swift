@@ -43,8 +43,12 @@ public struct RosterConfiguration: Sendable {
             tenants[name] = try TenantSettings(name: name, section: tenantTables.table(name)!, registry: registry)
         }
         self.tenants = tenants
-        journal = try root.string("journal", example: "journal.sqlite").map { path in
-            path.hasPrefix("/") || PostgresJournalStore.isURL(path) ? path : document.folder.appendingPathComponent(path).path
+        journal = try root.string("journal", example: "journal.sqlite").map { path throws(ConfigurationError) in
+            if PostgresJournalStore.isURL(path) || path.hasPrefix("/") { return path }
+            guard !path.contains("://") else {
+                throw document.error(at: ["journal"], "'\(path)' is not a journal Roster can use", fix: "give a file path, or postgres://USER@HOST:PORT/DATABASE")
+            }
+            return document.folder.appendingPathComponent(path).path
         }
         journalPassword = try root.secret("journal_password", required: false)
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")

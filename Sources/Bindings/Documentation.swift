@@ -76,6 +76,17 @@ public enum Documentation {
         return Array((close + containing).prefix(5))
     }
 
+    /// `no documentation for 'encore.nosuch'; encore has: …`: the names close to `topic`,
+    /// else the functions of the module it names, else `otherwise`.
+    public static func notFound(_ topic: String, in modules: [LuaModule], otherwise: String) -> String {
+        let near = suggestions(for: topic, in: modules)
+        if !near.isEmpty { return "no documentation for '\(topic)'; did you mean \(near.joined(separator: ", "))?" }
+        if let module = modules.first(where: { topic.hasPrefix($0.name + ".") }) {
+            return "no documentation for '\(topic)'; \(module.name) has: " + module.functions.map(\.name).joined(separator: ", ")
+        }
+        return "no documentation for '\(topic)'; " + otherwise
+    }
+
     /// Levenshtein distance.
     public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
@@ -109,8 +120,7 @@ public enum Documentation {
             output = overview(modules)
         } else if case .string(let topic) = try call.value(1) {
             guard let found = Documentation.text(topic: topic.text, in: modules) else {
-                let near = suggestions(for: topic.text, in: modules)
-                throw LuaError("no documentation for '\(topic.text)'" + (near.isEmpty ? "; try help()" : "; did you mean \(near.joined(separator: ", "))?"))
+                throw LuaError(notFound(topic.text, in: modules, otherwise: "try help()"))
             }
             output = found
         } else {

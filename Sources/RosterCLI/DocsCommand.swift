@@ -22,10 +22,7 @@ struct DocsCommand: ParsableCommand {
     func run() throws {
         let modules = DocumentedModules.all
         guard let text = Documentation.text(topic: topic, in: modules) else {
-            let near = Documentation.suggestions(for: topic ?? "", in: modules)
-            Diagnostics.error("roster: no documentation for '\(topic ?? "")'" + (near.isEmpty
-                ? "; modules: " + modules.map(\.name).joined(separator: ", ")
-                : "; did you mean \(near.joined(separator: ", "))?"))
+            Diagnostics.error("roster: " + Documentation.notFound(topic ?? "", in: modules, otherwise: "modules: " + modules.map(\.name).joined(separator: ", ")))
             throw ExitCode(ExitStatus.usage)
         }
         print(text)

@@ -118,6 +118,7 @@ import Vendors
                 help()
                 local ok, err = pcall(help, "encore.get_usr")
                 print(err)
+                print(select(2, pcall(help, "encore.nosuch")))
                 """)
             #expect(output.contains("""
                 allthenticate.promote_guest(email_id) -> {ok: true}
@@ -131,6 +132,8 @@ import Vendors
             #expect(output.contains("active911.delete_member(agency?, member_id) -> {ok: true}"))
             #expect(output.contains("Modules (help(module) or help(module.function) for more):"))
             #expect(output.contains("help: no documentation for 'encore.get_usr'; did you mean encore.get_user?"))
+            // A module's name with an unknown function lists the module's functions.
+            #expect(output.contains("help: no documentation for 'encore.nosuch'; encore has: list_users, get_user, create_user, update_user, replace_user, activate_user, deactivate_user"))
         }
     }
 }

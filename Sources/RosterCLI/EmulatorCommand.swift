@@ -101,6 +101,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         if text.contains("Address already in use") { return "port \(port) is in use" }
         if text.contains("Permission denied") { return "permission denied (ports below 1024 need privileges)" }
         if text.contains("Cannot assign requested address") { return "that address is not on this machine" }
+        if text.contains("UnknownHost") { return "no such host name (give an address of this machine, like 127.0.0.1)" }
         if let errno = text.range(of: "(errno: "), let colon = text[..<errno.lowerBound].range(of: "): ") {
             return text[colon.upperBound..<errno.lowerBound].trimmingCharacters(in: .whitespaces)
         }

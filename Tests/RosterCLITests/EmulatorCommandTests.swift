@@ -1,6 +1,7 @@
 /// EmulatorCommandTests.swift: `roster emulator` as a user starts it: it listens, writes a
 /// configuration pointing at itself, and stops cleanly on Ctrl-C.
 import Foundation
+@testable import RosterCLI
 import Testing
 import TestSupport
 
@@ -69,5 +70,23 @@ import TestSupport
         #expect(faults.stderr.contains("bad fault 'error500=7'"))
         let port = try await RosterProcess.run(["emulator", "--port", "70000"])
         #expect(port.status == 2)
+    }
+
+    /// NIO's bind errors in words (no DNS here: a test touches no network).
+    @Test(arguments: [
+        ("bind(descriptor:ptr:bytes:): Address already in use (errno: 98)", "port 8089 is in use"),
+        ("bind(descriptor:ptr:bytes:): Permission denied (errno: 13)", "permission denied (ports below 1024 need privileges)"),
+        ("bind(descriptor:ptr:bytes:): Cannot assign requested address (errno: 99)", "that address is not on this machine"),
+        ("SocketAddressError.UnknownHost: Name or service not known (error -2) for host x.invalid, port 8089",
+         "no such host name (give an address of this machine, like 127.0.0.1)"),
+        ("bind(descriptor:ptr:bytes:): Something else (errno: 1)", "Something else"),
+    ])
+    func bindFailuresAreWords(raw: String, expected: String) {
+        #expect(EmulatorCommand.describe(RawError(text: raw), port: 8089) == expected)
+    }
+
+    private struct RawError: Error, CustomStringConvertible {
+        var text: String
+        var description: String { text }
     }
 }

@@ -24,7 +24,7 @@ public struct ConfigurationSection {
             if let near = Self.nearest(to: key, in: known) {
                 fix = "did you mean \(near)?"
             } else {
-                fix = "remove it; [\(name)] takes " + known.joined(separator: ", ")
+                fix = "remove it; " + (path.isEmpty ? "the top level" : "[\(name)]") + " takes " + known.joined(separator: ", ")
             }
             throw document.error(at: path + [key], "unknown key", fix: fix)
         }

@@ -134,7 +134,7 @@ extension LuaValue {
         case .boolean(let flag): text += flag ? "true" : "false"
         case .integer(let integer): text += String(integer)
         case .number(let number): text += number.isFinite ? String(number) : (number.isNaN ? "0/0" : (number > 0 ? "1/0" : "-1/0"))
-        case .string(let string): text += Self.quoted(string.text)
+        case .string(let string): text += LuaLiteral.string(string.text)
         case .table(let table):
             guard depth < 2 else {
                 text += table.sequence.isEmpty && table.fields.isEmpty ? "{}" : "{…}"
@@ -152,7 +152,7 @@ extension LuaValue {
             }
             for (key, element) in table.fields.sorted(by: { Self.displayOrder($0.key, $1.key) }) {
                 separate()
-                if case .string(let name) = key, Self.isName(name.text) {
+                if case .string(let name) = key, LuaLiteral.isName(name.text) {
                     text += name.text
                 } else {
                     text += "["
@@ -181,24 +181,34 @@ extension LuaValue {
         if a.1 != b.1 { return a.1 < b.1 }
         return a.2 < b.2
     }
+}
 
-    private static func isName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
-    }
-
-    private static func quoted(_ text: String) -> String {
+/// Lua source for a string and a field name: what a literal, a generated script or a
+/// message shows.
+public enum LuaLiteral {
+    /// A quoted Lua string: quotes, backslashes and control characters escaped.
+    public static func string(_ text: String) -> String {
         var quoted = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": quoted += "\\\""
             case "\\": quoted += "\\\\"
             case "\n": quoted += "\\n"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20: quoted += "\\\(scalar.value)"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: quoted += "\\\(scalar.value)"
             default: quoted.unicodeScalars.append(scalar)
             }
         }
         return quoted + "\""
     }
+
+    /// Whether `key` can be written bare (`name = …`) rather than as `["key"] = …`.
+    public static func isName(_ key: String) -> Bool {
+        guard let first = key.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
+        return !keywords.contains(key) && key.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) }
+    }
+
+    private static let keywords: Set<String> = [
+        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
+        "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
+    ]
 }

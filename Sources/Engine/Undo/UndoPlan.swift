@@ -132,7 +132,7 @@ public struct UndoPlan: Sendable {
     static func luaCall(_ call: InverseCall, vendor: String, registry: VendorRegistry) -> String {
         let parameters = registry.unit(named: vendor)?.module.operations.first { $0.name == call.operation }?.parameters.map(\.name)
             ?? call.arguments.keys.sorted()
-        var values = parameters.map { call.arguments[$0].map(LuaLiteral.value) ?? "nil" }
+        var values = parameters.map { call.arguments[$0].map(JSONLiteral.value) ?? "nil" }
         while values.last == "nil" { values.removeLast() }
         return "\(vendor).\(call.operation)(\(values.joined(separator: ", ")))"
     }
@@ -201,47 +201,22 @@ struct JournalKnownState {
     }
 }
 
-/// Lua source for values: what an undo's script passes.
-enum LuaLiteral {
+/// Lua source for JSON values: what an undo's script passes.
+enum JSONLiteral {
     static func value(_ json: JSONValue) -> String {
         switch json {
         case .null: "nil"
         case .bool(let flag): flag ? "true" : "false"
         case .int(let number): String(number)
         case .double(let number): number.isFinite ? "\(number)" : "0"
-        case .string(let text): string(text)
+        case .string(let text): LuaLiteral.string(text)
         case .array(let items): "{" + items.map(value).joined(separator: ", ") + "}"
         case .object(let fields):
             "{" + fields.keys.sorted().compactMap { key in
                 guard let field = fields[key], field != .null else { return nil }
-                return (isName(key) ? key : "[\(string(key))]") + " = " + value(field)
+                return (LuaLiteral.isName(key) ? key : "[\(LuaLiteral.string(key))]") + " = " + value(field)
             }.joined(separator: ", ") + "}"
         }
-    }
-
-    /// A quoted Lua string: quotes, backslashes and control characters escaped.
-    static func string(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F: quoted += "\\\(scalar.value)"
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
-
-    private static let keywords: Set<String> = [
-        "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
-        "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
-    ]
-
-    static func isName(_ key: String) -> Bool {
-        guard let first = key.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else { return false }
-        return !keywords.contains(key) && key.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) }
     }
 }
 

@@ -23,7 +23,7 @@ struct PluginCommand: AsyncParsableCommand {
 
         func catalog() throws -> PluginCatalog {
             guard let catalog = PluginCatalog.locate(explicit: plugins) else {
-                Diagnostics.error(plugins.map { "roster: --plugins \($0): no such folder" }
+                Diagnostics.error(plugins.map { "roster: --plugins \($0): " + (FileManager.default.fileExists(atPath: $0) ? "it is a file, not a folder" : "no such folder") }
                     ?? "roster: no plugins folder (./plugins or ~/.config/roster/plugins); pass --plugins DIR")
                 throw ExitCode(ExitStatus.usage)
             }

@@ -29,6 +29,13 @@ import Testing
         result = try await RosterProcess.run(["plugin", "info", "nope", "--plugins", Self.plugins])
         #expect(result.status == 2)
         #expect(result.stderr.contains("no plugin named 'nope'"))
+        // A --plugins that is not a folder says which way it is not.
+        result = try await RosterProcess.run(["plugin", "list", "--plugins", Self.plugins + "/nowhere"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: --plugins \(Self.plugins)/nowhere: no such folder\n")
+        result = try await RosterProcess.run(["plugin", "list", "--plugins", Self.plugins + "/acme-onboarding/plugin.toml"])
+        #expect(result.status == 2)
+        #expect(result.stderr == "roster: --plugins \(Self.plugins)/acme-onboarding/plugin.toml: it is a file, not a folder\n")
     }
 
     @Test func runChecksAndConvertsArguments() async throws {

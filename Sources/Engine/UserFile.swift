@@ -44,10 +44,11 @@ public enum UserFile {
     }
 
     /// Why `path` could not be read, looked up after a read failed elsewhere (a file read
-    /// again on resume, say). It opens the file but reads nothing: a pipe keeps its bytes.
+    /// again on resume, say). It opens the file but reads nothing: a pipe keeps its bytes
+    /// (and a named pipe with no writer does not hold the open).
     public static func whyUnreadable(_ path: String) -> String {
         guard !path.isEmpty else { return "no file was named" }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { return reason(errno, path) }
         defer { close(descriptor) }
         var status = stat()

@@ -73,7 +73,13 @@ struct RunsCommand: ParsableCommand {
                 JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init),
                                            rows: found.run.each == nil ? nil : rowOutcomes.map(RowEntry.init)))
             } else if csv {
-                CSVOutput.print(changes)
+                // The same columns as `roster audit`'s, which reads the run's tenant and user with each change.
+                CSVOutput.print(changes.map { change in
+                    var change = change
+                    change.tenant = found.run.tenant
+                    change.user = found.run.user
+                    return change
+                })
             } else {
                 let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
                 print("run \(found.id): \(script), tenant \(found.run.tenant.isEmpty ? "(the worker's default)" : found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"

@@ -257,6 +257,13 @@ import TestSupport
         #expect(runs.first?["reads"] as? Int == 6 && runs.first?["attempts"] as? Int == 2, "\(runs)")
         let shown = try await RosterProcess.run(["runs", "show", "1"], in: folder, environment: Self.journal(folder))
         #expect(shown.stdout.contains(", 2 attempts, 6 reads: "), "\(shown.stdout)")
+        // The CSV of one run has the audit's columns, its tenant and user filled in.
+        let csv = try await RosterProcess.run(["runs", "show", "1", "--csv"], in: folder, environment: Self.journal(folder))
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.first == "id,run,attempt,sequence,tenant,user,vendor,operation,effect,state,already,started_at,duration_ms,arguments,error")
+        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? NSUserName()
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[4...5] == ["demo", Substring(user)] }, "\(csv.stdout)")
+        #expect(lines.count == 3, "\(csv.stdout)") // the header, the change, and its replay on resume
         let listed = try await RosterProcess.run(["runs"], in: folder, environment: Self.journal(folder))
         #expect(listed.stdout.split(separator: "\n").first?.hasSuffix("READS") == true, "\(listed.stdout)")
         #expect(listed.stdout.split(separator: "\n").dropFirst().first?.hasSuffix(" 6") == true, "\(listed.stdout)")

@@ -89,22 +89,8 @@ struct EmulatorCommand: AsyncParsableCommand {
                     + (limits.isEmpty ? "" : " (rate limits: \(limits.joined(separator: ", ")))"))
             }
         } catch {
-            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(Self.describe(error, port: port))")
+            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(ListenFailure.describe(error, port: port))")
             throw ExitCode(ExitStatus.usage)
         }
-    }
-
-    /// A bind failure in words, not NIO's function names (`bind(descriptor:ptr:bytes:):
-    /// Address already in use (errno: 98)`).
-    static func describe(_ error: any Error, port: Int) -> String {
-        let text = String(describing: error)
-        if text.contains("Address already in use") { return "port \(port) is in use" }
-        if text.contains("Permission denied") { return "permission denied (ports below 1024 need privileges)" }
-        if text.contains("Cannot assign requested address") { return "that address is not on this machine" }
-        if text.contains("UnknownHost") { return "no such host name (give an address of this machine, like 127.0.0.1)" }
-        if let errno = text.range(of: "(errno: "), let colon = text[..<errno.lowerBound].range(of: "): ") {
-            return text[colon.upperBound..<errno.lowerBound].trimmingCharacters(in: .whitespaces)
-        }
-        return text.split(separator: "\n").first.map(String.init) ?? text
     }
 }

@@ -82,7 +82,7 @@ import TestSupport
         ("bind(descriptor:ptr:bytes:): Something else (errno: 1)", "Something else"),
     ])
     func bindFailuresAreWords(raw: String, expected: String) {
-        #expect(EmulatorCommand.describe(RawError(text: raw), port: 8089) == expected)
+        #expect(ListenFailure.describe(RawError(text: raw), port: 8089) == expected)
     }
 
     private struct RawError: Error, CustomStringConvertible {

@@ -221,6 +221,12 @@ import TestSupport
         }
         let encore = try #require(metrics.split(separator: "\n").first { $0.hasPrefix(#"roster_vendor_requests_total{vendor="encore"}"#) })
         #expect(Int(encore.split(separator: " ").last ?? "") ?? 0 >= 3, "\(encore)")
+
+        // A second worker on the same metrics port says so in words, and exits 2.
+        let port = try #require(URL(string: String(line.dropFirst("roster: metrics on ".count)))?.port)
+        let clash = try await RosterProcess.run(["worker", "--metrics-port", String(port), "--exit-when-idle"], in: folder, limit: 20, environment: environment)
+        #expect(clash.status == 2)
+        #expect(clash.stderr.contains("roster: cannot serve metrics on 127.0.0.1:\(port): port \(port) is in use\n"), "\(clash.stderr)")
     }
 
     /// SIGTERM: the worker claims nothing more, its running run stops cleanly after the

@@ -74,7 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 server = try await MetricsServer.start(worker.metrics, address: metricsAddress, port: metricsPort)
             } catch {
-                Diagnostics.error("roster: cannot serve metrics on \(metricsAddress):\(metricsPort): \(error)")
+                Diagnostics.error("roster: cannot serve metrics on \(metricsAddress):\(metricsPort): \(ListenFailure.describe(error, port: metricsPort))")
                 throw ExitCode(ExitStatus.usage)
             }
         }

@@ -175,6 +175,27 @@ import TestSupport
         #expect(together == apart)
     }
 
+    /// A queued script is journaled by its absolute path, as `roster run` journals one: a
+    /// worker started in another folder finds the module the script `require`s beside it.
+    @Test func aWorkerElsewhereFindsTheModulesBesideAQueuedScript() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "main.lua": "print(require('helper').greeting())",
+            "helper.lua": "return {greeting = function() return 'helper found' end}",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let submitted = try await RosterProcess.run(["submit", "main.lua"], in: folder, environment: environment)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        let elsewhere = try RosterProcess.scriptFolder(["unrelated.txt": "not the script's folder"])
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", folder.appendingPathComponent("roster.toml").path],
+                                                 in: elsewhere, environment: environment)
+        #expect(worker.status == 0, "\(worker.stderr)")
+        let shown = try await JournalTests.show(1, in: folder)
+        let run = shown["run"] as? [String: Any]
+        #expect(run?["outcome"] as? String == "success", "\(worker.stderr)")
+        #expect(run?["script"] as? String == folder.appendingPathComponent("main.lua").standardizedFileURL.path)
+    }
+
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in
     /// roster.toml, for one host's workers.
     static func localFolder(_ files: [String: String], faults: String = "") async throws -> (URL, EmulatorProcess, [String: String]) {

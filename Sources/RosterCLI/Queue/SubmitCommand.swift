@@ -109,7 +109,9 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let script = self.script ?? ""
         let source = try Diagnostics.read("script", script)
-        return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: script,
+        // Absolute, as `roster run` journals it: a worker started in another folder finds
+        // the modules the script `require`s beside it.
+        return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: URL(fileURLWithPath: script).standardizedFileURL.path,
                        scriptText: String(decoding: source, as: UTF8.self), arguments: try ArgumentPairs.parse(arguments),
                        inputs: journalInputs, tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
     }

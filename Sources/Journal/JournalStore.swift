@@ -36,6 +36,8 @@ public protocol JournalStore: RunQueue {
     func savePlan(id: String, runID: Int64, json: String) throws(JournalError)
     /// The run that applied plan `id`, if one did.
     func planApplication(id: String) throws(JournalError) -> Int64?
+    /// Plan `id` as it was kept when it was made (its JSON), if it was.
+    func savedPlan(id: String) throws(JournalError) -> String?
     /// Marks plan `id` applied by `runID`, atomically; the run that applied it first, if
     /// another did.
     func claimPlan(id: String, runID: Int64, json: String, madeBy madeRun: Int64) throws(JournalError) -> Int64?

@@ -347,6 +347,10 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         try statement { db in try db.run("SELECT applied_run FROM plans WHERE id = \(id)").first.flatMap { try $0["applied_run"].decode(Int64?.self) } }
     }
 
+    public func savedPlan(id: String) throws(JournalError) -> String? {
+        try statement { db in try db.run("SELECT plan FROM plans WHERE id = \(id)").first.map { try $0["plan"].decode(String.self) } }
+    }
+
     public func claimPlan(id: String, runID: Int64, json: String, madeBy madeRun: Int64) throws(JournalError) -> Int64? {
         try transaction { db in
             let now = Date().timeIntervalSince1970

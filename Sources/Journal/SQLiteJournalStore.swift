@@ -523,6 +523,11 @@ public final class SQLiteJournalStore: JournalStore {
         try read { db in try Int64.fetchOne(db, sql: "SELECT applied_run FROM plans WHERE id = ?", arguments: [id]) }
     }
 
+    /// Plan `id` as it was kept when it was made (its JSON), if it was.
+    public func savedPlan(id: String) throws(JournalError) -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT plan FROM plans WHERE id = ?", arguments: [id]) }
+    }
+
     /// Marks plan `id` as applied by `runID`, unless a run applied it already: that run's
     /// id is returned and nothing changes. One transaction: two applies at once cannot both
     /// claim it.

@@ -84,6 +84,13 @@ struct ApplyCommand: AsyncParsableCommand {
             Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
             throw ExitCode(ExitStatus.stalePlan)
         }
+        // The file is what was reviewed; the journal kept the plan as it was made. An edited
+        // file is not applied (the changes checked are the journal's, not the file's text).
+        if let kept = try store.savedPlan(id: plan.id), let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)),
+           let difference = original.difference(from: plan) {
+            Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); nothing was sent (make a new plan)")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
         guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
             Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, or pass that journal with --journal")
             throw ExitCode(ExitStatus.usage)

@@ -93,6 +93,34 @@ import TestSupport
         }
     }
 
+    /// The plan file is what was reviewed: one edited since it was made (a change's target,
+    /// its arguments) is refused with nothing sent, naming what differs; one only
+    /// re-formatted is the same plan and applies.
+    @Test func anEditedPlanFileIsNotApplied() async throws {
+        try await Self.withPlannedDeactivation { folder, emulator, environment, _ in
+            let file = folder.appendingPathComponent("plan.json")
+            let original = try String(contentsOf: file, encoding: .utf8)
+            let before = try await Self.active(emulator)
+            try original.replacingOccurrences(of: "\"id\" : 1001", with: "\"id\" : 1003").write(to: file, atomically: true, encoding: .utf8)
+            let edited = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(edited.status == 6)
+            #expect(edited.diagnostics.contains("roster: plan.json is not plan "), "\(edited.stderr)")
+            #expect(edited.diagnostics.contains(" as it was made: change 1 reads encore.deactivate_user id=1003, made as encore.deactivate_user id=1001; nothing was sent (make a new plan)"),
+                    "\(edited.stderr)")
+            try original.replacingOccurrences(of: "Operations", with: "Sales").write(to: file, atomically: true, encoding: .utf8)
+            let arguments = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(arguments.status == 6)
+            #expect(arguments.diagnostics.contains("its --arg values differ"), "\(arguments.stderr)")
+            #expect(try await Self.active(emulator) == before, "nothing was sent")
+
+            let object = try JSONSerialization.jsonObject(with: Data(original.utf8))
+            try JSONSerialization.data(withJSONObject: object).write(to: file) // one line, keys in another order
+            let reformatted = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+            #expect(reformatted.status == 0, "\(reformatted.stderr)")
+            #expect(try await Self.active(emulator)["ada"] == false)
+        }
+    }
+
     /// A plan row by row (`--each`): every row's changes, applied exactly and once; a row of
     /// the CSV changed since makes it stale, with nothing sent.
     @Test func aPlanRowByRow() async throws {

@@ -173,6 +173,19 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         return (try? encoder.encode(self)) ?? Data()
     }
 
+    /// What in `edited` is not as in this plan, in a few words: the first change that
+    /// differs, else the first field (an edited plan file is not applied).
+    public func difference(from edited: SavedPlan) -> String? {
+        guard self != edited else { return nil }
+        for index in 0..<max(changes.count, edited.changes.count) where changes[safe: index] != edited.changes[safe: index] {
+            let made = changes[safe: index]?.summary ?? "nothing", now = edited.changes[safe: index]?.summary ?? "nothing"
+            return made == now ? "change \(index + 1) (\(now)) differs in its details" : "change \(index + 1) reads \(now), made as \(made)"
+        }
+        if arguments != edited.arguments { return "its --arg values differ" }
+        if tenant != edited.tenant || config != edited.config { return "its tenant or configuration differs" }
+        return "its details differ"
+    }
+
     /// Reads a plan file: one line naming the file on any problem.
     public static func read(_ path: String) throws(PlanError) -> SavedPlan {
         let data: Data
@@ -217,4 +230,9 @@ public final class PlanApplication: PlanCheck {
     }
 
     public func row(_ number: Int) -> any PlanCheck { PlanApplication(plan, row: number) }
+}
+
+extension Array {
+    /// The element at `index`, or nil past the end.
+    fileprivate subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

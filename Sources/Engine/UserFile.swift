@@ -118,6 +118,7 @@ public enum UserFile {
     /// "no such folder /x", "/x is a file, not a folder"): Foundation's own text says only
     /// "The operation could not be completed", whatever the cause.
     public static func whyUnwritable(_ path: String, after error: any Error) -> String {
+        if let error = error as? UserFileError { return error.reason }
         let error = error as NSError
         let code: Int32? = if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             Int32(underlying.code)

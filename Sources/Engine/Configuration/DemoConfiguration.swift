@@ -91,7 +91,11 @@ public struct DemoConfiguration {
 
             """
         let text = header + text(origin: origin, tenant: "demo") { file, _ in "{ file = \"secrets/\(file)\" }" }
-        try Data(text.utf8).write(to: file, options: replacing ? [.atomic] : [.withoutOverwriting])
+        if replacing {
+            try UserFile.write(Data(text.utf8), to: path) // a link or a device is written through, not replaced
+        } else {
+            try Data(text.utf8).write(to: file, options: [.withoutOverwriting])
+        }
     }
 
     /// `"text"` as a TOML string.

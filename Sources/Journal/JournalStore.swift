@@ -148,3 +148,15 @@ struct JournalBatch<Text> {
     /// Whether the outcome of `place` went with its row.
     func isFolded(_ place: ChangeReference) -> Bool { outcomes[place]?.folded ?? false }
 }
+
+/// A journal's location as it may be shown in a message: a URL's password, when one was
+/// written into it (`postgres://roster:pw@db/roster`), left out.
+public enum JournalLocation {
+    public static func shown(_ location: String) -> String {
+        guard let scheme = location.range(of: "://") else { return location }
+        // The last `@`: a password typed unencoded may hold `/` or `@` itself.
+        guard let at = location[scheme.upperBound...].lastIndex(of: "@"),
+              let colon = location[scheme.upperBound..<at].firstIndex(of: ":") else { return location }
+        return String(location[..<colon] + location[at...])
+    }
+}

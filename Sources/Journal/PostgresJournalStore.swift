@@ -29,7 +29,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     /// creates or upgrades its tables. Change logs go in `logFolder`.
     public static func open(url: String, password: String?, logFolder: String) throws(JournalError) -> PostgresJournalStore {
         guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
-            throw JournalError("'\(url)' is not a PostgreSQL address: write postgres://USER@HOST:PORT/DATABASE")
+            throw JournalError("'\(JournalLocation.shown(url))' is not a PostgreSQL address: write postgres://USER@HOST:PORT/DATABASE")
         }
         let user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path

@@ -39,7 +39,7 @@ public final class SQLiteJournalStore: JournalStore {
     public static func open(path: String) throws(JournalError) -> SQLiteJournalStore {
         // `mysql://…` is a mistake, not a folder named `mysql:`.
         if path.contains("://") {
-            throw JournalError("'\(path)' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
+            throw JournalError("'\(JournalLocation.shown(path))' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
         }
         do {
             let url = URL(fileURLWithPath: path)

@@ -164,6 +164,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:1: default_tenant: no tenant named 'acm'; use one of: acme"),
         ("x = 1\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, plugins, schedules"),
+        ("journal = \"mysql://roster:s3cret@db/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: journal: 'mysql://roster@db/roster' is not a journal Roster can use; give a file path, or postgres://USER@HOST:PORT/DATABASE"),
         ("journal = \"mysql://db/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: journal: 'mysql://db/roster' is not a journal Roster can use; give a file path, or postgres://USER@HOST:PORT/DATABASE"),
         ("default_tenant = \"acme\"\n",

@@ -293,6 +293,15 @@ import Testing
         #expect(Self.openingError("mysql://db/roster")
             == "'mysql://db/roster' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
         #expect(!FileManager.default.fileExists(atPath: "mysql:"))
+        // A password written into a location is never shown.
+        #expect(Self.openingError("mysql://roster:s3cret@db/roster")
+            == "'mysql://roster@db/roster' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
+        #expect(throws: JournalError.self) { try PostgresJournalStore.open(url: "postgres://roster:s3cret@/roster", password: nil, logFolder: "/nonexistent") }
+        do {
+            _ = try PostgresJournalStore.open(url: "postgres://roster:s3c/ret@/roster", password: nil, logFolder: "/nonexistent")
+        } catch {
+            #expect(!error.description.contains("s3c"), "\(error.description)")
+        }
     }
 
     /// A folder, or a file where a folder goes, is named as such: not SQLite's "unable to
@@ -310,6 +319,17 @@ import Testing
         let deep = folder.appendingPathComponent("a/b/journal.sqlite").path
         _ = try SQLiteJournalStore.open(path: deep)
         #expect(FileManager.default.fileExists(atPath: deep))
+    }
+
+    @Test(arguments: [
+        ("postgres://roster:pw@db.example.com:5432/roster", "postgres://roster@db.example.com:5432/roster"),
+        ("postgres://roster:p/w@d@db:5432/roster", "postgres://roster@db:5432/roster"),
+        ("postgres://roster@db/roster", "postgres://roster@db/roster"),
+        ("postgres://db:5432/roster", "postgres://db:5432/roster"),
+        ("/home/ada/journal.sqlite", "/home/ada/journal.sqlite"),
+    ])
+    func aLocationIsShownWithoutItsPassword(location: String, shown: String) {
+        #expect(JournalLocation.shown(location) == shown)
     }
 
     private static func openingError(_ path: String) -> String? {

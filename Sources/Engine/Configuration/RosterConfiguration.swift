@@ -46,7 +46,7 @@ public struct RosterConfiguration: Sendable {
         journal = try root.string("journal", example: "journal.sqlite").map { path throws(ConfigurationError) in
             if PostgresJournalStore.isURL(path) || path.hasPrefix("/") { return path }
             guard !path.contains("://") else {
-                throw document.error(at: ["journal"], "'\(path)' is not a journal Roster can use", fix: "give a file path, or postgres://USER@HOST:PORT/DATABASE")
+                throw document.error(at: ["journal"], "'\(JournalLocation.shown(path))' is not a journal Roster can use", fix: "give a file path, or postgres://USER@HOST:PORT/DATABASE")
             }
             return document.folder.appendingPathComponent(path).path
         }

@@ -150,6 +150,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:2: tenants.acme.encore.subscription_key: names both env and file; keep one of them"),
         ("[tenants.acme.allthenticate]\nbase_url = \"api.allthenticate.com\"\napi_key = { env = \"K\" }\n",
          "roster.toml:2: tenants.acme.allthenticate.base_url: 'api.allthenticate.com' is not an http(s) URL; write a scheme and host, like base_url = \"https://host\""),
+        ("[tenants.acme.encore]\nbase_url = \"https://ada:s3cret@encore.example.com/api\"\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:2: tenants.acme.encore.base_url: a URL cannot carry a user or password; write it as https://encore.example.com/api, and keep credentials in the vendor's secret keys"),
         ("[tenants.acme.guardant]\ntoken = { env = \"K\" }\nauth_header = \"X Auth\"\n",
          "roster.toml:3: tenants.acme.guardant.auth_header: 'X Auth' is not an HTTP header name; use letters, digits and dashes, like \"Authorization\""),
         ("[tenants.acme.active911]\nrefresh_token = { env = \"K\" }\nrequests_per_minute = 0\n",

@@ -104,6 +104,11 @@ public struct ConfigurationSection {
         else {
             throw document.error(at: path + [key], "'\(text)' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
         }
+        // Credentials live in secrets, never in the file (nor, then, in a trace line).
+        guard components.percentEncodedUser == nil, components.percentEncodedPassword == nil else {
+            throw document.error(at: path + [key], "a URL cannot carry a user or password",
+                                 fix: "write it as \(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")\(components.percentEncodedPath), and keep credentials in the vendor's secret keys")
+        }
         var trimmed = text
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         return trimmed

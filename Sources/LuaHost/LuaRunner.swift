@@ -20,6 +20,11 @@ public struct LuaScript: Sendable {
     public init(name: String, source: String, directory: String? = nil) {
         self.init(name: name, source: Array(source.utf8), directory: directory)
     }
+
+    /// Whether `bytes` begin as luac's output does (ESC "Lua"): only source is loaded.
+    static func isPrecompiled(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: [0x1B, 0x4C, 0x75, 0x61])
+    }
 }
 
 /// Where `print` writes. Called on the run's Lua thread.

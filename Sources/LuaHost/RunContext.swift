@@ -100,6 +100,12 @@ final class RunContext {
     /// Compiles and runs the script to its end.
     func execute(_ script: LuaScript) async -> LuaRunOutcome {
         let L = state.L
+        // Lua's own words ("attempt to load a binary chunk (mode is 't')") name neither the
+        // file nor what to do.
+        if LuaScript.isPrecompiled(script.source) {
+            let message = "\(script.name): a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file"
+            return .scriptError(message: message, traceback: message)
+        }
         let status = script.source.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 luaL_loadbufferx(L, chars.baseAddress, chars.count, "@" + script.name, "t")

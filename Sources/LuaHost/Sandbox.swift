@@ -125,6 +125,9 @@ enum Sandbox {
             guard let data = FileManager.default.contents(atPath: path) else {
                 return fail("module '\(name)' not found (looked for \(path))")
             }
+            if LuaScript.isPrecompiled(Array(data.prefix(4))) {
+                return fail("module '\(name)' (\(path)) is a precompiled chunk (luac output); Roster loads Lua source only")
+            }
             let status = data.withUnsafeBytes { raw in
                 luaL_loadbufferx(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, "@" + path, "t")
             }

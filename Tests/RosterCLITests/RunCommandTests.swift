@@ -53,6 +53,18 @@ import Testing
         #expect(opaque.diagnostics == "script.lua:1: (error object is a table value)\n")
     }
 
+    /// luac's output is refused by name, as a script and as a module, not in Lua's words.
+    @Test func aPrecompiledChunkIsNamedAndRefused() async throws {
+        let chunk = "\u{1B}Lua\u{54}\u{00}"
+        let script = try await run(chunk)
+        #expect(script.status == 1)
+        #expect(script.diagnostics == "script.lua: a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file\n")
+        let module = try await run("require('compiled')", files: ["compiled.lua": chunk])
+        #expect(module.status == 1)
+        #expect(module.diagnostics.hasPrefix("script.lua:1: require: module 'compiled' ("), "\(module.diagnostics)")
+        #expect(module.diagnostics.hasSuffix("compiled.lua) is a precompiled chunk (luac output); Roster loads Lua source only\n"), "\(module.diagnostics)")
+    }
+
     @Test func aSyntaxErrorIsExit1() async throws {
         let result = try await run("print('a')\nlocal = 2\n")
         #expect(result.status == 1)

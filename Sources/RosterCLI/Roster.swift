@@ -170,7 +170,8 @@ enum Diagnostics {
         do {
             return try UserFile.contents(path)
         } catch {
-            Diagnostics.error("roster: cannot read \(what) '\(path)'\(owner): \(error)")
+            // `-` is stdin to many tools; here a file is always named.
+            Diagnostics.error("roster: cannot read \(what) '\(path)'\(owner): \(error)" + (path == "-" ? " (to read stdin, name /dev/stdin)" : ""))
             throw ExitCode(ExitStatus.usage)
         }
     }

@@ -49,7 +49,10 @@ struct StubsCommand: ParsableCommand {
             }
             Diagnostics.error("roster: wrote \(files.count) files to \(out): " + files.map(\.name).joined(separator: ", "))
         } catch {
-            Diagnostics.error("roster: cannot write stubs to '\(out)': \(UserFile.whyUnwritable(out + "/" + "roster.lua", after: error))")
+            // Asked about a file in the folder, so that the folder itself is what gets named
+            // when it is missing or is a file.
+            let aStub = folder.appendingPathComponent("roster.lua").path
+            Diagnostics.error("roster: cannot write stubs to '\(out)': \(UserFile.whyUnwritable(aStub, after: error))")
             throw ExitCode(ExitStatus.usage)
         }
     }

@@ -43,6 +43,18 @@ public enum UserFile {
         return data
     }
 
+    /// Whether reading `path` later (a resume, an apply, another process) gives what was
+    /// read now: a regular file does, unless it was reached through this process's own
+    /// descriptors (`/dev/stdin`, `/dev/fd/N`, `/proc/self/…`, which name another process's
+    /// files there). A pipe, a process substitution or a device does not: what it held is
+    /// to be kept instead.
+    public static func canBeReadAgain(_ path: String) -> Bool {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard !absolute.hasPrefix("/dev/"), !absolute.hasPrefix("/proc/") else { return false }
+        var status = stat()
+        return stat(absolute, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
     /// Why `path` could not be read, looked up after a read failed elsewhere (a file read
     /// again on resume, say). It opens the file but reads nothing: a pipe keeps its bytes
     /// (and a named pipe with no writer does not hold the open).

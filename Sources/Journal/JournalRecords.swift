@@ -66,11 +66,15 @@ public struct JournalInput: Sendable, Codable, Equatable {
     public var name: String
     public var path: String
     public var sha256: String
+    /// Its bytes, kept when they cannot be read again from `path` (a pipe, `/dev/stdin`):
+    /// resume and apply read them here instead.
+    public var contents: Data?
 
-    public init(name: String, path: String, sha256: String) {
+    public init(name: String, path: String, sha256: String, contents: Data? = nil) {
         self.name = name
         self.path = path
         self.sha256 = sha256
+        self.contents = contents
     }
 }
 
@@ -84,13 +88,17 @@ public struct EachSource: Sendable, Codable, Equatable {
     /// Rows at once, and failures after which no new row starts (nil: none).
     public var parallel: Int
     public var maxFailures: Int?
+    /// The CSV itself, kept when it cannot be read again from `path` (a pipe, a process
+    /// substitution, `/dev/stdin`): resume and apply read its rows here instead.
+    public var contents: String?
 
-    public init(name: String, path: String, keyColumn: String, parallel: Int, maxFailures: Int?) {
+    public init(name: String, path: String, keyColumn: String, parallel: Int, maxFailures: Int?, contents: String? = nil) {
         self.name = name
         self.path = path
         self.keyColumn = keyColumn
         self.parallel = parallel
         self.maxFailures = maxFailures
+        self.contents = contents
     }
 }
 

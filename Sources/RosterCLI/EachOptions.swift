@@ -58,17 +58,20 @@ enum RowOutputFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 extension EachOptions {
-    /// The CSV, read and checked: one line naming the file on any problem (exit 2).
-    func table() throws -> (RowTable, path: String) {
+    /// The CSV, read and checked: one line naming the file on any problem (exit 2). With it,
+    /// where it was read and, when it cannot be read there again (a pipe), its text, which
+    /// the journal keeps for a resume or an apply.
+    func table() throws -> (RowTable, path: String, kept: String?) {
         guard let file else { throw ValidationError("--each is not set") }
         let data = try Diagnostics.read("--each", file)
         do {
-            let table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
+            let text = String(decoding: data, as: UTF8.self)
+            let table = try RowTable(csv: text, name: file)
             if let keyColumn, !table.header.contains(keyColumn) {
                 Diagnostics.error("roster: --key '\(keyColumn)' is not a column of \(file) (its columns: \(table.header.joined(separator: ", ")))")
                 throw ExitCode(ExitStatus.usage)
             }
-            return (table, URL(fileURLWithPath: file).standardizedFileURL.path)
+            return (table, URL(fileURLWithPath: file).standardizedFileURL.path, UserFile.canBeReadAgain(file) ? nil : text)
         } catch let error as RowTableError {
             Diagnostics.error("roster: --each \(error.description)")
             throw ExitCode(ExitStatus.usage)

@@ -124,10 +124,11 @@ enum EarlyJournal {
 }
 
 extension JournalInput {
-    /// The input read again from where the run read it; nil when it cannot be read, and
-    /// `changed` when its bytes are not those journaled.
+    /// The input read again from where the run read it (or as the journal kept it, when it
+    /// came from a pipe); nil when it cannot be read, and `changed` when its bytes are not
+    /// those journaled.
     func readAgain() -> (input: ScriptInput, changed: Bool)? {
-        guard let contents = FileManager.default.contents(atPath: path) else { return nil }
+        guard let contents = self.contents ?? (try? UserFile.contents(path)) else { return nil }
         let read = ScriptInput(name: name, contents: Array(contents))
         return (read, read.sha256 != sha256)
     }
@@ -150,7 +151,10 @@ extension NewRun {
             kind: kind, user: variable("USER") ?? variable("LOGNAME") ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
             script: URL(fileURLWithPath: script).standardizedFileURL.path, scriptText: String(decoding: text, as: UTF8.self),
             plugin: plugin?.name, pluginVersion: plugin?.version, workflow: plugin?.workflow, arguments: arguments,
-            inputs: inputs.map { JournalInput(name: $0.name, path: URL(fileURLWithPath: $0.name).standardizedFileURL.path, sha256: $0.sha256) },
+            inputs: inputs.map { input in
+                JournalInput(name: input.name, path: URL(fileURLWithPath: input.name).standardizedFileURL.path, sha256: input.sha256,
+                             contents: UserFile.canBeReadAgain(input.name) ? nil : Data(input.contents))
+            },
             tenant: connection.tenant.name, configFile: connection.configurationFile,
             seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun)
     }

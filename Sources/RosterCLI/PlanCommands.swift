@@ -196,7 +196,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     /// The CSV of a plan row by row, read again.
     static func table(_ each: EachSource, of plan: SavedPlan) throws -> RowTable {
-        let data = try Diagnostics.read("--each", each.path, of: " of plan \(plan.id)")
+        let data = try each.contents.map { Data($0.utf8) } ?? Diagnostics.read("--each", each.path, of: " of plan \(plan.id)")
         do throws(RowTableError) {
             return try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
         } catch {

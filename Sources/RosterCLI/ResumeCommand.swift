@@ -107,7 +107,7 @@ struct ResumeCommand: AsyncParsableCommand {
     /// The CSV of a row-by-row run, read again, and the rows an earlier attempt finished
     /// (which must be as they were).
     private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore, queued: QueuedFile?) throws -> (RowTable, Set<Int>) {
-        guard let data = queued?.contents ?? FileManager.default.contents(atPath: each.path) else {
+        guard let data = queued?.contents ?? each.contents.map({ Data($0.utf8) }) ?? (try? UserFile.contents(each.path)) else {
             Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id): \(UserFile.whyUnreadable(each.path)); resume reads the rows again from it")
             throw ExitCode(ExitStatus.usage)
         }

@@ -109,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
         let directory = (script as NSString).deletingLastPathComponent
         let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         let arguments = try scriptArguments()
-        var table: (RowTable, path: String)?
+        var table: (RowTable, path: String, kept: String?)?
         if each.file != nil {
             do {
                 table = try each.table()
@@ -122,9 +122,9 @@ struct RunCommand: AsyncParsableCommand {
         do {
             var run = NewRun.here(kind: "run", script: script, text: Array(source), arguments: arguments, inputs: files,
                                   connection: connection, dryRun: dryRun)
-            if let (rows, path) = table, let file = each.file {
+            if let (rows, path, kept) = table, let file = each.file {
                 run.each = EachSource(name: file, path: path, keyColumn: each.keyColumn ?? rows.header[0], parallel: each.parallel,
-                                      maxFailures: each.maxFailures)
+                                      maxFailures: each.maxFailures, contents: kept)
             }
             journal = try RunJournal.start(run, in: store)
         } catch {
@@ -133,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         let runner = VendorScriptRunner(tenant: connection.tenant, limits: limits, http: connection.http)
-        if let (rows, _) = table {
+        if let (rows, _, _) = table {
             let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])
             try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges, planOut: planOut)

@@ -190,7 +190,8 @@ struct RunEntry: Encodable {
         plugin_version = run.run.pluginVersion
         workflow = run.run.workflow
         arguments = run.run.arguments
-        inputs = run.run.inputs
+        // Not the bytes the journal keeps of a piped input: its name and digest say which it was.
+        inputs = run.run.inputs.map { JournalInput(name: $0.name, path: $0.path, sha256: $0.sha256) }
         tenant = run.run.tenant
         config = run.run.configFile
         dry_run = run.run.dryRun

@@ -19,6 +19,18 @@ struct UserFileTests {
         #expect(try UserFile.contents(path("rows.csv")) == Data("a,b\n1,2\n".utf8))
     }
 
+    /// What a resume or an apply can read again; the rest the journal keeps.
+    @Test func onlyARegularFileReachedByItsOwnPathCanBeReadAgain() throws {
+        try Data("a\n".utf8).write(to: URL(fileURLWithPath: path("rows.csv")))
+        #expect(mkfifo(path("pipe"), 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: path("link.csv"), withDestinationPath: path("rows.csv"))
+        #expect(UserFile.canBeReadAgain(path("rows.csv")))
+        #expect(UserFile.canBeReadAgain(path("link.csv")))
+        for path in [path("pipe"), folder.path, path("missing.csv"), "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", "/dev/null"] {
+            #expect(!UserFile.canBeReadAgain(path), "\(path)")
+        }
+    }
+
     @Test func eachReasonIsNamed() throws {
         try Data("x".utf8).write(to: URL(fileURLWithPath: path("file")))
         let cases = [

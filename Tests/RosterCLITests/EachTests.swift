@@ -219,4 +219,64 @@ import FoundationNetworking
         for change in changes where change["state"] as? String == "succeeded" { succeeded["\(change["key"]!)", default: 0] += 1 }
         #expect(succeeded.count == 120 && succeeded.values.allSatisfy { $0 == 1 }, "\(succeeded.count) changes succeeded")
     }
+
+    /// Rows and an input read from a pipe (`--each <(grep …)`, `… | roster run s.lua --input
+    /// /dev/stdin`) cannot be read again: the journal keeps them, so that the run resumes
+    /// and its plan applies. `runs show` does not print what it kept of an input.
+    @Test func rowsAndInputsFromAPipeAreKeptForAResumeAndAnApply() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            // Sets the row's user's phone, if the user is active.
+            "rows.lua": """
+                local id = tonumber(row.id)
+                if not encore.get_user(id).is_active then error("user " .. id .. " is not active") end
+                encore.update_user(id, {phone = args.phone})
+                """,
+            // Sets user 1002's phone to the input's, then needs user 1003 active.
+            "input.lua": """
+                encore.update_user(1002, {phone = (inputs[1]:gsub("%s", ""))})
+                if not encore.get_user(1003).is_active then error("user 1003 is not active") end
+                """,
+            "activate.lua": "encore.activate_user(1003)",
+            "phone.lua": "print(encore.get_user(tonumber(args.id)).phone)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func run(_ arguments: [String], input: String? = nil) async throws -> ProcessResult {
+            // `apply` reads its configuration from the plan.
+            try await RosterProcess.run(arguments + (arguments[0] == "apply" ? [] : ["--config", "roster.toml"]), in: folder,
+                                        environment: environment, input: input)
+        }
+        func phone(_ id: Int) async throws -> String {
+            try await run(["run", "phone.lua", "--arg", "id=\(id)"]).stdout.trimmingCharacters(in: .newlines)
+        }
+
+        // User 1003 is not active yet: its row fails, as does the input's run.
+        let rows = try await run(["run", "rows.lua", "--each", "/dev/stdin", "--arg", "phone=5550111", "--yes"], input: "id\n1001\n1003\n")
+        #expect(rows.status == 1, "\(rows.stderr)")
+        #expect(rows.stdout.contains("row 3 1003: FAILED rows.lua:2: user 1003 is not active"), "\(rows.stdout)")
+        let input = try await run(["run", "input.lua", "--input", "/dev/stdin", "--yes"], input: "555 0222\n")
+        #expect(input.status == 1, "\(input.stderr)")
+        #expect(try await phone(1002) == "5550222")
+        let shown = try await JournalTests.show(2, in: folder)
+        let inputs = (shown["run"] as? [String: Any])?["inputs"] as? [[String: Any]] ?? []
+        #expect(inputs.count == 1 && inputs[0]["contents"] == nil, "\(inputs)")
+
+        #expect(try await run(["run", "activate.lua", "--yes"]).status == 0)
+        let resumedRows = try await run(["resume", "1"])
+        #expect(resumedRows.status == 0, "\(resumedRows.stderr)")
+        #expect(resumedRows.stdout.contains("row 3 1003: ok, 1 change"), "\(resumedRows.stdout)")
+        #expect(try await phone(1003) == "5550111")
+        let resumedInput = try await run(["resume", "2"])
+        #expect(resumedInput.status == 0, "\(resumedInput.stderr)")
+
+        // A plan made from piped rows applies: its rows travel with it.
+        let planned = try await run(["run", "rows.lua", "--each", "/dev/stdin", "--arg", "phone=5550333", "--dry-run", "--plan-out", "plan.json"],
+                                    input: "id\n1003\n")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let applied = try await run(["apply", "plan.json", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(try await phone(1003) == "5550333")
+    }
 }

@@ -183,6 +183,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         }
         if arguments != edited.arguments { return "its --arg values differ" }
         if tenant != edited.tenant || config != edited.config { return "its tenant or configuration differs" }
+        if each != edited.each { return "its --each rows or options differ" }
+        if inputs != edited.inputs { return "its --input files differ" }
         return "its details differ"
     }
 

@@ -33,7 +33,8 @@ final class RequestDeadlines: Sendable {
         self.tick = tick
     }
 
-    /// Calls `cancel` (once, from the sweep) if the request is still watched at `deadline`.
+    /// Calls `cancel` (from the sweep, at every tick until `forget`) if the request is still
+    /// watched at `deadline`.
     func watch(until deadline: ContinuousClock.Instant, cancel: @escaping @Sendable () -> Void) -> Watch {
         let (id, startSweep) = state.withLock { state -> (Int, Bool) in
             state.nextID += 1
@@ -63,9 +64,11 @@ final class RequestDeadlines: Sendable {
                     state.sweeping = false
                     return nil
                 }
+                // An expired request stays watched, and is cancelled again at every tick
+                // until its sender lets go: a cancel that lands while the client cannot act
+                // on it (between its states) is not the last word.
                 var due: [@Sendable () -> Void] = []
                 for (id, watched) in state.watched where watched.deadline <= now {
-                    state.watched[id] = nil
                     state.expired.insert(id)
                     due.append(watched.cancel)
                 }

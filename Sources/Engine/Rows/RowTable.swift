@@ -50,6 +50,12 @@ public struct RowTable: Sendable {
         }
         guard let first = records.first else { throw RowTableError("\(name) is empty: it needs a header row naming the columns, then one row per run") }
         header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        // A spreadsheet saved with semicolons or tabs reads as one column whose name holds
+        // them all; every row would then run with its fields missing.
+        if self.header.count == 1, let only = self.header.first, let separator = [";", "\t"].first(where: { only.contains($0) }) {
+            let spoken = separator == "\t" ? "tabs" : "semicolons"
+            throw RowTableError("\(name): line 1: the header is one column, '\(only)': the file is separated by \(spoken), and Roster reads comma-separated CSV; save it with commas")
+        }
         if let blank = header.firstIndex(of: "") {
             throw RowTableError("\(name): line 1: column \(blank + 1) of the header has no name")
         }

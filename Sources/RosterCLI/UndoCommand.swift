@@ -50,6 +50,12 @@ struct UndoCommand: AsyncParsableCommand {
             }
             throw ExitCode(ExitStatus.usage)
         }
+        // Each process starts the built-in emulator afresh: what the run changed there ended
+        // with it, and every change would read as "changed since the run".
+        if config == nil, found.run.configFile == nil, changes.contains(where: { $0.state == .succeeded }) {
+            Diagnostics.error("roster: run \(id) ran on the built-in emulator, whose changes ended with that process; there is nothing left to undo (to try undo, run against `roster emulator --write-config roster.toml`, which keeps its state while it runs)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let plan = UndoPlan(run: found, changes: changes) { vendor in (try? store.audit(tenant: found.run.tenant, vendor: vendor)) ?? [] }
         guard !plan.steps.isEmpty else {
             Diagnostics.error("roster: run \(id) made no changes; nothing to undo")

@@ -110,6 +110,7 @@ import Testing
         #expect(shown.stdout.contains("(undo of run 2)"), "\(shown.stdout)")
     }
 
+    /// Nothing to undo: no changes, a dry run, no such run, or a run on the built-in emulator.
     @Test func undoOfARunWithNoChangesOrADryRunSaysSo() async throws {
         let folder = try RosterProcess.scriptFolder(["read.lua": "print(#encore.list_users())", "plan.lua": "encore.deactivate_user(1001)"])
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -122,6 +123,11 @@ import Testing
         #expect(dry.status == 2 && dry.stderr.contains("run 2 was a dry run; it changed nothing"), "\(dry.stderr)")
         let missing = try await RosterProcess.run(["undo", "9"], in: folder, environment: environment)
         #expect(missing.status == 2 && missing.stderr.contains("no run 9"), "\(missing.stderr)")
+        // With no roster.toml, the run's changes were made on a built-in emulator long gone.
+        #expect(try await RosterProcess.run(["run", "plan.lua", "--yes"], in: folder, environment: environment).status == 0)
+        let gone = try await RosterProcess.run(["undo", "3", "--yes"], in: folder, environment: environment)
+        #expect(gone.status == 2, "\(gone.stderr)")
+        #expect(gone.diagnostics == "roster: run 3 ran on the built-in emulator, whose changes ended with that process; there is nothing left to undo (to try undo, run against `roster emulator --write-config roster.toml`, which keeps its state while it runs)\n")
     }
 
     /// An undo cut short finishes with `roster resume`: the inverse it sent whose answer was

@@ -11,10 +11,14 @@ public struct QueuedFiles: Codable, Sendable, Equatable {
     public var inputs: [QueuedFile]
     /// The CSV of a run row by row (`--each`).
     public var each: QueuedFile?
+    /// The modules the script `require`s from its folder, by their path there
+    /// (`lib/util.lua`); nil for a run queued before they were kept.
+    public var modules: [QueuedFile]?
 
-    public init(inputs: [QueuedFile] = [], each: QueuedFile? = nil) {
+    public init(inputs: [QueuedFile] = [], each: QueuedFile? = nil, modules: [QueuedFile]? = nil) {
         self.inputs = inputs
         self.each = each
+        self.modules = modules
     }
 }
 

@@ -10,6 +10,10 @@ public struct LuaScript: Sendable {
     public var source: [UInt8]
     /// The folder `require` loads from (the script's own); nil: `require` finds nothing.
     public var directory: String?
+    /// Modules kept with the script, by their path in `directory` (`lib/util.lua`): a queued
+    /// run carries the ones its script requires to a worker on another host. `require`
+    /// finds these first, then the folder.
+    public var keptModules: [String: [UInt8]] = [:]
 
     public init(name: String, source: [UInt8], directory: String?) {
         self.name = name
@@ -19,6 +23,17 @@ public struct LuaScript: Sendable {
 
     public init(name: String, source: String, directory: String? = nil) {
         self.init(name: name, source: Array(source.utf8), directory: directory)
+    }
+
+    /// The file `require(name)` loads, relative to the script's folder (`lib.util` is
+    /// `lib/util.lua`); nil when `name` is not a module name (letters, digits, `_` and `-`,
+    /// separated by dots).
+    public static func modulePath(_ name: some StringProtocol) -> String? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else {
+            return nil
+        }
+        return parts.joined(separator: "/") + ".lua"
     }
 
     /// Whether `bytes` begin as luac's output does (ESC "Lua"): only source is loaded.
@@ -100,7 +115,7 @@ public struct LuaRunner: Sendable {
         await withTaskExecutorPreference(executor) {
             let run: RunContext
             do {
-                run = try RunContext(limits: limits, output: output, scriptDirectory: script.directory)
+                run = try RunContext(limits: limits, output: output, scriptDirectory: script.directory, keptModules: script.keptModules)
             } catch {
                 return .hostError(message: "\(error)")
             }

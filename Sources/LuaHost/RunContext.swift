@@ -10,6 +10,8 @@ final class RunContext {
     let limits: LuaLimits
     let output: any LuaOutput
     let scriptDirectory: String?
+    /// Modules kept with the script, by path in its folder (`LuaScript.keptModules`).
+    let keptModules: [String: [UInt8]]
     private(set) var outputUsed = 0
 
     /// What the last suspending binding asked the scheduler to do.
@@ -56,11 +58,12 @@ final class RunContext {
     var received: [SchedulerEvent] = []
     var receivedHead = 0
 
-    init(limits: LuaLimits, output: any LuaOutput, scriptDirectory: String?) throws(LuaStateError) {
+    init(limits: LuaLimits, output: any LuaOutput, scriptDirectory: String?, keptModules: [String: [UInt8]] = [:]) throws(LuaStateError) {
         self.state = try LuaState(memoryLimit: limits.memory)
         self.limits = limits
         self.output = output
         self.scriptDirectory = scriptDirectory
+        self.keptModules = keptModules
         roster_state_set_host(state.state, Unmanaged.passUnretained(self).toOpaque())
         Sandbox.open(state)
         Sandbox.setLimitMessages(state, limits)

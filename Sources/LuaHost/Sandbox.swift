@@ -113,17 +113,22 @@ enum Sandbox {
                 LuaState.pushString(L, "require: \(message)")
                 return .results(2)
             }
-            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-            guard !parts.isEmpty, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else {
+            guard let relative = LuaScript.modulePath(name) else {
                 return fail("'\(name)' is not a module name (letters, digits, _ and -, separated by dots)")
             }
-            guard let directory = call.run?.scriptDirectory else {
-                return fail("module '\(name)' not found: this script has no folder to load modules from")
-            }
-            let relative = parts.joined(separator: "/") + ".lua"
-            let path = (directory as NSString).appendingPathComponent(relative)
-            guard let data = FileManager.default.contents(atPath: path) else {
-                return fail("module '\(name)' not found (looked for \(path))")
+            let directory = call.run?.scriptDirectory
+            let path = directory.map { ($0 as NSString).appendingPathComponent(relative) } ?? relative
+            let data: Data
+            if let kept = call.run?.keptModules[relative] {
+                data = Data(kept)
+            } else {
+                guard directory != nil else {
+                    return fail("module '\(name)' not found: this script has no folder to load modules from")
+                }
+                guard let read = FileManager.default.contents(atPath: path) else {
+                    return fail("module '\(name)' not found (looked for \(path))")
+                }
+                data = read
             }
             if LuaScript.isPrecompiled(Array(data.prefix(4))) {
                 return fail("module '\(name)' (\(path)) is a precompiled chunk (luac output); Roster loads Lua source only")

@@ -178,16 +178,26 @@ import TestSupport
         #expect(together == apart)
     }
 
-    /// A queued script is journaled by its absolute path, as `roster run` journals one: a
-    /// worker started in another folder finds the module the script `require`s beside it.
-    @Test func aWorkerElsewhereFindsTheModulesBesideAQueuedScript() async throws {
+    /// A queued script carries the modules it `require`s (and theirs): a worker started in
+    /// another folder, on a host without the script's folder, runs them as they were
+    /// submitted. A name computed at run time is looked for beside the script's journaled
+    /// (absolute) path, as `roster run` does.
+    @Test func aQueuedScriptCarriesTheModulesItRequires() async throws {
         let (folder, emulator, environment) = try await Self.localFolder([
-            "main.lua": "print(require('helper').greeting())",
-            "helper.lua": "return {greeting = function() return 'helper found' end}",
+            "main.lua": """
+                local helper = require('helper')
+                print(helper.greeting(), require(args.computed).word)
+                """,
+            "helper.lua": "local words = require 'lib.words'\nreturn {greeting = function() return words.hello end}",
+            "lib/words.lua": "return {hello = 'queued hello'}",
+            "late.lua": "return {word = 'from the folder'}",
         ])
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
-        let submitted = try await RosterProcess.run(["submit", "main.lua"], in: folder, environment: environment)
+        let submitted = try await RosterProcess.run(["submit", "main.lua", "--arg", "computed=late"], in: folder, environment: environment)
         #expect(submitted.status == 0, "\(submitted.stderr)")
+        // Gone from this host after the submit: the worker runs the queued copies.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("helper.lua"))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("lib"))
         let elsewhere = try RosterProcess.scriptFolder(["unrelated.txt": "not the script's folder"])
         defer { try? FileManager.default.removeItem(at: elsewhere) }
         let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", folder.appendingPathComponent("roster.toml").path],
@@ -197,6 +207,8 @@ import TestSupport
         let run = shown["run"] as? [String: Any]
         #expect(run?["outcome"] as? String == "success", "\(worker.stderr)")
         #expect(run?["script"] as? String == folder.appendingPathComponent("main.lua").standardizedFileURL.path)
+        #expect(worker.stdout.contains("queued hello\tfrom the folder") || worker.stderr.contains("queued hello\tfrom the folder"),
+                "\(worker.stdout)\(worker.stderr)")
     }
 
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in

@@ -109,6 +109,10 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let script = self.script ?? ""
         let source = try Diagnostics.read("script", script)
+        // A worker on another host has no copy of the script's folder.
+        let folder = (script as NSString).deletingLastPathComponent
+        files.modules = RequiredModules.find(in: Array(source), folder: folder.isEmpty ? "." : folder)
+            .map { QueuedFile(name: $0.path, contents: Data($0.contents)) }
         // Absolute, as `roster run` journals it: a worker started in another folder finds
         // the modules the script `require`s beside it.
         return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: URL(fileURLWithPath: script).standardizedFileURL.path,

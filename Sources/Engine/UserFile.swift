@@ -143,7 +143,29 @@ public enum UserFile {
         if let code, ![ENOENT, ENOTDIR, EISDIR, EACCES].contains(code) { return String(cString: strerror(code)).lowercased() }
         var status = stat()
         if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "it is a folder, not a file" }
-        // The nearest folder above that exists says what is wrong with the way there.
+        return folderProblem(path) ?? String(cString: strerror(code ?? EIO)).lowercased()
+    }
+
+    /// Why `write(_:to:)` would fail at `path`, looked at before the work whose result it
+    /// holds (a long dry run's plan, the failed rows of a real run), so that the mistake
+    /// costs nothing; nil when nothing is seen wrong.
+    public static func whyCannotWrite(_ path: String) -> String? {
+        var status = stat()
+        if stat(path, &status) == 0 {
+            if status.st_mode & S_IFMT == S_IFDIR { return "it is a folder, not a file" }
+            // A device or a pipe is written in place, and opened only then.
+            guard status.st_mode & S_IFMT == S_IFREG else { return nil }
+        }
+        // A regular file is replaced by a file made beside it, where a link leads.
+        var link = stat()
+        let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+        return folderProblem(isLink ? URL(fileURLWithPath: path).resolvingSymlinksInPath().path : path)
+    }
+
+    /// What is wrong with the folder a file at `path` goes in: the nearest folder above it
+    /// that exists says (a file where a folder should be, a folder missing, no permission).
+    private static func folderProblem(_ path: String) -> String? {
+        var status = stat()
         var folder = (path as NSString).deletingLastPathComponent
         var missing: String?
         while !folder.isEmpty, stat(folder, &status) != 0 {
@@ -157,7 +179,7 @@ public enum UserFile {
         if status.st_mode & S_IFMT != S_IFDIR { return "\(folder) is a file, not a folder" }
         if let missing { return "no such folder \(missing)" }
         if access(folder, W_OK) != 0 { return "permission denied on \(folder)" }
-        return String(cString: strerror(code ?? EIO)).lowercased()
+        return nil
     }
 
     private static func reason(_ code: Int32, _ path: String) -> String {

@@ -50,6 +50,9 @@ struct RowResultOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("With --each: write one result per row (row, key, outcome, changes, error) to stdout as csv, jsonl or json; row lines and the script's output go to stderr.", valueName: "FORMAT"))
     var output: RowOutputFormat?
+
+    /// Refuses a `--failed-rows` file that could not be written once the rows have run.
+    func checkWritable() throws { try Diagnostics.checkWritable("--failed-rows", failedRows) }
 }
 
 /// `--output`: how results per row are written.

@@ -68,6 +68,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
+        try results.checkWritable()
         let plan = try SavedPlan.load(path)
         let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant)
         do {

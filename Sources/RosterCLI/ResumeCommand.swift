@@ -44,6 +44,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
+        try results.checkWritable()
         defer {
             if let statsFile, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
                 _ = FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])

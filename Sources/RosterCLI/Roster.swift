@@ -175,4 +175,12 @@ enum Diagnostics {
             throw ExitCode(ExitStatus.usage)
         }
     }
+
+    /// Refuses, before any work, a file named by `option` that could not be written once the
+    /// work is done (`--plan-out` after a long dry run, `--failed-rows` after a real one).
+    static func checkWritable(_ option: String, _ path: String?) throws {
+        guard let path, let problem = UserFile.whyCannotWrite(path) else { return }
+        Diagnostics.error("roster: cannot write \(option) '\(path)': \(problem); nothing was run")
+        throw ExitCode(ExitStatus.usage)
+    }
 }

@@ -81,6 +81,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
+        try Diagnostics.checkWritable("--plan-out", planOut)
+        try each.results.checkWritable()
         let source = try Diagnostics.read("script", script)
         var files: [ScriptInput] = []
         let memoryLimit = limitOptions.memoryMegabytes()

@@ -100,6 +100,26 @@ import Testing
         #expect(big.diagnostics == "roster: --input '/dev/stdin' holds more than the script's --memory-limit of 2 MB; raise --memory-limit or split the file\n")
     }
 
+    /// A plan or failed rows that could not be written once the work is done are refused
+    /// before it starts: a long dry run is not wasted, a real run's failed rows not lost.
+    @Test func anOutputFileThatCannotBeWrittenIsRefusedBeforeTheRun() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print('ran')", "rows.csv": "id\n1\n", "file": "x"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [([String], String)] = [
+            (["--dry-run", "--plan-out", "missing/plan.json"], "roster: cannot write --plan-out 'missing/plan.json': no such folder missing; nothing was run\n"),
+            (["--each", "rows.csv", "--failed-rows", "."], "roster: cannot write --failed-rows '.': it is a folder, not a file; nothing was run\n"),
+            (["--each", "rows.csv", "--failed-rows", "file/failed.csv"], "roster: cannot write --failed-rows 'file/failed.csv': file is a file, not a folder; nothing was run\n"),
+        ]
+        for (options, message) in cases {
+            let result = try await RosterProcess.run(["run", "script.lua"] + options, in: folder)
+            #expect(result.status == 2, "\(options)")
+            #expect(result.stdout.isEmpty, "\(options): \(result.stdout)")
+            #expect(result.diagnostics == message)
+        }
+        let resumed = try await RosterProcess.run(["resume", "1", "--failed-rows", "."], in: folder)
+        #expect(resumed.status == 2 && resumed.diagnostics.hasPrefix("roster: cannot write --failed-rows '.'"), "\(resumed.stderr)")
+    }
+
     /// `roster run script.lua | head -1`: output to a reader that has gone ends the writing,
     /// not the process with a crash report; the script's `print` (a plain run) and the
     /// report (`--json`) alike.

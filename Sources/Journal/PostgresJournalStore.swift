@@ -79,6 +79,15 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             if let message = error.serverInfo?[.message] { return message }
             // A connection that failed says why in its underlying error (refused, no such host).
             if error.code == .connectionError, let underlying = error.underlying { return "could not connect (\(describe(underlying)))" }
+            // The client's own refusals, in words (its codes read like `authMechanismRequiresPassword`).
+            switch error.code {
+            case .authMechanismRequiresPassword: return "the server asks for a password, and the address gives none (postgres://USER:PASSWORD@HOST/DATABASE)"
+            case .unsupportedAuthMechanism: return "the server asks for an authentication method Roster does not speak (it speaks scram-sha-256, md5 and password)"
+            case .saslError: return "the password exchange (SCRAM) failed"
+            case .sslUnsupported: return "the server does not accept TLS, which the address asks for"
+            case .serverClosedConnection: return "the server closed the connection"
+            default: break
+            }
             if let underlying = error.underlying { return "\(error.code): \(describe(underlying))" }
             return "\(error.code)"
         }

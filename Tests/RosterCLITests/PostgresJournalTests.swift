@@ -86,4 +86,27 @@ import Testing
                 "\(result.stderr)")
         #expect(result.diagnostics.split(separator: "\n").count == 1, "\(result.stderr)")
     }
+
+    /// A server that asks for a password: none given, or a wrong one, is one line saying
+    /// so (never echoing a password); the right one opens the journal.
+    @Test func aJournalThatNeedsAPasswordSaysWhatIsWrong() async throws {
+        let server = try await PostgresServer.start(password: "s3cret-pw")
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let address = "127.0.0.1:\(server.port)/postgres"
+        let cases = [
+            ("postgres://roster@\(address)", "the server asks for a password, and the address gives none (postgres://USER:PASSWORD@HOST/DATABASE)"),
+            ("postgres://roster:wrong-pw@\(address)", "password authentication failed for user \"roster\""),
+        ]
+        for (url, why) in cases {
+            let result = try await RosterProcess.run(["run", "hello.lua", "--journal", url], in: folder)
+            #expect(result.status == 2, "\(result.stderr)")
+            #expect(result.diagnostics == "roster: cannot reach the journal postgres://roster@\(address): \(why)\n")
+        }
+        let opened = try await RosterProcess.run(["run", "hello.lua", "--journal", "postgres://roster:s3cret-pw@\(address)"], in: folder)
+        #expect(opened.status == 0, "\(opened.stderr)")
+        #expect(opened.stdout == "hi\n")
+        #expect(!opened.stderr.contains("s3cret-pw"))
+    }
 }

@@ -26,13 +26,22 @@ final class PostgresServer: @unchecked Sendable {
         self.binaries = binaries
     }
 
-    static func start() async throws -> PostgresServer {
+    /// `password`: the `roster` user has it, and the server asks for it (scram-sha-256)
+    /// instead of trusting every local connection.
+    static func start(password: String? = nil) async throws -> PostgresServer {
         guard let binaries else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL is not installed (make test installs it)"]) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-pg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         if getuid() == 0, let user = getpwnam("postgres") { chown(folder.path, user.pointee.pw_uid, user.pointee.pw_gid) }
         let initdb = PostgresServer(folder: folder, port: 0, binaries: binaries)
-        try await initdb.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        var authentication = ["--auth=trust"]
+        if let password {
+            let file = folder.appendingPathComponent("password")
+            try password.write(to: file, atomically: true, encoding: .utf8)
+            if getuid() == 0, let user = getpwnam("postgres") { chown(file.path, user.pointee.pw_uid, user.pointee.pw_gid) }
+            authentication = ["--auth=scram-sha-256", "--pwfile=\(file.path)"]
+        }
+        try await initdb.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "-E", "UTF8", "--no-sync"] + authentication)
         // The port was free when chosen; another test's server may take it before PostgreSQL
         // binds it (initdb takes a while). PostgreSQL then exits, and whatever took the port
         // would answer a bare connect: so ready means PostgreSQL itself says so on that port,

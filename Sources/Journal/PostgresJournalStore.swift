@@ -81,7 +81,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             if error.code == .connectionError, let underlying = error.underlying { return "could not connect (\(describe(underlying)))" }
             // The client's own refusals, in words (its codes read like `authMechanismRequiresPassword`).
             switch error.code {
-            case .authMechanismRequiresPassword: return "the server asks for a password, and the address gives none (postgres://USER:PASSWORD@HOST/DATABASE)"
+            case .authMechanismRequiresPassword: return "the server asks for a password, and none was given (journal_password in roster.toml, or postgres://USER:PASSWORD@HOST/DATABASE)"
             case .unsupportedAuthMechanism: return "the server asks for an authentication method Roster does not speak (it speaks scram-sha-256, md5 and password)"
             case .saslError: return "the password exchange (SCRAM) failed"
             case .sslUnsupported: return "the server does not accept TLS, which the address asks for"

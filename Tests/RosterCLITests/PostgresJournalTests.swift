@@ -96,7 +96,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let address = "127.0.0.1:\(server.port)/postgres"
         let cases = [
-            ("postgres://roster@\(address)", "the server asks for a password, and the address gives none (postgres://USER:PASSWORD@HOST/DATABASE)"),
+            ("postgres://roster@\(address)", "the server asks for a password, and none was given (journal_password in roster.toml, or postgres://USER:PASSWORD@HOST/DATABASE)"),
             ("postgres://roster:wrong-pw@\(address)", "password authentication failed for user \"roster\""),
         ]
         for (url, why) in cases {

@@ -65,8 +65,7 @@ final class RequestDeadlines: Sendable {
                     return nil
                 }
                 // An expired request stays watched, and is cancelled again at every tick
-                // until its sender lets go: a cancel that lands while the client cannot act
-                // on it (between its states) is not the last word.
+                // until its sender lets go: should one cancel be lost, the next ends it.
                 var due: [@Sendable () -> Void] = []
                 for (id, watched) in state.watched where watched.deadline <= now {
                     state.expired.insert(id)

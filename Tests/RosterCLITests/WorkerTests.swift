@@ -300,7 +300,11 @@ import TestSupport
 
     /// Two workers with the same schedule: its tick is queued once, and run once.
     @Test func aScheduleTickIsQueuedOnceWhicheverWorkerSeesIt() async throws {
-        let (folder, emulator, environment) = try await Self.localFolder(["review.lua": "print('reviewed ' .. args.scope .. ' of ' .. #encore.list_users())"])
+        // Its module is queued with each tick's run, as `submit` queues a script's.
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "review.lua": "print(require('lib.words').reviewed .. ' ' .. args.scope .. ' of ' .. #encore.list_users())",
+            "lib/words.lua": "return {reviewed = 'reviewed'}",
+        ])
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
         let config = folder.appendingPathComponent("roster.toml")
         try (String(contentsOf: config, encoding: .utf8) + """

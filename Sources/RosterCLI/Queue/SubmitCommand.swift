@@ -110,13 +110,21 @@ struct SubmitCommand: AsyncParsableCommand {
         let script = self.script ?? ""
         let source = try Diagnostics.read("script", script)
         // A worker on another host has no copy of the script's folder.
-        let folder = (script as NSString).deletingLastPathComponent
-        files.modules = RequiredModules.find(in: Array(source), folder: folder.isEmpty ? "." : folder)
-            .map { QueuedFile(name: $0.path, contents: Data($0.contents)) }
+        files.modules = QueuedFile.modules(requiredBy: Array(source), script: script)
         // Absolute, as `roster run` journals it: a worker started in another folder finds
         // the modules the script `require`s beside it.
         return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: URL(fileURLWithPath: script).standardizedFileURL.path,
                        scriptText: String(decoding: source, as: UTF8.self), arguments: try ArgumentPairs.parse(arguments),
                        inputs: journalInputs, tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
+    }
+}
+
+extension QueuedFile {
+    /// The modules `text` (the script at `script`) requires from its folder, to queue with
+    /// its run.
+    static func modules(requiredBy text: [UInt8], script: String) -> [QueuedFile] {
+        let folder = (script as NSString).deletingLastPathComponent
+        return RequiredModules.find(in: text, folder: folder.isEmpty ? "." : folder)
+            .map { QueuedFile(name: $0.path, contents: Data($0.contents)) }
     }
 }

@@ -292,7 +292,10 @@ final class Worker: Sendable {
                                  scriptText: String(decoding: text, as: UTF8.self), arguments: schedule.arguments, inputs: [],
                                  tenant: schedule.tenant ?? "", configFile: nil, seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: false)
                 do throws(JournalError) {
-                    if let id = try store.submit(run, files: QueuedFiles(), notBefore: tick, tick: ScheduleTick(schedule: schedule.name, tick: tick)) {
+                    // Whichever worker claims the tick runs the modules this host's script requires.
+                    let modules = QueuedFile.modules(requiredBy: Array(text), script: schedule.script)
+                    if let id = try store.submit(run, files: QueuedFiles(modules: modules), notBefore: tick,
+                                                 tick: ScheduleTick(schedule: schedule.name, tick: tick)) {
                         Diagnostics.error("roster: worker \(name): schedule \(schedule.name): queued run \(id) for \(When.text(tick)) UTC")
                     }
                 } catch {

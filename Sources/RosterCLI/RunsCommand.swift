@@ -1,6 +1,7 @@
 /// RunsCommand.swift: `roster runs` (the journal's runs, newest first), `roster runs show RUN`
 /// (every change of one run) and `roster audit` (every change ever sent, for a SIEM).
 import ArgumentParser
+import Engine
 import Foundation
 import Journal
 import Vendors
@@ -39,7 +40,8 @@ struct RunsCommand: ParsableCommand {
                 return
             }
             guard !runs.isEmpty else {
-                print("no runs journaled in \(store.path)")
+                let filters = (tenant.map { " of tenant '\($0)'" } ?? "") + (since.map { " since \($0)" } ?? "")
+                print("no runs\(filters) journaled in \(store.path)")
                 return
             }
             let rows = runs.map { summary -> [String] in
@@ -119,6 +121,11 @@ struct AuditCommand: ParsableCommand {
 
     func validate() throws {
         guard ["jsonl", "csv"].contains(format) else { throw ValidationError("--format must be jsonl or csv, got '\(format)'") }
+        // A misspelt vendor would list nothing, as if it had no changes.
+        let vendors = VendorRegistry.standard.vendors.map(\.rawValue)
+        if let vendor, !vendors.contains(vendor) {
+            throw ValidationError("--vendor must be one of \(vendors.joined(separator: ", ")), got '\(vendor)'")
+        }
         _ = try since.map { try When.parse($0, option: "--since") }
         _ = try until.map { try When.parse($0, option: "--until") }
     }

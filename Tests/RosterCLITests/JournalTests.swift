@@ -240,6 +240,7 @@ import TestSupport
 
     /// Reads are counted per attempt, not stored: `runs` and `runs show` give their sum. A
     /// confirmed run's reads answered from its rehearsal count too (they were sent, once).
+    /// The run's change is in the audit, found by its vendor.
     @Test func readsAreCountedOverTheAttempts() async throws {
         let folder = try RosterProcess.scriptFolder([
             "reads.lua": "for _ = 1, 3 do encore.get_user(1001) end\nencore.deactivate_user(1002)\nerror('stopped after the change', 0)",
@@ -267,6 +268,16 @@ import TestSupport
         let listed = try await RosterProcess.run(["runs"], in: folder, environment: Self.journal(folder))
         #expect(listed.stdout.split(separator: "\n").first?.hasSuffix("READS") == true, "\(listed.stdout)")
         #expect(listed.stdout.split(separator: "\n").dropFirst().first?.hasSuffix(" 6") == true, "\(listed.stdout)")
+
+        // The audit finds the change by its vendor; a vendor Roster does not know is refused,
+        // not an empty list; an empty list says what it was filtered by.
+        let audited = try await RosterProcess.run(["audit", "--vendor", "encore"], in: folder, environment: Self.journal(folder))
+        #expect(audited.status == 0 && audited.stdout.split(separator: "\n").count == 1, "\(audited.stdout)")
+        let misspelt = try await RosterProcess.run(["audit", "--vendor", "encor"], in: folder, environment: Self.journal(folder))
+        #expect(misspelt.status == 2)
+        #expect(misspelt.stderr.hasPrefix("Error: --vendor must be one of activeconnect, encore, guardant, active911, allthenticate, got 'encor'\n"), "\(misspelt.stderr)")
+        let none = try await RosterProcess.run(["runs", "--tenant", "acme", "--since", "1d"], in: folder, environment: Self.journal(folder))
+        #expect(none.stdout.hasPrefix("no runs of tenant 'acme' since 1d journaled in "), "\(none.stdout)")
     }
 
     /// A toggle reads its target's state before it is sent and journals it: resuming one

@@ -25,12 +25,16 @@ struct ChangeGate {
 
     /// Lets the run go on with `plan`, or closes `connection`, ends the journal's run and
     /// throws the exit code, having sent nothing. `stopped`: why the rehearsal ended early,
-    /// if it did (the run may change more); `rows`: how many rows the plan is for.
-    func admit(_ plan: [VendorCallRecord], stopped: String?, rows: Int? = nil, connection: VendorConnection, journal: RunJournal) async throws {
+    /// if it did (the run may change more); `rows`: how many rows the plan is for;
+    /// `refused`: told the exit code and the message before a refusal is thrown (`--json`
+    /// reports it).
+    func admit(_ plan: [VendorCallRecord], stopped: String?, rows: Int? = nil, connection: VendorConnection, journal: RunJournal,
+               refused: (_ status: Int32, _ message: String) -> Void = { _, _ in }) async throws {
         let tenant = connection.tenant
         func refuse(_ outcome: String, _ status: Int32, _ message: String) async throws -> Never {
             await connection.close()
             journal.finish(outcome: outcome, exitCode: status)
+            refused(status, message)
             Diagnostics.error("roster: " + message)
             throw ExitCode(status)
         }

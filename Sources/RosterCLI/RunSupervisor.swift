@@ -58,7 +58,18 @@ struct RunSupervisor {
                 throw ExitCode(ExitStatus.interrupted)
             }
             try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
-                                 connection: connection, journal: journal)
+                                 connection: connection, journal: journal) { status, message in
+                guard json else { return }
+                // Refused before anything was sent: the plan it was refused on, and why.
+                var report = RunReport(result: rehearsal, script: script.name, output: "")
+                report.run_id = journal.runID
+                report.outcome = "refused"
+                report.exit_code = status
+                report.error = message
+                report.errors = [message]
+                report.dry_run = false
+                report.print()
+            }
             reads.startReplaying()
             if Self.rehearsalIsTheRun(rehearsal) { rehearsed = (rehearsal, rehearsalOutput) }
         }

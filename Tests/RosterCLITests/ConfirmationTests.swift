@@ -171,7 +171,7 @@ import Testing
     }
 
     /// Without a terminal, a run that would need confirming needs --yes, or stops having
-    /// sent nothing; harmless runs and dry runs go on.
+    /// sent nothing (`--json` still reports it); harmless runs and dry runs go on.
     @Test func withoutATerminalDestructiveRunsNeedYes() async throws {
         let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "harmless.lua": #"activeconnect.add_users({"n@example.com"}) print("added")"#])
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -181,6 +181,10 @@ import Testing
         let refused = try await RosterProcess.run(["run", "two.lua", "--config", "roster.toml", "--json"], in: folder, environment: environment)
         #expect(refused.status == 2)
         #expect(refused.diagnostics.contains("roster: the run plans 2 changes, 2 destructive affecting 2 people and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent"), "\(refused.stderr)")
+        // --json reports the refusal too: the plan it was refused on, and why.
+        let report = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any]
+        #expect(report?["outcome"] as? String == "refused" && report?["exit_code"] as? Int == 2 && report?["run_id"] as? Int == 1, "\(refused.stdout)")
+        #expect((report?["plan"] as? [Any])?.count == 2 && (report?["error"] as? String)?.hasSuffix("nothing was sent") == true, "\(refused.stdout)")
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == true, "nothing was sent")
         for arguments in [["run", "harmless.lua", "--config", "roster.toml"], ["run", "two.lua", "--config", "roster.toml", "--dry-run"],

@@ -49,10 +49,18 @@ public final class VendorConnection: Sendable {
         // needs it (its secrets); a run on the emulator reads a variable or two.
         if !useEmulator, let path = try ConfigurationLocation.find(explicit: explicit, environment: environment) {
             let configuration = try RosterConfiguration.load(path: path, registry: registry)
-            let tenant = try configuration.tenant(named: name, environment: environment ?? ProcessInfo.processInfo.environment)
+            let variables = environment ?? ProcessInfo.processInfo.environment
+            let tenant = try configuration.tenant(named: name, environment: variables)
+            let proxies: VendorProxies?
+            do {
+                proxies = try VendorProxies.resolve(configured: configuration.proxy?.resolve(environment: variables), environment: variables)
+            } catch let error as VendorProxyError {
+                throw ConfigurationError(file: "the environment", problem: error.description,
+                                         fix: "give it as http://HOST:PORT, or set proxy in \(configuration.file)")
+            }
             return VendorConnection(tenant: tenant, emulator: nil,
                                     configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal,
-                                    journalPassword: configuration.journalPassword, http: http,
+                                    journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
                                     trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
         }

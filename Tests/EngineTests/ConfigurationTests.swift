@@ -165,7 +165,15 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         ("default_tenant = \"acm\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: default_tenant: no tenant named 'acm'; use one of: acme"),
         ("x = 1\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
-         "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, plugins, schedules"),
+         "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, plugins, schedules, proxy, proxy_password, no_proxy"),
+        ("proxy = \"http://ops:hunter2@proxy.example.com:3128\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: proxy: the address holds a password; write proxy = \"http://USER@HOST:PORT\" and keep the password in proxy_password = { env = \"...\" } or { file = \"...\" }"),
+        ("proxy = \"socks5://proxy.example.com:1080\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: proxy: the address is a socks5:// proxy; Roster speaks to an HTTP proxy (http://HOST:PORT), which reaches HTTPS vendors with CONNECT; write proxy = \"http://HOST:PORT\""),
+        ("no_proxy = [\"vendor.internal\"]\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: no_proxy: is set, but proxy is not; add proxy = \"http://HOST:PORT\", or remove no_proxy"),
+        ("proxy = \"http://p:3128\"\nno_proxy = \"vendor.internal\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:2: no_proxy: expected a list of host names; write no_proxy = [\"vendor.internal\", \".corp.example.com\"]"),
         ("journal = \"mysql://roster:s3cret@db/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: journal: 'mysql://roster@db/roster' is not a journal Roster can use; give a file path, or postgres://USER@HOST:PORT/DATABASE"),
         ("journal = \"mysql://db/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
@@ -187,6 +195,30 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(message == expected)
         #expect(message?.contains("\n") == false)
         #expect(message?.contains("hunter2") == false)
+    }
+
+    /// `proxy` (its password a secret) and `no_proxy` reach the connection's requests; without
+    /// `proxy`, the environment's `https_proxy` does.
+    @Test func aConfiguredProxyReachesTheConnection() async throws {
+        let folder = try ConfigurationFolder()
+        let vendor = "[tenants.acme.encore]\nbase_url = \"https://encore.example.com\"\nsubscription_key = { env = \"K\" }\n"
+        try folder.write("proxy = \"http://ops@proxy.example.com:3128\"\nproxy_password = { env = \"PROXY_PW\" }\nno_proxy = [\".internal\"]\n" + vendor)
+        let environment = ["K": "key", "PROXY_PW": "pw", "https_proxy": "http://other:1"]
+        let connection = try await VendorConnection.open(configuration: folder.configPath, tenant: nil, useEmulator: false, environment: environment) { _ in }
+        let proxy = try #require(connection.http.proxies?.https)
+        #expect(proxy == (try VendorProxy(url: "http://ops@proxy.example.com:3128", bypass: [".internal"])).authorized(password: "pw"))
+        #expect(connection.http.proxies?.http == proxy)
+
+        try folder.write(vendor)
+        let fromEnvironment = try await VendorConnection.open(configuration: folder.configPath, tenant: nil, useEmulator: false, environment: environment) { _ in }
+        #expect(fromEnvironment.http.proxies?.https?.shown == "http://other:1")
+        #expect(fromEnvironment.http.proxies?.http == nil)
+        let direct = try await VendorConnection.open(configuration: folder.configPath, tenant: nil, useEmulator: false, environment: ["K": "key"]) { _ in }
+        #expect(direct.http.proxies == nil)
+        // The built-in emulator is never reached through a proxy.
+        let emulator = try await VendorConnection.open(configuration: nil, tenant: nil, useEmulator: true, environment: environment) { _ in }
+        #expect(emulator.http.proxies == nil)
+        await emulator.close()
     }
 
     @Test func secretProblemsNameTheKeyAndTheFix() throws {

@@ -19,6 +19,8 @@ public struct RosterConfiguration: Sendable {
     public let trustedPublishers: [TrustedPublisher]
     /// `[schedules.NAME]`: scripts workers queue on a cron schedule, by name.
     public let schedules: [ScheduleSettings]
+    /// `proxy`, `proxy_password`, `no_proxy`: the HTTP proxy vendor requests go through.
+    public let proxy: ProxySettings?
 
     /// Reads and checks `path`: syntax, every key, every type. Secrets are not read yet.
     public static func load(path: String, registry: VendorRegistry = .standard) throws(ConfigurationError) -> RosterConfiguration {
@@ -31,7 +33,7 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins", "schedules"])
+        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins", "schedules", "proxy", "proxy_password", "no_proxy"])
         file = document.file
         trustedPublishers = try Self.trustedPublishers(root)
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
@@ -63,6 +65,7 @@ public struct RosterConfiguration: Sendable {
             }
         }
         self.schedules = schedules
+        proxy = try ProxySettings(root)
     }
 
     /// `[plugins] trusted_publishers = [{ name = "...", key = "<the .pub line>" }]`.
@@ -167,5 +170,49 @@ public struct TenantSettings: Sendable {
         if let confirmOver { tenant.confirmOver = confirmOver }
         tenant.maxChanges = maxChanges
         return tenant
+    }
+}
+
+/// `proxy = "http://[USER@]HOST:PORT"` (its password in `proxy_password`, a secret) and
+/// `no_proxy = ["HOST", ".DOMAIN"]`: the HTTP proxy every vendor request goes through but
+/// those to the hosts listed. Without `proxy`, the `https_proxy`, `http_proxy` and
+/// `no_proxy` variables are used, as curl uses them.
+public struct ProxySettings: Sendable {
+    /// The proxy as written (checked), without its password.
+    public let proxy: VendorProxy
+    public let password: SecretReference?
+
+    init?(_ root: ConfigurationSection) throws(ConfigurationError) {
+        let document = root.document
+        guard let url = try root.string("proxy", example: "http://proxy.example.com:3128") else {
+            for key in ["proxy_password", "no_proxy"] where root.fields[key] != nil {
+                throw document.error(at: [key], "is set, but proxy is not", fix: "add proxy = \"http://HOST:PORT\", or remove \(key)")
+            }
+            return nil
+        }
+        guard URLComponents(string: url)?.password == nil else {
+            throw document.error(at: ["proxy"], "the address holds a password", fix: "write proxy = \"http://USER@HOST:PORT\" and keep the password in proxy_password = { env = \"...\" } or { file = \"...\" }")
+        }
+        var bypass: [String] = []
+        if let value = root.fields["no_proxy"] {
+            let fix = "write no_proxy = [\"vendor.internal\", \".corp.example.com\"]"
+            guard case .array(let items) = value else { throw document.error(at: ["no_proxy"], "expected a list of host names", fix: fix) }
+            for item in items {
+                guard case .string(let name) = item else { throw document.error(at: ["no_proxy"], "expected a list of host names", fix: fix) }
+                bypass.append(name)
+            }
+        }
+        do {
+            proxy = try VendorProxy(url: url, bypass: bypass)
+        } catch {
+            throw document.error(at: ["proxy"], "the address \(error.description)", fix: "write proxy = \"http://HOST:PORT\"")
+        }
+        password = try root.secret("proxy_password", required: false)
+    }
+
+    /// The proxy, its password read now (from `environment` or its file).
+    public func resolve(environment: [String: String]) throws(ConfigurationError) -> VendorProxy {
+        guard let password else { return proxy }
+        return proxy.authorized(password: try password.resolve(environment: environment).reveal())
     }
 }

@@ -68,13 +68,16 @@ public final class VendorHTTP: Sendable {
     /// never followed (vendor APIs do not redirect, and a credential must not go elsewhere);
     /// no tracing spans (nothing collects them, and even the no-op tracer's spans formatted
     /// a request's method and URL and set eight attributes on every call).
-    public static let vendorClient: HTTPClient = {
+    public static let vendorClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration())
+
+    /// The settings of every vendor client (`vendorClient`, and one per proxy).
+    static func clientConfiguration() -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         configuration.redirectConfiguration = .disallow
         configuration.tracing.tracer = nil
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+        return configuration
+    }
 
     /// The process-wide sender over `vendorClient`.
     public static let shared = VendorHTTP()
@@ -95,43 +98,51 @@ public final class VendorHTTP: Sendable {
     /// Gets one line per attempt (`--trace`): method, URL, status, duration, attempt, why
     /// retried. Never a header or a body, where credentials and passwords travel.
     public let trace: (@Sendable (String) -> Void)?
+    /// The proxies requests go through (none: every vendor is reached directly).
+    public let proxies: VendorProxies?
 
     /// `client` must not follow redirects (`vendorClient` does not); a 3xx it returns is
     /// refused here either way.
     public convenience init(client: HTTPClient, timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
                             rateLedger: (any RateLedger)? = nil, trace: (@Sendable (String) -> Void)? = nil) {
-        self.init(makeClient: { client }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
+        self.init(makeClient: { client }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace, proxies: nil)
     }
 
     /// Over `vendorClient`, made when the first request is sent.
     public convenience init(timeout: Duration = .seconds(30), retry: RetryPolicy = RetryPolicy(),
                             rateLedger: (any RateLedger)? = nil, trace: (@Sendable (String) -> Void)? = nil) {
-        self.init(makeClient: { VendorHTTP.vendorClient }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
+        self.init(makeClient: { VendorHTTP.vendorClient }, gate: nil, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace, proxies: nil)
     }
 
     private init(makeClient: @escaping @Sendable () -> HTTPClient, gate: (@Sendable (VendorRequest) async throws(VendorError) -> Void)?, timeout: Duration,
-                 retry: RetryPolicy, rateLedger: (any RateLedger)?, trace: (@Sendable (String) -> Void)?) {
+                 retry: RetryPolicy, rateLedger: (any RateLedger)?, trace: (@Sendable (String) -> Void)?, proxies: VendorProxies?) {
         self.makeClient = makeClient
         self.gate = gate
         self.timeout = timeout
         self.retry = retry
         self.rateLedger = rateLedger
         self.trace = trace
+        self.proxies = proxies
+    }
+
+    /// The same sender, going through `proxies` (nil: directly).
+    public func proxied(by proxies: VendorProxies?) -> VendorHTTP {
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace, proxies: proxies)
     }
 
     /// The same sender, counting rate-limited requests in `ledger`.
     public func sharing(_ ledger: any RateLedger) -> VendorHTTP {
-        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: ledger, trace: trace)
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: ledger, trace: trace, proxies: proxies)
     }
 
     /// The same sender, tracing every attempt to `sink`.
     public func tracing(_ sink: @escaping @Sendable (String) -> Void) -> VendorHTTP {
-        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: sink)
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: sink, proxies: proxies)
     }
 
     /// The same sender, awaiting `gate` before each request (a failure is the request's).
     public func waiting(for gate: @escaping @Sendable (VendorRequest) async throws(VendorError) -> Void) -> VendorHTTP {
-        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace)
+        VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace, proxies: proxies)
     }
 
     /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any
@@ -242,6 +253,7 @@ public final class VendorHTTP: Sendable {
                 return try HTTPClient.Request(url: request.url, method: request.method, headers: headers, body: request.body.map { .bytes($0) })
             }
             let sent = VendorCallProfile.shared.isOn ? ContinuousClock.now : nil
+            let client = proxies.flatMap { $0.client(for: request.url) } ?? self.client
             let task = client.execute(request: http, delegate: ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes))
             let watch = RequestDeadlines.shared.watch(until: .now + timeout) { task.cancel() }
             let response: HTTPClient.Response
@@ -271,7 +283,7 @@ public final class VendorHTTP: Sendable {
             let (message, sent) = Self.describe(error)
             return .failure(VendorError(
                 vendor: request.vendor, operation: request.operation, status: nil,
-                message: message, retryable: true, outcomeUnknown: sent))
+                message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent))
         }
     }
 
@@ -285,6 +297,9 @@ public final class VendorHTTP: Sendable {
             case .deadlineExceeded, .readTimeout: return ("timed out waiting for the answer", true)
             case .remoteConnectionClosed: return ("the connection was closed before an answer", true)
             case .cancelled: return ("cancelled before an answer", true)
+            // The proxy's own refusals: the request never reached the vendor.
+            case .proxyAuthenticationRequired: return ("the proxy asks for a user and password (proxy = \"http://USER@HOST:PORT\" and proxy_password in roster.toml)", false)
+            case .invalidProxyResponse: return ("the proxy refused to connect to the vendor", false)
             default: return ("HTTP client error (\(error.shortDescription))", true)
             }
         }
@@ -294,6 +309,14 @@ public final class VendorHTTP: Sendable {
             return ("could not connect", false)
         }
         return ("no answer (\(type(of: error)))", true)
+    }
+}
+
+extension VendorHTTP {
+    /// A proxy's refusal is its configuration's answer, the same at every attempt.
+    static func isProxyRefusal(_ error: any Error) -> Bool {
+        guard let error = error as? HTTPClientError else { return false }
+        return error == .proxyAuthenticationRequired || error == .invalidProxyResponse
     }
 }
 

@@ -20,6 +20,10 @@ import Testing
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"UserName":"via-proxy"}"#)
         #expect(proxy.seen == ["CONNECT vendor.invalid:80 HTTP/1.1 (authorized)", "GET /users/1 HTTP/1.1"])
+        // Printed or dumped, the proxy never shows its password.
+        var dumped = ""
+        dump(settings, to: &dumped)
+        for text in ["\(settings)", String(reflecting: settings), dumped] { #expect(!text.contains("hunter2"), "\(text)") }
     }
 
     @Test func aProxyThatAsksForAPasswordIsOneLineAndNotRetried() async throws {

@@ -8,7 +8,7 @@ import Synchronization
 /// `https_proxy` and `http_proxy` variables), with the hosts that bypass it (`no_proxy`).
 /// An HTTPS vendor is reached through it with CONNECT, so the proxy sees only the host
 /// name. Loopback addresses never go through it: nothing a proxy reaches is there.
-public struct VendorProxy: Sendable, Hashable {
+public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public let host: String
     public let port: Int
     /// Basic proxy authorization; never shown.
@@ -78,6 +78,11 @@ public struct VendorProxy: Sendable, Hashable {
 
     /// `http://proxy.example.com:3128`: the address without its user or password.
     public var shown: String { "http://\(host):\(port)" }
+
+    // Printed or dumped, it never shows its password.
+    public var description: String { shown }
+    public var debugDescription: String { shown }
+    public var customMirror: Mirror { Mirror(self, children: ["shown": shown]) }
 
     /// The process's client through this proxy, made on first use and kept (as
     /// `VendorHTTP.vendorClient` is), with that client's settings.

@@ -19,7 +19,7 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
     public let bypass: [String]
 
     /// `url` is `http://[USER[:PASSWORD]@]HOST[:PORT]` (port 80 when none is given).
-    public init(url: String, password: String? = nil, bypass: [String] = []) throws(VendorProxyError) {
+    public init(url: String, bypass: [String] = []) throws(VendorProxyError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty else {
             throw VendorProxyError("is not a proxy address (http://HOST:PORT)")
@@ -33,7 +33,7 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
         self.host = host
         port = components.port ?? 80
         user = components.user.map { $0.removingPercentEncoding ?? $0 }
-        self.password = password ?? components.password.map { $0.removingPercentEncoding ?? $0 }
+        password = components.password.map { $0.removingPercentEncoding ?? $0 }
         self.bypass = bypass.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
     }
 

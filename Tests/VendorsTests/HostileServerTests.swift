@@ -20,18 +20,9 @@ import Testing
     @Test func aVendorThatNeverAnswersTimesOut() async throws {
         // A socket that listens and never accepts: the kernel completes the connection, the
         // request is sent, and no answer ever comes.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(listener >= 0)
-        defer { close(listener) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        #expect(bound && listen(listener, 16) == 0)
-        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/users/v1/users/1"
+        let listener = try LoopbackListener()
+        defer { listener.close() }
+        let url = "http://127.0.0.1:\(listener.port)/users/v1/users/1"
 
         let http = VendorHTTP(timeout: .milliseconds(300), retry: .none)
         let request = VendorRequest(vendor: .encore, operation: "get_user", method: .GET, url: url, idempotent: true)

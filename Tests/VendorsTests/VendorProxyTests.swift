@@ -72,26 +72,17 @@ import Testing
 /// A proxy on 127.0.0.1 that accepts CONNECT with the right Proxy-Authorization (and answers
 /// 407 without it), then answers the tunnelled request itself; it notes each request line.
 private final class FakeProxy: Sendable {
-    let port: Int
-    private let listener: Int32
+    private let listener: LoopbackListener
     private let lines = Mutex<[String]>([])
+    var port: Int { listener.port }
     var seen: [String] { lines.withLock { $0 } }
 
     init(authorization: String) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound, listen(listener, 16) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
+        listener = try LoopbackListener()
+        let descriptor = listener.descriptor
         Thread.detachNewThread { [self] in
             while true {
-                let connection = accept(listener, nil, nil)
+                let connection = accept(descriptor, nil, nil)
                 guard connection >= 0 else { return }
                 serve(connection, authorization: authorization)
                 close(connection)
@@ -100,10 +91,7 @@ private final class FakeProxy: Sendable {
     }
 
     /// Ends the accepting thread (which holds the proxy until then).
-    func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-    }
+    func stop() { listener.close() }
 
     private func serve(_ connection: Int32, authorization: String) {
         let head = readHead(connection)

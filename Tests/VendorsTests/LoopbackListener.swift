@@ -1,0 +1,35 @@
+/// LoopbackListener.swift: a plain listening socket on 127.0.0.1, for servers a test plays
+/// by hand (one that never answers, a proxy).
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A socket listening on an ephemeral port of 127.0.0.1; closed by `close()`.
+struct LoopbackListener {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = descriptor >= 0 && withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard bound, listen(descriptor, 16) == 0 else {
+            if descriptor >= 0 { Glibc.close(descriptor) }
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))"])
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Stops listening; a thread blocked in `accept` returns.
+    func close() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
+    }
+}

@@ -163,7 +163,15 @@ extension NewRun {
 extension VendorConnection {
     /// The vendors a journaled run (or a plan) used again: its configuration file, or the
     /// built-in emulator when it had none. A configuration error is one line and exit 2.
-    static func reopen(configuration: String?, tenant: String) async throws -> VendorConnection {
+    /// `usedBy`: the run or plan whose journaled configuration this is (nil: the user named
+    /// it with --config, which `overridable` commands take), for the one line a file no
+    /// longer there gives.
+    static func reopen(configuration: String?, tenant: String, usedBy: String? = nil, overridable: Bool = true) async throws -> VendorConnection {
+        if let configuration, let usedBy, !FileManager.default.fileExists(atPath: configuration) {
+            Diagnostics.error("roster: \(usedBy) used the configuration \(configuration), which is not there any more; put it back"
+                              + (overridable ? ", or name the one to use now with --config FILE" : ""))
+            throw ExitCode(ExitStatus.usage)
+        }
         do {
             return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: configuration == nil) {
                 Diagnostics.error($0)

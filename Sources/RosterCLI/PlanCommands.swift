@@ -70,7 +70,7 @@ struct ApplyCommand: AsyncParsableCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try results.checkWritable()
         let plan = try SavedPlan.load(path)
-        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant)
+        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, usedBy: "plan \(plan.id)", overridable: false)
         do {
             try await apply(plan, connection: connection)
         } catch {

@@ -69,7 +69,8 @@ struct ResumeCommand: AsyncParsableCommand {
         let inputs = try files.map { $0.inputs.map { ScriptInput(name: $0.name, contents: Array($0.contents)) } } ?? readInputs(found)
         let connection = queued
             ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant)
-            : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
+            : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
+                                                usedBy: config == nil ? "run \(id)" : nil)
         // Queued without a tenant: the one it runs in is journaled.
         if queued, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         let journal: RunJournal

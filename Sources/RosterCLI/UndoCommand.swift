@@ -61,7 +61,8 @@ struct UndoCommand: AsyncParsableCommand {
             Diagnostics.error("roster: run \(id) made no changes; nothing to undo")
             return
         }
-        let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant)
+        let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
+                                                           usedBy: config == nil ? "run \(id)" : nil)
         let text = Array(plan.script().utf8)
         let journal: RunJournal
         do throws(JournalError) {

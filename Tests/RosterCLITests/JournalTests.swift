@@ -238,6 +238,32 @@ import TestSupport
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    /// A run or plan whose roster.toml is gone says so, and what to do, instead of blaming
+    /// a --config nobody gave; resume and undo then take the one named with --config.
+    @Test func aConfigurationMovedSinceTheRunIsNamed() async throws {
+        let folder = try RosterProcess.scriptFolder(["stop.lua": "encore.deactivate_user(1002)\nerror('stopped after the change', 0)",
+                                                     "plan.lua": "encore.deactivate_user(1003)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: Self.journal(folder))
+        }
+        #expect(try await roster(["run", "stop.lua", "--config", "roster.toml", "--yes"]).status == 1)
+        #expect(try await roster(["run", "plan.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"]).status == 0)
+        let config = folder.appendingPathComponent("roster.toml")
+        try FileManager.default.moveItem(at: config, to: folder.appendingPathComponent("moved.toml"))
+        let resumed = try await roster(["resume", "1"])
+        #expect(resumed.status == 2)
+        #expect(resumed.diagnostics == "roster: run 1 used the configuration \(config.path), which is not there any more; put it back, or name the one to use now with --config FILE\n")
+        let applied = try await roster(["apply", "plan.json", "--yes"])
+        #expect(applied.status == 2)
+        #expect(applied.diagnostics.hasPrefix("roster: plan ") && applied.diagnostics.hasSuffix(" used the configuration \(config.path), which is not there any more; put it back\n"),
+                "\(applied.stderr)")
+        let named = try await roster(["resume", "1", "--config", "moved.toml"])
+        #expect(named.status == 1 && named.stderr.contains("stopped after the change"), "\(named.stderr)")
+    }
+
     /// Reads are counted per attempt, not stored: `runs` and `runs show` give their sum. A
     /// confirmed run's reads answered from its rehearsal count too (they were sent, once).
     /// The run's change is in the audit, found by its vendor.

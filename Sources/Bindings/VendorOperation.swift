@@ -260,6 +260,9 @@ public struct VendorOperation: Sendable {
                 session.record(record(.planned))
                 return { .value(.table(DryRun.result)) }
             }
+            if effect == .destructive, let refusal = session.destructiveRefusal {
+                throw session.refuseDestructive(refusal)
+            }
             if effect != .read { session.reads?.changeSent() }
             // Applying a saved plan: a change that is not the plan's next one is not sent, nor anything after it.
             if effect != .read, let planCheck = session.planCheck, let stale = planCheck.check(record(.planned)) {

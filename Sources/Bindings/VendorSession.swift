@@ -109,14 +109,28 @@ public final class VendorSession: Sendable {
     public let reads: ReadReplay?
     /// Secrets the script holds as handles (a plugin's secret settings).
     public let sealedSecrets: SealedSecrets?
+    /// Why a destructive call is refused before it is journaled or sent, if it is: a REPL
+    /// reading piped statements without `--yes` has no one to confirm it.
+    public let destructiveRefusal: String?
+    private let destructiveRefusals = Atomic<Int>(0)
+
+    /// How many destructive calls `destructiveRefusal` refused.
+    public var destructiveCallsRefused: Int { destructiveRefusals.load(ordering: .relaxed) }
+
+    /// Counts a refused destructive call and returns the error the script gets.
+    func refuseDestructive(_ reason: String) -> LuaError {
+        destructiveRefusals.add(1, ordering: .relaxed)
+        return LuaError(reason)
+    }
 
     /// Whether changes get fingerprints: when planning, or applying a plan.
     var fingerprints: Bool { dryRun || planCheck != nil }
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
                 counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil,
-                recordsReads: Bool = true) {
+                recordsReads: Bool = true, destructiveRefusal: String? = nil) {
         self.recordsReads = recordsReads
+        self.destructiveRefusal = destructiveRefusal
         self.sealedSecrets = sealedSecrets
         self.planCheck = planCheck
         self.reads = reads

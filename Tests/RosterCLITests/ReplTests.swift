@@ -76,6 +76,32 @@ import Testing
         #expect(result.status == 1)
     }
 
+    /// Piped statements are a script nobody watches: a destructive call needs `--yes`, as
+    /// `roster run` does without a terminal; a plain write does not.
+    @Test func pipedDestructiveCallsNeedYes() async throws {
+        let statements = """
+            ok, err = pcall(encore.deactivate_user, 1001)
+            =encore.get_user(1001).is_active
+            id = encore.activate_user(1002)
+            =encore.get_user(1002).is_active
+            r = encore.deactivate_user(1001)
+            =encore.get_user(1001).is_active
+
+            """
+        let refused = try await RosterProcess.run(["repl"], input: statements)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stdout == "true\ntrue\ntrue\n", "nothing destructive was sent: \(refused.stdout)")
+        #expect(refused.diagnostics == """
+            stdin:1: encore.deactivate_user: a destructive change needs confirming, and the REPL's input is not a terminal: \
+            start it with --yes to send such changes (:dry-run on plans them); nothing was sent
+
+            """)
+
+        let confirmed = try await RosterProcess.run(["repl", "--yes"], input: statements)
+        #expect(confirmed.status == 0, "\(confirmed.stderr)")
+        #expect(confirmed.stdout == "false\ntrue\nfalse\n")
+    }
+
     @Test func aStatementTimeoutIsOneLineAndTheSessionGoesOn() async throws {
         let result = try await RosterProcess.run(["repl", "--timeout", "0.3"], input: "while true do end\n=40 + 2\n")
         #expect(result.stdout == "42\n")

@@ -14,6 +14,18 @@ final class Repl {
     private var vendorSession: VendorSession
     private let input: any ReplInput
     private var recordedCalls = 0
+    /// Why a destructive call is refused, if it is (piped statements without `--yes`).
+    private let destructiveRefusal: String?
+    /// Destructive calls refused by sessions already replaced (`:tenant`, `:dry-run`).
+    private var earlierRefusals = 0
+
+    /// Destructive calls refused in this REPL for want of confirmation.
+    var destructiveCallsRefused: Int { earlierRefusals + vendorSession.destructiveCallsRefused }
+
+    /// What a destructive call meets in a REPL that reads piped statements, without `--yes`:
+    /// a run's script would need `--yes` too, and nobody is there to confirm it.
+    static let unconfirmedRefusal = "a destructive change needs confirming, and the REPL's input is not a terminal: "
+        + "start it with --yes to send such changes (:dry-run on plans them); nothing was sent"
     /// Where the session's changes are journaled (one run per session).
     let journal: RunJournal?
 
@@ -25,10 +37,14 @@ final class Repl {
     static let prompt = "roster> "
     static let continuation = "   ...> "
 
-    init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, journal: RunJournal?) throws {
+    /// `confirmed`: destructive calls from piped statements are sent (`--yes`); on a terminal
+    /// the statement typed is the confirmation.
+    init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, confirmed: Bool, journal: RunJournal?) throws {
         self.connection = connection
         self.journal = journal
-        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal)
+        destructiveRefusal = interactive || confirmed ? nil : Self.unconfirmedRefusal
+        vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
+                                      destructiveRefusal: destructiveRefusal)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
             limits: limits, modules: environment.modules, functions: environment.functions, metatables: environment.metatables,
@@ -145,7 +161,9 @@ final class Repl {
     }
 
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
-        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal)
+        earlierRefusals += vendorSession.destructiveCallsRefused
+        vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
+                                      destructiveRefusal: destructiveRefusal)
         recordedCalls = 0
         session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()

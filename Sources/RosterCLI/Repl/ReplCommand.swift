@@ -13,13 +13,16 @@ struct ReplCommand: AsyncParsableCommand {
         discussion: """
             An expression (or =expr) prints its value; globals persist from line to line; an unfinished chunk continues on the next line. Tab completes names and fields, help(x) shows documentation, :help lists the commands. Ctrl-C stops the running statement, Ctrl-D leaves.
 
-            With piped input it reads statements without prompts and exits 1 if any failed.
+            With piped input it reads statements without prompts and exits 1 if any failed. A destructive call from piped input is refused (exit 2) unless --yes is given, as a script's run would be; on a terminal the statement typed is the confirmation.
             """)
 
     @OptionGroup var vendors: VendorOptions
 
     @Flag(name: .customLong("dry-run"), help: "Start with dry runs on: writes are planned, not sent (:dry-run off to send).")
     var dryRun = false
+
+    @Flag(help: "With piped input, send destructive changes (without a terminal nobody can confirm them).")
+    var yes = false
 
     @OptionGroup var limitOptions: LimitOptions
 
@@ -35,7 +38,7 @@ struct ReplCommand: AsyncParsableCommand {
             let store = try journalOptions.open(for: connection)
             let journal = try RunJournal.start(.here(kind: "repl", script: "(repl)", text: [], arguments: [:], inputs: [],
                                                      connection: connection, dryRun: dryRun), in: store)
-            repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive, journal: journal)
+            repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive, confirmed: yes, journal: journal)
         } catch let error as ExitCode {
             await connection.close()
             throw error
@@ -46,9 +49,13 @@ struct ReplCommand: AsyncParsableCommand {
         }
         let failures = await repl.loop()
         await connection.close()
+        let refused = repl.destructiveCallsRefused
+        // Piped statements end like a run: 2 when a destructive change wanted --yes, 1 when one failed.
+        let status = interactive ? ExitStatus.success : refused > 0 ? ExitStatus.usage : failures > 0 ? ExitStatus.scriptError : ExitStatus.success
         repl.journal?.abandonInFlight("the session ended before the vendor answered")
-        repl.journal?.finish(outcome: failures > 0 ? "\(failures) failed entries" : "success",
-                             exitCode: !interactive && failures > 0 ? ExitStatus.scriptError : ExitStatus.success)
-        if !interactive && failures > 0 { throw ExitCode(ExitStatus.scriptError) }
+        repl.journal?.finish(outcome: refused > 0 ? "refused: \(refused) destructive change\(refused == 1 ? "" : "s") not confirmed"
+                                 : failures > 0 ? "\(failures) failed entries" : "success",
+                             exitCode: status)
+        if status != ExitStatus.success { throw ExitCode(status) }
     }
 }

@@ -29,6 +29,12 @@ public struct ScriptRunResult: Sendable {
 
     /// The changes planned and not sent.
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
+
+    public init(outcome: LuaRunOutcome, calls: [VendorCallRecord] = [], dryRun: Bool) {
+        self.outcome = outcome
+        self.calls = calls
+        self.dryRun = dryRun
+    }
 }
 
 /// Runs scripts with the vendor modules of one tenant.

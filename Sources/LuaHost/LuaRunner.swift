@@ -40,6 +40,45 @@ public struct LuaScript: Sendable {
     static func isPrecompiled(_ bytes: some Collection<UInt8>) -> Bool {
         bytes.starts(with: [0x1B, 0x4C, 0x75, 0x61])
     }
+
+    /// Where the Lua code in a file's bytes starts, as `lua5.4` reads a file: past a UTF-8
+    /// byte-order mark (editors on Windows write one), and at the newline ending a first line
+    /// that starts with `#` (`#!/usr/bin/env -S roster run`), so line numbers stay the file's.
+    static func codeStart(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        if start < bytes.count, bytes[start] == UInt8(ascii: "#") {
+            start = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        }
+        return start
+    }
+
+    /// Compiles a file's `bytes` as the chunk `chunkName` onto `L`'s stack, read as `lua5.4`
+    /// reads a file (see `codeStart`); nil, having pushed nothing, when they are luac's output.
+    static func compile(_ L: OpaquePointer, _ bytes: UnsafeRawBufferPointer, chunkName: String) -> Int32? {
+        let code = UnsafeRawBufferPointer(rebasing: bytes[codeStart(bytes)...])
+        guard !isPrecompiled(code) else { return nil }
+        return luaL_loadbufferx(L, code.baseAddress?.assumingMemoryBound(to: CChar.self), code.count, chunkName, "t")
+    }
+
+    /// The syntax error that stops this script from running (`FILE:LINE: text`, as a run
+    /// would report it), or nil when it compiles. Checked before a run starts, so that a typo
+    /// is one line, not a journaled run or a failure per row.
+    public var syntaxError: String? {
+        guard let L = luaL_newstate() else { return nil }
+        defer { lua_close(L) }
+        let status = source.withUnsafeBytes { Self.compile(L, $0, chunkName: "@" + name) }
+        switch status {
+        case nil: return Self.precompiledMessage(name)
+        case LUA_OK?, LUA_ERRMEM?: return nil // a run reports running out of memory as the limit it is
+        default: return LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "\(name): syntax error"
+        }
+    }
+
+    /// Lua's own words ("attempt to load a binary chunk (mode is 't')") name neither the
+    /// file nor what to do.
+    static func precompiledMessage(_ name: String) -> String {
+        "\(name): a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file"
+    }
 }
 
 /// Where `print` writes. Called on the run's Lua thread.

@@ -103,16 +103,9 @@ final class RunContext {
     /// Compiles and runs the script to its end.
     func execute(_ script: LuaScript) async -> LuaRunOutcome {
         let L = state.L
-        // Lua's own words ("attempt to load a binary chunk (mode is 't')") name neither the
-        // file nor what to do.
-        if LuaScript.isPrecompiled(script.source) {
-            let message = "\(script.name): a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file"
+        guard let status = script.source.withUnsafeBytes({ LuaScript.compile(L, $0, chunkName: "@" + script.name) }) else {
+            let message = LuaScript.precompiledMessage(script.name)
             return .scriptError(message: message, traceback: message)
-        }
-        let status = script.source.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                luaL_loadbufferx(L, chars.baseAddress, chars.count, "@" + script.name, "t")
-            }
         }
         guard status == LUA_OK else {
             let message = LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "syntax error"

@@ -130,11 +130,8 @@ enum Sandbox {
                 }
                 data = read
             }
-            if LuaScript.isPrecompiled(Array(data.prefix(4))) {
+            guard let status = data.withUnsafeBytes({ LuaScript.compile(L, $0, chunkName: "@" + path) }) else {
                 return fail("module '\(name)' (\(path)) is a precompiled chunk (luac output); Roster loads Lua source only")
-            }
-            let status = data.withUnsafeBytes { raw in
-                luaL_loadbufferx(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, "@" + path, "t")
             }
             guard status == LUA_OK else {
                 lua_pushnil(L)

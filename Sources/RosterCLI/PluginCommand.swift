@@ -160,6 +160,7 @@ struct PluginCommand: AsyncParsableCommand {
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
+            try RunSupervisor.refuseUncompilable(script, json: json, dryRun: dryRun)
             let connection = try await vendors.open()
             guard manifest.isFor(tenant: connection.tenant.name) else {
                 await connection.close()

@@ -100,6 +100,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
+        let directory = (script as NSString).deletingLastPathComponent
+        let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
+        try RunSupervisor.refuseUncompilable(luaScript, json: json, dryRun: dryRun)
         let connection = try await vendors.open()
         let store: JournalStore
         do {
@@ -108,8 +111,6 @@ struct RunCommand: AsyncParsableCommand {
             await connection.close()
             throw error
         }
-        let directory = (script as NSString).deletingLastPathComponent
-        let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         let arguments = try scriptArguments()
         var table: (RowTable, path: String, kept: String?)?
         if each.file != nil {

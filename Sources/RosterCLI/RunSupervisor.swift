@@ -120,6 +120,19 @@ struct RunSupervisor {
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 
+    /// Refuses a script that does not compile, before anything starts: its syntax error is
+    /// the one line a run would print (with `--json`, the run's report), exit 1; no run is
+    /// journaled, no vendor reached, and under `--each` no row fails one by one for a typo.
+    static func refuseUncompilable(_ script: LuaScript, json: Bool, dryRun: Bool) throws {
+        guard let error = script.syntaxError else { return }
+        if json {
+            RunReport(result: ScriptRunResult(outcome: .scriptError(message: error, traceback: error), dryRun: dryRun),
+                      script: script.name, output: "").print()
+        }
+        Diagnostics.error(error)
+        throw ExitCode(ExitStatus.scriptError)
+    }
+
     /// Whether a rehearsal was the run itself, so that running the script again would only
     /// repeat it: it ended well, planned no change, and never read `roster.dry_run` (the one
     /// thing that differs between the two). Its reads were live, as the run's would be.

@@ -166,3 +166,24 @@ import TestSupport
         #expect(result.output == "0\t0\n1,1,2,3,4\n1\t1\t199999\n1\t199999\t199999\n70004\t1\t70000\n")
     }
 }
+
+/// A script is read as `lua5.4` reads a file, and its syntax is checked before a run starts.
+@Suite struct ScriptTextTests {
+    @Test func aByteOrderMarkAndAFirstHashLineAreNotCode() async {
+        let marked = await runScript("\u{FEFF}#!/usr/bin/env -S roster run\nprint('ran')\nerror('line 3')")
+        #expect(marked.output == "ran\n")
+        #expect(marked.outcome.message == "test.lua:3: line 3")
+        // Only a first line is skipped, and `#` elsewhere is still Lua's length operator.
+        let second = await runScript("print(#'abc')\n#!not skipped\n")
+        #expect(second.outcome.message == "test.lua:2: unexpected symbol near '#'")
+        #expect(LuaScript(name: "only.lua", source: "#!/bin/sh").syntaxError == nil)
+        #expect(LuaScript(name: "bom.lua", source: "\u{FEFF}").syntaxError == nil)
+    }
+
+    @Test func syntaxErrorsAreFoundWithoutRunning() {
+        #expect(LuaScript(name: "ok.lua", source: "error('not run')").syntaxError == nil)
+        #expect(LuaScript(name: "typo.lua", source: "local x = 1\nlocal = 2").syntaxError == "typo.lua:2: <name> expected near '='")
+        #expect(LuaScript(name: "luac.out", source: [0x1B, 0x4C, 0x75, 0x61, 0x54], directory: nil).syntaxError
+                == "luac.out: a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file")
+    }
+}

@@ -65,11 +65,38 @@ import Testing
         #expect(module.diagnostics.hasSuffix("compiled.lua) is a precompiled chunk (luac output); Roster loads Lua source only\n"), "\(module.diagnostics)")
     }
 
+    /// A typo is one line before anything starts: no run is journaled, no vendor reached,
+    /// and under `--each` no row runs (rather than every row failing on it).
     @Test func aSyntaxErrorIsExit1() async throws {
         let result = try await run("print('a')\nlocal = 2\n")
         #expect(result.status == 1)
         #expect(result.stdout == "")
-        #expect(result.diagnostics == "script.lua:2: <name> expected near '='\n")
+        #expect(result.stderr == "script.lua:2: <name> expected near '='\n")
+
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("roster-syntax-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: journal) }
+        let rows = try await run("local = row.id\n", ["--each", "rows.csv", "--journal", journal], files: ["rows.csv": "id\n1\n2\n3\n"])
+        #expect(rows.status == 1)
+        #expect(rows.stderr == "script.lua:1: <name> expected near '='\n")
+
+        let json = try await run("print(", ["--json"])
+        #expect(json.status == 1)
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(report?["outcome"] as? String == "script_error")
+        #expect(report?["error"] as? String == "script.lua:1: unexpected symbol near <eof>")
+
+        let runs = try await RosterProcess.run(["runs", "--journal", journal])
+        #expect(runs.stdout.hasPrefix("no runs journaled"), "\(runs.stdout)\(runs.stderr)")
+    }
+
+    /// Read as `lua5.4` reads a file: a UTF-8 byte-order mark (Notepad's) and a first `#!`
+    /// line are skipped, in scripts and in modules, and line numbers stay the file's.
+    @Test func aByteOrderMarkAndAShebangLineAreSkipped() async throws {
+        let result = try await run("\u{FEFF}#!/usr/bin/env -S roster run\nprint(require('lib.util').name)\nerror('on line 3')\n",
+                                   files: ["lib/util.lua": "\u{FEFF}#!shebang\nreturn {name = 'util'}\n"])
+        #expect(result.stdout == "util\n")
+        #expect(result.diagnostics == "script.lua:3: on line 3\n")
+        #expect(result.status == 1)
     }
 
     @Test func usageErrorsAreExit2() async throws {

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import LuaHost
 import Journal
 
 /// Queues a run for `roster worker`.
@@ -109,6 +110,7 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         let script = self.script ?? ""
         let source = try Diagnostics.read("script", script)
+        try RunSupervisor.refuseUncompilable(LuaScript(name: script, source: Array(source), directory: nil), json: false, dryRun: false)
         // A worker on another host has no copy of the script's folder.
         files.modules = QueuedFile.modules(requiredBy: Array(source), script: script)
         // Absolute, as `roster run` journals it: a worker started in another folder finds

@@ -343,8 +343,9 @@ extension JSONValue {
         self = .object(fields)
     }
 
-    /// A Lua value as the record keeps it: lists as arrays, named fields as objects.
-    init(recording value: LuaValue) {
+    /// A Lua value as the record keeps it: lists as arrays, named fields as objects (a key
+    /// that is not a string by its Lua text: `[10]` is `"10"`).
+    public init(recording value: LuaValue) {
         switch value {
         case .nil: self = .null
         case .boolean(let flag): self = .bool(flag)
@@ -357,9 +358,23 @@ extension JSONValue {
             } else {
                 var object: [String: JSONValue] = [:]
                 for (index, element) in table.sequence.enumerated() { object[String(index + 1)] = JSONValue(recording: element) }
-                for (key, element) in table.fields { object[key.text ?? key.typeName] = JSONValue(recording: element) }
+                for (key, element) in table.fields { object[key.keyText] = JSONValue(recording: element) }
                 self = .object(object)
             }
+        }
+    }
+}
+
+extension LuaValue {
+    /// A table key as a JSON object's key: a string as it is, a number or boolean as Lua
+    /// writes it.
+    var keyText: String {
+        switch self {
+        case .string(let string): string.text
+        case .integer(let number): String(number)
+        case .number(let number): String(number)
+        case .boolean(let flag): String(flag)
+        case .nil, .table: typeName
         }
     }
 }

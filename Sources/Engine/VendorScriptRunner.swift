@@ -26,6 +26,9 @@ public struct ScriptRunResult: Sendable {
     public var dryRun: Bool
     /// Whether the script read `roster.dry_run`.
     public var askedDryRun = false
+    /// What the script returned, for reports (`--json`, `--output`): null for nothing, one
+    /// value as it is, several as a list.
+    public var returned: JSONValue = .null
 
     /// The changes planned and not sent.
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
@@ -107,8 +110,9 @@ public struct VendorScriptRunner: Sendable {
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
         runner.metatables = environment.metatables
         runner.randomSeed = seed
-        let outcome = await runner.run(script, output: output, stop: stop)
+        let (outcome, returned) = await runner.runReturning(script, output: output, stop: stop)
         var result = ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
+        result.returned = returned.count == 1 ? JSONValue(recording: returned[0]) : returned.isEmpty ? .null : .array(returned.map(JSONValue.init(recording:)))
         result.reads = session.readCount
         result.askedDryRun = session.askedDryRun
         return result

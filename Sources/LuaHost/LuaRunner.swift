@@ -151,12 +151,19 @@ public struct LuaRunner: Sendable {
     /// Runs `script` to its end; never throws: every ending is an outcome. `stop` can end it
     /// gracefully from another thread.
     public func run(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async -> LuaRunOutcome {
+        await runReturning(script, output: output, stop: stop).outcome
+    }
+
+    /// Runs `script` as `run` does, and gives what its main chunk returned (`return {id = 7}`):
+    /// each value, none when it returned nothing or did not end well.
+    public func runReturning(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async
+        -> (outcome: LuaRunOutcome, returned: [LuaValue]) {
         await withTaskExecutorPreference(executor) {
             let run: RunContext
             do {
                 run = try RunContext(limits: limits, output: output, scriptDirectory: script.directory, keptModules: script.keptModules)
             } catch {
-                return .hostError(message: "\(error)")
+                return (.hostError(message: "\(error)"), [])
             }
             for module in modules { run.state.install(module) }
             for function in functions { run.state.install(function) }
@@ -165,7 +172,8 @@ public struct LuaRunner: Sendable {
             if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
             stop?.attach(run)
             defer { stop?.detach() }
-            return await run.execute(script)
+            let outcome = await run.execute(script)
+            return (outcome, outcome == .success ? run.returned : [])
         }
     }
 }

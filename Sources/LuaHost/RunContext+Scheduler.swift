@@ -281,6 +281,16 @@ extension RunContext {
     private func complete(_ coroutine: Coroutine, main: Coroutine, results: Int32) {
         defer { release(coroutine, reusable: true) }
         if coroutine === main {
+            let thread = coroutine.thread
+            let first = lua_gettop(thread) - results + 1
+            returned = (0..<results).map { offset in
+                do throws(LuaConversionError) {
+                    return try LuaState.value(thread, at: first + offset)
+                } catch {
+                    let why = error.description.hasPrefix("cannot pass ") ? String(error.description.dropFirst(12)) : error.description
+                    return .string(LuaString("(not reportable: \(why))"))
+                }
+            }
             finished = .success
             return
         }

@@ -34,6 +34,9 @@ final class RunContext {
     /// When the current drive's time runs out.
     var driveDeadline: ContinuousClock.Instant?
     var finished: LuaRunOutcome?
+    /// What the script's main chunk returned, when it ended well (a value it cannot hand
+    /// over, a function say, as a note saying so).
+    var returned: [LuaValue] = []
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false
     /// What ended the run from a binding (a permission denial, a decision needed), with its

@@ -48,7 +48,7 @@ struct RowResultOptions: ParsableArguments {
     @Option(name: .customLong("failed-rows"), help: ArgumentHelp("With --each: write the rows that failed, with their columns and an `error` column, to OUT.csv (ready to fix and run again).", valueName: "OUT.csv"))
     var failedRows: String?
 
-    @Option(help: ArgumentHelp("With --each: write one result per row (row, key, outcome, changes, error) to stdout as csv, jsonl or json; row lines and the script's output go to stderr.", valueName: "FORMAT"))
+    @Option(help: ArgumentHelp("With --each: write one result per row (row, key, outcome, changes, error, and result: what the script returned) to stdout as csv, jsonl or json; row lines and the script's output go to stderr.", valueName: "FORMAT"))
     var output: RowOutputFormat?
 
     /// Refuses a `--failed-rows` file that could not be written once the rows have run.

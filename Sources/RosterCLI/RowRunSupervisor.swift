@@ -158,14 +158,24 @@ struct RowRunSupervisor {
     static func write(_ outcomes: [RowOutcome], as format: RowOutputFormat) {
         func fields(_ outcome: RowOutcome) -> [String: JSONValue] {
             ["row": .int(outcome.row.number), "key": .string(outcome.key), "outcome": .string(outcome.state.rawValue),
-             "changes": .int(outcome.changes), "error": outcome.error.map(JSONValue.string) ?? .null]
+             "changes": .int(outcome.changes), "error": outcome.error.map(JSONValue.string) ?? .null,
+             "result": outcome.result?.returned ?? .null]
+        }
+        /// A CSV cell: a text or number as it is, nothing as empty, a table as compact JSON.
+        func cell(_ value: JSONValue) -> String {
+            switch value {
+            case .null: ""
+            case .string(let text): text
+            default: value.canonicalText
+            }
         }
         var text = ""
         switch format {
         case .csv:
-            text = CSV.line(["row", "key", "outcome", "changes", "error"]) + "\n"
+            text = CSV.line(["row", "key", "outcome", "changes", "error", "result"]) + "\n"
             for outcome in outcomes {
-                text += CSV.line([String(outcome.row.number), outcome.key, outcome.state.rawValue, String(outcome.changes), outcome.error ?? ""]) + "\n"
+                text += CSV.line([String(outcome.row.number), outcome.key, outcome.state.rawValue, String(outcome.changes), outcome.error ?? "",
+                                  cell(outcome.result?.returned ?? .null)]) + "\n"
             }
         case .jsonl:
             for outcome in outcomes { text += JSONValue.object(fields(outcome)).canonicalText + "\n" }

@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("input"), help: ArgumentHelp("A file the script may read, as inputs[1], inputs[\"FILE\"] (repeatable).", valueName: "FILE"))
     var inputs: [String] = []
 
-    @Flag(help: "Print one JSON document (outcome, plan, calls, errors, output) instead of the script's output.")
+    @Flag(help: "Print one JSON document (outcome, plan, calls, errors, output, and result: what the script returned) instead of the script's output.")
     var json = false
 
     @OptionGroup var limitOptions: LimitOptions

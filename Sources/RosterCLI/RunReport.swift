@@ -68,9 +68,12 @@ struct RunReport: Encodable {
     var calls: [Call]
     var errors: [String]
     var output: String
+    /// What the script returned (`return {id = 7}`): null for nothing, several values as a list.
+    var result: JSONValue
 
     init(result: ScriptRunResult, script: String, output: String) {
         self.script = script
+        self.result = result.returned
         outcome = result.outcome.kind
         exit_code = ExitStatus.of(result.outcome)
         error = result.outcome == .success ? nil : result.outcome.summary

@@ -104,6 +104,41 @@ import FoundationNetworking
         #expect(misplaced.stderr.contains("--failed-rows applies only with --each FILE.csv"), "\(misplaced.stderr)")
     }
 
+    /// What a row's script returns is its `result` in `--output`: the id a row created, say,
+    /// for the next tool; a table as JSON in a CSV cell; nothing for a failed row.
+    @Test func whatARowReturnsIsItsResult() async throws {
+        let script = """
+            if row.name == "bad" then error("no such person") end
+            if row.name == "none" then return end
+            if row.name == "text" then return "plain, with a comma" end
+            return {name = row.name, length = #row.name, tags = {"a", "b"}}
+            """
+        let folder = try RosterProcess.scriptFolder(["rows.lua": script, "rows.csv": "name\nada\nbad\nnone\ntext\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let jsonl = try await RosterProcess.run(["run", "rows.lua", "--each", "rows.csv", "--parallel", "1", "--output", "jsonl"],
+                                                in: folder, environment: JournalTests.journal(folder))
+        #expect(jsonl.status == 1)
+        let results = jsonl.stdout.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["result"] as Any
+        }
+        #expect(results.count == 4, "\(jsonl.stdout)")
+        let first = results.first as? [String: Any]
+        #expect(first?["name"] as? String == "ada" && first?["length"] as? Int == 3 && first?["tags"] as? [String] == ["a", "b"], "\(jsonl.stdout)")
+        #expect(results.dropFirst().prefix(2).allSatisfy { $0 is NSNull }, "a failed row and one returning nothing: \(jsonl.stdout)")
+        #expect(results.last as? String == "plain, with a comma")
+
+        let csv = try await RosterProcess.run(["run", "rows.lua", "--each", "rows.csv", "--parallel", "1", "--output", "csv"],
+                                              in: folder, environment: JournalTests.journal(folder))
+        #expect(csv.stdout == """
+            row,key,outcome,changes,error,result
+            2,ada,ok,0,,"{""length"":3,""name"":""ada"",""tags"":[""a"",""b""]}"
+            3,bad,failed,0,rows.lua:1: no such person,
+            4,none,ok,0,,
+            5,text,ok,0,,"plain, with a comma"
+
+            """)
+    }
+
     /// `--max-failures` starts no new row once reached; `--output csv` gives every row.
     @Test func maxFailuresStopsStartingRows() async throws {
         var csv = "username,email,first_name,last_name\n"

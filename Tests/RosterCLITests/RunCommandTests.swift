@@ -89,6 +89,26 @@ import Testing
         #expect(runs.stdout.hasPrefix("no runs journaled"), "\(runs.stdout)\(runs.stderr)")
     }
 
+    /// `--json` reports what the script returned as `result`: one value as it is, several
+    /// as a list, none as null; a value JSON cannot hold is said so, and the run still
+    /// succeeds.
+    @Test func theJSONReportCarriesWhatTheScriptReturned() async throws {
+        func result(_ source: String) async throws -> Any? {
+            let run = try await run(source, ["--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            return (try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])?["result"]
+        }
+        let user = try await result("return encore.get_user(1001)") as? [String: Any]
+        #expect(user?["user_name"] as? String == "ada" && user?["user_id"] as? Int == 1001)
+        #expect(try await result("print('no return')") is NSNull)
+        let several = try await result("return 1, 'two', {[10] = true}, 1/0, {f = print}") as? [Any]
+        #expect(several?.count == 5)
+        #expect(several?[1] as? String == "two")
+        #expect((several?[2] as? [String: Any])?["10"] as? Bool == true)
+        #expect(several?[3] is NSNull, "infinity is not JSON")
+        #expect(several?[4] as? String == "(not reportable: a function (at key \"f\"))")
+    }
+
     /// Read as `lua5.4` reads a file: a UTF-8 byte-order mark (Notepad's) and a first `#!`
     /// line are skipped, in scripts and in modules, and line numbers stay the file's.
     @Test func aByteOrderMarkAndAShebangLineAreSkipped() async throws {

@@ -64,6 +64,9 @@ public struct VendorScriptRunner: Sendable {
     /// Whether results list every read (a `--json` report, the REPL) or only count them:
     /// otherwise a run's memory grows with every read it makes.
     public var recordsReads = true
+    /// Whether results carry what the script returned (`returned`): only reports that show
+    /// it ask, so that a run row by row holds little per row.
+    public var keepsReturned = false
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -110,7 +113,8 @@ public struct VendorScriptRunner: Sendable {
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
         runner.metatables = environment.metatables
         runner.randomSeed = seed
-        let (outcome, returned) = await runner.runReturning(script, output: output, stop: stop)
+        let (outcome, returned) = keepsReturned ? await runner.runReturning(script, output: output, stop: stop)
+            : (await runner.run(script, output: output, stop: stop), [])
         var result = ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)
         result.returned = returned.count == 1 ? JSONValue(recording: returned[0]) : returned.isEmpty ? .null : .array(returned.map(JSONValue.init(recording:)))
         result.reads = session.readCount

@@ -151,12 +151,18 @@ public struct LuaRunner: Sendable {
     /// Runs `script` to its end; never throws: every ending is an outcome. `stop` can end it
     /// gracefully from another thread.
     public func run(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async -> LuaRunOutcome {
-        await runReturning(script, output: output, stop: stop).outcome
+        await perform(script, output: output, stop: stop, keepingReturned: false).outcome
     }
 
     /// Runs `script` as `run` does, and gives what its main chunk returned (`return {id = 7}`):
-    /// each value, none when it returned nothing or did not end well.
+    /// each value, none when it returned nothing or did not end well. (Only a caller that
+    /// reports it asks: a returned table is copied out of Lua whole.)
     public func runReturning(_ script: LuaScript, output: any LuaOutput, stop: LuaStop? = nil) async
+        -> (outcome: LuaRunOutcome, returned: [LuaValue]) {
+        await perform(script, output: output, stop: stop, keepingReturned: true)
+    }
+
+    private func perform(_ script: LuaScript, output: any LuaOutput, stop: LuaStop?, keepingReturned: Bool) async
         -> (outcome: LuaRunOutcome, returned: [LuaValue]) {
         await withTaskExecutorPreference(executor) {
             let run: RunContext
@@ -172,6 +178,7 @@ public struct LuaRunner: Sendable {
             if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
             stop?.attach(run)
             defer { stop?.detach() }
+            run.keepsReturned = keepingReturned
             let outcome = await run.execute(script)
             return (outcome, outcome == .success ? run.returned : [])
         }

@@ -281,6 +281,10 @@ extension RunContext {
     private func complete(_ coroutine: Coroutine, main: Coroutine, results: Int32) {
         defer { release(coroutine, reusable: true) }
         if coroutine === main {
+            guard keepsReturned else {
+                finished = .success
+                return
+            }
             let thread = coroutine.thread
             let first = lua_gettop(thread) - results + 1
             returned = (0..<results).map { offset in

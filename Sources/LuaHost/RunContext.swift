@@ -37,6 +37,8 @@ final class RunContext {
     /// What the script's main chunk returned, when it ended well (a value it cannot hand
     /// over, a function say, as a note saying so).
     var returned: [LuaValue] = []
+    /// Whether `returned` is wanted (copying a returned table out of Lua costs).
+    var keepsReturned = false
     /// The last resume ended its time slice: yield the thread before resuming again.
     var givesThreadBack = false
     /// What ended the run from a binding (a permission denial, a decision needed), with its

@@ -27,6 +27,8 @@ struct RowRunSupervisor {
         rowRun.runner.http = rowRun.runner.http.sharing(SharedRateLedger(journal.store))
         // Rows report their changes, never their reads: each row's are counted, not kept.
         rowRun.runner.recordsReads = false
+        // Only `--output` shows what each row returned.
+        rowRun.runner.keepsReturned = results.output != nil
         let counter = CallCounter()
         rowRun.runner.counter = counter
         let machineOutput = results.output != nil

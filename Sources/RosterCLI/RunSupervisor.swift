@@ -29,6 +29,7 @@ struct RunSupervisor {
         runner.http = runner.http.sharing(SharedRateLedger(journal.store))
         // Only a report that lists every call needs every read kept.
         runner.recordsReads = json
+        runner.keepsReturned = json
         // A run is rehearsed first (a dry run, its output hidden) to pass the gate: confirmed
         // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
         // answers the run again.

@@ -178,6 +178,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:1: journal: 'mysql://roster@db/roster' is not a journal Roster can use; give a file path, or postgres://USER@HOST:PORT/DATABASE"),
         ("journal = \"mysql://db/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: journal: 'mysql://db/roster' is not a journal Roster can use; give a file path, or postgres://USER@HOST:PORT/DATABASE"),
+        ("journal = \"runs.sqlite\"\njournal_password = { env = \"PW\" }\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:2: journal_password: a password applies only to a PostgreSQL journal, and journal is a file (SQLite, protected by its mode 0600); remove journal_password, or set journal = \"postgres://USER@HOST:PORT/DATABASE\""),
         ("default_tenant = \"acme\"\n",
          "roster.toml: tenants: no tenant is configured; add a [tenants.NAME.VENDOR] section (see the README), or run without a configuration for the emulator"),
         ("[tenants.acme]\n",

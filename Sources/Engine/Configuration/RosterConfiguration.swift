@@ -53,6 +53,11 @@ public struct RosterConfiguration: Sendable {
             return document.folder.appendingPathComponent(path).path
         }
         journalPassword = try root.secret("journal_password", required: false)
+        // A password beside a journal file would protect nothing: said, not silently ignored.
+        if journalPassword != nil, let journal, !PostgresJournalStore.isURL(journal) {
+            throw document.error(at: ["journal_password"], "a password applies only to a PostgreSQL journal, and journal is a file (SQLite, protected by its mode 0600)",
+                                 fix: "remove journal_password, or set journal = \"postgres://USER@HOST:PORT/DATABASE\"")
+        }
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
         if let defaultTenant, tenants[defaultTenant] == nil {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",

@@ -591,6 +591,55 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_pop(L, 1);
 }
 
+/* os.time with the pinned clock (upvalue 2) for "now"; with a date table, the original
+ * (upvalue 1). */
+static int pinned_time(lua_State *L) {
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* os.date(format [, time]) with the pinned clock when no time is given. */
+static int pinned_date(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_isnil(L, 2)) {
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_replace(L, 2);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int pin_clock(lua_State *L) {
+    lua_Integer now = lua_tointeger(L, 1);
+    if (lua_getglobal(L, "os") != LUA_TTABLE) return 0;
+    lua_getfield(L, -1, "time");
+    lua_pushinteger(L, now);
+    lua_pushcclosure(L, pinned_time, 2);
+    lua_setfield(L, -2, "time");
+    lua_getfield(L, -1, "date");
+    lua_pushinteger(L, now);
+    lua_pushcclosure(L, pinned_date, 2);
+    lua_setfield(L, -2, "date");
+    return 0;
+}
+
+/* A run's time stands still where a resume must see what the first attempt saw: a name or
+ * date built from os.time() is the same in every attempt, so the change it goes into is
+ * replayed, not sent again. Protected: on failure the clock is left running. */
+void roster_pin_clock(lua_State *L, lua_Integer now) {
+    lua_pushcfunction(L, pin_clock);
+    lua_pushinteger(L, now);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1);
+}
+
 /* math.randomseed(seed) on a fresh state, before any script code (a resumed run draws the
  * same numbers as its first attempt). Protected: a failure leaves the random seed as is. */
 void roster_seed_random(lua_State *L, lua_Integer seed) {

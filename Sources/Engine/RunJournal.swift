@@ -16,6 +16,8 @@ public final class RunJournal: ChangeJournal {
     public let attempt: Int
     /// The seed `math.random` gets in every attempt.
     public let seed: Int64
+    /// The Unix time `os.time()` answers in every attempt (`NewRun.clock`).
+    public let clock: Int64
     /// The admin's decision for changes of unknown outcome nothing can check.
     let assumption: UnknownAssumption?
     /// What earlier attempts made of each change, by key and occurrence (the latest).
@@ -48,7 +50,9 @@ public final class RunJournal: ChangeJournal {
         }
     }
 
-    private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, assumption: UnknownAssumption?, earlier: [JournalChange]) {
+    private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, clock: Int64, assumption: UnknownAssumption?,
+                 earlier: [JournalChange]) {
+        self.clock = clock
         self.store = store
         self.runID = runID
         self.attempt = attempt
@@ -62,14 +66,17 @@ public final class RunJournal: ChangeJournal {
 
     /// Journals a new run; its first attempt.
     public static func start(_ run: NewRun, in store: JournalStore) throws(JournalError) -> RunJournal {
+        var run = run
+        let clock = run.clock ?? RunJournal.now
+        run.clock = clock
         let id = try store.startRun(run)
-        return RunJournal(store: store, runID: id, attempt: 1, seed: run.seed, assumption: nil, earlier: [])
+        return RunJournal(store: store, runID: id, attempt: 1, seed: run.seed, clock: clock, assumption: nil, earlier: [])
     }
 
     /// The next attempt of `run`, knowing what the earlier ones made.
     public static func resume(_ run: JournalRun, in store: JournalStore, assuming assumption: UnknownAssumption?) throws(JournalError) -> RunJournal {
         let earlier = try store.changes(runID: run.id)
-        let attempt = try store.startAttempt(runID: run.id)
+        let (attempt, clock) = try store.startAttempt(runID: run.id, now: RunJournal.now)
         // The earlier attempts are over: a change still `sending` there got no answer. This
         // attempt checks it if the script makes it again; if not (the script found nothing
         // left to do), it stays journaled as what it is: of unknown outcome.
@@ -77,8 +84,11 @@ public final class RunJournal: ChangeJournal {
             try store.abandonInFlight(runID: run.id, attempt: earlierAttempt,
                                       reason: "attempt \(earlierAttempt) ended (killed or cut) before the vendor answered")
         }
-        return RunJournal(store: store, runID: run.id, attempt: attempt, seed: run.run.seed, assumption: assumption, earlier: earlier)
+        return RunJournal(store: store, runID: run.id, attempt: attempt, seed: run.run.seed, clock: clock, assumption: assumption, earlier: earlier)
     }
+
+    /// The Unix time now, in whole seconds, as `os.time()` counts.
+    static var now: Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// `roster resume 12`
     public var resumeCommand: String { "roster resume \(runID)" }

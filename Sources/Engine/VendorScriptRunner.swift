@@ -67,6 +67,9 @@ public struct VendorScriptRunner: Sendable {
     /// Whether results carry what the script returned (`returned`): only reports that show
     /// it ask, so that a run row by row holds little per row.
     public var keepsReturned = false
+    /// The Unix time `os.time()` answers (a journaled run's clock, the same in every attempt
+    /// and in its rehearsal); nil: the clock runs.
+    public var clock: Int64?
 
     public init(tenant: Tenant, limits: LuaLimits = LuaLimits(), http: VendorHTTP = .shared,
                 vendorModules: @escaping @Sendable (VendorSession) -> [LuaModule] = { VendorRegistry.standard.luaModules(for: $0) },
@@ -113,6 +116,7 @@ public struct VendorScriptRunner: Sendable {
         var runner = LuaRunner(limits: limits, modules: environment.modules, functions: environment.functions, globals: environment.globals)
         runner.metatables = environment.metatables
         runner.randomSeed = seed
+        runner.clock = clock
         let (outcome, returned) = keepsReturned ? await runner.runReturning(script, output: output, stop: stop)
             : (await runner.run(script, output: output, stop: stop), [])
         var result = ScriptRunResult(outcome: outcome, calls: session.calls, dryRun: dryRun)

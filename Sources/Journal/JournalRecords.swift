@@ -39,11 +39,17 @@ public struct NewRun: Sendable {
     public var dryRun: Bool
     /// A run row by row: the CSV and how its rows were run.
     public var each: EachSource?
+    /// The Unix time `os.time()` answers in every attempt, so that a name or date a script
+    /// builds from it is the same on a resume: when the run first started (for an apply, its
+    /// plan's dry run's). Nil until a queued run starts (or for a run journaled before it
+    /// was kept).
+    public var clock: Int64?
 
     public init(kind: String, user: String, host: String, script: String, scriptText: String, plugin: String? = nil,
                 pluginVersion: String? = nil, workflow: String? = nil, arguments: [String: String], inputs: [JournalInput],
-                tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil) {
+                tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil, clock: Int64? = nil) {
         self.each = each
+        self.clock = clock
         self.kind = kind
         self.user = user
         self.host = host

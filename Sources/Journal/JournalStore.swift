@@ -16,8 +16,9 @@ public protocol JournalStore: RunQueue {
 
     /// Journals a new run and its first attempt; returns the run's id.
     func startRun(_ run: NewRun) throws(JournalError) -> Int64
-    /// Journals the next attempt of `runID`; returns its number.
-    func startAttempt(runID: Int64) throws(JournalError) -> Int
+    /// Journals the next attempt of `runID`; returns its number and the run's clock, pinned
+    /// at `now` (Unix seconds) if it had none (a queued run's first start).
+    func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64)
     /// Stores `operations` in one transaction; each insert's row id (0 for an outcome, or
     /// for a change already stored when `idempotent`).
     func commit(_ operations: [JournalOperation], idempotent: Bool) throws(JournalError) -> [Int64]

@@ -19,8 +19,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     private let lock = NSLock()
     let logger = Logger(label: "roster.journal")
 
-    /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot.
-    static let schemaVersion = 2
+    /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
+    /// run's pinned clock.
+    static let schemaVersion = 3
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -161,6 +162,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         started_at DOUBLE PRECISION NOT NULL, heartbeat DOUBLE PRECISION NOT NULL, stopping BOOLEAN NOT NULL DEFAULT FALSE)
                     """)
             }
+            if version < 3 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS clock BIGINT") }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
@@ -233,26 +235,28 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Transaction) throws -> Int64 {
         try db.run("""
             INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock)
             VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
                     \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
                     \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
-                    \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts))
+                    \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts), \(run.clock))
             RETURNING id
             """)[0]["id"].decode(Int64.self)
     }
 
-    public func startAttempt(runID: Int64) throws(JournalError) -> Int {
+    public func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64) {
         try transaction { db in
-            let number = try db.run("""
-                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL WHERE id = \(runID)
-                RETURNING attempts
-                """).first.map { try $0["attempts"].decode(Int.self) } ?? 1
+            let row = try db.run("""
+                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, clock = COALESCE(clock, \(now))
+                WHERE id = \(runID) RETURNING attempts, clock
+                """).first
+            let number = try row.map { try $0["attempts"].decode(Int.self) } ?? 1
+            let clock = try row.map { try $0["clock"].decode(Int64.self) } ?? now
             try db.run("""
                 INSERT INTO attempts (run_id, number, pid, started_at)
                 VALUES (\(runID), \(number), \(Int(ProcessInfo.processInfo.processIdentifier)), \(Date().timeIntervalSince1970))
                 """)
-            return number
+            return (number, clock)
         }
     }
 
@@ -493,7 +497,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         inputs: SQLiteJournalStore.decode([JournalInput].self, try text("inputs"), default: []),
                         tenant: try text("tenant"), configFile: try optional("config_file"), seed: try row["seed"].decode(Int64.self),
                         dryRun: try row["dry_run"].decode(Bool.self),
-                        each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil)),
+                        each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil),
+                        clock: try row["clock"].decode(Int64?.self)),
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
             exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),

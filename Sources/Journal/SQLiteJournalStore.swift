@@ -165,8 +165,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
     /// found by their place in their run (a change log's import), 7 the run queue and its
-    /// workers.
-    static let schemaVersion = 7
+    /// workers, 8 a run's pinned clock.
+    static let schemaVersion = 8
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -230,6 +230,7 @@ public final class SQLiteJournalStore: JournalStore {
                             started_at REAL NOT NULL, heartbeat REAL NOT NULL, stopping INTEGER NOT NULL DEFAULT 0);
                         """)
                 }
+                if version < 8 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN clock INTEGER") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -281,25 +282,28 @@ public final class SQLiteJournalStore: JournalStore {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Database) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
                 run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
-                run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json), outcome, attempts,
+                run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json), outcome, attempts, run.clock,
             ])
         return db.lastInsertedRowID
     }
 
     /// Starts the next attempt of `runID` (a resume); returns its number.
-    public func startAttempt(runID: Int64) throws(JournalError) -> Int {
+    public func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64) {
         try write { db in
-            try db.execute(sql: "UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL WHERE id = ?",
-                           arguments: [runID])
-            let number = try Int.fetchOne(db, sql: "SELECT attempts FROM runs WHERE id = ?", arguments: [runID]) ?? 1
+            try db.execute(sql: """
+                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, clock = COALESCE(clock, ?)
+                WHERE id = ?
+                """, arguments: [now, runID])
+            let row = try Row.fetchOne(db, sql: "SELECT attempts, clock FROM runs WHERE id = ?", arguments: [runID])
+            let number: Int = row?["attempts"] ?? 1
             try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, ?, ?, ?)",
                            arguments: [runID, number, Int(ProcessInfo.processInfo.processIdentifier), Date().timeIntervalSince1970])
-            return number
+            return (number, row?["clock"] ?? now)
         }
     }
 
@@ -747,7 +751,7 @@ public final class SQLiteJournalStore: JournalStore {
                         arguments: decode([String: String].self, row["arguments"], default: [:]),
                         inputs: decode([JournalInput].self, row["inputs"], default: []),
                         tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
-                        each: decode(EachSource?.self, row["each"], default: nil)),
+                        each: decode(EachSource?.self, row["each"], default: nil), clock: row["clock"]),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
             attempts: row["attempts"], reads: row["reads"])

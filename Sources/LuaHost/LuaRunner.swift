@@ -135,6 +135,9 @@ public struct LuaRunner: Sendable {
     /// Seeds `math.random` (a journaled run's seed, so that a resumed attempt draws the same
     /// numbers); nil: Lua's own random seed.
     public var randomSeed: Int64?
+    /// Pins `os.time()` (and `os.date` without a time) at this Unix time: a journaled run's
+    /// clock, the same in every attempt; nil: the clock runs.
+    public var clock: Int64?
     public var executor: LuaExecutor
 
     public init(
@@ -176,6 +179,7 @@ public struct LuaRunner: Sendable {
             for metatable in metatables { run.state.install(metatable) }
             run.setGlobals(globals)
             if let randomSeed { roster_seed_random(run.state.L, lua_Integer(randomSeed)) }
+            if let clock { roster_pin_clock(run.state.L, lua_Integer(clock)) }
             stop?.attach(run)
             defer { stop?.detach() }
             run.keepsReturned = keepingReturned

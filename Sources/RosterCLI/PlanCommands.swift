@@ -110,6 +110,8 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         let script = made.script
         var runner = VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
+        // The rehearsal and the apply see the time the dry run did.
+        runner.clock = plan.clock
         // A plan row by row: its CSV read again, each row as it was.
         var rows: (RowTable, RowRun)?
         if let each = plan.each {
@@ -168,6 +170,7 @@ struct ApplyCommand: AsyncParsableCommand {
             var run = NewRun.here(kind: "apply", script: made.run.script, text: Array(made.run.scriptText.utf8), arguments: plan.arguments,
                                   inputs: inputs, connection: connection, dryRun: false)
             run.seed = plan.seed
+            run.clock = plan.clock
             run.each = plan.each
             journal = try RunJournal.start(run, in: store)
             earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)

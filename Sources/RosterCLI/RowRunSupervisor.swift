@@ -29,6 +29,8 @@ struct RowRunSupervisor {
         rowRun.runner.recordsReads = false
         // Only `--output` shows what each row returned.
         rowRun.runner.keepsReturned = results.output != nil
+        // Every row, every attempt, and the rehearsal see the time the run first started.
+        rowRun.runner.clock = journal.clock
         let counter = CallCounter()
         rowRun.runner.counter = counter
         let machineOutput = results.output != nil

@@ -30,6 +30,8 @@ struct RunSupervisor {
         // Only a report that lists every call needs every read kept.
         runner.recordsReads = json
         runner.keepsReturned = json
+        // Every attempt, and the rehearsal, sees the time the run first started.
+        runner.clock = journal.clock
         // A run is rehearsed first (a dry run, its output hidden) to pass the gate: confirmed
         // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
         // answers the run again.

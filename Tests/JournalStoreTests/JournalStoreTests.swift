@@ -59,6 +59,7 @@ import Testing
                 ALTER TABLE changes DROP COLUMN state_before;
                 DROP TABLE rate_slots;
                 ALTER TABLE runs DROP COLUMN each;
+                ALTER TABLE runs DROP COLUMN clock;
                 DROP TABLE rows;
                 DROP TABLE plans;
                 DROP INDEX changes_by_place;
@@ -75,7 +76,10 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 7)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 8)
+        // A run from before clocks were kept gets one when it is resumed.
+        #expect(try upgraded.run(run)?.run.clock == nil)
+        #expect(try upgraded.startAttempt(runID: run, now: 1_700_000_000).clock == 1_700_000_000)
     }
 
     /// A change logged by a process that is gone (killed before the log was stored) is
@@ -258,7 +262,9 @@ import Testing
         try store.finishAttempt(runID: run, attempt: 1, outcome: "interrupted", exitCode: 130, reads: 3)
 
         // A resumed attempt: one change replayed, the other resent; each counts once.
-        #expect(try store.startAttempt(runID: run) == 2)
+        // A run journaled without a clock (queued, or from before clocks were kept) gets one
+        // at its next start, and keeps it.
+        #expect(try store.startAttempt(runID: run, now: 1_700_000_000) == (2, 1_700_000_000))
         try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
         let resent = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 2, sequence: 2)
         try Self.finish(resent.place, in: store, result: "43")
@@ -269,6 +275,13 @@ import Testing
         let replayed = try store.changes(runID: run).first { $0.state == .replayed }
         #expect(replayed?.result == "42" && replayed?.replayedFrom == changes[0].id)
         #expect(try store.run(run)?.run.inputs == Self.newRun().inputs)
+        #expect(try store.startAttempt(runID: run, now: 1_800_000_000) == (3, 1_700_000_000))
+        #expect(try store.run(run)?.run.clock == 1_700_000_000)
+        var pinned = Self.newRun()
+        pinned.clock = 1_600_000_000
+        let clocked = try store.startRun(pinned)
+        #expect(try store.run(clocked)?.run.clock == 1_600_000_000)
+        #expect(try store.startAttempt(runID: clocked, now: 1_800_000_000).clock == 1_600_000_000)
     }
 
     @Test func theAuditListsWhatWasSentWithItsFilters() throws {

@@ -187,3 +187,27 @@ import TestSupport
                 == "luac.out: a precompiled chunk (luac output); Roster runs Lua source only: run the .lua file")
     }
 }
+
+/// A journaled run's clock: `os.time()` and `os.date` without a time answer it, in every
+/// attempt; a time given is used as it is.
+@Suite struct PinnedClockTests {
+    @Test func osTimeAndOsDateAnswerThePinnedClock() async {
+        var runner = LuaRunner()
+        runner.clock = 1_700_000_000
+        let output = CollectedOutput()
+        let outcome = await runner.run(LuaScript(name: "clock.lua", source: """
+            print(os.time(), os.date("!%Y-%m-%d %H:%M:%S"), os.date("!*t").hour)
+            print(os.time({year = 2000, month = 1, day = 1, hour = 12}) == os.time({year = 2000, month = 1, day = 1, hour = 12}))
+            print(os.date("!%Y", 0), type(os.clock()))
+            local before = os.time()
+            for i = 1, 1e6 do end
+            print(os.time() == before)
+            """), output: output)
+        #expect(outcome == .success, "\(outcome)")
+        #expect(output.text == "1700000000\t2023-11-14 22:13:20\t22\ntrue\n1970\tnumber\ntrue\n")
+
+        let running = CollectedOutput()
+        _ = await LuaRunner().run(LuaScript(name: "live.lua", source: "print(os.time() > 1700000000)"), output: running)
+        #expect(running.text == "true\n", "without a pinned clock, the clock runs")
+    }
+}

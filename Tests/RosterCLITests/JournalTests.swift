@@ -361,6 +361,35 @@ import TestSupport
         #expect(try await emulator.state()["encore"].map { "\($0)" }?.contains("drawn") == true)
     }
 
+    /// A name built from `os.time()` is the same in every attempt: the resumed run replays the
+    /// user it created rather than creating a second one a second later, and `os.date`
+    /// says what it said the first time.
+    @Test func aResumeSeesTheTimeTheRunStarted() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "stamped.lua": """
+                local name = "t" .. os.time()
+                print(name, os.date("!%Y-%m-%d %H:%M:%S"), os.time() == os.time(os.date("*t")))
+                encore.create_user({user_name = name, password = "Passw0rd!x", license_type = 1, role_id = 3})
+                encore.get_user(424242) -- no such user: the run fails after its change
+                """,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let first = try await RosterProcess.run(["run", "stamped.lua", "--config", "roster.toml"], in: folder, environment: Self.journal(folder))
+        #expect(first.status == 1, "\(first.stderr)")
+        #expect(first.stdout.hasSuffix("\ttrue\n"), "\(first.stdout)")
+        try await Task.sleep(for: .milliseconds(1100)) // a running clock would now say another second
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 1, "\(resumed.stderr)")
+        #expect(resumed.stdout == first.stdout, "the same time: \(first.stdout) then \(resumed.stdout)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+            .filter { $0.hasPrefix("t1") }
+        #expect(created.count == 1, "created once: \(created)")
+        let changes = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["state"] as? String } == ["succeeded", "replayed"], "\(changes)")
+    }
+
     @Test func aPluginRunIsResumedInItsSandboxWithItsParameters() async throws {
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -48,6 +48,28 @@ import TestSupport
         }
     }
 
+    /// A plan's changes built from the time are applied as reviewed: the apply sees the time
+    /// its dry run saw, so the plan is not stale a second later and the name is the planned one.
+    @Test func anApplySeesTheTimeItsPlanWasMade() async throws {
+        let folder = try RosterProcess.scriptFolder(["stamped.lua": """
+            encore.create_user({user_name = "p" .. os.time(), first_name = os.date("!%H:%M:%S"), last_name = "P", role_id = 3,
+                                license_type = 1, password = "Passw0rd!x"})
+            """])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "stamped.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"],
+                                                  in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        try await Task.sleep(for: .milliseconds(1100))
+        let applied = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let name = try #require(planned.stdout.firstMatch(of: /user_name="(p\d+)"/)?.1, "\(planned.stdout)")
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.contains { $0["UserName"] as? String == String(name) }, "the planned name, \(name), was created")
+    }
+
     @Test func aPlanIsAppliedExactlyAndOnce() async throws {
         try await Self.withPlannedDeactivation { folder, emulator, environment, planned in
             #expect(planned.stderr.contains("saved to plan.json (3 changes); apply exactly it with: roster apply plan.json"), "\(planned.stderr)")

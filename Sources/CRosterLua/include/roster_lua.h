@@ -144,4 +144,8 @@ int roster_isinteger_value(lua_State *L, int index, lua_Integer *out);
 /* math.randomseed(seed), protected, on a fresh state before any script code. */
 void roster_seed_random(lua_State *L, lua_Integer seed);
 
+/* Pins the state's clock at `now` (Unix seconds): `os.time()` answers it, and `os.date(format)`
+ * formats it, in every attempt of a run (a time given as an argument is used as it is). */
+void roster_pin_clock(lua_State *L, lua_Integer now);
+
 #endif

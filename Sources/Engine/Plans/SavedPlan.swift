@@ -25,6 +25,9 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var config: String?
     /// `math.random`'s seed: the apply draws the same numbers.
     public var seed: Int64
+    /// The Unix time the dry run's `os.time()` answered: the apply's answers it too, so a
+    /// date in a change is the one reviewed (nil in a plan saved before it was kept).
+    public var clock: Int64?
     /// A plan row by row (`--each`): the CSV and how its rows run.
     public var each: EachSource?
     /// Each row planned, and a digest of its fields: an apply reads the CSV again, and a
@@ -85,6 +88,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         tenant = run.run.tenant
         config = run.run.configFile
         seed = run.run.seed
+        clock = run.run.clock
         let id = self.id
         changes = rows.flatMap { row, plan in
             plan.map { call in

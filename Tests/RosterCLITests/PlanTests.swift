@@ -48,6 +48,44 @@ import TestSupport
         }
     }
 
+    /// A `pairs` loop over names visits them in another order in every process (Lua seeds
+    /// its string hashes afresh): the apply makes the planned changes in its own order, and
+    /// the plan is not stale for it. A change the plan does not hold still is.
+    @Test func anApplyMayMakeThePlannedChangesInAnotherOrder() async throws {
+        let folder = try RosterProcess.scriptFolder(["names.lua": """
+            local names = {}
+            for _, name in ipairs({"amy", "bob", "cat", "dan", "eve", "fay", "gus", "hal"}) do names[name] = true end
+            for name in pairs(names) do
+              encore.create_user({user_name = name, first_name = name, last_name = "N", role_id = 3, license_type = 1, password = "Passw0rd!x"})
+            end
+            """, "reactivate.lua": """
+            for _, user in ipairs(encore.list_users()) do
+              if not user.is_active then encore.activate_user(user.user_id) end
+            end
+            """])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "names.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"],
+                                                  in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let applied = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let users = Set((try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String })
+        #expect(users.isSuperset(of: ["amy", "bob", "cat", "dan", "eve", "fay", "gus", "hal"]), "\(users)")
+
+        // Someone deactivates ada after the plan: the apply would activate one user more.
+        _ = try await RosterProcess.run(["run", "reactivate.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "second.json"],
+                                        in: folder, environment: environment)
+        _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1001/active?use-external-id=false",
+                                    headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
+        let stale = try await RosterProcess.run(["apply", "second.json", "--yes"], in: folder, environment: environment)
+        #expect(stale.status == 6)
+        #expect(stale.diagnostics.contains("roster: plan is stale: the script now wants `encore.activate_user id=1001`, which the plan does not hold; nothing was sent"),
+                "\(stale.stderr)")
+    }
+
     /// A plan's changes built from the time are applied as reviewed: the apply sees the time
     /// its dry run saw, so the plan is not stale a second later and the name is the planned one.
     @Test func anApplySeesTheTimeItsPlanWasMade() async throws {
@@ -107,7 +145,7 @@ import TestSupport
 
             let stale = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
             #expect(stale.status == 6)
-            #expect(stale.diagnostics.contains("roster: plan is stale: change 1 was planned as `encore.deactivate_user id=1001`, the script now wants `encore.deactivate_user id=1002`; nothing was sent (make a new plan)"), "\(stale.stderr)")
+            #expect(stale.diagnostics.contains("roster: plan is stale: change 1 was planned as `encore.deactivate_user id=1001`, and the script no longer wants it; nothing was sent (make a new plan)"), "\(stale.stderr)")
             let state = try await Self.active(emulator)
             #expect(state["grace"] == true && state["planned"] == nil, "\(state)")
             // The rehearsal read the users once; nothing else went out.

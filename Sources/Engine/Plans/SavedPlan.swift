@@ -108,38 +108,14 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         number == nil ? changes : changes.filter { $0.row == number }
     }
 
-    /// Whether `call` is `changes[index]`.
-    func matches(_ call: VendorCallRecord, _ changes: [Change], at index: Int) -> Bool {
-        index < changes.count && changes[index].sha256 == Self.salted(call.fingerprint ?? "", id: id)
-            && changes[index].vendor == call.vendor.rawValue && changes[index].operation == call.operation
-    }
-
-    /// Why `call`, change number `index + 1` of row `row` (or of the script), is not the
-    /// plan's; nil if it is.
-    func staleness(_ call: VendorCallRecord, row: Int? = nil, at index: Int) -> String? {
-        let changes = changes(ofRow: row)
-        guard !matches(call, changes, at: index) else { return nil }
-        let place = row.map { "row \($0): " } ?? ""
-        guard index < changes.count else {
-            return "plan is stale: \(place)it has \(changes.count) change\(changes.count == 1 ? "" : "s"), the script now wants more: change \(index + 1) would be `\(call.summary)`"
-        }
-        let planned = changes[index].summary
-        let wanted = call.summary == planned ? "`\(call.summary)` with other values in its redacted arguments" : "`\(call.summary)`"
-        return "plan is stale: \(place)change \(index + 1) was planned as `\(planned)`, the script now wants \(wanted)"
-    }
-
     /// Why `plan` (the script's changes now, or row `row`'s) is not this plan's; nil if it
-    /// is, change for change.
+    /// is, change for change (in any order: see `PlannedChanges`).
     public func staleness(of plan: [VendorCallRecord], row: Int? = nil) -> String? {
-        for (index, call) in plan.enumerated() {
-            if let stale = staleness(call, row: row, at: index) { return stale }
+        var planned = PlannedChanges(self, row: row)
+        for call in plan {
+            if let stale = planned.take(call) { return stale }
         }
-        let changes = changes(ofRow: row)
-        guard plan.count == changes.count else {
-            return "plan is stale: " + (row.map { "row \($0): " } ?? "")
-                + "it has \(changes.count) changes, the script now wants \(plan.count): change \(plan.count + 1) (`\(changes[plan.count].summary)`) is no longer wanted"
-        }
-        return nil
+        return planned.leftover()
     }
 
     /// Why the CSV, read again, is not the one planned (a row changed, added or removed);
@@ -214,25 +190,76 @@ public struct PlanError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Checks, during an apply, that each change is the plan's next one (the next of its row's,
-/// in a plan row by row).
+/// The changes of a plan (of one of its rows, for a plan row by row) still to be made, as an
+/// apply or its rehearsal makes them. They are matched in any order, each at most once: the
+/// same script on the same state wants the same changes, but not always in the same order
+/// (a `pairs` loop over names visits them in an order that differs from process to process,
+/// and parallel reads answer in the order they come).
+struct PlannedChanges {
+    private let plan: SavedPlan
+    private let row: Int?
+    private let changes: [SavedPlan.Change]
+    private var taken: [Bool]
+    /// Where the next change is looked for first: in the common case, the plan's order.
+    private var next = 0
+
+    init(_ plan: SavedPlan, row: Int?) {
+        self.plan = plan
+        self.row = row
+        changes = plan.changes(ofRow: row)
+        taken = Array(repeating: false, count: changes.count)
+    }
+
+    private var place: String { row.map { "row \($0): " } ?? "" }
+
+    /// Takes `call` from the changes still to be made; nil when it was one of them, else why
+    /// the plan is stale.
+    mutating func take(_ call: VendorCallRecord) -> String? {
+        let digest = SavedPlan.salted(call.fingerprint ?? "", id: plan.id)
+        func isCall(_ index: Int) -> Bool {
+            !taken[index] && changes[index].sha256 == digest && changes[index].vendor == call.vendor.rawValue
+                && changes[index].operation == call.operation
+        }
+        if let index = next < changes.count && isCall(next) ? next : changes.indices.first(where: isCall) {
+            taken[index] = true
+            while next < changes.count, taken[next] { next += 1 }
+            return nil
+        }
+        let summary = call.summary
+        let alike = changes.indices.filter { changes[$0].summary == summary }
+        if alike.isEmpty {
+            return "plan is stale: \(place)the script now wants `\(summary)`, which the plan does not hold"
+        }
+        if alike.allSatisfy({ taken[$0] }) {
+            return "plan is stale: \(place)the script now wants `\(summary)` once more than the plan holds it (\(alike.count) time\(alike.count == 1 ? "" : "s"))"
+        }
+        return "plan is stale: \(place)the script now wants `\(summary)` with other values in its redacted arguments than planned"
+    }
+
+    /// Why the plan is stale for a change the script no longer wants; nil when each was made.
+    func leftover() -> String? {
+        guard let index = taken.firstIndex(of: false) else { return nil }
+        return "plan is stale: \(place)change \(index + 1) was planned as `\(changes[index].summary)`, and the script no longer wants it"
+    }
+}
+
+/// Checks, during an apply, that each change is one the plan holds and has not made yet (of
+/// its row's, in a plan row by row).
 public final class PlanApplication: PlanCheck {
     public let plan: SavedPlan
     private let row: Int?
-    private let next = Mutex(0)
+    private let planned: Mutex<PlannedChanges>
 
     public convenience init(_ plan: SavedPlan) { self.init(plan, row: nil) }
 
     private init(_ plan: SavedPlan, row: Int?) {
         self.plan = plan
         self.row = row
+        planned = Mutex(PlannedChanges(plan, row: row))
     }
 
     public func check(_ change: VendorCallRecord) -> String? {
-        next.withLock { next in
-            defer { next += 1 }
-            return plan.staleness(change, row: row, at: next)
-        }
+        planned.withLock { $0.take(change) }
     }
 
     public func row(_ number: Int) -> any PlanCheck { PlanApplication(plan, row: number) }

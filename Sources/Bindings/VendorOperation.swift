@@ -264,7 +264,7 @@ public struct VendorOperation: Sendable {
                 throw session.refuseDestructive(refusal)
             }
             if effect != .read { session.reads?.changeSent() }
-            // Applying a saved plan: a change that is not the plan's next one is not sent, nor anything after it.
+            // Applying a saved plan: a change the plan does not hold (or has made) is not sent, nor anything after it.
             if effect != .read, let planCheck = session.planCheck, let stale = planCheck.check(record(.planned)) {
                 throw call.stopRun(.stalePlan, stale)
             }

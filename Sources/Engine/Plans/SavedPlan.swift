@@ -200,14 +200,16 @@ struct PlannedChanges {
     private let row: Int?
     private let changes: [SavedPlan.Change]
     private var taken: [Bool]
-    /// Where the next change is looked for first: in the common case, the plan's order.
-    private var next = 0
+    /// The changes not made yet, by digest, in the plan's order: a bulk plan's thousands of
+    /// changes are each found at once, whatever order they come in.
+    private var waiting: [String: [Int]] = [:]
 
     init(_ plan: SavedPlan, row: Int?) {
         self.plan = plan
         self.row = row
         changes = plan.changes(ofRow: row)
         taken = Array(repeating: false, count: changes.count)
+        for (index, change) in changes.enumerated() { waiting[change.sha256, default: []].append(index) }
     }
 
     private var place: String { row.map { "row \($0): " } ?? "" }
@@ -216,13 +218,10 @@ struct PlannedChanges {
     /// the plan is stale.
     mutating func take(_ call: VendorCallRecord) -> String? {
         let digest = SavedPlan.salted(call.fingerprint ?? "", id: plan.id)
-        func isCall(_ index: Int) -> Bool {
-            !taken[index] && changes[index].sha256 == digest && changes[index].vendor == call.vendor.rawValue
-                && changes[index].operation == call.operation
-        }
-        if let index = next < changes.count && isCall(next) ? next : changes.indices.first(where: isCall) {
-            taken[index] = true
-            while next < changes.count, taken[next] { next += 1 }
+        if var candidates = waiting[digest],
+           let position = candidates.firstIndex(where: { changes[$0].vendor == call.vendor.rawValue && changes[$0].operation == call.operation }) {
+            taken[candidates.remove(at: position)] = true
+            waiting[digest] = candidates
             return nil
         }
         let summary = call.summary

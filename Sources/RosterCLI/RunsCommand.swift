@@ -171,6 +171,9 @@ struct RunEntry: Encodable {
     var config: String?
     var dry_run: Bool
     var started_at: String
+    /// The time `os.time()` answers in every attempt (for an apply, its plan's dry run's);
+    /// null until a queued run starts.
+    var clock: String?
     var ended_at: String?
     var outcome: String?
     var exit_code: Int?
@@ -203,6 +206,7 @@ struct RunEntry: Encodable {
         config = run.run.configFile
         dry_run = run.run.dryRun
         started_at = When.iso(run.startedAt)
+        clock = run.run.clock.map { When.iso(Date(timeIntervalSince1970: TimeInterval($0))) }
         ended_at = run.endedAt.map(When.iso)
         outcome = run.outcome
         exit_code = run.exitCode

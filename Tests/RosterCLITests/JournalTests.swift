@@ -386,8 +386,13 @@ import TestSupport
         let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
             .filter { $0.hasPrefix("t1") }
         #expect(created.count == 1, "created once: \(created)")
-        let changes = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        let shown = try await Self.show(1, in: folder)
+        let changes = shown["changes"] as? [[String: Any]] ?? []
         #expect(changes.map { $0["state"] as? String } == ["succeeded", "replayed"], "\(changes)")
+        // `runs show` says which time the run's attempts see.
+        let clock = try #require((shown["run"] as? [String: Any])?["clock"] as? String)
+        #expect(first.stdout.split(separator: "\t").dropFirst().first == clock.prefix(19).replacingOccurrences(of: "T", with: " ")[...],
+                "\(clock) against \(first.stdout)")
     }
 
     @Test func aPluginRunIsResumedInItsSandboxWithItsParameters() async throws {

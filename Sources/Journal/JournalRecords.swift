@@ -44,12 +44,18 @@ public struct NewRun: Sendable {
     /// plan's dry run's). Nil until a queued run starts (or for a run journaled before it
     /// was kept).
     public var clock: Int64?
+    /// The modules the script `require`s from its folder, by their path there, as they were
+    /// when the run started: a resume (or an apply) runs them, not what the folder holds
+    /// since. Nil for a run journaled before they were kept (its folder is read again).
+    public var modules: [QueuedFile]?
 
     public init(kind: String, user: String, host: String, script: String, scriptText: String, plugin: String? = nil,
                 pluginVersion: String? = nil, workflow: String? = nil, arguments: [String: String], inputs: [JournalInput],
-                tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil, clock: Int64? = nil) {
+                tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil, clock: Int64? = nil,
+                modules: [QueuedFile]? = nil) {
         self.each = each
         self.clock = clock
+        self.modules = modules
         self.kind = kind
         self.user = user
         self.host = host

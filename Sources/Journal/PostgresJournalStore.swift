@@ -20,8 +20,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     let logger = Logger(label: "roster.journal")
 
     /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
-    /// run's pinned clock.
-    static let schemaVersion = 3
+    /// run's pinned clock; 4 the modules a run's script required.
+    static let schemaVersion = 4
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -163,6 +163,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                     """)
             }
             if version < 3 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS clock BIGINT") }
+            if version < 4 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS modules TEXT") }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
@@ -235,11 +236,12 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Transaction) throws -> Int64 {
         try db.run("""
             INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules)
             VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
                     \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
                     \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
-                    \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts), \(run.clock))
+                    \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts), \(run.clock),
+                    \(run.modules.map(SQLiteJournalStore.json)))
             RETURNING id
             """)[0]["id"].decode(Int64.self)
     }
@@ -498,7 +500,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         tenant: try text("tenant"), configFile: try optional("config_file"), seed: try row["seed"].decode(Int64.self),
                         dryRun: try row["dry_run"].decode(Bool.self),
                         each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil),
-                        clock: try row["clock"].decode(Int64?.self)),
+                        clock: try row["clock"].decode(Int64?.self),
+                        modules: SQLiteJournalStore.decode([QueuedFile]?.self, try optional("modules"), default: nil)),
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
             exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),

@@ -165,8 +165,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
     /// found by their place in their run (a change log's import), 7 the run queue and its
-    /// workers, 8 a run's pinned clock.
-    static let schemaVersion = 8
+    /// workers, 8 a run's pinned clock, 9 the modules a run's script required.
+    static let schemaVersion = 9
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -231,6 +231,7 @@ public final class SQLiteJournalStore: JournalStore {
                         """)
                 }
                 if version < 8 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN clock INTEGER") }
+                if version < 9 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN modules TEXT") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -282,12 +283,13 @@ public final class SQLiteJournalStore: JournalStore {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Database) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
                 run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
                 run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json), outcome, attempts, run.clock,
+                run.modules.map(Self.json),
             ])
         return db.lastInsertedRowID
     }
@@ -751,7 +753,8 @@ public final class SQLiteJournalStore: JournalStore {
                         arguments: decode([String: String].self, row["arguments"], default: [:]),
                         inputs: decode([JournalInput].self, row["inputs"], default: []),
                         tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
-                        each: decode(EachSource?.self, row["each"], default: nil), clock: row["clock"]),
+                        each: decode(EachSource?.self, row["each"], default: nil), clock: row["clock"],
+                        modules: decode([QueuedFile]?.self, row["modules"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
             attempts: row["attempts"], reads: row["reads"])

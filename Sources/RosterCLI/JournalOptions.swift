@@ -135,10 +135,13 @@ extension JournalInput {
 }
 
 extension JournalRun {
-    /// The journaled script text, as a script that `require`s from its own folder.
+    /// The journaled script text, with the modules journaled with it; a module it names only
+    /// at run time (`require(args.kind)`) is found in its folder.
     var script: LuaScript {
         let directory = (run.script as NSString).deletingLastPathComponent
-        return LuaScript(name: run.script, source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
+        var script = LuaScript(name: run.script, source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
+        for module in run.modules ?? [] { script.keptModules[module.name] = Array(module.contents) }
+        return script
     }
 }
 
@@ -156,7 +159,9 @@ extension NewRun {
                              contents: UserFile.canBeReadAgain(input.name) ? nil : Data(input.contents))
             },
             tenant: connection.tenant.name, configFile: connection.configurationFile,
-            seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun)
+            seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun,
+            // A script's modules, kept as they are now: its resume runs these, whatever the folder holds then.
+            modules: kind == "run" ? QueuedFile.modules(requiredBy: text, script: script) : nil)
     }
 }
 

@@ -171,6 +171,7 @@ struct ApplyCommand: AsyncParsableCommand {
                                   inputs: inputs, connection: connection, dryRun: false)
             run.seed = plan.seed
             run.clock = plan.clock
+            run.modules = made.run.modules
             run.each = plan.each
             journal = try RunJournal.start(run, in: store)
             earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)

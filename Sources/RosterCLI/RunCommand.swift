@@ -101,7 +101,7 @@ struct RunCommand: AsyncParsableCommand {
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
         let directory = (script as NSString).deletingLastPathComponent
-        let luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
+        var luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         try RunSupervisor.refuseUncompilable(luaScript, json: json, dryRun: dryRun)
         let connection = try await vendors.open()
         let store: JournalStore
@@ -130,6 +130,8 @@ struct RunCommand: AsyncParsableCommand {
                                       maxFailures: each.maxFailures, contents: kept)
             }
             journal = try RunJournal.start(run, in: store)
+            // This attempt runs the modules as journaled, as a resume will.
+            for module in run.modules ?? [] { luaScript.keptModules[module.name] = Array(module.contents) }
         } catch {
             await connection.close()
             Diagnostics.error("roster: \(error)")

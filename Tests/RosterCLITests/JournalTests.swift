@@ -395,6 +395,36 @@ import TestSupport
                 "\(clock) against \(first.stdout)")
     }
 
+    /// The modules a script requires are journaled with it: a resume runs them as they were,
+    /// so a module edited in between cannot make the resume create a second user.
+    @Test func aResumeRunsTheModulesAsTheRunFoundThem() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "onboard.lua": """
+                local naming = require("lib.naming")
+                local name = naming.user_name("Ada", "Byron")
+                print(name)
+                encore.create_user({user_name = name, password = "Passw0rd!x", license_type = 1, role_id = 3})
+                encore.get_user(424242) -- no such user: the run fails after its change
+                """,
+            "lib/naming.lua": "return {user_name = function(first, last) return (first .. '.' .. last):lower() end}\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let first = try await RosterProcess.run(["run", "onboard.lua", "--config", "roster.toml"], in: folder, environment: Self.journal(folder))
+        #expect(first.status == 1 && first.stdout == "ada.byron\n", "\(first.stdout)\(first.stderr)")
+        // Someone changes the naming rule before the resume.
+        try "return {user_name = function(first, last) return first:sub(1, 1):lower() .. last:lower() end}\n"
+            .write(to: folder.appendingPathComponent("lib/naming.lua"), atomically: true, encoding: .utf8)
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.stdout == "ada.byron\n", "\(resumed.stdout)\(resumed.stderr)")
+        let names = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(names.contains("ada.byron") && !names.contains("abyron"), "\(names)")
+        // A new run takes the module as it is now.
+        let again = try await RosterProcess.run(["run", "onboard.lua", "--config", "roster.toml", "--dry-run"], in: folder, environment: Self.journal(folder))
+        #expect(again.stdout.hasPrefix("abyron\n"), "\(again.stdout)")
+    }
+
     @Test func aPluginRunIsResumedInItsSandboxWithItsParameters() async throws {
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }

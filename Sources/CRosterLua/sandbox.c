@@ -620,14 +620,21 @@ static int pinned_date(lua_State *L) {
 static int pin_clock(lua_State *L) {
     lua_Integer now = lua_tointeger(L, 1);
     if (lua_getglobal(L, "os") != LUA_TTABLE) return 0;
-    lua_getfield(L, -1, "time");
-    lua_pushinteger(L, now);
-    lua_pushcclosure(L, pinned_time, 2);
-    lua_setfield(L, -2, "time");
-    lua_getfield(L, -1, "date");
-    lua_pushinteger(L, now);
-    lua_pushcclosure(L, pinned_date, 2);
-    lua_setfield(L, -2, "date");
+    /* The originals stay the loaded "os" module's, where an argument error raised in them
+     * looks their name up ("bad argument #1 to 'os.date'", not "to '?'"). */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_createtable(L, 0, 2);
+    static const char *const names[] = {"time", "date"};
+    static const lua_CFunction pinned[] = {pinned_time, pinned_date};
+    for (int i = 0; i < 2; i++) {
+        lua_getfield(L, -3, names[i]);   /* the original */
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, names[i]);   /* kept in the loaded module */
+        lua_pushinteger(L, now);
+        lua_pushcclosure(L, pinned[i], 2);
+        lua_setfield(L, -4, names[i]);   /* the script's os.time / os.date */
+    }
+    lua_setfield(L, -2, "os");
     return 0;
 }
 

@@ -8,6 +8,9 @@
 -- Encore needs a first password: each row draws one and prints it once, here, for the
 -- admin to hand over (the user changes it at first login). It is never journaled, and a
 -- resumed row draws the same one. To set your own, add a `password` column.
+if row == nil then
+  error("this script runs once per row: roster run scripts/bulk-onboard.lua --each people.csv", 0)
+end
 for _, column in ipairs({"email", "first_name", "last_name", "username"}) do
   if (row[column] or "") == "" then
     error(("the %s column is empty"):format(column), 0)

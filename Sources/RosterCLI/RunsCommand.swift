@@ -167,6 +167,8 @@ struct RunEntry: Encodable {
     var workflow: String?
     var arguments: [String: String]
     var inputs: [JournalInput]
+    /// The modules journaled with the script (each its path and digest, not its text).
+    var modules: [Module]?
     var tenant: String
     var config: String?
     var dry_run: Bool
@@ -181,6 +183,11 @@ struct RunEntry: Encodable {
     /// Vendor reads, over its attempts.
     var reads: Int
     var changes: Counts?
+
+    struct Module: Encodable {
+        var path: String
+        var sha256: String
+    }
 
     struct Counts: Encodable {
         var done: Int
@@ -202,6 +209,7 @@ struct RunEntry: Encodable {
         arguments = run.run.arguments
         // Not the bytes the journal keeps of a piped input: its name and digest say which it was.
         inputs = run.run.inputs.map { JournalInput(name: $0.name, path: $0.path, sha256: $0.sha256) }
+        modules = run.run.modules?.map { Module(path: $0.name, sha256: ScriptInput(name: $0.name, contents: Array($0.contents)).sha256) }
         tenant = run.run.tenant
         config = run.run.configFile
         dry_run = run.run.dryRun

@@ -420,6 +420,9 @@ import TestSupport
         #expect(resumed.stdout == "ada.byron\n", "\(resumed.stdout)\(resumed.stderr)")
         let names = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
         #expect(names.contains("ada.byron") && !names.contains("abyron"), "\(names)")
+        // `runs show` names each module journaled, with its digest, not its text.
+        let modules = (try await Self.show(1, in: folder)["run"] as? [String: Any])?["modules"] as? [[String: Any]]
+        #expect(modules?.map { $0["path"] as? String } == ["lib/naming.lua"] && modules?.first?["sha256"] as? String != nil, "\(modules ?? [])")
         // A new run takes the module as it is now.
         let again = try await RosterProcess.run(["run", "onboard.lua", "--config", "roster.toml", "--dry-run"], in: folder, environment: Self.journal(folder))
         #expect(again.stdout.hasPrefix("abyron\n"), "\(again.stdout)")

@@ -198,7 +198,7 @@ public indirect enum LuaForm: Sendable {
             for (key, field) in table.fields {
                 guard let name = key.text, let declared = shape.field(name), !declared.readOnly else {
                     if shape.open { checked.fields[key] = field; continue }
-                    let shown = key.text.map { "'\($0)'" } ?? key.typeName
+                    let shown = key.text.map { "'\($0)'" } ?? LuaState.keyDescription(key)
                     throw LuaError("\(label()) has unknown field \(shown); known fields: \(known())")
                 }
                 checked[name] = try declared.type.check(field, label: "\(label()) field \(name)")

@@ -104,10 +104,13 @@ extension LuaState {
         return LuaTable(sequence: sequence, fields: entries)
     }
 
-    private static func keyDescription(_ key: LuaValue) -> String {
+    /// A table key as messages show it: `"name"`, `[10]`, `[2.5]`, `[true]`.
+    static func keyDescription(_ key: LuaValue) -> String {
         switch key {
         case .string(let string): "\"\(string.text)\""
         case .integer(let integer): "[\(integer)]"
+        case .number(let number): "[\(number)]"
+        case .boolean(let flag): "[\(flag)]"
         default: "[\(key.typeName)]"
         }
     }

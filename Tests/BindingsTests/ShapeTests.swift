@@ -134,6 +134,11 @@ import Vendors
         } catch {
             #expect(error.description == "argument #1 (users) item 1 has unknown field 'id'; known fields: first_name, password, groups, role")
         }
+        // A key that is not a name is shown as the script wrote it.
+        let numbered = #expect(throws: LuaError.self) {
+            try form.check(.table(LuaTable(sequence: [.table(LuaTable(fields: [.integer(10): "x"]))])), label: "argument #1 (users)")
+        }
+        #expect(numbered?.description == "argument #1 (users) item 1 has unknown field [10]; known fields: first_name, password, groups, role")
         do {
             _ = try LuaForm.shape(Self.role).check(.table(LuaTable()), label: "argument #2 (role)")
         } catch {

@@ -140,8 +140,15 @@ extension JournalRun {
     var script: LuaScript {
         let directory = (run.script as NSString).deletingLastPathComponent
         var script = LuaScript(name: run.script, source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
-        for module in run.modules ?? [] { script.keptModules[module.name] = Array(module.contents) }
+        script.keep(run.modules)
         return script
+    }
+}
+
+extension LuaScript {
+    /// Runs `modules` (journaled or queued with the script) in place of its folder's copies.
+    mutating func keep(_ modules: [QueuedFile]?) {
+        for module in modules ?? [] { keptModules[module.name] = Array(module.contents) }
     }
 }
 

@@ -82,7 +82,7 @@ struct ResumeCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         var (runner, script) = try await prepare(found, connection: connection, store: store)
-        for module in files?.modules ?? [] { script.keptModules[module.name] = Array(module.contents) }
+        script.keep(files?.modules)
         // An apply goes on checking each change against its plan.
         if found.run.kind == "apply", let json = try? store.plan(appliedBy: found.id),
            let plan = try? JSONDecoder().decode(SavedPlan.self, from: Data(json.utf8)) {

@@ -131,7 +131,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             journal = try RunJournal.start(run, in: store)
             // This attempt runs the modules as journaled, as a resume will.
-            for module in run.modules ?? [] { luaScript.keptModules[module.name] = Array(module.contents) }
+            luaScript.keep(run.modules)
         } catch {
             await connection.close()
             Diagnostics.error("roster: \(error)")

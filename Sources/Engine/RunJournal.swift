@@ -18,6 +18,10 @@ public final class RunJournal: ChangeJournal {
     public let seed: Int64
     /// The Unix time `os.time()` answers in every attempt (`NewRun.clock`).
     public let clock: Int64
+    /// Whether an earlier attempt got past the run's gate (confirmation, `max_changes`): it
+    /// sent a change or ran a row. A run refused there, or stopped or killed before its
+    /// first change, has not, and its next attempt must pass the gate as a new run does.
+    public let admitted: Bool
     /// The admin's decision for changes of unknown outcome nothing can check.
     let assumption: UnknownAssumption?
     /// What earlier attempts made of each change, by key and occurrence (the latest).
@@ -50,9 +54,10 @@ public final class RunJournal: ChangeJournal {
         }
     }
 
-    private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, clock: Int64, assumption: UnknownAssumption?,
-                 earlier: [JournalChange]) {
+    private init(store: JournalStore, runID: Int64, attempt: Int, seed: Int64, clock: Int64, admitted: Bool,
+                 assumption: UnknownAssumption?, earlier: [JournalChange]) {
         self.clock = clock
+        self.admitted = admitted
         self.store = store
         self.runID = runID
         self.attempt = attempt
@@ -70,12 +75,14 @@ public final class RunJournal: ChangeJournal {
         let clock = run.clock ?? RunJournal.now
         run.clock = clock
         let id = try store.startRun(run)
-        return RunJournal(store: store, runID: id, attempt: 1, seed: run.seed, clock: clock, assumption: nil, earlier: [])
+        return RunJournal(store: store, runID: id, attempt: 1, seed: run.seed, clock: clock, admitted: false, assumption: nil, earlier: [])
     }
 
     /// The next attempt of `run`, knowing what the earlier ones made.
     public static func resume(_ run: JournalRun, in store: JournalStore, assuming assumption: UnknownAssumption?) throws(JournalError) -> RunJournal {
         let earlier = try store.changes(runID: run.id)
+        var admitted = !earlier.isEmpty
+        if !admitted, run.run.each != nil { admitted = try !store.rows(runID: run.id).isEmpty }
         let (attempt, clock) = try store.startAttempt(runID: run.id, now: RunJournal.now)
         // The earlier attempts are over: a change still `sending` there got no answer. This
         // attempt checks it if the script makes it again; if not (the script found nothing
@@ -84,7 +91,8 @@ public final class RunJournal: ChangeJournal {
             try store.abandonInFlight(runID: run.id, attempt: earlierAttempt,
                                       reason: "attempt \(earlierAttempt) ended (killed or cut) before the vendor answered")
         }
-        return RunJournal(store: store, runID: run.id, attempt: attempt, seed: run.run.seed, clock: clock, assumption: assumption, earlier: earlier)
+        return RunJournal(store: store, runID: run.id, attempt: attempt, seed: run.run.seed, clock: clock, admitted: admitted,
+                          assumption: assumption, earlier: earlier)
     }
 
     /// The Unix time now, in whole seconds, as `os.time()` counts.

@@ -17,10 +17,12 @@ struct ChangeGate {
     /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
     var maxChanges: Int?
 
-    /// Whether the run must be rehearsed (a dry run, its output hidden) to pass the gate: a
-    /// first attempt that may need confirming or is held to a limit.
-    func needsRehearsal(_ tenant: Tenant, attempt: Int) -> Bool {
-        !dryRun && attempt == 1 && (!yes || (maxChanges ?? tenant.maxChanges) != nil)
+    /// Whether the run must be rehearsed (a dry run, its output hidden) to pass the gate: an
+    /// attempt of a run not yet admitted (`RunJournal.admitted`) that may need confirming or
+    /// is held to a limit. A resume of a run refused at the gate, or stopped or killed
+    /// before its first change, passes it again: `roster resume` is no way around it.
+    func needsRehearsal(_ tenant: Tenant, journal: RunJournal) -> Bool {
+        !dryRun && !journal.admitted && (!yes || (maxChanges ?? tenant.maxChanges) != nil)
     }
 
     /// Lets the run go on with `plan`, or closes `connection`, ends the journal's run and

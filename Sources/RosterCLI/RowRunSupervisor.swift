@@ -37,7 +37,7 @@ struct RowRunSupervisor {
         // Every row rehearsed first (as a dry run, output hidden) to pass the gate, as a single
         // script is; each row's reads then answer it again until it sends its first change.
         let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
-        if gate.needsRehearsal(connection.tenant, attempt: journal.attempt) {
+        if gate.needsRehearsal(connection.tenant, journal: journal) {
             let reads = RowReadReplays()
             rowRun.runner.rowReads = reads
             var rehearsal = rowRun

@@ -37,7 +37,7 @@ struct RunSupervisor {
         // answers the run again.
         let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
         var rehearsed: (result: ScriptRunResult, output: CollectedOutput)?
-        if gate.needsRehearsal(connection.tenant, attempt: journal.attempt) {
+        if gate.needsRehearsal(connection.tenant, journal: journal) {
             let reads = ReadReplay()
             runner.reads = reads
             let rehearsalOutput = CollectedOutput()

@@ -158,10 +158,17 @@ import Testing
         #expect(refused.status == 2)
         #expect(refused.diagnostics.contains("roster: the run plans 3 changes, more than max_changes = 2 for tenant 'demo'; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes 3)"), "\(refused.stderr)")
         #expect(try await emulator.stats()["encore"]?["requests"] == 0)
+        // A resume of the refused run is held to the same limit; --max-changes raises it there too.
+        let resumed = try await RosterProcess.run(["resume", "1", "--yes"], in: folder, environment: environment)
+        #expect(resumed.status == 2 && resumed.diagnostics.contains("more than max_changes = 2 for tenant 'demo'"), "\(resumed.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 0)
+        let resumedRaised = try await RosterProcess.run(["resume", "1", "--yes", "--max-changes", "3"], in: folder, environment: environment)
+        #expect(resumedRaised.status == 0, "\(resumedRaised.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 2)
 
         let raised = try await RosterProcess.run(["run", "three.lua", "--config", "roster.toml", "--yes", "--max-changes", "3"], in: folder, environment: environment)
         #expect(raised.status == 0, "\(raised.stderr)")
-        #expect(try await emulator.stats()["encore"]?["requests"] == 2)
+        #expect(try await emulator.stats()["encore"]?["requests"] == 4)
 
         // Three harmless changes, over confirm_over = 2, ask on a terminal.
         let session = try TerminalSession(["run", "adds.lua", "--config", "roster.toml", "--max-changes", "5"], in: folder, environment: environment)
@@ -187,6 +194,17 @@ import Testing
         #expect((report?["plan"] as? [Any])?.count == 2 && (report?["error"] as? String)?.hasSuffix("nothing was sent") == true, "\(refused.stdout)")
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == true, "nothing was sent")
+
+        // `roster resume` is no way around the gate: the refused run is checked again, as a new run is.
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(resumed.status == 2 && resumed.diagnostics.contains("there is no terminal to confirm: add --yes"), "\(resumed.stderr)")
+        let stillActive = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(stillActive.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == true, "the resume sent nothing")
+        let confirmed = try await RosterProcess.run(["resume", "1", "--yes"], in: folder, environment: environment)
+        #expect(confirmed.status == 0, "\(confirmed.stderr)")
+        let deactivated = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(deactivated.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == false, "resume --yes sent the changes")
+
         for arguments in [["run", "harmless.lua", "--config", "roster.toml"], ["run", "two.lua", "--config", "roster.toml", "--dry-run"],
                           ["run", "two.lua", "--config", "roster.toml", "--yes"]] {
             let result = try await RosterProcess.run(arguments, in: folder, environment: environment)

@@ -545,6 +545,40 @@ static void wrap_field(lua_State *L, const char *name, lua_CFunction replacement
     lua_setfield(L, -2, name);
 }
 
+static char random_words_key;
+
+/* lmathlib keeps the generator of math.random and math.randomseed in a userdata both share
+ * as upvalue 1: four 64-bit words (xoshiro256**). Found once, anchored in the registry (a
+ * script may drop math.random), and reached through the roster state. */
+static void find_random_words(lua_State *L) {
+    roster_state *s = roster_S(L);
+    if (s == NULL) return;
+    s->random_words = NULL;
+    int top = lua_gettop(L);
+    if (lua_getglobal(L, LUA_MATHLIBNAME) == LUA_TTABLE
+        && lua_getfield(L, -1, "random") == LUA_TFUNCTION && lua_iscfunction(L, -1)
+        && lua_getupvalue(L, -1, 1) != NULL) {
+        if (lua_type(L, -1) == LUA_TUSERDATA && lua_rawlen(L, -1) == 4 * sizeof(uint64_t)) {
+            s->random_words = lua_touserdata(L, -1);
+            lua_pushvalue(L, -1);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &random_words_key);
+        }
+    }
+    lua_settop(L, top);
+}
+
+int roster_random_get(roster_state *s, uint64_t words[4]) {
+    if (s->random_words == NULL) return 0;
+    memcpy(words, s->random_words, 4 * sizeof(uint64_t));
+    return 1;
+}
+
+int roster_random_set(roster_state *s, const uint64_t words[4]) {
+    if (s->random_words == NULL) return 0;
+    memcpy(s->random_words, words, 4 * sizeof(uint64_t));
+    return 1;
+}
+
 void roster_open_sandbox_libraries(lua_State *L) {
     roster_open_baseline_libraries(L);
 
@@ -580,6 +614,8 @@ void roster_open_sandbox_libraries(lua_State *L) {
     lua_setfield(L, -2, "move");
     wrap_field(L, "sort", sandbox_sort);
     lua_pop(L, 1);
+
+    find_random_words(L);
 
     /* The string metatable is shared by every string: protect it from getmetatable. */
     lua_pushliteral(L, "");

@@ -35,6 +35,8 @@ struct roster_state {
     _Atomic int yield_requested;        /* the watchdog asks the running script to yield */
     _Atomic int64_t slice_start_ns;     /* when the scheduler last resumed this run */
 
+    uint64_t *random_words;             /* math.random's generator state (4 words); NULL: unknown layout */
+
     roster_state *prev, *next;          /* the watchdog's list */
 };
 

@@ -2,7 +2,10 @@
 ///
 /// Each item runs in a coroutine of its own, which the scheduler resumes like the script's
 /// body; a child waiting on I/O lets the others run. Results keep the items' order; the
-/// first failure cancels the children still running and is raised naming its item.
+/// first failure cancels the children still running and is raised naming its item. Each
+/// child draws `math.random` from a stream of its own, derived from its parent's and its
+/// item, so what it draws does not depend on the order the vendors answered in: a resumed
+/// run, or the apply of a plan, draws what the first attempt drew.
 import CLua
 import CRosterLua
 
@@ -34,6 +37,9 @@ final class ParallelGroup {
     private(set) var resultsReference: Int32
     /// Weak: the parent owns the group it waits on.
     weak var parent: Coroutine?
+    /// Where its children's `math.random` streams come from; nil when the state's generator
+    /// cannot be reached (the children then share their parent's).
+    var randomBase: RandomStream?
     var children: [Int: Coroutine] = [:]
     var nextItem = 1
     var running = 0
@@ -79,6 +85,58 @@ final class ParallelGroup {
         listReference = 0
         functionReference = 0
         resultsReference = 0
+    }
+}
+
+/// A `math.random` generator's state (lmathlib's four xoshiro256** words), as the scheduler
+/// keeps it for a coroutine that is not running.
+struct RandomStream {
+    var words: (UInt64, UInt64, UInt64, UInt64)
+
+    /// The state's stream now; nil when its math library keeps it in another form.
+    static func read(_ state: OpaquePointer) -> RandomStream? {
+        var stream = RandomStream(words: (0, 0, 0, 0))
+        let found = withUnsafeMutableBytes(of: &stream.words) {
+            roster_random_get(state, $0.baseAddress!.assumingMemoryBound(to: UInt64.self))
+        }
+        return found != 0 ? stream : nil
+    }
+
+    func write(_ state: OpaquePointer) {
+        var words = self.words
+        _ = withUnsafeBytes(of: &words) {
+            roster_random_set(state, $0.baseAddress!.assumingMemoryBound(to: UInt64.self))
+        }
+    }
+
+    init(words: (UInt64, UInt64, UInt64, UInt64)) {
+        self.words = words
+    }
+
+    /// The base of the `serial`-th group a coroutine whose stream is `parent` starts.
+    init(forGroup serial: Int, of parent: RandomStream) {
+        self.init(mixing: UInt64(truncatingIfNeeded: serial), into: parent)
+    }
+
+    /// The stream of item `item` of a group with base `base`.
+    init(forItem item: Int, of base: RandomStream) {
+        self.init(mixing: UInt64(truncatingIfNeeded: item), into: base)
+    }
+
+    /// Four splitmix64 outputs from a seed that depends on every word of `stream` and on
+    /// `value` (never all zero, which xoshiro cannot leave).
+    private init(mixing value: UInt64, into stream: RandomStream) {
+        let (a, b, c, d) = stream.words
+        var seed = a ^ (b &* 0x9E37_79B9_7F4A_7C15) ^ (c &* 0xC2B2_AE3D_27D4_EB4F)
+            ^ (d &* 0x1656_67B1_9E37_79F9) ^ (value &* 0xD6E8_FEB8_6659_FD93)
+        func next() -> UInt64 {
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        words = (next(), next(), next(), next() | 1)
     }
 }
 

@@ -23,6 +23,11 @@ final class Coroutine {
     var job: OperationJob?
     /// Whether that work changes something (a write or destructive call).
     var changes = false
+    /// Its `math.random` stream while another coroutine runs; a `parallel` child starts
+    /// with one of its own.
+    var random: RandomStream?
+    /// How many `parallel` groups it has started (each group's children get other streams).
+    var groupsStarted = 0
 
     init(id: Int, thread: OpaquePointer, reference: Int32) {
         self.id = id
@@ -82,6 +87,7 @@ extension RunContext {
         finished = nil
         pendingSuspension = nil
         givesThreadBack = false
+        randomOwner = nil
     }
 
     private func release(_ coroutine: Coroutine, reusable: Bool = false) {
@@ -145,7 +151,10 @@ extension RunContext {
             case .deadline, .interrupted, .drainEnded:
                 continue // from an earlier statement of a session
             case .completed(let id, let result):
-                guard let coroutine = coroutines[id] else { continue } // cancelled meanwhile
+                guard let coroutine = coroutines[id] else { // cancelled meanwhile
+                    orphanedChanges[id] = nil
+                    continue
+                }
                 coroutine.job = nil
                 let thread = coroutine.thread
                 lua_checkstack(thread, 3)
@@ -168,6 +177,8 @@ extension RunContext {
         }
         await drainInFlight(generation: generation)
         for coroutine in coroutines.values { coroutine.job?.cancel() }
+        for job in orphanedChanges.values { job.cancel() }
+        orphanedChanges.removeAll()
         return finished ?? .hostError(message: "the scheduler stopped with work left")
     }
 
@@ -176,6 +187,7 @@ extension RunContext {
     /// rather than cut; what is left then is cancelled (reads at once).
     private func drainInFlight(generation: Int) async {
         var pending = Set(coroutines.values.filter { $0.job != nil && $0.changes }.map(\.id))
+            .union(orphanedChanges.keys)
         guard !pending.isEmpty else { return }
         let mailbox = self.mailbox, grace = limits.drainGrace
         let timer = RunTimer(after: grace) { mailbox.post(.drainEnded(generation)) }
@@ -185,6 +197,7 @@ extension RunContext {
             case .completed(let id, _):
                 pending.remove(id)
                 coroutines[id]?.job = nil
+                orphanedChanges[id] = nil
             case .drainEnded(let current) where current == generation:
                 return
             default:
@@ -211,6 +224,7 @@ extension RunContext {
 
     /// Resumes one coroutine and acts on how it stopped.
     private func step(_ coroutine: Coroutine, main: Coroutine, arguments: Int32) {
+        if randomOwner !== coroutine { takeRandomStream(for: coroutine) }
         var results: Int32 = 0
         let status = roster_resume(coroutine.thread, nil, arguments, &results)
         if let kind = state.limitHit {
@@ -250,6 +264,10 @@ extension RunContext {
             coroutine.job = job
         case .group(let request):
             let group = ParallelGroup(request, parent: coroutine, results: makeResultsTable(request.count))
+            // The parent has just run, so the state holds its stream.
+            coroutine.groupsStarted += 1
+            group.randomBase = RandomStream.read(state.state)
+                .map { RandomStream(forGroup: coroutine.groupsStarted, of: $0) }
             coroutine.waitingOn = group
             spawnChildren(of: group)
         }
@@ -331,6 +349,7 @@ extension RunContext {
             let child = makeCoroutine()
             child.group = group
             child.item = item
+            child.random = group.randomBase.map { RandomStream(forItem: item, of: $0) }
             group.children[child.id] = child
             group.running += 1
             makeReady(child, arguments: group.pushCall(item: item, onto: child.thread))
@@ -370,7 +389,12 @@ extension RunContext {
     }
 
     /// Stops a coroutine: cancels its work and its own children, and closes its variables.
+    /// A change it has sent is not cut: it goes on to its answer (`orphanedChanges`).
     private func cancel(_ coroutine: Coroutine) {
+        if coroutine.changes, let job = coroutine.job {
+            orphanedChanges[coroutine.id] = job
+            coroutine.job = nil
+        }
         if let group = coroutine.waitingOn {
             for child in group.children.values { cancel(child) }
             group.children = [:]
@@ -379,6 +403,14 @@ extension RunContext {
         }
         roster_reset(coroutine.thread)
         release(coroutine)
+    }
+
+    /// Puts `coroutine`'s `math.random` stream into the state, keeping the stream of the
+    /// coroutine that ran before it.
+    private func takeRandomStream(for coroutine: Coroutine) {
+        if let owner = randomOwner { owner.random = RandomStream.read(state.state) }
+        if let stream = coroutine.random { stream.write(state.state) }
+        randomOwner = coroutine
     }
 
     private func makeResultsTable(_ count: Int) -> Int32 {

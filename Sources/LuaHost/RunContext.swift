@@ -31,6 +31,11 @@ final class RunContext {
     /// for the next one: a `parallel.map` of thousands of items makes a coroutine per item,
     /// and a new thread costs an allocation, a registry slot and, later, collection.
     var idleThreads: [(thread: OpaquePointer, reference: Int32)] = []
+    /// Changes in flight whose coroutine was cancelled (a sibling in `parallel` failed): they
+    /// run to their answer, which is recorded, rather than being cut and left unknown.
+    var orphanedChanges: [Int: OperationJob] = [:]
+    /// The coroutine whose `math.random` stream the state holds now (Parallel.swift).
+    weak var randomOwner: Coroutine?
     /// When the current drive's time runs out.
     var driveDeadline: ContinuousClock.Instant?
     var finished: LuaRunOutcome?

@@ -225,6 +225,49 @@ import TestSupport
         #expect(result.output == "1\t300\ttrue\tABC\ttrue\tdone\n")
     }
 
+    /// A `parallel` child draws `math.random` from a stream of its own, so what it draws
+    /// does not depend on the order its siblings' waits end in: a resumed run, or a plan's
+    /// apply, with the same seed draws the same numbers where the vendors answer in another
+    /// order. The parent's own stream goes on as if no child had drawn.
+    @Test func parallelChildrenDrawTheSameNumbersInWhateverOrderTheyWake() async {
+        func draws(slowFirst: Bool) async -> String {
+            var runner = LuaRunner(limits: LuaLimits(timeout: .seconds(60)), modules: [Demo.module], executor: Self.pool)
+            runner.randomSeed = 42
+            let output = CollectedOutput()
+            let outcome = await runner.run(LuaScript(name: "draws.lua", source: """
+                local slowFirst = \(slowFirst)
+                local items = {}
+                for i = 1, 6 do items[i] = i end
+                local before = math.random(1e9)
+                local drawn = parallel.map(items, function(i)
+                  demo.sleep((slowFirst and 7 - i or i) * 25)
+                  local inner = parallel.map({1, 2}, function(j)
+                    demo.sleep(j == 1 and (slowFirst and 30 or 1) or 15)
+                    return math.random(1e9)
+                  end)
+                  return math.random(1e9) .. "/" .. inner[1] .. "/" .. inner[2]
+                end, {concurrency = 6})
+                local again = parallel.map({1, 2}, function() return math.random(1e9) end)
+                print(before, table.concat(drawn, " "), again[1] ~= drawn[1]:match("^%d+"), math.random(1e9))
+                """), output: output)
+            #expect(outcome == .success, "\(outcome)")
+            return output.text
+        }
+        let fastFirst = await draws(slowFirst: false)
+        let slowFirst = await draws(slowFirst: true)
+        #expect(fastFirst == slowFirst)
+        let values = fastFirst.split(whereSeparator: { " \t/\n".contains($0) })
+        #expect(values.contains("true") && Set(values).count == values.count, "every draw differs: \(fastFirst)")
+
+        var plain = LuaRunner(executor: Self.pool)
+        plain.randomSeed = 42
+        let parentOnly = CollectedOutput()
+        _ = await plain.run(LuaScript(name: "parent.lua", source: "print(math.random(1e9), math.random(1e9))"), output: parentOnly)
+        let parent = parentOnly.text.split(whereSeparator: { "\t\n".contains($0) })
+        #expect(fastFirst.hasPrefix(parent[0] + "\t") && fastFirst.hasSuffix("\t" + parent[1] + "\n"),
+                "the parent's draws are those of a script without children: \(fastFirst) vs \(parentOnly.text)")
+    }
+
     @Test func theDeadlineCountsWhileWaiting() async {
         let limits = LuaLimits(timeout: .milliseconds(300))
         let (result, live) = await DeinitCounter.counting {

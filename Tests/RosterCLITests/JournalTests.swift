@@ -395,6 +395,30 @@ import TestSupport
                 "\(clock) against \(first.stdout)")
     }
 
+    /// A `parallel` item that fails stops its siblings, but not the changes they have sent:
+    /// those run to their answers, which are journaled (not cut and left of unknown outcome
+    /// for a resume to check), and the run reports its failure once they are in.
+    @Test func aFailedParallelItemLetsTheChangesItsSiblingsSentFinish() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "fanout.lua": """
+                parallel.map({1, 2, 3, 4}, function(i)
+                  if i == 4 then error("item 4 is bad") end
+                  encore.create_user({user_name = "fan" .. i, password = "Passw0rd!x", license_type = 1, role_id = 3})
+                end, {concurrency = 4})
+                """,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=300ms,only=writes")
+        defer { emulator.stop() }
+        let run = try await RosterProcess.run(["run", "fanout.lua", "--config", "roster.toml"], in: folder, environment: Self.journal(folder))
+        #expect(run.status == 1 && run.diagnostics.contains("parallel.map: item #4 failed: fanout.lua:2: item 4 is bad"), "\(run.stderr)")
+        #expect(!run.diagnostics.contains("outcome unknown"), "\(run.stderr)")
+        let changes = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["state"] as? String } == ["succeeded", "succeeded", "succeeded"], "\(changes)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(Set(created).isSuperset(of: ["fan1", "fan2", "fan3"]), "\(created)")
+    }
+
     /// The modules a script requires are journaled with it: a resume runs them as they were,
     /// so a module edited in between cannot make the resume create a second user.
     @Test func aResumeRunsTheModulesAsTheRunFoundThem() async throws {

@@ -58,6 +58,13 @@ import TestSupport
             for name in pairs(names) do
               encore.create_user({user_name = name, first_name = name, last_name = "N", role_id = 3, license_type = 1, password = "Passw0rd!x"})
             end
+            """, "drawn.lua": """
+            -- Each child draws after a read: the reads answer in any order, the draws must not move.
+            parallel.map({1, 2, 3, 4, 5, 6, 7, 8}, function(i)
+              encore.get_user(1001)
+              encore.create_user({user_name = "r" .. math.random(1e9), first_name = "R", last_name = tostring(i), role_id = 3,
+                                  license_type = 1, password = "Passw0rd!x"})
+            end, {concurrency = 8})
             """, "reactivate.lua": """
             for _, user in ipairs(encore.list_users()) do
               if not user.is_active then encore.activate_user(user.user_id) end
@@ -74,6 +81,18 @@ import TestSupport
         #expect(applied.status == 0, "\(applied.stderr)")
         let users = Set((try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String })
         #expect(users.isSuperset(of: ["amy", "bob", "cat", "dan", "eve", "fay", "gus", "hal"]), "\(users)")
+
+        // Random names drawn inside `parallel`: each child has its own stream, so the apply
+        // draws what the dry run drew, whichever read answers first.
+        for attempt in 1...2 {
+            let drawn = try await RosterProcess.run(["run", "drawn.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "drawn\(attempt).json"],
+                                                    in: folder, environment: environment)
+            #expect(drawn.status == 0, "\(drawn.stderr)")
+            let appliedDrawn = try await RosterProcess.run(["apply", "drawn\(attempt).json", "--yes"], in: folder, environment: environment)
+            #expect(appliedDrawn.status == 0, "attempt \(attempt): \(appliedDrawn.stderr)")
+        }
+        let drawnUsers = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(drawnUsers.filter { $0.hasPrefix("r") }.count == 16, "\(drawnUsers)")
 
         // Someone deactivates ada after the plan: the apply would activate one user more.
         _ = try await RosterProcess.run(["run", "reactivate.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "second.json"],

@@ -143,6 +143,12 @@ int roster_isinteger_value(lua_State *L, int index, lua_Integer *out);
 
 /* math.randomseed(seed), protected, on a fresh state before any script code. */
 void roster_seed_random(lua_State *L, lua_Integer seed);
+/* math.random's generator state, four 64-bit words, copied out (`roster_random_get`) and in
+ * (`roster_random_set`): the scheduler gives each `parallel` child a stream of its own, so
+ * that what a child draws does not depend on the order the vendors answer in. Both return 0
+ * when the state's math library keeps its generator in another form (nothing is copied). */
+int roster_random_get(roster_state *s, uint64_t words[4]);
+int roster_random_set(roster_state *s, const uint64_t words[4]);
 
 /* Pins the state's clock at `now` (Unix seconds): `os.time()` answers it, and `os.date(format)`
  * formats it, in every attempt of a run (a time given as an argument is used as it is). */

@@ -115,7 +115,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine", "Journal", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [

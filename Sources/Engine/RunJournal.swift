@@ -18,9 +18,10 @@ public final class RunJournal: ChangeJournal {
     public let seed: Int64
     /// The Unix time `os.time()` answers in every attempt (`NewRun.clock`).
     public let clock: Int64
-    /// Whether an earlier attempt got past the run's gate (confirmation, `max_changes`): it
-    /// sent a change or ran a row. A run refused there, or stopped or killed before its
-    /// first change, has not, and its next attempt must pass the gate as a new run does.
+    /// Whether an earlier attempt got past the run's gate (confirmation, `max_changes`;
+    /// journaled by `recordAdmitted`, or shown by a change it sent or a row it ran). A run
+    /// refused there, or stopped or killed before it got past, has not, and its next attempt
+    /// must pass the gate as a new run does.
     public let admitted: Bool
     /// The admin's decision for changes of unknown outcome nothing can check.
     let assumption: UnknownAssumption?
@@ -75,15 +76,21 @@ public final class RunJournal: ChangeJournal {
         let clock = run.clock ?? RunJournal.now
         run.clock = clock
         let id = try store.startRun(run)
+        // No one else knows the id yet: this holds it against a resume while it runs.
+        try store.holdRun(id)
         return RunJournal(store: store, runID: id, attempt: 1, seed: run.seed, clock: clock, admitted: false, assumption: nil, earlier: [])
     }
 
     /// The next attempt of `run`, knowing what the earlier ones made.
     public static func resume(_ run: JournalRun, in store: JournalStore, assuming assumption: UnknownAssumption?) throws(JournalError) -> RunJournal {
-        let earlier = try store.changes(runID: run.id)
-        var admitted = !earlier.isEmpty
-        if !admitted, run.run.each != nil { admitted = try !store.rows(runID: run.id).isEmpty }
+        try store.holdRun(run.id)
+        // The attempt first, then what earlier ones did: once this attempt is the latest, an
+        // earlier one still running (on another host) stores no further change, so none it
+        // sends can be missing from what is read here.
         let (attempt, clock) = try store.startAttempt(runID: run.id, now: RunJournal.now)
+        let earlier = try store.changes(runID: run.id).filter { $0.attempt < attempt }
+        var admitted = run.admitted || !earlier.isEmpty
+        if !admitted, run.run.each != nil { admitted = try !store.rows(runID: run.id).contains { $0.attempt < attempt } }
         // The earlier attempts are over: a change still `sending` there got no answer. This
         // attempt checks it if the script makes it again; if not (the script found nothing
         // left to do), it stays journaled as what it is: of unknown outcome.
@@ -97,6 +104,13 @@ public final class RunJournal: ChangeJournal {
 
     /// The Unix time now, in whole seconds, as `os.time()` counts.
     static var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// Journals that the run got past its gate, before it sends anything: its resumes do not
+    /// ask again. A failure to journal it only means a resume would ask.
+    public func recordAdmitted() {
+        guard !admitted else { return }
+        try? store.admitRun(runID)
+    }
 
     /// `roster resume 12`
     public var resumeCommand: String { "roster resume \(runID)" }

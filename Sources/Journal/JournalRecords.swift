@@ -162,6 +162,9 @@ public struct JournalRun: Sendable {
     public var outcome: String?
     public var exitCode: Int?
     public var attempts: Int
+    /// Whether the run got past its gate (its confirmation, `max_changes`) in an attempt:
+    /// its changes were agreed to, and a resume does not ask again.
+    public var admitted = false
     /// Vendor reads its attempts made (counted, not stored; a killed attempt's are not known).
     public var reads: Int
 }

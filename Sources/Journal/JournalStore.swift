@@ -16,6 +16,12 @@ public protocol JournalStore: RunQueue {
 
     /// Journals a new run and its first attempt; returns the run's id.
     func startRun(_ run: NewRun) throws(JournalError) -> Int64
+    /// Takes run `runID` for this process before it runs an attempt of it (RunHold.swift):
+    /// throws, naming the process, when another process on this host runs it now. A shared
+    /// store also fences each change by its attempt, for processes on other hosts.
+    func holdRun(_ runID: Int64) throws(JournalError)
+    /// Records that run `runID` got past its gate (`JournalRun.admitted`).
+    func admitRun(_ runID: Int64) throws(JournalError)
     /// Journals the next attempt of `runID`; returns its number and the run's clock, pinned
     /// at `now` (Unix seconds) if it had none (a queued run's first start).
     func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64)

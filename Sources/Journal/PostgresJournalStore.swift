@@ -20,8 +20,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     let logger = Logger(label: "roster.journal")
 
     /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
-    /// run's pinned clock; 4 the modules a run's script required.
-    static let schemaVersion = 4
+    /// run's pinned clock; 4 the modules a run's script required; 5 whether a run got past its
+    /// gate.
+    static let schemaVersion = 5
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -116,6 +117,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             return value
         } catch {
             if atomic { _ = try? transaction.run("ROLLBACK") }
+            // What the body itself refused says so as it is.
+            if let refusal = error as? JournalError { throw refusal }
             throw JournalError("the journal \(path) could not be used: \(Self.describe(error))")
         }
     }
@@ -164,6 +167,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             }
             if version < 3 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS clock BIGINT") }
             if version < 4 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS modules TEXT") }
+            if version < 5 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS admitted BOOLEAN NOT NULL DEFAULT FALSE") }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
@@ -246,6 +250,17 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             """)[0]["id"].decode(Int64.self)
     }
 
+    /// On this host, as the SQLite journal does; hosts share this store, though, and no lock
+    /// here keeps another host from running the run: `commit` stores a change only while its
+    /// attempt is the run's latest.
+    public func holdRun(_ runID: Int64) throws(JournalError) {
+        try RunHold.take(runID, in: changeLogFolder)
+    }
+
+    public func admitRun(_ runID: Int64) throws(JournalError) {
+        try statement { db in try db.run("UPDATE runs SET admitted = TRUE WHERE id = \(runID)") }
+    }
+
     public func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64) {
         try transaction { db in
             let row = try db.run("""
@@ -271,17 +286,30 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 case .insert(let change, let place, let state, let replayedFrom, let at):
                     let values = batch.row(place, state: state, replayedFrom: replayedFrom, at: at)
                     // (run, attempt, sequence) is unique: a change logged twice is stored once.
+                    // Fenced: stored only while its attempt is the run's latest. The run's row is
+                    // share-locked for the statement, so a resume's next attempt (which updates
+                    // it) starts either after this change is stored, and reads it, or before,
+                    // and this change is refused and never sent.
                     let inserted = try db.run("""
+                        WITH latest AS (SELECT id FROM runs WHERE id = \(place.runID) AND attempts = \(place.attempt) FOR SHARE)
                         INSERT INTO changes (run_id, attempt, sequence, vendor, operation, effect, key, occurrence, arguments, state,
                                              already, result, error, not_applied, started_at, finished_at, duration_ms, replayed_from, state_before)
-                        VALUES (\(place.runID), \(place.attempt), \(place.sequence), \(change.vendor), \(change.operation), \(change.effect),
-                                \(change.key), \(change.occurrence), \(change.arguments), \(values.end.state.rawValue), \(values.end.already),
-                                \(values.end.result), \(values.end.error), \(values.end.notApplied), \(values.startedAt), \(values.finishedAt),
-                                \(values.durationMilliseconds), \(replayedFrom?.id), \(change.stateBefore))
+                        SELECT \(place.runID), \(place.attempt), \(place.sequence), \(change.vendor), \(change.operation), \(change.effect),
+                               \(change.key), \(change.occurrence), \(change.arguments), \(values.end.state.rawValue), \(values.end.already),
+                               \(values.end.result), \(values.end.error), \(values.end.notApplied), \(values.startedAt), \(values.finishedAt),
+                               \(values.durationMilliseconds), \(replayedFrom?.id), \(change.stateBefore)
+                        FROM latest
                         ON CONFLICT (run_id, attempt, sequence) DO NOTHING
                         RETURNING id
                         """)
-                    guard let row = inserted.first else { return 0 }
+                    guard let row = inserted.first else {
+                        let latest = try db.run("SELECT attempts FROM runs WHERE id = \(place.runID)").first
+                        if let number = try latest.map({ try $0["attempts"].decode(Int.self) }), number != place.attempt {
+                            throw JournalError("run \(place.runID) was taken up by attempt \(number) (roster resume, or a worker "
+                                               + "that took the run over), so attempt \(place.attempt) stops sending")
+                        }
+                        return 0
+                    }
                     batch.stored(place, values)
                     return try row["id"].decode(Int64.self)
                 case .finish(let place, let state, let already, let result, let error, let notApplied, let at):
@@ -505,7 +533,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
             exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),
-            reads: try row["reads"].decode(Int.self))
+            admitted: try row["admitted"].decode(Bool?.self) ?? false, reads: try row["reads"].decode(Int.self))
     }
 
     static func change(_ row: PostgresRandomAccessRow) throws -> JournalChange {

@@ -165,8 +165,9 @@ public final class SQLiteJournalStore: JournalStore {
     /// toggle found before it was sent, 3 the rate slots every process shares, 4 runs row by
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
     /// found by their place in their run (a change log's import), 7 the run queue and its
-    /// workers, 8 a run's pinned clock, 9 the modules a run's script required.
-    static let schemaVersion = 9
+    /// workers, 8 a run's pinned clock, 9 the modules a run's script required, 10 whether a run
+    /// got past its gate.
+    static let schemaVersion = 10
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -232,6 +233,7 @@ public final class SQLiteJournalStore: JournalStore {
                 }
                 if version < 8 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN clock INTEGER") }
                 if version < 9 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN modules TEXT") }
+                if version < 10 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -292,6 +294,14 @@ public final class SQLiteJournalStore: JournalStore {
                 run.modules.map(Self.json),
             ])
         return db.lastInsertedRowID
+    }
+
+    public func holdRun(_ runID: Int64) throws(JournalError) {
+        try RunHold.take(runID, in: changeLogFolder)
+    }
+
+    public func admitRun(_ runID: Int64) throws(JournalError) {
+        try write { db in try db.execute(sql: "UPDATE runs SET admitted = 1 WHERE id = ?", arguments: [runID]) }
     }
 
     /// Starts the next attempt of `runID` (a resume); returns its number.
@@ -757,7 +767,7 @@ public final class SQLiteJournalStore: JournalStore {
                         modules: decode([QueuedFile]?.self, row["modules"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
-            attempts: row["attempts"], reads: row["reads"])
+            attempts: row["attempts"], admitted: row["admitted"] ?? false, reads: row["reads"])
     }
 
     static func change(_ row: Row) -> JournalChange {

@@ -20,7 +20,7 @@ struct ChangeGate {
     /// Whether the run must be rehearsed (a dry run, its output hidden) to pass the gate: an
     /// attempt of a run not yet admitted (`RunJournal.admitted`) that may need confirming or
     /// is held to a limit. A resume of a run refused at the gate, or stopped or killed
-    /// before its first change, passes it again: `roster resume` is no way around it.
+    /// before it got past, passes it again: `roster resume` is no way around it.
     func needsRehearsal(_ tenant: Tenant, journal: RunJournal) -> Bool {
         !dryRun && !journal.admitted && (!yes || (maxChanges ?? tenant.maxChanges) != nil)
     }

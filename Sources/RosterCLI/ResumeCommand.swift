@@ -17,7 +17,7 @@ struct ResumeCommand: AsyncParsableCommand {
         discussion: """
             The run's own script text, arguments, tenant and configuration are used; its input files must be unchanged. A run row by row (--each) runs again only the rows that failed or never finished; its CSV may have changed in those rows (fix them, then resume), not in the rows that succeeded. A change whose outcome is unknown is checked with a read where its operation declares one, sent again where that is harmless, and otherwise left to you: --assume-sent or --assume-not-sent.
 
-            A run that never got past its confirmation (refused, or stopped or killed before its first change) is checked again as a new run is: its plan shown and asked about on a terminal, --yes without one, and held to the tenant's max_changes.
+            A run that never got past its confirmation (refused, declined, or stopped or killed before it was confirmed) is checked again as a new run is: its plan shown and asked about on a terminal, --yes without one, and held to the tenant's max_changes.
 
             Exit codes as for roster run, and 5: a change of unknown outcome needs your decision.
             """)
@@ -25,7 +25,7 @@ struct ResumeCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The run's id (from roster runs, or the line a run prints when it ends).", valueName: "run")) var id: Int64
     @Flag(name: .customLong("assume-sent"), help: "Take changes of unknown outcome that nothing can check as done.") var assumeSent = false
     @Flag(name: .customLong("assume-not-sent"), help: "Send changes of unknown outcome that nothing can check again.") var assumeNotSent = false
-    @Flag(help: "Do not ask before sending the changes of a run that was never confirmed (a run that has sent changes is not asked about again).") var yes = false
+    @Flag(help: "Do not ask before sending the changes of a run that was never confirmed (a confirmed run, or one run with --yes, is not asked about again).") var yes = false
     @Option(name: .customLong("max-changes"), help: ArgumentHelp("A run never confirmed may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
     var maxChanges: Int?
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
@@ -48,11 +48,9 @@ struct ResumeCommand: AsyncParsableCommand {
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
     }
 
-    /// Whether a run not yet admitted goes without asking: `--yes`; a queued run (submitting
-    /// it was the decision); an apply (journaled only once its plan was confirmed).
-    private func confirmed(_ found: JournalRun) -> Bool {
-        yes || queued || found.run.kind == "apply"
-    }
+    /// Whether a run not yet admitted goes without asking: `--yes`, or a queued run
+    /// (submitting it was the decision; it is still held to `max_changes`).
+    private var confirmed: Bool { yes || queued }
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
@@ -110,11 +108,11 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let rowRun = RowRun(runner: runner, script: script, arguments: found.run.arguments, inputs: inputs, dryRun: false,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
-            try await RowRunSupervisor(dryRun: false, yes: confirmed(found), results: results, verbose: verbose, maxChanges: maxChanges)
+            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges)
                 .perform(rowRun, table: table, done: done, connection: connection, journal: journal)
             return
         }
-        try await RunSupervisor(dryRun: false, yes: confirmed(found), json: json, verbose: verbose, maxChanges: maxChanges)
+        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges)
             .perform(runner, script, arguments: found.run.kind == "run" ? found.run.arguments : [:], inputs: inputs,
                      connection: connection, journal: journal)
     }

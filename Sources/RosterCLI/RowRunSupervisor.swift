@@ -51,6 +51,8 @@ struct RowRunSupervisor {
                                  rows: table.rows.count, connection: connection, journal: journal)
             reads.startReplaying()
         }
+        // Past the gate: a resume goes on without asking again.
+        if !dryRun { journal.recordAdmitted() }
         let pending = table.rows.filter { !done.contains($0.number) }.count
         let progress = ProgressLine(counter: counter, rowsTotal: pending, enabled: ProgressLine.terminalAvailable && !machineOutput)
         let lines: FileHandle = machineOutput ? .standardError : .standardOutput

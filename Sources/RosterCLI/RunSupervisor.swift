@@ -76,6 +76,8 @@ struct RunSupervisor {
             reads.startReplaying()
             if Self.rehearsalIsTheRun(rehearsal) { rehearsed = (rehearsal, rehearsalOutput) }
         }
+        // Past the gate: a resume goes on without asking again.
+        if !dryRun { journal.recordAdmitted() }
         let counter = CallCounter()
         runner.counter = counter
         let progress = ProgressLine(counter: counter, rowsTotal: nil, enabled: ProgressLine.terminalAvailable && !json)

@@ -61,6 +61,7 @@ import Testing
                 ALTER TABLE runs DROP COLUMN each;
                 ALTER TABLE runs DROP COLUMN clock;
                 ALTER TABLE runs DROP COLUMN modules;
+                ALTER TABLE runs DROP COLUMN admitted;
                 DROP TABLE rows;
                 DROP TABLE plans;
                 DROP INDEX changes_by_place;
@@ -77,9 +78,9 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 9)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 10)
         // A run from before clocks were kept gets one when it is resumed.
-        #expect(try upgraded.run(run)?.run.clock == nil && upgraded.run(run)?.run.modules == nil)
+        #expect(try upgraded.run(run)?.run.clock == nil && upgraded.run(run)?.run.modules == nil && upgraded.run(run)?.admitted == false)
         #expect(try upgraded.startAttempt(runID: run, now: 1_700_000_000).clock == 1_700_000_000)
     }
 

@@ -3,6 +3,7 @@
 /// people, names the tenant, and asks first — even with --json; --yes and --dry-run do not
 /// ask, nor do a few harmless changes.
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct ConfirmationTests {
@@ -210,6 +211,28 @@ import Testing
             let result = try await RosterProcess.run(arguments, in: folder, environment: environment)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
+    }
+
+    /// A run that got past its gate (here with --yes) and stopped before its first change is
+    /// resumed without asking again, terminal or not: it was agreed to.
+    @Test func aRunPastItsGateIsResumedWithoutAskingAgain() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "guarded.lua": "if not encore.get_user(1002).is_active then error('grace is inactive', 0) end\nencore.deactivate_user(1001)",
+            "grace.lua": "encore.activate_user(1002)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        _ = try await TestHTTP.send("DELETE", emulator.origin + "/encore/users/v1/users/1002/active?use-external-id=false",
+                                    headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
+        let stopped = try await RosterProcess.run(["run", "guarded.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
+        #expect(stopped.status == 1 && stopped.diagnostics.contains("grace is inactive"), "\(stopped.stderr)")
+        #expect(try await RosterProcess.run(["run", "grace.lua", "--config", "roster.toml"], in: folder, environment: environment).status == 0)
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == false, "the resume deactivated ada")
     }
 
     /// A run row by row passes the same gate: without a terminal it needs --yes, it is held to

@@ -1,6 +1,7 @@
 /// PostgresJournalTests.swift: the journal in PostgreSQL — the same commands on a
 /// throwaway cluster the test starts and stops: runs, runs show, audit, resume, undo.
 import Foundation
+import Journal
 import Testing
 
 @Suite struct PostgresJournalTests {
@@ -47,7 +48,7 @@ import Testing
         let state = folder.appendingPathComponent("state/roster")
         let logs = ((try? FileManager.default.contentsOfDirectory(atPath: state.path)) ?? []).filter { $0.hasPrefix("changes-") }.flatMap { name in
             (try? FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent(name).path)) ?? []
-        }
+        }.filter { $0 != "runs.lock" } // which process on this host runs which run: no journal data
         #expect(logs.isEmpty, "\(logs)")
         let inFlight = try await roster(["runs", "show", "2", "--json"])
         #expect(inFlight.stdout.contains("\"sending\""), "\(inFlight.stdout)")
@@ -75,6 +76,29 @@ import Testing
         #expect(applied.status == 0, "\(applied.stderr)")
         let twice = try await roster(["apply", "p.plan", "--yes"])
         #expect(twice.status == 6 && twice.stderr.contains("was already applied by run 6"), "\(twice.stderr)")
+
+        // Fenced: once another attempt has taken the run up (a resume on another host, a worker
+        // that took it over), the earlier attempt stores, and so sends, no further change;
+        // the answer to a change it had already sent is still recorded.
+        let store = try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("fence").path)
+        let run = try store.startRun(NewRun(kind: "run", user: "ada", host: "elsewhere", script: "/s.lua", scriptText: "", arguments: [:],
+                                            inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: false))
+        func change(_ attempt: Int, _ sequence: Int) -> JournalOperation {
+            .insert(NewChange(vendor: "encore", operation: "create_user", effect: "write", key: "k\(sequence)", occurrence: 0, arguments: "{}"),
+                    ChangeReference(runID: run, attempt: attempt, sequence: sequence), state: .sending, replayedFrom: nil, at: Date())
+        }
+        _ = try store.commit([change(1, 1)], idempotent: false)
+        #expect(try store.startAttempt(runID: run, now: 0).number == 2)
+        #expect(throws: JournalError.self) { try store.commit([change(1, 2)], idempotent: false) }
+        do {
+            _ = try store.commit([change(1, 2)], idempotent: false)
+        } catch {
+            #expect(error.description == "run \(run) was taken up by attempt 2 (roster resume, or a worker that took the run over), so attempt 1 stops sending")
+        }
+        _ = try store.commit([change(2, 1)], idempotent: false)
+        _ = try store.commit([.finish(ChangeReference(runID: run, attempt: 1, sequence: 1), state: .succeeded, already: false, result: "1",
+                                      error: nil, notApplied: false, at: Date())], idempotent: false)
+        #expect(try store.changes(runID: run).map { "\($0.attempt).\($0.sequence) \($0.state.rawValue)" } == ["1.1 succeeded", "2.1 sending"])
     }
 
     @Test func anUnreachableJournalIsOneLine() async throws {

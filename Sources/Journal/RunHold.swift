@@ -1,0 +1,52 @@
+/// RunHold.swift: one process at a time runs a run. Two attempts of one run at once (a
+/// second `roster resume` while the first still runs, or a resume while the run itself does)
+/// would each send the changes the other has not journaled yet.
+///
+/// On this host the process running an attempt holds a lock on the run: a byte of
+/// `runs.lock` in the journal's change-log folder, the run's id its offset (POSIX record
+/// locks: the kernel drops them when the process ends, however it ends, and one file serves
+/// every run). Across hosts, a shared store (PostgreSQL) fences too: a change is stored only
+/// while its attempt is the run's latest, so an attempt another host has taken over sends
+/// nothing more.
+import Foundation
+import Synchronization
+
+/// The runs this process holds, through one descriptor per lock file, never closed: closing
+/// any descriptor of a file drops every POSIX lock the process has on it.
+enum RunHold {
+    private static let files = Mutex<[String: Int32]>([:])
+
+    /// Takes run `runID` for this process, or says which process has it.
+    static func take(_ runID: Int64, in folder: String) throws(JournalError) {
+        let path = folder + "/runs.lock"
+        let descriptor = try files.withLock { files throws(JournalError) -> Int32 in
+            if let open = files[path] { return open }
+            if !FileManager.default.fileExists(atPath: folder) {
+                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else {
+                throw JournalError("cannot open \(path) (which says which process runs which run): \(String(cString: strerror(errno)))")
+            }
+            files[path] = descriptor
+            return descriptor
+        }
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(runID)
+        lock.l_len = 1
+        if fcntl(descriptor, F_SETLK, &lock) == 0 { return }
+        guard errno == EAGAIN || errno == EACCES else {
+            throw JournalError("cannot lock run \(runID) in \(path): \(String(cString: strerror(errno)))")
+        }
+        var holder = flock()
+        holder.l_type = Int16(F_WRLCK)
+        holder.l_whence = Int16(SEEK_SET)
+        holder.l_start = off_t(runID)
+        holder.l_len = 1
+        let process = fcntl(descriptor, F_GETLK, &holder) == 0 && holder.l_type != Int16(F_UNLCK) ? " (process \(holder.l_pid))" : ""
+        throw JournalError("run \(runID) is running now in another roster process on this host\(process); wait for it to end, "
+                           + "or stop it, then resume it (two attempts at once could each send a change the other is sending)")
+    }
+}

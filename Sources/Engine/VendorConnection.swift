@@ -21,11 +21,17 @@ public final class VendorConnection: Sendable {
     public let trustedPublishers: [TrustedPublisher]
     /// The tenant's settings for each plugin (`[tenants.NAME.plugins.PLUGIN]`).
     public let pluginSettings: [String: PluginSettingValues]
+    /// Where each vendor's calls go, and as which account (`VendorSettings.target`); the
+    /// built-in emulator is one target whatever port it listens on.
+    public let targets: [Vendor: String]
 
     init(tenant: Tenant, emulator: LazyEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
          http: VendorHTTP = .shared,
-         trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:]) {
+         trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:], targets: [Vendor: String] = [:]) {
         self.pluginSettings = pluginSettings
+        self.targets = emulator == nil ? targets : Dictionary(uniqueKeysWithValues: tenant.configurations.map {
+            (type(of: $0).vendor, "the built-in emulator")
+        })
         self.tenant = tenant
         self.emulator = emulator
         self.configurationFile = configurationFile
@@ -62,7 +68,8 @@ public final class VendorConnection: Sendable {
                                     configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal,
                                     journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
                                     trustedPublishers: configuration.trustedPublishers,
-                                    pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:])
+                                    pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],
+                                    targets: Dictionary(uniqueKeysWithValues: (configuration.tenants[tenant.name]?.vendors ?? []).map { ($0.vendor, $0.settings.target) }))
         }
         // A tenant named with no configuration to find it in is a mistake (the wrong folder,
         // say), not a run on the emulator the admin would take for their tenant's.

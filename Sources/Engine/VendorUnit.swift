@@ -38,6 +38,10 @@ public protocol VendorSettings: Sendable {
     init(_ section: ConfigurationSection) throws(ConfigurationError)
     /// Reads the secrets and builds the client configuration.
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration
+    /// Where the vendor's calls go and as which account, with no secret in it: the base URL
+    /// (as configured, `default` when not), the account's public ids, and where its secret is
+    /// read from. A saved plan keeps it: an apply sends only where the plan was made.
+    var target: String { get }
 }
 
 /// One key of a demo section.

@@ -92,6 +92,10 @@ struct ApplyCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }
+        if let moved = plan.retargeted(connection.targets) {
+            Diagnostics.error("roster: plan is stale: \(moved); nothing was sent (make a new plan)")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
         guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
             Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, or pass that journal with --journal")
             throw ExitCode(ExitStatus.usage)

@@ -76,7 +76,7 @@ struct RowRunSupervisor {
         let notRun = outcomes.filter { $0.state == .notRun }
         let status: Int32 = signals.received != nil ? ExitStatus.interrupted : (failed.isEmpty && notRun.isEmpty ? ExitStatus.success : ExitStatus.scriptError)
         if dryRun { try? journal.recordPlan(outcomes.flatMap { $0.result?.plan ?? [] }) }
-        if dryRun, let planOut { try savePlan(outcomes, table: table, journal: journal, to: planOut) }
+        if dryRun, let planOut { try savePlan(outcomes, table: table, journal: journal, targets: connection.targets, to: planOut) }
         journal.abandonInFlight(VendorSession.cutShortMessage)
         journal.finish(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
                        exitCode: status)
@@ -104,7 +104,7 @@ struct RowRunSupervisor {
     }
 
     /// Saves the plan of a dry run whose every row planned to its end.
-    private func savePlan(_ outcomes: [RowOutcome], table: RowTable, journal: RunJournal, to path: String) throws {
+    private func savePlan(_ outcomes: [RowOutcome], table: RowTable, journal: RunJournal, targets: [Vendor: String], to path: String) throws {
         let unfinished = outcomes.filter { $0.state != .succeeded }.map { String($0.row.number) }
         guard unfinished.isEmpty else {
             Diagnostics.error("roster: no plan saved: the dry run of row\(unfinished.count == 1 ? "" : "s") \(unfinished.prefix(10).joined(separator: ", ")) did not finish")
@@ -112,7 +112,9 @@ struct RowRunSupervisor {
         }
         guard let run = try? journal.store.run(journal.runID) else { return }
         let plans = Dictionary(outcomes.map { ($0.row.number, $0.result?.plan ?? []) }) { first, _ in first }
-        try SavedPlan(run: run, rows: table.rows, plans: plans).save(to: path, journal: journal)
+        var plan = SavedPlan(run: run, rows: table.rows, plans: plans)
+        plan.aim(at: targets)
+        try plan.save(to: path, journal: journal)
     }
 
     /// `row 17 ada@example.com: ok, 3 changes`, `row 18 bob@example.com: FAILED encore.create_user: ...`

@@ -101,7 +101,7 @@ struct RunSupervisor {
         await connection.close()
         let status = ExitStatus.of(result.outcome)
         if dryRun { try? journal.recordPlan(result.plan) }
-        if let planOut, dryRun { try savePlan(result, journal: journal, to: planOut) }
+        if let planOut, dryRun { try savePlan(result, journal: journal, targets: connection.targets, to: planOut) }
         journal.abandonInFlight(VendorSession.cutShortMessage)
         journal.finish(outcome: result.outcome.journalText, exitCode: status)
 
@@ -146,13 +146,15 @@ struct RunSupervisor {
     }
 
     /// Saves a successful dry run's plan (mode 0600) and keeps it in the journal.
-    private func savePlan(_ result: ScriptRunResult, journal: RunJournal, to path: String) throws {
+    private func savePlan(_ result: ScriptRunResult, journal: RunJournal, targets: [Vendor: String], to path: String) throws {
         guard result.outcome == .success else {
             Diagnostics.error("roster: no plan saved: the dry run did not finish (\(result.outcome.summary))")
             return
         }
         guard let run = try? journal.store.run(journal.runID) else { return }
-        try SavedPlan(run: run, plan: result.plan).save(to: path, journal: journal)
+        var plan = SavedPlan(run: run, plan: result.plan)
+        plan.aim(at: targets)
+        try plan.save(to: path, journal: journal)
     }
 
     /// `roster: acting on tenant 'acme' (/etc/roster/roster.toml)`: said on a terminal before

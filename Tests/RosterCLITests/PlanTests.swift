@@ -105,6 +105,36 @@ import TestSupport
                 "\(stale.stderr)")
     }
 
+    /// A plan is applied only where it was made: with the tenant's vendor re-pointed since
+    /// (another base URL, account or secret), the apply sends nothing (exit 6), naming both.
+    @Test func aPlanIsAppliedOnlyToTheAccountsItWasMadeAgainst() async throws {
+        let folder = try RosterProcess.scriptFolder(["off.lua": "encore.deactivate_user(1002)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "off.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "off.json"],
+                                                  in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let shown = try await RosterProcess.run(["plan", "show", "off.json"], in: folder, environment: environment)
+        #expect(shown.stdout.contains("  encore: \(emulator.origin)/encore, key from file secrets/encore.key\n"), "\(shown.stdout)")
+
+        let config = folder.appendingPathComponent("roster.toml")
+        let original = try String(contentsOf: config, encoding: .utf8)
+        try original.replacingOccurrences(of: "secrets/encore.key", with: "secrets/other-encore.key").write(to: config, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("secrets/encore.key"), to: folder.appendingPathComponent("secrets/other-encore.key"))
+        let moved = try await RosterProcess.run(["apply", "off.json", "--yes"], in: folder, environment: environment)
+        #expect(moved.status == 6, "\(moved.stderr)")
+        #expect(moved.diagnostics.contains("roster: plan is stale: it was made against encore at \(emulator.origin)/encore, key from file secrets/encore.key; "
+                                           + "tenant 'demo' now reaches encore at \(emulator.origin)/encore, key from file secrets/other-encore.key; nothing was sent"),
+                "\(moved.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 0, "nothing was sent, not even the rehearsal's read")
+
+        try original.write(to: config, atomically: true, encoding: .utf8)
+        let applied = try await RosterProcess.run(["apply", "off.json", "--yes"], in: folder, environment: environment)
+        #expect(applied.status == 0, "\(applied.stderr)")
+    }
+
     /// A plan's changes built from the time are applied as reviewed: the apply sees the time
     /// its dry run saw, so the plan is not stale a second later and the name is the planned one.
     @Test func anApplySeesTheTimeItsPlanWasMade() async throws {

@@ -40,6 +40,10 @@ public struct Active911Settings: VendorSettings {
         reserve = try section.fraction("reserve", in: 0...0.9)
     }
 
+    public var target: String {
+        "\(baseURL ?? "default"), tokens from \(tokenURL ?? "default"), agency \(agency ?? "default"), refresh token from \(refreshToken.origin)"
+    }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var configuration = Active911Configuration(refreshToken: try refreshToken.resolve(environment: environment), agency: agency)
         if let baseURL { configuration.baseURL = baseURL }

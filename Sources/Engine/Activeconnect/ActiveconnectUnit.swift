@@ -29,6 +29,8 @@ public struct ActiveconnectSettings: VendorSettings {
         applicationSecret = try section.secret("application_secret", required: true)!
     }
 
+    public var target: String { "\(baseURL ?? "default"), application \(applicationID), secret from \(applicationSecret.origin)" }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         let secret = try applicationSecret.resolve(environment: environment)
         return baseURL.map { ActiveconnectConfiguration(baseURL: $0, applicationID: applicationID, applicationSecret: secret) }

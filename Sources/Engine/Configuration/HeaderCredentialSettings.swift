@@ -27,6 +27,8 @@ public struct HeaderCredentialSettings<Configuration: HeaderCredentialConfigurat
         authPrefix = try section.headerPrefix("auth_prefix")
     }
 
+    public var target: String { "\(baseURL ?? "default"), \(Configuration.credentialKey) from \(credential.origin)" }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var credential = HeaderCredential(try self.credential.resolve(environment: environment))
         if let authHeader { credential.header = authHeader }

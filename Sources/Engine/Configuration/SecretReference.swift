@@ -15,6 +15,15 @@ public struct SecretReference: Sendable {
     let key: [String]
     let document: ConfigurationDocument
 
+    /// Where the secret is read from (`env ACME_ENCORE_KEY`, `file secrets/encore.key`), never
+    /// the secret.
+    public var origin: String {
+        switch source {
+        case .environment(let variable): "env \(variable)"
+        case .file(let path): "file \(path)"
+        }
+    }
+
     /// Reads the secret. A file must be a regular file readable only by its owner
     /// (no group or other permission bits), as ssh insists for its keys.
     public func resolve(environment: [String: String]) throws(ConfigurationError) -> Secret {

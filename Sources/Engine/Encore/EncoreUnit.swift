@@ -26,6 +26,8 @@ public struct EncoreSettings: VendorSettings {
         apiVersion = try section.integer("api_version", in: 1...1_000)
     }
 
+    public var target: String { "\(baseURL ?? "default"), key from \(subscriptionKey.origin)" }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var configuration = EncoreConfiguration(subscriptionKey: try subscriptionKey.resolve(environment: environment), apiVersion: apiVersion)
         if let baseURL { configuration.baseURL = baseURL }

@@ -34,6 +34,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     /// row that changed makes the plan stale.
     public var rows: [PlannedRow]?
     public var changes: [Change]
+    /// Where each vendor of its changes was reached, and as which account, when it was made
+    /// (`VendorSettings.target`: base URL, public account ids, where the secret is read; no
+    /// secret). An apply sends only there (nil in a plan saved before they were kept).
+    public var targets: [String: String]?
 
     /// A row of a plan row by row.
     public struct PlannedRow: Codable, Sendable, Equatable {
@@ -99,6 +103,24 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         }
     }
 
+    /// Keeps where the vendors of its changes are reached now (`VendorConnection.targets`).
+    public mutating func aim(at now: [Vendor: String]) {
+        let vendors = Set(changes.map(\.vendor))
+        targets = Dictionary(uniqueKeysWithValues: now.filter { vendors.contains($0.key.rawValue) }.map { ($0.key.rawValue, $0.value) })
+    }
+
+    /// Why the plan cannot be applied where its vendors are reached `now` (the configuration
+    /// re-pointed one since the plan was made: another URL, account or secret), or nil.
+    public func retargeted(_ now: [Vendor: String]) -> String? {
+        for (vendor, made) in (targets ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let current = now[Vendor(rawValue: vendor)]
+            guard current != made else { continue }
+            return "it was made against \(vendor) at \(made); tenant '\(tenant)' now "
+                + (current.map { "reaches \(vendor) at \($0)" } ?? "does not configure \(vendor)")
+        }
+        return nil
+    }
+
     static func salted(_ fingerprint: String, id: String) -> String {
         SHA256.hash(data: Data((id + "\n" + fingerprint).utf8)).hexText
     }
@@ -137,6 +159,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     public var text: String {
         var lines = ["plan \(id): \(changes.count) change\(changes.count == 1 ? "" : "s") by \(script) (run \(run)), tenant \(tenant)"
             + (config.map { " (\($0))" } ?? "") + ", made \(created_at)"]
+        for (vendor, target) in (targets ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("  \(vendor): \(target)") }
         if let each { lines.append("  row by row over \(each.name) (\(rows?.count ?? 0) rows)") }
         var row: Int?
         for (index, change) in changes.enumerated() {
@@ -163,6 +186,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         }
         if arguments != edited.arguments { return "its --arg values differ" }
         if tenant != edited.tenant || config != edited.config { return "its tenant or configuration differs" }
+        if targets != edited.targets { return "the vendor accounts it was made against differ" }
         if each != edited.each { return "its --each rows or options differ" }
         if inputs != edited.inputs { return "its --input files differ" }
         return "its details differ"

@@ -20,6 +20,8 @@ struct KeycardSettings: VendorSettings {
         apiKey = try section.secret("api_key", required: true)!
     }
 
+    var target: String { "\(baseURL), key from \(apiKey.origin)" }
+
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         KeycardConfiguration(baseURL: baseURL, apiKey: try apiKey.resolve(environment: environment))
     }

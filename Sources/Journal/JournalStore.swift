@@ -16,10 +16,6 @@ public protocol JournalStore: RunQueue {
 
     /// Journals a new run and its first attempt; returns the run's id.
     func startRun(_ run: NewRun) throws(JournalError) -> Int64
-    /// Takes run `runID` for this process before it runs an attempt of it (RunHold.swift):
-    /// throws, naming the process, when another process on this host runs it now. A shared
-    /// store also fences each change by its attempt, for processes on other hosts.
-    func holdRun(_ runID: Int64) throws(JournalError)
     /// Records that run `runID` got past its gate (`JournalRun.admitted`).
     func admitRun(_ runID: Int64) throws(JournalError)
     /// Journals the next attempt of `runID`; returns its number and the run's clock, pinned
@@ -64,6 +60,18 @@ public protocol JournalStore: RunQueue {
 }
 
 extension JournalStore {
+    /// Takes run `runID` for this process before it runs an attempt of it (RunHold.swift):
+    /// throws, naming the process, when another process on this host runs it now. A shared
+    /// store also fences each change by its attempt, for processes on other hosts.
+    public func holdRun(_ runID: Int64) throws(JournalError) {
+        try RunHold.take(runID, in: changeLogFolder)
+    }
+
+    /// The process on this host running run `runID` now, if one is.
+    public func processRunning(_ runID: Int64) -> Int32? {
+        RunHold.holder(of: runID, in: changeLogFolder)
+    }
+
     @discardableResult
     public func commit(_ operations: [JournalOperation]) throws(JournalError) -> [Int64] { try commit(operations, idempotent: false) }
 

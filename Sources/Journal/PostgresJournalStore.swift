@@ -250,13 +250,6 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             """)[0]["id"].decode(Int64.self)
     }
 
-    /// On this host, as the SQLite journal does; hosts share this store, though, and no lock
-    /// here keeps another host from running the run: `commit` stores a change only while its
-    /// attempt is the run's latest.
-    public func holdRun(_ runID: Int64) throws(JournalError) {
-        try RunHold.take(runID, in: changeLogFolder)
-    }
-
     public func admitRun(_ runID: Int64) throws(JournalError) {
         try statement { db in try db.run("UPDATE runs SET admitted = TRUE WHERE id = \(runID)") }
     }

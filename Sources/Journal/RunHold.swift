@@ -19,34 +19,49 @@ enum RunHold {
     /// Takes run `runID` for this process, or says which process has it.
     static func take(_ runID: Int64, in folder: String) throws(JournalError) {
         let path = folder + "/runs.lock"
-        let descriptor = try files.withLock { files throws(JournalError) -> Int32 in
-            if let open = files[path] { return open }
-            if !FileManager.default.fileExists(atPath: folder) {
-                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            }
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else {
-                throw JournalError("cannot open \(path) (which says which process runs which run): \(String(cString: strerror(errno)))")
-            }
-            files[path] = descriptor
-            return descriptor
+        guard let descriptor = descriptor(path, creating: true) else {
+            throw JournalError("cannot open \(path) (which says which process runs which run): \(String(cString: strerror(errno)))")
         }
-        var lock = flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = off_t(runID)
-        lock.l_len = 1
+        var lock = byte(runID, F_WRLCK)
         if fcntl(descriptor, F_SETLK, &lock) == 0 { return }
         guard errno == EAGAIN || errno == EACCES else {
             throw JournalError("cannot lock run \(runID) in \(path): \(String(cString: strerror(errno)))")
         }
-        var holder = flock()
-        holder.l_type = Int16(F_WRLCK)
-        holder.l_whence = Int16(SEEK_SET)
-        holder.l_start = off_t(runID)
-        holder.l_len = 1
-        let process = fcntl(descriptor, F_GETLK, &holder) == 0 && holder.l_type != Int16(F_UNLCK) ? " (process \(holder.l_pid))" : ""
+        let process = holder(of: runID, in: folder).map { " (process \($0))" } ?? ""
         throw JournalError("run \(runID) is running now in another roster process on this host\(process); wait for it to end, "
                            + "or stop it, then resume it (two attempts at once could each send a change the other is sending)")
+    }
+
+    /// The process on this host running `runID` now (another than this one), if one is.
+    static func holder(of runID: Int64, in folder: String) -> Int32? {
+        guard let descriptor = descriptor(folder + "/runs.lock", creating: false) else { return nil }
+        var query = byte(runID, F_WRLCK)
+        guard fcntl(descriptor, F_GETLK, &query) == 0, query.l_type != Int16(F_UNLCK) else { return nil }
+        return query.l_pid
+    }
+
+    /// This process's descriptor of the lock file at `path`, opened once.
+    private static func descriptor(_ path: String, creating: Bool) -> Int32? {
+        files.withLock { files -> Int32? in
+            if let open = files[path] { return open }
+            let folder = (path as NSString).deletingLastPathComponent
+            if creating, !FileManager.default.fileExists(atPath: folder) {
+                try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            let descriptor = open(path, O_RDWR | O_CLOEXEC | (creating ? O_CREAT : 0), 0o600)
+            guard descriptor >= 0 else { return nil }
+            files[path] = descriptor
+            return descriptor
+        }
+    }
+
+    /// A lock of `type` on the byte at offset `runID`.
+    private static func byte(_ runID: Int64, _ type: Int32) -> flock {
+        var lock = flock()
+        lock.l_type = Int16(type)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = off_t(runID)
+        lock.l_len = 1
+        return lock
     }
 }

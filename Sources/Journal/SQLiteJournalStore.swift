@@ -296,10 +296,6 @@ public final class SQLiteJournalStore: JournalStore {
         return db.lastInsertedRowID
     }
 
-    public func holdRun(_ runID: Int64) throws(JournalError) {
-        try RunHold.take(runID, in: changeLogFolder)
-    }
-
     public func admitRun(_ runID: Int64) throws(JournalError) {
         try write { db in try db.execute(sql: "UPDATE runs SET admitted = 1 WHERE id = ?", arguments: [runID]) }
     }

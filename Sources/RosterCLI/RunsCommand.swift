@@ -14,6 +14,17 @@ struct RunsCommand: ParsableCommand {
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self)
 
+    /// How a run stands: its outcome once it has one; before, whether a process on this host
+    /// runs it now (it holds the run), it waits in the queue, or it stopped without ending
+    /// (killed: `roster resume` finishes it), which a shared journal cannot tell from a run
+    /// going on on another host.
+    static func outcome(_ run: JournalRun, _ store: JournalStore) -> String {
+        if let outcome = run.outcome { return outcome }
+        if let process = store.processRunning(run.id) { return "running (process \(process))" }
+        if run.attempts == 0 { return "queued" }
+        return store.logsChangesLocally ? "killed" : "running on another host, or killed"
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the journaled runs, newest first.")
 
@@ -48,7 +59,7 @@ struct RunsCommand: ParsableCommand {
                 let run = summary.run
                 let changes = run.run.dryRun ? "\(summary.planned) planned" : "\(summary.done) done, \(summary.failed) failed, \(summary.unknown) unknown"
                 return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
-                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, (run.outcome ?? "running or killed") + (run.run.dryRun ? " (dry run)" : ""),
+                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, RunsCommand.outcome(run, store) + (run.run.dryRun ? " (dry run)" : ""),
                         changes, String(run.reads)]
             }
             Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES", "READS"], rows)
@@ -86,7 +97,7 @@ struct RunsCommand: ParsableCommand {
                 let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
                 print("run \(found.id): \(script), tenant \(found.run.tenant.isEmpty ? "(the worker's default)" : found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
                       + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"), \(found.reads) read\(found.reads == 1 ? "" : "s")"
-                      + ": \(found.outcome ?? "running or killed")"
+                      + ": \(RunsCommand.outcome(found, store))"
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
                 let rows = changes.map { change in
                     let text = "\(change.vendor).\(change.operation) \(change.arguments)" + (change.error.map { " -- \($0)" } ?? "")

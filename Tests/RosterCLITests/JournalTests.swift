@@ -441,8 +441,13 @@ import TestSupport
         #expect(meanwhile.status == 2, "\(meanwhile.stderr)")
         #expect(meanwhile.diagnostics.hasPrefix("roster: run 1 is running now in another roster process on this host (process \(first.process.processIdentifier)); wait for it to end"),
                 "\(meanwhile.stderr)")
+        // `roster runs` tells a run going on from one that was killed.
+        let running = try await RosterProcess.run(["runs"], in: folder, environment: environment)
+        #expect(running.stdout.contains("running (process \(first.process.processIdentifier))"), "\(running.stdout)")
         first.send(SIGKILL)
         _ = try await first.wait()
+        let killed = try await RosterProcess.run(["runs", "show", "1"], in: folder, environment: environment)
+        #expect(killed.stdout.hasPrefix("run 1: ") && killed.stdout.contains(", 1 attempt, 0 reads: killed\n"), "\(killed.stdout)")
 
         // Two resumes at once: one runs the rest, the other is refused.
         let resumes = try (0..<2).map { _ in try RosterProcess.spawn(["resume", "1"], in: folder, environment: environment) }

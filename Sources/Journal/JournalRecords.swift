@@ -48,11 +48,20 @@ public struct NewRun: Sendable {
     /// when the run started: a resume (or an apply) runs them, not what the folder holds
     /// since. Nil for a run journaled before they were kept (its folder is read again).
     public var modules: [QueuedFile]?
+    /// Where each vendor was reached when the run started, and as which account, by vendor
+    /// (no secret in it): a resume finishes the run there. Nil until a queued run starts (or
+    /// for a run journaled before they were kept).
+    public var targets: [String: String]?
+    /// The limits the run was given (`--timeout`, `--memory-limit`, `--instruction-limit`,
+    /// `--max-changes`): its resumes keep them unless told otherwise.
+    public var limits: RunLimits?
 
     public init(kind: String, user: String, host: String, script: String, scriptText: String, plugin: String? = nil,
                 pluginVersion: String? = nil, workflow: String? = nil, arguments: [String: String], inputs: [JournalInput],
                 tenant: String, configFile: String?, seed: Int64, dryRun: Bool, each: EachSource? = nil, clock: Int64? = nil,
-                modules: [QueuedFile]? = nil) {
+                modules: [QueuedFile]? = nil, targets: [String: String]? = nil, limits: RunLimits? = nil) {
+        self.targets = targets
+        self.limits = limits
         self.each = each
         self.clock = clock
         self.modules = modules
@@ -71,6 +80,31 @@ public struct NewRun: Sendable {
         self.seed = seed
         self.dryRun = dryRun
     }
+}
+
+/// The limits a run was given on its command line; nil: the command's default.
+public struct RunLimits: Codable, Sendable, Equatable {
+    /// Seconds.
+    public var timeout: Double?
+    public var memoryMegabytes: Int?
+    public var instructions: Int64?
+    public var maxChanges: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case timeout, instructions
+        case memoryMegabytes = "memory_mb"
+        case maxChanges = "max_changes"
+    }
+
+    public init(timeout: Double? = nil, memoryMegabytes: Int? = nil, instructions: Int64? = nil, maxChanges: Int? = nil) {
+        self.timeout = timeout
+        self.memoryMegabytes = memoryMegabytes
+        self.instructions = instructions
+        self.maxChanges = maxChanges
+    }
+
+    /// Nil when no limit was given.
+    public var given: RunLimits? { self == RunLimits() ? nil : self }
 }
 
 /// An `--input` file as journaled: its name as given, where it was read, its digest.

@@ -21,8 +21,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
 
     /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
     /// run's pinned clock; 4 the modules a run's script required; 5 whether a run got past its
-    /// gate.
-    static let schemaVersion = 5
+    /// gate; 6 where a run's vendors were reached and the limits it was given.
+    static let schemaVersion = 6
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -168,6 +168,10 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             if version < 3 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS clock BIGINT") }
             if version < 4 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS modules TEXT") }
             if version < 5 { try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS admitted BOOLEAN NOT NULL DEFAULT FALSE") }
+            if version < 6 {
+                try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS targets TEXT")
+                try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS limits TEXT")
+            }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
@@ -240,12 +244,14 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Transaction) throws -> Int64 {
         try db.run("""
             INSERT INTO runs (kind, "user", host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules,
+                              targets, limits)
             VALUES (\(run.kind), \(run.user), \(run.host), \(run.script), \(run.scriptText),
                     \(SQLiteJournalStore.sha256(Array(run.scriptText.utf8))), \(run.plugin), \(run.pluginVersion), \(run.workflow),
                     \(SQLiteJournalStore.json(run.arguments)), \(SQLiteJournalStore.json(run.inputs)), \(run.tenant), \(run.configFile),
                     \(run.seed), \(run.dryRun), \(now), \(run.each.map(SQLiteJournalStore.json)), \(outcome), \(attempts), \(run.clock),
-                    \(run.modules.map(SQLiteJournalStore.json)))
+                    \(run.modules.map(SQLiteJournalStore.json)), \(run.targets.map(SQLiteJournalStore.json)),
+                    \(run.limits.map(SQLiteJournalStore.json)))
             RETURNING id
             """)[0]["id"].decode(Int64.self)
     }
@@ -522,7 +528,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         dryRun: try row["dry_run"].decode(Bool.self),
                         each: SQLiteJournalStore.decode(EachSource?.self, try optional("each"), default: nil),
                         clock: try row["clock"].decode(Int64?.self),
-                        modules: SQLiteJournalStore.decode([QueuedFile]?.self, try optional("modules"), default: nil)),
+                        modules: SQLiteJournalStore.decode([QueuedFile]?.self, try optional("modules"), default: nil),
+                        targets: SQLiteJournalStore.decode([String: String]?.self, try optional("targets"), default: nil),
+                        limits: SQLiteJournalStore.decode(RunLimits?.self, try optional("limits"), default: nil)),
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
             exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),

@@ -82,6 +82,12 @@ extension PostgresJournalStore {
         try statement { db in try db.run("UPDATE runs SET tenant = \(tenant) WHERE id = \(runID) AND tenant = ''") }
     }
 
+    public func recordTargets(runID: Int64, targets: [String: String]) throws(JournalError) {
+        try statement { db in
+            try db.run("UPDATE runs SET targets = \(SQLiteJournalStore.json(targets)) WHERE id = \(runID) AND targets IS NULL")
+        }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try statement { db in
             try db.run("SELECT files FROM queue WHERE run_id = \(runID)").first.map {

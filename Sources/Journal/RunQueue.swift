@@ -148,6 +148,9 @@ public protocol RunQueue: Sendable {
     /// The tenant a run queued without one ran in (the worker's default), so that
     /// `roster runs --tenant` finds it.
     func recordTenant(runID: Int64, tenant: String) throws(JournalError)
+    /// Where a queued run's vendors are reached, journaled when a worker first starts it
+    /// (kept as it is after that: its resumes must reach the same).
+    func recordTargets(runID: Int64, targets: [String: String]) throws(JournalError)
     /// The files queued with run `runID`.
     func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles?
     func queueEntry(runID: Int64) throws(JournalError) -> QueueEntry?

@@ -166,8 +166,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
     /// found by their place in their run (a change log's import), 7 the run queue and its
     /// workers, 8 a run's pinned clock, 9 the modules a run's script required, 10 whether a run
-    /// got past its gate.
-    static let schemaVersion = 10
+    /// got past its gate, 11 where a run's vendors were reached and the limits it was given.
+    static let schemaVersion = 11
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -234,6 +234,7 @@ public final class SQLiteJournalStore: JournalStore {
                 if version < 8 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN clock INTEGER") }
                 if version < 9 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN modules TEXT") }
                 if version < 10 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0") }
+                if version < 11 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN targets TEXT; ALTER TABLE runs ADD COLUMN limits TEXT") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -285,13 +286,14 @@ public final class SQLiteJournalStore: JournalStore {
     static func insert(_ run: NewRun, at now: Double, outcome: String? = nil, attempts: Int = 1, in db: Database) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO runs (kind, user, host, script, script_text, script_sha256, plugin, plugin_version, workflow,
-                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              arguments, inputs, tenant, config_file, seed, dry_run, started_at, each, outcome, attempts, clock, modules,
+                              targets, limits)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 run.kind, run.user, run.host, run.script, run.scriptText, Self.sha256(Array(run.scriptText.utf8)),
                 run.plugin, run.pluginVersion, run.workflow, Self.json(run.arguments), Self.json(run.inputs),
                 run.tenant, run.configFile, run.seed, run.dryRun, now, run.each.map(Self.json), outcome, attempts, run.clock,
-                run.modules.map(Self.json),
+                run.modules.map(Self.json), run.targets.map(Self.json), run.limits.map(Self.json),
             ])
         return db.lastInsertedRowID
     }
@@ -760,7 +762,9 @@ public final class SQLiteJournalStore: JournalStore {
                         inputs: decode([JournalInput].self, row["inputs"], default: []),
                         tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
                         each: decode(EachSource?.self, row["each"], default: nil), clock: row["clock"],
-                        modules: decode([QueuedFile]?.self, row["modules"], default: nil)),
+                        modules: decode([QueuedFile]?.self, row["modules"], default: nil),
+                        targets: decode([String: String]?.self, row["targets"], default: nil),
+                        limits: decode(RunLimits?.self, row["limits"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
             endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
             attempts: row["attempts"], admitted: row["admitted"] ?? false, reads: row["reads"])

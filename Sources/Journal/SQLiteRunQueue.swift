@@ -76,6 +76,12 @@ extension SQLiteJournalStore {
         try write { db in try db.execute(sql: "UPDATE runs SET tenant = ? WHERE id = ? AND tenant = ''", arguments: [tenant, runID]) }
     }
 
+    public func recordTargets(runID: Int64, targets: [String: String]) throws(JournalError) {
+        try write { db in
+            try db.execute(sql: "UPDATE runs SET targets = ? WHERE id = ? AND targets IS NULL", arguments: [Self.json(targets), runID])
+        }
+    }
+
     public func queuedFiles(runID: Int64) throws(JournalError) -> QueuedFiles? {
         try read { db in
             try String.fetchOne(db, sql: "SELECT files FROM queue WHERE run_id = ?", arguments: [runID])

@@ -168,11 +168,17 @@ extension NewRun {
             tenant: connection.tenant.name, configFile: connection.configurationFile,
             seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun,
             // A script's modules, kept as they are now: its resume runs these, whatever the folder holds then.
-            modules: kind == "run" ? QueuedFile.modules(requiredBy: text, script: script) : nil)
+            modules: kind == "run" ? QueuedFile.modules(requiredBy: text, script: script) : nil,
+            targets: connection.journaledTargets)
     }
 }
 
 extension VendorConnection {
+    /// `targets` as the journal keeps them, by vendor name.
+    var journaledTargets: [String: String] {
+        Dictionary(uniqueKeysWithValues: targets.map { ($0.key.rawValue, $0.value) })
+    }
+
     /// The vendors a journaled run (or a plan) used again: its configuration file, or the
     /// built-in emulator when it had none. A configuration error is one line and exit 2.
     /// `usedBy`: the run or plan whose journaled configuration this is (nil: the user named

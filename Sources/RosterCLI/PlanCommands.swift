@@ -177,6 +177,7 @@ struct ApplyCommand: AsyncParsableCommand {
             run.clock = plan.clock
             run.modules = made.run.modules
             run.each = plan.each
+            run.limits = limitOptions.given.given
             journal = try RunJournal.start(run, in: store)
             earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)
         } catch {

@@ -170,9 +170,11 @@ struct PluginCommand: AsyncParsableCommand {
             let journal: RunJournal
             do {
                 let store = try journalOptions.open(for: connection)
-                journal = try RunJournal.start(.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
-                                                     inputs: [], connection: connection, dryRun: dryRun,
-                                                     plugin: (manifest.name, manifest.version.description, workflow.name)), in: store)
+                var run = NewRun.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
+                                      inputs: [], connection: connection, dryRun: dryRun,
+                                      plugin: (manifest.name, manifest.version.description, workflow.name))
+                run.limits = limits.given.given
+                journal = try RunJournal.start(run, in: store)
             } catch let error as JournalError {
                 await connection.close()
                 Diagnostics.error("roster: \(error)")

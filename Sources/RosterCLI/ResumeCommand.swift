@@ -42,10 +42,18 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(name: .customLong("stats-file"), help: .hidden) var statsFile: String?
     /// A queued plugin run: the plugins folder of the worker's host.
     @Option(help: .hidden) var plugins: String?
+    /// A worker's `--run-timeout`: the timeout of a queued run submitted without one.
+    @Option(name: .customLong("default-timeout"), help: .hidden) var defaultTimeout: Double?
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
+    }
+
+    /// The run's limits: as given to this command, else as the run was given them, else
+    /// the defaults.
+    private func limits(_ found: JournalRun) -> LuaLimits {
+        limitOptions.limits(journaled: found.run.limits, defaultTimeout: defaultTimeout)
     }
 
     /// Whether a run not yet admitted goes without asking: `--yes`, or a queued run
@@ -83,6 +91,18 @@ struct ResumeCommand: AsyncParsableCommand {
                                                 usedBy: config == nil ? "run \(id)" : nil)
         // Queued without a tenant: the one it runs in is journaled.
         if queued, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
+        // A run is finished where it started: the same accounts at the same addresses.
+        if let made = found.run.targets {
+            for (vendor, target) in made.sorted(by: { $0.key < $1.key }) {
+                guard let now = connection.journaledTargets[vendor], now != target else { continue }
+                await connection.close()
+                Diagnostics.error("roster: run \(id) was started against \(vendor) at \(target); tenant '\(connection.tenant.name)' now reaches \(vendor) at "
+                                  + "\(now); a resume finishes a run where it started: put the configuration back as it was, or start a new run")
+                throw ExitCode(ExitStatus.usage)
+            }
+        } else if queued {
+            try? store.recordTargets(runID: id, targets: connection.journaledTargets)
+        }
         let journal: RunJournal
         do throws(JournalError) {
             journal = try RunJournal.resume(found, in: store, assuming: assumeSent ? .sent : assumeNotSent ? .notSent : nil)
@@ -108,11 +128,11 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let rowRun = RowRun(runner: runner, script: script, arguments: found.run.arguments, inputs: inputs, dryRun: false,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
-            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges)
+            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges)
                 .perform(rowRun, table: table, done: done, connection: connection, journal: journal)
             return
         }
-        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges)
+        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges)
             .perform(runner, script, arguments: found.run.kind == "run" ? found.run.arguments : [:], inputs: inputs,
                      connection: connection, journal: journal)
     }
@@ -176,11 +196,11 @@ struct ResumeCommand: AsyncParsableCommand {
     private func prepare(_ found: JournalRun, connection: VendorConnection, store: JournalStore) async throws -> (VendorScriptRunner, LuaScript) {
         var text = Array(found.run.scriptText.utf8)
         if found.run.kind == "undo" {
-            return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http),
+            return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limits(found), http: connection.http),
                     LuaScript(name: found.run.script, source: text, directory: "."))
         }
         guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
-            return (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http), found.script)
+            return (VendorScriptRunner(tenant: connection.tenant, limits: limits(found), http: connection.http), found.script)
         }
         do {
             let manifest = queued ? try queuedPlugin(found, connection: connection) : try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
@@ -198,7 +218,7 @@ struct ResumeCommand: AsyncParsableCommand {
             let sealed = SealedSecrets()
             let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
             return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
-                                    limits: limitOptions.limits(),
+                                    limits: limits(found),
                                     http: connection.http),
                     LuaScript(name: script.name, source: text, directory: script.directory))
         } catch let exit as ExitCode {

@@ -79,6 +79,14 @@ struct RunCommand: AsyncParsableCommand {
         return limits
     }
 
+    /// The limits given on the command line, journaled with the run for its resumes.
+    var givenLimits: RunLimits? {
+        var given = limitOptions.given
+        given.instructions = instructionLimit
+        given.maxChanges = maxChanges
+        return given.given
+    }
+
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try Diagnostics.checkWritable("--plan-out", planOut)
@@ -129,6 +137,7 @@ struct RunCommand: AsyncParsableCommand {
                 run.each = EachSource(name: file, path: path, keyColumn: each.keyColumn ?? rows.header[0], parallel: each.parallel,
                                       maxFailures: each.maxFailures, contents: kept)
             }
+            run.limits = givenLimits
             journal = try RunJournal.start(run, in: store)
             // This attempt runs the modules as journaled, as a resume will.
             luaScript.keep(run.modules)

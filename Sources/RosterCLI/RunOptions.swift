@@ -1,6 +1,7 @@
 /// RunOptions.swift: the options every command that runs Lua shares: `--timeout` and
 /// `--memory-limit` (`run`, `repl`, `plugin run`, `plugin test`), and `--arg` pairs.
 import ArgumentParser
+import Journal
 import LuaHost
 
 /// `--arg KEY=VALUE`, as `run` and `plugin run` take it.
@@ -21,14 +22,17 @@ enum ArgumentPairs {
 
 /// The limits a command's runs get.
 struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))
-    var timeout: Double = 60
+    @Option(help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))
+    var timeout: Double?
+
+    /// Seconds a run gets when no `--timeout` is given.
+    static let defaultTimeout = 60.0
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory a run may use (default 64 MB; the REPL's session: 256 MB).", valueName: "MB"))
     var memoryLimit: Int?
 
     func validate() throws {
-        guard timeout > 0, timeout <= 86_400 else {
+        if let timeout, !(timeout > 0 && timeout <= 86_400) {
             throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
         }
         if let memoryLimit, !(1...65_536).contains(memoryLimit) {
@@ -39,7 +43,16 @@ struct LimitOptions: ParsableArguments {
     /// The memory limit in MB, or the command's default.
     func memoryMegabytes(default megabytes: Int = 64) -> Int { memoryLimit ?? megabytes }
 
-    func limits(defaultMemory megabytes: Int = 64) -> LuaLimits {
-        LuaLimits(memory: memoryMegabytes(default: megabytes) << 20, timeout: .milliseconds(Int64((timeout * 1000).rounded())))
+    /// What was given, to journal with a run (its resumes keep it).
+    var given: RunLimits { RunLimits(timeout: timeout, memoryMegabytes: memoryLimit) }
+
+    /// The limits: each as given here, else as `journaled` with the run being resumed, else
+    /// the default.
+    func limits(defaultMemory megabytes: Int = 64, journaled: RunLimits? = nil, defaultTimeout: Double? = nil) -> LuaLimits {
+        let seconds = timeout ?? journaled?.timeout ?? defaultTimeout ?? Self.defaultTimeout
+        var limits = LuaLimits(memory: (memoryLimit ?? journaled?.memoryMegabytes ?? megabytes) << 20,
+                               timeout: .milliseconds(Int64((seconds * 1000).rounded())))
+        limits.instructions = journaled?.instructions
+        return limits
     }
 }

@@ -182,6 +182,10 @@ struct RunEntry: Encodable {
     var modules: [Module]?
     var tenant: String
     var config: String?
+    /// Where each vendor was reached, and as which account (no secret): a resume goes there.
+    var targets: [String: String]?
+    /// The limits the run was given (its resumes keep them).
+    var limits: RunLimits?
     var dry_run: Bool
     var started_at: String
     /// The time `os.time()` answers in every attempt (for an apply, its plan's dry run's);
@@ -223,6 +227,8 @@ struct RunEntry: Encodable {
         modules = run.run.modules?.map { Module(path: $0.name, sha256: ScriptInput(name: $0.name, contents: Array($0.contents)).sha256) }
         tenant = run.run.tenant
         config = run.run.configFile
+        targets = run.run.targets
+        limits = run.run.limits
         dry_run = run.run.dryRun
         started_at = When.iso(run.startedAt)
         clock = run.run.clock.map { When.iso(Date(timeIntervalSince1970: TimeInterval($0))) }

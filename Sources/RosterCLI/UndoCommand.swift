@@ -69,6 +69,7 @@ struct UndoCommand: AsyncParsableCommand {
             var run = NewRun.here(kind: "undo", script: "", text: text, arguments: ["run": String(id)], inputs: [],
                                   connection: connection, dryRun: dryRun)
             run.script = UndoPlan.scriptName(of: id)
+            run.limits = limitOptions.given.given
             journal = try RunJournal.start(run, in: store)
         } catch {
             await connection.close()

@@ -62,6 +62,8 @@ import Testing
                 ALTER TABLE runs DROP COLUMN clock;
                 ALTER TABLE runs DROP COLUMN modules;
                 ALTER TABLE runs DROP COLUMN admitted;
+                ALTER TABLE runs DROP COLUMN targets;
+                ALTER TABLE runs DROP COLUMN limits;
                 DROP TABLE rows;
                 DROP TABLE plans;
                 DROP INDEX changes_by_place;
@@ -78,7 +80,7 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 10)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 11)
         // A run from before clocks were kept gets one when it is resumed.
         #expect(try upgraded.run(run)?.run.clock == nil && upgraded.run(run)?.run.modules == nil && upgraded.run(run)?.admitted == false)
         #expect(try upgraded.startAttempt(runID: run, now: 1_700_000_000).clock == 1_700_000_000)

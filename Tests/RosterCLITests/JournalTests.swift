@@ -461,6 +461,46 @@ import TestSupport
         #expect((shown["run"] as? [String: Any])?["attempts"] as? Int == 2, "a refused resume starts no attempt: \(shown)")
     }
 
+    /// A resume keeps the limits the run was given (a long run is not cut at the default
+    /// 60 s on its resume), unless told others, and finishes the run only where it started:
+    /// with the tenant's vendor re-pointed since (another account, address or secret), it
+    /// refuses (exit 2) and sends nothing.
+    @Test func aResumeKeepsTheRunsLimitsAndItsAccounts() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "long.lua": """
+                for i = 1, 2 do encore.create_user({user_name = "lim" .. i, password = "Passw0rd!x", license_type = 1, role_id = 3}) end
+                local started = os.clock() while os.clock() - started < 1.2 do end
+                print("finished")
+                """,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = Self.journal(folder)
+        let first = try await RosterProcess.run(["run", "long.lua", "--config", "roster.toml", "--timeout", "0.5", "--memory-limit", "100"],
+                                                in: folder, environment: environment)
+        #expect(first.status == 3, "\(first.stderr)")
+        let kept = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(kept.status == 3 && kept.diagnostics.contains("longer than its 500 ms limit"), "the run's own timeout: \(kept.stderr)")
+        let run = try await Self.show(1, in: folder)["run"] as? [String: Any]
+        #expect(run?["limits"] as? [String: Double] == ["timeout": 0.5, "memory_mb": 100], "\(String(describing: run))")
+
+        let config = folder.appendingPathComponent("roster.toml")
+        let original = try String(contentsOf: config, encoding: .utf8)
+        try original.replacingOccurrences(of: "secrets/encore.key", with: "secrets/other.key").write(to: config, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("secrets/encore.key"), to: folder.appendingPathComponent("secrets/other.key"))
+        let moved = try await RosterProcess.run(["resume", "1", "--timeout", "10"], in: folder, environment: environment)
+        #expect(moved.status == 2, "\(moved.stderr)")
+        #expect(moved.diagnostics.contains("roster: run 1 was started against encore at \(emulator.origin)/encore, key from file secrets/encore.key; "
+                                           + "tenant 'demo' now reaches encore at \(emulator.origin)/encore, key from file secrets/other.key; "
+                                           + "a resume finishes a run where it started"), "\(moved.stderr)")
+        try original.write(to: config, atomically: true, encoding: .utf8)
+        let finished = try await RosterProcess.run(["resume", "1", "--timeout", "10"], in: folder, environment: environment)
+        #expect(finished.status == 0 && finished.stdout == "finished\n", "\(finished.stderr)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(created.filter { $0.hasPrefix("lim") }.sorted() == ["lim1", "lim2"], "\(created)")
+    }
+
     /// The modules a script requires are journaled with it: a resume runs them as they were,
     /// so a module edited in between cannot make the resume create a second user.
     @Test func aResumeRunsTheModulesAsTheRunFoundThem() async throws {

@@ -211,6 +211,32 @@ import TestSupport
                 "\(worker.stdout)\(worker.stderr)")
     }
 
+    /// A queued run takes run options (`--max-changes`, `--timeout`, ...): journaled with it,
+    /// the worker holds it to them; the accounts the worker reached it through are journaled
+    /// when it starts, for its resumes.
+    @Test func aQueuedRunKeepsTheLimitsItWasSubmittedWith() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "three.lua": #"for i = 1, 3 do activeconnect.add_users({"q" .. i .. "@example.com"}) end print("added")"#,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let config = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: config, encoding: .utf8) + "\n[tenants.demo]\nmax_changes = 2\n").write(to: config, atomically: true, encoding: .utf8)
+        for arguments in [["submit", "three.lua"], ["submit", "three.lua", "--max-changes", "3", "--timeout", "30", "--memory-limit", "80"]] {
+            let submitted = try await RosterProcess.run(arguments, in: folder, environment: environment)
+            #expect(submitted.status == 0, "\(submitted.stderr)")
+        }
+        let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(worker.status == 0, "\(worker.stderr)")
+        #expect(worker.stderr.contains("run 1: roster: the run plans 3 changes, more than max_changes = 2"), "\(worker.stderr)")
+        let refused = try await JournalTests.show(1, in: folder)["run"] as? [String: Any]
+        #expect(refused?["exit_code"] as? Int == 2, "\(String(describing: refused))")
+        let raised = try await JournalTests.show(2, in: folder)["run"] as? [String: Any]
+        #expect(raised?["outcome"] as? String == "success", "\(worker.stderr)")
+        #expect(raised?["limits"] as? [String: Int] == ["max_changes": 3, "timeout": 30, "memory_mb": 80], "\(String(describing: raised))")
+        #expect((raised?["targets"] as? [String: String])?["activeconnect"]?.hasPrefix(emulator.origin + "/activeconnect, application ") == true,
+                "\(String(describing: raised))")
+    }
+
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in
     /// roster.toml, for one host's workers.
     static func localFolder(_ files: [String: String], faults: String = "") async throws -> (URL, EmulatorProcess, [String: String]) {

@@ -45,6 +45,14 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Follow the run to its end; exit with its exit code.")
     var wait = false
 
+    @OptionGroup var limitOptions: LimitOptions
+
+    @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default).", valueName: "N"))
+    var instructionLimit: Int64?
+
+    @Option(name: .customLong("max-changes"), help: ArgumentHelp("The run may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
+    var maxChanges: Int?
+
     @OptionGroup var journalOptions: JournalOptions
 
     func validate() throws {
@@ -57,13 +65,19 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         if each != nil, !inputs.isEmpty { throw ValidationError("--input and --each cannot be combined") }
         if each == nil, let option = pacing.given.first { throw ValidationError("\(option) applies only with --each FILE.csv") }
+        if let instructionLimit, instructionLimit < 1 { throw ValidationError("--instruction-limit must be positive, got \(instructionLimit)") }
+        if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         _ = try at.map { try When.parseFuture($0, option: "--at") }
     }
 
     func run() async throws {
         let store = try journalOptions.open()
         let notBefore = try at.map { try When.parseFuture($0, option: "--at") } ?? Date()
-        let (run, files) = try queuedRun()
+        var (run, files) = try queuedRun()
+        var limits = limitOptions.given
+        limits.instructions = instructionLimit
+        limits.maxChanges = maxChanges
+        run.limits = limits.given
         let id: Int64
         do throws(JournalError) {
             guard let queued = try store.submit(run, files: files, notBefore: notBefore, tick: nil) else { return }

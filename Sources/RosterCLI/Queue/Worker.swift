@@ -134,7 +134,7 @@ final class Worker: Sendable {
         let process = Process()
         process.executableURL = Self.executable
         var arguments = ["resume", String(claim.runID), "--queued", "--worker-pid", String(getpid()), "--stats-file", statsFile,
-                         "--journal", settings.journal, "--timeout", String(settings.runTimeout)]
+                         "--journal", settings.journal, "--default-timeout", String(settings.runTimeout)]
         if let configuration = settings.configuration { arguments += ["--config", configuration] }
         if let plugins = settings.plugins { arguments += ["--plugins", plugins] }
         process.arguments = arguments

@@ -29,7 +29,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var lease: Double = 30
     @Option(help: ArgumentHelp("After SIGTERM: seconds running runs have to finish before they stop and go back to the queue.", valueName: "SEC"))
     var drain: Double = 30
-    @Option(name: .customLong("run-timeout"), help: ArgumentHelp("Wall-clock limit of one run.", valueName: "SEC"))
+    @Option(name: .customLong("run-timeout"), help: ArgumentHelp("Wall-clock limit of a run submitted without --timeout.", valueName: "SEC"))
     var runTimeout: Double = 3600
     @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics on this port (/metrics).", valueName: "PORT"))
     var metricsPort: Int?

@@ -93,6 +93,20 @@ public final class VendorConnection: Sendable {
         return VendorConnection(tenant: try registry.emulatorTenant(origin: emulator.origin), emulator: emulator, configurationFile: nil, http: served)
     }
 
+    /// `targets` as the journal keeps them, by vendor name.
+    public var journaledTargets: [String: String] {
+        Dictionary(uniqueKeysWithValues: targets.map { ($0.key.rawValue, $0.value) })
+    }
+
+    /// The first vendor of `made` (targets as journaled with a run or a plan) this connection
+    /// reaches elsewhere. A vendor no longer configured is not: a call to it fails, saying so.
+    public func moved(from made: [String: String]?) -> (vendor: String, made: String, now: String)? {
+        for (vendor, target) in (made ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if let now = targets[Vendor(rawValue: vendor)], now != target { return (vendor, target, now) }
+        }
+        return nil
+    }
+
     /// Stops the in-process emulator, if any.
     public func close() async {
         await emulator?.stop()

@@ -174,11 +174,6 @@ extension NewRun {
 }
 
 extension VendorConnection {
-    /// `targets` as the journal keeps them, by vendor name.
-    var journaledTargets: [String: String] {
-        Dictionary(uniqueKeysWithValues: targets.map { ($0.key.rawValue, $0.value) })
-    }
-
     /// The vendors a journaled run (or a plan) used again: its configuration file, or the
     /// built-in emulator when it had none. A configuration error is one line and exit 2.
     /// `usedBy`: the run or plan whose journaled configuration this is (nil: the user named

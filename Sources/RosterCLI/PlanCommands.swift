@@ -92,7 +92,7 @@ struct ApplyCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }
-        if let moved = plan.retargeted(connection.targets) {
+        if let moved = plan.retargeted(connection) {
             Diagnostics.error("roster: plan is stale: \(moved); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }

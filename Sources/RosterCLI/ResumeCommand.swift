@@ -92,15 +92,12 @@ struct ResumeCommand: AsyncParsableCommand {
         // Queued without a tenant: the one it runs in is journaled.
         if queued, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         // A run is finished where it started: the same accounts at the same addresses.
-        if let made = found.run.targets {
-            for (vendor, target) in made.sorted(by: { $0.key < $1.key }) {
-                guard let now = connection.journaledTargets[vendor], now != target else { continue }
-                await connection.close()
-                Diagnostics.error("roster: run \(id) was started against \(vendor) at \(target); tenant '\(connection.tenant.name)' now reaches \(vendor) at "
-                                  + "\(now); a resume finishes a run where it started: put the configuration back as it was, or start a new run")
-                throw ExitCode(ExitStatus.usage)
-            }
-        } else if queued {
+        if let moved = connection.moved(from: found.run.targets) {
+            await connection.close()
+            Diagnostics.error("roster: run \(id) was started against \(moved.vendor) at \(moved.made); tenant '\(connection.tenant.name)' now reaches "
+                              + "\(moved.vendor) at \(moved.now); a resume finishes a run where it started: put the configuration back as it was, or start a new run")
+            throw ExitCode(ExitStatus.usage)
+        } else if queued, found.run.targets == nil {
             try? store.recordTargets(runID: id, targets: connection.journaledTargets)
         }
         let journal: RunJournal

@@ -109,16 +109,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         targets = Dictionary(uniqueKeysWithValues: now.filter { vendors.contains($0.key.rawValue) }.map { ($0.key.rawValue, $0.value) })
     }
 
-    /// Why the plan cannot be applied where its vendors are reached `now` (the configuration
-    /// re-pointed one since the plan was made: another URL, account or secret), or nil.
-    public func retargeted(_ now: [Vendor: String]) -> String? {
-        for (vendor, made) in (targets ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let current = now[Vendor(rawValue: vendor)]
-            guard current != made else { continue }
-            return "it was made against \(vendor) at \(made); tenant '\(tenant)' now "
-                + (current.map { "reaches \(vendor) at \($0)" } ?? "does not configure \(vendor)")
-        }
-        return nil
+    /// Why the plan cannot be applied through `connection` (its configuration re-pointed a
+    /// vendor since the plan was made: another URL, account or secret), or nil.
+    public func retargeted(_ connection: VendorConnection) -> String? {
+        connection.moved(from: targets).map { "it was made against \($0.vendor) at \($0.made); tenant '\(tenant)' now reaches \($0.vendor) at \($0.now)" }
     }
 
     static func salted(_ fingerprint: String, id: String) -> String {

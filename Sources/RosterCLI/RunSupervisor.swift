@@ -76,8 +76,9 @@ struct RunSupervisor {
             reads.startReplaying()
             if Self.rehearsalIsTheRun(rehearsal) { rehearsed = (rehearsal, rehearsalOutput) }
         }
-        // Past the gate: a resume goes on without asking again.
-        if !dryRun { journal.recordAdmitted() }
+        // Past the gate: a resume goes on without asking again (a rehearsal that was the run
+        // itself changed nothing, and leaves nothing to resume).
+        if !dryRun, rehearsed == nil { journal.recordAdmitted() }
         let counter = CallCounter()
         runner.counter = counter
         let progress = ProgressLine(counter: counter, rowsTotal: nil, enabled: ProgressLine.terminalAvailable && !json)

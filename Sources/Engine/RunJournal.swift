@@ -90,7 +90,8 @@ public final class RunJournal: ChangeJournal {
         let (attempt, clock) = try store.startAttempt(runID: run.id, now: RunJournal.now)
         let earlier = try store.changes(runID: run.id).filter { $0.attempt < attempt }
         var admitted = run.admitted || !earlier.isEmpty
-        if !admitted, run.run.each != nil { admitted = try !store.rows(runID: run.id).contains { $0.attempt < attempt } }
+        // A row an earlier attempt ran (with changes or none) was past the gate too.
+        if !admitted, run.run.each != nil { admitted = try store.rows(runID: run.id).contains { $0.attempt < attempt } }
         // The earlier attempts are over: a change still `sending` there got no answer. This
         // attempt checks it if the script makes it again; if not (the script found nothing
         // left to do), it stays journaled as what it is: of unknown outcome.

@@ -257,8 +257,13 @@ import Testing
         let limited = try await RosterProcess.run(run + ["--yes", "--max-changes", "1"], in: folder, environment: environment)
         #expect(limited.status == 2)
         #expect(limited.diagnostics.contains("the run plans 2 changes, more than --max-changes 1; nothing was sent"), "\(limited.stderr)")
+        // Their resumes pass the same gate: the refused run needs --yes, the limited one keeps its --max-changes.
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
+        #expect(resumed.status == 2 && resumed.diagnostics.contains("there is no terminal to confirm: add --yes"), "\(resumed.stderr)")
+        let resumedLimited = try await RosterProcess.run(["resume", "2", "--yes"], in: folder, environment: environment)
+        #expect(resumedLimited.status == 2 && resumedLimited.diagnostics.contains("more than --max-changes 1"), "\(resumedLimited.stderr)")
         let rehearsals = try await emulator.stats()["encore"]?["requests"] ?? 0
-        #expect(rehearsals == 4, "two rehearsals of two reads, no change sent")
+        #expect(rehearsals == 8, "four rehearsals of two reads, no change sent")
 
         let session = try TerminalSession(run + ["--output", "csv"], in: folder, environment: environment)
         #expect(await session.waitFor("Apply these 2 changes, 2 destructive affecting 2 people over 2 rows to tenant 'demo'? [y/N] "), "\(session.screen)")

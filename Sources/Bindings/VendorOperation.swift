@@ -260,7 +260,7 @@ public struct VendorOperation: Sendable {
                 session.record(record(.planned))
                 return { .value(.table(DryRun.result)) }
             }
-            if effect == .destructive, let refusal = session.destructiveRefusal {
+            if effect == .destructive, let check = session.destructiveCheck, let refusal = check(record(.planned).summary, session.tenant.name) {
                 throw session.refuseDestructive(refusal)
             }
             if effect != .read { session.reads?.changeSent() }

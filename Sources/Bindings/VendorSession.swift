@@ -109,12 +109,17 @@ public final class VendorSession: Sendable {
     public let reads: ReadReplay?
     /// Secrets the script holds as handles (a plugin's secret settings).
     public let sealedSecrets: SealedSecrets?
-    /// Why a destructive call is refused before it is journaled or sent, if it is: a REPL
-    /// reading piped statements without `--yes` has no one to confirm it.
-    public let destructiveRefusal: String?
+    /// Asked before a destructive call is journaled or sent, with the call (`encore.deactivate_user
+    /// id=1001`) and the tenant's name: nil lets it go, a message refuses it. A REPL asks
+    /// whoever is at its terminal; reading piped statements without `--yes`, it has no one to
+    /// ask and refuses.
+    public let destructiveCheck: DestructiveCheck?
+
+    /// See `destructiveCheck`.
+    public typealias DestructiveCheck = @Sendable (_ call: String, _ tenant: String) -> String?
     private let destructiveRefusals = Atomic<Int>(0)
 
-    /// How many destructive calls `destructiveRefusal` refused.
+    /// How many destructive calls `destructiveCheck` refused.
     public var destructiveCallsRefused: Int { destructiveRefusals.load(ordering: .relaxed) }
 
     /// Counts a refused destructive call and returns the error the script gets.
@@ -128,9 +133,9 @@ public final class VendorSession: Sendable {
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
                 counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil,
-                recordsReads: Bool = true, destructiveRefusal: String? = nil) {
+                recordsReads: Bool = true, destructiveCheck: DestructiveCheck? = nil) {
         self.recordsReads = recordsReads
-        self.destructiveRefusal = destructiveRefusal
+        self.destructiveCheck = destructiveCheck
         self.sealedSecrets = sealedSecrets
         self.planCheck = planCheck
         self.reads = reads

@@ -150,6 +150,39 @@ import Testing
         #expect(await repl.exitStatus() == 0)
     }
 
+    /// On a terminal a destructive call asks first: `n` refuses it (nothing sent, the statement
+    /// fails), `y` sends it, `a` sends the rest of the statement's without asking again; --yes
+    /// asks nothing.
+    @Test func aDestructiveCallAsksFirstOnATerminal() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repl = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await repl.waitFor("roster> "), "\(repl.screen)")
+        repl.type("encore.deactivate_user(1001)\n")
+        #expect(await repl.waitFor("Send encore.deactivate_user id=1001 (destructive) to tenant 'emulator'? [y/N/a: all in this statement] "),
+                "\(repl.screen)")
+        repl.type("n\n")
+        #expect(await repl.waitFor("encore.deactivate_user: not confirmed; nothing was sent"), "\(repl.screen)")
+        repl.type("=encore.get_user(1001).is_active\n")
+        #expect(await repl.waitFor("true"), "\(repl.screen)")
+        repl.type("for _, id in ipairs({1001, 1002}) do encore.deactivate_user(id) end\n")
+        #expect(await repl.waitFor("Send encore.deactivate_user id=1001"), "\(repl.screen)")
+        repl.type("a\n")
+        repl.type("=encore.get_user(1001).is_active or encore.get_user(1002).is_active\n")
+        #expect(await repl.waitFor("false"), "\(repl.screen)")
+        #expect(!repl.screen.contains("Send encore.deactivate_user id=1002"), "one question for the statement: \(repl.screen)")
+        repl.type(":quit\n")
+        #expect(await repl.exitStatus() == 0)
+
+        let confirmed = try TerminalSession(["repl", "--yes"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+        #expect(await confirmed.waitFor("roster> "))
+        confirmed.type("encore.deactivate_user(1001)\n=encore.get_user(1001).is_active\n")
+        #expect(await confirmed.waitFor("false"), "\(confirmed.screen)")
+        #expect(!confirmed.screen.contains("Send "), "\(confirmed.screen)")
+        confirmed.type(":quit\n")
+        #expect(await confirmed.exitStatus() == 0)
+    }
+
     @Test func multiLineInputAndHelp() async throws {
         let folder = try Self.home()
         defer { try? FileManager.default.removeItem(at: folder) }

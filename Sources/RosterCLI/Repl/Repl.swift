@@ -5,6 +5,7 @@ import Dispatch
 import Engine
 import Foundation
 import LuaHost
+import Synchronization
 import Vendors
 
 /// One REPL session over a vendor connection.
@@ -14,8 +15,15 @@ final class Repl {
     private var vendorSession: VendorSession
     private let input: any ReplInput
     private var recordedCalls = 0
-    /// Why a destructive call is refused, if it is (piped statements without `--yes`).
-    private let destructiveRefusal: String?
+    /// What a destructive call meets (nil: it goes, `--yes`): a question on a terminal, a
+    /// refusal for piped statements.
+    private let destructiveCheck: VendorSession.DestructiveCheck?
+    /// Whether the running statement's destructive calls were all confirmed (answered `a`).
+    private let confirmedForStatement: StatementConfirmation
+
+    final class StatementConfirmation: Sendable {
+        let all = Atomic<Bool>(false)
+    }
     /// Destructive calls refused by sessions already replaced (`:tenant`, `:dry-run`).
     private var earlierRefusals = 0
 
@@ -34,17 +42,42 @@ final class Repl {
         journal.map { connection.http.sharing(SharedRateLedger($0.store)) } ?? connection.http
     }
 
+    /// A destructive call typed at the terminal: asked about first, unless the statement's
+    /// earlier one was answered `a`. Nil lets it go.
+    private static func ask(_ call: String, tenant: String, all: StatementConfirmation) -> String? {
+        if all.all.load(ordering: .relaxed) { return nil }
+        try? FileHandle.standardError.write(contentsOf: Data("Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ".utf8))
+        switch readLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "y", "yes": return nil
+        case "a", "all":
+            all.all.store(true, ordering: .relaxed)
+            return nil
+        default: return "not confirmed; nothing was sent"
+        }
+    }
+
     static let prompt = "roster> "
     static let continuation = "   ...> "
 
-    /// `confirmed`: destructive calls from piped statements are sent (`--yes`); on a terminal
-    /// the statement typed is the confirmation.
+    /// `confirmed` (`--yes`): destructive calls are sent as they come. Otherwise each is asked
+    /// about on a terminal (`a` lets the rest of the statement's go), and refused from piped
+    /// statements.
     init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, confirmed: Bool, journal: RunJournal?) throws {
         self.connection = connection
         self.journal = journal
-        destructiveRefusal = interactive || confirmed ? nil : Self.unconfirmedRefusal
+        let all = StatementConfirmation()
+        confirmedForStatement = all
+        let check: VendorSession.DestructiveCheck?
+        if confirmed {
+            check = nil
+        } else if interactive {
+            check = { call, tenant in Self.ask(call, tenant: tenant, all: all) }
+        } else {
+            check = { _, _ in Self.unconfirmedRefusal }
+        }
+        destructiveCheck = check
         vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
-                                      destructiveRefusal: destructiveRefusal)
+                                      destructiveCheck: destructiveCheck)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
             limits: limits, modules: environment.modules, functions: environment.functions, metatables: environment.metatables,
@@ -82,6 +115,7 @@ final class Repl {
                 }
             }
             chunk += chunk.isEmpty ? line : "\n" + line
+            confirmedForStatement.all.store(false, ordering: .relaxed)
             interrupts?.running = true
             let evaluation = await session.evaluate(chunk)
             interrupts?.running = false
@@ -163,7 +197,7 @@ final class Repl {
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
         earlierRefusals += vendorSession.destructiveCallsRefused
         vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
-                                      destructiveRefusal: destructiveRefusal)
+                                      destructiveCheck: destructiveCheck)
         recordedCalls = 0
         session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()

@@ -13,7 +13,7 @@ struct ReplCommand: AsyncParsableCommand {
         discussion: """
             An expression (or =expr) prints its value; globals persist from line to line; an unfinished chunk continues on the next line. Tab completes names and fields, help(x) shows documentation, :help lists the commands. Ctrl-C stops the running statement, Ctrl-D leaves.
 
-            With piped input it reads statements without prompts and exits 1 if any failed. A destructive call from piped input is refused (exit 2) unless --yes is given, as a script's run would be; on a terminal the statement typed is the confirmation.
+            On a terminal, each destructive call asks first (y, N, or a: all of this statement's); with piped input it reads statements without prompts, exits 1 if any failed, and refuses a destructive call (exit 2), as a script's run would. --yes sends destructive calls without asking.
             """)
 
     @OptionGroup var vendors: VendorOptions
@@ -21,7 +21,7 @@ struct ReplCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Start with dry runs on: writes are planned, not sent (:dry-run off to send).")
     var dryRun = false
 
-    @Flag(help: "With piped input, send destructive changes (without a terminal nobody can confirm them).")
+    @Flag(help: "Send destructive changes without asking (with piped input, without it they are refused).")
     var yes = false
 
     @OptionGroup var limitOptions: LimitOptions

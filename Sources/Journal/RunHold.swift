@@ -1,6 +1,7 @@
 /// RunHold.swift: one process at a time runs a run. Two attempts of one run at once (a
 /// second `roster resume` while the first still runs, or a resume while the run itself does)
-/// would each send the changes the other has not journaled yet.
+/// would each send the changes the other has not journaled yet; an undo while the run goes
+/// on, or two undos at once, would reverse what is still changing or reverse it twice.
 ///
 /// On this host the process running an attempt holds a lock on the run: a byte of
 /// `runs.lock` in the journal's change-log folder, the run's id its offset (POSIX record
@@ -28,8 +29,8 @@ enum RunHold {
             throw JournalError("cannot lock run \(runID) in \(path): \(String(cString: strerror(errno)))")
         }
         let process = holder(of: runID, in: folder).map { " (process \($0))" } ?? ""
-        throw JournalError("run \(runID) is running now in another roster process on this host\(process); wait for it to end, "
-                           + "or stop it, then resume it (two attempts at once could each send a change the other is sending)")
+        throw JournalError("run \(runID) is in use by another roster process on this host\(process), which runs, resumes or undoes it; "
+                           + "wait for it to end, or stop it, then try again (two at once could each send a change the other is sending)")
     }
 
     /// The process on this host running `runID` now (another than this one), if one is.

@@ -37,6 +37,16 @@ struct UndoCommand: AsyncParsableCommand {
             Diagnostics.error("roster: run \(id) was a dry run; it changed nothing, so there is nothing to undo")
             throw ExitCode(ExitStatus.usage)
         }
+        // Held while it is undone (a dry run of the undo changes nothing): not while it still
+        // runs or is resumed, and by one undo at a time, checked below for one done before.
+        if !dryRun {
+            do throws(JournalError) {
+                try store.holdRun(id)
+            } catch {
+                Diagnostics.error("roster: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         // An undo that changed something (an undo refused, or that found nothing to do, did not).
         if let undoing = try? store.runs(tenant: found.run.tenant).first(where: { summary in
             summary.run.run.kind == "undo" && !summary.run.run.dryRun && summary.run.run.arguments["run"] == String(id)

@@ -419,9 +419,9 @@ import TestSupport
         #expect(Set(created).isSuperset(of: ["fan1", "fan2", "fan3"]), "\(created)")
     }
 
-    /// One process at a time runs a run: a resume while the run still runs, or a second
-    /// resume beside the first, is refused (exit 2, naming the process) before it journals
-    /// or sends anything; once the process is gone, the run resumes. Two at once would each
+    /// One process at a time runs a run: a resume (or an undo) while the run still runs, or a
+    /// second resume beside the first, is refused (exit 2, naming the process) before it
+    /// journals or sends anything; once the process is gone, the run resumes. Two at once would each
     /// send the changes the other had not journaled yet.
     @Test func aRunIsRunByOneProcessAtATime() async throws {
         let folder = try RosterProcess.scriptFolder([
@@ -439,8 +439,11 @@ import TestSupport
         for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 2 { try await Task.sleep(for: .milliseconds(25)) }
         let meanwhile = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
         #expect(meanwhile.status == 2, "\(meanwhile.stderr)")
-        #expect(meanwhile.diagnostics.hasPrefix("roster: run 1 is running now in another roster process on this host (process \(first.process.processIdentifier)); wait for it to end"),
+        #expect(meanwhile.diagnostics.hasPrefix("roster: run 1 is in use by another roster process on this host (process \(first.process.processIdentifier)), which runs, resumes or undoes it; wait for it to end"),
                 "\(meanwhile.stderr)")
+        // Nor is it undone while it goes on.
+        let undone = try await RosterProcess.run(["undo", "1", "--yes"], in: folder, environment: environment)
+        #expect(undone.status == 2 && undone.diagnostics.hasPrefix("roster: run 1 is in use by another roster process on this host"), "\(undone.stderr)")
         // `roster runs` tells a run going on from one that was killed.
         let running = try await RosterProcess.run(["runs"], in: folder, environment: environment)
         #expect(running.stdout.contains("running (process \(first.process.processIdentifier))"), "\(running.stdout)")

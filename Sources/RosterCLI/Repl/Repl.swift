@@ -47,13 +47,25 @@ final class Repl {
     private static func ask(_ call: String, tenant: String, all: StatementConfirmation) -> String? {
         if all.all.load(ordering: .relaxed) { return nil }
         try? FileHandle.standardError.write(contentsOf: Data("Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ".utf8))
-        switch readLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch answerLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
         case "y", "yes": return nil
         case "a", "all":
             all.all.store(true, ordering: .relaxed)
             return nil
         default: return "not confirmed; nothing was sent"
         }
+    }
+
+    /// One line from the terminal, read a byte at a time: the line editor reads the terminal
+    /// directly, so a buffered read would swallow what was typed after the answer.
+    private static func answerLine() -> String? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(STDIN_FILENO, &byte, 1) == 1 {
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+        return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
     }
 
     static let prompt = "roster> "

@@ -237,6 +237,27 @@ import TestSupport
                 "\(String(describing: raised))")
     }
 
+    /// A worker that claims a run another process on its host still runs (a resume typed by
+    /// hand, a frozen worker's run) waits for it, keeping the lease, then starts it: here the
+    /// run was finished meanwhile, so the queue records its success, not a refusal.
+    @Test func aClaimedRunStillHeldOnThisHostWaitsForItsHolder() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "slow.lua": "for i = 1, 4 do encore.create_user({user_name = 'held' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+        ], faults: "latency=300ms,only=writes")
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        #expect(try await RosterProcess.run(["submit", "slow.lua", "--tenant", "demo"], in: folder, environment: environment).status == 0)
+        let byHand = try RosterProcess.spawn(["resume", "1", "--config", "roster.toml"], in: folder, environment: environment)
+        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 1 { try await Task.sleep(for: .milliseconds(25)) }
+        let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(try await byHand.wait() == 0, "\(byHand.errorText)")
+        #expect(worker.status == 0, "\(worker.stderr)")
+        #expect(worker.stderr.contains("run 1 is still held by process \(byHand.process.processIdentifier) on this host; it starts here when that ends"),
+                "\(worker.stderr)")
+        #expect(worker.stderr.contains("run 1 ended (exit 0)"), "\(worker.stderr)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(created.filter { $0.hasPrefix("held") }.sorted() == ["held1", "held2", "held3", "held4"], "\(created)")
+    }
+
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in
     /// roster.toml, for one host's workers.
     static func localFolder(_ files: [String: String], faults: String = "") async throws -> (URL, EmulatorProcess, [String: String]) {
@@ -299,7 +320,7 @@ import TestSupport
         script += "print('all created')"
         let (folder, emulator, environment) = try await Self.localFolder(["slow.lua": script], faults: "latency=250ms")
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
-        #expect(try await RosterProcess.run(["submit", "slow.lua"], in: folder, environment: environment).status == 0)
+        #expect(try await RosterProcess.run(["submit", "slow.lua", "--tenant", "demo"], in: folder, environment: environment).status == 0)
         let first = try RosterProcess.spawn(["worker", "--name", "first", "--drain", "0.5"], in: folder, environment: environment)
         var waited = 0
         while try await emulator.encoreUserNames().filter({ $0.hasPrefix("drain") }).count < 2, waited < 100 {

@@ -36,6 +36,10 @@ final class Worker: Sendable {
     private struct State {
         var record: WorkerRecord
         var children: [Int64: Child] = [:]
+        /// Claims whose run another process on this host still holds (a frozen worker's run,
+        /// a resume typed by hand): each starts here once that process lets go. They count
+        /// as running, and their leases are renewed meanwhile.
+        var waiting: [Int64: QueueClaim] = [:]
         /// When SIGTERM came.
         var stopRequested: Date?
         /// Running runs were told to stop (after the drain, or at a second signal).
@@ -100,6 +104,7 @@ final class Worker: Sendable {
             // The queue's depth, read again whenever a run started or ended here.
             if metrics.movements != before, let depth = try? store.queueDepth() { metrics.queue(depth) }
             if stopping {
+                releaseWaitingClaims()
                 forwardStopAfterDrain()
                 if state.withLock({ $0.children.isEmpty }) { break }
             } else if settings.exitWhenIdle, state.withLock({ $0.children.isEmpty }),
@@ -114,7 +119,8 @@ final class Worker: Sendable {
     // MARK: - Claims and runs
 
     private func claimWhileRoom() {
-        while state.withLock({ $0.children.count < $0.record.concurrency }) {
+        startWaitingClaimsLetGo()
+        while state.withLock({ $0.children.count + $0.waiting.count < $0.record.concurrency }) {
             let claim: QueueClaim?
             do throws(JournalError) {
                 claim = try store.claim(worker: name, lease: settings.lease)
@@ -123,8 +129,33 @@ final class Worker: Sendable {
                 return
             }
             guard let claim else { return }
+            if let holder = store.processRunning(claim.runID) {
+                // Started now, it would be refused: wait for the holder, keeping the lease.
+                state.withLock { $0.waiting[claim.runID] = claim }
+                Diagnostics.error("roster: worker \(name): run \(claim.runID) is still held by process \(holder) on this host; it starts here when that ends")
+                continue
+            }
             start(claim)
         }
+    }
+
+    /// Starts the waiting claims whose run no process holds any more.
+    private func startWaitingClaimsLetGo() {
+        let free = state.withLock { state in
+            let free = state.waiting.values.filter { store.processRunning($0.runID) == nil }
+            for claim in free { state.waiting[claim.runID] = nil }
+            return free
+        }
+        free.forEach(start)
+    }
+
+    /// Gives the waiting claims back to the queue (the worker stops).
+    private func releaseWaitingClaims() {
+        let waiting = state.withLock { state in
+            defer { state.waiting = [:] }
+            return Array(state.waiting.keys)
+        }
+        for runID in waiting { try? store.release(runID: runID, worker: name) }
     }
 
     /// Starts the run `claim` holds: `roster resume RUN --queued`, its output on this
@@ -209,6 +240,7 @@ final class Worker: Sendable {
             let held = try store.renew(record, lease: settings.lease)
             let lost = state.withLock { state in
                 state.lastRenewal = Date()
+                state.waiting = state.waiting.filter { held.contains($0.key) }
                 return state.children.keys.filter { !held.contains($0) }
             }
             stop(lost, why: "its lease passed to another worker")

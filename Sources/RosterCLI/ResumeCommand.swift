@@ -83,21 +83,24 @@ struct ResumeCommand: AsyncParsableCommand {
             return
         }
         if let workerPID { WorkerWatch.exitWhenGone(workerPID) }
-        let files = queued ? try store.queuedFiles(runID: id) ?? QueuedFiles() : nil
+        // A queued run no worker has started yet, resumed by hand, starts as a worker would
+        // start it: its files from the queue, this host's configuration (it has no other).
+        let fromQueue = queued || found.attempts == 0
+        let files = fromQueue ? try store.queuedFiles(runID: id) ?? QueuedFiles() : nil
         let inputs = try files.map { $0.inputs.map { ScriptInput(name: $0.name, contents: Array($0.contents)) } } ?? readInputs(found)
-        let connection = queued
+        let connection = fromQueue
             ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant)
             : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
                                                 usedBy: config == nil ? "run \(id)" : nil)
         // Queued without a tenant: the one it runs in is journaled.
-        if queued, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
+        if fromQueue, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         // A run is finished where it started: the same accounts at the same addresses.
         if let moved = connection.moved(from: found.run.targets) {
             await connection.close()
             Diagnostics.error("roster: run \(id) was started against \(moved.vendor) at \(moved.made); tenant '\(connection.tenant.name)' now reaches "
                               + "\(moved.vendor) at \(moved.now); a resume finishes a run where it started: put the configuration back as it was, or start a new run")
             throw ExitCode(ExitStatus.usage)
-        } else if queued, found.run.targets == nil {
+        } else if fromQueue, found.run.targets == nil {
             try? store.recordTargets(runID: id, targets: connection.journaledTargets)
         }
         let journal: RunJournal
@@ -108,7 +111,7 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        var (runner, script) = try await prepare(found, connection: connection, store: store)
+        var (runner, script) = try await prepare(found, connection: connection, store: store, fromQueue: fromQueue)
         script.keep(files?.modules)
         // An apply goes on checking each change against its plan.
         if found.run.kind == "apply", let json = try? store.plan(appliedBy: found.id),
@@ -190,7 +193,7 @@ struct ResumeCommand: AsyncParsableCommand {
 
     /// The runner and script of the journaled run: its own text, and for a plugin's
     /// workflow, the plugin's sandbox and parameters.
-    private func prepare(_ found: JournalRun, connection: VendorConnection, store: JournalStore) async throws -> (VendorScriptRunner, LuaScript) {
+    private func prepare(_ found: JournalRun, connection: VendorConnection, store: JournalStore, fromQueue: Bool) async throws -> (VendorScriptRunner, LuaScript) {
         var text = Array(found.run.scriptText.utf8)
         if found.run.kind == "undo" {
             return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limits(found), http: connection.http),
@@ -200,7 +203,7 @@ struct ResumeCommand: AsyncParsableCommand {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limits(found), http: connection.http), found.script)
         }
         do {
-            let manifest = queued ? try queuedPlugin(found, connection: connection) : try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
+            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
             guard let workflow = manifest.workflow(named: workflowName) else {
                 throw ConfigurationError(file: manifest.file, key: "workflows", problem: "no workflow '\(workflowName)' any more",
                                          fix: "restore the plugin as it was when run \(found.id) started")
@@ -223,7 +226,7 @@ struct ResumeCommand: AsyncParsableCommand {
             throw exit
         } catch {
             await connection.close()
-            Diagnostics.error("roster: cannot \(queued && found.attempts == 0 ? "start" : "resume") run \(found.id): \(error)")
+            Diagnostics.error("roster: cannot \(found.attempts == 0 ? "start" : "resume") run \(found.id): \(error)")
             throw ExitCode(ExitStatus.usage)
         }
     }

@@ -239,14 +239,17 @@ import TestSupport
 
     /// A worker that claims a run another process on its host still runs (a resume typed by
     /// hand, a frozen worker's run) waits for it, keeping the lease, then starts it: here the
-    /// run was finished meanwhile, so the queue records its success, not a refusal.
+    /// run was finished meanwhile, so the queue records its success, not a refusal. A queued
+    /// run resumed by hand before any worker started it runs through this host's roster.toml.
     @Test func aClaimedRunStillHeldOnThisHostWaitsForItsHolder() async throws {
         let (folder, emulator, environment) = try await Self.localFolder([
             "slow.lua": "for i = 1, 4 do encore.create_user({user_name = 'held' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
         ], faults: "latency=300ms,only=writes")
         defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
-        #expect(try await RosterProcess.run(["submit", "slow.lua", "--tenant", "demo"], in: folder, environment: environment).status == 0)
-        let byHand = try RosterProcess.spawn(["resume", "1", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(try await RosterProcess.run(["submit", "slow.lua"], in: folder, environment: environment).status == 0)
+        // Resumed by hand before any worker started it: it starts as a worker would start it,
+        // with this host's roster.toml (a queued run has no other), not the built-in emulator.
+        let byHand = try RosterProcess.spawn(["resume", "1", "--yes"], in: folder, environment: environment)
         for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 1 { try await Task.sleep(for: .milliseconds(25)) }
         let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", "roster.toml"], in: folder, environment: environment)
         #expect(try await byHand.wait() == 0, "\(byHand.errorText)")

@@ -133,8 +133,14 @@ struct ResumeCommand: AsyncParsableCommand {
             return
         }
         try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges)
-            .perform(runner, script, arguments: found.run.kind == "run" ? found.run.arguments : [:], inputs: inputs,
+            .perform(runner, script, arguments: Self.scriptArguments(of: found), inputs: inputs,
                      connection: connection, journal: journal)
+    }
+
+    /// The `--arg` values the run's script gets again: a script's and an applied plan's (a
+    /// plugin's workflow gets its parameters through its runner; an undo's script takes none).
+    static func scriptArguments(of found: JournalRun) -> [String: String] {
+        ["run", "apply"].contains(found.run.kind) ? found.run.arguments : [:]
     }
 
     /// The CSV of a row-by-row run, read again, and the rows an earlier attempt finished

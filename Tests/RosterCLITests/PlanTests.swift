@@ -105,6 +105,33 @@ import TestSupport
                 "\(stale.stderr)")
     }
 
+    /// An apply killed midway is finished by `roster resume`, with the plan's `--arg` values
+    /// (its script needs them) and still held to the plan: each planned user made once.
+    @Test func anInterruptedApplyIsResumedWithItsArguments() async throws {
+        let folder = try RosterProcess.scriptFolder(["six.lua": """
+            for i = 1, 6 do
+              encore.create_user({user_name = args.prefix .. i, password = "Passw0rd!x", license_type = 1, role_id = 3})
+            end
+            """])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["run", "six.lua", "--config", "roster.toml", "--arg", "prefix=ap", "--dry-run", "--plan-out", "six.json"],
+                                                  in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        try await emulator.setFaults("latency=300ms,only=writes")
+        let apply = try RosterProcess.spawn(["apply", "six.json", "--yes"], in: folder, environment: environment)
+        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 2 { try await Task.sleep(for: .milliseconds(25)) }
+        apply.send(SIGKILL)
+        _ = try await apply.wait()
+        try await emulator.setFaults("")
+        let resumed = try await RosterProcess.run(["resume", "2"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(created.filter { $0.hasPrefix("ap") }.sorted() == (1...6).map { "ap\($0)" }, "each once: \(created)")
+    }
+
     /// A plan is applied only where it was made: with the tenant's vendor re-pointed since
     /// (another base URL, account or secret), the apply sends nothing (exit 6), naming both.
     @Test func aPlanIsAppliedOnlyToTheAccountsItWasMadeAgainst() async throws {

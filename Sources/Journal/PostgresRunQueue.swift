@@ -69,10 +69,11 @@ extension PostgresJournalStore {
         }
     }
 
-    public func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError) {
+    public func recordScript(runID: Int64, text: String, pluginVersion: String?, modules: [QueuedFile]?) throws(JournalError) {
         try statement { db in
             try db.run("""
-                UPDATE runs SET script_text = \(text), script_sha256 = \(SQLiteJournalStore.sha256(Array(text.utf8))), plugin_version = \(pluginVersion)
+                UPDATE runs SET script_text = \(text), script_sha256 = \(SQLiteJournalStore.sha256(Array(text.utf8))), plugin_version = \(pluginVersion),
+                                modules = \(modules.map(SQLiteJournalStore.json))
                 WHERE id = \(runID) AND script_text = ''
                 """)
         }

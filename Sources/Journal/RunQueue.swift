@@ -144,7 +144,7 @@ public protocol RunQueue: Sendable {
     func release(runID: Int64, worker: String) throws(JournalError)
     /// A queued plugin run's script, as the first worker to start it found it installed
     /// (kept once: a later claim resumes with the same text).
-    func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError)
+    func recordScript(runID: Int64, text: String, pluginVersion: String?, modules: [QueuedFile]?) throws(JournalError)
     /// The tenant a run queued without one ran in (the worker's default), so that
     /// `roster runs --tenant` finds it.
     func recordTenant(runID: Int64, tenant: String) throws(JournalError)

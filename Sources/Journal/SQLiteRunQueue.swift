@@ -64,11 +64,11 @@ extension SQLiteJournalStore {
         }
     }
 
-    public func recordScript(runID: Int64, text: String, pluginVersion: String?) throws(JournalError) {
+    public func recordScript(runID: Int64, text: String, pluginVersion: String?, modules: [QueuedFile]?) throws(JournalError) {
         try write { db in
             try db.execute(sql: """
-                UPDATE runs SET script_text = ?, script_sha256 = ?, plugin_version = ? WHERE id = ? AND script_text = ''
-                """, arguments: [text, Self.sha256(Array(text.utf8)), pluginVersion, runID])
+                UPDATE runs SET script_text = ?, script_sha256 = ?, plugin_version = ?, modules = ? WHERE id = ? AND script_text = ''
+                """, arguments: [text, Self.sha256(Array(text.utf8)), pluginVersion, modules.map(Self.json), runID])
         }
     }
 

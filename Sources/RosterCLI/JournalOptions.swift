@@ -150,12 +150,19 @@ extension LuaScript {
     mutating func keep(_ modules: [QueuedFile]?) {
         for module in modules ?? [] { keptModules[module.name] = Array(module.contents) }
     }
+
+    /// This script with `modules` kept (`keep`).
+    func keeping(_ modules: [QueuedFile]?) -> LuaScript {
+        var script = self
+        script.keep(modules)
+        return script
+    }
 }
 
 extension NewRun {
     /// A run of `script` as this process makes it: the OS user and host, a fresh random seed.
     static func here(kind: String, script: String, text: [UInt8], arguments: [String: String], inputs: [ScriptInput],
-                     connection: VendorConnection, dryRun: Bool, plugin: (name: String, version: String, workflow: String)? = nil) -> NewRun {
+                     connection: VendorConnection, dryRun: Bool, plugin: (name: String, version: String, workflow: String, folder: String)? = nil) -> NewRun {
         func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         return NewRun(
             kind: kind, user: variable("USER") ?? variable("LOGNAME") ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
@@ -167,8 +174,10 @@ extension NewRun {
             },
             tenant: connection.tenant.name, configFile: connection.configurationFile,
             seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: dryRun,
-            // A script's modules, kept as they are now: its resume runs these, whatever the folder holds then.
-            modules: kind == "run" ? QueuedFile.modules(requiredBy: text, script: script) : nil,
+            // A script's (or a workflow's) modules, kept as they are now: its resume runs these,
+            // whatever the folder holds then (a plugin upgraded in between, say).
+            modules: plugin.map { QueuedFile.modules(requiredBy: text, folder: $0.folder) }
+                ?? (kind == "run" ? QueuedFile.modules(requiredBy: text, script: script) : nil),
             targets: connection.journaledTargets)
     }
 }

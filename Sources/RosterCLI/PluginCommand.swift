@@ -152,7 +152,7 @@ struct PluginCommand: AsyncParsableCommand {
             }
             let pairs = try ArgumentPairs.parse(arguments)
             let parameters: LuaTable
-            let script: LuaScript
+            var script: LuaScript
             do {
                 parameters = try workflow.parameters(from: pairs, plugin: manifest.name)
                 script = try manifest.script(workflow)
@@ -172,9 +172,11 @@ struct PluginCommand: AsyncParsableCommand {
                 let store = try journalOptions.open(for: connection)
                 var run = NewRun.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
                                       inputs: [], connection: connection, dryRun: dryRun,
-                                      plugin: (manifest.name, manifest.version.description, workflow.name))
+                                      plugin: (manifest.name, manifest.version.description, workflow.name, manifest.folder.path))
                 run.limits = limits.given.given
                 journal = try RunJournal.start(run, in: store)
+                // This attempt runs the workflow's modules as journaled, as a resume will.
+                script.keep(run.modules)
             } catch let error as JournalError {
                 await connection.close()
                 Diagnostics.error("roster: \(error)")

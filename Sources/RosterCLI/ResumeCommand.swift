@@ -216,17 +216,20 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
             let script = try manifest.script(workflow)
+            var modules = found.run.modules
             if text.isEmpty {
                 // A queued workflow's first start: this host's installed copy runs, and is journaled.
                 text = script.source
-                try store.recordScript(runID: found.id, text: String(decoding: text, as: UTF8.self), pluginVersion: manifest.version.description)
+                modules = QueuedFile.modules(requiredBy: text, folder: manifest.folder.path)
+                try store.recordScript(runID: found.id, text: String(decoding: text, as: UTF8.self), pluginVersion: manifest.version.description,
+                                       modules: modules)
             }
             let sealed = SealedSecrets()
             let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
             return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
                                     limits: limits(found),
                                     http: connection.http),
-                    LuaScript(name: script.name, source: text, directory: script.directory))
+                    LuaScript(name: script.name, source: text, directory: script.directory).keeping(modules))
         } catch let exit as ExitCode {
             await connection.close()
             throw exit

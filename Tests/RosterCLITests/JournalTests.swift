@@ -560,6 +560,48 @@ import TestSupport
         #expect(run["attempts"] as? Int == 2 && run["outcome"] as? String == "success")
     }
 
+    /// A workflow's modules are journaled with its run, as a script's are: a plugin upgraded
+    /// between the kill and the resume cannot make the resume create a second user.
+    @Test func aPluginRunIsResumedWithTheModulesItStartedWith() async throws {
+        let naming = "return {name = function(email) return (email:match('^([^@]+)')) end}"
+        let folder = try RosterProcess.scriptFolder([
+            "plugins/naming/plugin.toml": """
+                name = "naming"
+                version = "1.0.0"
+                description = "makes a user named by lib/naming"
+                roster = ">=0.1.0"
+                permissions = ["encore:read", "encore.create_user"]
+
+                [workflows.make]
+                entry = "workflows/make.lua"
+                description = "create the user"
+                params.email = { type = "string", doc = "the person's email" }
+                """,
+            "plugins/naming/workflows/make.lua": """
+                local naming = require("lib.naming")
+                encore.create_user({user_name = naming.name(params.email), password = "Passw0rd!x", license_type = 1, role_id = 3})
+                encore.get_user(424242) -- no such user: the run fails after its change
+                """,
+            "plugins/naming/lib/naming.lua": naming,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let plugins = folder.appendingPathComponent("plugins").path
+        let first = try await RosterProcess.run(["plugin", "run", "naming", "make", "--plugins", plugins, "--config", "roster.toml",
+                                                 "--arg", "email=ada.byron@example.com"], in: folder, environment: Self.journal(folder))
+        #expect(first.status == 1, "\(first.stderr)")
+        // Upgraded in between: the naming rule is another now.
+        try naming.replacingOccurrences(of: "'^([^@]+)'", with: "'^(%a)'").appending(" -- 1.0.1")
+            .write(to: folder.appendingPathComponent("plugins/naming/lib/naming.lua"), atomically: true, encoding: .utf8)
+        let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: Self.journal(folder))
+        #expect(resumed.status == 1 && resumed.diagnostics.contains("User not found"), "\(resumed.stderr)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(created.contains("ada.byron") && !created.contains("a"), "one user, named as when the run started: \(created)")
+        let changes = try await Self.show(1, in: folder)["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["state"] as? String } == ["succeeded", "replayed"], "\(changes)")
+    }
+
     @Test func manyProcessesShareOneJournal() async throws {
         let folder = try RosterProcess.scriptFolder(["promote.lua": "allthenticate.promote_guest(103)\nprint('done')"])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -140,7 +140,11 @@ extension QueuedFile {
     /// its run.
     static func modules(requiredBy text: [UInt8], script: String) -> [QueuedFile] {
         let folder = (script as NSString).deletingLastPathComponent
-        return RequiredModules.find(in: text, folder: folder.isEmpty ? "." : folder)
-            .map { QueuedFile(name: $0.path, contents: Data($0.contents)) }
+        return modules(requiredBy: text, folder: folder.isEmpty ? "." : folder)
+    }
+
+    /// The modules `text` requires from `folder` (a plugin's), to journal with its run.
+    static func modules(requiredBy text: [UInt8], folder: String) -> [QueuedFile] {
+        RequiredModules.find(in: text, folder: folder).map { QueuedFile(name: $0.path, contents: Data($0.contents)) }
     }
 }

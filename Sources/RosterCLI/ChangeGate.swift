@@ -16,6 +16,9 @@ struct ChangeGate {
     var yes: Bool
     /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
     var maxChanges: Int?
+    /// Whether the command takes `--dry-run` (`run`, `plugin run`, `undo`), which a refusal
+    /// then suggests; `resume` does not.
+    var offersDryRun = true
 
     /// Whether the run must be rehearsed (a dry run, its output hidden) to pass the gate: an
     /// attempt of a run not yet admitted (`RunJournal.admitted`) that may need confirming or
@@ -43,12 +46,14 @@ struct ChangeGate {
         if let limit = maxChanges ?? tenant.maxChanges, plan.count > limit {
             try await refuse("refused: too many changes", ExitStatus.usage, "the run plans \(plan.count) changes, more than "
                 + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(tenant.name)'")
-                + "; nothing was sent (check the plan with --dry-run, then raise the limit for this run with --max-changes \(plan.count))")
+                + "; nothing was sent (" + (offersDryRun ? "check the plan with --dry-run, then " : "")
+                + "raise the limit for this run with --max-changes \(plan.count))")
         }
         guard !yes, let what = Self.needsConfirming(plan, tenant: tenant) else { return }
         guard Terminal.isInteractive else {
             try await refuse("refused: not confirmed", ExitStatus.usage,
-                             "the run plans \(what) and there is no terminal to confirm: add --yes (check the plan first with --dry-run); nothing was sent")
+                             "the run plans \(what) and there is no terminal to confirm: add --yes"
+                                + (offersDryRun ? " (check the plan first with --dry-run)" : "") + "; nothing was sent")
         }
         var text = RunSupervisor.target(connection, dryRun: false) + "\n" + (plan.count <= 40 ? Self.groupedPlan(plan) : Self.planSummary(plan))
         if let stopped { text += "(the rehearsal stopped early, so the run may change more: \(stopped))\n" }

@@ -128,11 +128,13 @@ struct ResumeCommand: AsyncParsableCommand {
             }
             let rowRun = RowRun(runner: runner, script: script, arguments: found.run.arguments, inputs: inputs, dryRun: false,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
-            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges)
+            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges,
+                             offersDryRun: false)
                 .perform(rowRun, table: table, done: done, connection: connection, journal: journal)
             return
         }
-        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges)
+        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges,
+                             offersDryRun: false)
             .perform(runner, script, arguments: Self.scriptArguments(of: found), inputs: inputs,
                      connection: connection, journal: journal)
     }

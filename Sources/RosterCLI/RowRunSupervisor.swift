@@ -17,6 +17,8 @@ struct RowRunSupervisor {
     var verbose: Bool
     /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
     var maxChanges: Int? = nil
+    /// Whether the command takes `--dry-run` (`ChangeGate.offersDryRun`).
+    var offersDryRun = true
     /// With a dry run: where to save its plan (`--plan-out`).
     var planOut: String? = nil
 
@@ -36,7 +38,7 @@ struct RowRunSupervisor {
         let machineOutput = results.output != nil
         // Every row rehearsed first (as a dry run, output hidden) to pass the gate, as a single
         // script is; each row's reads then answer it again until it sends its first change.
-        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
+        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges, offersDryRun: offersDryRun)
         if gate.needsRehearsal(connection.tenant, journal: journal) {
             let reads = RowReadReplays()
             rowRun.runner.rowReads = reads

@@ -19,6 +19,8 @@ struct RunSupervisor {
     var planOut: String? = nil
     /// `--max-changes`: this run may plan this many changes, whatever the tenant's `max_changes`.
     var maxChanges: Int? = nil
+    /// Whether the command takes `--dry-run` (`ChangeGate.offersDryRun`).
+    var offersDryRun = true
 
     /// Runs `script` with `runner`, journaled in `journal`, closes `connection`, reports;
     /// throws the exit code when it is not 0.
@@ -35,7 +37,7 @@ struct RunSupervisor {
         // A run is rehearsed first (a dry run, its output hidden) to pass the gate: confirmed
         // on a terminal, `--yes` without one, held to `max_changes`. What the rehearsal reads
         // answers the run again.
-        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges)
+        let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges, offersDryRun: offersDryRun)
         var rehearsed: (result: ScriptRunResult, output: CollectedOutput)?
         if gate.needsRehearsal(connection.tenant, journal: journal) {
             let reads = ReadReplay()

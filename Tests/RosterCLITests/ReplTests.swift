@@ -151,8 +151,8 @@ import Testing
     }
 
     /// On a terminal a destructive call asks first: `n` refuses it (nothing sent, the statement
-    /// fails), `y` sends it, `a` sends the rest of the statement's without asking again; --yes
-    /// asks nothing.
+    /// fails), Ctrl-C too (at once, stopping the statement), `a` sends the rest of the
+    /// statement's without asking again; --yes asks nothing.
     @Test func aDestructiveCallAsksFirstOnATerminal() async throws {
         let folder = try Self.home()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -163,6 +163,11 @@ import Testing
                 "\(repl.screen)")
         repl.type("n\n")
         #expect(await repl.waitFor("encore.deactivate_user: not confirmed; nothing was sent"), "\(repl.screen)")
+        // Ctrl-C at the question is a no, at once, and stops the statement.
+        repl.type("encore.deactivate_user(1003)\n")
+        #expect(await repl.waitForPrompt("all in this statement] ", after: "encore.deactivate_user(1003)"), "\(repl.screen)")
+        repl.type("\u{03}")
+        #expect(await repl.waitForPrompt("roster> ", after: "encore.deactivate_user id=1003"), "\(repl.screen)")
         repl.type("=encore.get_user(1001).is_active\n")
         #expect(await repl.waitFor("true"), "\(repl.screen)")
         repl.type("for _, id in ipairs({1001, 1002}) do encore.deactivate_user(id) end\n")

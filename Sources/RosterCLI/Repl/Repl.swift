@@ -21,8 +21,15 @@ final class Repl {
     /// Whether the running statement's destructive calls were all confirmed (answered `a`).
     private let confirmedForStatement: StatementConfirmation
 
+    /// The running statement's answers: `a` given, or Ctrl-C pressed (at a question, it is a no).
     final class StatementConfirmation: Sendable {
         let all = Atomic<Bool>(false)
+        let interrupted = Atomic<Bool>(false)
+
+        func reset() {
+            all.store(false, ordering: .relaxed)
+            interrupted.store(false, ordering: .relaxed)
+        }
     }
     /// Destructive calls refused by sessions already replaced (`:tenant`, `:dry-run`).
     private var earlierRefusals = 0
@@ -47,7 +54,7 @@ final class Repl {
     private static func ask(_ call: String, tenant: String, all: StatementConfirmation) -> String? {
         if all.all.load(ordering: .relaxed) { return nil }
         try? FileHandle.standardError.write(contentsOf: Data("Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ".utf8))
-        switch answerLine()?.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch answerLine(unless: all)?.trimmingCharacters(in: .whitespaces).lowercased() {
         case "y", "yes": return nil
         case "a", "all":
             all.all.store(true, ordering: .relaxed)
@@ -58,10 +65,20 @@ final class Repl {
 
     /// One line from the terminal, read a byte at a time: the line editor reads the terminal
     /// directly, so a buffered read would swallow what was typed after the answer.
-    private static func answerLine() -> String? {
+    /// Nil once `interrupted` is set (Ctrl-C at the question): checked between short waits.
+    private static func answerLine(unless statement: StatementConfirmation) -> String? {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
-        while read(STDIN_FILENO, &byte, 1) == 1 {
+        var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        while true {
+            if statement.interrupted.load(ordering: .relaxed) {
+                try? FileHandle.standardError.write(contentsOf: Data("\n".utf8))
+                return nil
+            }
+            // Nothing yet, or a signal came (Ctrl-C: checked at the top): wait again.
+            guard poll(&input, 1, 100) > 0 else { continue }
+            guard read(STDIN_FILENO, &byte, 1) == 1 else { break }
+            if byte == 3 { statement.interrupted.store(true, ordering: .relaxed); continue } // Ctrl-C, read as a key
             if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(byte)
         }
@@ -109,7 +126,7 @@ final class Repl {
             say("Roster REPL (Lua 5.4): tenant \(connection.tenant.name)\(connection.emulator != nil ? " on the built-in emulator" : "")"
                   + (vendorSession.dryRun ? ", dry run on" : "") + ". help() for the modules, :help for commands, Ctrl-D to leave.")
         }
-        let interrupts = input.isInteractive ? InterruptHandler(session) : nil
+        let interrupts = input.isInteractive ? InterruptHandler(session, confirmation: confirmedForStatement) : nil
         defer { interrupts?.stop() }
         var chunk = ""
         while let line = input.readLine(prompt: chunk.isEmpty ? Self.prompt : Self.continuation) {
@@ -127,7 +144,7 @@ final class Repl {
                 }
             }
             chunk += chunk.isEmpty ? line : "\n" + line
-            confirmedForStatement.all.store(false, ordering: .relaxed)
+            confirmedForStatement.reset()
             interrupts?.running = true
             let evaluation = await session.evaluate(chunk)
             interrupts?.running = false
@@ -238,11 +255,13 @@ final class InterruptHandler: @unchecked Sendable {
         set { lock.withLock { isRunning = newValue } }
     }
 
-    init(_ session: LuaSession) {
+    init(_ session: LuaSession, confirmation: Repl.StatementConfirmation) {
         signal(SIGINT, SIG_IGN)
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [weak self] in
-            if self?.running == true { session.interrupt() }
+            guard self?.running == true else { return }
+            confirmation.interrupted.store(true, ordering: .relaxed) // a question waiting is answered no
+            session.interrupt()
         }
         source.resume()
     }

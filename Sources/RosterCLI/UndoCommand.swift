@@ -73,6 +73,13 @@ struct UndoCommand: AsyncParsableCommand {
         }
         let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
                                                            usedBy: config == nil ? "run \(id)" : nil)
+        // Reversed where it was made: the same accounts at the same addresses.
+        if let moved = connection.moved(from: found.run.targets) {
+            await connection.close()
+            Diagnostics.error("roster: run \(id) was made against \(moved.vendor) at \(moved.made); tenant '\(connection.tenant.name)' now reaches "
+                              + "\(moved.vendor) at \(moved.now); an undo reverses a run where it was made: put the configuration back as it was")
+            throw ExitCode(ExitStatus.usage)
+        }
         let text = Array(plan.script().utf8)
         let journal: RunJournal
         do throws(JournalError) {

@@ -497,6 +497,9 @@ import TestSupport
         #expect(moved.diagnostics.contains("roster: run 1 was started against encore at \(emulator.origin)/encore, key from file secrets/encore.key; "
                                            + "tenant 'demo' now reaches encore at \(emulator.origin)/encore, key from file secrets/other.key; "
                                            + "a resume finishes a run where it started"), "\(moved.stderr)")
+        // Nor is it undone there.
+        let undone = try await RosterProcess.run(["undo", "1", "--yes"], in: folder, environment: environment)
+        #expect(undone.status == 2 && undone.diagnostics.contains("an undo reverses a run where it was made"), "\(undone.stderr)")
         try original.write(to: config, atomically: true, encoding: .utf8)
         let finished = try await RosterProcess.run(["resume", "1", "--timeout", "10"], in: folder, environment: environment)
         #expect(finished.status == 0 && finished.stdout == "finished\n", "\(finished.stderr)")

@@ -14,14 +14,13 @@ struct RunsCommand: ParsableCommand {
         subcommands: [List.self, Show.self],
         defaultSubcommand: List.self)
 
-    /// How a run stands: its outcome once it has one; before, whether a process on this host
-    /// runs it now (it holds the run), it waits in the queue, or it stopped without ending
-    /// (killed: `roster resume` finishes it), which a shared journal cannot tell from a run
-    /// going on on another host.
+    /// How a run stands: its outcome once it has one (`queued` while it waits for a worker);
+    /// before, whether a process on this host runs it now (it holds the run), or it stopped
+    /// without ending (killed: `roster resume` finishes it), which a shared journal cannot
+    /// tell from a run going on on another host.
     static func outcome(_ run: JournalRun, _ store: JournalStore) -> String {
         if let outcome = run.outcome { return outcome }
         if let process = store.processRunning(run.id) { return "running (process \(process))" }
-        if run.attempts == 0 { return "queued" }
         return store.logsChangesLocally ? "killed" : "running on another host, or killed"
     }
 

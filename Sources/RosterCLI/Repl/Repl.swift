@@ -18,7 +18,7 @@ final class Repl {
     /// What a destructive call meets (nil: it goes, `--yes`): a question on a terminal, a
     /// refusal for piped statements.
     private let destructiveCheck: VendorSession.DestructiveCheck?
-    /// Whether the running statement's destructive calls were all confirmed (answered `a`).
+    /// The running statement's answers to the questions destructive calls ask.
     private let confirmedForStatement: StatementConfirmation
 
     /// The running statement's answers: `a` given, or Ctrl-C pressed (at a question, it is a no).
@@ -51,13 +51,13 @@ final class Repl {
 
     /// A destructive call typed at the terminal: asked about first, unless the statement's
     /// earlier one was answered `a`. Nil lets it go.
-    private static func ask(_ call: String, tenant: String, all: StatementConfirmation) -> String? {
-        if all.all.load(ordering: .relaxed) { return nil }
+    private static func ask(_ call: String, tenant: String, statement: StatementConfirmation) -> String? {
+        if statement.all.load(ordering: .relaxed) { return nil }
         try? FileHandle.standardError.write(contentsOf: Data("Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ".utf8))
-        switch answerLine(unless: all)?.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch answerLine(unless: statement)?.trimmingCharacters(in: .whitespaces).lowercased() {
         case "y", "yes": return nil
         case "a", "all":
-            all.all.store(true, ordering: .relaxed)
+            statement.all.store(true, ordering: .relaxed)
             return nil
         default: return "not confirmed; nothing was sent"
         }
@@ -94,13 +94,13 @@ final class Repl {
     init(connection: VendorConnection, limits: LuaLimits, dryRun: Bool, interactive: Bool, confirmed: Bool, journal: RunJournal?) throws {
         self.connection = connection
         self.journal = journal
-        let all = StatementConfirmation()
-        confirmedForStatement = all
+        let statement = StatementConfirmation()
+        confirmedForStatement = statement
         let check: VendorSession.DestructiveCheck?
         if confirmed {
             check = nil
         } else if interactive {
-            check = { call, tenant in Self.ask(call, tenant: tenant, all: all) }
+            check = { call, tenant in Self.ask(call, tenant: tenant, statement: statement) }
         } else {
             check = { _, _ in Self.unconfirmedRefusal }
         }

@@ -208,7 +208,11 @@ public struct RunSummary: Sendable {
     public var run: JournalRun
     public var done: Int
     public var failed: Int
+    /// Changes journaled `unknown`: sent, and no answer came.
     public var unknown: Int
+    /// Changes journaled as being sent and not yet answered: in flight while the run runs,
+    /// unknown once its process is gone (a resume checks them).
+    public var sending: Int
     public var planned: Int
 }
 

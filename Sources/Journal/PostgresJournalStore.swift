@@ -473,7 +473,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 SELECT runs.*, \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
-                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'unknown') AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'sending') AS sending_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
                 FROM runs WHERE ($1::TEXT IS NULL OR tenant = $1) AND ($2::DOUBLE PRECISION IS NULL OR started_at >= $2)
                 ORDER BY id DESC LIMIT $3
@@ -483,7 +484,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             query.binds.append(limit)
             return try db.run(query).map { row in
                 RunSummary(run: try Self.run(row), done: try row["done_count"].decode(Int.self), failed: try row["failed_count"].decode(Int.self),
-                           unknown: try row["unknown_count"].decode(Int.self), planned: try row["planned_count"].decode(Int.self))
+                           unknown: try row["unknown_count"].decode(Int.self),
+                           sending: try row["sending_count"].decode(Int.self), planned: try row["planned_count"].decode(Int.self))
             }
         }
     }

@@ -613,7 +613,8 @@ public final class SQLiteJournalStore: JournalStore {
                 SELECT runs.*, \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
-                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'unknown') AS unknown_count,
+                  (SELECT COUNT(*) \(latest) AND c.state = 'sending') AS sending_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
                 FROM runs WHERE 1 = 1
                 """
@@ -624,7 +625,7 @@ public final class SQLiteJournalStore: JournalStore {
             arguments.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                 RunSummary(run: Self.run(row), done: row["done_count"], failed: row["failed_count"],
-                           unknown: row["unknown_count"], planned: row["planned_count"])
+                           unknown: row["unknown_count"], sending: row["sending_count"], planned: row["planned_count"])
             }
         }
     }

@@ -6,15 +6,19 @@ import LuaHost
 
 /// `--arg KEY=VALUE`, as `run` and `plugin run` take it.
 enum ArgumentPairs {
-    /// The pairs as a table (a later KEY wins); a pair without `=` or without a key is a
-    /// usage error.
+    /// The pairs as a table. A pair without `=` or without a key is a usage error, and so is
+    /// a key given twice: which of two users a destructive run is about must not depend on
+    /// the order a wrapper script happened to write its flags in.
     static func parse(_ pairs: [String]) throws -> [String: String] {
         var table: [String: String] = [:]
         for pair in pairs {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
                 throw ValidationError("--arg expects KEY=VALUE, got '\(pair)'")
             }
-            table[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            let key = String(pair[..<equals]), value = String(pair[pair.index(after: equals)...])
+            if let earlier = table.updateValue(value, forKey: key) {
+                throw ValidationError("--arg \(key) is given twice ('\(earlier)', then '\(value)'); give it once")
+            }
         }
         return table
     }

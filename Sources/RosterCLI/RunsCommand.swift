@@ -24,6 +24,15 @@ struct RunsCommand: ParsableCommand {
         return store.logsChangesLocally ? "killed" : "running on another host, or killed"
     }
 
+    /// `summary`'s changes as counted for the admin: a change being sent is in flight while
+    /// a process on this host runs the run, and unknown otherwise (its process is gone, or
+    /// may be: a resume checks it).
+    static func counts(_ summary: RunSummary, _ store: JournalStore) -> RunEntry.Counts {
+        let inFlight = summary.sending > 0 && summary.run.outcome == nil && store.processRunning(summary.run.id) != nil
+        return RunEntry.Counts(done: summary.done, failed: summary.failed, unknown: summary.unknown + (inFlight ? 0 : summary.sending),
+                               in_flight: inFlight ? summary.sending : 0, planned: summary.planned)
+    }
+
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "List the journaled runs, newest first.")
 
@@ -46,7 +55,7 @@ struct RunsCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             if json {
-                JSONOutput.print(runs.map(RunEntry.init))
+                JSONOutput.print(runs.map { RunEntry($0, counts: RunsCommand.counts($0, store)) })
                 return
             }
             guard !runs.isEmpty else {
@@ -56,7 +65,9 @@ struct RunsCommand: ParsableCommand {
             }
             let rows = runs.map { summary -> [String] in
                 let run = summary.run
-                let changes = run.run.dryRun ? "\(summary.planned) planned" : "\(summary.done) done, \(summary.failed) failed, \(summary.unknown) unknown"
+                let counts = RunsCommand.counts(summary, store)
+                let changes = run.run.dryRun ? "\(counts.planned) planned"
+                    : "\(counts.done) done, \(counts.failed) failed, \(counts.unknown) unknown" + (counts.in_flight > 0 ? ", \(counts.in_flight) in flight" : "")
                 return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
                         run.run.tenant.isEmpty ? "(default)" : run.run.tenant, RunsCommand.outcome(run, store) + (run.run.dryRun ? " (dry run)" : ""),
                         changes, String(run.reads)]
@@ -207,6 +218,8 @@ struct RunEntry: Encodable {
         var done: Int
         var failed: Int
         var unknown: Int
+        /// Being sent by the process running the run now.
+        var in_flight: Int
         var planned: Int
     }
 
@@ -238,9 +251,9 @@ struct RunEntry: Encodable {
         reads = run.reads
     }
 
-    init(_ summary: RunSummary) {
+    init(_ summary: RunSummary, counts: Counts) {
         self.init(summary.run)
-        changes = Counts(done: summary.done, failed: summary.failed, unknown: summary.unknown, planned: summary.planned)
+        changes = counts
     }
 }
 

@@ -50,7 +50,7 @@ struct UndoCommand: AsyncParsableCommand {
         // An undo that changed something (an undo refused, or that found nothing to do, did not).
         if let undoing = try? store.runs(tenant: found.run.tenant).first(where: { summary in
             summary.run.run.kind == "undo" && !summary.run.run.dryRun && summary.run.run.arguments["run"] == String(id)
-                && summary.done + summary.failed + summary.unknown > 0
+                && summary.done + summary.failed + summary.unknown + summary.sending > 0
         }) {
             let by = undoing.run
             if by.outcome == "success" {

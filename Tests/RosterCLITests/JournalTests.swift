@@ -444,13 +444,25 @@ import TestSupport
         // Nor is it undone while it goes on.
         let undone = try await RosterProcess.run(["undo", "1", "--yes"], in: folder, environment: environment)
         #expect(undone.status == 2 && undone.diagnostics.hasPrefix("roster: run 1 is in use by another roster process on this host"), "\(undone.stderr)")
-        // `roster runs` tells a run going on from one that was killed.
-        let running = try await RosterProcess.run(["runs"], in: folder, environment: environment)
+        // `roster runs` tells a run going on from one that was killed, and a change it is
+        // sending (in flight) from one whose answer is unknown.
+        var running = try await RosterProcess.run(["runs"], in: folder, environment: environment)
         #expect(running.stdout.contains("running (process \(first.process.processIdentifier))"), "\(running.stdout)")
+        for _ in 0..<40 where !running.stdout.contains(", 1 in flight") {
+            #expect(running.stdout.contains(" 0 unknown"), "\(running.stdout)")
+            try await Task.sleep(for: .milliseconds(50))
+            running = try await RosterProcess.run(["runs"], in: folder, environment: environment)
+        }
+        #expect(running.stdout.contains(" 0 unknown, 1 in flight"), "\(running.stdout)")
+        let runningJSON = try await RosterProcess.run(["runs", "--json"], in: folder, environment: environment)
+        #expect(runningJSON.stdout.contains(#""in_flight":1"#) || runningJSON.stdout.contains(#""in_flight" : 1"#), "\(runningJSON.stdout)")
         first.send(SIGKILL)
         _ = try await first.wait()
         let killed = try await RosterProcess.run(["runs", "show", "1"], in: folder, environment: environment)
         #expect(killed.stdout.hasPrefix("run 1: ") && killed.stdout.contains(", 1 attempt, 0 reads: killed\n"), "\(killed.stdout)")
+        let killedList = try await RosterProcess.run(["runs"], in: folder, environment: environment)
+        #expect(killedList.stdout.contains("killed") && killedList.stdout.contains(" 1 unknown") && !killedList.stdout.contains("in flight"),
+                "\(killedList.stdout)")
 
         // Two resumes at once: one runs the rest, the other is refused.
         let resumes = try (0..<2).map { _ in try RosterProcess.spawn(["resume", "1"], in: folder, environment: environment) }

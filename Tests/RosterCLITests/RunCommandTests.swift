@@ -28,6 +28,18 @@ import Testing
         #expect(result.diagnostics == "script.lua:1: attempt to index a nil value (global 'io')\n")
     }
 
+    @Test func aBadOrRepeatedArgIsAUsageErrorAndNothingRuns() async throws {
+        let repeated = try await run("print('ran')", ["--arg", "user=alice", "--arg", "user=bob"])
+        #expect(repeated.status == 2)
+        #expect(repeated.stdout == "")
+        #expect(repeated.diagnostics.contains("--arg user is given twice ('alice', then 'bob'); give it once"))
+
+        let unpaired = try await run("print('ran')", ["--arg", "user"])
+        #expect(unpaired.status == 2)
+        #expect(unpaired.stdout == "")
+        #expect(unpaired.diagnostics.contains("--arg expects KEY=VALUE, got 'user'"))
+    }
+
     @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {
         let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)

@@ -21,8 +21,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
 
     /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
     /// run's pinned clock; 4 the modules a run's script required; 5 whether a run got past its
-    /// gate; 6 where a run's vendors were reached and the limits it was given.
-    static let schemaVersion = 6
+    /// gate; 6 where a run's vendors were reached and the limits it was given; 7 a queued run's
+    /// cancellation.
+    static let schemaVersion = 7
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -172,6 +173,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS targets TEXT")
                 try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS limits TEXT")
             }
+            if version < 7 { try db.run("ALTER TABLE queue ADD COLUMN IF NOT EXISTS cancelled_at DOUBLE PRECISION") }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }

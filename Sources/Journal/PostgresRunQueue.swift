@@ -31,11 +31,59 @@ extension PostgresJournalStore {
             return try db.run("""
                 UPDATE queue SET state = 'running', worker = \(worker), lease_until = \(now + lease), claims = claims + 1
                 WHERE run_id = (SELECT run_id FROM queue
-                                WHERE (state = 'queued' AND not_before <= \(now)) OR (state = 'running' AND lease_until < \(now))
+                                WHERE ((state = 'queued' AND not_before <= \(now)) OR (state = 'running' AND lease_until < \(now)))
+                                  AND cancelled_at IS NULL
                                 ORDER BY not_before, run_id LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING run_id, claims
                 """).first.map { QueueClaim(runID: try $0["run_id"].decode(Int64.self), claims: try $0["claims"].decode(Int.self)) }
         }
+    }
+
+    public func cancel(runID: Int64) throws(JournalError) -> QueueCancel {
+        try transaction { db in
+            // Locked: a worker claiming it at this moment claims it first, or not at all.
+            guard let entry = try db.run("SELECT * FROM queue WHERE run_id = \(runID) FOR UPDATE").first.map(Self.queueEntry) else {
+                return .notQueued
+            }
+            let now = Date().timeIntervalSince1970
+            switch QueueCancel.decide(entry, now: now) {
+            case .withdrawn:
+                try Self.endCancelled(runID, exitCode: 130, at: now, in: db)
+                return .withdrawn
+            case .requested(let worker):
+                try db.run("UPDATE queue SET cancelled_at = \(now) WHERE run_id = \(runID)")
+                return .requested(worker: worker)
+            case let decided:
+                return decided
+            }
+        }
+    }
+
+    public func cancellations(worker: String) throws(JournalError) -> Set<Int64> {
+        try statement { db in
+            Set(try db.run("""
+                SELECT run_id FROM queue WHERE worker = \(worker) AND state = 'running' AND cancelled_at IS NOT NULL
+                """).map { try $0["run_id"].decode(Int64.self) })
+        }
+    }
+
+    public func completeCancelled(runID: Int64, worker: String, exitCode: Int) throws(JournalError) {
+        try transaction { db in
+            guard try !db.run("""
+                SELECT 1 AS held FROM queue WHERE run_id = \(runID) AND worker = \(worker) AND state = 'running' FOR UPDATE
+                """).isEmpty else { return }
+            try Self.endCancelled(runID, exitCode: exitCode, at: Date().timeIntervalSince1970, in: db)
+        }
+    }
+
+    /// Ends queued run `runID` as cancelled, in the queue and in the journal.
+    private static func endCancelled(_ runID: Int64, exitCode: Int, at now: Double, in db: Transaction) throws {
+        try db.run("""
+            UPDATE queue SET state = 'done', exit_code = \(exitCode), finished_at = \(now), lease_until = NULL,
+                             cancelled_at = COALESCE(cancelled_at, \(now))
+            WHERE run_id = \(runID)
+            """)
+        try db.run("UPDATE runs SET outcome = \(cancelledOutcome), exit_code = \(exitCode), ended_at = \(now) WHERE id = \(runID)")
     }
 
     public func renew(_ worker: WorkerRecord, lease: Double) throws(JournalError) -> Set<Int64> {
@@ -48,6 +96,13 @@ extension PostgresJournalStore {
                 ON CONFLICT (name) DO UPDATE SET host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency,
                     heartbeat = excluded.heartbeat, stopping = excluded.stopping
                 """)
+            // A cancelled run whose worker died before it could stop it ends here, cancelled:
+            // no worker claims it again.
+            for row in try db.run("""
+                SELECT run_id FROM queue WHERE state = 'running' AND lease_until < \(now) AND cancelled_at IS NOT NULL FOR UPDATE SKIP LOCKED
+                """) {
+                try Self.endCancelled(try row["run_id"].decode(Int64.self), exitCode: 130, at: now, in: db)
+            }
             return Set(try db.run("""
                 UPDATE queue SET lease_until = \(now + lease) WHERE worker = \(worker.name) AND state = 'running' RETURNING run_id
                 """).map { try $0["run_id"].decode(Int64.self) })
@@ -143,6 +198,7 @@ extension PostgresJournalStore {
                    leaseUntil: try row["lease_until"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
                    claims: try row["claims"].decode(Int.self), exitCode: try row["exit_code"].decode(Int?.self),
                    finishedAt: try row["finished_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)),
-                   schedule: try row["schedule"].decode(String?.self))
+                   schedule: try row["schedule"].decode(String?.self),
+                   cancelledAt: try row["cancelled_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)))
     }
 }

@@ -69,9 +69,11 @@ public struct QueueEntry: Sendable {
     public var exitCode: Int?
     public var finishedAt: Date?
     public var schedule: String?
+    /// When `roster cancel` withdrew it, or asked its worker to stop it.
+    public var cancelledAt: Date?
 
     public init(runID: Int64, state: QueueState, notBefore: Date, submittedAt: Date, worker: String?, leaseUntil: Date?, claims: Int,
-                exitCode: Int?, finishedAt: Date?, schedule: String?) {
+                exitCode: Int?, finishedAt: Date?, schedule: String?, cancelledAt: Date? = nil) {
         self.runID = runID
         self.state = state
         self.notBefore = notBefore
@@ -82,6 +84,37 @@ public struct QueueEntry: Sendable {
         self.exitCode = exitCode
         self.finishedAt = finishedAt
         self.schedule = schedule
+        self.cancelledAt = cancelledAt
+    }
+}
+
+/// What `RunQueue.cancel` found, and did.
+public enum QueueCancel: Sendable, Equatable {
+    /// It was waiting (queued, or held by a worker whose lease lapsed): it ended, cancelled,
+    /// and no worker will start or resume it.
+    case withdrawn
+    /// `worker` runs it: it is asked to stop, and does at the worker's next look.
+    case requested(worker: String)
+    /// Its worker was asked before.
+    case alreadyRequested(worker: String)
+    /// It had ended: nothing to cancel.
+    case ended
+    /// The run was not queued (`roster run`, not `roster submit`).
+    case notQueued
+
+    /// What cancelling `entry` comes to at `now`, before it is done: `.withdrawn` for a run
+    /// no live worker holds, `.requested` for one a worker runs.
+    static func decide(_ entry: QueueEntry, now: Double) -> QueueCancel {
+        switch entry.state {
+        case .done:
+            return .ended
+        case .queued:
+            return .withdrawn
+        case .running:
+            let worker = entry.worker ?? "?"
+            if let lease = entry.leaseUntil, lease.timeIntervalSince1970 < now { return .withdrawn }
+            return entry.cancelledAt == nil ? .requested(worker: worker) : .alreadyRequested(worker: worker)
+        }
     }
 }
 
@@ -142,6 +175,15 @@ public protocol RunQueue: Sendable {
     /// Run `runID` goes back to the queue (its worker stops, or its attempt was cut): the
     /// next worker resumes it.
     func release(runID: Int64, worker: String) throws(JournalError)
+    /// Cancels run `runID` (`roster cancel`): one waiting ends at once, journaled with the
+    /// outcome `cancelled` and exit 130; one a worker runs is marked for its worker to stop.
+    /// A claim never takes a cancelled run.
+    func cancel(runID: Int64) throws(JournalError) -> QueueCancel
+    /// The runs `worker` holds whose cancel was asked for.
+    func cancellations(worker: String) throws(JournalError) -> Set<Int64>
+    /// Run `runID`, cancelled while `worker` held it, stopped (or never started there): it
+    /// ends with `exitCode`, journaled as `cancelled`.
+    func completeCancelled(runID: Int64, worker: String, exitCode: Int) throws(JournalError)
     /// A queued plugin run's script, as the first worker to start it found it installed
     /// (kept once: a later claim resumes with the same text).
     func recordScript(runID: Int64, text: String, pluginVersion: String?, modules: [QueuedFile]?) throws(JournalError)
@@ -165,3 +207,5 @@ public protocol RunQueue: Sendable {
 
 /// The outcome a queued run is journaled with until a worker starts it.
 public let queuedOutcome = "queued"
+/// The outcome of a queued run `roster cancel` withdrew or stopped.
+public let cancelledOutcome = "cancelled"

@@ -166,8 +166,9 @@ public final class SQLiteJournalStore: JournalStore {
     /// row (`--each`) and their rows, 5 saved plans and the runs that applied them, 6 changes
     /// found by their place in their run (a change log's import), 7 the run queue and its
     /// workers, 8 a run's pinned clock, 9 the modules a run's script required, 10 whether a run
-    /// got past its gate, 11 where a run's vendors were reached and the limits it was given.
-    static let schemaVersion = 11
+    /// got past its gate, 11 where a run's vendors were reached and the limits it was given, 12 a
+    /// queued run's cancellation.
+    static let schemaVersion = 12
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -235,6 +236,7 @@ public final class SQLiteJournalStore: JournalStore {
                 if version < 9 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN modules TEXT") }
                 if version < 10 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0") }
                 if version < 11 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN targets TEXT; ALTER TABLE runs ADD COLUMN limits TEXT") }
+                if version < 12 { try db.execute(sql: "ALTER TABLE queue ADD COLUMN cancelled_at REAL") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }

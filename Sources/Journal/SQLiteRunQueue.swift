@@ -26,12 +26,56 @@ extension SQLiteJournalStore {
             guard let row = try Row.fetchOne(db, sql: """
                 UPDATE queue SET state = 'running', worker = ?, lease_until = ?, claims = claims + 1
                 WHERE run_id = (SELECT run_id FROM queue
-                                WHERE (state = 'queued' AND not_before <= ?) OR (state = 'running' AND lease_until < ?)
+                                WHERE ((state = 'queued' AND not_before <= ?) OR (state = 'running' AND lease_until < ?)) AND cancelled_at IS NULL
                                 ORDER BY not_before, run_id LIMIT 1)
                 RETURNING run_id, claims
                 """, arguments: [worker, now + lease, now, now]) else { return nil }
             return QueueClaim(runID: row["run_id"], claims: row["claims"])
         }
+    }
+
+    public func cancel(runID: Int64) throws(JournalError) -> QueueCancel {
+        try write { db in
+            guard let entry = try Row.fetchOne(db, sql: "SELECT * FROM queue WHERE run_id = ?", arguments: [runID]).map(Self.queueEntry) else {
+                return .notQueued
+            }
+            let now = Date().timeIntervalSince1970
+            switch QueueCancel.decide(entry, now: now) {
+            case .withdrawn:
+                try Self.endCancelled(runID, exitCode: 130, at: now, in: db)
+                return .withdrawn
+            case .requested(let worker):
+                try db.execute(sql: "UPDATE queue SET cancelled_at = ? WHERE run_id = ?", arguments: [now, runID])
+                return .requested(worker: worker)
+            case let decided:
+                return decided
+            }
+        }
+    }
+
+    public func cancellations(worker: String) throws(JournalError) -> Set<Int64> {
+        try read { db in
+            Set(try Int64.fetchAll(db, sql: "SELECT run_id FROM queue WHERE worker = ? AND state = 'running' AND cancelled_at IS NOT NULL",
+                                   arguments: [worker]))
+        }
+    }
+
+    public func completeCancelled(runID: Int64, worker: String, exitCode: Int) throws(JournalError) {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM queue WHERE run_id = ? AND worker = ? AND state = 'running'",
+                                    arguments: [runID, worker]) == true else { return }
+            try Self.endCancelled(runID, exitCode: exitCode, at: Date().timeIntervalSince1970, in: db)
+        }
+    }
+
+    /// Ends queued run `runID` as cancelled, in the queue and in the journal.
+    private static func endCancelled(_ runID: Int64, exitCode: Int, at now: Double, in db: Database) throws {
+        try db.execute(sql: """
+            UPDATE queue SET state = 'done', exit_code = ?, finished_at = ?, lease_until = NULL, cancelled_at = COALESCE(cancelled_at, ?)
+            WHERE run_id = ?
+            """, arguments: [exitCode, now, now, runID])
+        try db.execute(sql: "UPDATE runs SET outcome = ?, exit_code = ?, ended_at = ? WHERE id = ?",
+                       arguments: [cancelledOutcome, exitCode, now, runID])
     }
 
     public func renew(_ worker: WorkerRecord, lease: Double) throws(JournalError) -> Set<Int64> {
@@ -43,6 +87,13 @@ extension SQLiteJournalStore {
                     heartbeat = excluded.heartbeat, stopping = excluded.stopping
                 """, arguments: [worker.name, worker.host, worker.pid, worker.concurrency, worker.startedAt.timeIntervalSince1970, now,
                                  worker.stopping])
+            // A cancelled run whose worker died before it could stop it ends here, cancelled:
+            // no worker claims it again.
+            for runID in try Int64.fetchAll(db, sql: """
+                SELECT run_id FROM queue WHERE state = 'running' AND lease_until < ? AND cancelled_at IS NOT NULL
+                """, arguments: [now]) {
+                try Self.endCancelled(runID, exitCode: 130, at: now, in: db)
+            }
             try db.execute(sql: "UPDATE queue SET lease_until = ? WHERE worker = ? AND state = 'running'", arguments: [now + lease, worker.name])
             return Set(try Int64.fetchAll(db, sql: "SELECT run_id FROM queue WHERE worker = ? AND state = 'running'", arguments: [worker.name]))
         }
@@ -131,6 +182,7 @@ extension SQLiteJournalStore {
                    notBefore: Date(timeIntervalSince1970: row["not_before"]), submittedAt: Date(timeIntervalSince1970: row["submitted_at"]),
                    worker: row["worker"], leaseUntil: (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
                    claims: row["claims"], exitCode: row["exit_code"],
-                   finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)), schedule: row["schedule"])
+                   finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)), schedule: row["schedule"],
+                   cancelledAt: (row["cancelled_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

@@ -16,7 +16,7 @@ public struct Roster: AsyncParsableCommand {
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
         // The version plugin manifests' `roster = ">=..."` ranges are checked against.
         version: RosterVersion.current.description,
-        subcommands: [RunCommand.self, ResumeCommand.self, SubmitCommand.self, WorkerCommand.self, WorkersCommand.self, PlanCommand.self, ApplyCommand.self, UndoCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
+        subcommands: [RunCommand.self, ResumeCommand.self, SubmitCommand.self, CancelCommand.self, WorkerCommand.self, WorkersCommand.self, PlanCommand.self, ApplyCommand.self, UndoCommand.self, RunsCommand.self, AuditCommand.self, ReplCommand.self, PluginCommand.self, EmulatorCommand.self,
                       DocsCommand.self, StubsCommand.self, BenchCommand.self]
     )
 

@@ -101,6 +101,61 @@ import Testing
         #expect(try store.changes(runID: run).map { "\($0.attempt).\($0.sequence) \($0.state.rawValue)" } == ["1.1 succeeded", "2.1 sending"])
     }
 
+    /// `roster cancel` in either store: a waiting run is withdrawn and never claimed; a claimed
+    /// one is marked for its worker, which ends it as cancelled; a worker that died before it
+    /// could is swept by the next renewal, and its run is not claimed again; a lapsed claim
+    /// with no cancel is withdrawn at once; a run that was not queued is not the queue's.
+    @Test func aQueuedRunIsCancelledInEitherStore() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stores: [any JournalStore] = [
+            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
+            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
+        ]
+        for store in stores {
+            let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:], inputs: [],
+                             tenant: "demo", configFile: nil, seed: 1, dryRun: false)
+            func submit() throws -> Int64 { try #require(try store.submit(run, files: QueuedFiles(), notBefore: Date(), tick: nil)) }
+            func outcome(_ id: Int64) throws -> String? { try store.run(id)?.outcome }
+            let worker = WorkerRecord(name: "w", host: "desk", pid: 1, concurrency: 2, startedAt: Date(), heartbeat: Date(), stopping: false)
+
+            let waiting = try submit()
+            #expect(try store.cancel(runID: waiting) == .withdrawn)
+            #expect(try outcome(waiting) == "cancelled" && store.run(waiting)?.exitCode == 130)
+            #expect(try store.queueEntry(runID: waiting)?.state == .done)
+            #expect(try store.cancel(runID: waiting) == .ended)
+            #expect(try store.claim(worker: "w", lease: 30) == nil, "a cancelled run is not claimed")
+
+            let running = try submit()
+            #expect(try store.claim(worker: "w", lease: 30)?.runID == running)
+            #expect(try store.cancel(runID: running) == .requested(worker: "w"))
+            #expect(try store.cancel(runID: running) == .alreadyRequested(worker: "w"))
+            #expect(try store.cancellations(worker: "w") == [running] && store.cancellations(worker: "other").isEmpty)
+            #expect(try store.renew(worker, lease: 30) == [running], "its worker holds it until it has stopped it")
+            try store.completeCancelled(runID: running, worker: "w", exitCode: 130)
+            #expect(try outcome(running) == "cancelled" && store.queueEntry(runID: running)?.state == .done)
+
+            let orphaned = try submit()
+            #expect(try store.claim(worker: "gone", lease: 0.05)?.runID == orphaned)
+            #expect(try store.cancel(runID: orphaned) == .requested(worker: "gone"))
+            try await Task.sleep(for: .milliseconds(120))
+            _ = try store.renew(worker, lease: 30)
+            #expect(try outcome(orphaned) == "cancelled" && store.queueEntry(runID: orphaned)?.state == .done)
+            #expect(try store.claim(worker: "w", lease: 30) == nil)
+
+            let lapsed = try submit()
+            #expect(try store.claim(worker: "gone", lease: 0.05)?.runID == lapsed)
+            try await Task.sleep(for: .milliseconds(120))
+            #expect(try store.cancel(runID: lapsed) == .withdrawn, "no live worker holds it")
+            #expect(try store.claim(worker: "w", lease: 30) == nil)
+
+            let direct = try store.startRun(run)
+            #expect(try store.cancel(runID: direct) == .notQueued)
+        }
+    }
+
     @Test func anUnreachableJournalIsOneLine() async throws {
         let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
         defer { try? FileManager.default.removeItem(at: folder) }

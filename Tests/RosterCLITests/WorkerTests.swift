@@ -261,6 +261,64 @@ import TestSupport
         #expect(created.filter { $0.hasPrefix("held") }.sorted() == ["held1", "held2", "held3", "held4"], "\(created)")
     }
 
+    /// `roster cancel`: a run still waiting is withdrawn and no worker starts it; a run a
+    /// worker runs is stopped by that worker, cleanly (every change it sent answered and
+    /// journaled), and ends as cancelled, exit 130, for `submit --wait` too; a run that was
+    /// not queued is not the queue's to stop (exit 2).
+    @Test func aQueuedRunIsCancelledBeforeOrWhileItRuns() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder([
+            "later.lua": "encore.create_user({user_name = 'never', password = 'Passw0rd!x', license_type = 1, role_id = 3})",
+            "slow.lua": "for i = 1, 30 do encore.create_user({user_name = 'cx' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+            "here.lua": "print('ran here')",
+        ], faults: "latency=250ms,only=writes")
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        func roster(_ arguments: [String]) async throws -> ProcessResult { try await RosterProcess.run(arguments, in: folder, environment: environment) }
+
+        #expect(try await roster(["submit", "later.lua"]).status == 0)
+        let withdrawn = try await roster(["cancel", "1"])
+        #expect(withdrawn.status == 0 && withdrawn.diagnostics == "roster: run 1 cancelled: it had not started; nothing was sent\n", "\(withdrawn.stderr)")
+        let twice = try await roster(["cancel", "1"])
+        #expect(twice.status == 0 && twice.diagnostics == "roster: run 1 was already cancelled\n", "\(twice.stderr)")
+
+        #expect(try await roster(["submit", "slow.lua"]).status == 0)
+        let follower = try RosterProcess.spawn(["submit", "--wait", "later.lua"], in: folder, environment: environment)
+        // One at a time: run 3 waits in the queue while run 2 runs.
+        let worker = try RosterProcess.spawn(["worker", "--name", "solo", "--concurrency", "1", "--exit-when-idle"], in: folder, environment: environment)
+        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 4 { try await Task.sleep(for: .milliseconds(25)) }
+        #expect(try await roster(["cancel", "3"]).status == 0)
+        let stopped = try await roster(["cancel", "2", "--wait"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        #expect(stopped.diagnostics.hasPrefix("roster: run 2 runs on worker solo, which is asked to stop it: its changes in flight get their answers, then it ends as cancelled\n"),
+                "\(stopped.stderr)")
+        #expect(stopped.diagnostics.contains("roster: run 2 cancelled: ") && stopped.diagnostics.contains(" changes made (roster runs show 2 lists them; roster undo 2 reverses what can be)"),
+                "\(stopped.stderr)")
+        #expect(try await follower.wait() == 130, "\(follower.errorText)")
+        #expect(follower.errorText.contains("roster: run 3: cancelled (exit 130)"), "\(follower.errorText)")
+        #expect(try await worker.wait() == 0, "\(worker.errorText)")
+        #expect(!worker.errorText.contains("run 1 started") && !worker.errorText.contains("run 3 started"), "\(worker.errorText)")
+        #expect(worker.errorText.contains("roster: worker solo: run 2 was cancelled (roster cancel): stopping it"), "\(worker.errorText)")
+        #expect(worker.errorText.contains("roster: worker solo: run 2 cancelled: stopped"), "\(worker.errorText)")
+
+        // Stopped part way, each change it sent answered and journaled once; none of run 1's.
+        let created = try await emulator.encoreUserNames()
+        #expect(!created.contains("never"), "\(created)")
+        let made = created.filter { $0.hasPrefix("cx") }
+        let shown = try await JournalTests.show(2, in: folder)
+        let run = shown["run"] as? [String: Any]
+        #expect(run?["outcome"] as? String == "cancelled" && run?["exit_code"] as? Int == 130, "\(String(describing: run))")
+        let states = (shown["changes"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+        #expect(states == Array(repeating: "succeeded", count: made.count), "\(states) for \(made)")
+        #expect(made.count >= 3 && made.count < 30, "\(made)")
+
+        let direct = try await roster(["run", "here.lua", "--config", "roster.toml"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        let notQueued = try await roster(["cancel", "4"])
+        #expect(notQueued.status == 2)
+        #expect(notQueued.diagnostics.hasPrefix("roster: run 4 was not queued (roster run by "), "\(notQueued.stderr)")
+        let ended = try await roster(["cancel", "9"])
+        #expect(ended.status == 2 && ended.diagnostics.hasPrefix("roster: no run 9 in "), "\(ended.stderr)")
+    }
+
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in
     /// roster.toml, for one host's workers.
     static func localFolder(_ files: [String: String], faults: String = "") async throws -> (URL, EmulatorProcess, [String: String]) {

@@ -52,14 +52,33 @@ struct RunFollower {
             let due = entry.notBefore > Date() ? " until \(When.text(entry.notBefore)) UTC" : ""
             return "roster: run \(runID): queued\(due)" + (entry.claims > 0 ? " again (its worker let it go; the next resumes it)" : "")
         case .running, .done:
-            // Each change once, as its latest row.
-            var latest: [String: ChangeState] = [:]
-            for change in changes { latest["\(change.key)#\(change.occurrence)"] = change.state }
-            let done = latest.values.filter { $0 == .succeeded || $0 == .replayed }.count
-            let failed = latest.values.filter { $0 == .failed }.count
-            let unknown = latest.values.filter { $0 == .sending || $0 == .unknown }.count
+            let counts = LatestChanges(changes)
+            let stopping = entry.state == .running && entry.cancelledAt != nil ? " (cancelled: stopping)" : ""
             return "roster: run \(runID): \(entry.state == .done ? "ended" : "running") on \(entry.worker ?? "?")"
-                + (entry.claims > 1 ? " (claim \(entry.claims))" : "") + ": \(done) done, \(failed) failed, \(unknown) in flight or unknown"
+                + (entry.claims > 1 ? " (claim \(entry.claims))" : "") + stopping
+                + ": \(counts.done) done, \(counts.failed) failed, \(counts.unsettled) in flight or unknown"
+        }
+    }
+}
+
+/// A run's changes, each counted once, as its latest row (a resumed attempt replays or
+/// retries a change).
+struct LatestChanges {
+    var done = 0
+    var failed = 0
+    /// Being sent, or of unknown outcome.
+    var unsettled = 0
+
+    init(_ changes: [JournalChange]) {
+        var latest: [String: ChangeState] = [:]
+        for change in changes { latest["\(change.key)#\(change.occurrence)"] = change.state }
+        for state in latest.values {
+            switch state {
+            case .succeeded, .replayed: done += 1
+            case .failed: failed += 1
+            case .sending, .unknown: unsettled += 1
+            default: break
+            }
         }
     }
 }

@@ -31,6 +31,9 @@ final class Worker: Sendable {
         /// Another worker holds it now (this worker's lease lapsed): it was stopped, and it
         /// is not this worker's to complete.
         var lostLease = false
+        /// `roster cancel` asked for it to stop: it was told to (SIGTERM), and it ends as
+        /// cancelled, not back in the queue.
+        var cancelled = false
     }
 
     private struct State {
@@ -46,6 +49,7 @@ final class Worker: Sendable {
         var stopForwarded = false
         var lastRenewal = Date()
         var nextHeartbeat = Date()
+        var nextCancellationCheck = Date()
         var lastScheduleCheck: Date
     }
 
@@ -61,6 +65,8 @@ final class Worker: Sendable {
     static let maxClaims = 5
     /// Turns run at least this often (a run ending, or a signal, wakes the loop sooner).
     static let turn = Duration.milliseconds(200)
+    /// How often a worker running something asks the queue whether any of it was cancelled.
+    static let cancellationCheck = 1.0
 
     init(store: JournalStore, record: WorkerRecord, settings: Settings, schedules: [ScheduleSettings]) {
         self.store = store
@@ -96,6 +102,7 @@ final class Worker: Sendable {
             let before = metrics.movements
             reap()
             heartbeatIfDue()
+            stopCancelledIfDue()
             let stopping = state.withLock { $0.stopRequested != nil }
             if !stopping {
                 queueScheduledTicks()
@@ -206,7 +213,12 @@ final class Worker: Sendable {
             }
             let exited = child.process.terminationReason == .exit
             do throws(JournalError) {
-                if exited, !(stopping && status == Int(ExitStatus.interrupted)) {
+                if child.cancelled, !exited || status == Int(ExitStatus.interrupted) {
+                    let code = exited ? status : 128 + status
+                    try store.completeCancelled(runID: runID, worker: name, exitCode: code)
+                    metrics.runEnded(exitCode: code)
+                    Diagnostics.error("roster: worker \(name): run \(runID) cancelled: stopped (roster runs show \(runID) lists what it changed)")
+                } else if exited, !(stopping && status == Int(ExitStatus.interrupted)) {
                     try store.complete(runID: runID, worker: name, exitCode: status)
                     metrics.runEnded(exitCode: status)
                     Diagnostics.error("roster: worker \(name): run \(runID) ended (exit \(status))")
@@ -251,6 +263,37 @@ final class Worker: Sendable {
             if silent > settings.lease * 0.8 {
                 stop(state.withLock { Array($0.children.keys) }, why: "its leases could not be renewed for \(Int(silent)) s")
             }
+        }
+    }
+
+    /// Every `cancellationCheck` while it runs or waits on something: the runs `roster cancel`
+    /// asked to stop are told to (SIGTERM: the changes in flight get their answers and are
+    /// journaled, and the run ends, exit 130), and a waiting claim that was cancelled ends
+    /// without starting.
+    private func stopCancelledIfDue() {
+        let due = state.withLock { state in
+            guard Date() >= state.nextCancellationCheck, !state.children.isEmpty || !state.waiting.isEmpty else { return false }
+            state.nextCancellationCheck = Date().addingTimeInterval(Self.cancellationCheck)
+            return true
+        }
+        guard due, let cancelled = try? store.cancellations(worker: name), !cancelled.isEmpty else { return }
+        let (stopping, waiting) = state.withLock { state -> ([(runID: Int64, process: Process)], [Int64]) in
+            var stopping: [(runID: Int64, process: Process)] = []
+            for runID in cancelled where state.children[runID]?.cancelled == false {
+                state.children[runID]?.cancelled = true
+                if let process = state.children[runID]?.process { stopping.append((runID, process)) }
+            }
+            let waiting = cancelled.filter { state.waiting[$0] != nil }.sorted()
+            for runID in waiting { state.waiting[runID] = nil }
+            return (stopping, waiting)
+        }
+        for (runID, process) in stopping {
+            Diagnostics.error("roster: worker \(name): run \(runID) was cancelled (roster cancel): stopping it")
+            kill(process.processIdentifier, SIGTERM)
+        }
+        for runID in waiting {
+            try? store.completeCancelled(runID: runID, worker: name, exitCode: Int(ExitStatus.interrupted))
+            Diagnostics.error("roster: worker \(name): run \(runID) was cancelled (roster cancel) before it started here")
         }
     }
 

@@ -80,10 +80,13 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 11)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 12)
         // A run from before clocks were kept gets one when it is resumed.
         #expect(try upgraded.run(run)?.run.clock == nil && upgraded.run(run)?.run.modules == nil && upgraded.run(run)?.admitted == false)
         #expect(try upgraded.startAttempt(runID: run, now: 1_700_000_000).clock == 1_700_000_000)
+        // The queue, made by version 7, has its cancellations since version 12.
+        let queued = try #require(try upgraded.submit(Self.newRun(), files: QueuedFiles(), notBefore: Date(), tick: nil))
+        #expect(try upgraded.cancel(runID: queued) == .withdrawn && upgraded.queueEntry(runID: queued)?.cancelledAt != nil)
     }
 
     /// A change logged by a process that is gone (killed before the log was stored) is

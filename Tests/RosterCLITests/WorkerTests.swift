@@ -317,6 +317,16 @@ import TestSupport
         #expect(notQueued.diagnostics.hasPrefix("roster: run 4 was not queued (roster run by "), "\(notQueued.stderr)")
         let ended = try await roster(["cancel", "9"])
         #expect(ended.status == 2 && ended.diagnostics.hasPrefix("roster: no run 9 in "), "\(ended.stderr)")
+
+        // Ctrl-C on `submit --wait` stops the following, not the run, and says so.
+        let following = try RosterProcess.spawn(["submit", "--wait", "later.lua"], in: folder, environment: environment)
+        for _ in 0..<200 where !following.errorTextSoFar.contains("roster: run 5: queued") { try await Task.sleep(for: .milliseconds(25)) }
+        following.send(SIGINT)
+        #expect(try await following.wait() == 130)
+        #expect(following.errorText.contains("roster: SIGINT: stopped following run 5, which goes on without you (roster runs show 5; roster cancel 5 stops it)"),
+                "\(following.errorText)")
+        let stillQueued = try await roster(["cancel", "5"])
+        #expect(stillQueued.diagnostics == "roster: run 5 cancelled: it had not started; nothing was sent\n", "\(stillQueued.stderr)")
     }
 
     /// A folder with an emulator (faults as given) and a SQLite journal of its own named in

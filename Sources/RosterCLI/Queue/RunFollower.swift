@@ -14,6 +14,11 @@ struct RunFollower {
     /// Prints a line each time the run moves on; returns when it ends, throwing its exit
     /// code when that is not 0.
     func follow() async throws {
+        // Ctrl-C stops the following, not the run: say so, lest it be taken for a cancel.
+        ProcessStopSignals.take { [runID] name in
+            Diagnostics.error("roster: \(name): stopped following run \(runID), which goes on without you (roster runs show \(runID); roster cancel \(runID) stops it)")
+            exit(ExitStatus.interrupted)
+        }
         var said = ""
         while true {
             let entry: QueueEntry?

@@ -51,8 +51,9 @@ public protocol JournalStore: RunQueue {
     /// The request holding `slot` has its answer.
     func releaseRateSlot(_ slot: Int64) throws(JournalError)
     func run(_ id: Int64) throws(JournalError) -> JournalRun?
-    /// Runs, newest first, with their changes counted.
-    func runs(tenant: String?, since: Date?, limit: Int) throws(JournalError) -> [RunSummary]
+    /// Runs, newest first, with their changes counted; with `undoing`, only the undos of
+    /// that run (`roster undo RUN`, dry runs included).
+    func runs(tenant: String?, since: Date?, undoing: Int64?, limit: Int) throws(JournalError) -> [RunSummary]
     /// A run's changes, in the order they were made (attempt by attempt).
     func changes(runID: Int64) throws(JournalError) -> [JournalChange]
     /// Every change sent (not planned, not replayed), oldest first: the audit trail.
@@ -82,7 +83,15 @@ extension JournalStore {
     }
 
     public func runs(tenant: String? = nil, since: Date? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {
-        try runs(tenant: tenant, since: since, limit: limit)
+        try runs(tenant: tenant, since: since, undoing: nil, limit: limit)
+    }
+
+    /// The undo run that changed something of run `runID` (the newest, if several did):
+    /// `roster undo` is not done twice, and a run undone is not resumed on top of its undo.
+    public func undo(of runID: Int64) throws(JournalError) -> RunSummary? {
+        try runs(tenant: nil, since: nil, undoing: runID, limit: 1_000).first { summary in
+            !summary.run.run.dryRun && summary.done + summary.failed + summary.unknown + summary.sending > 0
+        }
     }
 
     public func audit(since: Date? = nil, until: Date? = nil, tenant: String? = nil, vendor: String? = nil) throws(JournalError) -> [JournalChange] {

@@ -82,6 +82,13 @@ struct ResumeCommand: AsyncParsableCommand {
             Diagnostics.error("roster: run \(id) finished successfully; nothing to resume")
             return
         }
+        // Its changes would count as made (replayed from the journal, not sent again), and the
+        // rest would be made on top of the undo: half a run, half reversed.
+        if let undo = try? store.undo(of: id) {
+            Diagnostics.error("roster: run \(id) was undone by run \(undo.run.id) (\(undo.run.outcome ?? "not finished")); a resume would count its undone changes "
+                              + "as made and make the rest on top of the undo: run the script again as a new run instead")
+            throw ExitCode(ExitStatus.usage)
+        }
         if let workerPID { WorkerWatch.exitWhenGone(workerPID) }
         // A queued run no worker has started yet, resumed by hand, starts as a worker would
         // start it: its files from the queue, this host's configuration (it has no other).

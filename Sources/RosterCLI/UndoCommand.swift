@@ -47,11 +47,15 @@ struct UndoCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
+        // A queued run is not undone under a worker that goes on with it (or resumes it later,
+        // counting the changes undone as made).
+        if let entry = try? store.queueEntry(runID: id), entry.state != .done {
+            let place = entry.state == .running ? "runs on worker \(entry.worker ?? "?")" : "is still queued (a worker would go on with it)"
+            Diagnostics.error("roster: run \(id) \(place); cancel it first (roster cancel \(id) --wait), then undo it")
+            throw ExitCode(ExitStatus.usage)
+        }
         // An undo that changed something (an undo refused, or that found nothing to do, did not).
-        if let undoing = try? store.runs(tenant: found.run.tenant).first(where: { summary in
-            summary.run.run.kind == "undo" && !summary.run.run.dryRun && summary.run.run.arguments["run"] == String(id)
-                && summary.done + summary.failed + summary.unknown + summary.sending > 0
-        }) {
+        if let undoing = try? store.undo(of: id) {
             let by = undoing.run
             if by.outcome == "success" {
                 Diagnostics.error("roster: run \(id) was already undone by run \(by.id) (its changes: roster runs show \(by.id))")

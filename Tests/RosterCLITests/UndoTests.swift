@@ -164,4 +164,41 @@ import Testing
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.first { $0["UserId"] as? Int == 1002 }?["IsActive"] as? Bool == true)
     }
+
+    /// A run undone is not resumed on top of its undo (its undone changes would count as
+    /// made, and the rest be made after them); a queued run is not undone under the worker
+    /// that goes on with it.
+    @Test func anUndoneRunIsNotResumedAndAQueuedOneIsNotUndone() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "make.lua": "for i = 1, 40 do encore.create_user({user_name = 'un' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+            "queued.lua": "encore.deactivate_user(1002)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms,only=writes")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
+        let killed = try RosterProcess.spawn(["run", "make.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
+        for _ in 0..<400 where try await emulator.encoreUserNames().filter({ $0.hasPrefix("un") }).count < 3 { try await Task.sleep(for: .milliseconds(25)) }
+        try #require(try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }.count >= 3, "\(killed.errorTextSoFar)")
+        killed.send(SIGKILL)
+        _ = try await killed.wait()
+        try await emulator.setFaults("")
+        #expect(try await roster(["undo", "1", "--yes"]).status == 0)
+        let made = try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }
+
+        let resumed = try await roster(["resume", "1"])
+        #expect(resumed.status == 2)
+        #expect(resumed.diagnostics == "roster: run 1 was undone by run 2 (success); a resume would count its undone changes as made and make the rest on top of the undo: run the script again as a new run instead\n",
+                "\(resumed.stderr)")
+        #expect(try await emulator.encoreUserNames().filter { $0.hasPrefix("un") } == made, "the refused resume sent nothing")
+
+        #expect(try await roster(["submit", "queued.lua", "--journal", "queue.sqlite"]).status == 0)
+        let queued = try await roster(["undo", "1", "--yes", "--journal", "queue.sqlite"])
+        #expect(queued.status == 2)
+        #expect(queued.diagnostics == "roster: run 1 is still queued (a worker would go on with it); cancel it first (roster cancel 1 --wait), then undo it\n",
+                "\(queued.stderr)")
+    }
 }

@@ -17,10 +17,29 @@ struct PlanCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a saved plan: what ran, where, and every change.")
         @Argument(help: ArgumentHelp("The plan file.", valueName: "PLAN")) var path: String
         @Flag(help: "The plan as saved (JSON).") var json = false
+        @OptionGroup var journalOptions: JournalOptions
 
         func run() throws {
             let plan = try SavedPlan.load(path)
             print(json ? String(decoding: plan.encoded(), as: UTF8.self) : plan.text)
+            // What is reviewed must be what apply would send: a file edited since the plan was
+            // made is shown, and said to be refused (exit 6), before anyone approves it.
+            guard let store = try? journal(of: plan) else { return }
+            if let kept = try? store.savedPlan(id: plan.id), let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)),
+               let difference = original.difference(from: plan) {
+                Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); roster apply refuses it (make a new plan)")
+                throw ExitCode(ExitStatus.stalePlan)
+            }
+            if let applied = try? store.planApplication(id: plan.id) {
+                Diagnostics.error("roster: plan \(plan.id) was applied by run \(applied) (roster runs show \(applied)); a plan is applied once")
+            }
+        }
+
+        /// The journal the plan was kept in: `--journal`, else its configuration's, else the
+        /// user's default (as `roster apply` finds it).
+        private func journal(of plan: SavedPlan) throws -> JournalStore {
+            let configuration = plan.config.flatMap { try? RosterConfiguration.load(path: $0) }
+            return try journalOptions.open(configuration: configuration)
         }
     }
 }

@@ -243,6 +243,11 @@ import TestSupport
             #expect(edited.diagnostics.contains("roster: plan.json is not plan "), "\(edited.stderr)")
             #expect(edited.diagnostics.contains(" as it was made: change 1 reads encore.deactivate_user id=1003, made as encore.deactivate_user id=1001; nothing was sent (make a new plan)"),
                     "\(edited.stderr)")
+            // Reviewing the edited file says so too, before anyone approves what it shows.
+            let shown = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
+            #expect(shown.status == 6 && shown.stdout.contains("encore.deactivate_user id=1003"), "\(shown.stdout)")
+            #expect(shown.diagnostics.contains(" as it was made: change 1 reads encore.deactivate_user id=1003, made as encore.deactivate_user id=1001; roster apply refuses it (make a new plan)\n"),
+                    "\(shown.stderr)")
             try original.replacingOccurrences(of: "Operations", with: "Sales").write(to: file, atomically: true, encoding: .utf8)
             let arguments = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
             #expect(arguments.status == 6)
@@ -251,9 +256,13 @@ import TestSupport
 
             let object = try JSONSerialization.jsonObject(with: Data(original.utf8))
             try JSONSerialization.data(withJSONObject: object).write(to: file) // one line, keys in another order
+            #expect(try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment).diagnostics == "")
             let reformatted = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
             #expect(reformatted.status == 0, "\(reformatted.stderr)")
             #expect(try await Self.active(emulator)["ada"] == false)
+            let applied = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
+            #expect(applied.status == 0 && applied.diagnostics.hasPrefix("roster: plan ") && applied.diagnostics.contains(" was applied by run "),
+                    "\(applied.stderr)")
         }
     }
 

@@ -17,9 +17,19 @@ struct JournalOptions: ParsableArguments {
     /// The journal: `--journal`, else the configuration's `journal` (the run's, for a
     /// run; else the one a run would find), else the user's default file; with the
     /// configuration's `journal_password` for a PostgreSQL one.
-    func location(for connection: VendorConnection?) -> (String, SecretReference?) {
+    /// A roster.toml found that cannot be read is one line and exit 2, not a silent turn to
+    /// another journal (a `submit` queued where no worker looks, `runs` listing other runs).
+    func location(for connection: VendorConnection?) throws -> (String, SecretReference?) {
         if let connection { return (journal ?? connection.journal ?? SQLiteJournalStore.defaultPath(), connection.journalPassword) }
-        let found = (try? ConfigurationLocation.find(explicit: nil)).flatMap { $0 }.flatMap { try? RosterConfiguration.load(path: $0) }
+        let found: RosterConfiguration?
+        do {
+            found = try ConfigurationLocation.find(explicit: nil).map { try RosterConfiguration.load(path: $0) }
+        } catch {
+            // With --journal, the file was read only for the journal's password.
+            if let journal { return (journal, nil) }
+            Diagnostics.error("roster: \(error) (the journal is named there; --journal PATH|URL names it instead)")
+            throw ExitCode(ExitStatus.usage)
+        }
         return (journal ?? found?.journal ?? SQLiteJournalStore.defaultPath(), found?.journalPassword)
     }
 
@@ -45,7 +55,7 @@ struct JournalOptions: ParsableArguments {
 
     /// Opens the journal; a failure is one line on stderr and exit 2.
     func open(for connection: VendorConnection? = nil) throws -> JournalStore {
-        let (location, password) = self.location(for: connection)
+        let (location, password) = try self.location(for: connection)
         return try Self.open(location, password: password)
     }
 

@@ -168,6 +168,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, plugins, schedules, proxy, proxy_password, no_proxy"),
         ("proxy = \"http://ops:hunter2@proxy.example.com:3128\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: proxy: the address holds a password; write proxy = \"http://USER@HOST:PORT\" and keep the password in proxy_password = { env = \"...\" } or { file = \"...\" }"),
+        ("journal = \"postgres://roster:hunter2@db.example.com:5432/roster\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: journal: the address holds a password; write journal = \"postgres://USER@HOST:PORT/DATABASE\" and keep the password in journal_password = { env = \"...\" } or { file = \"...\" }"),
         ("proxy = \"socks5://proxy.example.com:1080\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: proxy: the address is a socks5:// proxy; Roster speaks to an HTTP proxy (http://HOST:PORT), which reaches HTTPS vendors with CONNECT; write proxy = \"http://HOST:PORT\""),
         ("no_proxy = [\"vendor.internal\"]\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",

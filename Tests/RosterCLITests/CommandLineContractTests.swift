@@ -120,6 +120,24 @@ import Testing
         #expect(resumed.status == 2 && resumed.diagnostics.hasPrefix("roster: cannot write --failed-rows '.'"), "\(resumed.stderr)")
     }
 
+    /// A roster.toml that cannot be read is one line and exit 2 for the commands that read the
+    /// journal's place from it, not a silent turn to the user's own journal (where a submitted
+    /// run would wait for workers that never look); `--journal` goes around it.
+    @Test func aBrokenConfigurationIsNotPassedOverForAnotherJournal() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print('ran')", "roster.toml": "journal = \"shared.sqlite\"\n[tenants.acme\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = JournalTests.journal(folder)
+        for arguments in [["runs"], ["submit", "script.lua"], ["cancel", "1"], ["audit"]] {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: environment)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(arguments): \(result.stdout)")
+            #expect(result.diagnostics.hasPrefix("roster: \(folder.path)/roster.toml:2: TOML syntax error: ")
+                    && result.diagnostics.hasSuffix(" (the journal is named there; --journal PATH|URL names it instead)\n"), "\(arguments): \(result.stderr)")
+        }
+        let named = try await RosterProcess.run(["runs", "--journal", "named.sqlite"], in: folder, environment: environment)
+        #expect(named.status == 0 && named.stdout.hasPrefix("no runs journaled in "), "\(named.stderr)")
+    }
+
     /// `roster run script.lua | head -1`: output to a reader that has gone ends the writing,
     /// not the process with a crash report; the script's `print` (a plain run) and the
     /// report (`--json`) alike.

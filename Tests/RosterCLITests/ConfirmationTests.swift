@@ -123,7 +123,7 @@ import Testing
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=5ms")
         defer { emulator.stop() }
         let process = try RosterProcess.spawn(["run", "loop.lua", "--config", "roster.toml"], in: folder, environment: JournalTests.journal(folder))
-        for _ in 0..<200 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 3 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until(tries: 200) { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 3 }
         process.send(SIGINT)
         #expect(try await process.wait() == 130, "\(process.errorText)")
         #expect(process.errorText.contains("roster: stopped by SIGINT before anything was sent"), "\(process.errorText)")
@@ -134,7 +134,7 @@ import Testing
         // With --json, the one document still comes: the dry run it was stopped in.
         let json = try RosterProcess.spawn(["run", "loop.lua", "--config", "roster.toml", "--json"], in: folder, environment: JournalTests.journal(folder))
         let before = try await emulator.stats()["encore"]?["requests"] ?? 0
-        for _ in 0..<200 where try await emulator.stats()["encore"]?["requests"] ?? 0 < before + 3 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until(tries: 200) { try await emulator.stats()["encore"]?["requests"] ?? 0 >= before + 3 }
         json.send(SIGINT)
         #expect(try await json.wait() == 130, "\(json.errorText)")
         let report = try #require(try JSONSerialization.jsonObject(with: json.stdout.value ?? Data()) as? [String: Any], "\(json.outputText)")

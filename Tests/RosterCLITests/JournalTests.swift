@@ -436,7 +436,7 @@ import TestSupport
         defer { emulator.stop() }
         let environment = Self.journal(folder)
         let first = try RosterProcess.spawn(["run", "slow.lua", "--config", "roster.toml"], in: folder, environment: environment)
-        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 2 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
         let meanwhile = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
         #expect(meanwhile.status == 2, "\(meanwhile.stderr)")
         #expect(meanwhile.diagnostics.hasPrefix("roster: run 1 is in use by another roster process on this host (process \(first.process.processIdentifier)), which runs, resumes or undoes it; wait for it to end"),

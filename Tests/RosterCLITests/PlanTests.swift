@@ -122,7 +122,7 @@ import TestSupport
         #expect(planned.status == 0, "\(planned.stderr)")
         try await emulator.setFaults("latency=300ms,only=writes")
         let apply = try RosterProcess.spawn(["apply", "six.json", "--yes"], in: folder, environment: environment)
-        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 2 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
         apply.send(SIGKILL)
         _ = try await apply.wait()
         try await emulator.setFaults("")

@@ -214,3 +214,17 @@ struct SpawnedRoster {
     var errorTextSoFar: String { String(decoding: stderrSoFar.value, as: UTF8.self) }
     var outputText: String { String(decoding: stdout.value ?? Data(), as: UTF8.self) }
 }
+
+/// Waiting for something a child process or the emulator will show.
+enum Poll {
+    /// Returns once `condition` holds, trying up to `tries` times `every` apart (then returns
+    /// anyway: the test's own expectations say what was missing). A `for … where` loop would
+    /// go on evaluating the condition after it held, without sleeping: each an HTTP request
+    /// to the emulator, hundreds of them, while the run being watched went on.
+    static func until(tries: Int = 400, every interval: Duration = .milliseconds(25), _ condition: () async throws -> Bool) async throws {
+        for _ in 0..<tries {
+            if try await condition() { return }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

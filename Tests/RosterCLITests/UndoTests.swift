@@ -181,7 +181,7 @@ import Testing
             try await RosterProcess.run(arguments, in: folder, environment: environment)
         }
         let killed = try RosterProcess.spawn(["run", "make.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
-        for _ in 0..<400 where try await emulator.encoreUserNames().filter({ $0.hasPrefix("un") }).count < 3 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until { try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }.count >= 3 }
         try #require(try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }.count >= 3, "\(killed.errorTextSoFar)")
         killed.send(SIGKILL)
         _ = try await killed.wait()

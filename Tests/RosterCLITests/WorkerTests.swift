@@ -250,7 +250,7 @@ import TestSupport
         // Resumed by hand before any worker started it: it starts as a worker would start it,
         // with this host's roster.toml (a queued run has no other), not the built-in emulator.
         let byHand = try RosterProcess.spawn(["resume", "1", "--yes"], in: folder, environment: environment)
-        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 1 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 1 }
         let worker = try await RosterProcess.run(["worker", "--exit-when-idle", "--config", "roster.toml"], in: folder, environment: environment)
         #expect(try await byHand.wait() == 0, "\(byHand.errorText)")
         #expect(worker.status == 0, "\(worker.stderr)")
@@ -284,7 +284,7 @@ import TestSupport
         let follower = try RosterProcess.spawn(["submit", "--wait", "later.lua"], in: folder, environment: environment)
         // One at a time: run 3 waits in the queue while run 2 runs.
         let worker = try RosterProcess.spawn(["worker", "--name", "solo", "--concurrency", "1", "--exit-when-idle"], in: folder, environment: environment)
-        for _ in 0..<400 where try await emulator.stats()["encore"]?["requests"] ?? 0 < 4 { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 4 }
         #expect(try await roster(["cancel", "3"]).status == 0)
         let stopped = try await roster(["cancel", "2", "--wait"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
@@ -320,7 +320,7 @@ import TestSupport
 
         // Ctrl-C on `submit --wait` stops the following, not the run, and says so.
         let following = try RosterProcess.spawn(["submit", "--wait", "later.lua"], in: folder, environment: environment)
-        for _ in 0..<200 where !following.errorTextSoFar.contains("roster: run 5: queued") { try await Task.sleep(for: .milliseconds(25)) }
+        try await Poll.until(tries: 200) { following.errorTextSoFar.contains("roster: run 5: queued") }
         following.send(SIGINT)
         #expect(try await following.wait() == 130)
         #expect(following.errorText.contains("roster: SIGINT: stopped following run 5, which goes on without you (roster runs show 5; roster cancel 5 stops it)"),

@@ -46,6 +46,12 @@ public struct RosterConfiguration: Sendable {
         }
         self.tenants = tenants
         journal = try root.string("journal", example: "journal.sqlite").map { path throws(ConfigurationError) in
+            // A password in the address would be copied wherever the address goes (a worker
+            // hands its journal to each run it starts, on the command line others can read).
+            if PostgresJournalStore.isURL(path), URLComponents(string: path)?.password != nil {
+                throw document.error(at: ["journal"], "the address holds a password",
+                                     fix: "write journal = \"postgres://USER@HOST:PORT/DATABASE\" and keep the password in journal_password = { env = \"...\" } or { file = \"...\" }")
+            }
             if PostgresJournalStore.isURL(path) || path.hasPrefix("/") { return path }
             guard !path.contains("://") else {
                 throw document.error(at: ["journal"], "'\(JournalLocation.shown(path))' is not a journal Roster can use", fix: "give a file path, or postgres://USER@HOST:PORT/DATABASE")

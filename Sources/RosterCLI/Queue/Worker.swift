@@ -216,7 +216,7 @@ final class Worker: Sendable {
                 if child.cancelled, !exited || status == Int(ExitStatus.interrupted) {
                     let code = exited ? status : 128 + status
                     try store.completeCancelled(runID: runID, worker: name, exitCode: code)
-                    metrics.runEnded(exitCode: code)
+                    metrics.runCancelled()
                     Diagnostics.error("roster: worker \(name): run \(runID) cancelled: stopped (roster runs show \(runID) lists what it changed)")
                 } else if exited, !(stopping && status == Int(ExitStatus.interrupted)) {
                     try store.complete(runID: runID, worker: name, exitCode: status)

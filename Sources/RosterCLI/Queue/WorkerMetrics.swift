@@ -45,10 +45,15 @@ final class WorkerMetrics: Sendable {
         moved.add(1, ordering: .relaxed)
     }
 
-    func runEnded(exitCode: Int) {
+    func runEnded(exitCode: Int) { runEnded(outcome: Self.outcome(exitCode)) }
+
+    /// A run stopped because `roster cancel` asked for it.
+    func runCancelled() { runEnded(outcome: "cancelled") }
+
+    private func runEnded(outcome: String) {
         moved.add(1, ordering: .relaxed)
         registry.makeCounter(descriptor: Self.metric("roster_runs_ended_total", help: "Runs this worker ran to their end, by outcome."),
-                             labels: [("outcome", Self.outcome(exitCode))]).increment()
+                             labels: [("outcome", outcome)]).increment()
     }
 
     /// What a run's vendor calls were, added to the worker's totals.

@@ -21,6 +21,11 @@ struct RunsCommand: ParsableCommand {
     static func outcome(_ run: JournalRun, _ store: JournalStore) -> String {
         if let outcome = run.outcome { return outcome }
         if let process = store.processRunning(run.id) { return "running (process \(process))" }
+        // A queued run's worker renews its lease while it runs it, on whatever host.
+        if let entry = try? store.queueEntry(runID: run.id), entry.state == .running, let worker = entry.worker,
+           (entry.leaseUntil ?? .distantPast) > Date() {
+            return "running on worker \(worker)" + (entry.cancelledAt == nil ? "" : " (cancelled: stopping)")
+        }
         return store.logsChangesLocally ? "killed" : "running on another host, or killed"
     }
 

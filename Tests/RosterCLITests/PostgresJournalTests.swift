@@ -114,7 +114,11 @@ import Testing
             try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
             try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
         ]
-        for store in stores {
+        let locations = [folder.appendingPathComponent("journal.sqlite").path, server.url]
+        for (store, location) in zip(stores, locations) {
+            func listed() async throws -> String {
+                try await RosterProcess.run(["runs", "--journal", location], in: folder, environment: JournalTests.journal(folder)).stdout
+            }
             let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:], inputs: [],
                              tenant: "demo", configFile: nil, seed: 1, dryRun: false)
             func submit() throws -> Int64 { try #require(try store.submit(run, files: QueuedFiles(), notBefore: Date(), tick: nil)) }
@@ -130,7 +134,14 @@ import Testing
 
             let running = try submit()
             #expect(try store.claim(worker: "w", lease: 30)?.runID == running)
+            // Run by a worker elsewhere (its attempt started there; no process here holds it):
+            // `roster runs` names the worker.
+            _ = try store.startAttempt(runID: running, now: 0)
+            let whileRunning = try await listed()
+            #expect(whileRunning.contains("running on worker w "), "\(whileRunning)")
             #expect(try store.cancel(runID: running) == .requested(worker: "w"))
+            let whileStopping = try await listed()
+            #expect(whileStopping.contains("running on worker w (cancelled: stopping)"), "\(whileStopping)")
             #expect(try store.cancel(runID: running) == .alreadyRequested(worker: "w"))
             #expect(try store.cancellations(worker: "w") == [running] && store.cancellations(worker: "other").isEmpty)
             #expect(try store.renew(worker, lease: 30) == [running], "its worker holds it until it has stopped it")

@@ -89,6 +89,13 @@ struct ResumeCommand: AsyncParsableCommand {
                               + "as made and make the rest on top of the undo: run the script again as a new run instead")
             throw ExitCode(ExitStatus.usage)
         }
+        // A queued run a live worker holds is that worker's to finish, on whatever host: a
+        // resume beside it would check its changes in flight before their answers came.
+        if !queued, let entry = try? store.queueEntry(runID: id), entry.state == .running, let worker = entry.worker,
+           (entry.leaseUntil ?? .distantPast) > Date() {
+            Diagnostics.error("roster: run \(id) runs on worker \(worker), which finishes it; wait for it to end (roster runs show \(id)), or stop it with roster cancel \(id)")
+            throw ExitCode(ExitStatus.usage)
+        }
         if let workerPID { WorkerWatch.exitWhenGone(workerPID) }
         // A queued run no worker has started yet, resumed by hand, starts as a worker would
         // start it: its files from the queue, this host's configuration (it has no other).

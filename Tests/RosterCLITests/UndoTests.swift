@@ -170,11 +170,17 @@ import Testing
     /// that goes on with it.
     @Test func anUndoneRunIsNotResumedAndAQueuedOneIsNotUndone() async throws {
         let folder = try RosterProcess.scriptFolder([
-            "make.lua": "for i = 1, 40 do encore.create_user({user_name = 'un' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+            // Three users, then a pause the test kills it in (however loaded the machine), then more.
+            "make.lua": """
+                local function make(i) encore.create_user({user_name = 'un' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end
+                for i = 1, 3 do make(i) end
+                local started = os.clock() while os.clock() - started < 30 do end
+                for i = 4, 6 do make(i) end
+                """,
             "queued.lua": "encore.deactivate_user(1002)",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=150ms,only=writes")
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
         func roster(_ arguments: [String]) async throws -> ProcessResult {
@@ -184,8 +190,8 @@ import Testing
         try await Poll.until { try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }.count >= 3 }
         try #require(try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }.count >= 3, "\(killed.errorTextSoFar)")
         killed.send(SIGKILL)
-        _ = try await killed.wait()
-        try await emulator.setFaults("")
+        let killedStatus = try await killed.wait()
+        try #require(killedStatus == nil, "killed part way: \(killed.errorText)")
         #expect(try await roster(["undo", "1", "--yes"]).status == 0)
         let made = try await emulator.encoreUserNames().filter { $0.hasPrefix("un") }
 

@@ -207,4 +207,27 @@ import Testing
         #expect(queued.diagnostics == "roster: run 1 is still queued (a worker would go on with it); cancel it first (roster cancel 1 --wait), then undo it\n",
                 "\(queued.stderr)")
     }
+
+    /// A change sent without an answer (the run killed while it was in flight) may have been
+    /// made: the undo names it as not undone, and undoes the others.
+    @Test func anUndoNamesTheChangeWhoseOutcomeIsUnknown() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "two.lua": "for i = 1, 2 do encore.create_user({user_name = 'uk' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=2s,only=writes")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
+        // The first made: the second is in flight for the next 2 s.
+        try await Poll.until(tries: 800) { try await emulator.encoreUserNames().contains("uk1") }
+        killed.send(SIGKILL)
+        #expect(try await killed.wait() == nil, "killed in flight: \(killed.errorText)")
+        try await emulator.setFaults("")
+        let undone = try await RosterProcess.run(["undo", "1", "--yes"], in: folder, environment: environment)
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(undone.stdout.contains(#"not undone: change 2, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="uk2"}: it was sent and its answer never came (the run was cut, or the answer lost), so whether it was made is not known; check encore for it"#),
+                "\(undone.stdout)")
+        #expect(undone.stdout.contains(#"undid change 1, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="uk1"}"#), "\(undone.stdout)")
+    }
 }

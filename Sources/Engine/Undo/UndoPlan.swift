@@ -22,6 +22,9 @@ public struct UndoPlan: Sendable {
             case impossible(String)
             /// It changed nothing (the target was already so).
             case nothing
+            /// The run was cut while it was sent and no later attempt settled it: it may have
+            /// been made, so it is named, never passed over in silence.
+            case unknownOutcome
         }
 
         /// The journal's id of the change.
@@ -41,7 +44,12 @@ public struct UndoPlan: Sendable {
     public init(run: JournalRun, changes: [JournalChange], history: @escaping (_ vendor: String) -> [JournalChange],
                 registry: VendorRegistry = .standard) {
         self.run = run
-        let made = changes.filter { $0.state == .succeeded }.sorted { $0.id > $1.id }
+        // Each change as its latest row says (a resume replays what an earlier attempt made,
+        // and settles what it left unknown): made, or sent without an answer.
+        var latest: [String: JournalChange] = [:]
+        for change in changes where change.state != .planned { latest["\(change.key)#\(change.occurrence)"] = change }
+        let unsettled = Set(latest.values.filter { $0.state == .sending || $0.state == .unknown }.map(\.id))
+        let made = changes.filter { $0.state == .succeeded || unsettled.contains($0.id) }.sorted { $0.id > $1.id }
         var journalState = JournalKnownState(history: history)
         steps = made.map { change in
             let operation = registry.unit(named: change.vendor)?.module.operations.first { $0.name == change.operation }
@@ -50,6 +58,7 @@ public struct UndoPlan: Sendable {
                                     before: change.stateBefore.flatMap(JSONValue.parse))
             let summary = Self.summary(change, facts, operation)
             func step(_ action: Step.Action) -> Step { Step(change: change.id, vendor: change.vendor, summary: summary, action: action) }
+            if unsettled.contains(change.id) { return step(.unknownOutcome) }
             guard let operation, let undo = operation.undo else {
                 return step(.impossible(operation == nil ? "this build of Roster does not know \(change.vendor).\(change.operation)" : "no inverse is declared"))
             }
@@ -117,6 +126,8 @@ public struct UndoPlan: Sendable {
                 text += "print(\(LuaLiteral.string("not undoable: change \(step.change), \(step.summary): \(why)")))\n"
             case .nothing:
                 text += "print(\(LuaLiteral.string("nothing to undo: change \(step.change), \(step.summary): it changed nothing")))\n"
+            case .unknownOutcome:
+                text += "print(\(LuaLiteral.string("not undone: change \(step.change), \(step.summary): it was sent and its answer never came (the run was cut, or the answer lost), so whether it was made is not known; check \(step.vendor) for it")))\n"
             }
         }
         return text

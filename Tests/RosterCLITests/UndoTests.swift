@@ -215,12 +215,13 @@ import Testing
             "two.lua": "for i = 1, 2 do encore.create_user({user_name = 'uk' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=2s,only=writes")
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=4s,only=writes")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
-        let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
-        // The first made: the second is in flight for the next 2 s.
-        try await Poll.until(tries: 800) { try await emulator.encoreUserNames().contains("uk1") }
+        let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes", "--trace"], in: folder, environment: environment)
+        // The first answered (its trace line, read from the pipe: no request to a loaded
+        // emulator): the second is in flight for the next 4 s.
+        try await Poll.until(tries: 800) { killed.errorTextSoFar.contains("-> 201") }
         killed.send(SIGKILL)
         #expect(try await killed.wait() == nil, "killed in flight: \(killed.errorText)")
         try await emulator.setFaults("")

@@ -314,7 +314,7 @@ import TestSupport
         #expect(direct.status == 0, "\(direct.stderr)")
         let notQueued = try await roster(["cancel", "4"])
         #expect(notQueued.status == 2)
-        #expect(notQueued.diagnostics.hasPrefix("roster: run 4 was not queued (roster run by "), "\(notQueued.stderr)")
+        #expect(notQueued.diagnostics.hasPrefix("roster: run 4 was not queued (started by "), "\(notQueued.stderr)")
         let ended = try await roster(["cancel", "9"])
         #expect(ended.status == 2 && ended.diagnostics.hasPrefix("roster: no run 9 in "), "\(ended.stderr)")
 

@@ -11,7 +11,7 @@ struct CancelCommand: AsyncParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a queued run (roster submit, or a schedule's): withdrawn if it waits, stopped cleanly if a worker runs it.",
         discussion: """
-            A run still waiting (for a worker, or for its --at time) ends at once: nothing of it is sent. A run a worker runs is stopped by that worker within a few seconds, as Ctrl-C stops a run: the changes already sent get their answers and are journaled, no new one is sent. Either way it ends as 'cancelled' (exit 130 for roster submit --wait) and no worker starts or resumes it again; roster runs show RUN lists what it changed, roster undo RUN reverses what can be, and roster resume RUN would still finish it by hand.
+            A run still waiting (for a worker, or for its --at time) ends at once: nothing of it is sent. A run a worker runs is stopped by that worker within about a second, as Ctrl-C stops a run: the changes already sent get their answers and are journaled, no new one is sent. Either way it ends as 'cancelled' (exit 130 for roster submit --wait) and no worker starts or resumes it again; roster runs show RUN lists what it changed, roster undo RUN reverses what can be, and roster resume RUN would still finish it by hand.
 
             --wait waits for a running run to have stopped.
             """)
@@ -48,7 +48,7 @@ struct CancelCommand: AsyncParsableCommand {
         case .notQueued:
             let process = store.processRunning(id).map { " (process \($0))" } ?? ""
             let place = found.outcome == nil ? "stop it where it runs\(process): Ctrl-C, or SIGTERM" : "it already ended (\(found.outcome ?? "ended"))"
-            Diagnostics.error("roster: run \(id) was not queued (roster run by \(found.run.user) on \(found.run.host)), so no worker can be told to stop it: \(place)")
+            Diagnostics.error("roster: run \(id) was not queued (started by \(found.run.user) on \(found.run.host)), so no worker can be told to stop it: \(place)")
             throw ExitCode(ExitStatus.usage)
         }
     }

@@ -426,7 +426,7 @@ import TestSupport
     @Test func aRunIsRunByOneProcessAtATime() async throws {
         let folder = try RosterProcess.scriptFolder([
             "slow.lua": """
-                for i = 1, 10 do
+                for i = 1, 20 do
                   encore.create_user({user_name = "one" .. i, password = "Passw0rd!x", license_type = 1, role_id = 3})
                 end
                 """,
@@ -435,7 +435,7 @@ import TestSupport
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=300ms,only=writes")
         defer { emulator.stop() }
         let environment = Self.journal(folder)
-        let first = try RosterProcess.spawn(["run", "slow.lua", "--config", "roster.toml"], in: folder, environment: environment)
+        let first = try RosterProcess.spawn(["run", "slow.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
         try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
         let meanwhile = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
         #expect(meanwhile.status == 2, "\(meanwhile.stderr)")
@@ -471,7 +471,7 @@ import TestSupport
         #expect(statuses.sorted() == [0, 2], "\(resumes.map(\.errorText))")
         let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
             .filter { $0.hasPrefix("one") }
-        #expect(created.sorted() == (1...10).map { "one\($0)" }.sorted(), "each once: \(created)")
+        #expect(created.sorted() == (1...20).map { "one\($0)" }.sorted(), "each once: \(created)")
         let shown = try await Self.show(1, in: folder)
         #expect((shown["run"] as? [String: Any])?["attempts"] as? Int == 2, "a refused resume starts no attempt: \(shown)")
     }

@@ -79,7 +79,7 @@ public struct Roster: AsyncParsableCommand {
     /// Usage errors exit 2 (DESIGN's command-line contract), not ArgumentParser's 64.
     public static func main(arguments: [String]) async -> Int32 {
         do {
-            var command = try parse(commandLine: hoistingParentOptions(arguments))
+            var command = try parse(commandLine: try hoistingParentOptions(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -104,12 +104,15 @@ extension Roster {
     /// (`roster plugin --plugins DIR list`); each is a subcommand option underneath.
     /// (A list, not a dictionary of sets: this runs at every start, where each first use of
     /// a generic type costs a scan of the binary's conformance records.)
-    static let parentOptions: [(command: String, options: [String])] = [("plugin", ["--plugins"])]
+    /// `without`: the subcommands that take none of them (a plugin's keys and packages are
+    /// made from what they are given, not from a plugins folder).
+    static let parentOptions: [(command: String, options: [String], without: [String])] = [("plugin", ["--plugins"], ["keygen", "pack"])]
 
     /// `plugin --plugins DIR list` → `plugin list --plugins DIR`: ArgumentParser reads a
     /// subcommand's options only after its name.
-    static func hoistingParentOptions(_ arguments: [String]) -> [String] {
-        guard let command = arguments.first, let options = parentOptions.first(where: { $0.command == command })?.options else { return arguments }
+    static func hoistingParentOptions(_ arguments: [String]) throws -> [String] {
+        guard let command = arguments.first, let parent = parentOptions.first(where: { $0.command == command }) else { return arguments }
+        let options = parent.options
         var moved: [String] = []
         var index = 1
         while index < arguments.count {
@@ -121,6 +124,10 @@ extension Roster {
             index += takesNext ? 2 : 1
         }
         guard !moved.isEmpty, index < arguments.count else { return arguments }
+        if parent.without.contains(arguments[index]) {
+            Diagnostics.error("roster: `\(command) \(arguments[index])` takes no \(moved[0].prefix { $0 != "=" }): it works on what it is given, not on a plugins folder")
+            throw ExitCode(ExitStatus.usage)
+        }
         return [command, arguments[index]] + moved + arguments[(index + 1)...]
     }
 }

@@ -17,6 +17,10 @@ import Testing
         let info = try await RosterProcess.run(["plugin", "--plugins", plugins, "info", "globex-offboarding"])
         #expect(info.status == 0, "\(info.stderr)")
         #expect(info.stdout.hasPrefix("globex-offboarding 1.2.0"))
+        // The subcommands that take no plugins folder say so in one line.
+        let pack = try await RosterProcess.run(["plugin", "--plugins", plugins, "pack", "x", "--key", "k", "-o", "f"])
+        #expect(pack.status == 2)
+        #expect(pack.stderr == "roster: `plugin pack` takes no --plugins: it works on what it is given, not on a plugins folder\n", "\(pack.stderr)")
     }
 
     @Test func versionIsTheOnePluginsAreCheckedAgainst() async throws {

@@ -208,27 +208,54 @@ import Testing
                 "\(queued.stderr)")
     }
 
-    /// A change sent without an answer (the run killed while it was in flight) may have been
-    /// made: the undo names it as not undone, and undoes the others.
-    @Test func anUndoNamesTheChangeWhoseOutcomeIsUnknown() async throws {
+    /// A change sent whose answer never came (the run killed while it was in flight, or the
+    /// connection dropped) is settled by the undo: the read its operation declares for a
+    /// resume tells whether it was made; made, it is undone with the others; not made, it is
+    /// said to need nothing. A setter whose outcome nothing declared can tell is named as not
+    /// undone, for the admin to check.
+    @Test func anUndoSettlesAChangeWhoseAnswerNeverCame() async throws {
         let folder = try RosterProcess.scriptFolder([
             "two.lua": "for i = 1, 2 do encore.create_user({user_name = 'uk' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
+            "dropped.lua": "encore.create_user({user_name = 'ud', password = 'Passw0rd!x', license_type = 1, role_id = 3})",
+            "setter.lua": "encore.deactivate_user(1003)",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=4s,only=writes")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
         let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes", "--trace"], in: folder, environment: environment)
         // The first answered (its trace line, read from the pipe: no request to a loaded
-        // emulator): the second is in flight for the next 4 s.
+        // emulator): the second is in flight for the next 4 s, and the emulator makes it.
         try await Poll.until(tries: 800) { killed.errorTextSoFar.contains("-> 201") }
         killed.send(SIGKILL)
         #expect(try await killed.wait() == nil, "killed in flight: \(killed.errorText)")
+        try await Poll.until(tries: 400) { try await emulator.encoreUserNames().contains("uk2") }
         try await emulator.setFaults("")
-        let undone = try await RosterProcess.run(["undo", "1", "--yes"], in: folder, environment: environment)
+        let undone = try await roster(["undo", "1", "--yes"])
         #expect(undone.status == 0, "\(undone.stderr)")
-        #expect(undone.stdout.contains(#"not undone: change 2, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="uk2"}: it was sent and its answer never came (the run was cut, or the answer lost), so whether it was made is not known; check encore for it"#),
+        #expect(undone.stdout.contains(#"undid change 2, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="uk2"}"#),
                 "\(undone.stdout)")
         #expect(undone.stdout.contains(#"undid change 1, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="uk1"}"#), "\(undone.stdout)")
+        let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
+        #expect(users.filter { ($0["UserName"] as? String)?.hasPrefix("uk") == true }.map { $0["IsActive"] as? Bool } == [false, false], "\(users)")
+
+        // Dropped before the emulator read it: not made, nothing to undo.
+        try await emulator.setFaults("drop=1,only=writes")
+        #expect(try await roster(["run", "dropped.lua", "--config", "roster.toml"]).status == 1)
+        try await emulator.setFaults("")
+        let dropped = try await roster(["undo", "3", "--yes"])
+        #expect(dropped.stdout.contains(#"nothing to undo: change 5, encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="ud"}: its answer never came, and it was not made"#),
+                "\(dropped.stdout) \(dropped.stderr)")
+
+        // A setter sent again harmlessly by a resume, but nothing declared tells the undo.
+        try await emulator.setFaults("lost=1,only=writes")
+        #expect(try await roster(["run", "setter.lua", "--config", "roster.toml", "--yes"]).status == 1)
+        try await emulator.setFaults("")
+        let setter = try await roster(["undo", "5", "--yes"])
+        #expect(setter.stdout.contains("not undone: change 6, encore.deactivate_user id=1003"), "\(setter.stdout) \(setter.stderr)")
+        #expect(setter.stdout.contains("whether it was made is not known; check encore for it"), "\(setter.stdout)")
     }
 }

@@ -22,8 +22,11 @@ public struct UndoPlan: Sendable {
             case impossible(String)
             /// It changed nothing (the target was already so).
             case nothing
-            /// The run was cut while it was sent and no later attempt settled it: it may have
-            /// been made, so it is named, never passed over in silence.
+            /// Sent, and its answer never came (no later attempt settled it): the undo first
+            /// reads whether it took effect, as its operation declares, and undoes it if so.
+            case settle(UnsettledChange)
+            /// The same, where nothing declared can tell: it may have been made, so it is
+            /// named, never passed over in silence.
             case unknownOutcome
         }
 
@@ -58,7 +61,11 @@ public struct UndoPlan: Sendable {
                                     before: change.stateBefore.flatMap(JSONValue.parse))
             let summary = Self.summary(change, facts, operation)
             func step(_ action: Step.Action) -> Step { Step(change: change.id, vendor: change.vendor, summary: summary, action: action) }
-            if unsettled.contains(change.id) { return step(.unknownOutcome) }
+            if unsettled.contains(change.id) {
+                guard let operation, UndoModule.canSettle(operation) else { return step(.unknownOutcome) }
+                return step(.settle(UnsettledChange(change: change.id, vendor: change.vendor, operation: change.operation,
+                                                    arguments: facts.arguments, before: facts.before)))
+            }
             guard let operation, let undo = operation.undo else {
                 return step(.impossible(operation == nil ? "this build of Roster does not know \(change.vendor).\(change.operation)" : "no inverse is declared"))
             }
@@ -110,6 +117,22 @@ public struct UndoPlan: Sendable {
               print(("%s change %d, %s"):format(roster.dry_run and "would undo" or "undid", change, summary))
             end
 
+            -- A change whose answer never came: undone if a read finds it took effect.
+            local function settle(change, summary, vendor, unsettled)
+              local found = undo.settle(unsettled)
+              if found.made == false then
+                print(("nothing to undo: change %d, %s: its answer never came, and it was not made"):format(change, summary))
+              elseif found.made then
+                step(change, summary, found.change, function()
+                  for _, call in ipairs(undo.inverse(found.change)) do
+                    _ENV[call.vendor][call.operation](table.unpack(call.arguments, 1, call.count))
+                  end
+                end)
+              else
+                print(("not undone: change %d, %s: its answer never came, and whether it was made cannot be told (%s); check %s for it"):format(change, summary, found.why, vendor))
+              end
+            end
+
 
             """
         for step in steps {
@@ -126,6 +149,9 @@ public struct UndoPlan: Sendable {
                 text += "print(\(LuaLiteral.string("not undoable: change \(step.change), \(step.summary): \(why)")))\n"
             case .nothing:
                 text += "print(\(LuaLiteral.string("nothing to undo: change \(step.change), \(step.summary): it changed nothing")))\n"
+            case .settle(let unsettled):
+                let json = String(decoding: (try? JSONEncoder.sorted.encode(unsettled)) ?? Data(), as: UTF8.self)
+                text += "settle(\(step.change), \(LuaLiteral.string(step.summary)), \(LuaLiteral.string(step.vendor)), \(LuaLiteral.string(json)))\n"
             case .unknownOutcome:
                 text += "print(\(LuaLiteral.string("not undone: change \(step.change), \(step.summary): it was sent and its answer never came (the run was cut, or the answer lost), so whether it was made is not known; check \(step.vendor) for it")))\n"
             }
@@ -228,15 +254,6 @@ enum JSONLiteral {
                 return (LuaLiteral.isName(key) ? key : "[\(LuaLiteral.string(key))]") + " = " + value(field)
             }.joined(separator: ", ") + "}"
         }
-    }
-}
-
-extension JSONEncoder {
-    /// Keys sorted: the same value always encodes the same way.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }
 

@@ -68,6 +68,14 @@ public enum UndoModule {
                   functions: [unchanged(declarations, session: session), settle(declarations, session: session), inverse(declarations)])
     }
 
+    /// The module and operation a change names, when this build of Roster knows them.
+    static func declared(_ vendor: String, _ operation: String, in declarations: [any VendorModule.Type])
+        -> (module: any VendorModule.Type, operation: VendorOperation)? {
+        guard let module = declarations.first(where: { $0.vendor.rawValue == vendor }),
+              let declared = module.operations.first(where: { $0.name == operation }) else { return nil }
+        return (module, declared)
+    }
+
     /// Whether a change of unknown outcome can be settled by what its operation declares: a
     /// read that tells whether it took effect, and a read its undo checks the target with.
     public static func canSettle(_ operation: VendorOperation) -> Bool {
@@ -87,7 +95,7 @@ public enum UndoModule {
             try VendorText.check(call, parameters)
             let text = call.string(1).text
             guard let unsettled = try? JSONDecoder().decode(UnsettledChange.self, from: Data(text.utf8)),
-                  let operation = declarations.first(where: { $0.vendor.rawValue == unsettled.vendor })?.operations.first(where: { $0.name == unsettled.operation }),
+                  let operation = declared(unsettled.vendor, unsettled.operation, in: declarations)?.operation,
                   let undo = operation.undo, canSettle(operation)
             else { throw LuaError("undo.settle: not a change this build of Roster can settle: \(text.prefix(80))") }
             var table = LuaTable()
@@ -139,8 +147,8 @@ public enum UndoModule {
             try VendorText.check(call, parameters)
             let text = call.string(1).text
             guard let change = try? JSONDecoder().decode(UndoneChange.self, from: Data(text.utf8)),
-                  let declaration = declarations.first(where: { $0.vendor.rawValue == change.vendor }),
-                  let inverse = declaration.operations.first(where: { $0.name == change.operation })?.undo?.inverse
+                  let (declaration, operation) = declared(change.vendor, change.operation, in: declarations),
+                  let inverse = operation.undo?.inverse
             else { throw LuaError("undo.inverse: not a change this build of Roster can undo: \(text.prefix(80))") }
             let calls = inverse(change.facts).map { call -> LuaValue in
                 let names = declaration.operations.first { $0.name == call.operation }?.parameters.map(\.name) ?? call.arguments.keys.sorted()
@@ -161,8 +169,7 @@ public enum UndoModule {
             try VendorText.check(call, parameters)
             let text = call.string(1).text
             guard let change = try? JSONDecoder().decode(UndoneChange.self, from: Data(text.utf8)),
-                  let declaration = declarations.first(where: { $0.vendor.rawValue == change.vendor }),
-                  let operation = declaration.operations.first(where: { $0.name == change.operation }),
+                  let (declaration, operation) = declared(change.vendor, change.operation, in: declarations),
                   let read = operation.undo?.read
             else { throw LuaError("undo.unchanged: not a change this build of Roster can check: \(text.prefix(80))") }
             // An undo resumed: its own inverse, sent by an earlier attempt, altered the state.

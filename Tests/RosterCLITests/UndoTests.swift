@@ -218,6 +218,7 @@ import Testing
             "two.lua": "for i = 1, 2 do encore.create_user({user_name = 'uk' .. i, password = 'Passw0rd!x', license_type = 1, role_id = 3}) end",
             "dropped.lua": "encore.create_user({user_name = 'ud', password = 'Passw0rd!x', license_type = 1, role_id = 3})",
             "setter.lua": "encore.deactivate_user(1003)",
+            "added.lua": "activeconnect.add_users({'added@example.com'})",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
         let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=4s,only=writes")
@@ -254,12 +255,21 @@ import Testing
         #expect(dropped.stdout.contains(#"encore.create_user fields={license_type=1,password="<redacted>",role_id=3,user_name="ud"}: its answer never came, and it was not made"#),
                 "\(dropped.stdout) \(dropped.stderr)")
 
-        // A setter sent again harmlessly by a resume, but nothing declared tells the undo.
+        // A setter whose answer was lost: made, since its target is as it would have left it.
         try await emulator.setFaults("lost=1,only=writes")
         #expect(try await roster(["run", "setter.lua", "--config", "roster.toml", "--yes"]).status == 1)
         try await emulator.setFaults("")
         let setter = try await roster(["undo", "5", "--yes"])
-        #expect(setter.stdout.hasPrefix("not undone: change ") && setter.stdout.contains(", encore.deactivate_user id=1003: "), "\(setter.stdout) \(setter.stderr)")
-        #expect(setter.stdout.contains("whether it was made is not known; check encore for it"), "\(setter.stdout)")
+        #expect(setter.stdout.hasPrefix("undid change ") && setter.stdout.contains(", encore.deactivate_user id=1003"), "\(setter.stdout) \(setter.stderr)")
+        let deactivated = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).first { $0["UserId"] as? Int == 1003 }
+        #expect(deactivated?["IsActive"] as? Bool == true, "\(String(describing: deactivated))")
+
+        // Nothing declared can tell whether Activeconnect added a user (it lists none): named.
+        try await emulator.setFaults("lost=1,only=writes")
+        #expect(try await roster(["run", "added.lua", "--config", "roster.toml"]).status == 1)
+        try await emulator.setFaults("")
+        let added = try await roster(["undo", "7", "--yes"])
+        #expect(added.stdout.hasPrefix("not undone: change ") && added.stdout.contains(#", activeconnect.add_users users=["added@example.com"]: "#), "\(added.stdout) \(added.stderr)")
+        #expect(added.stdout.contains("whether it was made is not known; check activeconnect for it"), "\(added.stdout)")
     }
 }

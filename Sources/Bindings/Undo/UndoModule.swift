@@ -77,16 +77,18 @@ public enum UndoModule {
     }
 
     /// Whether a change of unknown outcome can be settled by what its operation declares: a
-    /// read that tells whether it took effect, and a read its undo checks the target with.
+    /// read that tells whether it took effect (a setter's: its undo's read of the target),
+    /// and a read its undo checks the target with.
     public static func canSettle(_ operation: VendorOperation) -> Bool {
         guard case .read = operation.undo?.check else { return false }
-        return operation.check != nil || (operation.ifUnknown == .compareState && operation.readState != nil)
+        return operation.check != nil || operation.ifUnknown == .resend || (operation.ifUnknown == .compareState && operation.readState != nil)
     }
 
     /// `undo.settle(change)`: whether a change sent without an answer took effect, by the
     /// read its operation declares for a resume: `{made = true, change = JSON}` (the change
-    /// as `undo.unchanged` and `undo.inverse` take it, its answer now known), `{made =
-    /// false}`, or `{why = "..."}` when that cannot be told.
+    /// as `undo.unchanged` and `undo.inverse` take it, its answer now known), `{made = true,
+    /// nothing = true}` when it changed nothing, `{made = false}`, or `{why = "..."}` when
+    /// that cannot be told.
     static func settle(_ declarations: [any VendorModule.Type], session: VendorSession) -> LuaFunction {
         let parameters = [LuaParameter("change", .string, doc: "the change, as JSON: what the journal kept of it")]
         return LuaFunction("settle", "Whether a change whose answer never came took effect, read as its operation declares.",
@@ -105,9 +107,16 @@ public enum UndoModule {
             let work: @Sendable () async throws(VendorError) -> Reconciliation
             if let check = operation.check {
                 work = try check(arguments, session)
-            } else if let read = operation.readState, let before = unsettled.before {
+            } else if operation.ifUnknown == .compareState, let read = operation.readState, let before = unsettled.before {
                 let readNow = try read(arguments, session)
                 work = { () async throws(VendorError) in try await readNow() == before ? .notApplied : .applied(VendorResults.okAnswer) }
+            } else if operation.ifUnknown == .resend, let read = undo.read,
+                      let left = undo.left?(ChangeFacts(arguments: unsettled.arguments, answer: VendorResults.okAnswer, before: unsettled.before)) {
+                // A setter: made if its target is as it would have left it. (Someone may have
+                // set it so since: an answered change's undo cannot tell that apart either.)
+                let facts = ChangeFacts(arguments: unsettled.arguments, answer: VendorResults.okAnswer, before: unsettled.before)
+                let readNow = try read(facts, session)
+                work = { () async throws(VendorError) in try await readNow() == left ? .applied(VendorResults.okAnswer) : .notApplied }
             } else {
                 return { .value(.table(LuaTable(["why": "nothing can tell whether it took effect"]))) }
             }
@@ -126,8 +135,12 @@ public enum UndoModule {
                     return .value(.table(LuaTable(["why": .string(LuaString(why))])))
                 case .applied(let answer):
                     let facts = ChangeFacts(arguments: unsettled.arguments, answer: answer, before: unsettled.before)
-                    guard let left = undo.left?(facts), let first = undo.inverse?(facts).first else {
+                    guard let left = undo.left?(facts) else {
                         return .value(.table(LuaTable(["why": "it took effect, and what it left cannot be told"])))
+                    }
+                    // Already so before it was sent, or nothing to call: it changed nothing.
+                    guard facts.before != left, let first = undo.inverse?(facts).first else {
+                        return .value(.table(LuaTable(["made": true, "nothing": true])))
                     }
                     let settled = UndoneChange(change: unsettled.change, vendor: unsettled.vendor, operation: unsettled.operation,
                                                facts: facts, left: left, inverse: first)

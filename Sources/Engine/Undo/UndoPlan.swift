@@ -122,6 +122,8 @@ public struct UndoPlan: Sendable {
               local found = undo.settle(unsettled)
               if found.made == false then
                 print(("nothing to undo: change %d, %s: its answer never came, and it was not made"):format(change, summary))
+              elseif found.nothing then
+                print(("nothing to undo: change %d, %s: it changed nothing"):format(change, summary))
               elseif found.made then
                 step(change, summary, found.change, function()
                   for _, call in ipairs(undo.inverse(found.change)) do

@@ -92,7 +92,7 @@ public enum UndoModule {
     static func settle(_ declarations: [any VendorModule.Type], session: VendorSession) -> LuaFunction {
         let parameters = [LuaParameter("change", .string, doc: "the change, as JSON: what the journal kept of it")]
         return LuaFunction("settle", "Whether a change whose answer never came took effect, read as its operation declares.",
-                           parameters: parameters, result: LuaResult("table", doc: "{made = true, change = JSON}, {made = false} or {why = text}"),
+                           parameters: parameters, result: LuaResult("table", doc: "{made = true, change = JSON}, {made = true, nothing = true}, {made = false} or {why = text}"),
                            body: .async { call in
             try VendorText.check(call, parameters)
             let text = call.string(1).text
@@ -103,6 +103,8 @@ public enum UndoModule {
             var table = LuaTable()
             if case .object(let fields) = unsettled.arguments { for (name, value) in fields { table[name] = value.luaValue } }
             let arguments = CheckedTable(table)
+            // What it would have left, had it answered as a setter does.
+            let answered = ChangeFacts(arguments: unsettled.arguments, answer: VendorResults.okAnswer, before: unsettled.before)
             // The declared check, or (a toggle) the state now against the one read before it.
             let work: @Sendable () async throws(VendorError) -> Reconciliation
             if let check = operation.check {
@@ -110,12 +112,10 @@ public enum UndoModule {
             } else if operation.ifUnknown == .compareState, let read = operation.readState, let before = unsettled.before {
                 let readNow = try read(arguments, session)
                 work = { () async throws(VendorError) in try await readNow() == before ? .notApplied : .applied(VendorResults.okAnswer) }
-            } else if operation.ifUnknown == .resend, let read = undo.read,
-                      let left = undo.left?(ChangeFacts(arguments: unsettled.arguments, answer: VendorResults.okAnswer, before: unsettled.before)) {
+            } else if operation.ifUnknown == .resend, let read = undo.read, let left = undo.left?(answered) {
                 // A setter: made if its target is as it would have left it. (Someone may have
                 // set it so since: an answered change's undo cannot tell that apart either.)
-                let facts = ChangeFacts(arguments: unsettled.arguments, answer: VendorResults.okAnswer, before: unsettled.before)
-                let readNow = try read(facts, session)
+                let readNow = try read(answered, session)
                 work = { () async throws(VendorError) in try await readNow() == left ? .applied(VendorResults.okAnswer) : .notApplied }
             } else {
                 return { .value(.table(LuaTable(["why": "nothing can tell whether it took effect"]))) }

@@ -43,13 +43,22 @@ public enum UserFile {
         return data
     }
 
+    /// `path` as an absolute, standardized path (no `.` or `..`), taken from the working
+    /// directory when relative: what the journal records for a file a user named.
+    /// Made absolute here, not by `URL`: its own joining of a relative path costs every
+    /// start a scan of the binary's conformance records.
+    public static func absolutePath(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: absolute).standardizedFileURL.path
+    }
+
     /// Whether reading `path` later (a resume, an apply, another process) gives what was
     /// read now: a regular file does, unless it was reached through this process's own
     /// descriptors (`/dev/stdin`, `/dev/fd/N`, `/proc/self/…`, which name another process's
     /// files there). A pipe, a process substitution or a device does not: what it held is
     /// to be kept instead.
     public static func canBeReadAgain(_ path: String) -> Bool {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let absolute = absolutePath(path)
         guard !absolute.hasPrefix("/dev/"), !absolute.hasPrefix("/proc/") else { return false }
         var status = stat()
         return stat(absolute, &status) == 0 && status.st_mode & S_IFMT == S_IFREG

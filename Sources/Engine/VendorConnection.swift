@@ -65,7 +65,7 @@ public final class VendorConnection: Sendable {
                                          fix: "give it as http://HOST:PORT, or set proxy in \(configuration.file)")
             }
             return VendorConnection(tenant: tenant, emulator: nil,
-                                    configurationFile: URL(fileURLWithPath: path).standardizedFileURL.path, journal: configuration.journal,
+                                    configurationFile: UserFile.absolutePath(path), journal: configuration.journal,
                                     journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
                                     trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],

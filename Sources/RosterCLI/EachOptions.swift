@@ -28,8 +28,14 @@ struct EachOptions: ParsableArguments {
 
 /// How many rows of an `--each` run go at once, and how many may fail (`run`, `submit`).
 struct RowPacingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("With --each: rows run at once.", valueName: "N"))
-    var parallel: Int = 4
+    /// `--parallel` as given. Optional rather than defaulted: a defaulted `Int` makes
+    /// ArgumentParser describe its default at every start through generic printing, three
+    /// scans of the binary's conformance records.
+    @Option(name: .customLong("parallel"), help: ArgumentHelp("With --each: rows run at once (default: 4).", valueName: "N"))
+    var parallelGiven: Int?
+
+    /// Rows run at once.
+    var parallel: Int { parallelGiven ?? 4 }
 
     @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
     var maxFailures: Int?
@@ -39,8 +45,8 @@ struct RowPacingOptions: ParsableArguments {
         if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1, got \(maxFailures)") }
     }
 
-    /// The options given (away from their defaults), to refuse them without --each.
-    var given: [String] { (parallel != 4 ? ["--parallel"] : []) + (maxFailures != nil ? ["--max-failures"] : []) }
+    /// The options given, to refuse them without --each.
+    var given: [String] { (parallelGiven != nil ? ["--parallel"] : []) + (maxFailures != nil ? ["--max-failures"] : []) }
 }
 
 /// What a row-by-row run writes beside its lines (also for `roster resume`).
@@ -58,6 +64,10 @@ struct RowResultOptions: ParsableArguments {
 /// `--output`: how results per row are written.
 enum RowOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case csv, jsonl, json
+
+    /// The names, as ArgumentParser's default gives them, without its key path: a generic
+    /// key path costs every start a scan of the binary's conformance records.
+    static var allValueStrings: [String] { allCases.map { $0.rawValue } }
 }
 
 extension EachOptions {
@@ -74,7 +84,7 @@ extension EachOptions {
                 Diagnostics.error("roster: --key '\(keyColumn)' is not a column of \(file) (its columns: \(table.header.joined(separator: ", ")))")
                 throw ExitCode(ExitStatus.usage)
             }
-            return (table, URL(fileURLWithPath: file).standardizedFileURL.path, UserFile.canBeReadAgain(file) ? nil : text)
+            return (table, UserFile.absolutePath(file), UserFile.canBeReadAgain(file) ? nil : text)
         } catch let error as RowTableError {
             Diagnostics.error("roster: --each \(error.description)")
             throw ExitCode(ExitStatus.usage)

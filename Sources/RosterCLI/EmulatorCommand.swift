@@ -10,9 +10,18 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "emulator",
         abstract: "Serve the built-in emulator of every vendor API.",
         discussion: """
-            Each vendor lives under its own prefix (/\(VendorRegistry.standard.vendors.map(\.rawValue).joined(separator: ", /"))); the control API is under /_emulator/ (faults, state, reset, each vendor's hooks). Stop with Ctrl-C.
+            Each vendor lives under its own prefix (\(prefixes)); the control API is under /_emulator/ (faults, state, reset, each vendor's hooks). Stop with Ctrl-C.
             """
     )
+
+    /// `/activeconnect, /encore, …`. Built by hand: every start reads this configuration,
+    /// and `joined(separator:)` on an array of strings would cost it two scans of the
+    /// binary's conformance records.
+    private static var prefixes: String {
+        var text = ""
+        for vendor in VendorRegistry.standard.vendors { text += (text.isEmpty ? "/" : ", /") + vendor.rawValue }
+        return text
+    }
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"

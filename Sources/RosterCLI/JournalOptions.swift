@@ -176,10 +176,10 @@ extension NewRun {
         func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
         return NewRun(
             kind: kind, user: variable("USER") ?? variable("LOGNAME") ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
-            script: URL(fileURLWithPath: script).standardizedFileURL.path, scriptText: String(decoding: text, as: UTF8.self),
+            script: UserFile.absolutePath(script), scriptText: String(decoding: text, as: UTF8.self),
             plugin: plugin?.name, pluginVersion: plugin?.version, workflow: plugin?.workflow, arguments: arguments,
             inputs: inputs.map { input in
-                JournalInput(name: input.name, path: URL(fileURLWithPath: input.name).standardizedFileURL.path, sha256: input.sha256,
+                JournalInput(name: input.name, path: UserFile.absolutePath(input.name), sha256: input.sha256,
                              contents: UserFile.canBeReadAgain(input.name) ? nil : Data(input.contents))
             },
             tenant: connection.tenant.name, configFile: connection.configurationFile,

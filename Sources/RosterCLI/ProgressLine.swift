@@ -68,10 +68,10 @@ final class ProgressLine: Sendable {
     /// Prints `text` (a whole line or more) to `handle`, above the progress line.
     func print(_ text: String, to handle: FileHandle) {
         state.withLock { state in
-            if state.shown { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
+            if state.shown { FileHandle.standardError.write(text: "\r\u{1B}[K") }
             // A reader that has gone (`| head -1`) or a full disk loses the output, not the
             // run: its changes go on being sent and journaled.
-            try? handle.write(contentsOf: Data(text.utf8))
+            handle.write(text: text)
             state.shown = false
         }
         redraw()
@@ -81,7 +81,7 @@ final class ProgressLine: Sendable {
     func finish() {
         ticker.withLock { $0?.cancel() }
         state.withLock { state in
-            if state.shown { try? FileHandle.standardError.write(contentsOf: Data("\r\u{1B}[K".utf8)) }
+            if state.shown { FileHandle.standardError.write(text: "\r\u{1B}[K") }
             state.shown = false
             state.finished = true
         }
@@ -93,7 +93,7 @@ final class ProgressLine: Sendable {
         state.withLock { state in
             guard !state.finished else { return }
             let text = Self.text(state.progress, changes: counter.changesDone, elapsed: elapsed, waits: RateWaits.shared.current())
-            try? FileHandle.standardError.write(contentsOf: Data(("\r\u{1B}[K" + text).utf8))
+            FileHandle.standardError.write(text: "\r\u{1B}[K" + text)
             state.shown = true
         }
     }

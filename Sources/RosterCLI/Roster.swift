@@ -79,12 +79,7 @@ public struct Roster: AsyncParsableCommand {
     /// Usage errors exit 2 (DESIGN's command-line contract), not ArgumentParser's 64.
     public static func main(arguments: [String]) async -> Int32 {
         do {
-            var command = try parse(commandLine: try hoistingParentOptions(arguments))
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try await run(parse(commandLine: try hoistingParentOptions(arguments)))
             return 0
         } catch let exit as ExitCode {
             return exit.rawValue
@@ -100,6 +95,18 @@ public struct Roster: AsyncParsableCommand {
 }
 
 extension Roster {
+    /// Runs a parsed command. Generic so that the cast to `AsyncParsableCommand` starts
+    /// from the command's own type, not from `any ParsableCommand`, whose own conformance
+    /// the runtime would look up first (a scan of the binary's conformance records).
+    private static func run<Command: ParsableCommand>(_ command: Command) async throws {
+        if var asyncCommand = command as? AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            var command = command
+            try command.run()
+        }
+    }
+
     /// The options a parent command accepts before its subcommand as well as after it
     /// (`roster plugin --plugins DIR list`); each is a subcommand option underneath.
     /// (A list, not a dictionary of sets: this runs at every start, where each first use of
@@ -165,10 +172,21 @@ public enum ExitStatus {
     static let forWorkflows = WorkflowExitCodes(outcome: { of($0) }, usage: usage)
 }
 
+extension FileHandle {
+    /// Writes `text` as UTF-8; a reader that has gone or a full disk loses it silently
+    /// (what is written to a terminal is never worth failing a run for).
+    /// Through a buffer: `Data(_: some Sequence)` looks its argument up as
+    /// `ContiguousBytes` at run time, a scan of the binary's conformance records.
+    func write(text: String) {
+        var text = text
+        text.withUTF8 { try? write(contentsOf: Data(buffer: $0)) }
+    }
+}
+
 /// Messages to stderr (stdout is the script's).
 enum Diagnostics {
     static func error(_ message: String) {
-        try? FileHandle.standardError.write(contentsOf: Data((message + "\n").utf8))
+        FileHandle.standardError.write(text: message + "\n")
     }
 
     /// The file the user named as `what` (`script`, `--input`), read whole; when it cannot

@@ -192,6 +192,6 @@ struct RowRunSupervisor {
         case .json:
             text = JSONValue.array(outcomes.map { .object(fields($0)) }).canonicalText + "\n"
         }
-        try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8))
+        FileHandle.standardOutput.write(text: text)
     }
 }

@@ -136,7 +136,7 @@ enum Terminal {
     /// Asks on stderr; true only for y or yes.
     static func ask(_ question: String) -> Bool {
         ProcessStopSignals.disarm() // Ctrl-C at a question ends the process, not held for a run
-        try? FileHandle.standardError.write(contentsOf: Data(question.utf8))
+        FileHandle.standardError.write(text: question)
         guard let answer = readLine() else { return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }

@@ -102,6 +102,10 @@ import FoundationNetworking
         let misplaced = try await RosterProcess.run(["run", "each.lua", "--failed-rows", "x.csv"], in: folder, environment: environment)
         #expect(misplaced.status == 2)
         #expect(misplaced.stderr.contains("--failed-rows applies only with --each FILE.csv"), "\(misplaced.stderr)")
+        // Given at its default value it is still given where it means nothing.
+        let pacedAlone = try await RosterProcess.run(["run", "each.lua", "--parallel", "4"], in: folder, environment: environment)
+        #expect(pacedAlone.status == 2)
+        #expect(pacedAlone.stderr.contains("--parallel applies only with --each FILE.csv"), "\(pacedAlone.stderr)")
     }
 
     /// What a row's script returns is its `result` in `--output`: the id a row created, say,

@@ -129,7 +129,7 @@ struct SubmitCommand: AsyncParsableCommand {
         files.modules = QueuedFile.modules(requiredBy: Array(source), script: script)
         // Absolute, as `roster run` journals it: a worker started in another folder finds
         // the modules the script `require`s beside it.
-        return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: URL(fileURLWithPath: script).standardizedFileURL.path,
+        return (NewRun(kind: "run", user: user, host: ProcessInfo.processInfo.hostName, script: UserFile.absolutePath(script),
                        scriptText: String(decoding: source, as: UTF8.self), arguments: try ArgumentPairs.parse(arguments),
                        inputs: journalInputs, tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
     }

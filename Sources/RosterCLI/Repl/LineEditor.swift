@@ -121,7 +121,7 @@ final class TerminalInput: ReplInput {
 
     func readLine(prompt: String) -> String? {
         guard let editLine else {
-            try? FileHandle.standardOutput.write(contentsOf: Data(prompt.utf8))
+            FileHandle.standardOutput.write(text: prompt)
             return Swift.readLine(strippingNewline: true)
         }
         guard let line = editLine.readline(prompt) else { return nil }

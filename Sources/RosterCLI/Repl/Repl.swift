@@ -53,7 +53,7 @@ final class Repl {
     /// earlier one was answered `a`. Nil lets it go.
     private static func ask(_ call: String, tenant: String, statement: StatementConfirmation) -> String? {
         if statement.all.load(ordering: .relaxed) { return nil }
-        try? FileHandle.standardError.write(contentsOf: Data("Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ".utf8))
+        FileHandle.standardError.write(text: "Send \(call) (destructive) to tenant '\(tenant)'? [y/N/a: all in this statement] ")
         switch answerLine(unless: statement)?.trimmingCharacters(in: .whitespaces).lowercased() {
         case "y", "yes": return nil
         case "a", "all":
@@ -72,7 +72,7 @@ final class Repl {
         var input = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
         while true {
             if statement.interrupted.load(ordering: .relaxed) {
-                try? FileHandle.standardError.write(contentsOf: Data("\n".utf8))
+                FileHandle.standardError.write(text: "\n")
                 return nil
             }
             // Nothing yet, or a signal came (Ctrl-C: checked at the top): wait again.
@@ -241,7 +241,7 @@ final class Repl {
 /// Writes a line to stdout unbuffered, like the script's own `print`, so the two keep
 /// their order.
 func say(_ text: String) {
-    try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+    FileHandle.standardOutput.write(text: text + "\n")
 }
 
 /// Ctrl-C while a statement runs stops it; at the prompt it is ignored.

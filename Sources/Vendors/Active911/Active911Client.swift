@@ -43,7 +43,9 @@ public final class Active911Client: VendorClientCore {
     public init(_ configuration: Active911Configuration, http: VendorHTTP = .shared) {
         self.configuration = configuration
         self.http = http
-        let digest = SHA256.hash(data: Data(configuration.refreshToken.reveal().utf8)).prefix(8).hexText
+        // An array, not `Data(_:)`: that looks its argument up as `ContiguousBytes` at run time,
+        // a scan of the binary's conformance records on every start.
+        let digest = SHA256.hash(data: Array(configuration.refreshToken.reveal().utf8)).prefix(8).hexText
         self.budget = RateBudget.shared(vendor: .active911, account: configuration.tokenURL + "#" + digest,
                                         limit: configuration.requestsPerWindow, window: configuration.window,
                                         reserve: configuration.reserve, ledger: http.rateLedger)

@@ -89,6 +89,15 @@ struct ResumeCommand: AsyncParsableCommand {
                               + "as made and make the rest on top of the undo: run the script again as a new run instead")
             throw ExitCode(ExitStatus.usage)
         }
+        // A cancelled run was withdrawn on purpose: no worker takes it again, and neither does
+        // a hand resume (which would finish what `roster cancel` stopped).
+        if let entry = try? store.queueEntry(runID: id), entry.cancelledAt != nil {
+            let made = changes.filter { $0.state == .succeeded }.count
+            Diagnostics.error("roster: run \(id) was cancelled (roster cancel), so it is not resumed: "
+                              + (made == 0 ? "it made no change; submit or run the script again to run it after all"
+                                           : "\(made) of its changes were made; roster undo \(id) reverses them, or run the script again to finish as a new run"))
+            throw ExitCode(ExitStatus.usage)
+        }
         // A queued run a live worker holds is that worker's to finish, on whatever host: a
         // resume beside it would check its changes in flight before their answers came.
         if !queued, let entry = try? store.queueEntry(runID: id), entry.state == .running, let worker = entry.worker,

@@ -309,6 +309,16 @@ import TestSupport
         let states = (shown["changes"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
         #expect(states == Array(repeating: "succeeded", count: made.count), "\(states) for \(made)")
         #expect(made.count >= 3 && made.count < 80, "\(made)")
+        // Cancelled is final: not finished by hand either, whether it had started or not.
+        let resumed = try await roster(["resume", "2", "--yes"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(resumed.diagnostics == "roster: run 2 was cancelled (roster cancel), so it is not resumed: \(made.count) of its changes were made; "
+                + "roster undo 2 reverses them, or run the script again to finish as a new run\n", "\(resumed.stderr)")
+        let neverStarted = try await roster(["resume", "1", "--yes"])
+        #expect(neverStarted.status == 2, "\(neverStarted.stderr)")
+        #expect(neverStarted.diagnostics == "roster: run 1 was cancelled (roster cancel), so it is not resumed: it made no change; "
+                + "submit or run the script again to run it after all\n", "\(neverStarted.stderr)")
+        #expect(try await emulator.encoreUserNames().count == created.count)
 
         let direct = try await roster(["run", "here.lua", "--config", "roster.toml"])
         #expect(direct.status == 0, "\(direct.stderr)")

@@ -121,10 +121,15 @@ struct RunSupervisor {
                 if let estimate = RunEstimate(plan: result.plan, tenant: runner.tenant).text { Diagnostics.error("roster: \(estimate)") }
             }
         }
-        let unfinished = status != ExitStatus.success && !dryRun
+        // A script that failed before its first change has nothing to finish: a resume would
+        // run the same text into the same error.
+        let failedBeforeAnyChange = status == ExitStatus.scriptError && journal.attempt == 1 && !dryRun
+            && !result.calls.contains { $0.effect != LuaEffect.read.rawValue }
+        let unfinished = status != ExitStatus.success && !dryRun && !failedBeforeAnyChange
             || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
-            + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
+            + (failedBeforeAnyChange ? " changed nothing before its error: run the script again once it is fixed (roster runs show \(journal.runID))"
+                : (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)"))
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 

@@ -14,7 +14,7 @@ struct ProcessResult {
     /// stderr without the line saying the built-in emulator is in use.
     /// `roster: run 12; its changes: roster runs show 12`, the line a journaled run ends with.
     static func isRunLine(_ line: Substring) -> Bool {
-        line.hasPrefix("roster: run ") && line.contains("its changes: roster runs show")
+        line.hasPrefix("roster: run ") && (line.contains("its changes: roster runs show") || line.contains(" changed nothing before its error: "))
     }
 
     /// stderr without the informational lines: the emulator notice and the run's id.

@@ -44,6 +44,9 @@ import Testing
         let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)
         #expect(result.diagnostics == "script.lua:2: the user was not found\n")
+        // Nothing was changed, so nothing is left to finish: a resume would meet the same error.
+        #expect(result.stderr.contains(" changed nothing before its error: run the script again once it is fixed (roster runs show "), "\(result.stderr)")
+        #expect(!result.stderr.contains("roster resume"), "\(result.stderr)")
 
         let verbose = try await run("local function f() error('deep') end\nf()\n", ["--verbose"])
         #expect(verbose.status == 1)

@@ -74,10 +74,10 @@ struct ApplyCommand: AsyncParsableCommand {
         commandName: "apply",
         abstract: "Apply exactly a saved plan, at most once.",
         discussion: """
-            The plan's script snapshot runs again with the plan's arguments, inputs and random seed, first as a rehearsal (reads live, nothing sent): unless its changes are the plan's, change for change, nothing is sent and the plan is stale (exit 6). Then it runs for real, each change checked against the plan again before it is sent. A plan is applied once: a second apply is refused (exit 6), naming the run that applied it.
+            The plan's script snapshot (a plugin's workflow: in the plugin's sandbox, while the same version is installed) runs again with the plan's arguments, inputs and random seed, first as a rehearsal (reads live, nothing sent): unless its changes are the plan's, change for change, nothing is sent and the plan is stale (exit 6). Then it runs for real, each change checked against the plan again before it is sent. A plan is applied once: a second apply is refused (exit 6), naming the run that applied it.
             """)
 
-    @Argument(help: ArgumentHelp("The plan file (roster run SCRIPT --dry-run --plan-out PLAN).", valueName: "PLAN")) var path: String
+    @Argument(help: ArgumentHelp("The plan file (roster run SCRIPT --dry-run --plan-out PLAN, or roster plugin run NAME WORKFLOW --dry-run --plan-out PLAN).", valueName: "PLAN")) var path: String
     @Flag(help: "Do not ask before applying.") var yes = false
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
@@ -131,8 +131,10 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             inputs.append(read)
         }
-        let script = made.script
-        var runner = VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
+        var (runner, script) = try pluginRun(made, of: plan, connection: connection)
+            ?? (VendorScriptRunner(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http), made.script)
+        // A workflow takes its parameters from the runner (`params`), not as `args`.
+        let scriptArguments = made.run.workflow == nil ? plan.arguments : [:]
         // The rehearsal and the apply see the time the dry run did.
         runner.clock = plan.clock
         // A plan row by row: its CSV read again, each row as it was.
@@ -163,7 +165,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 }
             }
         } else {
-            let rehearsal = await runner.run(script, arguments: plan.arguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: plan.seed)
+            let rehearsal = await runner.run(script, arguments: scriptArguments, inputs: inputs, dryRun: true, output: CollectedOutput(), seed: plan.seed)
             guard rehearsal.outcome == .success else {
                 Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed, so nothing was sent: \(rehearsal.outcome.summary)")
                 throw ExitCode(ExitStatus.of(rehearsal.outcome) == ExitStatus.success ? ExitStatus.scriptError : ExitStatus.of(rehearsal.outcome))
@@ -190,8 +192,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let journal: RunJournal
         let earlier: Int64?
         do throws(JournalError) {
+            // A plugin's plan is journaled as the plugin's, so that a resume of this apply runs
+            // it in the plugin's sandbox too.
             var run = NewRun.here(kind: "apply", script: made.run.script, text: Array(made.run.scriptText.utf8), arguments: plan.arguments,
-                                  inputs: inputs, connection: connection, dryRun: false)
+                                  inputs: inputs, connection: connection, dryRun: false,
+                                  plugin: made.run.workflow.map { (made.run.plugin ?? "", made.run.pluginVersion ?? "", $0, made.run.script) })
             run.seed = plan.seed
             run.clock = plan.clock
             run.modules = made.run.modules
@@ -220,7 +225,34 @@ struct ApplyCommand: AsyncParsableCommand {
             return
         }
         try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
-            .perform(runner, script, arguments: plan.arguments, inputs: inputs, connection: connection, journal: journal)
+            .perform(runner, script, arguments: scriptArguments, inputs: inputs, connection: connection, journal: journal)
+    }
+
+    /// The sandbox a plugin's plan runs in (nil for a script's): the workflow as the dry run
+    /// ran it (its journaled text and modules), under the plugin installed in the same
+    /// folder, which must still be the version the plan was made with.
+    private func pluginRun(_ made: JournalRun, of plan: SavedPlan, connection: VendorConnection) throws -> (VendorScriptRunner, LuaScript)? {
+        guard made.run.workflow != nil else { return nil }
+        let name = made.run.plugin ?? "?"
+        let manifest: PluginManifest
+        do {
+            manifest = try JournaledPluginRun.installedManifest(of: made.run)
+        } catch {
+            Diagnostics.error("roster: plan \(plan.id) is plugin \(name)'s, which is not installed as it was (\(made.run.script)): \(error); nothing was sent")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard manifest.version.description == made.run.pluginVersion else {
+            Diagnostics.error("roster: plan is stale: plugin \(name) is version \(manifest.version) now, and the plan was made with version \(made.run.pluginVersion ?? "?"); "
+                              + "nothing was sent (make a new plan)")
+            throw ExitCode(ExitStatus.stalePlan)
+        }
+        do {
+            return try JournaledPluginRun.runner(made.run, manifest: manifest, text: Array(made.run.scriptText.utf8), modules: made.run.modules,
+                                                 connection: connection, limits: limitOptions.limits(), startedBy: made.id)
+        } catch {
+            Diagnostics.error("roster: cannot apply plan \(plan.id): \(error); nothing was sent")
+            throw ExitCode(ExitStatus.usage)
+        }
     }
 
     /// The CSV of a plan row by row, read again.

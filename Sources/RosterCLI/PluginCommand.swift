@@ -132,16 +132,20 @@ struct PluginCommand: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Send no change: reads run, writes are planned.") var dryRun = false
         @Flag(help: "Do not ask before destructive changes.") var yes = false
         @Flag(help: "Print one JSON document instead of the workflow's output.") var json = false
+        @Option(name: .customLong("plan-out"), help: PlanOutOption.help)
+        var planOut: String?
         @OptionGroup var limits: LimitOptions
         @OptionGroup var journalOptions: JournalOptions
         @Flag(help: "Show a traceback with script errors.") var verbose = false
 
         func validate() throws {
             _ = try ArgumentPairs.parse(arguments)
+            try PlanOutOption.check(planOut, dryRun: dryRun)
         }
 
         func run() async throws {
             ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
+            try Diagnostics.checkWritable("--plan-out", planOut)
             // The configuration's trusted publishers check the plugin before anything starts.
             let trusted = (try? ConfigurationLocation.find(explicit: vendors.config)).flatMap { $0 }
                 .flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
@@ -197,7 +201,7 @@ struct PluginCommand: AsyncParsableCommand {
             }
             let runner = manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
                                          limits: limits.limits(), http: connection.http)
-            try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+            try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
         }
     }

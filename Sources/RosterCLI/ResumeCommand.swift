@@ -230,31 +230,22 @@ struct ResumeCommand: AsyncParsableCommand {
             return (VendorScriptRunner.undoing(tenant: connection.tenant, limits: limits(found), http: connection.http),
                     LuaScript(name: found.run.script, source: text, directory: "."))
         }
-        guard found.run.kind == "plugin", let workflowName = found.run.workflow else {
+        // A plugin's workflow, or an apply of a plugin's plan: in the plugin's sandbox.
+        guard found.run.workflow != nil else {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limits(found), http: connection.http), found.script)
         }
         do {
-            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try PluginManifest.load(folder: URL(fileURLWithPath: found.run.script))
-            guard let workflow = manifest.workflow(named: workflowName) else {
-                throw ConfigurationError(file: manifest.file, key: "workflows", problem: "no workflow '\(workflowName)' any more",
-                                         fix: "restore the plugin as it was when run \(found.id) started")
-            }
-            let parameters = try workflow.parameters(from: found.run.arguments, plugin: manifest.name)
-            let script = try manifest.script(workflow)
+            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try JournaledPluginRun.installedManifest(of: found.run)
             var modules = found.run.modules
-            if text.isEmpty {
+            if text.isEmpty, let workflow = found.run.workflow.flatMap(manifest.workflow(named:)) {
                 // A queued workflow's first start: this host's installed copy runs, and is journaled.
-                text = script.source
+                text = try manifest.script(workflow).source
                 modules = QueuedFile.modules(requiredBy: text, folder: manifest.folder.path)
                 try store.recordScript(runID: found.id, text: String(decoding: text, as: UTF8.self), pluginVersion: manifest.version.description,
                                        modules: modules)
             }
-            let sealed = SealedSecrets()
-            let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
-            return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
-                                    limits: limits(found),
-                                    http: connection.http),
-                    LuaScript(name: script.name, source: text, directory: script.directory).keeping(modules))
+            return try JournaledPluginRun.runner(found.run, manifest: manifest, text: text, modules: modules, connection: connection,
+                                                 limits: limits(found), startedBy: found.id)
         } catch let exit as ExitCode {
             await connection.close()
             throw exit

@@ -49,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-changes"), help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
     var maxChanges: Int?
 
-    @Option(name: .customLong("plan-out"), help: ArgumentHelp("With --dry-run: save the plan to PLAN (JSON, mode 0600, no secrets) for roster apply PLAN.", valueName: "PLAN"))
+    @Option(name: .customLong("plan-out"), help: PlanOutOption.help)
     var planOut: String?
 
     @OptionGroup var journalOptions: JournalOptions
@@ -67,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         _ = try scriptArguments()
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
-        if planOut != nil, !dryRun { throw ValidationError("--plan-out needs --dry-run: a plan is what a dry run would change") }
+        try PlanOutOption.check(planOut, dryRun: dryRun)
     }
 
     /// `--arg K=V` pairs.

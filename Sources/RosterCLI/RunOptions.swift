@@ -24,6 +24,16 @@ enum ArgumentPairs {
     }
 }
 
+/// `--plan-out PLAN`, as `run` and `plugin run` take it.
+enum PlanOutOption {
+    static let help = ArgumentHelp("With --dry-run: save the plan to PLAN (JSON, mode 0600, no secrets) for roster apply PLAN.", valueName: "PLAN")
+
+    /// A plan is what a dry run would change: `--plan-out` without `--dry-run` is refused.
+    static func check(_ planOut: String?, dryRun: Bool) throws {
+        if planOut != nil, !dryRun { throw ValidationError("--plan-out needs --dry-run: a plan is what a dry run would change") }
+    }
+}
+
 /// The limits a command's runs get.
 struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))

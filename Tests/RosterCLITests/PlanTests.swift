@@ -105,6 +105,53 @@ import TestSupport
                 "\(stale.stderr)")
     }
 
+    /// A plugin's workflow is planned and applied as a script is, in the plugin's sandbox
+    /// (its `params`, its permissions), and only while the plugin installed is the version
+    /// the plan was made with.
+    @Test func aPluginsPlanIsAppliedInItsSandbox() async throws {
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let plugins = folder.appendingPathComponent("plugins")
+        try FileManager.default.createDirectory(at: plugins, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: RosterProcess.root.appendingPathComponent("plugins/acme-onboarding"), to: plugins.appendingPathComponent("acme-onboarding"))
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult { try await RosterProcess.run(arguments, in: folder, environment: environment) }
+        func plan(_ user: String, to file: String) async throws -> ProcessResult {
+            try await roster(["plugin", "run", "acme-onboarding", "accounts", "--plugins", plugins.path, "--config", "roster.toml",
+                              "--arg", "email=\(user)@example.com", "--arg", "first_name=Plan", "--arg", "last_name=Ned", "--arg", "username=\(user)",
+                              "--dry-run", "--plan-out", file])
+        }
+
+        let planned = try await plan("planned", to: "accounts.json")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(try await !emulator.encoreUserNames().contains("planned"))
+        let shown = try await roster(["plan", "show", "accounts.json"])
+        #expect(shown.stdout.contains(" by plugin acme-onboarding 1.0.0, workflow accounts (run 1), tenant "), "\(shown.stdout)")
+        #expect(shown.stdout.contains("[write] encore.create_user"), "\(shown.stdout)")
+        // The workflow reads `params`: it runs only in the plugin's sandbox.
+        let applied = try await roster(["apply", "accounts.json", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(try await emulator.encoreUserNames().contains("planned"))
+        let run = try await JournalTests.show(2, in: folder)["run"] as? [String: Any]
+        #expect(run?["kind"] as? String == "apply" && run?["workflow"] as? String == "accounts", "\(String(describing: run))")
+
+        // A newer version installed since the plan was made: nothing is sent.
+        #expect(try await plan("later", to: "later.json").status == 0)
+        let manifest = plugins.appendingPathComponent("acme-onboarding/plugin.toml")
+        try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "version = \"1.0.0\"", with: "version = \"1.0.1\"")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let stale = try await roster(["apply", "later.json", "--yes"])
+        #expect(stale.status == 6, "\(stale.stderr)")
+        #expect(stale.diagnostics.contains("roster: plan is stale: plugin acme-onboarding is version 1.0.1 now, and the plan was made with version 1.0.0; "
+                                           + "nothing was sent (make a new plan)"), "\(stale.stderr)")
+        #expect(try await !emulator.encoreUserNames().contains("later"))
+        // --plan-out is a dry run's.
+        let wet = try await roster(["plugin", "run", "acme-onboarding", "accounts", "--plugins", plugins.path, "--plan-out", "x.json"])
+        #expect(wet.status == 2 && wet.stderr.contains("--plan-out needs --dry-run"), "\(wet.stderr)")
+    }
+
     /// An apply killed midway is finished by `roster resume`, with the plan's `--arg` values
     /// (its script needs them) and still held to the plan: each planned user made once.
     @Test func anInterruptedApplyIsResumedWithItsArguments() async throws {

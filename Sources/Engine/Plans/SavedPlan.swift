@@ -38,6 +38,16 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     /// (`VendorSettings.target`: base URL, public account ids, where the secret is read; no
     /// secret). An apply sends only there (nil in a plan saved before they were kept).
     public var targets: [String: String]?
+    /// The plugin workflow that made it (nil for a script's plan): an apply runs it in the
+    /// plugin's sandbox, and only while that version of the plugin is installed.
+    public var plugin: PlannedPlugin?
+
+    /// The plugin workflow of a plugin's plan.
+    public struct PlannedPlugin: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+        public var workflow: String
+    }
 
     /// A row of a plan row by row.
     public struct PlannedRow: Codable, Sendable, Equatable {
@@ -93,6 +103,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         config = run.run.configFile
         seed = run.run.seed
         clock = run.run.clock
+        plugin = run.run.workflow.map { PlannedPlugin(name: run.run.plugin ?? "", version: run.run.pluginVersion ?? "", workflow: $0) }
         let id = self.id
         changes = rows.flatMap { row, plan in
             plan.map { call in
@@ -151,7 +162,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
 
     /// The plan as `roster plan show` prints it.
     public var text: String {
-        var lines = ["plan \(id): \(changes.count) change\(changes.count == 1 ? "" : "s") by \(script) (run \(run)), tenant \(tenant)"
+        let maker = plugin.map { "plugin \($0.name) \($0.version), workflow \($0.workflow)" } ?? script
+        var lines = ["plan \(id): \(changes.count) change\(changes.count == 1 ? "" : "s") by \(maker) (run \(run)), tenant \(tenant)"
             + (config.map { " (\($0))" } ?? "") + ", made \(created_at)"]
         for (vendor, target) in (targets ?? [:]).sorted(by: { $0.key < $1.key }) { lines.append("  \(vendor): \(target)") }
         if let each { lines.append("  row by row over \(each.name) (\(rows?.count ?? 0) rows)") }
@@ -179,6 +191,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
             return made == now ? "change \(index + 1) (\(now)) differs in its details" : "change \(index + 1) reads \(now), made as \(made)"
         }
         if arguments != edited.arguments { return "its --arg values differ" }
+        if plugin != edited.plugin { return "its plugin or workflow differs" }
         if tenant != edited.tenant || config != edited.config { return "its tenant or configuration differs" }
         if targets != edited.targets { return "the vendor accounts it was made against differ" }
         if each != edited.each { return "its --each rows or options differ" }

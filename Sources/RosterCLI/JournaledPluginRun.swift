@@ -1,0 +1,35 @@
+/// JournaledPluginRun.swift: a plugin workflow's run made runnable again from the journal,
+/// for `roster resume` and for `roster apply` of a plugin's plan.
+import Bindings
+import Engine
+import Foundation
+import Journal
+import LuaHost
+
+/// A plugin run as the journal keeps it: the plugin's folder and workflow, its parameters as
+/// given, and the text and modules it started with. Run again in the plugin's sandbox (its
+/// manifest's permissions, its settings and sealed secrets), never as a plain script.
+enum JournaledPluginRun {
+    /// The runner and script that run `run`'s workflow again through `connection`: `text`
+    /// (the journaled workflow, or the installed one for a queued run's first start) with
+    /// `modules`, under `manifest` (the plugin installed in the run's folder).
+    static func runner(_ run: NewRun, manifest: PluginManifest, text: [UInt8], modules: [QueuedFile]?, connection: VendorConnection,
+                       limits: LuaLimits, startedBy runID: Int64) throws -> (VendorScriptRunner, LuaScript) {
+        guard let workflowName = run.workflow, let workflow = manifest.workflow(named: workflowName) else {
+            throw ConfigurationError(file: manifest.file, key: "workflows", problem: "no workflow '\(run.workflow ?? "")' any more",
+                                     fix: "restore the plugin as it was when run \(runID) started")
+        }
+        let parameters = try workflow.parameters(from: run.arguments, plugin: manifest.name)
+        let script = try manifest.script(workflow)
+        let sealed = SealedSecrets()
+        let settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
+        return (manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
+                                limits: limits, http: connection.http),
+                LuaScript(name: script.name, source: text, directory: script.directory).keeping(modules))
+    }
+
+    /// The plugin installed where `run` found it, as it is now.
+    static func installedManifest(of run: NewRun) throws -> PluginManifest {
+        try PluginManifest.load(folder: URL(fileURLWithPath: run.script))
+    }
+}

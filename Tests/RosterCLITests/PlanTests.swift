@@ -179,6 +179,45 @@ import TestSupport
         #expect(created.filter { $0.hasPrefix("ap") }.sorted() == (1...6).map { "ap\($0)" }, "each once: \(created)")
     }
 
+    /// A plugin's apply killed midway is resumed in the plugin's sandbox too (its workflow
+    /// reads `params`), still held to the plan: each planned user made once.
+    @Test func anInterruptedPluginApplyIsResumedInItsSandbox() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "plugins/maker/plugin.toml": """
+                name = "maker"
+                version = "0.1.0"
+                description = "Makes six users"
+                roster = ">=0.1.0"
+                permissions = ["encore.create_user"]
+                [workflows.six]
+                entry = "six.lua"
+                params.prefix = { type = "string", doc = "user name prefix" }
+                """,
+            "plugins/maker/six.lua": """
+                for i = 1, 6 do
+                  encore.create_user({user_name = params.prefix .. i, password = "Passw0rd!x", license_type = 1, role_id = 3})
+                end
+                """,
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let planned = try await RosterProcess.run(["plugin", "run", "maker", "six", "--plugins", "plugins", "--config", "roster.toml", "--arg", "prefix=pp",
+                                                   "--dry-run", "--plan-out", "six.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        try await emulator.setFaults("latency=300ms,only=writes")
+        let apply = try RosterProcess.spawn(["apply", "six.json", "--yes"], in: folder, environment: environment)
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
+        apply.send(SIGKILL)
+        _ = try await apply.wait()
+        try await emulator.setFaults("")
+        let resumed = try await RosterProcess.run(["resume", "2"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        #expect(created.filter { $0.hasPrefix("pp") }.sorted() == (1...6).map { "pp\($0)" }, "each once: \(created)")
+    }
+
     /// A plan is applied only where it was made: with the tenant's vendor re-pointed since
     /// (another base URL, account or secret), the apply sends nothing (exit 6), naming both.
     @Test func aPlanIsAppliedOnlyToTheAccountsItWasMadeAgainst() async throws {

@@ -152,6 +152,21 @@ import TestSupport
         #expect(wet.status == 2 && wet.stderr.contains("--plan-out needs --dry-run"), "\(wet.stderr)")
     }
 
+    /// Applies the plan at `path` with slow writes, kills the apply (run `run`) once two of
+    /// its creates have reached Encore, resumes it; returns Encore's user names then.
+    static func applyKilledMidwayThenResumed(_ path: String, run: Int, in folder: URL, emulator: EmulatorProcess,
+                                             environment: [String: String]) async throws -> [String] {
+        try await emulator.setFaults("latency=300ms,only=writes")
+        let apply = try RosterProcess.spawn(["apply", path, "--yes"], in: folder, environment: environment)
+        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
+        apply.send(SIGKILL)
+        _ = try await apply.wait()
+        try await emulator.setFaults("")
+        let resumed = try await RosterProcess.run(["resume", String(run)], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        return (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+    }
+
     /// An apply killed midway is finished by `roster resume`, with the plan's `--arg` values
     /// (its script needs them) and still held to the plan: each planned user made once.
     @Test func anInterruptedApplyIsResumedWithItsArguments() async throws {
@@ -167,15 +182,7 @@ import TestSupport
         let planned = try await RosterProcess.run(["run", "six.lua", "--config", "roster.toml", "--arg", "prefix=ap", "--dry-run", "--plan-out", "six.json"],
                                                   in: folder, environment: environment)
         #expect(planned.status == 0, "\(planned.stderr)")
-        try await emulator.setFaults("latency=300ms,only=writes")
-        let apply = try RosterProcess.spawn(["apply", "six.json", "--yes"], in: folder, environment: environment)
-        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
-        apply.send(SIGKILL)
-        _ = try await apply.wait()
-        try await emulator.setFaults("")
-        let resumed = try await RosterProcess.run(["resume", "2"], in: folder, environment: environment)
-        #expect(resumed.status == 0, "\(resumed.stderr)")
-        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        let created = try await Self.applyKilledMidwayThenResumed("six.json", run: 2, in: folder, emulator: emulator, environment: environment)
         #expect(created.filter { $0.hasPrefix("ap") }.sorted() == (1...6).map { "ap\($0)" }, "each once: \(created)")
     }
 
@@ -206,15 +213,7 @@ import TestSupport
         let planned = try await RosterProcess.run(["plugin", "run", "maker", "six", "--plugins", "plugins", "--config", "roster.toml", "--arg", "prefix=pp",
                                                    "--dry-run", "--plan-out", "six.json"], in: folder, environment: environment)
         #expect(planned.status == 0, "\(planned.stderr)")
-        try await emulator.setFaults("latency=300ms,only=writes")
-        let apply = try RosterProcess.spawn(["apply", "six.json", "--yes"], in: folder, environment: environment)
-        try await Poll.until { try await emulator.stats()["encore"]?["requests"] ?? 0 >= 2 }
-        apply.send(SIGKILL)
-        _ = try await apply.wait()
-        try await emulator.setFaults("")
-        let resumed = try await RosterProcess.run(["resume", "2"], in: folder, environment: environment)
-        #expect(resumed.status == 0, "\(resumed.stderr)")
-        let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
+        let created = try await Self.applyKilledMidwayThenResumed("six.json", run: 2, in: folder, emulator: emulator, environment: environment)
         #expect(created.filter { $0.hasPrefix("pp") }.sorted() == (1...6).map { "pp\($0)" }, "each once: \(created)")
     }
 

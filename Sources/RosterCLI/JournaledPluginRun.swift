@@ -32,4 +32,28 @@ enum JournaledPluginRun {
     static func installedManifest(of run: NewRun) throws -> PluginManifest {
         try PluginManifest.load(folder: URL(fileURLWithPath: run.script))
     }
+
+    /// The plugin `run` (a plugin's dry run, whose plan is to be applied) ran, as installed
+    /// now: a plan runs only under the version it was made with.
+    static func installedForPlan(of run: NewRun) -> Result<PluginManifest, PluginDrift> {
+        let name = run.plugin ?? "?"
+        let manifest: PluginManifest
+        do {
+            manifest = try installedManifest(of: run)
+        } catch {
+            return .failure(.missing("plugin \(name) is not installed as it was (\(run.script)): \(error)"))
+        }
+        guard manifest.version.description == run.pluginVersion else {
+            return .failure(.upgraded("plugin \(name) is version \(manifest.version) now, and the plan was made with version \(run.pluginVersion ?? "?")"))
+        }
+        return .success(manifest)
+    }
+
+    /// Why a plugin's plan cannot run under the plugin installed now.
+    enum PluginDrift: Error {
+        /// Not there, or not readable: a usage error (exit 2).
+        case missing(String)
+        /// Another version: the plan is stale (exit 6).
+        case upgraded(String)
+    }
 }

@@ -32,6 +32,16 @@ struct PlanCommand: AsyncParsableCommand {
             }
             if let applied = try? store.planApplication(id: plan.id) {
                 Diagnostics.error("roster: plan \(plan.id) was applied by run \(applied) (roster runs show \(applied)); a plan is applied once")
+                return
+            }
+            // A plugin's plan runs only under the version it was made with.
+            if plan.plugin != nil, let made = try? store.run(plan.run), case .failure(let drift) = JournaledPluginRun.installedForPlan(of: made.run) {
+                switch drift {
+                case .missing(let problem): Diagnostics.error("roster: \(problem); roster apply cannot run it here")
+                case .upgraded(let problem):
+                    Diagnostics.error("roster: plan is stale: \(problem); roster apply refuses it (make a new plan)")
+                    throw ExitCode(ExitStatus.stalePlan)
+                }
             }
         }
 
@@ -233,17 +243,14 @@ struct ApplyCommand: AsyncParsableCommand {
     /// folder, which must still be the version the plan was made with.
     private func pluginRun(_ made: JournalRun, of plan: SavedPlan, connection: VendorConnection) throws -> (VendorScriptRunner, LuaScript)? {
         guard made.run.workflow != nil else { return nil }
-        let name = made.run.plugin ?? "?"
         let manifest: PluginManifest
-        do {
-            manifest = try JournaledPluginRun.installedManifest(of: made.run)
-        } catch {
-            Diagnostics.error("roster: plan \(plan.id) is plugin \(name)'s, which is not installed as it was (\(made.run.script)): \(error); nothing was sent")
+        switch JournaledPluginRun.installedForPlan(of: made.run) {
+        case .success(let installed): manifest = installed
+        case .failure(.missing(let problem)):
+            Diagnostics.error("roster: cannot apply plan \(plan.id): \(problem); nothing was sent")
             throw ExitCode(ExitStatus.usage)
-        }
-        guard manifest.version.description == made.run.pluginVersion else {
-            Diagnostics.error("roster: plan is stale: plugin \(name) is version \(manifest.version) now, and the plan was made with version \(made.run.pluginVersion ?? "?"); "
-                              + "nothing was sent (make a new plan)")
+        case .failure(.upgraded(let problem)):
+            Diagnostics.error("roster: plan is stale: \(problem); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }
         do {

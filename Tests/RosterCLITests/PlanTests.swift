@@ -142,6 +142,10 @@ import TestSupport
         let manifest = plugins.appendingPathComponent("acme-onboarding/plugin.toml")
         try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "version = \"1.0.0\"", with: "version = \"1.0.1\"")
             .write(to: manifest, atomically: true, encoding: .utf8)
+        let reviewed = try await roster(["plan", "show", "later.json"])
+        #expect(reviewed.status == 6, "\(reviewed.stderr)")
+        #expect(reviewed.diagnostics.contains("roster: plan is stale: plugin acme-onboarding is version 1.0.1 now, and the plan was made with version 1.0.0; "
+                                              + "roster apply refuses it (make a new plan)"), "\(reviewed.stderr)")
         let stale = try await roster(["apply", "later.json", "--yes"])
         #expect(stale.status == 6, "\(stale.stderr)")
         #expect(stale.diagnostics.contains("roster: plan is stale: plugin acme-onboarding is version 1.0.1 now, and the plan was made with version 1.0.0; "

@@ -1,5 +1,6 @@
 /// JournaledPluginRun.swift: a plugin workflow's run made runnable again from the journal,
 /// for `roster resume` and for `roster apply` of a plugin's plan.
+import ArgumentParser
 import Bindings
 import Engine
 import Foundation
@@ -28,18 +29,27 @@ enum JournaledPluginRun {
                 LuaScript(name: script.name, source: text, directory: script.directory).keeping(modules))
     }
 
-    /// The plugin installed where `run` found it, as it is now.
-    static func installedManifest(of run: NewRun) throws -> PluginManifest {
-        try PluginManifest.load(folder: URL(fileURLWithPath: run.script))
+    /// The plugin installed where `run` found it, as it is now, held to what a plugin run is:
+    /// in an installed folder, signed by a publisher `trusted` names and unmodified (refused
+    /// with exit 4 otherwise, as `roster plugin run` refuses it); its manifest's permissions
+    /// and settings are what the journaled text runs under.
+    static func installedManifest(of run: NewRun, trusted: [TrustedPublisher]) throws -> PluginManifest {
+        let folder = URL(fileURLWithPath: run.script)
+        let manifest = try PluginManifest.load(folder: folder)
+        try PluginCatalog(folder: folder.deletingLastPathComponent()).requireRunnable(manifest.name, trusted: trusted)
+        return manifest
     }
 
     /// The plugin `run` (a plugin's dry run, whose plan is to be applied) ran, as installed
-    /// now: a plan runs only under the version it was made with.
-    static func installedForPlan(of run: NewRun) -> Result<PluginManifest, PluginDrift> {
+    /// now: a plan runs only under the version it was made with. Throws the exit of a
+    /// plugin that may not run there (`installedManifest`).
+    static func installedForPlan(of run: NewRun, trusted: [TrustedPublisher]) throws -> Result<PluginManifest, PluginDrift> {
         let name = run.plugin ?? "?"
         let manifest: PluginManifest
         do {
-            manifest = try installedManifest(of: run)
+            manifest = try installedManifest(of: run, trusted: trusted)
+        } catch let refused as ExitCode {
+            throw refused
         } catch {
             return .failure(.missing("plugin \(name) is not installed as it was (\(run.script)): \(error)"))
         }

@@ -23,8 +23,11 @@ struct PlanCommand: AsyncParsableCommand {
             let plan = try SavedPlan.load(path)
             print(json ? String(decoding: plan.encoded(), as: UTF8.self) : plan.text)
             // What is reviewed must be what apply would send: a file edited since the plan was
-            // made is shown, and said to be refused (exit 6), before anyone approves it.
-            guard let store = try? journal(of: plan) else { return }
+            // made is shown, and said to be refused (exit 6), before anyone approves it. The
+            // journal is the one the plan was kept in: `--journal`, else its configuration's,
+            // else the user's default (as `roster apply` finds it).
+            let configuration = plan.config.flatMap { try? RosterConfiguration.load(path: $0) }
+            guard let store = try? journalOptions.open(configuration: configuration) else { return }
             if let kept = try? store.savedPlan(id: plan.id), let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)),
                let difference = original.difference(from: plan) {
                 Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); roster apply refuses it (make a new plan)")
@@ -35,7 +38,8 @@ struct PlanCommand: AsyncParsableCommand {
                 return
             }
             // A plugin's plan runs only under the version it was made with.
-            if plan.plugin != nil, let made = try? store.run(plan.run), case .failure(let drift) = JournaledPluginRun.installedForPlan(of: made.run) {
+            if plan.plugin != nil, let made = try? store.run(plan.run),
+               case .failure(let drift) = try JournaledPluginRun.installedForPlan(of: made.run, trusted: configuration?.trustedPublishers ?? []) {
                 switch drift {
                 case .missing(let problem): Diagnostics.error("roster: \(problem); roster apply cannot run it here")
                 case .upgraded(let problem):
@@ -45,12 +49,6 @@ struct PlanCommand: AsyncParsableCommand {
             }
         }
 
-        /// The journal the plan was kept in: `--journal`, else its configuration's, else the
-        /// user's default (as `roster apply` finds it).
-        private func journal(of plan: SavedPlan) throws -> JournalStore {
-            let configuration = plan.config.flatMap { try? RosterConfiguration.load(path: $0) }
-            return try journalOptions.open(configuration: configuration)
-        }
     }
 }
 
@@ -244,7 +242,7 @@ struct ApplyCommand: AsyncParsableCommand {
     private func pluginRun(_ made: JournalRun, of plan: SavedPlan, connection: VendorConnection) throws -> (VendorScriptRunner, LuaScript)? {
         guard made.run.workflow != nil else { return nil }
         let manifest: PluginManifest
-        switch JournaledPluginRun.installedForPlan(of: made.run) {
+        switch try JournaledPluginRun.installedForPlan(of: made.run, trusted: connection.trustedPublishers) {
         case .success(let installed): manifest = installed
         case .failure(.missing(let problem)):
             Diagnostics.error("roster: cannot apply plan \(plan.id): \(problem); nothing was sent")

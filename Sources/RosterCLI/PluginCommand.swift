@@ -45,14 +45,7 @@ struct PluginCommand: AsyncParsableCommand {
         func runnable(_ name: String, trusted: [TrustedPublisher]?) throws -> PluginManifest {
             let catalog = try catalog()
             let manifest = try self.manifest(name)
-            let (status, _, why) = catalog.status(of: name, trusted: trusted)
-            if catalog.isInstalled, status != .signed {
-                Diagnostics.error("roster: plugin \(name) is \(status.rawValue) (\(why ?? "not signed")); \(catalog.folder.path) is an installed folder, where only signed, unmodified plugins run: reinstall it with roster plugin install")
-                throw ExitCode(ExitStatus.permission)
-            }
-            if !catalog.isInstalled, status != .signed {
-                Diagnostics.error("roster: warning: plugin \(name) is \(status.rawValue) (a development folder: no \(PluginLock.fileName)); installed plugins must be signed")
-            }
+            try catalog.requireRunnable(name, trusted: trusted)
             return manifest
         }
     }
@@ -233,5 +226,20 @@ struct PluginCommand: AsyncParsableCommand {
             print("\(results.count - failed) passed, \(failed) failed")
             if failed > 0 { throw ExitCode(ExitStatus.scriptError) }
         }
+    }
+}
+
+extension PluginCatalog {
+    /// Refuses plugin `name` where it may not run (exit 4, one line): in an installed folder,
+    /// anything but signed by a trusted publisher and unmodified since. In a development
+    /// folder (no lock file) an unsigned plugin runs, with a warning.
+    func requireRunnable(_ name: String, trusted: [TrustedPublisher]?) throws {
+        let (status, _, why) = status(of: name, trusted: trusted)
+        guard status != .signed else { return }
+        if isInstalled {
+            Diagnostics.error("roster: plugin \(name) is \(status.rawValue) (\(why ?? "not signed")); \(folder.path) is an installed folder, where only signed, unmodified plugins run: reinstall it with roster plugin install")
+            throw ExitCode(ExitStatus.permission)
+        }
+        Diagnostics.error("roster: warning: plugin \(name) is \(status.rawValue) (a development folder: no \(PluginLock.fileName)); installed plugins must be signed")
     }
 }

@@ -235,7 +235,7 @@ struct ResumeCommand: AsyncParsableCommand {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limits(found), http: connection.http), found.script)
         }
         do {
-            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try JournaledPluginRun.installedManifest(of: found.run)
+            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try JournaledPluginRun.installedManifest(of: found.run, trusted: connection.trustedPublishers)
             var modules = found.run.modules
             if text.isEmpty, let workflow = found.run.workflow.flatMap(manifest.workflow(named:)) {
                 // A queued workflow's first start: this host's installed copy runs, and is journaled.

@@ -128,6 +128,39 @@ import ZIPFoundation
         #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("other").path), "nothing refused was installed")
     }
 
+    /// A plan made with an installed plugin is applied only while the plugin there is
+    /// still signed and unmodified, as a run of it would be: its manifest's permissions and
+    /// settings are what the plan's workflow runs under.
+    @Test func aPluginsPlanNeedsItsPluginStillSigned() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "acme.rosterplugin"]).status == 0)
+        #expect(try await shop.roster(["plugin", "install", "acme.rosterplugin", "--plugins", "installed", "--yes"]).status == 0)
+        let planned = try await shop.roster(["plugin", "run", "--plugins", "installed", "acme-onboarding", "onboard", "--config", "roster.toml",
+                                             "--arg", "email=guest@example.com", "--dry-run", "--plan-out", "onboard.json"])
+        #expect(planned.status == 0, "\(planned.stderr)")
+
+        let manifest = shop.folder.appendingPathComponent("installed/acme-onboarding/plugin.toml")
+        let signed = try String(contentsOf: manifest, encoding: .utf8)
+        try signed.replacingOccurrences(of: "\"encore.create_user\",", with: "\"encore.create_user\", \"encore.deactivate_user\",")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let shown = try await shop.roster(["plan", "show", "onboard.json"])
+        #expect(shown.status == 4, "\(shown.stderr)")
+        let refused = try await shop.roster(["apply", "onboard.json", "--yes"])
+        #expect(refused.status == 4, "\(refused.stderr)")
+        for result in [shown, refused] {
+            #expect(result.stderr.contains("roster: plugin acme-onboarding is modified (")
+                    && result.stderr.contains("is an installed folder, where only signed, unmodified plugins run"), "\(result.stderr)")
+        }
+        #expect(!refused.stdout.contains("promoted"), "nothing ran: \(refused.stdout)")
+
+        try signed.write(to: manifest, atomically: true, encoding: .utf8)
+        let applied = try await shop.roster(["apply", "onboard.json", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
+        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+    }
+
     /// An upgrade shows the permissions it adds and needs consent; a file changed after
     /// install makes the plugin `modified`, which does not run; a plugin for `acme` does not
     /// run against another tenant.

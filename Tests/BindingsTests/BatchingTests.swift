@@ -56,7 +56,8 @@ import Testing
             let start = ContinuousClock.now
             await run.expectSuccess(#"active911.create_member(nil, {name = "T", email = "t@example.com"})"#)
             #expect(Self.requests(run, "active911") - before == 4, "one request each")
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // A lone call is not held waiting for company that never comes (the margin is for a loaded machine).
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 }

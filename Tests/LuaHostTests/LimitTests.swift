@@ -40,7 +40,8 @@ import TestSupport
         let started = ContinuousClock.now
         let result = await runScript(script, limits: Self.short)
         #expect(result.outcome == .limit(.timeout, message: Self.short.message(for: .timeout)))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Unstopped, it never ends; stopped, it ends in moments (the margin is for a loaded machine).
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     /// A limit raised from inside a C function (the pattern matcher) after the run has been

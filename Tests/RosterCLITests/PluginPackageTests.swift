@@ -128,10 +128,10 @@ import ZIPFoundation
         #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("other").path), "nothing refused was installed")
     }
 
-    /// A plan made with an installed plugin is applied only while the plugin there is
-    /// still signed and unmodified, as a run of it would be: its manifest's permissions and
-    /// settings are what the plan's workflow runs under.
-    @Test func aPluginsPlanNeedsItsPluginStillSigned() async throws {
+    /// A plan made with an installed plugin is applied, and a failed run of one resumed, only
+    /// while the plugin there is still signed and unmodified, as a run of it would be: its
+    /// manifest's permissions and settings are what the journaled workflow runs under.
+    @Test func aPluginsPlanOrResumeNeedsItsPluginStillSigned() async throws {
         let shop = try await Workshop.start()
         defer { shop.stop() }
         #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "acme.rosterplugin"]).status == 0)
@@ -159,6 +159,24 @@ import ZIPFoundation
         #expect(applied.status == 0, "\(applied.stderr)")
         #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
         #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+
+        // A run of it that failed on a vendor error, resumed after the plugin was modified.
+        try await shop.emulator.setFaults("error500=1")
+        let failed = try await shop.roster(["plugin", "run", "--plugins", "installed", "acme-onboarding", "accounts", "--config", "roster.toml",
+                                            "--arg", "email=new@example.com", "--arg", "first_name=New", "--arg", "last_name=Person",
+                                            "--arg", "username=newp"])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        try await shop.emulator.setFaults("")
+        let run = try #require(failed.stderr.firstMatch(of: /roster: run ([0-9]+)/).map { String($0.output.1) }, "\(failed.stderr)")
+        try signed.replacingOccurrences(of: "\"encore.create_user\",", with: "\"encore.create_user\", \"encore.deactivate_user\",")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let refusedResume = try await shop.roster(["resume", run])
+        #expect(refusedResume.status == 4 && refusedResume.stderr.contains("roster: plugin acme-onboarding is modified ("), "\(refusedResume.stderr)")
+        #expect(!refusedResume.stdout.contains("created"), "nothing ran: \(refusedResume.stdout)")
+        try signed.write(to: manifest, atomically: true, encoding: .utf8)
+        let resumed = try await shop.roster(["resume", run])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stdout.contains("encore: created newp"), "\(resumed.stdout)")
     }
 
     /// An upgrade shows the permissions it adds and needs consent; a file changed after

@@ -17,8 +17,6 @@ public final class VendorConnection: Sendable {
     public let journalPassword: SecretReference?
     /// How the run's requests are sent (`--trace` traces them).
     public let http: VendorHTTP
-    /// The publishers whose plugins the configuration trusts (none without one).
-    public let trustedPublishers: [TrustedPublisher]
     /// The tenant's settings for each plugin (`[tenants.NAME.plugins.PLUGIN]`).
     public let pluginSettings: [String: PluginSettingValues]
     /// Where each vendor's calls go, and as which account (`VendorSettings.target`); the
@@ -27,7 +25,7 @@ public final class VendorConnection: Sendable {
 
     init(tenant: Tenant, emulator: LazyEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
          http: VendorHTTP = .shared,
-         trustedPublishers: [TrustedPublisher] = [], pluginSettings: [String: PluginSettingValues] = [:], targets: [Vendor: String] = [:]) {
+         pluginSettings: [String: PluginSettingValues] = [:], targets: [Vendor: String] = [:]) {
         self.pluginSettings = pluginSettings
         self.targets = emulator == nil ? targets : Dictionary(uniqueKeysWithValues: tenant.configurations.map {
             (type(of: $0).vendor, "the built-in emulator")
@@ -38,7 +36,6 @@ public final class VendorConnection: Sendable {
         self.journal = journal
         self.journalPassword = journalPassword
         self.http = http
-        self.trustedPublishers = trustedPublishers
     }
 
     /// Opens the connection a command asked for: the emulator with `useEmulator`, else the
@@ -67,7 +64,6 @@ public final class VendorConnection: Sendable {
             return VendorConnection(tenant: tenant, emulator: nil,
                                     configurationFile: UserFile.absolutePath(path), journal: configuration.journal,
                                     journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
-                                    trustedPublishers: configuration.trustedPublishers,
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],
                                     targets: Dictionary(uniqueKeysWithValues: (configuration.tenants[tenant.name]?.vendors ?? []).map { ($0.vendor, $0.settings.target) }))
         }

@@ -30,10 +30,11 @@ enum JournaledPluginRun {
     }
 
     /// The plugin installed where `run` found it, as it is now, held to what a plugin run is:
-    /// in an installed folder, signed by a publisher `trusted` names and unmodified (refused
+    /// in an installed folder, signed by a publisher `trusted` names (by any when it is nil:
+    /// `PluginCatalog.trustedPublishers`) and unmodified (refused
     /// with exit 4 otherwise, as `roster plugin run` refuses it); its manifest's permissions
     /// and settings are what the journaled text runs under.
-    static func installedManifest(of run: NewRun, trusted: [TrustedPublisher]) throws -> PluginManifest {
+    static func installedManifest(of run: NewRun, trusted: [TrustedPublisher]?) throws -> PluginManifest {
         let folder = URL(fileURLWithPath: run.script)
         let manifest = try PluginManifest.load(folder: folder)
         try PluginCatalog(folder: folder.deletingLastPathComponent()).requireRunnable(manifest.name, trusted: trusted)
@@ -43,7 +44,7 @@ enum JournaledPluginRun {
     /// The plugin `run` (a plugin's dry run, whose plan is to be applied) ran, as installed
     /// now: a plan runs only under the version it was made with. Throws the exit of a
     /// plugin that may not run there (`installedManifest`).
-    static func installedForPlan(of run: NewRun, trusted: [TrustedPublisher]) throws -> Result<PluginManifest, PluginDrift> {
+    static func installedForPlan(of run: NewRun, trusted: [TrustedPublisher]?) throws -> Result<PluginManifest, PluginDrift> {
         let name = run.plugin ?? "?"
         let manifest: PluginManifest
         do {

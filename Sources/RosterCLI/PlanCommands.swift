@@ -39,7 +39,7 @@ struct PlanCommand: AsyncParsableCommand {
             }
             // A plugin's plan runs only under the version it was made with.
             if plan.plugin != nil, let made = try? store.run(plan.run),
-               case .failure(let drift) = try JournaledPluginRun.installedForPlan(of: made.run, trusted: configuration?.trustedPublishers ?? []) {
+               case .failure(let drift) = try JournaledPluginRun.installedForPlan(of: made.run, trusted: PluginCatalog.trustedPublishers(configuration: plan.config)) {
                 switch drift {
                 case .missing(let problem): Diagnostics.error("roster: \(problem); roster apply cannot run it here")
                 case .upgraded(let problem):
@@ -242,7 +242,7 @@ struct ApplyCommand: AsyncParsableCommand {
     private func pluginRun(_ made: JournalRun, of plan: SavedPlan, connection: VendorConnection) throws -> (VendorScriptRunner, LuaScript)? {
         guard made.run.workflow != nil else { return nil }
         let manifest: PluginManifest
-        switch try JournaledPluginRun.installedForPlan(of: made.run, trusted: connection.trustedPublishers) {
+        switch try JournaledPluginRun.installedForPlan(of: made.run, trusted: PluginCatalog.trustedPublishers(configuration: connection.configurationFile)) {
         case .success(let installed): manifest = installed
         case .failure(.missing(let problem)):
             Diagnostics.error("roster: cannot apply plan \(plan.id): \(problem); nothing was sent")

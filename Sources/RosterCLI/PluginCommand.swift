@@ -58,7 +58,7 @@ struct PluginCommand: AsyncParsableCommand {
 
         func run() throws {
             let catalog = try location.catalog()
-            let trusted = (try? ConfigurationLocation.find(explicit: config)).flatMap { $0 }.flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
+            let trusted = PluginCatalog.trustedPublishers(configuration: config)
             var broken = false
             for name in catalog.names {
                 do {
@@ -140,9 +140,7 @@ struct PluginCommand: AsyncParsableCommand {
             ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
             try Diagnostics.checkWritable("--plan-out", planOut)
             // The configuration's trusted publishers check the plugin before anything starts.
-            let trusted = (try? ConfigurationLocation.find(explicit: vendors.config)).flatMap { $0 }
-                .flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
-            let manifest = try location.runnable(name, trusted: trusted)
+            let manifest = try location.runnable(name, trusted: PluginCatalog.trustedPublishers(configuration: vendors.config))
             guard let workflow = manifest.workflow(named: self.workflow) else {
                 Diagnostics.error("roster: plugin \(name) has no workflow '\(self.workflow)'; it has " + manifest.workflows.map(\.name).joined(separator: ", "))
                 throw ExitCode(ExitStatus.usage)
@@ -230,6 +228,17 @@ struct PluginCommand: AsyncParsableCommand {
 }
 
 extension PluginCatalog {
+    /// The publishers whose plugins run from an installed folder: those of the roster.toml
+    /// found (`explicit`, else where a run looks for one). Nil without one (the built-in
+    /// emulator's demo setting), when an installed plugin must still be signed and
+    /// unmodified, by any publisher. Every command that runs a plugin (`plugin run`, the
+    /// `apply` of its plan, its `resume`) and `plugin list` and `plan show` judge it by
+    /// this. A configuration that does not load counts as none: the command's own opening
+    /// of it says why, before anything runs.
+    static func trustedPublishers(configuration explicit: String?) -> [TrustedPublisher]? {
+        (try? ConfigurationLocation.find(explicit: explicit)).flatMap { $0 }.flatMap { try? RosterConfiguration.load(path: $0).trustedPublishers }
+    }
+
     /// Refuses plugin `name` where it may not run (exit 4, one line): in an installed folder,
     /// anything but signed by a trusted publisher and unmodified since. In a development
     /// folder (no lock file) an unsigned plugin runs, with a warning.

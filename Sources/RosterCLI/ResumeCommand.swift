@@ -214,7 +214,7 @@ struct ResumeCommand: AsyncParsableCommand {
     private func queuedPlugin(_ found: JournalRun, connection: VendorConnection) throws -> PluginManifest {
         var location = PluginCommand.Location()
         location.plugins = plugins
-        let manifest = try location.runnable(found.run.plugin ?? found.run.script, trusted: connection.trustedPublishers)
+        let manifest = try location.runnable(found.run.plugin ?? found.run.script, trusted: PluginCatalog.trustedPublishers(configuration: connection.configurationFile))
         guard manifest.isFor(tenant: connection.tenant.name) else {
             Diagnostics.error("roster: plugin \(manifest.name) is not for tenant '\(connection.tenant.name)'")
             throw ExitCode(ExitStatus.permission)
@@ -235,7 +235,7 @@ struct ResumeCommand: AsyncParsableCommand {
             return (VendorScriptRunner(tenant: connection.tenant, limits: limits(found), http: connection.http), found.script)
         }
         do {
-            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try JournaledPluginRun.installedManifest(of: found.run, trusted: connection.trustedPublishers)
+            let manifest = fromQueue ? try queuedPlugin(found, connection: connection) : try JournaledPluginRun.installedManifest(of: found.run, trusted: PluginCatalog.trustedPublishers(configuration: connection.configurationFile))
             var modules = found.run.modules
             if text.isEmpty, let workflow = found.run.workflow.flatMap(manifest.workflow(named:)) {
                 // A queued workflow's first start: this host's installed copy runs, and is journaled.

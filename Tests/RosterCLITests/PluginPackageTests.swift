@@ -179,6 +179,37 @@ import ZIPFoundation
         #expect(resumed.stdout.contains("encore: created newp"), "\(resumed.stdout)")
     }
 
+    /// With no roster.toml (the built-in emulator) there is no list of trusted publishers, and
+    /// an installed plugin signed and unmodified runs, as `plugin run` lets it: its plan is
+    /// shown and applied the same way, and refused the same way once modified.
+    @Test func aPluginsPlanOnTheBuiltInEmulatorIsHeldToWhatItsRunWas() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        #expect(try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "acme.rosterplugin"]).status == 0)
+        #expect(try await shop.roster(["plugin", "install", "acme.rosterplugin", "--plugins", "installed", "--yes"]).status == 0)
+        try FileManager.default.removeItem(at: shop.folder.appendingPathComponent("roster.toml"))
+
+        let planned = try await shop.roster(["plugin", "run", "--plugins", "installed", "acme-onboarding", "onboard",
+                                             "--arg", "email=guest@example.com", "--dry-run", "--plan-out", "onboard.json"])
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stderr.contains("using the built-in emulator"), "\(planned.stderr)")
+        let shown = try await shop.roster(["plan", "show", "onboard.json"])
+        #expect(shown.status == 0 && !shown.stderr.contains("roster: plugin"), "\(shown.stderr)")
+
+        let workflow = shop.folder.appendingPathComponent("installed/acme-onboarding/workflows/onboard.lua")
+        let signed = try String(contentsOf: workflow, encoding: .utf8)
+        try (signed + "\nprint('changed')\n").write(to: workflow, atomically: true, encoding: .utf8)
+        let refused = try await shop.roster(["apply", "onboard.json", "--yes"])
+        #expect(refused.status == 4 && refused.stderr.contains("roster: plugin acme-onboarding is modified ("), "\(refused.stderr)")
+        #expect(!refused.stdout.contains("promoted"), "nothing ran: \(refused.stdout)")
+
+        try signed.write(to: workflow, atomically: true, encoding: .utf8)
+        let applied = try await shop.roster(["apply", "onboard.json", "--yes"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
+        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+    }
+
     /// An upgrade shows the permissions it adds and needs consent; a file changed after
     /// install makes the plugin `modified`, which does not run; a plugin for `acme` does not
     /// run against another tenant.

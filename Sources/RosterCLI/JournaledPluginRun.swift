@@ -31,9 +31,9 @@ enum JournaledPluginRun {
 
     /// The plugin installed where `run` found it, as it is now, held to what a plugin run is:
     /// in an installed folder, signed by a publisher `trusted` names (by any when it is nil:
-    /// `PluginCatalog.trustedPublishers`) and unmodified (refused
-    /// with exit 4 otherwise, as `roster plugin run` refuses it); its manifest's permissions
-    /// and settings are what the journaled text runs under.
+    /// `PluginCatalog.trustedPublishers`) and unmodified (refused with exit 4 otherwise, as
+    /// `roster plugin run` refuses it); its manifest's permissions and settings are what the
+    /// journaled text runs under.
     static func installedManifest(of run: NewRun, trusted: [TrustedPublisher]?) throws -> PluginManifest {
         let folder = URL(fileURLWithPath: run.script)
         let manifest = try PluginManifest.load(folder: folder)

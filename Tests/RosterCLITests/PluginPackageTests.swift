@@ -57,6 +57,15 @@ import ZIPFoundation
             try manifest.write(to: plugin.appendingPathComponent("plugin.toml"), atomically: true, encoding: .utf8)
         }
 
+        /// Applies `plan`, a plan of acme-onboarding's `onboard` for guest@example.com, and
+        /// expects it applied: the guest promoted, no warning.
+        func expectOnboardPlanApplied(_ plan: String) async throws {
+            let applied = try await roster(["apply", plan, "--yes"])
+            #expect(applied.status == 0, "\(applied.stderr)")
+            #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
+            #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+        }
+
         func stop() {
             emulator.stop()
             try? FileManager.default.removeItem(at: folder)
@@ -155,10 +164,7 @@ import ZIPFoundation
         #expect(!refused.stdout.contains("promoted"), "nothing ran: \(refused.stdout)")
 
         try signed.write(to: manifest, atomically: true, encoding: .utf8)
-        let applied = try await shop.roster(["apply", "onboard.json", "--yes"])
-        #expect(applied.status == 0, "\(applied.stderr)")
-        #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
-        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+        try await shop.expectOnboardPlanApplied("onboard.json")
 
         // A run of it that failed on a vendor error, resumed after the plugin was modified.
         try await shop.emulator.setFaults("error500=1")
@@ -204,10 +210,7 @@ import ZIPFoundation
         #expect(!refused.stdout.contains("promoted"), "nothing ran: \(refused.stdout)")
 
         try signed.write(to: workflow, atomically: true, encoding: .utf8)
-        let applied = try await shop.roster(["apply", "onboard.json", "--yes"])
-        #expect(applied.status == 0, "\(applied.stderr)")
-        #expect(applied.stdout.contains("Gus Guest <guest@example.com>: promoted to member"), "\(applied.stdout)")
-        #expect(!applied.stderr.contains("warning"), "\(applied.stderr)")
+        try await shop.expectOnboardPlanApplied("onboard.json")
     }
 
     /// An upgrade shows the permissions it adds and needs consent; a file changed after

@@ -152,10 +152,13 @@ import Testing
             try store.completeCancelled(runID: running, worker: "w", exitCode: 130)
             #expect(try outcome(running) == "cancelled" && store.queueEntry(runID: running)?.state == .done)
 
+            // The lease must outlast the cancel even on a loaded machine (50 ms did not on CI),
+            // and then lapse before the renewal that sweeps it.
             let orphaned = try submit()
-            #expect(try store.claim(worker: "gone", lease: 0.05)?.runID == orphaned)
+            let claimedAt = ContinuousClock.now
+            #expect(try store.claim(worker: "gone", lease: 2)?.runID == orphaned)
             #expect(try store.cancel(runID: orphaned) == .requested(worker: "gone"))
-            try await Task.sleep(for: .milliseconds(120))
+            try await Task.sleep(until: claimedAt + .milliseconds(2_200))
             _ = try store.renew(worker, lease: 30)
             #expect(try outcome(orphaned) == "cancelled" && store.queueEntry(runID: orphaned)?.state == .done)
             #expect(try store.claim(worker: "w", lease: 30) == nil)

@@ -187,6 +187,30 @@ import TestSupport
         #expect(elapsed < .seconds(30), "took \(elapsed)")
     }
 
+    /// Threads start as jobs need them: scripts run one after another (each waiting for a
+    /// vendor call) need one thread, or two when a continuation comes in just before the
+    /// thread that ran its start is back waiting; never the pool's every thread. Scripts
+    /// that compute side by side get more, never past the pool's size.
+    @Test func threadsStartAsJobsNeedThem() async {
+        let pool = LuaExecutor(threads: 8)
+        #expect(pool.startedThreads == 0)
+        for _ in 0..<5 {
+            let result = await TestSupport.runScript("demo.sleep(5) print('one')", executor: pool)
+            #expect(result.output == "one\n")
+        }
+        #expect((1...2).contains(pool.startedThreads), "\(pool.startedThreads) threads")
+        let outcomes = await withTaskGroup(of: LuaRunOutcome.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    await TestSupport.runScript("local n = 0 for i = 1, 2e7 do n = n + i end", executor: pool).outcome
+                }
+            }
+            return await group.reduce(into: [LuaRunOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.count == 12 && outcomes.allSatisfy { $0 == .success })
+        #expect(pool.startedThreads == 8)
+    }
+
     /// Time slices: a script that only computes gives its thread back every 20 ms, so one
     /// thread still serves the others.
     @Test func aComputingScriptSharesItsThread() async {

@@ -2,6 +2,7 @@
 /// process: an onboarding run undone restores the vendors' state exactly, but for what cannot
 /// be undone (reported) and what someone changed since (skipped, never overwritten).
 import Foundation
+import Journal
 import Testing
 
 @Suite struct UndoTests {
@@ -229,10 +230,14 @@ import Testing
         }
         let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes", "--trace"], in: folder, environment: environment)
         // The first answered (its trace line, read from the pipe: no request to a loaded
-        // emulator): the second is in flight for the next 4 s. Whether the emulator goes on to
-        // make it once its client is gone depends on how far it had read the request: the
-        // undo must find out either way.
+        // emulator), and the second journaled as sending (the journal's database takes it a
+        // moment after the log, before or while it is sent): it is in flight for the next 4 s.
+        // Whether the emulator goes on to make it once its client is gone depends on how far
+        // it had read the request: the undo must find out either way.
         try await Poll.until(tries: 800) { killed.errorTextSoFar.contains("-> 201") }
+        let journal = try SQLiteJournalStore.open(path: folder.appendingPathComponent("state/roster/journal.sqlite").path)
+        try await Poll.until(tries: 800) { try journal.changes(runID: 1).count == 2 }
+        #expect(try journal.changes(runID: 1).map(\.state) == [.succeeded, .sending])
         killed.send(SIGKILL)
         #expect(try await killed.wait() == nil, "killed in flight: \(killed.errorText)")
         try await Task.sleep(for: .seconds(4.5)) // past the latency: made by now, if it is made

@@ -41,7 +41,9 @@ import Testing
         // the journal stays on this host (another host may have to resume the run).
         try await emulator.setFaults("latency=4000ms")
         let killed = try RosterProcess.spawn(["run", "change.lua", "--config", "roster.toml", "--yes"], in: folder, environment: environment)
-        try await Task.sleep(for: .milliseconds(2500))
+        // Killed once its first change is in flight (journaled as sending; each is answered
+        // 4 s later), not after a fixed pause, which a loaded machine can outlast in start-up.
+        try await Poll.until(tries: 200) { try await roster(["runs", "show", "2", "--json"]).stdout.contains("\"sending\"") }
         killed.send(SIGKILL)
         _ = try await killed.wait()
         try await emulator.setFaults("")

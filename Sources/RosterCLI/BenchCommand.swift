@@ -9,8 +9,8 @@ import Journal
 import Vendors
 
 /// Measures the host against baselines in the same process.
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct BenchCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the Lua host against plain-C baselines (ratios; lower is better)."
     )

@@ -11,8 +11,8 @@ enum DocumentedModules {
 }
 
 /// Prints the documentation of a module or function.
-struct DocsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct DocsCommand: ParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "docs",
         abstract: "Show the documentation of the Lua modules (as help() does in scripts).")
 
@@ -30,8 +30,8 @@ struct DocsCommand: ParsableCommand {
 }
 
 /// Writes LuaLS definition files.
-struct StubsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct StubsCommand: ParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "stubs",
         abstract: "Write LuaLS ---@meta files so an editor completes and checks Roster calls.",
         discussion: "Point your editor's Lua language server at DIR (workspace.library in .luarc.json).")

@@ -5,8 +5,8 @@ import Engine
 import Foundation
 
 /// Serves the built-in emulator of every vendor API until interrupted.
-struct EmulatorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct EmulatorCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Serve the built-in emulator of every vendor API.",
         discussion: """

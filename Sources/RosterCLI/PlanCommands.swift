@@ -77,8 +77,8 @@ extension SavedPlan {
 }
 
 /// `roster apply PLAN`
-struct ApplyCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct ApplyCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply exactly a saved plan, at most once.",
         discussion: """

@@ -10,8 +10,8 @@ import LuaHost
 import Vendors
 
 /// Finishes an interrupted run.
-struct ResumeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct ResumeCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "resume",
         abstract: "Finish an interrupted run: its script again, with what was already done answered from the journal.",
         discussion: """

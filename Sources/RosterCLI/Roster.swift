@@ -11,7 +11,7 @@ public struct Roster: AsyncParsableCommand {
         skipsCompletionScriptCheck.withLock { $0 } ? parsingConfiguration : plainConfiguration
     }
 
-    private static let plainConfiguration = CommandConfiguration(
+    static let plainConfiguration = CommandConfiguration(
         commandName: "roster",
         abstract: "Automate user administration across SaaS vendors with sandboxed Lua scripts.",
         // The version plugin manifests' `roster = ">=..."` ranges are checked against.
@@ -34,10 +34,31 @@ public struct Roster: AsyncParsableCommand {
 
     private static let skipsCompletionScriptCheck = Mutex(false)
 
+    /// `arguments` parsed with the subcommand they name as the root, when that subcommand has
+    /// none of its own and they parse to it (not to an error or a request for help).
+    static func parsedAsLeaf(_ arguments: [String]) -> (any ParsableCommand)? {
+        guard let name = arguments.first,
+              let leaf = plainConfiguration.subcommands.first(where: { $0._commandName == name }),
+              leaf.configuration.subcommands.isEmpty,
+              let command = try? leaf.parseAsRoot(Array(arguments.dropFirst())),
+              type(of: command) == leaf else { return nil }
+        return command
+    }
+
     /// Parses `arguments` as a command line (`parseAsRoot`), without ArgumentParser's look
     /// for `--generate-completion-script` when no argument asks for it.
+    ///
+    /// A command line for a subcommand with none of its own (`roster run SCRIPT`) is first
+    /// parsed with that subcommand as the root (a `LeafCommand`). The walk down from
+    /// `roster` asks, on meeting the subcommand's name, whether it captures all remaining
+    /// input, and ArgumentParser answers by building the subcommand's whole argument set,
+    /// twice, before building it again to parse it: about a tenth of a start's instructions.
+    /// Only a command line that parses to the subcommand itself is taken from this parse;
+    /// anything else (an error, `--help`) is parsed again from `roster`, so that messages,
+    /// help and exit codes are ArgumentParser's as they were.
     static func parse(commandLine arguments: [String]) throws -> any ParsableCommand {
         let asksForCompletion = arguments.contains { $0.hasPrefix("--generate-completion-script") }
+        if !asksForCompletion, let command = parsedAsLeaf(arguments) { return command }
         skipsCompletionScriptCheck.withLock { $0 = !asksForCompletion }
         defer { skipsCompletionScriptCheck.withLock { $0 = false } }
         return try parseAsRoot(arguments)
@@ -91,6 +112,25 @@ public struct Roster: AsyncParsableCommand {
             Diagnostics.error(fullMessage(for: error))
             return ExitStatus.usage
         }
+    }
+}
+
+/// A subcommand of `roster` with no subcommands of its own (`run`, `apply`, `undo`...), whose
+/// command line `Roster.parse(commandLine:)` parses with it as the root. Its configuration
+/// is declared as `leafConfiguration`; the one ArgumentParser reads adds `roster` as its
+/// super-command, which counts only where it is the root: its usage then reads
+/// `roster run ...`, and ArgumentParser skips its look for `--generate-completion-script`
+/// (two commands of its own parsed first), as it does for `roster` itself.
+protocol LeafCommand: ParsableCommand {
+    /// The configuration as written.
+    static var leafConfiguration: CommandConfiguration { get }
+}
+
+extension LeafCommand {
+    static var configuration: CommandConfiguration {
+        var configuration = leafConfiguration
+        configuration._superCommandName = Roster.plainConfiguration.commandName
+        return configuration
     }
 }
 

@@ -9,8 +9,8 @@ import Vendors
 
 /// Runs an admin's script in a fresh sandbox with hard limits, against the configured
 /// tenant's vendors or the built-in emulator.
-struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct RunCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua script in the sandbox.",
         discussion: """

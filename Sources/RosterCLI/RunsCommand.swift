@@ -133,8 +133,8 @@ struct RunsCommand: ParsableCommand {
 }
 
 /// Exports every change ever sent.
-struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct AuditCommand: ParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "audit",
         abstract: "Every change ever sent (not planned, not replayed), oldest first, as JSON lines or CSV.")
 

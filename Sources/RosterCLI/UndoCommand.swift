@@ -10,8 +10,8 @@ import Journal
 import LuaHost
 
 /// Undoes a run.
-struct UndoCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct UndoCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "undo",
         abstract: "Undo a journaled run's changes, newest first.",
         discussion: """

@@ -6,8 +6,8 @@ import Foundation
 import Journal
 
 /// Cancels a queued run.
-struct CancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct CancelCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "cancel",
         abstract: "Cancel a queued run (roster submit, or a schedule's): withdrawn if it waits, stopped cleanly if a worker runs it.",
         discussion: """

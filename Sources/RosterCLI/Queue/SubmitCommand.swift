@@ -8,8 +8,8 @@ import LuaHost
 import Journal
 
 /// Queues a run for `roster worker`.
-struct SubmitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct SubmitCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "submit",
         abstract: "Queue a run for the workers (roster worker); print its id.",
         discussion: """

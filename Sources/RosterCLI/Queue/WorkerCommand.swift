@@ -7,8 +7,8 @@ import Foundation
 import Journal
 
 /// Runs queued runs as they come.
-struct WorkerCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct WorkerCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run queued runs (roster submit) and scheduled ones ([schedules.NAME]) as they come.",
         discussion: """

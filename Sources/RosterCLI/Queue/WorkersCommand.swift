@@ -4,8 +4,8 @@ import Foundation
 import Journal
 
 /// Lists the workers whose heartbeat is recent.
-struct WorkersCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+struct WorkersCommand: ParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "workers",
         abstract: "List live workers and the runs they hold, and what waits in the queue.")
 

@@ -6,8 +6,8 @@ import Foundation
 import LuaHost
 
 /// Explore the vendors interactively.
-struct ReplCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+struct ReplCommand: AsyncParsableCommand, LeafCommand {
+    static let leafConfiguration = CommandConfiguration(
         commandName: "repl",
         abstract: "Explore the vendors interactively: Lua with the vendor modules, help and completion.",
         discussion: """

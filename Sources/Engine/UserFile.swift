@@ -99,7 +99,8 @@ public enum UserFile {
         var template = Array(((folder.isEmpty ? "." : folder) + "/.roster-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw UserFileError(path: path, reason: whyUnwritable(path, errno: errno)) }
-        let temporary = String(cString: template)
+        // mkstemp filled in the X's; the name is the array up to its terminating NUL.
+        let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         do throws(UserFileError) {
             defer { close(descriptor) }
             guard fchmod(descriptor, mode) == 0 else { throw UserFileError(path: path, reason: reason(errno, path)) }

@@ -323,7 +323,9 @@ public struct VendorOperation: Sendable {
                 }
                 readState = try operation.readState?(arguments, session)
             }
+            let handedOver = VendorCallProfile.shared.now
             return { [ticket, check, readState, earlierState] in
+                if let handedOver { VendorCallProfile.shared.add(.dispatch, since: handedOver) }
                 OperationBatcher.callsInFlight.add(1, ordering: .relaxed)
                 defer { OperationBatcher.callsInFlight.subtract(1, ordering: .relaxed) }
                 let start = ContinuousClock.now
@@ -455,7 +457,7 @@ public struct VendorOperation: Sendable {
             throw VendorError(vendor: vendor, operation: name, status: 200,
                               message: "unexpected answer: \(error.description)", retryable: false)
         }
-        return .written(WireAnswer(form: form, answer: answer, already: already))
+        return .written(WireAnswer(form: form, answer: answer, already: already, checked: VendorCallProfile.shared.now))
     }
 
     /// The work for `arguments` (by parameter name, already valid), without Lua: for

@@ -494,8 +494,11 @@ struct WireAnswer: LuaStackWritable {
     let form: LuaForm
     let answer: VendorAnswer
     let already: Bool
+    /// When it was checked, while a profile is on: the script resumes with it from then.
+    var checked: ContinuousClock.Instant? = nil
 
     func write(to stack: inout LuaStackWriter) {
+        if let checked { VendorCallProfile.shared.add(.resume, since: checked) }
         let top = stack.top
         do throws(WireMismatch) {
             try VendorCallProfile.shared.measure(.convert) { () throws(WireMismatch) in try form.walk(answer, into: &stack) }

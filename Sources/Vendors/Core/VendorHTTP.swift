@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// A request as a vendor client builds it.
 public struct VendorRequest: Sendable {
@@ -252,23 +253,19 @@ public final class VendorHTTP: Sendable {
                 for (name, value) in request.headers { headers.add(name: name, value: value) }
                 return try HTTPClient.Request(url: request.url, method: request.method, headers: headers, body: request.body.map { .bytes($0) })
             }
-            let sent = VendorCallProfile.shared.isOn ? ContinuousClock.now : nil
             let client = proxies.flatMap { $0.client(for: request.url) } ?? self.client
-            let task = client.execute(request: http, delegate: ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes))
-            let watch = RequestDeadlines.shared.watch(until: .now + timeout) { task.cancel() }
+            let accumulator = ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes)
             let response: HTTPClient.Response
-            do {
-                response = try await withTaskCancellationHandler {
-                    try await task.futureResult.get()
-                } onCancel: {
-                    task.cancel()
-                }
-            } catch {
-                if RequestDeadlines.shared.forget(watch) { throw HTTPClientError.deadlineExceeded }
-                throw error
+            if VendorCallProfile.shared.isOn {
+                let started = ContinuousClock.now
+                let timed = SendTimedAccumulator(accumulator)
+                response = try await exchange(http, on: client, delegate: timed)
+                let sent = timed.sent ?? started
+                VendorCallProfile.shared.add(.send, from: started, to: sent)
+                VendorCallProfile.shared.add(.wait, since: sent)
+            } else {
+                response = try await exchange(http, on: client, delegate: accumulator)
             }
-            _ = RequestDeadlines.shared.forget(watch)
-            if let sent { VendorCallProfile.shared.add(.exchange, since: sent) }
             let status = Int(response.status.code)
             var body = response.body.map { Array($0.readableBytesView) } ?? []
             // A refusal's text becomes an error message: a server that echoes the request
@@ -285,6 +282,28 @@ public final class VendorHTTP: Sendable {
                 vendor: request.vendor, operation: request.operation, status: nil,
                 message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent))
         }
+    }
+
+    /// Sends `http` on `client` and reads its answer through `delegate`, within `timeout`
+    /// (kept by `RequestDeadlines`) and cancelled with the calling task.
+    private func exchange<Delegate: HTTPClientResponseDelegate>(
+        _ http: HTTPClient.Request, on client: HTTPClient, delegate: Delegate
+    ) async throws -> HTTPClient.Response where Delegate.Response == HTTPClient.Response {
+        let task = client.execute(request: http, delegate: delegate)
+        let watch = RequestDeadlines.shared.watch(until: .now + timeout) { task.cancel() }
+        let response: HTTPClient.Response
+        do {
+            response = try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+        } catch {
+            if RequestDeadlines.shared.forget(watch) { throw HTTPClientError.deadlineExceeded }
+            throw error
+        }
+        _ = RequestDeadlines.shared.forget(watch)
+        return response
     }
 
     /// A transport error in one line, without the request (which could carry credentials),
@@ -325,4 +344,30 @@ extension HTTPClientError {
     var shortDescription: String {
         String(describing: self).prefix { $0 != "(" && $0 != ":" }.description
     }
+}
+
+/// AsyncHTTPClient's accumulator, noting when the request was written whole: what a
+/// profiled call (`VendorCallProfile`) counts as sent, the rest as the wait for the answer.
+final class SendTimedAccumulator: HTTPClientResponseDelegate {
+    typealias Response = HTTPClient.Response
+    private let accumulator: ResponseAccumulator
+    private let sentAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(_ accumulator: ResponseAccumulator) { self.accumulator = accumulator }
+
+    /// When the request was written whole, once it was.
+    var sent: ContinuousClock.Instant? { sentAt.withLock { $0 } }
+
+    func didSendRequest(task: HTTPClient.Task<Response>) { sentAt.withLock { $0 = .now } }
+    func didVisitURL(task: HTTPClient.Task<Response>, _ request: HTTPClient.Request, _ head: HTTPResponseHead) {
+        accumulator.didVisitURL(task: task, request, head)
+    }
+    func didReceiveHead(task: HTTPClient.Task<Response>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        accumulator.didReceiveHead(task: task, head)
+    }
+    func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        accumulator.didReceiveBodyPart(task: task, buffer)
+    }
+    func didReceiveError(task: HTTPClient.Task<Response>, _ error: any Error) { accumulator.didReceiveError(task: task, error) }
+    func didFinishRequest(task: HTTPClient.Task<Response>) throws -> Response { try accumulator.didFinishRequest(task: task) }
 }

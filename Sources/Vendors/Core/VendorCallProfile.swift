@@ -42,12 +42,13 @@ public final class VendorCallProfile: Sendable {
     }
 
     private let on = Atomic<Bool>(false)
-    /// Nanoseconds and steps counted, by phase.
-    private let totals = Mutex((nanoseconds: [Int](repeating: 0, count: Phase.allCases.count), counts: [Int](repeating: 0, count: Phase.allCases.count)))
+    /// Nanoseconds counted, by phase, and the requests answered (a call's last phase on
+    /// the wire, counted once per request).
+    private let totals = Mutex((nanoseconds: [Int](repeating: 0, count: Phase.allCases.count), requests: 0))
 
     /// Starts counting from zero.
     public func start() {
-        totals.withLock { $0 = ([Int](repeating: 0, count: Phase.allCases.count), [Int](repeating: 0, count: Phase.allCases.count)) }
+        totals.withLock { $0 = ([Int](repeating: 0, count: Phase.allCases.count), 0) }
         on.store(true, ordering: .releasing)
     }
 
@@ -64,6 +65,7 @@ public final class VendorCallProfile: Sendable {
 
     /// Counts the time since `start` as `phase` (for a step that awaits).
     public func add(_ phase: Phase, since start: ContinuousClock.Instant) {
+        guard isOn else { return }
         add(phase, from: start, to: .now)
     }
 
@@ -73,7 +75,7 @@ public final class VendorCallProfile: Sendable {
         let elapsed = (end - start).components
         totals.withLock { totals in
             totals.nanoseconds[phase.rawValue] += Int(elapsed.seconds) * 1_000_000_000 + Int(elapsed.attoseconds / 1_000_000_000)
-            totals.counts[phase.rawValue] += 1
+            if phase == .wait { totals.requests += 1 }
         }
     }
 
@@ -87,7 +89,7 @@ public final class VendorCallProfile: Sendable {
     /// phase's time over the requests answered (one per call, unless one was retried).
     public func microsecondsPerCall() -> [(phase: Phase, microseconds: Double)] {
         let totals = totals.withLock { $0 }
-        let calls = totals.counts[Phase.wait.rawValue]
+        let calls = totals.requests
         return Phase.allCases.map { phase in
             (phase, calls == 0 ? 0 : Double(totals.nanoseconds[phase.rawValue]) / Double(calls) / 1000)
         }

@@ -18,7 +18,7 @@ struct BenchCommand: AsyncParsableCommand, LeafCommand {
     @Flag(help: "Print one JSON object with the raw figures and the ratios.")
     var json = false
 
-    @Option(name: .customLong("rounds"), help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios); 9, 41 for --journal, 5 for --vendors.")
+    @Option(name: .customLong("rounds"), parsing: .unconditional, help: "Rounds of each measurement (ratios: the median of the rounds' paired ratios); 9, 41 for --journal, 5 for --vendors.")
     var roundsGiven: Int?
 
     /// A journal round is short (a third of a second) and its ratio moves by a tenth
@@ -44,8 +44,13 @@ struct BenchCommand: AsyncParsableCommand, LeafCommand {
     @Option(name: .customLong("postgres"), help: ArgumentHelp("With --queue: a PostgreSQL database to measure (its tables are created; use a throwaway one, as Benchmarks/queue.sh does).", valueName: "URL"))
     var postgresURL: String?
 
-    @Option(name: .customLong("vendor-latency"), help: ArgumentHelp("With --journal: latency the emulator adds to each call (a real vendor's is tens of ms).", valueName: "MS"))
+    @Option(name: .customLong("vendor-latency"), parsing: .unconditional, help: ArgumentHelp("With --journal: latency the emulator adds to each call (a real vendor's is tens of ms).", valueName: "MS"))
     var vendorLatency: Int = 0
+
+    func validate() throws {
+        if let roundsGiven, roundsGiven < 1 { throw ValidationError("--rounds must be at least 1, got \(roundsGiven)") }
+        guard (0...10_000).contains(vendorLatency) else { throw ValidationError("--vendor-latency must be from 0 to 10000 ms, got \(vendorLatency)") }
+    }
 
     func run() async throws {
         if vendors {

@@ -31,13 +31,13 @@ struct RowPacingOptions: ParsableArguments {
     /// `--parallel` as given. Optional rather than defaulted: a defaulted `Int` makes
     /// ArgumentParser describe its default at every start through generic printing, three
     /// scans of the binary's conformance records.
-    @Option(name: .customLong("parallel"), help: ArgumentHelp("With --each: rows run at once (default: 4).", valueName: "N"))
+    @Option(name: .customLong("parallel"), parsing: .unconditional, help: ArgumentHelp("With --each: rows run at once (default: 4).", valueName: "N"))
     var parallelGiven: Int?
 
     /// Rows run at once.
     var parallel: Int { parallelGiven ?? 4 }
 
-    @Option(name: .customLong("max-failures"), help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
+    @Option(name: .customLong("max-failures"), parsing: .unconditional, help: ArgumentHelp("With --each: start no new row once N rows have failed.", valueName: "N"))
     var maxFailures: Int?
 
     func validate() throws {

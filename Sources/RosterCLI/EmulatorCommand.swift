@@ -26,13 +26,13 @@ struct EmulatorCommand: AsyncParsableCommand, LeafCommand {
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0: any free port).")
+    @Option(parsing: .unconditional, help: "Port to listen on (0: any free port).")
     var port = 8089
 
     @Option(help: ArgumentHelp("Faults to inject, e.g. latency=50ms,error500=0.1,drop=0.02.", valueName: "SPEC"))
     var faults = ""
 
-    @Option(help: "Seed for the demo data and the faults (the same seed gives the same faults).")
+    @Option(parsing: .unconditional, help: "Seed for the demo data and the faults (the same seed gives the same faults).")
     var seed: UInt64 = 1
 
     @Option(name: .customLong("rate-limit"), help: ArgumentHelp("A vendor's rate limit per account, replacing its documented one (repeatable), e.g. active911=25/60s or active911=5/2s.", valueName: "VENDOR=N/WINDOW"))

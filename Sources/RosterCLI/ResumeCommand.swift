@@ -26,7 +26,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     @Flag(name: .customLong("assume-sent"), help: "Take changes of unknown outcome that nothing can check as done.") var assumeSent = false
     @Flag(name: .customLong("assume-not-sent"), help: "Send changes of unknown outcome that nothing can check again.") var assumeNotSent = false
     @Flag(help: "Do not ask before sending the changes of a run that was never confirmed (a confirmed run, or one run with --yes, is not asked about again).") var yes = false
-    @Option(name: .customLong("max-changes"), help: ArgumentHelp("A run never confirmed may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
+    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("A run never confirmed may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
     var maxChanges: Int?
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
@@ -43,7 +43,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     /// A queued plugin run: the plugins folder of the worker's host.
     @Option(help: .hidden) var plugins: String?
     /// A worker's `--run-timeout`: the timeout of a queued run submitted without one.
-    @Option(name: .customLong("default-timeout"), help: .hidden) var defaultTimeout: Double?
+    @Option(name: .customLong("default-timeout"), parsing: .unconditional, help: .hidden) var defaultTimeout: Double?
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }

@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var each: EachOptions
 
-    @Option(name: .customLong("max-changes"), help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
+    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
     var maxChanges: Int?
 
     @Option(name: .customLong("plan-out"), help: PlanOutOption.help)
@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var journalOptions: JournalOptions
 
-    @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
+    @Option(name: .customLong("instruction-limit"), parsing: .unconditional, help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
     var instructionLimit: Int64?
 
     @Flag(help: "Show a traceback with script errors.")

@@ -36,13 +36,13 @@ enum PlanOutOption {
 
 /// The limits a command's runs get.
 struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))
     var timeout: Double?
 
     /// Seconds a run gets when no `--timeout` is given.
     static let defaultTimeout = 60.0
 
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory a run may use (default 64 MB; the REPL's session: 256 MB).", valueName: "MB"))
+    @Option(name: .customLong("memory-limit"), parsing: .unconditional, help: ArgumentHelp("Memory a run may use (default 64 MB; the REPL's session: 256 MB).", valueName: "MB"))
     var memoryLimit: Int?
 
     func validate() throws {

@@ -47,10 +47,10 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
-    @Option(name: .customLong("instruction-limit"), help: ArgumentHelp("Lua instructions the script may run (off by default).", valueName: "N"))
+    @Option(name: .customLong("instruction-limit"), parsing: .unconditional, help: ArgumentHelp("Lua instructions the script may run (off by default).", valueName: "N"))
     var instructionLimit: Int64?
 
-    @Option(name: .customLong("max-changes"), help: ArgumentHelp("The run may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
+    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("The run may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
     var maxChanges: Int?
 
     @OptionGroup var journalOptions: JournalOptions

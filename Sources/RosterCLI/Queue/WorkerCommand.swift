@@ -19,19 +19,19 @@ struct WorkerCommand: AsyncParsableCommand, LeafCommand {
             Schedules in roster.toml ([schedules.NAME] script, cron, tenant, args) are queued by whichever worker sees a tick first, once per tick.
             """)
 
-    @Option(help: ArgumentHelp("Runs at once.", valueName: "N")) var concurrency = 2
+    @Option(parsing: .unconditional, help: ArgumentHelp("Runs at once.", valueName: "N")) var concurrency = 2
     @Option(help: ArgumentHelp("This worker's name (default: HOST-PID).", valueName: "NAME")) var name: String?
     @Option(help: ArgumentHelp("This host's configuration (default: ./roster.toml, then ~/.config/roster/roster.toml).", valueName: "FILE"))
     var config: String?
     @Option(help: ArgumentHelp("The plugins folder for plugin workflows (default: ./plugins, then ~/.config/roster/plugins).", valueName: "DIR"))
     var plugins: String?
-    @Option(help: ArgumentHelp("Seconds a claim lasts without renewal: a dead worker's runs are resumed by another this long after.", valueName: "SEC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seconds a claim lasts without renewal: a dead worker's runs are resumed by another this long after.", valueName: "SEC"))
     var lease: Double = 30
-    @Option(help: ArgumentHelp("After SIGTERM: seconds running runs have to finish before they stop and go back to the queue.", valueName: "SEC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("After SIGTERM: seconds running runs have to finish before they stop and go back to the queue.", valueName: "SEC"))
     var drain: Double = 30
-    @Option(name: .customLong("run-timeout"), help: ArgumentHelp("Wall-clock limit of a run submitted without --timeout.", valueName: "SEC"))
+    @Option(name: .customLong("run-timeout"), parsing: .unconditional, help: ArgumentHelp("Wall-clock limit of a run submitted without --timeout.", valueName: "SEC"))
     var runTimeout: Double = 3600
-    @Option(name: .customLong("metrics-port"), help: ArgumentHelp("Serve Prometheus metrics on this port (/metrics).", valueName: "PORT"))
+    @Option(name: .customLong("metrics-port"), parsing: .unconditional, help: ArgumentHelp("Serve Prometheus metrics on this port (/metrics).", valueName: "PORT"))
     var metricsPort: Int?
     @Option(name: .customLong("metrics-address"), help: ArgumentHelp("The address metrics are served on.", valueName: "ADDRESS"))
     var metricsAddress = "127.0.0.1"

@@ -9,10 +9,14 @@ struct WorkersCommand: ParsableCommand, LeafCommand {
         commandName: "workers",
         abstract: "List live workers and the runs they hold, and what waits in the queue.")
 
-    @Option(help: ArgumentHelp("A worker whose heartbeat is older than this is not listed (the workers' --lease).", valueName: "SEC"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("A worker whose heartbeat is older than this is not listed (the workers' --lease).", valueName: "SEC"))
     var lease: Double = 30
     @Flag(help: "One JSON document.") var json = false
     @OptionGroup var journalOptions: JournalOptions
+
+    func validate() throws {
+        guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(lease)") }
+    }
 
     func run() throws {
         let store = try journalOptions.open()

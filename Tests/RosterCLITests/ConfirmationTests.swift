@@ -115,6 +115,33 @@ import Testing
         #expect(try await emulator.stats()["encore"]?["requests"] == 3, "rehearsed, then run")
     }
 
+    /// A run whose rehearsal fails, or hits a limit, before planning any change ended there:
+    /// the script is not run a second time into the same end (which doubled the wait on a
+    /// vendor that could not be reached, and the run's --timeout). Each execution reads a
+    /// user named by `os.clock()`, which no rehearsal's read answers again.
+    @Test func aRunThatFailsBeforeAnyChangeFailsOnce() async throws {
+        let read = "pcall(encore.get_user, 900000 + math.floor(os.clock() * 1e6)) print('read') "
+        let folder = try RosterProcess.scriptFolder(["fails.lua": read + "error('stop here')", "loops.lua": read + "while true do end"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let fails = try await RosterProcess.run(["run", "fails.lua", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(fails.status == 1, "\(fails.stderr)")
+        #expect(fails.stdout == "read\n")
+        #expect(fails.diagnostics.components(separatedBy: "stop here").count == 2, "one error line: \(fails.stderr)")
+        #expect(fails.stderr.contains("roster: run 1 changed nothing before its error"), "\(fails.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 1, "the script ran once")
+
+        let loops = try await RosterProcess.run(["run", "loops.lua", "--config", "roster.toml", "--timeout", "1"], in: folder, environment: environment)
+        #expect(loops.status == 3, "\(loops.stderr)")
+        #expect(loops.stdout == "read\n")
+        #expect(loops.stderr.contains("roster: timeout: the script ran longer than its 1 s limit (--timeout)"), "\(loops.stderr)")
+        #expect(try await emulator.stats()["encore"]?["requests"] == 2, "the script ran once, for one --timeout")
+        let runs = try await JournalTests.runs(in: folder)
+        #expect(runs.count == 2, "\(runs)")
+    }
+
     /// A script that changes nothing runs in its rehearsal alone, so Ctrl-C stops it there
     /// gracefully too: exit 130, one line, the run journaled as interrupted.
     @Test func ctrlCStopsARehearsalGracefully() async throws {

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 @testable import Vendors
 
@@ -46,6 +47,29 @@ import Testing
         #expect(error?.outcomeUnknown == true) // the request went out
         #expect(error?.retryable == true)
         #expect(ContinuousClock.now - started >= .milliseconds(300))
+    }
+
+    /// A port nobody listens on refuses at once: each attempt fails then, is traced, and is
+    /// tried again by the policy, a write too, since nothing was sent. (The pool's own retry
+    /// kept trying for its 10 s connect timeout, each attempt, and a write was never tried
+    /// again; with a request timeout under 10 s, it even ended as "timed out waiting for the
+    /// answer", its outcome unknown.) The timeout here is long, so that a loaded machine
+    /// cannot turn a refusal into a timeout.
+    @Test(arguments: [true, false])
+    func aRefusedConnectionFailsAtOnceAndIsTriedAgain(idempotent: Bool) async throws {
+        let refusing = try LoopbackListener(listening: false)
+        defer { refusing.close() }
+        let lines = Mutex<[String]>([])
+        let http = VendorHTTP(timeout: .seconds(60), retry: Self.fast.retry).tracing { line in lines.withLock { $0.append(line) } }
+        let request = VendorRequest(vendor: .encore, operation: "create_user", method: idempotent ? .GET : .POST,
+                                    url: "http://127.0.0.1:\(refusing.port)/users/v1/users", idempotent: idempotent)
+        let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
+        #expect(error?.message == "could not connect to 127.0.0.1:\(refusing.port) (connection refused)", "\(String(describing: error))")
+        #expect(error?.outcomeUnknown == false)
+        let traced = lines.withLock { $0 }
+        #expect(traced.count == 3, "\(traced)")
+        #expect(traced.allSatisfy { $0.contains("-> could not connect to 127.0.0.1:\(refusing.port) (connection refused) in") }, "\(traced)")
+        #expect(traced.dropLast().allSatisfy { $0.hasSuffix("; retrying: nothing was sent") }, "\(traced)")
     }
 
     @Test(arguments: [301, 302, 307, 308])

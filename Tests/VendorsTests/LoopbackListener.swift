@@ -5,12 +5,13 @@ import Foundation
 import Glibc
 #endif
 
-/// A socket listening on an ephemeral port of 127.0.0.1; closed by `close()`.
+/// A socket listening on an ephemeral port of 127.0.0.1; closed by `close()`. Bound but not
+/// listening (`listening: false`), it holds a port that refuses every connection.
 struct LoopbackListener {
     let descriptor: Int32
     let port: Int
 
-    init() throws {
+    init(listening: Bool = true) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -19,7 +20,7 @@ struct LoopbackListener {
         let bound = descriptor >= 0 && withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
         }
-        guard bound, listen(descriptor, 16) == 0 else {
+        guard bound, !listening || listen(descriptor, 16) == 0 else {
             if descriptor >= 0 { Glibc.close(descriptor) }
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))"])
         }

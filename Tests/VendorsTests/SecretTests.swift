@@ -37,6 +37,12 @@ import Testing
         #expect(error?.retryable == true)
         #expect(error?.description.contains("hunter2") == false)
         #expect(error?.description.hasPrefix("encore.get_user: no response: ") == true)
+        // Where it could not connect, from the base URL: never its user or password. (A long
+        // timeout: on a loaded machine a refusal must not turn into a timeout.)
+        let patient = VendorHTTP(timeout: .seconds(60), retry: .none)
+        let withUser = EncoreClient(EncoreConfiguration(baseURL: "http://ada:hunter2@127.0.0.1:1/encore", subscriptionKey: Secret("k")), http: patient)
+        let named = await vendorError { () async throws(VendorError) in _ = try await withUser.getUser(.internal(1)) }
+        #expect(named?.description == "encore.get_user: no response: could not connect to 127.0.0.1:1 (connection refused)", "\(String(describing: named))")
         let activeconnect = ActiveconnectClient(ActiveconnectConfiguration(baseURL: "http://127.0.0.1:1", applicationID: "APP", applicationSecret: Secret("ac-secret-hunter2")), http: http)
         let guardant = GuardantClient(GuardantConfiguration(baseURL: "http://127.0.0.1:1", token: HeaderCredential(Secret("guardant-hunter2"))), http: http)
         let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: "http://127.0.0.1:1", apiKey: HeaderCredential(Secret("allth-hunter2"))), http: http)

@@ -77,6 +77,10 @@ public final class VendorHTTP: Sendable {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         configuration.redirectConfiguration = .disallow
         configuration.tracing.tracer = nil
+        // A connection that cannot be made fails its requests at once, to be retried by
+        // `send`'s own policy (traced, paced, bounded): the pool's own retry kept trying for
+        // its whole connect timeout, so a vendor down or a wrong port took 10 s an attempt.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
     }
 
@@ -146,8 +150,9 @@ public final class VendorHTTP: Sendable {
         VendorHTTP(makeClient: makeClient, gate: gate, timeout: timeout, retry: retry, rateLedger: rateLedger, trace: trace, proxies: proxies)
     }
 
-    /// Sends `request`, retrying a safe one on connect errors, 429, 502, 503 and 504, and any
-    /// request after a 429 (the vendor refused it unprocessed). A 3xx is refused: vendor APIs
+    /// Sends `request`, retrying a safe one on 429, 502, 503, 504 and an answer that did not
+    /// come, and any request after a 429 (the vendor refused it unprocessed) or whose
+    /// connection could not be made (nothing was sent). A 3xx is refused: vendor APIs
     /// do not redirect. `prepare` runs before every attempt (Activeconnect signs each afresh).
     public func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
         if let gate { try await gate(request) }
@@ -178,12 +183,13 @@ public final class VendorHTTP: Sendable {
                 retryAfter = Self.retryAfter(response.headers)
                 trace?("\(response.status)", retryAfter.map { _ in "as Retry-After asks" } ?? "a \(response.status) is worth another try")
             case .failure(let error):
-                guard error.retryable, request.idempotent, attempt < attempts else {
+                // A request that never left (no connection) is safe to send again, a write too.
+                guard error.retryable, request.idempotent || !error.outcomeUnknown, attempt < attempts else {
                     trace?(error.message, nil)
                     throw error
                 }
                 retryAfter = nil
-                trace?(error.message, "a safe request whose answer did not come")
+                trace?(error.message, error.outcomeUnknown ? "a safe request whose answer did not come" : "nothing was sent")
             }
             let wait = retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
             if let retryAfter, let deadline = VendorDeadline.current, ContinuousClock.now + retryAfter > deadline {
@@ -277,7 +283,7 @@ public final class VendorHTTP: Sendable {
         } catch {
             // No response: a connect error, a reset, a timeout or a cancellation. Safe
             // requests may retry; whether anything reached the vendor decides "unknown".
-            let (message, sent) = Self.describe(error)
+            let (message, sent) = Self.describe(error, target: Self.hostAndPort(request.url))
             return .failure(VendorError(
                 vendor: request.vendor, operation: request.operation, status: nil,
                 message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent))
@@ -306,13 +312,15 @@ public final class VendorHTTP: Sendable {
         return response
     }
 
-    /// A transport error in one line, without the request (which could carry credentials),
-    /// and whether the request may have reached the vendor. Only a connection that was
-    /// never made is certain to have sent nothing.
-    static func describe(_ error: any Error) -> (message: String, maybeSent: Bool) {
+    /// A transport error in one line, without the request (which could carry credentials)
+    /// but naming the `target` (`host:port`) a connection could not be made to, and whether
+    /// the request may have reached the vendor. Only a connection that was never made is
+    /// certain to have sent nothing.
+    static func describe(_ error: any Error, target: String? = nil) -> (message: String, maybeSent: Bool) {
+        let couldNotConnect = "could not connect" + (target.map { " to \($0)" } ?? "")
         if let error = error as? HTTPClientError {
             switch error {
-            case .connectTimeout: return ("could not connect (timed out)", false)
+            case .connectTimeout: return ("\(couldNotConnect) (timed out)", false)
             case .deadlineExceeded, .readTimeout: return ("timed out waiting for the answer", true)
             case .remoteConnectionClosed: return ("the connection was closed before an answer", true)
             case .cancelled: return ("cancelled before an answer", true)
@@ -325,13 +333,20 @@ public final class VendorHTTP: Sendable {
         if error is CancellationError { return ("cancelled before an answer", true) }
         let text = String(describing: error)
         if text.contains("connectFailed") || text.contains("Connection refused") || text.contains("NIOConnectionError") {
-            return ("could not connect", false)
+            return (couldNotConnect + (text.contains("Connection refused") ? " (connection refused)" : ""), false)
         }
         return ("no answer (\(type(of: error)))", true)
     }
 }
 
 extension VendorHTTP {
+    /// `host:port` of `url` (`host` alone when it names no port), for a message: never its
+    /// user, path or query.
+    static func hostAndPort(_ url: String) -> String? {
+        guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else { return nil }
+        return parsed.port.map { "\(host):\($0)" } ?? host
+    }
+
     /// A proxy's refusal is its configuration's answer, the same at every attempt.
     static func isProxyRefusal(_ error: any Error) -> Bool {
         guard let error = error as? HTTPClientError else { return false }

@@ -92,10 +92,8 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
             var configuration = VendorHTTP.clientConfiguration()
             let authorization = user.map { HTTPClient.Authorization.basic(username: $0, password: password ?? "") }
             configuration.proxy = .server(host: host, port: port, authorization: authorization)
-            // A proxy's refusal (407, 403) is its configuration's answer: the pool would try
-            // again for its whole connect timeout. A connection that fails is retried by
-            // `VendorHTTP`'s own policy instead.
-            configuration.connectionPool.retryConnectionEstablishment = false
+            // The pool does not retry a connection (see `clientConfiguration`): a proxy's
+            // refusal (407, 403) is its configuration's answer, the same at every attempt.
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
             clients[self] = client
             return client

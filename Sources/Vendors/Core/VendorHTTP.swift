@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A request as a vendor client builds it.
@@ -331,6 +332,12 @@ public final class VendorHTTP: Sendable {
             }
         }
         if error is CancellationError { return ("cancelled before an answer", true) }
+        if let error = error as? NIOConnectionError {
+            // No address answered (or none was found): nothing was sent.
+            let reason = error.connectionErrors.lazy.compactMap { ($0.error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } }.first
+                ?? (error.dnsAError ?? error.dnsAAAAError).map { _ in "its name was not found" }
+            return (couldNotConnect + (reason.map { " (\($0))" } ?? ""), false)
+        }
         let text = String(describing: error)
         if text.contains("connectFailed") || text.contains("Connection refused") || text.contains("NIOConnectionError") {
             return (couldNotConnect + (text.contains("Connection refused") ? " (connection refused)" : ""), false)

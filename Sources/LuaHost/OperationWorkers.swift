@@ -99,7 +99,8 @@ final class OperationJob: @unchecked Sendable {
     /// The pool it was started on.
     fileprivate var pool: OperationWorkers?
     private let operation: LuaOperation
-    private let name: String
+    /// The binding it runs for (`encore.get_user`).
+    let name: String
     private let id: Int
     private let deadline: ContinuousClock.Instant?
     private let mailbox: SchedulerMailbox

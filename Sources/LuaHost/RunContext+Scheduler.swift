@@ -144,7 +144,7 @@ extension RunContext {
             switch event {
             case .deadline(let current) where current == generation:
                 roster_kill(state.state, ROSTER_LIMIT_TIMEOUT)
-                finished = .limit(.timeout, message: limits.message(for: .timeout))
+                finished = .limit(.timeout, message: limits.message(for: .timeout) + waitingNote())
             case .interrupted(let current) where current == generation:
                 roster_kill(state.state, ROSTER_LIMIT_INTERRUPTED)
                 finished = .limit(.interrupted, message: limits.message(for: .interrupted))
@@ -180,6 +180,22 @@ extension RunContext {
         for job in orphanedChanges.values { job.cancel() }
         orphanedChanges.removeAll()
         return finished ?? .hostError(message: "the scheduler stopped with work left")
+    }
+
+    /// What the run was waiting for when its deadline came with nothing running, for the
+    /// timeout's message: `; it was waiting for encore.get_user at offboard.lua:12`, or with
+    /// several calls out, how many and the first.
+    private func waitingNote() -> String {
+        let waiting = coroutines.values.filter { $0.job != nil }
+        guard let first = waiting.min(by: { $0.id < $1.id }), let name = first.job?.name else { return "" }
+        // The coroutine is suspended in the binding: level 1 is the script's call.
+        lua_checkstack(first.thread, 1)
+        luaL_where(first.thread, 1)
+        let place = LuaState.bytes(first.thread, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        roster_pop(first.thread, 1)
+        let at = place.hasSuffix(": ") ? " at " + place.dropLast(2) : ""
+        return waiting.count == 1 ? "; it was waiting for \(name)\(at)"
+            : "; \(waiting.count) calls were waiting, the first \(name)\(at)"
     }
 
     /// The drive has ended: the changes still in flight (write calls that may have reached

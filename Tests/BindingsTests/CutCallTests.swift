@@ -54,7 +54,7 @@ import Vendors
         var created: [String: Any]?
         for _ in 1...3 where created == nil {
             let (result, user, _) = try await run(latency: .seconds(5), drain: .milliseconds(50))
-            #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout)))
+            #expect(result.outcome == .limit(.timeout, message: LuaLimits(timeout: Self.limit).message(for: .timeout) + "; it was waiting for encore.create_user at cut.lua:1"))
             #expect(result.calls.count == 1)
             #expect(result.calls.first?.outcome == .unknown(VendorSession.cutShortMessage))
             created = user

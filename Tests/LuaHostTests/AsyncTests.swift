@@ -297,7 +297,8 @@ import TestSupport
         let (result, live) = await DeinitCounter.counting {
             await self.runScript("demo.sleep(60000) print('not reached')", limits: limits)
         }
-        #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout)))
+        // Ended while it waited: the message says on what, and where.
+        #expect(result.outcome == .limit(.timeout, message: limits.message(for: .timeout) + "; it was waiting for demo.sleep at test.lua:1"))
         // 0.3 s, not the minute of the sleep (with room for a machine a full suite loads).
         #expect(result.seconds < 20)
         #expect(live == 0, "the cancelled sleep was cleaned up")

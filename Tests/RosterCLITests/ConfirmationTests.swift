@@ -142,6 +142,25 @@ import Testing
         #expect(runs.count == 2, "\(runs)")
     }
 
+    /// A run whose deadline comes while it waits on a vendor says on what, and where: a hung
+    /// vendor is not mistaken for a script that loops.
+    @Test func aTimeoutWhileWaitingNamesTheCall() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "one.lua": "print('asking')\nencore.get_user(1001)",
+            "many.lua": "local ids = {}\nfor i = 1, 5 do ids[i] = 1000 + i end\nparallel.map(ids, function(id) return encore.get_user(id) end, {concurrency = 3})",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=60s")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let one = try await RosterProcess.run(["run", "one.lua", "--config", "roster.toml", "--timeout", "1"], in: folder, environment: environment)
+        #expect(one.status == 3, "\(one.stderr)")
+        #expect(one.diagnostics == "roster: timeout: the script ran longer than its 1 s limit (--timeout); it was waiting for encore.get_user at one.lua:2\n")
+        let many = try await RosterProcess.run(["run", "many.lua", "--config", "roster.toml", "--timeout", "1"], in: folder, environment: environment)
+        #expect(many.status == 3, "\(many.stderr)")
+        #expect(many.diagnostics == "roster: timeout: the script ran longer than its 1 s limit (--timeout); 3 calls were waiting, the first encore.get_user at many.lua:3\n")
+    }
+
     /// A script that changes nothing runs in its rehearsal alone, so Ctrl-C stops it there
     /// gracefully too: exit 130, one line, the run journaled as interrupted.
     @Test func ctrlCStopsARehearsalGracefully() async throws {

@@ -72,6 +72,38 @@ import Testing
         #expect(traced.dropLast().allSatisfy { $0.hasSuffix("; retrying: nothing was sent") }, "\(traced)")
     }
 
+    /// https to a server that speaks plain HTTP: the handshake fails, the message says so
+    /// in words, and nothing was sent.
+    @Test func aFailedTLSHandshakeSaysWhy() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let http = VendorHTTP(timeout: .seconds(60), retry: .none)
+            let url = server.origin.replacingOccurrences(of: "http://", with: "https://") + "/users/v1/users"
+            let request = VendorRequest(vendor: .encore, operation: "create_user", method: .POST, url: url, idempotent: false)
+            let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
+            let port = server.origin.split(separator: ":").last.map(String.init) ?? ""
+            #expect(error?.message == "could not connect to 127.0.0.1:\(port) (TLS handshake failed: wrong version number)", "\(String(describing: error))")
+            #expect(error?.outcomeUnknown == false)
+            #expect(server.requests.isEmpty)
+        }
+    }
+
+    /// A refusal is one line: a web page (a base_url that reaches a web server, not the API)
+    /// is named, not quoted; other text has its line breaks folded.
+    @Test func aRefusalsTextIsOneLine() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            server.answer(
+                ScriptedResponse(status: 404, body: "<!DOCTYPE HTML>\n<html>\n<body>Not Found</body>\n</html>\n", headers: ["Content-Type": "text/html"]),
+                ScriptedResponse(status: 404, body: "\n  <html><body>no type given</body></html>", headers: ["Content-Type": "application/octet-stream"]),
+                ScriptedResponse(status: 500, body: "upstream failed:\n  database\tunavailable\n", headers: ["Content-Type": "text/plain"]))
+            let client = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("k")), http: VendorHTTP(timeout: .seconds(60), retry: .none))
+            for expected in ["the answer is a web page, not encore's API (check base_url)", "the answer is a web page, not encore's API (check base_url)",
+                             "upstream failed: database unavailable"] {
+                let error = await vendorError { () async throws(VendorError) in _ = try await client.getUser(.internal(1)) }
+                #expect(error?.message == expected, "\(String(describing: error))")
+            }
+        }
+    }
+
     @Test(arguments: [301, 302, 307, 308])
     func aRedirectIsNotFollowed(status: Int) async throws {
         try await withRecorder { (elsewhere: RecordingServer) async throws in

@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A request as a vendor client builds it.
@@ -332,6 +333,13 @@ public final class VendorHTTP: Sendable {
             }
         }
         if error is CancellationError { return ("cancelled before an answer", true) }
+        // A TLS handshake that failed: the request was never written.
+        if let error = error as? NIOSSLError, case .handshakeFailed(let reason) = error {
+            return ("\(couldNotConnect) (TLS handshake failed: \(tlsReason(reason)))", false)
+        }
+        if let error = error as? NIOSSLExtraError {
+            return ("\(couldNotConnect) (TLS handshake failed: \(String(describing: error).replacingOccurrences(of: "NIOSSLExtraError.", with: "")))", false)
+        }
         if let error = error as? NIOConnectionError {
             // No address answered (or none was found): nothing was sent.
             let reason = error.connectionErrors.lazy.compactMap { ($0.error as? IOError).map { String(cString: strerror($0.errnoCode)).lowercased() } }.first
@@ -347,6 +355,17 @@ public final class VendorHTTP: Sendable {
 }
 
 extension VendorHTTP {
+    /// BoringSSL's reason, readable: `error:1000010b:SSL routines:OPENSSL_internal:
+    /// WRONG_VERSION_NUMBER at FILE:LINE` reads `wrong version number`,
+    /// `CERTIFICATE_VERIFY_FAILED` `certificate verify failed`.
+    static func tlsReason(_ error: BoringSSLError) -> String {
+        let text = String(describing: error)
+        let first = text.components(separatedBy: " at ").first ?? text
+        guard let reason = first.split(separator: ":").last?.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" }),
+              !reason.isEmpty, first.contains(":") else { return text }
+        return reason.lowercased().replacingOccurrences(of: "_", with: " ")
+    }
+
     /// `host:port` of `url` (`host` alone when it names no port), for a message: never its
     /// user, path or query.
     static func hostAndPort(_ url: String) -> String? {

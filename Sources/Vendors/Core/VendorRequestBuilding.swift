@@ -43,10 +43,26 @@ extension VendorResponse {
     public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// The error for this refusal: the vendor's code and message when it sent them, else
-    /// the status; retryable when the status is one a retry can help.
+    /// the status; retryable when the status is one a retry can help. The message is one
+    /// line; a web page (a base_url that reaches a web server, not the API) is named as such
+    /// rather than quoted.
     public func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
-        VendorError(vendor: vendor, operation: operation, status: status, code: code,
-                    message: message.flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)",
-                    retryable: VendorHTTP.retryableStatuses.contains(status))
+        let text = isWebPage ? "the answer is a web page, not \(vendor.rawValue)'s API (check base_url)"
+            : message.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)"
+        return VendorError(vendor: vendor, operation: operation, status: status, code: code, message: text,
+                           retryable: VendorHTTP.retryableStatuses.contains(status))
+    }
+
+    /// An HTML answer: by its Content-Type, or by its first character.
+    var isWebPage: Bool {
+        if headers.first(name: "Content-Type")?.lowercased().contains("html") == true { return true }
+        return body.first { !(Character(Unicode.Scalar($0)).isWhitespace) } == UInt8(ascii: "<")
+    }
+
+    /// `text` with every run of white space (line breaks too) as one space, at most 300
+    /// characters: an error is one line.
+    static func oneLine(_ text: String) -> String {
+        let words = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return words.count <= 300 ? words : words.prefix(299) + "…"
     }
 }

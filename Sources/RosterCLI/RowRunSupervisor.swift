@@ -7,6 +7,7 @@ import Engine
 import Foundation
 import Journal
 import LuaHost
+import Synchronization
 import Vendors
 
 /// How a row-by-row run is carried out and reported.
@@ -39,6 +40,7 @@ struct RowRunSupervisor {
         // Every row rehearsed first (as a dry run, output hidden) to pass the gate, as a single
         // script is; each row's reads then answer it again until it sends its first change.
         let gate = ChangeGate(dryRun: dryRun, yes: yes, maxChanges: maxChanges, offersDryRun: offersDryRun)
+        var rehearsed: [Int: RowOutcome] = [:]
         if gate.needsRehearsal(connection.tenant, journal: journal) {
             let reads = RowReadReplays()
             rowRun.runner.rowReads = reads
@@ -46,7 +48,18 @@ struct RowRunSupervisor {
             rehearsal.dryRun = true
             rehearsal.seed = journal.seed
             rehearsal.runner.counter = nil
-            let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+            // A row whose rehearsal was the row is not run again; what it printed is kept to
+            // be shown then, up to a bound (past it, such rows run again, as any row does).
+            let adoptable = Mutex((outcomes: [Int: RowOutcome](), bytes: 0))
+            let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { outcome in
+                guard RowRun.rehearsalIsTheRow(outcome) else { return }
+                adoptable.withLock { kept in
+                    guard kept.bytes + outcome.output.utf8.count <= Self.rehearsedOutputBudget else { return }
+                    kept.bytes += outcome.output.utf8.count
+                    kept.outcomes[outcome.row.number] = outcome
+                }
+            }
+            rehearsed = adoptable.withLock { $0.outcomes }
             let failed = outcomes.filter { $0.state == .failed }.map { "row \($0.row.number): \($0.error ?? "failed")" }
             try await gate.admit(outcomes.flatMap { $0.result?.plan ?? [] },
                                  stopped: failed.isEmpty ? nil : "\(failed.count) row\(failed.count == 1 ? "" : "s") failed, first \(failed[0])",
@@ -66,7 +79,7 @@ struct RowRunSupervisor {
         let stop = LuaStop()
         let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
         let dryRun = self.dryRun
-        let outcomes = await rowRun.run(table.rows, done: done, journal: journal, stop: stop) { outcome in
+        let outcomes = await rowRun.run(table.rows, done: done, rehearsed: rehearsed, journal: journal, stop: stop) { outcome in
             progress.rowEnded(failed: outcome.state == .failed)
             progress.print(outcome.output + Self.line(outcome, dryRun: dryRun) + "\n", to: lines)
         }
@@ -104,6 +117,10 @@ struct RowRunSupervisor {
             + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
         if status != ExitStatus.success { throw ExitCode(status) }
     }
+
+    /// What the rows whose rehearsal was the row may keep of their output until the run
+    /// shows it.
+    static let rehearsedOutputBudget = 16 << 20
 
     /// Saves the plan of a dry run whose every row planned to its end.
     private func savePlan(_ outcomes: [RowOutcome], table: RowTable, journal: RunJournal, targets: [Vendor: String], to path: String) throws {

@@ -79,6 +79,48 @@ import FoundationNetworking
         #expect((0..<50).allSatisfy { users.contains("e\($0)@example.com") }, "\(users.sorted())")
     }
 
+    /// Rehearsed rows that plan no change are not run again: their rehearsal was the row, its
+    /// output shown then, its outcome journaled, a failing one failing once. Each execution
+    /// reads a user named by `os.clock()`, which no rehearsal's read answers again; the row
+    /// that changes something runs for real after its rehearsal.
+    @Test func aRowWhoseRehearsalChangedNothingRunsOnce() async throws {
+        let script = """
+            pcall(encore.get_user, 900000 + math.floor(os.clock() * 1e6))
+            print("read " .. row.name)
+            if row.name == "bad" then error("bad row") end
+            if row.name == "change" then encore.deactivate_user(1002) end
+            """
+        let folder = try RosterProcess.scriptFolder(["rows.lua": script, "rows.csv": "name\nada\nbad\ngrace\nchange\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        // --max-changes: rehearsed (as without --yes), and nothing to confirm.
+        let result = try await RosterProcess.run(["run", "rows.lua", "--each", "rows.csv", "--config", "roster.toml", "--parallel", "1",
+                                                  "--yes", "--max-changes", "5"], in: folder, environment: environment)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stdout == """
+            read ada
+            row 2 ada: ok, 0 changes
+            read bad
+            row 3 bad: FAILED rows.lua:3: bad row
+            read grace
+            row 4 grace: ok, 0 changes
+            read change
+            row 5 change: ok, 1 change
+
+            """, "\(result.stdout)")
+        #expect(result.diagnostics.contains("roster: 3 rows ok, 1 failed (row 3); 1 change"), "\(result.stderr)")
+        // Four rehearsed reads, one more read and the deactivation by the row that changes something.
+        let stats = try await emulator.stats()
+        #expect(stats["encore"]?["requests"] == 6, "\(stats)")
+        let run = try await JournalTests.show(1, in: folder)
+        let journaled = run["rows"] as? [[String: Any]] ?? []
+        #expect(journaled.compactMap { $0["outcome"] as? String } == ["succeeded", "failed", "succeeded", "succeeded"], "\(journaled)")
+        // One read a row, the rehearsed rows' made by their rehearsals.
+        #expect((run["run"] as? [String: Any])?["reads"] as? Int == 4, "\(run)")
+    }
+
     /// A row that changed after it succeeded is refused by a resume; so is a bad CSV, with
     /// its line.
     @Test func aResumeRefusesARowChangedAfterItSucceeded() async throws {

@@ -66,8 +66,9 @@ public struct RowRun: Sendable {
     /// order. `stop` ends the rows in flight and starts no more. What a row printed goes to
     /// `ended` only: the outcomes returned leave it out, and are kept in one array filled in
     /// place (not a dictionary, then a copy of it in file order), so that a long run holds
-    /// little per row.
-    public func run(_ rows: [TableRow], done: Set<Int> = [], journal: RunJournal?, stop: LuaStop,
+    /// little per row. A row in `rehearsed` (by number) is not run: its rehearsal was the
+    /// row (`RowRun.rehearsalIsTheRow`), and its outcome, output included, is taken as it is.
+    public func run(_ rows: [TableRow], done: Set<Int> = [], rehearsed: [Int: RowOutcome] = [:], journal: RunJournal?, stop: LuaStop,
                     ended: @escaping @Sendable (RowOutcome) -> Void) async -> [RowOutcome] {
         let failures = Atomic<Int>(0)
         var outcomes = rows.map { row in
@@ -82,8 +83,18 @@ public struct RowRun: Sendable {
             var running = 0
             while true {
                 while running < parallel, mayStart(), let index = pending.popFirst() {
-                    running += 1
                     let row = rows[index]
+                    if var outcome = rehearsed[row.number] {
+                        // Its reads were made (by the rehearsal), and count as the run's.
+                        if !dryRun, let journal { for _ in 0..<(outcome.result?.reads ?? 0) { journal.didRead() } }
+                        record(outcome, journal: journal)
+                        if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
+                        ended(outcome)
+                        outcome.output = ""
+                        outcomes[index] = outcome
+                        continue
+                    }
+                    running += 1
                     group.addTask { (index, await runOne(row, journal: journal, stop: stop)) }
                 }
                 guard running > 0, let (index, finished) = await group.next() else { break }
@@ -123,11 +134,24 @@ public struct RowRun: Sendable {
             outcome.state = .failed
             outcome.error = Self.reason(result.outcome.message ?? "failed", script: script.name)
         }
-        if !dryRun {
-            journal?.finishRow(number: row.number, key: outcome.key, sha256: row.sha256,
-                               state: outcome.state == .succeeded ? .succeeded : .failed, error: outcome.error, changes: changes)
-        }
+        record(outcome, journal: journal)
         return outcome
+    }
+
+    /// Journals how a row ended (a dry run journals no row).
+    private func record(_ outcome: RowOutcome, journal: RunJournal?) {
+        guard !dryRun, let journal else { return }
+        journal.finishRow(number: outcome.row.number, key: outcome.key, sha256: outcome.row.sha256,
+                          state: outcome.state == .succeeded ? .succeeded : .failed, error: outcome.error, changes: outcome.changes)
+    }
+
+    /// Whether a row's rehearsal was the row itself, so that running it again would only
+    /// repeat it: it ran to an end (well or not), planned no change, and never read
+    /// `roster.dry_run` (the one thing that differs between the two). Its reads were live,
+    /// as the row's would be. A row that fails before its first change fails once.
+    public static func rehearsalIsTheRow(_ rehearsal: RowOutcome) -> Bool {
+        guard rehearsal.state == .succeeded || rehearsal.state == .failed, let result = rehearsal.result else { return false }
+        return result.plan.isEmpty && !result.askedDryRun
     }
 
     /// The failure in one line: a vendor's refusal the script did not catch reads as the

@@ -33,6 +33,14 @@ public struct ScriptRunResult: Sendable {
     /// The changes planned and not sent.
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
 
+    /// Whether this result of a rehearsal (a dry run made to pass the gate) was the run
+    /// itself, so that running the script again would only repeat it: it planned no change
+    /// and never read `roster.dry_run` (the one thing that differs between the two),
+    /// however it ended. Its reads were live, as the run's would be: a script that fails, or
+    /// hits a limit, before its first change fails there once (not a second time after as
+    /// long again, as a vendor that could not be reached was, twice over the --timeout).
+    public var rehearsalWasTheRun: Bool { plan.isEmpty && !askedDryRun }
+
     public init(outcome: LuaRunOutcome, calls: [VendorCallRecord] = [], dryRun: Bool) {
         self.outcome = outcome
         self.calls = calls

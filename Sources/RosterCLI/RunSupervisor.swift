@@ -76,7 +76,7 @@ struct RunSupervisor {
                 report.print()
             }
             reads.startReplaying()
-            if Self.rehearsalIsTheRun(rehearsal) { rehearsed = (rehearsal, rehearsalOutput) }
+            if rehearsal.rehearsalWasTheRun { rehearsed = (rehearsal, rehearsalOutput) }
         }
         // Past the gate: a resume goes on without asking again (a rehearsal that was the run
         // itself changed nothing, and leaves nothing to resume).
@@ -144,16 +144,6 @@ struct RunSupervisor {
         }
         Diagnostics.error(error)
         throw ExitCode(ExitStatus.scriptError)
-    }
-
-    /// Whether a rehearsal was the run itself, so that running the script again would only
-    /// repeat it: it planned no change and never read `roster.dry_run` (the one thing that
-    /// differs between the two), however it ended. Its reads were live, as the run's would
-    /// be: a script that fails, or hits a limit, before its first change fails there once,
-    /// not a second time after as long again (a vendor that cannot be reached was tried
-    /// twice over, and the run took twice its --timeout).
-    static func rehearsalIsTheRun(_ rehearsal: ScriptRunResult) -> Bool {
-        rehearsal.plan.isEmpty && !rehearsal.askedDryRun
     }
 
     /// Saves a successful dry run's plan (mode 0600) and keeps it in the journal.

@@ -145,13 +145,11 @@ public struct RowRun: Sendable {
                           state: outcome.state == .succeeded ? .succeeded : .failed, error: outcome.error, changes: outcome.changes)
     }
 
-    /// Whether a row's rehearsal was the row itself, so that running it again would only
-    /// repeat it: it ran to an end (well or not), planned no change, and never read
-    /// `roster.dry_run` (the one thing that differs between the two). Its reads were live,
-    /// as the row's would be. A row that fails before its first change fails once.
+    /// Whether a row's rehearsal was the row itself (`ScriptRunResult.rehearsalWasTheRun`):
+    /// it ran to an end, well or not (a row a stop cut short was not run to its end).
     public static func rehearsalIsTheRow(_ rehearsal: RowOutcome) -> Bool {
         guard rehearsal.state == .succeeded || rehearsal.state == .failed, let result = rehearsal.result else { return false }
-        return result.plan.isEmpty && !result.askedDryRun
+        return result.rehearsalWasTheRun
     }
 
     /// The failure in one line: a vendor's refusal the script did not catch reads as the

@@ -88,16 +88,21 @@ import Testing
     }
 
     /// A refusal is one line: a web page (a base_url that reaches a web server, not the API)
-    /// is named, not quoted; other text has its line breaks folded.
+    /// is named, not quoted; other text has its line breaks folded. A page answered with 200
+    /// where the API's JSON was expected is named too.
     @Test func aRefusalsTextIsOneLine() async throws {
         try await withRecorder { (server: RecordingServer) async throws in
             server.answer(
                 ScriptedResponse(status: 404, body: "<!DOCTYPE HTML>\n<html>\n<body>Not Found</body>\n</html>\n", headers: ["Content-Type": "text/html"]),
                 ScriptedResponse(status: 404, body: "\n  <html><body>no type given</body></html>", headers: ["Content-Type": "application/octet-stream"]),
-                ScriptedResponse(status: 500, body: "upstream failed:\n  database\tunavailable\n", headers: ["Content-Type": "text/plain"]))
+                ScriptedResponse(status: 500, body: "upstream failed:\n  database\tunavailable\n", headers: ["Content-Type": "text/plain"]),
+                // A 200 that is a page (a captive portal's, say), not the user asked for.
+                ScriptedResponse(status: 200, body: "<html><body>Please log in</body></html>", headers: ["Content-Type": "text/html"]),
+                ScriptedResponse(status: 200, body: "not json", headers: ["Content-Type": "application/json"]))
             let client = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("k")), http: VendorHTTP(timeout: .seconds(60), retry: .none))
             for expected in ["the answer is a web page, not encore's API (check base_url)", "the answer is a web page, not encore's API (check base_url)",
-                             "upstream failed: database unavailable"] {
+                             "upstream failed: database unavailable", "the answer is a web page, not encore's API (check base_url)",
+                             "unexpected response body (8 bytes)"] {
                 let error = await vendorError { () async throws(VendorError) in _ = try await client.getUser(.internal(1)) }
                 #expect(error?.message == expected, "\(String(describing: error))")
             }

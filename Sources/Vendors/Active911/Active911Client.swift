@@ -157,8 +157,7 @@ public final class Active911Client: VendorClientCore {
     private static func decodeEnvelope<T>(_ response: VendorResponse, operation: String) throws(VendorError) -> Envelope<T> {
         if let envelope = try? JSONDecoder().decode(Envelope<T>.self, from: Data(response.body)) { return envelope }
         if response.isSuccess {
-            throw VendorError(vendor: .active911, operation: operation, status: response.status,
-                              message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+            throw response.unexpectedBody(.active911, operation)
         }
         return Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
     }

@@ -33,8 +33,7 @@ public enum VendorJSON {
             do throws(JSONParseError) {
                 return try JSONDocument(parsing: response.body)
             } catch {
-                throw VendorError(vendor: vendor, operation: operation, status: response.status,
-                                  message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+                throw response.unexpectedBody(vendor, operation)
             }
         }
     }
@@ -44,8 +43,7 @@ public enum VendorJSON {
     public static func arrayDocument(from response: VendorResponse, vendor: Vendor, operation: String, itemsAt key: String? = nil) throws(VendorError) -> JSONDocument {
         let document = try document(from: response, vendor: vendor, operation: operation)
         guard document.withRoot({ root in (key.map { root[$0] } ?? root)?.isArray == true }) else {
-            throw VendorError(vendor: vendor, operation: operation, status: response.status,
-                              message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+            throw response.unexpectedBody(vendor, operation)
         }
         return document
     }
@@ -57,8 +55,7 @@ public enum VendorJSON {
             if T.self == [JSONValue].self, case .array(let elements) = try JSONValue(parsing: response.body) { return elements as! T }
             return try JSONDecoder().decode(type, from: Data(response.body))
         } catch {
-            throw VendorError(vendor: vendor, operation: operation, status: response.status,
-                              message: "unexpected response body (\(response.body.count) bytes)", retryable: false)
+            throw response.unexpectedBody(vendor, operation)
         }
     }
 }

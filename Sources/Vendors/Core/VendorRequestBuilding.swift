@@ -47,10 +47,20 @@ extension VendorResponse {
     /// line; a web page (a base_url that reaches a web server, not the API) is named as such
     /// rather than quoted.
     public func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
-        let text = isWebPage ? "the answer is a web page, not \(vendor.rawValue)'s API (check base_url)"
-            : message.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)"
+        let text = isWebPage ? Self.webPage(vendor) : message.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)"
         return VendorError(vendor: vendor, operation: operation, status: status, code: code, message: text,
                            retryable: VendorHTTP.retryableStatuses.contains(status))
+    }
+
+    /// The error for an answer that is not the one the operation expects: a web page (a
+    /// captive portal, a base_url reaching a web server) named as such, else its size.
+    public func unexpectedBody(_ vendor: Vendor, _ operation: String) -> VendorError {
+        VendorError(vendor: vendor, operation: operation, status: status,
+                    message: isWebPage ? Self.webPage(vendor) : "unexpected response body (\(body.count) bytes)", retryable: false)
+    }
+
+    static func webPage(_ vendor: Vendor) -> String {
+        "the answer is a web page, not \(vendor.rawValue)'s API (check base_url)"
     }
 
     /// An HTML answer: by its Content-Type, or by its first character.

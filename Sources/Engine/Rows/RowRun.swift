@@ -79,19 +79,23 @@ public struct RowRun: Sendable {
         func mayStart() -> Bool {
             !stop.isRequested && (maxFailures.map { failures.load(ordering: .relaxed) < $0 } ?? true)
         }
+        func finish(_ index: Int, _ finished: RowOutcome) {
+            var outcome = finished
+            if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
+            ended(outcome)
+            outcome.output = ""
+            outcomes[index] = outcome
+        }
         await withTaskGroup(of: (Int, RowOutcome?).self) { group in
             var running = 0
             while true {
                 while running < parallel, mayStart(), let index = pending.popFirst() {
                     let row = rows[index]
-                    if var outcome = rehearsed[row.number] {
+                    if let outcome = rehearsed[row.number] {
                         // Its reads were made (by the rehearsal), and count as the run's.
                         if !dryRun, let journal { for _ in 0..<(outcome.result?.reads ?? 0) { journal.didRead() } }
                         record(outcome, journal: journal)
-                        if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
-                        ended(outcome)
-                        outcome.output = ""
-                        outcomes[index] = outcome
+                        finish(index, outcome)
                         continue
                     }
                     running += 1
@@ -99,11 +103,7 @@ public struct RowRun: Sendable {
                 }
                 guard running > 0, let (index, finished) = await group.next() else { break }
                 running -= 1
-                guard var outcome = finished else { continue }
-                if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
-                ended(outcome)
-                outcome.output = ""
-                outcomes[index] = outcome
+                if let outcome = finished { finish(index, outcome) }
             }
         }
         return outcomes

@@ -111,10 +111,16 @@ struct RunReport: Encodable {
         try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
     }
 
-    /// "Dry run: 2 changes planned, none sent:" and a line per change.
-    static func planText(_ plan: [VendorCallRecord]) -> String {
-        guard !plan.isEmpty else { return "Dry run: no changes planned.\n" }
-        var text = "Dry run: \(plan.count) change\(plan.count == 1 ? "" : "s") planned, none sent:\n"
+    /// "Dry run: 2 changes planned, none sent:" and a line per change. A dry run that did not
+    /// finish (an error, a limit, a stop) says so first: its list is not the whole plan.
+    static func planText(_ plan: [VendorCallRecord], finished: Bool = true) -> String {
+        let count = "\(plan.count) change\(plan.count == 1 ? "" : "s")"
+        var text = switch (finished, plan.isEmpty) {
+        case (true, true): "Dry run: no changes planned.\n"
+        case (true, false): "Dry run: \(count) planned, none sent:\n"
+        case (false, true): "Dry run did not finish, and planned no change before it stopped.\n"
+        case (false, false): "Dry run did not finish; \(count) planned before it stopped (not the whole plan), none sent:\n"
+        }
         for change in plan { text += "  \(change.summary)\n" }
         return text
     }

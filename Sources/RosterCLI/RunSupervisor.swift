@@ -117,7 +117,7 @@ struct RunSupervisor {
             report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)
             reportUnknown(result.calls)
             if dryRun {
-                Swift.print(RunReport.planText(result.plan), terminator: "")
+                Swift.print(RunReport.planText(result.plan, finished: result.outcome == .success), terminator: "")
                 if let estimate = RunEstimate(plan: result.plan, tenant: runner.tenant).text { Diagnostics.error("roster: \(estimate)") }
             }
         }

@@ -94,6 +94,24 @@ import Testing
 
             """)
 
+        // A dry run that stops early does not pass its partial list off as the plan.
+        let stopping = try RosterProcess.scriptFolder([
+            "late.lua": "encore.deactivate_user(1001)\nerror('no such department', 0)",
+            "early.lua": "error('no such department', 0)\nencore.deactivate_user(1001)",
+        ])
+        defer { try? FileManager.default.removeItem(at: stopping) }
+        result = try await RosterProcess.run(["run", "late.lua", "--dry-run"], in: stopping)
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+            Dry run did not finish; 1 change planned before it stopped (not the whole plan), none sent:
+              encore.deactivate_user id=1001
+
+            """)
+        #expect(result.stderr.contains("no such department\n"), "\(result.stderr)")
+        result = try await RosterProcess.run(["run", "early.lua", "--dry-run"], in: stopping)
+        #expect(result.status == 1)
+        #expect(result.stdout == "Dry run did not finish, and planned no change before it stopped.\n")
+
         result = try await RosterProcess.run(["run", "change.lua", "--dry-run", "--json"], in: folder)
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

@@ -78,13 +78,12 @@ extension EachOptions {
         guard let file else { throw ValidationError("--each is not set") }
         let data = try Diagnostics.read("--each", file)
         do {
-            let text = String(decoding: data, as: UTF8.self)
-            let table = try RowTable(csv: text, name: file)
+            let table = try RowTable(csv: data, name: file)
             if let keyColumn, !table.header.contains(keyColumn) {
                 Diagnostics.error("roster: --key '\(keyColumn)' is not a column of \(file) (its columns: \(table.header.joined(separator: ", ")))")
                 throw ExitCode(ExitStatus.usage)
             }
-            return (table, UserFile.absolutePath(file), UserFile.canBeReadAgain(file) ? nil : text)
+            return (table, UserFile.absolutePath(file), UserFile.canBeReadAgain(file) ? nil : String(decoding: data, as: UTF8.self))
         } catch let error as RowTableError {
             Diagnostics.error("roster: --each \(error.description)")
             throw ExitCode(ExitStatus.usage)

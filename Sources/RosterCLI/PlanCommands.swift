@@ -264,7 +264,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
     static func table(_ each: EachSource, of plan: SavedPlan) throws -> RowTable {
         let data = try each.contents.map { Data($0.utf8) } ?? Diagnostics.read("--each", each.path, of: " of plan \(plan.id)")
         do throws(RowTableError) {
-            return try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
+            return try RowTable(csv: data, name: each.name)
         } catch {
             Diagnostics.error("roster: --each \(error.description)")
             throw ExitCode(ExitStatus.usage)

@@ -177,7 +177,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         }
         let table: RowTable
         do throws(RowTableError) {
-            table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: each.name)
+            table = try RowTable(csv: data, name: each.name)
         } catch {
             Diagnostics.error("roster: --each \(error.description)")
             throw ExitCode(ExitStatus.usage)

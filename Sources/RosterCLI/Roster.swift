@@ -241,6 +241,18 @@ enum Diagnostics {
         }
     }
 
+    /// A script's text: read as `read` does, and refused unless it is UTF-8 (the journal
+    /// keeps it as text, which a resume, an apply and a worker run again).
+    static func readScript(_ path: String) throws -> [UInt8] {
+        let data = try read("script", path)
+        do throws(TextFileError) {
+            return try TextFile.script(data)
+        } catch {
+            Diagnostics.error("roster: \(path): \(error.description)")
+            throw ExitCode(ExitStatus.usage)
+        }
+    }
+
     /// Refuses, before any work, a file named by `option` that could not be written once the
     /// work is done (`--plan-out` after a long dry run, `--failed-rows` after a real one).
     static func checkWritable(_ option: String, _ path: String?) throws {

@@ -91,7 +91,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try Diagnostics.checkWritable("--plan-out", planOut)
         try each.results.checkWritable()
-        let source = try Diagnostics.read("script", script)
+        let source = try Diagnostics.readScript(script)
         var files: [ScriptInput] = []
         let memoryLimit = limitOptions.memoryMegabytes()
         for path in inputs {

@@ -31,4 +31,35 @@ struct RowTableTests {
             #expect(error.description == expected)
         }
     }
+
+    /// A CSV saved in another encoding than UTF-8 is refused naming the line, not run with
+    /// its letters replaced (or, UTF-16, with every field missing).
+    static let notUTF8: [([UInt8], String)] = {
+        let latin1 = " it was probably saved as Windows-1252 or Latin-1: save it as UTF-8"
+        let utf16 = "people.csv: UTF-16 text (or NUL bytes), not UTF-8; save it as UTF-8"
+        var cases: [([UInt8], String)] = []
+        cases.append((Array("email,name\nann@example.com,Jos".utf8) + [0xE9, 0x0A],
+                      "people.csv: line 2: not UTF-8 text (byte 0xE9 at character 20);" + latin1))
+        cases.append((Array("name\nRené,Zoë\nM".utf8) + [0xFC] + Array("ller\n".utf8),
+                      "people.csv: line 3: not UTF-8 text (byte 0xFC at character 2);" + latin1))
+        cases.append(([0xFF, 0xFE, 0x65, 0x00, 0x6D, 0x00], utf16))
+        cases.append(([0x65, 0x00, 0x6D, 0x00, 0x0A, 0x00], utf16))
+        return cases
+    }()
+
+    @Test(arguments: notUTF8)
+    func aFileThatIsNotUTF8IsRefused(bytes: [UInt8], expected: String) {
+        do {
+            _ = try RowTable(csv: bytes, name: "people.csv")
+            Issue.record("read: \(bytes)")
+        } catch {
+            #expect(error.description == expected)
+        }
+    }
+
+    @Test func utf8IsReadAsItIsAndItsByteOrderMarkDropped() throws {
+        let table = try RowTable(csv: [0xEF, 0xBB, 0xBF] + Array("email,name\r\nann@example.com,José Zoë 山田\r\n".utf8), name: "people.csv")
+        #expect(table.header == ["email", "name"])
+        #expect(table.rows.map { $0["name"] } == ["José Zoë 山田"])
+    }
 }

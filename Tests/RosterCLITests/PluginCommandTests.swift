@@ -202,4 +202,17 @@ import Testing
         let file = folder.appendingPathComponent("broken/plugin.toml").path
         #expect(result.stderr == "roster: " + expected.replacingOccurrences(of: "plugin.toml", with: file, options: [.anchored]) + "\n", "\(result.stderr)")
     }
+
+    /// A workflow saved as Windows-1252 is refused before it runs, naming the manifest key
+    /// and the line, as a script is.
+    @Test func aWorkflowThatIsNotUTF8IsRefused() async throws {
+        let manifest = "name = \"latin\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n"
+        let folder = try RosterProcess.scriptFolder(["latin/plugin.toml": manifest])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("print('Jos".utf8 + [0xE9] + "')\n".utf8).write(to: folder.appendingPathComponent("latin/w.lua"))
+        let result = try await RosterProcess.run(["plugin", "run", "latin", "w", "--plugins", folder.path, "--emulator"])
+        #expect(result.status == 2)
+        #expect(result.stdout == "")
+        #expect(result.stderr.contains("workflows.w.entry: w.lua: line 1: not UTF-8 text (byte 0xE9 at character 11)"), "\(result.stderr)")
+    }
 }

@@ -40,6 +40,31 @@ import Testing
         #expect(unpaired.diagnostics.contains("--arg expects KEY=VALUE, got 'user'"))
     }
 
+    /// A script or a CSV saved as Windows-1252 is refused before anything runs: its journal
+    /// keeps the text a resume runs, and a vendor would have been sent "Jos\u{FFFD}".
+    @Test func aFileThatIsNotUTF8IsRefusedAndNothingRuns() async throws {
+        let folder = try RosterProcess.scriptFolder(["ok.lua": "print(row.name)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("print('Jos".utf8 + [0xE9] + "')\n".utf8).write(to: folder.appendingPathComponent("latin1.lua"))
+        try Data("name\nJos".utf8 + [0xE9] + "\n".utf8).write(to: folder.appendingPathComponent("latin1.csv"))
+        let script = try await RosterProcess.run(["run", "latin1.lua"], in: folder)
+        #expect(script.status == 2)
+        #expect(script.stdout == "")
+        #expect(script.stderr == "roster: latin1.lua: line 1: not UTF-8 text (byte 0xE9 at character 11); it was probably saved as Windows-1252 or Latin-1: save it as UTF-8\n")
+        let rows = try await RosterProcess.run(["run", "ok.lua", "--each", "latin1.csv"], in: folder)
+        #expect(rows.status == 2)
+        #expect(rows.stdout == "")
+        #expect(rows.stderr.hasSuffix("roster: --each latin1.csv: line 2: not UTF-8 text (byte 0xE9 at character 4); it was probably saved as Windows-1252 or Latin-1: save it as UTF-8\n"), "\(rows.stderr)")
+        let submitted = try await RosterProcess.run(["submit", "latin1.lua", "--journal", folder.appendingPathComponent("j.sqlite").path], in: folder)
+        #expect(submitted.status == 2)
+        #expect(submitted.stderr.contains("latin1.lua: line 1: not UTF-8 text"), "\(submitted.stderr)")
+
+        try Data([0xEF, 0xBB, 0xBF] + "name\nJosé\n".utf8).write(to: folder.appendingPathComponent("utf8.csv"))
+        let fine = try await RosterProcess.run(["run", "ok.lua", "--each", "utf8.csv"], in: folder)
+        #expect(fine.status == 0, "\(fine.stderr)")
+        #expect(fine.stdout.hasPrefix("José\n"), "\(fine.stdout)")
+    }
+
     @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {
         let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)

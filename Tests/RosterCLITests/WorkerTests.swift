@@ -460,6 +460,22 @@ import TestSupport
         #expect(outputs.components(separatedBy: "reviewed everyone of").count - 1 == listed.count, "\(outputs)")
     }
 
+    /// A scheduled script saved as Windows-1252 is not queued with its letters replaced:
+    /// the worker says why, once per tick, and goes on.
+    @Test func aScheduledScriptThatIsNotUTF8IsNotQueued() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["ok.lua": "print('x')"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        try Data("print('Jos".utf8 + [0xE9] + "')\n".utf8).write(to: folder.appendingPathComponent("review.lua"))
+        let config = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: config, encoding: .utf8) + "\n[schedules.review]\nscript = \"review.lua\"\ncron = \"* * * * *\"\n")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let result = try await RosterProcess.run(["worker", "--name", "one", "--exit-when-idle"], in: folder, environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("roster: worker one: schedule review: its script "), "\(result.stderr)")
+        #expect(result.stderr.contains("review.lua: line 1: not UTF-8 text (byte 0xE9 at character 11)"), "\(result.stderr)")
+        #expect(try await JournalTests.runs(in: folder).isEmpty)
+    }
+
     /// A schedule that cannot be read is one line naming the file, the key and the fix.
     @Test func aBadScheduleIsOneLine() async throws {
         let (folder, emulator, environment) = try await Self.localFolder(["review.lua": "print('x')"])

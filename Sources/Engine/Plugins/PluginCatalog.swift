@@ -68,6 +68,13 @@ extension PluginManifest {
         guard let source = FileManager.default.contents(atPath: url.path) else {
             throw ConfigurationError(file: file, key: "workflows.\(workflow.name).entry", problem: "cannot read \(workflow.entry) (\(UserFile.whyUnreadable(url.path)))", fix: "check the file")
         }
-        return LuaScript(name: "\(folder.lastPathComponent)/\(workflow.entry)", source: Array(source), directory: folder.path)
+        let text: [UInt8]
+        do throws(TextFileError) {
+            text = try TextFile.script(source)
+        } catch {
+            throw ConfigurationError(file: file, key: "workflows.\(workflow.name).entry", problem: "\(workflow.entry): \(error.description)",
+                                     fix: "the plugin's author must fix it")
+        }
+        return LuaScript(name: "\(folder.lastPathComponent)/\(workflow.entry)", source: text, directory: folder.path)
     }
 }

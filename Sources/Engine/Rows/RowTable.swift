@@ -40,6 +40,17 @@ public struct RowTable: Sendable {
     public var header: [String]
     public var rows: [TableRow]
 
+    /// Reads a CSV file's bytes, which must be UTF-8 text (see `TextFile`).
+    public init(csv bytes: some Collection<UInt8>, name: String) throws(RowTableError) {
+        let text: String
+        do throws(TextFileError) {
+            text = try TextFile.decode(bytes)
+        } catch {
+            throw RowTableError("\(name): \(error.description)")
+        }
+        try self.init(csv: text, name: name)
+    }
+
     /// Reads `text`: the first row names the columns; every other row is one run.
     public init(csv text: String, name: String) throws(RowTableError) {
         let records: [CSV.Record]

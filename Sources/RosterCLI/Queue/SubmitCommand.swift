@@ -104,7 +104,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
             let data = try Diagnostics.read("--each", file)
             let table: RowTable
             do throws(RowTableError) {
-                table = try RowTable(csv: String(decoding: data, as: UTF8.self), name: file)
+                table = try RowTable(csv: data, name: file)
             } catch {
                 Diagnostics.error("roster: --each \(error.description)")
                 throw ExitCode(ExitStatus.usage)
@@ -123,7 +123,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
                            tenant: tenant ?? "", configFile: nil, seed: seed, dryRun: false, each: each), files)
         }
         let script = self.script ?? ""
-        let source = try Diagnostics.read("script", script)
+        let source = try Diagnostics.readScript(script)
         try RunSupervisor.refuseUncompilable(LuaScript(name: script, source: Array(source), directory: nil), json: false, dryRun: false)
         // A worker on another host has no copy of the script's folder.
         files.modules = QueuedFile.modules(requiredBy: Array(source), script: script)

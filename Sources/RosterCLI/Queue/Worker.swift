@@ -359,8 +359,15 @@ final class Worker: Sendable {
         }
         for schedule in schedules {
             for tick in schedule.cron.ticks(after: since, through: now, in: schedule.calendar) {
-                guard let text = FileManager.default.contents(atPath: schedule.script) else {
+                guard let contents = FileManager.default.contents(atPath: schedule.script) else {
                     Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script): \(UserFile.whyUnreadable(schedule.script))")
+                    continue
+                }
+                let text: [UInt8]
+                do throws(TextFileError) {
+                    text = try TextFile.script(contents)
+                } catch {
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): its script \(schedule.script): \(error.description)")
                     continue
                 }
                 let run = NewRun(kind: "run", user: "schedule:\(schedule.name)", host: ProcessInfo.processInfo.hostName, script: schedule.script,
@@ -368,7 +375,7 @@ final class Worker: Sendable {
                                  tenant: schedule.tenant ?? "", configFile: nil, seed: Int64.random(in: 1...Int64(Int32.max)), dryRun: false)
                 do throws(JournalError) {
                     // Whichever worker claims the tick runs the modules this host's script requires.
-                    let modules = QueuedFile.modules(requiredBy: Array(text), script: schedule.script)
+                    let modules = QueuedFile.modules(requiredBy: text, script: schedule.script)
                     if let id = try store.submit(run, files: QueuedFiles(modules: modules), notBefore: tick,
                                                  tick: ScheduleTick(schedule: schedule.name, tick: tick)) {
                         Diagnostics.error("roster: worker \(name): schedule \(schedule.name): queued run \(id) for \(When.text(tick)) UTC")

@@ -99,10 +99,15 @@ public struct ConfigurationSection {
         // IDNA encoding, which loads ICU's normalization data at every start for a check of
         // non-emptiness.
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", let host = components.encodedHost, !host.isEmpty,
-              components.query == nil, components.fragment == nil
+              scheme == "https" || scheme == "http", let host = components.encodedHost, !host.isEmpty
         else {
             throw document.error(at: path + [key], "'\(text)' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
+        }
+        // Each call's own path and query follow the base: one of the base's would be lost or
+        // doubled. Not quoted: a query may hold a key someone pasted there.
+        guard components.percentEncodedQuery == nil, components.fragment == nil else {
+            throw document.error(at: path + [key], "a base URL cannot carry a query or fragment (from its '?' or '#')",
+                                 fix: "write it as \(scheme)://\(host)\(components.port.map { ":\($0)" } ?? "")\(components.percentEncodedPath)")
         }
         // Credentials live in secrets, never in the file (nor, then, in a trace line).
         guard components.percentEncodedUser == nil, components.percentEncodedPassword == nil else {

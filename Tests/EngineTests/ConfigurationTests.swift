@@ -152,6 +152,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:2: tenants.acme.allthenticate.base_url: 'api.allthenticate.com' is not an http(s) URL; write a scheme and host, like base_url = \"https://host\""),
         ("[tenants.acme.encore]\nbase_url = \"https://ada:s3cret@encore.example.com/api\"\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:2: tenants.acme.encore.base_url: a URL cannot carry a user or password; write it as https://encore.example.com/api, and keep credentials in the vendor's secret keys"),
+        ("[tenants.acme.encore]\nbase_url = \"htps://ada:s3cret@encore.example.com/api?key=s3cret\"\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:2: tenants.acme.encore.base_url: 'htps://…@encore.example.com/api…' is not an http(s) URL; write a scheme and host, like base_url = \"https://host\""),
         ("[tenants.acme.encore]\nbase_url = \"https://encore.example.com/api/?key=s3cret\"\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:2: tenants.acme.encore.base_url: a base URL cannot carry a query or fragment (from its '?' or '#'); write it as https://encore.example.com/api/"),
         ("[tenants.acme.encore]\nbase_url = \"https://encore.example.com#top\"\nsubscription_key = { env = \"K\" }\n",

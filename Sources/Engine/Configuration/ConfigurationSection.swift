@@ -101,7 +101,7 @@ public struct ConfigurationSection {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               scheme == "https" || scheme == "http", let host = components.encodedHost, !host.isEmpty
         else {
-            throw document.error(at: path + [key], "'\(text)' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
+            throw document.error(at: path + [key], "'\(Self.withoutSecrets(text))' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
         }
         // Each call's own path and query follow the base: one of the base's would be lost or
         // doubled. Not quoted: a query may hold a key someone pasted there.
@@ -117,6 +117,15 @@ public struct ConfigurationSection {
         var trimmed = text
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         return trimmed
+    }
+
+    /// A URL as an error may quote it: a user and password, and a query, shown as `…`.
+    static func withoutSecrets(_ url: String) -> String {
+        var shown = Substring(url)
+        if let query = shown.firstIndex(where: { $0 == "?" || $0 == "#" }) { shown = shown[..<query] + "…" }
+        let authority = shown.range(of: "://").map { $0.upperBound } ?? shown.startIndex
+        if let at = shown[authority...].lastIndex(of: "@") { shown = shown[..<authority] + "…" + shown[at...] }
+        return String(shown)
     }
 
     /// A secret: `{ env = "NAME" }` or `{ file = "path" }`. A plain string is refused, so

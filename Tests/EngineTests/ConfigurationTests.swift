@@ -256,9 +256,28 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(resolve(environment)?.contains("(mode 640)") == true)
         try folder.writeSecret("secrets/guardant.token", "\n", mode: 0o600)
         #expect(resolve(environment)?.contains("is empty; write the secret into it") == true)
+        // Sent with its bytes replaced, a Latin-1 key would only fail later, as a 401.
+        try Data("hunter".utf8 + [0xE9]).write(to: folder.url.appendingPathComponent("secrets/guardant.token"))
+        #expect(resolve(environment) == "DIR/roster.toml:4: tenants.acme.guardant.token: secret file DIR/secrets/guardant.token is not UTF-8 text; write the secret into it as text")
         try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n", mode: 0o400)
         #expect(resolve(environment) == nil)
         #expect(try configuration.tenant(named: nil, environment: environment)[GuardantConfiguration.self]?.token.secret.reveal() == "guardant-hunter2")
+    }
+
+    /// A secret pasted where the variable's name goes is refused without being echoed.
+    @Test func anEnvThatIsNoVariableNameIsNotEchoed() throws {
+        let folder = try ConfigurationFolder()
+        for (name, valid) in [("3f9a+b/c==", false), ("sk-live-12ab", false), ("ACME_KEY", true), ("_k2", true), ("9KEY", false), ("ÉKEY", false)] {
+            let path = try folder.write("[tenants.acme.encore]\nsubscription_key = { env = \"\(name)\" }\n")
+            let error = configurationError { () throws(ConfigurationError) in _ = try RosterConfiguration.load(path: path) }
+            if valid {
+                #expect(error == nil, "\(name)")
+            } else {
+                #expect(error?.description.replacingOccurrences(of: folder.url.path, with: "DIR")
+                    == "DIR/roster.toml:2: tenants.acme.encore.subscription_key.env: is not an environment variable's name (letters, digits and _, not starting with a digit); write the variable's name, like env = \"ACME_ENCORE_KEY\"; if that was the secret itself, export it under a name instead", "\(name)")
+                #expect(error?.description.contains(name) == false)
+            }
+        }
     }
 
     @Test func choosingATenant() throws {

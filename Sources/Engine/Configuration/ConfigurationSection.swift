@@ -145,7 +145,15 @@ public struct ConfigurationSection {
         let variable = try section.string("env", example: "VARIABLE")
         let file = try section.string("file", example: "path")
         switch (variable, file) {
-        case (let variable?, nil): return SecretReference(source: .environment(variable), key: path + [key], document: document)
+        case (let variable?, nil):
+            // Not a name a shell can export: likely the secret itself, pasted in; never echoed.
+            guard let first = variable.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
+                  variable.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic) || ("0"..."9").contains($0) })
+            else {
+                throw document.error(at: path + [key, "env"], "is not an environment variable's name (letters, digits and _, not starting with a digit)",
+                                     fix: "write the variable's name, like env = \"ACME_ENCORE_KEY\"; if that was the secret itself, export it under a name instead")
+            }
+            return SecretReference(source: .environment(variable), key: path + [key], document: document)
         case (nil, let file?): return SecretReference(source: .file(file), key: path + [key], document: document)
         case (nil, nil): throw document.error(at: path + [key], "names no source", fix: fixShape)
         case (.some, .some): throw document.error(at: path + [key], "names both env and file", fix: "keep one of them")

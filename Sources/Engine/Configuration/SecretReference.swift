@@ -55,7 +55,11 @@ public struct SecretReference: Sendable {
             guard let data = FileManager.default.contents(atPath: shown) else {
                 throw document.error(at: key, "cannot read secret file \(shown) (\(UserFile.whyUnreadable(shown)))", fix: "make it readable by the user running roster")
             }
-            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            // A key file in another encoding would be sent with its bytes replaced: a 401 later.
+            guard let decoded = try? TextFile.decode(data) else {
+                throw document.error(at: key, "secret file \(shown) is not UTF-8 text", fix: "write the secret into it as text")
+            }
+            let text = decoded.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else {
                 throw document.error(at: key, "secret file \(shown) is empty", fix: "write the secret into it")
             }

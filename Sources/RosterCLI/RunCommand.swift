@@ -111,6 +111,9 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
         let directory = (script as NSString).deletingLastPathComponent
         var luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         try RunSupervisor.refuseUncompilable(luaScript, json: json, dryRun: dryRun)
+        // What the admin gave is checked before a vendor or the journal is opened.
+        let arguments = try scriptArguments()
+        let table = each.file != nil ? try each.table() : nil
         let connection = try await vendors.open()
         let store: JournalStore
         do {
@@ -118,16 +121,6 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
         } catch {
             await connection.close()
             throw error
-        }
-        let arguments = try scriptArguments()
-        var table: (RowTable, path: String, kept: String?)?
-        if each.file != nil {
-            do {
-                table = try each.table()
-            } catch {
-                await connection.close()
-                throw error
-            }
         }
         let journal: RunJournal
         do {

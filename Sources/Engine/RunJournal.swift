@@ -113,9 +113,6 @@ public final class RunJournal: ChangeJournal {
         try? store.admitRun(runID)
     }
 
-    /// `roster resume 12`
-    public var resumeCommand: String { "roster resume \(runID)" }
-
     public func willSend(_ change: PendingChange) -> JournalDecision { decide(change, occurrences: occurrences) }
 
     public func sentEarlier(_ change: PendingChange) -> Bool { sentEarlier(change, occurrences: occurrences) }

@@ -28,6 +28,19 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
 
+    /// `url` as a store opened from it names itself (its `path`): `postgres://USER@HOST[:PORT]/DB`,
+    /// the user filled in, no password; nil when it names no host.
+    public static func canonical(_ url: String) -> String? {
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else { return nil }
+        var shown = URLComponents()
+        shown.scheme = "postgres"
+        shown.user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+        shown.host = host
+        shown.port = parts.port
+        shown.path = "/" + (parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path)
+        return shown.string
+    }
+
     /// Connects to the database `url` names (its password, if any, from `password`), and
     /// creates or upgrades its tables. Change logs go in `logFolder`.
     public static func open(url: String, password: String?, logFolder: String) throws(JournalError) -> PostgresJournalStore {
@@ -36,13 +49,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
         let user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
-        var shown = URLComponents()
-        shown.scheme = "postgres"
-        shown.user = user
-        shown.host = host
-        shown.port = parts.port
-        shown.path = "/" + database
-        let path = shown.string ?? url
+        let path = canonical(url) ?? url
         let configuration = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user,
                                                             password: password ?? parts.password, database: database.isEmpty ? nil : database,
                                                             tls: .disable)

@@ -34,7 +34,7 @@ struct PlanCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.stalePlan)
             }
             if let applied = try? store.planApplication(id: plan.id) {
-                Diagnostics.error("roster: plan \(plan.id) was applied by run \(applied) (roster runs show \(applied)); a plan is applied once")
+                Diagnostics.error("roster: plan \(plan.id) was applied by run \(applied) (\(JournalOptions.command("runs show \(applied)", reaching: store))); a plan is applied once")
                 return
             }
             // A plugin's plan runs only under the version it was made with.
@@ -109,7 +109,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
     private func apply(_ plan: SavedPlan, connection: VendorConnection) async throws {
         let store = try journalOptions.open(for: connection)
         if let earlier = try store.planApplication(id: plan.id) {
-            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
+            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: \(JournalOptions.command("runs show \(earlier)", reaching: store))); a plan is applied once")
             throw ExitCode(ExitStatus.stalePlan)
         }
         // The file is what was reviewed; the journal kept the plan as it was made. An edited
@@ -219,7 +219,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         // Another apply of the same plan got there first.
         if let earlier {
             journal.finish(outcome: "stale plan", exitCode: ExitStatus.stalePlan)
-            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: roster runs show \(earlier)); a plan is applied once")
+            Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: \(JournalOptions.command("runs show \(earlier)", reaching: store))); a plan is applied once")
             throw ExitCode(ExitStatus.stalePlan)
         }
         runner.planCheck = PlanApplication(plan)

@@ -70,7 +70,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         }
         let (store, found, changes) = try journalOptions.run(id)
         guard found.run.kind != "repl" else {
-            Diagnostics.error("roster: run \(id) was a REPL session; roster runs show \(id) lists its changes, but a session cannot be replayed")
+            Diagnostics.error("roster: run \(id) was a REPL session; \(JournalOptions.command("runs show \(id)", reaching: store)) lists its changes, but a session cannot be replayed")
             throw ExitCode(ExitStatus.usage)
         }
         guard !found.run.dryRun else {
@@ -95,14 +95,14 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
             let made = changes.filter { $0.state == .succeeded }.count
             Diagnostics.error("roster: run \(id) was cancelled (roster cancel), so it is not resumed: "
                               + (made == 0 ? "it made no change; submit or run the script again to run it after all"
-                                           : "\(made) of its changes were made; roster undo \(id) reverses them, or run the script again to finish as a new run"))
+                                           : "\(made) of its changes were made; \(JournalOptions.command("undo \(id)", reaching: store)) reverses them, or run the script again to finish as a new run"))
             throw ExitCode(ExitStatus.usage)
         }
         // A queued run a live worker holds is that worker's to finish, on whatever host: a
         // resume beside it would check its changes in flight before their answers came.
         if !queued, let entry = try? store.queueEntry(runID: id), entry.state == .running, let worker = entry.worker,
            (entry.leaseUntil ?? .distantPast) > Date() {
-            Diagnostics.error("roster: run \(id) runs on worker \(worker), which finishes it; wait for it to end (roster runs show \(id)), or stop it with roster cancel \(id)")
+            Diagnostics.error("roster: run \(id) runs on worker \(worker), which finishes it; wait for it to end (\(JournalOptions.command("runs show \(id)", reaching: store))), or stop it with \(JournalOptions.command("cancel \(id)", reaching: store))")
             throw ExitCode(ExitStatus.usage)
         }
         if let workerPID { WorkerWatch.exitWhenGone(workerPID) }

@@ -114,7 +114,8 @@ struct RowRunSupervisor {
         if let format = results.output { Self.write(outcomes, as: format) }
         let unfinished = status != ExitStatus.success && !dryRun
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
-            + (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)")
+            + (unfinished ? "; to finish it: \(JournalOptions.command("resume \(journal.runID)", reaching: journal.store))" : "")
+            + "; its changes: \(JournalOptions.command("runs show \(journal.runID)", reaching: journal.store))")
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 

@@ -127,9 +127,10 @@ struct RunSupervisor {
             && !result.calls.contains { $0.effect != LuaEffect.read.rawValue }
         let unfinished = status != ExitStatus.success && !dryRun && !failedBeforeAnyChange
             || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
+        let show = JournalOptions.command("runs show \(journal.runID)", reaching: journal.store)
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
-            + (failedBeforeAnyChange ? " changed nothing before its error: run the script again once it is fixed (roster runs show \(journal.runID))"
-                : (unfinished ? "; to finish it: \(journal.resumeCommand)" : "") + "; its changes: roster runs show \(journal.runID)"))
+            + (failedBeforeAnyChange ? " changed nothing before its error: run the script again once it is fixed (\(show))"
+                : (unfinished ? "; to finish it: \(JournalOptions.command("resume \(journal.runID)", reaching: journal.store))" : "") + "; its changes: \(show)"))
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 

@@ -51,16 +51,16 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
         // counting the changes undone as made).
         if let entry = try? store.queueEntry(runID: id), entry.state != .done {
             let place = entry.state == .running ? "runs on worker \(entry.worker ?? "?")" : "is still queued (a worker would go on with it)"
-            Diagnostics.error("roster: run \(id) \(place); cancel it first (roster cancel \(id) --wait), then undo it")
+            Diagnostics.error("roster: run \(id) \(place); cancel it first (\(JournalOptions.command("cancel \(id)", reaching: store)) --wait), then undo it")
             throw ExitCode(ExitStatus.usage)
         }
         // An undo that changed something (an undo refused, or that found nothing to do, did not).
         if let undoing = try? store.undo(of: id) {
             let by = undoing.run
             if by.outcome == "success" {
-                Diagnostics.error("roster: run \(id) was already undone by run \(by.id) (its changes: roster runs show \(by.id))")
+                Diagnostics.error("roster: run \(id) was already undone by run \(by.id) (its changes: \(JournalOptions.command("runs show \(by.id)", reaching: store)))")
             } else {
-                Diagnostics.error("roster: run \(id) is being undone by run \(by.id), which did not finish (\(by.outcome ?? "killed")); finish it with: roster resume \(by.id)")
+                Diagnostics.error("roster: run \(id) is being undone by run \(by.id), which did not finish (\(by.outcome ?? "killed")); finish it with: \(JournalOptions.command("resume \(by.id)", reaching: store))")
             }
             throw ExitCode(ExitStatus.usage)
         }

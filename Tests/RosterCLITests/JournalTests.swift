@@ -214,6 +214,34 @@ import TestSupport
         #expect(try await created() == 1)
     }
 
+    /// The commands a run's last line suggests reach its journal: with `--journal` when the
+    /// run's journal is not the one a command run there without it opens (following them
+    /// otherwise resumed, or showed, the run with that number in the default journal).
+    @Test func theCommandsARunSuggestsReachItsJournal() async throws {
+        let fail = "encore.deactivate_user(1001)\nerror('stop here', 0)"
+        let folder = try RosterProcess.scriptFolder(["first.lua": fail, "fail.lua": fail])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        let plain = try await RosterProcess.run(["run", "first.lua", "--emulator", "--yes"], in: folder, environment: environment)
+        #expect(plain.status == 1)
+        #expect(plain.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1; its changes: roster runs show 1\n"), "\(plain.stderr)")
+
+        let other = folder.appendingPathComponent("other.sqlite").path
+        let named = try await RosterProcess.run(["run", "fail.lua", "--emulator", "--yes", "--journal", other], in: folder, environment: environment)
+        #expect(named.status == 1)
+        #expect(named.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1 --journal \(other); its changes: roster runs show 1 --journal \(other)\n"),
+                "\(named.stderr)")
+        // The suggested command shows that run (its one change), not run 1 of the default journal.
+        let shown = try await RosterProcess.run(["runs", "show", "1", "--journal", other, "--json"], in: folder, environment: environment)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        #expect(((document["run"] as? [String: Any])?["script"] as? String)?.hasSuffix("fail.lua") == true, "\(shown.stdout)")
+
+        // The journal roster.toml names is found without the option.
+        try "journal = \"runs.sqlite\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n".write(to: folder.appendingPathComponent("roster.toml"), atomically: true, encoding: .utf8)
+        let configured = try await RosterProcess.run(["run", "fail.lua", "--emulator", "--yes", "--journal", "runs.sqlite"], in: folder, environment: environment)
+        #expect(configured.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1; its changes: roster runs show 1\n"), "\(configured.stderr)")
+    }
+
     @Test func aChangeNothingCanCheckAsksForADecision() async throws {
         let folder = try RosterProcess.scriptFolder(["sms.lua": #"activeconnect.send_registration_sms("ada@example.com", "+15550100")"#])
         defer { try? FileManager.default.removeItem(at: folder) }

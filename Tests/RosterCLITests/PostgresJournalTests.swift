@@ -143,7 +143,7 @@ import Testing
             #expect(whileRunning.contains("running on worker w "), "\(whileRunning)")
             // Nor is it resumed by hand beside its worker (which may have a change in flight).
             let beside = try await RosterProcess.run(["resume", String(running), "--journal", location], in: folder, environment: JournalTests.journal(folder))
-            #expect(beside.status == 2 && beside.diagnostics == "roster: run \(running) runs on worker w, which finishes it; wait for it to end (roster runs show \(running)), or stop it with roster cancel \(running)\n",
+            #expect(beside.status == 2 && beside.diagnostics == "roster: run \(running) runs on worker w, which finishes it; wait for it to end (roster runs show \(running) --journal \(store.path)), or stop it with roster cancel \(running) --journal \(store.path)\n",
                     "\(beside.stderr)")
             #expect(try store.cancel(runID: running) == .requested(worker: "w"))
             let whileStopping = try await listed()

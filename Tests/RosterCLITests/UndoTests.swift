@@ -205,7 +205,7 @@ import Testing
         #expect(try await roster(["submit", "queued.lua", "--journal", "queue.sqlite"]).status == 0)
         let queued = try await roster(["undo", "1", "--yes", "--journal", "queue.sqlite"])
         #expect(queued.status == 2)
-        #expect(queued.diagnostics == "roster: run 1 is still queued (a worker would go on with it); cancel it first (roster cancel 1 --wait), then undo it\n",
+        #expect(queued.diagnostics == "roster: run 1 is still queued (a worker would go on with it); cancel it first (roster cancel 1 --journal queue.sqlite --wait), then undo it\n",
                 "\(queued.stderr)")
     }
 

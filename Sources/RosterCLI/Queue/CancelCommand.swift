@@ -35,7 +35,7 @@ struct CancelCommand: AsyncParsableCommand, LeafCommand {
         case .requested(let worker), .alreadyRequested(let worker):
             let again = if case .alreadyRequested = result { " (asked before)" } else { "" }
             Diagnostics.error("roster: run \(id) runs on worker \(worker), which is asked to stop it\(again): its changes in flight get their answers, then it ends as cancelled"
-                              + (wait ? "" : " (roster runs show \(id))"))
+                              + (wait ? "" : " (\(JournalOptions.command("runs show \(id)", reaching: store)))"))
             if wait { try await waitForTheStop(store) }
         case .ended:
             let run = (try? store.run(id)) ?? found
@@ -43,7 +43,7 @@ struct CancelCommand: AsyncParsableCommand, LeafCommand {
                 Diagnostics.error("roster: run \(id) was already cancelled")
                 return
             }
-            Diagnostics.error("roster: run \(id) already ended (\(run.outcome ?? "ended")\(run.exitCode.map { ", exit \($0)" } ?? "")): nothing to cancel; roster undo \(id) reverses its changes")
+            Diagnostics.error("roster: run \(id) already ended (\(run.outcome ?? "ended")\(run.exitCode.map { ", exit \($0)" } ?? "")): nothing to cancel; \(JournalOptions.command("undo \(id)", reaching: store)) reverses its changes")
             throw ExitCode(ExitStatus.usage)
         case .notQueued:
             let process = store.processRunning(id).map { " (process \($0))" } ?? ""
@@ -62,7 +62,7 @@ struct CancelCommand: AsyncParsableCommand, LeafCommand {
                 if outcome == cancelledOutcome {
                     Diagnostics.error("roster: run \(id) cancelled: " + Self.changed(store, id, before: "it had sent nothing"))
                 } else {
-                    Diagnostics.error("roster: run \(id) ended before its worker could stop it: \(outcome ?? "ended") (exit \(entry.exitCode ?? 1)); roster runs show \(id)")
+                    Diagnostics.error("roster: run \(id) ended before its worker could stop it: \(outcome ?? "ended") (exit \(entry.exitCode ?? 1)); \(JournalOptions.command("runs show \(id)", reaching: store))")
                 }
                 return
             }
@@ -76,6 +76,6 @@ struct CancelCommand: AsyncParsableCommand, LeafCommand {
         guard counts.done + counts.unsettled > 0 else { return none }
         return "\(counts.done) change\(counts.done == 1 ? "" : "s") made"
             + (counts.unsettled > 0 ? ", \(counts.unsettled) of unknown outcome" : "")
-            + " (roster runs show \(id) lists them; roster undo \(id) reverses what can be)"
+            + " (\(JournalOptions.command("runs show \(id)", reaching: store)) lists them; \(JournalOptions.command("undo \(id)", reaching: store)) reverses what can be)"
     }
 }

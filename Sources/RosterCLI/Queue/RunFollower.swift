@@ -15,8 +15,9 @@ struct RunFollower {
     /// code when that is not 0.
     func follow() async throws {
         // Ctrl-C stops the following, not the run: say so, lest it be taken for a cancel.
+        let show = JournalOptions.command("runs show \(runID)", reaching: store), cancel = JournalOptions.command("cancel \(runID)", reaching: store)
         ProcessStopSignals.take { [runID] name in
-            Diagnostics.error("roster: \(name): stopped following run \(runID), which goes on without you (roster runs show \(runID); roster cancel \(runID) stops it)")
+            Diagnostics.error("roster: \(name): stopped following run \(runID), which goes on without you (\(show); \(cancel) stops it)")
             exit(ExitStatus.interrupted)
         }
         var said = ""
@@ -42,7 +43,7 @@ struct RunFollower {
             if entry.state == .done {
                 let code = Int32(clamping: entry.exitCode ?? Int(ExitStatus.scriptError))
                 let outcome = (try? store.run(runID))??.outcome ?? "ended"
-                Diagnostics.error("roster: run \(runID): \(outcome) (exit \(code)); its changes: roster runs show \(runID)")
+                Diagnostics.error("roster: run \(runID): \(outcome) (exit \(code)); its changes: \(show)")
                 if code != ExitStatus.success { throw ExitCode(code) }
                 return
             }

@@ -88,7 +88,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
         }
         print(id)
         Diagnostics.error("roster: run \(id) queued in \(store.path)" + (notBefore > Date() ? " for \(When.text(notBefore)) UTC" : "")
-                          + "; a worker (roster worker) runs it; roster runs show \(id)")
+                          + "; a worker (roster worker) runs it; \(JournalOptions.command("runs show \(id)", reaching: store))")
         if wait { try await RunFollower(store: store, runID: id).follow() }
     }
 

@@ -217,7 +217,7 @@ final class Worker: Sendable {
                     let code = exited ? status : 128 + status
                     try store.completeCancelled(runID: runID, worker: name, exitCode: code)
                     metrics.runCancelled()
-                    Diagnostics.error("roster: worker \(name): run \(runID) cancelled: stopped (roster runs show \(runID) lists what it changed)")
+                    Diagnostics.error("roster: worker \(name): run \(runID) cancelled: stopped (\(JournalOptions.command("runs show \(runID)", reaching: store)) lists what it changed)")
                 } else if exited, !(stopping && status == Int(ExitStatus.interrupted)) {
                     try store.complete(runID: runID, worker: name, exitCode: status)
                     metrics.runEnded(exitCode: status)
@@ -230,7 +230,7 @@ final class Worker: Sendable {
                 } else {
                     try store.complete(runID: runID, worker: name, exitCode: 128 + status)
                     metrics.runEnded(exitCode: 128 + status)
-                    Diagnostics.error("roster: worker \(name): run \(runID) ended by signal \(status) in each of its \(Self.maxClaims) claims; not claimed again (roster resume \(runID) to finish it by hand)")
+                    Diagnostics.error("roster: worker \(name): run \(runID) ended by signal \(status) in each of its \(Self.maxClaims) claims; not claimed again (\(JournalOptions.command("resume \(runID)", reaching: store)) to finish it by hand)")
                 }
             } catch {
                 // Its lease lapses and another worker takes it up: nothing is lost.

@@ -151,6 +151,8 @@ struct RowRunSupervisor {
 
     /// `roster: 48 rows ok, 2 failed (rows 18, 33); 144 changes`
     static func summary(_ outcomes: [RowOutcome], dryRun: Bool) -> String {
+        // An export that came out empty is said to be one, not counted as "0 rows ok".
+        guard !outcomes.isEmpty else { return "roster: the CSV has no rows below its header; nothing was run" }
         // Counted in place: a filtered copy of every outcome was 8 MB at the end of a 20,000-row run.
         let count = { (state: RowOutcome.State) in outcomes.count { $0.state == state } }
         let failedRows = outcomes.filter { $0.state == .failed }.map { String($0.row.number) }

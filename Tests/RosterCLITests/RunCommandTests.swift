@@ -66,6 +66,16 @@ import Testing
         #expect(fine.stdout.hasPrefix("José\n"), "\(fine.stdout)")
     }
 
+    /// A CSV with a header and no rows (an export that came out empty) is said to be one.
+    @Test func aCSVWithNoRowsSaysSo() async throws {
+        let folder = try RosterProcess.scriptFolder(["s.lua": "print(row.email)", "empty.csv": "email\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try await RosterProcess.run(["run", "s.lua", "--each", "empty.csv", "--emulator"], in: folder)
+        #expect(result.status == 0)
+        #expect(result.stdout == "")
+        #expect(result.stderr.contains("roster: the CSV has no rows below its header; nothing was run\n"), "\(result.stderr)")
+    }
+
     @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {
         let result = try await run("local x = 1\nerror('the user was not found')\n")
         #expect(result.status == 1)

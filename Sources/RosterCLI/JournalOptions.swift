@@ -37,21 +37,26 @@ struct JournalOptions: ParsableArguments {
     /// open another journal than `store`: the commands a run's last line suggests must lead
     /// to that run, not to the one with the same number in the user's default journal.
     static func command(_ arguments: String, reaching store: JournalStore) -> String {
-        let plain: String?
-        do {
-            plain = try ConfigurationLocation.find(explicit: nil).map { try RosterConfiguration.load(path: $0) }?.journal
-                ?? SQLiteJournalStore.defaultPath()
-        } catch {
-            plain = nil // a roster.toml here that cannot be read: only --journal reaches the journal
-        }
         func same(_ location: String) -> Bool {
             if PostgresJournalStore.isURL(location) || PostgresJournalStore.isURL(store.path) {
                 return PostgresJournalStore.canonical(location) == PostgresJournalStore.canonical(store.path)
             }
             return URL(fileURLWithPath: location).standardizedFileURL.path == URL(fileURLWithPath: store.path).standardizedFileURL.path
         }
-        return "roster \(arguments)" + (plain.map(same) == true ? "" : " --journal \(store.path)")
+        return "roster \(arguments)" + (plainLocation.map(same) == true ? "" : " --journal \(store.path)")
     }
+
+    /// The journal a command run here without options opens; nil when a roster.toml here
+    /// cannot be read (then only --journal reaches one). Read once: a run's last lines ask
+    /// for it twice, and a worker for each run it ends.
+    private static let plainLocation: String? = {
+        do {
+            return try ConfigurationLocation.find(explicit: nil).map { try RosterConfiguration.load(path: $0) }?.journal
+                ?? SQLiteJournalStore.defaultPath()
+        } catch {
+            return nil
+        }
+    }()
 
     /// Run `id` and its changes, from the journal; a run not there (or a journal that
     /// cannot be read) is one line on stderr and exit 2.

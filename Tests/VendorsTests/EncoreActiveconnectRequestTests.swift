@@ -118,7 +118,7 @@ import Testing
             let error = await vendorError { () async throws(VendorError) in _ = try await encore(server).getUser(.internal(7)) }
             #expect(error?.status == 503)
             #expect(error?.retryable == true)
-            #expect(error?.description == "encore.get_user: HTTP 503: HTTP 503")
+            #expect(error?.description == "encore.get_user: HTTP 503: Service Unavailable (no message from encore)")
             #expect(server.requests.count == 7, "three attempts in all")
         }
     }

@@ -56,6 +56,23 @@ import Testing
         }
     }
 
+    /// A refusal with no body of the vendor's names its status, not the status twice
+    /// (`HTTP 404: HTTP 404`); one with an unnamed status says only that nothing came.
+    @Test func refusalsWithoutAMessageNameTheirStatus() async throws {
+        try await withRecorder { (server: RecordingServer) async throws in
+            let active911 = Active911Client(Active911Configuration(baseURL: server.origin, tokenURL: server.origin, refreshToken: Secret("refresh"),
+                                                                   agency: "ag-1", requestsPerWindow: 100, window: .seconds(1)), http: Self.fast)
+            let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret("k"))), http: Self.fast)
+            server.answer(ScriptedResponse(status: 404, body: ""), ScriptedResponse(status: 422, body: "  "), ScriptedResponse(status: 499, body: ""))
+            let notFound = await vendorError { () async throws(VendorError) in try await active911.deleteMember(5) }
+            #expect(notFound?.description == "active911.delete_member: HTTP 404: Not Found (no message from active911)")
+            let unprocessable = await vendorError { () async throws(VendorError) in try await allthenticate.promoteGuest(emailID: 7) }
+            #expect(unprocessable?.description == "allthenticate.promote_guest: HTTP 422: Unprocessable Entity (no message from allthenticate)")
+            let unnamed = await vendorError { () async throws(VendorError) in try await active911.deleteMember(6) }
+            #expect(unnamed?.description == "active911.delete_member: HTTP 499: no message from active911")
+        }
+    }
+
     @Test func allthenticateRequests() async throws {
         try await withRecorder { (server: RecordingServer) async throws in
             let client = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret("key"))), http: Self.fast)

@@ -113,10 +113,10 @@ public final class Active911Client: VendorClientCore {
         request.headers.append(("Cookie", "a911Auth=" + configuration.refreshToken.reveal()))
     }
 
-    /// The envelope's message and code, else the status.
+    /// The envelope's message and code, else the status's.
     public func refusal(_ response: VendorResponse, operation: String) -> VendorError {
         let envelope = (try? JSONDecoder().decode(Envelope<JSONValue>.self, from: Data(response.body)))
-            ?? Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
+            ?? Envelope(success: false, result: nil, message: nil, code: nil, token: nil)
         return Self.failure(envelope, response, operation)
     }
 
@@ -159,7 +159,7 @@ public final class Active911Client: VendorClientCore {
         if response.isSuccess {
             throw response.unexpectedBody(.active911, operation)
         }
-        return Envelope(success: false, result: nil, message: "HTTP \(response.status)", code: nil, token: nil)
+        return Envelope(success: false, result: nil, message: nil, code: nil, token: nil)
     }
 
     private static func failure<T>(_ envelope: Envelope<T>, _ response: VendorResponse, _ operation: String) -> VendorError {

@@ -1,6 +1,7 @@
 /// VendorRequestBuilding.swift: the pieces every client shares: query strings and form
 /// bodies, and a status check that turns a refusal into a VendorError.
 import Foundation
+import NIOHTTP1
 
 public enum VendorEncoding {
     private static let unreserved: CharacterSet = {
@@ -43,11 +44,11 @@ extension VendorResponse {
     public var isSuccess: Bool { (200..<300).contains(status) }
 
     /// The error for this refusal: the vendor's code and message when it sent them, else
-    /// the status; retryable when the status is one a retry can help. The message is one
-    /// line; a web page (a base_url that reaches a web server, not the API) is named as such
-    /// rather than quoted.
+    /// the status's name; retryable when the status is one a retry can help. The message is
+    /// one line; a web page (a base_url that reaches a web server, not the API) is named as
+    /// such rather than quoted.
     public func refusal(_ vendor: Vendor, _ operation: String, code: String? = nil, message: String? = nil) -> VendorError {
-        let text = isWebPage ? Self.webPage(vendor) : message.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? "HTTP \(status)"
+        let text = isWebPage ? Self.webPage(vendor) : message.map(Self.oneLine).flatMap { $0.isEmpty ? nil : $0 } ?? Self.noMessage(vendor, status)
         return VendorError(vendor: vendor, operation: operation, status: status, code: code, message: text,
                            retryable: VendorHTTP.retryableStatuses.contains(status))
     }
@@ -57,6 +58,13 @@ extension VendorResponse {
     public func unexpectedBody(_ vendor: Vendor, _ operation: String) -> VendorError {
         VendorError(vendor: vendor, operation: operation, status: status,
                     message: isWebPage ? Self.webPage(vendor) : "unexpected response body (\(body.count) bytes)", retryable: false)
+    }
+
+    /// What a refusal with no message of the vendor's says: the status's name, and that the
+    /// vendor said nothing more (the status alone read `HTTP 404: HTTP 404`).
+    static func noMessage(_ vendor: Vendor, _ status: Int) -> String {
+        let name = HTTPResponseStatus(statusCode: status).reasonPhrase
+        return name.isEmpty ? "no message from \(vendor.rawValue)" : "\(name) (no message from \(vendor.rawValue))"
     }
 
     static func webPage(_ vendor: Vendor) -> String {

@@ -71,7 +71,7 @@ public enum Documentation {
         let names = modules.flatMap { module in [module.name] + module.functions.map { "\(module.name).\($0.name)" } }
         let wanted = topic.lowercased()
         guard !wanted.isEmpty else { return [] }
-        let close = names.map { ($0, editDistance(wanted, $0)) }.filter { $0.1 <= 2 }.sorted { $0.1 < $1.1 }.map(\.0)
+        let close = NearNames.near(wanted, in: names)
         let containing = names.filter { $0.contains(wanted) && !close.contains($0) }
         return Array((close + containing).prefix(5))
     }
@@ -85,22 +85,6 @@ public enum Documentation {
             return "no documentation for '\(topic)'; \(module.name) has: " + module.functions.map(\.name).joined(separator: ", ")
         }
         return "no documentation for '\(topic)'; " + otherwise
-    }
-
-    /// Levenshtein distance.
-    public static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 
     /// `help(x)`: prints the docs of a module, a declared function, a "module.function"

@@ -150,10 +150,11 @@ final class RunContext {
         if message.hasSuffix("stack overflow") || message.contains("stack overflow (") {
             return .limit(.stack, message: "\(limits.message(for: .stack)): \(message)")
         }
-        luaL_traceback(state.L, thread, message, 0)
-        let traceback = LuaState.bytes(state.L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? message
+        let shown = MisspelledName.suggesting(message, in: state)
+        luaL_traceback(state.L, thread, shown, 0)
+        let traceback = LuaState.bytes(state.L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? shown
         roster_pop(state.L, 1)
-        return .scriptError(message: message, traceback: traceback)
+        return .scriptError(message: shown, traceback: traceback)
     }
 
     /// `FILE:LINE: text` for the error value on top of `thread`.

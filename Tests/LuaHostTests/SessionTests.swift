@@ -19,7 +19,7 @@ import TestSupport
         end
         """
 
-    func session(timeout: Duration = .seconds(5), memory: Int = 16 << 20) throws -> (LuaSession, CollectedOutput) {
+    func session(timeout: Duration = .seconds(30), memory: Int = 16 << 20) throws -> (LuaSession, CollectedOutput) {
         let output = CollectedOutput()
         let session = try LuaSession(limits: LuaLimits(memory: memory, timeout: timeout), modules: [Demo.module],
                                      output: output, directory: nil, printer: Self.printer)

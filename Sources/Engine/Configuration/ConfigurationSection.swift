@@ -2,6 +2,7 @@
 /// mistake reported at its key.
 import Emulator
 import Foundation
+import LuaHost
 
 /// One table of a document (`[tenants.acme.encore]`) and the keys it may hold.
 public struct ConfigurationSection {
@@ -21,7 +22,7 @@ public struct ConfigurationSection {
     public func requireOnly(_ known: [String]) throws(ConfigurationError) {
         for key in fields.keys.sorted() where !known.contains(key) {
             let fix: String
-            if let near = Self.nearest(to: key, in: known) {
+            if let near = NearNames.near(key, in: known).first {
                 fix = "did you mean \(near)?"
             } else {
                 fix = "remove it; " + (path.isEmpty ? "the top level" : "[\(name)]") + " takes " + known.joined(separator: ", ")
@@ -158,24 +159,5 @@ public struct ConfigurationSection {
         case (nil, nil): throw document.error(at: path + [key], "names no source", fix: fixShape)
         case (.some, .some): throw document.error(at: path + [key], "names both env and file", fix: "keep one of them")
         }
-    }
-
-    /// The known key within edit distance 2 of `key`, if any.
-    static func nearest(to key: String, in known: [String]) -> String? {
-        known.map { ($0, distance(key, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
-    }
-
-    /// Levenshtein distance.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }

@@ -24,7 +24,7 @@ public struct PluginPermissions: Sendable {
             let expanded = Self.expand(entry, modules)
             guard !expanded.isEmpty else {
                 let operationNames = modules.flatMap { module in module.functions.map { "\(module.name).\($0.name)" } }
-                let near = operationNames.map { ($0, Documentation.editDistance(entry, $0)) }.filter { $0.1 <= 3 }.min { $0.1 < $1.1 }?.0
+                let near = NearNames.near(entry, in: operationNames, within: 3).first
                 throw document.error(at: key, "unknown operation '\(entry)'", fix: near.map { "did you mean \"\($0)\"?" } ?? fix + " (roster docs lists them)")
             }
             entries.append(entry)

@@ -1,0 +1,39 @@
+/// NearNames.swift: "did you mean …?" — the names a mistyped one was probably meant to be,
+/// for roster.toml keys, plugin permissions, `help` topics and script errors alike.
+
+/// Names within a few edits of a mistyped one.
+public enum NearNames {
+    /// The Levenshtein distance between `a` and `b`: the fewest one-character insertions,
+    /// deletions and substitutions that turn one into the other.
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// The candidates within `limit` edits of `name`, nearest first, equally near ones in
+    /// alphabetical order. `key` gives the part of a candidate that is
+    /// compared (`get_user` of `encore.get_user`).
+    public static func near(_ name: String, in candidates: some Sequence<String>, within limit: Int = 2,
+                            comparing key: (String) -> Substring = { Substring($0) }) -> [String] {
+        candidates.compactMap { candidate -> (String, Int)? in
+            let compared = key(candidate)
+            // Lengths further apart than the limit cannot be within it: skip the table.
+            guard abs(compared.count - name.count) <= limit else { return nil }
+            let edits = distance(name, String(compared))
+            return edits <= limit ? (candidate, edits) : nil
+        }
+        .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+        .map(\.0)
+    }
+}

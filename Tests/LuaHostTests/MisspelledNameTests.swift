@@ -1,0 +1,65 @@
+/// MisspelledNameTests.swift: a script that calls or indexes a name that is not there is
+/// told the names it probably meant, from the globals and the global tables' functions.
+import LuaHost
+import Testing
+import TestSupport
+
+@Suite struct MisspelledNameTests {
+    /// The message a script that fails with `source` ends with.
+    func failure(_ source: String) async -> (message: String, traceback: String) {
+        let result = await runScript(source)
+        guard case .scriptError(let message, let traceback) = result.outcome else {
+            Issue.record("no script error: \(result.outcome)")
+            return ("", "")
+        }
+        return (message, traceback)
+    }
+
+    @Test func aMistypedFunctionModuleOrGlobalIsNamed() async {
+        #expect(await failure("demo.ech(1)").message
+            == "test.lua:1: attempt to call a nil value (field 'ech'); did you mean demo.echo?")
+        #expect(await failure("local x = 1\ndem.add(1, 2)").message
+            == "test.lua:2: attempt to index a nil value (global 'dem'); did you mean demo?")
+        #expect(await failure("prnt('x')").message == "test.lua:1: attempt to call a nil value (global 'prnt'); did you mean print?")
+        #expect(await failure("local s = ('x'):uppr()").message
+            == "test.lua:1: attempt to call a nil value (method 'uppr'); did you mean string.upper?")
+        #expect(await failure("string.fromat('%d', 1)").message
+            == "test.lua:1: attempt to call a nil value (field 'fromat'); did you mean string.format?")
+        #expect(await failure("demo.nme_of({})").message
+            == "test.lua:1: attempt to call a nil value (field 'nme_of'); did you mean demo.name_of?")
+        #expect(await failure("demo.ech(1)").traceback.hasPrefix("test.lua:1: attempt to call a nil value (field 'ech'); did you mean demo.echo?\nstack traceback:"))
+    }
+
+    @Test func nothingIsSuggestedForANameNothingIsNear() async {
+        // Two edits from math.cos and math.fmod, but one is all a three-letter name gets.
+        #expect(await failure("local t = {} t.foo()").message == "test.lua:1: attempt to call a nil value (field 'foo')")
+        #expect(await failure("nosuchthing()").message == "test.lua:1: attempt to call a nil value (global 'nosuchthing')")
+        #expect(await failure("local t = {} t.x()").message == "test.lua:1: attempt to call a nil value (field 'x')")
+        #expect(await failure("error('attempt to call a nil value (global \\'prnt\\')', 0)").message
+            == "test.lua:1: attempt to call a nil value (global 'prnt'); did you mean print?",
+                "the script's own error reads the same, and gets the same help")
+    }
+
+    @Test func anErrorTheScriptCatchesIsLuasOwn() async {
+        let result = await runScript("print(select(2, pcall(function() demo.ech(1) end)))")
+        #expect(result.outcome == .success)
+        #expect(result.output == "test.lua:1: attempt to call a nil value (field 'ech')\n")
+    }
+
+    @Test func theREPLNamesThemToo() async throws {
+        let session = try LuaSession(limits: LuaLimits(timeout: .seconds(5)), modules: [Demo.module],
+                                     output: CollectedOutput(), directory: nil, printer: SessionTests.printer)
+        guard case .failed(.scriptError(let message, _)) = await session.evaluate("demo.ech(1)") else { Issue.record("no error"); return }
+        #expect(message == "stdin:1: attempt to call a nil value (field 'ech'); did you mean demo.echo?")
+    }
+
+    @Test func nearNamesAreByEditDistance() {
+        #expect(NearNames.distance("kitten", "sitting") == 3)
+        #expect(NearNames.distance("", "abc") == 3)
+        #expect(NearNames.distance("same", "same") == 0)
+        #expect(NearNames.near("get_usr", in: ["list_users", "get_user", "get_users", "delete_user"]) == ["get_user", "get_users"])
+        #expect(NearNames.near("ab", in: ["b", "a", "abc"], within: 1) == ["a", "abc", "b"], "equally near: alphabetical")
+        #expect(NearNames.near("get_usr", in: ["encore.get_user", "guardant.get_user"]) { $0.split(separator: ".")[1] }
+            == ["encore.get_user", "guardant.get_user"])
+    }
+}

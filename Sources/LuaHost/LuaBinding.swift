@@ -159,12 +159,23 @@ final class LuaBinding {
     /// The message for a call that failed its signature: argument `index` does not match
     /// the declaration, or (index 0) there are too many arguments.
     func argumentError(_ L: OpaquePointer, index: Int32) -> String {
+        let colonCall = calledWithColon(L)
+        let hint = colonCall ? " (write \(qualifiedName)(...) with '.', not ':', which passes the module first)" : ""
         guard index > 0 else {
             let maximum = signature.pointee.maximum_arguments
-            return "\(qualifiedName): expected at most \(maximum) argument\(maximum == 1 ? "" : "s"), got \(lua_gettop(L))"
+            return "\(qualifiedName): expected at most \(maximum) argument\(maximum == 1 ? "" : "s"), got \(lua_gettop(L))" + hint
         }
         let expected = function.parameters[Int(index) - 1].types.map(\.rawValue).joined(separator: " or ")
-        return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(LuaState.typeName(L, at: index))"
+        let got = colonCall && index == 1 ? "the \(qualifiedName.prefix { $0 != "." }) module" : LuaState.typeName(L, at: index)
+        return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(got)" + hint
+    }
+
+    /// Whether the first argument is this function's own module table: `encore:get_user(1)`,
+    /// a method call, where `encore.get_user(1)` was meant.
+    private func calledWithColon(_ L: OpaquePointer) -> Bool {
+        guard lua_type(L, 1) == LUA_TTABLE, let table = lua_topointer(L, 1),
+              let module = RunContext.of(L)?.state.modules[UnsafeRawPointer(table)] else { return false }
+        return qualifiedName.hasPrefix(module.name + ".")
     }
 }
 

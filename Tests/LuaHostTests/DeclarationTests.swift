@@ -32,6 +32,22 @@ import TestSupport
 
     /// A function declared without a result returns no value; one with a result returns
     /// its nil as a value.
+    /// `demo:id(7)` passes the module first: the error says so, and what to write.
+    @Test func aCallWithAColonIsToldToUseADot() async {
+        let result = await runScript("""
+            print(pcall(function() return demo:id(7) end))
+            print(pcall(function() return demo:add(1, 2) end))
+            print(pcall(demo.id, {}))
+            """)
+        #expect(result.outcome == .success)
+        #expect(result.output == """
+            false\ttest.lua:1: demo.id: argument #1 (id) expected integer or string, got the demo module (write demo.id(...) with '.', not ':', which passes the module first)
+            false\ttest.lua:2: demo.add: expected at most 2 arguments, got 3 (write demo.add(...) with '.', not ':', which passes the module first)
+            false\tdemo.id: argument #1 (id) expected integer or string, got table
+
+            """)
+    }
+
     @Test func aFunctionWithoutAResultReturnsNothing() async {
         let module = LuaModule("t", "results", functions: [
             LuaFunction("none", "Returns nothing.") { _ in .nil },

@@ -30,8 +30,10 @@ final class PostgresServer: @unchecked Sendable {
     /// instead of trusting every local connection.
     static func start(password: String? = nil) async throws -> PostgresServer {
         guard let binaries else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL is not installed (make test installs it)"]) }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-pg-\(UUID().uuidString)")
+        stopAbandoned()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(folderPrefix)\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try String(getpid()).write(to: folder.appendingPathComponent(ownerFile), atomically: true, encoding: .utf8)
         if getuid() == 0, let user = getpwnam("postgres") { chown(folder.path, user.pointee.pw_uid, user.pointee.pw_gid) }
         let initdb = PostgresServer(folder: folder, port: 0, binaries: binaries)
         var authentication = ["--auth=trust"]
@@ -74,14 +76,37 @@ final class PostgresServer: @unchecked Sendable {
 
     /// Stops the server at once (SIGQUIT: an immediate shutdown) and removes its folder.
     func stop() {
-        // The postmaster's pid is the first line of postmaster.pid (runuser stands between).
+        Self.quitPostmaster(in: folder)
+        if server.isRunning { kill(server.processIdentifier, SIGQUIT) }
+        for _ in 0..<200 where Self.accepts(port: port) { usleep(20_000) }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Every cluster's folder: `roster-pg-UUID` in the temporary directory.
+    static let folderPrefix = "roster-pg-"
+    /// The pid of the test process that made the cluster, in its folder.
+    static let ownerFile = "owner"
+
+    /// Stops the clusters whose test process is gone and removes their folders: a test run
+    /// killed (or stopped with Ctrl-C) never reached `stop`, and its servers ran on.
+    static func stopAbandoned(in temporary: URL = FileManager.default.temporaryDirectory) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        for name in names where name.hasPrefix(folderPrefix) {
+            let folder = temporary.appendingPathComponent(name)
+            guard let text = try? String(contentsOf: folder.appendingPathComponent(ownerFile), encoding: .utf8),
+                  let owner = Int32(text), kill(owner, 0) != 0, errno == ESRCH else { continue }
+            quitPostmaster(in: folder)
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
+
+    /// Asks the cluster's postmaster for an immediate shutdown (SIGQUIT). Its pid is the
+    /// first line of postmaster.pid (runuser stands between it and the test).
+    private static func quitPostmaster(in folder: URL) {
         let pidFile = folder.appendingPathComponent("data/postmaster.pid")
         if let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
             kill(pid, SIGQUIT)
         }
-        if server.isRunning { kill(server.processIdentifier, SIGQUIT) }
-        for _ in 0..<200 where Self.accepts(port: port) { usleep(20_000) }
-        try? FileManager.default.removeItem(at: folder)
     }
 
     private static func accepts(port: Int) -> Bool {

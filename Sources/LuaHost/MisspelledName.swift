@@ -1,5 +1,6 @@
 /// MisspelledName.swift: "did you mean encore.get_user?" after Lua's own words for a name
-/// that is not there (`attempt to call a nil value (field 'get_usr')`).
+/// that is not there (`attempt to call a nil value (field 'get_usr')`), or what to use
+/// instead of a library the sandbox withholds (`io`).
 import CLua
 import CRosterLua
 
@@ -9,10 +10,14 @@ import CRosterLua
 /// not the table it was looked up in, so every global table is a place it may have meant.
 enum MisspelledName {
     /// `message` with `; did you mean …?` added when it is Lua's error for calling or
-    /// indexing a nil name and names close to that one exist; else `message` as it is.
+    /// indexing a nil name and names close to that one exist, or with what to use instead
+    /// when the name is one the sandbox withholds; else `message` as it is.
     /// Reads the globals raw (no metamethod runs), in host mode (nothing raises).
     static func suggesting(_ message: String, in state: LuaState) -> String {
         guard let missing = MissingName(message) else { return message }
+        if missing.kind != .calledField, let instead = Sandbox.withheld[missing.name] {
+            return message + "; \(missing.name) is not available in Roster scripts: \(instead)"
+        }
         // Short names are near too much (`t.foo` is two edits from `math.cos`): one edit
         // for up to five letters, none for one or two.
         let limit = missing.name.count >= 6 ? 2 : missing.name.count >= 3 ? 1 : 0

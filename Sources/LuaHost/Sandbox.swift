@@ -19,6 +19,18 @@ enum Sandbox {
     static let osFields: Set<String> = ["time", "clock", "date"]
     /// Fields removed from `string`.
     static let removedStringFields = ["dump"]
+    /// Stock Lua globals a script does not have, and what it has instead: what a script
+    /// error naming one of them adds (`attempt to index a nil value (global 'io')`).
+    static let withheld: [String: String] = {
+        let require = "require(\"name\") loads name.lua from the script's folder"
+        return [
+            "io": "scripts reach no files; name one with --input FILE and read it as inputs[\"FILE\"]",
+            "debug": "it would reach past the sandbox",
+            "package": require,
+            "dofile": require,
+            "loadfile": require,
+        ]
+    }()
 
     /// Opens the sandbox into a fresh state.
     static func open(_ state: LuaState) {

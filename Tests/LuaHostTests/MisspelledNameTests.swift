@@ -40,6 +40,17 @@ import TestSupport
                 "the script's own error reads the same, and gets the same help")
     }
 
+    @Test func aLibraryTheSandboxWithholdsSaysWhatToUseInstead() async {
+        #expect(await failure("local f = io.open('people.csv')").message == "test.lua:1: attempt to index a nil value (global 'io'); "
+            + "io is not available in Roster scripts: scripts reach no files; name one with --input FILE and read it as inputs[\"FILE\"]")
+        #expect(await failure("dofile('helpers.lua')").message == "test.lua:1: attempt to call a nil value (global 'dofile'); "
+            + "dofile is not available in Roster scripts: require(\"name\") loads name.lua from the script's folder")
+        #expect(await failure("debug.traceback()").message
+            == "test.lua:1: attempt to index a nil value (global 'debug'); debug is not available in Roster scripts: it would reach past the sandbox")
+        // A field of that name is anyone's: nothing is said of the library.
+        #expect(await failure("local t = {} t.io()").message == "test.lua:1: attempt to call a nil value (field 'io')")
+    }
+
     @Test func anErrorTheScriptCatchesIsLuasOwn() async {
         let result = await runScript("print(select(2, pcall(function() demo.ech(1) end)))")
         #expect(result.outcome == .success)

@@ -25,7 +25,8 @@ import Testing
         let result = try await run("print(args.who, args.empty == '', args.eq) io.write('x')", ["--arg", "who=alice", "--arg", "empty=", "--arg", "eq=a=b"])
         #expect(result.stdout == "alice\ttrue\ta=b\n")
         #expect(result.status == 1)
-        #expect(result.diagnostics == "script.lua:1: attempt to index a nil value (global 'io')\n")
+        #expect(result.diagnostics == "script.lua:1: attempt to index a nil value (global 'io'); io is not available in Roster scripts: "
+            + "scripts reach no files; name one with --input FILE and read it as inputs[\"FILE\"]\n")
     }
 
     @Test func aBadOrRepeatedArgIsAUsageErrorAndNothingRuns() async throws {

@@ -50,7 +50,8 @@ enum MisspelledName {
         return message + "; did you mean \(list)?"
     }
 
-    /// The identifier keys of the table at `index` whose values are of `type`.
+    /// The keys of the table at `index` that start like a name (a letter or `_`) and whose
+    /// values are of `type`.
     private static func names(_ L: OpaquePointer, _ index: Int32, of type: Int32) -> [String] {
         var names: [String] = []
         lua_pushnil(L)

@@ -22,13 +22,13 @@ public enum NearNames {
     }
 
     /// The candidates within `limit` edits of `name`, nearest first, equally near ones in
-    /// alphabetical order. `key` gives the part of a candidate that is
-    /// compared (`get_user` of `encore.get_user`).
+    /// alphabetical order. `key` gives the part of a candidate that is compared (`get_user`
+    /// of `encore.get_user`).
     public static func near(_ name: String, in candidates: some Sequence<String>, within limit: Int = 2,
                             comparing key: (String) -> Substring = { Substring($0) }) -> [String] {
         candidates.compactMap { candidate -> (String, Int)? in
             let compared = key(candidate)
-            // Lengths further apart than the limit cannot be within it: skip the table.
+            // Lengths further apart than the limit cannot be within it: no need to count.
             guard abs(compared.count - name.count) <= limit else { return nil }
             let edits = distance(name, String(compared))
             return edits <= limit ? (candidate, edits) : nil

@@ -7,7 +7,9 @@ import Testing
 @testable import Vendors
 
 @Suite struct EncoreActiveconnectClientTests {
-    static let http = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 4, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(20)))
+    /// Generous timeouts, as `EncoreActiveconnectRequestTests.fast`: the emulator answers at
+    /// once, but not always within 5 s while a full suite loads a 2-core machine.
+    static let http = VendorHTTP(timeout: .seconds(60), retry: RetryPolicy(attempts: 4, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(20)))
 
     func withClients(_ configuration: EmulatorConfiguration = EmulatorConfiguration(apis: VendorRegistry.standard.emulatedAPIs),
                      _ body: (RunningEmulator, EncoreClient, ActiveconnectClient) async throws -> Void) async throws {
@@ -72,7 +74,7 @@ import Testing
         configuration.faults = try FaultSpec(parsing: "error503=0.3,error429=0.2")
         try await withClients(configuration) { (emulator: RunningEmulator, encore: EncoreClient, _: ActiveconnectClient) async throws in
             let patient = EncoreClient(encore.configuration, http: VendorHTTP(
-                timeout: .seconds(5), retry: RetryPolicy(attempts: 8, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))))
+                timeout: .seconds(60), retry: RetryPolicy(attempts: 8, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(5))))
             for _ in 0..<10 { #expect(try await patient.getUser(.internal(1001))["UserName"]?.string == "ada") }
             emulator.world.faults.update(try FaultSpec(parsing: "error503=1"), seed: 1)
             let error = await vendorError { () async throws(VendorError) in _ = try await encore.getUser(.internal(1001)) }

@@ -5,7 +5,9 @@ import Testing
 @testable import Vendors
 
 @Suite struct EncoreActiveconnectRequestTests {
-    static let fast = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
+    /// Generous timeouts: the scripted server answers at once, but a full suite on a 2-core
+    /// machine runs some 90 threads at a time, and a request then waited over 5 s.
+    static let fast = VendorHTTP(timeout: .seconds(60), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
 
     func encore(_ server: RecordingServer, apiVersion: Int? = nil, pageSize: Int = 500) -> EncoreClient {
         EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret("key-123"), apiVersion: apiVersion, pageSize: pageSize), http: Self.fast)

@@ -120,7 +120,7 @@ import Testing
                                                        requestsPerWindow: 4, window: .milliseconds(1300))
             let clock = ContinuousClock()
             let start = clock.now
-            let noRetry = VendorHTTP(timeout: .seconds(5), retry: .none)
+            let noRetry = VendorHTTP(timeout: .seconds(60), retry: .none)
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for _ in 0..<10 {
                     group.addTask {

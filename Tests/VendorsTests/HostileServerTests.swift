@@ -11,7 +11,7 @@ import Testing
 @testable import Vendors
 
 @Suite struct HostileServerTests {
-    static let fast = VendorHTTP(timeout: .seconds(5), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
+    static let fast = VendorHTTP(timeout: .seconds(60), retry: RetryPolicy(attempts: 3, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(50)))
     static let newUser: EncoreUser = {
         var user = EncoreUser()
         user.userName = "n"
@@ -130,7 +130,7 @@ import Testing
             // The answer repeats every credential the clients send, as a header-echoing server would.
             let secrets = ["encore-key-hunter2", "guardant-token-hunter2", "allth-key-hunter2", "a911-refresh-hunter2", "a911-access-hunter2"]
             let echo = secrets.joined(separator: " | ")
-            let http = VendorHTTP(timeout: .seconds(5), retry: .none)
+            let http = VendorHTTP(timeout: .seconds(60), retry: .none)
             let encore = EncoreClient(EncoreConfiguration(baseURL: server.origin, subscriptionKey: Secret(secrets[0])), http: http)
             let guardant = GuardantClient(GuardantConfiguration(baseURL: server.origin, token: HeaderCredential(Secret(secrets[1]))), http: http)
             let allthenticate = AllthenticateClient(AllthenticateConfiguration(baseURL: server.origin, apiKey: HeaderCredential(Secret(secrets[2]))), http: http)

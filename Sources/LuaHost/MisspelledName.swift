@@ -18,9 +18,7 @@ enum MisspelledName {
         if missing.kind != .calledField, let instead = Sandbox.withheld[missing.name] {
             return message + "; \(missing.name) is not available in Roster scripts: \(instead)"
         }
-        // Short names are near too much (`t.foo` is two edits from `math.cos`): one edit
-        // for up to five letters, none for one or two.
-        let limit = missing.name.count >= 6 ? 2 : missing.name.count >= 3 ? 1 : 0
+        let limit = NearNames.limit(for: missing.name)
         guard limit > 0 else { return message }
         let L = state.L
         let outerMode = roster_set_host_mode(state.state, 1)

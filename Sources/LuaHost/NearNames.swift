@@ -21,6 +21,13 @@ public enum NearNames {
         return previous[b.count]
     }
 
+    /// How many edits a name of this length may be from what it meant: short names are near
+    /// too much (`t.foo` is two edits from `math.cos`, `eu` one from `us`), so one edit for
+    /// three to five letters, two from six, none for one or two.
+    public static func limit(for name: String) -> Int {
+        name.count >= 6 ? 2 : name.count >= 3 ? 1 : 0
+    }
+
     /// The candidates within `limit` edits of `name`, nearest first, equally near ones in
     /// alphabetical order. `key` gives the part of a candidate that is compared (`get_user`
     /// of `encore.get_user`).

@@ -167,7 +167,8 @@ struct RowRunSupervisor {
         return "roster: " + parts.joined(separator: ", ") + "; \(changes) change\(changes == 1 ? "" : "s")" + (dryRun ? " planned" : "")
     }
 
-    /// The failed rows with their columns and `error`, ready to fix and run again.
+    /// The failed rows with their columns and `error`, ready to fix and run again: values
+    /// exactly as read (`CSV.line`, not a report's `reportLine`), so a rerun reads the same.
     private func writeFailedRows(_ failed: [RowOutcome], header: [String], to path: String) throws {
         var text = CSV.line(header + ["error"]) + "\n"
         for outcome in failed {
@@ -204,7 +205,7 @@ struct RowRunSupervisor {
         case .csv:
             text = CSV.line(["row", "key", "outcome", "changes", "error", "result"]) + "\n"
             for outcome in outcomes {
-                text += CSV.line([String(outcome.row.number), outcome.key, outcome.state.rawValue, String(outcome.changes), outcome.error ?? "",
+                text += CSV.reportLine([String(outcome.row.number), outcome.key, outcome.state.rawValue, String(outcome.changes), outcome.error ?? "",
                                   cell(outcome.result?.returned ?? .null)]) + "\n"
             }
         case .jsonl:

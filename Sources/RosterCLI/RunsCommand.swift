@@ -1,6 +1,7 @@
 /// RunsCommand.swift: `roster runs` (the journal's runs, newest first), `roster runs show RUN`
 /// (every change of one run) and `roster audit` (every change ever sent, for a SIEM).
 import ArgumentParser
+import Bindings
 import Engine
 import Foundation
 import Journal
@@ -414,18 +415,15 @@ enum JSONOutput {
     }
 }
 
-/// Changes as CSV (RFC 4180 quoting).
+/// Changes as CSV (RFC 4180 quoting), safe to open in a spreadsheet (`CSV.reportLine`).
 enum CSVOutput {
     static func print(_ changes: [JournalChange]) {
-        func field(_ text: String) -> String {
-            text.contains(where: { ",\"\n\r".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
-        }
         Swift.print("id,run,attempt,sequence,tenant,user,vendor,operation,effect,state,already,started_at,duration_ms,arguments,error")
         for change in changes {
-            Swift.print([String(change.id), String(change.runID), String(change.attempt), String(change.sequence), change.tenant ?? "",
-                         change.user ?? "", change.vendor, change.operation, change.effect, change.state.rawValue, String(change.already),
-                         When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
-                         change.arguments, change.error ?? ""].map(field).joined(separator: ","))
+            Swift.print(CSV.reportLine([String(change.id), String(change.runID), String(change.attempt), String(change.sequence), change.tenant ?? "",
+                                        change.user ?? "", change.vendor, change.operation, change.effect, change.state.rawValue, String(change.already),
+                                        When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
+                                        change.arguments, change.error ?? ""]))
         }
     }
 }

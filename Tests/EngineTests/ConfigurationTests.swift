@@ -169,7 +169,7 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         ("[tenants.acme.active911]\nrefresh_token = { env = \"K\" }\nrate_limit = \"25\"\n",
          "roster.toml:3: tenants.acme.active911.rate_limit: expected REQUESTS/WINDOW such as 25/60s, got '25'; write rate_limit = \"25/60s\""),
         ("default_tenant = \"acm\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
-         "roster.toml:1: default_tenant: no tenant named 'acm'; use one of: acme"),
+         "roster.toml:1: default_tenant: no tenant named 'acm'; did you mean 'acme'? (use one of: acme)"),
         ("x = 1\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, plugins, schedules, proxy, proxy_password, no_proxy"),
         ("proxy = \"http://ops:hunter2@proxy.example.com:3128\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
@@ -296,6 +296,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         }
         #expect(choose(nil) == "roster.toml: default_tenant: several tenants and no default; pass --tenant (one of: acme, beta) or set default_tenant")
         #expect(choose("gamma") == "roster.toml: tenants: no tenant named 'gamma'; pass --tenant with one of: acme, beta")
+        #expect(choose("bta") == "roster.toml: tenants: no tenant named 'bta'; did you mean 'beta'? (pass --tenant with one of: acme, beta)")
+        #expect(choose("ac") == "roster.toml: tenants: no tenant named 'ac'; pass --tenant with one of: acme, beta") // too short to guess
         #expect(try two.tenant(named: "beta", environment: environment).name == "beta")
 
         let one = try RosterConfiguration.load(path: try folder.write("[tenants.solo.encore]\nsubscription_key = { env = \"K\" }\n"))

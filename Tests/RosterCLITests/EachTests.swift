@@ -185,6 +185,30 @@ import FoundationNetworking
             """)
     }
 
+    /// `--output csv` is a report: a cell a spreadsheet would run as a formula (a name from
+    /// the input, a script's result) gets a leading `'`. `--failed-rows` is read back by the
+    /// next run: its values stay exactly as they were.
+    @Test func aCSVReportRunsNoFormula() async throws {
+        let script = """
+            if row.name:sub(1, 1) == "@" then error("no such person") end
+            return row.name == "-5" and -5 or "+" .. row.name
+            """
+        let folder = try RosterProcess.scriptFolder(["rows.lua": script, "rows.csv": "name\n\"=HYPERLINK(\"\"x\"\")\"\n-5\n@bad\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let csv = try await RosterProcess.run(["run", "rows.lua", "--each", "rows.csv", "--parallel", "1", "--output", "csv", "--failed-rows", "failed.csv"],
+                                              in: folder, environment: JournalTests.journal(folder))
+        #expect(csv.status == 1, "\(csv.stderr)")
+        #expect(csv.stdout == """
+            row,key,outcome,changes,error,result
+            2,"'=HYPERLINK(""x"")",ok,0,,"'+=HYPERLINK(""x"")"
+            3,-5,ok,0,,-5
+            4,'@bad,failed,0,rows.lua:1: no such person,
+
+            """)
+        let failed = try String(contentsOf: folder.appendingPathComponent("failed.csv"), encoding: .utf8)
+        #expect(failed == "name,error\n@bad,rows.lua:1: no such person\n")
+    }
+
     /// `--max-failures` starts no new row once reached; `--output csv` gives every row.
     @Test func maxFailuresStopsStartingRows() async throws {
         var csv = "username,email,first_name,last_name\n"

@@ -332,6 +332,14 @@ import TestSupport
         #expect(misspelt.stderr.hasPrefix("Error: --vendor must be one of activeconnect, encore, guardant, active911, allthenticate, got 'encor'\n"), "\(misspelt.stderr)")
         let none = try await RosterProcess.run(["runs", "--tenant", "acme", "--since", "1d"], in: folder, environment: Self.journal(folder))
         #expect(none.stdout.hasPrefix("no runs of tenant 'acme' since 1d journaled in "), "\(none.stdout)")
+
+        // The audit's CSV opens in a spreadsheet as text: a user named like a formula is shown,
+        // not run (a leading ').
+        var formulaUser = Self.journal(folder)
+        formulaUser["USER"] = "=HYPERLINK(1)"
+        #expect(try await RosterProcess.run(["run", "reads.lua", "--config", "roster.toml", "--yes"], in: folder, environment: formulaUser).status == 1)
+        let audit = try await RosterProcess.run(["audit", "--format", "csv"], in: folder, environment: Self.journal(folder))
+        #expect(audit.stdout.split(separator: "\n").last?.contains(",demo,'=HYPERLINK(1),encore,deactivate_user,") == true, "\(audit.stdout)")
     }
 
     /// A toggle reads its target's state before it is sent and journals it: resuming one

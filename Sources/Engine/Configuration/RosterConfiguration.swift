@@ -2,6 +2,7 @@
 /// checked whole; a tenant's secrets are read only when that tenant is used.
 import Foundation
 import Journal
+import LuaHost
 import Vendors
 
 /// A checked `roster.toml`.
@@ -67,7 +68,7 @@ public struct RosterConfiguration: Sendable {
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
         if let defaultTenant, tenants[defaultTenant] == nil {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",
-                                 fix: "use one of: " + tenants.keys.sorted().joined(separator: ", "))
+                                 fix: Self.fix(forTenant: defaultTenant, among: tenants.keys.sorted(), "use one of: "))
         }
         var schedules: [ScheduleSettings] = []
         if let tables = try root.table("schedules") {
@@ -111,7 +112,7 @@ public struct RosterConfiguration: Sendable {
         if let name {
             guard tenants[name] != nil else {
                 throw ConfigurationError(file: file, key: "tenants", problem: "no tenant named '\(name)'",
-                                         fix: "pass --tenant with one of: " + names.joined(separator: ", "))
+                                         fix: Self.fix(forTenant: name, among: names, "pass --tenant with one of: "))
             }
             chosen = name
         } else if let defaultTenant {
@@ -123,6 +124,14 @@ public struct RosterConfiguration: Sendable {
                                      fix: "pass --tenant (one of: \(names.joined(separator: ", "))) or set default_tenant")
         }
         return try tenants[chosen]!.resolve(environment: environment)
+    }
+
+    /// The fix for `name`, which names no tenant: the tenant it probably meant, when one is
+    /// near (`dmo` → `demo`), then `instruction` and every tenant.
+    static func fix(forTenant name: String, among names: [String], _ instruction: String) -> String {
+        let every = instruction + names.joined(separator: ", ")
+        guard let near = NearNames.near(name, in: names, within: NearNames.limit(for: name)).first else { return every }
+        return "did you mean '\(near)'? (\(every))"
     }
 }
 

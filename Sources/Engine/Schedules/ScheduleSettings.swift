@@ -22,7 +22,8 @@ public struct ScheduleSettings: Sendable {
         script = path.hasPrefix("/") ? path : section.document.folder.appendingPathComponent(path).path
         tenant = try section.string("tenant", example: tenants.first ?? "acme")
         if let tenant, !tenants.contains(tenant) {
-            throw section.document.error(at: section.path + ["tenant"], "no tenant named '\(tenant)'", fix: "use one of: " + tenants.joined(separator: ", "))
+            throw section.document.error(at: section.path + ["tenant"], "no tenant named '\(tenant)'",
+                                         fix: RosterConfiguration.fix(forTenant: tenant, among: tenants, "use one of: "))
         }
         let expression = try section.string("cron", required: true, example: "0 2 * * *")!
         do throws(CronError) {

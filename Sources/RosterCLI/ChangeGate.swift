@@ -50,13 +50,18 @@ struct ChangeGate {
                 + "raise the limit for this run with --max-changes \(plan.count))")
         }
         guard !yes, let what = Self.needsConfirming(plan, tenant: tenant) else { return }
+        // A rehearsal that stopped on an error (a misspelt field at line 9, say) is said
+        // either way: a run told only "add --yes" would make the changes before it and then
+        // stop at the same line.
+        let early = stopped.map { "the rehearsal stopped early, so the run may change more or stop there too: \($0)" }
         guard Terminal.isInteractive else {
             try await refuse("refused: not confirmed", ExitStatus.usage,
                              "the run plans \(what) and there is no terminal to confirm: add --yes"
-                                + (offersDryRun ? " (check the plan first with --dry-run)" : "") + "; nothing was sent")
+                                + (offersDryRun ? " (check the plan first with --dry-run)" : "") + "; nothing was sent"
+                                + (early.map { "; " + $0 } ?? ""))
         }
         var text = RunSupervisor.target(connection, dryRun: false) + "\n" + (plan.count <= 40 ? Self.groupedPlan(plan) : Self.planSummary(plan))
-        if let stopped { text += "(the rehearsal stopped early, so the run may change more: \(stopped))\n" }
+        if let early { text += "(\(early))\n" }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
         let over = rows.map { " over \($0) row\($0 == 1 ? "" : "s")" } ?? ""
         guard Terminal.ask("Apply these \(what)\(over) to tenant '\(tenant.name)'? [y/N] ") else {

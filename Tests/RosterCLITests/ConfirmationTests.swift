@@ -228,7 +228,8 @@ import Testing
     /// Without a terminal, a run that would need confirming needs --yes, or stops having
     /// sent nothing (`--json` still reports it); harmless runs and dry runs go on.
     @Test func withoutATerminalDestructiveRunsNeedYes() async throws {
-        let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "harmless.lua": #"activeconnect.add_users({"n@example.com"}) print("added")"#])
+        let folder = try RosterProcess.scriptFolder(["two.lua": Self.script, "harmless.lua": #"activeconnect.add_users({"n@example.com"}) print("added")"#,
+                                                     "broken.lua": "encore.deactivate_user(1002)\nguardant.create_user({name = 'x'})"])
         defer { try? FileManager.default.removeItem(at: folder) }
         let emulator = try await EmulatorProcess.start(in: folder, faults: "")
         defer { emulator.stop() }
@@ -242,6 +243,11 @@ import Testing
         #expect((report?["plan"] as? [Any])?.count == 2 && (report?["error"] as? String)?.hasSuffix("nothing was sent") == true, "\(refused.stdout)")
         let users = try await emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.first { $0["UserName"] as? String == "ada" }?["IsActive"] as? Bool == true, "nothing was sent")
+        // A rehearsal that stopped on an error says where: "add --yes" alone would make the
+        // change before it, then stop at the same line.
+        let broken = try await RosterProcess.run(["run", "broken.lua", "--config", "roster.toml"], in: folder, environment: environment)
+        #expect(broken.status == 2)
+        #expect(broken.diagnostics.contains("nothing was sent; the rehearsal stopped early, so the run may change more or stop there too: broken.lua:2: guardant.create_user: argument #1 (fields) has unknown field 'name'"), "\(broken.stderr)")
 
         // `roster resume` is no way around the gate: the refused run is checked again, as a new run is.
         let resumed = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)

@@ -318,6 +318,31 @@ import TestSupport
         }
     }
 
+    /// A plan names a change as its dry run did, arguments in the order the operation
+    /// declares them, in `plan show` and in a stale plan's message: a script that now wants a
+    /// planned change once more is told so (the plan keeps arguments as a JSON object, and
+    /// its sorted keys once named the same change differently).
+    @Test func aPlanNamesAChangeAsItsDryRunDid() async throws {
+        let script = #"for _, user in ipairs(encore.list_users()) do if user.is_active then encore.update_user(1001, {first_name = "Ada"}) end end"#
+        let folder = try RosterProcess.scriptFolder(["rename.lua": script])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult { try await RosterProcess.run(arguments, in: folder, environment: environment) }
+        let change = #"encore.update_user id=1001 fields={first_name="Ada"}"#
+        let planned = try await roster(["run", "rename.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"])
+        #expect(planned.status == 0 && planned.stdout.contains("  \(change)\n"), "\(planned.stdout) \(planned.stderr)")
+        let shown = try await roster(["plan", "show", "plan.json"])
+        #expect(shown.stdout.contains("  1. [write] \(change)\n"), "\(shown.stdout)")
+        // A third user active since the plan (ada and grace were): the script wants the change once more.
+        _ = try await TestHTTP.send("PUT", emulator.origin + "/encore/users/v1/users/1003/active?use-external-id=false",
+                                    headers: ["Ocp-Apim-Subscription-Key": "demo-encore-subscription-key"])
+        let stale = try await roster(["apply", "plan.json", "--yes"])
+        #expect(stale.status == 6)
+        #expect(stale.diagnostics.contains("roster: plan is stale: the script now wants `\(change)` once more than the plan holds it (2 times); nothing was sent"), "\(stale.stderr)")
+    }
+
     /// The plan file is what was reviewed: one edited since it was made (a change's target,
     /// its arguments) is refused with nothing sent, naming what differs; one only
     /// re-formatted is the same plan and applies.

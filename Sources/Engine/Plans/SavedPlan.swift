@@ -67,15 +67,21 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         /// The row that makes it, in a plan row by row.
         public var row: Int?
 
-        /// `encore.deactivate_user id=1002`
+        /// `encore.update_user id=1001 fields={first_name="Ada"}`: as the dry run showed it,
+        /// which is also how a stale plan's message names a change the script now wants.
         public var summary: String {
-            let text = VendorCallRecord.argumentText(Self.arguments(arguments))
+            let text = VendorCallRecord.argumentText(arguments(ordered: VendorRegistry.standard))
             return "\(vendor).\(operation)" + (text.isEmpty ? "" : " " + text)
         }
 
-        static func arguments(_ value: JSONValue) -> [VendorArgument] {
-            guard case .object(let fields) = value else { return [] }
-            return fields.keys.sorted().map { VendorArgument($0, fields[$0]!) }
+        /// The arguments in the order the operation declares its parameters (the plan keeps
+        /// them as a JSON object, whose keys have no order); any it does not declare after
+        /// them, sorted.
+        func arguments(ordered registry: VendorRegistry) -> [VendorArgument] {
+            guard case .object(let fields) = arguments else { return [] }
+            let declared = registry.unit(named: vendor)?.module.operations.first { $0.name == operation }?.parameters.map(\.name) ?? []
+            let names = declared.filter { fields[$0] != nil } + fields.keys.filter { !declared.contains($0) }.sorted()
+            return names.map { VendorArgument($0, fields[$0]!) }
         }
     }
 

@@ -18,6 +18,9 @@ enum MisspelledName {
         if missing.kind != .calledField, let instead = Sandbox.withheld[missing.name] {
             return message + "; \(missing.name) is not available in Roster scripts: \(instead)"
         }
+        if missing.kind == .calledField, let instead = Sandbox.withheldOSFunctions[missing.name] {
+            return message + "; os.\(missing.name) is not available in Roster scripts: \(instead)"
+        }
         let limit = NearNames.limit(for: missing.name)
         guard limit > 0 else { return message }
         let L = state.L

@@ -31,6 +31,16 @@ enum Sandbox {
             "loadfile": require,
         ]
     }()
+    /// The `os` functions a script does not have (all but `osFields`) whose names nothing
+    /// else in a script's reach uses, and what it has instead: what `os.getenv(…)`'s error
+    /// (`attempt to call a nil value (field 'getenv')`, which does not name `os`) adds.
+    /// `remove` and `rename` are not here: `t.remove(…)` more likely meant `table.remove`.
+    static let withheldOSFunctions: [String: String] = [
+        "getenv": "a script's values come from --arg NAME=VALUE (as args.NAME), and its secrets stay with Roster, which a script never sees",
+        "execute": "scripts run no programs",
+        "exit": "a script ends with return, or fails with error(\"why\")",
+        "tmpname": "scripts reach no files",
+    ]
 
     /// Opens the sandbox into a fresh state.
     static func open(_ state: LuaState) {

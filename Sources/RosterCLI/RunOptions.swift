@@ -57,6 +57,21 @@ struct LimitOptions: ParsableArguments {
     /// The memory limit in MB, or the command's default.
     func memoryMegabytes(default megabytes: Int = 64) -> Int { memoryLimit ?? megabytes }
 
+    /// What to add to `roster resume` after `outcome` ended a run under `limits`: the limit
+    /// it hit, doubled (within its range), since a resume keeps the run's own limits and
+    /// would stop where the run stopped. Empty for any other end, or a limit at its most.
+    static func raised(after outcome: LuaRunOutcome, from limits: LuaLimits) -> String {
+        switch outcome {
+        case .limit(.memory, _) where limits.memory >> 20 < 65_536:
+            return " --memory-limit \(min((limits.memory >> 20) * 2, 65_536))"
+        case .limit(.timeout, _) where limits.timeout < .seconds(86_400):
+            let seconds = Double(limits.timeout.components.seconds) + Double(limits.timeout.components.attoseconds) / 1e18
+            return " --timeout \(min(Int((seconds * 2).rounded(.up)), 86_400))"
+        default:
+            return ""
+        }
+    }
+
     /// What was given, to journal with a run (its resumes keep it).
     var given: RunLimits { RunLimits(timeout: timeout, memoryMegabytes: memoryLimit) }
 

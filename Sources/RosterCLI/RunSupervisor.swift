@@ -130,7 +130,8 @@ struct RunSupervisor {
         let show = JournalOptions.command("runs show \(journal.runID)", reaching: journal.store)
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
             + (failedBeforeAnyChange ? " changed nothing before its error: run the script again once it is fixed (\(show))"
-                : (unfinished ? "; to finish it: \(JournalOptions.command("resume \(journal.runID)", reaching: journal.store))" : "") + "; its changes: \(show)"))
+                : (unfinished ? "; to finish it: " + JournalOptions.command("resume \(journal.runID)" + LimitOptions.raised(after: result.outcome, from: runner.limits),
+                                                                       reaching: journal.store) : "") + "; its changes: \(show)"))
         if status != ExitStatus.success { throw ExitCode(status) }
     }
 

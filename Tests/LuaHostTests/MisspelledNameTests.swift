@@ -49,6 +49,13 @@ import TestSupport
             == "test.lua:1: attempt to index a nil value (global 'debug'); debug is not available in Roster scripts: it would reach past the sandbox")
         // A field of that name is anyone's: nothing is said of the library.
         #expect(await failure("local t = {} t.io()").message == "test.lua:1: attempt to call a nil value (field 'io')")
+        // The os functions withheld: Lua's words name the field, not os.
+        #expect(await failure("local token = os.getenv('ENCORE_KEY')").message == "test.lua:1: attempt to call a nil value (field 'getenv'); "
+            + "os.getenv is not available in Roster scripts: a script's values come from --arg NAME=VALUE (as args.NAME), and its secrets stay with Roster, which a script never sees")
+        #expect(await failure("os.exit(1)").message
+            == "test.lua:1: attempt to call a nil value (field 'exit'); os.exit is not available in Roster scripts: a script ends with return, or fails with error(\"why\")")
+        // `remove` is table.remove's name too: the near name, not os.
+        #expect(await failure("local t = {1} t.remove(t)").message == "test.lua:1: attempt to call a nil value (field 'remove'); did you mean table.remove or table.move?")
     }
 
     @Test func anErrorTheScriptCatchesIsLuasOwn() async {

@@ -531,6 +531,8 @@ import TestSupport
         let first = try await RosterProcess.run(["run", "long.lua", "--config", "roster.toml", "--timeout", "0.5", "--memory-limit", "100"],
                                                 in: folder, environment: environment)
         #expect(first.status == 3, "\(first.stderr)")
+        // A resume keeps the limit that stopped the run: the line says how to raise it.
+        #expect(first.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1 --timeout 1; its changes: roster runs show 1\n"), "\(first.stderr)")
         let kept = try await RosterProcess.run(["resume", "1"], in: folder, environment: environment)
         #expect(kept.status == 3 && kept.diagnostics.contains("longer than its 500 ms limit"), "the run's own timeout: \(kept.stderr)")
         let run = try await Self.show(1, in: folder)["run"] as? [String: Any]
@@ -553,6 +555,18 @@ import TestSupport
         #expect(finished.status == 0 && finished.stdout == "finished\n", "\(finished.stderr)")
         let created = (try await emulator.state()["encore"] as? [[String: Any]] ?? []).compactMap { $0["UserName"] as? String }
         #expect(created.filter { $0.hasPrefix("lim") }.sorted() == ["lim1", "lim2"], "\(created)")
+    }
+
+    /// A run the memory limit stopped is told to resume with more: a resume keeps the limit.
+    @Test func aRunOutOfMemoryIsToldToResumeWithMore() async throws {
+        let folder = try RosterProcess.scriptFolder(["big.lua": "encore.deactivate_user(1002)\nlocal t = {} for i = 1, 1e6 do t[i] = i end"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        let first = try await RosterProcess.run(["run", "big.lua", "--emulator", "--yes", "--memory-limit", "8"], in: folder, environment: environment)
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(first.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1 --memory-limit 16; its changes: roster runs show 1\n"), "\(first.stderr)")
+        let resumed = try await RosterProcess.run(["resume", "1", "--memory-limit", "256"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
     }
 
     /// The modules a script requires are journaled with it: a resume runs them as they were,

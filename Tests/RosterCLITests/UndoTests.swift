@@ -222,7 +222,9 @@ import Testing
             "added.lua": "activeconnect.add_users({'added@example.com'})",
         ])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=4s,only=writes")
+        // 8 s: long enough that the second change is seen in flight on a loaded machine (the
+        // journal is polled while it waits).
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "latency=8s,only=writes")
         defer { emulator.stop() }
         let environment = JournalTests.journal(folder)
         func roster(_ arguments: [String]) async throws -> ProcessResult {
@@ -231,7 +233,7 @@ import Testing
         let killed = try RosterProcess.spawn(["run", "two.lua", "--config", "roster.toml", "--yes", "--trace"], in: folder, environment: environment)
         // The first answered (its trace line, read from the pipe: no request to a loaded
         // emulator), and the second journaled as sending (the journal's database takes it a
-        // moment after the log, before or while it is sent): it is in flight for the next 4 s.
+        // moment after the log, before or while it is sent): it is in flight for the next 8 s.
         // Whether the emulator goes on to make it once its client is gone depends on how far
         // it had read the request: the undo must find out either way.
         try await Poll.until(tries: 800) { killed.errorTextSoFar.contains("-> 201") }
@@ -240,7 +242,7 @@ import Testing
         #expect(try journal.changes(runID: 1).map(\.state) == [.succeeded, .sending])
         killed.send(SIGKILL)
         #expect(try await killed.wait() == nil, "killed in flight: \(killed.errorText)")
-        try await Task.sleep(for: .seconds(4.5)) // past the latency: made by now, if it is made
+        try await Task.sleep(for: .seconds(8.5)) // past the latency: made by now, if it is made
         try await emulator.setFaults("")
         let secondMade = try await emulator.encoreUserNames().contains("uk2")
         let undone = try await roster(["undo", "1", "--yes"])

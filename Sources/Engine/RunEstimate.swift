@@ -26,7 +26,7 @@ public struct RunEstimate: Sendable {
             }
             guard calls > 0 else { continue }
             let perWindow = max(1, Int((Double(limited.requestsPerWindow) * (1 - limited.reserve)).rounded(.down)))
-            let window = Double(limited.window.components.seconds) + Double(limited.window.components.attoseconds) / 1e18
+            let window = limited.window.inSeconds
             // The first window's worth goes at once; each further one waits a window.
             let seconds = Double(max(0, calls - perWindow)) / Double(perWindow) * window
             if seconds > (bound?.seconds ?? 0) {

@@ -11,7 +11,7 @@ public struct SharedRateLedger: RateLedger {
     public init(_ store: JournalStore) { self.store = store }
 
     public func take(account: String, limit: Int, window: Duration) throws -> RateLedgerGrant {
-        let seconds = Double(window.components.seconds) + Double(window.components.attoseconds) / 1e18
+        let seconds = window.inSeconds
         switch try store.takeRateSlot(account: account, limit: limit, window: seconds) {
         case .slot(let id): return .slot(id)
         case .wait(let seconds): return .wait(.milliseconds(Int64((seconds * 1000).rounded(.up))))

@@ -81,7 +81,7 @@ extension BenchCommand {
             try store.complete(runID: claim.runID, worker: "bench", exitCode: 0)
             claimed += 1
         }
-        return Double(claimed) / seconds(ContinuousClock.now - start)
+        return Double(claimed) / (ContinuousClock.now - start).inSeconds
     }
 
     /// Commits `changes` journal rows, each on its own (as a shared store takes a change
@@ -101,7 +101,7 @@ extension BenchCommand {
             group.append(.insert(change, ChangeReference(runID: run, attempt: 1, sequence: index), state: .sending, replayedFrom: nil, at: Date()))
             try store.commit(group)
         }
-        return Double(changes) / seconds(ContinuousClock.now - start)
+        return Double(changes) / (ContinuousClock.now - start).inSeconds
     }
 
     /// Queues `runs` runs of `script` and times `workers` worker processes draining them.
@@ -123,6 +123,6 @@ extension BenchCommand {
             return process
         }
         while processes.contains(where: \.isRunning) { try await Task.sleep(for: .milliseconds(20)) }
-        return Double(runs) / seconds(ContinuousClock.now - start)
+        return Double(runs) / (ContinuousClock.now - start).inSeconds
     }
 }

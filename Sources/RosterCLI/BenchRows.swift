@@ -32,10 +32,6 @@ extension BenchCommand {
                      onboarding.seconds, onboarding.seconds / onboarding.bound, onboarding.bound, onboarding.active911Requests, onboarding.refused))
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     /// A tenant on `emulator` whose Active911 account has `limit`.
     static func tenant(_ emulator: RunningEmulator, active911 limit: RateLimit) throws -> Tenant {
         var tenant = try VendorRegistry.standard.emulatorTenant(emulator)
@@ -62,11 +58,11 @@ extension BenchCommand {
             """
         let start = ContinuousClock.now
         let result = await runner.run(LuaScript(name: "pacing.lua", source: source), dryRun: false, output: CollectedOutput())
-        let elapsed = Self.seconds(.now - start)
+        let elapsed = (.now - start).inSeconds
         guard result.outcome == .success else { throw ValidationError("the pacing benchmark failed: \(result.outcome.summary)") }
         let stats = emulator.world.stats()["active911"] as? [String: Any] ?? [:]
         // The first window's worth goes at once; the rest at the limit's pace.
-        let ideal = Double(requests - limit.requests) / Double(limit.requests) * Self.seconds(limit.window)
+        let ideal = Double(requests - limit.requests) / Double(limit.requests) * limit.window.inSeconds
         return (ideal / max(elapsed, 0.001), stats["429"] as? Int ?? -1, requests, limit)
     }
 
@@ -91,11 +87,11 @@ extension BenchCommand {
         for _ in 0..<max(1, min(rounds, 7)) {
             var start = ContinuousClock.now
             let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
-            each.append(Self.seconds(.now - start))
+            each.append((.now - start).inSeconds)
             guard outcomes.allSatisfy({ $0.state == .succeeded }) else { throw ValidationError("a row of the overhead benchmark failed") }
             start = ContinuousClock.now
             let result = await runner.run(whole, dryRun: false, output: CollectedOutput())
-            single.append(Self.seconds(.now - start))
+            single.append((.now - start).inSeconds)
             guard result.outcome == .success else { throw ValidationError("the one-script benchmark failed: \(result.outcome.summary)") }
         }
         let ratios = zip(each, single).map { $0 / $1 }.sorted()
@@ -120,7 +116,7 @@ extension BenchCommand {
         let rowRun = RowRun(runner: runner, script: script, arguments: [:], inputs: [], dryRun: false, parallel: parallel, maxFailures: nil, keyColumn: "email")
         let start = ContinuousClock.now
         let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
-        let elapsed = Self.seconds(.now - start)
+        let elapsed = (.now - start).inSeconds
         if let failed = outcomes.first(where: { $0.state != .succeeded }) {
             throw ValidationError("row \(failed.row.number) of the onboarding benchmark failed: \(failed.error ?? failed.state.rawValue)")
         }

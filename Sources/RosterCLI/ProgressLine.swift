@@ -100,7 +100,7 @@ final class ProgressLine: Sendable {
 
     /// `rows 12/50 · 36 changes · 1 failed · 2.1 rows/s · ETA 18 s · active911: waiting 38 s for its rate budget`
     static func text(_ progress: ProgressState, changes: Int, elapsed: Duration, waits: [(vendor: String, left: Duration)]) -> String {
-        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let seconds = max(0.001, elapsed.inSeconds)
         var parts: [String] = []
         if let total = progress.rowsTotal {
             parts.append("rows \(progress.rowsDone)/\(total)")
@@ -117,7 +117,7 @@ final class ProgressLine: Sendable {
         }
         parts.append(duration(seconds) + " elapsed")
         for wait in waits {
-            let left = Double(wait.left.components.seconds) + Double(wait.left.components.attoseconds) / 1e18
+            let left = wait.left.inSeconds
             parts.append("\(wait.vendor): waiting \(duration(left)) for its rate budget")
         }
         return parts.joined(separator: " · ")

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Journal
 import LuaHost
+import Vendors
 
 /// `--arg KEY=VALUE`, as `run` and `plugin run` take it.
 enum ArgumentPairs {
@@ -65,8 +66,7 @@ struct LimitOptions: ParsableArguments {
         case .limit(.memory, _) where limits.memory >> 20 < 65_536:
             return " --memory-limit \(min((limits.memory >> 20) * 2, 65_536))"
         case .limit(.timeout, _) where limits.timeout < .seconds(86_400):
-            let seconds = Double(limits.timeout.components.seconds) + Double(limits.timeout.components.attoseconds) / 1e18
-            return " --timeout \(min(Int((seconds * 2).rounded(.up)), 86_400))"
+            return " --timeout \(min(Int((limits.timeout.inSeconds * 2).rounded(.up)), 86_400))"
         default:
             return ""
         }

@@ -115,7 +115,7 @@ public actor RateBudget {
 
     /// `38 s`, `0.4 s`.
     static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let value = duration.inSeconds
         return value >= 10 ? "\(Int(value.rounded())) s" : String(format: "%.1f s", value)
     }
 

@@ -234,7 +234,7 @@ public final class VendorHTTP: Sendable {
 
     /// `60 s`, `1.5 s`.
     static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let value = duration.inSeconds
         return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 

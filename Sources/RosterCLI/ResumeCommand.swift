@@ -31,6 +31,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var instructions: InstructionLimitOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
     @OptionGroup var results: RowResultOptions
@@ -53,7 +54,9 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     /// The run's limits: as given to this command, else as the run was given them, else
     /// the defaults.
     private func limits(_ found: JournalRun) -> LuaLimits {
-        limitOptions.limits(journaled: found.run.limits, defaultTimeout: defaultTimeout)
+        var limits = limitOptions.limits(journaled: found.run.limits, defaultTimeout: defaultTimeout)
+        if let limit = instructions.limit { limits.instructions = limit }
+        return limits
     }
 
     /// Whether a run not yet admitted goes without asking: `--yes`, or a queued run

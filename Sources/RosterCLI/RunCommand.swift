@@ -54,16 +54,12 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var journalOptions: JournalOptions
 
-    @Option(name: .customLong("instruction-limit"), parsing: .unconditional, help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
-    var instructionLimit: Int64?
+    @OptionGroup var instructions: InstructionLimitOption
 
     @Flag(help: "Show a traceback with script errors.")
     var verbose = false
 
     func validate() throws {
-        if let instructionLimit, instructionLimit < 1 {
-            throw ValidationError("--instruction-limit must be positive, got \(instructionLimit)")
-        }
         _ = try scriptArguments()
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
@@ -75,14 +71,14 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     var limits: LuaLimits {
         var limits = limitOptions.limits()
-        limits.instructions = instructionLimit
+        limits.instructions = instructions.limit
         return limits
     }
 
     /// The limits given on the command line, journaled with the run for its resumes.
     var givenLimits: RunLimits? {
         var given = limitOptions.given
-        given.instructions = instructionLimit
+        given.instructions = instructions.limit
         given.maxChanges = maxChanges
         return given.given
     }

@@ -35,6 +35,18 @@ enum PlanOutOption {
     }
 }
 
+/// `--instruction-limit N`, the Lua instruction budget of a run (off by default: counting
+/// costs speed), for the commands that start or finish one: `run`, `submit`, `resume`.
+/// Journaled with the run, so that its resumes keep it; a resume's own replaces it.
+struct InstructionLimitOption: ParsableArguments {
+    @Option(name: .customLong("instruction-limit"), parsing: .unconditional, help: ArgumentHelp("Lua instructions the script may run (off by default: counting costs speed).", valueName: "N"))
+    var limit: Int64?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--instruction-limit must be positive, got \(limit)") }
+    }
+}
+
 /// The limits a command's runs get.
 struct LimitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))
@@ -65,6 +77,8 @@ struct LimitOptions: ParsableArguments {
         switch outcome {
         case .limit(.memory, _) where limits.memory >> 20 < 65_536:
             return " --memory-limit \(min((limits.memory >> 20) * 2, 65_536))"
+        case .limit(.instructions, _):
+            return limits.instructions.map { " --instruction-limit \($0 > Int64.max / 2 ? Int64.max : $0 * 2)" } ?? ""
         case .limit(.timeout, _) where limits.timeout < .seconds(86_400):
             return " --timeout \(min(Int((limits.timeout.inSeconds * 2).rounded(.up)), 86_400))"
         default:

@@ -557,9 +557,11 @@ import TestSupport
         #expect(created.filter { $0.hasPrefix("lim") }.sorted() == ["lim1", "lim2"], "\(created)")
     }
 
-    /// A run the memory limit stopped is told to resume with more: a resume keeps the limit.
-    @Test func aRunOutOfMemoryIsToldToResumeWithMore() async throws {
-        let folder = try RosterProcess.scriptFolder(["big.lua": "encore.deactivate_user(1002)\nlocal t = {} for i = 1, 1e6 do t[i] = i end"])
+    /// A run its memory or instruction limit stopped is told to resume with more (a resume
+    /// keeps the run's limits), and a resume takes more of either.
+    @Test func aRunStoppedByALimitIsToldToResumeWithMore() async throws {
+        let script = "encore.deactivate_user(1002)\nlocal t = {} for i = 1, 1e6 do t[i] = i end"
+        let folder = try RosterProcess.scriptFolder(["big.lua": script, "long.lua": script])
         defer { try? FileManager.default.removeItem(at: folder) }
         let environment = Self.journal(folder)
         let first = try await RosterProcess.run(["run", "big.lua", "--emulator", "--yes", "--memory-limit", "8"], in: folder, environment: environment)
@@ -567,6 +569,14 @@ import TestSupport
         #expect(first.stderr.hasSuffix("roster: run 1; to finish it: roster resume 1 --memory-limit 16; its changes: roster runs show 1\n"), "\(first.stderr)")
         let resumed = try await RosterProcess.run(["resume", "1", "--memory-limit", "256"], in: folder, environment: environment)
         #expect(resumed.status == 0, "\(resumed.stderr)")
+
+        let counted = try await RosterProcess.run(["run", "long.lua", "--emulator", "--yes", "--instruction-limit", "100000"], in: folder, environment: environment)
+        #expect(counted.status == 3, "\(counted.stderr)")
+        #expect(counted.stderr.hasSuffix("roster: run 2; to finish it: roster resume 2 --instruction-limit 200000; its changes: roster runs show 2\n"), "\(counted.stderr)")
+        let again = try await RosterProcess.run(["resume", "2"], in: folder, environment: environment)
+        #expect(again.status == 3, "the run's own limit: \(again.stderr)")
+        let finished = try await RosterProcess.run(["resume", "2", "--instruction-limit", "100000000"], in: folder, environment: environment)
+        #expect(finished.status == 0, "\(finished.stderr)")
     }
 
     /// The modules a script requires are journaled with it: a resume runs them as they were,

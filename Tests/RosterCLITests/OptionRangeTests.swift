@@ -15,6 +15,8 @@ import Testing
         (["run", "--each", "rows.csv", "a.lua", "--parallel", "-2"], "--parallel must be from 1 to 64, got -2"),
         (["run", "--each", "rows.csv", "a.lua", "--max-failures", "-1"], "--max-failures must be at least 1, got -1"),
         (["resume", "3", "--max-changes", "-1"], "--max-changes must be at least 1, got -1"),
+        (["resume", "3", "--instruction-limit", "0"], "--instruction-limit must be positive, got 0"),
+        (["submit", "a.lua", "--instruction-limit", "-1"], "--instruction-limit must be positive, got -1"),
         (["submit", "a.lua", "--max-changes", "-2"], "--max-changes must be at least 1, got -2"),
         (["worker", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1.0"),
         (["worker", "--drain", "-1"], "--drain must be 0 or more seconds, got -1.0"),

@@ -47,8 +47,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var limitOptions: LimitOptions
 
-    @Option(name: .customLong("instruction-limit"), parsing: .unconditional, help: ArgumentHelp("Lua instructions the script may run (off by default).", valueName: "N"))
-    var instructionLimit: Int64?
+    @OptionGroup var instructions: InstructionLimitOption
 
     @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("The run may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
     var maxChanges: Int?
@@ -65,7 +64,6 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
         }
         if each != nil, !inputs.isEmpty { throw ValidationError("--input and --each cannot be combined") }
         if each == nil, let option = pacing.given.first { throw ValidationError("\(option) applies only with --each FILE.csv") }
-        if let instructionLimit, instructionLimit < 1 { throw ValidationError("--instruction-limit must be positive, got \(instructionLimit)") }
         if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         _ = try at.map { try When.parseFuture($0, option: "--at") }
     }
@@ -75,7 +73,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
         let notBefore = try at.map { try When.parseFuture($0, option: "--at") } ?? Date()
         var (run, files) = try queuedRun()
         var limits = limitOptions.given
-        limits.instructions = instructionLimit
+        limits.instructions = instructions.limit
         limits.maxChanges = maxChanges
         run.limits = limits.given
         let id: Int64

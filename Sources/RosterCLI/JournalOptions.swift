@@ -223,14 +223,15 @@ extension VendorConnection {
     /// `usedBy`: the run or plan whose journaled configuration this is (nil: the user named
     /// it with --config, which `overridable` commands take), for the one line a file no
     /// longer there gives.
-    static func reopen(configuration: String?, tenant: String, usedBy: String? = nil, overridable: Bool = true) async throws -> VendorConnection {
+    static func reopen(configuration: String?, tenant: String, usedBy: String? = nil, overridable: Bool = true,
+                       http: VendorHTTP = .shared) async throws -> VendorConnection {
         if let configuration, let usedBy, !FileManager.default.fileExists(atPath: configuration) {
             Diagnostics.error("roster: \(usedBy) used the configuration \(configuration), which is not there any more; put it back"
                               + (overridable ? ", or name the one to use now with --config FILE" : ""))
             throw ExitCode(ExitStatus.usage)
         }
         do {
-            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: configuration == nil) {
+            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: configuration == nil, http: http) {
                 Diagnostics.error($0)
             }
         } catch let error as ConfigurationError {
@@ -244,9 +245,9 @@ extension VendorConnection {
     /// The vendors of this host's own configuration (a worker's: `--config`, else the one
     /// `roster run` would find, else the built-in emulator). A configuration error is one
     /// line and exit 2.
-    static func thisHost(configuration: String?, tenant: String?) async throws -> VendorConnection {
+    static func thisHost(configuration: String?, tenant: String?, http: VendorHTTP = .shared) async throws -> VendorConnection {
         do {
-            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: false) { Diagnostics.error($0) }
+            return try await VendorConnection.open(configuration: configuration, tenant: tenant, useEmulator: false, http: http) { Diagnostics.error($0) }
         } catch let error as ConfigurationError {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

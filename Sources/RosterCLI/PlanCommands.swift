@@ -89,6 +89,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
     @Flag(help: "Do not ask before applying.") var yes = false
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var tracing: TraceOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
     @OptionGroup var results: RowResultOptions
@@ -97,7 +98,8 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try results.checkWritable()
         let plan = try SavedPlan.load(path)
-        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, usedBy: "plan \(plan.id)", overridable: false)
+        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, usedBy: "plan \(plan.id)", overridable: false,
+                                                           http: tracing.http)
         do {
             try await apply(plan, connection: connection)
         } catch {

@@ -32,6 +32,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
     @OptionGroup var instructions: InstructionLimitOption
+    @OptionGroup var tracing: TraceOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
     @OptionGroup var results: RowResultOptions
@@ -115,9 +116,9 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         let files = fromQueue ? try store.queuedFiles(runID: id) ?? QueuedFiles() : nil
         let inputs = try files.map { $0.inputs.map { ScriptInput(name: $0.name, contents: Array($0.contents)) } } ?? readInputs(found)
         let connection = fromQueue
-            ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant)
+            ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant, http: tracing.http)
             : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                usedBy: config == nil ? "run \(id)" : nil)
+                                                usedBy: config == nil ? "run \(id)" : nil, http: tracing.http)
         // Queued without a tenant: the one it runs in is journaled.
         if fromQueue, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         // A run is finished where it started: the same accounts at the same addresses.

@@ -28,6 +28,7 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
     @Flag(help: "Print one JSON document instead of the undo's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var tracing: TraceOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with errors.") var verbose = false
 
@@ -76,7 +77,7 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
             return
         }
         let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                           usedBy: config == nil ? "run \(id)" : nil)
+                                                           usedBy: config == nil ? "run \(id)" : nil, http: tracing.http)
         // Reversed where it was made: the same accounts at the same addresses.
         if let moved = connection.moved(from: found.run.targets) {
             await connection.close()

@@ -4,6 +4,19 @@ import Engine
 import Foundation
 import Vendors
 
+/// `--trace`, for every command whose runs send vendor requests (`run`, `repl`, `plugin run`
+/// through `VendorOptions`; `resume`, `apply` and `undo`, which reach the vendors a run or a
+/// plan used, on their own).
+struct TraceOption: ParsableArguments {
+    @Flag(help: "Print every vendor request on stderr: method, URL, status, size, duration, attempt, why retried (never headers or bodies, where credentials travel).")
+    var trace = false
+
+    /// How requests are sent: traced with `--trace`.
+    var http: VendorHTTP {
+        trace ? VendorHTTP.shared.tracing { Diagnostics.error("trace: " + $0) } : .shared
+    }
+}
+
 /// The options every command that talks to vendors shares.
 struct VendorOptions: ParsableArguments {
     @Flag(help: "Use the built-in emulator (started in this process) even when a roster.toml exists.")
@@ -15,8 +28,7 @@ struct VendorOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The tenant in the configuration (default: its default_tenant).", valueName: "NAME"))
     var tenant: String?
 
-    @Flag(help: "Print every vendor request on stderr: method, URL, status, size, duration, attempt, why retried (never headers or bodies, where credentials travel).")
-    var trace = false
+    @OptionGroup var tracing: TraceOption
 
     func validate() throws {
         if emulator && (config != nil || tenant != nil) {
@@ -24,10 +36,7 @@ struct VendorOptions: ParsableArguments {
         }
     }
 
-    /// How requests are sent: traced with `--trace`.
-    var http: VendorHTTP {
-        trace ? VendorHTTP.shared.tracing { Diagnostics.error("trace: " + $0) } : .shared
-    }
+    var http: VendorHTTP { tracing.http }
 
     /// Opens the connection; a configuration mistake is one line on stderr and exit 2.
     func open() async throws -> VendorConnection {

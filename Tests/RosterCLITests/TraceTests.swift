@@ -30,4 +30,31 @@ import Testing
             #expect(!result.stdout.contains(secret))
         }
     }
+
+    /// The commands that send a journaled run's or a plan's requests again trace them too.
+    @Test func resumeApplyAndUndoAreTraced() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "stops.lua": "encore.deactivate_user(1002)\nencore.get_user(1001)\nerror('stop here', 0)",
+            "plan.lua": "encore.deactivate_user(1003)",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        func traces(_ arguments: [String]) async throws -> [Substring] {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: environment)
+            #expect(!result.stderr.contains("demo-encore-subscription-key"))
+            return result.stderr.split(separator: "\n").filter { $0.hasPrefix("trace: ") }
+        }
+        #expect(try await traces(["run", "stops.lua", "--config", "roster.toml", "--yes"]).isEmpty)
+        // The change is answered from the journal (no request); the read is sent again.
+        let resumed = try await traces(["resume", "1", "--trace"])
+        #expect(resumed.count == 1 && resumed[0].hasPrefix("trace: encore get_user: GET "), "\(resumed)")
+        let undone = try await traces(["undo", "1", "--yes", "--trace"])
+        #expect(undone.contains { $0.hasPrefix("trace: encore activate_user: PUT ") }, "\(undone)")
+        #expect(try await RosterProcess.run(["run", "plan.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"],
+                                            in: folder, environment: environment).status == 0)
+        let applied = try await traces(["apply", "plan.json", "--yes", "--trace"])
+        #expect(applied.contains { $0.hasPrefix("trace: encore deactivate_user: DELETE ") }, "\(applied)")
+    }
 }

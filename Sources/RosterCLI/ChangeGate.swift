@@ -43,11 +43,8 @@ struct ChangeGate {
             Diagnostics.error("roster: " + message)
             throw ExitCode(status)
         }
-        if let limit = maxChanges ?? tenant.maxChanges, plan.count > limit {
-            try await refuse("refused: too many changes", ExitStatus.usage, "the run plans \(plan.count) changes, more than "
-                + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(tenant.name)'")
-                + "; nothing was sent (" + (offersDryRun ? "check the plan with --dry-run, then " : "")
-                + "raise the limit for this run with --max-changes \(plan.count))")
+        if let tooMany = tooMany(plan.count, tenant: tenant) {
+            try await refuse("refused: too many changes", ExitStatus.usage, tooMany)
         }
         guard !yes, let what = Self.needsConfirming(plan, tenant: tenant) else { return }
         // A rehearsal that stopped on an error (a misspelt field at line 9, say) is said
@@ -67,6 +64,16 @@ struct ChangeGate {
         guard Terminal.ask("Apply these \(what)\(over) to tenant '\(tenant.name)'? [y/N] ") else {
             try await refuse("refused: not confirmed", ExitStatus.scriptError, "nothing was changed (not confirmed)")
         }
+    }
+
+    /// Why a run planning `count` changes is refused, when it plans more than `--max-changes`
+    /// or the tenant's `max_changes` allow; nil when it may go on.
+    func tooMany(_ count: Int, tenant: Tenant) -> String? {
+        guard let limit = maxChanges ?? tenant.maxChanges, count > limit else { return nil }
+        return "the run plans \(count) changes, more than "
+            + (maxChanges != nil ? "--max-changes \(limit)" : "max_changes = \(limit) for tenant '\(tenant.name)'")
+            + "; nothing was sent (" + (offersDryRun ? "check the plan with --dry-run, then " : "")
+            + "raise the limit for this run with --max-changes \(count))"
     }
 
     /// `3 changes, 2 destructive affecting 4 people` when `plan` must be confirmed (a

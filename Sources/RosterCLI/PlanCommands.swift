@@ -89,6 +89,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
     @Flag(help: "Do not ask before applying.") var yes = false
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var maxChanges: MaxChangesOption
     @OptionGroup var tracing: TraceOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with script errors.") var verbose = false
@@ -185,6 +186,12 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
                 throw ExitCode(ExitStatus.stalePlan)
             }
         }
+        // Held to max_changes before the plan is claimed: a refused apply may be given
+        // --max-changes and tried again.
+        if let tooMany = ChangeGate(dryRun: false, yes: yes, maxChanges: maxChanges.limit, offersDryRun: false).tooMany(plan.changes.count, tenant: connection.tenant) {
+            Diagnostics.error("roster: " + tooMany)
+            throw ExitCode(ExitStatus.usage)
+        }
         let destructive = plan.changes.filter { $0.effect == LuaEffect.destructive.rawValue }.count
         if !yes {
             if Terminal.isInteractive {
@@ -211,7 +218,9 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
             run.clock = plan.clock
             run.modules = made.run.modules
             run.each = plan.each
-            run.limits = limitOptions.given.given
+            var limits = limitOptions.given
+            limits.maxChanges = maxChanges.limit
+            run.limits = limits.given
             journal = try RunJournal.start(run, in: store)
             earlier = try store.claimPlan(id: plan.id, runID: journal.runID, json: String(decoding: plan.encoded(), as: UTF8.self), madeBy: plan.run)
         } catch {
@@ -230,11 +239,11 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
             rowRun.runner = runner
             rowRun.dryRun = false
             rowRun.seed = nil
-            try await RowRunSupervisor(dryRun: false, yes: true, results: results, verbose: verbose)
+            try await RowRunSupervisor(dryRun: false, yes: true, results: results, verbose: verbose, maxChanges: maxChanges.limit)
                 .perform(rowRun, table: table, connection: connection, journal: journal)
             return
         }
-        try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose)
+        try await RunSupervisor(dryRun: false, yes: true, json: json, verbose: verbose, maxChanges: maxChanges.limit)
             .perform(runner, script, arguments: scriptArguments, inputs: inputs, connection: connection, journal: journal)
     }
 

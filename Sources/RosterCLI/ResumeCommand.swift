@@ -26,8 +26,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     @Flag(name: .customLong("assume-sent"), help: "Take changes of unknown outcome that nothing can check as done.") var assumeSent = false
     @Flag(name: .customLong("assume-not-sent"), help: "Send changes of unknown outcome that nothing can check again.") var assumeNotSent = false
     @Flag(help: "Do not ask before sending the changes of a run that was never confirmed (a confirmed run, or one run with --yes, is not asked about again).") var yes = false
-    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("A run never confirmed may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
-    var maxChanges: Int?
+    @OptionGroup var maxChanges: MaxChangesOption
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
     @Flag(help: "Print one JSON document instead of the script's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
@@ -49,7 +48,6 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
 
     func validate() throws {
         if assumeSent && assumeNotSent { throw ValidationError("--assume-sent and --assume-not-sent cannot be combined") }
-        if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
     }
 
     /// The run's limits: as given to this command, else as the run was given them, else
@@ -155,12 +153,12 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
             }
             let rowRun = RowRun(runner: runner, script: script, arguments: found.run.arguments, inputs: inputs, dryRun: false,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn)
-            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges,
+            try await RowRunSupervisor(dryRun: false, yes: confirmed, results: results, verbose: verbose, maxChanges: maxChanges.limit ?? found.run.limits?.maxChanges,
                              offersDryRun: false)
                 .perform(rowRun, table: table, done: done, connection: connection, journal: journal)
             return
         }
-        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges ?? found.run.limits?.maxChanges,
+        try await RunSupervisor(dryRun: false, yes: confirmed, json: json, verbose: verbose, maxChanges: maxChanges.limit ?? found.run.limits?.maxChanges,
                              offersDryRun: false)
             .perform(runner, script, arguments: Self.scriptArguments(of: found), inputs: inputs,
                      connection: connection, journal: journal)

@@ -46,8 +46,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var each: EachOptions
 
-    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
-    var maxChanges: Int?
+    @OptionGroup var maxChanges: MaxChangesOption
 
     @Option(name: .customLong("plan-out"), help: PlanOutOption.help)
     var planOut: String?
@@ -62,7 +61,6 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
     func validate() throws {
         _ = try scriptArguments()
         if each.file != nil, json { throw ValidationError("--json does not apply with --each; use --output json") }
-        if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         try PlanOutOption.check(planOut, dryRun: dryRun)
     }
 
@@ -79,7 +77,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
     var givenLimits: RunLimits? {
         var given = limitOptions.given
         given.instructions = instructions.limit
-        given.maxChanges = maxChanges
+        given.maxChanges = maxChanges.limit
         return given.given
     }
 
@@ -139,11 +137,11 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
         if let (rows, _, _) = table {
             let rowRun = RowRun(runner: runner, script: luaScript, arguments: arguments, inputs: files, dryRun: dryRun,
                                 parallel: each.parallel, maxFailures: each.maxFailures, keyColumn: each.keyColumn ?? rows.header[0])
-            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges, planOut: planOut)
+            try await RowRunSupervisor(dryRun: dryRun, yes: yes, results: each.results, verbose: verbose, maxChanges: maxChanges.limit, planOut: planOut)
                 .perform(rowRun, table: rows, connection: connection, journal: journal)
             return
         }
-        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut, maxChanges: maxChanges)
+        let supervisor = RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut, maxChanges: maxChanges.limit)
         try await supervisor.perform(runner, luaScript, arguments: arguments,
                                     inputs: files, connection: connection, journal: journal)
     }

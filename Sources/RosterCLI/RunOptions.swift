@@ -47,6 +47,18 @@ struct InstructionLimitOption: ParsableArguments {
     }
 }
 
+/// `--max-changes N`, for every command that starts or finishes a run: it may plan up to N
+/// changes, whatever the tenant's `max_changes`. Journaled with the run, so that its resumes
+/// keep it. (A resume asks only of a run never confirmed; a confirmed one is not checked again.)
+struct MaxChangesOption: ParsableArguments {
+    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("This run may plan up to N changes, whatever the tenant's max_changes (a run planning more is refused before it sends anything).", valueName: "N"))
+    var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--max-changes must be at least 1, got \(limit)") }
+    }
+}
+
 /// The limits a command's runs get.
 struct LimitOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Wall-clock limit for a run, waiting on I/O included (default 60 s; the REPL: per statement; plugin tests: per pass over a test file).", valueName: "SEC"))

@@ -28,6 +28,7 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
     @Option(help: ArgumentHelp("Use this configuration instead of the run's own.", valueName: "FILE")) var config: String?
     @Flag(help: "Print one JSON document instead of the undo's output.") var json = false
     @OptionGroup var limitOptions: LimitOptions
+    @OptionGroup var maxChanges: MaxChangesOption
     @OptionGroup var tracing: TraceOption
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Show a traceback with errors.") var verbose = false
@@ -91,7 +92,9 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
             var run = NewRun.here(kind: "undo", script: "", text: text, arguments: ["run": String(id)], inputs: [],
                                   connection: connection, dryRun: dryRun)
             run.script = UndoPlan.scriptName(of: id)
-            run.limits = limitOptions.given.given
+            var limits = limitOptions.given
+            limits.maxChanges = maxChanges.limit
+            run.limits = limits.given
             journal = try RunJournal.start(run, in: store)
         } catch {
             await connection.close()
@@ -100,7 +103,7 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
         }
         let runner = VendorScriptRunner.undoing(tenant: connection.tenant, limits: limitOptions.limits(), http: connection.http)
         let script = LuaScript(name: UndoPlan.scriptName(of: id), source: text, directory: ".")
-        try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose)
+        try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, maxChanges: maxChanges.limit)
             .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
     }
 }

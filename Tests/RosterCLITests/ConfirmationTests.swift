@@ -225,6 +225,39 @@ import Testing
         #expect(await session.exitStatus() == 1)
     }
 
+    /// `roster apply` and `roster undo` are held to `max_changes` too, and take the
+    /// `--max-changes` their refusal names (they had no such option, and a refused apply had
+    /// used up its plan).
+    @Test func applyAndUndoTakeMaxChanges() async throws {
+        let folder = try RosterProcess.scriptFolder(["rename.lua": #"encore.update_user(1001, {first_name = "A1"}) encore.update_user(1002, {first_name = "G1"})"#,
+                                                     "names.lua": "print(encore.get_user(1001).first_name, encore.get_user(1002).first_name)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let file = folder.appendingPathComponent("roster.toml")
+        try (String(contentsOf: file, encoding: .utf8) + "\n[tenants.demo]\nmax_changes = 1\n").write(to: file, atomically: true, encoding: .utf8)
+        let environment = JournalTests.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult { try await RosterProcess.run(arguments, in: folder, environment: environment) }
+        func firstNames() async throws -> [String] {
+            try await roster(["run", "names.lua", "--config", "roster.toml"]).stdout.split(whereSeparator: \.isWhitespace).map(String.init)
+        }
+
+        #expect(try await roster(["run", "rename.lua", "--config", "roster.toml", "--dry-run", "--plan-out", "plan.json"]).status == 0)
+        let refused = try await roster(["apply", "plan.json", "--yes"])
+        #expect(refused.status == 2)
+        #expect(refused.diagnostics.hasPrefix("roster: the run plans 2 changes, more than max_changes = 1 for tenant 'demo'; nothing was sent (raise the limit for this run with --max-changes 2)"),
+                "\(refused.stderr)")
+        let applied = try await roster(["apply", "plan.json", "--yes", "--max-changes", "2"])
+        #expect(applied.status == 0, "\(applied.stderr)")
+        #expect(try await firstNames() == ["A1", "G1"])
+
+        let undoRefused = try await roster(["undo", "2", "--yes"])
+        #expect(undoRefused.status == 2 && undoRefused.diagnostics.contains("more than max_changes = 1 for tenant 'demo'; nothing was sent"), "\(undoRefused.stderr)")
+        let undone = try await roster(["undo", "2", "--yes", "--max-changes", "2"])
+        #expect(undone.status == 0, "\(undone.stderr)")
+        #expect(try await firstNames() == ["Ada", "Grace"])
+    }
+
     /// Without a terminal, a run that would need confirming needs --yes, or stops having
     /// sent nothing (`--json` still reports it); harmless runs and dry runs go on.
     @Test func withoutATerminalDestructiveRunsNeedYes() async throws {

@@ -18,6 +18,8 @@ import Testing
         (["resume", "3", "--instruction-limit", "0"], "--instruction-limit must be positive, got 0"),
         (["submit", "a.lua", "--instruction-limit", "-1"], "--instruction-limit must be positive, got -1"),
         (["submit", "a.lua", "--max-changes", "-2"], "--max-changes must be at least 1, got -2"),
+        (["apply", "plan.json", "--max-changes", "0"], "--max-changes must be at least 1, got 0"),
+        (["undo", "3", "--max-changes", "-1"], "--max-changes must be at least 1, got -1"),
         (["worker", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1.0"),
         (["worker", "--drain", "-1"], "--drain must be 0 or more seconds, got -1.0"),
         (["worker", "--metrics-port", "-1"], "--metrics-port must be from 0 (any free port) to 65535, got -1"),
@@ -60,7 +62,7 @@ import Testing
     @Test func aNumberInRangeIsTaken() throws {
         let run = try #require(try Roster.parse(commandLine: ["run", "a.lua", "--timeout", "2.5", "--max-changes", "3"]) as? RunCommand)
         #expect(run.limitOptions.timeout == 2.5)
-        #expect(run.maxChanges == 3)
+        #expect(run.maxChanges.limit == 3)
         let worker = try #require(try Roster.parse(commandLine: ["worker", "--drain", "0"]) as? WorkerCommand)
         #expect(worker.drain == 0)
     }

@@ -49,8 +49,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
 
     @OptionGroup var instructions: InstructionLimitOption
 
-    @Option(name: .customLong("max-changes"), parsing: .unconditional, help: ArgumentHelp("The run may plan up to N changes, whatever the tenant's max_changes.", valueName: "N"))
-    var maxChanges: Int?
+    @OptionGroup var maxChanges: MaxChangesOption
 
     @OptionGroup var journalOptions: JournalOptions
 
@@ -64,7 +63,6 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
         }
         if each != nil, !inputs.isEmpty { throw ValidationError("--input and --each cannot be combined") }
         if each == nil, let option = pacing.given.first { throw ValidationError("\(option) applies only with --each FILE.csv") }
-        if let maxChanges, maxChanges < 1 { throw ValidationError("--max-changes must be at least 1, got \(maxChanges)") }
         _ = try at.map { try When.parseFuture($0, option: "--at") }
     }
 
@@ -74,7 +72,7 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
         var (run, files) = try queuedRun()
         var limits = limitOptions.given
         limits.instructions = instructions.limit
-        limits.maxChanges = maxChanges
+        limits.maxChanges = maxChanges.limit
         run.limits = limits.given
         let id: Int64
         do throws(JournalError) {

@@ -128,6 +128,7 @@ struct PluginCommand: AsyncParsableCommand {
         @Option(name: .customLong("plan-out"), help: PlanOutOption.help)
         var planOut: String?
         @OptionGroup var limits: LimitOptions
+        @OptionGroup var maxChanges: MaxChangesOption
         @OptionGroup var journalOptions: JournalOptions
         @Flag(help: "Show a traceback with script errors.") var verbose = false
 
@@ -168,7 +169,9 @@ struct PluginCommand: AsyncParsableCommand {
                 var run = NewRun.here(kind: "plugin", script: manifest.folder.path, text: script.source, arguments: pairs,
                                       inputs: [], connection: connection, dryRun: dryRun,
                                       plugin: (manifest.name, manifest.version.description, workflow.name, manifest.folder.path))
-                run.limits = limits.given.given
+                var given = limits.given
+                given.maxChanges = maxChanges.limit
+                run.limits = given.given
                 journal = try RunJournal.start(run, in: store)
                 // This attempt runs the workflow's modules as journaled, as a resume will.
                 script.keep(run.modules)
@@ -192,7 +195,7 @@ struct PluginCommand: AsyncParsableCommand {
             }
             let runner = manifest.runner(workflow, parameters: parameters, settings: settings, sealedSecrets: sealed, tenant: connection.tenant,
                                          limits: limits.limits(), http: connection.http)
-            try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut)
+            try await RunSupervisor(dryRun: dryRun, yes: yes, json: json, verbose: verbose, planOut: planOut, maxChanges: maxChanges.limit)
                 .perform(runner, script, arguments: [:], inputs: [], connection: connection, journal: journal)
         }
     }

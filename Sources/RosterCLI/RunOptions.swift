@@ -47,7 +47,8 @@ struct InstructionLimitOption: ParsableArguments {
     }
 }
 
-/// `--max-changes N`, for every command that starts or finishes a run: it may plan up to N
+/// `--max-changes N`, for every command that starts, finishes or reverses a run (`run`,
+/// `plugin run`, `submit`, `resume`, `apply`, `undo`): it may plan up to N
 /// changes, whatever the tenant's `max_changes`. Journaled with the run, so that its resumes
 /// keep it. (A resume asks only of a run never confirmed; a confirmed one is not checked again.)
 struct MaxChangesOption: ParsableArguments {

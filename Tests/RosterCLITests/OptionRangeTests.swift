@@ -20,6 +20,7 @@ import Testing
         (["submit", "a.lua", "--max-changes", "-2"], "--max-changes must be at least 1, got -2"),
         (["apply", "plan.json", "--max-changes", "0"], "--max-changes must be at least 1, got 0"),
         (["undo", "3", "--max-changes", "-1"], "--max-changes must be at least 1, got -1"),
+        (["plugin", "run", "p", "w", "--max-changes", "0"], "--max-changes must be at least 1, got 0"),
         (["worker", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1.0"),
         (["worker", "--drain", "-1"], "--drain must be 0 or more seconds, got -1.0"),
         (["worker", "--metrics-port", "-1"], "--metrics-port must be from 0 (any free port) to 65535, got -1"),

@@ -58,6 +58,11 @@ import Testing
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect((document["plan"] as? [[String: Any]])?.map { $0["operation"] as? String } == ["promote_guest", "add_users", "registration_link"])
+        // Held to --max-changes as a script's run is.
+        result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "onboard", "--plugins", Self.plugins,
+                                              "--arg", "email=guest@example.com", "--yes", "--max-changes", "2"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("roster: the run plans 3 changes, more than --max-changes 2; nothing was sent"), "\(result.stderr)")
     }
 
     /// A plugin that may only read Encore, and tries more by every path.

@@ -71,12 +71,16 @@ struct LimitOptions: ParsableArguments {
     @Option(name: .customLong("memory-limit"), parsing: .unconditional, help: ArgumentHelp("Memory a run may use (default 64 MB; the REPL's session: 256 MB).", valueName: "MB"))
     var memoryLimit: Int?
 
+    /// The longest `--timeout`, in seconds, and the largest `--memory-limit`, in MB.
+    static let maximumTimeout = 86_400
+    static let maximumMemoryMegabytes = 65_536
+
     func validate() throws {
-        if let timeout, !(timeout > 0 && timeout <= 86_400) {
-            throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
+        if let timeout, !(timeout > 0 && timeout <= Double(Self.maximumTimeout)) {
+            throw ValidationError("--timeout must be more than 0 and at most \(Self.maximumTimeout) seconds, got \(timeout)")
         }
-        if let memoryLimit, !(1...65_536).contains(memoryLimit) {
-            throw ValidationError("--memory-limit must be between 1 and 65536 MB, got \(memoryLimit)")
+        if let memoryLimit, !(1...Self.maximumMemoryMegabytes).contains(memoryLimit) {
+            throw ValidationError("--memory-limit must be between 1 and \(Self.maximumMemoryMegabytes) MB, got \(memoryLimit)")
         }
     }
 
@@ -88,12 +92,12 @@ struct LimitOptions: ParsableArguments {
     /// would stop where the run stopped. Empty for any other end, or a limit at its most.
     static func raised(after outcome: LuaRunOutcome, from limits: LuaLimits) -> String {
         switch outcome {
-        case .limit(.memory, _) where limits.memory >> 20 < 65_536:
-            return " --memory-limit \(min((limits.memory >> 20) * 2, 65_536))"
+        case .limit(.memory, _) where limits.memory >> 20 < maximumMemoryMegabytes:
+            return " --memory-limit \(min((limits.memory >> 20) * 2, maximumMemoryMegabytes))"
         case .limit(.instructions, _):
             return limits.instructions.map { " --instruction-limit \($0 > Int64.max / 2 ? Int64.max : $0 * 2)" } ?? ""
-        case .limit(.timeout, _) where limits.timeout < .seconds(86_400):
-            return " --timeout \(min(Int((limits.timeout.inSeconds * 2).rounded(.up)), 86_400))"
+        case .limit(.timeout, _) where limits.timeout < .seconds(maximumTimeout):
+            return " --timeout \(min(Int((limits.timeout.inSeconds * 2).rounded(.up)), maximumTimeout))"
         default:
             return ""
         }

@@ -338,7 +338,7 @@ public struct VendorOperation: Sendable {
                     } catch {
                         let error = session.scrubbed(error)
                         session.record(record(.failed("not sent: \(error.description)")))
-                        throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: error.status,
+                        throw session.failure(VendorError(vendor: operation.vendor, operation: operation.name, status: error.status,
                                                                    message: "not sent: its target's state could not be read first: \(error.message)",
                                                                    retryable: error.retryable))
                     }
@@ -354,7 +354,7 @@ public struct VendorOperation: Sendable {
                         row = try journal.recordSending(ticket, stateBefore: stateBefore)
                     } catch {
                         session.record(record(.failed("not sent: \(error)")))
-                        throw VendorErrorObject(error: VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
+                        throw session.failure(VendorError(vendor: operation.vendor, operation: operation.name, status: nil,
                                                                    message: "not sent: \(error)", retryable: false))
                     }
                 }
@@ -399,7 +399,7 @@ public struct VendorOperation: Sendable {
                                                                 : .failed(message: error.description, notApplied: !error.outcomeUnknown))
                     }
                     session.finish(slot, unknown ? .unknown(why) : .failed(error.description), duration: .now - start)
-                    throw VendorErrorObject(error: error)
+                    throw session.failure(error)
                 }
             }
         })

@@ -186,6 +186,27 @@ public final class VendorSession: Sendable {
         error.scrubbed(by: SecretScrubber(tenant.secretValues + clients.values.flatMap(\.liveSecrets) + (sealedSecrets?.values ?? [])))
     }
 
+    /// The vendor failures the script was given lately, by their line (`VendorError.description`),
+    /// at most `failuresKept`: what explains a run that one of them ended.
+    private let failures = Mutex<[String: VendorError]>([:])
+    private static let failuresKept = 32
+
+    /// `error` as the script gets it, as a Lua error; kept, so that a run it ends can say what
+    /// to do about it (`failure(ending:)`).
+    func failure(_ error: VendorError) -> VendorErrorObject {
+        failures.withLock { kept in
+            if kept.count >= Self.failuresKept, kept[error.description] == nil { kept.removeAll() }
+            kept[error.description] = error
+        }
+        return VendorErrorObject(error: error)
+    }
+
+    /// The vendor failure a run's error `message` (`FILE:LINE: encore.get_user: HTTP 401: ...`)
+    /// is, when the script ended on one it was given (uncaught, or raised again as it was).
+    public func failure(ending message: String) -> VendorError? {
+        failures.withLock { kept in kept.first { message.hasSuffix($0.key) }?.value }
+    }
+
     /// The changes a dry run planned (and did not send).
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
 

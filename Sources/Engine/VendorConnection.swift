@@ -22,11 +22,15 @@ public final class VendorConnection: Sendable {
     /// Where each vendor's calls go, and as which account (`VendorSettings.target`); the
     /// built-in emulator is one target whatever port it listens on.
     public let targets: [Vendor: String]
+    /// What to check when a vendor refuses the tenant's credentials (`VendorSettings.credentialCheck`);
+    /// none on the emulator, whose demo credentials are built in.
+    let credentialChecks: [Vendor: String]
 
     init(tenant: Tenant, emulator: LazyEmulator?, configurationFile: String?, journal: String? = nil, journalPassword: SecretReference? = nil,
          http: VendorHTTP = .shared,
-         pluginSettings: [String: PluginSettingValues] = [:], targets: [Vendor: String] = [:]) {
+         pluginSettings: [String: PluginSettingValues] = [:], targets: [Vendor: String] = [:], credentialChecks: [Vendor: String] = [:]) {
         self.pluginSettings = pluginSettings
+        self.credentialChecks = credentialChecks
         self.targets = emulator == nil ? targets : Dictionary(uniqueKeysWithValues: tenant.configurations.map {
             (type(of: $0).vendor, "the built-in emulator")
         })
@@ -61,11 +65,13 @@ public final class VendorConnection: Sendable {
                 throw ConfigurationError(file: "the environment", problem: error.description,
                                          fix: "give it as http://HOST:PORT, or set proxy in \(configuration.file)")
             }
+            let vendors = configuration.tenants[tenant.name]?.vendors ?? []
             return VendorConnection(tenant: tenant, emulator: nil,
                                     configurationFile: UserFile.absolutePath(path), journal: configuration.journal,
                                     journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
                                     pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],
-                                    targets: Dictionary(uniqueKeysWithValues: (configuration.tenants[tenant.name]?.vendors ?? []).map { ($0.vendor, $0.settings.target) }))
+                                    targets: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.target) }),
+                                    credentialChecks: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.credentialCheck) }))
         }
         // A tenant named with no configuration to find it in is a mistake (the wrong folder,
         // say), not a run on the emulator the admin would take for their tenant's.
@@ -87,6 +93,14 @@ public final class VendorConnection: Sendable {
             }
         }
         return VendorConnection(tenant: try registry.emulatorTenant(origin: emulator.origin), emulator: emulator, configurationFile: nil, http: served)
+    }
+
+    /// `encore refused the credentials of tenant 'acme' (HTTP 401): check subscription_key at
+    /// roster.toml:12 (file secrets/encore.key)`: said after a run that `failure` ended,
+    /// when the vendor refused the credentials; nil otherwise.
+    public func credentialAdvice(_ failure: VendorError) -> String? {
+        guard failure.status == 401, let check = credentialChecks[failure.vendor] else { return nil }
+        return "\(failure.vendor.rawValue) refused the credentials of tenant '\(tenant.name)' (HTTP 401): check \(check)"
     }
 
     /// `targets` as the journal keeps them, by vendor name.

@@ -29,6 +29,9 @@ public struct ScriptRunResult: Sendable {
     /// What the script returned, for reports (`--json`, `--output`): null for nothing, one
     /// value as it is, several as a list.
     public var returned: JSONValue = .null
+    /// The vendor failure the script ended on, when it ended on one it was given: what the
+    /// run's last lines say to do (check the credentials, wait for the vendor).
+    public var vendorFailure: VendorError?
 
     /// The changes planned and not sent.
     public var plan: [VendorCallRecord] { calls.filter { $0.outcome == .planned } }
@@ -131,6 +134,7 @@ public struct VendorScriptRunner: Sendable {
         result.returned = returned.count == 1 ? JSONValue(recording: returned[0]) : returned.isEmpty ? .null : .array(returned.map(JSONValue.init(recording:)))
         result.reads = session.readCount
         result.askedDryRun = session.askedDryRun
+        if case .scriptError(let message, _) = outcome { result.vendorFailure = session.failure(ending: message) }
         return result
     }
 }

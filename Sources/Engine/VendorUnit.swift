@@ -42,6 +42,9 @@ public protocol VendorSettings: Sendable {
     /// (as configured, `default` when not), the account's public ids, and where its secret is
     /// read from. A saved plan keeps it: an apply sends only where the plan was made.
     var target: String { get }
+    /// What to check when the vendor refuses the account's credentials (HTTP 401): the keys
+    /// that hold them and where each secret is read from, never a secret.
+    var credentialCheck: String { get }
 }
 
 /// One key of a demo section.

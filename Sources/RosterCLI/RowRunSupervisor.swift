@@ -106,6 +106,13 @@ struct RowRunSupervisor {
             }
         }
         Diagnostics.error(Self.summary(outcomes, dryRun: dryRun))
+        // Once per vendor, however many rows it refused.
+        var advised: Set<Vendor> = []
+        for case let failure? in failed.lazy.map({ $0.result?.vendorFailure }) where !advised.contains(failure.vendor) {
+            guard let advice = connection.credentialAdvice(failure) else { continue }
+            advised.insert(failure.vendor)
+            Diagnostics.error("roster: " + advice)
+        }
         if dryRun, let estimate = RunEstimate(plan: outcomes.flatMap { $0.result?.plan ?? [] }, tenant: rowRun.runner.tenant,
                                               together: rowRun.parallel).text {
             Diagnostics.error("roster: \(estimate)")

@@ -115,6 +115,7 @@ struct RunSupervisor {
             report.print()
         } else {
             report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)
+            if let failure = result.vendorFailure, let advice = connection.credentialAdvice(failure) { Diagnostics.error("roster: " + advice) }
             reportUnknown(result.calls)
             if dryRun {
                 Swift.print(RunReport.planText(result.plan, finished: result.outcome == .success), terminator: "")
@@ -129,7 +130,7 @@ struct RunSupervisor {
             || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
         let show = JournalOptions.command("runs show \(journal.runID)", reaching: journal.store)
         Diagnostics.error("roster: run \(journal.runID)" + (journal.attempt > 1 ? " (attempt \(journal.attempt))" : "")
-            + (failedBeforeAnyChange ? " changed nothing before its error: run the script again once it is fixed (\(show))"
+            + (failedBeforeAnyChange ? " changed nothing before its error: \(Self.rerunAdvice(after: result.vendorFailure)) (\(show))"
                 : (unfinished ? "; to finish it: " + JournalOptions.command("resume \(journal.runID)" + LimitOptions.raised(after: result.outcome, from: runner.limits),
                                                                        reaching: journal.store) : "") + "; its changes: \(show)"))
         if status != ExitStatus.success { throw ExitCode(status) }
@@ -158,6 +159,15 @@ struct RunSupervisor {
         var plan = SavedPlan(run: run, plan: result.plan)
         plan.aim(at: targets)
         try plan.save(to: path, journal: journal)
+    }
+
+    /// What a run that changed nothing before its error waits for before it is run again:
+    /// the script's fix, unless a vendor's failure ended it.
+    static func rerunAdvice(after failure: VendorError?) -> String {
+        guard let failure else { return "run the script again once it is fixed" }
+        if failure.status == 401 { return "run it again once \(failure.vendor.rawValue)'s credentials are fixed" }
+        if failure.retryable { return "run it again once \(failure.vendor.rawValue) answers" }
+        return "run the script again once it is fixed"
     }
 
     /// `roster: acting on tenant 'acme' (/etc/roster/roster.toml)`: said on a terminal before

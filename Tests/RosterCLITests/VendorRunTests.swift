@@ -77,6 +77,69 @@ import Testing
         #expect(result.stdout == "ran\n")
     }
 
+    /// A vendor that refuses the tenant's credentials (HTTP 401) is followed by the key to check
+    /// and where its secret is read from, never the secret; a vendor that cannot be reached
+    /// is waited for, not blamed on the script.
+    @Test func aRefusedCredentialNamesTheKeyToCheck() async throws {
+        let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
+        let folder = try RosterProcess.scriptFolder([
+            "get.lua": "print(encore.get_user(1001).first_name)",
+            "guardant.lua": "print(#guardant.list_users())",
+            "caught.lua": "local ok = pcall(encore.get_user, 1001)\nerror('no user')",
+            "row.lua": "encore.get_user(tonumber(row.id))",
+            "ids.csv": "id\n1001\n1002\n1003\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configuration = folder.appendingPathComponent("roster.toml")
+        try DemoConfiguration().write(to: configuration.path, origin: emulator.origin)
+        for name in ["encore.key", "guardant.token"] {
+            let path = folder.appendingPathComponent("secrets/\(name)").path
+            try Data("not-the-key-4711\n".utf8).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        }
+        let lines = try String(contentsOf: configuration, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let keyLine = try #require(lines.firstIndex { $0.hasPrefix("subscription_key") }) + 1
+        let tokenLine = try #require(lines.firstIndex { $0.hasPrefix("token =") }) + 1
+
+        var result = try await RosterProcess.run(["run", "get.lua", "--yes"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("get.lua:1: encore.get_user: HTTP 401: "), "\(result.stderr)")
+        #expect(result.stderr.contains("roster: encore refused the credentials of tenant 'demo' (HTTP 401): check subscription_key at ")
+            && result.stderr.contains("roster.toml:\(keyLine) (file secrets/encore.key)\n"), "\(result.stderr)")
+        #expect(result.stderr.contains(" changed nothing before its error: run it again once encore's credentials are fixed (roster runs show "),
+                "\(result.stderr)")
+        #expect(!result.stderr.contains("not-the-key-4711"))
+
+        // Header credentials are sent as an assumption says: the header and prefix are named too.
+        result = try await RosterProcess.run(["run", "guardant.lua", "--yes"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("roster.toml:\(tokenLine) (file secrets/guardant.token), sent as 'Authorization: Bearer <token>' (auth_header, auth_prefix)\n"),
+                "\(result.stderr)")
+
+        // The REPL says it too, under the entry that met the refusal.
+        result = try await RosterProcess.run(["repl"], in: folder, input: "encore.get_user(1001)\nprint('on')\n")
+        #expect(result.stdout == "on\n", "\(result.stderr)")
+        #expect(result.stderr.contains("stdin:1: encore.get_user: HTTP 401: ")
+            && result.stderr.contains("roster: encore refused the credentials of tenant 'demo' (HTTP 401): check subscription_key at "), "\(result.stderr)")
+
+        // Row by row: said once, however many rows the vendor refused.
+        result = try await RosterProcess.run(["run", "row.lua", "--each", "ids.csv", "--yes"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.components(separatedBy: "roster: encore refused the credentials of tenant 'demo'").count == 2, "\(result.stderr)")
+
+        // A script that caught the refusal and failed its own way is the script's to fix.
+        result = try await RosterProcess.run(["run", "caught.lua", "--yes"], in: folder)
+        #expect(result.status == 1)
+        #expect(!result.stderr.contains("refused the credentials"), "\(result.stderr)")
+        #expect(result.stderr.contains(" changed nothing before its error: run the script again once it is fixed ("), "\(result.stderr)")
+
+        await emulator.stop()
+        result = try await RosterProcess.run(["run", "get.lua", "--yes"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("get.lua:1: encore.get_user: no response: "), "\(result.stderr)")
+        #expect(result.stderr.contains(" changed nothing before its error: run it again once encore answers (roster runs show "), "\(result.stderr)")
+    }
+
     @Test func dryRunPrintsThePlanAndJsonGivesOneDocument() async throws {
         let folder = try RosterProcess.scriptFolder(["change.lua": """
             print("working")

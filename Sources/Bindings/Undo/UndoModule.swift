@@ -125,7 +125,7 @@ public enum UndoModule {
                 do throws(VendorError) {
                     found = try await VendorOperation.withRunDeadline(work)
                 } catch {
-                    throw VendorErrorObject(error: session.scrubbed(error))
+                    throw session.failure(session.scrubbed(error))
                 }
                 session.journal?.didRead()
                 switch found {
@@ -198,7 +198,7 @@ public enum UndoModule {
                 do throws(VendorError) {
                     state = try await VendorOperation.withRunDeadline(work)
                 } catch {
-                    throw VendorErrorObject(error: session.scrubbed(error))
+                    throw session.failure(session.scrubbed(error))
                 }
                 session.journal?.didRead()
                 session.reads?.keep(replayKey, .json(state))

@@ -44,6 +44,9 @@ public struct Active911Settings: VendorSettings {
         "\(baseURL ?? "default"), tokens from \(tokenURL ?? "default"), agency \(agency ?? "default"), refresh token from \(refreshToken.origin)"
     }
 
+    /// The refresh token is the account's credential (access tokens come from it); it lasts a year.
+    public var credentialCheck: String { refreshToken.place + "; a refresh token lasts a year" }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var configuration = Active911Configuration(refreshToken: try refreshToken.resolve(environment: environment), agency: agency)
         if let baseURL { configuration.baseURL = baseURL }

@@ -31,6 +31,9 @@ public struct ActiveconnectSettings: VendorSettings {
 
     public var target: String { "\(baseURL ?? "default"), application \(applicationID), secret from \(applicationSecret.origin)" }
 
+    /// A wrong id fails the signature as a wrong secret does.
+    public var credentialCheck: String { "application_id '\(applicationID)' and \(applicationSecret.place)" }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         let secret = try applicationSecret.resolve(environment: environment)
         return baseURL.map { ActiveconnectConfiguration(baseURL: $0, applicationID: applicationID, applicationSecret: secret) }

@@ -29,6 +29,12 @@ public struct HeaderCredentialSettings<Configuration: HeaderCredentialConfigurat
 
     public var target: String { "\(baseURL ?? "default"), \(Configuration.credentialKey) from \(credential.origin)" }
 
+    /// The header and its prefix are assumptions about the vendor, so they are named too.
+    public var credentialCheck: String {
+        let header = authHeader ?? HeaderCredential.standardHeader, prefix = authPrefix ?? HeaderCredential.standardPrefix
+        return credential.place + ", sent as '\(header): \(prefix)<\(Configuration.credentialKey)>' (auth_header, auth_prefix)"
+    }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var credential = HeaderCredential(try self.credential.resolve(environment: environment))
         if let authHeader { credential.header = authHeader }

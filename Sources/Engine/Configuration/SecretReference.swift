@@ -24,6 +24,12 @@ public struct SecretReference: Sendable {
         }
     }
 
+    /// Where the secret is set and read from, for a message that asks to check it:
+    /// `subscription_key at roster.toml:12 (file secrets/encore.key)`; never the secret.
+    public var place: String {
+        "\(key.last ?? "")" + " at \(document.file)" + (document.line(of: key).map { ":\($0)" } ?? "") + " (\(origin))"
+    }
+
     /// Reads the secret. A file must be a regular file readable only by its owner
     /// (no group or other permission bits), as ssh insists for its keys.
     public func resolve(environment: [String: String]) throws(ConfigurationError) -> Secret {

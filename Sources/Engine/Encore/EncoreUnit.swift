@@ -28,6 +28,8 @@ public struct EncoreSettings: VendorSettings {
 
     public var target: String { "\(baseURL ?? "default"), key from \(subscriptionKey.origin)" }
 
+    public var credentialCheck: String { subscriptionKey.place }
+
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         var configuration = EncoreConfiguration(subscriptionKey: try subscriptionKey.resolve(environment: environment), apiVersion: apiVersion)
         if let baseURL { configuration.baseURL = baseURL }

@@ -155,6 +155,7 @@ final class Repl {
             if case .failed(let outcome) = evaluation {
                 failures += 1
                 Diagnostics.error(message(for: outcome))
+                if let advice = credentialAdvice(after: outcome) { Diagnostics.error("roster: " + advice) }
             }
         }
         if !chunk.isEmpty {
@@ -171,6 +172,14 @@ final class Repl {
         case .scriptError, .limit(.interrupted, _): outcome.message ?? ""
         case .success, .limit, .hostError: outcome.message.map { "roster: " + $0 } ?? ""
         }
+    }
+
+    /// What to check when the entry ended on a vendor refusing the tenant's credentials (for
+    /// the tenant the session started with: the configuration says where its secrets are).
+    private func credentialAdvice(after outcome: LuaRunOutcome) -> String? {
+        guard case .scriptError(let message, _) = outcome, vendorSession.tenant.name == connection.tenant.name,
+              let failure = vendorSession.failure(ending: message) else { return nil }
+        return connection.credentialAdvice(failure)
     }
 
     /// Under a dry run, the changes the last entry planned.

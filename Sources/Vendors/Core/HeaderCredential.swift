@@ -8,7 +8,11 @@ public struct HeaderCredential: Sendable {
     /// What goes before the secret ("" allowed: the bare secret).
     public var prefix: String
 
-    public init(_ secret: Secret, header: String = "Authorization", prefix: String = "Bearer ") {
+    /// Where the secret goes unless the account says otherwise.
+    public static let standardHeader = "Authorization"
+    public static let standardPrefix = "Bearer "
+
+    public init(_ secret: Secret, header: String = standardHeader, prefix: String = standardPrefix) {
         self.secret = secret
         self.header = header
         self.prefix = prefix

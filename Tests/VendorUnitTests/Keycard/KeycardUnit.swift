@@ -22,6 +22,8 @@ struct KeycardSettings: VendorSettings {
 
     var target: String { "\(baseURL), key from \(apiKey.origin)" }
 
+    var credentialCheck: String { apiKey.place }
+
     func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         KeycardConfiguration(baseURL: baseURL, apiKey: try apiKey.resolve(environment: environment))
     }

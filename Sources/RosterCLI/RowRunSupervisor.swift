@@ -105,7 +105,7 @@ struct RowRunSupervisor {
                 Diagnostics.error("roster: outcome unknown (check before running again): row \(outcome.row.number): \(call.summary): \(why)")
             }
         }
-        Diagnostics.error(Self.summary(outcomes, dryRun: dryRun))
+        Diagnostics.error(Self.summary(outcomes, of: table, dryRun: dryRun))
         // Once per vendor, however many rows it refused.
         var advised: Set<Vendor> = []
         for case let failure? in failed.lazy.map({ $0.result?.vendorFailure }) where !advised.contains(failure.vendor) {
@@ -157,9 +157,9 @@ struct RowRunSupervisor {
     }
 
     /// `roster: 48 rows ok, 2 failed (rows 18, 33); 144 changes`
-    static func summary(_ outcomes: [RowOutcome], dryRun: Bool) -> String {
+    static func summary(_ outcomes: [RowOutcome], of table: RowTable, dryRun: Bool) -> String {
         // An export that came out empty is said to be one, not counted as "0 rows ok".
-        guard !outcomes.isEmpty else { return "roster: the CSV has no rows below its header; nothing was run" }
+        guard !outcomes.isEmpty else { return "roster: \(table.name) has no rows below its header; nothing was run" }
         // Counted in place: a filtered copy of every outcome was 8 MB at the end of a 20,000-row run.
         let count = { (state: RowOutcome.State) in outcomes.count { $0.state == state } }
         let failedRows = outcomes.filter { $0.state == .failed }.map { String($0.row.number) }

@@ -74,7 +74,7 @@ import Testing
         let result = try await RosterProcess.run(["run", "s.lua", "--each", "empty.csv", "--emulator"], in: folder)
         #expect(result.status == 0)
         #expect(result.stdout == "")
-        #expect(result.stderr.contains("roster: the CSV has no rows below its header; nothing was run\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("roster: empty.csv has no rows below its header; nothing was run\n"), "\(result.stderr)")
     }
 
     @Test func aRuntimeErrorIsFileLineMessageAndExit1() async throws {

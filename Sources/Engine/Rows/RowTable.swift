@@ -37,6 +37,8 @@ public struct TableRow: Sendable, Equatable {
 
 /// A CSV file's header and rows.
 public struct RowTable: Sendable {
+    /// The file as the command named it (`people.csv`), for messages.
+    public var name: String
     public var header: [String]
     public var rows: [TableRow]
 
@@ -53,6 +55,7 @@ public struct RowTable: Sendable {
 
     /// Reads `text`: the first row names the columns; every other row is one run.
     public init(csv text: String, name: String) throws(RowTableError) {
+        self.name = name
         let records: [CSV.Record]
         do throws(CSV.ParseError) {
             records = try CSV.records(text)

@@ -220,14 +220,15 @@ extension NewRun {
 extension VendorConnection {
     /// The vendors a journaled run (or a plan) used again: its configuration file, or the
     /// built-in emulator when it had none. A configuration error is one line and exit 2.
-    /// `usedBy`: the run or plan whose journaled configuration this is (nil: the user named
-    /// it with --config, which `overridable` commands take), for the one line a file no
-    /// longer there gives.
-    static func reopen(configuration: String?, tenant: String, usedBy: String? = nil, overridable: Bool = true,
+    /// `owner`: the run or plan (`run 4`) whose tenant this is; `journaled`: whether the
+    /// configuration is the one it used (not one named with --config, which `overridable`
+    /// commands take), for the one line a file no longer there, or a tenant no longer in it,
+    /// gives.
+    static func reopen(configuration: String?, tenant: String, of owner: String, journaled: Bool, overridable: Bool = true,
                        http: VendorHTTP = .shared) async throws -> VendorConnection {
-        if let configuration, let usedBy, !FileManager.default.fileExists(atPath: configuration) {
-            Diagnostics.error("roster: \(usedBy) used the configuration \(configuration), which is not there any more; put it back"
-                              + (overridable ? ", or name the one to use now with --config FILE" : ""))
+        let orConfig = overridable ? ", or name the one to use now with --config FILE" : ""
+        if let configuration, journaled, !FileManager.default.fileExists(atPath: configuration) {
+            Diagnostics.error("roster: \(owner) used the configuration \(configuration), which is not there any more; put it back" + orConfig)
             throw ExitCode(ExitStatus.usage)
         }
         do {
@@ -235,6 +236,15 @@ extension VendorConnection {
                 Diagnostics.error($0)
             }
         } catch let error as ConfigurationError {
+            // Its changes belong to that tenant's accounts: another tenant is no substitute
+            // (and these commands take no --tenant).
+            if let configuration, let found = try? RosterConfiguration.load(path: configuration), found.tenants[tenant] == nil {
+                Diagnostics.error("roster: \(owner) was made for tenant '\(tenant)', which \(configuration) "
+                                  + (journaled ? "no longer has" : "does not have") + " (its tenants: \(found.tenants.keys.sorted().joined(separator: ", ")))"
+                                  + (journaled && !overridable ? "; add it back" : journaled ? "; add it back, or name a configuration that has it with --config FILE"
+                                      : "; name a configuration that has it with --config FILE"))
+                throw ExitCode(ExitStatus.usage)
+            }
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
         }

@@ -99,7 +99,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try results.checkWritable()
         let plan = try SavedPlan.load(path)
-        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, usedBy: "plan \(plan.id)", overridable: false,
+        let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, of: "plan \(plan.id)", journaled: true, overridable: false,
                                                            http: tracing.http)
         do {
             try await apply(plan, connection: connection)

@@ -116,7 +116,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         let connection = fromQueue
             ? try await VendorConnection.thisHost(configuration: config, tenant: found.run.tenant.isEmpty ? nil : found.run.tenant, http: tracing.http)
             : try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                usedBy: config == nil ? "run \(id)" : nil, http: tracing.http)
+                                                of: "run \(id)", journaled: config == nil, http: tracing.http)
         // Queued without a tenant: the one it runs in is journaled.
         if fromQueue, found.run.tenant.isEmpty { try? store.recordTenant(runID: id, tenant: connection.tenant.name) }
         // A run is finished where it started: the same accounts at the same addresses.

@@ -78,7 +78,7 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
             return
         }
         let connection = try await VendorConnection.reopen(configuration: config ?? found.run.configFile, tenant: found.run.tenant,
-                                                           usedBy: config == nil ? "run \(id)" : nil, http: tracing.http)
+                                                           of: "run \(id)", journaled: config == nil, http: tracing.http)
         // Reversed where it was made: the same accounts at the same addresses.
         if let moved = connection.moved(from: found.run.targets) {
             await connection.close()

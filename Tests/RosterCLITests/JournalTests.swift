@@ -288,6 +288,23 @@ import TestSupport
         #expect(applied.status == 2)
         #expect(applied.diagnostics.hasPrefix("roster: plan ") && applied.diagnostics.hasSuffix(" used the configuration \(config.path), which is not there any more; put it back\n"),
                 "\(applied.stderr)")
+        // A tenant renamed since: the run's changes are that tenant's, so no other stands in
+        // (these commands take no --tenant).
+        let renamed = try String(contentsOf: folder.appendingPathComponent("moved.toml"), encoding: .utf8)
+            .replacingOccurrences(of: "tenants.demo.", with: "tenants.prod.").replacingOccurrences(of: "\"demo\"", with: "\"prod\"")
+        try renamed.write(to: config, atomically: true, encoding: .utf8)
+        let gone = try await roster(["resume", "1"])
+        #expect(gone.status == 2)
+        #expect(gone.diagnostics == "roster: run 1 was made for tenant 'demo', which \(config.path) no longer has (its tenants: prod); add it back, or name a configuration that has it with --config FILE\n",
+                "\(gone.stderr)")
+        let undone = try await roster(["undo", "1", "--yes", "--config", "roster.toml"])
+        #expect(undone.status == 2)
+        #expect(undone.diagnostics == "roster: run 1 was made for tenant 'demo', which roster.toml does not have (its tenants: prod); name a configuration that has it with --config FILE\n",
+                "\(undone.stderr)")
+        let planGone = try await roster(["apply", "plan.json", "--yes"])
+        #expect(planGone.status == 2)
+        #expect(planGone.diagnostics.hasSuffix(" was made for tenant 'demo', which \(config.path) no longer has (its tenants: prod); add it back\n"), "\(planGone.stderr)")
+
         let named = try await roster(["resume", "1", "--config", "moved.toml"])
         #expect(named.status == 1 && named.stderr.contains("stopped after the change"), "\(named.stderr)")
     }

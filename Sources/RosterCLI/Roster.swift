@@ -1,6 +1,7 @@
 /// Roster.swift: the `roster` command and the entry point the executable calls.
 import ArgumentParser
 import Engine
+import Bindings
 import Foundation
 import LuaHost
 import Synchronization
@@ -59,9 +60,51 @@ public struct Roster: AsyncParsableCommand {
     static func parse(commandLine arguments: [String]) throws -> any ParsableCommand {
         let asksForCompletion = arguments.contains { $0.hasPrefix("--generate-completion-script") }
         if !asksForCompletion, let command = parsedAsLeaf(arguments) { return command }
+        try refuseUnknownCommand(arguments)
         skipsCompletionScriptCheck.withLock { $0 = !asksForCompletion }
         defer { skipsCompletionScriptCheck.withLock { $0 = false } }
         return try parseAsRoot(arguments)
+    }
+
+    /// A word that names no command where one is expected (`roster rnu x.lua`, `roster plan
+    /// aply`), or `roster help` of one (`roster help encore`): one line saying so, with the
+    /// command probably meant, or where a module's documentation is; exit 2. ArgumentParser
+    /// said only `2 unexpected arguments` for the first, and printed the whole help with
+    /// exit 0 for the last.
+    static func refuseUnknownCommand(_ arguments: [String]) throws {
+        let asksForHelp = arguments.first == "help"
+        var path = "roster"
+        var subcommands = plainConfiguration.subcommands
+        var hasDefault = false
+        for word in arguments.dropFirst(asksForHelp ? 1 : 0) {
+            // An option ends the walk: ArgumentParser says what is wrong with it.
+            guard !word.hasPrefix("-"), word != "help" else { return }
+            if let command = subcommands.first(where: { $0._commandName == word }) {
+                subcommands = command.configuration.subcommands
+                if subcommands.isEmpty { return }
+                path += " " + word
+                hasDefault = command.configuration.defaultSubcommand != nil
+                continue
+            }
+            let names = subcommands.map { $0._commandName }
+            // Two edits even for a short word: few names to confuse it with, and `rnu` is two from `run`.
+            let near = NearNames.near(word, in: names, within: max(2, NearNames.limit(for: word))).first
+            // A command with a default subcommand may take the word as that one's (`roster runs --since 1d`).
+            if hasDefault, near == nil { return }
+            let fix: String
+            if path == "roster", word.hasSuffix(".lua") {
+                fix = "to run the script: roster run \(word)"
+            } else if path == "roster", Documentation.text(topic: word, in: DocumentedModules.all) != nil {
+                fix = "for the Lua \(word.contains(".") ? "function" : "module"): roster docs \(word)"
+            } else if let near {
+                let meant = (path.split(separator: " ").dropFirst().map(String.init) + [near]).joined(separator: " ")
+                fix = "did you mean '\(near)'?" + (asksForHelp ? " (roster help \(meant))" : "")
+            } else {
+                fix = "\(path) --help lists them"
+            }
+            Diagnostics.error("roster: '\(word)' is not a \(path) command; \(fix)")
+            throw ExitCode(ExitStatus.usage)
+        }
     }
 
     public init() {}

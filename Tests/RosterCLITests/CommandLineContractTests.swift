@@ -45,6 +45,36 @@ import Testing
         #expect(subcommands.stdout.contains("See 'roster help <subcommand>' for detailed help."), "\(subcommands.stdout)")
     }
 
+    /// A word that names no command is one line and exit 2, with what was probably meant:
+    /// the command, `roster run` for a script, `roster docs` for a module; `roster help` of
+    /// one too (it printed the whole help, exit 0). Real commands, and the words a default
+    /// subcommand takes, are left to ArgumentParser.
+    @Test func anUnknownCommandSaysWhatWasMeant() async throws {
+        let cases: [([String], String)] = [
+            (["rnu", "x.lua"], "roster: 'rnu' is not a roster command; did you mean 'run'?\n"),
+            (["help", "resum"], "roster: 'resum' is not a roster command; did you mean 'resume'? (roster help resume)\n"),
+            (["x.lua"], "roster: 'x.lua' is not a roster command; to run the script: roster run x.lua\n"),
+            (["help", "encore"], "roster: 'encore' is not a roster command; for the Lua module: roster docs encore\n"),
+            (["help", "encore.get_user"], "roster: 'encore.get_user' is not a roster command; for the Lua function: roster docs encore.get_user\n"),
+            (["plugin", "lst"], "roster: 'lst' is not a roster plugin command; did you mean 'list'?\n"),
+            (["plugin", "--plugins", "p", "instal", "x.tar"], "roster: 'instal' is not a roster plugin command; did you mean 'install'?\n"),
+            (["help", "plan", "shwo"], "roster: 'shwo' is not a roster plan command; did you mean 'show'? (roster help plan show)\n"),
+            (["runs", "shw", "1"], "roster: 'shw' is not a roster runs command; did you mean 'show'?\n"),
+            (["zzzz"], "roster: 'zzzz' is not a roster command; roster --help lists them\n"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try await RosterProcess.run(arguments)
+            #expect(result.status == 2 && result.stderr == expected && result.stdout.isEmpty, "\(arguments): \(result.stderr)")
+        }
+        for arguments in [["help"], ["help", "help"], ["help", "plan", "show"], ["plan", "show", "--help"], ["docs", "encore"]] {
+            let result = try await RosterProcess.run(arguments)
+            #expect(result.status == 0 && !result.stdout.isEmpty && result.stderr.isEmpty, "\(arguments): \(result.stderr)")
+        }
+        // `runs` lists by default: a word that is no subcommand's is its list's to refuse.
+        let runs = try await RosterProcess.run(["runs", "5"])
+        #expect(runs.status == 2 && runs.stderr.contains("Unexpected argument '5'"), "\(runs.stderr)")
+    }
+
     /// The harness itself: a shell a test starts sees its children end (it is started with
     /// SIGCHLD unblocked, whichever pool thread starts it).
     @Test func aShellStartedByATestSeesItsChildrenEnd() async throws {

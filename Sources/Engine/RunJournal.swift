@@ -204,11 +204,12 @@ public final class RunJournal: ChangeJournal {
         try? store.abandonInFlight(runID: runID, attempt: attempt, reason: reason)
     }
 
-    /// How the attempt ended (what is logged is stored first, and the log deleted).
-    public func finish(outcome: String, exitCode: Int32) {
+    /// How the attempt ended, and the line it failed on, if it did (what is logged is stored
+    /// first, and the log deleted).
+    public func finish(outcome: String, exitCode: Int32, error: String? = nil) {
         writer.close()
         try? store.finishAttempt(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
-                                 reads: reads.load(ordering: .relaxed))
+                                 reads: reads.load(ordering: .relaxed), error: error)
     }
 }
 

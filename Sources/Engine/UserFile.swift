@@ -52,6 +52,16 @@ public enum UserFile {
         return URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
+    /// `path` (absolute) as a message names it: relative to the current folder when it is
+    /// inside it (`onboard.lua`, as the admin ran it), else in full. Lua shortens a script
+    /// name past 60 bytes to its end (`...b1f4/onboard.lua:3:`), which a temporary or deep
+    /// folder reaches.
+    public static func shownPath(_ path: String) -> String {
+        let folder = FileManager.default.currentDirectoryPath
+        let prefix = folder.hasSuffix("/") ? folder : folder + "/"
+        return path.hasPrefix(prefix) && path.count > prefix.count ? String(path.dropFirst(prefix.count)) : path
+    }
+
     /// Whether reading `path` later (a resume, an apply, another process) gives what was
     /// read now: a regular file does, unless it was reached through this process's own
     /// descriptors (`/dev/stdin`, `/dev/fd/N`, `/proc/self/…`, which name another process's

@@ -195,6 +195,9 @@ public struct JournalRun: Sendable {
     /// when it was killed).
     public var outcome: String?
     public var exitCode: Int?
+    /// The line its last attempt ended on, when it failed (`a.lua:3: encore.get_user: HTTP 401: ...`):
+    /// what a worker's or a schedule's run said where nobody read it.
+    public var error: String? = nil
     public var attempts: Int
     /// Whether the run got past its gate (its confirmation, `max_changes`) in an attempt:
     /// its changes were agreed to, and a resume does not ask again.

@@ -30,7 +30,8 @@ public protocol JournalStore: RunQueue {
     /// Every change of the attempt still `sending` becomes `unknown` with `reason`.
     func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError)
     /// How the attempt (and so the run, for now) ended.
-    func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError)
+    /// `error`: the one line the attempt ended on, when it failed (`a.lua:3: ...`).
+    func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError)
     /// How a row of an `--each` run ended in an attempt.
     func finishRow(_ row: JournalRow) throws(JournalError)
     /// How each row of a run ended, its latest attempt's.

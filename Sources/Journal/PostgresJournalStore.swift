@@ -22,8 +22,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     /// 1 made the tables; 2 added the run queue, its workers, and the host of a rate slot; 3 a
     /// run's pinned clock; 4 the modules a run's script required; 5 whether a run got past its
     /// gate; 6 where a run's vendors were reached and the limits it was given; 7 a queued run's
-    /// cancellation.
-    static let schemaVersion = 7
+    /// cancellation; 8 the line a run (and each attempt) ended on.
+    static let schemaVersion = 8
 
     /// Whether `location` names a PostgreSQL journal.
     public static func isURL(_ location: String) -> Bool { location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") }
@@ -181,6 +181,10 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS limits TEXT")
             }
             if version < 7 { try db.run("ALTER TABLE queue ADD COLUMN IF NOT EXISTS cancelled_at DOUBLE PRECISION") }
+            if version < 8 {
+                try db.run("ALTER TABLE runs ADD COLUMN IF NOT EXISTS error TEXT")
+                try db.run("ALTER TABLE attempts ADD COLUMN IF NOT EXISTS error TEXT")
+            }
             try db.run("DELETE FROM roster_schema")
             try db.run("INSERT INTO roster_schema (version) VALUES (\(Self.schemaVersion))")
         }
@@ -272,7 +276,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     public func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64) {
         try transaction { db in
             let row = try db.run("""
-                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, clock = COALESCE(clock, \(now))
+                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, error = NULL, clock = COALESCE(clock, \(now))
                 WHERE id = \(runID) RETURNING attempts, clock
                 """).first
             let number = try row.map { try $0["attempts"].decode(Int.self) } ?? 1
@@ -343,14 +347,14 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError) {
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError) {
         try transaction { db in
             let now = Date().timeIntervalSince1970
             try db.run("""
-                UPDATE attempts SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), reads = \(reads)
+                UPDATE attempts SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), reads = \(reads), error = \(error)
                 WHERE run_id = \(runID) AND number = \(attempt)
                 """)
-            try db.run("UPDATE runs SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode) WHERE id = \(runID)")
+            try db.run("UPDATE runs SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), error = \(error) WHERE id = \(runID)")
         }
     }
 
@@ -546,7 +550,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         limits: SQLiteJournalStore.decode(RunLimits?.self, try optional("limits"), default: nil)),
             scriptSHA256: try text("script_sha256"), startedAt: Date(timeIntervalSince1970: try row["started_at"].decode(Double.self)),
             endedAt: try row["ended_at"].decode(Double?.self).map(Date.init(timeIntervalSince1970:)), outcome: try optional("outcome"),
-            exitCode: try row["exit_code"].decode(Int?.self), attempts: try row["attempts"].decode(Int.self),
+            exitCode: try row["exit_code"].decode(Int?.self), error: try optional("error"), attempts: try row["attempts"].decode(Int.self),
             admitted: try row["admitted"].decode(Bool?.self) ?? false, reads: try row["reads"].decode(Int.self))
     }
 

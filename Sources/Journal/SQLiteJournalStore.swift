@@ -167,8 +167,8 @@ public final class SQLiteJournalStore: JournalStore {
     /// found by their place in their run (a change log's import), 7 the run queue and its
     /// workers, 8 a run's pinned clock, 9 the modules a run's script required, 10 whether a run
     /// got past its gate, 11 where a run's vendors were reached and the limits it was given, 12 a
-    /// queued run's cancellation.
-    static let schemaVersion = 12
+    /// queued run's cancellation, 13 the line a run (and each attempt) ended on.
+    static let schemaVersion = 13
 
     /// Creates or upgrades the tables once, whichever of several processes opening the
     /// journal at the same moment gets there first (an immediate transaction: the others
@@ -237,6 +237,7 @@ public final class SQLiteJournalStore: JournalStore {
                 if version < 10 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN admitted INTEGER NOT NULL DEFAULT 0") }
                 if version < 11 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN targets TEXT; ALTER TABLE runs ADD COLUMN limits TEXT") }
                 if version < 12 { try db.execute(sql: "ALTER TABLE queue ADD COLUMN cancelled_at REAL") }
+                if version < 13 { try db.execute(sql: "ALTER TABLE runs ADD COLUMN error TEXT; ALTER TABLE attempts ADD COLUMN error TEXT") }
                 try db.execute(sql: "PRAGMA user_version = \(schemaVersion)")
                 return .commit
             }
@@ -308,7 +309,7 @@ public final class SQLiteJournalStore: JournalStore {
     public func startAttempt(runID: Int64, now: Int64) throws(JournalError) -> (number: Int, clock: Int64) {
         try write { db in
             try db.execute(sql: """
-                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, clock = COALESCE(clock, ?)
+                UPDATE runs SET attempts = attempts + 1, ended_at = NULL, outcome = NULL, exit_code = NULL, error = NULL, clock = COALESCE(clock, ?)
                 WHERE id = ?
                 """, arguments: [now, runID])
             let row = try Row.fetchOne(db, sql: "SELECT attempts, clock FROM runs WHERE id = ?", arguments: [runID])
@@ -470,13 +471,13 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     /// How the attempt (and so the run, for now) ended.
-    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int) throws(JournalError) {
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError) {
         try write { db in
             let now = Date().timeIntervalSince1970
-            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ? WHERE run_id = ? AND number = ?",
-                           arguments: [now, outcome, exitCode, reads, runID, attempt])
-            try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ? WHERE id = ?",
-                           arguments: [now, outcome, exitCode, runID])
+            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ?, error = ? WHERE run_id = ? AND number = ?",
+                           arguments: [now, outcome, exitCode, reads, error, runID, attempt])
+            try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, error = ? WHERE id = ?",
+                           arguments: [now, outcome, exitCode, error, runID])
         }
         trimWriteAheadLog(past: Self.writeAheadLogLimit)
     }
@@ -770,7 +771,7 @@ public final class SQLiteJournalStore: JournalStore {
                         targets: decode([String: String]?.self, row["targets"], default: nil),
                         limits: decode(RunLimits?.self, row["limits"], default: nil)),
             scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
-            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"],
+            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"], error: row["error"],
             attempts: row["attempts"], admitted: row["admitted"] ?? false, reads: row["reads"])
     }
 

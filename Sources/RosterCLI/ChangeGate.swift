@@ -38,7 +38,7 @@ struct ChangeGate {
         let tenant = connection.tenant
         func refuse(_ outcome: String, _ status: Int32, _ message: String) async throws -> Never {
             await connection.close()
-            journal.finish(outcome: outcome, exitCode: status)
+            journal.finish(outcome: outcome, exitCode: status, error: message)
             refused(status, message)
             Diagnostics.error("roster: " + message)
             throw ExitCode(status)

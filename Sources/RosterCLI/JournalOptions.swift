@@ -171,10 +171,11 @@ extension JournalInput {
 
 extension JournalRun {
     /// The journaled script text, with the modules journaled with it; a module it names only
-    /// at run time (`require(args.kind)`) is found in its folder.
+    /// at run time (`require(args.kind)`) is found in its folder. Its errors name it as a run
+    /// from the current folder would (`fails.lua:3:`).
     var script: LuaScript {
         let directory = (run.script as NSString).deletingLastPathComponent
-        var script = LuaScript(name: run.script, source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
+        var script = LuaScript(name: UserFile.shownPath(run.script), source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
         script.keep(run.modules)
         return script
     }

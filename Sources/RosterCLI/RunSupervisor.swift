@@ -52,14 +52,15 @@ struct RunSupervisor {
             rehearsalSignals.cancel()
             if let signal = rehearsalSignals.received {
                 await connection.close()
-                journal.finish(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted)
+                let stopped = "stopped by \(signal) before anything was sent (while the run was checked for its changes)"
+                journal.finish(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted, error: stopped)
                 if json {
                     // The dry run it was stopped in: its outcome, and the changes it had planned.
                     var report = RunReport(result: rehearsal, script: script.name, output: "")
                     report.run_id = journal.runID
                     report.print()
                 }
-                Diagnostics.error("roster: stopped by \(signal) before anything was sent (while the run was checked for its changes); run \(journal.runID)")
+                Diagnostics.error("roster: \(stopped); run \(journal.runID)")
                 throw ExitCode(ExitStatus.interrupted)
             }
             try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
@@ -106,7 +107,7 @@ struct RunSupervisor {
         if dryRun { try? journal.recordPlan(result.plan) }
         if let planOut, dryRun { try savePlan(result, journal: journal, targets: connection.targets, to: planOut) }
         journal.abandonInFlight(VendorSession.cutShortMessage)
-        journal.finish(outcome: result.outcome.journalText, exitCode: status)
+        journal.finish(outcome: result.outcome.journalText, exitCode: status, error: result.outcome.message)
 
         // Whatever ended the run (a limit, a stop), it is reported.
         if json {

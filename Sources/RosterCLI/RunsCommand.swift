@@ -115,6 +115,8 @@ struct RunsCommand: ParsableCommand {
                       + ", \(found.attempts) attempt\(found.attempts == 1 ? "" : "s"), \(found.reads) read\(found.reads == 1 ? "" : "s")"
                       + ": \(RunsCommand.outcome(found, store))"
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
+                // What it ended on: for a worker's or a schedule's run, nobody else saw it.
+                if let error = found.error { print("error: " + error) }
                 let rows = changes.map { change in
                     let text = "\(change.vendor).\(change.operation) \(change.arguments)" + (change.error.map { " -- \($0)" } ?? "")
                     return [String(change.attempt), String(change.sequence), When.text(change.startedAt),
@@ -210,6 +212,8 @@ struct RunEntry: Encodable {
     var ended_at: String?
     var outcome: String?
     var exit_code: Int?
+    /// The line the last attempt ended on, when it failed.
+    var error: String?
     var attempts: Int
     /// Vendor reads, over its attempts.
     var reads: Int
@@ -253,6 +257,7 @@ struct RunEntry: Encodable {
         ended_at = run.endedAt.map(When.iso)
         outcome = run.outcome
         exit_code = run.exitCode
+        error = run.error
         attempts = run.attempts
         reads = run.reads
     }

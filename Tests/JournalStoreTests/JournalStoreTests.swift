@@ -64,6 +64,8 @@ import Testing
                 ALTER TABLE runs DROP COLUMN admitted;
                 ALTER TABLE runs DROP COLUMN targets;
                 ALTER TABLE runs DROP COLUMN limits;
+                ALTER TABLE runs DROP COLUMN error;
+                ALTER TABLE attempts DROP COLUMN error;
                 DROP TABLE rows;
                 DROP TABLE plans;
                 DROP INDEX changes_by_place;
@@ -80,13 +82,16 @@ import Testing
         toggle.stateBefore = #"{"ad_status":"ACTIVE"}"#
         try Self.record(toggle, in: upgraded, run: run, attempt: 1, sequence: 2)
         #expect(try upgraded.changes(runID: run).map(\.stateBefore) == [nil, #"{"ad_status":"ACTIVE"}"#])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 12)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 13)
         // A run from before clocks were kept gets one when it is resumed.
         #expect(try upgraded.run(run)?.run.clock == nil && upgraded.run(run)?.run.modules == nil && upgraded.run(run)?.admitted == false)
         #expect(try upgraded.startAttempt(runID: run, now: 1_700_000_000).clock == 1_700_000_000)
         // The queue, made by version 7, has its cancellations since version 12.
         let queued = try #require(try upgraded.submit(Self.newRun(), files: QueuedFiles(), notBefore: Date(), tick: nil))
         #expect(try upgraded.cancel(runID: queued) == .withdrawn && upgraded.queueEntry(runID: queued)?.cancelledAt != nil)
+        // The line a run ended on, since version 13.
+        try upgraded.finishAttempt(runID: run, attempt: 2, outcome: "script error", exitCode: 1, reads: 0, error: "s.lua:1: no")
+        #expect(try upgraded.run(run)?.error == "s.lua:1: no")
     }
 
     /// A change logged by a process that is gone (killed before the log was stored) is
@@ -161,7 +166,7 @@ import Testing
         // Cut back by the batches as the run writes, so that its end rarely has to.
         let whileWriting = try size()
         #expect(whileWriting <= 1_100_000, "write-ahead log of \(whileWriting) bytes while the run writes")
-        try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0)
+        try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0, error: nil)
         let trimmed = try size()
         #expect(trimmed <= 1_100_000, "write-ahead log of \(trimmed) bytes")
         #expect(try store.changes(runID: run).count == 3_000)
@@ -184,7 +189,7 @@ import Testing
                 .insert(NewChange(vendor: "encore", operation: "create_user", effect: "write", key: "k\(index)", occurrence: 0, arguments: arguments),
                         ChangeReference(runID: run, attempt: 1, sequence: index), state: .sending, replayedFrom: nil, at: Date())
             })
-            try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0)
+            try store.finishAttempt(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 0, error: nil)
             // Waiting for the reader would take the busy timeout (30 s) each time; far less means neither waited.
             #expect(ContinuousClock.now - start < .seconds(10))
             try db.rollback()
@@ -266,7 +271,8 @@ import Testing
         let changes = try store.changes(runID: run)
         #expect(changes.map(\.state) == [.succeeded, .unknown])
         #expect(changes[0].result == "42" && changes[1].error == "killed" && changes[1].id == second.id)
-        try store.finishAttempt(runID: run, attempt: 1, outcome: "interrupted", exitCode: 130, reads: 3)
+        try store.finishAttempt(runID: run, attempt: 1, outcome: "interrupted", exitCode: 130, reads: 3, error: "stopped by SIGINT")
+        #expect(try store.run(run)?.error == "stopped by SIGINT")
 
         // A resumed attempt: one change replayed, the other resent; each counts once.
         // A run journaled without a clock (queued, or from before clocks were kept) gets one
@@ -275,9 +281,10 @@ import Testing
         try Self.record(Self.change("encore.create_user {a}"), in: store, run: run, attempt: 2, state: .replayed, replayedFrom: changes[0])
         let resent = try Self.record(Self.change("encore.create_user {b}"), in: store, run: run, attempt: 2, sequence: 2)
         try Self.finish(resent.place, in: store, result: "43")
-        try store.finishAttempt(runID: run, attempt: 2, outcome: "success", exitCode: 0, reads: 0)
+        try store.finishAttempt(runID: run, attempt: 2, outcome: "success", exitCode: 0, reads: 0, error: nil)
         let summary = try #require(try store.runs().first)
         #expect(summary.run.attempts == 2 && summary.run.outcome == "success")
+        #expect(summary.run.error == nil, "a resumed attempt that finished ends on no error")
         #expect(summary.done == 2 && summary.unknown == 0 && summary.failed == 0)
         let replayed = try store.changes(runID: run).first { $0.state == .replayed }
         #expect(replayed?.result == "42" && replayed?.replayedFrom == changes[0].id)

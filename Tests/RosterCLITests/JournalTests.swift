@@ -266,6 +266,34 @@ import TestSupport
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    /// The line a run ended on is journaled with it: `runs show` gives it (a worker's or a
+    /// schedule's run is seen nowhere else), and a resume that finishes the run clears it.
+    @Test func theLineARunEndedOnIsJournaled() async throws {
+        let folder = try RosterProcess.scriptFolder([
+            "stop.lua": "encore.deactivate_user(1002)\nerror('stopped after the change', 0)",
+            "long.lua": "encore.deactivate_user(1003)\nlocal n = 0 for i = 1, 1e6 do n = n + i end",
+        ])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        func show(_ run: Int) async throws -> (text: String, error: String?) {
+            let text = try await RosterProcess.run(["runs", "show", String(run)], in: folder, environment: environment).stdout
+            return (text, try await Self.show(run, in: folder)["run"].flatMap { ($0 as? [String: Any])?["error"] as? String })
+        }
+        #expect(try await RosterProcess.run(["run", "stop.lua", "--emulator", "--yes"], in: folder, environment: environment).status == 1)
+        var shown = try await show(1)
+        #expect(shown.text.split(separator: "\n").dropFirst().first == "error: stop.lua:2: stopped after the change", "\(shown.text)")
+        #expect(shown.error == "stop.lua:2: stopped after the change")
+
+        #expect(try await RosterProcess.run(["run", "long.lua", "--emulator", "--yes", "--instruction-limit", "100000"],
+                                            in: folder, environment: environment).status == 3)
+        shown = try await show(2)
+        #expect(shown.error?.hasPrefix("instruction limit") == true, "\(shown.text)")
+        let finished = try await RosterProcess.run(["resume", "2", "--instruction-limit", "100000000"], in: folder, environment: environment)
+        #expect(finished.status == 0, "\(finished.stderr)")
+        shown = try await show(2)
+        #expect(shown.error == nil && !shown.text.contains("error: "), "\(shown.text)")
+    }
+
     /// A run or plan whose roster.toml is gone says so, and what to do, instead of blaming
     /// a --config nobody gave; resume and undo then take the one named with --config.
     @Test func aConfigurationMovedSinceTheRunIsNamed() async throws {

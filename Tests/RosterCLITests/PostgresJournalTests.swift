@@ -63,6 +63,7 @@ import Testing
         let attempts = try await roster(["runs", "show", "3", "--json"])
         #expect(attempts.stdout.contains("\"replayed\""), "\(attempts.stdout)")
         #expect(attempts.stdout.contains("\"reads\" : 2"), "one read an attempt: \(attempts.stdout)")
+        #expect(attempts.stdout.contains("\"error\" : \"fails.lua:3: stopped after the first change\""), "the line it ended on: \(attempts.stdout)")
 
         // Undo, journaled there too.
         let undone = try await roster(["undo", "1", "--yes"])

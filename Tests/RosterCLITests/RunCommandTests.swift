@@ -183,11 +183,14 @@ import Testing
         #expect(throughFile.status == 2)
         #expect(throughFile.diagnostics == "roster: cannot read --input 'scripts/hello.lua/rows.csv': a part of the path is not a folder\n")
         for arguments in [["run", "scripts/hello.lua", "--timeout", "-1"], ["run", "scripts/hello.lua", "--arg", "novalue"],
-                          ["run", "scripts/hello.lua", "--memory-limit", "0"], ["run", "scripts/hello.lua", "--bogus"], ["run"], ["nonsense"]] {
+                          ["run", "scripts/hello.lua", "--memory-limit", "0"], ["run", "scripts/hello.lua", "--bogus"], ["run"]] {
             let result = try await RosterProcess.run(arguments)
             #expect(result.status == 2, "\(arguments)")
             #expect(result.diagnostics.hasPrefix("Error: "), "\(arguments): \(result.diagnostics)")
         }
+        // A word that names no command is Roster's own line (CommandLineContractTests).
+        let nonsense = try await RosterProcess.run(["nonsense"])
+        #expect(nonsense.status == 2 && nonsense.diagnostics.hasPrefix("roster: 'nonsense' is not a roster command"), "\(nonsense.diagnostics)")
         let help = try await RosterProcess.run(["run", "--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("--memory-limit"))

@@ -478,7 +478,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    public func runs(tenant: String?, since: Date?, undoing: Int64?, limit: Int) throws(JournalError) -> [RunSummary] {
+    public func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary] {
         try statement { db in
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
@@ -491,12 +491,14 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                   (SELECT COUNT(*) \(latest) AND c.state = 'planned') AS planned_count
                 FROM runs WHERE ($1::TEXT IS NULL OR tenant = $1) AND ($2::DOUBLE PRECISION IS NULL OR started_at >= $2)
                   AND ($4::TEXT IS NULL OR (kind = 'undo' AND arguments::jsonb ->> 'run' = $4))
+                  AND (NOT $5::BOOLEAN OR outcome IS NULL OR outcome <> 'success')
                 ORDER BY id DESC LIMIT $3
                 """)
             query.binds.append(tenant)
             query.binds.append(since?.timeIntervalSince1970)
             query.binds.append(limit)
             query.binds.append(undoing.map(String.init))
+            query.binds.append(unsuccessful)
             return try db.run(query).map { row in
                 RunSummary(run: try Self.run(row), done: try row["done_count"].decode(Int.self), failed: try row["failed_count"].decode(Int.self),
                            unknown: try row["unknown_count"].decode(Int.self),

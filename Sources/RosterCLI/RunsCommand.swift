@@ -22,12 +22,23 @@ struct RunsCommand: ParsableCommand {
     static func outcome(_ run: JournalRun, _ store: JournalStore) -> String {
         if let outcome = run.outcome { return outcome }
         if let process = store.processRunning(run.id) { return "running (process \(process))" }
-        // A queued run's worker renews its lease while it runs it, on whatever host.
-        if let entry = try? store.queueEntry(runID: run.id), entry.state == .running, let worker = entry.worker,
-           (entry.leaseUntil ?? .distantPast) > Date() {
+        if let entry = liveQueueEntry(run, store), let worker = entry.worker {
             return "running on worker \(worker)" + (entry.cancelledAt == nil ? "" : " (cancelled: stopping)")
         }
         return store.logsChangesLocally ? "killed" : "running on another host, or killed"
+    }
+
+    /// Whether `run` is certainly running now: a process on this host holds it, or a worker
+    /// holds its queue entry's live lease.
+    static func isRunning(_ run: JournalRun, _ store: JournalStore) -> Bool {
+        run.outcome == nil && (store.processRunning(run.id) != nil || liveQueueEntry(run, store) != nil)
+    }
+
+    /// The queue entry of `run` while a worker runs it: it renews its lease meanwhile, on whatever host.
+    private static func liveQueueEntry(_ run: JournalRun, _ store: JournalStore) -> QueueEntry? {
+        guard let entry = try? store.queueEntry(runID: run.id), entry.state == .running, entry.worker != nil,
+              (entry.leaseUntil ?? .distantPast) > Date() else { return nil }
+        return entry
     }
 
     /// `summary`'s changes as counted for the admin: a change being sent is in flight while
@@ -45,27 +56,40 @@ struct RunsCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only this tenant's runs.", valueName: "NAME")) var tenant: String?
         @Option(help: ArgumentHelp("Only runs since WHEN: 2026-11-29, 2026-11-29T10:00:00Z, or 30m, 12h, 7d ago.", valueName: "WHEN"))
         var since: String?
+        @Flag(help: "Only runs that did not succeed: failed, refused, stopped or killed.") var failed = false
+        @Option(help: ArgumentHelp("At most N runs, the newest.", valueName: "N")) var limit = 50
         @Flag(help: "One JSON document.") var json = false
         @OptionGroup var journalOptions: JournalOptions
 
-        func validate() throws { _ = try since.map { try When.parse($0, option: "--since") } }
+        func validate() throws {
+            _ = try since.map { try When.parse($0, option: "--since") }
+            guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000000, got \(limit)") }
+        }
 
         func run() throws {
             let store = try journalOptions.open()
             let from = try since.map { try When.parse($0, option: "--since") }
-            let runs: [RunSummary]
+            var runs: [RunSummary]
             do throws(JournalError) {
-                runs = try store.runs(tenant: tenant, since: from)
+                // One more than asked: whether older runs were left out.
+                runs = try store.runs(tenant: tenant, since: from, unsuccessful: failed, limit: limit + 1)
             } catch {
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
+            let more = runs.count > limit
+            if more { runs.removeLast() }
+            // A run without an outcome is running, or was killed: only the killed did not succeed
+            // (one that may run on another host is kept: it may have been killed).
+            if failed { runs.removeAll { RunsCommand.isRunning($0.run, store) } }
+            // Said on stderr, so that --json stays one document.
+            defer { if more { Diagnostics.error("roster: the newest \(limit) run\(limit == 1 ? "" : "s") shown; older ones: --limit N, or --since WHEN") } }
             if json {
                 JSONOutput.print(runs.map { RunEntry($0, counts: RunsCommand.counts($0, store)) })
                 return
             }
             guard !runs.isEmpty else {
-                let filters = (tenant.map { " of tenant '\($0)'" } ?? "") + (since.map { " since \($0)" } ?? "")
+                let filters = (failed ? " that did not succeed" : "") + (tenant.map { " of tenant '\($0)'" } ?? "") + (since.map { " since \($0)" } ?? "")
                 print("no runs\(filters) journaled in \(store.path)")
                 return
             }

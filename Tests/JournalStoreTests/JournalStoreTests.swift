@@ -285,6 +285,7 @@ import Testing
         let summary = try #require(try store.runs().first)
         #expect(summary.run.attempts == 2 && summary.run.outcome == "success")
         #expect(summary.run.error == nil, "a resumed attempt that finished ends on no error")
+        #expect(try store.runs(unsuccessful: true).isEmpty, "it succeeded in the end")
         #expect(summary.done == 2 && summary.unknown == 0 && summary.failed == 0)
         let replayed = try store.changes(runID: run).first { $0.state == .replayed }
         #expect(replayed?.result == "42" && replayed?.replayedFrom == changes[0].id)

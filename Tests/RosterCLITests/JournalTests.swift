@@ -266,6 +266,29 @@ import TestSupport
         #expect(runs.first?["attempts"] as? Int == 3)
     }
 
+    /// `roster runs` shows the newest runs and says when it left older ones out (it cut the
+    /// list at 200 without a word); `--failed` keeps those that did not succeed.
+    @Test func theRunListSaysWhatItLeftOut() async throws {
+        let folder = try RosterProcess.scriptFolder(["ok.lua": "print(1)", "bad.lua": "error('no', 0)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        for script in ["ok.lua", "bad.lua", "ok.lua"] {
+            _ = try await RosterProcess.run(["run", script, "--emulator"], in: folder, environment: environment)
+        }
+        let two = try await RosterProcess.run(["runs", "--limit", "2"], in: folder, environment: environment)
+        #expect(two.status == 0)
+        #expect(two.stdout.split(separator: "\n").dropFirst().map { $0.prefix(1) } == ["3", "2"], "\(two.stdout)")
+        #expect(two.stderr == "roster: the newest 2 runs shown; older ones: --limit N, or --since WHEN\n", "\(two.stderr)")
+        let all = try await RosterProcess.run(["runs", "--json"], in: folder, environment: environment)
+        let listed = try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as? [Any]
+        #expect(all.stderr.isEmpty && listed?.count == 3, "\(all.stdout)")
+        let failed = try await RosterProcess.run(["runs", "--failed", "--json"], in: folder, environment: environment)
+        let ids = (try JSONSerialization.jsonObject(with: Data(failed.stdout.utf8)) as? [[String: Any]])?.map { $0["id"] as? Int }
+        #expect(ids == [2], "\(failed.stdout)")
+        let none = try await RosterProcess.run(["runs", "--failed", "--tenant", "elsewhere"], in: folder, environment: environment)
+        #expect(none.stdout.hasPrefix("no runs that did not succeed of tenant 'elsewhere' journaled in "), "\(none.stdout)")
+    }
+
     /// The line a run ended on is journaled with it: `runs show` gives it (a worker's or a
     /// schedule's run is seen nowhere else), and a resume that finishes the run clears it.
     @Test func theLineARunEndedOnIsJournaled() async throws {

@@ -64,6 +64,10 @@ import Testing
         #expect(attempts.stdout.contains("\"replayed\""), "\(attempts.stdout)")
         #expect(attempts.stdout.contains("\"reads\" : 2"), "one read an attempt: \(attempts.stdout)")
         #expect(attempts.stdout.contains("\"error\" : \"fails.lua:3: stopped after the first change\""), "the line it ended on: \(attempts.stdout)")
+        // Those that did not succeed: the one killed, the one that failed.
+        let unsuccessful = try await roster(["runs", "--failed", "--json"])
+        let ids = (try JSONSerialization.jsonObject(with: Data(unsuccessful.stdout.utf8)) as? [[String: Any]])?.map { $0["id"] as? Int }
+        #expect(ids == [3, 2], "\(unsuccessful.stdout)")
 
         // Undo, journaled there too.
         let undone = try await roster(["undo", "1", "--yes"])

@@ -28,11 +28,9 @@ struct VendorErrorObject: LuaErrorConvertible {
             LuaParameter("error", .table, doc: "a vendor error object"),
         ]) { call in
             let text = { (key: String) throws -> String? in try call.field(1, key).text }
-            var line = "\(try text("vendor") ?? "?").\(try text("operation") ?? "?"): "
-            if let status = try call.field(1, "status").integerValue { line += "HTTP \(status)" } else { line += "no response" }
-            if let code = try text("code") { line += " (code \(code))" }
-            line += ": " + (try text("message") ?? "")
-            return .string(LuaString(line))
+            let status = try call.field(1, "status").integerValue.map { Int(clamping: $0) }
+            return .string(LuaString(VendorError.line(vendor: try text("vendor") ?? "?", operation: try text("operation") ?? "?",
+                                                      status: status, code: try text("code"), message: try text("message") ?? "")))
         },
     ])
 }

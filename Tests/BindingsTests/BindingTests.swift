@@ -25,6 +25,9 @@ import Vendors
                 assert(activeconnect.delete_users({"grace@example.com"}).ok)
                 local ok, err = pcall(activeconnect.has_device, "nobody@example.com")
                 assert(not ok and err.vendor == "activeconnect" and err.operation == "has_device" and err.status == 404, tostring(err))
+                -- A refusal in a 200 reads as the vendor's, not as if HTTP had failed.
+                ok, err = pcall(activeconnect.send_registration_sms, "new@example.com", "12")
+                assert(not ok and err.status == 200 and tostring(err):find("^activeconnect.send_registration_sms: refused %(HTTP 200%): "), tostring(err))
                 """)
             let state = run.state
             #expect(state.activeconnectUser("new@example.com")?["sms_sent"] as? [String] == ["+15550100"])

@@ -106,6 +106,8 @@ import Testing
             #expect(error?.status == 200)
             #expect(error?.message.contains("nobody@example.com") == true)
             #expect(error?.retryable == false)
+            // Said as the vendor's refusal, not as if HTTP had failed.
+            #expect(error?.description.hasPrefix("activeconnect.delete_users: refused (HTTP 200): ") == true, "\(String(describing: error))")
             let missing = await vendorError { () async throws(VendorError) in _ = try await activeconnect.hasDevice("nobody@example.com") }
             #expect(missing?.status == 404)
             #expect(missing?.message == "User nobody@example.com not found")

@@ -31,8 +31,19 @@ public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// `encore.get_user: HTTP 404 (code 128): User not found or deleted.`
     public var description: String {
-        var text = "\(vendor.rawValue).\(operation): "
-        if let status { text += "HTTP \(status)" } else { text += "no response" }
+        Self.line(vendor: vendor.rawValue, operation: operation, status: status, code: code, message: message)
+    }
+
+    /// The one line of a failure: `encore.get_user: HTTP 404 (code 128): User not found or deleted.`;
+    /// a refusal in a success status (Activeconnect's `{"status": false}` in a 200) reads
+    /// `refused (HTTP 200)`, not as if HTTP itself had failed.
+    public static func line(vendor: String, operation: String, status: Int?, code: String?, message: String) -> String {
+        var text = "\(vendor).\(operation): "
+        switch status {
+        case let status? where (200..<300).contains(status): text += "refused (HTTP \(status))"
+        case let status?: text += "HTTP \(status)"
+        case nil: text += "no response"
+        }
         if let code { text += " (code \(code))" }
         return text + ": " + message
     }

@@ -31,16 +31,18 @@ struct ChangeGate {
     /// Lets the run go on with `plan`, or closes `connection`, ends the journal's run and
     /// throws the exit code, having sent nothing. `stopped`: why the rehearsal ended early,
     /// if it did (the run may change more); `rows`: how many rows the plan is for;
-    /// `refused`: told the exit code and the message before a refusal is thrown (`--json`
-    /// reports it).
-    func admit(_ plan: [VendorCallRecord], stopped: String?, rows: Int? = nil, connection: VendorConnection, journal: RunJournal,
-               refused: (_ status: Int32, _ message: String) -> Void = { _, _ in }) async throws {
+    /// `advice`: said with the question or the refusal (what to check, when a vendor refused
+    /// the credentials in the rehearsal); `refused`: told the exit code and the message before a refusal is
+    /// thrown (`--json` reports it).
+    func admit(_ plan: [VendorCallRecord], stopped: String?, advice: String? = nil, rows: Int? = nil, connection: VendorConnection,
+               journal: RunJournal, refused: (_ status: Int32, _ message: String) -> Void = { _, _ in }) async throws {
         let tenant = connection.tenant
-        func refuse(_ outcome: String, _ status: Int32, _ message: String) async throws -> Never {
+        func refuse(_ outcome: String, _ status: Int32, _ message: String, advising: Bool = false) async throws -> Never {
             await connection.close()
             journal.finish(outcome: outcome, exitCode: status, error: message)
             refused(status, message)
             Diagnostics.error("roster: " + message)
+            if advising, let advice { Diagnostics.error("roster: " + advice) }
             throw ExitCode(status)
         }
         if let tooMany = tooMany(plan.count, tenant: tenant) {
@@ -55,10 +57,11 @@ struct ChangeGate {
             try await refuse("refused: not confirmed", ExitStatus.usage,
                              "the run plans \(what) and there is no terminal to confirm: add --yes"
                                 + (offersDryRun ? " (check the plan first with --dry-run)" : "") + "; nothing was sent"
-                                + (early.map { "; " + $0 } ?? ""))
+                                + (early.map { "; " + $0 } ?? ""), advising: true)
         }
         var text = RunSupervisor.target(connection, dryRun: false) + "\n" + (plan.count <= 40 ? Self.groupedPlan(plan) : Self.planSummary(plan))
         if let early { text += "(\(early))\n" }
+        if let advice { text += "roster: \(advice)\n" }
         Diagnostics.error(text.trimmingCharacters(in: .newlines))
         let over = rows.map { " over \($0) row\($0 == 1 ? "" : "s")" } ?? ""
         guard Terminal.ask("Apply these \(what)\(over) to tenant '\(tenant.name)'? [y/N] ") else {

@@ -61,8 +61,10 @@ struct RowRunSupervisor {
             }
             rehearsed = adoptable.withLock { $0.outcomes }
             let failed = outcomes.filter { $0.state == .failed }.map { "row \($0.row.number): \($0.error ?? "failed")" }
+            let advice = outcomes.lazy.compactMap { $0.result?.vendorFailure.flatMap(connection.credentialAdvice) }.first
             try await gate.admit(outcomes.flatMap { $0.result?.plan ?? [] },
                                  stopped: failed.isEmpty ? nil : "\(failed.count) row\(failed.count == 1 ? "" : "s") failed, first \(failed[0])",
+                                 advice: advice,
                                  rows: table.rows.count, connection: connection, journal: journal)
             reads.startReplaying()
         }

@@ -63,7 +63,9 @@ struct RunSupervisor {
                 Diagnostics.error("roster: \(stopped); run \(journal.runID)")
                 throw ExitCode(ExitStatus.interrupted)
             }
-            try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary,
+            // A rehearsal that a vendor's refusal of the credentials stopped says what to check.
+            let advice = rehearsal.vendorFailure.flatMap(connection.credentialAdvice)
+            try await gate.admit(rehearsal.plan, stopped: rehearsal.outcome == .success ? nil : rehearsal.outcome.summary, advice: advice,
                                  connection: connection, journal: journal) { status, message in
                 guard json else { return }
                 // Refused before anything was sent: the plan it was refused on, and why.

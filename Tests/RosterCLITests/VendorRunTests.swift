@@ -85,6 +85,7 @@ import Testing
         let folder = try RosterProcess.scriptFolder([
             "get.lua": "print(encore.get_user(1001).first_name)",
             "guardant.lua": "print(#guardant.list_users())",
+            "destructive.lua": "encore.deactivate_user(1003)\nprint(#guardant.list_users())",
             "caught.lua": "local ok = pcall(encore.get_user, 1001)\nerror('no user')",
             "row.lua": "encore.get_user(tonumber(row.id))",
             "ids.csv": "id\n1001\n1002\n1003\n",
@@ -115,6 +116,12 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("roster.toml:\(tokenLine) (file secrets/guardant.token), sent as 'Authorization: Bearer <token>' (auth_header, auth_prefix)\n"),
                 "\(result.stderr)")
+
+        // A rehearsal the refusal stopped: the run is refused, with the same advice.
+        result = try await RosterProcess.run(["run", "destructive.lua"], in: folder)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no terminal to confirm: add --yes") && result.stderr.contains("destructive.lua:2: guardant.list_users: HTTP 401")
+            && result.stderr.contains("roster: guardant refused the credentials of tenant 'demo' (HTTP 401): check token at "), "\(result.stderr)")
 
         // The REPL says it too, under the entry that met the refusal.
         result = try await RosterProcess.run(["repl"], in: folder, input: "encore.get_user(1001)\nprint('on')\n")

@@ -63,6 +63,9 @@ struct RunReport: Encodable {
     var outcome: String
     var exit_code: Int32
     var error: String?
+    /// What to check before running it again, when a vendor refused the credentials: the
+    /// roster.toml key and where its secret is read from (never the secret).
+    var advice: String?
     var dry_run: Bool
     var plan: [Change]
     var calls: [Call]

@@ -115,6 +115,7 @@ struct RunSupervisor {
         if json {
             var report = RunReport(result: result, script: script.name, output: (output as? CollectedOutput)?.text ?? "")
             report.run_id = journal.runID
+            report.advice = result.vendorFailure.flatMap(connection.credentialAdvice)
             report.print()
         } else {
             report(result.outcome, signal: signals.received, drain: runner.limits.drainGrace)

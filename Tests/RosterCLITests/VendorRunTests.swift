@@ -111,6 +111,12 @@ import Testing
                 "\(result.stderr)")
         #expect(!result.stderr.contains("not-the-key-4711"))
 
+        // --json gives it as the report's advice.
+        result = try await RosterProcess.run(["run", "get.lua", "--yes", "--json"], in: folder)
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((report?["advice"] as? String)?.hasPrefix("encore refused the credentials of tenant 'demo' (HTTP 401): check subscription_key at ") == true,
+                "\(result.stdout)")
+
         // Header credentials are sent as an assumption says: the header and prefix are named too.
         result = try await RosterProcess.run(["run", "guardant.lua", "--yes"], in: folder)
         #expect(result.status == 1)

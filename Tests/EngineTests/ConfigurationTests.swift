@@ -103,6 +103,23 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(beta.vendors == [.encore])
     }
 
+    /// What a vendor's 401 asks to check, for each vendor: the key, its line and where its
+    /// secret is read from (never the secret), and what else the vendor's credential hangs on.
+    @Test func aRefusedCredentialNamesWhereItIsSet() throws {
+        let folder = try ConfigurationFolder()
+        try folder.writeSecret("secrets/guardant.token", "guardant-hunter2\n")
+        let path = try folder.write(Self.full)
+        let settings = try #require(try RosterConfiguration.load(path: path).tenants["acme"]).vendors
+        let checks = Dictionary(uniqueKeysWithValues: settings.map { ($0.vendor, $0.settings.credentialCheck) })
+        #expect(checks[.activeconnect] == "application_id 'APP123' and application_secret at \(path):5 (env ACME_ACTIVECONNECT_SECRET), "
+            + "and that this machine's clock is within 5 minutes of the vendor's")
+        #expect(checks[.encore] == "subscription_key at \(path):7 (env ACME_ENCORE_KEY)")
+        #expect(checks[.guardant] == "token at \(path):10 (file secrets/guardant.token), sent as 'X-Auth: <token>' (auth_header, auth_prefix)")
+        #expect(checks[.active911] == "refresh_token at \(path):14 (env ACME_A911_REFRESH); a refresh token lasts a year")
+        #expect(checks[.allthenticate] == "api_key at \(path):20 (env ACME_ALLTHENTICATE_KEY), sent as 'X-Api-Key: Key <api_key>' (auth_header, auth_prefix)")
+        #expect(!checks.values.contains { $0.contains("hunter2") })
+    }
+
     @Test func theEmulatorsWrittenConfigurationLoads() throws {
         let folder = try ConfigurationFolder()
         try DemoConfiguration().write(to: folder.configPath, origin: "http://127.0.0.1:8089")

@@ -31,8 +31,11 @@ public struct ActiveconnectSettings: VendorSettings {
 
     public var target: String { "\(baseURL ?? "default"), application \(applicationID), secret from \(applicationSecret.origin)" }
 
-    /// A wrong id fails the signature as a wrong secret does.
-    public var credentialCheck: String { "application_id '\(applicationID)' and \(applicationSecret.place)" }
+    /// A wrong id fails the signature as a wrong secret does, and so does a clock that is off
+    /// (each signature holds the time it was made).
+    public var credentialCheck: String {
+        "application_id '\(applicationID)' and \(applicationSecret.place), and that this machine's clock is within 5 minutes of the vendor's"
+    }
 
     public func configuration(_ environment: [String: String]) throws(ConfigurationError) -> any VendorConfiguration {
         let secret = try applicationSecret.resolve(environment: environment)

@@ -43,7 +43,7 @@ struct JournalOptions: ParsableArguments {
             }
             return URL(fileURLWithPath: location).standardizedFileURL.path == URL(fileURLWithPath: store.path).standardizedFileURL.path
         }
-        return "roster \(arguments)" + (plainLocation.map(same) == true ? "" : " --journal \(store.path)")
+        return "roster \(arguments)" + (plainLocation.map(same) == true ? "" : " --journal \(Diagnostics.shellWord(store.path))")
     }
 
     /// The journal a command run here without options opens; nil when a roster.toml here

@@ -62,7 +62,7 @@ extension SavedPlan {
             throw ExitCode(ExitStatus.usage)
         }
         try? journal.store.savePlan(id: id, runID: run, json: String(decoding: encoded(), as: UTF8.self))
-        Diagnostics.error("roster: plan \(id) saved to \(path) (\(changes.count) change\(changes.count == 1 ? "" : "s")); apply exactly it with: roster apply \(path)")
+        Diagnostics.error("roster: plan \(id) saved to \(path) (\(changes.count) change\(changes.count == 1 ? "" : "s")); apply exactly it with: \(JournalOptions.command("apply \(Diagnostics.shellWord(path))", reaching: journal.store))")
     }
 
     /// The plan at `path`, or one line on stderr and exit 2.

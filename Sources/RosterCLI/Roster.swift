@@ -272,6 +272,14 @@ enum Diagnostics {
         FileHandle.standardError.write(text: message + "\n")
     }
 
+    /// `word` as a shell reads it back in a command a message suggests: as it is when it
+    /// holds only characters no shell treats specially, else in single quotes
+    /// (`'my plans/p.json'`).
+    static func shellWord(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_@%+=:,./-".unicodeScalars.contains($0)) }
+        return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     /// The file the user named as `what` (`script`, `--input`), read whole; when it cannot
     /// be, one line saying why and a usage exit.
     static func read(_ what: String, _ path: String, of owner: String = "") throws -> Data {

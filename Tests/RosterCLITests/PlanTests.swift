@@ -301,6 +301,24 @@ import TestSupport
         }
     }
 
+    /// The apply a saved plan suggests runs as printed: it names the journal the plan's run is
+    /// in, and quotes what a shell would split (it named neither, so it failed there).
+    @Test func theSuggestedApplyRunsAsPrinted() async throws {
+        let folder = try RosterProcess.scriptFolder(["stop.lua": "encore.deactivate_user(1003)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("my plans"), withIntermediateDirectories: true)
+        let journal = folder.appendingPathComponent("my plans/journal.sqlite").path
+        let planned = try await RosterProcess.run(["run", "stop.lua", "--emulator", "--dry-run", "--plan-out", "my plans/Bob's.json", "--journal", journal],
+                                                  in: folder)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let command = try #require(planned.stderr.split(separator: "\n").first { $0.contains("apply exactly it with: ") }?
+            .components(separatedBy: "apply exactly it with: ").last)
+        #expect(command == "roster apply 'my plans/Bob'\\''s.json' --journal '\(journal)'", "\(command)")
+        let applied = try await RosterProcess.run(["-c", "roster() { \"$ROSTER\" \"$@\"; }; \(command) --yes"], executable: URL(fileURLWithPath: "/bin/sh"),
+                                                  in: folder, environment: ["ROSTER": RosterProcess.binary.path])
+        #expect(applied.status == 0 && applied.stderr.contains("its changes: roster runs show 2 --journal '\(journal)'"), "\(applied.stderr)")
+    }
+
     @Test func aStalePlanSendsNothing() async throws {
         try await Self.withPlannedDeactivation { folder, emulator, environment, _ in
             // Someone deactivates ada between the plan and the apply.

@@ -88,7 +88,7 @@ struct EmulatorCommand: AsyncParsableCommand, LeafCommand {
                 if let writeConfig {
                     do {
                         try DemoConfiguration().write(to: writeConfig, origin: origin, replacing: force)
-                        Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(writeConfig))")
+                        Diagnostics.error("roster: wrote \(writeConfig) (try: roster run SCRIPT --config \(Diagnostics.shellWord(writeConfig)))")
                     } catch {
                         Diagnostics.error("roster: cannot write \(writeConfig): \(UserFile.whyUnwritable(writeConfig, after: error))")
                     }

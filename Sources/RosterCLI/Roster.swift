@@ -93,7 +93,7 @@ public struct Roster: AsyncParsableCommand {
             if hasDefault, near == nil { return }
             let fix: String
             if path == "roster", word.hasSuffix(".lua") {
-                fix = "to run the script: roster run \(word)"
+                fix = "to run the script: roster run \(Diagnostics.shellWord(word))"
             } else if path == "roster", Documentation.text(topic: word, in: DocumentedModules.all) != nil {
                 fix = "for the Lua \(word.contains(".") ? "function" : "module"): roster docs \(word)"
             } else if let near {

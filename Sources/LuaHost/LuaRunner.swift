@@ -70,7 +70,7 @@ public struct LuaScript: Sendable {
         switch status {
         case nil: return Self.precompiledMessage(name)
         case LUA_OK?, LUA_ERRMEM?: return nil // a run reports running out of memory as the limit it is
-        default: return LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "\(name): syntax error"
+        default: return LuaState.message(L, at: -1) ?? "\(name): syntax error"
         }
     }
 

@@ -95,7 +95,7 @@ public final class LuaSession: @unchecked Sendable {
         var text = source
         if text.hasPrefix("=") { text = "return " + text.dropFirst() }
         if !compile("return " + text, chunkName), !compile(text, chunkName) {
-            let message = LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "syntax error"
+            let message = LuaState.message(L, at: -1) ?? "syntax error"
             lua_settop(L, 0)
             if message.hasSuffix("<eof>") { return .incomplete }
             return .failed(.scriptError(message: message, traceback: message))

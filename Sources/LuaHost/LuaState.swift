@@ -64,6 +64,33 @@ extension LuaState {
         return Array(UnsafeRawBufferPointer(start: pointer, count: length))
     }
 
+    /// The most of an error message a run reports: its start, then how much was left out.
+    /// `error(string.rep("x", 1e7))` is one line, not ten megabytes on the terminal and in
+    /// the journal.
+    static let messageLimit = 4096
+
+    /// The string (or number) at `index` as an error message: UTF-8, at most `messageLimit`
+    /// bytes of it.
+    static func message(_ thread: OpaquePointer, at index: Int32) -> String? {
+        var length = 0
+        guard let pointer = roster_tostring_raw(thread, index, &length) else { return nil }
+        return bounded(UnsafeRawBufferPointer(start: pointer, count: length))
+    }
+
+    /// `text` cut to `messageLimit` bytes, at a character's start, saying how much was cut.
+    static func boundedMessage(_ text: String) -> String {
+        guard text.utf8.count > messageLimit else { return text }
+        var text = text
+        return text.withUTF8 { bounded(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func bounded(_ bytes: UnsafeRawBufferPointer) -> String {
+        guard bytes.count > messageLimit else { return String(decoding: bytes, as: UTF8.self) }
+        var cut = messageLimit
+        while cut > 0, bytes[cut] & 0xC0 == 0x80 { cut -= 1 } // not inside a character
+        return String(decoding: bytes[..<cut], as: UTF8.self) + "… (\(bytes.count - cut) more bytes)"
+    }
+
     static func pushString(_ thread: OpaquePointer, _ text: String) {
         var text = text
         text.withUTF8 { buffer in

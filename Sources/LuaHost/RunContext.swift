@@ -118,7 +118,7 @@ final class RunContext {
             return .scriptError(message: message, traceback: message)
         }
         guard status == LUA_OK else {
-            let message = LuaState.bytes(L, at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "syntax error"
+            let message = LuaState.message(L, at: -1) ?? "syntax error"
             lua_settop(L, 0)
             if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
             return .scriptError(message: message, traceback: message)
@@ -160,16 +160,16 @@ final class RunContext {
     /// `FILE:LINE: text` for the error value on top of `thread`.
     private func errorMessage(_ thread: OpaquePointer) -> String {
         let text: String
-        if let bytes = LuaState.bytes(thread, at: -1) {
-            text = String(decoding: bytes, as: UTF8.self)
+        if let message = LuaState.message(thread, at: -1) {
+            text = message
         } else if lua_type(thread, -1) == LUA_TNIL {
             text = "nil"
         } else if luaL_getmetafield(thread, -1, "__tostring") != LUA_TNIL {
             roster_pop(thread, 1)
-            text = LuaState.describe(thread, at: -1) ?? "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
+            text = LuaState.describe(thread, at: -1).map(LuaState.boundedMessage) ?? "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
         } else if lua_type(thread, -1) == LUA_TTABLE, let table = try? LuaState.value(thread, at: -1) {
             // `error({code = 7})`: what the table holds says more than its type.
-            text = "(error object is a table: \(table.literal()))"
+            text = LuaState.boundedMessage("(error object is a table: \(table.literal()))")
         } else {
             text = "(error object is a \(LuaState.typeName(thread, at: -1)) value)"
         }

@@ -15,6 +15,20 @@ import TestSupport
         return (message, traceback)
     }
 
+    /// A message past 4 KB is cut at a character's start, saying how much was left out: it is
+    /// printed, journaled and reported, and `error(string.rep("x", 1e7))` was ten megabytes.
+    @Test func aHugeErrorMessageIsCut() async {
+        let plain = await failure("error(string.rep('x', 1e6))")
+        #expect(plain.message.hasPrefix("test.lua:1: xxx") && plain.message.hasSuffix("x… (\(1_000_000 + 12 - 4096) more bytes)"), "\(plain.message.suffix(40))")
+        #expect(plain.traceback.utf8.count < 8192)
+        // What __tostring gives is cut before its position is added (é is two bytes).
+        let accented = await failure("error(setmetatable({}, {__tostring = function() return 'x' .. ('é'):rep(5000) end}))")
+        #expect(accented.message.hasSuffix("é… (\(10_001 - 4095) more bytes)"), "\(accented.message.suffix(40))")
+        #expect(!accented.message.contains("\u{FFFD}"))
+        let syntax = await failure("x = '" + String(repeating: "y", count: 100_000) + "\n")
+        #expect(syntax.message.utf8.count < 4200 && syntax.message.contains("more bytes)"), "\(syntax.message.suffix(60))")
+    }
+
     @Test func aMistypedFunctionModuleOrGlobalIsNamed() async {
         #expect(await failure("demo.ech(1)").message
             == "test.lua:1: attempt to call a nil value (field 'ech'); did you mean demo.echo?")

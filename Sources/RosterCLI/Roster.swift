@@ -272,6 +272,11 @@ enum Diagnostics {
         FileHandle.standardError.write(text: message + "\n")
     }
 
+    /// A number of seconds as the admin typed it: `-1`, not `-1.0`; `0.5` as it is.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
     /// `word` as a shell reads it back in a command a message suggests: as it is when it
     /// holds only characters no shell treats specially, else in single quotes
     /// (`'my plans/p.json'`).

@@ -77,7 +77,7 @@ struct LimitOptions: ParsableArguments {
 
     func validate() throws {
         if let timeout, !(timeout > 0 && timeout <= Double(Self.maximumTimeout)) {
-            throw ValidationError("--timeout must be more than 0 and at most \(Self.maximumTimeout) seconds, got \(timeout)")
+            throw ValidationError("--timeout must be more than 0 and at most \(Self.maximumTimeout) seconds, got \(Diagnostics.number(timeout))")
         }
         if let memoryLimit, !(1...Self.maximumMemoryMegabytes).contains(memoryLimit) {
             throw ValidationError("--memory-limit must be between 1 and \(Self.maximumMemoryMegabytes) MB, got \(memoryLimit)")

@@ -63,7 +63,7 @@ struct RunsCommand: ParsableCommand {
 
         func validate() throws {
             _ = try since.map { try When.parse($0, option: "--since") }
-            guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000000, got \(limit)") }
+            guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000000, got \(limit)") }
         }
 
         func run() throws {

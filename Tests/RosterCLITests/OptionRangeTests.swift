@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct OptionRangeTests {
     static let outOfRange: [(arguments: [String], message: String)] = [
-        (["run", "a.lua", "--timeout", "-1"], "--timeout must be more than 0 and at most 86400 seconds, got -1.0"),
+        (["run", "a.lua", "--timeout", "-1"], "--timeout must be more than 0 and at most 86400 seconds, got -1"),
         (["run", "a.lua", "--memory-limit", "-64"], "--memory-limit must be between 1 and 65536 MB, got -64"),
         (["run", "a.lua", "--max-changes", "-1"], "--max-changes must be at least 1, got -1"),
         (["run", "a.lua", "--instruction-limit", "-5"], "--instruction-limit must be positive, got -5"),
@@ -21,11 +21,13 @@ import Testing
         (["apply", "plan.json", "--max-changes", "0"], "--max-changes must be at least 1, got 0"),
         (["undo", "3", "--max-changes", "-1"], "--max-changes must be at least 1, got -1"),
         (["plugin", "run", "p", "w", "--max-changes", "0"], "--max-changes must be at least 1, got 0"),
-        (["worker", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1.0"),
-        (["worker", "--drain", "-1"], "--drain must be 0 or more seconds, got -1.0"),
+        (["worker", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1"),
+        (["worker", "--drain", "-1"], "--drain must be 0 or more seconds, got -1"),
         (["worker", "--metrics-port", "-1"], "--metrics-port must be from 0 (any free port) to 65535, got -1"),
-        (["workers", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1.0"),
-        (["workers", "--lease", "0"], "--lease must be from 1 to 3600 seconds, got 0.0"),
+        (["workers", "--lease", "-1"], "--lease must be from 1 to 3600 seconds, got -1"),
+        (["workers", "--lease", "0"], "--lease must be from 1 to 3600 seconds, got 0"),
+        (["run", "a.lua", "--timeout", "86400.5"], "--timeout must be more than 0 and at most 86400 seconds, got 86400.5"),
+        (["runs", "--limit", "0"], "--limit must be from 1 to 1000000, got 0"),
         (["emulator", "--port", "-1"], "--port must be between 0 and 65535, got -1"),
         (["bench", "--rounds", "0"], "--rounds must be at least 1, got 0"),
         (["bench", "--rounds", "-3"], "--rounds must be at least 1, got -3"),

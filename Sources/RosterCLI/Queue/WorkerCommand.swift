@@ -41,8 +41,8 @@ struct WorkerCommand: AsyncParsableCommand, LeafCommand {
 
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256, got \(concurrency)") }
-        guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(lease)") }
-        guard drain >= 0 else { throw ValidationError("--drain must be 0 or more seconds, got \(drain)") }
+        guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(Diagnostics.number(lease))") }
+        guard drain >= 0 else { throw ValidationError("--drain must be 0 or more seconds, got \(Diagnostics.number(drain))") }
         guard runTimeout > 0, runTimeout <= 86_400 * 7 else { throw ValidationError("--run-timeout must be more than 0 and at most 604800 seconds") }
         if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be from 0 (any free port) to 65535, got \(metricsPort)") }
     }

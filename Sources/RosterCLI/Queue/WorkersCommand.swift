@@ -15,7 +15,7 @@ struct WorkersCommand: ParsableCommand, LeafCommand {
     @OptionGroup var journalOptions: JournalOptions
 
     func validate() throws {
-        guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(lease)") }
+        guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(Diagnostics.number(lease))") }
     }
 
     func run() throws {

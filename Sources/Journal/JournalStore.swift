@@ -52,10 +52,9 @@ public protocol JournalStore: RunQueue {
     /// The request holding `slot` has its answer.
     func releaseRateSlot(_ slot: Int64) throws(JournalError)
     func run(_ id: Int64) throws(JournalError) -> JournalRun?
-    /// Runs, newest first, with their changes counted; with `undoing`, only the undos of
-    /// that run (`roster undo RUN`, dry runs included).
-    /// The newest `limit` runs, of `tenant`, since `since`, undoing run `undoing`, and with
-    /// `unsuccessful` only those that ended otherwise than in success or have not ended.
+    /// The newest `limit` runs, with their changes counted: of `tenant`, since `since`; with
+    /// `undoing`, only the undos of that run (`roster undo RUN`, dry runs included); with
+    /// `unsuccessful`, only those that ended otherwise than in success, or have not ended.
     func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary]
     /// A run's changes, in the order they were made (attempt by attempt).
     func changes(runID: Int64) throws(JournalError) -> [JournalChange]

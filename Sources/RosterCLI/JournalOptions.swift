@@ -240,10 +240,10 @@ extension VendorConnection {
             // Its changes belong to that tenant's accounts: another tenant is no substitute
             // (and these commands take no --tenant).
             if let configuration, let found = try? RosterConfiguration.load(path: configuration), found.tenants[tenant] == nil {
-                Diagnostics.error("roster: \(owner) was made for tenant '\(tenant)', which \(configuration) "
-                                  + (journaled ? "no longer has" : "does not have") + " (its tenants: \(found.tenants.keys.sorted().joined(separator: ", ")))"
-                                  + (journaled && !overridable ? "; add it back" : journaled ? "; add it back, or name a configuration that has it with --config FILE"
-                                      : "; name a configuration that has it with --config FILE"))
+                let elsewhere = "name a configuration that has it with --config FILE"
+                let fix = !journaled ? elsewhere : overridable ? "add it back, or " + elsewhere : "add it back"
+                Diagnostics.error("roster: \(owner) was made for tenant '\(tenant)', which \(configuration) " + (journaled ? "no longer has" : "does not have")
+                                  + " (its tenants: \(found.tenants.keys.sorted().joined(separator: ", "))); " + fix)
                 throw ExitCode(ExitStatus.usage)
             }
             Diagnostics.error("roster: \(error)")

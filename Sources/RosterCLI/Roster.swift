@@ -1,7 +1,7 @@
 /// Roster.swift: the `roster` command and the entry point the executable calls.
 import ArgumentParser
-import Engine
 import Bindings
+import Engine
 import Foundation
 import LuaHost
 import Synchronization

@@ -89,10 +89,14 @@ public struct Roster: AsyncParsableCommand {
             let names = subcommands.map { $0._commandName }
             // Two edits even for a short word: few names to confuse it with, and `rnu` is two from `run`.
             let near = NearNames.near(word, in: names, within: max(2, NearNames.limit(for: word))).first
-            // A command with a default subcommand may take the word as that one's (`roster runs --since 1d`).
-            if hasDefault, near == nil { return }
+            // `roster runs 5`: a run's id where the default subcommand (the list) takes none.
+            let shows = hasDefault && Int(word) != nil && names.contains("show")
+            // Else a command with a default subcommand may take the word as that one's.
+            if hasDefault, near == nil, !shows { return }
             let fix: String
-            if path == "roster", word.hasSuffix(".lua") {
+            if shows {
+                fix = "to show it: \(path) show \(word)"
+            } else if path == "roster", word.hasSuffix(".lua") {
                 fix = "to run the script: roster run \(Diagnostics.shellWord(word))"
             } else if path == "roster", Documentation.text(topic: word, in: DocumentedModules.all) != nil {
                 fix = "for the Lua \(word.contains(".") ? "function" : "module"): roster docs \(word)"

@@ -70,9 +70,11 @@ import Testing
             let result = try await RosterProcess.run(arguments)
             #expect(result.status == 0 && !result.stdout.isEmpty && result.stderr.isEmpty, "\(arguments): \(result.stderr)")
         }
-        // `runs` lists by default: a word that is no subcommand's is its list's to refuse.
+        // `runs` lists by default: a run's id there is meant for `show`; another word is the list's to refuse.
         let runs = try await RosterProcess.run(["runs", "5"])
-        #expect(runs.status == 2 && runs.stderr.contains("Unexpected argument '5'"), "\(runs.stderr)")
+        #expect(runs.status == 2 && runs.stderr == "roster: '5' is not a roster runs command; to show it: roster runs show 5\n", "\(runs.stderr)")
+        let word = try await RosterProcess.run(["runs", "everything"])
+        #expect(word.status == 2 && word.stderr.contains("Unexpected argument 'everything'"), "\(word.stderr)")
     }
 
     /// The harness itself: a shell a test starts sees its children end (it is started with

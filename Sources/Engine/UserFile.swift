@@ -58,6 +58,8 @@ public enum UserFile {
     /// folder reaches.
     public static func shownPath(_ path: String) -> String {
         let folder = FileManager.default.currentDirectoryPath
+        // No folder (it was removed) or the root: the path in full.
+        guard folder.count > 1 else { return path }
         let prefix = folder.hasSuffix("/") ? folder : folder + "/"
         return path.hasPrefix(prefix) && path.count > prefix.count ? String(path.dropFirst(prefix.count)) : path
     }

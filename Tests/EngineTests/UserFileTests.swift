@@ -14,6 +14,15 @@ struct UserFileTests {
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
+    /// A journaled script's path is shown from the current folder when it is inside it.
+    @Test func aPathIsShownFromTheCurrentFolder() {
+        let folder = FileManager.default.currentDirectoryPath
+        #expect(UserFile.shownPath(folder + "/scripts/onboard.lua") == "scripts/onboard.lua")
+        #expect(UserFile.shownPath(folder + "2/onboard.lua") == folder + "2/onboard.lua", "a sibling folder sharing the name's start")
+        #expect(UserFile.shownPath("/elsewhere/onboard.lua") == "/elsewhere/onboard.lua")
+        #expect(UserFile.shownPath(folder) == folder)
+    }
+
     @Test func aReadableFileIsReadWhole() throws {
         try Data("a,b\n1,2\n".utf8).write(to: URL(fileURLWithPath: path("rows.csv")))
         #expect(try UserFile.contents(path("rows.csv")) == Data("a,b\n1,2\n".utf8))

@@ -121,6 +121,7 @@ let package = Package(
             dependencies: [
                 "Vendors", "Emulator", "Engine",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

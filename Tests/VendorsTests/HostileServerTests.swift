@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import AsyncHTTPClient
 import Synchronization
 import Testing
 @testable import Vendors
@@ -70,6 +71,34 @@ import Testing
         #expect(traced.count == 3, "\(traced)")
         #expect(traced.allSatisfy { $0.contains("-> could not connect to 127.0.0.1:\(refusing.port) (connection refused) in") }, "\(traced)")
         #expect(traced.dropLast().allSatisfy { $0.hasSuffix("; retrying: nothing was sent") }, "\(traced)")
+    }
+
+    /// A host that drops a connection's packets (a firewall, a wrong address): an attempt waits
+    /// its whole connect timeout, and the request is tried once more, not at every attempt
+    /// (a read took four of them, 41 s, to fail).
+    @Test func aConnectionThatTimesOutIsTriedOnceMore() async throws {
+        let full = try LoopbackListener(backlog: 0)
+        let fillers = full.fillBacklog()
+        defer {
+            fillers.forEach { _ = Glibc.close($0) }
+            full.close()
+        }
+        try await Task.sleep(for: .milliseconds(100)) // the fillers' handshakes
+        var configuration = VendorHTTP.clientConfiguration()
+        configuration.timeout.connect = .milliseconds(400)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let lines = Mutex<[String]>([])
+        let http = VendorHTTP(client: client, timeout: .seconds(60), retry: RetryPolicy(attempts: 4, baseDelay: .milliseconds(1), maximumDelay: .milliseconds(10)))
+            .tracing { line in lines.withLock { $0.append(line) } }
+        let request = VendorRequest(vendor: .encore, operation: "get_user", method: .GET,
+                                    url: "http://127.0.0.1:\(full.port)/users/v1/users/1", idempotent: true)
+        let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
+        try await client.shutdown()
+        #expect(error?.message == "could not connect to 127.0.0.1:\(full.port) (timed out)", "\(String(describing: error))")
+        #expect(error?.outcomeUnknown == false && error?.retryable == true)
+        let traced = lines.withLock { $0 }
+        #expect(traced.count == 2, "\(traced)")
+        #expect(traced.first?.hasSuffix("(attempt 1); retrying: nothing was sent") == true, "\(traced)")
     }
 
     /// https to a server that speaks plain HTTP: the handshake fails, the message says so

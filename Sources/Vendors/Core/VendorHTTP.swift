@@ -159,13 +159,13 @@ public final class VendorHTTP: Sendable {
     public func send(_ request: VendorRequest, prepare: @Sendable (inout VendorRequest) -> Void = { _ in }) async throws(VendorError) -> VendorResponse {
         if let gate { try await gate(request) }
         let attempts = max(1, retry.attempts)
-        var attempt = 0
+        var attempt = 0, connectTimeouts = 0
         while true {
             attempt += 1
             var prepared = request
             VendorCallProfile.shared.measure(.encode) { prepare(&prepared) }
             let started = ContinuousClock.now
-            let outcome: Result<VendorResponse, VendorError> = await once(prepared)
+            let outcome = await once(prepared)
             VendorCallStats.shared.requested(request.vendor, status: try? outcome.get().status)
             let retryAfter: Duration?
             let trace = self.trace.map { sink in { (answer: String, next: String?) in
@@ -184,9 +184,15 @@ public final class VendorHTTP: Sendable {
                 }
                 retryAfter = Self.retryAfter(response.headers)
                 trace?("\(response.status)", retryAfter.map { _ in "as Retry-After asks" } ?? "a \(response.status) is worth another try")
-            case .failure(let error):
+            case .failure(let failure):
+                let error = failure.error
+                // A connection that could not be made in the whole connect timeout (its SYN
+                // sent again and again meanwhile) is tried once more, not at every attempt:
+                // a host that drops packets took four of them, 41 s, to fail a read.
+                if failure.connectTimedOut { connectTimeouts += 1 }
                 // A request that never left (no connection) is safe to send again, a write too.
-                guard error.retryable, request.idempotent || !error.outcomeUnknown, attempt < attempts else {
+                guard error.retryable, request.idempotent || !error.outcomeUnknown, attempt < attempts,
+                      connectTimeouts <= Self.connectTimeoutRetries else {
                     trace?(error.message, nil)
                     throw error
                 }
@@ -209,6 +215,15 @@ public final class VendorHTTP: Sendable {
     }
 
     static let retryableStatuses: Set<Int> = [429, 502, 503, 504]
+
+    /// How many times a request whose connection timed out is tried again.
+    static let connectTimeoutRetries = 1
+
+    /// An attempt that got no answer: its error, and whether its connection timed out.
+    private struct AttemptFailure: Error {
+        var error: VendorError
+        var connectTimedOut: Bool
+    }
 
     /// `encore create_user: POST https://host/users/v1/users -> 201, 312 bytes in 43 ms (attempt 1)`, with
     /// `; retrying: why` when another attempt follows. The URL is scrubbed of the request's
@@ -251,7 +266,7 @@ public final class VendorHTTP: Sendable {
     /// The largest answer read (more is a failed call, not a process out of memory).
     static let maximumAnswerBytes = 16 << 20
 
-    private func once(_ request: VendorRequest) async -> Result<VendorResponse, VendorError> {
+    private func once(_ request: VendorRequest) async -> Result<VendorResponse, AttemptFailure> {
         do {
             // The delegate API, not the async one: a call's answer is small and read whole,
             // and the async body's streaming machinery cost a fifth of a call's CPU.
@@ -286,9 +301,10 @@ public final class VendorHTTP: Sendable {
             // No response: a connect error, a reset, a timeout or a cancellation. Safe
             // requests may retry; whether anything reached the vendor decides "unknown".
             let (message, sent) = Self.describe(error, target: Self.hostAndPort(request.url))
-            return .failure(VendorError(
-                vendor: request.vendor, operation: request.operation, status: nil,
-                message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent))
+            return .failure(AttemptFailure(
+                error: VendorError(vendor: request.vendor, operation: request.operation, status: nil,
+                                   message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent),
+                connectTimedOut: (error as? HTTPClientError) == .connectTimeout))
         }
     }
 

@@ -19,11 +19,14 @@ import Testing
         var result = try await RosterProcess.run(["plugin", "list", "--plugins", Self.plugins])
         #expect(result.status == 0)
         #expect(result.stdout.contains("acme-onboarding 1.0.0  unsigned  ACME onboarding"), "a development folder: \(result.stdout)")
-        #expect(result.stdout.contains("  workflows: accounts, onboard"))
+        #expect(result.stdout.contains("  workflows: onboard, accounts"), "as plugin.toml declares them: \(result.stdout)")
         #expect(result.stdout.contains("globex-offboarding 1.2.0"))
         result = try await RosterProcess.run(["plugin", "info", "acme-onboarding", "--plugins", Self.plugins])
         #expect(result.stdout.contains("    --arg email=STRING  (required)  the guest's email"))
         #expect(result.stdout.contains("    --arg guardant_role=INTEGER  (default 5)"))
+        // Parameters as declared (the person's names, then the optional role), not alphabetically.
+        let accounts = result.stdout.split(separator: "\n").filter { $0.hasPrefix("    --arg ") }.map { $0.dropFirst(10).prefix { $0 != "=" } }
+        #expect(accounts == ["email", "card", "email", "first_name", "last_name", "username", "guardant_role"], "\(result.stdout)")
         #expect(result.stdout.contains("encore.get_user"), "encore:read expands to the reads")
         #expect(!result.stdout.contains("encore.deactivate_user"))
         result = try await RosterProcess.run(["plugin", "info", "nope", "--plugins", Self.plugins])
@@ -47,7 +50,7 @@ import Testing
         #expect(result.status == 2)
         // A development folder: one warning line, then the refusal.
         #expect(result.stderr == "roster: warning: plugin acme-onboarding is unsigned (a development folder: no roster-plugins.lock); installed plugins must be signed\n"
-            + "roster: acme-onboarding onboard: unknown parameter 'emial'; it takes card, email\n", "\(result.stderr)")
+            + "roster: acme-onboarding onboard: unknown parameter 'emial'; it takes email, card\n", "\(result.stderr)")
         result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "accounts", "--plugins", Self.plugins,
                                               "--arg", "email=a@x.com", "--arg", "first_name=A", "--arg", "last_name=B",
                                               "--arg", "username=ab", "--arg", "guardant_role=two"])

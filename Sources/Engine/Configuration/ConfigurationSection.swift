@@ -18,6 +18,16 @@ public struct ConfigurationSection {
 
     public var name: String { path.joined(separator: ".") }
 
+    /// The keys in the order they are written (by their lines; those on one line, as in an
+    /// inline table, alphabetically): what a declaration lists is shown as it was declared.
+    public var keysInWrittenOrder: [String] {
+        let lines: [String: Int] = Dictionary(uniqueKeysWithValues: fields.keys.map { key in (key, document.line(of: path + [key]) ?? Int.max) })
+        return fields.keys.sorted { a, b in
+            let lineA = lines[a]!, lineB = lines[b]!
+            return lineA != lineB ? lineA < lineB : a < b
+        }
+    }
+
     /// Refuses any key not in `known`, suggesting the nearest known one.
     public func requireOnly(_ known: [String]) throws(ConfigurationError) {
         for key in fields.keys.sorted() where !known.contains(key) {

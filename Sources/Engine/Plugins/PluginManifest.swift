@@ -177,7 +177,7 @@ public struct PluginManifest: Sendable {
             throw document.error(at: ["workflows"], "no workflow is declared", fix: "add a [workflows.NAME] section with entry = \"workflows/NAME.lua\"")
         }
         var workflows: [Workflow] = []
-        for workflowName in workflowTables.fields.keys.sorted() {
+        for workflowName in workflowTables.keysInWrittenOrder {
             workflows.append(try Self.workflow(workflowName, try workflowTables.table(workflowName)!, folder: folder))
         }
         self.workflows = workflows
@@ -205,7 +205,7 @@ public struct PluginManifest: Sendable {
     private static func parameters(_ table: ConfigurationSection, secretsAllowed: Bool = false) throws(ConfigurationError) -> [WorkflowParameter] {
         let document = table.document
         var parameters: [WorkflowParameter] = []
-        for parameterName in table.fields.keys.sorted() {
+        for parameterName in table.keysInWrittenOrder {
             guard let parameter = try table.table(parameterName) else { continue }
             try parameter.requireOnly(["type", "required", "default", "doc"])
             let typeName = try parameter.string("type", required: true, example: "string")!

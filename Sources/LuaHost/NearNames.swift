@@ -3,20 +3,26 @@
 
 /// Names within a few edits of a mistyped one.
 public enum NearNames {
-    /// The Levenshtein distance between `a` and `b`: the fewest one-character insertions,
-    /// deletions and substitutions that turn one into the other.
+    /// The edit distance between `a` and `b`: the fewest one-character insertions, deletions,
+    /// substitutions and swaps of two neighbours that turn one into the other (the optimal
+    /// string alignment distance). A swap is the commonest typo (`emial`, `rnu`), so it
+    /// counts as one edit, not two.
     public static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         guard !a.isEmpty else { return b.count }
         guard !b.isEmpty else { return a.count }
+        var beforePrevious = [Int](repeating: 0, count: b.count + 1)
         var previous = Array(0...b.count)
         var current = previous
         for i in 1...a.count {
             current[0] = i
             for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                    current[j] = min(current[j], beforePrevious[j - 2] + 1)
+                }
             }
-            swap(&previous, &current)
+            (beforePrevious, previous, current) = (previous, current, beforePrevious)
         }
         return previous[b.count]
     }

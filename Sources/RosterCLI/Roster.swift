@@ -87,7 +87,7 @@ public struct Roster: AsyncParsableCommand {
                 continue
             }
             let names = subcommands.map { $0._commandName }
-            // Two edits even for a short word: few names to confuse it with, and `rnu` is two from `run`.
+            // Two edits even for a short word (`ru`): there are few names to confuse it with.
             let near = NearNames.near(word, in: names, within: max(2, NearNames.limit(for: word))).first
             // `roster runs 5`: a run's id where the default subcommand (the list) takes none.
             let shows = hasDefault && Int(word) != nil && names.contains("show")

@@ -89,6 +89,12 @@ import TestSupport
         #expect(NearNames.distance("kitten", "sitting") == 3)
         #expect(NearNames.distance("", "abc") == 3)
         #expect(NearNames.distance("same", "same") == 0)
+        // Two neighbours swapped are one edit (they were two: `emial` found no `email`).
+        #expect(NearNames.distance("emial", "email") == 1)
+        #expect(NearNames.distance("rnu", "run") == 1)
+        #expect(NearNames.distance("ab", "ba") == 1)
+        #expect(NearNames.distance("abcd", "badc") == 2)
+        #expect(NearNames.near("emial", in: ["card", "email"], within: NearNames.limit(for: "emial")) == ["email"])
         #expect(NearNames.near("get_usr", in: ["list_users", "get_user", "get_users", "delete_user"]) == ["get_user", "get_users"])
         #expect(NearNames.near("ab", in: ["b", "a", "abc"], within: 1) == ["a", "abc", "b"], "equally near: alphabetical")
         #expect(NearNames.near("get_usr", in: ["encore.get_user", "guardant.get_user"]) { $0.split(separator: ".")[1] }

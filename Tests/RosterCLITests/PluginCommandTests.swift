@@ -50,7 +50,7 @@ import Testing
         #expect(result.status == 2)
         // A development folder: one warning line, then the refusal.
         #expect(result.stderr == "roster: warning: plugin acme-onboarding is unsigned (a development folder: no roster-plugins.lock); installed plugins must be signed\n"
-            + "roster: acme-onboarding onboard: unknown parameter 'emial'; it takes email, card\n", "\(result.stderr)")
+            + "roster: acme-onboarding onboard: unknown parameter 'emial'; did you mean 'email'? it takes email, card\n", "\(result.stderr)")
         result = try await RosterProcess.run(["plugin", "run", "acme-onboarding", "accounts", "--plugins", Self.plugins,
                                               "--arg", "email=a@x.com", "--arg", "first_name=A", "--arg", "last_name=B",
                                               "--arg", "username=ab", "--arg", "guardant_role=two"])

@@ -308,7 +308,9 @@ extension Workflow {
         var table = LuaTable()
         for name in arguments.keys.sorted() where !parameters.contains(where: { $0.name == name }) {
             let known = parameters.map(\.name)
+            let near = NearNames.near(name, in: known, within: NearNames.limit(for: name)).first
             throw WorkflowArgumentError(description: "\(plugin) \(self.name): unknown parameter '\(name)'; "
+                + (near.map { "did you mean '\($0)'? " } ?? "")
                 + (known.isEmpty ? "this workflow takes none" : "it takes " + known.joined(separator: ", ")))
         }
         for parameter in parameters {

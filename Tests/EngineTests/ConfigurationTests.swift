@@ -364,7 +364,10 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
         #expect(document.line(of: ["tenants", "acme"]) == 2)
         #expect(document.line(of: ["tenants", "acme", "encore", "subscription_key"]) == 3)
         #expect(document.line(of: ["tenants", "acme", "encore", "subscription_key", "env"]) == 3)
-        #expect(document.line(of: ["tenants", "acme", "encore"]) == 2)
+        // A table written only through what it holds: the first line inside it.
+        #expect(document.line(of: ["tenants", "acme", "encore"]) == 3)
+        #expect(document.line(of: ["tenants"]) == 2)
+        #expect(document.line(of: ["tenants", "acme corp"]) == 5)
         #expect(document.line(of: ["tenants", "acme corp", "guardant", "token"]) == 6)
         #expect(document.line(of: ["nowhere"]) == nil)
     }

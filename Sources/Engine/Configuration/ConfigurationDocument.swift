@@ -94,12 +94,14 @@ public struct ConfigurationDocument: Sendable {
         ConfigurationError(file: file, line: line(of: key), key: key.isEmpty ? nil : key.joined(separator: "."), problem: problem, fix: fix)
     }
 
-    /// The line where `key` is written: its own `key = ` line, else the table header or
-    /// inline table that holds it. TOMLKit keeps no positions, so this reads the text:
-    /// headers and `dotted.key =` lines are enough for configuration files.
+    /// The line where `key` is written: its own `key = ` line, else the first line inside it
+    /// (`[tenant.a.encore]` defines `tenant`), else the table header or inline table that
+    /// holds it. TOMLKit keeps no positions, so this reads the text: headers and
+    /// `dotted.key =` lines are enough for configuration files.
     public func line(of key: [String]) -> Int? {
         var header: [String] = []
         var enclosing: (line: Int, depth: Int)?
+        var inside: Int?
         for (index, raw) in lines.enumerated() {
             let text = raw.trimmingCharacters(in: .whitespaces)
             if text.isEmpty || text.hasPrefix("#") { continue }
@@ -114,12 +116,13 @@ public struct ConfigurationDocument: Sendable {
                 continue
             }
             if path == key { return index + 1 }
+            if inside == nil, path.count > key.count, Array(path.prefix(key.count)) == key { inside = index + 1 }
             // A line whose key holds the one we look for (a header, an inline table).
             if path.count < key.count, Array(key.prefix(path.count)) == path, path.count > (enclosing?.depth ?? -1) {
                 enclosing = (index + 1, path.count)
             }
         }
-        return enclosing?.line
+        return inside ?? enclosing?.line
     }
 
     /// `tenants."acme corp" . encore` → ["tenants", "acme corp", "encore"].

@@ -127,9 +127,15 @@ struct RunSupervisor {
             }
         }
         // A script that failed before its first change has nothing to finish: a resume would
-        // run the same text into the same error.
+        // run the same text into the same error. A change the vendor refused (or that never
+        // reached it) changed nothing either: `create_user` refused for a missing field is the
+        // script's to fix, and a resume would send it again as it was.
         let failedBeforeAnyChange = status == ExitStatus.scriptError && journal.attempt == 1 && !dryRun
-            && !result.calls.contains { $0.effect != LuaEffect.read.rawValue }
+            && !result.calls.contains { call in
+                guard call.effect != LuaEffect.read.rawValue else { return false }
+                if case .failed = call.outcome { return false }
+                return true
+            }
         let unfinished = status != ExitStatus.success && !dryRun && !failedBeforeAnyChange
             || result.calls.contains { if case .unknown = $0.outcome { true } else { false } }
         let show = JournalOptions.command("runs show \(journal.runID)", reaching: journal.store)

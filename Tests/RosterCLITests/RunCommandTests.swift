@@ -91,6 +91,21 @@ import Testing
         #expect(verbose.diagnostics.contains("script.lua:2: in main chunk"))
     }
 
+    /// A change the vendor refused changed nothing: the script is to be fixed and run again,
+    /// not resumed (a resume sends the journaled text's refused change again as it was).
+    @Test func aRefusedChangeLeavesNothingToResume() async throws {
+        let refused = try await run("""
+            encore.create_user({user_name = "zz", first_name = "Z", last_name = "Z", password = "Pass-1234!", group_name = "Default"})
+            """, ["--emulator", "--yes"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("script.lua:1: encore.create_user: HTTP 400 (code 133): "), "\(refused.stderr)")
+        #expect(refused.stderr.contains(" changed nothing before its error: run the script again once it is fixed (roster runs show "), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("roster resume"), "\(refused.stderr)")
+        // One that went through before the error is left to finish.
+        let changed = try await run("encore.deactivate_user(1002)\nerror('later', 0)", ["--emulator", "--yes"])
+        #expect(changed.status == 1 && changed.stderr.contains("; to finish it: roster resume "), "\(changed.stderr)")
+    }
+
     @Test func errorValuesWithoutPositionGetOne() async throws {
         let table = try await run("local t = setmetatable({}, {__tostring = function() return 'custom' end})\n\nerror(t)")
         #expect(table.status == 1)

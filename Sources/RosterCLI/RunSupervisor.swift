@@ -177,6 +177,7 @@ struct RunSupervisor {
         guard let failure else { return "run the script again once it is fixed" }
         if failure.status == 401 { return "run it again once \(failure.vendor.rawValue)'s credentials are fixed" }
         if failure.retryable { return "run it again once \(failure.vendor.rawValue) answers" }
+        if let status = failure.status, status >= 500 { return "run it again once \(failure.vendor.rawValue) works again" }
         return "run the script again once it is fixed"
     }
 

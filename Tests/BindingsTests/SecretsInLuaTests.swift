@@ -4,6 +4,7 @@ import Emulator
 import Engine
 import Foundation
 import Hummingbird
+import Logging
 import LuaHost
 import Testing
 import Vendors
@@ -118,8 +119,10 @@ final class EchoServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: Echo())
         let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning // the suite's output is the tests', not each server's start
         let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                      onServerRunning: { sink.yield($0.localAddress?.port ?? 0); sink.finish() })
+                                      onServerRunning: { sink.yield($0.localAddress?.port ?? 0); sink.finish() }, logger: logger)
         let task = Task { try await application.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0

@@ -58,6 +58,20 @@ import Vendors
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        #expect(bound)
+        // Another test's connection may have been given the freed port as its own local one
+        // (the suite runs in parallel): that socket is listed in /proc/net/tcp, where a
+        // socket that is only bound, as the hold was, is not.
+        #expect(bound || Self.connectionUses(port: emulator.port), "the port is still held")
+    }
+
+    /// Whether a connected or listening TCP socket of this machine has `port` as its local port.
+    static func connectionUses(port: Int) -> Bool {
+        let local = ":" + String(format: "%04X", port) + " "
+        return ["/proc/net/tcp", "/proc/net/tcp6"].contains { path in
+            ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").dropFirst().contains { line in
+                // `sl local_address rem_address st ...`: the local address is the second column.
+                line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.map { ($0 + " ").hasSuffix(local) } ?? false
+            }
+        }
     }
 }

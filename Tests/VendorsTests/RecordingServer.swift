@@ -4,6 +4,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Synchronization
 import Testing
@@ -64,8 +65,10 @@ final class RecordingServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: Recorder(server: server))
         let (ports, sink) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning // the suite's output is the tests', not each server's start
         let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                      onServerRunning: { sink.yield($0.localAddress?.port ?? 0); sink.finish() })
+                                      onServerRunning: { sink.yield($0.localAddress?.port ?? 0); sink.finish() }, logger: logger)
         let task = Task { try await application.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0

@@ -75,6 +75,7 @@ struct RunSupervisor {
                 report.exit_code = status
                 report.error = message
                 report.errors = [message]
+                report.advice = advice
                 report.dry_run = false
                 report.print()
             }

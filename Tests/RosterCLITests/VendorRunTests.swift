@@ -128,6 +128,10 @@ import Testing
         #expect(result.status == 2)
         #expect(result.stderr.contains("no terminal to confirm: add --yes") && result.stderr.contains("destructive.lua:2: guardant.list_users: HTTP 401")
             && result.stderr.contains("roster: guardant refused the credentials of tenant 'demo' (HTTP 401): check token at "), "\(result.stderr)")
+        result = try await RosterProcess.run(["run", "destructive.lua", "--json"], in: folder)
+        let refusal = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(refusal?["outcome"] as? String == "refused"
+            && (refusal?["advice"] as? String)?.hasPrefix("guardant refused the credentials of tenant 'demo' (HTTP 401): check token at ") == true, "\(result.stdout)")
 
         // The REPL says it too, under the entry that met the refusal.
         result = try await RosterProcess.run(["repl"], in: folder, input: "encore.get_user(1001)\nprint('on')\n")

@@ -65,13 +65,7 @@ public final class VendorConnection: Sendable {
                 throw ConfigurationError(file: "the environment", problem: error.description,
                                          fix: "give it as http://HOST:PORT, or set proxy in \(configuration.file)")
             }
-            let vendors = configuration.tenants[tenant.name]?.vendors ?? []
-            return VendorConnection(tenant: tenant, emulator: nil,
-                                    configurationFile: UserFile.absolutePath(path), journal: configuration.journal,
-                                    journalPassword: configuration.journalPassword, http: http.proxied(by: proxies),
-                                    pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],
-                                    targets: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.target) }),
-                                    credentialChecks: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.credentialCheck) }))
+            return configured(tenant, of: configuration, file: UserFile.absolutePath(path), http: http.proxied(by: proxies))
         }
         // A tenant named with no configuration to find it in is a mistake (the wrong folder,
         // say), not a run on the emulator the admin would take for their tenant's.
@@ -93,6 +87,27 @@ public final class VendorConnection: Sendable {
             }
         }
         return VendorConnection(tenant: try registry.emulatorTenant(origin: emulator.origin), emulator: emulator, configurationFile: nil, http: served)
+    }
+
+    /// `tenant` of `configuration`, read from `file`: its vendors, what to check when one
+    /// refuses its credentials, and its plugins' settings.
+    private static func configured(_ tenant: Tenant, of configuration: RosterConfiguration, file: String, http: VendorHTTP) -> VendorConnection {
+        let vendors = configuration.tenants[tenant.name]?.vendors ?? []
+        return VendorConnection(tenant: tenant, emulator: nil, configurationFile: file, journal: configuration.journal,
+                                journalPassword: configuration.journalPassword, http: http,
+                                pluginSettings: configuration.tenants[tenant.name]?.plugins ?? [:],
+                                targets: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.target) }),
+                                credentialChecks: Dictionary(uniqueKeysWithValues: vendors.map { ($0.vendor, $0.settings.credentialCheck) }))
+    }
+
+    /// Another tenant of this connection's configuration, read again (the REPL's `:tenant`),
+    /// reached the way this one is (its proxy, `--trace`). Nil on the built-in emulator,
+    /// which has one tenant; throws when the configuration has no such tenant.
+    public func switching(toTenant name: String, registry: VendorRegistry = .standard) throws -> VendorConnection? {
+        guard let configurationFile else { return nil }
+        let configuration = try RosterConfiguration.load(path: configurationFile, registry: registry)
+        let tenant = try configuration.tenant(named: name, environment: ProcessInfo.processInfo.environment)
+        return Self.configured(tenant, of: configuration, file: configurationFile, http: http)
     }
 
     /// `encore refused the credentials of tenant 'acme' (HTTP 401): check subscription_key at

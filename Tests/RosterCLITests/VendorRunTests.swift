@@ -139,6 +139,21 @@ import Testing
         #expect(result.stderr.contains("stdin:1: encore.get_user: HTTP 401: ")
             && result.stderr.contains("roster: encore refused the credentials of tenant 'demo' (HTTP 401): check subscription_key at "), "\(result.stderr)")
 
+        // After :tenant, the advice names the tenant switched to and where its key is set.
+        try (String(contentsOf: configuration, encoding: .utf8) + """
+
+            [tenants.other.encore]
+            base_url = "\(emulator.origin)/encore"
+            subscription_key = { file = "secrets/encore.key" }
+
+            """).write(to: configuration, atomically: true, encoding: .utf8)
+        let otherKeyLine = try #require(String(contentsOf: configuration, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+            .lastIndex { $0.hasPrefix("subscription_key") }) + 1
+        result = try await RosterProcess.run(["repl"], in: folder, input: ":tenant other\nencore.get_user(1001)\n")
+        #expect(result.stderr.contains("stdin:1: encore.get_user: HTTP 401: ")
+            && result.stderr.contains("roster: encore refused the credentials of tenant 'other' (HTTP 401): check subscription_key at ")
+            && result.stderr.contains("roster.toml:\(otherKeyLine) (file secrets/encore.key)\n"), "\(result.stderr)")
+
         // Row by row: said once, however many rows the vendor refused.
         result = try await RosterProcess.run(["run", "row.lua", "--each", "ids.csv", "--yes"], in: folder)
         #expect(result.status == 1)

@@ -10,7 +10,8 @@ import Vendors
 
 /// One REPL session over a vendor connection.
 final class Repl {
-    private let connection: VendorConnection
+    /// The tenant statements reach (`:tenant` switches it).
+    private var connection: VendorConnection
     private let session: LuaSession
     private var vendorSession: VendorSession
     private let input: any ReplInput
@@ -174,11 +175,9 @@ final class Repl {
         }
     }
 
-    /// What to check when the entry ended on a vendor refusing the tenant's credentials (for
-    /// the tenant the session started with: the configuration says where its secrets are).
+    /// What to check when the entry ended on a vendor refusing the tenant's credentials.
     private func credentialAdvice(after outcome: LuaRunOutcome) -> String? {
-        guard case .scriptError(let message, _) = outcome, vendorSession.tenant.name == connection.tenant.name,
-              let failure = vendorSession.failure(ending: message) else { return nil }
+        guard case .scriptError(let message, _) = outcome, let failure = vendorSession.failure(ending: message) else { return nil }
         return connection.credentialAdvice(failure)
     }
 
@@ -213,14 +212,14 @@ final class Repl {
             say("dry run \(vendorSession.dryRun ? "on: writes are planned, not sent" : "off: writes are sent")")
             return .done
         case ("tenant", let name?):
-            guard let file = connection.configurationFile else {
-                Diagnostics.error("roster: :tenant needs a roster.toml; this session uses the built-in emulator")
-                return .failed
-            }
             do {
-                let tenant = try RosterConfiguration.load(path: file).tenant(named: name)
-                replaceVendorSession(tenant: tenant, dryRun: vendorSession.dryRun)
-                say("tenant \(tenant.name): " + tenant.vendors.map(\.rawValue).joined(separator: ", "))
+                guard let switched = try connection.switching(toTenant: name) else {
+                    Diagnostics.error("roster: :tenant needs a roster.toml; this session uses the built-in emulator")
+                    return .failed
+                }
+                connection = switched
+                replaceVendorSession(tenant: switched.tenant, dryRun: vendorSession.dryRun)
+                say("tenant \(switched.tenant.name): " + switched.tenant.vendors.map(\.rawValue).joined(separator: ", "))
                 return .done
             } catch {
                 Diagnostics.error("roster: \(error)")

@@ -102,12 +102,20 @@ public final class VendorConnection: Sendable {
 
     /// Another tenant of this connection's configuration, read again (the REPL's `:tenant`),
     /// reached the way this one is (its proxy, `--trace`). Nil on the built-in emulator,
-    /// which has one tenant; throws when the configuration has no such tenant.
-    public func switching(toTenant name: String, registry: VendorRegistry = .standard) throws -> VendorConnection? {
+    /// which has one tenant; throws when the configuration has no such tenant (`instruction`
+    /// names what chooses one).
+    public func switching(toTenant name: String, instruction: String, registry: VendorRegistry = .standard) throws -> VendorConnection? {
         guard let configurationFile else { return nil }
         let configuration = try RosterConfiguration.load(path: configurationFile, registry: registry)
-        let tenant = try configuration.tenant(named: name, environment: ProcessInfo.processInfo.environment)
+        let tenant = try configuration.tenant(named: name, environment: ProcessInfo.processInfo.environment, instruction: instruction)
         return Self.configured(tenant, of: configuration, file: configurationFile, http: http)
+    }
+
+    /// The tenants of this connection's configuration, sorted (the built-in emulator's one
+    /// when there is none).
+    public func tenantNames(registry: VendorRegistry = .standard) throws -> [String] {
+        guard let configurationFile else { return [tenant.name] }
+        return try RosterConfiguration.load(path: configurationFile, registry: registry).tenants.keys.sorted()
     }
 
     /// `encore refused the credentials of tenant 'acme' (HTTP 401): check subscription_key at

@@ -1,5 +1,7 @@
 /// ReplTests.swift: `roster repl` driven as people use it — on a pseudo-terminal (completion,
 /// multi-line input, history across sessions, help, Ctrl-C) and through a pipe.
+import Emulator
+import Engine
 import Foundation
 import Testing
 
@@ -73,6 +75,52 @@ import Testing
         #expect(result.diagnostics.contains("stdin:1: boom\n"))
         #expect(result.diagnostics.contains("roster: :tenant needs a roster.toml; this session uses the built-in emulator\n"))
         #expect(result.diagnostics.contains("roster: unknown command :bogus; :help lists the commands\n"))
+        #expect(result.status == 1)
+    }
+
+    /// `:tenant NAME` moves the session to another tenant of roster.toml; a mistyped name or
+    /// command is told what was probably meant.
+    @Test func aSessionSwitchesTenantsByName() async throws {
+        let emulator = try await Emulator.start(VendorRegistry.standard.emulatorConfiguration())
+        defer { Task { await emulator.stop() } }
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configuration = folder.appendingPathComponent("roster.toml")
+        try DemoConfiguration().write(to: configuration.path, origin: emulator.origin)
+        try (String(contentsOf: configuration, encoding: .utf8) + """
+
+            [tenants.other.encore]
+            base_url = "\(emulator.origin)/encore"
+            subscription_key = { file = "secrets/encore.key" }
+
+            """).write(to: configuration, atomically: true, encoding: .utf8)
+        let result = try await RosterProcess.run(["repl"], in: folder, input: """
+            :tenant
+            :tenant othr
+            :tenat other
+            :tenant other
+            =roster.tenant
+            =encore.get_user(1001).first_name
+            =activeconnect.has_device("ada@example.com")
+            :dryrun on
+            :dry-run maybe
+
+            """)
+        #expect(result.stdout == """
+            tenant demo; :tenant NAME switches to another: demo, other
+            tenant other: encore
+            "other"
+            "Ada"
+
+            """, "\(result.stderr)")
+        #expect(result.diagnostics == """
+            roster: \(configuration.path): tenants: no tenant named 'othr'; did you mean 'other'? (use :tenant with one of: demo, other)
+            roster: unknown command :tenat; did you mean :tenant?
+            stdin:1: activeconnect.has_device: activeconnect is not configured for tenant 'other'; add a [tenants.other.activeconnect] section to roster.toml
+            roster: unknown command :dryrun; did you mean :dry-run?
+            roster: :dry-run takes on or off (now off)
+
+            """)
         #expect(result.status == 1)
     }
 

@@ -104,15 +104,16 @@ public struct RosterConfiguration: Sendable {
         return publishers
     }
 
-    /// The tenant to use: `name` (from `--tenant`), else `default_tenant`, else the only
-    /// one; its secrets resolved from `environment` and the secret files.
-    public func tenant(named name: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Tenant {
+    /// The tenant to use: `name` (`instruction` says how one is chosen: `pass --tenant`), else `default_tenant`, else the
+    /// only one; its secrets resolved from `environment` and the secret files.
+    public func tenant(named name: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                       instruction: String = "pass --tenant") throws(ConfigurationError) -> Tenant {
         let names = tenants.keys.sorted()
         let chosen: String
         if let name {
             guard tenants[name] != nil else {
                 throw ConfigurationError(file: file, key: "tenants", problem: "no tenant named '\(name)'",
-                                         fix: Self.fix(forTenant: name, among: names, "pass --tenant with one of: "))
+                                         fix: Self.fix(forTenant: name, among: names, "\(instruction) with one of: "))
             }
             chosen = name
         } else if let defaultTenant {

@@ -192,6 +192,9 @@ final class Repl {
 
     enum CommandResult { case done, quit, failed }
 
+    /// The session commands, as `:help` and a mistyped one's did-you-mean name them.
+    static let commands = ["dry-run", "tenant", "help", "quit"]
+
     private func command(_ text: String) -> CommandResult {
         let words = text.dropFirst().split(separator: " ").map(String.init)
         switch (words.first ?? "", words.dropFirst().first) {
@@ -211,9 +214,12 @@ final class Repl {
             replaceVendorSession(tenant: vendorSession.tenant, dryRun: words[1] == "on")
             say("dry run \(vendorSession.dryRun ? "on: writes are planned, not sent" : "off: writes are sent")")
             return .done
+        case ("dry-run", _):
+            Diagnostics.error("roster: :dry-run takes on or off (now \(vendorSession.dryRun ? "on" : "off"))")
+            return .failed
         case ("tenant", let name?):
             do {
-                guard let switched = try connection.switching(toTenant: name) else {
+                guard let switched = try connection.switching(toTenant: name, instruction: "use :tenant") else {
                     Diagnostics.error("roster: :tenant needs a roster.toml; this session uses the built-in emulator")
                     return .failed
                 }
@@ -225,8 +231,13 @@ final class Repl {
                 Diagnostics.error("roster: \(error)")
                 return .failed
             }
-        default:
-            Diagnostics.error("roster: unknown command \(text); :help lists the commands")
+        case ("tenant", nil):
+            let names = (try? connection.tenantNames()) ?? []
+            say("tenant \(vendorSession.tenant.name)" + (names.count > 1 ? "; :tenant NAME switches to another: " + names.joined(separator: ", ") : ""))
+            return .done
+        case (let name, _):
+            let near = NearNames.near(name, in: Self.commands, within: max(1, NearNames.limit(for: name)))
+            Diagnostics.error("roster: unknown command :\(name)" + (near.first.map { "; did you mean :\($0)?" } ?? "; :help lists the commands"))
             return .failed
         }
     }

@@ -60,6 +60,16 @@ public protocol JournalStore: RunQueue {
     func changes(runID: Int64) throws(JournalError) -> [JournalChange]
     /// Every change sent (not planned, not replayed), oldest first: the audit trail.
     func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange]
+    /// The runs (of `tenant`) started before `cutoff`, and the links between runs that
+    /// pruning must keep (`PruneSelection`).
+    func pruneSurvey(before cutoff: Date, tenant: String?) throws(JournalError) -> PruneSurvey
+    /// Deletes runs `ids` with their attempts, changes, rows, queue entries and the plans
+    /// they made, in one transaction; how many change rows went.
+    func deleteRuns(_ ids: [Int64]) throws(JournalError) -> Int
+    /// Gives the space deleted runs held back where the store can (SQLite: the file is
+    /// rewritten, if no other process is writing it); one line saying what came of it, or
+    /// nil where the database does it itself (PostgreSQL's autovacuum).
+    func reclaimSpace() -> String?
 }
 
 extension JournalStore {

@@ -533,6 +533,58 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
+    // MARK: - Pruning
+
+    public func pruneSurvey(before cutoff: Date, tenant: String?) throws(JournalError) -> PruneSurvey {
+        try statement { db in
+            let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
+            var query = PostgresQuery(unsafeSQL: """
+                SELECT runs.id, runs.outcome IS NOT NULL AS ended,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unanswered,
+                  EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id AND queue.state IN ('queued', 'running')) AS queued,
+                  (SELECT COUNT(*) FROM changes WHERE run_id = runs.id) AS change_rows
+                FROM runs WHERE started_at < $1 AND ($2::TEXT IS NULL OR tenant = $2) ORDER BY id
+                """)
+            query.binds.append(cutoff.timeIntervalSince1970)
+            query.binds.append(tenant)
+            let runs = try db.run(query).map { row in
+                PruneSurvey.OldRun(id: try row["id"].decode(Int64.self), ended: try row["ended"].decode(Bool.self),
+                                   unanswered: try row["unanswered"].decode(Int.self), queued: try row["queued"].decode(Bool.self),
+                                   changes: try row["change_rows"].decode(Int.self))
+            }
+            let undos = try db.run("""
+                SELECT undo.id, target.id AS target FROM runs undo JOIN runs target ON target.id = (undo.arguments::jsonb ->> 'run')::BIGINT
+                WHERE undo.kind = 'undo'
+                """).map { PruneSurvey.Link(run: try $0["id"].decode(Int64.self), of: try $0["target"].decode(Int64.self)) }
+            let applications = try db.run("""
+                SELECT plans.applied_run, plans.run_id FROM plans
+                WHERE plans.applied_run IN (SELECT id FROM runs) AND plans.run_id IN (SELECT id FROM runs)
+                """).map { PruneSurvey.Link(run: try $0["applied_run"].decode(Int64.self), of: try $0["run_id"].decode(Int64.self)) }
+            return PruneSurvey(runs: runs, undos: undos, applications: applications)
+        }
+    }
+
+    public func deleteRuns(_ ids: [Int64]) throws(JournalError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try transaction { db in
+            var query = PostgresQuery(unsafeSQL: "WITH gone AS (DELETE FROM changes WHERE run_id = ANY($1) RETURNING 1) SELECT COUNT(*) AS n FROM gone")
+            query.binds.append(ids)
+            let changes = try db.run(query).first?["n"].decode(Int.self) ?? 0
+            for table in ["rows", "attempts", "queue", "plans"] {
+                var delete = PostgresQuery(unsafeSQL: "DELETE FROM \(table) WHERE run_id = ANY($1)")
+                delete.binds.append(ids)
+                try db.run(delete)
+            }
+            var runs = PostgresQuery(unsafeSQL: "DELETE FROM runs WHERE id = ANY($1)")
+            runs.binds.append(ids)
+            try db.run(runs)
+            return changes
+        }
+    }
+
+    /// PostgreSQL's autovacuum gives the space back as it does for every table.
+    public func reclaimSpace() -> String? { nil }
+
     static func run(_ row: PostgresRandomAccessRow) throws -> JournalRun {
         func text(_ column: String) throws -> String { try row[column].decode(String.self) }
         func optional(_ column: String) throws -> String? { try row[column].decode(String?.self) }

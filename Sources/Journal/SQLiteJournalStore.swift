@@ -664,6 +664,71 @@ public final class SQLiteJournalStore: JournalStore {
         }
     }
 
+    // MARK: - Pruning
+
+    public func pruneSurvey(before cutoff: Date, tenant: String?) throws(JournalError) -> PruneSurvey {
+        try read { db in
+            let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
+            let runs = try Row.fetchAll(db, sql: """
+                SELECT runs.id, runs.outcome IS NOT NULL AS ended,
+                  (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unanswered,
+                  EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id AND queue.state IN ('queued', 'running')) AS queued,
+                  (SELECT COUNT(*) FROM changes WHERE run_id = runs.id) AS change_rows
+                FROM runs WHERE started_at < ? AND (? IS NULL OR tenant = ?) ORDER BY id
+                """, arguments: [cutoff.timeIntervalSince1970, tenant, tenant]).map { row in
+                PruneSurvey.OldRun(id: row["id"], ended: row["ended"], unanswered: row["unanswered"], queued: row["queued"], changes: row["change_rows"])
+            }
+            let undos = try Row.fetchAll(db, sql: """
+                SELECT undo.id, target.id AS target FROM runs undo JOIN runs target ON target.id = CAST(json_extract(undo.arguments, '$.run') AS INTEGER)
+                WHERE undo.kind = 'undo'
+                """).map { PruneSurvey.Link(run: $0["id"], of: $0["target"]) }
+            let applications = try Row.fetchAll(db, sql: """
+                SELECT plans.applied_run, plans.run_id FROM plans
+                WHERE plans.applied_run IN (SELECT id FROM runs) AND plans.run_id IN (SELECT id FROM runs)
+                """).map { PruneSurvey.Link(run: $0["applied_run"], of: $0["run_id"]) }
+            return PruneSurvey(runs: runs, undos: undos, applications: applications)
+        }
+    }
+
+    public func deleteRuns(_ ids: [Int64]) throws(JournalError) -> Int {
+        guard !ids.isEmpty else { return 0 }
+        return try write { db in
+            let list = ids.map(String.init).joined(separator: ",")
+            try db.execute(sql: "DELETE FROM changes WHERE run_id IN (\(list))")
+            let changes = db.changesCount
+            try db.execute(sql: """
+                DELETE FROM rows WHERE run_id IN (\(list));
+                DELETE FROM attempts WHERE run_id IN (\(list));
+                DELETE FROM queue WHERE run_id IN (\(list));
+                DELETE FROM plans WHERE run_id IN (\(list));
+                DELETE FROM runs WHERE id IN (\(list));
+                """)
+            return changes
+        }
+    }
+
+    public func reclaimSpace() -> String? {
+        let before = Self.fileSize(path)
+        do {
+            // The rewritten file goes through the write-ahead log: checkpointed and cut, so
+            // that the space is given back now.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "VACUUM; PRAGMA wal_checkpoint(TRUNCATE)") }
+        } catch {
+            return "\(path) keeps its size (\(Self.megabytes(before))): it could not be compacted now (\(Self.describe(error))); "
+                + "new runs reuse the space deleted ones held"
+        }
+        return "\(path) went from \(Self.megabytes(before)) to \(Self.megabytes(Self.fileSize(path)))"
+    }
+
+    private static func fileSize(_ path: String) -> Int64 {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.int64Value ?? 0
+    }
+
+    private static func megabytes(_ bytes: Int64) -> String {
+        let tenths = (bytes * 10 + (1 << 19)) >> 20
+        return "\(tenths / 10).\(tenths % 10) MB"
+    }
+
     // MARK: -
 
     /// A cached statement bound and run with SQLite's C API: GRDB's argument arrays box every

@@ -196,12 +196,17 @@ extension LuaScript {
 }
 
 extension NewRun {
+    /// The user a run is journaled as: `$USER`, else `$LOGNAME`, else the account's name.
+    static var currentUser: String {
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        return variable("USER") ?? variable("LOGNAME") ?? NSUserName()
+    }
+
     /// A run of `script` as this process makes it: the OS user and host, a fresh random seed.
     static func here(kind: String, script: String, text: [UInt8], arguments: [String: String], inputs: [ScriptInput],
                      connection: VendorConnection, dryRun: Bool, plugin: (name: String, version: String, workflow: String, folder: String)? = nil) -> NewRun {
-        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
-        return NewRun(
-            kind: kind, user: variable("USER") ?? variable("LOGNAME") ?? NSUserName(), host: ProcessInfo.processInfo.hostName,
+        NewRun(
+            kind: kind, user: currentUser, host: ProcessInfo.processInfo.hostName,
             script: UserFile.absolutePath(script), scriptText: String(decoding: text, as: UTF8.self),
             plugin: plugin?.name, pluginVersion: plugin?.version, workflow: plugin?.workflow, arguments: arguments,
             inputs: inputs.map { input in

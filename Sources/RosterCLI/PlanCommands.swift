@@ -127,7 +127,8 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
             throw ExitCode(ExitStatus.stalePlan)
         }
         guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
-            Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, or pass that journal with --journal")
+            Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, "
+                              + "or pass that journal with --journal (a plan whose run was pruned is made again: roster run SCRIPT --dry-run --plan-out PLAN)")
             throw ExitCode(ExitStatus.usage)
         }
         var inputs: [ScriptInput] = []

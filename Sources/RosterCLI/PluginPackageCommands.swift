@@ -110,16 +110,9 @@ extension PluginCommand {
             if installed != nil { text += "  new permissions: " + (added.isEmpty ? "none" : added.joined(separator: ", ")) + "\n" }
             if let tenants = manifest.tenants { text += "  for tenants: " + tenants.joined(separator: ", ") + "\n" }
             Diagnostics.error(text.trimmingCharacters(in: .newlines))
-            if !yes {
-                guard Terminal.isInteractive else {
-                    Diagnostics.error("roster: not installed: there is no terminal to agree to its permissions; add --yes once you have read them")
-                    throw ExitCode(ExitStatus.usage)
-                }
-                guard Terminal.ask("Install it with these permissions? [y/N] ") else {
-                    Diagnostics.error("roster: not installed (not agreed)")
-                    throw ExitCode(ExitStatus.usage)
-                }
-            }
+            try Terminal.confirm(unless: yes, "Install it with these permissions? [y/N] ",
+                                 noTerminal: "not installed: there is no terminal to agree to its permissions; add --yes once you have read them",
+                                 declined: "not installed (not agreed)")
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 try package.extract(into: folder)

@@ -136,17 +136,3 @@ extension Double {
         return (self * scale).rounded() / scale
     }
 }
-
-/// The controlling terminal, for confirmations.
-enum Terminal {
-    /// Whether stdin and stderr are a terminal (a person can answer).
-    static var isInteractive: Bool { isatty(0) == 1 && isatty(2) == 1 }
-
-    /// Asks on stderr; true only for y or yes.
-    static func ask(_ question: String) -> Bool {
-        ProcessStopSignals.disarm() // Ctrl-C at a question ends the process, not held for a run
-        FileHandle.standardError.write(text: question)
-        guard let answer = readLine() else { return false }
-        return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
-    }
-}

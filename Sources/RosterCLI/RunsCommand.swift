@@ -12,7 +12,7 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List the journaled runs, newest first (roster runs show RUN for one run's changes).",
-        subcommands: [List.self, Show.self],
+        subcommands: [List.self, Show.self, Prune.self],
         defaultSubcommand: List.self)
 
     /// How a run stands: its outcome once it has one (`queued` while it waits for a worker);

@@ -313,6 +313,93 @@ import Testing
         #expect(try store.audit().first?.tenant == "acme")
     }
 
+    /// What a prune needs to know, read from the store: which old runs ended, which left a
+    /// change unanswered or wait in the queue, and which runs need others; then the runs
+    /// deleted with all they held, and the file given back its space.
+    @Test func aPruneSurveysThenDeletesRunsWithAllTheyHeld() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        func finished(_ run: NewRun = Self.newRun()) throws -> Int64 {
+            let id = try store.startRun(run)
+            try store.finishAttempt(runID: id, attempt: 1, outcome: "success", exitCode: 0, reads: 0, error: nil)
+            return id
+        }
+        let settled = try finished()
+        for sequence in 1...200 {
+            let (_, place) = try Self.record(Self.change("k\(sequence)"), in: store, run: settled, attempt: 1, sequence: sequence)
+            try Self.finish(place, in: store, result: String(repeating: "r", count: 2_000))
+        }
+        try store.finishRow(JournalRow(runID: settled, number: 2, attempt: 1, key: "ada", sha256: "ab", state: .succeeded, error: nil, changes: 1,
+                                      finishedAt: Date()))
+        let killed = try store.startRun(Self.newRun()) // never ended
+        let unanswered = try finished()
+        try Self.record(Self.change("u"), in: store, run: unanswered, attempt: 1, state: .unknown)
+        var undo = Self.newRun()
+        undo.kind = "undo"
+        undo.arguments = ["run": String(settled)]
+        let undoID = try finished(undo)
+        var dry = Self.newRun()
+        dry.dryRun = true
+        let made = try finished(dry)
+        try store.savePlan(id: "p1", runID: made, json: "{}")
+        let applied = try finished()
+        #expect(try store.claimPlan(id: "p1", runID: applied, json: "{}", madeBy: made) == nil)
+        let queued = try store.submit(Self.newRun(), files: QueuedFiles(), notBefore: Date(), tick: nil)
+        let other = try finished(Self.newRun(tenant: "beta"))
+
+        let survey = try store.pruneSurvey(before: Date().addingTimeInterval(1), tenant: "acme")
+        #expect(survey.runs == [
+            .init(id: settled, ended: true, unanswered: 0, queued: false, changes: 200),
+            .init(id: killed, ended: false, unanswered: 0, queued: false, changes: 0),
+            .init(id: unanswered, ended: true, unanswered: 1, queued: false, changes: 1),
+            .init(id: undoID, ended: true, unanswered: 0, queued: false, changes: 0),
+            .init(id: made, ended: true, unanswered: 0, queued: false, changes: 0),
+            .init(id: applied, ended: true, unanswered: 0, queued: false, changes: 0),
+            .init(id: try #require(queued), ended: true, unanswered: 0, queued: true, changes: 0), // its outcome: `queued`
+        ], "\(survey.runs)")
+        #expect(survey.undos == [.init(run: undoID, of: settled)])
+        #expect(survey.applications == [.init(run: applied, of: made)])
+        #expect(try store.pruneSurvey(before: Date().addingTimeInterval(-60), tenant: nil).runs.isEmpty)
+
+        let selection = PruneSelection(survey, includeUnfinished: false) { _ in false }
+        #expect(selection.deleted == [settled, undoID, made, applied] && selection.changes == 200)
+        let sizeBefore = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(try store.deleteRuns(selection.deleted) == 200)
+        #expect(try store.run(settled) == nil && store.changes(runID: settled).isEmpty && store.rows(runID: settled).isEmpty)
+        #expect(try store.savedPlan(id: "p1") == nil && store.planApplication(id: "p1") == nil)
+        #expect(try store.runs().map(\.run.id) == [other, try #require(queued), unanswered, killed])
+        #expect(try store.audit().map(\.key) == ["u"])
+        let space = try #require(store.reclaimSpace())
+        let sizeAfter = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(sizeAfter < sizeBefore / 2, "\(space)")
+        #expect(space.hasPrefix("\(path) went from "), "\(space)")
+    }
+
+    /// Which old runs a prune deletes: the settled ones, unless a run kept needs them.
+    @Test func aPruneKeepsWhatAKeptRunNeeds() {
+        func old(_ id: Int64, ended: Bool = true, unanswered: Int = 0, queued: Bool = false) -> PruneSurvey.OldRun {
+            .init(id: id, ended: ended, unanswered: unanswered, queued: queued, changes: 1)
+        }
+        // 1 killed, 2 left a change unanswered, 3 queued, 4 run by a process now; 5 undone by
+        // 6 (both old: both go), 7 undone by 20 (newer: kept), 8 undoes 2 (kept); 9 made the
+        // plan 10 applied (both go), 11 the plan 21 applied (newer: kept); 12 undone by 13.
+        let survey = PruneSurvey(
+            runs: [old(1, ended: false), old(2, unanswered: 1), old(3, ended: false, queued: true), old(4), old(5), old(6), old(7), old(8),
+                   old(9), old(10), old(11), old(12), old(13)],
+            undos: [.init(run: 6, of: 5), .init(run: 20, of: 7), .init(run: 8, of: 2), .init(run: 13, of: 12)],
+            applications: [.init(run: 10, of: 9), .init(run: 21, of: 11)])
+        let selection = PruneSelection(survey, includeUnfinished: false) { $0 == 4 }
+        #expect(selection.deleted == [5, 6, 9, 10, 12, 13])
+        #expect(selection.changes == 6)
+        #expect(selection.kept.map(\.run) == [1, 2, 3, 4, 7, 8, 11])
+        #expect(selection.kept.map(\.reason) == [.unfinished, .unfinished, .running, .running, .undoneBy(20), .undoes(2), .planAppliedBy(21)])
+
+        // With the unfinished: 1 and 2 go, and 8 (the undo of 2) with them; queued and running stay.
+        let all = PruneSelection(survey, includeUnfinished: true) { $0 == 4 }
+        #expect(all.deleted == [1, 2, 5, 6, 8, 9, 10, 12, 13])
+        #expect(all.kept.map(\.run) == [3, 4, 7, 11])
+    }
+
     @Test func anUnwritableJournalIsOneLine() {
         #expect(throws: JournalError.self) { try SQLiteJournalStore.open(path: "/proc/roster/journal.sqlite") }
         #expect(Self.openingError("/proc/roster/journal.sqlite")

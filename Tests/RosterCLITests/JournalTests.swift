@@ -289,6 +289,57 @@ import TestSupport
         #expect(none.stdout.hasPrefix("no runs that did not succeed of tenant 'elsewhere' journaled in "), "\(none.stdout)")
     }
 
+    /// `roster runs prune` deletes the old settled runs after saying what it would delete,
+    /// only when confirmed, and journals that it did.
+    @Test func oldRunsArePrunedOnlyWhenConfirmed() async throws {
+        let folder = try RosterProcess.scriptFolder(["ok.lua": "print(1)", "bad.lua": "error('no', 0)", "change.lua": "encore.deactivate_user(1002)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = Self.journal(folder)
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
+        for script in ["ok.lua", "bad.lua", "change.lua"] {
+            _ = try await roster(["run", script, "--emulator", "--yes"])
+        }
+        let journal = folder.appendingPathComponent("state/roster/journal.sqlite").path
+
+        let unconfirmed = try await roster(["runs", "prune", "--before", "0s"])
+        #expect(unconfirmed.status == 2)
+        #expect(unconfirmed.stderr.hasPrefix("roster: would delete 3 runs started before ")
+            && unconfirmed.stderr.hasSuffix(" UTC (runs 1 to 3, 1 change) from \(journal); there is no terminal to confirm it: add --yes; nothing deleted\n"),
+                "\(unconfirmed.stderr)")
+        let rehearsed = try await roster(["runs", "prune", "--before", "0s", "--dry-run"])
+        #expect(rehearsed.status == 0 && rehearsed.stderr.hasSuffix("; nothing deleted (dry run)\n"), "\(rehearsed.stderr)")
+        let elsewhere = try await roster(["runs", "prune", "--before", "0s", "--tenant", "elsewhere", "--yes"])
+        #expect(elsewhere.status == 0 && elsewhere.stderr.hasPrefix("roster: no run started before ")
+            && elsewhere.stderr.hasSuffix(" UTC of tenant 'elsewhere' to delete in \(journal)\n"), "\(elsewhere.stderr)")
+        let recent = try await roster(["runs", "prune", "--before", "1d", "--yes"])
+        #expect(recent.status == 0 && recent.stderr.hasPrefix("roster: no run started before "), "\(recent.stderr)")
+        let future = try await roster(["runs", "prune", "--before", "2099-01-01"])
+        #expect(future.status == 2 && future.stderr.contains("--before 2099-01-01 is in the future"), "\(future.stderr)")
+        // On a terminal it asks; a no deletes nothing.
+        let declined = try TerminalSession(["runs", "prune", "--before", "0s"], in: folder, environment: environment)
+        #expect(await declined.waitFor("Delete 3 runs started before "), "\(declined.screen)")
+        #expect(await declined.waitFor("They leave roster runs and roster audit for good. [y/N] "), "\(declined.screen)")
+        declined.type("n\n")
+        #expect(await declined.exitStatus() == 1)
+        #expect(declined.screen.contains("roster: nothing deleted (not confirmed)"), "\(declined.screen)")
+        #expect(try await Self.runs(in: folder).count == 3)
+
+        let pruned = try await roster(["runs", "prune", "--before", "0s", "--yes"])
+        #expect(pruned.status == 0)
+        #expect(pruned.stderr.hasPrefix("roster: deleted 3 runs started before ") && pruned.stderr.contains(" UTC (1 change) from \(journal)\n")
+            && pruned.stderr.contains("roster: \(journal) went from "), "\(pruned.stderr)")
+        // What is left: the prune, journaled as a run of its own (who deleted what, and when).
+        let left = try await Self.runs(in: folder)
+        #expect(left.count == 1 && (left.first?["script"] as? String)?.hasPrefix("(deleted 3 runs started before ") == true
+            && left.first?["tenant"] as? String == "(all tenants)" && left.first?["outcome"] as? String == "success", "\(left)")
+        #expect(try await roster(["audit"]).stdout.isEmpty)
+        #expect(try await roster(["runs", "show", "1"]).stderr.hasPrefix("roster: no run 1 in "))
+        let misspelt = try await roster(["runs", "prnue"])
+        #expect(misspelt.status == 2 && misspelt.stderr.contains("did you mean 'prune'?"), "\(misspelt.stderr)")
+    }
+
     /// The line a run ended on is journaled with it: `runs show` gives it (a worker's or a
     /// schedule's run is seen nowhere else), and a resume that finishes the run clears it.
     @Test func theLineARunEndedOnIsJournaled() async throws {

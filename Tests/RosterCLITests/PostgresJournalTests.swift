@@ -106,6 +106,25 @@ import Testing
         _ = try store.commit([.finish(ChangeReference(runID: run, attempt: 1, sequence: 1), state: .succeeded, already: false, result: "1",
                                       error: nil, notApplied: false, at: Date())], idempotent: false)
         #expect(try store.changes(runID: run).map { "\($0.attempt).\($0.sequence) \($0.state.rawValue)" } == ["1.1 succeeded", "2.1 sending"])
+
+        // Pruned: the settled runs go (1 with its undo 4, 5 with its apply 6, the failed 3);
+        // the killed 2 and the fenced 7, each with a change never answered, stay.
+        let pruned = try await roster(["runs", "prune", "--before", "0s", "--yes"])
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(pruned.stderr.contains("roster: kept 2 unfinished runs (never ended, or a change of unknown outcome): run 2, run 7; ")
+            && pruned.stderr.contains("roster: deleted 5 runs started before "), "\(pruned.stderr)")
+        func runIDs() async throws -> [Int]? {
+            let runs = try await roster(["runs", "--json"])
+            return (try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as? [[String: Any]])?.compactMap { $0["id"] as? Int }
+        }
+        #expect(try await runIDs() == [8, Int(run), 2])
+        #expect(try store.changes(runID: 1).isEmpty)
+        // The plan's dry run is gone: the plan is not applied again, whatever its file says.
+        let stale = try await roster(["apply", "p.plan", "--yes"])
+        #expect(stale.status == 2 && stale.stderr.contains("is not in the journal"), "\(stale.stderr)")
+        let everything = try await roster(["runs", "prune", "--before", "0s", "--include-unfinished", "--yes"])
+        #expect(everything.status == 0 && everything.stderr.contains("roster: deleted 3 runs started before "), "\(everything.stderr)")
+        #expect(try await runIDs() == [9])
     }
 
     /// `roster cancel` in either store: a waiting run is withdrawn and never claimed; a claimed

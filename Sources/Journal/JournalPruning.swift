@@ -67,6 +67,9 @@ public struct PruneSelection: Sendable {
         case planAppliedBy(Int64)
     }
 
+    /// Runs deleted per transaction.
+    static let batch = 500
+
     /// The runs to delete, oldest first.
     public private(set) var deleted: [Int64]
     /// Their change rows, together.
@@ -113,5 +116,34 @@ public struct PruneSelection: Sendable {
         deleted = old.filter { chosen.contains($0.id) }.map(\.id)
         changes = old.filter { chosen.contains($0.id) }.reduce(0) { $0 + $1.changes }
         kept = old.compactMap { run in reasons[run.id].map { (run.id, $0) } }
+    }
+}
+
+extension JournalStore {
+    /// The runs (of `tenant`) started before `cutoff` to delete. `holding`: each is taken
+    /// for this process first (a resume or undo of it on this host then waits for the prune
+    /// to end); one another process takes meanwhile is kept, and what it needs with it.
+    public func pruneSelection(before cutoff: Date, tenant: String?, includeUnfinished: Bool, holding: Bool) throws(JournalError) -> PruneSelection {
+        let survey = try pruneSurvey(before: cutoff, tenant: tenant)
+        var busy = Set<Int64>()
+        while true {
+            let selection = PruneSelection(survey, includeUnfinished: includeUnfinished) { id in
+                busy.contains(id) || processRunning(id) != nil
+            }
+            guard holding else { return selection }
+            let taken = selection.deleted.filter { id in (try? holdRun(id)) == nil }
+            if taken.isEmpty { return selection }
+            busy.formUnion(taken)
+        }
+    }
+
+    /// Deletes the runs `selection` chose, a batch per short transaction (runs going on
+    /// meanwhile wait little); how many change rows went.
+    public func prune(_ selection: PruneSelection) throws(JournalError) -> Int {
+        var changes = 0
+        for start in stride(from: 0, to: selection.deleted.count, by: PruneSelection.batch) {
+            changes += try deleteRuns(Array(selection.deleted[start..<min(start + PruneSelection.batch, selection.deleted.count)]))
+        }
+        return changes
     }
 }

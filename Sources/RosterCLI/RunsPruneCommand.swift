@@ -39,7 +39,7 @@ extension RunsCommand {
             let cutoff = try When.parse(before, option: "--before")
             let selection: PruneSelection
             do throws(JournalError) {
-                selection = try Self.select(in: store, before: cutoff, tenant: tenant, includeUnfinished: includeUnfinished, holding: !dryRun)
+                selection = try store.pruneSelection(before: cutoff, tenant: tenant, includeUnfinished: includeUnfinished, holding: !dryRun)
             } catch {
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
@@ -60,12 +60,9 @@ extension RunsCommand {
             try Terminal.confirm(unless: yes, "Delete \(what)? They leave roster runs and roster audit for good. [y/N] ",
                                  noTerminal: "would delete \(what); there is no terminal to confirm it: add --yes; nothing deleted",
                                  declined: "nothing deleted (not confirmed)")
-            var changes = 0
+            let changes: Int
             do throws(JournalError) {
-                // In batches: each a short transaction, so that runs going on meanwhile wait little.
-                for start in stride(from: 0, to: count, by: Self.batch) {
-                    changes += try store.deleteRuns(Array(selection.deleted[start..<min(start + Self.batch, count)]))
-                }
+                changes = try store.prune(selection)
                 try Self.journal(count, changes: changes, scope: scope, before: cutoff, tenant: tenant, in: store)
             } catch {
                 Diagnostics.error("roster: \(error)")
@@ -73,27 +70,6 @@ extension RunsCommand {
             }
             Diagnostics.error("roster: deleted \(Self.plural(count, "run")) \(scope) (\(Self.plural(changes, "change"))) from \(store.path)")
             if let space = store.reclaimSpace() { Diagnostics.error("roster: " + space) }
-        }
-
-        /// Runs deleted per transaction.
-        static let batch = 500
-
-        /// The runs to delete. `holding`: each is taken for this process first (a resume or
-        /// undo of it on this host then waits for the prune to end); one another process
-        /// takes meanwhile is kept, and what it needs with it.
-        static func select(in store: JournalStore, before cutoff: Date, tenant: String?, includeUnfinished: Bool,
-                           holding: Bool) throws(JournalError) -> PruneSelection {
-            let survey = try store.pruneSurvey(before: cutoff, tenant: tenant)
-            var busy = Set<Int64>()
-            while true {
-                let selection = PruneSelection(survey, includeUnfinished: includeUnfinished) { id in
-                    busy.contains(id) || store.processRunning(id) != nil
-                }
-                guard holding else { return selection }
-                let taken = selection.deleted.filter { id in (try? store.holdRun(id)) == nil }
-                if taken.isEmpty { return selection }
-                busy.formUnion(taken)
-            }
         }
 
         /// What was kept and why, a line per reason (a few run ids each).

@@ -426,6 +426,33 @@ import TestSupport
         #expect(succeeded.count == 12)
     }
 
+    /// `journal_keep`: a worker deletes the settled runs older than it, not the newer ones;
+    /// an age it cannot read is one line.
+    @Test func aWorkerDeletesRunsOlderThanJournalKeep() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["ok.lua": "print(1)", "change.lua": "encore.deactivate_user(1002)"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        func roster(_ arguments: [String]) async throws -> ProcessResult {
+            try await RosterProcess.run(arguments, in: folder, environment: environment)
+        }
+        #expect(try await roster(["run", "ok.lua"]).status == 0)
+        #expect(try await roster(["run", "change.lua", "--yes"]).status == 0)
+        let config = folder.appendingPathComponent("roster.toml")
+        let original = try String(contentsOf: config, encoding: .utf8)
+        try ("journal_keep = \"0.001h\"\n" + original).write(to: config, atomically: true, encoding: .utf8) // 3.6 s
+        try await Task.sleep(for: .seconds(4))
+        #expect(try await roster(["run", "ok.lua"]).status == 0)
+
+        let worker = try await roster(["worker", "--name", "keeper", "--exit-when-idle"])
+        #expect(worker.status == 0, "\(worker.stderr)")
+        #expect(worker.stderr.contains("roster: worker keeper: deleted 2 runs started before ")
+            && worker.stderr.contains(" UTC (1 change): journal_keep is 0.001h\n"), "\(worker.stderr)")
+        #expect(try await JournalTests.runs(in: folder).map { $0["id"] as? Int } == [3])
+
+        try ("journal_keep = \"1m\"\n" + original).write(to: config, atomically: true, encoding: .utf8)
+        let misread = try await roster(["worker", "--exit-when-idle"])
+        #expect(misread.status == 2 && misread.stderr.contains(":1: journal_keep: expected an age in days or hours, got \"1m\""), "\(misread.stderr)")
+    }
+
     /// Two workers with the same schedule: its tick is queued once, and run once.
     @Test func aScheduleTickIsQueuedOnceWhicheverWorkerSeesIt() async throws {
         // Its module is queued with each tick's run, as `submit` queues a script's.

@@ -66,6 +66,17 @@ public struct ConfigurationSection {
         return text
     }
 
+    /// An age in days or hours, `"400d"` or `"36h"`, in seconds. No minutes or months:
+    /// `"1m"` would read as either.
+    public func age(_ key: String, example: String) throws(ConfigurationError) -> Double? {
+        guard let text = try string(key, example: example) else { return nil }
+        let units: [Character: Double] = ["d": 86_400, "h": 3_600]
+        guard let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount > 0, amount.isFinite else {
+            throw document.error(at: path + [key], "expected an age in days or hours, got \"\(text)\"", fix: "write \(key) = \"\(example)\" (or \"36h\")")
+        }
+        return amount * unit
+    }
+
     public func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let value = fields[key] else { return nil }
         guard case .integer(let number) = value else {

@@ -16,6 +16,9 @@ public struct RosterConfiguration: Sendable {
     public let journal: String?
     /// `journal_password = { env = ... }` or `{ file = ... }`: a PostgreSQL journal's password.
     public let journalPassword: SecretReference?
+    /// `journal_keep = "400d"`: how long runs stay in the journal; workers delete the older
+    /// settled ones (`roster runs prune`). Nil: kept for ever.
+    public let journalKeep: Double?
     /// `[plugins] trusted_publishers`: whose signed plugins may be installed and run.
     public let trustedPublishers: [TrustedPublisher]
     /// `[schedules.NAME]`: scripts workers queue on a cron schedule, by name.
@@ -34,7 +37,7 @@ public struct RosterConfiguration: Sendable {
     /// Checks `document`; a tenant's sections may name the vendors of `registry`.
     public init(_ document: ConfigurationDocument, registry: VendorRegistry = .standard) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
-        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "plugins", "schedules", "proxy", "proxy_password", "no_proxy"])
+        try root.requireOnly(["default_tenant", "tenants", "journal", "journal_password", "journal_keep", "plugins", "schedules", "proxy", "proxy_password", "no_proxy"])
         file = document.file
         trustedPublishers = try Self.trustedPublishers(root)
         guard let tenantTables = try root.table("tenants"), !tenantTables.fields.isEmpty else {
@@ -65,6 +68,7 @@ public struct RosterConfiguration: Sendable {
             throw document.error(at: ["journal_password"], "a password applies only to a PostgreSQL journal, and journal is a file (SQLite, protected by its mode 0600)",
                                  fix: "remove journal_password, or set journal = \"postgres://USER@HOST:PORT/DATABASE\"")
         }
+        journalKeep = try root.age("journal_keep", example: "400d")
         defaultTenant = try root.string("default_tenant", example: tenants.keys.sorted().first ?? "acme")
         if let defaultTenant, tenants[defaultTenant] == nil {
             throw document.error(at: ["default_tenant"], "no tenant named '\(defaultTenant)'",

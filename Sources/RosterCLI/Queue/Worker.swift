@@ -21,6 +21,8 @@ final class Worker: Sendable {
         var drain: Double
         var runTimeout: Double
         var exitWhenIdle: Bool
+        /// roster.toml's `journal_keep`, in seconds: older settled runs are deleted.
+        var journalKeep: Double? = nil
     }
 
     /// A run this worker started.
@@ -51,6 +53,8 @@ final class Worker: Sendable {
         var nextHeartbeat = Date()
         var nextCancellationCheck = Date()
         var lastScheduleCheck: Date
+        /// When the journal is next pruned (`journal_keep`); nil while a prune goes on.
+        var nextPrune: Date? = Date()
     }
 
     let store: JournalStore
@@ -107,6 +111,7 @@ final class Worker: Sendable {
             if !stopping {
                 queueScheduledTicks()
                 claimWhileRoom()
+                pruneIfDue()
             }
             // The queue's depth, read again whenever a run started or ended here.
             if metrics.movements != before, let depth = try? store.queueDepth() { metrics.queue(depth) }
@@ -114,7 +119,7 @@ final class Worker: Sendable {
                 releaseWaitingClaims()
                 forwardStopAfterDrain()
                 if state.withLock({ $0.children.isEmpty }) { break }
-            } else if settings.exitWhenIdle, state.withLock({ $0.children.isEmpty }),
+            } else if settings.exitWhenIdle, state.withLock({ $0.children.isEmpty && $0.nextPrune != nil }),
                       let depth = try? store.queueDepth(), depth.queued == 0, depth.running == 0 {
                 break
             }
@@ -295,6 +300,37 @@ final class Worker: Sendable {
             try? store.completeCancelled(runID: runID, worker: name, exitCode: Int(ExitStatus.interrupted))
             Diagnostics.error("roster: worker \(name): run \(runID) was cancelled (roster cancel) before it started here")
         }
+    }
+
+    /// Every hour (or every quarter of `journal_keep`, when shorter): the settled runs older
+    /// than `journal_keep` deleted, off the loop, so that leases are renewed meanwhile. Every
+    /// worker does it; a run deleted by one is not there for the next.
+    private func pruneIfDue() {
+        guard let keep = settings.journalKeep else { return }
+        let due = state.withLock { state in
+            guard let next = state.nextPrune, Date() >= next else { return false }
+            state.nextPrune = nil
+            return true
+        }
+        guard due else { return }
+        Task.detached { [self] in
+            defer { state.withLock { $0.nextPrune = Date().addingTimeInterval(min(3_600, keep / 4)) } }
+            let cutoff = Date().addingTimeInterval(-keep)
+            do throws(JournalError) {
+                let selection = try store.pruneSelection(before: cutoff, tenant: nil, includeUnfinished: false, holding: true)
+                guard !selection.deleted.isEmpty else { return }
+                let changes = try store.prune(selection)
+                Diagnostics.error("roster: worker \(name): deleted \(RunsCommand.Prune.plural(selection.deleted.count, "run")) started before "
+                                  + "\(When.text(cutoff)) UTC (\(RunsCommand.Prune.plural(changes, "change"))): journal_keep is \(Self.age(keep))")
+            } catch {
+                Diagnostics.error("roster: worker \(name): cannot prune the journal (journal_keep): \(error)")
+            }
+        }
+    }
+
+    /// `400d`, `36h`: an age as roster.toml writes it.
+    static func age(_ seconds: Double) -> String {
+        seconds.truncatingRemainder(dividingBy: 86_400) == 0 ? "\(Int(seconds / 86_400))d" : "\(Diagnostics.number(seconds / 3_600))h"
     }
 
     /// Stops `runs` at once: another worker has them, or soon will.

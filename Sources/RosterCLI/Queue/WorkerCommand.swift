@@ -67,7 +67,7 @@ struct WorkerCommand: AsyncParsableCommand, LeafCommand {
             record: WorkerRecord(name: name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())", host: ProcessInfo.processInfo.hostName,
                                  pid: Int(getpid()), concurrency: concurrency, startedAt: Date(), heartbeat: Date(), stopping: false),
             settings: Worker.Settings(journal: location, configuration: configurationFile, plugins: plugins, lease: lease, drain: drain,
-                                      runTimeout: runTimeout, exitWhenIdle: exitWhenIdle),
+                                      runTimeout: runTimeout, exitWhenIdle: exitWhenIdle, journalKeep: configuration?.journalKeep),
             schedules: configuration?.schedules ?? [])
         var server: MetricsServer?
         if let metricsPort {

@@ -366,7 +366,7 @@ import TestSupport
         #expect(fine.stderr.contains("roster: run 1: success (exit 0); its changes: roster runs show 1"), "\(fine.stderr)")
         let broken = try await RosterProcess.run(["submit", "broken.lua", "--wait"], in: folder, environment: environment)
         #expect(broken.status == 1, "\(broken.stderr)")
-        #expect(broken.stderr.contains("roster: run 2: script error (exit 1)"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("roster: run 2: script error (exit 1): broken.lua:2: stopped here; its changes: roster runs show 2"), "\(broken.stderr)")
         let plugin = try await RosterProcess.run(["submit", "--plugin", "globex-offboarding", "offboard", "--arg", "email=grace@example.com", "--wait"],
                                                  in: folder, environment: environment)
         #expect(plugin.status == 0, "\(plugin.stderr) \(worker.errorText)")

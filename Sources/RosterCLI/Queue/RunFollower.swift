@@ -42,8 +42,10 @@ struct RunFollower {
             }
             if entry.state == .done {
                 let code = Int32(clamping: entry.exitCode ?? Int(ExitStatus.scriptError))
-                let outcome = (try? store.run(runID))??.outcome ?? "ended"
-                Diagnostics.error("roster: run \(runID): \(outcome) (exit \(code)); its changes: \(show)")
+                let run = (try? store.run(runID)) ?? nil
+                // The line it ended on: said nowhere else than in its worker's log.
+                Diagnostics.error("roster: run \(runID): \(run?.outcome ?? "ended") (exit \(code))" + (run?.error.map { ": \($0)" } ?? "")
+                                  + "; its changes: \(show)")
                 if code != ExitStatus.success { throw ExitCode(code) }
                 return
             }

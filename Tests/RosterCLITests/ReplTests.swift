@@ -94,7 +94,7 @@ import Testing
             subscription_key = { file = "secrets/encore.key" }
 
             """).write(to: configuration, atomically: true, encoding: .utf8)
-        let result = try await RosterProcess.run(["repl"], in: folder, input: """
+        let result = try await RosterProcess.run(["repl"], in: folder, environment: JournalTests.journal(folder), input: """
             :tenant
             :tenant othr
             :tenat other
@@ -122,6 +122,9 @@ import Testing
 
             """)
         #expect(result.status == 1)
+        // The session is journaled as one run, named as a session, not as a file here.
+        let runs = try await JournalTests.runs(in: folder)
+        #expect(runs.count == 1 && runs.first?["script"] as? String == "(repl)", "\(runs)")
     }
 
     /// Piped statements are a script nobody watches: a destructive call needs `--yes`, as

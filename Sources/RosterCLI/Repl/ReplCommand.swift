@@ -3,6 +3,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Journal
 import LuaHost
 
 /// Explore the vendors interactively.
@@ -36,8 +37,9 @@ struct ReplCommand: AsyncParsableCommand, LeafCommand {
         do {
             // The session is one journaled run: every change it sends is in the journal.
             let store = try journalOptions.open(for: connection)
-            let journal = try RunJournal.start(.here(kind: "repl", script: "(repl)", text: [], arguments: [:], inputs: [],
-                                                     connection: connection, dryRun: dryRun), in: store)
+            var session = NewRun.here(kind: "repl", script: "", text: [], arguments: [:], inputs: [], connection: connection, dryRun: dryRun)
+            session.script = "(repl)" // not a file (`here` makes a script's path absolute)
+            let journal = try RunJournal.start(session, in: store)
             repl = try Repl(connection: connection, limits: limits, dryRun: dryRun, interactive: interactive, confirmed: yes, journal: journal)
         } catch let error as ExitCode {
             await connection.close()

@@ -58,8 +58,10 @@ public protocol JournalStore: RunQueue {
     func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary]
     /// A run's changes, in the order they were made (attempt by attempt).
     func changes(runID: Int64) throws(JournalError) -> [JournalChange]
-    /// Every change sent (not planned, not replayed), oldest first: the audit trail.
-    func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange]
+    /// Every change sent (not planned, not replayed), oldest first: the audit trail, handed
+    /// to `each` one at a time from one snapshot of the journal, so that a trail larger than
+    /// memory streams through it.
+    func audit(since: Date?, until: Date?, tenant: String?, vendor: String?, each: (JournalChange) -> Void) throws(JournalError)
     /// The runs (of `tenant`) started before `cutoff`, and the links between runs that
     /// pruning must keep (`PruneSelection`).
     func pruneSurvey(before cutoff: Date, tenant: String?) throws(JournalError) -> PruneSurvey
@@ -106,8 +108,11 @@ extension JournalStore {
         }
     }
 
+    /// The audit trail (`audit(…each:)`) as one list, for the few changes a filter keeps.
     public func audit(since: Date? = nil, until: Date? = nil, tenant: String? = nil, vendor: String? = nil) throws(JournalError) -> [JournalChange] {
-        try audit(since: since, until: until, tenant: tenant, vendor: vendor)
+        var changes: [JournalChange] = []
+        try audit(since: since, until: until, tenant: tenant, vendor: vendor) { changes.append($0) }
+        return changes
     }
 }
 

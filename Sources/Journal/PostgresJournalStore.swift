@@ -511,27 +511,40 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         try statement { db in try db.run("SELECT * FROM changes WHERE run_id = \(runID) ORDER BY attempt, sequence").map { try Self.change($0) } }
     }
 
-    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange] {
-        try statement { db in
-            var query = PostgresQuery(unsafeSQL: """
-                SELECT changes.*, runs.tenant AS run_tenant, runs."user" AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
-                WHERE changes.state NOT IN ('planned', 'replayed')
-                  AND ($1::DOUBLE PRECISION IS NULL OR changes.started_at >= $1) AND ($2::DOUBLE PRECISION IS NULL OR changes.started_at < $2)
-                  AND ($3::TEXT IS NULL OR runs.tenant = $3) AND ($4::TEXT IS NULL OR changes.vendor = $4)
-                ORDER BY changes.id
-                """)
-            query.binds.append(since?.timeIntervalSince1970)
-            query.binds.append(until?.timeIntervalSince1970)
-            query.binds.append(tenant)
-            query.binds.append(vendor)
-            return try db.run(query).map { row in
-                var change = try Self.change(row)
-                change.tenant = try row["run_tenant"].decode(String?.self)
-                change.user = try row["run_user"].decode(String?.self)
-                return change
+    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?, each: (JournalChange) -> Void) throws(JournalError) {
+        // Pages by id within one repeatable-read transaction: one snapshot (a change whose
+        // commit came late is not skipped between pages), a page in memory at a time.
+        try transaction { db in
+            try db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            var after: Int64 = 0
+            while true {
+                var query = PostgresQuery(unsafeSQL: """
+                    SELECT changes.*, runs.tenant AS run_tenant, runs."user" AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
+                    WHERE changes.state NOT IN ('planned', 'replayed') AND changes.id > $5
+                      AND ($1::DOUBLE PRECISION IS NULL OR changes.started_at >= $1) AND ($2::DOUBLE PRECISION IS NULL OR changes.started_at < $2)
+                      AND ($3::TEXT IS NULL OR runs.tenant = $3) AND ($4::TEXT IS NULL OR changes.vendor = $4)
+                    ORDER BY changes.id LIMIT \(Self.auditPage)
+                    """)
+                query.binds.append(since?.timeIntervalSince1970)
+                query.binds.append(until?.timeIntervalSince1970)
+                query.binds.append(tenant)
+                query.binds.append(vendor)
+                query.binds.append(after)
+                let rows = try db.run(query)
+                for row in rows {
+                    var change = try Self.change(row)
+                    change.tenant = try row["run_tenant"].decode(String?.self)
+                    change.user = try row["run_user"].decode(String?.self)
+                    after = change.id
+                    each(change)
+                }
+                if rows.count < Self.auditPage { return }
             }
         }
     }
+
+    /// Changes read per page of the audit trail.
+    static let auditPage = 2_000
 
     // MARK: - Pruning
 

@@ -643,7 +643,7 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     /// Every change sent (not planned, not replayed), oldest first: the audit trail.
-    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?) throws(JournalError) -> [JournalChange] {
+    public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?, each: (JournalChange) -> Void) throws(JournalError) {
         try read { db in
             var sql = """
                 SELECT changes.*, runs.tenant AS run_tenant, runs.user AS run_user FROM changes JOIN runs ON runs.id = changes.run_id
@@ -655,11 +655,14 @@ public final class SQLiteJournalStore: JournalStore {
             if let tenant { sql += " AND runs.tenant = ?"; arguments.append(tenant) }
             if let vendor { sql += " AND changes.vendor = ?"; arguments.append(vendor) }
             sql += " ORDER BY changes.id" // ids grow with time: no index on time to keep up per change
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            // A cursor, in one read transaction: one row in memory at a time, and writers
+            // (WAL) go on meanwhile.
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+            while let row = try rows.next() {
                 var change = Self.change(row)
                 change.tenant = row["run_tenant"]
                 change.user = row["run_user"]
-                return change
+                each(change)
             }
         }
     }

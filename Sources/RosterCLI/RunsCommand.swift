@@ -187,22 +187,21 @@ struct AuditCommand: ParsableCommand, LeafCommand {
         let store = try journalOptions.open()
         let from = try since.map { try When.parse($0, option: "--since") }
         let to = try until.map { try When.parse($0, option: "--until") }
-        let changes: [JournalChange]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if format == "csv" { print(CSVOutput.header) }
         do throws(JournalError) {
-            changes = try store.audit(since: from, until: to, tenant: tenant, vendor: vendor)
+            // Each change printed as it is read: a year's trail need not fit in memory.
+            try store.audit(since: from, until: to, tenant: tenant, vendor: vendor) { change in
+                if format == "csv" {
+                    print(CSVOutput.line(change))
+                } else {
+                    print((try? encoder.encode(ChangeEntry(change))).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
+                }
+            }
         } catch {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
-        }
-        if format == "csv" {
-            CSVOutput.print(changes)
-        } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            for change in changes {
-                let line = (try? encoder.encode(ChangeEntry(change))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                print(line)
-            }
         }
     }
 }
@@ -446,13 +445,18 @@ enum JSONOutput {
 
 /// Changes as CSV (RFC 4180 quoting), safe to open in a spreadsheet (`CSV.reportLine`).
 enum CSVOutput {
+    static let header = "id,run,attempt,sequence,tenant,user,vendor,operation,effect,state,already,started_at,duration_ms,arguments,error"
+
+    /// One change as a CSV line, safe to open in a spreadsheet.
+    static func line(_ change: JournalChange) -> String {
+        CSV.reportLine([String(change.id), String(change.runID), String(change.attempt), String(change.sequence), change.tenant ?? "",
+                        change.user ?? "", change.vendor, change.operation, change.effect, change.state.rawValue, String(change.already),
+                        When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
+                        change.arguments, change.error ?? ""])
+    }
+
     static func print(_ changes: [JournalChange]) {
-        Swift.print("id,run,attempt,sequence,tenant,user,vendor,operation,effect,state,already,started_at,duration_ms,arguments,error")
-        for change in changes {
-            Swift.print(CSV.reportLine([String(change.id), String(change.runID), String(change.attempt), String(change.sequence), change.tenant ?? "",
-                                        change.user ?? "", change.vendor, change.operation, change.effect, change.state.rawValue, String(change.already),
-                                        When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
-                                        change.arguments, change.error ?? ""]))
-        }
+        Swift.print(header)
+        for change in changes { Swift.print(line(change)) }
     }
 }

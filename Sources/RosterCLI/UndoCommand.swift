@@ -72,7 +72,14 @@ struct UndoCommand: AsyncParsableCommand, LeafCommand {
             Diagnostics.error("roster: run \(id) ran on the built-in emulator, whose changes ended with that process; there is nothing left to undo (to try undo, run against `roster emulator --write-config roster.toml`, which keeps its state while it runs)")
             throw ExitCode(ExitStatus.usage)
         }
-        let plan = UndoPlan(run: found, changes: changes) { vendor in (try? store.audit(tenant: found.run.tenant, vendor: vendor)) ?? [] }
+        let plan = UndoPlan(run: found, changes: changes) { vendor, operation in
+            // Only that operation's changes kept as the trail streams by: the journal may hold years.
+            var made: [JournalChange] = []
+            try? store.audit(since: nil, until: nil, tenant: found.run.tenant, vendor: vendor) { change in
+                if change.operation == operation, change.state == .succeeded { made.append(change) }
+            }
+            return made
+        }
         guard !plan.steps.isEmpty else {
             Diagnostics.error("roster: run \(id) made no changes; nothing to undo")
             return

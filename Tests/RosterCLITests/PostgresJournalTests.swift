@@ -107,6 +107,12 @@ import Testing
                                       error: nil, notApplied: false, at: Date())], idempotent: false)
         #expect(try store.changes(runID: run).map { "\($0.attempt).\($0.sequence) \($0.state.rawValue)" } == ["1.1 succeeded", "2.1 sending"])
 
+        // The audit trail comes in pages, each change once and in order across them.
+        let before = try store.audit().count
+        _ = try store.commit((2...2_101).map { change(2, $0) }, idempotent: false)
+        let trail = try store.audit().map(\.id)
+        #expect(trail.count == before + 2_100 && trail == trail.sorted() && Set(trail).count == trail.count, "\(trail.count)")
+
         // Pruned: the settled runs go (1 with its undo 4, 5 with its apply 6, the failed 3);
         // the killed 2 and the fenced 7, each with a change never answered, stay.
         let pruned = try await roster(["runs", "prune", "--before", "0s", "--yes"])

@@ -42,9 +42,9 @@ public struct UndoPlan: Sendable {
     /// Newest change first.
     public let steps: [Step]
 
-    /// The plan for `run`, whose changes are `changes`; `history` gives every change the
-    /// journal holds of the run's tenant (for state only the journal knows, such as ranks).
-    public init(run: JournalRun, changes: [JournalChange], history: @escaping (_ vendor: String) -> [JournalChange],
+    /// The plan for `run`, whose changes are `changes`; `history` gives every change of one
+    /// operation that succeeded, of the run's tenant (for state only the journal knows, such as ranks).
+    public init(run: JournalRun, changes: [JournalChange], history: @escaping (_ vendor: String, _ operation: String) -> [JournalChange],
                 registry: VendorRegistry = .standard) {
         self.run = run
         // Each change as its latest row says (a resume replays what an earlier attempt made,
@@ -210,18 +210,17 @@ struct JournalKnownState {
         case revert(before: JSONValue)
     }
 
-    let history: (String) -> [JournalChange]
+    let history: (_ vendor: String, _ operation: String) -> [JournalChange]
     private var changesByOperation: [String: [JournalChange]] = [:]
     /// Per target: the state as this undo will have left it so far.
     private var current: [String: (state: JSONValue?, by: JournalChange?)] = [:]
 
-    init(history: @escaping (String) -> [JournalChange]) { self.history = history }
+    init(history: @escaping (_ vendor: String, _ operation: String) -> [JournalChange]) { self.history = history }
 
     mutating func revert(_ change: JournalChange, facts: ChangeFacts, undo: UndoDeclaration, target: [String]) -> Verdict {
         let operation = "\(change.vendor).\(change.operation)"
         if changesByOperation[operation] == nil {
-            changesByOperation[operation] = history(change.vendor).filter { $0.operation == change.operation && $0.state == .succeeded }
-                .sorted { $0.id < $1.id }
+            changesByOperation[operation] = history(change.vendor, change.operation).sorted { $0.id < $1.id }
         }
         func targetKey(_ facts: ChangeFacts) -> String { target.map { facts.argument($0)?.compactText ?? "null" }.joined(separator: " ") }
         func left(_ change: JournalChange) -> JSONValue? {

@@ -1,0 +1,26 @@
+/// WhenTests.swift: times as Roster writes them — ISO 8601 for machines, a plain UTC time for
+/// tables — the same text a date formatter gives, without its per-call cost.
+import Foundation
+@testable import RosterCLI
+import Testing
+
+@Suite struct WhenTests {
+    @Test func timesReadAsTheFormattersWroteThem() {
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let table = DateFormatter()
+        table.locale = Locale(identifier: "en_US_POSIX")
+        table.timeZone = TimeZone(identifier: "UTC")
+        table.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        var generator = SystemRandomNumberGenerator()
+        // Milliseconds on either side of a second, leap days, the epoch and before it.
+        let fixed: [Double] = [0, -0.5, -86_400.25, 951_782_400.999, 1_764_670_790.052, 4_102_444_799.9995, 1_709_164_800.001]
+        let random = (0..<2_000).map { _ in Double.random(in: -1e9...4e9, using: &generator) }
+        for seconds in fixed + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(When.iso(date) == iso.string(from: date), "\(seconds)")
+            #expect(When.text(date) == table.string(from: date), "\(seconds)")
+        }
+        #expect(When.iso(Date(timeIntervalSince1970: 1_764_670_790.052)) == "2025-12-02T10:19:50.052Z")
+    }
+}

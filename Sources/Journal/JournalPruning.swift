@@ -113,8 +113,9 @@ public struct PruneSelection: Sendable {
             }
         }
         let old = survey.runs.sorted { $0.id < $1.id }
-        deleted = old.filter { chosen.contains($0.id) }.map(\.id)
-        changes = old.filter { chosen.contains($0.id) }.reduce(0) { $0 + $1.changes }
+        let gone = old.filter { chosen.contains($0.id) }
+        deleted = gone.map(\.id)
+        changes = gone.reduce(0) { $0 + $1.changes }
         kept = old.compactMap { run in reasons[run.id].map { (run.id, $0) } }
     }
 }

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include "state_internal.h"
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,13 +46,58 @@ void roster_arm(lua_State *L) {
     lua_sethook(L, roster_hook, LUA_MASKCOUNT, 1);
 }
 
+/* How many calls deep `L` stands: the deepest level lua_getstack reaches, found by doubling
+ * then halving (each look walks the levels, and a runaway recursion has 100,000s). */
+static int call_depth(lua_State *L) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar)) return 0;
+    int low = 0, high = 1; /* level `low` exists; `high` is past the deepest once it does not */
+    while (high < INT_MAX / 2 && lua_getstack(L, high, &ar)) {
+        low = high;
+        high *= 2;
+    }
+    while (high - low > 1) {
+        int middle = low + (high - low) / 2;
+        if (lua_getstack(L, middle, &ar)) low = middle;
+        else high = middle;
+    }
+    return low + 1;
+}
+
+/* Notes where the run stops, the first time: before a pcall can unwind the place away. It
+ * only reads the thread's frames, which stand whole at any allocation (Lua's emergency
+ * collection walks them there too), so the allocator may call it; it allocates nothing. */
+void roster_note_stop_place(lua_State *L) {
+    roster_state *s = roster_S(L);
+    if (s->stop_line) return;
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0) {
+            memcpy(s->stop_source, ar.short_src, sizeof s->stop_source);
+            s->stop_depth = call_depth(L);
+            s->stop_line = ar.currentline;
+            return;
+        }
+    }
+}
+
+int roster_stop_place(roster_state *s, const char **source, int *depth) {
+    *source = s->stop_source;
+    *depth = s->stop_depth;
+    return s->stop_line;
+}
+
 void roster_kill(roster_state *s, roster_limit why) {
     int expected = ROSTER_LIMIT_NONE;
     atomic_compare_exchange_strong(&s->killed, &expected, (int)why);
     /* On the executing thread (from the allocator or a binding) arm at once; elsewhere
      * the watchdog signals the executing thread. */
     lua_State *running = atomic_load(&s->running);
-    if (running != NULL && tls_executing == s) roster_arm(running);
+    if (running != NULL && tls_executing == s) {
+        roster_note_stop_place(running);
+        roster_arm(running);
+    }
 }
 
 roster_limit roster_killed(roster_state *s) { return (roster_limit)atomic_load(&s->killed); }
@@ -65,6 +111,7 @@ void roster_set_limit_message(lua_State *L, roster_limit why, const char *messag
 
 int roster_raise_limit(lua_State *L, roster_state *s) {
     int why = atomic_load(&s->killed);
+    roster_note_stop_place(L); /* a kill from another thread (the watchdog's) */
     roster_arm(L);
     /* The message was made when the state was; pushing it allocates nothing. */
     lua_rawgetp(L, LUA_REGISTRYINDEX, &limit_message_keys[why]);
@@ -198,6 +245,7 @@ int roster_take_suspension(roster_state *s) {
 
 void roster_clear_kill(roster_state *s) {
     atomic_store(&s->killed, ROSTER_LIMIT_NONE);
+    s->stop_line = 0;
     atomic_store(&s->yield_requested, 0);
     atomic_store(&s->deadline_ns, 0);
     s->time_slice = 0;

@@ -23,6 +23,9 @@ struct roster_state {
     int64_t instruction_budget, instructions_used;
     int close_depth;                    /* nested coroutine.close / wrap resets */
     char watchdog_message[512];
+    /* where the kill was first met in Lua code (roster_stop_place); stop_line 0: not yet */
+    char stop_source[LUA_IDSIZE];
+    int stop_line, stop_depth;
 
     /* the thread running now, so the watchdog can arm the hook there */
     _Atomic(lua_State *) running;

@@ -244,7 +244,7 @@ extension RunContext {
         var results: Int32 = 0
         let status = roster_resume(coroutine.thread, nil, arguments, &results)
         if let kind = state.limitHit {
-            finished = .limit(kind, message: limitMessage(kind))
+            finished = limitOutcome(kind, stopped: coroutine.thread)
             return
         }
         switch status {

@@ -142,8 +142,8 @@ final class RunContext {
 
     /// The outcome for a coroutine that ended with an error (on top of its stack).
     func failureOutcome(_ thread: OpaquePointer, status: Int32) -> LuaRunOutcome {
-        if let kind = state.limitHit { return .limit(kind, message: limitMessage(kind)) }
-        if status == LUA_ERRMEM { return .limit(.memory, message: limits.message(for: .memory)) }
+        if let kind = state.limitHit { return limitOutcome(kind, stopped: thread) }
+        if status == LUA_ERRMEM { return limitOutcome(.memory, stopped: thread) }
         let message = errorMessage(thread)
         // Its __tostring ran under the run's limits, and may have hit one.
         if let kind = state.limitHit { return .limit(kind, message: limitMessage(kind)) }
@@ -196,6 +196,31 @@ final class RunContext {
         let digits = rest.prefix { $0.isNumber }
         return !digits.isEmpty && rest.dropFirst(digits.count).hasPrefix(": ")
     }
+
+    /// The outcome of a run that `kind` stopped while `thread` ran: the limit's message and
+    /// where the limit was met (`; it stopped at loop.lua:3`), for a resource limit (the
+    /// other stops' messages say what they are about). Memory filled by calls so deep that
+    /// their frames hold an eighth of it at the least is a runaway recursion, which Lua's
+    /// own stack limit would have stopped given the memory: it is reported as that, since
+    /// more memory would not help.
+    func limitOutcome(_ kind: LuaLimitKind, stopped thread: OpaquePointer) -> LuaRunOutcome {
+        guard [.timeout, .memory, .instructions, .output].contains(kind) else { return .limit(kind, message: limitMessage(kind)) }
+        roster_note_stop_place(thread)
+        var source: UnsafePointer<CChar>?, depth: Int32 = 0
+        let line = roster_stop_place(state.state, &source, &depth)
+        guard line > 0, let source else { return .limit(kind, message: limitMessage(kind)) }
+        let place = "\(String(cString: source)):\(line)"
+        if kind == .memory, Int(depth) * Self.callFrameBytes * 8 >= limits.memory {
+            return .limit(.stack, message: "\(limits.message(for: .stack)): \(place): \(depth) calls deep filled the "
+                          + "\(limits.memory.megabytes) memory limit; does a function call itself without end?")
+        }
+        return .limit(kind, message: limitMessage(kind) + "; it stopped at " + place)
+    }
+
+    /// The least one Lua call holds while it runs (its `CallInfo` and a few stack slots): a
+    /// function that only calls itself fills 64 MB at 655,000 calls deep; one with eight
+    /// parameters and three locals takes 326 bytes a call.
+    static let callFrameBytes = 100
 
     /// `FILE:LINE: ` of the innermost Lua function on `thread`'s stack, or "".
     static func position(_ thread: OpaquePointer) -> String {

@@ -57,7 +57,7 @@ import TestSupport
             end)
             print("swallowed", ok, e)
             """, limits: limits) }
-        #expect(result.outcome == .limit(.memory, message: limits.message(for: .memory)))
+        #expect(result.outcome == .limit(.memory, message: limits.message(for: .memory) + "; it stopped at test.lua:4"))
         #expect(result.output == "")
         #expect(live == 0)
         // The host goes on: the next run in this process is unaffected.
@@ -69,7 +69,7 @@ import TestSupport
     @Test func asyncResultsOverTheMemoryLimitEndTheRun() async {
         let limits = LuaLimits(memory: 4 << 20, timeout: .seconds(10))
         let result = await runScript("local t = demo.big_later(100000) print(#t)", limits: limits)
-        #expect(result.outcome == .limit(.memory, message: limits.message(for: .memory)))
+        #expect(result.outcome == .limit(.memory, message: limits.message(for: .memory) + "; it stopped at test.lua:1"))
         #expect(result.output == "")
     }
 }

@@ -180,8 +180,8 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stdout == """
             ok    tests/limits.lua: before
-            FAIL  tests/limits.lua: a pattern bomb: timeout: the script ran longer than its 2 s limit (--timeout)
-            FAIL  tests/limits.lua: a loop: timeout: the script ran longer than its 2 s limit (--timeout)
+            FAIL  tests/limits.lua: a pattern bomb: timeout: the script ran longer than its 2 s limit (--timeout); it stopped at sneaky/tests/limits.lua:2
+            FAIL  tests/limits.lua: a loop: timeout: the script ran longer than its 2 s limit (--timeout); it stopped at sneaky/tests/limits.lua:3
             ok    tests/limits.lua: after
             2 passed, 2 failed
 

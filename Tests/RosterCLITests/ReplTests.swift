@@ -156,7 +156,7 @@ import Testing
     @Test func aStatementTimeoutIsOneLineAndTheSessionGoesOn() async throws {
         let result = try await RosterProcess.run(["repl", "--timeout", "0.3"], input: "while true do end\n=40 + 2\n")
         #expect(result.stdout == "42\n")
-        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 300 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 300 ms limit (--timeout); it stopped at stdin:1\n")
     }
 
     /// A statement spinning inside one C function (a pattern match) fails with the limit; the
@@ -170,7 +170,7 @@ import Testing
             """)
         #expect(!result.signaled)
         #expect(result.stdout == "42\n")
-        #expect(result.diagnostics == String(repeating: "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n", count: 2))
+        #expect(result.diagnostics == String(repeating: "roster: timeout: the script ran longer than its 500 ms limit (--timeout); it stopped at stdin:1\n", count: 2))
         #expect(result.status == 1)
     }
 

@@ -216,20 +216,20 @@ import Testing
         #expect(result.status == 3)
         #expect(result.stdout == "")
         // Stopped by the hook at the deadline (the watchdog's message would say more).
-        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout); it stopped at script.lua:1\n")
         #expect(result.seconds < 30, "took \(result.seconds) s") // stopped at its deadline, not by the 60 s kill: a loaded machine takes seconds
     }
 
     @Test func memoryIsExit3() async throws {
         let result = try await run("local t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end", ["--memory-limit", "16"])
         #expect(result.status == 3)
-        #expect(result.diagnostics == "roster: memory limit: the script needed more than 16 MB (--memory-limit)\n")
+        #expect(result.diagnostics == "roster: memory limit: the script needed more than 16 MB (--memory-limit); it stopped at script.lua:1\n")
     }
 
     @Test func anInstructionBudgetIsExit3() async throws {
         let result = try await run("local n = 0 while true do n = n + 1 end", ["--instruction-limit", "1000000"])
         #expect(result.status == 3)
-        #expect(result.diagnostics == "roster: instruction limit: the script ran more than 1000000 Lua instructions\n")
+        #expect(result.diagnostics == "roster: instruction limit: the script ran more than 1000000 Lua instructions; it stopped at script.lua:1\n")
         let fits = try await run("local n = 0 for i = 1, 100 do n = n + i end print(n)", ["--instruction-limit", "1000000"])
         #expect(fits.status == 0)
         #expect(fits.stdout == "5050\n")
@@ -243,6 +243,13 @@ import Testing
             #expect(result.status == 3, "\(source): \(result.diagnostics)")
             #expect(result.diagnostics.hasPrefix("roster: "), "\(source): \(result.diagnostics)")
         }
+        // Memory filled by the recursion: named as one, where it recursed, and no bigger
+        // --memory-limit is offered to finish it.
+        let runaway = try await run("local function f() return 1 + f() end f()", ["--memory-limit", "16"])
+        #expect(runaway.status == 3)
+        #expect(runaway.diagnostics.hasPrefix("roster: stack overflow: recursion too deep: script.lua:1: "), "\(runaway.diagnostics)")
+        #expect(runaway.diagnostics.contains(" calls deep filled the 16 MB memory limit; does a function call itself without end?\n"), "\(runaway.diagnostics)")
+        #expect(!runaway.diagnostics.contains("--memory-limit"), "\(runaway.diagnostics)")
     }
 
     /// A deep recursion that hits the memory limit re-arms the limit hook on every refused
@@ -272,7 +279,7 @@ import Testing
         #expect(!result.signaled)
         #expect(result.status == 3)
         #expect(result.stdout.isEmpty)
-        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout); it stopped at script.lua:1\n")
         #expect(result.seconds < 30, "took \(result.seconds) s") // a hung matcher runs for minutes; a loaded machine (the worker tests run beside) takes seconds
         // --json still prints its report.
         let json = try await run(#"string.find(string.rep("a", 1e5), ".-.-.-.-b")"#, ["--timeout", "0.5", "--json"], limit: 30)
@@ -286,7 +293,7 @@ import Testing
         let result = try await run("print(#string.rep('', 1e18)) table.move({}, 1, math.maxinteger - 1, 2)", ["--timeout", "0.5"])
         #expect(result.stdout == "0\n")
         #expect(result.status == 3)
-        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout)\n")
+        #expect(result.diagnostics == "roster: timeout: the script ran longer than its 500 ms limit (--timeout); it stopped at script.lua:1\n")
         #expect(result.seconds < 30, "took \(result.seconds) s")
     }
 

@@ -63,6 +63,12 @@ int64_t roster_monotonic_ns(void);
 /* Ends the run: every thread of the state raises the limit's error from now on. */
 void roster_kill(roster_state *s, roster_limit why);
 roster_limit roster_killed(roster_state *s);
+/* Where the kill was first met in Lua code, for its message: the innermost Lua line then (0:
+ * none noted), its chunk's short source and how many calls deep its thread stood. */
+int roster_stop_place(roster_state *s, const char **source, int *depth);
+/* Notes the stop place from thread `L`'s stack, unless one is noted (Lua's own memory error,
+ * which no kill raised: the failed thread's stack still stands as it failed). */
+void roster_note_stop_place(lua_State *L);
 /* The message raised inside the script for a kill (registered with each state). */
 void roster_set_limit_message(lua_State *L, roster_limit why, const char *message);
 /* Watchdog: ends the process with exit code 3 and this message when the run is stuck in C

@@ -77,6 +77,27 @@ public struct PruneSelection: Sendable {
     /// The old runs kept, oldest first.
     public private(set) var kept: [(run: Int64, reason: Reason)]
 
+    /// The runs to delete by their ids, in runs of consecutive ids (kept runs leave gaps):
+    /// `run 4`, `runs 1 to 3`, `runs 5, 6, 9 to 12 and 14`; past four such runs of ids, how
+    /// many runs the rest are.
+    public var deletedRuns: String {
+        var spans: [ClosedRange<Int64>] = []
+        for id in deleted {
+            if let last = spans.last, last.upperBound + 1 == id {
+                spans[spans.count - 1] = last.lowerBound...id
+            } else {
+                spans.append(id...id)
+            }
+        }
+        var items = spans.prefix(4).flatMap { span -> [String] in
+            span.count > 2 ? ["\(span.lowerBound) to \(span.upperBound)"] : span.map { "\($0)" }
+        }
+        let rest = spans.dropFirst(4).reduce(0) { $0 + $1.count }
+        if rest > 0 { items.append("\(rest) more") }
+        guard let last = items.popLast() else { return "no run" }
+        return (deleted.count == 1 ? "run " : "runs ") + (items.isEmpty ? last : items.joined(separator: ", ") + " and " + last)
+    }
+
     /// Chooses from `survey`: every old run that ended with no change left unanswered (or
     /// any, with `includeUnfinished`) and that no process runs (`running`), unless a run
     /// kept needs it. An undo and the run it undoes go together or stay together.

@@ -46,12 +46,12 @@ extension RunsCommand {
             }
             let scope = "started before \(When.text(cutoff)) UTC" + (tenant.map { " of tenant '\($0)'" } ?? "")
             for line in Self.keptLines(selection, store: store) { Diagnostics.error("roster: " + line) }
-            guard let first = selection.deleted.first, let last = selection.deleted.last else {
+            guard !selection.deleted.isEmpty else {
                 Diagnostics.error("roster: no run \(scope) to delete in \(store.path)")
                 return
             }
             let count = selection.deleted.count
-            let what = "\(Self.plural(count, "run")) \(scope) (\(count == 1 ? "run \(first)" : "runs \(first) to \(last)"), "
+            let what = "\(Self.plural(count, "run")) \(scope) (\(selection.deletedRuns), "
                 + "\(Self.plural(selection.changes, "change"))) from \(store.path)"
             if dryRun {
                 Diagnostics.error("roster: would delete \(what); nothing deleted (dry run)")

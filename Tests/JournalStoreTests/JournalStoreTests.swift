@@ -390,6 +390,7 @@ import Testing
             applications: [.init(run: 10, of: 9), .init(run: 21, of: 11)])
         let selection = PruneSelection(survey, includeUnfinished: false) { $0 == 4 }
         #expect(selection.deleted == [5, 6, 9, 10, 12, 13])
+        #expect(selection.deletedRuns == "runs 5, 6, 9, 10, 12 and 13")
         #expect(selection.changes == 6)
         #expect(selection.kept.map(\.run) == [1, 2, 3, 4, 7, 8, 11])
         #expect(selection.kept.map(\.reason) == [.unfinished, .unfinished, .running, .running, .undoneBy(20), .undoes(2), .planAppliedBy(21)])
@@ -397,7 +398,15 @@ import Testing
         // With the unfinished: 1 and 2 go, and 8 (the undo of 2) with them; queued and running stay.
         let all = PruneSelection(survey, includeUnfinished: true) { $0 == 4 }
         #expect(all.deleted == [1, 2, 5, 6, 8, 9, 10, 12, 13])
+        #expect(all.deletedRuns == "runs 1, 2, 5, 6, 8 to 10, 12 and 13")
         #expect(all.kept.map(\.run) == [3, 4, 7, 11])
+        // Consecutive ids read as one span; a lone run as itself.
+        let twelve = PruneSurvey(runs: (1...12).map { old($0) }, undos: [], applications: [])
+        #expect(PruneSelection(twelve, includeUnfinished: false) { _ in false }.deletedRuns == "runs 1 to 12")
+        #expect(PruneSelection(twelve, includeUnfinished: false) { $0 != 7 }.deletedRuns == "run 7")
+        #expect(PruneSelection(twelve, includeUnfinished: false) { [4, 8].contains($0) }.deletedRuns == "runs 1 to 3, 5 to 7 and 9 to 12")
+        // Past four spans, the rest are counted.
+        #expect(PruneSelection(twelve, includeUnfinished: false) { [3, 6, 9, 11].contains($0) }.deletedRuns == "runs 1, 2, 4, 5, 7, 8, 10 and 1 more")
     }
 
     @Test func anUnwritableJournalIsOneLine() {

@@ -86,7 +86,7 @@ extension BenchCommand {
         var each: [Double] = [], single: [Double] = []
         for _ in 0..<max(1, min(rounds, 7)) {
             var start = ContinuousClock.now
-            let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+            let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }.outcomes
             each.append((.now - start).inSeconds)
             guard outcomes.allSatisfy({ $0.state == .succeeded }) else { throw ValidationError("a row of the overhead benchmark failed") }
             start = ContinuousClock.now
@@ -115,7 +115,7 @@ extension BenchCommand {
         let script = LuaScript(name: "bulk-onboard.lua", source: Self.onboardingScript)
         let rowRun = RowRun(runner: runner, script: script, arguments: [:], inputs: [], dryRun: false, parallel: parallel, maxFailures: nil, keyColumn: "email")
         let start = ContinuousClock.now
-        let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+        let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }.outcomes
         let elapsed = (.now - start).inSeconds
         if let failed = outcomes.first(where: { $0.state != .succeeded }) {
             throw ValidationError("row \(failed.row.number) of the onboarding benchmark failed: \(failed.error ?? failed.state.rawValue)")

@@ -165,7 +165,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
 
         // The rehearsal: reads live, nothing sent, the plan's random numbers.
         if let (table, rowRun) = rows {
-            let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }
+            let outcomes = await rowRun.run(table.rows, journal: nil, stop: LuaStop()) { _ in }.outcomes
             if let failed = outcomes.first(where: { $0.state != .succeeded }) {
                 Diagnostics.error("roster: the rehearsal of plan \(plan.id) failed at row \(failed.row.number), so nothing was sent: \(failed.error ?? failed.state.rawValue)")
                 throw ExitCode(ExitStatus.scriptError)

@@ -51,7 +51,7 @@ struct RowRunSupervisor {
             // A row whose rehearsal was the row is not run again; what it printed is kept to
             // be shown then, up to a bound (past it, such rows run again, as any row does).
             let adoptable = Mutex((outcomes: [Int: RowOutcome](), bytes: 0))
-            let outcomes = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { outcome in
+            let rehearsalEnd = await rehearsal.run(table.rows, journal: nil, stop: LuaStop()) { outcome in
                 guard RowRun.rehearsalIsTheRow(outcome) else { return }
                 adoptable.withLock { kept in
                     guard kept.bytes + outcome.output.utf8.count <= Self.rehearsedOutputBudget else { return }
@@ -60,10 +60,12 @@ struct RowRunSupervisor {
                 }
             }
             rehearsed = adoptable.withLock { $0.outcomes }
+            let outcomes = rehearsalEnd.outcomes
             let failed = outcomes.filter { $0.state == .failed }.map { "row \($0.row.number): \($0.error ?? "failed")" }
             let advice = outcomes.lazy.compactMap { $0.result?.vendorFailure.flatMap(connection.credentialAdvice) }.first
+            let down = rehearsalEnd.stoppedEarly.map { "; started no more rows: " + Self.text($0) } ?? ""
             try await gate.admit(outcomes.flatMap { $0.result?.plan ?? [] },
-                                 stopped: failed.isEmpty ? nil : "\(failed.count) row\(failed.count == 1 ? "" : "s") failed, first \(failed[0])",
+                                 stopped: failed.isEmpty ? nil : "\(failed.count) row\(failed.count == 1 ? "" : "s") failed, first \(failed[0])" + down,
                                  advice: advice,
                                  rows: table.rows.count, connection: connection, journal: journal)
             reads.startReplaying()
@@ -81,10 +83,11 @@ struct RowRunSupervisor {
         let stop = LuaStop()
         let signals = StopSignals(stop) { journal.abandonInFlight("stopped at once by a second signal; no answer was awaited") }
         let dryRun = self.dryRun
-        let outcomes = await rowRun.run(table.rows, done: done, rehearsed: rehearsed, journal: journal, stop: stop) { outcome in
+        let end = await rowRun.run(table.rows, done: done, rehearsed: rehearsed, journal: journal, stop: stop) { outcome in
             progress.rowEnded(failed: outcome.state == .failed)
             progress.print(outcome.output + Self.line(outcome, dryRun: dryRun) + "\n", to: lines)
         }
+        let outcomes = end.outcomes
         signals.cancel()
         progress.finish()
         await connection.close()
@@ -106,6 +109,9 @@ struct RowRunSupervisor {
                 guard case .unknown(let why) = call.outcome else { continue }
                 Diagnostics.error("roster: outcome unknown (check before running again): row \(outcome.row.number): \(call.summary): \(why)")
             }
+        }
+        if let stoppedEarly = end.stoppedEarly, signals.received == nil {
+            Diagnostics.error("roster: started no more rows: " + Self.text(stoppedEarly))
         }
         Diagnostics.error(Self.summary(outcomes, of: table, dryRun: dryRun))
         // Once per vendor, however many rows it refused.
@@ -144,6 +150,19 @@ struct RowRunSupervisor {
         var plan = SavedPlan(run: run, rows: table.rows, plans: plans)
         plan.aim(at: targets)
         try plan.save(to: path, journal: journal)
+    }
+
+    /// Why a run started no more rows: `--max-failures 3 reached`, or `3 rows in a row could
+    /// not reach encore (could not connect to api.example.com:443 (timed out)): it looks down`.
+    static func text(_ stop: RowRun.EarlyStop) -> String {
+        switch stop {
+        case .maxFailures(let count):
+            return "--max-failures \(count) reached"
+        case .vendorDown(let failure, let rows) where failure.unreachable:
+            return "\(rows) rows in a row could not reach \(failure.vendor.rawValue) (\(failure.message)): it looks down"
+        case .vendorDown(let failure, let rows):
+            return "\(rows) rows in a row had the credentials refused by \(failure.vendor.rawValue) (HTTP \(failure.status.map(String.init) ?? "?"))"
+        }
     }
 
     /// `row 17 ada@example.com: ok, 3 changes`, `row 18 bob@example.com: FAILED encore.create_user: ...`

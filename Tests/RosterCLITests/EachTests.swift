@@ -209,6 +209,57 @@ import FoundationNetworking
         #expect(failed == "name,error\n@bad,rows.lua:1: no such person\n")
     }
 
+    /// A vendor that refuses the credentials, or cannot be reached, fails every row the same
+    /// way: three rows in a row failing so stop the run from starting more (a host that drops
+    /// packets cost each row 20 s), and a resume once it is fixed runs the rest. Rows failing
+    /// so between rows that succeed do not stop it.
+    @Test func aVendorDownForEveryRowStopsStartingRows() async throws {
+        let folder = try RosterProcess.scriptFolder(["each.lua": Self.script, "people.csv": Self.people(fixed: true)])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try await EmulatorProcess.start(in: folder, faults: "")
+        defer { emulator.stop() }
+        let environment = JournalTests.journal(folder)
+        let keyFile = folder.appendingPathComponent("secrets/encore.key")
+        let key = try String(contentsOf: keyFile, encoding: .utf8)
+        try "not-the-key\n".write(to: keyFile, atomically: false, encoding: .utf8)
+        let refused = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2", "--yes"],
+                                                  in: folder, environment: environment)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        let failed = refused.stdout.split(separator: "\n").filter { $0.contains(": FAILED encore.create_user: HTTP 401") }.count
+        #expect((3...4).contains(failed), "\(refused.stdout)")
+        #expect(refused.diagnostics.contains("roster: started no more rows: 3 rows in a row had the credentials refused by encore (HTTP 401)\n"),
+                "\(refused.stderr)")
+        #expect(refused.diagnostics.contains("\(50 - failed) not run"), "\(refused.stderr)")
+        #expect(try await emulator.encoreUserNames().filter { $0.hasPrefix("each") }.isEmpty)
+
+        // The key fixed, the resume runs every row not done.
+        try key.write(to: keyFile, atomically: false, encoding: .utf8)
+        let resumed = try await RosterProcess.run(["resume", "1", "--yes"], in: folder, environment: environment)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.diagnostics.contains("roster: 50 rows ok; 100 changes"), "\(resumed.stderr)")
+        #expect(try await emulator.encoreUserNames().filter { $0.hasPrefix("each") }.count == 50)
+
+        // A host that takes no connection.
+        let config = folder.appendingPathComponent("roster.toml")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        try text.replacingOccurrences(of: emulator.origin + "/encore", with: "http://127.0.0.1:1/encore").write(to: config, atomically: true, encoding: .utf8)
+        let down = try await RosterProcess.run(["run", "each.lua", "--each", "people.csv", "--config", "roster.toml", "--parallel", "2", "--yes"],
+                                               in: folder, environment: environment)
+        #expect(down.status == 1, "\(down.stderr)")
+        #expect(down.diagnostics.contains("roster: started no more rows: 3 rows in a row could not reach encore "
+                                          + "(could not connect to 127.0.0.1:1 (connection refused)): it looks down\n"), "\(down.stderr)")
+
+        // Failing so between rows that succeed: every row runs.
+        let alternating = "reach\n" + String(repeating: "no\nyes\n", count: 4)
+        try alternating.write(to: folder.appendingPathComponent("alternating.csv"), atomically: true, encoding: .utf8)
+        try "if row.reach == 'no' then encore.get_user(1001) end".write(to: folder.appendingPathComponent("some.lua"), atomically: true, encoding: .utf8)
+        let some = try await RosterProcess.run(["run", "some.lua", "--each", "alternating.csv", "--config", "roster.toml", "--parallel", "1", "--yes"],
+                                               in: folder, environment: environment)
+        #expect(some.status == 1, "\(some.stderr)")
+        #expect(some.diagnostics.contains("roster: 4 rows ok, 4 failed (rows 2, 4, 6, 8); 0 changes"), "\(some.stderr)")
+        #expect(!some.diagnostics.contains("started no more rows"), "\(some.stderr)")
+    }
+
     /// `--max-failures` starts no new row once reached; `--output csv` gives every row.
     @Test func maxFailuresStopsStartingRows() async throws {
         var csv = "username,email,first_name,last_name\n"
@@ -226,6 +277,7 @@ import FoundationNetworking
         #expect((3...4).contains(failed), "\(result.stdout)")
         #expect(rows.filter { $0[2] == "not run" }.count == 12 - failed)
         #expect(rows.first?[1] == "ada", "the key is the first column")
+        #expect(result.diagnostics.contains("roster: started no more rows: --max-failures 3 reached\n"), "\(result.stderr)")
     }
 
     /// On a terminal a long run shows its progress: rows done of total, rate and ETA, and

@@ -46,6 +46,7 @@ import Testing
         let error = await attempt.value
         #expect(error?.message == "timed out waiting for the answer")
         #expect(error?.outcomeUnknown == true) // the request went out
+        #expect(error?.unreachable == false && error?.vendorWide == false) // the host took it
         #expect(error?.retryable == true)
         #expect(ContinuousClock.now - started >= .milliseconds(300))
     }
@@ -67,6 +68,7 @@ import Testing
         let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
         #expect(error?.message == "could not connect to 127.0.0.1:\(refusing.port) (connection refused)", "\(String(describing: error))")
         #expect(error?.outcomeUnknown == false)
+        #expect(error?.unreachable == true && error?.vendorWide == true) // a bulk run stops starting rows on it
         let traced = lines.withLock { $0 }
         #expect(traced.count == 3, "\(traced)")
         #expect(traced.allSatisfy { $0.contains("-> could not connect to 127.0.0.1:\(refusing.port) (connection refused) in") }, "\(traced)")
@@ -95,7 +97,7 @@ import Testing
         let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
         try await client.shutdown()
         #expect(error?.message == "could not connect to 127.0.0.1:\(full.port) (timed out)", "\(String(describing: error))")
-        #expect(error?.outcomeUnknown == false && error?.retryable == true)
+        #expect(error?.outcomeUnknown == false && error?.retryable == true && error?.unreachable == true)
         let traced = lines.withLock { $0 }
         #expect(traced.count == 2, "\(traced)")
         #expect(traced.first?.hasSuffix("(attempt 1); retrying: nothing was sent") == true, "\(traced)")
@@ -111,7 +113,7 @@ import Testing
             let error = await vendorError { () async throws(VendorError) in _ = try await http.send(request) }
             let port = server.origin.split(separator: ":").last.map(String.init) ?? ""
             #expect(error?.message == "could not connect to 127.0.0.1:\(port) (TLS handshake failed: wrong version number)", "\(String(describing: error))")
-            #expect(error?.outcomeUnknown == false)
+            #expect(error?.outcomeUnknown == false && error?.unreachable == true)
             #expect(server.requests.isEmpty)
         }
     }

@@ -1,11 +1,10 @@
 /// RowRun.swift: a script run once per CSV row (`--each`), up to N rows at once: a failing
-/// row does not stop the others, each row is journaled under its number, and a resume
-/// runs again only the rows that failed or never finished.
+/// row does not stop the others (unless the vendor is down for all), each row is journaled
+/// under its number, and a resume runs again only the rows that failed or never finished.
 import Bindings
 import Foundation
 import Journal
 import LuaHost
-import Synchronization
 import Vendors
 
 /// How one row ended.
@@ -15,7 +14,7 @@ public struct RowOutcome: Sendable {
         case failed = "failed"
         /// An earlier attempt of the run finished it: not run again.
         case doneEarlier = "done earlier"
-        /// Not started: the run stopped first (`--max-failures`, a signal).
+        /// Not started: the run stopped first (`--max-failures`, a vendor down, a signal).
         case notRun = "not run"
     }
 
@@ -33,8 +32,28 @@ public struct RowOutcome: Sendable {
     public var duration: Duration
 }
 
+/// How a run row by row ended: every row's outcome, in file order, and why it started no
+/// more rows when something other than a stop made it.
+public struct RowRunEnd: Sendable {
+    public var outcomes: [RowOutcome]
+    public var stoppedEarly: RowRun.EarlyStop?
+}
+
 /// Runs a script once per row.
 public struct RowRun: Sendable {
+    /// Why a run started no more rows, a stop aside.
+    public enum EarlyStop: Sendable, Equatable {
+        /// `--max-failures` rows had failed.
+        case maxFailures(Int)
+        /// The last rows in a row failed on a vendor-wide failure (`VendorError.vendorWide`):
+        /// the vendor is down or refuses the credentials, and every row would fail the same
+        /// way (a host that drops packets cost each row 20 s).
+        case vendorDown(VendorError, rows: Int)
+    }
+
+    /// Rows failing one after the other on the same vendor-wide failure that stop the run.
+    public static let vendorDownAfter = 3
+
     public var runner: VendorScriptRunner
     public var script: LuaScript
     public var arguments: [String: String]
@@ -69,19 +88,32 @@ public struct RowRun: Sendable {
     /// little per row. A row in `rehearsed` (by number) is not run: its rehearsal was the
     /// row (`RowRun.rehearsalIsTheRow`), and its outcome, output included, is taken as it is.
     public func run(_ rows: [TableRow], done: Set<Int> = [], rehearsed: [Int: RowOutcome] = [:], journal: RunJournal?, stop: LuaStop,
-                    ended: @escaping @Sendable (RowOutcome) -> Void) async -> [RowOutcome] {
-        let failures = Atomic<Int>(0)
+                    ended: @escaping @Sendable (RowOutcome) -> Void) async -> RowRunEnd {
+        var failures = 0
+        // The vendor-wide failure the last rows to end failed on, and how many rows in a row.
+        var downStreak: (failure: VendorError, rows: Int)?
+        var stoppedEarly: EarlyStop?
         var outcomes = rows.map { row in
             RowOutcome(row: row, key: row[keyColumn], state: done.contains(row.number) ? .doneEarlier : .notRun, changes: 0, error: nil,
                        output: "", result: nil, duration: .zero)
         }
         var pending = rows.indices.filter { !done.contains(rows[$0].number) }[...]
         func mayStart() -> Bool {
-            !stop.isRequested && (maxFailures.map { failures.load(ordering: .relaxed) < $0 } ?? true)
+            !stop.isRequested && stoppedEarly == nil
         }
         func finish(_ index: Int, _ finished: RowOutcome) {
             var outcome = finished
-            if outcome.state == .failed { failures.add(1, ordering: .relaxed) }
+            if outcome.state == .failed {
+                failures += 1
+                if let maxFailures, failures >= maxFailures, stoppedEarly == nil { stoppedEarly = .maxFailures(maxFailures) }
+            }
+            if outcome.state == .failed, let failure = outcome.result?.vendorFailure, failure.vendorWide {
+                let rows = downStreak.map { $0.failure.vendor == failure.vendor ? $0.rows + 1 : 1 } ?? 1
+                downStreak = (failure, rows)
+                if rows >= Self.vendorDownAfter, stoppedEarly == nil { stoppedEarly = .vendorDown(failure, rows: rows) }
+            } else {
+                downStreak = nil
+            }
             ended(outcome)
             outcome.output = ""
             outcomes[index] = outcome
@@ -106,7 +138,7 @@ public struct RowRun: Sendable {
                 if let outcome = finished { finish(index, outcome) }
             }
         }
-        return outcomes
+        return RowRunEnd(outcomes: outcomes, stoppedEarly: pending.isEmpty ? nil : stoppedEarly)
     }
 
     /// One row; nil when a stop cut it (it is neither done nor failed: a resume runs it).

@@ -17,9 +17,13 @@ public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
     /// cut, a cancellation after sending): whether it took effect is unknown. False when the
     /// vendor answered, or when nothing was sent (a refused connection).
     public var outcomeUnknown: Bool
+    /// No request reached the vendor: its host took no connection (refused, timed out, not
+    /// found, a failed TLS handshake, a proxy's refusal). Until it is back, every call to it
+    /// fails the same way.
+    public var unreachable: Bool
 
     public init(vendor: Vendor, operation: String, status: Int?, code: String? = nil, message: String, retryable: Bool,
-                outcomeUnknown: Bool = false) {
+                outcomeUnknown: Bool = false, unreachable: Bool = false) {
         self.vendor = vendor
         self.operation = operation
         self.status = status
@@ -27,7 +31,12 @@ public struct VendorError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
         self.retryable = retryable
         self.outcomeUnknown = outcomeUnknown
+        self.unreachable = unreachable
     }
+
+    /// A failure every other call to the vendor would meet too: it cannot be reached, or it
+    /// refused the tenant's credentials (HTTP 401).
+    public var vendorWide: Bool { unreachable || status == 401 }
 
     /// `encore.get_user: HTTP 404 (code 128): User not found or deleted.`
     public var description: String {

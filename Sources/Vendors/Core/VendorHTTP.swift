@@ -303,7 +303,7 @@ public final class VendorHTTP: Sendable {
             let (message, sent) = Self.describe(error, target: Self.hostAndPort(request.url))
             return .failure(AttemptFailure(
                 error: VendorError(vendor: request.vendor, operation: request.operation, status: nil,
-                                   message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent),
+                                   message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent, unreachable: !sent),
                 connectTimedOut: (error as? HTTPClientError) == .connectTimeout))
         }
     }

@@ -422,7 +422,9 @@ enum When {
 
     /// `date`'s UTC day (`2026-11-29`), time of day (`10:00:00`) and milliseconds.
     private static func utc(_ date: Date) -> (day: String, time: String, milliseconds: Int) {
-        let total = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        // Half a millisecond rounds up, toward the future, as the formatters round (a tie
+        // before 1970 rounded away from zero read one millisecond earlier than they wrote).
+        let total = Int64((date.timeIntervalSince1970 * 1000 + 0.5).rounded(.down))
         var seconds = time_t(total >= 0 ? total / 1000 : (total - 999) / 1000)
         let milliseconds = Int(total - Int64(seconds) * 1000)
         var parts = tm()

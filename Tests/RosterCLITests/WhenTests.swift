@@ -13,8 +13,10 @@ import Testing
         table.timeZone = TimeZone(identifier: "UTC")
         table.dateFormat = "yyyy-MM-dd HH:mm:ss"
         var generator = SystemRandomNumberGenerator()
-        // Milliseconds on either side of a second, leap days, the epoch and before it.
-        let fixed: [Double] = [0, -0.5, -86_400.25, 951_782_400.999, 1_764_670_790.052, 4_102_444_799.9995, 1_709_164_800.001]
+        // Milliseconds on either side of a second, leap days, the epoch and before it, and
+        // exact half milliseconds on both sides of it (they round up, toward the future).
+        let fixed: [Double] = [0, -0.5, -86_400.25, 951_782_400.999, 1_764_670_790.052, 4_102_444_799.9995, 1_709_164_800.001,
+                               -1.0625, -0.0005, 1.0625, -804_000_000.0625]
         let random = (0..<2_000).map { _ in Double.random(in: -1e9...4e9, using: &generator) }
         for seconds in fixed + random {
             let date = Date(timeIntervalSince1970: seconds)
@@ -22,5 +24,6 @@ import Testing
             #expect(When.text(date) == table.string(from: date), "\(seconds)")
         }
         #expect(When.iso(Date(timeIntervalSince1970: 1_764_670_790.052)) == "2025-12-02T10:19:50.052Z")
+        #expect(When.iso(Date(timeIntervalSince1970: -1.0625)) == "1969-12-31T23:59:58.938Z")
     }
 }

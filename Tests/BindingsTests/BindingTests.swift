@@ -171,6 +171,32 @@ import Vendors
         }
     }
 
+    @Test func anInternalIdGivenAsTextSaysHowItWasLookedUp() async throws {
+        try await EmulatedRun.with { run in
+            // A CSV cell or an --arg is a string: "1001" names the ExternalId 1001, and the
+            // refusal says so, with how to ask for the InternalId.
+            let (result, _) = await run.lua("local id = \"1001\"\nencore.get_user(id)\n", name: "row.lua")
+            #expect(result.outcome.summaryForTests == "row.lua:2: encore.get_user: HTTP 404 (code 128): User not found or deleted. "
+                + "(\"1001\" was looked up as an ExternalId, as a string id is; tonumber(id), or {external = false}, "
+                + "looks up the user whose InternalId is 1001)")
+            await run.expectSuccess("""
+                assert(encore.get_user(tonumber("1001")).user_name == "ada")
+                assert(encore.get_user("1001", {external = false}).user_name == "ada")
+                for _, call in ipairs({"activate_user", "deactivate_user"}) do
+                  local ok, err = pcall(encore[call], "1001")
+                  assert(not ok and err.status == 404 and err.message:find("looked up as an ExternalId", 1, true), tostring(err))
+                end
+                local ok, err = pcall(encore.update_user, "1001", {first_name = "A"})
+                assert(not ok and err.message:find("tonumber(id)", 1, true), tostring(err))
+                -- Marked as an ExternalId, or not made of digits: the vendor's words alone.
+                ok, err = pcall(encore.get_user, "1001", {external = true})
+                assert(not ok and err.message == "User not found or deleted.", tostring(err))
+                ok, err = pcall(encore.get_user, "ada-1")
+                assert(not ok and err.message == "User not found or deleted.", tostring(err))
+                """)
+        }
+    }
+
     @Test func aVendorErrorIsOneReadableLineAtTheTopLevel() async throws {
         try await EmulatedRun.with { run in
             let (result, _) = await run.lua("local x = 1\nencore.get_user(424242)\n", name: "lookup.lua")

@@ -50,6 +50,28 @@ public enum EncoreModule: VendorModule {
         throw LuaError("argument #1 (id) expected an integer InternalId when {external = false}, got '\(value.text ?? value.typeName)'")
     }
 
+    /// Whether `id` is a string of digits read as an ExternalId only because it is a string
+    /// (no `{external = true}`): most likely an InternalId from a CSV cell or an `--arg`,
+    /// which are always strings.
+    static func digitsReadAsExternal(_ arguments: CheckedTable, _ id: EncoreUserID) -> Bool {
+        guard case .external(let text) = id, arguments.fields("options")?.bool("external") == nil else { return false }
+        return !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+
+    /// Runs `call`; a user not found by an ExternalId of digits the script did not mark as
+    /// one says how it was read, since `get_user(row.id)` with `row.id == "1001"` looks like
+    /// a call for user 1001.
+    static func lookingUp<Answer>(_ id: EncoreUserID, digitsReadAsExternal: Bool,
+                                  _ call: () async throws(VendorError) -> Answer) async throws(VendorError) -> Answer {
+        do { return try await call() } catch {
+            guard digitsReadAsExternal, error.status == 404, case .external(let text) = id else { throw error }
+            var explained = error
+            explained.message += " (\"\(text)\" was looked up as an ExternalId, as a string id is; "
+                + "tonumber(id), or {external = false}, looks up the user whose InternalId is \(text))"
+            throw explained
+        }
+    }
+
     /// The fields as Encore's PascalCase body.
     static func body(_ arguments: CheckedTable) -> JSONValue {
         LuaForm.shape(user).wire(from: arguments.fields("fields") ?? CheckedTable(LuaTable()))
@@ -60,8 +82,10 @@ public enum EncoreModule: VendorModule {
                        _ send: @escaping @Sendable (EncoreClient, EncoreUserID, JSONValue) async throws(VendorError) -> Int) -> VendorOperation {
         VendorOperation(EncoreClient.self, name, summary, effect: .write, parameters: [id, fields, idOptions], result: internalID,
                         semantics: ChangeSemantics(identity: ["id", "fields"]), ifUnknown: .resend, undo: undo) { arguments in
-            let id = try userID(arguments), body = body(arguments)
-            return { client async throws(VendorError) in .int(try await send(client, id, body)) }
+            let id = try userID(arguments), body = body(arguments), digits = digitsReadAsExternal(arguments, id)
+            return { client async throws(VendorError) in
+                .int(try await lookingUp(id, digitsReadAsExternal: digits) { () async throws(VendorError) in try await send(client, id, body) })
+            }
         }
     }
 
@@ -95,8 +119,10 @@ public enum EncoreModule: VendorModule {
             { client async throws(VendorError) in .pages(try await client.userPages()) }
         },
         .read(EncoreClient.self, "get_user", "One user.", parameters: [id, idOptions], result: LuaResult(.shape(user), doc: "the user")) { arguments in
-            let id = try userID(arguments)
-            return { client async throws(VendorError) in .document(try await client.userDocument(id)) }
+            let id = try userID(arguments), digits = digitsReadAsExternal(arguments, id)
+            return { client async throws(VendorError) in
+                .document(try await lookingUp(id, digitsReadAsExternal: digits) { () async throws(VendorError) in try await client.userDocument(id) })
+            }
         },
         VendorOperation(EncoreClient.self, "create_user", "Creates a user; user_name must be new.", effect: .write,
                         parameters: [fields], result: LuaResult(.integer, doc: "the new user's InternalId"),
@@ -136,8 +162,10 @@ public enum EncoreModule: VendorModule {
                         undo: .reverse(.restoring({ facts, client async throws(VendorError) in try await activity(target(facts), client) },
                                                   left: { _ in .state("is_active", .bool(true)) },
                                                   inverse: { $0.before?["is_active"] == .bool(true) ? [] : setActive(false, $0) }))) { arguments in
-            let id = try userID(arguments)
-            return { client async throws(VendorError) in .int(try await client.activateUser(id)) }
+            let id = try userID(arguments), digits = digitsReadAsExternal(arguments, id)
+            return { client async throws(VendorError) in
+                .int(try await lookingUp(id, digitsReadAsExternal: digits) { () async throws(VendorError) in try await client.activateUser(id) })
+            }
         },
         VendorOperation(EncoreClient.self, "deactivate_user", "Deactivates a user (Encore has no hard delete).", effect: .destructive,
                         parameters: [id, idOptions], result: VendorResults.ok,
@@ -147,9 +175,9 @@ public enum EncoreModule: VendorModule {
                         undo: .reverse(Reversal(check: .read({ facts, client async throws(VendorError) in try await activity(target(facts), client) }, first: false),
                                                 left: { _ in .state("is_active", .bool(false)) },
                                                 inverse: { setActive(true, $0) }))) { arguments in
-            let id = try userID(arguments)
+            let id = try userID(arguments), digits = digitsReadAsExternal(arguments, id)
             return { client async throws(VendorError) in
-                try await client.deactivateUser(id)
+                try await lookingUp(id, digitsReadAsExternal: digits) { () async throws(VendorError) in try await client.deactivateUser(id) }
                 return VendorResults.okAnswer
             }
         },

@@ -9,6 +9,7 @@ import TestSupport
         let result = await runScript("""
             print(demo.add(2, 3), demo.add(2, 3.0))
             print(pcall(demo.add, 1, "2"))
+            print((select(2, pcall(demo.add, 1, " 2.5"))), (select(2, pcall(demo.add, 1, "two"))))
             print(pcall(demo.add, 1))
             print(pcall(demo.add, 1, 2.5))
             print(pcall(demo.add, 1, 2, 3))
@@ -19,7 +20,8 @@ import TestSupport
         #expect(result.outcome == .success)
         #expect(result.output == """
             5\t5
-            false\tdemo.add: argument #2 (b) expected integer, got string
+            false\tdemo.add: argument #2 (b) expected integer, got string ("2" is text: tonumber(...) makes a number of it; a CSV cell and an --arg are always text)
+            demo.add: argument #2 (b) expected integer, got string\tdemo.add: argument #2 (b) expected integer, got string
             false\tdemo.add: argument #2 (b) expected integer, got nil
             false\tdemo.add: argument #2 (b) expected integer, got float
             false\tdemo.add: expected at most 2 arguments, got 3

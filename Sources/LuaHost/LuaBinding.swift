@@ -169,18 +169,13 @@ final class LuaBinding {
         let expected = types.map(\.rawValue).joined(separator: " or ")
         let got = colonCall && index == 1 ? "the \(qualifiedName.prefix { $0 != "." }) module" : LuaState.typeName(L, at: index)
         return "\(qualifiedName): \(argumentLabel(index)) expected \(expected), got \(got)"
-            + (colonCall ? hint : Self.numberInText(L, at: index, for: types))
+            + (colonCall ? hint : Self.textGivenForValue(L, at: index, for: types))
     }
 
-    /// ` ("103" is text: tonumber(...) makes a number of it; ...)` when a number was wanted
-    /// and the argument is text that reads as one: a `--each` cell or an `--arg` passed on
-    /// as it came, since both are always text.
-    private static func numberInText(_ L: OpaquePointer, at index: Int32, for types: [LuaType]) -> String {
-        guard lua_type(L, index) == LUA_TSTRING, !types.contains(.string),
-              let bytes = LuaState.bytes(L, at: index), bytes.count <= 64 else { return "" }
-        let text = String(decoding: bytes.drop { $0 == 0x20 }.reversed().drop { $0 == 0x20 }.reversed(), as: UTF8.self)
-        let reads = types.contains(.integer) && !types.contains(.number) ? Int64(text) != nil : Double(text) != nil
-        return reads ? " (\"\(text)\" is text: tonumber(...) makes a number of it; a CSV cell and an --arg are always text)" : ""
+    /// The hint for a number or a boolean given as text that reads as one.
+    private static func textGivenForValue(_ L: OpaquePointer, at index: Int32, for types: [LuaType]) -> String {
+        guard lua_type(L, index) == LUA_TSTRING, let bytes = LuaState.bytes(L, at: index) else { return "" }
+        return TextGivenForValue.hint(String(decoding: bytes, as: UTF8.self), wanted: types)
     }
 
     /// Whether the first argument is this function's own module table: `encore:get_user(1)`,

@@ -242,7 +242,7 @@ public indirect enum LuaForm: Sendable {
     private func mismatch(_ value: LuaValue, _ label: String) -> LuaError {
         switch self {
         case .shape, .table: LuaError("\(label) expected table, got \(value.typeName)")
-        default: LuaError("\(label) expected \(typeText), got \(value.typeName)")
+        default: LuaError("\(label) expected \(typeText), got \(value.typeName)" + (value.text.map { TextGivenForValue.hint($0, wanted: luaTypes) } ?? ""))
         }
     }
 }

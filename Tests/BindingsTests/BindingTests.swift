@@ -67,6 +67,14 @@ import Vendors
                 assert(err:find("argument #1 %(fields%) has unknown field 'user_nam'"), err)
                 ok, err = pcall(encore.create_user, {user_name = 5})
                 assert(err:find("field user_name expected string, got integer"), err)
+                -- A field's number or boolean given as text (a CSV cell) says how to convert it.
+                ok, err = pcall(encore.update_user, 1001, {role_id = " 3"})
+                assert(err == 'encore.update_user: argument #2 (fields) field role_id expected integer, got string ("3" is text: '
+                  .. 'tonumber(...) makes a number of it; a CSV cell and an --arg are always text)', err)
+                ok, err = pcall(encore.get_user, 1001, {external = "false"})
+                assert(err:find('field external expected boolean, got string ("false" is text: (... == "true") makes a boolean of it;', 1, true), err)
+                ok, err = pcall(encore.update_user, 1001, {role_id = "admin", is_active = "yes"})
+                assert(err:find("expected [a-z]+, got string$"), err)
                 ok, err = pcall(encore.get_user, "x", {external = false})
                 assert(err:find("expected an integer InternalId"), err)
                 """)

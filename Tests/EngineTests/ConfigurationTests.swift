@@ -36,6 +36,72 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
 }
 
 @Suite struct ConfigurationTests {
+    /// Any document is read or refused in one line naming the file, never a crash: 20,000
+    /// documents drawn (from a fixed seed) over the pieces a configuration is written with.
+    /// (A header with no name, `[` alone on a line, aborted the process in TOMLKit's parser.)
+    @Test func anyDocumentIsReadOrRefusedInOneLine() {
+        var generator = SplitMix64(seed: 0x70_4D1)
+        let pieces = ["[", "]", "[[", "]]", "tenants", "demo", "encore", "guardant", ".", " = ", "=", "\"", "'", "\"\"\"", "'''",
+                      "{", "}", ", ", "\n", "\n", "base_url", "\"http://127.0.0.1:1\"", "subscription_key", "env", "file",
+                      "default_tenant", "journal", "reserve", "1", "-1", "true", "1e400", "# note", " ", "\\", "\t", "é", "\r",
+                      "\u{FEFF}", "\u{A0}", "\0"]
+        var read = 0
+        for _ in 0..<20_000 {
+            let text = (0..<Int.random(in: 0...30, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            do throws(ConfigurationError) {
+                let document = try ConfigurationDocument(text: text, file: "roster.toml", folder: URL(fileURLWithPath: "/nonexistent"))
+                read += 1
+                _ = try RosterConfiguration(document)
+            } catch {
+                #expect(error.description.hasPrefix("roster.toml") && !error.description.contains("\n") && !error.description.contains("\r"),
+                        "\(text.debugDescription): \(error.description.debugDescription)")
+            }
+        }
+        #expect(read > 500) // the draw reaches documents that are TOML, not only refusals
+    }
+
+    /// What toml++ would abort on (a header with no name, a '}' where an array's value
+    /// belongs) is refused naming its line and column.
+    @Test(arguments: [
+        ("a = 1\n[\n", "roster.toml:2: TOML syntax error: a table header needs a name after its '[', as in [name]; saw the end of the line; correct the syntax at column 2 (see https://toml.io)"),
+        ("[=]\n", "roster.toml:1: TOML syntax error: a table header needs a name after its '[', as in [name]; saw '='; correct the syntax at column 2 (see https://toml.io)"),
+        ("\u{FEFF}[[ .a]]\n", "roster.toml:1: TOML syntax error: a table header needs a name after its '[', as in [name]; saw '.'; correct the syntax at column 4 (see https://toml.io)"),
+        ("a = [\n  1, # one\n  }]\n", "roster.toml:3: TOML syntax error: an array needs a value or its closing ']' here, saw '}'; correct the syntax at column 3 (see https://toml.io)"),
+        ("a = [[}]]\n", "roster.toml:1: TOML syntax error: an array needs a value or its closing ']' here, saw '}'; correct the syntax at column 7 (see https://toml.io)"),
+        ("a = [\u{2028}]\n", "roster.toml:1: TOML syntax error: an array needs a value or its closing ']' here, saw '\\u{2028}'; correct the syntax at column 6 (see https://toml.io)"),
+        ("# [\n[ # x\n", "roster.toml:2: TOML syntax error: a table header needs a name after its '[', as in [name]; saw '#'; correct the syntax at column 3 (see https://toml.io)"),
+    ])
+    func whatTheParserAbortsOnIsASyntaxError(text: String, expected: String) {
+        let error = configurationError { () throws(ConfigurationError) in
+            try ConfigurationDocument(text: text, file: "roster.toml", folder: URL(fileURLWithPath: "/nonexistent"))
+        }
+        #expect(error?.description == expected)
+    }
+
+    /// Lines that start with '[' inside a value (an array over several lines, a multi-line
+    /// string) are not headers: such documents read as before.
+    @Test func linesStartingWithABracketInsideAValueAreNotHeaders() throws {
+        let text = #"""
+            codes = [
+              [
+                1, 2 ],
+            [ # nested
+            3 ],
+            ]
+            note = """
+            [
+            """
+            quoted = "[ = \" ["
+            literal = '''
+            [=
+            '''
+            [table]
+            key = 1
+            """#
+        let document = try ConfigurationDocument(text: text, file: "roster.toml", folder: URL(fileURLWithPath: "/nonexistent"))
+        #expect(document.root["table"] != nil && document.root["note"] != nil && document.root["literal"] != nil && document.root["quoted"] != nil)
+    }
+
     /// DESIGN.md's example, with every override set.
     static let full = """
         default_tenant = "acme"

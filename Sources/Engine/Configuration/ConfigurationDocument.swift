@@ -74,6 +74,10 @@ public struct ConfigurationDocument: Sendable {
         self.file = file
         self.folder = folder
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let refusal = TOMLParserGuard.firstRefusal(in: text) {
+            throw ConfigurationError(file: file, line: refusal.line, problem: "TOML syntax error: \(refusal.problem)",
+                                     fix: "correct the syntax at column \(refusal.column) (see https://toml.io)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

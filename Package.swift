@@ -131,7 +131,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator", "Bindings", "Journal"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator", "Bindings", "Journal", "TestSupport"]),
         .testTarget(name: "JournalStoreTests", dependencies: ["Journal", .product(name: "GRDB", package: "GRDB.swift")]),
         // A sixth vendor declared only here, through every layer: what adding a vendor takes.
         .testTarget(

@@ -3,6 +3,7 @@ import Emulator
 import Engine
 import Foundation
 import Testing
+import TestSupport
 import Vendors
 
 /// A temporary folder holding one roster.toml (and secrets), removed afterwards.

@@ -1,6 +1,7 @@
 /// RowTableTests.swift: reading a `--each` CSV, and the one line each mistake gives.
 import Engine
 import Testing
+import TestSupport
 
 struct RowTableTests {
     @Test func rowsKeepTheirLinesAndQuotedText() throws {
@@ -89,18 +90,5 @@ struct RowTableTests {
             }
         }
         #expect(read > 300) // the draw reaches well-formed files too (621 of them), not only refusals
-    }
-}
-
-/// A small seeded generator (SplitMix64), so that a failing draw is found again.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

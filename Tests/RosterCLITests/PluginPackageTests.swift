@@ -1,8 +1,10 @@
 /// PluginPackageTests.swift: plugins shipped signed — keygen, pack, install with consent,
 /// verified at every load, scoped to their tenants — with the built binary, a real package
 /// and an emulator in its own process.
+import Engine
 import Foundation
 import Testing
+import TestSupport
 import ZIPFoundation
 
 @Suite struct PluginPackageTests {
@@ -362,5 +364,82 @@ import ZIPFoundation
         // The emulator took the user, with the secret as its password (a wrong type would have been refused).
         let users = try await shop.emulator.state()["encore"] as? [[String: Any]] ?? []
         #expect(users.contains { $0["UserName"] as? String == "sealed1" })
+    }
+}
+
+/// A package is a file from elsewhere, read before its signature can be checked: a damaged
+/// one is refused in one line, never a crash.
+@Suite struct PluginPackageDamageTests {
+    @Test func aDamagedPackageIsRefusedInOneLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-package-damage-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("original.rosterplugin")
+        let archive = try Archive(url: original, accessMode: .create)
+        let entries: [(String, Data)] = [
+            (PluginPackage.manifestEntry, Data(#"{"name":"p","version":"1.0.0","publisher":"acme","roster":">=0.1.0","permissions":[],"tenants":[],"files":{"w.lua":"00"}}"#.utf8)),
+            (PluginPackage.signatureEntry, Data("c2lnbmF0dXJl".utf8)),
+            ("plugin/w.lua", Data(String(repeating: "print('hello')\n", count: 40).utf8)),
+        ]
+        for (path, data) in entries {
+            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
+                data.subdata(in: Int(position)..<Int(position) + size)
+            }
+        }
+        let bytes = try [UInt8](Data(contentsOf: original))
+        var generator = SplitMix64(seed: 0x21_9)
+        let damaged = folder.appendingPathComponent("damaged.rosterplugin")
+        for round in 0..<3_000 {
+            var copy = bytes
+            // A few fields overwritten (sizes, offsets, counts, names, data: all ones is how
+            // a size past Int64 came in), or the file cut short.
+            if round % 10 == 9 {
+                copy.removeLast(Int.random(in: 1..<copy.count, using: &generator))
+            } else {
+                for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                    let at = Int.random(in: 0..<copy.count, using: &generator)
+                    let width = [1, 2, 4, 8].randomElement(using: &generator)!
+                    let fill: UInt8 = [0xFF, 0x00, 0x7F, 0x80, UInt8.random(in: 0...255, using: &generator)].randomElement(using: &generator)!
+                    for k in at..<min(copy.count, at + width) { copy[k] = fill }
+                }
+            }
+            try Data(copy).write(to: damaged)
+            do {
+                _ = try PluginPackage(path: damaged.path)
+            } catch {
+                #expect(!error.description.contains("\n"), "round \(round): \(error.description)")
+            }
+        }
+    }
+}
+
+extension PluginPackageDamageTests {
+    /// An entry that unpacks to more than its declared size (a deflate bomb: 48 MB of zeros
+    /// declared as 1 KB) is refused as damaged once it passes its size, not unpacked whole.
+    @Test func anEntryUnpackingPastItsDeclaredSizeIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-package-bomb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let package = folder.appendingPathComponent("bomb.rosterplugin")
+        let archive = try Archive(url: package, accessMode: .create)
+        let zeros = Data(count: 48 << 20)
+        try archive.addEntry(with: "plugin/big.lua", type: .file, uncompressedSize: Int64(zeros.count), compressionMethod: .deflate) { position, size in
+            zeros.subdata(in: Int(position)..<Int(position) + size)
+        }
+        // Declare 1 KB in the local header (offset 22) and the central directory (offset 24).
+        var bytes = try [UInt8](Data(contentsOf: package))
+        func declare(at offset: Int) { bytes.replaceSubrange(offset..<offset + 4, with: [0x00, 0x04, 0x00, 0x00]) }
+        for index in 0..<(bytes.count - 4) {
+            if bytes[index..<index + 4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) { declare(at: index + 22) }
+            if bytes[index..<index + 4].elementsEqual([0x50, 0x4B, 0x01, 0x02]) { declare(at: index + 24) }
+        }
+        try Data(bytes).write(to: package)
+        #expect(bytes.count < 1 << 20)
+        do {
+            _ = try PluginPackage(path: package.path)
+            Issue.record("a package unpacking past its declared size was read")
+        } catch {
+            #expect(error.description == "the package '\(package.path)' is damaged: plugin/big.lua cannot be read")
+        }
     }
 }

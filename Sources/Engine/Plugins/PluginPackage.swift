@@ -56,24 +56,34 @@ public struct PluginPackage {
             throw PluginPackageError(FileManager.default.fileExists(atPath: path)
                 ? "'\(path)' is not a Roster plugin package (roster plugin pack makes one)" : "cannot read the package '\(path)': no such file")
         }
-        // A package is a few scripts: refuse one that would unpack to more than this.
-        let size = archive.reduce(Int64(0)) { $0 + Int64($1.uncompressedSize) }
-        guard size <= Self.maximumSize else {
-            throw PluginPackageError("the package '\(path)' would unpack to \(size >> 20) MB, more than the \(Self.maximumSize >> 20) MB a plugin may be")
+        // A package is a few scripts: refuse one that would unpack to more than this. The
+        // sizes are the archive's own word, so they are added without trusting them to fit.
+        var size: UInt64 = 0
+        for entry in archive {
+            let (sum, overflow) = size.addingReportingOverflow(entry.uncompressedSize)
+            size = overflow ? .max : sum
+        }
+        guard size <= UInt64(Self.maximumSize) else {
+            throw PluginPackageError("the package '\(path)' would unpack to \(size == .max ? "more than 16 EB" : "\(size >> 20) MB"), more than the \(Self.maximumSize >> 20) MB a plugin may be")
         }
         var manifestData: Data?, signature: Data?, files: [String: Data] = [:]
         for entry in archive where entry.type == .file {
             var data = Data()
             do {
-                _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+                // The sizes were checked as the archive declares them; what is unpacked keeps
+                // to them, since a deflate stream can unpack to a thousand times its size.
+                _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                    guard UInt64(data.count + chunk.count) <= entry.uncompressedSize else { throw CocoaError(.fileReadCorruptFile) }
+                    data.append(chunk)
+                }
             } catch {
-                throw PluginPackageError("the package '\(path)' is damaged: \(entry.path) cannot be read")
+                throw PluginPackageError("the package '\(path)' is damaged: \(QuotedText.shown(entry.path)) cannot be read")
             }
             switch entry.path {
             case Self.manifestEntry: manifestData = data
             case Self.signatureEntry: signature = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
             case let name where name.hasPrefix(Self.filesPrefix): files[String(name.dropFirst(Self.filesPrefix.count))] = data
-            default: throw PluginPackageError("the package '\(path)' holds an unexpected file: \(entry.path)")
+            default: throw PluginPackageError("the package '\(path)' holds an unexpected file: \(QuotedText.shown(entry.path))")
             }
         }
         guard let manifestData, let manifest = try? JSONDecoder().decode(SignedManifest.self, from: manifestData) else {

@@ -68,14 +68,14 @@ public struct RowTable: Sendable {
         // them all; every row would then run with its fields missing.
         if self.header.count == 1, let only = self.header.first, let separator = [";", "\t"].first(where: { only.contains($0) }) {
             let spoken = separator == "\t" ? "tabs" : "semicolons"
-            throw RowTableError("\(name): line 1: the header is one column, '\(Self.shown(only))': the file is separated by \(spoken), and Roster reads comma-separated CSV; save it with commas")
+            throw RowTableError("\(name): line 1: the header is one column, '\(QuotedText.shown(only))': the file is separated by \(spoken), and Roster reads comma-separated CSV; save it with commas")
         }
         if let blank = header.firstIndex(of: "") {
             throw RowTableError("\(name): line 1: column \(blank + 1) of the header has no name")
         }
         var seen = Set<String>()
         for column in header where !seen.insert(column).inserted {
-            throw RowTableError("\(name): line 1: the column '\(Self.shown(column))' is named twice")
+            throw RowTableError("\(name): line 1: the column '\(QuotedText.shown(column))' is named twice")
         }
         let header = self.header
         rows = try records.dropFirst().map { record throws(RowTableError) in
@@ -84,26 +84,6 @@ public struct RowTable: Sendable {
             }
             return TableRow(number: record.line, values: record.fields, header: header)
         }
-    }
-}
-
-extension RowTable {
-    /// A column's name as a message quotes it: line breaks, tabs and other invisible
-    /// characters escaped (a quoted name may hold them), at most 60 characters, so that the
-    /// message stays one line of what the file holds.
-    static func shown(_ column: String) -> String {
-        var text = ""
-        for scalar in column.unicodeScalars {
-            switch scalar {
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.properties.generalCategory == .control || scalar.properties.generalCategory == .format:
-                text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text.count <= 60 ? text : text.prefix(59) + "…"
     }
 }
 

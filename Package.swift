@@ -119,7 +119,7 @@ let package = Package(
         .testTarget(
             name: "VendorsTests",
             dependencies: [
-                "Vendors", "Emulator", "Engine",
+                "Vendors", "Emulator", "Engine", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

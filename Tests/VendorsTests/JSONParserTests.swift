@@ -2,6 +2,7 @@
 /// refuse what is not JSON.
 import Foundation
 import Testing
+import TestSupport
 @testable import Vendors
 
 @Suite struct JSONParserTests {
@@ -105,5 +106,49 @@ import Testing
             #expect(root["a"]?.double == nil && root["l"]?.string == nil)
         }
         #expect(document.value == (try JSONValue(parsing: #"{"a": -3, "s": "x\"y\u00e9", "n": null, "l": [true, 2.5, {"a": []}]}"#.utf8)))
+    }
+
+    /// A vendor's answer is bytes from elsewhere: damaged ones (bytes changed, structure
+    /// characters dropped in, cut short) are read or refused, never a crash, and what is read
+    /// is what JSONDecoder reads whenever it reads it too (numbers of up to 15 digits). 30,000 drawn from a fixed seed.
+    @Test func damagedAnswersAreReadOrRefusedNeverACrash() {
+        let answers = [
+            #"{"a": {"x": 1, "y": {"z": 2.5e-3}, "w": [true, false, null]}, "s": "x\"y\u00e9\ud83d\ude00\n", "n": -12, "l": [[], {}, [1, [2, {"k": "v"}]]]}"#,
+            #"[{"UserId": 1001, "UserName": "ada", "IsActive": true, "Phone": null}, {"UserId": 9223372036854775807, "Score": -0.5E+2}]"#,
+        ].map { Array($0.utf8) }
+        let inserts = Array("{}[]\",:\\-+.eE0u\u{0}".utf8) + [0x80, 0xC3, 0xED, 0xF4, 0xFF]
+        var generator = SplitMix64(seed: 0x15_0_4)
+        var read = 0
+        for round in 0..<30_000 {
+            var bytes = answers[round % answers.count]
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                let at = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<4, using: &generator) {
+                case 0: bytes[at] = inserts.randomElement(using: &generator)!
+                case 1: bytes.insert(inserts.randomElement(using: &generator)!, at: at)
+                case 2: bytes.remove(at: at)
+                default: bytes.removeLast(Int.random(in: 0..<bytes.count - at, using: &generator))
+                }
+                if bytes.isEmpty { bytes = [UInt8(ascii: "[")] }
+            }
+            guard let document = try? JSONDocument(parsing: bytes) else { continue }
+            read += 1
+            let value = document.value
+            // Past 15 digits a number is where the two readers round differently (a fraction
+            // Double cannot hold), not where either misreads.
+            let text = String(decoding: bytes, as: UTF8.self)
+            let longNumber = text.split(whereSeparator: { !"0123456789.eE+-".contains($0) }).contains { $0.filter(\.isNumber).count > 15 }
+            // A key given twice is kept at its last value here and its first by JSONDecoder.
+            func repeatsAKey(_ node: JSONNode) -> Bool {
+                var keys = Set<[UInt8]>(), repeated = false
+                node.forEachField { key, field in repeated = repeated || !keys.insert(Array(key)).inserted || repeatsAKey(field) }
+                node.forEachItem { item in repeated = repeated || repeatsAKey(item) }
+                return repeated
+            }
+            if !longNumber, !document.withRoot(repeatsAKey), let expected = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+                #expect(value == expected, "\(text.debugDescription)")
+            }
+        }
+        #expect(read > 1_000) // damage that leaves JSON is read too
     }
 }

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 
 /// A journal in a PostgreSQL database.
@@ -52,7 +53,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         let path = canonical(url) ?? url
         let configuration = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user,
                                                             password: password ?? parts.password, database: database.isEmpty ? nil : database,
-                                                            tls: .disable)
+                                                            tls: try PostgresTLS.mode(parts, shown: JournalLocation.shown(url)))
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
@@ -102,6 +103,13 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             return "\(error.code)"
         }
         if let error = error as? IOError { return String(cString: strerror(error.errnoCode)).lowercased() }
+        if error is NIOSSLError {
+            // BoringSSL's words are an error stack; the one that matters has a plain meaning.
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "its TLS certificate is not trusted (sslrootcert names the root to check it against; sslmode=require encrypts without checking)"
+            }
+            return "the TLS handshake failed (\("\(error)".prefix(120)))"
+        }
         if let error = error as? NIOConnectionError {
             if let first = error.connectionErrors.first { return describe(first.error) }
             return error.dnsAError != nil || error.dnsAAAAError != nil ? "its host name did not resolve" : "no address to connect to"

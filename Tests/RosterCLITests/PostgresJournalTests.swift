@@ -238,4 +238,32 @@ import Testing
         #expect(opened.stdout == "hi\n")
         #expect(!opened.stderr.contains("s3cret-pw"))
     }
+
+    /// `sslmode` and `sslrootcert` in the address work as they do for psql, against a server
+    /// that takes TCP connections over TLS only: the default (prefer) and require encrypt,
+    /// verify-full checks the certificate against the root given, disable is refused by the
+    /// server, and a mistaken setting is one line before anything is sent.
+    @Test func aJournalAddressSetsTLSAsPsqlReadsIt() async throws {
+        let server = try await PostgresServer.start(tls: true)
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let address = "roster@127.0.0.1:\(server.port)/postgres"
+        for query in ["", "?sslmode=require", "?sslmode=verify-full&sslrootcert=\(server.certificate)", "?sslmode=verify-ca&sslrootcert=\(server.certificate)"] {
+            let opened = try await RosterProcess.run(["run", "hello.lua", "--journal", "postgres://\(address)\(query)"], in: folder)
+            #expect(opened.status == 0 && opened.stdout == "hi\n", "\(query): \(opened.stderr)")
+        }
+        let refusals = [
+            ("?sslmode=disable", "roster: cannot reach the journal postgres://\(address): no pg_hba.conf entry for host \"127.0.0.1\", user \"roster\", database \"postgres\", no encryption"),
+            ("?sslmode=verify-full", "roster: cannot reach the journal postgres://\(address): could not connect (its TLS certificate is not trusted (sslrootcert names the root to check it against; sslmode=require encrypts without checking))"),
+            ("?sslmode=verify-full&sslrootcert=/nonexistent.pem", "roster: 'postgres://\(address)?sslmode=verify-full&sslrootcert=/nonexistent.pem': cannot read sslrootcert '/nonexistent.pem'"),
+            ("?sslmode=on", "roster: 'postgres://\(address)?sslmode=on': sslmode must be disable, allow, prefer, require, verify-ca or verify-full, got 'on'"),
+            ("?application_name=roster", "roster: 'postgres://\(address)?application_name=roster': the address sets 'application_name', which Roster does not read (it reads sslmode and sslrootcert)"),
+        ]
+        for (query, message) in refusals {
+            let refused = try await RosterProcess.run(["run", "hello.lua", "--journal", "postgres://\(address)\(query)"], in: folder)
+            #expect(refused.status == 2 && refused.stdout.isEmpty, "\(query): \(refused.stderr)")
+            #expect(refused.diagnostics.hasPrefix(message) && refused.diagnostics.split(separator: "\n").count == 1, "\(query): \(refused.diagnostics)")
+        }
+    }
 }

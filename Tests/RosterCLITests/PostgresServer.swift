@@ -27,8 +27,9 @@ final class PostgresServer: @unchecked Sendable {
     }
 
     /// `password`: the `roster` user has it, and the server asks for it (scram-sha-256)
-    /// instead of trusting every local connection.
-    static func start(password: String? = nil) async throws -> PostgresServer {
+    /// instead of trusting every local connection. `tls`: the server takes TCP connections
+    /// over TLS only, with a self-signed certificate for localhost and 127.0.0.1 (`certificate`).
+    static func start(password: String? = nil, tls: Bool = false) async throws -> PostgresServer {
         guard let binaries else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL is not installed (make test installs it)"]) }
         stopAbandoned()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(folderPrefix)\(UUID().uuidString)")
@@ -44,6 +45,15 @@ final class PostgresServer: @unchecked Sendable {
             authentication = ["--auth=scram-sha-256", "--pwfile=\(file.path)"]
         }
         try await initdb.run("initdb", ["-D", folder.appendingPathComponent("data").path, "-U", "roster", "-E", "UTF8", "--no-sync"] + authentication)
+        var settings: [String] = []
+        if tls {
+            try await makeCertificate(in: folder)
+            let method = password == nil ? "trust" : "scram-sha-256"
+            try "local all all \(method)\nhostssl all all 127.0.0.1/32 \(method)\n"
+                .write(to: folder.appendingPathComponent("data/pg_hba.conf"), atomically: true, encoding: .utf8)
+            settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(folder.appendingPathComponent("server.crt").path)",
+                        "-c", "ssl_key_file=\(folder.appendingPathComponent("server.key").path)"]
+        }
         // The port was free when chosen; another test's server may take it before PostgreSQL
         // binds it (initdb takes a while). PostgreSQL then exits, and whatever took the port
         // would answer a bare connect: so ready means PostgreSQL itself says so on that port,
@@ -51,7 +61,7 @@ final class PostgresServer: @unchecked Sendable {
         for _ in 0..<3 {
             let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
             server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
-                                                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+                                                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"] + settings)
             try server.server.runWithChildSignals()
             for _ in 0..<200 where server.server.isRunning {
                 if server.isReady { return server }
@@ -64,6 +74,29 @@ final class PostgresServer: @unchecked Sendable {
         }
         try? FileManager.default.removeItem(at: folder)
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL did not start"])
+    }
+
+    /// The server's certificate (self-signed: it is its own root), for `sslrootcert`.
+    var certificate: String { folder.appendingPathComponent("server.crt").path }
+
+    /// A self-signed certificate for localhost and 127.0.0.1 and its key, readable by the
+    /// server's user only (PostgreSQL refuses a key others can read).
+    private static func makeCertificate(in folder: URL) async throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                             "-keyout", folder.appendingPathComponent("server.key").path, "-out", folder.appendingPathComponent("server.crt").path]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.runWithChildSignals()
+        openssl.waitUntilExit()
+        guard openssl.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl could not make a certificate"]) }
+        for file in ["server.key", "server.crt"] {
+            let path = folder.appendingPathComponent(file).path
+            chmod(path, file == "server.key" ? 0o600 : 0o644)
+            if getuid() == 0, let user = getpwnam("postgres") { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
+        }
     }
 
     /// PostgreSQL's own word that it accepts connections on this server's port (its pid

@@ -370,22 +370,32 @@ import ZIPFoundation
 /// A package is a file from elsewhere, read before its signature can be checked: a damaged
 /// one is refused in one line, never a crash.
 @Suite struct PluginPackageDamageTests {
-    @Test func aDamagedPackageIsRefusedInOneLine() throws {
+    /// A temporary folder for one test (removed by the caller).
+    static func folder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-package-damage-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let original = folder.appendingPathComponent("original.rosterplugin")
-        let archive = try Archive(url: original, accessMode: .create)
-        let entries: [(String, Data)] = [
-            (PluginPackage.manifestEntry, Data(#"{"name":"p","version":"1.0.0","publisher":"acme","roster":">=0.1.0","permissions":[],"tenants":[],"files":{"w.lua":"00"}}"#.utf8)),
-            (PluginPackage.signatureEntry, Data("c2lnbmF0dXJl".utf8)),
-            ("plugin/w.lua", Data(String(repeating: "print('hello')\n", count: 40).utf8)),
-        ]
+        return folder
+    }
+
+    /// A ZIP archive at `url` holding `entries`, deflated.
+    static func zip(_ entries: [(String, Data)], to url: URL) throws {
+        let archive = try Archive(url: url, accessMode: .create)
         for (path, data) in entries {
             try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
                 data.subdata(in: Int(position)..<Int(position) + size)
             }
         }
+    }
+
+    @Test func aDamagedPackageIsRefusedInOneLine() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("original.rosterplugin")
+        try Self.zip([
+            (PluginPackage.manifestEntry, Data(#"{"name":"p","version":"1.0.0","publisher":"acme","roster":">=0.1.0","permissions":[],"tenants":[],"files":{"w.lua":"00"}}"#.utf8)),
+            (PluginPackage.signatureEntry, Data("c2lnbmF0dXJl".utf8)),
+            ("plugin/w.lua", Data(String(repeating: "print('hello')\n", count: 40).utf8)),
+        ], to: original)
         let bytes = try [UInt8](Data(contentsOf: original))
         var generator = SplitMix64(seed: 0x21_9)
         let damaged = folder.appendingPathComponent("damaged.rosterplugin")
@@ -417,15 +427,10 @@ extension PluginPackageDamageTests {
     /// An entry that unpacks to more than its declared size (a deflate bomb: 48 MB of zeros
     /// declared as 1 KB) is refused as damaged once it passes its size, not unpacked whole.
     @Test func anEntryUnpackingPastItsDeclaredSizeIsRefused() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-package-bomb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let package = folder.appendingPathComponent("bomb.rosterplugin")
-        let archive = try Archive(url: package, accessMode: .create)
-        let zeros = Data(count: 48 << 20)
-        try archive.addEntry(with: "plugin/big.lua", type: .file, uncompressedSize: Int64(zeros.count), compressionMethod: .deflate) { position, size in
-            zeros.subdata(in: Int(position)..<Int(position) + size)
-        }
+        try Self.zip([("plugin/big.lua", Data(count: 48 << 20))], to: package)
         // Declare 1 KB in the local header (offset 22) and the central directory (offset 24).
         var bytes = try [UInt8](Data(contentsOf: package))
         func declare(at offset: Int) { bytes.replaceSubrange(offset..<offset + 4, with: [0x00, 0x04, 0x00, 0x00]) }

@@ -8,7 +8,10 @@ enum TextGivenForValue {
         guard !wanted.contains(.string), !wanted.contains(.any), text.utf8.count <= 64 else { return "" }
         let trimmed = String(decoding: text.utf8.drop { $0 == 0x20 }.reversed().drop { $0 == 0x20 }.reversed(), as: UTF8.self)
         let conversion: String
-        if wanted.contains(.number) ? Double(trimmed) != nil : wanted.contains(.integer) && Int64(trimmed) != nil {
+        // Swift's Double also reads "nan" and "inf", which Lua's tonumber does not: a number has a digit.
+        let reads = wanted.contains(.number) ? Double(trimmed) != nil && trimmed.contains(where: \.isNumber)
+            : wanted.contains(.integer) && Int64(trimmed) != nil
+        if reads {
             conversion = "tonumber(...) makes a number of it"
         } else if wanted.contains(.boolean), trimmed == "true" || trimmed == "false" {
             conversion = "(... == \"true\") makes a boolean of it"

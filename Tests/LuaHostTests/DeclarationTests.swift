@@ -1,6 +1,6 @@
 /// DeclarationTests.swift: functions registered from one declaration, arguments checked
 /// from it.
-import LuaHost
+@testable import LuaHost
 import Testing
 import TestSupport
 
@@ -121,5 +121,16 @@ import TestSupport
         #expect(add.effect == .read)
         #expect(add.result?.type == "integer")
         #expect(Demo.module.functions.first { $0.name == "sleep" }!.isAsync)
+    }
+
+    /// The hint for text given where a number or a boolean belongs names a conversion that
+    /// works: none for what Lua's tonumber does not read ("nan", "inf") or for other text.
+    @Test func textGivenForAValueIsHintedOnlyWhenItConverts() {
+        #expect(TextGivenForValue.hint(" 2.5 ", wanted: [.number]) == #" ("2.5" is text: tonumber(...) makes a number of it; a CSV cell and an --arg are always text)"#)
+        #expect(TextGivenForValue.hint("7", wanted: [.integer]) == #" ("7" is text: tonumber(...) makes a number of it; a CSV cell and an --arg are always text)"#)
+        #expect(TextGivenForValue.hint("true", wanted: [.boolean]).hasPrefix(#" ("true" is text: (... == "true") makes a boolean of it;"#))
+        for (text, wanted) in [("nan", [LuaType.number]), ("inf", [.number]), ("2.5", [.integer]), ("yes", [.boolean]), ("7", [.string, .integer]), ("7", [.any])] {
+            #expect(TextGivenForValue.hint(text, wanted: wanted) == "", "\(text) for \(wanted)")
+        }
     }
 }

@@ -14,6 +14,12 @@ import Testing
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "error500=2") }
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "teapot=0.1") }
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "latency=fast") }
+        // Past a day, or not a finite number: refused, where the conversion to nanoseconds trapped.
+        for bad in ["latency=99999999999999999999ms", "latency=1e300s", "latency=infms", "slowbody=nanms", "latency=86401s", "latency=-5ms"] {
+            #expect(throws: FaultSpecError.self, "\(bad)") { try FaultSpec(parsing: bad) }
+        }
+        #expect(try FaultSpec(parsing: "latency=86400s").latency == .seconds(86_400))
+        #expect(try FaultSpec(parsing: "slowbody=250us").slowBody == .microseconds(250))
         #expect(throws: FaultSpecError.self) { try FaultSpec(parsing: "error500=0.6,error503=0.6") }
     }
 
@@ -120,7 +126,8 @@ import Testing
         #expect(try RateLimit(parsing: "5/500ms") == RateLimit(requests: 5, window: .milliseconds(500)))
         #expect(try RateLimit(parsing: "100/1m").window == .seconds(60))
         #expect(RateLimit(requests: 25, window: .seconds(60)).description == "25/60s")
-        for bad in ["25", "0/60s", "x/60s", "25/fast", "25/-1s"] {
+        #expect(try RateLimit(parsing: "1/1440m").window == .seconds(86_400))
+        for bad in ["25", "0/60s", "x/60s", "25/fast", "25/-1s", "25/0s", "5/99999999999999999999s", "5/infs", "5/1441m"] {
             #expect(throws: RateLimitError.self, "\(bad)") { try RateLimit(parsing: bad) }
         }
     }

@@ -74,13 +74,10 @@ public struct FaultSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     private static func duration(_ value: String, part: String) throws(FaultSpecError) -> Duration {
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1)]
-        for (suffix, scale) in units where value.hasSuffix(suffix) {
-            if let number = Double(value.dropLast(suffix.count)), number >= 0 {
-                return .nanoseconds(Int64(number * scale * 1e9))
-            }
+        guard let duration = DurationText.parse(value, units: [("ms", 1e-3), ("us", 1e-6), ("s", 1)]) else {
+            throw FaultSpecError(part: part, reason: "a duration is a number with ms, us or s, up to a day (50ms)")
         }
-        throw FaultSpecError(part: part, reason: "a duration is a number with ms, us or s (50ms)")
+        return duration
     }
 
     private static func format(_ duration: Duration) -> String {

@@ -18,14 +18,10 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
         guard parts.count == 2, let requests = Int(parts[0]), requests > 0 else {
             throw RateLimitError("expected REQUESTS/WINDOW such as 25/60s, got '\(text)'")
         }
-        let units: [(String, Int64)] = [("ms", 1_000_000), ("s", 1_000_000_000), ("m", 60_000_000_000)]
-        for (suffix, nanoseconds) in units where parts[1].hasSuffix(suffix) {
-            if let number = Double(parts[1].dropLast(suffix.count)), number > 0 {
-                self.init(requests: requests, window: .nanoseconds(Int64(number * Double(nanoseconds))))
-                return
-            }
+        guard let window = DurationText.parse(parts[1], units: [("ms", 1e-3), ("s", 1), ("m", 60)]), window > .zero else {
+            throw RateLimitError("the window is a number with ms, s or m, more than 0 and up to a day (60s), got '\(parts[1])'")
         }
-        throw RateLimitError("the window is a number with ms, s or m (60s), got '\(parts[1])'")
+        self.init(requests: requests, window: window)
     }
 
     public var description: String {

@@ -382,12 +382,24 @@ struct RawJSON: Encodable {
 
 /// Times as the command line reads and writes them.
 enum When {
+    /// The longest age or delay read: a hundred years. Past it a time is a mistake, and
+    /// far past it no longer fits the milliseconds it is written and journaled as.
+    static let longestSpan: TimeInterval = 36_500 * 86_400
+
+    /// `30m`, `12h`, `7d`, `1.5h` as seconds; nil when `text` is not one. Throws for a span
+    /// past a hundred years.
+    private static func span(_ text: String, option: String) throws -> TimeInterval? {
+        guard let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
+              let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] else { return nil }
+        guard amount * unit <= longestSpan else {
+            throw ValidationError("\(option): '\(text)' is more than a hundred years; give at most 36500d")
+        }
+        return amount * unit
+    }
+
     /// `2026-11-29`, `2026-11-29T10:00:00Z`, or `30m`, `12h`, `7d` (ago).
     static func parse(_ text: String, option: String) throws -> Date {
-        if let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
-           let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] {
-            return Date().addingTimeInterval(-amount * unit)
-        }
+        if let age = try span(text, option: option) { return Date().addingTimeInterval(-age) }
         let full = ISO8601DateFormatter()
         if let date = full.date(from: text) { return date }
         let day = ISO8601DateFormatter()
@@ -398,10 +410,7 @@ enum When {
 
     /// `2026-11-29T22:00:00Z`, `2026-11-29`, or `30s`, `10m`, `2h`, `1d` from now.
     static func parseFuture(_ text: String, option: String) throws -> Date {
-        if let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
-           let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] {
-            return Date().addingTimeInterval(amount * unit)
-        }
+        if let delay = try span(text, option: option) { return Date().addingTimeInterval(delay) }
         if let date = try? parse(text, option: option) { return date }
         throw ValidationError("\(option) expects an ISO time (2026-11-29T22:00:00Z), a date (2026-11-29) or a delay (30s, 10m, 2h), got '\(text)'")
     }

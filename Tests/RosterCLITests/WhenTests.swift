@@ -1,5 +1,6 @@
 /// WhenTests.swift: times as Roster writes them — ISO 8601 for machines, a plain UTC time for
 /// tables — the same text a date formatter gives, without its per-call cost.
+import ArgumentParser
 import Foundation
 @testable import RosterCLI
 import Testing
@@ -25,5 +26,18 @@ import Testing
         }
         #expect(When.iso(Date(timeIntervalSince1970: 1_764_670_790.052)) == "2025-12-02T10:19:50.052Z")
         #expect(When.iso(Date(timeIntervalSince1970: -1.0625)) == "1969-12-31T23:59:58.938Z")
+    }
+
+    /// An age or a delay is at most a hundred years: past it the time's milliseconds did
+    /// not fit an Int64, and `runs prune --before 99999999999999999d` or `submit --at` trapped.
+    @Test func agesAndDelaysAreBounded() throws {
+        let now = Date()
+        #expect(abs(try When.parse("36500d", option: "--since").timeIntervalSince(now) + 36_500 * 86_400) < 60)
+        #expect(abs(try When.parseFuture("1.5h", option: "--at").timeIntervalSince(now) - 5_400) < 60)
+        for text in ["36501d", "99999999999999999d", "1e300h", "infs"] {
+            #expect(throws: ValidationError.self, "\(text)") { try When.parse(text, option: "--since") }
+            #expect(throws: ValidationError.self, "\(text)") { try When.parseFuture(text, option: "--at") }
+        }
+        #expect(throws: ValidationError.self) { try When.parse("nans", option: "--since") }
     }
 }

@@ -258,6 +258,8 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:1: x: unknown key; remove it; the top level takes default_tenant, tenants, journal, journal_password, journal_keep, plugins, schedules, proxy, proxy_password, no_proxy"),
         ("journal_keep = \"12m\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: journal_keep: expected an age in days or hours, got \"12m\"; write journal_keep = \"400d\" (or \"36h\")"),
+        ("journal_keep = \"99999999999999999999d\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: journal_keep: \"99999999999999999999d\" is more than a hundred years; write at most journal_keep = \"36500d\""),
         ("journal_keep = 400\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
          "roster.toml:1: journal_keep: expected a string, got an integer; write journal_keep = \"400d\""),
         ("proxy = \"http://ops:hunter2@proxy.example.com:3128\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",

@@ -74,6 +74,11 @@ public struct ConfigurationSection {
         guard let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount > 0, amount.isFinite else {
             throw document.error(at: path + [key], "expected an age in days or hours, got \"\(text)\"", fix: "write \(key) = \"\(example)\" (or \"36h\")")
         }
+        // Past a hundred years an age is a mistake, and far past it the time it reaches
+        // back to no longer fits the milliseconds it is written as.
+        guard amount * unit <= 36_500 * 86_400 else {
+            throw document.error(at: path + [key], "\"\(text)\" is more than a hundred years", fix: "write at most \(key) = \"36500d\"")
+        }
         return amount * unit
     }
 

@@ -382,16 +382,12 @@ struct RawJSON: Encodable {
 
 /// Times as the command line reads and writes them.
 enum When {
-    /// The longest age or delay read: a hundred years. Past it a time is a mistake, and
-    /// far past it no longer fits the milliseconds it is written and journaled as.
-    static let longestSpan: TimeInterval = 36_500 * 86_400
-
     /// `30m`, `12h`, `7d`, `1.5h` as seconds; nil when `text` is not one. Throws for a span
-    /// past a hundred years.
+    /// past a hundred years (`ConfigurationSection.longestAge`, as `journal_keep`).
     private static func span(_ text: String, option: String) throws -> TimeInterval? {
         guard let last = text.last, let amount = Double(text.dropLast()), amount >= 0,
               let unit = ["s": 1.0, "m": 60, "h": 3600, "d": 86_400][String(last)] else { return nil }
-        guard amount * unit <= longestSpan else {
+        guard amount * unit <= ConfigurationSection.longestAge else {
             throw ValidationError("\(option): '\(text)' is more than a hundred years; give at most 36500d")
         }
         return amount * unit

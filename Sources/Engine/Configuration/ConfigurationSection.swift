@@ -68,15 +68,18 @@ public struct ConfigurationSection {
 
     /// An age in days or hours, `"400d"` or `"36h"`, in seconds. No minutes or months:
     /// `"1m"` would read as either.
+    /// The longest age read, here and on the command line: a hundred years, in seconds. Past
+    /// it an age is a mistake, and far past it the time it reaches back to no longer fits the
+    /// milliseconds it is written and journaled as.
+    public static let longestAge: Double = 36_500 * 86_400
+
     public func age(_ key: String, example: String) throws(ConfigurationError) -> Double? {
         guard let text = try string(key, example: example) else { return nil }
         let units: [Character: Double] = ["d": 86_400, "h": 3_600]
         guard let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount > 0, amount.isFinite else {
             throw document.error(at: path + [key], "expected an age in days or hours, got \"\(text)\"", fix: "write \(key) = \"\(example)\" (or \"36h\")")
         }
-        // Past a hundred years an age is a mistake, and far past it the time it reaches
-        // back to no longer fits the milliseconds it is written as.
-        guard amount * unit <= 36_500 * 86_400 else {
+        guard amount * unit <= Self.longestAge else {
             throw document.error(at: path + [key], "\"\(text)\" is more than a hundred years", fix: "write at most \(key) = \"36500d\"")
         }
         return amount * unit

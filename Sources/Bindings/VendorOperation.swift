@@ -489,6 +489,9 @@ public struct VendorOperation: Sendable {
             table[parameter.name] = try parameter.form.map { form throws(LuaError) in
                 try form.check(value, label: "argument #\(index) (\(parameter.name))")
             } ?? value
+            if parameter.urlPathSegment, case .string(let text) = value, let problem = VendorEncoding.pathSegmentProblem(text.bytes) {
+                throw LuaError("argument #\(index) (\(parameter.name)) \(problem)")
+            }
         }
         return CheckedTable(table)
     }

@@ -36,6 +36,10 @@ public struct LuaParameter: Sendable {
     public var form: LuaForm?
     /// Never recorded as given (a password).
     public var redacted: Bool
+    /// Sent as one segment of a URL's path (a user's name in the application): text there
+    /// cannot be empty, "." or "..", which a URL reads as no name or as a step along its path
+    /// (`users/` is the list of users). Checked by whoever sends it.
+    public var urlPathSegment = false
 
     public init(_ name: String, _ types: LuaType..., optional: Bool = false, variadic: Bool = false, doc: String) {
         self.name = name
@@ -56,6 +60,13 @@ public struct LuaParameter: Sendable {
         self.variadic = false
         self.form = form
         self.redacted = redacted
+    }
+
+    /// This parameter, sent as one segment of a URL's path (`urlPathSegment`).
+    public func inURLPath() -> LuaParameter {
+        var parameter = self
+        parameter.urlPathSegment = true
+        return parameter
     }
 
     /// The type as docs and stubs write it.

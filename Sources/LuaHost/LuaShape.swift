@@ -165,13 +165,13 @@ public indirect enum LuaForm: Sendable {
                 throw mismatch(value, label())
             }
             guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
-                throw LuaError("\(label()) must be digits, got \"\(text)\"")
+                throw LuaError("\(label()) must be digits, got \"\(QuotedText.shown(text))\"")
             }
             return .string(LuaString(text))
         case .choice(let values):
             guard let text = value.text else { throw mismatch(value, label()) }
             guard let match = values.first(where: { $0.lowercased() == text.lowercased() }) else {
-                throw LuaError("\(label()) must be \(Self.spoken(values)), got \"\(text)\"")
+                throw LuaError("\(label()) must be \(Self.spoken(values)), got \"\(QuotedText.shown(text))\"")
             }
             return .string(LuaString(match))
         case .table:
@@ -198,7 +198,7 @@ public indirect enum LuaForm: Sendable {
             for (key, field) in table.fields {
                 guard let name = key.text, let declared = shape.field(name), !declared.readOnly else {
                     if shape.open { checked.fields[key] = field; continue }
-                    let shown = key.text.map { "'\($0)'" } ?? LuaState.keyDescription(key)
+                    let shown = key.text.map { "'\(QuotedText.shown($0))'" } ?? LuaState.keyDescription(key)
                     throw LuaError("\(label()) has unknown field \(shown); known fields: \(known())")
                 }
                 checked[name] = try declared.type.check(field, label: "\(label()) field \(name)")

@@ -205,6 +205,31 @@ import Vendors
         }
     }
 
+    /// A name sent in a URL's path is refused before anything is sent when it is empty, "."
+    /// or "..": `encore.get_user("")` reached `users/`, the list of every user, and a server
+    /// resolves `users/..` or `agency/../member/5` to another resource than the one named.
+    @Test func aNameSentInAURLIsOne() async throws {
+        try await EmulatedRun.with { run in
+            let refusals = [
+                (#"encore.get_user("")"#, #"encore.get_user: argument #1 (id) is empty: a name sent in a URL cannot be (a blank CSV cell is "")"#),
+                (#"encore.deactivate_user(".", {external = true})"#, #"encore.deactivate_user: argument #1 (id) is ".": a URL reads it as a step along its path, not as a name"#),
+                (#"encore.update_user("..", {first_name = "A"})"#, #"encore.update_user: argument #1 (id) is "..": a URL reads it as a step along its path, not as a name"#),
+                (#"activeconnect.lost_device("")"#, #"activeconnect.lost_device: argument #1 (user) is empty: a name sent in a URL cannot be (a blank CSV cell is "")"#),
+                (#"activeconnect.registration_link("..")"#, #"activeconnect.registration_link: argument #1 (user) is "..": a URL reads it as a step along its path, not as a name"#),
+                (#"active911.delete_member("..", 5)"#, #"active911.delete_member: argument #1 (agency) is "..": a URL reads it as a step along its path, not as a name"#),
+                (#"active911.create_member("", {name = "A", email = "a@example.com"})"#, #"active911.create_member: argument #1 (agency) is empty: a name sent in a URL cannot be (a blank CSV cell is "")"#),
+            ]
+            for (call, message) in refusals {
+                let (result, _) = await run.lua("local row = {}\n\(call)\n", name: "row.lua")
+                #expect(result.outcome.summaryForTests == "row.lua:2: " + message, "\(call)")
+                #expect(result.calls.isEmpty, "\(call) sent \(result.calls)")
+            }
+            // Names holding dots, or made of more than two, are names: sent, and answered.
+            let (sent, _) = await run.lua(#"for _, id in ipairs({"...", "a.b", "../x"}) do pcall(encore.get_user, id); pcall(activeconnect.has_device, id) end"#)
+            #expect(sent.calls.count == 6, "\(sent.calls)")
+        }
+    }
+
     @Test func aVendorErrorIsOneReadableLineAtTheTopLevel() async throws {
         try await EmulatedRun.with { run in
             let (result, _) = await run.lua("local x = 1\nencore.get_user(424242)\n", name: "lookup.lua")

@@ -146,6 +146,18 @@ import Vendors
         }
     }
 
+    /// Text a script passed is quoted in a refusal on one line, cut short: a column's value
+    /// of thousands of characters, or one holding line breaks, made a message of as many.
+    @Test func aRefusedValueIsQuotedOnOneShortLine() {
+        let long = String(repeating: "a", count: 3_000)
+        let choice = #expect(throws: LuaError.self) { try LuaForm.choice(["asc", "desc"]).check(.string(LuaString(long)), label: "argument #1 (order)") }
+        #expect(choice?.description == "argument #1 (order) must be \"asc\" or \"desc\", got \"" + String(repeating: "a", count: 59) + "…\"")
+        let digits = #expect(throws: LuaError.self) { try LuaForm.digits.check("12\n34", label: "argument #1 (card)") }
+        #expect(digits?.description == #"argument #1 (card) must be digits, got "12\n34""#)
+        let key = #expect(throws: LuaError.self) { try LuaForm.shape(Self.role).check(.table(LuaTable(["na\u{2028}me": 1])), label: "argument #2 (role)") }
+        #expect(key?.description.hasPrefix(#"argument #2 (role) has unknown field 'na\u{2028}me'; known fields: "#) == true, "\(String(describing: key))")
+    }
+
     @Test func docsSayTheShape() {
         #expect(LuaForm.list(.shape(Self.user)).typeText == "User[]")
         #expect(LuaShape([LuaField("d", .choice(["asc", "desc"]), doc: "")]).inlineText == "{d: (\"asc\"|\"desc\")?}")

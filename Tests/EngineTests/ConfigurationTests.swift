@@ -284,6 +284,10 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:1: tenants.acme: configures no vendor; add a [tenants.acme.VENDOR] section, VENDOR one of: activeconnect, encore, guardant, active911, allthenticate"),
         ("tenants = 3\n",
          "roster.toml:1: tenants: expected a table, got an integer; write it as [tenants]"),
+        ("[tenants.acme.activeconnect]\napplication_id = \"..\"\napplication_secret = { env = \"K\" }\n",
+         "roster.toml:2: tenants.acme.activeconnect.application_id: is \"..\": a URL reads it as a step along its path, not as a name; write application_id = \"APP123\""),
+        ("[tenants.acme.active911]\nrefresh_token = { env = \"K\" }\nagency = \".\"\n",
+         "roster.toml:3: tenants.acme.active911.agency: is \".\": a URL reads it as a step along its path, not as a name; write agency = \"3e597c4a-877f-4c62-9f62-21e8635907e2\""),
         ("[tenants.acme.encore\nsubscription_key = 1\n",
          "roster.toml:1: TOML syntax error: Error while parsing table header: expected ']', saw '\\n'; correct the syntax at column 21 (see https://toml.io)"),
     ])

@@ -28,7 +28,7 @@ public enum Active911Module: VendorModule {
         LuaField("permissions", .list(.string), doc: "view_agency, edit_agency, edit_billing"),
     ])
 
-    static let agencyID = LuaParameter("agency", .string, optional: true, doc: "the agency id; nil for the tenant's configured agency")
+    static let agencyID = LuaParameter("agency", .string, optional: true, doc: "the agency id; nil for the tenant's configured agency").inURLPath()
 
     static func memberToCreate(_ fields: CheckedTable) -> Active911NewMember {
         Active911NewMember(name: fields.text("name"), email: fields.text("email"), phone: fields.string("phone"),

@@ -14,7 +14,7 @@ public enum ActiveconnectModule: VendorModule {
         return union
     }
 
-    static let user = LuaParameter("user", .string, doc: "the user's name in the application (often an email)")
+    static let user = LuaParameter("user", .string, doc: "the user's name in the application (often an email)").inURLPath()
     static let users = LuaParameter("users", form: .list(.string), doc: "list of user names")
     static let link = LuaResult(.string, doc: "the registration URL")
 

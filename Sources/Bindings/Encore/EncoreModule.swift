@@ -30,7 +30,7 @@ public enum EncoreModule: VendorModule {
         LuaField("license_type", .integer, wire: "LicenseType", doc: "0 Undefined, 1 Regular, 2 WebOnly, 3 Employee"),
     ])
 
-    static let id = LuaParameter("id", .integer, .string, doc: "the user's InternalId, or ExternalId (a string, or with {external = true})")
+    static let id = LuaParameter("id", .integer, .string, doc: "the user's InternalId, or ExternalId (a string, or with {external = true})").inURLPath()
     static let idOptions = LuaParameter("options", form: .shape(LuaShape([
         LuaField("external", .boolean, doc: "id is an ExternalId (default: true when id is a string)"),
     ])), optional: true, doc: "how id is read")

@@ -34,7 +34,7 @@ public struct Active911Settings: VendorSettings {
         baseURL = try section.url("base_url")
         tokenURL = try section.url("token_url")
         refreshToken = try section.secret("refresh_token", required: true)!
-        agency = try section.string("agency", example: "3e597c4a-877f-4c62-9f62-21e8635907e2")
+        agency = try section.pathSegment("agency", example: "3e597c4a-877f-4c62-9f62-21e8635907e2")
         requestsPerMinute = try section.integer("requests_per_minute", in: 1...10_000)
         rateLimit = try section.rateLimit("rate_limit")
         reserve = try section.fraction("reserve", in: 0...0.9)

@@ -25,7 +25,7 @@ public struct ActiveconnectSettings: VendorSettings {
     public init(_ section: ConfigurationSection) throws(ConfigurationError) {
         try section.requireOnly(Self.keys)
         baseURL = try section.url("base_url")
-        applicationID = try section.string("application_id", required: true, example: "APP123")!
+        applicationID = try section.pathSegment("application_id", required: true, example: "APP123")!
         applicationSecret = try section.secret("application_secret", required: true)!
     }
 

@@ -3,6 +3,7 @@
 import Emulator
 import Foundation
 import LuaHost
+import Vendors
 
 /// One table of a document (`[tenants.acme.encore]`) and the keys it may hold.
 public struct ConfigurationSection {
@@ -62,6 +63,16 @@ public struct ConfigurationSection {
         }
         guard !text.allSatisfy({ $0.isWhitespace && !$0.isNewline }) else {
             throw document.error(at: path + [key], "is empty", fix: "write \(key) = \"\(example)\", or remove it")
+        }
+        return text
+    }
+
+    /// A string sent as one segment of a URL's path (an application's id, an agency's): not
+    /// empty, `.` or `..` (`VendorEncoding.pathSegmentProblem`).
+    public func pathSegment(_ key: String, required: Bool = false, example: String) throws(ConfigurationError) -> String? {
+        guard let text = try string(key, required: required, example: example) else { return nil }
+        if let problem = VendorEncoding.pathSegmentProblem(text.utf8) {
+            throw document.error(at: path + [key], problem, fix: "write \(key) = \"\(example)\"")
         }
         return text
     }

@@ -4,6 +4,7 @@
 /// into an installed plugins folder, whose lock file pins each plugin's manifest.
 import Crypto
 import Foundation
+import LuaHost
 import ZIPFoundation
 
 /// A package's contents, read and checked against its signature.

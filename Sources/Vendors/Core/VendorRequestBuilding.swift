@@ -29,6 +29,16 @@ public enum VendorEncoding {
         }
     }
 
+    /// Why `text` cannot be one segment of a URL's path (a user's name, an agency's id), or
+    /// nil. Sent, an empty name addresses the collection (`users/` lists every user), and
+    /// `.` or `..` a step along the path, which servers and proxies resolve before routing
+    /// (`agency/../member/5`); percent-encoding a dot does not stop them.
+    public static func pathSegmentProblem(_ text: some Collection<UInt8>) -> String? {
+        if text.isEmpty { return "is empty: a name sent in a URL cannot be (a blank CSV cell is \"\")" }
+        guard text.count <= 2, text.allSatisfy({ $0 == UInt8(ascii: ".") }) else { return nil }
+        return "is \"\(String(decoding: text, as: UTF8.self))\": a URL reads it as a step along its path, not as a name"
+    }
+
     /// `a=1&b=2` in the given order, nil values left out.
     public static func query(_ pairs: [(String, String?)]) -> String {
         pairs.compactMap { name, value in value.map { "\(component(name))=\(component($0))" } }.joined(separator: "&")

@@ -1,12 +1,12 @@
-/// QuotedText.swift: text read from a file (a CSV's column name, a name inside a package)
-/// quoted in a message. A message is one line, and such text may hold line breaks, tabs or
-/// invisible characters, or run long.
+/// QuotedText.swift: text a message did not write (a CSV's column name, a name inside a
+/// package, a script's argument) quoted in it. A message is one line, and such text may hold
+/// line breaks, tabs or invisible characters, or run long.
 
 /// How a message quotes text it did not write.
-enum QuotedText {
+public enum QuotedText {
     /// `text` with line breaks, tabs and other invisible characters escaped (`\n`,
     /// `\u{FEFF}`), cut to `limit` characters (the last one `…`).
-    static func shown(_ text: String, limit: Int = 60) -> String {
+    public static func shown(_ text: String, limit: Int = 60) -> String {
         var shown = ""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -28,9 +28,18 @@ struct PlanCommand: AsyncParsableCommand {
             // else the user's default (as `roster apply` finds it).
             let configuration = plan.config.flatMap { try? RosterConfiguration.load(path: $0) }
             guard let store = try? journalOptions.open(configuration: configuration) else { return }
-            if let kept = try? store.savedPlan(id: plan.id), let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)),
-               let difference = original.difference(from: plan) {
+            // A plan whose run is not in this journal was made with another: nothing to check.
+            guard let made = try? store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
+                Diagnostics.error("roster: plan \(plan.id) was not made with the journal \(store.path) (its run \(plan.run) is not there); roster apply needs the one it was made with (--journal)")
+                return
+            }
+            switch try? SavedPlan.kept(plan, in: store) {
+            case .same?, nil: break
+            case .edited(let difference)?:
                 Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); roster apply refuses it (make a new plan)")
+                throw ExitCode(ExitStatus.stalePlan)
+            case .notKept(let why)?:
+                Diagnostics.error("roster: \(path) is not a plan as roster saved it: \(why); roster apply refuses it (make a new plan)")
                 throw ExitCode(ExitStatus.stalePlan)
             }
             if let applied = try? store.planApplication(id: plan.id) {
@@ -38,7 +47,7 @@ struct PlanCommand: AsyncParsableCommand {
                 return
             }
             // A plugin's plan runs only under the version it was made with.
-            if plan.plugin != nil, let made = try? store.run(plan.run),
+            if plan.plugin != nil,
                case .failure(let drift) = try JournaledPluginRun.installedForPlan(of: made.run, trusted: PluginCatalog.trustedPublishers(configuration: plan.config)) {
                 switch drift {
                 case .missing(let problem): Diagnostics.error("roster: \(problem); roster apply cannot run it here")
@@ -53,15 +62,22 @@ struct PlanCommand: AsyncParsableCommand {
 }
 
 extension SavedPlan {
-    /// Writes the plan to `path` (mode 0600) and keeps it in the journal; says how to apply it.
+    /// Keeps the plan in the journal and writes it to `path` (mode 0600); says how to apply
+    /// it. The journal's copy comes first: an apply checks the file against it, and refuses a
+    /// file with none.
     func save(to path: String, journal: RunJournal) throws {
+        do {
+            try journal.store.savePlan(id: id, runID: run, json: String(decoding: encoded(), as: UTF8.self))
+        } catch {
+            Diagnostics.error("roster: no plan saved: the journal \(journal.store.path) cannot keep it: \(error)")
+            throw ExitCode(ExitStatus.scriptError)
+        }
         do {
             try UserFile.write(encoded(), to: path, mode: 0o600)
         } catch {
             Diagnostics.error("roster: cannot write --plan-out '\(path)': \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        try? journal.store.savePlan(id: id, runID: run, json: String(decoding: encoded(), as: UTF8.self))
         Diagnostics.error("roster: plan \(id) saved to \(path) (\(changes.count) change\(changes.count == 1 ? "" : "s")); apply exactly it with: \(JournalOptions.command("apply \(Diagnostics.shellWord(path))", reaching: journal.store))")
     }
 
@@ -115,21 +131,26 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
             Diagnostics.error("roster: plan \(plan.id) was already applied by run \(earlier) (its changes: \(JournalOptions.command("runs show \(earlier)", reaching: store))); a plan is applied once")
             throw ExitCode(ExitStatus.stalePlan)
         }
+        guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
+            Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, "
+                              + "or pass that journal with --journal (a plan whose run was pruned is made again: roster run SCRIPT --dry-run --plan-out PLAN)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // The file is what was reviewed; the journal kept the plan as it was made. An edited
-        // file is not applied (the changes checked are the journal's, not the file's text).
-        if let kept = try store.savedPlan(id: plan.id), let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)),
-           let difference = original.difference(from: plan) {
+        // file is not applied (the changes checked are the journal's, not the file's text),
+        // nor one the journal never kept: its id was edited, so nothing holds it to once.
+        switch try SavedPlan.kept(plan, in: store) {
+        case .same: break
+        case .edited(let difference):
             Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); nothing was sent (make a new plan)")
+            throw ExitCode(ExitStatus.stalePlan)
+        case .notKept(let why):
+            Diagnostics.error("roster: \(path) is not a plan as roster saved it: \(why); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }
         if let moved = plan.retargeted(connection) {
             Diagnostics.error("roster: plan is stale: \(moved); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
-        }
-        guard let made = try store.run(plan.run), made.scriptSHA256 == plan.script_sha256 else {
-            Diagnostics.error("roster: the script snapshot of plan \(plan.id) (run \(plan.run)) is not in the journal \(store.path); apply it where it was made, "
-                              + "or pass that journal with --journal (a plan whose run was pruned is made again: roster run SCRIPT --dry-run --plan-out PLAN)")
-            throw ExitCode(ExitStatus.usage)
         }
         var inputs: [ScriptInput] = []
         for input in plan.inputs {

@@ -384,6 +384,30 @@ import TestSupport
             let arguments = try await RosterProcess.run(["apply", "plan.json", "--yes"], in: folder, environment: environment)
             #expect(arguments.status == 6)
             #expect(arguments.diagnostics.contains("its --arg values differ"), "\(arguments.stderr)")
+            // A file whose id was edited names no plan the journal kept, so nothing would hold
+            // it to being applied once: refused, shown as refused, and an id roster never
+            // makes is refused on reading, quoted on one line.
+            let id = try #require(original.firstMatch(of: /"id" : "([0-9a-f-]{36})"/)?.1)
+            let otherID = UUID().uuidString.lowercased()
+            try original.replacingOccurrences(of: String(id), with: otherID).write(to: file, atomically: true, encoding: .utf8)
+            for command in [["apply", "plan.json", "--yes"], ["plan", "show", "plan.json"]] {
+                let reIdentified = try await RosterProcess.run(command, in: folder, environment: environment)
+                #expect(reIdentified.status == 6, "\(command) \(reIdentified.stderr)")
+                #expect(reIdentified.diagnostics.hasSuffix("roster: plan.json is not a plan as roster saved it: the journal \(folder.path)/state/roster/journal.sqlite keeps no plan \(otherID) of run 1 (was its id edited?); "
+                    + (command[0] == "apply" ? "nothing was sent" : "roster apply refuses it") + " (make a new plan)\n"), "\(command) \(reIdentified.stderr)")
+            }
+            try original.replacingOccurrences(of: String(id), with: "x\\ny\\u2028").write(to: file, atomically: true, encoding: .utf8)
+            for command in [["apply", "plan.json", "--yes"], ["plan", "show", "plan.json"]] {
+                let garbled = try await RosterProcess.run(command, in: folder, environment: environment)
+                #expect(garbled.status == 2 && garbled.diagnostics.hasSuffix(
+                    "roster: the plan 'plan.json' has an id roster does not make (x\\ny\\u{2028}); its file was edited (make a new plan)\n"), "\(command) \(garbled.stderr)")
+            }
+            // What an edit put in the file is shown on the line it belongs to.
+            try original.replacingOccurrences(of: #""vendor" : "encore""#, with: #""vendor" : "en\ncore""#).write(to: file, atomically: true, encoding: .utf8)
+            let broken = try await RosterProcess.run(["plan", "show", "plan.json"], in: folder, environment: environment)
+            #expect(broken.status == 6 && broken.stdout.contains("\n  1. [destructive] en\\ncore.deactivate_user id=1001\n"), "\(broken.stdout)")
+            #expect(broken.diagnostics.hasSuffix(" as it was made: change 1 reads en\\ncore.deactivate_user id=1001, made as encore.deactivate_user id=1001; roster apply refuses it (make a new plan)\n"),
+                    "\(broken.stderr)")
             #expect(try await Self.active(emulator) == before, "nothing was sent")
 
             let object = try JSONSerialization.jsonObject(with: Data(original.utf8))

@@ -5,6 +5,7 @@ import Bindings
 import Crypto
 import Foundation
 import Journal
+import LuaHost
 import Synchronization
 import Vendors
 
@@ -178,7 +179,8 @@ public struct SavedPlan: Codable, Sendable, Equatable {
             if let number = change.row, number != row { lines.append("  row \(number):"); row = number }
             lines.append("  \(change.row == nil ? "" : "  ")\(index + 1). [\(change.effect)] \(change.summary)")
         }
-        return lines.joined(separator: "\n")
+        // Each line as one: a file edited to hold a line break shows it, not a line of its own.
+        return lines.map { QuotedText.shown($0, limit: .max) }.joined(separator: "\n")
     }
 
     /// The plan as saved: sorted keys, one change per line is not needed; pretty for reading.
@@ -194,7 +196,9 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         guard self != edited else { return nil }
         for index in 0..<max(changes.count, edited.changes.count) where changes[safe: index] != edited.changes[safe: index] {
             let made = changes[safe: index]?.summary ?? "nothing", now = edited.changes[safe: index]?.summary ?? "nothing"
-            return made == now ? "change \(index + 1) (\(now)) differs in its details" : "change \(index + 1) reads \(now), made as \(made)"
+            // The file's text, quoted on one line: an edit may have put anything there.
+            let shown = QuotedText.shown(now, limit: 300)
+            return made == now ? "change \(index + 1) (\(shown)) differs in its details" : "change \(index + 1) reads \(shown), made as \(made)"
         }
         if arguments != edited.arguments { return "its --arg values differ" }
         if plugin != edited.plugin { return "its plugin or workflow differs" }
@@ -205,6 +209,29 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         return "its details differ"
     }
 
+    /// How a plan file stands against the copy its journal kept when the plan was made.
+    public enum KeptCopy: Equatable, Sendable {
+        /// The file is the plan as it was made (perhaps formatted anew).
+        case same
+        /// The file was edited since: what differs first.
+        case edited(String)
+        /// The journal holds no copy of it: why.
+        case notKept(String)
+    }
+
+    /// How `plan`, as read from its file, stands against the copy `store` kept of it. The
+    /// copy is what holds a plan to what was reviewed and to being applied once: a file whose
+    /// id was edited names no copy, and is applied by nothing.
+    public static func kept(_ plan: SavedPlan, in store: any JournalStore) throws(JournalError) -> KeptCopy {
+        guard let kept = try store.savedPlan(id: plan.id) else {
+            return .notKept("the journal \(store.path) keeps no plan \(plan.id) of run \(plan.run) (was its id edited?)")
+        }
+        guard let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)) else {
+            return .notKept("the journal's copy of plan \(plan.id) cannot be read")
+        }
+        return original.difference(from: plan).map { .edited($0) } ?? .same
+    }
+
     /// Reads a plan file: one line naming the file on any problem.
     public static func read(_ path: String) throws(PlanError) -> SavedPlan {
         let data: Data
@@ -212,6 +239,10 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         do {
             let plan = try JSONDecoder().decode(SavedPlan.self, from: data)
             guard plan.roster_plan == 1 else { throw PlanError("the plan '\(path)' is of format \(plan.roster_plan); this roster reads format 1") }
+            // Messages name a plan by its id: one roster made, never text that breaks a line.
+            guard UUID(uuidString: plan.id)?.uuidString.lowercased() == plan.id else {
+                throw PlanError("the plan '\(path)' has an id roster does not make (\(QuotedText.shown(plan.id))); its file was edited (make a new plan)")
+            }
             return plan
         } catch let error as PlanError {
             throw error

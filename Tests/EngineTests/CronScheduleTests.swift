@@ -1,6 +1,7 @@
 /// CronScheduleTests.swift: schedules' cron expressions read as crontab(5) reads them.
 import Engine
 import Foundation
+import TestSupport
 import Testing
 
 @Suite struct CronScheduleTests {
@@ -45,6 +46,13 @@ import Testing
         ("* 5-3 * * *", "the hour field '5-3' has a range that is not low-high"),
         ("*/0 * * * *", "the minute field '*/0' has a step that is not a positive number"),
         ("* * * jan *", "the month field 'jan' is not a number, a range or *"),
+        // `n/step` past the field's end trapped making the range n...end.
+        ("70/5 * * * *", "the minute field '70/5' goes outside 0-59"),
+        ("* * * 13/2 *", "the month field '13/2' goes outside 1-12"),
+        ("0 0 31 2 *", "'0 0 31 2 *' never runs: day 31 of the month is in none of its months"),
+        ("0 0 30,31 2 *", "'0 0 30,31 2 *' never runs: days 30, 31 of the month are in none of its months"),
+        ("0 0 31 4,6 *", "'0 0 31 4,6 *' never runs: day 31 of the month is in none of its months"),
+        ("0\u{1} 0 * * *", "the minute field '0\\u{1}' is not a number, a range or *"),
     ])
     func mistakesSayWhichField(_ text: String, _ message: String) {
         #expect(throws: CronError.self) { try CronSchedule(text) }
@@ -53,5 +61,37 @@ import Testing
         } catch {
             #expect(error.description == message)
         }
+    }
+
+    /// A day that only some months have runs in those: February 29th, the 31st of the
+    /// months that have one; a day of the week as well makes either day run.
+    @Test func daysSomeMonthsLackRunInTheOthers() throws {
+        #expect(try CronSchedule("0 0 29 2 *").matches(Self.date("2028-02-29T00:00:00Z"), in: Self.utc))
+        #expect(try CronSchedule("0 0 31 * *").matches(Self.date("2026-12-31T00:00:00Z"), in: Self.utc))
+        #expect(try CronSchedule("0 0 31 2 1").matches(Self.date("2027-02-01T00:00:00Z"), in: Self.utc)) // a Monday
+    }
+
+    /// Any text is read, or refused in one line; never a crash. A schedule read finds its
+    /// minutes in a day's ticks when its fields allow any day.
+    @Test func anyExpressionIsReadOrRefusedInOneLine() {
+        var random = SplitMix64(seed: 0xC2_0A)
+        let pieces = ["*", "*/", "/", "-", ",", "0", "1", "2", "5", "7", "12", "13", "23", "24", "29", "30", "31", "32", "59", "60", "61", "70",
+                      "99999999999999999999", "-1", "x", "\n", "\u{2028}", "\u{1}", " "]
+        var read = 0
+        for _ in 0..<20_000 {
+            // Mostly five fields of a few pieces each, sometimes more or fewer.
+            let fields = [4, 5, 5, 5, 5, 5, 6].randomElement(using: &random)!
+            let text = (0..<fields).map { _ in
+                Bool.random(using: &random) ? "*"
+                    : (0..<Int.random(in: 1...3, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined()
+            }.joined(separator: " ")
+            do {
+                _ = try CronSchedule(text)
+                read += 1
+            } catch {
+                #expect(!error.description.contains("\n") && !error.description.contains("\u{2028}") && error.description.count < 300, "\(error)")
+            }
+        }
+        #expect(read > 100, "the draw reaches schedules that read")
     }
 }

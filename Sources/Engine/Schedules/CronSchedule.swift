@@ -2,6 +2,7 @@
 /// as crontab(5) reads them: `*`, numbers, ranges `a-b`, lists `a,b`, steps `*/n` and `a-b/n`,
 /// Sunday as 0 or 7; when both days are restricted, a day matching either runs.
 import Foundation
+import LuaHost
 
 /// When a schedule runs.
 public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
@@ -18,7 +19,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) throws(CronError) {
         let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw CronError("'\(text)' has \(fields.count) field\(fields.count == 1 ? "" : "s"); cron takes five: minute hour day-of-month month day-of-week")
+            throw CronError("'\(QuotedText.shown(text))' has \(fields.count) field\(fields.count == 1 ? "" : "s"); cron takes five: minute hour day-of-month month day-of-week")
         }
         description = fields.joined(separator: " ")
         minutes = try Self.values(fields[0], "minute", 0...59)
@@ -29,7 +30,17 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         weekdays = Set(try Self.values(fields[4], "day of week", 0...7).map { $0 % 7 })
         anyDay = fields[2] == "*"
         anyWeekday = fields[4] == "*"
+        // Days of the month alone (any weekday) that no month named has, as in `0 0 31 2 *`:
+        // cron takes it and never runs it; an admin waiting for it is told now.
+        if !anyDay && anyWeekday && !months.contains(where: { month in days.contains { $0 <= Self.longest[month - 1] } }) {
+            let sorted = days.sorted().map(String.init)
+            throw CronError("'\(description)' never runs: day\(sorted.count == 1 ? "" : "s") \(sorted.joined(separator: ", ")) of the month "
+                + "\(sorted.count == 1 ? "is" : "are") in none of its months")
+        }
     }
+
+    /// The most days each month has (February's in a leap year).
+    private static let longest = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
 
     /// Whether the minute starting at `date` is one of the schedule's, in `calendar`'s zone.
     public func matches(_ date: Date, in calendar: Calendar) -> Bool {
@@ -61,30 +72,33 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     private static func values(_ field: String, _ name: String, _ range: ClosedRange<Int>) throws(CronError) -> Set<Int> {
         var values = Set<Int>()
+        let shown = QuotedText.shown(field)
         for part in field.split(separator: ",", omittingEmptySubsequences: false) {
             let pieces = part.split(separator: "/", omittingEmptySubsequences: false)
-            guard pieces.count <= 2, let span = pieces.first, !span.isEmpty else { throw CronError("the \(name) field '\(field)' is not valid") }
+            guard pieces.count <= 2, let span = pieces.first, !span.isEmpty else { throw CronError("the \(name) field '\(shown)' is not valid") }
             var step = 1
             if pieces.count == 2 {
-                guard let number = Int(pieces[1]), number > 0 else { throw CronError("the \(name) field '\(field)' has a step that is not a positive number") }
+                guard let number = Int(pieces[1]), number > 0 else { throw CronError("the \(name) field '\(shown)' has a step that is not a positive number") }
                 step = number
             }
-            let bounds: ClosedRange<Int>
+            let low: Int, high: Int
             if span == "*" {
-                bounds = range
+                (low, high) = (range.lowerBound, range.upperBound)
             } else if let dash = span.firstIndex(of: "-") {
-                guard let low = Int(span[..<dash]), let high = Int(span[span.index(after: dash)...]), low <= high else {
-                    throw CronError("the \(name) field '\(field)' has a range that is not low-high")
+                guard let first = Int(span[..<dash]), let last = Int(span[span.index(after: dash)...]), first <= last else {
+                    throw CronError("the \(name) field '\(shown)' has a range that is not low-high")
                 }
-                bounds = low...high
+                (low, high) = (first, last)
             } else {
-                guard let number = Int(span) else { throw CronError("the \(name) field '\(field)' is not a number, a range or *") }
-                bounds = number...(pieces.count == 2 ? range.upperBound : number)
+                guard let number = Int(span) else { throw CronError("the \(name) field '\(shown)' is not a number, a range or *") }
+                // `n/step` runs from n to the field's end; checked before it becomes a range,
+                // since `70/5` in the minutes would make 70...59.
+                (low, high) = (number, pieces.count == 2 ? max(number, range.upperBound) : number)
             }
-            guard range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else {
-                throw CronError("the \(name) field '\(field)' goes outside \(range.lowerBound)-\(range.upperBound)")
+            guard range.contains(low), range.contains(high) else {
+                throw CronError("the \(name) field '\(shown)' goes outside \(range.lowerBound)-\(range.upperBound)")
             }
-            values.formUnion(stride(from: bounds.lowerBound, through: bounds.upperBound, by: step))
+            values.formUnion(stride(from: low, through: high, by: step))
         }
         return values
     }

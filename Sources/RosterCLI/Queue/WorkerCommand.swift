@@ -5,6 +5,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Journal
+import LuaHost
 
 /// Runs queued runs as they come.
 struct WorkerCommand: AsyncParsableCommand, LeafCommand {
@@ -42,7 +43,16 @@ struct WorkerCommand: AsyncParsableCommand, LeafCommand {
     func validate() throws {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256, got \(concurrency)") }
         guard lease >= 1, lease <= 3600 else { throw ValidationError("--lease must be from 1 to 3600 seconds, got \(Diagnostics.number(lease))") }
-        guard drain >= 0 else { throw ValidationError("--drain must be 0 or more seconds, got \(Diagnostics.number(drain))") }
+        // No longer than the longest run: past it a drain waits for nothing, and far past it
+        // the seconds no longer fit the deadline they become (1e300 trapped at SIGTERM).
+        guard drain >= 0, drain <= 86_400 * 7 else { throw ValidationError("--drain must be from 0 to 604800 seconds, got \(Diagnostics.number(drain))") }
+        if let name {
+            // The name is journaled with each claim and shown by `roster workers`, one line each.
+            guard !name.isEmpty, name.count <= 200, !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control
+                || $0.properties.generalCategory == .lineSeparator || $0.properties.generalCategory == .paragraphSeparator }) else {
+                throw ValidationError("--name must be 1 to 200 characters on one line, got '\(QuotedText.shown(name))'")
+            }
+        }
         guard runTimeout > 0, runTimeout <= 86_400 * 7 else { throw ValidationError("--run-timeout must be more than 0 and at most 604800 seconds") }
         if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be from 0 (any free port) to 65535, got \(metricsPort)") }
     }

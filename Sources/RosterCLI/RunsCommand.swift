@@ -396,17 +396,41 @@ enum When {
     /// `2026-11-29`, `2026-11-29T10:00:00Z`, or `30m`, `12h`, `7d` (ago).
     static func parse(_ text: String, option: String) throws -> Date {
         if let age = try span(text, option: option) { return Date().addingTimeInterval(-age) }
+        if let stray = strayField(text) {
+            throw ValidationError("\(option): '\(text)' names no such \(stray); give a time as 2026-11-29T22:00:00Z or a date as 2026-11-29")
+        }
         let full = ISO8601DateFormatter()
         if let date = full.date(from: text) { return date }
         let day = ISO8601DateFormatter()
         day.formatOptions = [.withFullDate]
-        if let date = day.date(from: text) { return date }
+        // A date alone: the formatter would also take a date with anything after it.
+        if text.wholeMatch(of: /\d{4}-\d{2}-\d{2}/) != nil, let date = day.date(from: text) { return date }
         throw ValidationError("\(option) expects a date (2026-11-29), an ISO time (2026-11-29T10:00:00Z) or an age (30m, 12h, 7d), got '\(text)'")
+    }
+
+    /// The field of an ISO date or time that a calendar does not have (`day` for 2026-02-29,
+    /// `minute` for 23:60), or nil. The formatters do not say: they read 2026-02-30 as March
+    /// 2nd, and a date followed by a time they cannot read (2026-12-31T23:60:00Z) as the date
+    /// alone, so a typo ran a queued run 23 hours early.
+    private static func strayField(_ text: String) -> String? {
+        guard let match = text.wholeMatch(of: /(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:Z|[+-]\d{2}:?\d{2}))?/),
+              let year = Int(match.1), let month = Int(match.2), let day = Int(match.3) else { return nil }
+        guard (1...12).contains(month) else { return "month" }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard (1...days).contains(day) else { return "day" }
+        if let hour = match.4.flatMap({ Int($0) }), hour > 23 { return "hour" }
+        if let minute = match.5.flatMap({ Int($0) }), minute > 59 { return "minute" }
+        if let second = match.6.flatMap({ Int($0) }), second > 59 { return "second" }
+        return nil
     }
 
     /// `2026-11-29T22:00:00Z`, `2026-11-29`, or `30s`, `10m`, `2h`, `1d` from now.
     static func parseFuture(_ text: String, option: String) throws -> Date {
         if let delay = try span(text, option: option) { return Date().addingTimeInterval(delay) }
+        if let stray = strayField(text) {
+            throw ValidationError("\(option): '\(text)' names no such \(stray); give a time as 2026-11-29T22:00:00Z or a date as 2026-11-29")
+        }
         if let date = try? parse(text, option: option) { return date }
         throw ValidationError("\(option) expects an ISO time (2026-11-29T22:00:00Z), a date (2026-11-29) or a delay (30s, 10m, 2h), got '\(text)'")
     }

@@ -28,6 +28,28 @@ import Testing
         #expect(When.iso(Date(timeIntervalSince1970: -1.0625)) == "1969-12-31T23:59:58.938Z")
     }
 
+    /// A date or time a calendar does not have is refused, naming the field: the formatters
+    /// read 2026-02-30 as March 2nd, and 2026-12-31T23:60:00Z as the date alone, so a typo
+    /// in `submit --at` queued the run 23 hours early.
+    @Test func aDayOrTimeNoCalendarHasIsRefused() throws {
+        let refused = [("2026-02-29", "day"), ("2026-02-30T10:00:00Z", "day"), ("2026-04-31", "day"), ("2026-13-01", "month"),
+                       ("2026-00-10", "month"), ("2026-12-31T25:00:00Z", "hour"), ("2026-12-31T23:60:00Z", "minute"),
+                       ("2026-12-31T23:59:60Z", "second"), ("2026-12-00T10:00:00+02:00", "day")]
+        for (text, field) in refused {
+            for parse in [When.parse, When.parseFuture] {
+                let error = #expect(throws: ValidationError.self, "\(text)") { try parse(text, "--at") }
+                #expect(error?.message == "--at: '\(text)' names no such \(field); give a time as 2026-11-29T22:00:00Z or a date as 2026-11-29", "\(text)")
+            }
+        }
+        // A date with anything after it that is not a time is no date.
+        for text in ["2026-12-31T23:59:00X", "2026-12-31 10:00", "2026-12-31junk"] {
+            #expect(throws: ValidationError.self, "\(text)") { try When.parseFuture(text, option: "--at") }
+        }
+        #expect(try When.parse("2028-02-29", option: "--since") == ISO8601DateFormatter().date(from: "2028-02-29T00:00:00Z"))
+        #expect(try When.parse("2026-12-31T23:59:59Z", option: "--since") == ISO8601DateFormatter().date(from: "2026-12-31T23:59:59Z"))
+        #expect(try When.parse("2026-12-31T23:59:59+02:00", option: "--since") == ISO8601DateFormatter().date(from: "2026-12-31T21:59:59Z"))
+    }
+
     /// An age or a delay is at most a hundred years: past it the time's milliseconds did
     /// not fit an Int64, and `runs prune --before 99999999999999999d` or `submit --at` trapped.
     @Test func agesAndDelaysAreBounded() throws {

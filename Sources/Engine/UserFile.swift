@@ -64,6 +64,15 @@ public enum UserFile {
         return path.hasPrefix(prefix) && path.count > prefix.count ? String(path.dropFirst(prefix.count)) : path
     }
 
+    /// Whether `a` and `b` name one file: the same path, or one regular file however spelled
+    /// (`./x`, a link, another path to it). What is written to one replaces the other.
+    public static func isSameFile(_ a: String, _ b: String) -> Bool {
+        if absolutePath(a) == absolutePath(b) { return true }
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0, first.st_mode & S_IFMT == S_IFREG else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
     /// Whether reading `path` later (a resume, an apply, another process) gives what was
     /// read now: a regular file does, unless it was reached through this process's own
     /// descriptors (`/dev/stdin`, `/dev/fd/N`, `/proc/self/…`, which name another process's

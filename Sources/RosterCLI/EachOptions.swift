@@ -58,7 +58,7 @@ struct RowResultOptions: ParsableArguments {
     var output: RowOutputFormat?
 
     /// Refuses a `--failed-rows` file that could not be written once the rows have run.
-    func checkWritable() throws { try Diagnostics.checkWritable("--failed-rows", failedRows) }
+    func checkWritable(reads: [ReadFile]) throws { try Diagnostics.checkWritable("--failed-rows", failedRows, reads: reads) }
 }
 
 /// `--output`: how results per row are written.

@@ -113,8 +113,9 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-        try results.checkWritable()
         let plan = try SavedPlan.load(path)
+        try results.checkWritable(reads: [ReadFile(what: "the plan", path: path)]
+            + ReadFile.ofRun(script: plan.script, each: plan.each?.path, inputs: plan.inputs.map(\.path), configuration: plan.config))
         let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, of: "plan \(plan.id)", journaled: true, overridable: false,
                                                            http: tracing.http)
         do {

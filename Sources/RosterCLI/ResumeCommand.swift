@@ -64,13 +64,16 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-        try results.checkWritable()
+        try results.checkWritable(reads: [])
         defer {
             if let statsFile, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
                 _ = FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])
             }
         }
         let (store, found, changes) = try journalOptions.run(id)
+        // Written over, the files the run reads again would be lost to it and to the admin.
+        try results.checkWritable(reads: ReadFile.ofRun(script: found.run.script, each: found.run.each?.path, inputs: found.run.inputs.map(\.path),
+                                                        configuration: found.run.configFile))
         guard found.run.kind != "repl" else {
             Diagnostics.error("roster: run \(id) was a REPL session; \(JournalOptions.command("runs show \(id)", reaching: store)) lists its changes, but a session cannot be replayed")
             throw ExitCode(ExitStatus.usage)

@@ -271,6 +271,19 @@ extension FileHandle {
 }
 
 /// Messages to stderr (stdout is the script's).
+/// A file a command reads, as a refusal to write over it names it: `the script`.
+struct ReadFile {
+    var what: String
+    var path: String?
+
+    /// What a run reads: its script, its CSV, its inputs and its configuration.
+    static func ofRun(script: String?, each: String?, inputs: [String], configuration: String?) -> [ReadFile] {
+        [ReadFile(what: "the script", path: script), ReadFile(what: "the --each CSV", path: each)]
+            + inputs.map { ReadFile(what: "--input '\($0)'", path: $0) }
+            + [ReadFile(what: "the configuration", path: configuration)]
+    }
+}
+
 enum Diagnostics {
     static func error(_ message: String) {
         FileHandle.standardError.write(text: message + "\n")
@@ -314,10 +327,17 @@ enum Diagnostics {
     }
 
     /// Refuses, before any work, a file named by `option` that could not be written once the
-    /// work is done (`--plan-out` after a long dry run, `--failed-rows` after a real one).
-    static func checkWritable(_ option: String, _ path: String?) throws {
-        guard let path, let problem = UserFile.whyCannotWrite(path) else { return }
-        Diagnostics.error("roster: cannot write \(option) '\(path)': \(problem); nothing was run")
+    /// work is done (`--plan-out` after a long dry run, `--failed-rows` after a real one), or
+    /// that is one of the files the work reads (`reads`: what each is, and where): written
+    /// over, the admin's script, CSV or configuration would be lost.
+    static func checkWritable(_ option: String, _ path: String?, reads: [ReadFile] = [], nothing: String = "nothing was run") throws {
+        guard let path else { return }
+        if let read = reads.first(where: { $0.path.map { UserFile.isSameFile($0, path) } ?? false }) {
+            Diagnostics.error("roster: \(option) '\(path)' is \(read.what): writing there would replace it; name another file; \(nothing)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        guard let problem = UserFile.whyCannotWrite(path) else { return }
+        Diagnostics.error("roster: cannot write \(option) '\(path)': \(problem); \(nothing)")
         throw ExitCode(ExitStatus.usage)
     }
 }

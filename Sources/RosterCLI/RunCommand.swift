@@ -83,8 +83,9 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-        try Diagnostics.checkWritable("--plan-out", planOut)
-        try each.results.checkWritable()
+        let reads = ReadFile.ofRun(script: script, each: each.file, inputs: inputs, configuration: try? ConfigurationLocation.find(explicit: vendors.config))
+        try Diagnostics.checkWritable("--plan-out", planOut, reads: reads)
+        try each.results.checkWritable(reads: reads + [ReadFile(what: "--plan-out's file", path: planOut)])
         let source = try Diagnostics.readScript(script)
         var files: [ScriptInput] = []
         let memoryLimit = limitOptions.memoryMegabytes()

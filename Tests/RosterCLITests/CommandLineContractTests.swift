@@ -156,6 +156,41 @@ import Testing
         #expect(resumed.status == 2 && resumed.diagnostics.hasPrefix("roster: cannot write --failed-rows '.'"), "\(resumed.stderr)")
     }
 
+    /// An output file is never one the work reads: `--failed-rows rows.csv` wrote the failed
+    /// rows over the CSV itself, and `--plan-out script.lua` the plan over the script.
+    /// Refused before the work starts, whatever path names the file, with every file as it was.
+    @Test func anOutputFileIsNeverOneTheWorkReads() async throws {
+        let script = "print(row and row.id or 'ran')"
+        let folder = try RosterProcess.scriptFolder(["script.lua": script, "rows.csv": "id\n1\n", "in.txt": "x", "conf.toml": "# kept\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("link.csv").path, withDestinationPath: "rows.csv")
+        let environment = JournalTests.journal(folder)
+        let refusals: [([String], String)] = [
+            (["run", "script.lua", "--each", "rows.csv", "--failed-rows", "rows.csv"], "--failed-rows 'rows.csv' is the --each CSV"),
+            (["run", "script.lua", "--each", "rows.csv", "--failed-rows", "./link.csv"], "--failed-rows './link.csv' is the --each CSV"),
+            (["run", "script.lua", "--each", "rows.csv", "--failed-rows", "script.lua"], "--failed-rows 'script.lua' is the script"),
+            (["run", "script.lua", "--dry-run", "--plan-out", "script.lua"], "--plan-out 'script.lua' is the script"),
+            (["run", "script.lua", "--input", "in.txt", "--dry-run", "--plan-out", "in.txt"], "--plan-out 'in.txt' is --input 'in.txt'"),
+            (["run", "script.lua", "--config", "conf.toml", "--dry-run", "--plan-out", "conf.toml"], "--plan-out 'conf.toml' is the configuration"),
+            (["run", "script.lua", "--each", "rows.csv", "--dry-run", "--plan-out", "out", "--failed-rows", "out"], "--failed-rows 'out' is --plan-out's file"),
+        ]
+        func expectRefused(_ arguments: [String], _ message: String) async throws {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: environment)
+            #expect(result.status == 2 && result.stdout.isEmpty, "\(arguments): \(result.stdout) \(result.stderr)")
+            #expect(result.diagnostics == "roster: \(message): writing there would replace it; name another file; nothing was run\n", "\(arguments)")
+        }
+        for (arguments, message) in refusals { try await expectRefused(arguments, message) }
+        // A plan and a run read their files again: apply and resume refuse them the same way.
+        let planned = try await RosterProcess.run(["run", "script.lua", "--each", "rows.csv", "--dry-run", "--plan-out", "plan.json"], in: folder, environment: environment)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        try await expectRefused(["apply", "plan.json", "--yes", "--failed-rows", "plan.json"], "--failed-rows 'plan.json' is the plan")
+        try await expectRefused(["apply", "plan.json", "--yes", "--failed-rows", "rows.csv"], "--failed-rows 'rows.csv' is the --each CSV")
+        try await expectRefused(["resume", "1", "--failed-rows", "rows.csv"], "--failed-rows 'rows.csv' is the --each CSV")
+        for (name, text) in [("script.lua", script), ("rows.csv", "id\n1\n"), ("in.txt", "x"), ("conf.toml", "# kept\n")] {
+            #expect(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) == text, "\(name) was written over")
+        }
+    }
+
     /// A roster.toml that cannot be read is one line and exit 2 for the commands that read the
     /// journal's place from it, not a silent turn to the user's own journal (where a submitted
     /// run would wait for workers that never look); `--journal` goes around it.

@@ -50,6 +50,7 @@ extension PluginCommand {
         @Option(name: .shortAndLong, help: ArgumentHelp("The package to write (NAME-VERSION.rosterplugin).", valueName: "FILE")) var output: String
 
         func run() throws {
+            try refuseWritingOver()
             do {
                 let key = try PublisherKey(file: key)
                 let manifest = try PluginPackage.pack(folder: URL(fileURLWithPath: folder), key: key, to: URL(fileURLWithPath: output))
@@ -64,6 +65,20 @@ extension PluginCommand {
                 Diagnostics.error("roster: cannot write the package '\(output)': \(UserFile.whyUnwritable(output, after: error))")
                 throw ExitCode(ExitStatus.usage)
             }
+        }
+
+        /// A package replaces only an older package: `--output acme.key` wrote it over the
+        /// publisher's private key, which nothing can make again, and one inside the plugin's
+        /// folder would replace one of its files or be packed into the next package.
+        private func refuseWritingOver() throws {
+            try Diagnostics.checkWritable("--output", output, reads: [ReadFile(what: "the publisher's key", path: key)], nothing: "nothing was packed")
+            let inside = UserFile.absolutePath(output).hasPrefix(UserFile.absolutePath(folder) + "/")
+            let existing = !inside && FileManager.default.fileExists(atPath: output) && (try? PluginPackage(path: output)) == nil
+            guard inside || existing else { return }
+            Diagnostics.error("roster: --output '\(output)' " + (inside
+                ? "is inside the plugin's folder, where the package would replace a file or be packed into the next one; write it beside the folder; nothing was packed"
+                : "exists and is not a plugin package; a package replaces only an older package (remove the file first, or name another); nothing was packed"))
+            throw ExitCode(ExitStatus.usage)
         }
     }
 

@@ -143,6 +143,36 @@ import ZIPFoundation
     /// A plan made with an installed plugin is applied, and a failed run of one resumed, only
     /// while the plugin there is still signed and unmodified, as a run of it would be: its
     /// manifest's permissions and settings are what the journaled workflow runs under.
+    /// A package replaces only an older package: `-o` naming the publisher's key wrote the
+    /// package over it (a private key nothing can make again); a file inside the plugin's
+    /// folder, or one that is not a package, is refused too, with nothing written.
+    @Test func aPackageIsNeverWrittenOverAKeyOrAPluginsFile() async throws {
+        let shop = try await Workshop.start()
+        defer { shop.stop() }
+        let key = shop.folder.appendingPathComponent("keys/acme-it.key")
+        let keyBytes = try Data(contentsOf: key)
+        let manifest = shop.folder.appendingPathComponent("dev/acme-onboarding/plugin.toml")
+        let manifestBytes = try Data(contentsOf: manifest)
+        try "# notes\n".write(to: shop.folder.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let refusals = [
+            ("keys/../keys/acme-it.key", "roster: --output 'keys/../keys/acme-it.key' is the publisher's key: writing there would replace it; name another file; nothing was packed\n"),
+            ("dev/acme-onboarding/plugin.toml", "roster: --output 'dev/acme-onboarding/plugin.toml' is inside the plugin's folder, where the package would replace a file or be packed into the next one; write it beside the folder; nothing was packed\n"),
+            ("dev/acme-onboarding/new.rosterplugin", "roster: --output 'dev/acme-onboarding/new.rosterplugin' is inside the plugin's folder, where the package would replace a file or be packed into the next one; write it beside the folder; nothing was packed\n"),
+            ("notes.txt", "roster: --output 'notes.txt' exists and is not a plugin package; a package replaces only an older package (remove the file first, or name another); nothing was packed\n"),
+        ]
+        for (output, message) in refusals {
+            let refused = try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", output])
+            #expect(refused.status == 2 && refused.diagnostics == message, "\(output): \(refused.stderr)")
+        }
+        #expect(try Data(contentsOf: key) == keyBytes && (try Data(contentsOf: manifest)) == manifestBytes)
+        #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("dev/acme-onboarding/new.rosterplugin").path))
+        // An older package is replaced.
+        for _ in 1...2 {
+            let packed = try await shop.roster(["plugin", "pack", "dev/acme-onboarding", "--key", "keys/acme-it.key", "-o", "acme.rosterplugin"])
+            #expect(packed.status == 0, "\(packed.stderr)")
+        }
+    }
+
     @Test func aPluginsPlanOrResumeNeedsItsPluginStillSigned() async throws {
         let shop = try await Workshop.start()
         defer { shop.stop() }

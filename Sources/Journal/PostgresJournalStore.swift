@@ -48,6 +48,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
             throw JournalError("'\(JournalLocation.shown(url))' is not a PostgreSQL address: write postgres://USER@HOST:PORT/DATABASE")
         }
+        if let port = parts.port, !(1...65_535).contains(port) {
+            throw JournalError("'\(JournalLocation.shown(url))' has port \(port), which is not from 1 to 65535: write postgres://USER@HOST:PORT/DATABASE")
+        }
         let user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
         let path = canonical(url) ?? url

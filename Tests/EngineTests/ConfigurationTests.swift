@@ -288,6 +288,11 @@ func configurationError<T>(_ body: () throws(ConfigurationError) -> T) -> Config
          "roster.toml:2: tenants.acme.activeconnect.application_id: is \"..\": a URL reads it as a step along its path, not as a name; write application_id = \"APP123\""),
         ("[tenants.acme.active911]\nrefresh_token = { env = \"K\" }\nagency = \".\"\n",
          "roster.toml:3: tenants.acme.active911.agency: is \".\": a URL reads it as a step along its path, not as a name; write agency = \"3e597c4a-877f-4c62-9f62-21e8635907e2\""),
+        // A port past 65535 trapped where the connection was made.
+        ("[tenants.acme.encore]\nbase_url = \"http://127.0.0.1:99999/encore\"\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:2: tenants.acme.encore.base_url: the port 99999 is not from 1 to 65535; write base_url = \"http://127.0.0.1:PORT/encore\""),
+        ("proxy = \"http://proxy.example.com:70000\"\n[tenants.acme.encore]\nsubscription_key = { env = \"K\" }\n",
+         "roster.toml:1: proxy: the address has port 70000, which is not from 1 to 65535; write proxy = \"http://HOST:PORT\""),
         ("[tenants.acme.encore\nsubscription_key = 1\n",
          "roster.toml:1: TOML syntax error: Error while parsing table header: expected ']', saw '\\n'; correct the syntax at column 21 (see https://toml.io)"),
     ])

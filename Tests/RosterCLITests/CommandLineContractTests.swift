@@ -191,6 +191,16 @@ import Testing
         }
     }
 
+    /// A journal address with a port past 65535 is refused in one line before any connection.
+    @Test func aJournalPortPastItsRangeIsRefused() async throws {
+        let folder = try RosterProcess.scriptFolder(["script.lua": "print('ran')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let refused = try await RosterProcess.run(["run", "script.lua", "--journal", "postgres://roster@127.0.0.1:99999/roster"], in: folder)
+        #expect(refused.status == 2 && refused.stdout.isEmpty, "\(refused.stdout)")
+        #expect(refused.diagnostics == "roster: 'postgres://roster@127.0.0.1:99999/roster' has port 99999, which is not from 1 to 65535: write postgres://USER@HOST:PORT/DATABASE\n",
+                "\(refused.stderr)")
+    }
+
     /// A roster.toml that cannot be read is one line and exit 2 for the commands that read the
     /// journal's place from it, not a silent turn to the user's own journal (where a submitted
     /// run would wait for workers that never look); `--journal` goes around it.

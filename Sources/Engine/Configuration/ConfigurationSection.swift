@@ -144,6 +144,10 @@ public struct ConfigurationSection {
         else {
             throw document.error(at: path + [key], "'\(Self.withoutSecrets(text))' is not an http(s) URL", fix: "write a scheme and host, like \(key) = \"https://host\"")
         }
+        // A port past 65535 trapped where the connection is made.
+        if let port = components.port, !(1...65_535).contains(port) {
+            throw document.error(at: path + [key], "the port \(port) is not from 1 to 65535", fix: "write \(key) = \"\(scheme)://\(host):PORT\(components.percentEncodedPath)\"")
+        }
         // Each call's own path and query follow the base: one of the base's would be lost or
         // doubled. Not quoted: a query may hold a key someone pasted there.
         guard components.percentEncodedQuery == nil, components.fragment == nil else {

@@ -30,6 +30,10 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
         guard components.path.isEmpty || components.path == "/", components.query == nil else {
             throw VendorProxyError("has a path; a proxy is http://HOST:PORT")
         }
+        // A port past 65535 would be cut to another one where the connection is made.
+        if let port = components.port, !(1...65_535).contains(port) {
+            throw VendorProxyError("has port \(port), which is not from 1 to 65535")
+        }
         self.host = host
         port = components.port ?? 80
         user = components.user.map { $0.removingPercentEncoding ?? $0 }

@@ -3,6 +3,7 @@
 /// an option and answer "Missing value"), is refused at parse time with one line naming the
 /// option, its range and what was given.
 import ArgumentParser
+import Foundation
 @testable import RosterCLI
 import Testing
 
@@ -72,5 +73,13 @@ import Testing
         #expect(run.maxChanges.limit == 3)
         let worker = try #require(try Roster.parse(commandLine: ["worker", "--drain", "0"]) as? WorkerCommand)
         #expect(worker.drain == 0)
+    }
+
+    /// The line naming where metrics are read is a URL for any --metrics-address: an IPv6
+    /// one bracketed (`http://::1:9100/metrics` read its port as part of the address).
+    @Test func theMetricsURLIsOneForAnyAddress() {
+        #expect(MetricsServer.url(address: "127.0.0.1", port: 9100) == "http://127.0.0.1:9100/metrics")
+        #expect(MetricsServer.url(address: "::1", port: 9100) == "http://[::1]:9100/metrics")
+        #expect(URL(string: MetricsServer.url(address: "fe80::1", port: 9100))?.port == 9100)
     }
 }

@@ -114,8 +114,14 @@ struct MetricsServer {
             if case .failure(let failure) = error { throw failure }
             throw ValidationError("the metrics server did not start")
         }
-        Diagnostics.error("roster: metrics on http://\(address):\(listening)/metrics")
+        Diagnostics.error("roster: metrics on \(Self.url(address: address, port: listening))")
         return MetricsServer(task: task)
+    }
+
+    /// Where the metrics are read: an IPv6 address bracketed, or its port would read as part
+    /// of it (`http://::1:9100` is no URL).
+    static func url(address: String, port: Int) -> String {
+        "http://\(address.contains(":") ? "[\(address)]" : address):\(port)/metrics"
     }
 
     func stop() async {

@@ -54,7 +54,9 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         let user = parts.user ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
         let path = canonical(url) ?? url
-        let configuration = PostgresConnection.Configuration(host: host, port: parts.port ?? 5432, username: user,
+        // An IPv6 address comes bracketed from the URL; the connection wants it bare.
+        let address = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let configuration = PostgresConnection.Configuration(host: address, port: parts.port ?? 5432, username: user,
                                                             password: password ?? parts.password, database: database.isEmpty ? nil : database,
                                                             tls: try PostgresTLS.mode(parts, shown: JournalLocation.shown(url)))
         let connection: PostgresConnection

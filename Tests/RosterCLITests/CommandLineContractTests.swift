@@ -199,6 +199,11 @@ import Testing
         #expect(refused.status == 2 && refused.stdout.isEmpty, "\(refused.stdout)")
         #expect(refused.diagnostics == "roster: 'postgres://roster@127.0.0.1:99999/roster' has port 99999, which is not from 1 to 65535: write postgres://USER@HOST:PORT/DATABASE\n",
                 "\(refused.stderr)")
+        // An IPv6 address, bracketed as a URL writes it, is connected to, not looked up as a
+        // host name (nothing listens on port 1: refused, or unreachable without IPv6).
+        let six = try await RosterProcess.run(["run", "script.lua", "--journal", "postgres://roster@[::1]:1/roster"], in: folder)
+        #expect(six.status == 2 && six.diagnostics.hasPrefix("roster: cannot reach the journal postgres://roster@[::1]:1/roster: could not connect")
+                && !six.diagnostics.contains("did not resolve"), "\(six.stderr)")
     }
 
     /// A roster.toml that cannot be read is one line and exit 2 for the commands that read the

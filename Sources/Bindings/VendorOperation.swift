@@ -246,6 +246,7 @@ public struct VendorOperation: Sendable {
         let summary = batched ? self.summary + " Calls made at the same moment (rows of --each, parallel coroutines) go as one request." : self.summary
         var function = LuaFunction(name, summary, effect: effect, parameters: parameters, result: result, body: .async { call in
             let arguments = try operation.checkedArguments(call, sealed: session.sealedSecrets)
+            if let passed = session.passedSecrets { passed.add(operation.redactedText(arguments)) }
             let work = try operation.start(arguments, session)
             let recorded = operation.recorded(arguments)
             let effect = operation.effect
@@ -514,6 +515,16 @@ public struct VendorOperation: Sendable {
             guard value != .nil else { return nil }
             return VendorArgument(parameter.name, (parameter.form ?? .any).recorded(value, redacted: parameter.redacted))
         }
+    }
+
+    /// The text of `arguments` that a record redacts (a password), for a session that keeps
+    /// it out of what it stores (`PassedSecrets`).
+    func redactedText(_ arguments: CheckedTable) -> [String] {
+        var secrets: [String] = []
+        for parameter in parameters where arguments[parameter.name] != .nil {
+            (parameter.form ?? .any).redactedText(arguments[parameter.name], redacted: parameter.redacted, into: &secrets)
+        }
+        return secrets
     }
 
     /// Runs `perform` with the run's deadline visible to the HTTP layer (`VendorDeadline`).

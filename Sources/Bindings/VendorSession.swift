@@ -109,6 +109,9 @@ public final class VendorSession: Sendable {
     public let reads: ReadReplay?
     /// Secrets the script holds as handles (a plugin's secret settings).
     public let sealedSecrets: SealedSecrets?
+    /// Where the text of redacted arguments (passwords) is kept, when something the session
+    /// feeds is stored outside the journal (a REPL's history); nil for a script.
+    public let passedSecrets: PassedSecrets?
     /// Asked before a destructive call is journaled or sent, with the call (`encore.deactivate_user
     /// id=1001`) and the tenant's name: nil lets it go, a message refuses it. A REPL asks
     /// whoever is at its terminal; reading piped statements without `--yes`, it has no one to
@@ -133,8 +136,9 @@ public final class VendorSession: Sendable {
 
     public init(tenant: Tenant, dryRun: Bool = false, http: VendorHTTP = .shared, journal: (any ChangeJournal)? = nil,
                 counter: CallCounter? = nil, planCheck: (any PlanCheck)? = nil, reads: ReadReplay? = nil, sealedSecrets: SealedSecrets? = nil,
-                recordsReads: Bool = true, destructiveCheck: DestructiveCheck? = nil) {
+                recordsReads: Bool = true, destructiveCheck: DestructiveCheck? = nil, passedSecrets: PassedSecrets? = nil) {
         self.recordsReads = recordsReads
+        self.passedSecrets = passedSecrets
         self.destructiveCheck = destructiveCheck
         self.sealedSecrets = sealedSecrets
         self.planCheck = planCheck
@@ -518,4 +522,21 @@ extension JSONValue {
             bytes.append(UInt8(ascii: "}"))
         }
     }
+}
+
+/// The text a session's calls passed where a record redacts it (passwords), kept so that what
+/// is stored outside the journal, a REPL's history, holds none of it: a password typed in a
+/// REPL was written to its history file as typed.
+public final class PassedSecrets: Sendable {
+    private let values = Mutex<Set<String>>([])
+
+    public init() {}
+
+    func add(_ secrets: [String]) {
+        guard !secrets.isEmpty else { return }
+        values.withLock { $0.formUnion(secrets) }
+    }
+
+    /// Every value passed so far.
+    public var all: [String] { values.withLock { Array($0) } }
 }

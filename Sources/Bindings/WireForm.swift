@@ -175,6 +175,32 @@ extension LuaForm {
     }
 }
 
+extension LuaForm {
+    /// The text of `value` that a record redacts (`recorded`): every string in a redacted
+    /// parameter or field, added to `secrets`.
+    func redactedText(_ value: LuaValue, redacted: Bool = false, into secrets: inout [String]) {
+        if redacted {
+            switch value {
+            case .string(let string): secrets.append(String(decoding: string.bytes, as: UTF8.self))
+            case .table(let table): for item in table.sequence + Array(table.fields.values) { LuaForm.any.redactedText(item, redacted: true, into: &secrets) }
+            default: break
+            }
+            return
+        }
+        switch (self, value) {
+        case (.list(let element), .table(let table)):
+            for item in table.sequence { element.redactedText(item, into: &secrets) }
+        case (.shape(let shape), .table(let table)):
+            for (key, field) in table.fields {
+                guard let name = key.text, let declared = shape.field(name) else { continue }
+                declared.type.redactedText(field, redacted: declared.redacted, into: &secrets)
+            }
+        default:
+            break
+        }
+    }
+}
+
 extension LuaField {
     /// The first JSON key of the field's wire path.
     var wireKey: String { wire.first ?? name }

@@ -277,6 +277,45 @@ import Testing
         #expect(await second.exitStatus() == 0)
     }
 
+    /// A password passed to a vendor is never written to the history: typed in the call, or
+    /// assigned to a variable in an earlier entry, it is kept as `<redacted>`; entries keep
+    /// their order across sessions when a later secret makes the history be written again.
+    @Test func aPasswordIsNeverKeptInTheHistory() async throws {
+        let folder = try Self.home()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let history = folder.appendingPathComponent("roster/history")
+        func session(_ lines: [String], then check: ((TerminalSession) async -> Void)? = nil) async throws {
+            let repl = try TerminalSession(["repl"], in: folder, environment: ["XDG_STATE_HOME": folder.path])
+            #expect(await repl.waitFor("roster> "), "\(repl.screen)")
+            for line in lines {
+                repl.type(line + "\n")
+                #expect(await repl.waitForPrompt("roster> ", after: line), "\(repl.screen)")
+            }
+            await check?(repl)
+            repl.type(":quit\n")
+            #expect(await repl.exitStatus() == 0, "\(repl.screen)")
+        }
+        try await session([
+            #"pw = "Hunter2-first""#,
+            #"encore.update_user(1002, {password = pw})"#,
+            #"encore.update_user(1001, {password = "Typed-second-9"})"#,
+        ])
+        var kept = try String(contentsOf: history, encoding: .utf8)
+        #expect(!kept.contains("Hunter2-first") && !kept.contains("Typed-second-9"), "\(kept)")
+        #expect(kept.contains("redacted") && kept.contains("1002"), "\(kept)")
+        try await session([#"later = "Third-secret-77""#, #"encore.update_user(1003, {password = later})"#, "marker = 1"])
+        kept = try String(contentsOf: history, encoding: .utf8)
+        #expect(!kept.contains("Third-secret-77") && kept.contains("1002") && kept.contains("marker"), "\(kept)")
+        // Written again whole, the history is still oldest first: up twice is the entry
+        // before the last :quit.
+        try await session([]) { repl in
+            repl.type("\u{1b}[A")
+            repl.type("\u{1b}[A")
+            #expect(await repl.waitFor("marker = 1"), "\(repl.screen)")
+            repl.type("\u{15}") // the line cleared
+        }
+    }
+
     @Test func ctrlCStopsAnEndlessLoopAndThePromptComesBack() async throws {
         let folder = try Self.home()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -2,13 +2,16 @@
 /// saved across sessions, tab completion), or plainly from a pipe.
 import Foundation
 import Synchronization
+import Vendors
 
 /// Where the REPL's lines come from.
 protocol ReplInput {
     /// The next line, or nil at the end (Ctrl-D, end of the pipe).
     func readLine(prompt: String) -> String?
-    /// Remembers a finished entry (history).
-    func remember(_ entry: String)
+    /// Remembers a finished entry (history), with every secret `hiding` knows replaced, in it
+    /// and in the entries remembered before it (a password assigned to a variable is known
+    /// for one only once a call passes it).
+    func remember(_ entry: String, hiding: SecretScrubber)
     /// Whether a person is typing (prompts, banner, Ctrl-C).
     var isInteractive: Bool { get }
 }
@@ -16,7 +19,7 @@ protocol ReplInput {
 /// Lines from a pipe: no prompt, no escape codes.
 struct PipedInput: ReplInput {
     func readLine(prompt: String) -> String? { Swift.readLine(strippingNewline: true) }
-    func remember(_ entry: String) {}
+    func remember(_ entry: String, hiding: SecretScrubber) {}
     var isInteractive: Bool { false }
 }
 
@@ -31,7 +34,12 @@ struct EditLine: @unchecked Sendable {
     let readHistory: @convention(c) (UnsafePointer<CChar>?) -> Int32
     let writeHistory: @convention(c) (UnsafePointer<CChar>?) -> Int32
     let stifleHistory: @convention(c) (Int32) -> Void
+    let clearHistory: @convention(c) () -> Void
+    /// `HIST_ENTRY *`, whose first field is the entry's text.
+    let historyGet: @convention(c) (Int32) -> UnsafeMutablePointer<UnsafePointer<CChar>?>?
     // readline.h's variables.
+    let historyBase: UnsafeMutablePointer<Int32>
+    let historyLength: UnsafeMutablePointer<Int32>
     let catchSignals: UnsafeMutablePointer<Int32>
     let completionAppendCharacter: UnsafeMutablePointer<Int32>
     let attemptedCompletionOver: UnsafeMutablePointer<Int32>
@@ -57,13 +65,18 @@ struct EditLine: @unchecked Sendable {
               let readHistory = symbol("read_history", as: (@convention(c) (UnsafePointer<CChar>?) -> Int32).self),
               let writeHistory = symbol("write_history", as: (@convention(c) (UnsafePointer<CChar>?) -> Int32).self),
               let stifleHistory = symbol("stifle_history", as: (@convention(c) (Int32) -> Void).self),
+              let clearHistory = symbol("clear_history", as: (@convention(c) () -> Void).self),
+              let historyGet = symbol("history_get", as: (@convention(c) (Int32) -> UnsafeMutablePointer<UnsafePointer<CChar>?>?).self),
+              let historyBase = variable("history_base", as: Int32.self),
+              let historyLength = variable("history_length", as: Int32.self),
               let catchSignals = variable("rl_catch_signals", as: Int32.self),
               let completionAppendCharacter = variable("rl_completion_append_character", as: Int32.self),
               let attemptedCompletionOver = variable("rl_attempted_completion_over", as: Int32.self),
               let attemptedCompletionFunction = variable("rl_attempted_completion_function", as: Completion?.self)
         else { return nil }
         return EditLine(readline: readline, addHistory: addHistory, readHistory: readHistory, writeHistory: writeHistory,
-                        stifleHistory: stifleHistory, catchSignals: catchSignals, completionAppendCharacter: completionAppendCharacter,
+                        stifleHistory: stifleHistory, clearHistory: clearHistory, historyGet: historyGet, historyBase: historyBase,
+                        historyLength: historyLength, catchSignals: catchSignals, completionAppendCharacter: completionAppendCharacter,
                         attemptedCompletionOver: attemptedCompletionOver, attemptedCompletionFunction: attemptedCompletionFunction)
     }
 }
@@ -101,7 +114,17 @@ final class TerminalInput: ReplInput {
                                                      attributes: [.posixPermissions: 0o700])
             _ = editLine.readHistory(historyFile)
         }
+        earlier = (0..<editLine.historyLength.pointee).compactMap { offset in
+            editLine.historyGet(editLine.historyBase.pointee + offset)?.pointee.map { String(cString: $0) }
+        }
     }
+
+    /// The entries of earlier sessions (as read from the history file) and this session's as
+    /// typed, oldest first: a secret first known later is hidden in all of them again.
+    private var earlier: [String] = []
+    private var typed: [String] = []
+    /// The entries as last handed to libedit.
+    private var shown: [String] = []
 
     /// libedit's match list: the common prefix, each match, NULL; all malloc'd (libedit frees).
     static func matchList(_ matches: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
@@ -129,9 +152,18 @@ final class TerminalInput: ReplInput {
         return String(cString: line)
     }
 
-    func remember(_ entry: String) {
+    func remember(_ entry: String, hiding secrets: SecretScrubber) {
         guard let editLine, !entry.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        _ = editLine.addHistory(entry)
+        typed.append(entry)
+        let entries = (earlier + typed).suffix(Int(Self.historyLimit)).map(secrets.scrub)
+        if entries.dropLast().elementsEqual(shown.suffix(entries.count - 1)) {
+            _ = editLine.addHistory(entries.last!)
+        } else {
+            // A secret first known now stands in an entry libedit holds: all are given again.
+            editLine.clearHistory()
+            for entry in entries { _ = editLine.addHistory(entry) }
+        }
+        shown = Array(entries)
         if let historyFile {
             _ = editLine.writeHistory(historyFile)
             chmod(historyFile, 0o600)

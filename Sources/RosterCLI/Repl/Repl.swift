@@ -14,6 +14,11 @@ final class Repl {
     private var connection: VendorConnection
     private let session: LuaSession
     private var vendorSession: VendorSession
+    /// Every password the session's calls passed: the history keeps none of them.
+    private let passedSecrets = PassedSecrets()
+    /// What the history hides: the passwords passed, and the tenant's credentials should
+    /// one be typed.
+    private var secretsTyped: SecretScrubber { SecretScrubber(passedSecrets.all + vendorSession.tenant.secretValues) }
     private let input: any ReplInput
     private var recordedCalls = 0
     /// What a destructive call meets (nil: it goes, `--yes`): a question on a terminal, a
@@ -107,7 +112,7 @@ final class Repl {
         }
         destructiveCheck = check
         vendorSession = VendorSession(tenant: connection.tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
-                                      destructiveCheck: destructiveCheck)
+                                      destructiveCheck: destructiveCheck, passedSecrets: passedSecrets)
         let environment = RunEnvironment(session: vendorSession)
         session = try LuaSession(
             limits: limits, modules: environment.modules, functions: environment.functions, metatables: environment.metatables,
@@ -135,7 +140,7 @@ final class Repl {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
                 if trimmed.hasPrefix(":") {
-                    input.remember(trimmed)
+                    input.remember(trimmed, hiding: secretsTyped)
                     switch command(trimmed) {
                     case .quit: return failures
                     case .failed: failures += 1
@@ -150,7 +155,7 @@ final class Repl {
             let evaluation = await session.evaluate(chunk)
             interrupts?.running = false
             if evaluation == .incomplete { continue }
-            input.remember(chunk)
+            input.remember(chunk, hiding: secretsTyped)
             chunk = ""
             showPlannedChanges()
             if case .failed(let outcome) = evaluation {
@@ -245,7 +250,7 @@ final class Repl {
     private func replaceVendorSession(tenant: Tenant, dryRun: Bool) {
         earlierRefusals += vendorSession.destructiveCallsRefused
         vendorSession = VendorSession(tenant: tenant, dryRun: dryRun, http: Self.http(journal, connection), journal: dryRun ? nil : journal,
-                                      destructiveCheck: destructiveCheck)
+                                      destructiveCheck: destructiveCheck, passedSecrets: passedSecrets)
         recordedCalls = 0
         session.install(VendorRegistry.standard.luaModules(for: vendorSession))
         setRosterGlobal()

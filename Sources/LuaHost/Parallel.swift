@@ -174,7 +174,14 @@ enum Parallel {
         case .nil: concurrency = defaultConcurrency
         case let value:
             guard let count = value.integerValue, count >= 1 else {
-                throw LuaError("options.concurrency must be a positive integer, got \(value.typeName)")
+                // The number itself when it is one (0, -2, 2.5): its type alone says nothing.
+                let given: String
+                switch value {
+                case .integer(let number): given = String(number)
+                case .number(let number): given = "\(number)"
+                default: given = value.typeName
+                }
+                throw LuaError("options.concurrency must be a positive integer, got \(given)")
             }
             concurrency = Int(clamping: count)
         }
@@ -184,7 +191,8 @@ enum Parallel {
                 lua_rawgeti(L, 1, lua_Integer(item + 1))
                 defer { roster_pop(L, 1) }
                 guard lua_type(L, -1) == LUA_TFUNCTION else {
-                    throw LuaError("item #\(item + 1) is a \(LuaState.typeName(L, at: -1)), not a function")
+                    let type = LuaState.typeName(L, at: -1)
+                    throw LuaError("item #\(item + 1) is \("aeiou".contains(type.prefix(1)) ? "an" : "a") \(type), not a function")
                 }
             }
         }

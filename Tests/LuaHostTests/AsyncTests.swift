@@ -116,7 +116,9 @@ import TestSupport
             local ok2, e2 = pcall(parallel.map, {1, 2, 3}, function(x) if x == 3 then demo.vendor_fail() end return x end)
             print(ok2, e2.vendor, e2.item)
             print(pcall(function() parallel.map({1}, function() end, {concurrency = 0}) end))
+            print(pcall(function() parallel.map({1}, function() end, {concurrency = 2.5}) end))
             print(pcall(function() parallel.all({1}) end))
+            print(pcall(function() parallel.all({"f"}) end))
             print(#parallel.map({}, print))
             """)
         #expect(result.outcome == .success)
@@ -124,8 +126,10 @@ import TestSupport
             a\tb\tc
             false\tparallel.all: item #2 failed: test.lua:9: second broke
             false\tdemo\t3
-            false\ttest.lua:14: parallel.map: options.concurrency must be a positive integer, got integer
-            false\ttest.lua:15: parallel.all: item #1 is a integer, not a function
+            false\ttest.lua:14: parallel.map: options.concurrency must be a positive integer, got 0
+            false\ttest.lua:15: parallel.map: options.concurrency must be a positive integer, got 2.5
+            false\ttest.lua:16: parallel.all: item #1 is an integer, not a function
+            false\ttest.lua:17: parallel.all: item #1 is a string, not a function
             0
 
             """)

@@ -62,13 +62,16 @@ public struct RunEnvironment {
         return .table(table)
     }
 
-    /// `inputs`: each `--input` by position, by name as given, and by file name.
+    /// `inputs`: each `--input` by position, by name as given, and by file name. A file name
+    /// two inputs share (`a/x.csv`, `b/x.csv`) names neither: it gave the first, silently.
     static func inputs(_ inputs: [ScriptInput]) -> LuaValue {
         var table = LuaTable(sequence: inputs.map { .string(LuaString(bytes: $0.contents)) })
-        for input in inputs {
-            table[input.name] = .string(LuaString(bytes: input.contents))
-            let base = input.name.split(separator: "/").last.map(String.init) ?? input.name
-            if table[base] == .nil { table[base] = .string(LuaString(bytes: input.contents)) }
+        func base(_ input: ScriptInput) -> String { input.name.split(separator: "/").last.map(String.init) ?? input.name }
+        var named: [String: Set<String>] = [:]
+        for input in inputs { named[base(input), default: []].insert(input.name) }
+        for input in inputs { table[input.name] = .string(LuaString(bytes: input.contents)) }
+        for input in inputs where named[base(input)]?.count == 1 && table[base(input)] == .nil {
+            table[base(input)] = .string(LuaString(bytes: input.contents))
         }
         return .table(table)
     }

@@ -240,6 +240,20 @@ import Testing
         #expect(result.stderr == "roster: cannot read --input 'nope.csv': no such file\n")
     }
 
+    /// An input is also named by its file name, unless two inputs share it: `a/x.csv` and
+    /// `b/x.csv` each keep their path, and `inputs["x.csv"]` (which gave the first, silently)
+    /// names neither.
+    @Test func aFileNameTwoInputsShareNamesNeither() async throws {
+        let folder = try RosterProcess.scriptFolder(["show.lua": #"print(inputs["x.csv"], inputs["a/x.csv"], inputs["b/x.csv"], inputs["y.csv"])"#,
+                                                     "a/x.csv": "A", "b/x.csv": "B", "a/y.csv": "Y"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let shared = try await RosterProcess.run(["run", "show.lua", "--input", "a/x.csv", "--input", "b/x.csv", "--input", "a/y.csv"], in: folder,
+                                                 environment: JournalTests.journal(folder))
+        #expect(shared.status == 0 && shared.stdout == "nil\tA\tB\tY\n", "\(shared.stdout) \(shared.stderr)")
+        let once = try await RosterProcess.run(["run", "show.lua", "--input", "a/x.csv", "--input", "a/x.csv"], in: folder, environment: JournalTests.journal(folder))
+        #expect(once.stdout == "A\tA\tnil\tnil\n", "\(once.stdout) \(once.stderr)")
+    }
+
     @Test func docsAndStubs() async throws {
         var result = try await RosterProcess.run(["docs", "allthenticate.promote_guest"])
         #expect(result.status == 0)

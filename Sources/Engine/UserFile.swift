@@ -64,6 +64,18 @@ public enum UserFile {
         return path.hasPrefix(prefix) && path.count > prefix.count ? String(path.dropFirst(prefix.count)) : path
     }
 
+    /// The folder part of `path`, as `NSString.deletingLastPathComponent` gives it (`a/b/c`:
+    /// `a/b`; `/c`: `/`; `c`: ""), which traps on a one-character name (`roster run a`,
+    /// `--failed-rows x`) in this Foundation.
+    public static func folder(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "" }
+        var folder = trimmed[..<slash]
+        while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
+        return folder.isEmpty ? "/" : String(folder)
+    }
+
     /// Whether `a` and `b` name one file: the same path, or one regular file however spelled
     /// (`./x`, a link, another path to it). What is written to one replaces the other.
     public static func isSameFile(_ a: String, _ b: String) -> Bool {
@@ -116,7 +128,7 @@ public enum UserFile {
         }
         // The rename replaces what the path names: follow a link to the file it points at.
         let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        let folder = (target as NSString).deletingLastPathComponent
+        let folder = Self.folder(of: target)
         var template = Array(((folder.isEmpty ? "." : folder) + "/.roster-XXXXXX").utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard descriptor >= 0 else { throw UserFileError(path: path, reason: whyUnwritable(path, errno: errno)) }
@@ -197,11 +209,11 @@ public enum UserFile {
     /// that exists says (a file where a folder should be, a folder missing, no permission).
     private static func folderProblem(_ path: String) -> String? {
         var status = stat()
-        var folder = (path as NSString).deletingLastPathComponent
+        var folder = folder(of: path)
         var missing: String?
         while !folder.isEmpty, stat(folder, &status) != 0 {
             missing = folder
-            folder = (folder as NSString).deletingLastPathComponent
+            folder = Self.folder(of: folder)
         }
         if folder.isEmpty {
             folder = "."
@@ -217,7 +229,7 @@ public enum UserFile {
         switch code {
         case ENOENT: "no such file"
         case ENOTDIR: "a part of the path is not a folder"
-        case EACCES: access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, X_OK) == 0
+        case EACCES: access(folder(of: path).isEmpty ? "." : folder(of: path), X_OK) == 0
             ? "permission denied" : "permission denied on a folder in its path"
         case EISDIR: "it is a folder, not a file"
         case ENAMETOOLONG: "the path is too long"

@@ -95,7 +95,7 @@ struct JournalOptions: ParsableArguments {
             guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location) }
             let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
             // This host's change logs for that database, beside the user's own journal.
-            let logs = (SQLiteJournalStore.defaultPath() as NSString).deletingLastPathComponent + "/changes-"
+            let logs = UserFile.folder(of: SQLiteJournalStore.defaultPath()) + "/changes-"
                 + SHA256.hash(data: Data(location.utf8)).prefix(6).hexText
             return try PostgresJournalStore.open(url: location, password: secret?.reveal(), logFolder: logs)
         } catch {
@@ -174,7 +174,7 @@ extension JournalRun {
     /// at run time (`require(args.kind)`) is found in its folder. Its errors name it as a run
     /// from the current folder would (`fails.lua:3:`).
     var script: LuaScript {
-        let directory = (run.script as NSString).deletingLastPathComponent
+        let directory = UserFile.folder(of: run.script)
         var script = LuaScript(name: UserFile.shownPath(run.script), source: Array(run.scriptText.utf8), directory: directory.isEmpty ? "." : directory)
         script.keep(run.modules)
         return script

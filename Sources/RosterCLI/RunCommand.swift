@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
             }
             files.append(ScriptInput(name: path, contents: Array(contents)))
         }
-        let directory = (script as NSString).deletingLastPathComponent
+        let directory = UserFile.folder(of: script)
         var luaScript = LuaScript(name: script, source: Array(source), directory: directory.isEmpty ? "." : directory)
         try RunSupervisor.refuseUncompilable(luaScript, json: json, dryRun: dryRun)
         // What the admin gave is checked before a vendor or the journal is opened.

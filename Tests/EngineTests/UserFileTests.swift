@@ -14,6 +14,18 @@ struct UserFileTests {
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
+    /// A path's folder, as Foundation's NSString gives it where it does not trap: it trapped
+    /// on a one-character name, so `roster run a` and `--failed-rows x` crashed.
+    @Test func aPathsFolderIsWhatComesBeforeItsName() {
+        let cases = [("a/b/c", "a/b"), ("/c", "/"), ("c", ""), ("a", ""), ("a/", ""), ("/", "/"), ("", ""), ("a//b", "a"), ("/a/b/", "/a"),
+                     ("./a", "."), ("x/y", "x"), ("dir/", ""), ("/a", "/")]
+        for (path, folder) in cases { #expect(UserFile.folder(of: path) == folder, "\(path)") }
+        // Where Foundation does not trap, the two agree.
+        for path in ["a/b/c", "/c", "ab", "/", "", "a//b", "/a/b/", "./a", "x/y", "dir/", "/a", "ab//"] {
+            #expect(UserFile.folder(of: path) == (path as NSString).deletingLastPathComponent, "\(path)")
+        }
+    }
+
     /// A journaled script's path is shown from the current folder when it is inside it.
     @Test func aPathIsShownFromTheCurrentFolder() {
         let folder = FileManager.default.currentDirectoryPath

@@ -191,6 +191,22 @@ import Testing
         }
     }
 
+    /// One-character names are names: `roster run a` and `--failed-rows x` trapped in
+    /// Foundation, taking the folder of a one-character path.
+    @Test func oneCharacterFileNamesWork() async throws {
+        let folder = try RosterProcess.scriptFolder(["a": "print(row and row.id or 'ran')", "r": "id\n1\n"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let environment = JournalTests.journal(folder)
+        let ran = try await RosterProcess.run(["run", "a"], in: folder, environment: environment)
+        #expect(ran.status == 0 && ran.stdout == "ran\n", "\(ran.stderr)")
+        let rows = try await RosterProcess.run(["run", "a", "--each", "r", "--failed-rows", "x"], in: folder, environment: environment)
+        #expect(rows.status == 0 && rows.diagnostics.contains("roster: wrote 0 failed rows to x"), "\(rows.stderr)")
+        let planned = try await RosterProcess.run(["run", "a", "--dry-run", "--plan-out", "p"], in: folder, environment: environment)
+        #expect(planned.status == 0 && FileManager.default.fileExists(atPath: folder.appendingPathComponent("p").path), "\(planned.stderr)")
+        let queued = try await RosterProcess.run(["submit", "a"], in: folder, environment: environment)
+        #expect(queued.status == 0, "\(queued.stderr)")
+    }
+
     /// A journal address with a port past 65535 is refused in one line before any connection.
     @Test func aJournalPortPastItsRangeIsRefused() async throws {
         let folder = try RosterProcess.scriptFolder(["script.lua": "print('ran')"])

@@ -135,7 +135,7 @@ extension QueuedFile {
     /// The modules `text` (the script at `script`) requires from its folder, to queue with
     /// its run.
     static func modules(requiredBy text: [UInt8], script: String) -> [QueuedFile] {
-        let folder = (script as NSString).deletingLastPathComponent
+        let folder = UserFile.folder(of: script)
         return modules(requiredBy: text, folder: folder.isEmpty ? "." : folder)
     }
 

@@ -1,5 +1,6 @@
 /// LineEditor.swift: reading the REPL's lines — with libedit on a terminal (editing, history
 /// saved across sessions, tab completion), or plainly from a pipe.
+import Engine
 import Foundation
 import Synchronization
 import Vendors
@@ -110,7 +111,7 @@ final class TerminalInput: ReplInput {
         }
         editLine.stifleHistory(Self.historyLimit)
         if let historyFile {
-            try? FileManager.default.createDirectory(atPath: (historyFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            try? FileManager.default.createDirectory(atPath: UserFile.folder(of: historyFile), withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o700])
             _ = editLine.readHistory(historyFile)
         }

@@ -33,13 +33,8 @@ struct PlanCommand: AsyncParsableCommand {
                 Diagnostics.error("roster: plan \(plan.id) was not made with the journal \(store.path) (its run \(plan.run) is not there); roster apply needs the one it was made with (--journal)")
                 return
             }
-            switch try? SavedPlan.kept(plan, in: store) {
-            case .same?, nil: break
-            case .edited(let difference)?:
-                Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); roster apply refuses it (make a new plan)")
-                throw ExitCode(ExitStatus.stalePlan)
-            case .notKept(let why)?:
-                Diagnostics.error("roster: \(path) is not a plan as roster saved it: \(why); roster apply refuses it (make a new plan)")
+            if let refusal = try? plan.refusal(file: path, keptIn: store) {
+                Diagnostics.error("roster: \(refusal); roster apply refuses it (make a new plan)")
                 throw ExitCode(ExitStatus.stalePlan)
             }
             if let applied = try? store.planApplication(id: plan.id) {
@@ -140,13 +135,8 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         // The file is what was reviewed; the journal kept the plan as it was made. An edited
         // file is not applied (the changes checked are the journal's, not the file's text),
         // nor one the journal never kept: its id was edited, so nothing holds it to once.
-        switch try SavedPlan.kept(plan, in: store) {
-        case .same: break
-        case .edited(let difference):
-            Diagnostics.error("roster: \(path) is not plan \(plan.id) as it was made: \(difference); nothing was sent (make a new plan)")
-            throw ExitCode(ExitStatus.stalePlan)
-        case .notKept(let why):
-            Diagnostics.error("roster: \(path) is not a plan as roster saved it: \(why); nothing was sent (make a new plan)")
+        if let refusal = try plan.refusal(file: path, keptIn: store) {
+            Diagnostics.error("roster: \(refusal); nothing was sent (make a new plan)")
             throw ExitCode(ExitStatus.stalePlan)
         }
         if let moved = plan.retargeted(connection) {

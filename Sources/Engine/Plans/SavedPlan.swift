@@ -209,27 +209,18 @@ public struct SavedPlan: Codable, Sendable, Equatable {
         return "its details differ"
     }
 
-    /// How a plan file stands against the copy its journal kept when the plan was made.
-    public enum KeptCopy: Equatable, Sendable {
-        /// The file is the plan as it was made (perhaps formatted anew).
-        case same
-        /// The file was edited since: what differs first.
-        case edited(String)
-        /// The journal holds no copy of it: why.
-        case notKept(String)
-    }
-
-    /// How `plan`, as read from its file, stands against the copy `store` kept of it. The
-    /// copy is what holds a plan to what was reviewed and to being applied once: a file whose
-    /// id was edited names no copy, and is applied by nothing.
-    public static func kept(_ plan: SavedPlan, in store: any JournalStore) throws(JournalError) -> KeptCopy {
-        guard let kept = try store.savedPlan(id: plan.id) else {
-            return .notKept("the journal \(store.path) keeps no plan \(plan.id) of run \(plan.run) (was its id edited?)")
+    /// Why the plan read from `file` is not the one `store` kept when it was made (`plan.json
+    /// is not plan ID as it was made: ...`), or nil when it is (perhaps formatted anew). The
+    /// copy holds a plan to what was reviewed and to being applied once: a file whose id was
+    /// edited names no copy, and is applied by nothing.
+    public func refusal(file: String, keptIn store: any JournalStore) throws(JournalError) -> String? {
+        guard let kept = try store.savedPlan(id: id) else {
+            return "\(file) is not a plan as roster saved it: the journal \(store.path) keeps no plan \(id) of run \(run) (was its id edited?)"
         }
         guard let original = try? JSONDecoder().decode(SavedPlan.self, from: Data(kept.utf8)) else {
-            return .notKept("the journal's copy of plan \(plan.id) cannot be read")
+            return "\(file) is not a plan as roster saved it: the journal's copy of plan \(id) cannot be read"
         }
-        return original.difference(from: plan).map { .edited($0) } ?? .same
+        return original.difference(from: self).map { "\(file) is not plan \(id) as it was made: \($0)" }
     }
 
     /// Reads a plan file: one line naming the file on any problem.

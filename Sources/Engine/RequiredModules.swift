@@ -21,7 +21,8 @@ public enum RequiredModules {
         while !pending.isEmpty {
             let name = pending.removeFirst()
             guard let path = LuaScript.modulePath(name), seen.insert(path).inserted,
-                  let contents = try? UserFile.contents((folder as NSString).appendingPathComponent(path), atMost: maximumBytes - total)
+                  case let file = (folder as NSString).appendingPathComponent(path), LuaScript.staysIn(folder: folder, path: file),
+                  let contents = try? UserFile.contents(file, atMost: maximumBytes - total)
             else { continue }
             total += contents.count
             found.append((path, Array(contents)))

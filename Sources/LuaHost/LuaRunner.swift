@@ -1,6 +1,7 @@
 /// LuaRunner.swift: running one script in a fresh sandbox, and what comes of it.
 import CLua
 import CRosterLua
+import Foundation
 import Synchronization
 
 /// A script to run: its text and the name its messages carry.
@@ -34,6 +35,20 @@ public struct LuaScript: Sendable {
             return nil
         }
         return parts.joined(separator: "/") + ".lua"
+    }
+
+    /// Whether the file at `path` is really in `folder`: a symbolic link in the folder
+    /// (`lib -> /etc`) must not carry `require` out of it, since `require` is a script's only
+    /// way to read a file. True when either cannot be resolved (the read then says why).
+    public static func staysIn(folder: String, path: String) -> Bool {
+        guard let file = resolvedPath(path), let root = resolvedPath(folder) else { return true }
+        return file.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+    }
+
+    private static func resolvedPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Whether `bytes` begin as luac's output does (ESC "Lua"): only source is loaded.

@@ -144,8 +144,11 @@ enum Sandbox {
             if let kept = call.run?.keptModules[relative] {
                 data = Data(kept)
             } else {
-                guard directory != nil else {
+                guard let directory else {
                     return fail("module '\(name)' not found: this script has no folder to load modules from")
+                }
+                guard LuaScript.staysIn(folder: directory, path: path) else {
+                    return fail("module '\(name)' (\(path)) is a symbolic link out of the script's folder; require loads only from that folder")
                 }
                 guard let read = FileManager.default.contents(atPath: path) else {
                     return fail("module '\(name)' not found (looked for \(path))")

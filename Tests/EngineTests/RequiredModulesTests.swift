@@ -27,4 +27,18 @@ struct RequiredModulesTests {
         #expect(found.map(\.path) == ["lib/a.lua", "lib/b.lua"])
         #expect(found.first?.contents == Array("return require('lib.b')".utf8))
     }
+
+    /// A queued run carries no file a symbolic link in the folder points out of it to.
+    @Test func aLinkOutOfTheFolderIsNotCarried() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-modules-\(UUID().uuidString)")
+        let outside = folder.appendingPathExtension("outside")
+        defer { for url in [folder, outside] { try? FileManager.default.removeItem(at: url) } }
+        for url in [folder, outside] { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        try Data("return 'secret'".utf8).write(to: outside.appendingPathComponent("secret.lua"))
+        try Data("return 'inside'".utf8).write(to: folder.appendingPathComponent("inside.lua"))
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("escape.lua").path, withDestinationPath: outside.appendingPathComponent("secret.lua").path)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("alias.lua").path, withDestinationPath: "inside.lua")
+        let found = RequiredModules.find(in: Array("require('escape') require('alias')".utf8), folder: folder.path)
+        #expect(found.map(\.path) == ["alias.lua"])
+    }
 }

@@ -1,4 +1,5 @@
 /// SandboxTests.swift: exactly DESIGN's sandbox: what is there, what is not.
+import Foundation
 import LuaHost
 import Testing
 import TestSupport
@@ -118,6 +119,29 @@ import TestSupport
         #expect(lines[3].contains("broken.lua:1: unexpected symbol near '+'"))
         #expect(lines[4].contains("require: module 'loop' requires itself"))
         #expect(lines[5] == "3")
+    }
+
+    /// A symbolic link in the script's folder does not carry require out of it: require is
+    /// a script's only way to read a file. A link that stays in the folder still loads.
+    @Test func requireFollowsNoLinkOutOfTheScriptsFolder() async throws {
+        let outside = FileManager.default.temporaryDirectory.appendingPathComponent("roster-outside-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: outside) }
+        try Data("return 'outside'".utf8).write(to: outside.appendingPathComponent("secret.lua"))
+        let result = await runScript("""
+            print(pcall(require, "escape"))
+            print(pcall(require, "elsewhere.secret"))
+            print(require("alias"), require("lib.real"))
+            """, files: ["lib/real.lua": "return 'inside'"],
+            links: ["escape.lua": outside.appendingPathComponent("secret.lua").path, "elsewhere": outside.path, "alias.lua": "lib/real.lua"])
+        #expect(result.outcome == .success, "\(result.outcome)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        try #require(lines.count == 3, "\(result.output)")
+        #expect(lines[0].hasPrefix("false\trequire: module 'escape' ("))
+        #expect(lines[0].hasSuffix("escape.lua) is a symbolic link out of the script's folder; require loads only from that folder"))
+        #expect(lines[1].contains("module 'elsewhere.secret' (") && lines[1].contains("out of the script's folder"))
+        #expect(!result.output.contains("outside\t") && !result.output.hasSuffix("outside\n"))
+        #expect(lines[2] == "inside\tinside")
     }
 
     @Test func nestedCoroutineClosesAreGuarded() async {

@@ -129,21 +129,25 @@ public struct ScriptResult: Sendable {
     public var seconds: Double
 }
 
-/// Runs `source` with the demo module; `files` are written beside the script.
+/// Runs `source` with the demo module; `files` are written beside the script, and `links`
+/// are symbolic links there (name: target).
 ///
 /// The default limit is a safety net for a run that hangs, not a timing: the whole suite
 /// runs in parallel on two cores, where a short run was seen starved for over 10 s.
 public func runScript(
     _ source: String, limits: LuaLimits = LuaLimits(timeout: .seconds(60)), globals: [String: LuaValue] = [:],
-    files: [String: String] = [:], executor: LuaExecutor = .shared
+    files: [String: String] = [:], links: [String: String] = [:], executor: LuaExecutor = .shared
 ) async -> ScriptResult {
     var directory: String?
-    if !files.isEmpty {
+    if !files.isEmpty || !links.isEmpty {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-test-\(UUID().uuidString)")
         for (name, contents) in files {
             let url = folder.appendingPathComponent(name)
             try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try? contents.write(to: url, atomically: true, encoding: .utf8)
+        }
+        for (name, target) in links {
+            try? FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent(name).path, withDestinationPath: target)
         }
         directory = folder.path
     }

@@ -33,6 +33,14 @@ struct JournalOptions: ParsableArguments {
         return (journal ?? found?.journal ?? SQLiteJournalStore.defaultPath(), found?.journalPassword)
     }
 
+    /// The files of the journal a command with `configuration` (a roster.toml's path)
+    /// opens, which no output may name (`ReadFile.ofJournal`); a configuration that cannot
+    /// be read is left to the command to report.
+    func files(configuration: String?) -> [ReadFile] {
+        let named = journal ?? configuration.flatMap { try? RosterConfiguration.load(path: $0) }?.journal
+        return ReadFile.ofJournal(named ?? SQLiteJournalStore.defaultPath())
+    }
+
     /// `roster ARGUMENTS`, with `--journal` when the same command run here without it would
     /// open another journal than `store`: the commands a run's last line suggests must lead
     /// to that run, not to the one with the same number in the user's default journal.

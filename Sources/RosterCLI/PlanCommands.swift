@@ -110,7 +110,8 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         let plan = try SavedPlan.load(path)
         try results.checkWritable(reads: [ReadFile(what: "the plan", path: path)]
-            + ReadFile.ofRun(script: plan.script, each: plan.each?.path, inputs: plan.inputs.map(\.path), configuration: plan.config))
+            + ReadFile.ofRun(script: plan.script, each: plan.each?.path, inputs: plan.inputs.map(\.path), configuration: plan.config)
+            + (results.failedRows != nil ? journalOptions.files(configuration: plan.config) : []))
         let connection = try await VendorConnection.reopen(configuration: plan.config, tenant: plan.tenant, of: "plan \(plan.id)", journaled: true, overridable: false,
                                                            http: tracing.http)
         do {

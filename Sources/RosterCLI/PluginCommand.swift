@@ -139,8 +139,11 @@ struct PluginCommand: AsyncParsableCommand {
 
         func run() async throws {
             ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-            try Diagnostics.checkWritable("--plan-out", planOut, reads: ReadFile.ofRun(script: nil, each: nil, inputs: [],
-                                                                                      configuration: try? ConfigurationLocation.find(explicit: vendors.config)))
+            if planOut != nil {
+                let configuration = try? ConfigurationLocation.find(explicit: vendors.config)
+                try Diagnostics.checkWritable("--plan-out", planOut, reads: ReadFile.ofRun(script: nil, each: nil, inputs: [], configuration: configuration)
+                                              + journalOptions.files(configuration: configuration))
+            }
             // The configuration's trusted publishers check the plugin before anything starts.
             let manifest = try location.runnable(name, trusted: PluginCatalog.trustedPublishers(configuration: vendors.config))
             guard let workflow = manifest.workflow(named: self.workflow) else {

@@ -73,7 +73,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         let (store, found, changes) = try journalOptions.run(id)
         // Written over, the files the run reads again would be lost to it and to the admin.
         try results.checkWritable(reads: ReadFile.ofRun(script: found.run.script, each: found.run.each?.path, inputs: found.run.inputs.map(\.path),
-                                                        configuration: found.run.configFile))
+                                                        configuration: found.run.configFile) + ReadFile.ofJournal(store.path))
         guard found.run.kind != "repl" else {
             Diagnostics.error("roster: run \(id) was a REPL session; \(JournalOptions.command("runs show \(id)", reaching: store)) lists its changes, but a session cannot be replayed")
             throw ExitCode(ExitStatus.usage)

@@ -3,6 +3,7 @@ import ArgumentParser
 import Bindings
 import Engine
 import Foundation
+import Journal
 import LuaHost
 import Synchronization
 
@@ -281,6 +282,13 @@ struct ReadFile {
         [ReadFile(what: "the script", path: script), ReadFile(what: "the --each CSV", path: each)]
             + inputs.map { ReadFile(what: "--input '\($0)'", path: $0) }
             + [ReadFile(what: "the configuration", path: configuration)]
+    }
+
+    /// A SQLite journal's files (the database and SQLite's own beside it); none for a
+    /// PostgreSQL journal. Written over, every run's record would be lost.
+    static func ofJournal(_ location: String) -> [ReadFile] {
+        guard !PostgresJournalStore.isURL(location) else { return [] }
+        return ["", "-wal", "-shm", "-journal"].map { ReadFile(what: "the journal", path: location + $0) }
     }
 }
 

@@ -83,7 +83,9 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 
     func run() async throws {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
-        let reads = ReadFile.ofRun(script: script, each: each.file, inputs: inputs, configuration: try? ConfigurationLocation.find(explicit: vendors.config))
+        let configuration = try? ConfigurationLocation.find(explicit: vendors.config)
+        var reads = ReadFile.ofRun(script: script, each: each.file, inputs: inputs, configuration: configuration)
+        if planOut != nil || each.results.failedRows != nil { reads += journalOptions.files(configuration: configuration) }
         try Diagnostics.checkWritable("--plan-out", planOut, reads: reads)
         try each.results.checkWritable(reads: reads + [ReadFile(what: "--plan-out's file", path: planOut)])
         let source = try Diagnostics.readScript(script)

@@ -186,6 +186,14 @@ import Testing
         try await expectRefused(["apply", "plan.json", "--yes", "--failed-rows", "plan.json"], "--failed-rows 'plan.json' is the plan")
         try await expectRefused(["apply", "plan.json", "--yes", "--failed-rows", "rows.csv"], "--failed-rows 'rows.csv' is the --each CSV")
         try await expectRefused(["resume", "1", "--failed-rows", "rows.csv"], "--failed-rows 'rows.csv' is the --each CSV")
+        // The journal (and SQLite's files beside it) holds every run's record.
+        let journal = "state/roster/journal.sqlite"
+        try await expectRefused(["run", "script.lua", "--each", "rows.csv", "--failed-rows", journal], "--failed-rows '\(journal)' is the journal")
+        try await expectRefused(["run", "script.lua", "--dry-run", "--plan-out", "j.sqlite-wal", "--journal", "j.sqlite"], "--plan-out 'j.sqlite-wal' is the journal")
+        try await expectRefused(["apply", "plan.json", "--yes", "--failed-rows", journal], "--failed-rows '\(journal)' is the journal")
+        try await expectRefused(["resume", "1", "--failed-rows", "./" + journal], "--failed-rows './\(journal)' is the journal")
+        let runs = try await JournalTests.runs(in: folder)
+        #expect(runs.count == 1, "\(runs)")
         for (name, text) in [("script.lua", script), ("rows.csv", "id\n1\n"), ("in.txt", "x"), ("conf.toml", "# kept\n")] {
             #expect(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) == text, "\(name) was written over")
         }

@@ -157,7 +157,15 @@ public struct Roster: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 return 0
             }
-            Diagnostics.error(fullMessage(for: error))
+            let message = fullMessage(for: error)
+            // `roster runs show -1`: ArgumentParser reads a negative number as an option and
+            // then misses the run, a message that names neither.
+            if message.contains("Missing expected argument '<run>'"),
+               let negative = arguments.first(where: { $0.count > 1 && $0.hasPrefix("-") && Int64($0) != nil }) {
+                Diagnostics.error("roster: \(negative) is not a run's id: ids are positive numbers (roster runs lists them)")
+                return ExitStatus.usage
+            }
+            Diagnostics.error(message)
             return ExitStatus.usage
         }
     }

@@ -199,6 +199,19 @@ import Testing
         }
     }
 
+    /// A negative run id is named as one, not as a missing argument (ArgumentParser reads
+    /// `-1` as an option).
+    @Test func aNegativeRunIdIsNamed() async throws {
+        let folder = try RosterProcess.scriptFolder(["x.lua": ""])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for arguments in [["runs", "show", "-1"], ["resume", "-12"], ["undo", "-3", "--yes"], ["cancel", "-1"]] {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: JournalTests.journal(folder))
+            #expect(result.status == 2 && result.stdout.isEmpty, "\(arguments): \(result.stdout)")
+            #expect(result.diagnostics == "roster: \(arguments[arguments[0] == "runs" ? 2 : 1]) is not a run's id: ids are positive numbers (roster runs lists them)\n",
+                    "\(arguments): \(result.stderr)")
+        }
+    }
+
     /// One-character names are names: `roster run a` and `--failed-rows x` trapped in
     /// Foundation, taking the folder of a one-character path.
     @Test func oneCharacterFileNamesWork() async throws {

@@ -50,6 +50,18 @@ import Testing
         #expect(!(try VendorProxy(url: "http://p:1", bypass: ["*"])).isUsed(for: "api.actsoft.com"))
     }
 
+    /// An IPv6 proxy is connected to by its bare address (a bracketed one would be looked up
+    /// as a host name) and shown bracketed, as is a vendor's address in a connection error.
+    @Test func anIPv6AddressIsBareToConnectAndBracketedToShow() throws {
+        let proxy = try VendorProxy(url: "http://[fd00::7]:3128")
+        #expect(proxy.host == "fd00::7")
+        #expect(proxy.shown == "http://[fd00::7]:3128")
+        #expect(!proxy.isUsed(for: "[::1]") && !proxy.isUsed(for: "::1"))
+        #expect(VendorHTTP.hostAndPort("http://[::1]:8089/encore") == "[::1]:8089")
+        #expect(VendorHTTP.hostAndPort("https://[fd00::1]/x") == "[fd00::1]")
+        #expect(VendorHTTP.hostAndPort("http://127.0.0.1:8089/encore") == "127.0.0.1:8089")
+    }
+
     @Test func theEnvironmentNamesAProxyPerScheme() throws {
         let environment = ["HTTPS_PROXY": "proxy.example.com:3128", "no_proxy": "vendor.internal,.corp"]
         let https = try #require(try VendorProxy.fromEnvironment(environment, scheme: "https"))

@@ -386,7 +386,7 @@ extension VendorHTTP {
     /// user, path or query.
     static func hostAndPort(_ url: String) -> String? {
         guard let parsed = URL(string: url), let host = parsed.host, !host.isEmpty else { return nil }
-        return parsed.port.map { "\(host):\($0)" } ?? host
+        return HostAddress.shown(host, port: parsed.port)
     }
 
     /// A proxy's refusal is its configuration's answer, the same at every attempt.

@@ -34,7 +34,7 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
         if let port = components.port, !(1...65_535).contains(port) {
             throw VendorProxyError("has port \(port), which is not from 1 to 65535")
         }
-        self.host = host
+        self.host = HostAddress.bare(host) // what a connection takes; `shown` brackets it again
         port = components.port ?? 80
         user = components.user.map { $0.removingPercentEncoding ?? $0 }
         password = components.password.map { $0.removingPercentEncoding ?? $0 }
@@ -70,8 +70,8 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
 
     /// Whether a request to `host` goes through the proxy.
     public func isUsed(for host: String) -> Bool {
-        let host = host.lowercased()
-        if host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" { return false }
+        let host = HostAddress.bare(host.lowercased())
+        if host == "localhost" || host.hasPrefix("127.") || host == "::1" { return false }
         for entry in bypass {
             if entry == "*" { return false }
             let domain = entry.hasPrefix(".") ? String(entry.dropFirst()) : entry
@@ -81,7 +81,7 @@ public struct VendorProxy: Sendable, Hashable, CustomStringConvertible, CustomDe
     }
 
     /// `http://proxy.example.com:3128`: the address without its user or password.
-    public var shown: String { "http://\(host):\(port)" }
+    public var shown: String { "http://" + HostAddress.shown(host, port: port) }
 
     // Printed or dumped, it never shows its password.
     public var description: String { shown }

@@ -40,6 +40,24 @@ import Testing
         }
     }
 
+    /// A proxy that cannot be reached is named as the one that could not be: the vendor
+    /// behind it was never tried. An IPv6 proxy is connected to, not looked up as a name.
+    @Test func aProxyThatCannotBeReachedIsNamed() async throws {
+        let refusing = try LoopbackListener(listening: false)
+        defer { refusing.close() }
+        for (address, shown) in [("http://127.0.0.1:\(refusing.port)", "http://127.0.0.1:\(refusing.port)"), ("http://[::1]:\(refusing.port)", "http://[::1]:\(refusing.port)")] {
+            let settings = try VendorProxy(url: address)
+            let http = VendorHTTP(timeout: .seconds(60), retry: .none).proxied(by: VendorProxies(http: settings, https: settings))
+            do throws(VendorError) {
+                _ = try await http.send(VendorRequest(vendor: .encore, operation: "get_user", method: .GET, url: "http://vendor.invalid/users/1", idempotent: true))
+                Issue.record("answered through a proxy that is not there")
+            } catch {
+                #expect(error.message.hasPrefix("could not connect to vendor.invalid through the proxy \(shown) ("), "\(error.message)")
+                #expect(!error.message.contains("not found"), "\(error.message)")
+            }
+        }
+    }
+
     @Test func loopbackAndTheBypassedHostsAreReachedDirectly() throws {
         let proxy = try VendorProxy(url: "http://proxy.example.com:3128", bypass: [".corp.example.com", "vendor.internal", " "])
         #expect(proxy.shown == "http://proxy.example.com:3128")

@@ -267,6 +267,7 @@ public final class VendorHTTP: Sendable {
     static let maximumAnswerBytes = 16 << 20
 
     private func once(_ request: VendorRequest) async -> Result<VendorResponse, AttemptFailure> {
+        var proxy: VendorProxy?
         do {
             // The delegate API, not the async one: a call's answer is small and read whole,
             // and the async body's streaming machinery cost a fifth of a call's CPU.
@@ -276,7 +277,8 @@ public final class VendorHTTP: Sendable {
                 for (name, value) in request.headers { headers.add(name: name, value: value) }
                 return try HTTPClient.Request(url: request.url, method: request.method, headers: headers, body: request.body.map { .bytes($0) })
             }
-            let client = proxies.flatMap { $0.client(for: request.url) } ?? self.client
+            proxy = proxies?.proxy(for: request.url)
+            let client = proxy?.client ?? self.client
             let accumulator = ResponseAccumulator(request: http, maxBodySize: Self.maximumAnswerBytes)
             let response: HTTPClient.Response
             if VendorCallProfile.shared.isOn {
@@ -300,7 +302,9 @@ public final class VendorHTTP: Sendable {
         } catch {
             // No response: a connect error, a reset, a timeout or a cancellation. Safe
             // requests may retry; whether anything reached the vendor decides "unknown".
-            let (message, sent) = Self.describe(error, target: Self.hostAndPort(request.url))
+            // Through a proxy, it is the proxy that could not be reached (or refused).
+            let target = Self.hostAndPort(request.url).map { $0 + (proxy.map { " through the proxy \($0.shown)" } ?? "") }
+            let (message, sent) = Self.describe(error, target: target)
             return .failure(AttemptFailure(
                 error: VendorError(vendor: request.vendor, operation: request.operation, status: nil,
                                    message: message, retryable: !Self.isProxyRefusal(error), outcomeUnknown: sent, unreachable: !sent),

@@ -126,11 +126,11 @@ public struct VendorProxies: Sendable {
         return proxies.http == nil && proxies.https == nil ? nil : proxies
     }
 
-    /// The client through the proxy a request to `url` goes through; nil: reached directly.
-    func client(for url: String) -> HTTPClient? {
+    /// The proxy a request to `url` goes through; nil: reached directly.
+    func proxy(for url: String) -> VendorProxy? {
         guard let parsed = URL(string: url), let host = parsed.host,
               let proxy = parsed.scheme?.lowercased() == "https" ? https : http, proxy.isUsed(for: host) else { return nil }
-        return proxy.client
+        return proxy
     }
 }
 

@@ -61,24 +61,39 @@ public enum Documentation {
     public static func text(topic: String?, in modules: [LuaModule]) -> String? {
         guard let topic, !topic.isEmpty else { return overview(modules) }
         let parts = topic.split(separator: ".", maxSplits: 1).map(String.init)
-        guard let module = modules.first(where: { $0.name == parts[0] }) else { return nil }
+        guard let module = modules.first(where: { $0.name == parts[0] }) else {
+            // Roster's own globals: print, require, help.
+            return globalFunctions.first { $0.name == topic }.map { text($0, module: nil) }
+        }
         guard parts.count == 2 else { return text(module) }
         return module.function(named: parts[1]).map { text($0, module: module.name) }
     }
 
-    /// Names close to `topic` (a typo, or a part of the name), for "did you mean".
+    /// Roster's global functions, documented as the modules' are.
+    static var globalFunctions: [LuaFunction] { ScriptGlobals.functions + [help] }
+
+    /// Names close to `topic` (a typo, or a part of the name), for "did you mean": within as
+    /// many edits as its length allows (`os` is near nothing), comparing a name without a
+    /// module to the functions' own names (`get_usr`: `encore.get_user`), or holding it
+    /// whole when it has three letters or more (`user`).
     public static func suggestions(for topic: String, in modules: [LuaModule]) -> [String] {
         let names = modules.flatMap { module in [module.name] + module.functions.map { "\(module.name).\($0.name)" } }
+            + globalFunctions.map(\.name)
         let wanted = topic.lowercased()
         guard !wanted.isEmpty else { return [] }
-        let close = NearNames.near(wanted, in: names)
-        let containing = names.filter { $0.contains(wanted) && !close.contains($0) }
+        let dotted = wanted.contains(".")
+        let close = NearNames.near(wanted, in: names, within: NearNames.limit(for: wanted)) { name in
+            dotted ? Substring(name) : name.split(separator: ".").last ?? Substring(name)
+        }
+        let containing = wanted.count >= 3 ? names.filter { $0.contains(wanted) && !close.contains($0) } : []
         return Array((close + containing).prefix(5))
     }
 
     /// `no documentation for 'encore.nosuch'; encore has: …`: the names close to `topic`,
-    /// else the functions of the module it names, else `otherwise`.
+    /// else the functions of the module it names, else what a standard Lua name is
+    /// (`string.format`, `io`), else `otherwise`.
     public static func notFound(_ topic: String, in modules: [LuaModule], otherwise: String) -> String {
+        if let about = ScriptGlobals.about(topic) { return about + "; " + otherwise }
         let near = suggestions(for: topic, in: modules)
         if !near.isEmpty { return "no documentation for '\(topic)'; did you mean \(near.joined(separator: ", "))?" }
         if let module = modules.first(where: { topic.hasPrefix($0.name + ".") }) {

@@ -13,8 +13,11 @@ public enum Stubs {
 
     /// `(file name, text)` for each module, plus `roster.lua` for the globals.
     public static func files(for modules: [LuaModule]) -> [(name: String, text: String)] {
-        modules.filter { $0.name != "csv" }.map { ("\($0.name).lua", text(for: $0)) } + [("roster.lua", globals)]
+        modules.filter { !inGlobals.contains($0.name) }.map { ("\($0.name).lua", text(for: $0)) } + [("roster.lua", globals)]
     }
+
+    /// The modules `roster.lua` (`globals`) declares itself.
+    static let inGlobals: Set<String> = ["csv", "parallel"]
 
     /// A doc string on one line.
     static func line(_ text: String) -> String { text.replacingOccurrences(of: "\n", with: " ") }

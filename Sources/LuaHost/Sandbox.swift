@@ -124,7 +124,7 @@ enum Sandbox {
     }
 
     /// Finds and compiles a module; returns the chunk, or nil and a message.
-    private static let loadModule = LuaFunction(
+    static let loadModule = LuaFunction(
         "require", "Loads a Lua module from the script's folder.",
         parameters: [LuaParameter("name", .string, doc: "dotted module name: lib.util is lib/util.lua")],
         body: .host { call in

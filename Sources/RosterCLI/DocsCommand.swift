@@ -7,7 +7,7 @@ import LuaHost
 
 /// The modules documented on the command line.
 enum DocumentedModules {
-    static var all: [LuaModule] { VendorRegistry.standard.documentedModules + [CSV.module] }
+    static var all: [LuaModule] { VendorRegistry.standard.documentedModules + [CSV.module] + ScriptGlobals.modules }
 }
 
 /// Prints the documentation of a module or function.
@@ -22,7 +22,7 @@ struct DocsCommand: ParsableCommand, LeafCommand {
     func run() throws {
         let modules = DocumentedModules.all
         guard let text = Documentation.text(topic: topic, in: modules) else {
-            Diagnostics.error("roster: " + Documentation.notFound(topic ?? "", in: modules, otherwise: "modules: " + modules.map(\.name).joined(separator: ", ")))
+            Diagnostics.error("roster: " + Documentation.notFound(topic ?? "", in: modules, otherwise: "Roster's modules: " + modules.map(\.name).joined(separator: ", ")))
             throw ExitCode(ExitStatus.usage)
         }
         print(text)

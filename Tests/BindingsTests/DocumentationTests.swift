@@ -119,6 +119,9 @@ import Vendors
                 local ok, err = pcall(help, "encore.get_usr")
                 print(err)
                 print(select(2, pcall(help, "encore.nosuch")))
+                print(select(2, pcall(help, "os.getenv")))
+                help("parallel.all")
+                help(print)
                 """)
             #expect(output.contains("""
                 allthenticate.promote_guest(email_id) -> {ok: true}
@@ -134,6 +137,9 @@ import Vendors
             #expect(output.contains("help: no documentation for 'encore.get_usr'; did you mean encore.get_user?"))
             // A module's name with an unknown function lists the module's functions.
             #expect(output.contains("help: no documentation for 'encore.nosuch'; encore has: list_users, get_user, create_user, update_user, replace_user, activate_user, deactivate_user"))
+            #expect(output.contains("help: 'os.getenv' is not in Roster scripts: a script's values come from --arg NAME=VALUE (as args.NAME), and its secrets stay with Roster, which a script never sees; try help()"))
+            #expect(output.contains("parallel.all(fns, options?) -> table\n  Calls each function of fns"))
+            #expect(output.contains("print(...)\n  Writes its arguments"))
         }
     }
 }

@@ -263,6 +263,27 @@ import Testing
         result = try await RosterProcess.run(["docs", "encore.get_usr"])
         #expect(result.status == 2)
         #expect(result.stderr == "roster: no documentation for 'encore.get_usr'; did you mean encore.get_user?\n")
+        // Roster's own globals are documented; a standard Lua name is named as one (it
+        // suggested allthenticate.promote_guest for _G, and csv for os).
+        for (topic, first) in [("parallel.map", "parallel.map(list, fn, options?) -> table"), ("print", "print(...)"), ("require", "require(name)")] {
+            result = try await RosterProcess.run(["docs", topic])
+            #expect(result.status == 0 && result.stdout.hasPrefix(first + "\n"), "\(topic): \(result.stdout) \(result.stderr)")
+        }
+        let modules = "Roster's modules: activeconnect, encore, guardant, active911, allthenticate, csv, parallel\n"
+        for (topic, what) in [("_G", "is standard Lua; the Lua 5.4 manual documents it (https://www.lua.org/manual/5.4/)"),
+                              ("string.format", "is standard Lua; the Lua 5.4 manual documents it (https://www.lua.org/manual/5.4/)"),
+                              ("io", "is not in Roster scripts: scripts reach no files; name one with --input FILE and read it as inputs[\"FILE\"]"),
+                              ("os.remove", "is not in Roster scripts (os has only clock, date, time)"),
+                              ("string.dump", "is not in Roster scripts")] {
+            result = try await RosterProcess.run(["docs", topic])
+            #expect(result.status == 2 && result.stderr == "roster: '\(topic)' \(what); \(modules)", "\(topic): \(result.stderr)")
+        }
+        for topic in ["os", "ab", "xyz"] {
+            result = try await RosterProcess.run(["docs", topic])
+            #expect(!result.stderr.contains("did you mean"), "\(topic): \(result.stderr)")
+        }
+        result = try await RosterProcess.run(["docs", "get_usr"])
+        #expect(result.stderr == "roster: no documentation for 'get_usr'; did you mean allthenticate.get_user, encore.get_user?\n")
 
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }

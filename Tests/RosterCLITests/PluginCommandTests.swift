@@ -201,6 +201,11 @@ import Testing
          "plugin.toml:7: workflows.w.entry: missing.lua does not exist in the plugin; create it, or correct the path"),
         ("name = \"broken\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\nparams.n = { type = \"int\" }\n",
          "plugin.toml:8: workflows.w.params.n.type: unknown type 'int'; use one of: string, integer, number, boolean"),
+        // A name is ASCII: a Cyrillic а passes for a Latin a.
+        ("name = \"\u{0430}cme\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml:1: name: '\u{0430}cme' is not a plugin name; use up to 64 lowercase ASCII letters, digits, dashes and underscores, starting with a letter, like \"acme-onboarding\""),
+        ("name = \"bad\\nname\"\nversion = \"1.0.0\"\ndescription = \"d\"\nroster = \">=0.1.0\"\npermissions = []\n[workflows.w]\nentry = \"w.lua\"\n",
+         "plugin.toml:1: name: 'bad\\nname' is not a plugin name; use up to 64 lowercase ASCII letters, digits, dashes and underscores, starting with a letter, like \"acme-onboarding\""),
     ])
     func aBrokenManifestIsOneLine(manifest: String, expected: String) async throws {
         let folder = try RosterProcess.scriptFolder(["broken/plugin.toml": manifest, "broken/w.lua": "print(1)"])

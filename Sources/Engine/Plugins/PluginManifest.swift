@@ -146,8 +146,12 @@ public struct PluginManifest: Sendable {
         self.folder = folder
         file = document.file
         name = try root.string("name", required: true, example: "acme-onboarding")!
-        guard name.allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_" }), name.first?.isLetter == true else {
-            throw document.error(at: ["name"], "'\(name)' is not a plugin name", fix: "use lowercase letters, digits and dashes, like \"acme-onboarding\"")
+        // ASCII only: a name is a folder, a package's file name and what an admin trusts by
+        // reading it, where `аcme` (Cyrillic а) would pass for `acme`.
+        guard (1...64).contains(name.utf8.count), name.utf8.first.map({ (0x61...0x7A).contains($0) }) == true,
+              name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else {
+            throw document.error(at: ["name"], "'\(QuotedText.shown(name))' is not a plugin name",
+                                 fix: "use up to 64 lowercase ASCII letters, digits, dashes and underscores, starting with a letter, like \"acme-onboarding\"")
         }
         let versionText = try root.string("version", required: true, example: "1.0.0")!
         guard let version = SemanticVersion(versionText) else {

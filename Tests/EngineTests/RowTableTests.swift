@@ -17,6 +17,8 @@ struct RowTableTests {
         ("", "people.csv is empty: it needs a header row naming the columns, then one row per run"),
         ("id,\n1,2\n", "people.csv: line 1: column 2 of the header has no name"),
         ("id,id\n1,2\n", "people.csv: line 1: the column 'id' is named twice"),
+        // Blank lines before the header: its mistakes name its own line.
+        ("\r\n\nid,\n1,2\n", "people.csv: line 3: column 2 of the header has no name"),
         ("id;name\n1;a\n", "people.csv: line 1: the header is one column, 'id;name': the file is separated by semicolons, and Roster reads comma-separated CSV; save it with commas"),
         ("id\tname\n1\ta\n", "people.csv: line 1: the header is one column, 'id\\tname': the file is separated by tabs, and Roster reads comma-separated CSV; save it with commas"),
         ("id,name\n1,a\n2,b,c\n", "people.csv: line 3: 3 fields, but the header names 2 columns"),

@@ -8,7 +8,7 @@ import LuaHost
 
 /// One row: what the script sees as `row` (keyed by the header) and `row_number`.
 public struct TableRow: Sendable, Equatable {
-    /// The line the row starts on (the header is line 1).
+    /// The line the row starts on (the header's is 1 unless blank lines come before it).
     public var number: Int
     /// The fields in the file's order, one per column.
     public var values: [String]
@@ -64,18 +64,20 @@ public struct RowTable: Sendable {
         }
         guard let first = records.first else { throw RowTableError("\(name) is empty: it needs a header row naming the columns, then one row per run") }
         header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+        // Blank lines before it are skipped: the header is where it is.
+        let line = "line \(first.line)"
         // A spreadsheet saved with semicolons or tabs reads as one column whose name holds
         // them all; every row would then run with its fields missing.
         if self.header.count == 1, let only = self.header.first, let separator = [";", "\t"].first(where: { only.contains($0) }) {
             let spoken = separator == "\t" ? "tabs" : "semicolons"
-            throw RowTableError("\(name): line 1: the header is one column, '\(QuotedText.shown(only))': the file is separated by \(spoken), and Roster reads comma-separated CSV; save it with commas")
+            throw RowTableError("\(name): \(line): the header is one column, '\(QuotedText.shown(only))': the file is separated by \(spoken), and Roster reads comma-separated CSV; save it with commas")
         }
         if let blank = header.firstIndex(of: "") {
-            throw RowTableError("\(name): line 1: column \(blank + 1) of the header has no name")
+            throw RowTableError("\(name): \(line): column \(blank + 1) of the header has no name")
         }
         var seen = Set<String>()
         for column in header where !seen.insert(column).inserted {
-            throw RowTableError("\(name): line 1: the column '\(QuotedText.shown(column))' is named twice")
+            throw RowTableError("\(name): \(line): the column '\(QuotedText.shown(column))' is named twice")
         }
         let header = self.header
         rows = try records.dropFirst().map { record throws(RowTableError) in

@@ -496,7 +496,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
             var query = PostgresQuery(unsafeSQL: """
-                SELECT runs.*, \(RunColumns.reads),
+                SELECT \(Self.listedColumns), \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'unknown') AS unknown_count,
@@ -519,6 +519,12 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             }
         }
     }
+
+    /// `RunColumns.listed` in PostgreSQL's JSON operators (the columns hold JSON as text).
+    private static let listedColumns = RunColumns.listed(
+        user: "\"user\"",
+        inputs: "COALESCE((SELECT jsonb_agg(element - 'contents') FROM jsonb_array_elements(CASE WHEN jsonb_typeof(inputs::jsonb) = 'array' THEN inputs::jsonb ELSE '[]'::jsonb END) AS element)::TEXT, '[]')",
+        each: "CASE WHEN jsonb_typeof(each::jsonb) = 'object' THEN (each::jsonb - 'contents')::TEXT ELSE each END")
 
     public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
         try statement { db in try db.run("SELECT * FROM changes WHERE run_id = \(runID) ORDER BY attempt, sequence").map { try Self.change($0) } }

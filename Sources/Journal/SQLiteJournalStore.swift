@@ -613,7 +613,7 @@ public final class SQLiteJournalStore: JournalStore {
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
             var sql = """
-                SELECT runs.*, \(RunColumns.reads),
+                SELECT \(Self.listedColumns), \(RunColumns.reads),
                   (SELECT COUNT(*) \(latest) AND c.state IN ('succeeded', 'replayed')) AS done_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'failed') AS failed_count,
                   (SELECT COUNT(*) \(latest) AND c.state = 'unknown') AS unknown_count,
@@ -634,6 +634,12 @@ public final class SQLiteJournalStore: JournalStore {
             }
         }
     }
+
+    /// `RunColumns.listed` in SQLite's JSON functions.
+    private static let listedColumns = RunColumns.listed(
+        user: "user",
+        inputs: "(SELECT json_group_array(json_remove(value, '$.contents')) FROM json_each(runs.inputs))",
+        each: "CASE WHEN json_type(each) = 'object' THEN json_remove(each, '$.contents') ELSE each END")
 
     /// A run's changes, in the order they were made (attempt by attempt).
     public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {

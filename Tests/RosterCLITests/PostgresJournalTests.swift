@@ -206,6 +206,41 @@ import Testing
         }
     }
 
+    /// A list of runs reads no script text and no bytes kept of a piped CSV or input, in
+    /// either store; the run itself still has them all, for its resume.
+    @Test func aListOfRunsLeavesTheKeptFilesBehind() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stores: [any JournalStore] = [
+            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
+            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
+        ]
+        let kept = String(repeating: "id\n1\n", count: 1_000)
+        let input = JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab", contents: Data("piped".utf8))
+        let each = EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2, contents: kept)
+        let module = QueuedFile(name: "lib/util.lua", contents: Data("return {}".utf8))
+        for store in stores {
+            let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(row.id)", arguments: ["a": "1"],
+                             inputs: [input, JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")], tenant: "demo", configFile: nil,
+                             seed: 1, dryRun: false, each: each, modules: [module])
+            let id = try store.startRun(run)
+            _ = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/t.lua", scriptText: "print(1)", arguments: [:],
+                                          inputs: [], tenant: "demo", configFile: nil, seed: 2, dryRun: false))
+            let listed = try #require(try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, limit: 10).first { $0.run.id == id })
+            #expect(listed.run.run.scriptText.isEmpty, "\(store.path)")
+            #expect(listed.run.run.inputs == [JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab"), JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")],
+                    "\(store.path): \(listed.run.run.inputs)")
+            #expect(listed.run.run.each == EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2), "\(store.path)")
+            #expect(listed.run.run.modules == [module] && listed.run.run.arguments == ["a": "1"], "\(store.path)")
+            let whole = try #require(try store.run(id))
+            #expect(listed.run.scriptSHA256 == whole.scriptSHA256 && !whole.scriptSHA256.isEmpty)
+            #expect(whole.run.scriptText == "print(row.id)" && whole.run.inputs.first?.contents == Data("piped".utf8) && whole.run.each?.contents == kept,
+                    "\(store.path)")
+        }
+    }
+
     @Test func anUnreachableJournalIsOneLine() async throws {
         let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -56,8 +56,8 @@ public protocol JournalStore: RunQueue {
     /// `undoing`, only the undos of that run (`roster undo RUN`, dry runs included); with
     /// `unsuccessful`, only those that ended otherwise than in success, or have not ended.
     /// Listed, a run has no script text and no kept bytes of its inputs or CSV (`run(_:)`
-    /// has them).
-    func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary]
+    /// has them). With `before`, only runs older than that one: the next page of a long list.
+    func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, before: Int64?, limit: Int) throws(JournalError) -> [RunSummary]
     /// A run's changes, in the order they were made (attempt by attempt).
     func changes(runID: Int64) throws(JournalError) -> [JournalChange]
     /// Every change sent (not planned, not replayed), oldest first: the audit trail, handed
@@ -98,14 +98,14 @@ extension JournalStore {
         try commit(LogRecord.operations(in: records), idempotent: idempotent)
     }
 
-    public func runs(tenant: String? = nil, since: Date? = nil, unsuccessful: Bool = false, limit: Int = 200) throws(JournalError) -> [RunSummary] {
-        try runs(tenant: tenant, since: since, undoing: nil, unsuccessful: unsuccessful, limit: limit)
+    public func runs(tenant: String? = nil, since: Date? = nil, unsuccessful: Bool = false, before: Int64? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {
+        try runs(tenant: tenant, since: since, undoing: nil, unsuccessful: unsuccessful, before: before, limit: limit)
     }
 
     /// The undo run that changed something of run `runID` (the newest, if several did):
     /// `roster undo` is not done twice, and a run undone is not resumed on top of its undo.
     public func undo(of runID: Int64) throws(JournalError) -> RunSummary? {
-        try runs(tenant: nil, since: nil, undoing: runID, unsuccessful: false, limit: 1_000).first { summary in
+        try runs(tenant: nil, since: nil, undoing: runID, unsuccessful: false, before: nil, limit: 1_000).first { summary in
             !summary.run.run.dryRun && summary.done + summary.failed + summary.unknown + summary.sending > 0
         }
     }

@@ -491,7 +491,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    public func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary] {
+    public func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, before: Int64?, limit: Int) throws(JournalError) -> [RunSummary] {
         try statement { db in
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
@@ -505,6 +505,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                 FROM runs WHERE ($1::TEXT IS NULL OR tenant = $1) AND ($2::DOUBLE PRECISION IS NULL OR started_at >= $2)
                   AND ($4::TEXT IS NULL OR (kind = 'undo' AND arguments::jsonb ->> 'run' = $4))
                   AND (NOT $5::BOOLEAN OR outcome IS NULL OR outcome <> 'success')
+                  AND ($6::BIGINT IS NULL OR id < $6)
                 ORDER BY id DESC LIMIT $3
                 """)
             query.binds.append(tenant)
@@ -512,6 +513,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             query.binds.append(limit)
             query.binds.append(undoing.map(String.init))
             query.binds.append(unsuccessful)
+            query.binds.append(before)
             return try db.run(query).map { row in
                 RunSummary(run: try Self.run(row), done: try row["done_count"].decode(Int.self), failed: try row["failed_count"].decode(Int.self),
                            unknown: try row["unknown_count"].decode(Int.self),

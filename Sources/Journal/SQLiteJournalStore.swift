@@ -608,7 +608,7 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     /// Runs, newest first.
-    public func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, limit: Int) throws(JournalError) -> [RunSummary] {
+    public func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, before: Int64?, limit: Int) throws(JournalError) -> [RunSummary] {
         try read { db in
             // Each change counts once, as its latest row (a resumed attempt replays or retries it).
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
@@ -626,6 +626,7 @@ public final class SQLiteJournalStore: JournalStore {
             if let since { sql += " AND started_at >= ?"; arguments.append(since.timeIntervalSince1970) }
             if let undoing { sql += " AND kind = 'undo' AND json_extract(arguments, '$.run') = ?"; arguments.append(String(undoing)) }
             if unsuccessful { sql += " AND (outcome IS NULL OR outcome != 'success')" }
+            if let before { sql += " AND id < ?"; arguments.append(before) }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in

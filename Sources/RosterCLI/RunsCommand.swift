@@ -66,43 +66,68 @@ struct RunsCommand: ParsableCommand {
             guard (1...1_000_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000000, got \(limit)") }
         }
 
+        /// Runs read from the journal at a time: a long list (`--limit 100000`) holds one
+        /// page of runs, not all of them (its JSON is written as it is read).
+        static let pageSize = 500
+
         func run() throws {
             let store = try journalOptions.open()
             let from = try since.map { try When.parse($0, option: "--since") }
-            var runs: [RunSummary]
-            do throws(JournalError) {
-                // One more than asked: whether older runs were left out.
-                runs = try store.runs(tenant: tenant, since: from, unsuccessful: failed, limit: limit + 1)
-            } catch {
-                Diagnostics.error("roster: \(error)")
-                throw ExitCode(ExitStatus.usage)
+            let document = json ? JSONOutput.Array() : nil
+            var rows: [[String]] = []
+            var shown = 0, more = false
+            var before: Int64?
+            paging: while true {
+                // One more than is left to show: whether older runs were left out.
+                let wanted = min(Self.pageSize, limit - shown + 1)
+                let page: [RunSummary]
+                do throws(JournalError) {
+                    page = try store.runs(tenant: tenant, since: from, unsuccessful: failed, before: before, limit: wanted)
+                } catch {
+                    Diagnostics.error("roster: \(error)")
+                    throw ExitCode(ExitStatus.usage)
+                }
+                for summary in page {
+                    // A run without an outcome is running, or was killed: only the killed did not
+                    // succeed (one that may run on another host is kept: it may have been killed).
+                    if failed, RunsCommand.isRunning(summary.run, store) { continue }
+                    guard shown < limit else {
+                        more = true
+                        break paging
+                    }
+                    shown += 1
+                    if let document {
+                        document.append(RunEntry(summary, counts: RunsCommand.counts(summary, store)))
+                    } else {
+                        rows.append(Self.row(summary, store))
+                    }
+                }
+                guard page.count == wanted, let last = page.last else { break }
+                before = last.run.id
             }
-            let more = runs.count > limit
-            if more { runs.removeLast() }
-            // A run without an outcome is running, or was killed: only the killed did not succeed
-            // (one that may run on another host is kept: it may have been killed).
-            if failed { runs.removeAll { RunsCommand.isRunning($0.run, store) } }
             // Said on stderr, so that --json stays one document.
             defer { if more { Diagnostics.error("roster: the newest \(limit) run\(limit == 1 ? "" : "s") shown; older ones: --limit N, or --since WHEN") } }
-            if json {
-                JSONOutput.print(runs.map { RunEntry($0, counts: RunsCommand.counts($0, store)) })
+            if let document {
+                document.end()
                 return
             }
-            guard !runs.isEmpty else {
+            guard !rows.isEmpty else {
                 let filters = (failed ? " that did not succeed" : "") + (tenant.map { " of tenant '\($0)'" } ?? "") + (since.map { " since \($0)" } ?? "")
                 print("no runs\(filters) journaled in \(store.path)")
                 return
             }
-            let rows = runs.map { summary -> [String] in
-                let run = summary.run
-                let counts = RunsCommand.counts(summary, store)
-                let changes = run.run.dryRun ? "\(counts.planned) planned"
-                    : "\(counts.done) done, \(counts.failed) failed, \(counts.unknown) unknown" + (counts.in_flight > 0 ? ", \(counts.in_flight) in flight" : "")
-                return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
-                        run.run.tenant.isEmpty ? "(default)" : run.run.tenant, RunsCommand.outcome(run, store) + (run.run.dryRun ? " (dry run)" : ""),
-                        changes, String(run.reads)]
-            }
             Table.print(["RUN", "STARTED", "USER", "SCRIPT", "TENANT", "OUTCOME", "CHANGES", "READS"], rows)
+        }
+
+        /// One run as a line of the table.
+        private static func row(_ summary: RunSummary, _ store: JournalStore) -> [String] {
+            let run = summary.run
+            let counts = RunsCommand.counts(summary, store)
+            let changes = run.run.dryRun ? "\(counts.planned) planned"
+                : "\(counts.done) done, \(counts.failed) failed, \(counts.unknown) unknown" + (counts.in_flight > 0 ? ", \(counts.in_flight) in flight" : "")
+            return [String(run.id), When.text(run.startedAt), run.run.user, run.run.plugin.map { "\($0) \(run.run.workflow ?? "")" } ?? run.run.script,
+                    run.run.tenant.isEmpty ? "(default)" : run.run.tenant, RunsCommand.outcome(run, store) + (run.run.dryRun ? " (dry run)" : ""),
+                    changes, String(run.reads)]
         }
     }
 
@@ -483,10 +508,36 @@ enum Table {
 /// One pretty JSON document on stdout.
 enum JSONOutput {
     static func print(_ value: some Encodable) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
         try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
+    }
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// A JSON array written element by element, as `print` writes a whole one: a long list
+    /// is never held whole.
+    final class Array {
+        private let encoder = JSONOutput.encoder
+        private var count = 0
+
+        init() { write("[\n") }
+
+        func append(_ element: some Encodable) {
+            let text = String(decoding: (try? encoder.encode(element)) ?? Data("null".utf8), as: UTF8.self)
+            // Indented one level, as the array's elements are (an empty line stays empty).
+            let indented = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
+            write((count == 0 ? "" : ",\n") + indented.joined(separator: "\n"))
+            count += 1
+        }
+
+        /// `]`, on its own line as `print` puts it (`[`, an empty line, `]` for no elements).
+        func end() { write("\n]\n") }
+
+        private func write(_ text: String) { FileHandle.standardOutput.write(text: text) }
     }
 }
 

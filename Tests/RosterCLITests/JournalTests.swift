@@ -4,6 +4,8 @@
 /// every change once as succeeded or replayed. Also: offboarding twice succeeds twice, a
 /// change nothing can check asks for a decision, and the journal holds no secret.
 import Foundation
+import Journal
+@testable import RosterCLI
 import Testing
 import TestSupport
 
@@ -287,6 +289,36 @@ import TestSupport
         #expect(ids == [2], "\(failed.stdout)")
         let none = try await RosterProcess.run(["runs", "--failed", "--tenant", "elsewhere"], in: folder, environment: environment)
         #expect(none.stdout.hasPrefix("no runs that did not succeed of tenant 'elsewhere' journaled in "), "\(none.stdout)")
+    }
+
+    /// A list longer than a page (`RunsCommand.List.pageSize`) is read page by page and
+    /// written as it is read: every run once, newest first, the filter applied throughout.
+    @Test func aLongRunListIsReadPageByPage() async throws {
+        let folder = try RosterProcess.scriptFolder(["x.lua": ""])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("journal.sqlite").path
+        let store = try SQLiteJournalStore.open(path: path)
+        let total = RunsCommand.List.pageSize * 2 + 7
+        for number in 1...total {
+            let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s\(number).lua", scriptText: "print(1)", arguments: [:],
+                                               inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: false))
+            // Every third run failed; the others succeeded.
+            try store.finishAttempt(runID: id, attempt: 1, outcome: number % 3 == 0 ? "failure" : "success", exitCode: number % 3 == 0 ? 1 : 0, reads: 0, error: nil)
+        }
+        func ids(_ arguments: [String]) async throws -> ([Int], String) {
+            let result = try await RosterProcess.run(["runs", "--json", "--journal", path] + arguments, in: folder, environment: Self.journal(folder))
+            let listed = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+            return ((listed ?? []).compactMap { $0["id"] as? Int }, result.stderr)
+        }
+        let (all, allNote) = try await ids(["--limit", String(total)])
+        #expect(all == Array((1...total).reversed()) && allNote.isEmpty, "\(all.count) \(allNote)")
+        let (some, someNote) = try await ids(["--limit", String(RunsCommand.List.pageSize + 1)])
+        #expect(some == Array((total - RunsCommand.List.pageSize...total).reversed()))
+        #expect(someNote == "roster: the newest \(RunsCommand.List.pageSize + 1) runs shown; older ones: --limit N, or --since WHEN\n")
+        let (failed, _) = try await ids(["--failed", "--limit", "1000000"])
+        #expect(failed == Array((1...total).reversed().filter { $0 % 3 == 0 }))
+        let table = try await RosterProcess.run(["runs", "--journal", path, "--limit", String(total)], in: folder, environment: Self.journal(folder))
+        #expect(table.stdout.split(separator: "\n").count == total + 1, "\(table.stderr)")
     }
 
     /// `roster runs prune` deletes the old settled runs after saying what it would delete,

@@ -228,7 +228,7 @@ import Testing
             let id = try store.startRun(run)
             _ = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/t.lua", scriptText: "print(1)", arguments: [:],
                                           inputs: [], tenant: "demo", configFile: nil, seed: 2, dryRun: false))
-            let listed = try #require(try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, limit: 10).first { $0.run.id == id })
+            let listed = try #require(try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, before: nil, limit: 10).first { $0.run.id == id })
             #expect(listed.run.run.scriptText.isEmpty, "\(store.path)")
             #expect(listed.run.run.inputs == [JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab"), JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")],
                     "\(store.path): \(listed.run.run.inputs)")

@@ -58,8 +58,9 @@ public protocol JournalStore: RunQueue {
     /// Listed, a run has no script text and no kept bytes of its inputs or CSV (`run(_:)`
     /// has them). With `before`, only runs older than that one: the next page of a long list.
     func runs(tenant: String?, since: Date?, undoing: Int64?, unsuccessful: Bool, before: Int64?, limit: Int) throws(JournalError) -> [RunSummary]
-    /// A run's changes, in the order they were made (attempt by attempt).
-    func changes(runID: Int64) throws(JournalError) -> [JournalChange]
+    /// A run's changes, in the order they were made (attempt by attempt), handed to `each`
+    /// as they are read: a run of many rows may hold more than fits in memory at once.
+    func changes(runID: Int64, each: (JournalChange) -> Void) throws(JournalError)
     /// Every change sent (not planned, not replayed), oldest first: the audit trail, handed
     /// to `each` one at a time from one snapshot of the journal, so that a trail larger than
     /// memory streams through it.
@@ -96,6 +97,13 @@ extension JournalStore {
     @discardableResult
     public func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64] {
         try commit(LogRecord.operations(in: records), idempotent: idempotent)
+    }
+
+    /// A run's changes, in the order they were made (attempt by attempt).
+    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
+        var changes: [JournalChange] = []
+        try self.changes(runID: runID) { changes.append($0) }
+        return changes
     }
 
     public func runs(tenant: String? = nil, since: Date? = nil, unsuccessful: Bool = false, before: Int64? = nil, limit: Int = 200) throws(JournalError) -> [RunSummary] {

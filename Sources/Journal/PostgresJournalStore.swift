@@ -528,8 +528,24 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         inputs: "COALESCE((SELECT jsonb_agg(element - 'contents') FROM jsonb_array_elements(CASE WHEN jsonb_typeof(inputs::jsonb) = 'array' THEN inputs::jsonb ELSE '[]'::jsonb END) AS element)::TEXT, '[]')",
         each: "CASE WHEN jsonb_typeof(each::jsonb) = 'object' THEN (each::jsonb - 'contents')::TEXT ELSE each END")
 
-    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
-        try statement { db in try db.run("SELECT * FROM changes WHERE run_id = \(runID) ORDER BY attempt, sequence").map { try Self.change($0) } }
+    public func changes(runID: Int64, each: (JournalChange) -> Void) throws(JournalError) {
+        // Pages in one repeatable-read snapshot, as `audit` reads, a page in memory at a time.
+        try transaction { db in
+            try db.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            var after = (attempt: 0, sequence: 0, id: Int64(0))
+            while true {
+                let rows = try db.run("""
+                    SELECT * FROM changes WHERE run_id = \(runID) AND (attempt, sequence, id) > (\(after.attempt), \(after.sequence), \(after.id))
+                    ORDER BY attempt, sequence, id LIMIT \(Self.auditPage)
+                    """)
+                for row in rows {
+                    let change = try Self.change(row)
+                    after = (change.attempt, change.sequence, change.id)
+                    each(change)
+                }
+                if rows.count < Self.auditPage { return }
+            }
+        }
     }
 
     public func audit(since: Date?, until: Date?, tenant: String?, vendor: String?, each: (JournalChange) -> Void) throws(JournalError) {
@@ -564,8 +580,8 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    /// Changes read per page of the audit trail.
-    static let auditPage = 2_000
+    /// Changes read per page of the audit trail or of a run's changes.
+    public static let auditPage = 2_000
 
     // MARK: - Pruning
 

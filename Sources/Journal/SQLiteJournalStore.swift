@@ -643,9 +643,10 @@ public final class SQLiteJournalStore: JournalStore {
         each: "CASE WHEN json_type(each) = 'object' THEN json_remove(each, '$.contents') ELSE each END")
 
     /// A run's changes, in the order they were made (attempt by attempt).
-    public func changes(runID: Int64) throws(JournalError) -> [JournalChange] {
+    public func changes(runID: Int64, each: (JournalChange) -> Void) throws(JournalError) {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY attempt, sequence", arguments: [runID]).map(Self.change)
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY attempt, sequence, id", arguments: [runID])
+            while let row = try rows.next() { each(Self.change(row)) }
         }
     }
 

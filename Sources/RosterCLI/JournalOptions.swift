@@ -69,12 +69,18 @@ struct JournalOptions: ParsableArguments {
     /// Run `id` and its changes, from the journal; a run not there (or a journal that
     /// cannot be read) is one line on stderr and exit 2.
     func run(_ id: Int64) throws -> (JournalStore, JournalRun, [JournalChange]) {
+        let (store, found) = try find(id)
+        var changes: [JournalChange] = []
+        try Self.changes(of: id, in: store) { changes.append($0) }
+        return (store, found, changes)
+    }
+
+    /// Run `id`, from the journal, as `run` finds it, without its changes.
+    func find(_ id: Int64) throws -> (JournalStore, JournalRun) {
         let store = try open()
         let found: JournalRun?
-        let changes: [JournalChange]
         do throws(JournalError) {
             found = try store.run(id)
-            changes = try store.changes(runID: id)
         } catch {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)
@@ -83,7 +89,18 @@ struct JournalOptions: ParsableArguments {
             Diagnostics.error("roster: no run \(id) in \(store.path) (roster runs lists them)")
             throw ExitCode(ExitStatus.usage)
         }
-        return (store, found, changes)
+        return (store, found)
+    }
+
+    /// Hands run `id`'s changes to `each` as they are read; a journal that cannot be read
+    /// is one line on stderr and exit 2.
+    static func changes(of id: Int64, in store: JournalStore, each: (JournalChange) -> Void) throws {
+        do throws(JournalError) {
+            try store.changes(runID: id, each: each)
+        } catch {
+            Diagnostics.error("roster: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
     }
 
     /// Opens the journal; a failure is one line on stderr and exit 2.

@@ -144,20 +144,30 @@ struct RunsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let (store, found, changes) = try journalOptions.run(id)
+            let (store, found) = try journalOptions.find(id)
             // A run row by row: how each row last ended.
             let rowOutcomes = found.run.each == nil ? [] : ((try? store.rows(runID: found.id)) ?? [])
+            // Changes are written as they are read (a run of many rows may have more than fits
+            // in memory); only the table, whose columns fit the widest cell, holds its lines.
+            func eachChange(_ body: (JournalChange) -> Void) throws { try JournalOptions.changes(of: id, in: store, each: body) }
             if json {
-                JSONOutput.print(RunDetail(run: RunEntry(found), changes: changes.map(ChangeEntry.init),
-                                           rows: found.run.each == nil ? nil : rowOutcomes.map(RowEntry.init)))
+                // RunDetail's keys, in the order a whole document sorts them.
+                let document = JSONOutput.Object()
+                let changes = document.array("changes")
+                try eachChange { changes.append(ChangeEntry($0)) }
+                changes.close()
+                if found.run.each != nil { document.value("rows", rowOutcomes.map(RowEntry.init)) }
+                document.value("run", RunEntry(found))
+                document.end()
             } else if csv {
                 // The same columns as `roster audit`'s, which reads the run's tenant and user with each change.
-                CSVOutput.print(changes.map { change in
+                print(CSVOutput.header)
+                try eachChange { change in
                     var change = change
                     change.tenant = found.run.tenant
                     change.user = found.run.user
-                    return change
-                })
+                    print(CSVOutput.line(change))
+                }
             } else {
                 let script = found.run.plugin.map { "plugin \($0) \(found.run.pluginVersion ?? "") \(found.run.workflow ?? "")" } ?? found.run.script
                 print("run \(found.id): \(script), tenant \(found.run.tenant.isEmpty ? "(the worker's default)" : found.run.tenant), by \(found.run.user)@\(found.run.host), \(When.text(found.startedAt))"
@@ -166,12 +176,13 @@ struct RunsCommand: ParsableCommand {
                       + (found.exitCode.map { " (exit \($0))" } ?? ""))
                 // What it ended on: for a worker's or a schedule's run, nobody else saw it.
                 if let error = found.error { print("error: " + error) }
-                let rows = changes.map { change in
+                var rows: [[String]] = []
+                try eachChange { change in
                     let text = "\(change.vendor).\(change.operation) \(change.arguments)" + (change.error.map { " -- \($0)" } ?? "")
-                    return [String(change.attempt), String(change.sequence), When.text(change.startedAt),
-                            change.state.rawValue + (change.already ? " (already)" : ""),
-                            change.durationMilliseconds.map { String(format: "%.0f ms", $0) } ?? "",
-                            text.count > 160 ? String(text.prefix(159)) + "…" : text]
+                    rows.append([String(change.attempt), String(change.sequence), When.text(change.startedAt),
+                                 change.state.rawValue + (change.already ? " (already)" : ""),
+                                 change.durationMilliseconds.map { String(format: "%.0f ms", $0) } ?? "",
+                                 text.count > 160 ? String(text.prefix(159)) + "…" : text])
                 }
                 if rows.isEmpty { print("no changes") } else { Table.print(["TRY", "#", "AT", "STATE", "TOOK", "CHANGE (--json for all of it)"], rows) }
                 if let each = found.run.each {
@@ -518,27 +529,73 @@ enum JSONOutput {
         return encoder
     }
 
+    /// `text` (a pretty-printed value) indented `depth` levels after its first line, as it
+    /// stands inside an enclosing document; an empty line stays empty, as the encoder leaves it.
+    static func nested(_ text: String, depth: Int) -> String {
+        let indent = String(repeating: "  ", count: depth)
+        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .map { index, line in index == 0 || line.isEmpty ? String(line) : indent + line }
+            .joined(separator: "\n")
+    }
+
+    static func encoded(_ value: some Encodable) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
     /// A JSON array written element by element, as `print` writes a whole one: a long list
-    /// is never held whole.
+    /// is never held whole. At `depth` 1 it is a value of an `Object`.
     final class Array {
-        private let encoder = JSONOutput.encoder
+        private let depth: Int
         private var count = 0
 
-        init() { write("[\n") }
+        init(depth: Int = 0) {
+            self.depth = depth
+            write("[\n")
+        }
 
         func append(_ element: some Encodable) {
-            let text = String(decoding: (try? encoder.encode(element)) ?? Data("null".utf8), as: UTF8.self)
-            // Indented one level, as the array's elements are (an empty line stays empty).
-            let indented = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }
-            write((count == 0 ? "" : ",\n") + indented.joined(separator: "\n"))
+            let indent = String(repeating: "  ", count: depth + 1)
+            write((count == 0 ? "" : ",\n") + indent + JSONOutput.nested(JSONOutput.encoded(element), depth: depth + 1))
             count += 1
         }
 
-        /// `]`, on its own line as `print` puts it (`[`, an empty line, `]` for no elements).
-        func end() { write("\n]\n") }
+        /// `]`, on its own line as the encoder puts it (`[`, an empty line, `]` for no elements).
+        func close() { write("\n" + String(repeating: "  ", count: depth) + "]") }
 
-        private func write(_ text: String) { FileHandle.standardOutput.write(text: text) }
+        /// Closes a document that is this array.
+        func end() {
+            close()
+            write("\n")
+        }
     }
+
+    /// A JSON object written value by value, as `print` writes a whole one; the caller gives
+    /// the keys in sorted order, as `print` sorts them.
+    final class Object {
+        private var count = 0
+
+        init() { write("{\n") }
+
+        /// An array value, written element by element; `close` it before the next key.
+        func array(_ key: String) -> Array {
+            start(key)
+            return Array(depth: 1)
+        }
+
+        func value(_ key: String, _ value: some Encodable) {
+            start(key)
+            write(JSONOutput.nested(JSONOutput.encoded(value), depth: 1))
+        }
+
+        func end() { write("\n}\n") }
+
+        private func start(_ key: String) {
+            write((count == 0 ? "" : ",\n") + "  \"\(key)\" : ")
+            count += 1
+        }
+    }
+
+    private static func write(_ text: String) { FileHandle.standardOutput.write(text: text) }
 }
 
 /// Changes as CSV (RFC 4180 quoting), safe to open in a spreadsheet (`CSV.reportLine`).

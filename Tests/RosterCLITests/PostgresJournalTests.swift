@@ -241,6 +241,34 @@ import Testing
         }
     }
 
+    /// A run's changes are read in order a page at a time, in either store: more than a
+    /// page, over two attempts, each change once.
+    @Test func aRunsChangesAreReadInOrderPageByPage() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let stores: [any JournalStore] = [
+            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
+            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
+        ]
+        let perAttempt = PostgresJournalStore.auditPage + 3
+        for store in stores {
+            let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:],
+                                               inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: true))
+            for attempt in [1, 2] {
+                if attempt == 2 { _ = try store.startAttempt(runID: id, now: 0) }
+                try store.commit((1...perAttempt).map { sequence in
+                    .insert(NewChange(vendor: "encore", operation: "deactivate_user", effect: "write", key: "k\(sequence)", occurrence: 1, arguments: "{}"),
+                            ChangeReference(runID: id, attempt: attempt, sequence: sequence), state: .planned, replayedFrom: nil, at: Date())
+                }, idempotent: false)
+            }
+            let read = try store.changes(runID: id)
+            let expected = [1, 2].flatMap { attempt in (1...perAttempt).map { [attempt, $0] } }
+            #expect(read.map { [$0.attempt, $0.sequence] } == expected, "\(store.path): \(read.count)")
+        }
+    }
+
     @Test func anUnreachableJournalIsOneLine() async throws {
         let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
         defer { try? FileManager.default.removeItem(at: folder) }

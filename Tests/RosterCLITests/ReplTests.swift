@@ -104,6 +104,9 @@ import Testing
             =activeconnect.has_device("ada@example.com")
             :dryrun on
             :dry-run maybe
+            :qu
+            :tenant demo other
+            :help me
 
             """)
         #expect(result.stdout == """
@@ -119,6 +122,9 @@ import Testing
             stdin:1: activeconnect.has_device: activeconnect is not configured for tenant 'other'; add a [tenants.other.activeconnect] section to roster.toml
             roster: unknown command :dryrun; did you mean :dry-run?
             roster: :dry-run takes on or off (now off)
+            roster: unknown command :qu; did you mean :quit?
+            roster: :tenant takes one name; got 'demo other'
+            roster: :help takes no argument; got 'me'
 
             """)
         #expect(result.status == 1)

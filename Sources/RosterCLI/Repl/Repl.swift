@@ -202,6 +202,12 @@ final class Repl {
 
     private func command(_ text: String) -> CommandResult {
         let words = text.dropFirst().split(separator: " ").map(String.init)
+        // Each command takes one word at most: more is a mistake, not something to ignore.
+        if words.count > 2 || (words.count == 2 && ["quit", "q", "exit", "help", "h"].contains(words[0])) {
+            let takes = ["quit", "q", "exit", "help", "h"].contains(words[0]) ? "no argument" : words[0] == "dry-run" ? "on or off" : "one name"
+            Diagnostics.error("roster: :\(words[0]) takes \(takes); got '\(QuotedText.shown(words.dropFirst().joined(separator: " ")))'")
+            return .failed
+        }
         switch (words.first ?? "", words.dropFirst().first) {
         case ("quit", _), ("q", _), ("exit", _):
             return .quit
@@ -241,7 +247,8 @@ final class Repl {
             say("tenant \(vendorSession.tenant.name)" + (names.count > 1 ? "; :tenant NAME switches to another: " + names.joined(separator: ", ") : ""))
             return .done
         case (let name, _):
-            let near = NearNames.near(name, in: Self.commands, within: max(1, NearNames.limit(for: name)))
+            // A command's start (`:qu`) names it, as a typo near it does.
+            let near = Self.commands.filter { !name.isEmpty && $0.hasPrefix(name) } + NearNames.near(name, in: Self.commands, within: max(1, NearNames.limit(for: name)))
             Diagnostics.error("roster: unknown command :\(name)" + (near.first.map { "; did you mean :\($0)?" } ?? "; :help lists the commands"))
             return .failed
         }

@@ -55,7 +55,16 @@ public final class RunningEmulator: Sendable {
     }
 
     /// `http://127.0.0.1:PORT`
-    public var origin: String { "http://\(host):\(port)" }
+    public var origin: String { Self.origin(host: host, port: port) }
+
+    /// `http://HOST:PORT`, an IPv6 address in brackets (`http://[::1]:8089`), as a URL (and
+    /// a base_url written from it) must have it.
+    public static func origin(host: String, port: Int) -> String { "http://" + address(host: host, port: port) }
+
+    /// `HOST:PORT`, an IPv6 address in brackets (`[::1]:8089`; `::1:8089` reads as another).
+    public static func address(host: String, port: Int) -> String {
+        "\(host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host):\(port)"
+    }
 
     /// The base URL of the vendor served as `name`.
     public func baseURL(_ name: String) -> String { origin + "/" + name }
@@ -86,7 +95,7 @@ public enum Emulator {
             task.cancel()
             throw EmulatorError.couldNotStart(host: host, port: port)
         }
-        world.origin = "http://\(host):\(bound)"
+        world.origin = RunningEmulator.origin(host: host, port: bound)
         return RunningEmulator(port: bound, host: host, world: world, task: task)
     }
 
@@ -98,7 +107,7 @@ public enum Emulator {
         let world = EmulatorWorld(configuration)
         let application = makeApplication(world: world, host: host, port: port) { channel in
             let bound = channel.localAddress?.port ?? port
-            world.origin = "http://\(host):\(bound)"
+            world.origin = RunningEmulator.origin(host: host, port: bound)
             onRunning(bound)
         }
         try await application.runService()
@@ -132,7 +141,7 @@ public enum EmulatorError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .couldNotStart(let host, let port): "the emulator could not listen on \(host):\(port)"
+        case .couldNotStart(let host, let port): "the emulator could not listen on \(RunningEmulator.address(host: host, port: port))"
         }
     }
 }

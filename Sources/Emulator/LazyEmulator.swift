@@ -36,7 +36,7 @@ public final class LazyEmulator: Sendable {
     }
 
     /// `http://127.0.0.1:PORT`
-    public var origin: String { "http://\(host):\(port)" }
+    public var origin: String { RunningEmulator.origin(host: host, port: port) }
 
     /// The emulator, started on the first call (later calls wait for the same start).
     public func running() async throws -> RunningEmulator {

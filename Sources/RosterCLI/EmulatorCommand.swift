@@ -84,7 +84,7 @@ struct EmulatorCommand: AsyncParsableCommand, LeafCommand {
         let host = self.host, writeConfig = self.writeConfig, force = self.force
         do {
             try await Emulator.serve(configuration, host: host, port: port) { bound in
-                let origin = "http://\(host):\(bound)"
+                let origin = RunningEmulator.origin(host: host, port: bound)
                 if let writeConfig {
                     do {
                         try DemoConfiguration().write(to: writeConfig, origin: origin, replacing: force)
@@ -98,7 +98,7 @@ struct EmulatorCommand: AsyncParsableCommand, LeafCommand {
                     + (limits.isEmpty ? "" : " (rate limits: \(limits.joined(separator: ", ")))"))
             }
         } catch {
-            Diagnostics.error("roster: the emulator could not listen on \(host):\(port): \(ListenFailure.describe(error, port: port))")
+            Diagnostics.error("roster: the emulator could not listen on \(RunningEmulator.address(host: host, port: port)): \(ListenFailure.describe(error, port: port))")
             throw ExitCode(ExitStatus.usage)
         }
     }

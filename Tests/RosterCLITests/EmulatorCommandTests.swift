@@ -1,5 +1,6 @@
 /// EmulatorCommandTests.swift: `roster emulator` as a user starts it: it listens, writes a
 /// configuration pointing at itself, and stops cleanly on Ctrl-C.
+import Emulator
 import Foundation
 @testable import RosterCLI
 import Testing
@@ -62,6 +63,41 @@ import TestSupport
         for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(!process.isRunning)
         #expect(process.terminationStatus == 0)
+    }
+
+    /// On an IPv6 address the emulator names itself, and writes its configuration, with
+    /// the address in brackets, as a URL has it: a run then reaches it.
+    @Test func anIPv6EmulatorWritesAConfigurationThatWorks() async throws {
+        #expect(RunningEmulator.origin(host: "::1", port: 8089) == "http://[::1]:8089")
+        #expect(RunningEmulator.origin(host: "127.0.0.1", port: 8089) == "http://127.0.0.1:8089")
+        let folder = try RosterProcess.scriptFolder(["s.lua": "print(encore.get_user(1001).user_name)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("roster.toml")
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = ["emulator", "--host", "::1", "--port", "0", "--write-config", config.path]
+        let errors = makePipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.runWithChildSignals()
+        defer { if process.isRunning { process.terminate() } }
+        let errorsRead = PipeReader(errors)
+        var line: String?
+        for _ in 0..<200 where line == nil {
+            try await Task.sleep(for: .milliseconds(50))
+            line = errorsRead.textSoFar.split(separator: "\n").first { $0.contains("listening on") || $0.contains("could not listen") }.map(String.init)
+        }
+        let said = try #require(line, "\(errorsRead.textSoFar)")
+        // A machine without IPv6 on its loopback cannot serve there: that is said in one line.
+        guard said.contains("listening on") else {
+            #expect(said.hasPrefix("roster: the emulator could not listen on [::1]:0: "), "\(said)")
+            return
+        }
+        #expect(said.hasPrefix("roster: emulator listening on http://[::1]:"), "\(said)")
+        let text = try String(contentsOf: config, encoding: .utf8)
+        #expect(text.contains("base_url = \"http://[::1]:"), "\(text)")
+        let ran = try await RosterProcess.run(["run", "s.lua", "--config", config.path], in: folder, environment: JournalTests.journal(folder))
+        #expect(ran.status == 0 && ran.stdout == "ada\n", "\(ran.stderr)")
     }
 
     @Test func badArgumentsAreExit2() async throws {

@@ -9,6 +9,21 @@ import Foundation
 /// file", "permission denied"), so that a mistyped path and a wrong permission do not read
 /// alike.
 public enum UserFile {
+    /// The most Roster reads of a file by what it is for. Past it the file is refused, with
+    /// its size when it says one; a stream that never ends (`/dev/zero`, a log piped in by
+    /// mistake) is not read until the machine's memory is gone. An `--input` is held to the
+    /// run's `--memory-limit` instead, since the script holds it.
+    public enum Limit {
+        /// A script, a module, a plugin's workflow: Lua source.
+        public static let script = 64 << 20
+        /// An `--each` CSV, held in memory row by row for the whole run.
+        public static let rows = 512 << 20
+        /// A saved plan (`--plan-out`): every planned change with its arguments.
+        public static let plan = 512 << 20
+        /// A roster.toml or a plugin.toml.
+        public static let configuration = 16 << 20
+    }
+
     /// The file's bytes; more than `limit` bytes is an error (`exceedsLimit`) instead of a
     /// process out of memory.
     public static func contents(_ path: String, atMost limit: Int = .max) throws(UserFileError) -> Data {

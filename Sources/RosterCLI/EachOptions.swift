@@ -76,7 +76,7 @@ extension EachOptions {
     /// the journal keeps for a resume or an apply.
     func table() throws -> (RowTable, path: String, kept: String?) {
         guard let file else { throw ValidationError("--each is not set") }
-        let data = try Diagnostics.read("--each", file)
+        let data = try Diagnostics.readRows(file)
         do {
             let table = try RowTable(csv: data, name: file)
             if let keyColumn, !table.header.contains(keyColumn) {

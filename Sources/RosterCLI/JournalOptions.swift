@@ -185,11 +185,12 @@ enum EarlyJournal {
 
 extension JournalInput {
     /// The input read again from where the run read it (or as the journal kept it, when it
-    /// came from a pipe); nil when it cannot be read, and `changed` when its bytes are not
-    /// those journaled.
-    func readAgain() -> (input: ScriptInput, changed: Bool)? {
-        guard let contents = self.contents ?? (try? UserFile.contents(path)) else { return nil }
-        let read = ScriptInput(name: name, contents: Array(contents))
+    /// came from a pipe), up to `limit` bytes (the memory the script has to hold it);
+    /// `changed` when its bytes are not those journaled.
+    func readAgain(atMost limit: Int) throws(UserFileError) -> (input: ScriptInput, changed: Bool) {
+        let bytes: Data
+        if let contents { bytes = contents } else { bytes = try UserFile.contents(path, atMost: limit) }
+        let read = ScriptInput(name: name, contents: Array(bytes))
         return (read, read.sha256 != sha256)
     }
 }

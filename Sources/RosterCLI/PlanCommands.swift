@@ -146,8 +146,11 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         }
         var inputs: [ScriptInput] = []
         for input in plan.inputs {
-            guard let (read, changed) = input.readAgain() else {
-                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id): \(UserFile.whyUnreadable(input.path))")
+            let read: ScriptInput, changed: Bool
+            do {
+                (read, changed) = try input.readAgain(atMost: limitOptions.limits().memory)
+            } catch {
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of plan \(plan.id): \(error)")
                 throw ExitCode(ExitStatus.usage)
             }
             guard !changed else {
@@ -288,7 +291,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
 
     /// The CSV of a plan row by row, read again.
     static func table(_ each: EachSource, of plan: SavedPlan) throws -> RowTable {
-        let data = try each.contents.map { Data($0.utf8) } ?? Diagnostics.read("--each", each.path, of: " of plan \(plan.id)")
+        let data = try each.contents.map { Data($0.utf8) } ?? Diagnostics.readRows(each.path, of: " of plan \(plan.id)")
         do throws(RowTableError) {
             return try RowTable(csv: data, name: each.name)
         } catch {

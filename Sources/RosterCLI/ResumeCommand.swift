@@ -176,7 +176,7 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     /// The CSV of a row-by-row run, read again, and the rows an earlier attempt finished
     /// (which must be as they were).
     private func rowsToRun(_ found: JournalRun, _ each: EachSource, store: JournalStore, queued: QueuedFile?) throws -> (RowTable, Set<Int>) {
-        guard let data = queued?.contents ?? each.contents.map({ Data($0.utf8) }) ?? (try? UserFile.contents(each.path)) else {
+        guard let data = queued?.contents ?? each.contents.map({ Data($0.utf8) }) ?? (try? UserFile.contents(each.path, atMost: UserFile.Limit.rows)) else {
             Diagnostics.error("roster: cannot read --each '\(each.name)' (\(each.path)) of run \(found.id): \(UserFile.whyUnreadable(each.path)); resume reads the rows again from it")
             throw ExitCode(ExitStatus.usage)
         }
@@ -202,8 +202,11 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     /// The run's inputs, read again: each must be as it was.
     private func readInputs(_ found: JournalRun) throws -> [ScriptInput] {
         try found.run.inputs.map { input in
-            guard let (read, changed) = input.readAgain() else {
-                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id): \(UserFile.whyUnreadable(input.path)); resume needs the same inputs")
+            let read: ScriptInput, changed: Bool
+            do {
+                (read, changed) = try input.readAgain(atMost: limits(found).memory)
+            } catch {
+                Diagnostics.error("roster: cannot read --input '\(input.name)' (\(input.path)) of run \(found.id): \(error); resume needs the same inputs")
                 throw ExitCode(ExitStatus.usage)
             }
             guard !changed else {

@@ -318,22 +318,29 @@ enum Diagnostics {
         return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// The file the user named as `what` (`script`, `--input`), read whole; when it cannot
-    /// be, one line saying why and a usage exit.
-    static func read(_ what: String, _ path: String, of owner: String = "") throws -> Data {
+    /// The file the user named as `what` (`script`, `--input`), read whole up to `limit`
+    /// bytes (`UserFile.Limit`); when it cannot be, one line saying why (and, past the
+    /// limit, `past`: what to do instead) and a usage exit.
+    static func read(_ what: String, _ path: String, of owner: String = "", atMost limit: Int, past: String) throws -> Data {
         do {
-            return try UserFile.contents(path)
+            return try UserFile.contents(path, atMost: limit)
         } catch {
             // `-` is stdin to many tools; here a file is always named.
-            Diagnostics.error("roster: cannot read \(what) '\(path)'\(owner): \(error)" + (path == "-" ? " (to read stdin, name /dev/stdin)" : ""))
+            Diagnostics.error("roster: cannot read \(what) '\(path)'\(owner): \(error)" + (error.exceedsLimit ? "; \(past)" : "")
+                              + (path == "-" ? " (to read stdin, name /dev/stdin)" : ""))
             throw ExitCode(ExitStatus.usage)
         }
+    }
+
+    /// An `--each` CSV, read as `read` does, up to `UserFile.Limit.rows`.
+    static func readRows(_ path: String, of owner: String = "") throws -> Data {
+        try read("--each", path, of: owner, atMost: UserFile.Limit.rows, past: "split it into several CSVs, a run each")
     }
 
     /// A script's text: read as `read` does, and refused unless it is UTF-8 (the journal
     /// keeps it as text, which a resume, an apply and a worker run again).
     static func readScript(_ path: String) throws -> [UInt8] {
-        let data = try read("script", path)
+        let data = try read("script", path, atMost: UserFile.Limit.script, past: "a script is Lua source; data it reads belongs in --input or --each")
         do throws(TextFileError) {
             return try TextFile.script(data)
         } catch {

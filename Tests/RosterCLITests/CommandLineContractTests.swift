@@ -212,6 +212,29 @@ import Testing
         }
     }
 
+    /// A file that never ends (`/dev/zero`, a stream piped in by mistake) is read up to what
+    /// it is for, then refused in one line: each of these read until the machine's memory
+    /// was gone (24 GB here) and the kernel killed the process.
+    @Test func aFileThatNeverEndsIsRefusedAtItsLimit() async throws {
+        let folder = try RosterProcess.scriptFolder(["s.lua": "print(1)"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [([String], String)] = [
+            (["run", "/dev/zero"], "roster: cannot read script '/dev/zero': it holds more than 64 MB; a script is Lua source; data it reads belongs in --input or --each"),
+            (["run", "s.lua", "--each", "/dev/zero"], "roster: cannot read --each '/dev/zero': it holds more than 512 MB; split it into several CSVs, a run each"),
+            (["run", "s.lua", "--input", "/dev/zero", "--memory-limit", "8"], "roster: --input '/dev/zero' holds more than the script's --memory-limit of 8 MB; raise --memory-limit or split the file"),
+            (["submit", "s.lua", "--input", "/dev/zero", "--memory-limit", "8"],
+             "roster: cannot read --input '/dev/zero': it holds more than 8 MB; the script holds its inputs within --memory-limit (8 MB); raise it or split the file"),
+            (["apply", "/dev/zero"], "roster: cannot read the plan '/dev/zero': it holds more than 512 MB"),
+            (["run", "s.lua", "--config", "/dev/zero"],
+             "roster: /dev/zero: cannot read the configuration file (it holds more than 16 MB); a configuration file is a short text file: check the path"),
+        ]
+        for (arguments, message) in cases {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: JournalTests.journal(folder))
+            #expect(result.status == 2 && result.stdout.isEmpty, "\(arguments): \(result.stdout)")
+            #expect(result.diagnostics == message + "\n", "\(arguments): \(result.stderr)")
+        }
+    }
+
     /// One-character names are names: `roster run a` and `--failed-rows x` trapped in
     /// Foundation, taking the folder of a one-character path.
     @Test func oneCharacterFileNamesWork() async throws {

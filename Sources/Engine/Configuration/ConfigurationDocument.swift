@@ -59,9 +59,10 @@ public struct ConfigurationDocument: Sendable {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do {
-            data = try UserFile.contents(path)
+            data = try UserFile.contents(path, atMost: UserFile.Limit.configuration)
         } catch {
-            throw ConfigurationError(file: path, problem: "cannot read the \(what) (\(error))", fix: fix)
+            throw ConfigurationError(file: path, problem: "cannot read the \(what) (\(error))",
+                                     fix: error.exceedsLimit ? "a \(what) is a short text file: check the path" : fix)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(file: path, problem: "the \(what) is not UTF-8 text", fix: "save it as UTF-8")

@@ -226,7 +226,7 @@ public struct SavedPlan: Codable, Sendable, Equatable {
     /// Reads a plan file: one line naming the file on any problem.
     public static func read(_ path: String) throws(PlanError) -> SavedPlan {
         let data: Data
-        do { data = try UserFile.contents(path) } catch { throw PlanError("cannot read the plan '\(path)': \(error)") }
+        do { data = try UserFile.contents(path, atMost: UserFile.Limit.plan) } catch { throw PlanError("cannot read the plan '\(path)': \(error)") }
         do {
             let plan = try JSONDecoder().decode(SavedPlan.self, from: data)
             guard plan.roster_plan == 1 else { throw PlanError("the plan '\(path)' is of format \(plan.roster_plan); this roster reads format 1") }

@@ -92,12 +92,14 @@ struct SubmitCommand: AsyncParsableCommand, LeafCommand {
     private func queuedRun() throws -> (NewRun, QueuedFiles) {
         var files = QueuedFiles()
         for path in inputs {
-            let contents = try Diagnostics.read("--input", path)
+            let megabytes = limitOptions.memoryMegabytes()
+            let contents = try Diagnostics.read("--input", path, atMost: megabytes << 20,
+                                                past: "the script holds its inputs within --memory-limit (\(megabytes) MB); raise it or split the file")
             files.inputs.append(QueuedFile(name: path, contents: contents))
         }
         var each: EachSource?
         if let file = self.each {
-            let data = try Diagnostics.read("--each", file)
+            let data = try Diagnostics.readRows(file)
             let table: RowTable
             do throws(RowTableError) {
                 table = try RowTable(csv: data, name: file)

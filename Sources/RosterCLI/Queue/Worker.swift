@@ -395,8 +395,11 @@ final class Worker: Sendable {
         }
         for schedule in schedules {
             for tick in schedule.cron.ticks(after: since, through: now, in: schedule.calendar) {
-                guard let contents = FileManager.default.contents(atPath: schedule.script) else {
-                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script): \(UserFile.whyUnreadable(schedule.script))")
+                let contents: Data
+                do {
+                    contents = try UserFile.contents(schedule.script, atMost: UserFile.Limit.script)
+                } catch {
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): cannot read its script \(schedule.script): \(error)")
                     continue
                 }
                 let text: [UInt8]

@@ -150,8 +150,17 @@ enum Sandbox {
                 guard LuaScript.staysIn(folder: directory, path: path) else {
                     return fail("module '\(name)' (\(path)) is a symbolic link out of the script's folder; require loads only from that folder")
                 }
-                guard let read = FileManager.default.contents(atPath: path) else {
+                guard let file = FileHandle(forReadingAtPath: path) else {
                     return fail("module '\(name)' not found (looked for \(path))")
+                }
+                defer { try? file.close() }
+                // No more than the script's memory could hold: a module is Lua source.
+                let limit = call.run?.limits.memory ?? (64 << 20)
+                guard let read = try? file.read(upToCount: limit + 1) ?? Data() else {
+                    return fail("module '\(name)' (\(path)) is not a file that can be read (a folder?)")
+                }
+                guard read.count <= limit else {
+                    return fail("module '\(name)' (\(path)) holds more than the script's memory limit of \(limit >> 20) MB")
                 }
                 data = read
             }

@@ -144,6 +144,19 @@ import TestSupport
         #expect(lines[2] == "inside\tinside")
     }
 
+    /// A module is read no further than the script's memory could hold (a FIFO or a huge
+    /// file in the folder was read whole, past any limit), and a folder is not one.
+    @Test func aModuleIsReadWithinTheMemoryLimit() async throws {
+        let result = await runScript("""
+            print(pcall(require, "endless"))
+            print(pcall(require, "lib"))
+            """, limits: LuaLimits(memory: 4 << 20, timeout: .seconds(60)), files: ["lib/x.lua": "return 1", "endless.lua": String(repeating: "-", count: 5 << 20)])
+        let lines = result.output.split(separator: "\n").map(String.init)
+        try #require(lines.count == 2, "\(result.outcome): \(result.output)")
+        #expect(lines[0].hasPrefix("false\trequire: module 'endless' (") && lines[0].hasSuffix("endless.lua) holds more than the script's memory limit of 4 MB"), "\(lines[0])")
+        #expect(lines[1].hasPrefix("false\trequire: module 'lib' not found") || lines[1].contains("is not a file that can be read"), "\(lines[1])")
+    }
+
     @Test func nestedCoroutineClosesAreGuarded() async {
         // Debian's 5.4.4 overflows the C stack when coroutine.close calls nest through
         // __close handlers; the guard raises a Lua error instead.

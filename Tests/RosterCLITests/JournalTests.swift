@@ -297,13 +297,15 @@ import TestSupport
         let folder = try RosterProcess.scriptFolder(["x.lua": ""])
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("journal.sqlite").path
-        let store = try SQLiteJournalStore.open(path: path)
         let total = RunsCommand.List.pageSize * 2 + 7
-        for number in 1...total {
-            let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s\(number).lua", scriptText: "print(1)", arguments: [:],
-                                               inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: false))
-            // Every third run failed; the others succeeded.
-            try store.finishAttempt(runID: id, attempt: 1, outcome: number % 3 == 0 ? "failure" : "success", exitCode: number % 3 == 0 ? 1 : 0, reads: 0, error: nil)
+        try await RosterProcess.offThePool {
+            let store = try SQLiteJournalStore.open(path: path)
+            for number in 1...total {
+                let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s\(number).lua", scriptText: "print(1)", arguments: [:],
+                                                   inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: false))
+                // Every third run failed; the others succeeded.
+                try store.finishAttempt(runID: id, attempt: 1, outcome: number % 3 == 0 ? "failure" : "success", exitCode: number % 3 == 0 ? 1 : 0, reads: 0, error: nil)
+            }
         }
         func ids(_ arguments: [String]) async throws -> ([Int], String) {
             let result = try await RosterProcess.run(["runs", "--json", "--journal", path] + arguments, in: folder, environment: Self.journal(folder))

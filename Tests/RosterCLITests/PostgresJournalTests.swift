@@ -253,7 +253,7 @@ import Testing
             try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
         ]
         let perAttempt = PostgresJournalStore.auditPage + 3
-        for store in stores {
+        for store in stores { try await RosterProcess.offThePool {
             let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:],
                                                inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: true))
             for attempt in [1, 2] {
@@ -266,7 +266,7 @@ import Testing
             let read = try store.changes(runID: id)
             let expected = [1, 2].flatMap { attempt in (1...perAttempt).map { [attempt, $0] } }
             #expect(read.map { [$0.attempt, $0.sequence] } == expected, "\(store.path): \(read.count)")
-        }
+        } }
     }
 
     @Test func anUnreachableJournalIsOneLine() async throws {

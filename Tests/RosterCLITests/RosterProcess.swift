@@ -96,6 +96,14 @@ enum RosterProcess {
         thread.start()
     }
 
+    /// Runs `work`, which blocks for a while (many journal writes), on a thread of its own,
+    /// not on one of the few the concurrency pool has: other tests' polls wait for those.
+    static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            blocking { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     /// A home folder with no Roster configuration in it, removed when the test process exits
     /// (runs that name no journal write the default one there).
     static let isolatedHome: String = {

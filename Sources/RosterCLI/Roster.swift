@@ -100,7 +100,8 @@ public struct Roster: AsyncParsableCommand {
             } else if path == "roster", word.hasSuffix(".lua") {
                 fix = "to run the script: roster run \(Diagnostics.shellWord(word))"
             } else if path == "roster", Documentation.text(topic: word, in: DocumentedModules.all) != nil {
-                fix = "for the Lua \(word.contains(".") ? "function" : "module"): roster docs \(word)"
+                let isModule = DocumentedModules.all.contains { $0.name == word }
+                fix = "for the Lua \(isModule ? "module" : "function"): roster docs \(word)"
             } else if let near {
                 let meant = (path.split(separator: " ").dropFirst().map(String.init) + [near]).joined(separator: " ")
                 fix = "did you mean '\(near)'?" + (asksForHelp ? " (roster help \(meant))" : "")

@@ -56,6 +56,8 @@ import Testing
             (["x.lua"], "roster: 'x.lua' is not a roster command; to run the script: roster run x.lua\n"),
             (["help", "encore"], "roster: 'encore' is not a roster command; for the Lua module: roster docs encore\n"),
             (["help", "encore.get_user"], "roster: 'encore.get_user' is not a roster command; for the Lua function: roster docs encore.get_user\n"),
+            (["help", "print"], "roster: 'print' is not a roster command; for the Lua function: roster docs print\n"),
+            (["parallel"], "roster: 'parallel' is not a roster command; for the Lua module: roster docs parallel\n"),
             (["plugin", "lst"], "roster: 'lst' is not a roster plugin command; did you mean 'list'?\n"),
             (["plugin", "--plugins", "p", "instal", "x.tar"], "roster: 'instal' is not a roster plugin command; did you mean 'install'?\n"),
             (["help", "plan", "shwo"], "roster: 'shwo' is not a roster plan command; did you mean 'show'? (roster help plan show)\n"),

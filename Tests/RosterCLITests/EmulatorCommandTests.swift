@@ -12,24 +12,11 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("demo/roster.toml")
 
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = ["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"]
-        let errors = makePipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runWithChildSignals()
+        let (process, errorsRead) = try Self.start(["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"])
         defer { if process.isRunning { process.terminate() } }
-        let errorsRead = PipeReader(errors)
-
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            let seen = errorsRead.textSoFar
-            if let range = seen.range(of: "listening on http://127.0.0.1:") {
-                port = Int(seen[range.upperBound...].prefix { $0.isNumber })
-            }
-        }
+        let marker = "listening on http://127.0.0.1:"
+        let said = try await Self.line(in: errorsRead, containing: marker)
+        let port = said.flatMap { line in line.range(of: marker).flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) } }
         let bound = try #require(port, "no 'listening on' line in: \(errorsRead.textSoFar)")
         #expect(errorsRead.textSoFar.contains("with faults latency=1ms"))
 
@@ -73,21 +60,9 @@ import TestSupport
         let folder = try RosterProcess.scriptFolder(["s.lua": "print(encore.get_user(1001).user_name)"])
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("roster.toml")
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = ["emulator", "--host", "::1", "--port", "0", "--write-config", config.path]
-        let errors = makePipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runWithChildSignals()
+        let (process, errorsRead) = try Self.start(["emulator", "--host", "::1", "--port", "0", "--write-config", config.path])
         defer { if process.isRunning { process.terminate() } }
-        let errorsRead = PipeReader(errors)
-        var line: String?
-        for _ in 0..<200 where line == nil {
-            try await Task.sleep(for: .milliseconds(50))
-            line = errorsRead.textSoFar.split(separator: "\n").first { $0.contains("listening on") || $0.contains("could not listen") }.map(String.init)
-        }
-        let said = try #require(line, "\(errorsRead.textSoFar)")
+        let said = try #require(try await Self.line(in: errorsRead, containing: "listening on", "could not listen"), "\(errorsRead.textSoFar)")
         // A machine without IPv6 on its loopback cannot serve there: that is said in one line.
         guard said.contains("listening on") else {
             #expect(said.hasPrefix("roster: the emulator could not listen on [::1]:0: "), "\(said)")
@@ -98,6 +73,27 @@ import TestSupport
         #expect(text.contains("base_url = \"http://[::1]:"), "\(text)")
         let ran = try await RosterProcess.run(["run", "s.lua", "--config", config.path], in: folder, environment: JournalTests.journal(folder))
         #expect(ran.status == 0 && ran.stdout == "ada\n", "\(ran.stderr)")
+    }
+
+    /// `roster ARGUMENTS` started, its stderr read as it comes.
+    static func start(_ arguments: [String]) throws -> (Process, PipeReader) {
+        let process = Process()
+        process.executableURL = RosterProcess.binary
+        process.arguments = arguments
+        let errors = makePipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.runWithChildSignals()
+        return (process, PipeReader(errors))
+    }
+
+    /// The first line `reader` has read holding one of `texts`, waited for up to 10 s.
+    static func line(in reader: PipeReader, containing texts: String...) async throws -> String? {
+        for _ in 0..<200 {
+            if let line = reader.textSoFar.split(separator: "\n").first(where: { line in texts.contains { line.contains($0) } }) { return String(line) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
     }
 
     @Test func badArgumentsAreExit2() async throws {

@@ -138,135 +138,130 @@ import Testing
     /// could is swept by the next renewal, and its run is not claimed again; a lapsed claim
     /// with no cancel is withdrawn at once; a run that was not queued is not the queue's.
     @Test func aQueuedRunIsCancelledInEitherStore() async throws {
-        let server = try await PostgresServer.start()
-        defer { server.stop() }
-        let folder = try RosterProcess.scriptFolder([:])
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let stores: [any JournalStore] = [
-            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
-            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
-        ]
-        let locations = [folder.appendingPathComponent("journal.sqlite").path, server.url]
-        for (store, location) in zip(stores, locations) {
-            func listed() async throws -> String {
-                try await RosterProcess.run(["runs", "--journal", location], in: folder, environment: JournalTests.journal(folder)).stdout
+        try await Self.withBothStores { stores, folder in
+            for (store, location) in stores {
+                func listed() async throws -> String {
+                    try await RosterProcess.run(["runs", "--journal", location], in: folder, environment: JournalTests.journal(folder)).stdout
+                }
+                let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:], inputs: [],
+                                 tenant: "demo", configFile: nil, seed: 1, dryRun: false)
+                func submit() throws -> Int64 { try #require(try store.submit(run, files: QueuedFiles(), notBefore: Date(), tick: nil)) }
+                func outcome(_ id: Int64) throws -> String? { try store.run(id)?.outcome }
+                let worker = WorkerRecord(name: "w", host: "desk", pid: 1, concurrency: 2, startedAt: Date(), heartbeat: Date(), stopping: false)
+
+                let waiting = try submit()
+                #expect(try store.cancel(runID: waiting) == .withdrawn)
+                #expect(try outcome(waiting) == "cancelled" && store.run(waiting)?.exitCode == 130)
+                #expect(try store.queueEntry(runID: waiting)?.state == .done)
+                #expect(try store.cancel(runID: waiting) == .ended)
+                #expect(try store.claim(worker: "w", lease: 30) == nil, "a cancelled run is not claimed")
+
+                let running = try submit()
+                #expect(try store.claim(worker: "w", lease: 30)?.runID == running)
+                // Run by a worker elsewhere (its attempt started there; no process here holds it):
+                // `roster runs` names the worker.
+                _ = try store.startAttempt(runID: running, now: 0)
+                let whileRunning = try await listed()
+                #expect(whileRunning.contains("running on worker w "), "\(whileRunning)")
+                // Nor is it resumed by hand beside its worker (which may have a change in flight).
+                let beside = try await RosterProcess.run(["resume", String(running), "--journal", location], in: folder, environment: JournalTests.journal(folder))
+                #expect(beside.status == 2 && beside.diagnostics == "roster: run \(running) runs on worker w, which finishes it; wait for it to end (roster runs show \(running) --journal \(store.path)), or stop it with roster cancel \(running) --journal \(store.path)\n",
+                        "\(beside.stderr)")
+                #expect(try store.cancel(runID: running) == .requested(worker: "w"))
+                let whileStopping = try await listed()
+                #expect(whileStopping.contains("running on worker w (cancelled: stopping)"), "\(whileStopping)")
+                #expect(try store.cancel(runID: running) == .alreadyRequested(worker: "w"))
+                #expect(try store.cancellations(worker: "w") == [running] && store.cancellations(worker: "other").isEmpty)
+                #expect(try store.renew(worker, lease: 30) == [running], "its worker holds it until it has stopped it")
+                try store.completeCancelled(runID: running, worker: "w", exitCode: 130)
+                #expect(try outcome(running) == "cancelled" && store.queueEntry(runID: running)?.state == .done)
+
+                // The lease must outlast the cancel even on a loaded machine (50 ms did not on CI),
+                // and then lapse before the renewal that sweeps it.
+                let orphaned = try submit()
+                let claimedAt = ContinuousClock.now
+                #expect(try store.claim(worker: "gone", lease: 2)?.runID == orphaned)
+                #expect(try store.cancel(runID: orphaned) == .requested(worker: "gone"))
+                try await Task.sleep(until: claimedAt + .milliseconds(2_200))
+                _ = try store.renew(worker, lease: 30)
+                #expect(try outcome(orphaned) == "cancelled" && store.queueEntry(runID: orphaned)?.state == .done)
+                #expect(try store.claim(worker: "w", lease: 30) == nil)
+
+                let lapsed = try submit()
+                #expect(try store.claim(worker: "gone", lease: 0.05)?.runID == lapsed)
+                try await Task.sleep(for: .milliseconds(120))
+                #expect(try store.cancel(runID: lapsed) == .withdrawn, "no live worker holds it")
+                #expect(try store.claim(worker: "w", lease: 30) == nil)
+
+                let direct = try store.startRun(run)
+                #expect(try store.cancel(runID: direct) == .notQueued)
             }
-            let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:], inputs: [],
-                             tenant: "demo", configFile: nil, seed: 1, dryRun: false)
-            func submit() throws -> Int64 { try #require(try store.submit(run, files: QueuedFiles(), notBefore: Date(), tick: nil)) }
-            func outcome(_ id: Int64) throws -> String? { try store.run(id)?.outcome }
-            let worker = WorkerRecord(name: "w", host: "desk", pid: 1, concurrency: 2, startedAt: Date(), heartbeat: Date(), stopping: false)
-
-            let waiting = try submit()
-            #expect(try store.cancel(runID: waiting) == .withdrawn)
-            #expect(try outcome(waiting) == "cancelled" && store.run(waiting)?.exitCode == 130)
-            #expect(try store.queueEntry(runID: waiting)?.state == .done)
-            #expect(try store.cancel(runID: waiting) == .ended)
-            #expect(try store.claim(worker: "w", lease: 30) == nil, "a cancelled run is not claimed")
-
-            let running = try submit()
-            #expect(try store.claim(worker: "w", lease: 30)?.runID == running)
-            // Run by a worker elsewhere (its attempt started there; no process here holds it):
-            // `roster runs` names the worker.
-            _ = try store.startAttempt(runID: running, now: 0)
-            let whileRunning = try await listed()
-            #expect(whileRunning.contains("running on worker w "), "\(whileRunning)")
-            // Nor is it resumed by hand beside its worker (which may have a change in flight).
-            let beside = try await RosterProcess.run(["resume", String(running), "--journal", location], in: folder, environment: JournalTests.journal(folder))
-            #expect(beside.status == 2 && beside.diagnostics == "roster: run \(running) runs on worker w, which finishes it; wait for it to end (roster runs show \(running) --journal \(store.path)), or stop it with roster cancel \(running) --journal \(store.path)\n",
-                    "\(beside.stderr)")
-            #expect(try store.cancel(runID: running) == .requested(worker: "w"))
-            let whileStopping = try await listed()
-            #expect(whileStopping.contains("running on worker w (cancelled: stopping)"), "\(whileStopping)")
-            #expect(try store.cancel(runID: running) == .alreadyRequested(worker: "w"))
-            #expect(try store.cancellations(worker: "w") == [running] && store.cancellations(worker: "other").isEmpty)
-            #expect(try store.renew(worker, lease: 30) == [running], "its worker holds it until it has stopped it")
-            try store.completeCancelled(runID: running, worker: "w", exitCode: 130)
-            #expect(try outcome(running) == "cancelled" && store.queueEntry(runID: running)?.state == .done)
-
-            // The lease must outlast the cancel even on a loaded machine (50 ms did not on CI),
-            // and then lapse before the renewal that sweeps it.
-            let orphaned = try submit()
-            let claimedAt = ContinuousClock.now
-            #expect(try store.claim(worker: "gone", lease: 2)?.runID == orphaned)
-            #expect(try store.cancel(runID: orphaned) == .requested(worker: "gone"))
-            try await Task.sleep(until: claimedAt + .milliseconds(2_200))
-            _ = try store.renew(worker, lease: 30)
-            #expect(try outcome(orphaned) == "cancelled" && store.queueEntry(runID: orphaned)?.state == .done)
-            #expect(try store.claim(worker: "w", lease: 30) == nil)
-
-            let lapsed = try submit()
-            #expect(try store.claim(worker: "gone", lease: 0.05)?.runID == lapsed)
-            try await Task.sleep(for: .milliseconds(120))
-            #expect(try store.cancel(runID: lapsed) == .withdrawn, "no live worker holds it")
-            #expect(try store.claim(worker: "w", lease: 30) == nil)
-
-            let direct = try store.startRun(run)
-            #expect(try store.cancel(runID: direct) == .notQueued)
         }
     }
 
     /// A list of runs reads no script text and no bytes kept of a piped CSV or input, in
     /// either store; the run itself still has them all, for its resume.
     @Test func aListOfRunsLeavesTheKeptFilesBehind() async throws {
-        let server = try await PostgresServer.start()
-        defer { server.stop() }
-        let folder = try RosterProcess.scriptFolder([:])
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let stores: [any JournalStore] = [
-            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
-            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
-        ]
-        let kept = String(repeating: "id\n1\n", count: 1_000)
-        let input = JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab", contents: Data("piped".utf8))
-        let each = EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2, contents: kept)
-        let module = QueuedFile(name: "lib/util.lua", contents: Data("return {}".utf8))
-        for store in stores {
-            let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(row.id)", arguments: ["a": "1"],
-                             inputs: [input, JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")], tenant: "demo", configFile: nil,
-                             seed: 1, dryRun: false, each: each, modules: [module])
-            let id = try store.startRun(run)
-            _ = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/t.lua", scriptText: "print(1)", arguments: [:],
-                                          inputs: [], tenant: "demo", configFile: nil, seed: 2, dryRun: false))
-            let listed = try #require(try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, before: nil, limit: 10).first { $0.run.id == id })
-            #expect(listed.run.run.scriptText.isEmpty, "\(store.path)")
-            #expect(listed.run.run.inputs == [JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab"), JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")],
-                    "\(store.path): \(listed.run.run.inputs)")
-            #expect(listed.run.run.each == EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2), "\(store.path)")
-            #expect(listed.run.run.modules == [module] && listed.run.run.arguments == ["a": "1"], "\(store.path)")
-            let whole = try #require(try store.run(id))
-            #expect(listed.run.scriptSHA256 == whole.scriptSHA256 && !whole.scriptSHA256.isEmpty)
-            #expect(whole.run.scriptText == "print(row.id)" && whole.run.inputs.first?.contents == Data("piped".utf8) && whole.run.each?.contents == kept,
-                    "\(store.path)")
+        try await Self.withBothStores { stores, _ in
+            let kept = String(repeating: "id\n1\n", count: 1_000)
+            let input = JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab", contents: Data("piped".utf8))
+            let each = EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2, contents: kept)
+            let module = QueuedFile(name: "lib/util.lua", contents: Data("return {}".utf8))
+            for (store, _) in stores {
+                let run = NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(row.id)", arguments: ["a": "1"],
+                                 inputs: [input, JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")], tenant: "demo", configFile: nil,
+                                 seed: 1, dryRun: false, each: each, modules: [module])
+                let id = try store.startRun(run)
+                _ = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/t.lua", scriptText: "print(1)", arguments: [:],
+                                              inputs: [], tenant: "demo", configFile: nil, seed: 2, dryRun: false))
+                let listed = try #require(try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, before: nil, limit: 10).first { $0.run.id == id })
+                #expect(listed.run.run.scriptText.isEmpty, "\(store.path)")
+                #expect(listed.run.run.inputs == [JournalInput(name: "/dev/fd/63", path: "/dev/fd/63", sha256: "ab"), JournalInput(name: "x.csv", path: "/x.csv", sha256: "cd")],
+                        "\(store.path): \(listed.run.run.inputs)")
+                #expect(listed.run.run.each == EachSource(name: "/dev/fd/62", path: "/dev/fd/62", keyColumn: "id", parallel: 4, maxFailures: 2), "\(store.path)")
+                #expect(listed.run.run.modules == [module] && listed.run.run.arguments == ["a": "1"], "\(store.path)")
+                let whole = try #require(try store.run(id))
+                #expect(listed.run.scriptSHA256 == whole.scriptSHA256 && !whole.scriptSHA256.isEmpty)
+                #expect(whole.run.scriptText == "print(row.id)" && whole.run.inputs.first?.contents == Data("piped".utf8) && whole.run.each?.contents == kept,
+                        "\(store.path)")
+            }
         }
     }
 
     /// A run's changes are read in order a page at a time, in either store: more than a
     /// page, over two attempts, each change once.
     @Test func aRunsChangesAreReadInOrderPageByPage() async throws {
+        try await Self.withBothStores { stores, _ in
+            let perAttempt = PostgresJournalStore.auditPage + 3
+            for (store, _) in stores { try await RosterProcess.offThePool {
+                let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:],
+                                                   inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: true))
+                for attempt in [1, 2] {
+                    if attempt == 2 { _ = try store.startAttempt(runID: id, now: 0) }
+                    try store.commit((1...perAttempt).map { sequence in
+                        .insert(NewChange(vendor: "encore", operation: "deactivate_user", effect: "write", key: "k\(sequence)", occurrence: 1, arguments: "{}"),
+                                ChangeReference(runID: id, attempt: attempt, sequence: sequence), state: .planned, replayedFrom: nil, at: Date())
+                    }, idempotent: false)
+                }
+                let read = try store.changes(runID: id)
+                let expected = [1, 2].flatMap { attempt in (1...perAttempt).map { [attempt, $0] } }
+                #expect(read.map { [$0.attempt, $0.sequence] } == expected, "\(store.path): \(read.count)")
+            } }
+        }
+    }
+
+    /// A SQLite journal and a PostgreSQL one on a throwaway cluster, each with where a
+    /// command reaches it, for a test to do the same on both; the folder holds the first.
+    static func withBothStores(_ body: ([(store: any JournalStore, location: String)], URL) async throws -> Void) async throws {
         let server = try await PostgresServer.start()
         defer { server.stop() }
         let folder = try RosterProcess.scriptFolder([:])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let stores: [any JournalStore] = [
-            try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path),
-            try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path),
-        ]
-        let perAttempt = PostgresJournalStore.auditPage + 3
-        for store in stores { try await RosterProcess.offThePool {
-            let id = try store.startRun(NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: [:],
-                                               inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: true))
-            for attempt in [1, 2] {
-                if attempt == 2 { _ = try store.startAttempt(runID: id, now: 0) }
-                try store.commit((1...perAttempt).map { sequence in
-                    .insert(NewChange(vendor: "encore", operation: "deactivate_user", effect: "write", key: "k\(sequence)", occurrence: 1, arguments: "{}"),
-                            ChangeReference(runID: id, attempt: attempt, sequence: sequence), state: .planned, replayedFrom: nil, at: Date())
-                }, idempotent: false)
-            }
-            let read = try store.changes(runID: id)
-            let expected = [1, 2].flatMap { attempt in (1...perAttempt).map { [attempt, $0] } }
-            #expect(read.map { [$0.attempt, $0.sequence] } == expected, "\(store.path): \(read.count)")
-        } }
+        let sqlite = folder.appendingPathComponent("journal.sqlite").path
+        try await body([
+            (try SQLiteJournalStore.open(path: sqlite), sqlite),
+            (try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path), server.url),
+        ], folder)
     }
 
     @Test func anUnreachableJournalIsOneLine() async throws {

@@ -609,9 +609,4 @@ enum CSVOutput {
                         When.iso(change.startedAt), change.durationMilliseconds.map { String(format: "%.3f", $0) } ?? "",
                         change.arguments, change.error ?? ""])
     }
-
-    static func print(_ changes: [JournalChange]) {
-        Swift.print(header)
-        for change in changes { Swift.print(line(change)) }
-    }
 }

@@ -75,9 +75,21 @@ struct JournalOptions: ParsableArguments {
         return (store, found, changes)
     }
 
+    /// The journal a command that only reads opens, with where it is; no store when it is a
+    /// file not made yet (reading it would create an empty journal there).
+    func openForReading() throws -> (store: JournalStore?, location: String) {
+        let (location, password) = try self.location(for: nil)
+        guard PostgresJournalStore.isURL(location) || FileManager.default.fileExists(atPath: location) else { return (nil, location) }
+        return (try Self.open(location, password: password), location)
+    }
+
     /// Run `id`, from the journal, as `run` finds it, without its changes.
     func find(_ id: Int64) throws -> (JournalStore, JournalRun) {
-        let store = try open()
+        let (opened, location) = try openForReading()
+        guard let store = opened else {
+            Diagnostics.error("roster: no run \(id) in \(location) (roster runs lists them)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let found: JournalRun?
         do throws(JournalError) {
             found = try store.run(id)

@@ -71,8 +71,12 @@ struct RunsCommand: ParsableCommand {
         static let pageSize = 500
 
         func run() throws {
-            let store = try journalOptions.open()
             let from = try since.map { try When.parse($0, option: "--since") }
+            let (opened, location) = try journalOptions.openForReading()
+            guard let store = opened else {
+                if json { JSONOutput.Array().end() } else { print("no runs journaled in \(location)") }
+                return
+            }
             let document = json ? JSONOutput.Array() : nil
             var rows: [[String]] = []
             var shown = 0, more = false
@@ -220,12 +224,14 @@ struct AuditCommand: ParsableCommand, LeafCommand {
     }
 
     func run() throws {
-        let store = try journalOptions.open()
         let from = try since.map { try When.parse($0, option: "--since") }
         let to = try until.map { try When.parse($0, option: "--until") }
+        let (opened, _) = try journalOptions.openForReading()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if format == "csv" { print(CSVOutput.header) }
+        // No journal yet: nothing was ever sent.
+        guard let store = opened else { return }
         do throws(JournalError) {
             // Each change printed as it is read: a year's trail need not fit in memory.
             try store.audit(since: from, until: to, tenant: tenant, vendor: vendor) { change in

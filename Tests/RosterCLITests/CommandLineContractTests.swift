@@ -2,6 +2,7 @@
 /// parent options before the subcommand, `--version`, and text that is not UTF-8 refused
 /// before it could reach a vendor.
 import Foundation
+@testable import RosterCLI
 import TestSupport
 import Testing
 
@@ -199,6 +200,29 @@ import Testing
         for (name, text) in [("script.lua", script), ("rows.csv", "id\n1\n"), ("in.txt", "x"), ("conf.toml", "# kept\n")] {
             #expect(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) == text, "\(name) was written over")
         }
+    }
+
+    /// Reading a journal that was never made creates none: each command answers as for an
+    /// empty journal, and no file is left behind.
+    @Test func readingAJournalThatIsNotThereMakesNone() async throws {
+        let folder = try RosterProcess.scriptFolder(["x.lua": ""])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let journal = folder.appendingPathComponent("state/roster/journal.sqlite").path
+        let answers: [([String], Int32, String, String)] = [
+            (["runs"], 0, "no runs journaled in \(journal)\n", ""),
+            (["runs", "--json"], 0, "[\n\n]\n", ""),
+            (["runs", "show", "3"], 2, "", "roster: no run 3 in \(journal) (roster runs lists them)\n"),
+            (["resume", "3"], 2, "", "roster: no run 3 in \(journal) (roster runs lists them)\n"),
+            (["undo", "3", "--yes"], 2, "", "roster: no run 3 in \(journal) (roster runs lists them)\n"),
+            (["cancel", "3"], 2, "", "roster: no run 3 in \(journal) (roster runs lists them)\n"),
+            (["audit"], 0, "", ""),
+            (["audit", "--format", "csv"], 0, CSVOutput.header + "\n", ""),
+        ]
+        for (arguments, status, output, diagnostics) in answers {
+            let result = try await RosterProcess.run(arguments, in: folder, environment: JournalTests.journal(folder))
+            #expect(result.status == status && result.stdout == output && result.diagnostics == diagnostics, "\(arguments): \(result.stdout) \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: journal))
     }
 
     /// A negative run id is named as one, not as a missing argument (ArgumentParser reads

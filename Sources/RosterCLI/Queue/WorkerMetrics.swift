@@ -121,7 +121,7 @@ struct MetricsServer {
     /// Where the metrics are read: an IPv6 address bracketed, or its port would read as part
     /// of it (`http://::1:9100` is no URL).
     static func url(address: String, port: Int) -> String {
-        "http://\(address.contains(":") ? "[\(address)]" : address):\(port)/metrics"
+        "http://\(HostAddress.shown(address, port: port))/metrics"
     }
 
     func stop() async {

@@ -14,7 +14,7 @@ public enum Documentation {
     /// Everything about one function: signature, summary, effect, parameters, result.
     public static func text(_ function: LuaFunction, module: String?) -> String {
         var lines = [signature(function, module: module), "  \(function.summary)"]
-        if module != nil { lines.append("  effect: \(function.effect.rawValue)" + (function.effect == .read ? "" : " (planned, not sent, under --dry-run)")) }
+        if module != nil { lines.append("  effect: \(function.effect.explained)") }
         lines += function.notes.map { "  \($0)" }
         for parameter in function.parameters {
             lines.append("  \(parameter.name)\(parameter.optional ? "?" : ""): \(parameter.typeText) - \(parameter.doc)")

@@ -125,7 +125,7 @@ final class LuaBinding {
                 let operation = try start(call)
                 // The caller's position is found only if the call fails, when the scheduler
                 // hands the failure to the suspended coroutine: it still stands at this call.
-                run.suspend(.operation(operation, name: qualifiedName, changes: function.effect != .read))
+                run.suspend(.operation(operation, name: qualifiedName, changes: function.effect.changes))
                 return Int32(ROSTER_SUSPEND)
             }
         } catch {

@@ -1,10 +1,32 @@
 /// LuaFunction.swift: the one declaration from which a Lua function is registered, its
 /// arguments checked, and its documentation derived.
 
-/// What a Lua function does to the outside world; a dry run skips `write` and
-/// `destructive` calls, and the audit log records them.
+/// What calling a Lua function does to a vendor; a dry run skips `write` and
+/// `destructive` calls, and the journal records them. `roster docs` shows it.
 public enum LuaEffect: String, Sendable, CaseIterable {
-    case read, write, destructive
+    /// Reads a vendor's data and changes nothing.
+    case read
+    /// Changes a vendor's data.
+    case write
+    /// Removes or revokes at a vendor: `--yes` (or a confirmation) before it is sent.
+    case destructive
+    /// Reaches no vendor: works on its arguments alone (`csv.parse`, a metamethod).
+    case none
+    /// Reaches no vendor itself, and does what the functions it is given do (`parallel.map`).
+    case ofItsFunctions = "as its functions"
+
+    /// Whether a call can change a vendor's data: a dry run plans it instead of sending it.
+    public var changes: Bool { self == .write || self == .destructive }
+
+    /// The effect as `roster docs` explains it.
+    public var explained: String {
+        switch self {
+        case .read: "read (changes nothing)"
+        case .write, .destructive: "\(rawValue) (planned, not sent, under --dry-run)"
+        case .none: "none (reaches no vendor)"
+        case .ofItsFunctions: "that of the functions it is given (it reaches no vendor itself)"
+        }
+    }
 }
 
 /// A type an argument may have.
@@ -119,7 +141,7 @@ public struct LuaFunction: Sendable {
     public var notes: [String] = []
 
     public init(
-        _ name: String, _ summary: String, effect: LuaEffect = .read,
+        _ name: String, _ summary: String, effect: LuaEffect = .none,
         parameters: [LuaParameter] = [], result: LuaResult? = nil,
         _ body: @escaping @Sendable (LuaCall) throws -> LuaValue
     ) {
@@ -127,7 +149,7 @@ public struct LuaFunction: Sendable {
     }
 
     public init(
-        _ name: String, _ summary: String, effect: LuaEffect = .read,
+        _ name: String, _ summary: String, effect: LuaEffect = .none,
         parameters: [LuaParameter] = [], result: LuaResult? = nil, body: Body
     ) {
         self.name = name

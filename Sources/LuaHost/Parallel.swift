@@ -147,6 +147,7 @@ enum Parallel {
     static let module = LuaModule("parallel", "Run work concurrently inside one script.", functions: [
         LuaFunction(
             "map", "Calls fn(item, index) for each item of list, several at once; returns the results in the list's order.",
+            effect: .ofItsFunctions,
             parameters: [
                 LuaParameter("list", .table, doc: "a sequence of items"),
                 LuaParameter("fn", .function, doc: "called as fn(item, index); its first result is kept"),
@@ -157,6 +158,7 @@ enum Parallel {
         ),
         LuaFunction(
             "all", "Calls each function of fns, several at once; returns their results in order.",
+            effect: .ofItsFunctions,
             parameters: [
                 LuaParameter("fns", .table, doc: "a sequence of functions taking no arguments"),
                 LuaParameter("options", .table, optional: true, doc: "{concurrency = n}: at most n calls at once (default 8)"),

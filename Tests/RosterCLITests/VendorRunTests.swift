@@ -269,6 +269,16 @@ import Testing
             result = try await RosterProcess.run(["docs", topic])
             #expect(result.status == 0 && result.stdout.hasPrefix(first + "\n"), "\(topic): \(result.stdout) \(result.stderr)")
         }
+        // Each function's effect says what it does to a vendor (parallel.map said "read").
+        for (topic, effect) in [("encore.get_user", "read (changes nothing)"),
+                                ("encore.deactivate_user", "destructive (planned, not sent, under --dry-run)"),
+                                ("csv.parse", "none (reaches no vendor)"),
+                                ("parallel.map", "that of the functions it is given (it reaches no vendor itself)")] {
+            result = try await RosterProcess.run(["docs", topic])
+            #expect(result.stdout.split(separator: "\n").contains("  effect: \(effect)"), "\(topic): \(result.stdout)")
+        }
+        result = try await RosterProcess.run(["docs", "parallel"])
+        #expect(result.stdout.contains("-> table  [as its functions] Calls fn"), "\(result.stdout)")
         let modules = "Roster's modules: activeconnect, encore, guardant, active911, allthenticate, csv, parallel\n"
         for (topic, what) in [("_G", "is standard Lua; the Lua 5.4 manual documents it (https://www.lua.org/manual/5.4/)"),
                               ("string.format", "is standard Lua; the Lua 5.4 manual documents it (https://www.lua.org/manual/5.4/)"),

@@ -91,7 +91,7 @@ public enum UndoModule {
     /// that cannot be told.
     static func settle(_ declarations: [any VendorModule.Type], session: VendorSession) -> LuaFunction {
         let parameters = [LuaParameter("change", .string, doc: "the change, as JSON: what the journal kept of it")]
-        return LuaFunction("settle", "Whether a change whose answer never came took effect, read as its operation declares.",
+        return LuaFunction("settle", "Whether a change whose answer never came took effect, read as its operation declares.", effect: .read,
                            parameters: parameters, result: LuaResult("table", doc: "{made = true, change = JSON}, {made = true, nothing = true}, {made = false} or {why = text}"),
                            body: .async { call in
             try VendorText.check(call, parameters)
@@ -176,7 +176,7 @@ public enum UndoModule {
 
     static func unchanged(_ declarations: [any VendorModule.Type], session: VendorSession) -> LuaFunction {
         let parameters = [LuaParameter("change", .string, doc: "the change, as JSON: what the journal kept of it, the state it left and its inverse")]
-        return LuaFunction("unchanged", "Whether a change's target is still as the change left it: true, or what it is now.",
+        return LuaFunction("unchanged", "Whether a change's target is still as the change left it: true, or what it is now.", effect: .read,
                            parameters: parameters, result: LuaResult("true|string", doc: "true, or the state found instead"),
                            body: .async { call in
             try VendorText.check(call, parameters)

@@ -82,7 +82,19 @@ public final class SQLiteJournalStore: JournalStore {
         } catch let error as JournalError {
             throw error
         } catch {
-            throw JournalError("cannot open the journal \(path): \(Self.describe(error))")
+            throw JournalError("cannot open the journal \(path): \(Self.describe(error))" + Self.damageAdvice(error))
+        }
+    }
+
+    /// What to do about a journal file SQLite finds damaged (or not a database at all): a
+    /// damaged file keeps what is intact, so it is kept, and runs go to a new one.
+    static func damageAdvice(_ error: any Error) -> String {
+        if error is RowDecodingError { return damageAdvice(DatabaseError(resultCode: .SQLITE_CORRUPT)) }
+        guard let error = error as? DatabaseError else { return "" }
+        switch error.resultCode {
+        case .SQLITE_CORRUPT: return "; the file is damaged: move it aside and keep it (sqlite3's .dump reads back what is intact), and journal into a new file (--journal PATH)"
+        case .SQLITE_NOTADB: return "; it is not a journal: name the journal's file with --journal, or move this file aside"
+        default: return ""
         }
     }
 
@@ -151,6 +163,8 @@ public final class SQLiteJournalStore: JournalStore {
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error.resultCode)" }
+        // Its own text quotes the whole row: not for a message.
+        if error is RowDecodingError { return "database disk image is malformed (a row holds what Roster never wrote there)" }
         // Foundation's own text says only "The operation could not be completed": the
         // system's reason is in the underlying error.
         let error = error as NSError
@@ -313,10 +327,10 @@ public final class SQLiteJournalStore: JournalStore {
                 WHERE id = ?
                 """, arguments: [now, runID])
             let row = try Row.fetchOne(db, sql: "SELECT attempts, clock FROM runs WHERE id = ?", arguments: [runID])
-            let number: Int = row?["attempts"] ?? 1
+            let number: Int = try row?.decode(forColumn: "attempts") ?? 1
             try db.execute(sql: "INSERT INTO attempts (run_id, number, pid, started_at) VALUES (?, ?, ?, ?)",
                            arguments: [runID, number, Int(ProcessInfo.processInfo.processIdentifier), Date().timeIntervalSince1970])
-            return (number, row?["clock"] ?? now)
+            return (number, try row?.decode(forColumn: "clock") ?? now)
         }
     }
 
@@ -516,10 +530,10 @@ public final class SQLiteJournalStore: JournalStore {
                   AND attempt = (SELECT MAX(attempt) FROM rows WHERE run_id = r.run_id AND number = r.number)
                 ORDER BY number
                 """, arguments: [runID]).map { row in
-                let state: String = row["state"]
-                let finished: Double = row["finished_at"]
-                return JournalRow(runID: row["run_id"], number: row["number"], attempt: row["attempt"], key: row["key"], sha256: row["sha256"],
-                                  state: RowState(rawValue: state) ?? .failed, error: row["error"], changes: row["changes"],
+                let state: String = try row.decode(forColumn: "state")
+                let finished: Double = try row.decode(forColumn: "finished_at")
+                return try JournalRow(runID: row.decode(forColumn: "run_id"), number: row.decode(forColumn: "number"), attempt: row.decode(forColumn: "attempt"), key: row.decode(forColumn: "key"), sha256: row.decode(forColumn: "sha256"),
+                                  state: RowState(rawValue: state) ?? .failed, error: row.decode(forColumn: "error"), changes: row.decode(forColumn: "changes"),
                                   finishedAt: Date(timeIntervalSince1970: finished))
             }
         }
@@ -604,7 +618,21 @@ public final class SQLiteJournalStore: JournalStore {
     // MARK: - Reading
 
     public func run(_ id: Int64) throws(JournalError) -> JournalRun? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT runs.*, \(RunColumns.reads) FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        let found = try read { db in try Row.fetchOne(db, sql: "SELECT runs.*, \(RunColumns.reads) FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+        if found == nil { try checkIntact() }
+        return found
+    }
+
+    /// Throws when SQLite's check of the whole file finds it damaged. A damaged page can
+    /// hide a run rather than fail its lookup, so a run not found is checked for before
+    /// it is called missing (this reads every page: it is for such rare answers only).
+    func checkIntact() throws(JournalError) {
+        let problem = try read { db in try String.fetchOne(db, sql: "PRAGMA quick_check(1)") }
+        guard let problem, problem != "ok" else { return }
+        // One line: its first names the database ("*** in database main ***").
+        let detail = problem.split(separator: "\n").filter { !$0.hasPrefix("***") }.joined(separator: "; ")
+        throw JournalError("the journal \(path) could not be read: database disk image is malformed (\(detail))"
+            + Self.damageAdvice(DatabaseError(resultCode: .SQLITE_CORRUPT)))
     }
 
     /// Runs, newest first.
@@ -630,8 +658,8 @@ public final class SQLiteJournalStore: JournalStore {
             sql += " ORDER BY id DESC LIMIT ?"
             arguments.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
-                RunSummary(run: Self.run(row), done: row["done_count"], failed: row["failed_count"],
-                           unknown: row["unknown_count"], sending: row["sending_count"], planned: row["planned_count"])
+                try RunSummary(run: Self.run(row), done: row.decode(forColumn: "done_count"), failed: row.decode(forColumn: "failed_count"),
+                           unknown: row.decode(forColumn: "unknown_count"), sending: row.decode(forColumn: "sending_count"), planned: row.decode(forColumn: "planned_count"))
             }
         }
     }
@@ -646,7 +674,7 @@ public final class SQLiteJournalStore: JournalStore {
     public func changes(runID: Int64, each: (JournalChange) -> Void) throws(JournalError) {
         try read { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM changes WHERE run_id = ? ORDER BY attempt, sequence, id", arguments: [runID])
-            while let row = try rows.next() { each(Self.change(row)) }
+            while let row = try rows.next() { each(try Self.change(row)) }
         }
     }
 
@@ -667,9 +695,9 @@ public final class SQLiteJournalStore: JournalStore {
             // (WAL) go on meanwhile.
             let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
             while let row = try rows.next() {
-                var change = Self.change(row)
-                change.tenant = row["run_tenant"]
-                change.user = row["run_user"]
+                var change = try Self.change(row)
+                change.tenant = try row.decode(forColumn: "run_tenant")
+                change.user = try row.decode(forColumn: "run_user")
                 each(change)
             }
         }
@@ -687,16 +715,16 @@ public final class SQLiteJournalStore: JournalStore {
                   (SELECT COUNT(*) FROM changes WHERE run_id = runs.id) AS change_rows
                 FROM runs WHERE started_at < ? AND (? IS NULL OR tenant = ?) ORDER BY id
                 """, arguments: [cutoff.timeIntervalSince1970, tenant, tenant]).map { row in
-                PruneSurvey.OldRun(id: row["id"], ended: row["ended"], unanswered: row["unanswered"], queued: row["queued"], changes: row["change_rows"])
+                try PruneSurvey.OldRun(id: row.decode(forColumn: "id"), ended: row.decode(forColumn: "ended"), unanswered: row.decode(forColumn: "unanswered"), queued: row.decode(forColumn: "queued"), changes: row.decode(forColumn: "change_rows"))
             }
             let undos = try Row.fetchAll(db, sql: """
                 SELECT undo.id, target.id AS target FROM runs undo JOIN runs target ON target.id = CAST(json_extract(undo.arguments, '$.run') AS INTEGER)
                 WHERE undo.kind = 'undo'
-                """).map { PruneSurvey.Link(run: $0["id"], of: $0["target"]) }
+                """).map { try PruneSurvey.Link(run: $0.decode(forColumn: "id"), of: $0.decode(forColumn: "target")) }
             let applications = try Row.fetchAll(db, sql: """
                 SELECT plans.applied_run, plans.run_id FROM plans
                 WHERE plans.applied_run IN (SELECT id FROM runs) AND plans.run_id IN (SELECT id FROM runs)
-                """).map { PruneSurvey.Link(run: $0["applied_run"], of: $0["run_id"]) }
+                """).map { try PruneSurvey.Link(run: $0.decode(forColumn: "applied_run"), of: $0.decode(forColumn: "run_id")) }
             return PruneSurvey(runs: runs, undos: undos, applications: applications)
         }
     }
@@ -805,7 +833,7 @@ public final class SQLiteJournalStore: JournalStore {
         do {
             return try database.write(body)
         } catch {
-            throw JournalError("the journal \(path) could not be written: \(Self.describe(error))")
+            throw JournalError("the journal \(path) could not be written: \(Self.describe(error))" + Self.damageAdvice(error))
         }
     }
 
@@ -813,7 +841,7 @@ public final class SQLiteJournalStore: JournalStore {
         do {
             return try database.read(body)
         } catch {
-            throw JournalError("the journal \(path) could not be read: \(Self.describe(error))")
+            throw JournalError("the journal \(path) could not be read: \(Self.describe(error))" + Self.damageAdvice(error))
         }
     }
 
@@ -833,35 +861,35 @@ public final class SQLiteJournalStore: JournalStore {
         return decoded
     }
 
-    static func run(_ row: Row) -> JournalRun {
-        let started: Double = row["started_at"]
-        let ended: Double? = row["ended_at"]
-        return JournalRun(
-            id: row["id"],
-            run: NewRun(kind: row["kind"], user: row["user"], host: row["host"], script: row["script"], scriptText: row["script_text"],
-                        plugin: row["plugin"], pluginVersion: row["plugin_version"], workflow: row["workflow"],
-                        arguments: decode([String: String].self, row["arguments"], default: [:]),
-                        inputs: decode([JournalInput].self, row["inputs"], default: []),
-                        tenant: row["tenant"], configFile: row["config_file"], seed: row["seed"], dryRun: row["dry_run"],
-                        each: decode(EachSource?.self, row["each"], default: nil), clock: row["clock"],
-                        modules: decode([QueuedFile]?.self, row["modules"], default: nil),
-                        targets: decode([String: String]?.self, row["targets"], default: nil),
-                        limits: decode(RunLimits?.self, row["limits"], default: nil)),
-            scriptSHA256: row["script_sha256"], startedAt: Date(timeIntervalSince1970: started),
-            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row["outcome"], exitCode: row["exit_code"], error: row["error"],
-            attempts: row["attempts"], admitted: row["admitted"] ?? false, reads: row["reads"])
+    static func run(_ row: Row) throws -> JournalRun {
+        let started: Double = try row.decode(forColumn: "started_at")
+        let ended: Double? = try row.decode(forColumn: "ended_at")
+        return try JournalRun(
+            id: row.decode(forColumn: "id"),
+            run: NewRun(kind: row.decode(forColumn: "kind"), user: row.decode(forColumn: "user"), host: row.decode(forColumn: "host"), script: row.decode(forColumn: "script"), scriptText: row.decode(forColumn: "script_text"),
+                        plugin: row.decode(forColumn: "plugin"), pluginVersion: row.decode(forColumn: "plugin_version"), workflow: row.decode(forColumn: "workflow"),
+                        arguments: decode([String: String].self, row.decode(forColumn: "arguments"), default: [:]),
+                        inputs: decode([JournalInput].self, row.decode(forColumn: "inputs"), default: []),
+                        tenant: row.decode(forColumn: "tenant"), configFile: row.decode(forColumn: "config_file"), seed: row.decode(forColumn: "seed"), dryRun: row.decode(forColumn: "dry_run"),
+                        each: decode(EachSource?.self, row.decode(forColumn: "each"), default: nil), clock: row.decode(forColumn: "clock"),
+                        modules: decode([QueuedFile]?.self, row.decode(forColumn: "modules"), default: nil),
+                        targets: decode([String: String]?.self, row.decode(forColumn: "targets"), default: nil),
+                        limits: decode(RunLimits?.self, row.decode(forColumn: "limits"), default: nil)),
+            scriptSHA256: row.decode(forColumn: "script_sha256"), startedAt: Date(timeIntervalSince1970: started),
+            endedAt: ended.map(Date.init(timeIntervalSince1970:)), outcome: row.decode(forColumn: "outcome"), exitCode: row.decode(forColumn: "exit_code"), error: row.decode(forColumn: "error"),
+            attempts: row.decode(forColumn: "attempts"), admitted: (row.decode(forColumn: "admitted") as Bool?) ?? false, reads: row.decode(forColumn: "reads"))
     }
 
-    static func change(_ row: Row) -> JournalChange {
-        let started: Double = row["started_at"]
-        let finished: Double? = row["finished_at"]
-        let state: String = row["state"]
-        return JournalChange(
-            id: row["id"], runID: row["run_id"], attempt: row["attempt"], sequence: row["sequence"], vendor: row["vendor"],
-            operation: row["operation"], effect: row["effect"], key: row["key"], occurrence: row["occurrence"],
-            arguments: row["arguments"], state: ChangeState(rawValue: state) ?? .unknown, already: row["already"],
-            result: row["result"], error: row["error"], notApplied: row["not_applied"],
+    static func change(_ row: Row) throws -> JournalChange {
+        let started: Double = try row.decode(forColumn: "started_at")
+        let finished: Double? = try row.decode(forColumn: "finished_at")
+        let state: String = try row.decode(forColumn: "state")
+        return try JournalChange(
+            id: row.decode(forColumn: "id"), runID: row.decode(forColumn: "run_id"), attempt: row.decode(forColumn: "attempt"), sequence: row.decode(forColumn: "sequence"), vendor: row.decode(forColumn: "vendor"),
+            operation: row.decode(forColumn: "operation"), effect: row.decode(forColumn: "effect"), key: row.decode(forColumn: "key"), occurrence: row.decode(forColumn: "occurrence"),
+            arguments: row.decode(forColumn: "arguments"), state: ChangeState(rawValue: state) ?? .unknown, already: row.decode(forColumn: "already"),
+            result: row.decode(forColumn: "result"), error: row.decode(forColumn: "error"), notApplied: row.decode(forColumn: "not_applied"),
             startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
-            durationMilliseconds: row["duration_ms"], replayedFrom: row["replayed_from"], stateBefore: row["state_before"])
+            durationMilliseconds: row.decode(forColumn: "duration_ms"), replayedFrom: row.decode(forColumn: "replayed_from"), stateBefore: row.decode(forColumn: "state_before"))
     }
 }

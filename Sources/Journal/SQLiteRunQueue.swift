@@ -30,7 +30,7 @@ extension SQLiteJournalStore {
                                 ORDER BY not_before, run_id LIMIT 1)
                 RETURNING run_id, claims
                 """, arguments: [worker, now + lease, now, now]) else { return nil }
-            return QueueClaim(runID: row["run_id"], claims: row["claims"])
+            return try QueueClaim(runID: row.decode(forColumn: "run_id"), claims: row.decode(forColumn: "claims"))
         }
     }
 
@@ -159,16 +159,16 @@ extension SQLiteJournalStore {
                 SELECT COALESCE(SUM(state = 'queued' AND not_before <= ?), 0) AS queued, COALESCE(SUM(state = 'running'), 0) AS running
                 FROM queue WHERE state != 'done'
                 """, arguments: [now])
-            return QueueDepth(queued: row?["queued"] ?? 0, running: row?["running"] ?? 0)
+            return try QueueDepth(queued: row?.decode(forColumn: "queued") ?? 0, running: row?.decode(forColumn: "running") ?? 0)
         }
     }
 
     public func workers(since: Date) throws(JournalError) -> [WorkerRecord] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM workers WHERE heartbeat >= ? ORDER BY name", arguments: [since.timeIntervalSince1970]).map { row in
-                WorkerRecord(name: row["name"], host: row["host"], pid: row["pid"], concurrency: row["concurrency"],
-                             startedAt: Date(timeIntervalSince1970: row["started_at"]), heartbeat: Date(timeIntervalSince1970: row["heartbeat"]),
-                             stopping: row["stopping"])
+                try WorkerRecord(name: row.decode(forColumn: "name"), host: row.decode(forColumn: "host"), pid: row.decode(forColumn: "pid"), concurrency: row.decode(forColumn: "concurrency"),
+                             startedAt: Date(timeIntervalSince1970: row.decode(forColumn: "started_at")), heartbeat: Date(timeIntervalSince1970: row.decode(forColumn: "heartbeat")),
+                             stopping: row.decode(forColumn: "stopping"))
             }
         }
     }
@@ -177,12 +177,12 @@ extension SQLiteJournalStore {
         try write { db in try db.execute(sql: "DELETE FROM workers WHERE name = ?", arguments: [name]) }
     }
 
-    static func queueEntry(_ row: Row) -> QueueEntry {
-        QueueEntry(runID: row["run_id"], state: QueueState(rawValue: row["state"]) ?? .queued,
-                   notBefore: Date(timeIntervalSince1970: row["not_before"]), submittedAt: Date(timeIntervalSince1970: row["submitted_at"]),
-                   worker: row["worker"], leaseUntil: (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:)),
-                   claims: row["claims"], exitCode: row["exit_code"],
-                   finishedAt: (row["finished_at"] as Double?).map(Date.init(timeIntervalSince1970:)), schedule: row["schedule"],
-                   cancelledAt: (row["cancelled_at"] as Double?).map(Date.init(timeIntervalSince1970:)))
+    static func queueEntry(_ row: Row) throws -> QueueEntry {
+        try QueueEntry(runID: row.decode(forColumn: "run_id"), state: QueueState(rawValue: row.decode(forColumn: "state")) ?? .queued,
+                   notBefore: Date(timeIntervalSince1970: row.decode(forColumn: "not_before")), submittedAt: Date(timeIntervalSince1970: row.decode(forColumn: "submitted_at")),
+                   worker: row.decode(forColumn: "worker"), leaseUntil: (row.decode(forColumn: "lease_until") as Double?).map(Date.init(timeIntervalSince1970:)),
+                   claims: row.decode(forColumn: "claims"), exitCode: row.decode(forColumn: "exit_code"),
+                   finishedAt: (row.decode(forColumn: "finished_at") as Double?).map(Date.init(timeIntervalSince1970:)), schedule: row.decode(forColumn: "schedule"),
+                   cancelledAt: (row.decode(forColumn: "cancelled_at") as Double?).map(Date.init(timeIntervalSince1970:)))
     }
 }

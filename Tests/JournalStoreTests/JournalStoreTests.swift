@@ -445,6 +445,47 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: deep))
     }
 
+    /// A damaged journal is named as damaged, with what to do, wherever SQLite notices; a
+    /// run a damaged page hides is not called missing (it read "no run 3").
+    @Test func aDamagedJournalSaysSoAndWhatToDo() throws {
+        let path = Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        do {
+            let store = try SQLiteJournalStore.open(path: path)
+            for _ in 0..<5 { _ = try store.startRun(Self.newRun()) }
+            #expect(try store.run(3) != nil)
+        }
+        try DatabaseQueue(path: path).writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        // Page 2 is the runs table's first: its cells now point nowhere.
+        let file = try #require(FileHandle(forUpdatingAtPath: path))
+        try file.seek(toOffset: 4096 + 8)
+        try file.write(contentsOf: Data(repeating: 0xAB, count: 292))
+        try file.close()
+
+        let advice = "; the file is damaged: move it aside and keep it (sqlite3's .dump reads back what is intact), and journal into a new file (--journal PATH)"
+        let store = try SQLiteJournalStore.open(path: path)
+        #expect(throws: JournalError.self) { try store.run(3) }
+        do {
+            _ = try store.run(3)
+        } catch {
+            #expect(error.description.hasPrefix("the journal \(path) could not be read: database disk image is malformed ("), "\(error)")
+            #expect(error.description.hasSuffix(advice) && !error.description.contains("\n"), "\(error)")
+        }
+        do {
+            _ = try store.runs(tenant: nil, since: nil, undoing: nil, unsuccessful: false, before: nil, limit: 10)
+            Issue.record("a damaged runs table was listed")
+        } catch {
+            // It was a crash: GRDB traps on a NULL read as a number.
+            #expect(error.description.hasPrefix("the journal \(path) could not be read: database disk image is malformed"), "\(error)")
+            #expect(error.description.hasSuffix(advice) && !error.description.contains("\n"), "\(error)")
+        }
+        // A file that is no database at all is not one to recover.
+        let other = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("notes.sqlite").path
+        #expect(FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x5A, count: 5000)))
+        #expect(Self.openingError(other)
+            == "cannot open the journal \(other): file is not a database; it is not a journal: name the journal's file with --journal, or move this file aside")
+    }
+
     @Test(arguments: [
         ("postgres://roster:pw@db.example.com:5432/roster", "postgres://roster@db.example.com:5432/roster"),
         ("postgres://roster:p/w@d@db:5432/roster", "postgres://roster@db:5432/roster"),

@@ -479,6 +479,11 @@ import Testing
             #expect(error.description.hasPrefix("the journal \(path) could not be read: database disk image is malformed"), "\(error)")
             #expect(error.description.hasSuffix(advice) && !error.description.contains("\n"), "\(error)")
         }
+        // A value Roster never wrote, by a hand edit: the same (it trapped too).
+        let edited = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("edited.sqlite").path
+        let run = try SQLiteJournalStore.open(path: edited).startRun(Self.newRun())
+        try DatabaseQueue(path: edited).write { db in try db.execute(sql: "UPDATE runs SET started_at = 'yesterday'") }
+        #expect(throws: JournalError.self) { try SQLiteJournalStore.open(path: edited).run(run) }
         // A file that is no database at all is not one to recover.
         let other = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("notes.sqlite").path
         #expect(FileManager.default.createFile(atPath: other, contents: Data(repeating: 0x5A, count: 5000)))

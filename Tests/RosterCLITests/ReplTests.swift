@@ -159,6 +159,35 @@ import Testing
         #expect(confirmed.stdout == "false\ntrue\nfalse\n")
     }
 
+    /// Piped input is read within a script's size: a line that never ends, or a statement
+    /// left open, read until the machine's memory was gone (`cat /dev/zero | roster repl`),
+    /// or, for an open statement, compiled again at every line for hours.
+    @Test func pipedInputIsHeldToAScriptsSize() async throws {
+        let endless = try await RosterProcess.run(["-c", "exec \"$ROSTER\" repl < /dev/zero"], executable: URL(fileURLWithPath: "/bin/sh"),
+                                                  environment: ["ROSTER": RosterProcess.binary.path])
+        #expect(endless.status == 2 && endless.stdout.isEmpty, "\(endless.stdout)")
+        #expect(endless.diagnostics == "roster: line 1 of the input holds more than 64 MB, more than a script may; nothing after it was read\n",
+                "\(endless.stderr)")
+        let megabyte = String(repeating: "a", count: 1 << 20) + "\n"
+        let open = try await RosterProcess.run(["repl"], input: "=1\nx = [[\n" + String(repeating: megabyte, count: 65) + "]]\n=2\n")
+        #expect(open.status == 2 && open.stdout == "1\n", "\(open.stdout)")
+        #expect(open.diagnostics == "roster: a statement passed 64 MB, more than a script may (is a string or a block left open after 'x = [['?); "
+                + "nothing after it was read\n", "\(open.stderr)")
+    }
+
+    /// A long statement piped in runs once, when it ends, and soon: compiled again at every
+    /// line (as lua.c does), a table of 40,000 entries took five minutes.
+    @Test func aLongStatementPipedInRunsOnceWhenItEnds() async throws {
+        var input = "t = {\n"
+        for index in 1...40_000 { input += "  \"user\(index)@example.com\", -- end }\n" }
+        input += "  [[function do ]] .. 'if {' , --[==[ until ) ]==] \"repeat \\\" (\"\n}\n=#t\n"
+        input += "function f(x)\n  local text = [=[\n" + String(repeating: "end ]] until }\n", count: 2_000) + "]=]\n"
+        input += "  for i = 1, 2 do\n    while false do end\n  end\n  repeat x = x + 1 until true\n  if x then return x elseif true then return 0 end\nend\n"
+        input += "=f(2)\nprint('next')\n"
+        let result = try await RosterProcess.run(["repl"], input: input)
+        #expect(result.status == 0 && result.stdout == "40002\n3\nnext\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func aStatementTimeoutIsOneLineAndTheSessionGoesOn() async throws {
         let result = try await RosterProcess.run(["repl", "--timeout", "0.3"], input: "while true do end\n=40 + 2\n")
         #expect(result.stdout == "42\n")

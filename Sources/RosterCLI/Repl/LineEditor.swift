@@ -15,11 +15,84 @@ protocol ReplInput {
     func remember(_ entry: String, hiding: SecretScrubber)
     /// Whether a person is typing (prompts, banner, Ctrl-C).
     var isInteractive: Bool { get }
+    /// Why the input was given up before its end (a line past its limit), once it was.
+    var refusal: String? { get }
 }
 
-/// Lines from a pipe: no prompt, no escape codes.
-struct PipedInput: ReplInput {
-    func readLine(prompt: String) -> String? { Swift.readLine(strippingNewline: true) }
+extension ReplInput {
+    var refusal: String? { nil }
+}
+
+/// Lines from a pipe: no prompt, no escape codes. A line is read up to `UserFile.Limit.script`
+/// (a statement is no larger than a script), then refused: `cat /dev/zero | roster repl`
+/// read one endless line until the machine's memory was gone.
+final class PipedInput: ReplInput {
+    private let descriptor: Int32
+    private let limit: Int
+    /// Bytes read: `used` of them, and those from `start` not yet handed out as lines.
+    private var buffer = Data(count: 1 << 16)
+    private var used = 0
+    private var start = 0
+    private var ended = false
+    private var lines = 0
+    private(set) var refusal: String?
+
+    init(descriptor: Int32 = STDIN_FILENO, limit: Int = UserFile.Limit.script) {
+        self.descriptor = descriptor
+        self.limit = limit
+    }
+
+    func readLine(prompt: String) -> String? {
+        guard refusal == nil else { return nil }
+        var searched = start
+        while true {
+            if let newline = newline(from: searched) {
+                let end = newline > start && buffer[newline - 1] == UInt8(ascii: "\r") ? newline - 1 : newline
+                return line(to: end, next: newline + 1)
+            }
+            if used - start > limit {
+                refusal = "line \(lines + 1) of the input holds more than \(limit >> 20) MB, more than a script may; nothing after it was read"
+                return nil
+            }
+            if ended { return start < used ? line(to: used, next: used) : nil }
+            // Searched already: all that is held past `start` (which `fill` may move).
+            let held = used - start
+            fill()
+            searched = start + held
+        }
+    }
+
+    private func newline(from offset: Int) -> Int? {
+        buffer.withUnsafeBytes { bytes in
+            guard offset < used, let found = memchr(bytes.baseAddress! + offset, Int32(UInt8(ascii: "\n")), used - offset) else { return nil }
+            return bytes.baseAddress!.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
+    private func line(to end: Int, next: Int) -> String {
+        defer { start = next }
+        lines += 1
+        return buffer.withUnsafeBytes { bytes in String(decoding: bytes[start..<end], as: UTF8.self) }
+    }
+
+    /// Reads what comes next into the free tail (made room for first); at the input's end, or
+    /// a read error, `ended`.
+    private func fill() {
+        if start > 0 {
+            // What was handed out goes: the buffer holds at most the line being read.
+            buffer.withUnsafeMutableBytes { bytes in _ = memmove(bytes.baseAddress!, bytes.baseAddress! + start, used - start) }
+            used -= start
+            start = 0
+        }
+        // Room for one block past the limit at most: enough to see a line is over it.
+        if used == buffer.count { buffer.count = min(buffer.count * 2, limit + (1 << 16)) }
+        var count: Int
+        repeat {
+            count = buffer.withUnsafeMutableBytes { bytes in read(descriptor, bytes.baseAddress! + used, bytes.count - used) }
+        } while count < 0 && errno == EINTR
+        if count <= 0 { ended = true } else { used += count }
+    }
+
     func remember(_ entry: String, hiding: SecretScrubber) {}
     var isInteractive: Bool { false }
 }

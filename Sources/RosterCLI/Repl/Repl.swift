@@ -41,6 +41,10 @@ final class Repl {
     private var earlierRefusals = 0
 
     /// Destructive calls refused in this REPL for want of confirmation.
+    /// Ctrl-C's handler while a terminal session runs.
+    private var interrupts: InterruptHandler?
+    /// Why piped input was given up before its end (a statement past a script's size).
+    private(set) var refusal: String?
     var destructiveCallsRefused: Int { earlierRefusals + vendorSession.destructiveCallsRefused }
 
     /// What a destructive call meets in a REPL that reads piped statements, without `--yes`:
@@ -132,9 +136,11 @@ final class Repl {
             say("Roster REPL (Lua 5.4): tenant \(connection.tenant.name)\(connection.emulator != nil ? " on the built-in emulator" : "")"
                   + (vendorSession.dryRun ? ", dry run on" : "") + ". help() for the modules, :help for commands, Ctrl-D to leave.")
         }
-        let interrupts = input.isInteractive ? InterruptHandler(session, confirmation: confirmedForStatement) : nil
+        interrupts = input.isInteractive ? InterruptHandler(session, confirmation: confirmedForStatement) : nil
         defer { interrupts?.stop() }
         var chunk = ""
+        var open = OpenStatementScanner()
+        var compiledWhole = true
         while let line = input.readLine(prompt: chunk.isEmpty ? Self.prompt : Self.continuation) {
             if chunk.isEmpty {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -150,27 +156,55 @@ final class Repl {
                 }
             }
             chunk += chunk.isEmpty ? line : "\n" + line
-            confirmedForStatement.reset()
-            interrupts?.running = true
-            let evaluation = await session.evaluate(chunk)
-            interrupts?.running = false
-            if evaluation == .incomplete { continue }
-            input.remember(chunk, hiding: secretsTyped)
-            chunk = ""
-            showPlannedChanges()
-            if case .failed(let outcome) = evaluation {
-                failures += 1
-                Diagnostics.error(message(for: outcome))
-                if let advice = credentialAdvice(after: outcome) { Diagnostics.error("roster: " + advice) }
+            open.scan(line)
+            if chunk.utf8.count > UserFile.Limit.script {
+                // A string or a block left open would gather the rest of the input.
+                let first = chunk.prefix { $0 != "\n" }.prefix(60)
+                refusal = "a statement passed \(UserFile.Limit.script >> 20) MB, more than a script may (is a string or a block left open "
+                    + "after '\(first)'?); nothing after it was read"
+                chunk = ""
+                break
             }
+            // A long statement still certainly open is not compiled again at each line.
+            compiledWhole = chunk.utf8.count < Self.compiledAtEveryLine || !open.isCertainlyOpen
+            guard compiledWhole, await evaluate(chunk, failures: &failures) else { continue }
+            chunk = ""
+            open = OpenStatementScanner()
         }
-        if !chunk.isEmpty {
+        refusal = refusal ?? input.refusal
+        if let refusal { Diagnostics.error("roster: " + refusal) }
+        // A statement last left uncompiled is compiled once more: the scanner only skips.
+        var unfinished = !chunk.isEmpty
+        if unfinished, !compiledWhole { unfinished = !(await evaluate(chunk, failures: &failures)) }
+        if unfinished {
             // The input ended inside a chunk: say so rather than drop it silently.
             failures += 1
             Diagnostics.error("roster: the input ended inside an unfinished chunk: \(chunk.split(separator: "\n").first ?? "")")
         }
         if input.isInteractive { say("") }
         return failures
+    }
+
+    /// Statements shorter than this are compiled at every line, as lua.c does; a longer one
+    /// only when `OpenStatementScanner` finds nothing open in it.
+    static let compiledAtEveryLine = 16 << 10
+
+    /// Runs `chunk` unless it is unfinished (false); a failure is counted and shown.
+    private func evaluate(_ chunk: String, failures: inout Int) async -> Bool {
+        confirmedForStatement.reset()
+        let interrupts = self.interrupts
+        interrupts?.running = true
+        let evaluation = await session.evaluate(chunk)
+        interrupts?.running = false
+        if evaluation == .incomplete { return false }
+        input.remember(chunk, hiding: secretsTyped)
+        showPlannedChanges()
+        if case .failed(let outcome) = evaluation {
+            failures += 1
+            Diagnostics.error(message(for: outcome))
+            if let advice = credentialAdvice(after: outcome) { Diagnostics.error("roster: " + advice) }
+        }
+        return true
     }
 
     private func message(for outcome: LuaRunOutcome) -> String {

@@ -53,10 +53,12 @@ struct ReplCommand: AsyncParsableCommand, LeafCommand {
         await connection.close()
         let refused = repl.destructiveCallsRefused
         // Piped statements end like a run: 2 when a destructive change wanted --yes, 1 when one failed.
-        let status = interactive ? ExitStatus.success : refused > 0 ? ExitStatus.usage : failures > 0 ? ExitStatus.scriptError : ExitStatus.success
+        // Input given up on (a statement past a script's size) is a usage error too.
+        let status = interactive ? ExitStatus.success : refused > 0 || repl.refusal != nil ? ExitStatus.usage
+            : failures > 0 ? ExitStatus.scriptError : ExitStatus.success
         repl.journal?.abandonInFlight("the session ended before the vendor answered")
         repl.journal?.finish(outcome: refused > 0 ? "refused: \(refused) destructive change\(refused == 1 ? "" : "s") not confirmed"
-                                 : failures > 0 ? "\(failures) failed entries" : "success",
+                                 : repl.refusal.map { "input given up: \($0)" } ?? (failures > 0 ? "\(failures) failed entries" : "success"),
                              exitCode: status)
         if status != ExitStatus.success { throw ExitCode(status) }
     }

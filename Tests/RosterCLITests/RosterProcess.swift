@@ -73,6 +73,8 @@ enum RosterProcess {
             }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + limit) { if process.isRunning { process.terminate() } }
+        // One deaf to SIGTERM (a worker stuck in a loop) must not hold the suite.
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit + 10) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         // Read while it runs, so a full pipe cannot stall it.
         let output = PipeReader(out), errors = PipeReader(err)
         await withCheckedContinuation { continuation in

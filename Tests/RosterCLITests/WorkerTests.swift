@@ -4,6 +4,7 @@
 /// once, and the shared rate budget keeps Active911 from refusing any request. Also, on
 /// SQLite: metrics, --wait, a clean stop on SIGTERM, and schedules queued once per tick.
 import Foundation
+import Journal
 import Testing
 import TestSupport
 
@@ -347,6 +348,32 @@ import TestSupport
         let config = folder.appendingPathComponent("roster.toml")
         try ("journal = \"journal.sqlite\"\n" + String(contentsOf: config, encoding: .utf8)).write(to: config, atomically: true, encoding: .utf8)
         return (folder, emulator, JournalTests.journal(folder))
+    }
+
+    /// A worker lets go of each child it ran. It kept every one (Foundation keeps a Process
+    /// only polled), and with it a descriptor: past its limit (1,024 on a stock system) it
+    /// could start no run, and claimed the one it failed to start again and again, writing
+    /// 100,000 lines a second and deaf to SIGTERM.
+    @Test func aWorkerRunsMoreRunsThanItHasDescriptors() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["p.lua": "print('ran')"])
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let submitted = try await RosterProcess.run(["submit", "p.lua"], in: folder, environment: environment)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        // 99 more like it, queued here rather than by 99 processes.
+        let runs = 100
+        try await RosterProcess.offThePool {
+            let store = try SQLiteJournalStore.open(path: folder.appendingPathComponent("journal.sqlite").path)
+            guard let first = try store.run(1), let files = try store.queuedFiles(runID: 1) else { throw JournalError("run 1 is not queued") }
+            for _ in 2...runs { _ = try store.submit(first.run, files: files, notBefore: Date(), tick: nil) }
+        }
+        // The descriptors this test process holds (other tests' pipes) are closed first: the
+        // worker starts with its own alone, 96 at most.
+        let closeInherited = #"for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done; "#
+        let worker = try await RosterProcess.run(["-c", closeInherited + #"ulimit -n 96 && exec "$ROSTER" worker --exit-when-idle --concurrency 4"#],
+                                                 executable: URL(fileURLWithPath: "/bin/bash"), in: folder, limit: 90,
+                                                 environment: environment.merging(["ROSTER": RosterProcess.binary.path]) { $1 })
+        #expect(worker.status == 0 && !worker.stderr.contains("cannot start"), "\(worker.stderr.prefix(600))")
+        #expect(worker.stderr.components(separatedBy: "ended (exit 0)").count - 1 == runs, "\(worker.stderr.suffix(600))")
     }
 
     /// `submit --wait` ends with the run's exit code; the worker's metrics count the runs by

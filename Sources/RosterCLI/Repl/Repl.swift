@@ -40,11 +40,12 @@ final class Repl {
     /// Destructive calls refused by sessions already replaced (`:tenant`, `:dry-run`).
     private var earlierRefusals = 0
 
-    /// Destructive calls refused in this REPL for want of confirmation.
     /// Ctrl-C's handler while a terminal session runs.
     private var interrupts: InterruptHandler?
     /// Why piped input was given up before its end (a statement past a script's size).
     private(set) var refusal: String?
+
+    /// Destructive calls refused in this REPL for want of confirmation.
     var destructiveCallsRefused: Int { earlierRefusals + vendorSession.destructiveCallsRefused }
 
     /// What a destructive call meets in a REPL that reads piped statements, without `--yes`:

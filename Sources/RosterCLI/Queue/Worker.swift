@@ -150,12 +150,7 @@ final class Worker: Sendable {
                 Diagnostics.error("roster: worker \(name): run \(claim.runID) is still held by process \(holder) on this host; it starts here when that ends")
                 continue
             }
-            guard start(claim) else {
-                // Claimed again at once, it would fail again at once: a loop that held the
-                // worker (SIGTERM included) and wrote 100,000 lines a second.
-                state.withLock { $0.claimsPausedUntil = Date().addingTimeInterval(Self.pauseAfterFailedStart) }
-                return
-            }
+            guard start(claim) else { return }
         }
     }
 
@@ -182,8 +177,8 @@ final class Worker: Sendable {
     }
 
     /// Starts the run `claim` holds: `roster resume RUN --queued`, its output on this
-    /// worker's stderr, each line naming the run.
-    @discardableResult
+    /// worker's stderr, each line naming the run. False when it could not be started: the
+    /// run is back in the queue, and claims pause.
     private func start(_ claim: QueueClaim) -> Bool {
         let statsFile = FileManager.default.temporaryDirectory.appendingPathComponent("roster-run-\(claim.runID)-\(UUID().uuidString).json").path
         let process = Process()
@@ -204,6 +199,9 @@ final class Worker: Sendable {
             Diagnostics.error("roster: worker \(name): cannot start run \(claim.runID) (\(Self.reason(error))); "
                               + "it is back in the queue, and this worker claims nothing for \(Int(Self.pauseAfterFailedStart)) s")
             try? store.release(runID: claim.runID, worker: name)
+            // Claimed again at once, it would fail again at once: a loop that held the worker
+            // (SIGTERM included) and wrote 100,000 lines a second.
+            state.withLock { $0.claimsPausedUntil = Date().addingTimeInterval(Self.pauseAfterFailedStart) }
             return false
         }
         LinePrefixer(prefix: "run \(claim.runID): ").forward(output.fileHandleForReading)

@@ -40,6 +40,63 @@ import Testing
         #expect(early == [Self.date("2026-11-29T01:00:00Z")])
     }
 
+    static func calendar(_ zone: String) -> Calendar {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: zone)!
+        return calendar
+    }
+
+    /// New York's clock went from 2:00 back to 1:00 on 2026-11-01 (06:00 UTC), and from 2:00 on
+    /// to 3:00 on 2026-03-08 (07:00 UTC). A nightly job runs once each of those nights, as
+    /// cron(8) runs it; one with `*` in its minute or hour follows the clock.
+    @Test func aChangeOfTheClockRunsANightlyJobOnce() throws {
+        let newYork = Self.calendar("America/New_York")
+        func ticks(_ cron: String, _ from: String, _ to: String) throws -> [Date] {
+            try CronSchedule(cron).ticks(after: Self.date(from), through: Self.date(to), in: newYork)
+        }
+        // 1:30 comes twice: the first runs, the second does not.
+        #expect(try ticks("30 1 * * *", "2026-10-31T12:00:00Z", "2026-11-01T12:00:00Z") == [Self.date("2026-11-01T05:30:00Z")])
+        #expect(try ticks("0,30 1 * * *", "2026-10-31T12:00:00Z", "2026-11-01T12:00:00Z") == ["05:00", "05:30"].map { Self.date("2026-11-01T\($0):00Z") })
+        // 2:30 never comes: it runs at the change (3:00), once however many of its times were skipped.
+        #expect(try ticks("30 2 * * *", "2026-03-07T12:00:00Z", "2026-03-08T12:00:00Z") == [Self.date("2026-03-08T07:00:00Z")])
+        #expect(try ticks("15,45 2 * * *", "2026-03-07T12:00:00Z", "2026-03-08T12:00:00Z") == [Self.date("2026-03-08T07:00:00Z")])
+        #expect(try ticks("30 2 * * *", "2026-03-08T12:00:00Z", "2026-03-09T12:00:00Z") == [Self.date("2026-03-09T06:30:00Z")])
+        // A skipped time on a day the schedule does not name stays skipped (the 8th is a Sunday).
+        #expect(try ticks("30 2 * * 1", "2026-03-07T12:00:00Z", "2026-03-08T12:00:00Z") == [])
+        // `*` follows the clock: every half hour of real time, and no 2:30 on the short night.
+        #expect(try ticks("*/30 1 * * *", "2026-11-01T04:59:00Z", "2026-11-01T07:00:00Z")
+                == ["05:00", "05:30", "06:00", "06:30"].map { Self.date("2026-11-01T\($0):00Z") })
+        #expect(try ticks("30 * * * *", "2026-03-08T06:00:00Z", "2026-03-08T08:00:00Z") == ["06:30", "07:30"].map { Self.date("2026-03-08T\($0):00Z") })
+    }
+
+    /// Around each change of the clock in 2026, in zones moving by an hour, half an hour, or
+    /// not at all, a job at a set time runs once a day, whatever its time.
+    @Test(arguments: ["America/New_York", "Europe/Paris", "Australia/Lord_Howe", "Asia/Kolkata"])
+    func aJobAtASetTimeRunsOnceADayAcrossChanges(_ zone: String) throws {
+        let calendar = Self.calendar(zone)
+        var changes: [Date] = []
+        var after = Self.date("2026-01-01T00:00:00Z")
+        while let change = calendar.timeZone.nextDaylightSavingTimeTransition(after: after), change < Self.date("2027-01-01T00:00:00Z") {
+            changes.append(change)
+            after = change
+        }
+        #expect(changes.count == (zone == "Asia/Kolkata" ? 0 : 2))
+        for change in changes + [Self.date("2026-06-15T00:00:00Z")] {
+            for time in ["0 0", "30 1", "59 1", "0 2", "15 2", "30 2", "45 2", "0 3", "30 3"] {
+                let start = calendar.startOfDay(for: change.addingTimeInterval(-86_400)).addingTimeInterval(-1)
+                var ticks: [Date] = []
+                var day = start
+                for _ in 0..<3 {
+                    let next = calendar.date(byAdding: .day, value: 1, to: day.addingTimeInterval(1))!.addingTimeInterval(-1)
+                    ticks += try CronSchedule("\(time) * * *").ticks(after: day, through: next, in: calendar)
+                    day = next
+                }
+                #expect(ticks.count == 3, "\(time) * * * in \(zone) around \(change): \(ticks)")
+                #expect(Set(ticks.map { calendar.startOfDay(for: $0) }).count == 3, "\(time) * * * in \(zone) around \(change): one a day")
+            }
+        }
+    }
+
     @Test(arguments: [
         ("0 2 * *", "'0 2 * *' has 4 fields; cron takes five: minute hour day-of-month month day-of-week"),
         ("61 * * * *", "the minute field '61' goes outside 0-59"),

@@ -1,6 +1,7 @@
 /// CronSchedule.swift: cron's five fields (minute, hour, day of month, month, day of week),
 /// as crontab(5) reads them: `*`, numbers, ranges `a-b`, lists `a,b`, steps `*/n` and `a-b/n`,
-/// Sunday as 0 or 7; when both days are restricted, a day matching either runs.
+/// Sunday as 0 or 7; when both days are restricted, a day matching either runs. Across a change
+/// of the clock (daylight saving time), ticks follow Debian's cron(8): see `ticks`.
 import Foundation
 import LuaHost
 
@@ -14,6 +15,9 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     let weekdays: Set<Int>
     let anyDay: Bool
     let anyWeekday: Bool
+    /// Neither the minute nor the hour field begins with `*`: a job at set times of day, which
+    /// cron runs once a day across a change of the clock (see `ticks`).
+    let atSetTimes: Bool
 
     /// Reads `text`; a mistake says which field and why.
     public init(_ text: String) throws(CronError) {
@@ -30,6 +34,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         weekdays = Set(try Self.values(fields[4], "day of week", 0...7).map { $0 % 7 })
         anyDay = fields[2] == "*"
         anyWeekday = fields[4] == "*"
+        atSetTimes = !fields[0].hasPrefix("*") && !fields[1].hasPrefix("*")
         // Days of the month alone (any weekday) that no month named has, as in `0 0 31 2 *`:
         // cron takes it and never runs it; an admin waiting for it is told now.
         if !anyDay && anyWeekday && !months.contains(where: { month in days.contains { $0 <= Self.longest[month - 1] } }) {
@@ -58,16 +63,51 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The schedule's minutes after `start` up to and including `end` (at most a day's worth).
+    ///
+    /// When the clock changes by less than three hours (daylight saving time), a schedule at set
+    /// times (`30 2 * * *`) runs as Debian's cron(8) runs it: a time the clock skipped runs at
+    /// the change, and a time the clock goes through twice runs the first time only, so a
+    /// nightly job runs once each night. A schedule with `*` in its minute or hour (`*/15 * * * *`)
+    /// follows the clock.
     public func ticks(after start: Date, through end: Date, in calendar: Calendar) -> [Date] {
         var ticks: [Date] = []
         var minute = (start.timeIntervalSince1970 / 60).rounded(.down) * 60 + 60
         let last = min(end.timeIntervalSince1970, minute + 86_400)
+        let zone = calendar.timeZone
         while minute <= last {
             let date = Date(timeIntervalSince1970: minute)
-            if matches(date, in: calendar) { ticks.append(date) }
+            if atSetTimes {
+                if matches(date, in: calendar) ? !Self.isSecondPass(date, in: zone) : matchesSkippedTime(at: date, in: zone) {
+                    ticks.append(date)
+                }
+            } else if matches(date, in: calendar) {
+                ticks.append(date)
+            }
             minute += 60
         }
         return ticks
+    }
+
+    /// The longest change of the clock handled as daylight saving time, as in cron(8).
+    private static let longestClockChange = 3 * 3_600
+
+    /// Whether the clock moved forward at `date` past a time of day the schedule names.
+    private func matchesSkippedTime(at date: Date, in zone: TimeZone) -> Bool {
+        let before = zone.secondsFromGMT(for: date.addingTimeInterval(-60)), after = zone.secondsFromGMT(for: date)
+        guard after > before, after - before <= Self.longestClockChange, let oldClock = TimeZone(secondsFromGMT: before) else { return false }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = oldClock
+        // On the old clock, the skipped times of day are the minutes from the change on.
+        return stride(from: 0, to: after - before, by: 60).contains { matches(date.addingTimeInterval(Double($0)), in: calendar) }
+    }
+
+    /// Whether the clock already showed `date`'s time of day, before it moved back.
+    private static func isSecondPass(_ date: Date, in zone: TimeZone) -> Bool {
+        let now = zone.secondsFromGMT(for: date)
+        let moved = zone.secondsFromGMT(for: date.addingTimeInterval(-Double(longestClockChange))) - now
+        guard moved > 0 else { return false }
+        // The instant that showed the same time of day on the clock before it moved back.
+        return zone.secondsFromGMT(for: date.addingTimeInterval(-Double(moved))) - now == moved
     }
 
     private static func values(_ field: String, _ name: String, _ range: ClosedRange<Int>) throws(CronError) -> Set<Int> {

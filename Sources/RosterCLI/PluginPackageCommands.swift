@@ -3,6 +3,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import LuaHost
 
 extension PluginCommand {
     /// `roster plugin keygen --name NAME --out DIR`
@@ -173,8 +174,18 @@ extension PluginCommand {
 
         func run() throws {
             let catalog = try location.catalog()
+            // Only a plugin's folder is removed: `..`, `.` or the lock file's name would take
+            // the folder above, every plugin, or the pins that keep unsigned plugins out.
+            guard PluginManifest.isPluginName(name) else {
+                Diagnostics.error("roster: '\(QuotedText.shown(name))' is not a plugin name; plugins here: "
+                                  + (catalog.names.isEmpty ? "none" : catalog.names.joined(separator: ", ")))
+                throw ExitCode(ExitStatus.usage)
+            }
             let plugin = catalog.folder.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: plugin.path) else {
+            let locked = ((try? PluginLock.read(in: catalog.folder)) ?? nil)?.plugins[name] != nil
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: plugin.path, isDirectory: &isFolder), isFolder.boolValue,
+                  locked || catalog.names.contains(name) else {
                 Diagnostics.error("roster: no plugin named '\(name)' in \(catalog.folder.path)")
                 throw ExitCode(ExitStatus.usage)
             }

@@ -301,6 +301,19 @@ import ZIPFoundation
         let lock = try String(contentsOf: shop.folder.appendingPathComponent("installed/roster-plugins.lock"), encoding: .utf8)
         #expect(!lock.contains("globex-offboarding") && lock.contains("acme-onboarding"), "\(lock)")
         #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("installed/globex-offboarding").path))
+
+        // Only a plugin is removed: `..` took the folder above (here the workshop, roster.toml
+        // and all), `.` every plugin, the lock's name the pins that keep unsigned plugins out.
+        for name in ["..", ".", "", "roster-plugins.lock", "../installed", "keys", "globex-offboarding"] {
+            let refused = try await shop.roster(["plugin", "remove", "--plugins", "installed", name])
+            #expect(refused.status == 2, "\(name): \(refused.stderr)")
+            #expect(refused.diagnostics.split(separator: "\n").count == 1, "\(name): \(refused.stderr)")
+        }
+        for kept in ["roster.toml", "installed/roster-plugins.lock", "installed/acme-onboarding/plugin.toml"] {
+            #expect(FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent(kept).path), "\(kept) is kept")
+        }
+        let notAName = try await shop.roster(["plugin", "remove", "--plugins", "installed", ".."])
+        #expect(notAName.diagnostics == "roster: '..' is not a plugin name; plugins here: acme-onboarding\n", "\(notAName.stderr)")
     }
 
     /// Per-tenant settings: declared by the plugin, set in roster.toml under
@@ -454,6 +467,36 @@ import ZIPFoundation
 }
 
 extension PluginPackageDamageTests {
+    /// A package's plugin name and file paths become folders and files under the plugins
+    /// folder: one that would land outside it (or on the signed manifest install writes) is
+    /// refused when the package is read, before its signature and before anything is written.
+    @Test(arguments: [
+        ("..", "plugin/w.lua", "names its plugin '..', which is not a plugin name"),
+        ("", "plugin/w.lua", "names its plugin '', which is not a plugin name"),
+        ("roster-plugins.lock", "plugin/w.lua", "names its plugin 'roster-plugins.lock', which is not a plugin name"),
+        ("p", "plugin/../w.lua", "holds ../w.lua, which would land outside the plugin's folder"),
+        ("p", "plugin//etc/cron.d/w", "holds /etc/cron.d/w, which would land outside the plugin's folder"),
+        ("p", "plugin/a/./w.lua", "holds a/./w.lua, which would land outside the plugin's folder"),
+        ("p", "plugin/.roster-manifest.json", "holds .roster-manifest.json, which would land outside the plugin's folder"),
+    ])
+    func aPathLeavingThePluginsFolderIsRefused(_ name: String, _ entry: String, _ problem: String) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let package = folder.appendingPathComponent("outside.rosterplugin")
+        let path = String(entry.dropFirst("plugin/".count))
+        try Self.zip([
+            (PluginPackage.manifestEntry, Data(#"{"format":1,"name":"\#(name)","version":"1.0.0","publisher":"acme","roster":">=0.1.0","permissions":[],"files":{"\#(path)":"00"}}"#.utf8)),
+            (PluginPackage.signatureEntry, Data("c2lnbmF0dXJl".utf8)),
+            (entry, Data("print('hello')\n".utf8)),
+        ], to: package)
+        do {
+            _ = try PluginPackage(path: package.path)
+            Issue.record("\(name) \(entry) was read")
+        } catch {
+            #expect(error.description == "the package '\(package.path)' \(problem)")
+        }
+    }
+
     /// An entry that unpacks to more than its declared size (a deflate bomb: 48 MB of zeros
     /// declared as 1 KB) is refused as damaged once it passes its size, not unpacked whole.
     @Test func anEntryUnpackingPastItsDeclaredSizeIsRefused() throws {

@@ -238,7 +238,7 @@ import Testing
                                                    inputs: [], tenant: "demo", configFile: nil, seed: 1, dryRun: true))
                 for attempt in [1, 2] {
                     if attempt == 2 { _ = try store.startAttempt(runID: id, now: 0) }
-                    try store.commit((1...perAttempt).map { sequence in
+                    _ = try store.commit((1...perAttempt).map { sequence in
                         .insert(NewChange(vendor: "encore", operation: "deactivate_user", effect: "write", key: "k\(sequence)", occurrence: 1, arguments: "{}"),
                                 ChangeReference(runID: id, attempt: attempt, sequence: sequence), state: .planned, replayedFrom: nil, at: Date())
                     }, idempotent: false)

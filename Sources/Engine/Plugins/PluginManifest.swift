@@ -140,18 +140,25 @@ public struct PluginManifest: Sendable {
     /// Whether it may run against `tenant`.
     public func isFor(tenant: String) -> Bool { tenants.map { $0.contains(tenant) } ?? true }
 
+    /// Whether `name` may name a plugin. ASCII only: a name is a folder, a package's file name
+    /// and what an admin trusts by reading it, where `аcme` (Cyrillic а) would pass for `acme`;
+    /// never `.` or `..`, so a name always stays inside the plugins folder.
+    public static func isPluginName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && name.utf8.first.map({ (0x61...0x7A).contains($0) }) == true
+            && name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+    }
+
+    /// What `isPluginName` takes, said as a fix.
+    public static let pluginNameRule = "use up to 64 lowercase ASCII letters, digits, dashes and underscores, starting with a letter, like \"acme-onboarding\""
+
     init(_ document: ConfigurationDocument, folder: URL, checkingRange: Bool = true) throws(ConfigurationError) {
         let root = ConfigurationSection(document: document, path: [], fields: document.root)
         try root.requireOnly(["name", "version", "description", "roster", "permissions", "tenants", "settings", "workflows"])
         self.folder = folder
         file = document.file
         name = try root.string("name", required: true, example: "acme-onboarding")!
-        // ASCII only: a name is a folder, a package's file name and what an admin trusts by
-        // reading it, where `аcme` (Cyrillic а) would pass for `acme`.
-        guard (1...64).contains(name.utf8.count), name.utf8.first.map({ (0x61...0x7A).contains($0) }) == true,
-              name.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else {
-            throw document.error(at: ["name"], "'\(QuotedText.shown(name))' is not a plugin name",
-                                 fix: "use up to 64 lowercase ASCII letters, digits, dashes and underscores, starting with a letter, like \"acme-onboarding\"")
+        guard Self.isPluginName(name) else {
+            throw document.error(at: ["name"], "'\(QuotedText.shown(name))' is not a plugin name", fix: Self.pluginNameRule)
         }
         let versionText = try root.string("version", required: true, example: "1.0.0")!
         guard let version = SemanticVersion(versionText) else {

@@ -93,10 +93,25 @@ public struct PluginPackage {
         guard let signature else {
             throw PluginPackageError("the package '\(path)' is unsigned: only packages signed by a trusted publisher are installed")
         }
+        // The name and the paths become folders and files under the plugins folder: checked
+        // before anything is written, whoever signed them.
+        guard PluginManifest.isPluginName(manifest.name) else {
+            throw PluginPackageError("the package '\(path)' names its plugin '\(QuotedText.shown(manifest.name))', which is not a plugin name")
+        }
+        if let outside = files.keys.sorted().first(where: { !Self.staysInside($0) }) {
+            throw PluginPackageError("the package '\(path)' holds \(QuotedText.shown(outside)), which would land outside the plugin's folder")
+        }
         self.manifest = manifest
         self.manifestData = manifestData
         self.signature = signature
         self.files = files
+    }
+
+    /// Whether a file's path in a package names a file inside the plugin's folder (not its
+    /// signed manifest or signature, which install writes).
+    static func staysInside(_ path: String) -> Bool {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        return !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." } && !SignedManifest.installedNames.contains(path)
     }
 
     /// Checks the signature against `trusted` and every file against the manifest; the
@@ -124,16 +139,18 @@ public struct PluginPackage {
         let target = folder.appendingPathComponent(manifest.name)
         let staging = folder.appendingPathComponent(".\(manifest.name).installing")
         try? FileManager.default.removeItem(at: staging)
-        for (path, data) in files {
-            guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-                throw PluginPackageError("\(manifest.name): \(path) would land outside the plugin's folder")
+        do {
+            for (path, data) in files {
+                let url = staging.appendingPathComponent(path)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: url)
             }
-            let url = staging.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url)
+            try manifestData.write(to: staging.appendingPathComponent(SignedManifest.installedManifest))
+            try Data(signature.base64EncodedString().utf8).write(to: staging.appendingPathComponent(SignedManifest.installedSignature))
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
         }
-        try manifestData.write(to: staging.appendingPathComponent(SignedManifest.installedManifest))
-        try Data(signature.base64EncodedString().utf8).write(to: staging.appendingPathComponent(SignedManifest.installedSignature))
         try? FileManager.default.removeItem(at: target)
         try FileManager.default.moveItem(at: staging, to: target)
     }

@@ -302,8 +302,9 @@ import ZIPFoundation
         #expect(!lock.contains("globex-offboarding") && lock.contains("acme-onboarding"), "\(lock)")
         #expect(!FileManager.default.fileExists(atPath: shop.folder.appendingPathComponent("installed/globex-offboarding").path))
 
-        // Only a plugin is removed: `..` took the folder above (here the workshop, roster.toml
-        // and all), `.` every plugin, the lock's name the pins that keep unsigned plugins out.
+        // Only a plugin is removed: `..` removed the folder above entry by entry (here the
+        // workshop's) until it came to the plugins folder itself, `.` every plugin, the lock's
+        // name the pins that keep unsigned plugins out.
         for name in ["..", ".", "", "roster-plugins.lock", "../installed", "keys", "globex-offboarding"] {
             let refused = try await shop.roster(["plugin", "remove", "--plugins", "installed", name])
             #expect(refused.status == 2, "\(name): \(refused.stderr)")

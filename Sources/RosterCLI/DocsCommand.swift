@@ -20,6 +20,7 @@ struct DocsCommand: ParsableCommand, LeafCommand {
     var topic: String?
 
     func run() throws {
+        CommandOutput.isTheResult()
         let modules = DocumentedModules.all
         guard let text = Documentation.text(topic: topic, in: modules) else {
             Diagnostics.error("roster: " + Documentation.notFound(topic ?? "", in: modules, otherwise: "Roster's modules: " + modules.map(\.name).joined(separator: ", ")))

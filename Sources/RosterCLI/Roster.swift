@@ -138,7 +138,11 @@ public struct Roster: AsyncParsableCommand {
             Foundation.exit(ExitStatus.usage)
         }
         let early = EarlyJournal.start(for: arguments)
-        Task.detached { Foundation.exit(await main(arguments: arguments)) }
+        atexit { CommandOutput.flushAtExit() }
+        Task.detached {
+            let code = await main(arguments: arguments)
+            Foundation.exit(CommandOutput.finish(exitCode: code))
+        }
         early?.open()
         // Signals reach the handlers libdispatch installs (`ProcessStopSignals`), which
         // interrupt this wait; the process ends in the task's `exit`.
@@ -270,11 +274,12 @@ public enum ExitStatus {
 }
 
 extension FileHandle {
-    /// Writes `text` as UTF-8; a reader that has gone or a full disk loses it silently
-    /// (what is written to a terminal is never worth failing a run for).
+    /// Writes `text` as UTF-8, at once; to stdout through `CommandOutput`, which notices a
+    /// failed write; to stderr, a reader that has gone or a full disk loses it silently.
     /// Through a buffer: `Data(_: some Sequence)` looks its argument up as
     /// `ContiguousBytes` at run time, a scan of the binary's conformance records.
     func write(text: String) {
+        if fileDescriptor == STDOUT_FILENO { return CommandOutput.write(text, now: true) }
         var text = text
         text.withUTF8 { try? write(contentsOf: Data(buffer: $0)) }
     }

@@ -153,6 +153,6 @@ struct RunCommand: AsyncParsableCommand, LeafCommand {
 /// The script's `print`, to the process's stdout.
 struct StandardOutput: LuaOutput {
     func write(_ bytes: [UInt8]) {
-        try? FileHandle.standardOutput.write(contentsOf: Data(bytes))
+        CommandOutput.write(bytes: bytes)
     }
 }

@@ -111,7 +111,7 @@ struct RunReport: Encodable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         let data = (try? encoder.encode(self)) ?? Data("{}".utf8)
-        try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
+        CommandOutput.write(String(decoding: data, as: UTF8.self) + "\n")
     }
 
     /// "Dry run: 2 changes planned, none sent:" and a line per change. A dry run that did not

@@ -123,7 +123,7 @@ struct RunSupervisor {
             if let failure = result.vendorFailure, let advice = connection.credentialAdvice(failure) { Diagnostics.error("roster: " + advice) }
             reportUnknown(result.calls)
             if dryRun {
-                Swift.print(RunReport.planText(result.plan, finished: result.outcome == .success), terminator: "")
+                RosterCLI.print(RunReport.planText(result.plan, finished: result.outcome == .success), terminator: "")
                 if let estimate = RunEstimate(plan: result.plan, tenant: runner.tenant).text { Diagnostics.error("roster: \(estimate)") }
             }
         }

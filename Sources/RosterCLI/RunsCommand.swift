@@ -71,6 +71,7 @@ struct RunsCommand: ParsableCommand {
         static let pageSize = 500
 
         func run() throws {
+            CommandOutput.isTheResult()
             let from = try since.map { try When.parse($0, option: "--since") }
             let (opened, location) = try journalOptions.openForReading()
             guard let store = opened else {
@@ -102,6 +103,7 @@ struct RunsCommand: ParsableCommand {
                     shown += 1
                     if let document {
                         document.append(RunEntry(summary, counts: RunsCommand.counts(summary, store)))
+                        CommandOutput.stopIfFailed()
                     } else {
                         rows.append(Self.row(summary, store))
                     }
@@ -148,12 +150,18 @@ struct RunsCommand: ParsableCommand {
         }
 
         func run() throws {
+            CommandOutput.isTheResult()
             let (store, found) = try journalOptions.find(id)
             // A run row by row: how each row last ended.
             let rowOutcomes = found.run.each == nil ? [] : ((try? store.rows(runID: found.id)) ?? [])
             // Changes are written as they are read (a run of many rows may have more than fits
             // in memory); only the table, whose columns fit the widest cell, holds its lines.
-            func eachChange(_ body: (JournalChange) -> Void) throws { try JournalOptions.changes(of: id, in: store, each: body) }
+            func eachChange(_ body: (JournalChange) -> Void) throws {
+                try JournalOptions.changes(of: id, in: store) { change in
+                    body(change)
+                    CommandOutput.stopIfFailed()
+                }
+            }
             if json {
                 // RunDetail's keys, in the order a whole document sorts them.
                 let document = JSONOutput.Object()
@@ -224,6 +232,7 @@ struct AuditCommand: ParsableCommand, LeafCommand {
     }
 
     func run() throws {
+        CommandOutput.isTheResult()
         let from = try since.map { try When.parse($0, option: "--since") }
         let to = try until.map { try When.parse($0, option: "--until") }
         let (opened, _) = try journalOptions.openForReading()
@@ -240,6 +249,7 @@ struct AuditCommand: ParsableCommand, LeafCommand {
                 } else {
                     print((try? encoder.encode(ChangeEntry(change))).map { String(decoding: $0, as: UTF8.self) } ?? "{}")
                 }
+                CommandOutput.stopIfFailed()
             }
         } catch {
             Diagnostics.error("roster: \(error)")
@@ -517,7 +527,7 @@ enum Table {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         for row in [header] + rows {
             let cells = row.enumerated().map { index, cell in index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }
-            Swift.print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+            RosterCLI.print(cells.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
         }
     }
 }
@@ -526,7 +536,7 @@ enum Table {
 enum JSONOutput {
     static func print(_ value: some Encodable) {
         let data = (try? encoder.encode(value)) ?? Data("null".utf8)
-        try? FileHandle.standardOutput.write(contentsOf: data + Data("\n".utf8))
+        CommandOutput.write(String(decoding: data, as: UTF8.self) + "\n")
     }
 
     private static var encoder: JSONEncoder {
@@ -601,7 +611,7 @@ enum JSONOutput {
         }
     }
 
-    private static func write(_ text: String) { FileHandle.standardOutput.write(text: text) }
+    private static func write(_ text: String) { CommandOutput.write(text) }
 }
 
 /// Changes as CSV (RFC 4180 quoting), safe to open in a spreadsheet (`CSV.reportLine`).

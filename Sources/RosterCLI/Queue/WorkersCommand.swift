@@ -19,6 +19,7 @@ struct WorkersCommand: ParsableCommand, LeafCommand {
     }
 
     func run() throws {
+        CommandOutput.isTheResult()
         let store = try journalOptions.open()
         let workers: [WorkerRecord]
         let held: [QueueEntry]

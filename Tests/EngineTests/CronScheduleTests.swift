@@ -97,6 +97,21 @@ import Testing
         }
     }
 
+    /// Ticks missed while no worker looked run once, the latest: an every-minute schedule
+    /// after eight hours queues one run, not 480; a nightly one after three days, last night's.
+    @Test func missedTicksRunOnceTheLatest() throws {
+        let everyMinute = try CronSchedule("* * * * *")
+        let after = everyMinute.dueTick(after: Self.date("2026-11-29T00:00:30Z"), through: Self.date("2026-11-29T08:00:30Z"), in: Self.utc)
+        #expect(after?.tick == Self.date("2026-11-29T08:00:00Z") && after?.missed == 479)
+        let nightly = try CronSchedule("0 2 * * *")
+        let back = nightly.dueTick(after: Self.date("2026-11-26T12:00:00Z"), through: Self.date("2026-11-29T12:00:00Z"), in: Self.utc)
+        #expect(back?.tick == Self.date("2026-11-29T02:00:00Z") && back?.missed == 0)
+        // A look a second after the last: one tick at most, or none.
+        #expect(everyMinute.dueTick(after: Self.date("2026-11-29T08:00:00Z"), through: Self.date("2026-11-29T08:00:01Z"), in: Self.utc) == nil)
+        let one = everyMinute.dueTick(after: Self.date("2026-11-29T07:59:59Z"), through: Self.date("2026-11-29T08:00:00Z"), in: Self.utc)
+        #expect(one?.tick == Self.date("2026-11-29T08:00:00Z") && one?.missed == 0)
+    }
+
     @Test(arguments: [
         ("0 2 * *", "'0 2 * *' has 4 fields; cron takes five: minute hour day-of-month month day-of-week"),
         ("61 * * * *", "the minute field '61' goes outside 0-59"),

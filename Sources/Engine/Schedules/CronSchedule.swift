@@ -88,6 +88,17 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         return ticks
     }
 
+    /// The tick to queue for the minutes after `start` up to and including `end` (the last
+    /// day of them at most), and how many earlier ticks in them it stands for. A worker looks
+    /// about every second, so there is one at most; more come when no worker looked for a
+    /// while (every host down, a machine asleep): the latest runs once, as anacron runs a
+    /// missed job, not once per tick missed (an every-minute schedule would queue 1,440 runs
+    /// after a day).
+    public func dueTick(after start: Date, through end: Date, in calendar: Calendar) -> (tick: Date, missed: Int)? {
+        let ticks = ticks(after: max(start, end.addingTimeInterval(-86_400)), through: end, in: calendar)
+        return ticks.last.map { ($0, ticks.count - 1) }
+    }
+
     /// The longest change of the clock handled as daylight saving time, as in cron(8).
     private static let longestClockChange = 3 * 3_600
 

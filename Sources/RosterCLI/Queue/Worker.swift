@@ -407,8 +407,8 @@ final class Worker: Sendable {
 
     // MARK: - Schedules
 
-    /// Queues each schedule's ticks since the last look (a tick already queued by another
-    /// worker is skipped by its unique key).
+    /// Queues each schedule's latest tick since the last look (`CronSchedule.dueTick`; a tick
+    /// already queued by another worker is skipped by its unique key).
     private func queueScheduledTicks() {
         guard !schedules.isEmpty else { return }
         let now = Date()
@@ -417,7 +417,11 @@ final class Worker: Sendable {
             return state.lastScheduleCheck
         }
         for schedule in schedules {
-            for tick in schedule.cron.ticks(after: since, through: now, in: schedule.calendar) {
+            if let (tick, missed) = schedule.cron.dueTick(after: since, through: now, in: schedule.calendar) {
+                if missed > 0 {
+                    Diagnostics.error("roster: worker \(name): schedule \(schedule.name): \(missed + 1) of its times passed since this worker last looked "
+                                      + "(\(When.text(since)) UTC, or a day ago); the latest, \(When.text(tick)) UTC, runs once")
+                }
                 let contents: Data
                 do {
                     contents = try UserFile.contents(schedule.script, atMost: UserFile.Limit.script)

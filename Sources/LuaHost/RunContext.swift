@@ -164,6 +164,9 @@ final class RunContext {
             text = message
         } else if lua_type(thread, -1) == LUA_TNIL {
             text = "nil"
+        } else if lua_type(thread, -1) == LUA_TNUMBER, let number = LuaState.describe(thread, at: -1) {
+            // `error(42)`: the number, as stock Lua shows it.
+            text = number
         } else if luaL_getmetafield(thread, -1, "__tostring") != LUA_TNIL {
             roster_pop(thread, 1)
             text = LuaState.describe(thread, at: -1).map(LuaState.boundedMessage) ?? "(error object is a \(LuaState.typeName(thread, at: -1)) value)"

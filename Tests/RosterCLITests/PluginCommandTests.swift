@@ -163,6 +163,31 @@ import Testing
             """)
     }
 
+    /// A test that fails with an error object says what it holds, as `roster run` does; one
+    /// whose `__tostring` raises fails alone (it ended the file, and hid the tests after it).
+    @Test func aTestFailingWithAnyErrorObjectFailsAlone() async throws {
+        let folder = try Self.sneakyPlugin()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try """
+            test("a raising __tostring", function() error(setmetatable({}, {__tostring = function() error("boom") end})) end)
+            test("a table", function() error({code = 7}) end)
+            test("a number", function() error(42) end)
+            test("nothing", function() error() end)
+            test("after", function() expect(workflow("read").output).to_equal("3\\n") end)
+            """.write(to: try Self.created(folder.appendingPathComponent("sneaky/tests")).appendingPathComponent("objects.lua"), atomically: true, encoding: .utf8)
+        let result = try await RosterProcess.run(["plugin", "test", "sneaky", "--plugins", folder.path])
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+            FAIL  tests/objects.lua: a raising __tostring: (error object is a table value)
+            FAIL  tests/objects.lua: a table: (error object is a table: {code = 7})
+            FAIL  tests/objects.lua: a number: 42
+            FAIL  tests/objects.lua: nothing: nil
+            ok    tests/objects.lua: after
+            1 passed, 4 failed
+
+            """, "\(result.stderr)")
+    }
+
     /// A test that hits a limit (even inside one C function) fails with the limit's message;
     /// the tests before and after it still count.
     @Test func aTestThatHitsALimitFailsAndTheRunnerGoesOn() async throws {

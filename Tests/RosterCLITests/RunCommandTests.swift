@@ -118,6 +118,10 @@ import Testing
         #expect(plain.diagnostics == "script.lua:1: (error object is a table: {code = 7, message = \"no such user\"})\n")
         let opaque = try await run("error({print})")
         #expect(opaque.diagnostics == "script.lua:1: (error object is a table value)\n")
+        // A number is shown, as stock Lua shows it (it read "a integer value").
+        #expect(try await run("error(42)").diagnostics == "script.lua:1: 42\n")
+        #expect(try await run("error(1.5)").diagnostics == "script.lua:1: 1.5\n")
+        #expect(try await run("error(true)").diagnostics == "script.lua:1: (error object is a boolean value)\n")
     }
 
     /// luac's output is refused by name, as a script and as a module, not in Lua's words.

@@ -3,7 +3,7 @@
 local report, begin, reset, source, chunkname = __roster_report, __roster_begin, __roster_reset, __roster_test_source, __roster_test_name
 local skip, index = __roster_skip, 0
 __roster_report, __roster_begin, __roster_reset, __roster_test_source, __roster_test_name, __roster_skip = nil, nil, nil, nil, nil, nil
-local pcall, type, tostring, next, ipairs, error, load, rawequal = pcall, type, tostring, next, ipairs, error, load, rawequal
+local pcall, type, tostring, next, ipairs, error, load, rawequal, getmetatable = pcall, type, tostring, next, ipairs, error, load, rawequal, getmetatable
 local format, concat, sort, mathtype = string.format, table.concat, table.sort, math.type
 
 local function show(value, depth)
@@ -19,6 +19,22 @@ local function show(value, depth)
     parts[#parts + 1] = key .. " = " .. show(value[k], depth + 1)
   end
   return "{" .. concat(parts, ", ") .. "}"
+end
+
+-- A failure's text: a string as it is, a table by what it holds (or its __tostring), as
+-- `roster run` shows them. Never an error of its own (a __tostring that raises), which would
+-- end the file there and hide its other tests.
+local function describe(err)
+  if type(err) == "string" then return err end
+  local ok, text = pcall(function()
+    local meta = getmetatable(err)
+    if type(err) == "table" and not (type(meta) == "table" and meta.__tostring) then
+      return "(error object is a table: " .. show(err) .. ")"
+    end
+    return tostring(err)
+  end)
+  if ok and type(text) == "string" then return text end
+  return "(error object is a " .. type(err) .. " value)"
 end
 
 local function equal(a, b)
@@ -76,7 +92,7 @@ function test(name, fn)
   begin(tostring(name))
   reset()
   local ok, err = pcall(fn)
-  report(tostring(name), ok, ok and "" or tostring(err))
+  report(tostring(name), ok, ok and "" or describe(err))
 end
 
 local chunk, message = load(source, chunkname)

@@ -1,7 +1,7 @@
 /// PostgresJournalStore.swift: the journal in PostgreSQL (postgres-nio), chosen by
 /// `journal = "postgres://user@host:port/db"`: one journal shared by many processes on many
 /// hosts. The same tables as SQLite's, created and migrated by Roster; each method one short
-/// transaction on one connection.
+/// transaction on one connection, made again when the server closed it (a restart).
 import Foundation
 import Logging
 import NIOCore
@@ -15,7 +15,10 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     public let path: String
     public let changeLogFolder: String
     public var logsChangesLocally: Bool { false }
-    private let connection: PostgresConnection
+    /// The connection, replaced when the server closed it (under `lock`).
+    private var connection: PostgresConnection
+    /// How to connect again.
+    private let configuration: PostgresConnection.Configuration
     /// One transaction at a time on the connection.
     private let lock = NSLock()
     let logger = Logger(label: "roster.journal")
@@ -59,6 +62,16 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         let configuration = PostgresConnection.Configuration(host: address, port: parts.port ?? 5432, username: user,
                                                             password: password ?? parts.password, database: database.isEmpty ? nil : database,
                                                             tls: try PostgresTLS.mode(parts, shown: JournalLocation.shown(url)))
+        let connection = try connect(configuration, path: path)
+        try? FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = PostgresJournalStore(path: path, changeLogFolder: logFolder, connection: connection, configuration: configuration)
+        try store.createSchema()
+        try ChangeLog.recover(into: store)
+        return store
+    }
+
+    /// A connection to the journal's database, set up for it.
+    private static func connect(_ configuration: PostgresConnection.Configuration, path: String) throws(JournalError) -> PostgresConnection {
         let connection: PostgresConnection
         do {
             connection = try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
@@ -66,26 +79,24 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         } catch {
             throw JournalError("cannot reach the journal \(path): \(Self.describe(error))")
         }
-        try? FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = PostgresJournalStore(path: path, changeLogFolder: logFolder, connection: connection)
         // A commit returns once the server has it, without waiting for its disk: the same
         // durability as the SQLite journal's (synchronous = NORMAL) — a killed Roster process
         // loses nothing, a crash of the database's machine may lose its last moments — at a
         // fraction of the cost of a flush per change.
         do {
-            _ = try connection.query("SET synchronous_commit = off", logger: store.logger).wait()
+            _ = try connection.query("SET synchronous_commit = off", logger: Logger(label: "roster.journal")).wait()
         } catch {
+            try? connection.close().wait()
             throw JournalError("the journal \(path) could not be used: \(Self.describe(error))")
         }
-        try store.createSchema()
-        try ChangeLog.recover(into: store)
-        return store
+        return connection
     }
 
-    private init(path: String, changeLogFolder: String, connection: PostgresConnection) {
+    private init(path: String, changeLogFolder: String, connection: PostgresConnection, configuration: PostgresConnection.Configuration) {
         self.path = path
         self.changeLogFolder = changeLogFolder
         self.connection = connection
+        self.configuration = configuration
     }
 
     deinit { try? connection.close().wait() }
@@ -130,6 +141,12 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     func transaction<T>(atomic: Bool = true, _ body: (Transaction) throws -> T) throws(JournalError) -> T {
         lock.lock()
         defer { lock.unlock() }
+        // A server that restarted (or dropped the connection) closed it: a query written to a
+        // closed connection is never answered (postgres-nio drops it), and a worker waited
+        // for it for good. Connect again; a server still down is this call's error.
+        if connection.isClosed {
+            connection = try Self.connect(configuration, path: path)
+        }
         let transaction = Transaction(connection: connection, logger: logger)
         do {
             if atomic { try transaction.run("BEGIN") }

@@ -264,6 +264,32 @@ import Testing
         ], folder)
     }
 
+    /// A worker goes on when PostgreSQL restarts (an upgrade, a failover): its connection,
+    /// closed by the server, is made again. It waited for good on the first query written
+    /// to the closed one, alive but claiming nothing, and `workers` listed it no more.
+    @Test func aWorkerGoesOnWhenPostgreSQLRestarts() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hello')"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let worker = try RosterProcess.spawn(["worker", "--journal", server.url, "--name", "steady"], in: folder)
+        defer { worker.send(SIGKILL) }
+        let first = try await RosterProcess.run(["submit", "hello.lua", "--wait", "--journal", server.url], in: folder, limit: 60)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Down for 3 s: the worker says it cannot claim, and waits before trying again (it
+        // tried every turn, five lines a second).
+        try await server.restart(down: .seconds(3))
+        // The worker's next look finds the connection closed: a run queued now still runs.
+        let second = try await RosterProcess.run(["submit", "hello.lua", "--wait", "--journal", server.url], in: folder, limit: 60)
+        #expect(second.status == 0, "\(second.stderr)\nworker: \(worker.errorTextSoFar)")
+        let refusals = worker.errorTextSoFar.components(separatedBy: "cannot claim: cannot reach the journal").count - 1
+        #expect((1...2).contains(refusals), "\(worker.errorTextSoFar)")
+        let listed = try await RosterProcess.run(["workers", "--journal", server.url], in: folder)
+        #expect(listed.stdout.contains("steady"), "\(listed.stdout)")
+        worker.send(SIGTERM)
+        #expect(try await worker.wait(limit: 30) == 0, "\(worker.errorText)")
+    }
+
     @Test func anUnreachableJournalIsOneLine() async throws {
         let folder = try RosterProcess.scriptFolder(["hello.lua": "print('hi')"])
         defer { try? FileManager.default.removeItem(at: folder) }

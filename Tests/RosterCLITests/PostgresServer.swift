@@ -9,7 +9,9 @@ final class PostgresServer: @unchecked Sendable {
     let port: Int
     private let binaries: URL
     /// The server, a child of the test process (not a daemon): stopped with it.
-    private let server = Process()
+    private var server = Process()
+    /// What `postgres` was started with (a restart starts it so again).
+    private var arguments: [String] = []
 
     /// The journal's address: trust authentication, the `roster` superuser, the default database.
     var url: String { "postgres://roster@127.0.0.1:\(port)/postgres" }
@@ -60,8 +62,9 @@ final class PostgresServer: @unchecked Sendable {
         // and a server that exits is started again on another port.
         for _ in 0..<3 {
             let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
-            server.configure(server.server, "postgres", ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
-                                                         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"] + settings)
+            server.arguments = ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
+                                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"] + settings
+            server.configure(server.server, "postgres", server.arguments)
             try server.server.runWithChildSignals()
             for _ in 0..<200 where server.server.isRunning {
                 if server.isReady { return server }
@@ -105,6 +108,26 @@ final class PostgresServer: @unchecked Sendable {
         guard let text = try? String(contentsOf: folder.appendingPathComponent("data/postmaster.pid"), encoding: .utf8) else { return false }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         return lines.count >= 8 && lines[3] == String(port) && lines[7] == "ready" && Self.accepts(port: port)
+    }
+
+    /// Restarts the server on its port, as an administrator's `pg_ctl restart -m fast` does:
+    /// every session is ended (FATAL: terminating connection due to administrator command).
+    /// `down`: how long it stays stopped.
+    func restart(down: Duration = .zero) async throws {
+        let pidFile = folder.appendingPathComponent("data/postmaster.pid")
+        if let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
+            kill(pid, SIGINT)
+        }
+        for _ in 0..<400 where server.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+        try await Task.sleep(for: down)
+        server = Process()
+        configure(server, "postgres", arguments)
+        try server.runWithChildSignals()
+        for _ in 0..<200 where server.isRunning {
+            if isReady { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "PostgreSQL did not start again"])
     }
 
     /// Stops the server at once (SIGQUIT: an immediate shutdown) and removes its folder.

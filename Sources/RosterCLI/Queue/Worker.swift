@@ -140,7 +140,10 @@ final class Worker: Sendable {
             do throws(JournalError) {
                 claim = try store.claim(worker: name, lease: settings.lease)
             } catch {
-                Diagnostics.error("roster: worker \(name): cannot claim: \(error)")
+                // The journal unreachable (its server restarting): tried again every turn, it
+                // wrote five lines a second and dialled the server as often.
+                Diagnostics.error("roster: worker \(name): cannot claim: \(error); trying again in \(Int(Self.pauseAfterFailedClaim)) s")
+                state.withLock { $0.claimsPausedUntil = Date().addingTimeInterval(Self.pauseAfterFailedClaim) }
                 return
             }
             guard let claim else { return }
@@ -156,6 +159,8 @@ final class Worker: Sendable {
 
     /// How long claims stop after a run could not be started (out of descriptors, say).
     static let pauseAfterFailedStart: TimeInterval = 10
+    /// How long claims stop after the journal refused one (unreachable, say).
+    static let pauseAfterFailedClaim: TimeInterval = 5
 
     /// Starts the waiting claims whose run no process holds any more.
     private func startWaitingClaimsLetGo() {

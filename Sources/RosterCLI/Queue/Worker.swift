@@ -425,7 +425,8 @@ final class Worker: Sendable {
             if let (tick, missed) = schedule.cron.dueTick(after: since, through: now, in: schedule.calendar) {
                 if missed > 0 {
                     Diagnostics.error("roster: worker \(name): schedule \(schedule.name): \(missed + 1) of its times passed since this worker last looked "
-                                      + "(\(When.text(since)) UTC, or a day ago); the latest, \(When.text(tick)) UTC, runs once")
+                                      + "(\(When.text(since)) UTC\(now.timeIntervalSince(since) > 86_400 ? ", more than a day ago: the last day's counted" : "")); "
+                                      + "the latest, \(When.text(tick)) UTC, runs once")
                 }
                 let contents: Data
                 do {

@@ -59,7 +59,7 @@ public final class ChangeLog: Sendable {
         let descriptor = open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw JournalError("cannot create the change log \(temporary): \(String(cString: strerror(errno)))") }
         let capacity = initialCapacity
-        guard flock(descriptor, LOCK_EX) == 0, ftruncate(descriptor, off_t(capacity)) == 0,
+        guard flock(descriptor, LOCK_EX) == 0, reserve(descriptor, capacity),
               let base = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), base != MAP_FAILED,
               rename(temporary, final) == 0
         else {
@@ -112,12 +112,23 @@ public final class ChangeLog: Sendable {
         while capacity < size { capacity *= 2 }
         if let base = mapping.base { munmap(base, mapping.capacity) }
         mapping.base = nil
-        guard ftruncate(descriptor, off_t(capacity)) == 0,
+        guard Self.reserve(descriptor, capacity),
               let base = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), base != MAP_FAILED else {
             throw JournalError("cannot grow the change log \(path): \(String(cString: strerror(errno)))")
         }
         mapping.base = base
         mapping.capacity = capacity
+    }
+
+    /// Makes the file `capacity` bytes long with its blocks allocated (errno set when not).
+    /// A file only made long (ftruncate) has holes, and a copy into a hole of the mapping
+    /// on a full disk is not an error but SIGBUS: the process died (exit 135) before the
+    /// change it was journaling was sent, its log cut. Reserved here, a full disk is this
+    /// call's error, and the change is not sent.
+    private static func reserve(_ descriptor: Int32, _ capacity: Int) -> Bool {
+        let result = posix_fallocate(descriptor, 0, off_t(capacity))
+        if result != 0 { errno = result }
+        return result == 0
     }
 
     /// Deletes the log (everything in it is stored) and releases it.

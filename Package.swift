@@ -135,7 +135,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Vendors", "Emulator", "Bindings", "Journal", "TestSupport"]),
-        .testTarget(name: "JournalStoreTests", dependencies: ["Journal", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "JournalStoreTests", dependencies: ["Journal", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // A sixth vendor declared only here, through every layer: what adding a vendor takes.
         .testTarget(
             name: "VendorUnitTests",

@@ -6,11 +6,13 @@ import Engine
 import Foundation
 import Journal
 import Testing
+import TestSupport
 import Vendors
 
 @Suite struct RunJournalTests {
     static func start() throws -> (RunJournal, SQLiteJournalStore) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("run-journal-\(UUID().uuidString)/journal.sqlite").path
+        // Removed at exit: each test here left its journal behind (three a run of the suite).
+        let path = try TemporaryFolders.new("run-journal").appendingPathComponent("journal.sqlite").path
         let store = try SQLiteJournalStore.open(path: path)
         let run = NewRun(kind: "run", user: "ada", host: "desk", script: "s.lua", scriptText: "", arguments: [:], inputs: [],
                          tenant: "emulator", configFile: nil, seed: 1, dryRun: false)

@@ -4,13 +4,17 @@ import Synchronization
 import Testing
 
 /// A file the user named that cannot be read says why, in words an admin can act on.
-struct UserFileTests {
+/// A class, so that each test's folder is removed when the test ends (a struct left one in
+/// the temporary folder per test, every run of the suite).
+final class UserFileTests {
     let folder: URL
 
     init() throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-user-file-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
+
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

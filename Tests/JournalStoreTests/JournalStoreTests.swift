@@ -5,19 +5,14 @@ import Foundation
 import GRDB
 import Journal
 import Testing
+import TestSupport
 
 @Suite struct JournalStoreTests {
     /// A new journal's path, in a folder of its own. All are in one folder removed when the
     /// test process exits: most tests here left theirs behind (eleven a run of the suite).
     static func temporaryPath() -> String {
-        folderMade
-        return folder + "/journal-\(UUID().uuidString)/journal.sqlite"
+        TemporaryFolders.root.appendingPathComponent("journal-\(UUID().uuidString)/journal.sqlite").path
     }
-
-    static let folder = FileManager.default.temporaryDirectory.appendingPathComponent("journal-store-tests-\(UUID().uuidString)").path
-    private static let folderMade: Void = {
-        atexit { try? FileManager.default.removeItem(atPath: JournalStoreTests.folder) }
-    }()
 
     static func newRun(tenant: String = "acme") -> NewRun {
         NewRun(kind: "run", user: "ada", host: "desk", script: "/s.lua", scriptText: "print(1)", arguments: ["k": "v"],

@@ -29,21 +29,19 @@ enum CommandOutput {
     /// the order holds.
     static func write(_ text: String, now: Bool = false) {
         var text = text
-        text.withUTF8 { bytes in
-            state.withLock { state in
-                guard state.failure == nil else { return }
-                state.buffer.append(contentsOf: bytes)
-                if now || !buffered || state.buffer.count >= bufferLimit { flush(&state) }
-            }
-        }
+        text.withUTF8 { append($0, now: now) }
     }
 
     /// Writes a script's bytes as they are (not repaired into UTF-8), before returning.
     static func write(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0, now: true) }
+    }
+
+    private static func append(_ bytes: UnsafeBufferPointer<UInt8>, now: Bool) {
         state.withLock { state in
             guard state.failure == nil else { return }
             state.buffer.append(contentsOf: bytes)
-            flush(&state)
+            if now || !buffered || state.buffer.count >= bufferLimit { flush(&state) }
         }
     }
 

@@ -129,12 +129,13 @@ public final class RunJournal: ChangeJournal {
     /// that rows running side by side (in any order) each find their own on a resume.
     public func row(_ number: Int) -> RowJournal { RowJournal(run: self, number: number) }
 
-    /// How a row ended. Its changes' outcomes are stored first: a row recorded as done is
-    /// not run again by a resume, so none of its changes may be left `sending`.
+    /// How a row ended: logged after its changes' outcomes and stored with them (a row
+    /// recorded as done is not run again by a resume, so none of its changes may be left
+    /// `sending`). Not logged (a full disk), the row runs again on a resume, its changes
+    /// replayed.
     public func finishRow(number: Int, key: String, sha256: String, state: RowState, error: String?, changes: Int) {
-        writer.flush()
-        try? store.finishRow(JournalRow(runID: runID, number: number, attempt: attempt, key: key, sha256: sha256, state: state,
-                                        error: error, changes: changes))
+        try? writer.write(.row(JournalRow(runID: runID, number: number, attempt: attempt, key: key, sha256: sha256, state: state,
+                                          error: error, changes: changes)))
     }
 
     /// What to do with `change`, counting its occurrences in `occurrences` (the run's, or a
@@ -204,12 +205,13 @@ public final class RunJournal: ChangeJournal {
         try? store.abandonInFlight(runID: runID, attempt: attempt, reason: reason)
     }
 
-    /// How the attempt ended, and the line it failed on, if it did (what is logged is stored
-    /// first, and the log deleted).
-    public func finish(outcome: String, exitCode: Int32, error: String? = nil) {
-        writer.close()
-        try? store.finishAttempt(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
-                                 reads: reads.load(ordering: .relaxed), error: error)
+    /// Journals how the attempt ended, and the line it failed on, if it did, with what is
+    /// logged before it (the log is then deleted). Returns nil once the journal has it;
+    /// else the line to tell the admin: where it waits for the database (a full disk), or
+    /// that the run will be listed as if killed.
+    public func finish(outcome: String, exitCode: Int32, error: String? = nil) -> String? {
+        writer.close(ending: AttemptEnd(runID: runID, attempt: attempt, outcome: outcome, exitCode: Int(exitCode),
+                                        reads: reads.load(ordering: .relaxed), error: error))
     }
 }
 
@@ -324,34 +326,85 @@ final class JournalWriter: Sendable {
 
     /// Stores everything written so far (a failure leaves it in the log, for the next batch
     /// or the next process to open the journal).
-    func flush() { storeWritten(closing: false) }
-
-    /// Stores everything written, then deletes the log if all of it is stored.
-    func close() { storeWritten(closing: true) }
-
-    private func storeWritten(closing: Bool) {
+    func flush() {
         storing.withLock { _ in
-            let (log, outcomes) = state.withLock { state in
-                defer {
-                    state.unlogged = []; state.uncommitted = []; state.scheduled = false
-                    if closing { state.log = nil }
-                }
-                // With no log (a shared store, or an outcome that came after the log was
-                // closed), outcomes are committed as they are.
-                return (state.log, state.log == nil ? state.uncommitted + state.unlogged : state.unlogged)
-            }
+            let (log, outcomes) = take(closing: false)
             guard let log else {
                 if !outcomes.isEmpty { _ = try? store.commit(outcomes) }
                 return
             }
+            // A failure leaves them in the log: stored by the next batch, or by the next
+            // process that opens the journal.
+            try? log.append(outcomes)
+            try? log.storeAppended(in: store)
+        }
+    }
+
+    /// Stores everything written, then the attempt's `end`, and deletes the log. When the
+    /// database cannot take them (a full disk), they stay in the log (made for the end if
+    /// there was none) for the next process that opens the journal, and this says so; when
+    /// the log cannot take the end either, this says that it is lost.
+    func close(ending end: AttemptEnd) -> String? {
+        storing.withLock { _ -> String? in
+            let (log, outcomes) = take(closing: true)
+            let all = outcomes + [.end(end)]
+            guard store.logsChangesLocally, let log else {
+                // A shared store, or nothing logged (a run that changed nothing): straight in.
+                do {
+                    try store.commit(all)
+                    return nil
+                } catch {
+                    guard store.logsChangesLocally,
+                          let log = try? ChangeLog.create(for: store, runID: runID, attempt: attempt, capacity: ChangeLog.smallCapacity),
+                          (try? log.append(all)) != nil
+                    else { return lost(end, error) }
+                    return waiting(end, in: log, error)
+                }
+            }
             do {
-                try log.append(outcomes)
-                try log.storeAppended(in: store)
-                if closing { log.remove() }
+                try log.append(outcomes, then: .end(end))
             } catch {
-                // Left in the log: stored by the next batch, or by the next process that opens the journal.
+                // The log is full and cannot grow: what it holds, then the end, straight in.
+                do {
+                    try log.storeAppended(in: store)
+                    try store.commit(all)
+                    log.remove()
+                    return nil
+                } catch {
+                    return lost(end, error)
+                }
+            }
+            do {
+                try log.storeAppended(in: store)
+                log.remove()
+                return nil
+            } catch {
+                return waiting(end, in: log, error)
             }
         }
+    }
+
+    /// The log and the outcomes to store with it (`closing`: the log is then let go).
+    private func take(closing: Bool) -> (ChangeLog?, [JournalOperation]) {
+        state.withLock { state in
+            defer {
+                state.unlogged = []; state.uncommitted = []; state.scheduled = false
+                if closing { state.log = nil }
+            }
+            // With no log (a shared store, or an outcome that came after the log was
+            // closed), outcomes are committed as they are.
+            return (state.log, state.log == nil ? state.uncommitted + state.unlogged : state.unlogged)
+        }
+    }
+
+    private func waiting(_ end: AttemptEnd, in log: ChangeLog, _ error: any Error) -> String {
+        "run \(end.runID) ended (\(end.outcome)), but \(error); how it ended waits in \(log.path), "
+            + "and roster stores it the next time it opens this journal (roster runs does)"
+    }
+
+    private func lost(_ end: AttemptEnd, _ error: any Error) -> String {
+        "run \(end.runID) ended (\(end.outcome)), but \(error): it will be listed as killed; "
+            + "roster resume \(end.runID) finishes it (what it did is replayed, not sent again)"
     }
 }
 

@@ -41,13 +41,16 @@ public final class ChangeLog: Sendable {
     }
 
     /// The first size of a log's file; it doubles as it fills.
-    static let initialCapacity = 1 << 20
+    public static let initialCapacity = 1 << 20
+    /// The size of a log made for a few records (an attempt's end the database could not
+    /// take): a disk with no room for a megabyte may still have a page.
+    public static let smallCapacity = 1 << 12
 
     /// The folder of `store`'s logs: `journal.sqlite.changes/` (mode 0700).
     static func folder(of store: any JournalStore) -> String { store.changeLogFolder }
 
     /// A new log for attempt `attempt` of run `runID`, locked by this process.
-    public static func create(for store: any JournalStore, runID: Int64, attempt: Int) throws(JournalError) -> ChangeLog {
+    public static func create(for store: any JournalStore, runID: Int64, attempt: Int, capacity: Int = initialCapacity) throws(JournalError) -> ChangeLog {
         let folder = folder(of: store)
         if !FileManager.default.fileExists(atPath: folder) {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -58,7 +61,6 @@ public final class ChangeLog: Sendable {
         let temporary = folder + "/" + name + ".new", final = folder + "/" + name + ".log"
         let descriptor = open(temporary, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw JournalError("cannot create the change log \(temporary): \(String(cString: strerror(errno)))") }
-        let capacity = initialCapacity
         guard flock(descriptor, LOCK_EX) == 0, reserve(descriptor, capacity),
               let base = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0), base != MAP_FAILED,
               rename(temporary, final) == 0
@@ -162,9 +164,10 @@ public final class ChangeLog: Sendable {
 }
 
 /// A log record: one operation, its fields length-prefixed (no escaping on the path of
-/// every change): the record's length, a kind byte (`i` a change, `f` an outcome), then
-/// its fields in a fixed order, each a string (length and UTF-8, or -1 for none) or an
-/// integer. A record cut short by a kill is left out when the log is read.
+/// every change): the record's length, a kind byte (`i` a change, `f` an outcome, `r` a
+/// row's end, `e` an attempt's end), then its fields in a fixed order, each a string
+/// (length and UTF-8, or -1 for none) or an integer. A record cut short by a kill is left
+/// out when the log is read.
 enum LogRecord {
     /// The bytes `operation`'s record takes.
     static func size(of operation: JournalOperation) -> Int {
@@ -177,6 +180,12 @@ enum LogRecord {
                 + text(change.arguments) + text(change.stateBefore) + 24 + text(replayedFrom?.result)
         case .finish(_, let state, _, let result, let error, _, _):
             return common + text(state.rawValue) + 16 + text(result) + text(error)
+        case .row(let row):
+            // The length, the kind, run and attempt, the time, the number, the changes.
+            return 8 + 1 + 16 + 8 + 8 + 8 + text(row.key) + text(row.sha256) + text(row.state.rawValue) + text(row.error)
+        case .end(let end):
+            // The length, the kind, run and attempt, the time, the exit code, the reads.
+            return 8 + 1 + 16 + 8 + 8 + 8 + text(end.outcome) + text(end.error)
         }
     }
 
@@ -216,6 +225,11 @@ enum LogRecord {
                 integer(notApplied ? 1 : 0)
                 string(result)
                 string(error)
+            case .row(let row):
+                end("r", row.runID, row.attempt, row.finishedAt, numbers: (row.number, row.changes),
+                    texts: [row.key, row.sha256, row.state.rawValue, row.error])
+            case .end(let end):
+                self.end("e", end.runID, end.attempt, end.endedAt, numbers: (end.exitCode, end.reads), texts: [end.outcome, end.error])
             }
             let length = Int64(pointer - start).littleEndian
             if first == nil { first = (start, length) } else { start.storeBytes(of: length, as: Int64.self) }
@@ -225,6 +239,19 @@ enum LogRecord {
         func seal() {
             guard let first else { return }
             first.at.storeBytes(of: first.length, as: Int64.self)
+        }
+
+        /// A row's end (`r`) or an attempt's (`e`): its kind, run, attempt and time, two
+        /// numbers, then its texts (as `Reader.rowOrEnd` reads them).
+        private mutating func end(_ kind: Unicode.Scalar, _ runID: Int64, _ attempt: Int, _ at: Date, numbers: (Int, Int), texts: [String?]) {
+            pointer.storeBytes(of: UInt8(ascii: kind), as: UInt8.self)
+            pointer += 1
+            integer(runID)
+            integer(Int64(attempt))
+            integer(Int64(bitPattern: at.timeIntervalSince1970.bitPattern))
+            integer(Int64(numbers.0))
+            integer(Int64(numbers.1))
+            texts.forEach { string($0) }
         }
 
         private mutating func common(_ place: ChangeReference, _ state: ChangeState, _ at: Date) {
@@ -275,6 +302,9 @@ enum LogRecord {
     struct View {
         /// An outcome (`f`), or a change's row (`i`).
         var isOutcome: Bool
+        /// A row's end (`r`) or an attempt's (`e`), read whole (they are rare): the fields
+        /// below are then not used.
+        var rowOrEnd: JournalOperation?
         var place: ChangeReference
         /// Seconds since 1970.
         var time: Double
@@ -298,6 +328,7 @@ enum LogRecord {
 
         /// The operation it records, its texts copied out of `bytes`.
         func operation(in bytes: [UInt8]) -> JournalOperation {
+            if let rowOrEnd { return rowOrEnd }
             let at = Date(timeIntervalSince1970: time)
             let text = { (range: Range<Int>) in Self.text(range, in: bytes)! }
             if isOutcome {
@@ -322,10 +353,11 @@ enum LogRecord {
             defer { offset = start + Int(length) }
             let kind = bytes[offset]
             offset += 1
+            if kind == UInt8(ascii: "r") || kind == UInt8(ascii: "e") { return rowOrEnd(kind) }
             guard let run = integer(), let attempt = integer(), let sequence = integer(), let time = integer(),
                   let stateName = string(), let state = stateName.flatMap(state(named:))
             else { return nil }
-            var view = View(isOutcome: kind == UInt8(ascii: "f"), place: ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence)),
+            var view = View(isOutcome: kind == UInt8(ascii: "f"), rowOrEnd: nil, place: ChangeReference(runID: run, attempt: Int(attempt), sequence: Int(sequence)),
                             time: Double(bitPattern: UInt64(bitPattern: time)), state: state)
             if view.isOutcome {
                 guard let already = integer(), let notApplied = integer(), let result = string(), let error = string() else { return nil }
@@ -345,6 +377,27 @@ enum LogRecord {
             view.already = already == 1
             view.result = result
             return view
+        }
+
+        /// A row's end (`r`) or an attempt's (`e`), its texts copied out.
+        private mutating func rowOrEnd(_ kind: UInt8) -> View? {
+            guard let run = integer(), let attempt = integer(), let time = integer(), let first = integer(), let second = integer(),
+                  let firstText = string() ?? nil, let secondText = string() else { return nil }
+            let at = Date(timeIntervalSince1970: Double(bitPattern: UInt64(bitPattern: time)))
+            let bytes = bytes
+            func text(_ range: Range<Int>?) -> String? { View.text(range, in: bytes) }
+            let operation: JournalOperation
+            if kind == UInt8(ascii: "e") {
+                operation = .end(AttemptEnd(runID: run, attempt: Int(attempt), outcome: text(firstText)!, exitCode: Int(first),
+                                            reads: Int(second), error: text(secondText), endedAt: at))
+            } else {
+                guard let sha256 = secondText, let stateName = string() ?? nil, let state = text(stateName).flatMap(RowState.init(rawValue:)),
+                      let error = string() else { return nil }
+                operation = .row(JournalRow(runID: run, number: Int(first), attempt: Int(attempt), key: text(firstText)!, sha256: text(sha256)!,
+                                            state: state, error: text(error), changes: Int(second), finishedAt: at))
+            }
+            return View(isOutcome: false, rowOrEnd: operation, place: ChangeReference(runID: run, attempt: Int(attempt), sequence: 0),
+                        time: at.timeIntervalSince1970, state: .planned)
         }
 
         /// The state whose name lies at `range`, compared in place (every record names one).

@@ -355,4 +355,32 @@ public enum JournalOperation: Sendable {
     case insert(NewChange, ChangeReference, state: ChangeState, replayedFrom: ReplaySource?, at: Date)
     /// A change's outcome.
     case finish(ChangeReference, state: ChangeState, already: Bool, result: String?, error: String?, notApplied: Bool, at: Date)
+    /// How a row of an `--each` run ended (logged when the database could not take it then).
+    case row(JournalRow)
+    /// How an attempt ended (logged when the database could not take it then).
+    case end(AttemptEnd)
+}
+
+/// How one attempt of a run ended (and so the run, for now): `JournalStore.finishAttempt`.
+public struct AttemptEnd: Sendable, Equatable {
+    public var runID: Int64
+    public var attempt: Int
+    /// `success`, `failed`, `killed by a limit`, ... as `roster runs` lists it.
+    public var outcome: String
+    public var exitCode: Int
+    /// The vendor reads the attempt made.
+    public var reads: Int
+    /// The one line the attempt ended on, when it failed (`a.lua:3: ...`).
+    public var error: String?
+    public var endedAt: Date
+
+    public init(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?, endedAt: Date = Date()) {
+        self.runID = runID
+        self.attempt = attempt
+        self.outcome = outcome
+        self.exitCode = exitCode
+        self.reads = reads
+        self.error = error
+        self.endedAt = endedAt
+    }
 }

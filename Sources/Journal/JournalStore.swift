@@ -29,9 +29,8 @@ public protocol JournalStore: RunQueue {
     func commit(records: [UInt8], idempotent: Bool) throws(JournalError) -> [Int64]
     /// Every change of the attempt still `sending` becomes `unknown` with `reason`.
     func abandonInFlight(runID: Int64, attempt: Int, reason: String) throws(JournalError)
-    /// How the attempt (and so the run, for now) ended.
-    /// `error`: the one line the attempt ended on, when it failed (`a.lua:3: ...`).
-    func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError)
+    /// How the attempt (and so the run, unless a later attempt has begun) ended.
+    func finishAttempt(_ end: AttemptEnd) throws(JournalError)
     /// How a row of an `--each` run ended in an attempt.
     func finishRow(_ row: JournalRow) throws(JournalError)
     /// How each row of a run ended, its latest attempt's.
@@ -92,6 +91,11 @@ extension JournalStore {
 
     @discardableResult
     public func commit(_ operations: [JournalOperation]) throws(JournalError) -> [Int64] { try commit(operations, idempotent: false) }
+
+    /// How the attempt ended, ending now. `error`: the one line it ended on, when it failed.
+    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError) {
+        try finishAttempt(AttemptEnd(runID: runID, attempt: attempt, outcome: outcome, exitCode: exitCode, reads: reads, error: error))
+    }
 
     /// The records' operations, committed.
     @discardableResult

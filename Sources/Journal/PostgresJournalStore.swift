@@ -363,6 +363,12 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
                         WHERE run_id = \(place.runID) AND attempt = \(place.attempt) AND sequence = \(place.sequence)
                         """)
                     return 0
+                case .row(let row):
+                    try Self.store(row, in: db)
+                    return 0
+                case .end(let end):
+                    try Self.store(end, in: db)
+                    return 0
                 }
             }
         }
@@ -377,27 +383,36 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         }
     }
 
-    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError) {
-        try transaction { db in
-            let now = Date().timeIntervalSince1970
-            try db.run("""
-                UPDATE attempts SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), reads = \(reads), error = \(error)
-                WHERE run_id = \(runID) AND number = \(attempt)
-                """)
-            try db.run("UPDATE runs SET ended_at = \(now), outcome = \(outcome), exit_code = \(exitCode), error = \(error) WHERE id = \(runID)")
-        }
+    public func finishAttempt(_ end: AttemptEnd) throws(JournalError) {
+        try transaction { db in try Self.store(end, in: db) }
+    }
+
+    /// Stores how an attempt ended; the run takes its outcome only while the attempt is its
+    /// latest (a worker that took the run over has its own).
+    static func store(_ end: AttemptEnd, in db: Transaction) throws {
+        let time = end.endedAt.timeIntervalSince1970
+        try db.run("""
+            UPDATE attempts SET ended_at = \(time), outcome = \(end.outcome), exit_code = \(end.exitCode), reads = \(end.reads), error = \(end.error)
+            WHERE run_id = \(end.runID) AND number = \(end.attempt)
+            """)
+        try db.run("""
+            UPDATE runs SET ended_at = \(time), outcome = \(end.outcome), exit_code = \(end.exitCode), error = \(end.error)
+            WHERE id = \(end.runID) AND attempts = \(end.attempt)
+            """)
     }
 
     public func finishRow(_ row: JournalRow) throws(JournalError) {
-        try transaction { db in
-            try db.run("""
-                INSERT INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
-                VALUES (\(row.runID), \(row.number), \(row.attempt), \(row.key), \(row.sha256), \(row.state.rawValue), \(row.error),
-                        \(row.changes), \(row.finishedAt.timeIntervalSince1970))
-                ON CONFLICT (run_id, number, attempt) DO UPDATE SET key = EXCLUDED.key, sha256 = EXCLUDED.sha256, state = EXCLUDED.state,
-                    error = EXCLUDED.error, changes = EXCLUDED.changes, finished_at = EXCLUDED.finished_at
-                """)
-        }
+        try transaction { db in try Self.store(row, in: db) }
+    }
+
+    static func store(_ row: JournalRow, in db: Transaction) throws {
+        try db.run("""
+            INSERT INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
+            VALUES (\(row.runID), \(row.number), \(row.attempt), \(row.key), \(row.sha256), \(row.state.rawValue), \(row.error),
+                    \(row.changes), \(row.finishedAt.timeIntervalSince1970))
+            ON CONFLICT (run_id, number, attempt) DO UPDATE SET key = EXCLUDED.key, sha256 = EXCLUDED.sha256, state = EXCLUDED.state,
+                error = EXCLUDED.error, changes = EXCLUDED.changes, finished_at = EXCLUDED.finished_at
+            """)
     }
 
     public func rows(runID: Int64) throws(JournalError) -> [JournalRow] {

@@ -419,6 +419,16 @@ public final class SQLiteJournalStore: JournalStore {
                 }
                 for (position, view) in views.enumerated() {
                     let place = view.place
+                    if let written = view.rowOrEnd {
+                        // After the changes before it (a row's end, an attempt's end), in order.
+                        try insertWaiting()
+                        switch written {
+                        case .row(let row): try Self.store(row, in: db)
+                        case .end(let end): try Self.store(end, in: db)
+                        default: break
+                        }
+                        continue
+                    }
                     if view.isOutcome {
                         guard !batch.isFolded(place) else { continue }
                         // Its row may be among those waiting (one not sent, replayed): in first.
@@ -485,15 +495,20 @@ public final class SQLiteJournalStore: JournalStore {
     }
 
     /// How the attempt (and so the run, for now) ended.
-    public func finishAttempt(runID: Int64, attempt: Int, outcome: String, exitCode: Int, reads: Int, error: String?) throws(JournalError) {
-        try write { db in
-            let now = Date().timeIntervalSince1970
-            try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ?, error = ? WHERE run_id = ? AND number = ?",
-                           arguments: [now, outcome, exitCode, reads, error, runID, attempt])
-            try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, error = ? WHERE id = ?",
-                           arguments: [now, outcome, exitCode, error, runID])
-        }
+    public func finishAttempt(_ end: AttemptEnd) throws(JournalError) {
+        try write { db in try Self.store(end, in: db) }
         trimWriteAheadLog(past: Self.writeAheadLogLimit)
+    }
+
+    /// Stores how an attempt ended. The run takes the attempt's outcome only while the
+    /// attempt is its latest: an end stored late (from a change log, once the disk had
+    /// room) must not overwrite a resume's.
+    static func store(_ end: AttemptEnd, in db: Database) throws {
+        let time = end.endedAt.timeIntervalSince1970
+        try db.execute(sql: "UPDATE attempts SET ended_at = ?, outcome = ?, exit_code = ?, reads = ?, error = ? WHERE run_id = ? AND number = ?",
+                       arguments: [time, end.outcome, end.exitCode, end.reads, end.error, end.runID, end.attempt])
+        try db.execute(sql: "UPDATE runs SET ended_at = ?, outcome = ?, exit_code = ?, error = ? WHERE id = ? AND attempts = ?",
+                       arguments: [time, end.outcome, end.exitCode, end.error, end.runID, end.attempt])
     }
 
     /// Folds the write-ahead log into the journal and empties it, once it has grown past
@@ -513,13 +528,15 @@ public final class SQLiteJournalStore: JournalStore {
 
     /// How row `number` of an `--each` run ended in `attempt`.
     public func finishRow(_ row: JournalRow) throws(JournalError) {
-        try write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [row.runID, row.number, row.attempt, row.key, row.sha256, row.state.rawValue, row.error, row.changes,
-                                 row.finishedAt.timeIntervalSince1970])
-        }
+        try write { db in try Self.store(row, in: db) }
+    }
+
+    static func store(_ row: JournalRow, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO rows (run_id, number, attempt, key, sha256, state, error, changes, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [row.runID, row.number, row.attempt, row.key, row.sha256, row.state.rawValue, row.error, row.changes,
+                             row.finishedAt.timeIntervalSince1970])
     }
 
     /// The rows of `runID` as they last ended (a row that never ended is absent).

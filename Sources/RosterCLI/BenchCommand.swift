@@ -129,7 +129,7 @@ extension BenchCommand {
             let start = ContinuousClock.now, cpuStart = Self.processCPUSeconds()
             let result = await runner.run(LuaScript(name: "bench.lua", source: source), dryRun: false,
                                           output: CollectedOutput(), journal: journal)
-            journal?.finish(outcome: "success", exitCode: 0)
+            journal?.end(outcome: "success", exitCode: 0)
             if round > 0 {
                 if journaled { cpu.on += Self.processCPUSeconds() - cpuStart } else { cpu.off += Self.processCPUSeconds() - cpuStart }
             }
@@ -170,7 +170,7 @@ extension BenchCommand {
             let id = try bare.recordSending(ticket, stateBefore: nil)
             bare.didFinish(id, .succeeded(answer: .int(1000 + index), already: false))
         }
-        bare.finish(outcome: "success", exitCode: 0)
+        bare.end(outcome: "success", exitCode: 0)
         let (journalSeconds, journalAttoseconds) = (ContinuousClock.now - journalStart).components
         let journalMicroseconds = (Double(journalSeconds) + Double(journalAttoseconds) / 1e18) / Double(creates) * 1e6
         let journalCPUMicroseconds = (Self.processCPUSeconds() - journalCPU) / Double(creates) * 1e6

@@ -39,7 +39,7 @@ struct ChangeGate {
         let tenant = connection.tenant
         func refuse(_ outcome: String, _ status: Int32, _ message: String, advising: Bool = false) async throws -> Never {
             await connection.close()
-            journal.finish(outcome: outcome, exitCode: status, error: message)
+            journal.end(outcome: outcome, exitCode: status, error: message)
             refused(status, message)
             Diagnostics.error("roster: " + message)
             if advising, let advice { Diagnostics.error("roster: " + advice) }

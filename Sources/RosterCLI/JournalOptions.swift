@@ -313,3 +313,11 @@ extension ScriptInput {
     /// The contents' SHA-256, hex.
     var sha256: String { SHA256.hash(data: contents).hexText }
 }
+
+extension RunJournal {
+    /// Journals how the attempt ended (`finish`); when the journal could not keep it (a full
+    /// disk, a database gone), says where it waits, or that it is lost, in one line.
+    func end(outcome: String, exitCode: Int32, error: String? = nil) {
+        if let unstored = finish(outcome: outcome, exitCode: exitCode, error: error) { Diagnostics.error("roster: " + unstored) }
+    }
+}

@@ -247,7 +247,7 @@ struct ApplyCommand: AsyncParsableCommand, LeafCommand {
         // Another apply of the same plan got there first.
         if let earlier {
             let message = "plan \(plan.id) was already applied by run \(earlier) (its changes: \(JournalOptions.command("runs show \(earlier)", reaching: store))); a plan is applied once"
-            journal.finish(outcome: "stale plan", exitCode: ExitStatus.stalePlan, error: message)
+            journal.end(outcome: "stale plan", exitCode: ExitStatus.stalePlan, error: message)
             Diagnostics.error("roster: " + message)
             throw ExitCode(ExitStatus.stalePlan)
         }

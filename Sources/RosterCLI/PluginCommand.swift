@@ -193,7 +193,7 @@ struct PluginCommand: AsyncParsableCommand {
                 settings = try manifest.settingsTable(connection.pluginSettings[manifest.name], tenant: connection.tenant.name, sealing: sealed)
             } catch {
                 await connection.close()
-                journal.finish(outcome: "refused: settings", exitCode: ExitStatus.usage, error: "\(error)")
+                journal.end(outcome: "refused: settings", exitCode: ExitStatus.usage, error: "\(error)")
                 Diagnostics.error("roster: \(error)")
                 throw ExitCode(ExitStatus.usage)
             }

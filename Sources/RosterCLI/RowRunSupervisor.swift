@@ -98,7 +98,7 @@ struct RowRunSupervisor {
         if dryRun { try? journal.recordPlan(outcomes.flatMap { $0.result?.plan ?? [] }) }
         if dryRun, let planOut { try savePlan(outcomes, table: table, journal: journal, targets: connection.targets, to: planOut) }
         journal.abandonInFlight(VendorSession.cutShortMessage)
-        journal.finish(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
+        journal.end(outcome: failed.isEmpty && notRun.isEmpty ? "success" : (signals.received != nil ? "interrupted" : "rows failed"),
                        exitCode: status)
 
         if let signal = signals.received {

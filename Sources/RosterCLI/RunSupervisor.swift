@@ -53,7 +53,7 @@ struct RunSupervisor {
             if let signal = rehearsalSignals.received {
                 await connection.close()
                 let stopped = "stopped by \(signal) before anything was sent (while the run was checked for its changes)"
-                journal.finish(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted, error: stopped)
+                journal.end(outcome: rehearsal.outcome.journalText, exitCode: ExitStatus.interrupted, error: stopped)
                 if json {
                     // The dry run it was stopped in: its outcome, and the changes it had planned.
                     var report = RunReport(result: rehearsal, script: script.name, output: "")
@@ -110,7 +110,7 @@ struct RunSupervisor {
         if dryRun { try? journal.recordPlan(result.plan) }
         if let planOut, dryRun { try savePlan(result, journal: journal, targets: connection.targets, to: planOut) }
         journal.abandonInFlight(VendorSession.cutShortMessage)
-        journal.finish(outcome: result.outcome.journalText, exitCode: status, error: result.outcome.message)
+        journal.end(outcome: result.outcome.journalText, exitCode: status, error: result.outcome.message)
 
         // Whatever ended the run (a limit, a stop), it is reported.
         if json {

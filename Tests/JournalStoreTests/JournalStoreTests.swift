@@ -125,6 +125,40 @@ import TestSupport
         held.remove()
     }
 
+    /// A row's end and an attempt's end, logged when the database could not take them (a
+    /// full disk), are stored by the next process to open the journal, after the changes
+    /// before them; an attempt's end stored late leaves the run to a later attempt.
+    @Test func endsLoggedAreStoredByTheNextOpen() throws {
+        let path = Self.temporaryPath()
+        let store = try SQLiteJournalStore.open(path: path)
+        let run = try store.startRun(Self.newRun())
+        let place = ChangeReference(runID: run, attempt: 1, sequence: 1)
+        let row = JournalRow(runID: run, number: 2, attempt: 1, key: "ada", sha256: "ab", state: .succeeded, error: nil, changes: 1,
+                             finishedAt: Date(timeIntervalSince1970: 1_800_000_000))
+        var log: ChangeLog? = try ChangeLog.create(for: store, runID: run, attempt: 1, capacity: ChangeLog.smallCapacity)
+        try log?.append([.insert(Self.change("row 2: encore.create_user {a}"), place, state: .sending, replayedFrom: nil, at: Date()),
+                         .finish(place, state: .succeeded, already: false, result: "1001", error: nil, notApplied: false, at: Date()),
+                         .row(row)],
+                        then: .end(AttemptEnd(runID: run, attempt: 1, outcome: "success", exitCode: 0, reads: 3, error: nil)))
+        log = nil // the process is gone
+
+        let reopened = try SQLiteJournalStore.open(path: path)
+        #expect(try reopened.changes(runID: run).map(\.state) == [.succeeded])
+        #expect(try reopened.rows(runID: run) == [row])
+        let ended = try #require(try reopened.run(run))
+        #expect(ended.outcome == "success" && ended.exitCode == 0 && ended.reads == 3)
+
+        // Attempt 2 has begun when attempt 1's end (an error) is stored: the run stays attempt 2's.
+        _ = try reopened.startAttempt(runID: run, now: 1_800_000_000)
+        let late = try ChangeLog.create(for: reopened, runID: run, attempt: 1, capacity: ChangeLog.smallCapacity)
+        try late.append([.end(AttemptEnd(runID: run, attempt: 1, outcome: "script error", exitCode: 1, reads: 1, error: "a.lua:1: no"))])
+        try late.storeAppended(in: reopened)
+        late.remove()
+        let resumed = try #require(try reopened.run(run))
+        #expect(resumed.outcome == nil && resumed.error == nil && resumed.attempts == 2)
+        #expect(resumed.reads == 1, "attempt 1's reads are its late end's")
+    }
+
     /// An append is written with its first record's length last: an append a kill cut
     /// short (that length still zero) reads as the log's end, and what came before it is
     /// stored as it was.

@@ -57,7 +57,7 @@ struct ReplCommand: AsyncParsableCommand, LeafCommand {
         let status = interactive ? ExitStatus.success : refused > 0 || repl.refusal != nil ? ExitStatus.usage
             : failures > 0 ? ExitStatus.scriptError : ExitStatus.success
         repl.journal?.abandonInFlight("the session ended before the vendor answered")
-        repl.journal?.finish(outcome: refused > 0 ? "refused: \(refused) destructive change\(refused == 1 ? "" : "s") not confirmed"
+        repl.journal?.end(outcome: refused > 0 ? "refused: \(refused) destructive change\(refused == 1 ? "" : "s") not confirmed"
                                  : repl.refusal.map { "input given up: \($0)" } ?? (failures > 0 ? "\(failures) failed entries" : "success"),
                              exitCode: status)
         if status != ExitStatus.success { throw ExitCode(status) }

@@ -101,6 +101,23 @@ enum CommandOutput {
     }
 }
 
+/// Standard input, output and error, each kept open from the start. One the caller closed
+/// (`roster audit >&-`, a supervisor that starts roster without it) would be the next
+/// descriptor opened, and what roster writes for the terminal would land there: the
+/// runtime's event queue took it (the output lost as `Invalid argument`), and so could a
+/// journal file or a vendor's connection. Each closed one is held by /dev/null opened the
+/// other way (stdin for writing, stdout and stderr for reading), so using it still fails
+/// as on a closed descriptor, as GNU tools do.
+enum StandardDescriptors {
+    static func holdClosedOnes() {
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            // The lowest free descriptor: this one (those below it are open by now).
+            let held = open("/dev/null", (descriptor == STDIN_FILENO ? O_WRONLY : O_RDONLY) | O_CLOEXEC)
+            if held >= 0, held != descriptor { close(held) }
+        }
+    }
+}
+
 /// `print` in this module: to `CommandOutput`, so a line that cannot be written is noticed
 /// (the standard library's `print` loses it without a word).
 func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {

@@ -127,6 +127,7 @@ public struct Roster: AsyncParsableCommand {
         // Output to a reader that has gone (`roster runs | head -1`) is an EPIPE the writer
         // handles, not a signal that kills the process (NIO ignored it, when it started first).
         signal(SIGPIPE, SIG_IGN)
+        StandardDescriptors.holdClosedOnes()
         let raw = (1..<Int(CommandLine.argc)).map { index -> [UInt8] in
             guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
             return Array(UnsafeBufferPointer(start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: strlen(pointer)))

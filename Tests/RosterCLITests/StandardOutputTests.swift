@@ -35,6 +35,14 @@ import Testing
         #expect(printed.stderr.components(separatedBy: "standard output").count == 2, "said once: \(printed.stderr)")
         let silent = try await Self.bash("\"$0\" run changes.lua > /dev/full", in: folder)
         #expect(silent.status == 0 && !silent.stderr.contains("standard output"), "\(silent.stderr)")
+
+        // A stdout the caller closed stays closed: it was the next descriptor opened (the
+        // runtime's event queue), and the output went there, lost as `Invalid argument`.
+        let closed = "roster: cannot write to standard output (Bad file descriptor): the output is incomplete\n"
+        let audit = try await Self.bash("\"$0\" audit >&-", in: folder)
+        #expect(audit.status == 1 && audit.stderr == closed, "\(audit.stderr)")
+        let run = try await Self.bash("\"$0\" run hello.lua >&-", in: folder)
+        #expect(run.status == 0 && run.stderr.hasSuffix(closed), "\(run.stderr)")
     }
 
     /// A reader that has gone (`| head`) is the reader's choice: the listing stops there,

@@ -27,7 +27,7 @@ final class Worker: Sendable {
 
     /// A run this worker started.
     private struct Child {
-        let process: Process
+        let process: RunProcess
         let claim: QueueClaim
         let statsFile: String
         /// Another worker holds it now (this worker's lease lapsed): it was stopped, and it
@@ -186,20 +186,15 @@ final class Worker: Sendable {
     /// run is back in the queue, and claims pause.
     private func start(_ claim: QueueClaim) -> Bool {
         let statsFile = FileManager.default.temporaryDirectory.appendingPathComponent("roster-run-\(claim.runID)-\(UUID().uuidString).json").path
-        let process = Process()
-        process.executableURL = Self.executable
         var arguments = ["resume", String(claim.runID), "--queued", "--worker-pid", String(getpid()), "--stats-file", statsFile,
                          "--journal", settings.journal, "--default-timeout", String(settings.runTimeout)]
         if let configuration = settings.configuration { arguments += ["--config", configuration] }
         if let plugins = settings.plugins { arguments += ["--plugins", plugins] }
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.terminationHandler = { [wake] _ in wake.yield() }
+        let process: RunProcess
         do {
-            try process.run()
+            let prefix = "run \(claim.runID): "
+            process = try RunProcess.start(Self.executable.path, arguments: arguments, line: { Diagnostics.error(prefix + $0) },
+                                           whenEnded: { [wake] in wake.yield() })
         } catch {
             Diagnostics.error("roster: worker \(name): cannot start run \(claim.runID) (\(Self.reason(error))); "
                               + "it is back in the queue, and this worker claims nothing for \(Int(Self.pauseAfterFailedStart)) s")
@@ -209,7 +204,6 @@ final class Worker: Sendable {
             state.withLock { $0.claimsPausedUntil = Date().addingTimeInterval(Self.pauseAfterFailedStart) }
             return false
         }
-        LinePrefixer(prefix: "run \(claim.runID): ").forward(output.fileHandleForReading)
         state.withLock { $0.children[claim.runID] = Child(process: process, claim: claim, statsFile: statsFile) }
         metrics.runStarted()
         Diagnostics.error("roster: worker \(name): run \(claim.runID) started" + (claim.claims > 1 ? " (claim \(claim.claims): resumed from the journal)" : ""))
@@ -217,34 +211,30 @@ final class Worker: Sendable {
     }
 
     /// Why a child could not be started, in the system's words (`too many open files`).
-    static func reason(_ error: any Error) -> String {
-        let error = error as NSError
-        let posix = error.domain == NSPOSIXErrorDomain ? error : (error.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? $0 : nil }
-        return posix.map { String(cString: strerror(Int32($0.code))).lowercased() } ?? error.localizedDescription
-    }
+    static func reason(_ error: any Error) -> String { "\(error)" }
 
     /// The runs that ended: completed, or back in the queue when they were stopped for the
     /// worker's own stop or cut by a crash.
     private func reap() {
         let (ended, stopping) = state.withLock { state in
-            let ended = state.children.values.filter { !$0.process.isRunning }
+            let ended = state.children.values.filter { $0.process.ending != nil }
             for child in ended { state.children[child.claim.runID] = nil }
             return (ended, state.stopRequested != nil)
         }
         for child in ended {
-            // Returns at once for a child that ended, and lets Foundation release the Process
-            // and its pipe: one only polled (`isRunning`) keeps its termination source, and
-            // itself, for good (about 2 KB and a descriptor a run, found over 8,000 runs).
-            child.process.waitUntilExit()
             let runID = child.claim.runID
-            let status = Int(child.process.terminationStatus)
+            let ending = child.process.ending
+            let (exited, status) = switch ending {
+            case .exited(let code): (true, Int(code))
+            case .signaled(let signal): (false, Int(signal))
+            case nil: (false, 0)
+            }
             metrics.add(Self.stats(child.statsFile))
             try? FileManager.default.removeItem(atPath: child.statsFile)
             if child.lostLease {
                 Diagnostics.error("roster: worker \(name): run \(runID) stopped: another worker holds it now")
                 continue
             }
-            let exited = child.process.terminationReason == .exit
             do throws(JournalError) {
                 if child.cancelled, !exited || status == Int(ExitStatus.interrupted) {
                     let code = exited ? status : 128 + status
@@ -310,8 +300,8 @@ final class Worker: Sendable {
             return true
         }
         guard due, let cancelled = try? store.cancellations(worker: name), !cancelled.isEmpty else { return }
-        let (stopping, waiting) = state.withLock { state -> ([(runID: Int64, process: Process)], [Int64]) in
-            var stopping: [(runID: Int64, process: Process)] = []
+        let (stopping, waiting) = state.withLock { state -> ([(runID: Int64, process: RunProcess)], [Int64]) in
+            var stopping: [(runID: Int64, process: RunProcess)] = []
             for runID in cancelled where state.children[runID]?.cancelled == false {
                 state.children[runID]?.cancelled = true
                 if let process = state.children[runID]?.process { stopping.append((runID, process)) }
@@ -322,7 +312,7 @@ final class Worker: Sendable {
         }
         for (runID, process) in stopping {
             Diagnostics.error("roster: worker \(name): run \(runID) was cancelled (roster cancel): stopping it")
-            kill(process.processIdentifier, SIGTERM)
+            process.send(SIGTERM)
         }
         for runID in waiting {
             try? store.completeCancelled(runID: runID, worker: name, exitCode: Int(ExitStatus.interrupted))
@@ -364,13 +354,13 @@ final class Worker: Sendable {
     /// Stops `runs` at once: another worker has them, or soon will.
     private func stop(_ runs: [Int64], why: String) {
         for runID in runs {
-            let process = state.withLock { state -> Process? in
+            let process = state.withLock { state -> RunProcess? in
                 state.children[runID]?.lostLease = true
                 return state.children[runID]?.process
             }
             guard let process else { continue }
             Diagnostics.error("roster: worker \(name): stopping run \(runID): \(why)")
-            kill(process.processIdentifier, SIGKILL)
+            process.send(SIGKILL)
         }
     }
 
@@ -405,9 +395,7 @@ final class Worker: Sendable {
 
     /// SIGTERM to each run: it stops cleanly (journaled, exit 130) and goes back to the queue.
     private func tellChildrenToStop() {
-        for child in state.withLock({ Array($0.children.values) }) where child.process.isRunning {
-            kill(child.process.processIdentifier, SIGTERM)
-        }
+        for child in state.withLock({ Array($0.children.values) }) { child.process.send(SIGTERM) }
     }
 
     // MARK: - Schedules
@@ -471,30 +459,3 @@ final class Worker: Sendable {
     }
 }
 
-/// A child's output, line by line, on this process's stderr with a prefix.
-final class LinePrefixer: Sendable {
-    let prefix: String
-    private let partial = Mutex<[UInt8]>([])
-
-    init(prefix: String) { self.prefix = prefix }
-
-    func forward(_ handle: FileHandle) {
-        handle.readUntilEnd { [self] data in
-            let lines = partial.withLock { partial -> [String] in
-                if data.isEmpty {
-                    // The end: what is left, if anything, is a last line.
-                    defer { partial = [] }
-                    return partial.isEmpty ? [] : [String(decoding: partial, as: UTF8.self)]
-                }
-                partial.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: partial[..<newline], as: UTF8.self))
-                    partial.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in lines { Diagnostics.error(prefix + line) }
-        }
-    }
-}

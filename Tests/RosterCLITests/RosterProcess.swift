@@ -1,5 +1,6 @@
 /// RosterProcess.swift: runs the built `roster` binary as a user would.
 import Foundation
+@testable import RosterCLI
 import TestSupport
 
 /// What one run of the binary produced.
@@ -40,52 +41,68 @@ enum RosterProcess {
     /// without holding a thread of Swift's small cooperative pool.
     static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60,
                     environment: [String: String] = [:], input: String? = nil) async throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        // No test may pick up the machine's own ~/.config/roster/roster.toml.
-        process.environment = ProcessInfo.processInfo.environment
-            .merging(isolatedEnvironment) { $1 }
-            .merging(environment) { $1 }
-        process.currentDirectoryURL = directory ?? root
-        let out = makePipe(), err = makePipe()
-        process.standardOutput = out
-        process.standardError = err
-        let inputPipe = input.map { _ in makePipe() }
-        process.standardInput = inputPipe ?? FileHandle.nullDevice
+        let out = try pipe(), err = try pipe()
+        let inputPipe = try input.map { _ in try pipe() }
         let start = Date()
-        let exited = Locked<CheckedContinuation<Void, Never>?>(nil)
-        let finished = Locked(false)
-        process.terminationHandler = { _ in
-            finished.set(true)
-            exited.value?.resume()
+        // How it ended, and the test waiting for that: set under one lock, so that it is
+        // resumed once, whichever comes first.
+        let ended = Locked<(ending: ChildProcess.Ending?, waiting: CheckedContinuation<ChildProcess.Ending, Never>?)>((nil, nil))
+        let process = try Self.start(executable, arguments, in: directory ?? root, environment: environment,
+                                     input: inputPipe?.read, output: out.write, error: err.write) { ending in
+            let waiting = ended.update { state -> CheckedContinuation<ChildProcess.Ending, Never>? in
+                state.ending = ending
+                defer { state.waiting = nil }
+                return state.waiting
+            }
+            waiting?.resume(returning: ending)
         }
-        try process.runWithChildSignals()
         if let inputPipe, let input {
             // A write to a child that stopped reading is EPIPE, not a signal that ends the
             // test process (NIO ignores SIGPIPE too, but only once something has started it).
             signal(SIGPIPE, SIG_IGN)
-            let writer = inputPipe.fileHandleForWriting
+            let writer = FileHandle(fileDescriptor: inputPipe.write, closeOnDealloc: true)
             Self.blocking {
                 // The process may stop reading early (a limit, an error): EPIPE is not the test's failure.
                 try? writer.write(contentsOf: Data(input.utf8))
                 try? writer.close()
             }
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { if process.isRunning { process.terminate() } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit) { process.send(SIGTERM) }
         // One deaf to SIGTERM (a worker stuck in a loop) must not hold the suite.
-        DispatchQueue.global().asyncAfter(deadline: .now() + limit + 10) { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        DispatchQueue.global().asyncAfter(deadline: .now() + limit + 10) { process.send(SIGKILL) }
         // Read while it runs, so a full pipe cannot stall it.
-        let output = PipeReader(out), errors = PipeReader(err)
-        await withCheckedContinuation { continuation in
-            exited.set(continuation)
-            if finished.value { exited.set(nil); continuation.resume() }
+        let output = PipeReader(FileHandle(fileDescriptor: out.read, closeOnDealloc: true))
+        let errors = PipeReader(FileHandle(fileDescriptor: err.read, closeOnDealloc: true))
+        let ending = await withCheckedContinuation { continuation in
+            if let ending = ended.update({ state -> ChildProcess.Ending? in
+                if state.ending == nil { state.waiting = continuation }
+                return state.ending
+            }) { continuation.resume(returning: ending) }
         }
         let (stdout, stderr) = (await output.text(), await errors.text())
-        return ProcessResult(
-            status: process.terminationStatus, stdout: stdout, stderr: stderr,
-            seconds: Date().timeIntervalSince(start),
-            signaled: process.terminationReason == .uncaughtSignal)
+        let (status, signaled): (Int32, Bool) = switch ending {
+        case .exited(let code): (code, false)
+        case .signaled(let signal): (signal, true)
+        }
+        return ProcessResult(status: status, stdout: stdout, stderr: stderr, seconds: Date().timeIntervalSince(start), signaled: signaled)
+    }
+
+    /// A pipe no other child inherits (`openingDescriptors`: the tests still start a few
+    /// processes with Foundation's `Process`, which inherits what is open at its start).
+    static func pipe() throws -> (read: Int32, write: Int32) {
+        try openingDescriptors({ try ChildProcess.pipe() }) { [$0.read, $0.write] }
+    }
+
+    /// Starts `executable arguments` in `directory`, with this process's environment, the
+    /// test's isolation and `environment` on top; the child's ends of its pipes are closed
+    /// here once it has them (or could not start).
+    static func start(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String], input: Int32?,
+                      output: Int32, error: Int32, whenEnded: @escaping @Sendable (ChildProcess.Ending) -> Void) throws -> ChildProcess {
+        defer { [input, output, error].compactMap { $0 }.forEach { close($0) } }
+        // No test may pick up the machine's own ~/.config/roster/roster.toml.
+        let environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
+        return try ChildProcess.start(executable.path, arguments: arguments, environment: environment, in: directory.path,
+                                      input: input, output: output, error: error, whenEnded: whenEnded)
     }
 
 
@@ -120,23 +137,18 @@ enum RosterProcess {
 
     /// Starts `roster arguments` in `directory` without waiting, output to pipes.
     static func spawn(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> SpawnedRoster {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(isolatedEnvironment) { $1 }.merging(environment) { $1 }
-        process.currentDirectoryURL = directory
-        let out = makePipe(), err = makePipe()
-        process.standardOutput = out
-        process.standardError = err
+        let out = try pipe(), err = try pipe()
         let exited = Locked(false)
-        process.terminationHandler = { _ in exited.set(true) }
-        try process.runWithChildSignals()
+        let process = try start(binary, arguments, in: directory, environment: environment, input: nil, output: out.write, error: err.write) { _ in
+            exited.set(true)
+        }
+        let (outReader, errReader) = (FileHandle(fileDescriptor: out.read, closeOnDealloc: true), FileHandle(fileDescriptor: err.read, closeOnDealloc: true))
         let stdout = Locked<Data?>(nil), stderr = Locked<Data?>(nil), stderrSoFar = Locked(Data())
-        blocking { stdout.set(out.fileHandleForReading.readDataToEndOfFile()) }
+        blocking { stdout.set(outReader.readDataToEndOfFile()) }
         // stderr chunk by chunk, so that a test can read what a long-running process said so far.
         blocking {
             var all = Data()
-            while case let chunk = err.fileHandleForReading.availableData, !chunk.isEmpty {
+            while case let chunk = errReader.availableData, !chunk.isEmpty {
                 all.append(chunk)
                 stderrSoFar.set(all)
             }
@@ -164,8 +176,9 @@ final class PipeReader: Sendable {
     private let data = Locked(Data())
     private let ended = Locked(false)
 
-    init(_ pipe: Pipe) {
-        let handle = pipe.fileHandleForReading
+    convenience init(_ pipe: Pipe) { self.init(pipe.fileHandleForReading) }
+
+    init(_ handle: FileHandle) {
         RosterProcess.blocking { [data, ended] in
             while case let chunk = handle.availableData, !chunk.isEmpty { data.set(data.value + chunk) }
             ended.set(true)
@@ -192,31 +205,32 @@ final class Locked<Value>: @unchecked Sendable {
     init(_ value: Value) { stored = value }
     var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
     func set(_ value: Value) { lock.lock(); stored = value; lock.unlock() }
+    /// Changes the value and reads from it under one hold of the lock.
+    func update<T>(_ body: (inout Value) -> T) -> T { lock.lock(); defer { lock.unlock() }; return body(&stored) }
 }
 
 /// A `roster` process started by `RosterProcess.spawn`.
 struct SpawnedRoster {
-    let process: Process
+    let process: ChildProcess
     let exited: Locked<Bool>
     let stdout: Locked<Data?>
     let stderr: Locked<Data?>
     let stderrSoFar: Locked<Data>
 
     /// Sends `signal` (SIGKILL, SIGINT) if it still runs.
-    func send(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-    }
+    func send(_ signal: Int32) { process.send(signal) }
 
     /// Waits for it to end (polling: no thread of the cooperative pool blocks); its status,
     /// or nil when it was killed by a signal.
     func wait(limit: Double = 120) async throws -> Int32? {
         let deadline = Date().addingTimeInterval(limit)
         while !exited.value && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if !exited.value { process.terminate() }
+        if !exited.value { process.send(SIGTERM) }
         for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         // The pipes' readers finish once the process closes them.
         for _ in 0..<250 where stdout.value == nil || stderr.value == nil { try await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationReason == .exit ? process.terminationStatus : nil
+        guard case .exited(let status) = process.ending else { return nil }
+        return status
     }
 
     var errorText: String { String(decoding: stderr.value ?? Data(), as: UTF8.self) }

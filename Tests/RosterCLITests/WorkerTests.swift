@@ -5,6 +5,7 @@
 /// SQLite: metrics, --wait, a clean stop on SIGTERM, and schedules queued once per tick.
 import Foundation
 import Journal
+@testable import RosterCLI
 import Testing
 import TestSupport
 

@@ -112,18 +112,13 @@ extension BenchCommand {
                          tenant: "", configFile: nil, seed: 1, dryRun: false)
         for _ in 0..<runs { _ = try store.submit(run, files: QueuedFiles(), notBefore: Date(), tick: nil) }
         let start = ContinuousClock.now
+        let null = NullDevice.shared.descriptor
         let processes = try (1...workers).map { number in
-            let process = Process()
-            process.executableURL = Worker.executable
-            process.arguments = ["worker", "--name", "bench\(number)", "--concurrency", "2", "--exit-when-idle", "--config", config, "--journal", location]
-            process.currentDirectoryURL = folder
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+            try ChildProcess.start(Worker.executable.path, arguments: ["worker", "--name", "bench\(number)", "--concurrency", "2", "--exit-when-idle",
+                                                                      "--config", config, "--journal", location],
+                                   in: folder.path, output: null, error: null)
         }
         while processes.contains(where: \.isRunning) { try await Task.sleep(for: .milliseconds(20)) }
-        for process in processes { process.waitUntilExit() } // releases each (Worker.reap says why)
         return Double(runs) / (ContinuousClock.now - start).inSeconds
     }
 }

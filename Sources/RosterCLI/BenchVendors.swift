@@ -217,27 +217,30 @@ extension BenchCommand {
 
 /// `roster emulator --port 0` in a process of its own.
 struct EmulatorChild {
-    let process: Process
+    let process: ChildProcess
     let origin: String
 
     static func start() throws -> EmulatorChild {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["emulator", "--port", "0"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let errors = try ChildProcess.pipe()
+        let process: ChildProcess
+        do {
+            defer { close(errors.write) }
+            process = try ChildProcess.start(Worker.executable.path, arguments: ["emulator", "--port", "0"], output: NullDevice.shared.descriptor,
+                                             error: errors.write)
+        } catch {
+            close(errors.read)
+            throw error
+        }
         // "roster: emulator listening on http://127.0.0.1:PORT"
         var text = ""
-        let handle = errors.fileHandleForReading
+        let handle = FileHandle(fileDescriptor: errors.read, closeOnDealloc: true)
         while !text.contains("\n") {
             let chunk = handle.availableData
             guard !chunk.isEmpty else { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard let range = text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) else {
-            process.terminate()
+            process.send(SIGTERM)
             throw ValidationError("the emulator did not start: \(text)")
         }
         // Whatever it says later is read and dropped: a full pipe would stall it.
@@ -246,8 +249,8 @@ struct EmulatorChild {
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        process.send(SIGTERM)
+        while process.isRunning { usleep(5_000) }
     }
 }
 
@@ -291,16 +294,14 @@ enum Peers {
 
     /// The standard output of `command` found on PATH, when it exits 0.
     private static func run(_ command: String, _ arguments: [String]) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let output = try? ChildProcess.pipe() else { return nil }
+        let process = try? ChildProcess.start("/usr/bin/env", arguments: [command] + arguments, output: output.write,
+                                              error: NullDevice.shared.descriptor)
+        close(output.write)
+        let data = FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile()
+        guard let process else { return nil }
+        while process.isRunning { usleep(5_000) }
+        guard process.ending == .exited(0) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -143,3 +143,10 @@ private enum GNUSpawn {
         dlsym(nil, name).map { unsafeBitCast($0, to: T.self) }
     }
 }
+
+/// /dev/null, open for writing for as long as the process runs: where a child's output goes
+/// when nobody reads it.
+final class NullDevice: Sendable {
+    static let shared = NullDevice()
+    let descriptor = open("/dev/null", O_WRONLY | O_CLOEXEC)
+}

@@ -2,6 +2,7 @@
 /// folder, an ephemeral port on 127.0.0.1, run by an unprivileged user (`postgres` when the
 /// tests run as root), started and stopped by the test itself.
 import Foundation
+@testable import RosterCLI
 import TestSupport
 
 final class PostgresServer: @unchecked Sendable {
@@ -9,7 +10,7 @@ final class PostgresServer: @unchecked Sendable {
     let port: Int
     private let binaries: URL
     /// The server, a child of the test process (not a daemon): stopped with it.
-    private var server = Process()
+    private var server: ChildProcess?
     /// What `postgres` was started with (a restart starts it so again).
     private var arguments: [String] = []
 
@@ -64,13 +65,12 @@ final class PostgresServer: @unchecked Sendable {
             let server = PostgresServer(folder: folder, port: try Self.freePort(), binaries: binaries)
             server.arguments = ["-D", folder.appendingPathComponent("data").path, "-p", String(server.port), "-k", folder.path,
                                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"] + settings
-            server.configure(server.server, "postgres", server.arguments)
-            try server.server.runWithChildSignals()
-            for _ in 0..<200 where server.server.isRunning {
+            server.server = try server.launch("postgres", server.arguments)
+            for _ in 0..<200 where server.isRunning {
                 if server.isReady { return server }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            if server.server.isRunning {
+            if server.isRunning {
                 server.stop()
                 break
             }
@@ -85,16 +85,10 @@ final class PostgresServer: @unchecked Sendable {
     /// A self-signed certificate for localhost and 127.0.0.1 and its key, readable by the
     /// server's user only (PostgreSQL refuses a key others can read).
     private static func makeCertificate(in folder: URL) async throws {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                             "-keyout", folder.appendingPathComponent("server.key").path, "-out", folder.appendingPathComponent("server.crt").path]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.runWithChildSignals()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl could not make a certificate"]) }
+        let status = try await Self.exit(of: "/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout", folder.appendingPathComponent("server.key").path, "-out", folder.appendingPathComponent("server.crt").path])
+        guard status == .exited(0) else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "openssl could not make a certificate"]) }
         for file in ["server.key", "server.crt"] {
             let path = folder.appendingPathComponent(file).path
             chmod(path, file == "server.key" ? 0o600 : 0o644)
@@ -118,12 +112,10 @@ final class PostgresServer: @unchecked Sendable {
         if let text = try? String(contentsOf: pidFile, encoding: .utf8), let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }) {
             kill(pid, SIGINT)
         }
-        for _ in 0..<400 where server.isRunning { try await Task.sleep(for: .milliseconds(25)) }
+        for _ in 0..<400 where isRunning { try await Task.sleep(for: .milliseconds(25)) }
         try await Task.sleep(for: down)
-        server = Process()
-        configure(server, "postgres", arguments)
-        try server.runWithChildSignals()
-        for _ in 0..<200 where server.isRunning {
+        server = try launch("postgres", arguments)
+        for _ in 0..<200 where isRunning {
             if isReady { return }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -133,7 +125,7 @@ final class PostgresServer: @unchecked Sendable {
     /// Stops the server at once (SIGQUIT: an immediate shutdown) and removes its folder.
     func stop() {
         Self.quitPostmaster(in: folder)
-        if server.isRunning { kill(server.processIdentifier, SIGQUIT) }
+        server?.send(SIGQUIT)
         for _ in 0..<200 where Self.accepts(port: port) { usleep(20_000) }
         try? FileManager.default.removeItem(at: folder)
     }
@@ -177,30 +169,36 @@ final class PostgresServer: @unchecked Sendable {
         } == 0
     }
 
-    /// `tool arguments`, as the unprivileged user when the tests run as root.
-    private func configure(_ process: Process, _ tool: String, _ arguments: [String]) {
+    /// Whether the server process (runuser, when root) still runs.
+    private var isRunning: Bool { server?.isRunning ?? false }
+
+    /// Starts `tool arguments`, as the unprivileged user when the tests run as root, its
+    /// output dropped.
+    private func launch(_ tool: String, _ arguments: [String], whenEnded: @escaping @Sendable (ChildProcess.Ending) -> Void = { _ in }) throws -> ChildProcess {
         let path = binaries.appendingPathComponent(tool).path
-        if getuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", path] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-        }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let (executable, all) = getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--", path] + arguments) : (path, arguments)
+        let null = NullDevice.shared.descriptor
+        return try ChildProcess.start(executable, arguments: all, output: null, error: null, whenEnded: whenEnded)
     }
 
     private func run(_ tool: String, _ arguments: [String]) async throws {
-        let process = Process()
-        configure(process, tool, arguments)
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.runWithChildSignals() } catch { continuation.resume(throwing: error) }
+        let ending: ChildProcess.Ending = try await withCheckedThrowingContinuation { continuation in
+            do { _ = try launch(tool, arguments) { continuation.resume(returning: $0) } } catch { continuation.resume(throwing: error) }
         }
-        guard status == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(tool) failed (\(status))"])
+        guard ending == .exited(0) else {
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "\(tool) failed (\(ending))"])
+        }
+    }
+
+    /// How `executable arguments` ended (its output dropped).
+    private static func exit(of executable: String, _ arguments: [String]) async throws -> ChildProcess.Ending {
+        let null = NullDevice.shared.descriptor
+        return try await withCheckedThrowingContinuation { continuation in
+            do {
+                _ = try ChildProcess.start(executable, arguments: arguments, output: null, error: null) { continuation.resume(returning: $0) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
         }
     }
 

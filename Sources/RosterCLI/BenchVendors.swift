@@ -244,7 +244,7 @@ struct EmulatorChild {
             throw ValidationError("the emulator did not start: \(text)")
         }
         // Whatever it says later is read and dropped: a full pipe would stall it.
-        handle.readUntilEnd { _ in }
+        ChildProcess.onThread { while !handle.availableData.isEmpty {} }
         return EmulatorChild(process: process, origin: String(text[range]))
     }
 

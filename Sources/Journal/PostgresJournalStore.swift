@@ -16,7 +16,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     public let changeLogFolder: String
     public var logsChangesLocally: Bool { false }
     /// The connection, replaced when the server closed it (under `lock`).
-    private var connection: PostgresConnection
+    private(set) var connection: PostgresConnection
     /// How to connect again.
     private let configuration: PostgresConnection.Configuration
     /// One transaction at a time on the connection.
@@ -141,12 +141,25 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     func transaction<T>(atomic: Bool = true, _ body: (Transaction) throws -> T) throws(JournalError) -> T {
         lock.lock()
         defer { lock.unlock() }
-        // A server that restarted (or dropped the connection) closed it: a query written to a
-        // closed connection is never answered (postgres-nio drops it), and a worker waited
-        // for it for good. Connect again; a server still down is this call's error.
-        if connection.isClosed {
+        do {
+            return try attempt(atomic: atomic, body)
+        } catch let closed as ClosedJournalConnection where closed.beforeAnything {
+            // A server that restarted (or dropped the connection) closed it, and nothing of
+            // this transaction reached it: connect again and send it, once. A server still
+            // down is this call's error.
             connection = try Self.connect(configuration, path: path)
+        } catch {
+            throw Self.failure(error, path: path)
         }
+        do {
+            return try attempt(atomic: atomic, body)
+        } catch {
+            throw Self.failure(error, path: path)
+        }
+    }
+
+    /// `body` in a transaction on the current connection; its error as thrown.
+    private func attempt<T>(atomic: Bool, _ body: (Transaction) throws -> T) throws -> T {
         let transaction = Transaction(connection: connection, logger: logger)
         do {
             if atomic { try transaction.run("BEGIN") }
@@ -154,11 +167,15 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
             if atomic { try transaction.run("COMMIT") }
             return value
         } catch {
-            if atomic { _ = try? transaction.run("ROLLBACK") }
-            // What the body itself refused says so as it is.
-            if let refusal = error as? JournalError { throw refusal }
-            throw JournalError("the journal \(path) could not be used: \(Self.describe(error))")
+            if atomic, !(error is ClosedJournalConnection) { _ = try? transaction.run("ROLLBACK") }
+            throw error
         }
+    }
+
+    /// What the body itself refused says so as it is; anything else names the journal.
+    private static func failure(_ error: any Error, path: String) -> JournalError {
+        if let refusal = error as? JournalError { return refusal }
+        return JournalError("the journal \(path) could not be used: \(describe(error))")
     }
 
     /// One statement on its own (PostgreSQL makes it atomic): no BEGIN and COMMIT, each a
@@ -169,14 +186,39 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     }
 
     /// Queries within one transaction.
-    struct Transaction {
+    final class Transaction {
         let connection: PostgresConnection
         let logger: Logger
+        /// Queries handed to the connection so far.
+        private var sent = 0
 
+        init(connection: PostgresConnection, logger: Logger) {
+            self.connection = connection
+            self.logger = logger
+        }
+
+        /// The query's rows. Written from the connection's own event loop, where nothing can
+        /// close the connection between the look at it and the write: postgres-nio drops a
+        /// query written to a closed connection without an answer (its write carries no
+        /// promise), and a wait for it never ended (a worker stood still for good).
         @discardableResult
         func run(_ query: PostgresQuery) throws -> [PostgresRandomAccessRow] {
-            try connection.query(query, logger: logger).wait().rows.map { $0.makeRandomAccess() }
+            let connection = self.connection, logger = self.logger, first = sent == 0
+            sent += 1
+            return try connection.eventLoop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+                guard !connection.isClosed else {
+                    return connection.eventLoop.makeFailedFuture(ClosedJournalConnection(beforeAnything: first))
+                }
+                return connection.query(query, logger: logger)
+            }.wait().rows.map { $0.makeRandomAccess() }
         }
+    }
+
+    /// The connection was found closed as a query was about to be written (so it was not).
+    struct ClosedJournalConnection: Error, CustomStringConvertible {
+        /// Nothing of the transaction had been sent.
+        let beforeAnything: Bool
+        var description: String { "the server closed the connection" }
     }
 
     private func createSchema() throws(JournalError) {

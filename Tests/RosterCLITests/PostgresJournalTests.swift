@@ -1,7 +1,8 @@
 /// PostgresJournalTests.swift: the journal in PostgreSQL — the same commands on a
 /// throwaway cluster the test starts and stops: runs, runs show, audit, resume, undo.
 import Foundation
-import Journal
+@testable import Journal
+import Synchronization
 import Testing
 
 @Suite struct PostgresJournalTests {
@@ -288,6 +289,48 @@ import Testing
         #expect(listed.stdout.contains("steady"), "\(listed.stdout)")
         worker.send(SIGTERM)
         #expect(try await worker.wait(limit: 30) == 0, "\(worker.errorText)")
+    }
+
+    /// A query that meets a connection the server has closed fails at once: postgres-nio
+    /// drops a query written to a closed connection unanswered, and its wait never ended.
+    /// The store's look at the connection before each transaction left a gap: the server
+    /// could close it just after. The store then connects again by itself.
+    @Test func aQueryOnAClosedConnectionFailsAtOnce() async throws {
+        let server = try await PostgresServer.start()
+        defer { server.stop() }
+        let folder = try RosterProcess.scriptFolder([:])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try PostgresJournalStore.open(url: server.url, password: nil, logFolder: folder.appendingPathComponent("logs").path)
+        let closed = store.connection
+        try await closed.close().get()
+        // Past the store's look, as when the server closes the connection in between.
+        let outcome = await Self.within(.seconds(20)) {
+            Result { try PostgresJournalStore.Transaction(connection: closed, logger: store.logger).run("SELECT 1").count }
+        }
+        switch outcome {
+        case .failure(let error as PostgresJournalStore.ClosedJournalConnection): #expect(error.beforeAnything)
+        case .failure(let error): Issue.record("another error: \(error)")
+        case .success: Issue.record("a closed connection answered")
+        case nil: Issue.record("the query on a closed connection was never answered")
+        }
+        #expect(try store.statement { try $0.run("SELECT 1").count } == 1)
+        #expect(!store.connection.isClosed)
+    }
+
+    /// What `body`, run on a thread of its own, gave within `limit` (nil: it had not ended;
+    /// its thread is left waiting).
+    static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () -> T) async -> T? {
+        let given = Mutex<T?>(nil)
+        Thread.detachNewThread {
+            let value = body()
+            given.withLock { $0 = value }
+        }
+        let end = ContinuousClock.now + limit
+        while ContinuousClock.now < end {
+            if let value = given.withLock({ $0 }) { return value }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
     }
 
     @Test func anUnreachableJournalIsOneLine() async throws {

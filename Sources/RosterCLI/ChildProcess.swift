@@ -50,11 +50,12 @@ final class ChildProcess: Sendable {
     /// process's): in a process group of its own (a Ctrl-C at this process's terminal is
     /// this process's to pass on), every signal at its default and none blocked (this
     /// process may ignore SIGTERM for a handler of its own, and its threads block signals),
-    /// `input`, `output` and `error` as its stdin (nil: /dev/null), stdout and stderr, and
-    /// no other descriptor of this process's. The caller closes its own copies of those.
+    /// `input`, `output` and `error` as its stdin (nil: /dev/null), stdout and stderr,
+    /// `extra` (if given) as its descriptor 3, and no other descriptor of this process's.
+    /// The caller closes its own copies of those.
     /// `whenEnded` is called once it has ended, with how.
     static func start(_ executable: String, arguments: [String], environment: [String: String]? = nil, in directory: String? = nil,
-                      input: Int32? = nil, output: Int32, error: Int32,
+                      input: Int32? = nil, output: Int32, error: Int32, extra: Int32? = nil,
                       whenEnded: @escaping @Sendable (Ending) -> Void = { _ in }) throws(StartFailure) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -66,8 +67,9 @@ final class ChildProcess: Sendable {
         }
         posix_spawn_file_actions_adddup2(&actions, output, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, error, STDERR_FILENO)
+        if let extra { posix_spawn_file_actions_adddup2(&actions, extra, Self.extraDescriptor) }
         // Descriptors opened without close-on-exec (by a library) stay out of the child too.
-        if let closeFrom = GNUSpawn.closeFrom { _ = closeFrom(&actions, 3) }
+        if let closeFrom = GNUSpawn.closeFrom { _ = closeFrom(&actions, extra == nil ? 3 : Self.extraDescriptor + 1) }
         if let directory {
             guard let changeDirectory = GNUSpawn.changeDirectory else { throw StartFailure(code: ENOSYS) }
             _ = changeDirectory(&actions, directory)
@@ -113,6 +115,9 @@ final class ChildProcess: Sendable {
         }
         return child
     }
+
+    /// The number a child gets `start`'s `extra` descriptor as.
+    static let extraDescriptor: Int32 = 3
 
     /// A pipe whose ends no child inherits but through `start`. (pipe2, which would mark
     /// them at once, is a GNU extension Swift's Glibc leaves out.)

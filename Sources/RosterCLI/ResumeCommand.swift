@@ -39,8 +39,9 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
     /// configuration, and the process ends at once if the worker is gone (another takes over).
     @Flag(help: .hidden) var queued = false
     @Option(name: .customLong("worker-pid"), help: .hidden) var workerPID: Int32?
-    /// Where a worker's run leaves its vendor counts (requests, 429s, budget waits) for the worker's metrics.
-    @Option(name: .customLong("stats-file"), help: .hidden) var statsFile: String?
+    /// The descriptor a worker reads its run's vendor counts (requests, 429s, budget waits)
+    /// from, for its metrics: a pipe, so nothing is left behind when the worker is gone.
+    @Option(name: .customLong("stats-descriptor"), help: .hidden) var statsDescriptor: Int32?
     /// A queued plugin run: the plugins folder of the worker's host.
     @Option(help: .hidden) var plugins: String?
     /// A worker's `--run-timeout`: the timeout of a queued run submitted without one.
@@ -66,8 +67,10 @@ struct ResumeCommand: AsyncParsableCommand, LeafCommand {
         ProcessStopSignals.arm() // Ctrl-C while it starts stops the run before its first call
         try results.checkWritable(reads: [])
         defer {
-            if let statsFile, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
-                _ = FileManager.default.createFile(atPath: statsFile, contents: data, attributes: [.posixPermissions: 0o600])
+            if let statsDescriptor, let data = try? JSONEncoder().encode(VendorCallStats.shared.snapshot()) {
+                // Well under a pipe's buffer: written whole without waiting for the reader.
+                let handle = FileHandle(fileDescriptor: statsDescriptor, closeOnDealloc: true)
+                try? handle.write(contentsOf: data)
             }
         }
         let (store, found, changes) = try journalOptions.run(id)

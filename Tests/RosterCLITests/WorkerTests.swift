@@ -421,6 +421,37 @@ import TestSupport
         #expect(clash.stderr.contains("roster: cannot serve metrics on 127.0.0.1:\(port): port \(port) is in use\n"), "\(clash.stderr)")
     }
 
+    /// A worker killed after its run ended but before it looked leaves nothing behind: the
+    /// run's vendor counts come through a pipe. (They came through a file in the temporary
+    /// folder, which the worker deleted as it reaped the run, and so never when it was gone.)
+    @Test func aWorkerKilledBeforeItReapsLeavesNoFile() async throws {
+        let (folder, emulator, environment) = try await Self.localFolder(["call.lua": "encore.get_user(1001)\nprint('called')"], faults: "latency=300ms")
+        defer { try? FileManager.default.removeItem(at: folder); emulator.stop() }
+        let temporary = folder.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        #expect(try await RosterProcess.run(["submit", "call.lua"], in: folder, environment: environment).status == 0)
+        let worker = try RosterProcess.spawn(["worker", "--name", "stopped"], in: folder, environment: environment.merging(["TMPDIR": temporary.path]) { $1 })
+        defer { worker.send(SIGKILL) }
+        try await Poll.until { worker.errorTextSoFar.contains("run 1 started") }
+        worker.send(SIGSTOP) // the run's call takes 300 ms: it ends while the worker cannot look
+        func runChildren() -> [String] {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker.process.processIdentifier)/task")) ?? []
+            return tasks.flatMap { task in
+                ((try? String(contentsOfFile: "/proc/\(worker.process.processIdentifier)/task/\(task)/children", encoding: .utf8)) ?? "").split(separator: " ").map(String.init)
+            }
+        }
+        let child = try #require(runChildren().first, "\(worker.errorTextSoFar)")
+        // A zombie: it has ended, and its stopped worker has not reaped it.
+        try await Poll.until(tries: 400) {
+            ((try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? "").split(separator: " ").dropFirst(2).first == "Z"
+        }
+        #expect(((try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? "").split(separator: " ").dropFirst(2).first == "Z")
+        worker.send(SIGKILL)
+        _ = try await worker.wait(limit: 10)
+        let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
+        #expect(left.isEmpty, "\(left)")
+    }
+
     /// SIGTERM: the worker claims nothing more, its running run stops cleanly after the
     /// drain and goes back to the queue, the worker leaves the list; the next worker
     /// resumes the run, which ends with every change made once.

@@ -29,7 +29,6 @@ final class Worker: Sendable {
     private struct Child {
         let process: RunProcess
         let claim: QueueClaim
-        let statsFile: String
         /// Another worker holds it now (this worker's lease lapsed): it was stopped, and it
         /// is not this worker's to complete.
         var lostLease = false
@@ -185,8 +184,8 @@ final class Worker: Sendable {
     /// worker's stderr, each line naming the run. False when it could not be started: the
     /// run is back in the queue, and claims pause.
     private func start(_ claim: QueueClaim) -> Bool {
-        let statsFile = FileManager.default.temporaryDirectory.appendingPathComponent("roster-run-\(claim.runID)-\(UUID().uuidString).json").path
-        var arguments = ["resume", String(claim.runID), "--queued", "--worker-pid", String(getpid()), "--stats-file", statsFile,
+        var arguments = ["resume", String(claim.runID), "--queued", "--worker-pid", String(getpid()),
+                         "--stats-descriptor", String(ChildProcess.extraDescriptor),
                          "--journal", settings.journal, "--default-timeout", String(settings.runTimeout)]
         if let configuration = settings.configuration { arguments += ["--config", configuration] }
         if let plugins = settings.plugins { arguments += ["--plugins", plugins] }
@@ -204,7 +203,7 @@ final class Worker: Sendable {
             state.withLock { $0.claimsPausedUntil = Date().addingTimeInterval(Self.pauseAfterFailedStart) }
             return false
         }
-        state.withLock { $0.children[claim.runID] = Child(process: process, claim: claim, statsFile: statsFile) }
+        state.withLock { $0.children[claim.runID] = Child(process: process, claim: claim) }
         metrics.runStarted()
         Diagnostics.error("roster: worker \(name): run \(claim.runID) started" + (claim.claims > 1 ? " (claim \(claim.claims): resumed from the journal)" : ""))
         return true
@@ -229,8 +228,7 @@ final class Worker: Sendable {
             case .signaled(let signal): (false, Int(signal))
             case nil: (false, 0)
             }
-            metrics.add(Self.stats(child.statsFile))
-            try? FileManager.default.removeItem(atPath: child.statsFile)
+            metrics.add(child.process.vendorCounts)
             if child.lostLease {
                 Diagnostics.error("roster: worker \(name): run \(runID) stopped: another worker holds it now")
                 continue
@@ -451,11 +449,4 @@ final class Worker: Sendable {
 
     /// This program, to run each claimed run.
     static let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-
-    /// The vendor counts a run left.
-    static func stats(_ path: String) -> [String: VendorCallStats.Counts] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        return (try? JSONDecoder().decode([String: VendorCallStats.Counts].self, from: data)) ?? [:]
-    }
 }
-

@@ -145,6 +145,26 @@ public final class ChangeLog: Sendable {
         }
     }
 
+    /// What an open does with a change log the journal cannot take (a full disk, say).
+    public enum Recovery: Sendable {
+        /// The open fails: a command that sends changes or reads a run's state to go on
+        /// from it must not see the journal without what waits in the logs.
+        case required
+        /// The log is left for the next open, the failure handed to `report` (once), and
+        /// the open goes on: for commands that only show what the journal holds.
+        case whenPossible(report: @Sendable (JournalError) -> Void)
+    }
+
+    /// Stores what the logs of processes that are gone hold, then deletes them.
+    static func recover(into store: any JournalStore, _ recovery: Recovery) throws(JournalError) {
+        do {
+            try recover(into: store)
+        } catch {
+            guard case .whenPossible(let report) = recovery else { throw error }
+            report(error)
+        }
+    }
+
     /// Stores what the logs of processes that are gone hold, then deletes them.
     public static func recover(into store: any JournalStore) throws(JournalError) {
         let folder = folder(of: store)

@@ -46,8 +46,10 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
     }
 
     /// Connects to the database `url` names (its password, if any, from `password`), and
-    /// creates or upgrades its tables. Change logs go in `logFolder`.
-    public static func open(url: String, password: String?, logFolder: String) throws(JournalError) -> PostgresJournalStore {
+    /// creates or upgrades its tables. Change logs go in `logFolder`; `recovery` says what a
+    /// failure to store what killed runs left in them means.
+    public static func open(url: String, password: String?, logFolder: String,
+                            recovery: ChangeLog.Recovery = .required) throws(JournalError) -> PostgresJournalStore {
         guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
             throw JournalError("'\(JournalLocation.shown(url))' is not a PostgreSQL address: write postgres://USER@HOST:PORT/DATABASE")
         }
@@ -66,7 +68,7 @@ public final class PostgresJournalStore: JournalStore, @unchecked Sendable {
         try? FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = PostgresJournalStore(path: path, changeLogFolder: logFolder, connection: connection, configuration: configuration)
         try store.createSchema()
-        try ChangeLog.recover(into: store)
+        try ChangeLog.recover(into: store, recovery)
         return store
     }
 

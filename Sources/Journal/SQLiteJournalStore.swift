@@ -35,8 +35,9 @@ public final class SQLiteJournalStore: JournalStore {
         return state + "/roster/journal.sqlite"
     }
 
-    /// Opens (or creates, mode 0600 in a 0700 folder) the journal at `path`.
-    public static func open(path: String) throws(JournalError) -> SQLiteJournalStore {
+    /// Opens (or creates, mode 0600 in a 0700 folder) the journal at `path`, storing what
+    /// killed runs left in their change logs first (`recovery` says what a failure to means).
+    public static func open(path: String, recovery: ChangeLog.Recovery = .required) throws(JournalError) -> SQLiteJournalStore {
         // `mysql://…` is a mistake, not a folder named `mysql:`.
         if path.contains("://") {
             throw JournalError("'\(JournalLocation.shown(path))' is not a journal Roster can use: give a file path, or postgres://USER@HOST:PORT/DATABASE")
@@ -77,7 +78,7 @@ public final class SQLiteJournalStore: JournalStore {
             try Self.createSchema(database)
             let store = SQLiteJournalStore(path: path, database: database)
             // What killed runs logged and did not store yet.
-            try ChangeLog.recover(into: store)
+            try ChangeLog.recover(into: store, recovery)
             return store
         } catch let error as JournalError {
             throw error

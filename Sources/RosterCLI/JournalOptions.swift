@@ -76,16 +76,24 @@ struct JournalOptions: ParsableArguments {
     }
 
     /// The journal a command that only reads opens, with where it is; no store when it is a
-    /// file not made yet (reading it would create an empty journal there).
-    func openForReading() throws -> (store: JournalStore?, location: String) {
+    /// file not made yet (reading it would create an empty journal there). `toShow`: the
+    /// command only shows what the journal holds (`runs`, `runs show`, `audit`), so a change
+    /// log the journal cannot take yet (its disk is full) is a warning, not the end: the
+    /// admin sees the runs as they stand when they most need to.
+    func openForReading(toShow: Bool = false) throws -> (store: JournalStore?, location: String) {
         let (location, password) = try self.location(for: nil)
         guard PostgresJournalStore.isURL(location) || FileManager.default.fileExists(atPath: location) else { return (nil, location) }
-        return (try Self.open(location, password: password), location)
+        let recovery: ChangeLog.Recovery = toShow ? .whenPossible { error in
+            Diagnostics.error("roster: warning: what killed or stopped runs left in their change logs is not in the journal yet (\(error)); "
+                + "those runs are shown as the journal has them until there is room")
+        } : .required
+        return (try Self.open(location, password: password, recovery: recovery), location)
     }
 
-    /// Run `id`, from the journal, as `run` finds it, without its changes.
-    func find(_ id: Int64) throws -> (JournalStore, JournalRun) {
-        let (opened, location) = try openForReading()
+    /// Run `id`, from the journal, as `run` finds it, without its changes (`toShow`: as
+    /// `openForReading` takes it).
+    func find(_ id: Int64, toShow: Bool = false) throws -> (JournalStore, JournalRun) {
+        let (opened, location) = try openForReading(toShow: toShow)
         guard let store = opened else {
             Diagnostics.error("roster: no run \(id) in \(location) (roster runs lists them)")
             throw ExitCode(ExitStatus.usage)
@@ -126,15 +134,15 @@ struct JournalOptions: ParsableArguments {
         try Self.open(journal ?? configuration?.journal ?? SQLiteJournalStore.defaultPath(), password: configuration?.journalPassword)
     }
 
-    private static func open(_ location: String, password: SecretReference?) throws -> JournalStore {
+    private static func open(_ location: String, password: SecretReference?, recovery: ChangeLog.Recovery = .required) throws -> JournalStore {
         if let early = EarlyJournal.take(location) { return early }
         do {
-            guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location) }
+            guard PostgresJournalStore.isURL(location) else { return try SQLiteJournalStore.open(path: location, recovery: recovery) }
             let secret = try password?.resolve(environment: ProcessInfo.processInfo.environment)
             // This host's change logs for that database, beside the user's own journal.
             let logs = UserFile.folder(of: SQLiteJournalStore.defaultPath()) + "/changes-"
                 + SHA256.hash(data: Data(location.utf8)).prefix(6).hexText
-            return try PostgresJournalStore.open(url: location, password: secret?.reveal(), logFolder: logs)
+            return try PostgresJournalStore.open(url: location, password: secret?.reveal(), logFolder: logs, recovery: recovery)
         } catch {
             Diagnostics.error("roster: \(error)")
             throw ExitCode(ExitStatus.usage)

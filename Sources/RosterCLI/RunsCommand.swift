@@ -73,7 +73,7 @@ struct RunsCommand: ParsableCommand {
         func run() throws {
             CommandOutput.isTheResult()
             let from = try since.map { try When.parse($0, option: "--since") }
-            let (opened, location) = try journalOptions.openForReading()
+            let (opened, location) = try journalOptions.openForReading(toShow: true)
             guard let store = opened else {
                 if json { JSONOutput.Array().end() } else { print("no runs journaled in \(location)") }
                 return
@@ -151,7 +151,7 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             CommandOutput.isTheResult()
-            let (store, found) = try journalOptions.find(id)
+            let (store, found) = try journalOptions.find(id, toShow: true)
             // A run row by row: how each row last ended.
             let rowOutcomes = found.run.each == nil ? [] : ((try? store.rows(runID: found.id)) ?? [])
             // Changes are written as they are read (a run of many rows may have more than fits
@@ -235,7 +235,7 @@ struct AuditCommand: ParsableCommand, LeafCommand {
         CommandOutput.isTheResult()
         let from = try since.map { try When.parse($0, option: "--since") }
         let to = try until.map { try When.parse($0, option: "--until") }
-        let (opened, _) = try journalOptions.openForReading()
+        let (opened, _) = try journalOptions.openForReading(toShow: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         if format == "csv" { print(CSVOutput.header) }

@@ -543,11 +543,11 @@ public final class SQLiteJournalStore: JournalStore {
     /// The rows of `runID` as they last ended (a row that never ended is absent).
     public func rows(runID: Int64) throws(JournalError) -> [JournalRow] {
         try read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.decodeAll(db, sql: """
                 SELECT * FROM rows r WHERE run_id = ?
                   AND attempt = (SELECT MAX(attempt) FROM rows WHERE run_id = r.run_id AND number = r.number)
                 ORDER BY number
-                """, arguments: [runID]).map { row in
+                """, arguments: [runID]) { row in
                 let state: String = try row.decode(forColumn: "state")
                 let finished: Double = try row.decode(forColumn: "finished_at")
                 return try JournalRow(runID: row.decode(forColumn: "run_id"), number: row.decode(forColumn: "number"), attempt: row.decode(forColumn: "attempt"), key: row.decode(forColumn: "key"), sha256: row.decode(forColumn: "sha256"),
@@ -675,7 +675,7 @@ public final class SQLiteJournalStore: JournalStore {
             if let before { sql += " AND id < ?"; arguments.append(before) }
             sql += " ORDER BY id DESC LIMIT ?"
             arguments.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+            return try Row.decodeAll(db, sql: sql, arguments: StatementArguments(arguments)) { row in
                 try RunSummary(run: Self.run(row), done: row.decode(forColumn: "done_count"), failed: row.decode(forColumn: "failed_count"),
                            unknown: row.decode(forColumn: "unknown_count"), sending: row.decode(forColumn: "sending_count"), planned: row.decode(forColumn: "planned_count"))
             }
@@ -726,23 +726,23 @@ public final class SQLiteJournalStore: JournalStore {
     public func pruneSurvey(before cutoff: Date, tenant: String?) throws(JournalError) -> PruneSurvey {
         try read { db in
             let latest = "FROM changes c WHERE c.id IN (SELECT MAX(id) FROM changes WHERE run_id = runs.id GROUP BY key, occurrence)"
-            let runs = try Row.fetchAll(db, sql: """
+            let runs = try Row.decodeAll(db, sql: """
                 SELECT runs.id, runs.outcome IS NOT NULL AS ended,
                   (SELECT COUNT(*) \(latest) AND c.state IN ('unknown', 'sending')) AS unanswered,
                   EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id AND queue.state IN ('queued', 'running')) AS queued,
                   (SELECT COUNT(*) FROM changes WHERE run_id = runs.id) AS change_rows
                 FROM runs WHERE started_at < ? AND (? IS NULL OR tenant = ?) ORDER BY id
-                """, arguments: [cutoff.timeIntervalSince1970, tenant, tenant]).map { row in
+                """, arguments: [cutoff.timeIntervalSince1970, tenant, tenant]) { row in
                 try PruneSurvey.OldRun(id: row.decode(forColumn: "id"), ended: row.decode(forColumn: "ended"), unanswered: row.decode(forColumn: "unanswered"), queued: row.decode(forColumn: "queued"), changes: row.decode(forColumn: "change_rows"))
             }
-            let undos = try Row.fetchAll(db, sql: """
+            let undos = try Row.decodeAll(db, sql: """
                 SELECT undo.id, target.id AS target FROM runs undo JOIN runs target ON target.id = CAST(json_extract(undo.arguments, '$.run') AS INTEGER)
                 WHERE undo.kind = 'undo'
-                """).map { try PruneSurvey.Link(run: $0.decode(forColumn: "id"), of: $0.decode(forColumn: "target")) }
-            let applications = try Row.fetchAll(db, sql: """
+                """) { try PruneSurvey.Link(run: $0.decode(forColumn: "id"), of: $0.decode(forColumn: "target")) }
+            let applications = try Row.decodeAll(db, sql: """
                 SELECT plans.applied_run, plans.run_id FROM plans
                 WHERE plans.applied_run IN (SELECT id FROM runs) AND plans.run_id IN (SELECT id FROM runs)
-                """).map { try PruneSurvey.Link(run: $0.decode(forColumn: "applied_run"), of: $0.decode(forColumn: "run_id")) }
+                """) { try PruneSurvey.Link(run: $0.decode(forColumn: "applied_run"), of: $0.decode(forColumn: "run_id")) }
             return PruneSurvey(runs: runs, undos: undos, applications: applications)
         }
     }
@@ -909,5 +909,18 @@ public final class SQLiteJournalStore: JournalStore {
             result: row.decode(forColumn: "result"), error: row.decode(forColumn: "error"), notApplied: row.decode(forColumn: "not_applied"),
             startedAt: Date(timeIntervalSince1970: started), finishedAt: finished.map(Date.init(timeIntervalSince1970:)),
             durationMilliseconds: row.decode(forColumn: "duration_ms"), replayedFrom: row.decode(forColumn: "replayed_from"), stateBefore: row.decode(forColumn: "state_before"))
+    }
+}
+
+extension Row {
+    /// Decodes each row of `sql` as it is stepped. A row `fetchAll` copies looks a column up by
+    /// lowercasing every column name, once per lookup; a cursor's row uses the statement's own
+    /// index of names, which made `roster runs` over 50,000 runs several times cheaper.
+    static func decodeAll<T>(_ db: Database, sql: String, arguments: StatementArguments = StatementArguments(),
+                             _ decode: (Row) throws -> T) throws -> [T] {
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+        var decoded: [T] = []
+        while let row = try rows.next() { decoded.append(try decode(row)) }
+        return decoded
     }
 }

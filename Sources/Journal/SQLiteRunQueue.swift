@@ -147,8 +147,8 @@ extension SQLiteJournalStore {
     public func queueEntries(states: [QueueState]) throws(JournalError) -> [QueueEntry] {
         try read { db in
             let marks = states.map { _ in "?" }.joined(separator: ", ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM queue WHERE state IN (\(marks)) ORDER BY not_before, run_id",
-                                    arguments: StatementArguments(states.map(\.rawValue))).map(Self.queueEntry)
+            return try Row.decodeAll(db, sql: "SELECT * FROM queue WHERE state IN (\(marks)) ORDER BY not_before, run_id",
+                                     arguments: StatementArguments(states.map(\.rawValue)), Self.queueEntry)
         }
     }
 
@@ -165,7 +165,7 @@ extension SQLiteJournalStore {
 
     public func workers(since: Date) throws(JournalError) -> [WorkerRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM workers WHERE heartbeat >= ? ORDER BY name", arguments: [since.timeIntervalSince1970]).map { row in
+            try Row.decodeAll(db, sql: "SELECT * FROM workers WHERE heartbeat >= ? ORDER BY name", arguments: [since.timeIntervalSince1970]) { row in
                 try WorkerRecord(name: row.decode(forColumn: "name"), host: row.decode(forColumn: "host"), pid: row.decode(forColumn: "pid"), concurrency: row.decode(forColumn: "concurrency"),
                              startedAt: Date(timeIntervalSince1970: row.decode(forColumn: "started_at")), heartbeat: Date(timeIntervalSince1970: row.decode(forColumn: "heartbeat")),
                              stopping: row.decode(forColumn: "stopping"))

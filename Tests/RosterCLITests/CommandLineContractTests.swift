@@ -317,21 +317,14 @@ import Testing
     func outputToAClosedPipeIsNotACrash(options: [String]) async throws {
         let folder = try RosterProcess.scriptFolder(["script.lua": "for i = 1, 2000 do print(('x'):rep(100)) end"])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = ["run", "script.lua"] + options
-        process.currentDirectoryURL = folder
-        process.environment = ProcessInfo.processInfo.environment.merging(RosterProcess.isolatedEnvironment) { $1 }
-        let gone = makePipe(), errors = makePipe()
-        try gone.fileHandleForReading.close()
-        process.standardOutput = gone.fileHandleForWriting
-        process.standardError = errors
-        try process.runWithChildSignals()
-        try gone.fileHandleForWriting.close()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit, "\(stderr)")
-        #expect(process.terminationStatus == 0, "\(stderr)")
+        let gone = try RosterProcess.pipe(), errors = try RosterProcess.pipe()
+        close(gone.read) // the reader has gone before the first line
+        let ended = Locked<ChildProcess.Ending?>(nil)
+        _ = try RosterProcess.start(RosterProcess.binary, ["run", "script.lua"] + options, in: folder, environment: [:], input: nil,
+                                    output: gone.write, error: errors.write) { ended.set($0) }
+        let stderr = await PipeReader(FileHandle(fileDescriptor: errors.read, closeOnDealloc: true)).text(grace: 60)
+        try await Poll.until { ended.value != nil }
+        #expect(ended.value == .exited(0), "\(stderr)")
         #expect(!stderr.contains("crashed") && !stderr.contains("Fatal error"), "\(stderr)")
     }
 }

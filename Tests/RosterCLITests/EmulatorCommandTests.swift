@@ -12,13 +12,13 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("demo/roster.toml")
 
-        let (process, errorsRead) = try Self.start(["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"])
-        defer { if process.isRunning { process.terminate() } }
+        let process = try RosterProcess.spawn(["emulator", "--port", "0", "--write-config", config.path, "--faults", "latency=1ms"], in: RosterProcess.root)
+        defer { process.send(SIGTERM) }
         let marker = "listening on http://127.0.0.1:"
-        let said = try await Self.line(in: errorsRead, containing: marker)
+        let said = try await Self.line(in: process, containing: marker)
         let port = said.flatMap { line in line.range(of: marker).flatMap { Int(line[$0.upperBound...].prefix { $0.isNumber }) } }
-        let bound = try #require(port, "no 'listening on' line in: \(errorsRead.textSoFar)")
-        #expect(errorsRead.textSoFar.contains("with faults latency=1ms"))
+        let bound = try #require(port, "no 'listening on' line in: \(process.errorTextSoFar)")
+        #expect(process.errorTextSoFar.contains("with faults latency=1ms"))
 
         let state = try await TestHTTP.get("http://127.0.0.1:\(bound)/_emulator/state")
         #expect(state.status == 200)
@@ -46,10 +46,8 @@ import TestSupport
         #expect(secretOnly.stderr.contains("/demo/secrets/") && secretOnly.stderr.contains(" already exists; not replacing it"), "\(secretOnly.stderr)")
         #expect(!FileManager.default.fileExists(atPath: config.path))
 
-        process.interrupt()
-        for _ in 0..<100 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
+        process.send(SIGINT)
+        #expect(try await process.wait(limit: 5) == 0)
     }
 
     /// On an IPv6 address the emulator names itself, and writes its configuration, with
@@ -60,9 +58,9 @@ import TestSupport
         let folder = try RosterProcess.scriptFolder(["s.lua": "print(encore.get_user(1001).user_name)"])
         defer { try? FileManager.default.removeItem(at: folder) }
         let config = folder.appendingPathComponent("roster.toml")
-        let (process, errorsRead) = try Self.start(["emulator", "--host", "::1", "--port", "0", "--write-config", config.path])
-        defer { if process.isRunning { process.terminate() } }
-        let said = try #require(try await Self.line(in: errorsRead, containing: "listening on", "could not listen"), "\(errorsRead.textSoFar)")
+        let process = try RosterProcess.spawn(["emulator", "--host", "::1", "--port", "0", "--write-config", config.path], in: RosterProcess.root)
+        defer { process.send(SIGTERM) }
+        let said = try #require(try await Self.line(in: process, containing: "listening on", "could not listen"), "\(process.errorTextSoFar)")
         // A machine without IPv6 on its loopback cannot serve there: that is said in one line.
         guard said.contains("listening on") else {
             #expect(said.hasPrefix("roster: the emulator could not listen on [::1]:0: "), "\(said)")
@@ -75,22 +73,10 @@ import TestSupport
         #expect(ran.status == 0 && ran.stdout == "ada\n", "\(ran.stderr)")
     }
 
-    /// `roster ARGUMENTS` started, its stderr read as it comes.
-    static func start(_ arguments: [String]) throws -> (Process, PipeReader) {
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = arguments
-        let errors = makePipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runWithChildSignals()
-        return (process, PipeReader(errors))
-    }
-
-    /// The first line `reader` has read holding one of `texts`, waited for up to 10 s.
-    static func line(in reader: PipeReader, containing texts: String...) async throws -> String? {
+    /// The first line `process` has said on stderr holding one of `texts`, waited for up to 10 s.
+    static func line(in process: SpawnedRoster, containing texts: String...) async throws -> String? {
         for _ in 0..<200 {
-            if let line = reader.textSoFar.split(separator: "\n").first(where: { line in texts.contains { line.contains($0) } }) { return String(line) }
+            if let line = process.errorTextSoFar.split(separator: "\n").first(where: { line in texts.contains { line.contains($0) } }) { return String(line) }
             try await Task.sleep(for: .milliseconds(50))
         }
         return nil

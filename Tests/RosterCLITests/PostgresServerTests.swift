@@ -1,23 +1,28 @@
 /// PostgresServerTests.swift: the tests' throwaway clusters do not outlive a test run that
 /// was killed: the next run stops them.
 import Foundation
+@testable import RosterCLI
 import Testing
 import TestSupport
 
 @Suite struct PostgresServerTests {
     /// A stand-in postmaster: a process that waits until it is signalled. Started with no
-    /// signal blocked (PostgreSQL unblocks its own; sleep keeps the mask it inherits, and
-    /// the threads of Swift's pool block SIGQUIT).
-    func sleeper() throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        process.arguments = ["60"]
-        var none = sigset_t(), previous = sigset_t()
-        sigemptyset(&none)
-        pthread_sigmask(SIG_SETMASK, &none, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        try process.runWithChildSignals()
-        return process
+    /// signal blocked, as `ChildProcess` starts every child (PostgreSQL unblocks its own;
+    /// sleep keeps the mask it inherits, and the threads of Swift's pool block SIGQUIT).
+    func sleeper() throws -> ChildProcess {
+        try Self.start("/bin/sleep", ["60"])
+    }
+
+    static func start(_ executable: String, _ arguments: [String]) throws -> ChildProcess {
+        let null = NullDevice.shared.descriptor
+        return try ChildProcess.start(executable, arguments: arguments, output: null, error: null)
+    }
+
+    /// How `process` ended, waited for up to `limit` seconds (nil: it still runs).
+    static func ending(of process: ChildProcess, limit: Double = 30) -> ChildProcess.Ending? {
+        let deadline = Date().addingTimeInterval(limit)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        return process.ending
     }
 
     /// A cluster folder made by test process `owner`, its postmaster `postmaster`.
@@ -32,19 +37,17 @@ import TestSupport
     @Test func aClusterWhoseTestRunIsGoneIsStoppedAndRemoved() throws {
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("roster-sweep-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: temporary) }
-        let gone = Process() // a test run that has ended
-        gone.executableURL = URL(fileURLWithPath: "/bin/true")
-        try gone.runWithChildSignals()
-        gone.waitUntilExit()
+        let gone = try Self.start("/bin/true", []) // a test run that has ended
+        #expect(Self.ending(of: gone) == .exited(0))
         let abandoned = try sleeper(), current = try sleeper()
-        defer { current.terminate() }
+        defer { current.send(SIGTERM) }
         let abandonedFolder = try clusterFolder(in: temporary, owner: gone.processIdentifier, postmaster: abandoned.processIdentifier)
         let currentFolder = try clusterFolder(in: temporary, owner: getpid(), postmaster: current.processIdentifier)
 
         PostgresServer.stopAbandoned(in: temporary)
 
-        abandoned.waitUntilExit() // returns only because the sweep signalled it
-        #expect(abandoned.terminationReason == .uncaughtSignal && abandoned.terminationStatus == SIGQUIT)
+        // It ends within the wait only because the sweep signalled it.
+        #expect(Self.ending(of: abandoned) == .signaled(SIGQUIT))
         #expect(!FileManager.default.fileExists(atPath: abandonedFolder.path))
         #expect(current.isRunning, "a cluster of a live test run is left alone")
         #expect(FileManager.default.fileExists(atPath: currentFolder.path))

@@ -1,6 +1,7 @@
 /// PseudoTerminal.swift: runs the `roster` binary on a pseudo-terminal, as a person at a
 /// terminal would: what it shows, and answers typed in.
 import Foundation
+@testable import RosterCLI
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -8,8 +9,9 @@ import Glibc
 
 /// A process whose stdin, stdout and stderr are one pseudo-terminal.
 final class TerminalSession: @unchecked Sendable {
-    let process = Process()
+    private let process: ChildProcess
     private let master: Int32
+    private let slave: Int32
     private let lock = NSLock()
     private var received = ""
 
@@ -21,19 +23,22 @@ final class TerminalSession: @unchecked Sendable {
         }, closeOnExec: { $0.0 ? [$0.1, $0.2] : [] })
         guard opened else { throw CocoaError(.fileReadUnknown) }
         self.master = master
+        // The test holds the terminal's other end open too, as long as the session lives:
+        // what the process wrote last is still there to read after it has exited.
+        self.slave = slave
         // A session of its own with the terminal as its controlling terminal, as a login
         // shell gives it: only then does Ctrl-C reach it as SIGINT.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
-        process.arguments = ["--ctty", "--wait", RosterProcess.binary.path] + arguments
-        process.currentDirectoryURL = directory
-        process.environment = ProcessInfo.processInfo.environment
+        let environment = ProcessInfo.processInfo.environment
             .merging(RosterProcess.isolatedEnvironment.merging(["TERM": "xterm"]) { $1 }) { $1 }
             .merging(environment) { $1 }
-        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: true)
-        process.standardInput = terminal
-        process.standardOutput = terminal
-        process.standardError = terminal
-        try process.runWithChildSignals()
+        do {
+            process = try ChildProcess.start("/usr/bin/setsid", arguments: ["--ctty", "--wait", RosterProcess.binary.path] + arguments,
+                                             environment: environment, in: directory.path, input: slave, output: slave, error: slave)
+        } catch {
+            close(master)
+            close(slave)
+            throw error
+        }
         let reader = Thread { [weak self] in self?.readLoop() }
         reader.start()
     }
@@ -87,7 +92,7 @@ final class TerminalSession: @unchecked Sendable {
     func exitStatus(seconds: Double = 30) async -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { process.terminate(); return nil }
+        if process.isRunning { process.send(SIGTERM); return nil }
         // What it wrote last may still wait in the terminal (the test holds its other end, so no
         // end of file comes): read on until nothing new arrives for a moment.
         var (seen, quiet) = (screen.utf8.count, 0)
@@ -96,11 +101,16 @@ final class TerminalSession: @unchecked Sendable {
             let now = screen.utf8.count
             (seen, quiet) = (now, now == seen ? quiet + 1 : 0)
         }
-        return process.terminationStatus
+        switch process.ending {
+        case .exited(let status): return status
+        case .signaled(let signal): return signal
+        case nil: return nil
+        }
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.send(SIGTERM)
         close(master)
+        close(slave)
     }
 }

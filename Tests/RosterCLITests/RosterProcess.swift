@@ -87,10 +87,11 @@ enum RosterProcess {
         return ProcessResult(status: status, stdout: stdout, stderr: stderr, seconds: Date().timeIntervalSince(start), signaled: signaled)
     }
 
-    /// A pipe no other child inherits (`openingDescriptors`: the tests still start a few
-    /// processes with Foundation's `Process`, which inherits what is open at its start).
+    /// A pipe no other child inherits: every child here is started by `ChildProcess`, which
+    /// hands a child only the descriptors it names (none with Foundation's `Process`, which
+    /// inherits whatever is open at its start and reads past a buffer while listing it).
     static func pipe() throws -> (read: Int32, write: Int32) {
-        try openingDescriptors({ try ChildProcess.pipe() }) { [$0.read, $0.write] }
+        try ChildProcess.pipe()
     }
 
     /// Starts `executable arguments` in `directory`, with this process's environment, the

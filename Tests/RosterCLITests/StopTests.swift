@@ -54,28 +54,23 @@ import TestSupport
 
 /// `roster emulator` in its own process, with a roster.toml pointing at it.
 struct EmulatorProcess {
-    let process: Process
+    let process: SpawnedRoster
     let origin: String
 
     static func start(in folder: URL, faults: String, arguments: [String] = []) async throws -> EmulatorProcess {
-        let process = Process()
-        process.executableURL = RosterProcess.binary
-        process.arguments = ["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path] + arguments
-        let errors = makePipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.runWithChildSignals()
-        let errorsRead = PipeReader(errors)
+        let process = try RosterProcess.spawn(["emulator", "--port", "0", "--faults", faults, "--write-config", folder.appendingPathComponent("roster.toml").path] + arguments,
+                                              in: RosterProcess.root)
         for _ in 0..<200 {
-            let seen = errorsRead.textSoFar
+            let seen = process.errorTextSoFar
             if let range = seen.range(of: "listening on "), seen[range.upperBound...].contains("\n") {
                 let origin = String(seen[range.upperBound...].prefix { !$0.isWhitespace })
                 return EmulatorProcess(process: process, origin: origin)
             }
+            if process.exited.value { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
-        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not start: \(errorsRead.textSoFar)"])
+        process.send(SIGTERM)
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the emulator did not start: \(process.errorTextSoFar)"])
     }
 
     func encoreUserNames() async throws -> [String] {
@@ -84,9 +79,7 @@ struct EmulatorProcess {
         return users.compactMap { $0["UserName"] as? String }
     }
 
-    func stop() {
-        if process.isRunning { process.interrupt() }
-    }
+    func stop() { process.send(SIGINT) }
 
     /// `/_emulator/stats`: per vendor, requests served and the 429s among them.
     func stats() async throws -> [String: [String: Int]] {

@@ -915,7 +915,7 @@ public final class SQLiteJournalStore: JournalStore {
 extension Row {
     /// Decodes each row of `sql` as it is stepped. A row `fetchAll` copies looks a column up by
     /// lowercasing every column name, once per lookup; a cursor's row uses the statement's own
-    /// index of names, which made `roster runs` over 50,000 runs several times cheaper.
+    /// index of names (`roster runs` over 50,000 runs: about a fifth less CPU).
     static func decodeAll<T>(_ db: Database, sql: String, arguments: StatementArguments = StatementArguments(),
                              _ decode: (Row) throws -> T) throws -> [T] {
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)

@@ -42,6 +42,9 @@ let package = Package(
         // Swift over the Lua C API: values, declared functions, sandbox, limits, scheduler.
         // The only Swift module that imports CLua/CRosterLua.
         .target(name: "LuaHost", dependencies: ["CLua", "CRosterLua"]),
+        // Child processes on posix_spawn, reaped on a thread of their own (a worker's runs,
+        // the tests' children). Knows nothing else of Roster.
+        .target(name: "ChildProcesses"),
         // One async client per vendor: models, auth, routes, errors, retries. Knows no Lua.
         .target(
             name: "Vendors",
@@ -93,6 +96,7 @@ let package = Package(
         .target(
             name: "RosterCLI",
             dependencies: [
+                "ChildProcesses",
                 "LuaHost",
                 "Bindings",
                 "Emulator",
@@ -117,8 +121,8 @@ let package = Package(
             dependencies: ["LuaHost", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["RosterCLI", "TestSupport", "Emulator", "Engine", "Journal", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "LuaHostTests", dependencies: ["ChildProcesses", "LuaHost", "TestSupport"]),
+        .testTarget(name: "RosterCLITests", dependencies: ["ChildProcesses", "RosterCLI", "TestSupport", "Emulator", "Engine", "Journal", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [

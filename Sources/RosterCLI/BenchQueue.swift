@@ -2,6 +2,7 @@
 /// on PostgreSQL against SQLite in one run (claims per second, journal writes per second),
 /// and runs per second drained by 1, 2 and 3 worker processes from one queue.
 import ArgumentParser
+import ChildProcesses
 import Emulator
 import Engine
 import Foundation

@@ -5,6 +5,7 @@
 /// by wrk and by Python's aiohttp, when they are installed.
 import ArgumentParser
 @_spi(Benchmarks) import Bindings
+import ChildProcesses
 import Engine
 import Foundation
 import LuaHost

@@ -3,6 +3,7 @@
 /// the snippets cover what once differed (the top level as the main coroutine, table.move
 /// through raising metamethods, names in error messages, require of a standard library)
 /// and Roster's own pattern matcher.
+import ChildProcesses
 import Foundation
 import LuaHost
 import Testing
@@ -110,18 +111,22 @@ import TestSupport
 
     /// What `lua5.4 -` prints for `source` (stderr included, as the sandbox's errors are).
     static func stockLua(_ source: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/lua5.4")
-        process.arguments = ["-"]
-        let input = makePipe(), output = makePipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.runWithChildSignals()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 20) { if process.isRunning { process.terminate() } }
-        input.fileHandleForWriting.write(Data(source.utf8))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        while process.isRunning { usleep(1000) } // waitUntilExit needs a run loop
-        return String(decoding: data, as: UTF8.self)
+        let input = try ChildProcess.pipe(), output = try ChildProcess.pipe()
+        let lua: ChildProcess
+        do {
+            defer { close(input.read); close(output.write) } // the child's ends: it has its own
+            lua = try ChildProcess.start("/usr/bin/lua5.4", arguments: ["-"], input: input.read, output: output.write, error: output.write)
+        } catch {
+            close(input.write)
+            close(output.read)
+            throw error
+        }
+        // A snippet that never ends fails its test instead of holding up the suite.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) { lua.send(SIGKILL) }
+        let toLua = FileHandle(fileDescriptor: input.write, closeOnDealloc: true)
+        try toLua.write(contentsOf: Data(source.utf8)) // a snippet fits in the pipe: lua reads it all first
+        try toLua.close()
+        let printed = FileHandle(fileDescriptor: output.read, closeOnDealloc: true).readDataToEndOfFile()
+        return String(decoding: printed, as: UTF8.self)
     }
 }

@@ -1,6 +1,7 @@
 /// CommandLineContractTests.swift: DESIGN's command-line contract where it was found broken:
 /// parent options before the subcommand, `--version`, and text that is not UTF-8 refused
 /// before it could reach a vendor.
+import ChildProcesses
 import Foundation
 @testable import RosterCLI
 import TestSupport

@@ -1,6 +1,7 @@
 /// PostgresServer.swift: a throwaway PostgreSQL cluster for a test — initdb in a temporary
 /// folder, an ephemeral port on 127.0.0.1, run by an unprivileged user (`postgres` when the
 /// tests run as root), started and stopped by the test itself.
+import ChildProcesses
 import Foundation
 @testable import RosterCLI
 import TestSupport

@@ -1,5 +1,6 @@
 /// PostgresServerTests.swift: the tests' throwaway clusters do not outlive a test run that
 /// was killed: the next run stops them.
+import ChildProcesses
 import Foundation
 @testable import RosterCLI
 import Testing

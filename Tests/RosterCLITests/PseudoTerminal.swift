@@ -1,5 +1,6 @@
 /// PseudoTerminal.swift: runs the `roster` binary on a pseudo-terminal, as a person at a
 /// terminal would: what it shows, and answers typed in.
+import ChildProcesses
 import Foundation
 @testable import RosterCLI
 import TestSupport
@@ -16,12 +17,10 @@ final class TerminalSession: @unchecked Sendable {
     private var received = ""
 
     init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+        var master: Int32 = 0, slave: Int32 = 0
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else { throw CocoaError(.fileReadUnknown) }
         // Both ends close-on-exec: no other child may hold this terminal open.
-        let (opened, master, slave) = openingDescriptors({ () -> (Bool, Int32, Int32) in
-            var master: Int32 = 0, slave: Int32 = 0
-            return (openpty(&master, &slave, nil, nil, nil) == 0, master, slave)
-        }, closeOnExec: { $0.0 ? [$0.1, $0.2] : [] })
-        guard opened else { throw CocoaError(.fileReadUnknown) }
+        for end in [master, slave] { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
         self.master = master
         // The test holds the terminal's other end open too, as long as the session lives:
         // what the process wrote last is still there to read after it has exited.

@@ -1,4 +1,5 @@
 /// RosterProcess.swift: runs the built `roster` binary as a user would.
+import ChildProcesses
 import Foundation
 @testable import RosterCLI
 import TestSupport

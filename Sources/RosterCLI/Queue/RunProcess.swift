@@ -1,6 +1,7 @@
 /// RunProcess.swift: a run a worker started, as a child process of its own (`roster resume
 /// RUN --queued`, a `ChildProcess`), its stdout and stderr forwarded line by line, and its
 /// vendor counts read from a pipe of their own.
+import ChildProcesses
 import Foundation
 import Synchronization
 import Vendors

@@ -2,6 +2,7 @@
 /// the leases, queue the schedules' ticks, claim while there is room, and on SIGTERM drain.
 /// Each run is its own process (`roster resume RUN --queued`): a run that hits a limit or
 /// crashes takes no other run with it, and it ends with its worker (WorkerWatch).
+import ChildProcesses
 import Dispatch
 import Engine
 import Foundation

@@ -9,20 +9,20 @@ import Foundation
 import Synchronization
 
 /// One child process, from its start until it has ended and been reaped.
-final class ChildProcess: Sendable {
+public final class ChildProcess: Sendable {
     /// How a child ended.
-    enum Ending: Sendable, Equatable {
+    public enum Ending: Sendable, Equatable {
         case exited(Int32)
         case signaled(Int32)
     }
 
     /// Why a child could not be started, in the system's words (`too many open files`).
-    struct StartFailure: Error, CustomStringConvertible {
-        let code: Int32
-        var description: String { String(cString: strerror(code)).lowercased() }
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let code: Int32
+        public var description: String { String(cString: strerror(code)).lowercased() }
     }
 
-    let processIdentifier: pid_t
+    public let processIdentifier: pid_t
 
     private struct State {
         /// Whether it was reaped: its number may be another process's from then on.
@@ -35,12 +35,12 @@ final class ChildProcess: Sendable {
     private init(processIdentifier: pid_t) { self.processIdentifier = processIdentifier }
 
     /// How it ended; nil while it runs.
-    var ending: Ending? { state.withLock { $0.ending } }
+    public var ending: Ending? { state.withLock { $0.ending } }
 
-    var isRunning: Bool { ending == nil }
+    public var isRunning: Bool { ending == nil }
 
     /// Sends `signal`, unless it has been reaped.
-    func send(_ signal: Int32) {
+    public func send(_ signal: Int32) {
         state.withLock { state in
             if !state.reaped { kill(processIdentifier, signal) }
         }
@@ -54,7 +54,7 @@ final class ChildProcess: Sendable {
     /// `extra` (if given) as its descriptor 3, and no other descriptor of this process's.
     /// The caller closes its own copies of those.
     /// `whenEnded` is called once it has ended, with how.
-    static func start(_ executable: String, arguments: [String], environment: [String: String]? = nil, in directory: String? = nil,
+    public static func start(_ executable: String, arguments: [String], environment: [String: String]? = nil, in directory: String? = nil,
                       input: Int32? = nil, output: Int32, error: Int32, extra: Int32? = nil,
                       whenEnded: @escaping @Sendable (Ending) -> Void = { _ in }) throws(StartFailure) -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
@@ -117,11 +117,11 @@ final class ChildProcess: Sendable {
     }
 
     /// The number a child gets `start`'s `extra` descriptor as.
-    static let extraDescriptor: Int32 = 3
+    public static let extraDescriptor: Int32 = 3
 
     /// A pipe whose ends no child inherits but through `start`. (pipe2, which would mark
     /// them at once, is a GNU extension Swift's Glibc leaves out.)
-    static func pipe() throws(StartFailure) -> (read: Int32, write: Int32) {
+    public static func pipe() throws(StartFailure) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
         guard Glibc.pipe(&ends) == 0 else { throw StartFailure(code: errno) }
         for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -130,7 +130,7 @@ final class ChildProcess: Sendable {
 
     /// Runs `work` on a thread of its own with a small stack (a worker may run dozens of
     /// children, each with a thread or two).
-    static func onThread(_ work: @escaping @Sendable () -> Void) {
+    public static func onThread(_ work: @escaping @Sendable () -> Void) {
         let thread = Thread(block: work)
         thread.stackSize = 1 << 18
         thread.start()
@@ -151,7 +151,7 @@ private enum GNUSpawn {
 
 /// /dev/null, open for writing for as long as the process runs: where a child's output goes
 /// when nobody reads it.
-final class NullDevice: Sendable {
-    static let shared = NullDevice()
-    let descriptor = open("/dev/null", O_WRONLY | O_CLOEXEC)
+public final class NullDevice: Sendable {
+    public static let shared = NullDevice()
+    public let descriptor = open("/dev/null", O_WRONLY | O_CLOEXEC)
 }

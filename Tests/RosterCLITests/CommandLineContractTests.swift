@@ -318,7 +318,7 @@ import Testing
     func outputToAClosedPipeIsNotACrash(options: [String]) async throws {
         let folder = try RosterProcess.scriptFolder(["script.lua": "for i = 1, 2000 do print(('x'):rep(100)) end"])
         defer { try? FileManager.default.removeItem(at: folder) }
-        let gone = try RosterProcess.pipe(), errors = try RosterProcess.pipe()
+        let gone = try ChildProcess.pipe(), errors = try ChildProcess.pipe()
         close(gone.read) // the reader has gone before the first line
         let ended = Locked<ChildProcess.Ending?>(nil)
         _ = try RosterProcess.start(RosterProcess.binary, ["run", "script.lua"] + options, in: folder, environment: [:], input: nil,

@@ -2,7 +2,6 @@
 /// was killed: the next run stops them.
 import ChildProcesses
 import Foundation
-@testable import RosterCLI
 import Testing
 import TestSupport
 

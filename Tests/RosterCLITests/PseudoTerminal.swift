@@ -2,7 +2,6 @@
 /// terminal would: what it shows, and answers typed in.
 import ChildProcesses
 import Foundation
-@testable import RosterCLI
 import TestSupport
 #if canImport(Glibc)
 import Glibc

@@ -42,8 +42,8 @@ enum RosterProcess {
     /// without holding a thread of Swift's small cooperative pool.
     static func run(_ arguments: [String], executable: URL = binary, in directory: URL? = nil, limit: Double = 60,
                     environment: [String: String] = [:], input: String? = nil) async throws -> ProcessResult {
-        let out = try pipe(), err = try pipe()
-        let inputPipe = try input.map { _ in try pipe() }
+        let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
+        let inputPipe = try input.map { _ in try ChildProcess.pipe() }
         let start = Date()
         // How it ended, and the test waiting for that: set under one lock, so that it is
         // resumed once, whichever comes first.
@@ -86,13 +86,6 @@ enum RosterProcess {
         case .signaled(let signal): (signal, true)
         }
         return ProcessResult(status: status, stdout: stdout, stderr: stderr, seconds: Date().timeIntervalSince(start), signaled: signaled)
-    }
-
-    /// A pipe no other child inherits: every child here is started by `ChildProcess`, which
-    /// hands a child only the descriptors it names (none with Foundation's `Process`, which
-    /// inherits whatever is open at its start and reads past a buffer while listing it).
-    static func pipe() throws -> (read: Int32, write: Int32) {
-        try ChildProcess.pipe()
     }
 
     /// Starts `executable arguments` in `directory`, with this process's environment, the
@@ -139,7 +132,7 @@ enum RosterProcess {
 
     /// Starts `roster arguments` in `directory` without waiting, output to pipes.
     static func spawn(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> SpawnedRoster {
-        let out = try pipe(), err = try pipe()
+        let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
         let exited = Locked(false)
         let process = try start(binary, arguments, in: directory, environment: environment, input: nil, output: out.write, error: err.write) { _ in
             exited.set(true)

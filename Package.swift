@@ -121,6 +121,7 @@ let package = Package(
             dependencies: ["LuaHost", .product(name: "AsyncHTTPClient", package: "async-http-client")],
             path: "Tests/TestSupport"
         ),
+        .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses", "TestSupport"]),
         .testTarget(name: "LuaHostTests", dependencies: ["ChildProcesses", "LuaHost", "TestSupport"]),
         .testTarget(name: "RosterCLITests", dependencies: ["ChildProcesses", "RosterCLI", "TestSupport", "Emulator", "Engine", "Journal", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(

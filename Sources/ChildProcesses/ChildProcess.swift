@@ -39,6 +39,23 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { ending == nil }
 
+    /// The CPU time it has used so far, user and system, all its threads, in clock ticks
+    /// (10 ms on Linux); nil once it has been reaped, or where /proc does not tell.
+    public var cpuSeconds: Double? {
+        state.withLock { state in state.reaped ? nil : Self.cpuSeconds(of: processIdentifier) }
+    }
+
+    /// utime + stime of /proc/`process`/stat. The command's name, in parentheses, may hold
+    /// spaces and parentheses itself: the fields are counted from after its last ')'.
+    static func cpuSeconds(of process: pid_t) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+              let nameEnd = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+        // Fields 14 and 15 of proc(5); the first after the name is field 3.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     /// Sends `signal`, unless it has been reaped.
     public func send(_ signal: Int32) {
         state.withLock { state in

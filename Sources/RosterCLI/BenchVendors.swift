@@ -2,7 +2,8 @@
 /// Encore `get_user` against an emulator in a process of its own (so this process's CPU is
 /// the client's alone), through the HTTP client with no Roster code around it, through the
 /// vendor client and from Lua, where the time of a call goes, and the same emulator loaded
-/// by wrk and by Python's aiohttp, when they are installed.
+/// by wrk and by Python's aiohttp, when they are installed; and the emulator's own CPU under
+/// each, since the two share the machine's cores.
 import ArgumentParser
 @_spi(Benchmarks) import Bindings
 import ChildProcesses
@@ -34,6 +35,10 @@ extension BenchCommand {
         var luaVsWrkLowerQuartile: Double?
         var luaVsWrkUpperQuartile: Double?
         var floorVsWrkRatio: Double?
+        /// The emulator's CPU per 1,000 calls while each client loaded it, by client.
+        var emulatorCPUSecondsPer1000Calls: [String: Double]
+        /// The cores the client and the emulator share.
+        var cores: Int
 
         enum CodingKeys: String, CodingKey {
             case rounds
@@ -48,17 +53,37 @@ extension BenchCommand {
             case floorCallsPerSecond = "http_client_floor_64_in_flight_calls_per_s"
             case floorCPUSecondsPer1000Calls = "http_client_floor_cpu_s_per_1000_calls"
             case luaVsFloorRatio = "lua_vs_http_client_floor_ratio", floorVsWrkRatio = "http_client_floor_vs_wrk_ratio"
+            case emulatorCPUSecondsPer1000Calls = "emulator_cpu_s_per_1000_calls", cores
         }
     }
 
     /// One round of `--vendors`: every client measured once, back to back.
     struct VendorRound {
+        /// What loads the emulator in a round.
+        enum Client: String, CaseIterable {
+            case client, floor = "http_client_floor", lua, wrk, aiohttp
+
+            var label: String {
+                switch self {
+                case .client: "client alone"
+                case .floor: "HTTP client, no Roster code"
+                case .lua: "from Lua"
+                case .wrk: "wrk"
+                case .aiohttp: "aiohttp"
+                }
+            }
+        }
+
         var calls: Int
         var client = (seconds: 0.0, cpu: 0.0)
         var floor = (seconds: 0.0, cpu: 0.0)
         var lua = (seconds: 0.0, cpu: 0.0)
         var wrk: Double?
         var aiohttp: (callsPerSecond: Double, cpu: Double)?
+        /// The emulator's CPU seconds per 1,000 calls under each client (where /proc tells):
+        /// the client and the emulator share the machine's cores, so calls/s are bound by
+        /// the two together.
+        var emulatorCPU: [Client: Double] = [:]
 
         func rate(_ timed: (seconds: Double, cpu: Double)) -> Double { Double(calls) / timed.seconds }
         /// CPU seconds per 1,000 calls.
@@ -111,27 +136,41 @@ extension BenchCommand {
         var rounds: [VendorRound] = []
         for round in 1...max(1, self.rounds) {
             var measured = VendorRound(calls: calls)
-            func peers() {
-                measured.wrk = Peers.wrk(url: url, header: "Ocp-Apim-Subscription-Key: \(key)", connections: Self.inFlight)
-                measured.aiohttp = Peers.aiohttp(url: url, header: ("Ocp-Apim-Subscription-Key", key), calls: calls, inFlight: Self.inFlight)
+            /// What `body` gives, counting the emulator's CPU over it as `client`'s, per 1,000
+            /// of the calls `body` made by `made`.
+            func loading<Figures>(_ client: VendorRound.Client, made: (Figures) -> Int, _ body: () async throws -> Figures) async rethrows -> Figures {
+                let start = emulator.process.cpuSeconds
+                let figures = try await body()
+                if let start, let end = emulator.process.cpuSeconds, made(figures) > 0 {
+                    measured.emulatorCPU[client] = (end - start) / Double(made(figures)) * 1000
+                }
+                return figures
             }
-            if round.isMultiple(of: 2) { peers() }
+            func peers() async {
+                measured.wrk = await loading(.wrk, made: { $0?.requests ?? 0 }) {
+                    Peers.wrk(url: url, header: "Ocp-Apim-Subscription-Key: \(key)", connections: Self.inFlight)
+                }?.callsPerSecond
+                measured.aiohttp = await loading(.aiohttp, made: { $0 == nil ? 0 : calls + Peers.aiohttpWarmUpCalls }) {
+                    Peers.aiohttp(url: url, header: ("Ocp-Apim-Subscription-Key", key), calls: calls, inFlight: Self.inFlight)
+                }
+            }
+            if round.isMultiple(of: 2) { await peers() }
             // The client alone, 64 in flight.
-            measured.client = try await Self.timed {
+            measured.client = try await loading(.client, made: { _ in calls }) { try await Self.timed {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for worker in 0..<Self.inFlight {
                         group.addTask { for _ in stride(from: worker, to: calls, by: Self.inFlight) { _ = try await call() } }
                     }
                     try await group.waitForAll()
                 }
-            }
+            } }
             // The HTTP client with nothing of Roster's: what a call cannot cost less than here.
-            measured.floor = try await Self.timed {
+            measured.floor = try await loading(.floor, made: { _ in calls }) { try await Self.timed {
                 try await HTTPClientFloor.run(url: url, headers: [("Ocp-Apim-Subscription-Key", key)], calls: calls, inFlight: Self.inFlight)
-            }
+            } }
             // From Lua: what a script pays, answers written as the script sees them.
-            measured.lua = try await Self.timed { try await runLua(calls, concurrency: Self.inFlight) }
-            if !round.isMultiple(of: 2) { peers() }
+            measured.lua = try await loading(.lua, made: { _ in calls }) { try await Self.timed { try await runLua(calls, concurrency: Self.inFlight) } }
+            if !round.isMultiple(of: 2) { await peers() }
             rounds.append(measured)
         }
 
@@ -173,7 +212,11 @@ extension BenchCommand {
             luaVsAiohttpLowerQuartile: luaVsAiohttpSpread?.0, luaVsAiohttpUpperQuartile: luaVsAiohttpSpread?.1,
             luaVsWrkRatio: across { $0.luaVsWrk },
             luaVsWrkLowerQuartile: luaVsWrkSpread?.0, luaVsWrkUpperQuartile: luaVsWrkSpread?.1,
-            floorVsWrkRatio: across { round in round.wrk.map { round.rate(round.floor) / $0 } })
+            floorVsWrkRatio: across { round in round.wrk.map { round.rate(round.floor) / $0 } },
+            emulatorCPUSecondsPer1000Calls: Dictionary(uniqueKeysWithValues: VendorRound.Client.allCases.compactMap { client in
+                across { $0.emulatorCPU[client] }.map { (client.rawValue, $0) }
+            }),
+            cores: ProcessInfo.processInfo.activeProcessorCount)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -198,6 +241,20 @@ extension BenchCommand {
                          wrk, ratio, figures.luaVsWrkLowerQuartile ?? 0, figures.luaVsWrkUpperQuartile ?? 0, figures.floorVsWrkRatio ?? 0))
         } else {
             print("  wrk:            not installed (apt-get install wrk)")
+        }
+        // The client and the emulator share the cores: calls/s cannot pass the cores over
+        // their CPU per call together.
+        let emulatorCPU = figures.emulatorCPUSecondsPer1000Calls
+        if !emulatorCPU.isEmpty {
+            let loads = VendorRound.Client.allCases.compactMap { client in
+                emulatorCPU[client.rawValue].map { client.label + String(format: " %.3f s", $0) }
+            }
+            print("the emulator's CPU per 1,000 calls, by what loaded it: " + loads.joined(separator: "; "))
+        }
+        if let emulator = emulatorCPU[VendorRound.Client.lua.rawValue] {
+            let bound = Double(figures.cores) * 1000 / (figures.luaCPUSecondsPer1000Calls + emulator)
+            print(String(format: "  %d cores shared: the client's and the emulator's CPU allow Lua at most %.0f calls/s; it ran at %.2f of that",
+                         figures.cores, bound, figures.luaCallsPerSecond / bound))
         }
         let total = profile.reduce(0) { $0 + $1.microseconds }
         print(String(format: "where one call's time goes (one at a time, %.0f us in all):", total))
@@ -257,13 +314,22 @@ struct EmulatorChild {
 
 /// Other clients loading the same emulator, when installed.
 enum Peers {
-    /// Requests per second of `wrk` with `connections` connections for 3 s (nil without wrk).
-    static func wrk(url: String, header: String, connections: Int) -> Double? {
+    /// Requests per second of `wrk` with `connections` connections for 3 s, and the requests
+    /// it made (nil without wrk).
+    static func wrk(url: String, header: String, connections: Int) -> (callsPerSecond: Double, requests: Int)? {
         guard let output = run("wrk", ["-t2", "-c\(connections)", "-d3s", "-H", header, url]),
-              !output.contains("Non-2xx"),
-              let line = output.split(separator: "\n").first(where: { $0.hasPrefix("Requests/sec:") }) else { return nil }
-        return Double(line.split(separator: " ").last ?? "")
+              !output.contains("Non-2xx") else { return nil }
+        let lines = output.split(separator: "\n")
+        // "Requests/sec:  34817.53" and "  174593 requests in 5.00s, ..."
+        guard let rate = lines.first(where: { $0.hasPrefix("Requests/sec:") }).flatMap({ Double($0.split(separator: " ").last ?? "") }),
+              let requests = lines.first(where: { $0.contains(" requests in ") }).flatMap({ Int($0.split(separator: " ").first ?? "") })
+        else { return nil }
+        return (rate, requests)
     }
+
+    /// The calls `aiohttp` makes before it starts timing (one worker's ten).
+    static let aiohttpWarmUpCalls = 10
+
 
     /// `calls` GETs from Python's asyncio and aiohttp, `inFlight` at a time (nil without it).
     static func aiohttp(url: String, header: (String, String), calls: Int, inFlight: Int) -> (callsPerSecond: Double, cpu: Double)? {
@@ -278,7 +344,7 @@ enum Peers {
                             async with session.get(url) as response:
                                 assert response.status == 200
                                 await response.json()
-                    await worker(10)
+                    await worker(\(aiohttpWarmUpCalls))
                     start = time.perf_counter(); cpu = resource.getrusage(resource.RUSAGE_SELF)
                     share = [calls // in_flight + (1 if i < calls % in_flight else 0) for i in range(in_flight)]
                     await asyncio.gather(*(worker(n) for n in share))

@@ -39,8 +39,9 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { ending == nil }
 
-    /// The CPU time it has used so far, user and system, all its threads, in clock ticks
-    /// (10 ms on Linux); nil once it has been reaped, or where /proc does not tell.
+    /// The CPU seconds it has used so far, user and system, all its threads (counted by the
+    /// kernel in clock ticks, 10 ms on Linux); nil once it has been reaped, or where /proc
+    /// does not tell.
     public var cpuSeconds: Double? {
         state.withLock { state in state.reaped ? nil : Self.cpuSeconds(of: processIdentifier) }
     }

@@ -330,7 +330,6 @@ enum Peers {
     /// The calls `aiohttp` makes before it starts timing (one worker's ten).
     static let aiohttpWarmUpCalls = 10
 
-
     /// `calls` GETs from Python's asyncio and aiohttp, `inFlight` at a time (nil without it).
     static func aiohttp(url: String, header: (String, String), calls: Int, inFlight: Int) -> (callsPerSecond: Double, cpu: Double)? {
         let program = """

@@ -123,7 +123,8 @@ let package = Package(
         ),
         .testTarget(name: "ChildProcessesTests", dependencies: ["ChildProcesses", "TestSupport"]),
         .testTarget(name: "LuaHostTests", dependencies: ["ChildProcesses", "LuaHost", "TestSupport"]),
-        .testTarget(name: "RosterCLITests", dependencies: ["ChildProcesses", "RosterCLI", "TestSupport", "Emulator", "Engine", "Journal", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(name: "RosterCLITests", dependencies: ["ChildProcesses", "RosterCLI", "TestSupport", "Emulator", "Engine", "Journal",
+                                                              .product(name: "GRDB", package: "GRDB.swift"), .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .testTarget(
             name: "VendorsTests",
             dependencies: [

@@ -4,6 +4,7 @@
 /// once, and the shared rate budget keeps Active911 from refusing any request. Also, on
 /// SQLite: metrics, --wait, a clean stop on SIGTERM, and schedules queued once per tick.
 import Foundation
+import GRDB
 import Journal
 @testable import RosterCLI
 import Testing
@@ -433,7 +434,8 @@ import TestSupport
         let worker = try RosterProcess.spawn(["worker", "--name", "stopped"], in: folder, environment: environment.merging(["TMPDIR": temporary.path]) { $1 })
         defer { worker.send(SIGKILL) }
         try await Poll.until { worker.errorTextSoFar.contains("run 1 started") }
-        worker.send(SIGSTOP) // the run's call takes 300 ms: it ends while the worker cannot look
+        // The run's call takes 300 ms: it ends while the worker cannot look.
+        try await Self.stopOutsideWrites(worker, journal: folder.appendingPathComponent("journal.sqlite").path)
         func runChildren() -> [String] {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker.process.processIdentifier)/task")) ?? []
             return tasks.flatMap { task in
@@ -450,6 +452,32 @@ import TestSupport
         _ = try await worker.wait(limit: 10)
         let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
         #expect(left.isEmpty, "\(left)")
+    }
+
+    /// Stops `worker` (SIGSTOP) at a moment it is not writing to the SQLite `journal`. Stopped
+    /// inside a write (the claim it tries every turn while it has room, say), it would keep every
+    /// other process from writing, its run included, which would wait out its busy timeout.
+    static func stopOutsideWrites(_ worker: SpawnedRoster, journal: String) async throws {
+        var configuration = Configuration()
+        configuration.busyMode = .immediateError
+        let database = try DatabaseQueue(path: journal, configuration: configuration)
+        for _ in 0..<200 {
+            worker.send(SIGSTOP)
+            // Stopped once its state reads T: the signal is delivered apart from the send.
+            try await Poll.until(tries: 200, every: .milliseconds(5)) {
+                ((try? String(contentsOfFile: "/proc/\(worker.process.processIdentifier)/stat", encoding: .utf8)) ?? "")
+                    .split(separator: ")").last?.split(separator: " ").first == "T"
+            }
+            do {
+                // An immediate transaction, refused at once while another process writes.
+                try await database.writeWithoutTransaction { try $0.inTransaction(.immediate) { .commit } }
+                return
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+                worker.send(SIGCONT)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        Issue.record("the worker was writing to the journal each of 200 times it was stopped")
     }
 
     /// SIGTERM: the worker claims nothing more, its running run stops cleanly after the

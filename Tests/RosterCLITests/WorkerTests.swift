@@ -444,10 +444,8 @@ import TestSupport
         }
         let child = try #require(runChildren().first, "\(worker.errorTextSoFar)")
         // A zombie: it has ended, and its stopped worker has not reaped it.
-        try await Poll.until(tries: 400) {
-            ((try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? "").split(separator: " ").dropFirst(2).first == "Z"
-        }
-        #expect(((try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8)) ?? "").split(separator: " ").dropFirst(2).first == "Z")
+        try await Poll.until(tries: 400) { Self.state(of: child) == "Z" }
+        #expect(Self.state(of: child) == "Z")
         worker.send(SIGKILL)
         _ = try await worker.wait(limit: 10)
         let left = try FileManager.default.contentsOfDirectory(atPath: temporary.path)
@@ -464,10 +462,7 @@ import TestSupport
         for _ in 0..<200 {
             worker.send(SIGSTOP)
             // Stopped once its state reads T: the signal is delivered apart from the send.
-            try await Poll.until(tries: 200, every: .milliseconds(5)) {
-                ((try? String(contentsOfFile: "/proc/\(worker.process.processIdentifier)/stat", encoding: .utf8)) ?? "")
-                    .split(separator: ")").last?.split(separator: " ").first == "T"
-            }
+            try await Poll.until(tries: 200, every: .milliseconds(5)) { state(of: String(worker.process.processIdentifier)) == "T" }
             do {
                 // An immediate transaction, refused at once while another process writes.
                 try await database.writeWithoutTransaction { try $0.inTransaction(.immediate) { .commit } }
@@ -478,6 +473,12 @@ import TestSupport
             }
         }
         Issue.record("the worker was writing to the journal each of 200 times it was stopped")
+    }
+
+    /// A process's state letter in /proc (R, S, T for stopped, Z for ended and not reaped);
+    /// nil once it is gone. Read after the name's last ')', as a name may hold spaces.
+    static func state(of process: String) -> Substring? {
+        (try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
     }
 
     /// SIGTERM: the worker claims nothing more, its running run stops cleanly after the
